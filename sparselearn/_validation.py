@@ -1,0 +1,180 @@
+"""Argument validation shared by every public entry point.
+
+Compiled kernels run with bounds checks off, so every array that reaches one
+passes through a function here first: right number of dimensions, right
+dtype and memory layout (C-contiguous float64 unless stated), finite values,
+and sizes that fit in memory.  Each error names the offending argument and
+says how to fix the call.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: Default ceiling, in bytes, on what a single request may allocate.  Every
+#: function that can allocate a ``2^n`` table or a large feature set takes a
+#: ``max_bytes`` argument that overrides it.
+DEFAULT_MAX_BYTES = 4 * 2**30
+
+#: Largest cube dimension for which a ``2^n`` array is ever considered;
+#: beyond this even the index arithmetic would overflow int64.
+MAX_CUBE_DIM = 62
+
+
+class MemoryBudgetError(ValueError):
+    """A request would allocate more memory than its budget allows.
+
+    Raised *before* allocating; the message gives the estimated figure and
+    the budget, and the budget can be raised with the ``max_bytes`` argument.
+    """
+
+
+def format_bytes(nbytes: float) -> str:
+    """Human-readable byte count (binary units)."""
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(value) < 1024.0 or unit == "PiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024.0
+    raise AssertionError("unreachable")
+
+
+def check_memory(nbytes: float, what: str, max_bytes: float | None = None) -> None:
+    """Refuse, before allocating, a request estimated to need ``nbytes``.
+
+    Parameters
+    ----------
+    nbytes : float
+        Estimated bytes the request needs.
+    what : str
+        Description of the allocation, used in the message.
+    max_bytes : float, optional
+        Budget; defaults to :data:`DEFAULT_MAX_BYTES`.
+    """
+    budget = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    if nbytes > budget:
+        raise MemoryBudgetError(
+            f"{what} needs about {format_bytes(nbytes)}, more than the "
+            f"{format_bytes(budget)} allowed; pass a larger max_bytes= if the "
+            "machine has the memory, or reduce the problem size."
+        )
+
+
+def check_int(value, name: str, minimum: int | None = None,
+              maximum: int | None = None) -> int:
+    """Return ``value`` as a Python int, checking type and range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_float(value, name: str, minimum: float | None = None,
+                maximum: float | None = None, strict_minimum: bool = False) -> float:
+    """Return ``value`` as a finite Python float within ``[minimum, maximum]``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None:
+        if strict_minimum and value <= minimum:
+            raise ValueError(f"{name} must be > {minimum}, got {value}")
+        if value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def _as_float_array(value, name: str) -> np.ndarray:
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        raise TypeError(f"{name} must be a numeric array, got dtype=object")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise TypeError(f"{name} must be a numeric array, got dtype={array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype={array.dtype}")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def check_vector(value, name: str, length: int | None = None) -> np.ndarray:
+    """A finite 1-D float64 C-contiguous array, optionally of a given length."""
+    array = _as_float_array(value, name)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
+    if length is not None and array.shape[0] != length:
+        raise ValueError(f"{name} must have length {length}, got {array.shape[0]}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def check_matrix(value, name: str, n_columns: int | None = None,
+                 allow_empty_rows: bool = False) -> np.ndarray:
+    """A finite 2-D float64 C-contiguous array, optionally with ``n_columns``."""
+    array = _as_float_array(value, name)
+    if array.ndim != 2:
+        hint = " (use X.reshape(1, -1) for a single point)" if array.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), "
+                         f"got shape {array.shape}{hint}")
+    if array.shape[0] == 0 and not allow_empty_rows:
+        raise ValueError(f"{name} has no rows")
+    if n_columns is not None and array.shape[1] != n_columns:
+        raise ValueError(f"{name} must have {n_columns} columns, got {array.shape[1]}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def check_cube_points(value, name: str, n_features: int | None = None) -> np.ndarray:
+    """A 2-D float64 array whose entries are all exactly ``+1`` or ``-1``."""
+    array = check_matrix(value, name, n_columns=n_features)
+    if not np.all(np.abs(array) == 1.0):
+        raise ValueError(f"{name} must be a point set of the cube {{-1, 1}}^n: "
+                         "every entry must be exactly +1 or -1 (map {0, 1} data with "
+                         "X = 1 - 2 * X01)")
+    return array
+
+
+def check_cube_dimension(n, name: str = "n", max_bytes: float | None = None,
+                         bytes_per_point: int = 8, what: str | None = None) -> int:
+    """Validate a cube dimension for which a ``2^n`` array will be allocated."""
+    n = check_int(n, name, minimum=1)
+    if n > MAX_CUBE_DIM:
+        raise MemoryBudgetError(
+            f"{name}={n}: a table over {{-1,1}}^{n} has 2^{n} entries, beyond "
+            "any machine; use the sampling estimators instead."
+        )
+    check_memory(float(bytes_per_point) * 2.0**n,
+                 what or f"a table over the cube {{-1,1}}^{n} (2^{n} entries)",
+                 max_bytes)
+    return n
+
+
+def check_random_state(random_state) -> np.random.Generator:
+    """Turn ``random_state`` into a :class:`numpy.random.Generator`.
+
+    Accepts ``None`` (fresh entropy), an int seed, a
+    :class:`numpy.random.SeedSequence`, or a ``Generator`` (used as is).
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, np.random.SeedSequence):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, (bool, np.bool_)) or not isinstance(random_state, numbers.Integral):
+        raise TypeError("random_state must be None, an int, a SeedSequence or a "
+                        f"numpy.random.Generator, got {type(random_state).__name__}")
+    if random_state < 0:
+        raise ValueError(f"random_state must be non-negative, got {random_state}")
+    return np.random.default_rng(int(random_state))

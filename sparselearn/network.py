@@ -1,0 +1,262 @@
+r"""The one-hidden-layer ReLU network whose hidden activations are sparse.
+
+A network of width :math:`s` on :math:`\mathbb{R}^n` computes
+
+.. math::
+
+    h(x) = \sum_{j=1}^{s} u_j \,\mathrm{relu}(\langle w_j, x\rangle - b_j) + c,
+
+with hidden weights ``weights`` (shape ``(s, n)``), biases ``biases``
+(``(s,)``), output weights ``output_weights`` (``(s,)``) and an optional
+output bias ``c``.  The *active support* of ``x`` is
+:math:`A(x) = \{j : \langle w_j, x\rangle - b_j > 0\}` (strictly positive: a
+unit at exactly zero contributes nothing and counts as inactive), and the
+network is :math:`k`-sparse on a set :math:`X_0` when
+:math:`|A(x)| \le k` for every :math:`x \in X_0` (THEORY.md, section 2).
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+
+from ._kernels import _network
+from ._validation import check_float, check_matrix, check_vector
+
+# Rows per chunk are chosen so the chunk's inner products ``X @ W.T`` take
+# about this many bytes: large enough for BLAS efficiency, small enough to
+# keep memory flat for any number of rows.
+_CHUNK_BYTES = 16 * 2**20
+
+_SAVE_FORMAT = "sparselearn.SparseReLUNetwork/1"
+
+
+class SparseReLUNetwork:
+    r"""One-hidden-layer ReLU network :math:`h(x)=\sum_j u_j\,\mathrm{relu}(\langle w_j,x\rangle-b_j)+c`.
+
+    Parameters
+    ----------
+    weights : array_like of shape (s, n)
+        Hidden weights :math:`w_j`, one row per unit.
+    biases : array_like of shape (s,)
+        Thresholds :math:`b_j`; unit ``j`` is active on ``x`` when
+        :math:`\langle w_j, x\rangle > b_j`.
+    output_weights : array_like of shape (s,)
+        Outer weights :math:`u_j`.
+    output_bias : float, default=0.0
+        Constant :math:`c` added to the output.
+
+    Notes
+    -----
+    Arrays are copied into C-contiguous float64 storage and made read-only,
+    so a network is immutable once built.  All methods that take ``X``
+    accept any real ``(m, n)`` input; the cube-specific tools live in
+    :mod:`sparselearn.cube`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparselearn import SparseReLUNetwork
+    >>> net = SparseReLUNetwork([[1.0, 1.0], [1.0, -1.0]], [1.0, 1.0], [2.0, -1.0])
+    >>> X = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]])
+    >>> net(X)
+    array([ 2., -1.,  0.])
+    >>> net.activation_counts(X)
+    array([1, 1, 0])
+    """
+
+    def __init__(self, weights, biases, output_weights, output_bias=0.0):
+        weights = check_matrix(weights, "weights")
+        s, n = weights.shape
+        if n == 0:
+            raise ValueError("weights must have at least one column (n_features >= 1)")
+        biases = check_vector(biases, "biases", length=s)
+        output_weights = check_vector(output_weights, "output_weights", length=s)
+        output_bias = check_float(output_bias, "output_bias")
+        for array in (weights, biases, output_weights):
+            array.flags.writeable = False
+        self._weights = weights
+        self._biases = biases
+        self._output_weights = output_weights
+        self._output_bias = output_bias
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def weights(self) -> np.ndarray:
+        """Hidden weights, shape ``(s, n)`` (read-only)."""
+        return self._weights
+
+    @property
+    def biases(self) -> np.ndarray:
+        """Biases :math:`b_j`, shape ``(s,)`` (read-only)."""
+        return self._biases
+
+    @property
+    def output_weights(self) -> np.ndarray:
+        """Outer weights :math:`u_j`, shape ``(s,)`` (read-only)."""
+        return self._output_weights
+
+    @property
+    def output_bias(self) -> float:
+        """Constant added to the output."""
+        return self._output_bias
+
+    @property
+    def width(self) -> int:
+        """Number of hidden units :math:`s`."""
+        return self._weights.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        """Input dimension :math:`n`."""
+        return self._weights.shape[1]
+
+    def __repr__(self) -> str:
+        return (f"SparseReLUNetwork(width={self.width}, n_features={self.n_features}, "
+                f"output_bias={self.output_bias!r})")
+
+    def __eq__(self, other):
+        if not isinstance(other, SparseReLUNetwork):
+            return NotImplemented
+        return (np.array_equal(self._weights, other._weights)
+                and np.array_equal(self._biases, other._biases)
+                and np.array_equal(self._output_weights, other._output_weights)
+                and self._output_bias == other._output_bias)
+
+    __hash__ = None  # mutable-looking container semantics: equal by value
+
+    # ------------------------------------------------------------ evaluation
+    def _check_X(self, X) -> np.ndarray:
+        return check_matrix(X, "X", n_columns=self.n_features, allow_empty_rows=True)
+
+    def _inner_product_chunks(self, X):
+        """Yield ``(start, stop, X[start:stop] @ W.T)`` over row chunks."""
+        rows = max(1, _CHUNK_BYTES // (8 * max(1, self.width)))
+        weights_t = self._weights.T
+        for start in range(0, X.shape[0], rows):
+            stop = min(start + rows, X.shape[0])
+            yield start, stop, np.ascontiguousarray(X[start:stop] @ weights_t)
+
+    def pre_activations(self, X) -> np.ndarray:
+        r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`, shape ``(m, s)``."""
+        X = self._check_X(X)
+        return X @ self._weights.T - self._biases
+
+    def forward(self, X) -> np.ndarray:
+        """Network output on each row of ``X`` (shape ``(m, n)``), shape ``(m,)``."""
+        X = self._check_X(X)
+        out = np.empty(X.shape[0], dtype=np.float64)
+        for start, stop, G in self._inner_product_chunks(X):
+            _network.relu_combine(G, self._biases, self._output_weights, out[start:stop])
+        out += self._output_bias
+        return out
+
+    __call__ = forward
+
+    def activation_counts(self, X) -> np.ndarray:
+        """Number of active units :math:`|A(x_i)|` on each row, int64 shape ``(m,)``."""
+        X = self._check_X(X)
+        counts = np.empty(X.shape[0], dtype=np.int64)
+        for start, stop, G in self._inner_product_chunks(X):
+            _network.count_active(G, self._biases, counts[start:stop])
+        return counts
+
+    def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Active units of each row in CSR form.
+
+        Returns
+        -------
+        indptr : ndarray of int64, shape (m + 1,)
+        indices : ndarray of int64, shape (indptr[-1],)
+            The active units of row ``i`` are
+            ``indices[indptr[i]:indptr[i + 1]]``, in increasing order.
+        """
+        X = self._check_X(X)
+        counts = self.activation_counts(X)
+        indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        indices = np.empty(int(indptr[-1]), dtype=np.int64)
+        for start, stop, G in self._inner_product_chunks(X):
+            _network.fill_supports(G, self._biases, indptr[start:stop], indices)
+        return indptr, indices
+
+    def sparsity(self, X) -> int:
+        """Largest number of simultaneously active units over the rows of ``X``.
+
+        This is the sparsity *on the sample*; for the exact value over the
+        whole cube use :func:`sparselearn.cube.certify_sparsity`.
+        """
+        counts = self.activation_counts(X)
+        if counts.size == 0:
+            raise ValueError("X has no rows; the sparsity of an empty sample is undefined")
+        return int(counts.max())
+
+    # ------------------------------------------------------- norms, reduction
+    def norm_bounds(self) -> tuple[float, float]:
+        r"""Effective norm bounds ``(W, B)`` of THEORY.md section 2.
+
+        :math:`W = \max_j |u_j| \cdot \max_j \|w_j\|_2` and
+        :math:`B = \max_j |u_j| \cdot \max_j |b_j|`: the smallest values for
+        which the network lies in :math:`H(n, s, k, W, B)`.
+        """
+        u_max = float(np.max(np.abs(self._output_weights)))
+        w_max = float(np.max(np.linalg.norm(self._weights, axis=1)))
+        b_max = float(np.max(np.abs(self._biases)))
+        return u_max * w_max, u_max * b_max
+
+    def reduced(self) -> "SparseReLUNetwork":
+        r"""Positive-homogeneous normal form with outer weights in :math:`\{-1, 0, +1\}`.
+
+        Uses :math:`u\,\mathrm{relu}(\langle w,x\rangle - b) =
+        \mathrm{sign}(u)\,\mathrm{relu}(\langle |u| w, x\rangle - |u| b)`.
+        The result computes the same function and has the same active
+        supports on every input for units with :math:`u_j \neq 0` (a unit
+        with :math:`u_j = 0` becomes the zero unit, which is never active).
+        Its hidden norms satisfy :math:`\|v_j\| \le W`, :math:`|\beta_j| \le B`.
+        """
+        scale = np.abs(self._output_weights)
+        return SparseReLUNetwork(self._weights * scale[:, None], self._biases * scale,
+                                 np.sign(self._output_weights), self._output_bias)
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Write the network to ``path`` as an uncompressed ``.npz`` archive."""
+        np.savez(path, format=np.array(_SAVE_FORMAT), weights=self._weights,
+                 biases=self._biases, output_weights=self._output_weights,
+                 output_bias=np.array(self._output_bias))
+
+    @classmethod
+    def load(cls, path) -> "SparseReLUNetwork":
+        """Read a network written by :meth:`save`.
+
+        The archive is opened with ``allow_pickle=False``: a file carrying
+        pickled objects, missing arrays or the wrong format tag is refused
+        with a :class:`ValueError`.
+        """
+        if not os.path.exists(path):
+            raise ValueError(f"path {os.fspath(path)!r}: no such file")
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                keys = set(archive.files)
+                expected = {"format", "weights", "biases", "output_weights", "output_bias"}
+                if keys != expected:
+                    raise ValueError(f"path {os.fspath(path)!r} is not a saved "
+                                     f"SparseReLUNetwork: it holds {sorted(keys)}, "
+                                     f"expected {sorted(expected)}")
+                if str(archive["format"]) != _SAVE_FORMAT:
+                    raise ValueError(f"path {os.fspath(path)!r} has format tag "
+                                     f"{str(archive['format'])!r}, expected {_SAVE_FORMAT!r}")
+                arrays = {key: archive[key] for key in expected - {"format"}}
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ValueError(f"path {os.fspath(path)!r} is not a readable .npz "
+                             f"archive: {exc}") from None
+        except ValueError as exc:
+            if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+                raise ValueError(f"path {os.fspath(path)!r} contains pickled objects; "
+                                 "refusing to load it (allow_pickle=False)") from None
+            raise
+        if arrays["output_bias"].shape != ():
+            raise ValueError(f"path {os.fspath(path)!r}: output_bias must be a scalar")
+        return cls(arrays["weights"], arrays["biases"], arrays["output_weights"],
+                   float(arrays["output_bias"]))
