@@ -236,6 +236,10 @@ class SparseReLUNetwork:
         """
         if not os.path.exists(path):
             raise ValueError(f"path {os.fspath(path)!r}: no such file")
+        # np.load takes any non-zip file for a pickle; tell the two apart first.
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"path {os.fspath(path)!r} is not a readable .npz archive "
+                             "(not a zip file)")
         try:
             with np.load(path, allow_pickle=False) as archive:
                 keys = set(archive.files)

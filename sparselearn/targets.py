@@ -63,7 +63,6 @@ def _default_radius(n: int, group_size: int) -> int:
     acceptance rate above 3/4 throughout.
     """
     best = 0
-    volume = 0
     for r in range(0, (n - 1) // 2 + 1):
         # V(n, 2r) = sum_{i <= 2r} C(n, i)
         volume = sum(math.comb(n, i) for i in range(2 * r + 1))

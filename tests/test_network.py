@@ -1,0 +1,212 @@
+"""Tests for sparselearn.network: kernels against NumPy twins, model semantics,
+normal form, persistence and argument validation."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from strategies import cube_points, dyadic_networks
+
+from sparselearn import SparseReLUNetwork
+from sparselearn._kernels import _network
+from sparselearn._reference import network as reference
+
+finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
+
+
+@st.composite
+def network_and_points(draw):
+    net = draw(dyadic_networks())
+    X = draw(cube_points(net.n_features))
+    return net, X
+
+
+def _brute_force_output(net, X):
+    """h(x) = sum_j u_j relu(<w_j, x> - b_j) + c, written out unit by unit."""
+    out = np.full(X.shape[0], net.output_bias)
+    for w, b, u in zip(net.weights, net.biases, net.output_weights):
+        out += u * np.maximum(X @ w - b, 0.0)
+    return out
+
+
+# ------------------------------------------------------------ kernel twins
+@given(arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 20)), elements=finite),
+       st.data())
+def test_kernels_equal_numpy_twins(G, data):
+    s = G.shape[1]
+    b = data.draw(arrays(np.float64, (s,), elements=finite))
+    u = data.draw(arrays(np.float64, (s,), elements=finite))
+    out = np.empty(G.shape[0])
+    _network.relu_combine(G, b, u, out)
+    np.testing.assert_allclose(out, reference.relu_combine(G, b, u), rtol=1e-12, atol=1e-12)
+    counts = np.empty(G.shape[0], dtype=np.int64)
+    _network.count_active(G, b, counts)
+    np.testing.assert_array_equal(counts, reference.count_active(G, b))
+    indptr, indices = reference.supports(G, b)
+    got = np.empty_like(indices)
+    _network.fill_supports(G, b, indptr[:-1], got)
+    np.testing.assert_array_equal(got, indices)
+
+
+@given(network_and_points())
+def test_network_methods_match_reference_on_dyadic_inputs(case):
+    net, X = case
+    G = X @ net.weights.T
+    # Dyadic weights on +-1 points: every quantity below is exact.
+    np.testing.assert_array_equal(net(X), reference.relu_combine(G, net.biases,
+                                                                 net.output_weights)
+                                  + net.output_bias)
+    np.testing.assert_array_equal(net(X), _brute_force_output(net, X))
+    counts = net.activation_counts(X)
+    np.testing.assert_array_equal(counts, reference.count_active(G, net.biases))
+    indptr, indices = net.active_supports(X)
+    ref_indptr, ref_indices = reference.supports(G, net.biases)
+    np.testing.assert_array_equal(indptr, ref_indptr)
+    np.testing.assert_array_equal(indices, ref_indices)
+    assert net.sparsity(X) == counts.max()
+    np.testing.assert_array_equal(net.pre_activations(X), G - net.biases)
+
+
+def test_active_means_strictly_positive():
+    # Unit 0 sits exactly at its threshold on x = (1, 1): inactive, contributes 0.
+    net = SparseReLUNetwork([[1.0, 1.0], [1.0, 0.0]], [2.0, 0.0], [5.0, 1.0])
+    X = np.array([[1.0, 1.0]])
+    assert net.activation_counts(X).tolist() == [1]
+    indptr, indices = net.active_supports(X)
+    assert indptr.tolist() == [0, 1] and indices.tolist() == [1]
+    assert net(X).tolist() == [1.0]
+
+
+def test_chunked_evaluation_matches_single_pass(monkeypatch):
+    rng = np.random.default_rng(0)
+    net = SparseReLUNetwork(rng.normal(size=(40, 7)), rng.normal(size=40),
+                            rng.normal(size=40), 0.5)
+    X = rng.normal(size=(1000, 7))
+    whole = (net(X), net.activation_counts(X), net.active_supports(X))
+    # Force chunks of a few rows so the row offsets in the CSR fill are exercised.
+    monkeypatch.setattr("sparselearn.network._CHUNK_BYTES", 8 * 40 * 3)
+    chunked = (net(X), net.activation_counts(X), net.active_supports(X))
+    np.testing.assert_array_equal(whole[0], chunked[0])
+    np.testing.assert_array_equal(whole[1], chunked[1])
+    np.testing.assert_array_equal(whole[2][0], chunked[2][0])
+    np.testing.assert_array_equal(whole[2][1], chunked[2][1])
+
+
+def test_general_float_inputs_match_brute_force():
+    rng = np.random.default_rng(1)
+    net = SparseReLUNetwork(rng.normal(size=(30, 5)), rng.normal(size=30),
+                            rng.normal(size=30), -0.25)
+    X = rng.normal(size=(200, 5))
+    np.testing.assert_allclose(net(X), _brute_force_output(net, X), rtol=1e-12, atol=1e-12)
+
+
+def test_empty_sample():
+    net = SparseReLUNetwork(np.ones((2, 3)), np.zeros(2), np.ones(2))
+    X = np.empty((0, 3))
+    assert net(X).shape == (0,)
+    indptr, indices = net.active_supports(X)
+    assert indptr.tolist() == [0] and indices.size == 0
+    with pytest.raises(ValueError, match="empty sample"):
+        net.sparsity(X)
+
+
+# ------------------------------------------------------ norms and reduction
+@given(dyadic_networks())
+def test_norm_bounds_definition(net):
+    W, B = net.norm_bounds()
+    u = np.abs(net.output_weights).max()
+    assert W == pytest.approx(u * max(np.linalg.norm(w) for w in net.weights))
+    assert B == pytest.approx(u * np.abs(net.biases).max())
+
+
+@given(network_and_points())
+def test_reduced_form_computes_the_same_function(case):
+    net, X = case
+    reduced = net.reduced()
+    assert set(np.unique(reduced.output_weights)) <= {-1.0, 0.0, 1.0}
+    np.testing.assert_allclose(reduced(X), net(X), rtol=1e-12, atol=1e-12)
+    W, B = net.norm_bounds()
+    assert np.linalg.norm(reduced.weights, axis=1).max() <= W * (1 + 1e-12) + 1e-12
+    assert np.abs(reduced.biases).max() <= B * (1 + 1e-12) + 1e-12
+    # Supports agree on every unit with u_j != 0 (zero units become inactive).
+    live = net.output_weights != 0
+    active = net.pre_activations(X) > 0
+    np.testing.assert_array_equal((reduced.pre_activations(X) > 0)[:, live], active[:, live])
+
+
+# ------------------------------------------------------------- persistence
+@given(dyadic_networks())
+def test_save_load_round_trip(tmp_path_factory, net):
+    path = tmp_path_factory.mktemp("nets") / "net.npz"
+    net.save(path)
+    loaded = SparseReLUNetwork.load(path)
+    assert loaded == net
+
+
+def test_load_refuses_pickled_archive(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, format=np.array("sparselearn.SparseReLUNetwork/1"),
+             weights=np.array([object()], dtype=object), biases=np.zeros(1),
+             output_weights=np.zeros(1), output_bias=np.array(0.0))
+    with pytest.raises(ValueError, match="pickle"):
+        SparseReLUNetwork.load(path)
+
+
+@pytest.mark.parametrize("content", [b"not a zip file at all", b""])
+def test_load_refuses_corrupt_file(tmp_path, content):
+    path = tmp_path / "corrupt.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable"):
+        SparseReLUNetwork.load(path)
+
+
+def test_load_refuses_wrong_contents(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a saved SparseReLUNetwork"):
+        SparseReLUNetwork.load(path)
+    with pytest.raises(ValueError, match="no such file"):
+        SparseReLUNetwork.load(tmp_path / "missing.npz")
+
+
+# ------------------------------------------------------------- bad input
+@pytest.mark.parametrize("args, match, error", [
+    (([1.0, 2.0], [0.0], [1.0]), "weights must be 2-D", ValueError),
+    ((np.ones((2, 3)), [0.0], [1.0, 1.0]), "biases must have length 2", ValueError),
+    ((np.ones((2, 3)), [0.0, 0.0], [1.0]), "output_weights must have length 2", ValueError),
+    ((np.ones((2, 3)), [0.0, np.nan], [1.0, 1.0]), "biases contains NaN", ValueError),
+    (([[np.inf, 1.0]], [0.0], [1.0]), "weights contains NaN or infinite", ValueError),
+    ((np.ones((2, 0)), [0.0, 0.0], [1.0, 1.0]), "at least one column", ValueError),
+    ((np.ones((0, 3)), [], []), "weights has no rows", ValueError),
+    (([["a", "b"]], [0.0], [1.0]), "weights must be a numeric array", TypeError),
+    ((np.ones((1, 2)) * 1j, [0.0], [1.0]), "weights must be real", TypeError),
+])
+def test_constructor_rejects_bad_arrays(args, match, error):
+    with pytest.raises(error, match=match):
+        SparseReLUNetwork(*args)
+
+
+def test_constructor_rejects_bad_output_bias():
+    with pytest.raises(ValueError, match="output_bias must be finite"):
+        SparseReLUNetwork(np.ones((1, 2)), [0.0], [1.0], output_bias=np.nan)
+    with pytest.raises(TypeError, match="output_bias must be a real number"):
+        SparseReLUNetwork(np.ones((1, 2)), [0.0], [1.0], output_bias="1")
+
+
+@pytest.mark.parametrize("X, match", [
+    (np.ones(3), "must be 2-D"),
+    (np.ones((4, 2)), "must have 3 columns"),
+    (np.array([[1.0, np.nan, 1.0]]), "NaN"),
+])
+def test_methods_reject_bad_X(X, match):
+    net = SparseReLUNetwork(np.ones((2, 3)), np.zeros(2), np.ones(2))
+    for method in (net.forward, net.activation_counts, net.active_supports,
+                   net.pre_activations, net.sparsity):
+        with pytest.raises(ValueError, match=match):
+            method(X)
+
+
+def test_network_is_immutable():
+    net = SparseReLUNetwork(np.ones((2, 3)), np.zeros(2), np.ones(2))
+    with pytest.raises(ValueError):
+        net.weights[0, 0] = 5.0
