@@ -1,0 +1,196 @@
+"""The ``sparselearn`` command line (also ``python -m sparselearn``).
+
+Each sub-command is a function ``_cmd_NAME(args) -> dict`` that does the
+work and returns a JSON-serialisable report; :func:`main` parses the flags,
+prints the report (as text, or as JSON with ``--json``) and turns every
+anticipated error (bad flags, bad files, oversize requests) into one line on
+stderr and a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+from . import __version__
+
+# Exit codes: 0 success, 2 bad usage or input (argparse's own convention).
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """An anticipated failure, reported as one line without a traceback."""
+
+
+# ----------------------------------------------------------------- helpers
+def _progress_enabled(args) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _say(args, message: str) -> None:
+    """A progress line on stderr (suppressed by --quiet or --json)."""
+    if not args.quiet and not args.json:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _load_network(path):
+    from .network import SparseReLUNetwork
+    return SparseReLUNetwork.load(path)
+
+
+def _format_histogram(histogram: np.ndarray) -> str:
+    nonzero = np.flatnonzero(histogram)
+    return ", ".join(f"{c}: {int(histogram[c])}" for c in nonzero)
+
+
+# ---------------------------------------------------------------- commands
+def _cmd_demo(args) -> dict:
+    from . import cube, targets
+
+    report = {"command": "demo", "n": args.n, "width": args.width,
+              "sparsity": args.sparsity, "seed": args.seed}
+    t0 = time.perf_counter()
+    net = targets.bump_network(args.n, args.width, args.sparsity, random_state=args.seed)
+    report["radius"] = int((args.n - 1 - net.biases[0]) // 2)
+    report["norm_bounds"] = dict(zip(("W", "B"), net.norm_bounds()))
+    report["build_seconds"] = time.perf_counter() - t0
+
+    _say(args, f"certifying sparsity of a width-{args.width} network on {{-1,1}}^{args.n} ...")
+    certificate = cube.certify_sparsity(net)
+    report["certified_sparsity"] = certificate.max_active
+    report["witness_index"] = certificate.witness_index
+    report["certify_nodes"] = certificate.n_nodes
+    report["certify_seconds"] = certificate.elapsed
+    if args.n <= 22:
+        histogram = cube.activation_histogram(net)
+        report["activation_histogram"] = histogram.tolist()
+        report["mean_active"] = float(histogram @ np.arange(histogram.size) / histogram.sum())
+    return report
+
+
+def _print_demo(report: dict) -> None:
+    print("sparselearn demo: a k-sparse oracle network on the cube")
+    print(f"  target      bump network, n={report['n']}, width s={report['width']}, "
+          f"k={report['sparsity']} groups, Hamming radius {report['radius']}, "
+          f"seed {report['seed']}")
+    print(f"  norms       W={report['norm_bounds']['W']:.4g}, "
+          f"B={report['norm_bounds']['B']:.4g}")
+    print(f"  certified   max |A(x)| over all 2^{report['n']} points = "
+          f"{report['certified_sparsity']} (witness index {report['witness_index']}, "
+          f"{report['certify_nodes']} subcubes, {report['certify_seconds']:.2f} s)")
+    if "activation_histogram" in report:
+        histogram = np.asarray(report["activation_histogram"])
+        print(f"  histogram   points by active count {{{_format_histogram(histogram)}}}; "
+              f"mean {report['mean_active']:.4f}")
+
+
+def _cmd_certify(args) -> dict:
+    from . import cube
+
+    net = _load_network(args.network)
+    report = {"command": "certify", "network": str(args.network), "n": net.n_features,
+              "width": net.width}
+    try:
+        certificate = cube.certify_sparsity(net, time_limit=args.time_limit)
+    except cube.CertificationIncomplete as exc:
+        raise CommandError(f"not certified within --time-limit {args.time_limit} s: the "
+                           f"sparsity is at least {exc.lower_bound}; raise the limit") from None
+    report.update(certified_sparsity=certificate.max_active,
+                  witness=certificate.witness.astype(int).tolist(),
+                  nodes=certificate.n_nodes, seconds=certificate.elapsed)
+    if net.n_features <= args.histogram_max_n:
+        report["activation_histogram"] = cube.activation_histogram(net).tolist()
+    return report
+
+
+def _print_certify(report: dict) -> None:
+    print(f"{report['network']}: width {report['width']} on {{-1,1}}^{report['n']}")
+    print(f"  certified sparsity  {report['certified_sparsity']} "
+          f"({report['nodes']} subcubes, {report['seconds']:.2f} s)")
+    print(f"  witness             {report['witness']}")
+    if "activation_histogram" in report:
+        histogram = np.asarray(report["activation_histogram"])
+        print(f"  histogram           {{{_format_histogram(histogram)}}}")
+
+
+COMMANDS = {
+    "demo": (_cmd_demo, _print_demo),
+    "certify": (_cmd_certify, _print_certify),
+}
+
+
+# ------------------------------------------------------------------ parser
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``sparselearn`` command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true",
+                        help="print the report as JSON on stdout")
+    common.add_argument("--quiet", action="store_true",
+                        help="no progress output on stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="sparselearn",
+        description="Sparsely activated ReLU networks: build, certify, learn, verify.")
+    parser.add_argument("--version", action="version", version=f"sparselearn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser("demo", parents=[common],
+                          help="build a k-sparse target, certify it, report")
+    demo.add_argument("--n", type=_positive_int, default=20, help="input dimension (20)")
+    demo.add_argument("--width", type=_positive_int, default=64, help="width s (64)")
+    demo.add_argument("--sparsity", type=_positive_int, default=2, help="sparsity k (2)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
+
+    certify = sub.add_parser("certify", parents=[common],
+                             help="exact sparsity of a saved network on the cube")
+    certify.add_argument("network", help="a network saved with SparseReLUNetwork.save (.npz)")
+    certify.add_argument("--time-limit", type=_positive_float, default=None,
+                         help="give up after this many seconds")
+    certify.add_argument("--histogram-max-n", type=int, default=22,
+                         help="also print the activation histogram when n <= this (22)")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run, show = COMMANDS[args.command]
+    try:
+        report = run(args)
+    except CommandError as exc:
+        print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, TypeError, OSError) as exc:
+        # Library validation errors name the argument; show them as one line.
+        print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        json.dump(report, sys.stdout, indent=2, default=float)
+        print()
+    else:
+        show(report)
+    return 0
