@@ -1,14 +1,20 @@
 """sparselearn: learning neural networks whose hidden activations are sparse.
 
-Modules, in the order data flows through them:
+Modules, in the order data flows through them (target, samples, learner,
+verification):
 
 - :mod:`sparselearn.network`: the model :class:`SparseReLUNetwork`.
 - :mod:`sparselearn.targets`: oracle networks whose sparsity is known.
 - :mod:`sparselearn.cube`: exact computations over ``{-1, 1}^n``.
+- :mod:`sparselearn.erm`: :class:`SparseReLURegressor`, approximate ERM over
+  the sparse class.
+- :mod:`sparselearn.rademacher`: Rademacher complexity bounds, extremal
+  constructions and Monte-Carlo estimates.
 """
 from ._validation import MemoryBudgetError
+from .erm import SparseReLURegressor
 from .network import SparseReLUNetwork
 
 __version__ = "0.1.0"
 
-__all__ = ["MemoryBudgetError", "SparseReLUNetwork", "__version__"]
+__all__ = ["MemoryBudgetError", "SparseReLUNetwork", "SparseReLURegressor", "__version__"]

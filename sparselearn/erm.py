@@ -1,0 +1,578 @@
+r"""Approximate empirical risk minimisation over the sparse ReLU class.
+
+:class:`SparseReLURegressor` fits a network of the class
+:math:`H(n, s, k, W, B)` of THEORY.md section 2,
+
+.. math::
+
+    h(x) = \sum_{j=1}^{s} u_j\,\mathrm{relu}(\langle w_j, x\rangle - b_j),
+    \qquad \max_j|u_j|\max_j\|w_j\| \le W,\quad \max_j|u_j|\max_j|b_j| \le B,
+
+with at most :math:`k` active units on every training point, by projected
+minibatch Adam.  Three ingredients keep the iterates in (or near) the class
+and the final network certifiably in it:
+
+1. **Norm bounds by projection.**  The parameters live in the product set
+   :math:`|u_j| \le 1,\ \|w_j\| \le W,\ |b_j| \le B`, which is exactly the
+   class up to positive rescaling (see the Notes of
+   :class:`SparseReLURegressor`); projecting onto it is one rescaling per
+   row.
+2. **Activation budget.**  During training only the :math:`k` largest
+   positive pre-activations of each example contribute (a top-:math:`k`
+   ReLU), and a penalty :math:`\lambda\,\bar y\,\frac1{m_b}\sum_i\sum_{j \in E_i} z_{ij}`
+   on the *excess* active units :math:`E_i` (ranked beyond :math:`k`;
+   :math:`\bar y` is the RMS of the targets) pushes them below their
+   threshold.
+3. **Repair and certification.**  After training, biases are raised just
+   enough to deactivate every remaining excess unit on the training set;
+   raising a bias never activates anything, so one pass makes the network
+   :math:`k`-sparse on the sample.  The result is then *certified*
+   independently with :meth:`SparseReLUNetwork.activation_counts` and
+   :meth:`SparseReLUNetwork.norm_bounds`, and ``in_class_`` reports the
+   outcome.
+
+Each minibatch step computes the pre-activations with one BLAS product and
+then works on the active supports only: the backward pass
+(:func:`sparselearn._kernels._sparse_backprop.sparse_backward`) touches the
+:math:`\le k` kept units of each example (plus the excess ones while the
+penalty is on), so its cost grows with :math:`k`, not with the width
+:math:`s`.
+
+With ``loss="correlation"`` the trainer maximises
+:math:`\frac1m\sum_i y_i h(x_i)` under the norm bounds; with Rademacher
+signs as ``y`` this is the inner supremum of the empirical Rademacher
+complexity (THEORY.md section 4), used by
+:func:`sparselearn.rademacher.rademacher_lower_estimate`.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+from threadpoolctl import threadpool_limits
+
+from ._kernels import _network, _sparse_backprop
+from ._validation import check_float, check_int, check_matrix, check_memory, check_random_state
+from .network import SparseReLUNetwork
+
+_LOSSES = ("squared", "correlation")
+
+# Adam's constants (Kingma and Ba 2015), as in scikit-learn's MLP.
+_BETA1, _BETA2, _ADAM_EPS = 0.9, 0.999, 1e-8
+
+# At most this many rows are used to set the data-dependent initialisation.
+_INIT_ROWS = 2048
+
+# Rows per chunk when evaluating the whole training set (repair): the
+# chunk's ``X @ W.T`` takes about this many bytes.
+_CHUNK_BYTES = 16 * 2**20
+
+# Repair rounds before giving up; one suffices unless rounding interferes.
+_MAX_REPAIR_ROUNDS = 4
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_bound(value, name: str):
+    if value is None:
+        return None
+    return check_float(value, name, minimum=0.0)
+
+
+class SparseReLURegressor(RegressorMixin, BaseEstimator):
+    r"""Approximate ERM over :math:`k`-sparse one-hidden-layer ReLU networks.
+
+    Fits :math:`h(x) = \sum_{j=1}^{s} u_j\,\mathrm{relu}(\langle w_j, x\rangle - b_j) + c`
+    by projected minibatch Adam with the norm bounds of the class
+    :math:`H(n, s, k, W, B)` enforced at every step and the activation budget
+    :math:`k` enforced during training (top-:math:`k` cap and excess
+    penalty) and, at the end, by a bias-raising repair; the fitted network
+    is then certified on the training set (THEORY.md sections 2 and 4).
+
+    Parameters
+    ----------
+    width : int, default=100
+        Number of hidden units :math:`s`.
+    sparsity : int, default=10
+        Activation budget :math:`k`, ``1 <= k <= width``: the fitted network
+        must have at most ``k`` active units on every training point.
+    W : float or None, default=None
+        Weight bound: :math:`\max_j|u_j|\cdot\max_j\|w_j\|_2 \le W`.  ``None``
+        leaves the hidden weights unbounded.
+    B : float or None, default=None
+        Bias bound: :math:`\max_j|u_j|\cdot\max_j|b_j| \le B`.  ``None``
+        leaves the biases unbounded.
+    loss : {"squared", "correlation"}, default="squared"
+        ``"squared"`` minimises :math:`\frac1{2m}\sum_i (h(x_i) - y_i)^2`.
+        ``"correlation"`` minimises :math:`-\frac1m\sum_i y_i h(x_i)`,
+        i.e. maximises the correlation with ``y``; it needs finite ``W`` and
+        ``B`` (the objective is unbounded otherwise) and never fits an
+        output bias.  With Rademacher signs as ``y`` it approximates the
+        supremum in the empirical Rademacher complexity from below.
+    fit_intercept : bool, default=True
+        Fit an output bias :math:`c` (squared loss only).  The class
+        :math:`H` has no output bias: ``in_class_`` certifies the hidden part
+        :math:`h - c`, and ``network_.output_bias`` holds :math:`c`.
+    learning_rate : float, default=0.01
+        Adam step size, ``> 0``.
+    batch_size : int, default=64
+        Minibatch size (clipped to the number of samples).
+    max_epochs : int, default=200
+        Maximum number of passes over the training set.
+    tol : float, default=1e-4
+        Training stops when the epoch objective has not decreased by at
+        least ``tol`` for ``n_iter_no_change`` consecutive epochs.
+    n_iter_no_change : int, default=10
+        See ``tol``.
+    sparsity_penalty : float, default=0.1
+        Weight :math:`\lambda \ge 0` of the penalty
+        :math:`\lambda\,\bar y\,\frac1{m_b}\sum_i\sum_{j\in E_i} z_{ij}`
+        on the pre-activations of each example's excess active units (those
+        ranked beyond ``k``), which drives them below threshold.
+        :math:`\bar y` is the root mean square of ``y`` (1 if it is 0), so
+        that penalty and loss scale alike with ``y`` and :math:`\lambda` is
+        dimensionless.
+    cap_activations : bool, default=True
+        During training, let only the ``k`` largest positive pre-activations
+        of each example contribute to the output (ties: lower unit index).
+        With ``False`` all active units contribute and only the penalty
+        (and the repair) enforce the budget.
+    repair : bool, default=True
+        After training, raise biases (shrinking weights if a bias would
+        exceed ``B``) so that no training point keeps more than ``k``
+        active units; the network is then in the class on the training set
+        by construction.  With ``False`` the trained network is reported
+        as is and ``in_class_`` may be ``False``.
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed of the initialisation and of the minibatch order.  The same
+        seed gives the same fit.
+    verbose : bool, default=False
+        Print the objective and mean active count after each epoch.
+    max_bytes : float or None, default=None
+        Memory budget of a fit (parameters, optimiser state, minibatch
+        buffers); a larger request raises :class:`MemoryBudgetError` before
+        allocating.  ``None`` uses the library default.
+
+    Attributes
+    ----------
+    network_ : SparseReLUNetwork
+        The fitted (repaired) network; ``predict`` evaluates it with plain
+        ReLUs, no cap.
+    sparsity_ : int
+        Largest number of active units of ``network_`` over the training
+        points.
+    mean_active_ : float
+        Mean number of active units over the training points.
+    norm_bounds_ : tuple of float
+        ``(W, B)`` attained by ``network_``
+        (:meth:`SparseReLUNetwork.norm_bounds`).
+    in_class_ : bool
+        Whether ``network_`` without its output bias lies in
+        :math:`H(n, s, k, W, B; X_{train})`: ``sparsity_ <= sparsity`` and
+        the attained norm bounds are at most ``W`` and ``B`` (when given),
+        checked exactly in floating point.  Sparsity is certified on the
+        training points only; on new points count with
+        ``network_.activation_counts``.
+    loss_curve_ : list of float
+        Training objective (loss plus activation penalty, of the capped
+        network) averaged over each epoch.
+    train_objective_ : float
+        Loss of the final ``network_`` on the training set (no cap, no
+        penalty): :math:`\frac1{2m}\sum_i(h(x_i)-y_i)^2` or
+        :math:`-\frac1m\sum_i y_i h(x_i)`.
+    n_units_repaired_ : int
+        Number of units whose bias the repair raised.
+    n_iter_ : int
+        Number of epochs run.
+    n_features_in_ : int
+        Number of input features :math:`n`.
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has string column names.
+
+    Notes
+    -----
+    **Parametrisation.**  The class constraint couples the outer and hidden
+    weights; the trainer uses the product set
+
+    .. math::
+
+        P = \{|u_j| \le 1,\ \|w_j\| \le W,\ |b_j| \le B\ \ \forall j\}.
+
+    Every network in :math:`P` is in the class (:math:`\max|u|\le 1`), and
+    every network of the class is a network of :math:`P` after the
+    rescaling :math:`u \to u/c`, :math:`(w, b) \to c\,(w, b)` with
+    :math:`c = \max_j|u_j|`, which changes neither the function nor the
+    active supports (positive homogeneity).  Projection onto :math:`P` is
+    a clip of :math:`u_j` and :math:`b_j` and a rescaling of :math:`w_j`.
+
+    **Step.**  On a minibatch of :math:`m_b` rows with pre-activations
+    :math:`z_{ij}`, kept sets :math:`K_i` (the top-:math:`k` active units)
+    and excess sets :math:`E_i`, the objective is
+    :math:`L + \frac{\lambda\bar y}{m_b}\sum_i\sum_{j\in E_i} z_{ij}` and its
+    gradient is :math:`\partial/\partial w_j = \sum_i a_{ij} x_i`,
+    :math:`\partial/\partial b_j = -\sum_i a_{ij}` with
+    :math:`a_{ij} = [j\in K_i]\,r_i u_j + [j\in E_i]\,\lambda\bar y/m_b`, where
+    :math:`r_i = \partial L/\partial h(x_i)`; only the :math:`|K_i| + |E_i|`
+    active units of each row are touched.
+
+    **Repair.**  For each unit :math:`j` let :math:`g_j` be the largest
+    :math:`\langle w_j, x_i\rangle` over the training points where
+    :math:`j` is an excess unit.  Setting :math:`b_j \leftarrow g_j +
+    \text{margin}` (a rounding margin) deactivates :math:`j` there; if that
+    exceeds :math:`B`, the unit is rescaled to
+    :math:`(t w_j, B)` with :math:`t = B / (g_j + \text{margin})`, whose
+    pre-activation :math:`t(\langle w_j,x\rangle - g_j - \text{margin})`
+    has the same sign.  Either way every pre-activation can only decrease
+    in sign, so no point gains an active unit, and every point loses its
+    excess units: the repaired network is :math:`k`-sparse on the training
+    set.  The repair can also switch off a unit on points where it was
+    kept; ``train_objective_`` measures the final network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparselearn.erm import SparseReLURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = np.maximum(X[:, 0] - 0.5, 0.0)
+    >>> est = SparseReLURegressor(width=8, sparsity=2, W=4.0, B=4.0,
+    ...                           random_state=0).fit(X, y)
+    >>> est.in_class_, est.sparsity_ <= 2
+    (True, True)
+    """
+
+    def __init__(self, width=100, sparsity=10, *, W=None, B=None, loss="squared",
+                 fit_intercept=True, learning_rate=0.01, batch_size=64, max_epochs=200,
+                 tol=1e-4, n_iter_no_change=10, sparsity_penalty=0.1,
+                 cap_activations=True, repair=True, random_state=None, verbose=False,
+                 max_bytes=None):
+        self.width = width
+        self.sparsity = sparsity
+        self.W = W
+        self.B = B
+        self.loss = loss
+        self.fit_intercept = fit_intercept
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.sparsity_penalty = sparsity_penalty
+        self.cap_activations = cap_activations
+        self.repair = repair
+        self.random_state = random_state
+        self.verbose = verbose
+        self.max_bytes = max_bytes
+
+    # ------------------------------------------------------------ validation
+    def _validated_params(self) -> dict:
+        """Every hyper-parameter checked, as a dict (estimator left untouched)."""
+        s = check_int(self.width, "width", minimum=1)
+        k = check_int(self.sparsity, "sparsity", minimum=1)
+        if k > s:
+            raise ValueError(f"sparsity={k} exceeds width={s}: a network of width s has at "
+                             "most s active units; lower sparsity or raise width")
+        if not isinstance(self.loss, str) or self.loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
+        W = _check_bound(self.W, "W")
+        B = _check_bound(self.B, "B")
+        if self.loss == "correlation" and (W is None or B is None):
+            raise ValueError("loss='correlation' needs finite norm bounds W and B: the "
+                             "correlation is unbounded over networks with unbounded weights")
+        max_bytes = self.max_bytes
+        if max_bytes is not None:
+            max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
+        return dict(
+            s=s, k=k, W=W, B=B, loss=self.loss,
+            fit_intercept=_check_bool(self.fit_intercept, "fit_intercept")
+            and self.loss == "squared",
+            learning_rate=check_float(self.learning_rate, "learning_rate", minimum=0.0,
+                                      strict_minimum=True),
+            batch_size=check_int(self.batch_size, "batch_size", minimum=1),
+            max_epochs=check_int(self.max_epochs, "max_epochs", minimum=1),
+            tol=check_float(self.tol, "tol", minimum=0.0),
+            n_iter_no_change=check_int(self.n_iter_no_change, "n_iter_no_change", minimum=1),
+            penalty=check_float(self.sparsity_penalty, "sparsity_penalty", minimum=0.0),
+            cap=_check_bool(self.cap_activations, "cap_activations"),
+            repair=_check_bool(self.repair, "repair"),
+            verbose=_check_bool(self.verbose, "verbose"),
+            max_bytes=max_bytes,
+        )
+
+    def _validated_data(self, X, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None")
+        # scikit-learn's validation handles its input conventions (object and
+        # integer dtypes, feature names, n_features_in_); check_matrix then
+        # guarantees the C-contiguous float64 layout the kernels need.
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64, input_name="y"),
+                         warn=True)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"y must hold one target per row of X: got {y.shape[0]} "
+                             f"targets for {X.shape[0]} rows")
+        return check_matrix(X, "X"), np.ascontiguousarray(y, dtype=np.float64)
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X, y):
+        r"""Fit the network to ``(X, y)`` and certify it on ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Training inputs, any finite real values.  Features are used as
+            given (no rescaling), since the norm bounds refer to the raw
+            inputs (:math:`A = W R` with :math:`R = \max_i\|x_i\|`).
+        y : array_like of shape (m,)
+            Targets (squared loss) or weights of the correlation (for
+            instance Rademacher signs).
+
+        Returns
+        -------
+        self : SparseReLURegressor
+        """
+        p = self._validated_params()
+        X, y = self._validated_data(X, y)
+        m, n = X.shape
+        s, k = p["s"], p["k"]
+        batch = min(p["batch_size"], m)
+        # Parameters, gradients and two Adam moments of (w, b, u); minibatch
+        # rows, inner products and CSR supports; the initialisation's inner
+        # products on up to _INIT_ROWS rows.
+        check_memory(8.0 * 4 * s * (n + 2) + 8.0 * batch * (n + 3 * s + 4)
+                     + 8.0 * 2 * min(m, _INIT_ROWS) * s,
+                     f"a fit of width {s} on {n} features with batch_size {batch}",
+                     p["max_bytes"])
+        rng = check_random_state(self.random_state)
+
+        w, b, u = _initial_parameters(X, y, s, k, p["W"], p["B"], rng)
+        c = np.zeros((1, 1))
+        # A minibatch kernel call is a few microseconds of work, too little to
+        # amortise waking OpenMP threads (on a loaded machine that costs
+        # milliseconds per call): run the kernels on one thread.  BLAS keeps
+        # its own threads for the X @ W.T products.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            self.loss_curve_ = _train(X, y, w, b, u, c, p, batch, rng)
+        self.n_iter_ = len(self.loss_curve_)
+
+        if p["W"] is not None:
+            # The kernel's projection sums squares in its own order; make the
+            # bound hold for the norm the certificate computes.
+            while np.linalg.norm(w, axis=1).max() > p["W"]:
+                _project_rows(w, p["W"])
+        self.n_units_repaired_ = 0
+        if p["repair"]:
+            self.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
+        network = SparseReLUNetwork(w, b, u, float(c[0, 0]))
+        counts = network.activation_counts(X)
+        self.network_ = network
+        self.sparsity_ = int(counts.max())
+        self.mean_active_ = float(counts.mean())
+        self.norm_bounds_ = network.norm_bounds()
+        self.in_class_ = bool(
+            self.sparsity_ <= k
+            and (p["W"] is None or self.norm_bounds_[0] <= p["W"])
+            and (p["B"] is None or self.norm_bounds_[1] <= p["B"]))
+        prediction = network(X)
+        if p["loss"] == "squared":
+            self.train_objective_ = float(0.5 * np.mean((prediction - y) ** 2))
+        else:
+            self.train_objective_ = float(-np.mean(y * prediction))
+        return self
+
+    def predict(self, X):
+        """Output of the fitted network on each row of ``X``, shape ``(m,)``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self.network_(X)
+
+
+# ---------------------------------------------------------------- training
+def _initial_parameters(X, y, s, k, W, B, rng):
+    r"""Data-dependent start: each unit active on a ``min(k/s, 1/2)`` fraction of the data.
+
+    Hidden weights are Gaussian scaled so that :math:`\langle w_j, x\rangle`
+    has about unit variance on the data (then projected onto the ball of
+    radius ``W``); each bias is the :math:`1 - \min(k/s, 1/2)` quantile of
+    its unit's inner products on (a subsample of) the data, clipped to
+    ``[-B, B]``.  The mean active count thus starts near ``k`` and a sparse
+    fit does not begin dense; the cap at 1/2 keeps a large budget from
+    starting with units active everywhere, where the network would be
+    affine.  Outer weights are random signs times one magnitude, chosen so
+    the initial output has the root mean square of ``y`` (at most 1, the
+    class's bound): the first epochs fit the data instead of undoing a
+    badly scaled start.
+    """
+    m, n = X.shape
+    rows = X if m <= _INIT_ROWS else X[rng.choice(m, size=_INIT_ROWS, replace=False)]
+    scale = math.sqrt(float(np.mean(np.einsum("ij,ij->i", rows, rows))))
+    w = rng.standard_normal((s, n)) / (scale if scale > 0.0 else 1.0)
+    if W is not None:
+        _project_rows(w, W)
+    inner = rows @ w.T
+    b = np.quantile(inner, 1.0 - min(k / s, 0.5), axis=0)
+    if B is not None:
+        np.clip(b, -B, B, out=b)
+    b = np.ascontiguousarray(b)
+    signs = rng.choice(np.array([-1.0, 1.0]), size=s)
+    output_rms = math.sqrt(float(np.mean((np.maximum(inner - b, 0.0) @ signs) ** 2)))
+    y_rms = math.sqrt(float(np.mean(y * y)))
+    magnitude = 0.5 if output_rms == 0.0 or y_rms == 0.0 else min(1.0, y_rms / output_rms)
+    return np.ascontiguousarray(w), b, magnitude * signs
+
+
+def _project_rows(P, radius):
+    """Rescale rows of ``P`` with norm above ``radius`` to just inside the ball."""
+    norms = np.linalg.norm(P, axis=1)
+    over = norms > radius
+    P[over] *= (radius / norms[over] * (1.0 - 4 * np.finfo(float).eps))[:, None]
+
+
+def _train(X, y, w, b, u, c, p, batch, rng):
+    """Projected minibatch Adam on ``(w, b, u, c)`` in place; returns the loss curve."""
+    m, n = X.shape
+    s, k = w.shape[0], p["k"]
+    squared = p["loss"] == "squared"
+    radius_w = -1.0 if p["W"] is None else p["W"]
+    radius_b = -1.0 if p["B"] is None else p["B"]
+    y_rms = math.sqrt(float(y @ y) / m)
+    penalty = p["penalty"] * (y_rms if y_rms > 0.0 else 1.0)
+    # 2-D views so one fused Adam kernel serves every parameter block: a
+    # length-1 row's ball projection is the clip to [-radius, radius].
+    blocks = [(w, radius_w), (b.reshape(s, 1), radius_b), (u.reshape(s, 1), 1.0)]
+    if p["fit_intercept"]:
+        blocks.append((c, -1.0))
+    grads = [np.zeros_like(P) for P, _ in blocks]
+    moments = [(np.zeros_like(P), np.zeros_like(P)) for P, _ in blocks]
+    grad_w, grad_b, grad_u = grads[0], grads[1].reshape(s), grads[2].reshape(s)
+
+    Xb = np.empty((batch, n))
+    G = np.empty((batch, s))
+    counts = np.empty(batch, dtype=np.int64)
+    indptr = np.zeros(batch + 1, dtype=np.int64)
+    indices = np.empty(batch * s, dtype=np.int64)
+    values = np.empty(batch * s)
+    n_kept = np.empty(batch, dtype=np.int64)
+    out = np.empty(batch)
+    excess = np.empty(batch)
+
+    curve = []
+    best, stalled, step_count = np.inf, 0, 0
+    for epoch in range(p["max_epochs"]):
+        order = rng.permutation(m)
+        total = 0.0
+        active_total = 0
+        for start in range(0, m, batch):
+            rows = order[start:start + batch]
+            mb = rows.shape[0]
+            np.take(X, rows, axis=0, out=Xb[:mb])
+            np.matmul(Xb[:mb], w.T, out=G[:mb])
+            _network.count_active(G[:mb], b, counts[:mb])
+            np.cumsum(counts[:mb], out=indptr[1:mb + 1])
+            _sparse_backprop.ranked_supports(G[:mb], b, k, indptr[:mb + 1], indices,
+                                             values, n_kept[:mb])
+            _sparse_backprop.capped_output(indptr[:mb + 1], indices, values, n_kept[:mb],
+                                           u, p["cap"], out[:mb], excess[:mb])
+            h = out[:mb] + c[0, 0]
+            target = y[rows]
+            if squared:
+                residual = h - target
+                loss = 0.5 * float(residual @ residual) / mb
+                r = residual / mb
+            else:
+                loss = -float(target @ h) / mb
+                r = -target / mb
+            loss += penalty * float(excess[:mb].sum()) / mb
+            _sparse_backprop.sparse_backward(Xb[:mb], r, u, indptr[:mb + 1], indices, values,
+                                             n_kept[:mb], p["cap"], penalty / mb,
+                                             grad_w, grad_b, grad_u)
+            if p["fit_intercept"]:
+                grads[3][0, 0] = r.sum()
+            step_count += 1
+            step = (p["learning_rate"] * math.sqrt(1.0 - _BETA2 ** step_count)
+                    / (1.0 - _BETA1 ** step_count))
+            for (P, radius), grad, (m1, m2) in zip(blocks, grads, moments):
+                _sparse_backprop.adam_step(P, grad, m1, m2, step, _BETA1, _BETA2,
+                                           _ADAM_EPS, radius)
+            total += loss * mb
+            active_total += int(indptr[mb])
+        curve.append(total / m)
+        if p["verbose"]:
+            print(f"epoch {epoch + 1}: objective {curve[-1]:.6g}, "
+                  f"mean active units {active_total / m:.3g}")
+        # Stopping rule of scikit-learn's MLP: no tol-improvement for a while.
+        if curve[-1] > best - p["tol"]:
+            stalled += 1
+        else:
+            stalled = 0
+        best = min(best, curve[-1])
+        if stalled >= p["n_iter_no_change"]:
+            break
+    else:
+        warnings.warn(f"SparseReLURegressor: max_epochs={p['max_epochs']} reached before "
+                      f"the objective stopped improving by tol={p['tol']}; raise "
+                      "max_epochs or tol", ConvergenceWarning, stacklevel=3)
+    return curve
+
+
+# ------------------------------------------------------------------ repair
+def _repair(X, w, b, k, B, max_bytes) -> int:
+    """Raise biases (in place) until no row of ``X`` has more than ``k`` active units.
+
+    See the Notes of :class:`SparseReLURegressor`.  Returns the number of
+    units changed.
+    """
+    m, n = X.shape
+    s = w.shape[0]
+    rows_per_chunk = max(1, _CHUNK_BYTES // (8 * s))
+    check_memory(8.0 * min(m, rows_per_chunk) * 3 * s, "the repair's row chunks", max_bytes)
+    x_norm = float(np.max(np.linalg.norm(X, axis=1)))
+    eps = np.finfo(float).eps
+    changed = np.zeros(s, dtype=bool)
+    for _ in range(_MAX_REPAIR_ROUNDS):
+        target = np.full(s, -np.inf)
+        for start in range(0, m, rows_per_chunk):
+            G = np.ascontiguousarray(X[start:start + rows_per_chunk] @ w.T)
+            counts = np.empty(G.shape[0], dtype=np.int64)
+            _network.count_active(G, b, counts)
+            over = counts > k
+            if not over.any():
+                continue
+            G = np.ascontiguousarray(G[over])
+            indptr = np.zeros(G.shape[0] + 1, dtype=np.int64)
+            np.cumsum(counts[over], out=indptr[1:])
+            indices = np.empty(int(indptr[-1]), dtype=np.int64)
+            values = np.empty(int(indptr[-1]))
+            n_kept = np.empty(G.shape[0], dtype=np.int64)
+            _sparse_backprop.ranked_supports(G, b, k, indptr, indices, values, n_kept)
+            position = np.arange(indptr[-1]) - np.repeat(indptr[:-1], counts[over])
+            is_excess = position >= np.repeat(n_kept, counts[over])
+            units = indices[is_excess]
+            # values = G - b, so G = values + b.
+            np.maximum.at(target, units, values[is_excess] + b[units])
+        to_fix = np.isfinite(target)
+        if not to_fix.any():
+            break
+        changed |= to_fix
+        # Rounding of <w_j, x> is at most about n eps ||w_j|| ||x||; the margin
+        # exceeds it so the recomputed pre-activation is surely <= 0.
+        w_norm = np.linalg.norm(w[to_fix], axis=1)
+        new_b = target[to_fix]
+        new_b = new_b + 4.0 * (n + 2) * eps * (w_norm * x_norm + np.abs(new_b))
+        if B is not None and np.any(new_b > B):
+            above = new_b > B
+            shrink = np.ones_like(new_b)
+            shrink[above] = B / new_b[above]
+            w[to_fix] *= shrink[:, None]
+            new_b[above] = B
+        b[to_fix] = new_b
+    return int(changed.sum())

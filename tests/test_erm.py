@@ -1,0 +1,360 @@
+"""Tests for sparselearn.erm: sparse kernels against their NumPy twins, the
+gradient against finite differences, projection, repair and certification,
+reproducibility, learning a sparse target, scikit-learn conventions and
+argument validation."""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from strategies import dyadic
+
+from sparselearn import MemoryBudgetError, SparseReLUNetwork
+from sparselearn._kernels import _network, _sparse_backprop
+from sparselearn._reference import sparse_backprop as reference
+from sparselearn.erm import SparseReLURegressor, _repair
+from sparselearn.targets import bump_network
+
+finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _supports(G, b, k):
+    """Run count_active + ranked_supports as the trainer does."""
+    m = G.shape[0]
+    counts = np.empty(m, dtype=np.int64)
+    _network.count_active(G, b, counts)
+    indptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    values = np.empty(indptr[-1])
+    n_kept = np.empty(m, dtype=np.int64)
+    _sparse_backprop.ranked_supports(G, b, k, indptr, indices, values, n_kept)
+    return indptr, indices, values, n_kept
+
+
+@st.composite
+def batches(draw, elements=finite):
+    """(X, G, b, u, r, k): a minibatch with G = X @ W.T for a random W."""
+    m = draw(st.integers(0, 12))
+    n = draw(st.integers(1, 6))
+    s = draw(st.integers(1, 10))
+    X = draw(arrays(np.float64, (m, n), elements=elements))
+    weights = draw(arrays(np.float64, (s, n), elements=elements))
+    b = draw(arrays(np.float64, (s,), elements=elements))
+    u = draw(arrays(np.float64, (s,), elements=elements))
+    r = draw(arrays(np.float64, (m,), elements=elements))
+    k = draw(st.integers(1, s))
+    return X, np.ascontiguousarray(X @ weights.T), b, u, r, k
+
+
+# ------------------------------------------------------------ kernel twins
+@given(batches(elements=dyadic))
+def test_ranked_supports_equal_twin_with_exact_ties(batch):
+    # Dyadic entries: every pre-activation is exact and ties really occur,
+    # so the tie rule (lower unit index first) is tested, not just sampled.
+    _, G, b, _, _, k = batch
+    indptr, indices, values, n_kept = _supports(G, b, k)
+    ref_indptr, ref_indices, ref_values, ref_kept = reference.ranked_supports(G, b, k)
+    np.testing.assert_array_equal(indptr, ref_indptr)
+    np.testing.assert_array_equal(n_kept, ref_kept)
+    for i in range(G.shape[0]):
+        start, kept_stop, stop = indptr[i], indptr[i] + n_kept[i], indptr[i + 1]
+        # Kept entries in order; excess entries in unspecified order.
+        np.testing.assert_array_equal(indices[start:kept_stop], ref_indices[start:kept_stop])
+        np.testing.assert_array_equal(values[start:kept_stop], ref_values[start:kept_stop])
+        order = np.argsort(indices[kept_stop:stop])
+        np.testing.assert_array_equal(indices[kept_stop:stop][order], ref_indices[kept_stop:stop])
+        np.testing.assert_array_equal(values[kept_stop:stop][order], ref_values[kept_stop:stop])
+
+
+@given(batches(), st.booleans(), st.floats(0, 2))
+def test_capped_output_and_backward_equal_twins(batch, cap, penalty):
+    X, G, b, u, r, k = batch
+    m, s = G.shape
+    indptr, indices, values, n_kept = _supports(G, b, k)
+    out, excess = np.empty(m), np.empty(m)
+    _sparse_backprop.capped_output(indptr, indices, values, n_kept, u, cap, out, excess)
+    ref_out, ref_excess = reference.capped_output(G, b, u, k, cap)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(excess, ref_excess, rtol=1e-12, atol=1e-10)
+
+    grad_w, grad_b, grad_u = np.empty((s, X.shape[1])), np.empty(s), np.empty(s)
+    _sparse_backprop.sparse_backward(X, r, u, indptr, indices, values, n_kept, cap, penalty,
+                                     grad_w, grad_b, grad_u)
+    ref_w, ref_b, ref_u = reference.sparse_backward(X, G, b, u, r, k, cap, penalty)
+    np.testing.assert_allclose(grad_w, ref_w, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(grad_b, ref_b, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(grad_u, ref_u, rtol=1e-10, atol=1e-9)
+
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 8), st.integers(1, 5)), elements=finite),
+       st.data(), st.sampled_from([-1.0, 0.0, 0.3, 2.0]))
+def test_adam_step_equals_twin_and_projects(P, data, radius):
+    grad = data.draw(arrays(np.float64, P.shape, elements=finite))
+    m1 = data.draw(arrays(np.float64, P.shape, elements=finite))
+    m2 = data.draw(arrays(np.float64, P.shape, elements=st.floats(0, 4)))
+    ref_P, ref_m1, ref_m2 = reference.adam_step(P, grad, m1, m2, 0.1, 0.9, 0.999, 1e-8, radius)
+    P, m1, m2 = P.copy(), m1.copy(), m2.copy()
+    _sparse_backprop.adam_step(P, grad, m1, m2, 0.1, 0.9, 0.999, 1e-8, radius)
+    np.testing.assert_allclose(P, ref_P, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m1, ref_m1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m2, ref_m2, rtol=1e-12, atol=1e-12)
+    if radius >= 0:
+        # Inside the ball as NumPy computes norms, despite rounding.
+        assert np.all(np.linalg.norm(P, axis=1) <= radius)
+
+
+# --------------------------------------------------- gradient, independently
+def _objective(X, y, w, b, u, c, k, cap, penalty):
+    """Squared loss of the top-k network plus the excess penalty, written out."""
+    Z = X @ w.T - b
+    order = np.argsort(-Z, axis=1, kind="stable")
+    total = 0.0
+    for i in range(X.shape[0]):
+        active = [j for j in order[i] if Z[i, j] > 0]
+        kept, excess = active[:k], active[k:]
+        contributing = kept if cap else active
+        h = sum(u[j] * Z[i, j] for j in contributing) + c
+        total += 0.5 * (h - y[i]) ** 2 + penalty * sum(Z[i, j] for j in excess)
+    return total / X.shape[0]
+
+
+@pytest.mark.parametrize("cap", [True, False])
+def test_backward_matches_finite_differences(cap):
+    rng = np.random.default_rng(3)
+    m, n, s, k, penalty = 7, 3, 6, 2, 0.7
+    X = rng.normal(size=(m, n))
+    y = rng.normal(size=m)
+    w, b, u, c = rng.normal(size=(s, n)), rng.normal(size=s) - 0.5, rng.normal(size=s), 0.2
+    Z = X @ w.T - b
+    # The objective is piecewise smooth; the check is valid when no
+    # pre-activation and no gap between two of them is within the step.
+    gaps = np.abs(Z[:, :, None] - Z[:, None, :])[:, ~np.eye(s, dtype=bool)]
+    assert np.abs(Z).min() > 1e-3 and gaps.min() > 1e-3
+    assert (Z > 0).sum(axis=1).max() > k  # the cap and the penalty are exercised
+
+    G = np.ascontiguousarray(X @ w.T)
+    indptr, indices, values, n_kept = _supports(G, b, k)
+    out, excess = np.empty(m), np.empty(m)
+    _sparse_backprop.capped_output(indptr, indices, values, n_kept, u, cap, out, excess)
+    r = (out + c - y) / m
+    grad_w, grad_b, grad_u = np.empty((s, n)), np.empty(s), np.empty(s)
+    _sparse_backprop.sparse_backward(X, r, u, indptr, indices, values, n_kept, cap,
+                                     penalty / m, grad_w, grad_b, grad_u)
+
+    step = 1e-6
+    for name, param, grad in (("w", w, grad_w), ("b", b, grad_b), ("u", u, grad_u)):
+        numeric = np.empty_like(param)
+        for index in np.ndindex(param.shape):
+            saved = param[index]
+            param[index] = saved + step
+            plus = _objective(X, y, w, b, u, c, k, cap, penalty)
+            param[index] = saved - step
+            minus = _objective(X, y, w, b, u, c, k, cap, penalty)
+            param[index] = saved
+            numeric[index] = (plus - minus) / (2 * step)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+# ------------------------------------------------- projection, certification
+def _independent_certificate(est, X, k, W, B):
+    """in_class_ recomputed from the raw arrays, not through the library."""
+    net = est.network_
+    counts = ((X @ net.weights.T - net.biases) > 0).sum(axis=1)
+    u_max = np.abs(net.output_weights).max()
+    w_hat = u_max * np.sqrt((net.weights ** 2).sum(axis=1)).max()
+    b_hat = u_max * np.abs(net.biases).max()
+    return bool(counts.max() <= k and w_hat <= W and b_hat <= B), int(counts.max())
+
+
+@pytest.mark.parametrize("W, B", [(0.05, 0.02), (1.0, 0.0), (3.0, 5.0)])
+def test_fitted_network_is_certified_in_class(W, B):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4)) * 2.0
+    y = np.sin(X[:, 0]) + X[:, 1]
+    k = 2
+    est = SparseReLURegressor(width=12, sparsity=k, W=W, B=B, max_epochs=15, tol=0.0,
+                              random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    in_class, sparsity = _independent_certificate(est, X, k, W, B)
+    assert est.in_class_ is True and in_class
+    assert est.sparsity_ == sparsity <= k
+    assert est.norm_bounds_[0] <= W and est.norm_bounds_[1] <= B
+    assert est.mean_active_ == pytest.approx(
+        ((X @ est.network_.weights.T - est.network_.biases) > 0).sum(axis=1).mean())
+
+
+def test_in_class_is_truthful_without_repair():
+    # No penalty, no repair, a start with about half the units active: the
+    # top-k training leaves excess units on, and in_class_ must say so.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5))
+    y = X[:, 0]
+    est = SparseReLURegressor(width=30, sparsity=1, W=5.0, B=5.0, sparsity_penalty=0.0,
+                              repair=False, max_epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    in_class, sparsity = _independent_certificate(est, X, 1, 5.0, 5.0)
+    assert est.in_class_ == in_class
+    assert est.sparsity_ == sparsity
+    assert not est.in_class_  # the case is constructed so the budget is violated
+
+
+@pytest.mark.parametrize("B", [None, 10.0, 0.3, 0.0])
+def test_repair_only_deactivates_and_meets_the_budget(B):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 4))
+    w = rng.normal(size=(20, 4))
+    b = rng.uniform(-0.3, 0.3, size=20) if B is None or B > 0 else np.zeros(20)
+    if B is not None:
+        b = np.clip(b, -B, B)
+    k = 3
+    before = X @ w.T - b > 0
+    assert before.sum(axis=1).max() > k
+    w2, b2 = w.copy(), b.copy()
+    changed = _repair(X, w2, b2, k, B, None)
+    after = X @ w2.T - b2 > 0
+    assert after.sum(axis=1).max() <= k
+    assert not np.any(after & ~before)  # no unit switched on anywhere
+    assert changed == int(np.sum(np.any(w2 != w, axis=1) | (b2 != b)))
+    if B is not None:
+        assert np.abs(b2).max() <= B
+
+
+def test_same_seed_same_fit_and_seeds_matter():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 3))
+    y = np.abs(X[:, 0])
+    params = dict(width=10, sparsity=2, W=3.0, B=3.0, max_epochs=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = SparseReLURegressor(random_state=5, **params).fit(X, y)
+        b = SparseReLURegressor(random_state=5, **params).fit(X, y)
+        c = SparseReLURegressor(random_state=6, **params).fit(X, y)
+    assert a.network_ == b.network_ and a.loss_curve_ == b.loss_curve_
+    assert a.network_ != c.network_
+
+
+# ---------------------------------------------------------------- learning
+def test_learns_a_sparse_bump_target_on_the_cube():
+    # 2-sparse target of width 8 on {-1,1}^10 (bumps of Hamming radius 2),
+    # noiseless.  Seeds are fixed, so the outcome is deterministic; the
+    # threshold (10% of the target variance) leaves room over the observed
+    # ~2% for harmless numerical changes.
+    target = bump_network(10, 8, 2, radius=2, random_state=0)
+    rng = np.random.default_rng(1)
+    X = rng.choice([-1.0, 1.0], size=(1000, 10))
+    X_test = rng.choice([-1.0, 1.0], size=(2000, 10))
+    est = SparseReLURegressor(width=32, sparsity=2, W=10.0, B=20.0, random_state=0)
+    est.fit(X, target(X))
+    y_test = target(X_test)
+    assert np.mean((est.predict(X_test) - y_test) ** 2) < 0.1 * y_test.var()
+    assert est.in_class_ and est.sparsity_ <= 2
+    assert len(est.loss_curve_) == est.n_iter_ <= 200
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+
+
+def test_correlation_loss_finds_positive_correlation_within_the_envelope():
+    # With y = Rademacher signs, a certified network's correlation is at most
+    # the envelope k (W R + B) of THEORY.md section 4 (|h(x)| <= k (W R + B)
+    # for a k-sparse network) and, with s >= m units available, far above 0.
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(16, 6))
+    zeta = rng.choice([-1.0, 1.0], size=16)
+    W, B, k = 1.0, 0.5, 3
+    est = SparseReLURegressor(width=32, sparsity=k, W=W, B=B, loss="correlation",
+                              learning_rate=0.05, random_state=0).fit(X, zeta)
+    value = float(np.mean(zeta * est.predict(X)))
+    R = np.linalg.norm(X, axis=1).max()
+    assert est.in_class_ and est.network_.output_bias == 0.0
+    assert est.train_objective_ == pytest.approx(-value)
+    # The zero network scores 0 and the best constant network k B |mean zeta|.
+    assert max(0.0, k * B * abs(zeta.mean())) < value <= k * (W * R + B)
+
+
+def test_convergence_warning_when_epochs_run_out():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    with pytest.warns(ConvergenceWarning, match="max_epochs=1"):
+        SparseReLURegressor(width=4, sparsity=2, max_epochs=1, random_state=0).fit(X, X[:, 0])
+
+
+# --------------------------------------------------- scikit-learn conventions
+@parametrize_with_checks([SparseReLURegressor(width=16, sparsity=4, max_epochs=50,
+                                              random_state=0)])
+def test_sklearn_estimator_checks(estimator, check):
+    # Every applicable check runs; the two skipped by scikit-learn itself
+    # need pandas or SCIPY_ARRAY_API, not available here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+# ------------------------------------------------------------- bad inputs
+X_OK = np.random.default_rng(0).normal(size=(10, 3))
+Y_OK = X_OK[:, 0]
+
+
+@pytest.mark.parametrize("params, error, match", [
+    (dict(width=4, sparsity=5), ValueError, "sparsity=5 exceeds width=4"),
+    (dict(width=0), ValueError, "width must be >= 1"),
+    (dict(sparsity=2.5), TypeError, "sparsity must be an integer"),
+    (dict(W=-1.0), ValueError, "W must be >= 0"),
+    (dict(B=-0.5), ValueError, "B must be >= 0"),
+    (dict(W=np.inf), ValueError, "W must be finite"),
+    (dict(loss="hinge"), ValueError, "loss must be one of"),
+    (dict(loss="correlation", W=1.0), ValueError, "needs finite norm bounds W and B"),
+    (dict(learning_rate=0.0), ValueError, "learning_rate must be > 0"),
+    (dict(batch_size=0), ValueError, "batch_size must be >= 1"),
+    (dict(max_epochs=0), ValueError, "max_epochs must be >= 1"),
+    (dict(tol=-1.0), ValueError, "tol must be >= 0"),
+    (dict(sparsity_penalty=-0.1), ValueError, "sparsity_penalty must be >= 0"),
+    (dict(cap_activations="yes"), TypeError, "cap_activations must be True or False"),
+    (dict(repair=1), TypeError, "repair must be True or False"),
+])
+def test_bad_parameters_raise_naming_the_argument(params, error, match):
+    params = {"width": 4, "sparsity": 2, **params}
+    with pytest.raises(error, match=match):
+        SparseReLURegressor(**params).fit(X_OK, Y_OK)
+
+
+@pytest.mark.parametrize("X, y, match", [
+    (X_OK[:, 0], Y_OK, "Expected 2D array"),
+    (X_OK.reshape(10, 3, 1), Y_OK, "Found array with dim 3"),
+    (np.where(np.eye(10, 3) > 0, np.nan, X_OK), Y_OK, "Input X contains NaN"),
+    (np.where(np.eye(10, 3) > 0, np.inf, X_OK), Y_OK, "Input X contains infinity"),
+    (X_OK, Y_OK[:-1], "y must hold one target per row of X: got 9 targets for 10 rows"),
+    (X_OK, np.full(10, np.nan), "Input y contains NaN"),
+    (X_OK, None, "requires y to be passed"),
+])
+def test_bad_data_raise_naming_the_argument(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        SparseReLURegressor(width=4, sparsity=2).fit(X, y)
+
+
+def test_predict_checks_the_number_of_features():
+    est = SparseReLURegressor(width=4, sparsity=2, tol=1.0, n_iter_no_change=1).fit(X_OK, Y_OK)
+    with pytest.raises(ValueError, match="X has 2 features"):
+        est.predict(X_OK[:, :2])
+
+
+def test_memory_budget_refused_before_allocating():
+    with pytest.raises(MemoryBudgetError, match="a fit of width 4096"):
+        SparseReLURegressor(width=4096, sparsity=2, max_bytes=2**20).fit(X_OK, Y_OK)
+
+
+def test_network_is_a_sparse_relu_network_on_any_real_inputs():
+    # Inputs far from the cube, with large scale: the trainer uses them as given.
+    rng = np.random.default_rng(9)
+    X = rng.standard_t(3, size=(80, 4)) * 50.0
+    est = SparseReLURegressor(width=8, sparsity=3, W=0.1, B=5.0, tol=1.0, n_iter_no_change=1,
+                              random_state=0).fit(X, np.tanh(X[:, 0] / 50.0))
+    assert isinstance(est.network_, SparseReLUNetwork)
+    assert est.n_features_in_ == 4 and est.in_class_
+    np.testing.assert_allclose(est.predict(X), est.network_(X))
