@@ -116,9 +116,31 @@ def _print_certify(report: dict) -> None:
         print(f"  histogram           {{{_format_histogram(histogram)}}}")
 
 
+def _cmd_bounds(args) -> dict:
+    import dataclasses
+    import math
+
+    from . import rademacher
+
+    radius = math.sqrt(args.n) if args.R is None else args.R
+    result = rademacher.bounds(n=args.n, s=args.width, k=args.sparsity, W=args.W,
+                               B=args.B, R=radius, m=args.samples)
+    report = {"command": "bounds", **dataclasses.asdict(result),
+              "conditions": result.conditions, "best_upper": result.best_upper,
+              "best_lower": result.best_lower}
+    report["rows"] = [dataclasses.asdict(row) for row in result.rows]
+    report["_table"] = str(result)
+    return report
+
+
+def _print_bounds(report: dict) -> None:
+    print(report["_table"])
+
+
 COMMANDS = {
     "demo": (_cmd_demo, _print_demo),
     "certify": (_cmd_certify, _print_certify),
+    "bounds": (_cmd_bounds, _print_bounds),
 }
 
 
@@ -171,7 +193,39 @@ def build_parser() -> argparse.ArgumentParser:
                          help="give up after this many seconds")
     certify.add_argument("--histogram-max-n", type=int, default=22,
                          help="also print the activation histogram when n <= this (22)")
+    bounds = sub.add_parser("bounds", parents=[common],
+                            help="THEORY.md's Rademacher bounds for given parameters")
+    bounds.add_argument("--n", type=_positive_int, required=True, help="input dimension")
+    bounds.add_argument("--width", type=_positive_int, required=True, help="width s")
+    bounds.add_argument("--sparsity", type=_positive_int, required=True, help="sparsity k")
+    bounds.add_argument("--samples", type=_positive_int, required=True, help="sample size m")
+    bounds.add_argument("--W", type=float, default=1.0, help="weight bound W (1)")
+    bounds.add_argument("--B", type=float, default=1.0, help="bias bound B (1)")
+    bounds.add_argument("--R", type=float, default=None,
+                        help="input radius R (default sqrt(n), the cube's)")
     return parser
+
+
+def _json_default(value):
+    """JSON for NumPy scalars and arrays; NaN and infinities become null."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _strict_json(value):
+    """Replace NaN and infinities (not valid JSON) by ``None``, recursively."""
+    if isinstance(value, dict):
+        return {key: _strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(item) for item in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def main(argv=None) -> int:
@@ -189,7 +243,9 @@ def main(argv=None) -> int:
         print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
-        json.dump(report, sys.stdout, indent=2, default=float)
+        public = {key: value for key, value in report.items() if not key.startswith("_")}
+        json.dump(_strict_json(public), sys.stdout, indent=2, default=_json_default,
+                  allow_nan=False)
         print()
     else:
         show(report)

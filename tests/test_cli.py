@@ -84,3 +84,28 @@ def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "sparselearn", "--version"],
                             capture_output=True, text=True, check=True)
     assert result.stdout.startswith("sparselearn ")
+
+
+def test_bounds_table_and_json(capsys):
+    code, out, _ = run(capsys, "bounds", "--n", "100", "--width", "64", "--sparsity", "2",
+                       "--samples", "1000")
+    assert code == 0 and "envelope" in out and "ADKM Conjecture 20" in out
+    code, out, _ = run(capsys, "bounds", "--n", "100", "--width", "64", "--sparsity", "2",
+                       "--samples", "1000", "--W", "0.5", "--B", "2", "--json")
+    report = json.loads(out)  # strict JSON: no NaN literals
+    rows = {row["name"]: row for row in report["rows"]}
+    # Envelope k (A + B) with A = W R and R defaulting to the cube's sqrt(n) = 10.
+    assert rows["envelope"]["value"] == pytest.approx(2 * (0.5 * 10 + 2))
+    assert rows["dense"]["value"] == pytest.approx(2 * 64 * (0.5 * 10 + 2) / 1000**0.5)
+    assert rows["ADKM Conjecture 20"]["kind"] == "rate"
+    assert report["best_upper"] == min(rows[name]["value"]
+                                       for name in ("envelope", "dense", "sparse upper"))
+
+
+def test_bounds_bad_parameters(capsys):
+    code, _, err = run(capsys, "bounds", "--n", "10", "--width", "2", "--sparsity", "3",
+                       "--samples", "10")
+    assert code == cli.EXIT_USAGE and "k=3 exceeds the width" in err
+    code, _, err = run(capsys, "bounds", "--n", "10", "--width", "2", "--sparsity", "1",
+                       "--samples", "10", "--B", "-1")
+    assert code == cli.EXIT_USAGE and "B must be >= 0" in err
