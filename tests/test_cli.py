@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sparselearn import cli
-from sparselearn.targets import bump_network, junta_network
+from sparselearn.targets import junta_network, random_network
 
 
 def run(capsys, *argv):
@@ -46,9 +46,10 @@ def test_certify_saved_network(tmp_path, capsys):
 
 
 def test_certify_reports_time_limit_without_claiming_a_value(tmp_path, capsys):
-    path = tmp_path / "bump.npz"
-    bump_network(44, 64, 2, random_state=0).save(path)
-    code, _, err = run(capsys, "certify", str(path), "--time-limit", "1e-9")
+    # A dense random network on 2^48 points: far beyond any budget.
+    path = tmp_path / "dense.npz"
+    random_network(48, 64, random_state=0).save(path)
+    code, _, err = run(capsys, "certify", str(path), "--time-limit", "0.5")
     assert code == cli.EXIT_USAGE
     assert "not certified" in err and "at least" in err
     assert "Traceback" not in err
