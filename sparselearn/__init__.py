@@ -6,6 +6,8 @@ verification):
 - :mod:`sparselearn.network`: the model :class:`SparseReLUNetwork`.
 - :mod:`sparselearn.targets`: oracle networks whose sparsity is known.
 - :mod:`sparselearn.cube`: exact computations over ``{-1, 1}^n``.
+- :mod:`sparselearn.fourier`: Walsh-Hadamard transform, spectra, degree
+  weights, influence and noise sensitivity, exact and estimated.
 - :mod:`sparselearn.erm`: :class:`SparseReLURegressor`, approximate ERM over
   the sparse class.
 - :mod:`sparselearn.rademacher`: Rademacher complexity bounds, extremal

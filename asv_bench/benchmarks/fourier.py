@@ -1,0 +1,99 @@
+"""Benchmarks for sparselearn.fourier: the Walsh-Hadamard transform and the
+popcount reductions, each next to its NumPy twin, plus the peer transform
+(pyfwht, one thread) when it is installed.
+
+The NumPy twins are only run up to n = 20 (at n = 24 the level-by-level
+twin takes seconds and measures NumPy, not this library)."""
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from sparselearn import fourier
+from sparselearn._reference import fourier as reference
+
+_TWIN_MAX_N = 20
+
+
+class FWHT:
+    """One in-place transform of a float64 or float32 table of length 2^n."""
+
+    params = ([16, 20, 24], ["float64", "float32"], [1, 2])
+    param_names = ["n", "dtype", "threads"]
+
+    def setup(self, n, dtype, threads):
+        self.a = np.random.default_rng(n).standard_normal(2**n).astype(dtype)
+        self.limits = threadpool_limits(limits=threads, user_api="openmp")
+
+    def teardown(self, n, dtype, threads):
+        self.limits.restore_original_limits()
+
+    def time_fwht(self, n, dtype, threads):
+        # In place: the transform is linear, so repeated runs stay finite
+        # for the handful of repeats asv makes (values grow by 2^(n/2)).
+        fourier.fwht(self.a, out=self.a)
+
+    def time_twin(self, n, dtype, threads):
+        if n > _TWIN_MAX_N or threads != 1:
+            raise NotImplementedError  # asv: skip
+        reference.fwht_rows(self.a[None])
+
+    def peakmem_fwht_out_of_place(self, n, dtype, threads):
+        fourier.fwht(self.a)
+
+
+class PeerFWHT:
+    """pyfwht's CPU backend (one thread) on the same float64 data."""
+
+    params = [20, 24]
+    param_names = ["n"]
+
+    def setup(self, n):
+        try:
+            import pyfwht
+        except ImportError:
+            raise NotImplementedError("pyfwht not installed")
+        self.pyfwht = pyfwht
+        self.a = np.random.default_rng(n).standard_normal(2**n)
+
+    def time_pyfwht_cpu(self, n):
+        self.pyfwht.transform(self.a, self.pyfwht.Backend.CPU)
+
+
+class SpectralReductions:
+    """degree_weights and influences of a spectrum of length 2^n."""
+
+    params = [16, 20, 24]
+    param_names = ["n"]
+
+    def setup(self, n):
+        self.spec = np.random.default_rng(n).standard_normal(2**n)
+
+    def time_degree_weights(self, n):
+        fourier.degree_weights(self.spec)
+
+    def time_degree_weights_twin(self, n):
+        if n > _TWIN_MAX_N:
+            raise NotImplementedError
+        reference.degree_weights(self.spec)
+
+    def time_influences(self, n):
+        fourier.influences(self.spec)
+
+    def time_influences_twin(self, n):
+        if n > _TWIN_MAX_N:
+            raise NotImplementedError
+        reference.influences(self.spec)
+
+
+class Spectrum:
+    """The spectrum of a width-64, 4-sparse bump network (truth table + transform)."""
+
+    params = [16, 20]
+    param_names = ["n"]
+
+    def setup(self, n):
+        from sparselearn.targets import bump_network
+
+        self.net = bump_network(n, 64, 4, random_state=0)
+
+    def time_spectrum(self, n):
+        fourier.spectrum(self.net)

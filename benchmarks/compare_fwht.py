@@ -1,0 +1,154 @@
+"""Compare sparselearn's Walsh-Hadamard transform with its peers, in one process.
+
+Run from the repository root::
+
+    python benchmarks/compare_fwht.py            # all rows
+    python benchmarks/compare_fwht.py --quick    # fewer repeats
+
+Peers (optional: a missing peer is skipped with a message):
+
+- ``pyfwht`` (``pip install pyfwht``): its CPU backend (one thread, AVX2
+  when the wheel has it), in place on float64, at ``n = 20`` and ``24``.
+  sparselearn is timed with one OpenMP thread (``threadpoolctl``) for the
+  like-for-like ratio, and with every thread for the "both cores" column;
+  pyfwht's OpenMP backend is shown for reference.
+- ``boofun`` (``pip install boofun``): ``BooleanFunction.fourier()`` (its
+  public spectrum call; it tries pyfwht's default backend first, then
+  SciPy's Hadamard matrix for ``n <= 14``, then a Python loop) and its own
+  ``boofun.core.optimizations.fast_walsh_hadamard``, at ``n = 16`` and ``20``.
+
+Every sparselearn time is the public :func:`sparselearn.fourier.fwht` (input
+validation included) on a fresh copy, in place (``out=a``); every time is the
+best of several repeats.  Ratios are peer time / sparselearn time (> 1 means
+sparselearn is faster).  Results are checked against each other.
+"""
+import argparse
+import contextlib
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from sparselearn.fourier import degree_weights, fwht, influences  # noqa: E402
+
+
+def best_times(candidates, prepare, repeats):
+    """Best wall time of each ``run(prepare())`` over ``repeats`` rounds.
+
+    ``candidates`` maps a name to ``(run, threads)``; ``threads`` (or None
+    for the default) is the OpenMP thread limit during that call.  Each round
+    runs every candidate once, in rotating order, so a machine whose load
+    changes over time slows all candidates alike; ``prepare`` is untimed.
+    """
+    best = {name: float("inf") for name in candidates}
+    names = list(candidates)
+    for round_ in range(repeats):
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            run, threads = candidates[name]
+            data = prepare()
+            with threadpool_limits(threads, user_api="openmp"):
+                start = time.perf_counter()
+                run(data)
+                best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+@contextlib.contextmanager
+def silenced_stderr():
+    """Silence file descriptor 2: pyfwht's default backend probes CUDA and
+    prints an error from C when no GPU driver is present."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def ours(a):
+    fwht(a, out=a)
+
+
+def compare_pyfwht(rows, repeats):
+    try:
+        import pyfwht
+    except ImportError:
+        print("pyfwht not installed (pip install pyfwht): skipping its rows")
+        return
+    for n in (20, 24):
+        a = np.random.default_rng(n).standard_normal(2**n)
+        check = a.copy()
+        pyfwht.transform(check, pyfwht.Backend.CPU)
+        np.testing.assert_allclose(fwht(a), check, rtol=1e-12, atol=1e-9 * np.abs(check).max())
+        t = best_times({
+            "ours1": (ours, 1),
+            "ours": (ours, None),
+            "cpu": (lambda x: pyfwht.transform(x, pyfwht.Backend.CPU), None),
+            "omp": (lambda x: pyfwht.transform(x, pyfwht.Backend.OPENMP), None),
+        }, a.copy, repeats)
+        t_one, t_all, t_peer, t_peer_omp = t["ours1"], t["ours"], t["cpu"], t["omp"]
+        rows.append(("pyfwht CPU, 1 thread vs ours 1 thread", n, t_peer, t_one))
+        rows.append((f"pyfwht CPU, 1 thread vs ours {os.cpu_count()} threads", n, t_peer, t_all))
+        rows.append((f"pyfwht OpenMP vs ours {os.cpu_count()} threads", n, t_peer_omp, t_all))
+
+
+def compare_boofun(rows, repeats):
+    try:
+        with warnings.catch_warnings(), silenced_stderr():
+            warnings.simplefilter("ignore")
+            import boofun
+            from boofun.core.optimizations import fast_walsh_hadamard
+    except ImportError:
+        print("boofun not installed (pip install boofun): skipping its rows")
+        return
+    for n in (16, 20):
+        table = np.random.default_rng(n).integers(0, 2, size=2**n)
+        signs = 1.0 - 2.0 * table  # boofun's {0,1} -> {+1,-1} convention
+        function = boofun.create(table)
+
+        def spectrum_call(_):  # boofun caches the spectrum; recompute it each call
+            # pyfwht's default backend may print a CUDA error before boofun falls back.
+            with silenced_stderr():
+                return function.fourier(force_recompute=True)
+
+        np.testing.assert_allclose(spectrum_call(None), fwht(signs) / 2**n, atol=1e-12)
+        t_ours = best_times({"ours": (ours, None)}, signs.copy, repeats)["ours"]
+        # The peers run pure-Python loops (seconds); one or three runs suffice.
+        t = best_times({"fourier": (spectrum_call, None),
+                        "fast": (lambda x: fast_walsh_hadamard(x, normalize=False), None)},
+                       signs.copy, 1 if n >= 20 else min(repeats, 3))
+        t_fourier, t_fast = t["fourier"], t["fast"]
+        rows.append(("boofun BooleanFunction.fourier()", n, t_fourier, t_ours))
+        rows.append(("boofun fast_walsh_hadamard", n, t_fast, t_ours))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 7
+    rows = []
+    compare_pyfwht(rows, repeats)
+    compare_boofun(rows, repeats)
+    print(f"\nfloat64, best of {repeats} (boofun n=20: 1 run); ratio = peer / sparselearn")
+    print(f"{'comparison':<44} {'n':>3} {'peer ms':>10} {'ours ms':>9} {'ratio':>8}")
+    for label, n, peer, mine in rows:
+        print(f"{label:<44} {n:>3} {1e3 * peer:>10.2f} {1e3 * mine:>9.2f} {peer / mine:>8.2f}")
+
+    spec = np.random.default_rng(0).standard_normal(2**24)
+    t = best_times({"deg": (degree_weights, None), "inf": (influences, None)},
+                   lambda: spec, repeats)
+    t_deg, t_inf = t["deg"], t["inf"]
+    print(f"\nn=24: degree_weights {1e3 * t_deg:.1f} ms, influences {1e3 * t_inf:.1f} ms "
+          "(validation included)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,460 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# distutils: extra_compile_args = -O3 -fopenmp
+# distutils: extra_link_args = -fopenmp
+"""Exact walks over the cube ``{-1,1}^n``: Gray-code scans and branch and bound.
+
+Index convention (CONTRIBUTING.md): index ``i`` is the point with
+``x_d = +1`` if bit ``d`` of ``i`` is 0 and ``x_d = -1`` if it is 1.
+
+Gray-code walk.  The cube is cut into chunks of ``2^L`` consecutive indices
+(the top ``n - L`` bits fixed).  Inside a chunk the low bits follow the
+reflected Gray code ``g(t) = t ^ (t >> 1)``: step ``t`` flips only bit
+``ctz(t)``, so the pre-activation ``z_j = <w_j, x> - b_j`` of every unit
+changes by ``-2 w_jd`` (bit ``d`` set, ``x_d: +1 -> -1``) or ``+2 w_jd``
+(bit cleared): ``O(s)`` work per point instead of ``O(n s)``.  Each chunk
+starts from pre-activations recomputed from scratch, so rounding drift is
+bounded by the chunk length (see :mod:`sparselearn.cube`).  Values are
+written at the natural index ``base | g(t)``, never at the Gray rank.
+Chunks are independent and run under ``prange``.
+
+Branch and bound.  :func:`max_active` searches the cube depth first, fixing
+coordinates in a given order.  With the first ``depth`` coordinates fixed,
+the largest pre-activation unit ``j`` reaches on the subcube is
+``ub_j = sum_{fixed} w_jd x_d + sum_{free} |w_jd| - b_j``; fixing the next
+coordinate to ``x_d`` leaves ``ub_j`` unchanged when ``x_d w_jd >= 0`` and
+lowers it by ``2 |w_jd|`` otherwise.  Unit ``j`` is kept *possible* while
+``ub_j > -tol_j`` (``tol_j`` covers rounding, so pruning is conservative); a
+subcube whose possible units are no more than the best count found is
+skipped, and a subcube with at most ``leaf_bits`` free coordinates is
+finished by a Gray-code walk restricted to its possible units.
+
+NumPy twins: :mod:`sparselearn._reference.cube`.
+"""
+from cython.parallel cimport prange, threadid
+from libc.stdlib cimport calloc, free, malloc
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+cimport openmp
+
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long) nogil
+
+
+# Search statuses reported per task by max_active.
+cdef enum:
+    DONE = 0
+    NODE_LIMIT = 1
+    DEADLINE = 2
+    NO_MEMORY = 3
+
+STATUS_DONE = DONE
+STATUS_NODE_LIMIT = NODE_LIMIT
+STATUS_DEADLINE = DEADLINE
+STATUS_NO_MEMORY = NO_MEMORY
+
+
+def max_threads():
+    """Number of OpenMP threads a parallel region uses by default."""
+    return openmp.omp_get_max_threads()
+
+
+# --------------------------------------------------------------------------
+# Gray-code walks
+# --------------------------------------------------------------------------
+
+cdef inline void _start_preactivations(const double* wt, const double* b,
+                                       Py_ssize_t n, Py_ssize_t s,
+                                       unsigned long long index,
+                                       double* z) noexcept nogil:
+    """``z_j = <w_j, x(index)> - b_j``, summed from scratch over ``d``."""
+    cdef Py_ssize_t d, j
+    cdef const double* col
+    for j in range(s):
+        z[j] = -b[j]
+    for d in range(n):
+        col = wt + d * s
+        if (index >> d) & 1:
+            for j in range(s):
+                z[j] = z[j] - col[j]
+        else:
+            for j in range(s):
+                z[j] = z[j] + col[j]
+
+
+cdef inline double _relu_dot(const double* z, const double* u,
+                             Py_ssize_t s) noexcept nogil:
+    """``sum_j u_j max(z_j, 0)`` with four partial sums (lets the loop pipeline)."""
+    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+    cdef Py_ssize_t j = 0
+    while j + 4 <= s:
+        if z[j] > 0.0:
+            a0 = a0 + u[j] * z[j]
+        if z[j + 1] > 0.0:
+            a1 = a1 + u[j + 1] * z[j + 1]
+        if z[j + 2] > 0.0:
+            a2 = a2 + u[j + 2] * z[j + 2]
+        if z[j + 3] > 0.0:
+            a3 = a3 + u[j + 3] * z[j + 3]
+        j = j + 4
+    while j < s:
+        if z[j] > 0.0:
+            a0 = a0 + u[j] * z[j]
+        j = j + 1
+    return (a0 + a1) + (a2 + a3)
+
+
+cdef inline void _step(double* z, const double* col, Py_ssize_t s,
+                       bint minus) noexcept nogil:
+    """Flip one coordinate: ``z -= 2 col`` (``x_d: +1 -> -1``) or ``z += 2 col``."""
+    cdef Py_ssize_t j
+    if minus:
+        for j in range(s):
+            z[j] = z[j] - 2.0 * col[j]
+    else:
+        for j in range(s):
+            z[j] = z[j] + 2.0 * col[j]
+
+
+cdef inline int _step_count(double* z, const double* col, Py_ssize_t s,
+                            bint minus) noexcept nogil:
+    """:func:`_step` fused with counting the strictly positive entries."""
+    cdef Py_ssize_t j
+    cdef int count = 0
+    cdef double v
+    if minus:
+        for j in range(s):
+            v = z[j] - 2.0 * col[j]
+            z[j] = v
+            count = count + (v > 0.0)
+    else:
+        for j in range(s):
+            v = z[j] + 2.0 * col[j]
+            z[j] = v
+            count = count + (v > 0.0)
+    return count
+
+
+cdef inline int _count_positive(const double* z, Py_ssize_t s) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef int count = 0
+    for j in range(s):
+        count = count + (z[j] > 0.0)
+    return count
+
+
+cdef void _truth_table_chunk(const double* wt, const double* b, const double* u,
+                             double c, Py_ssize_t n, Py_ssize_t s, int L,
+                             unsigned long long base, double* z,
+                             double* out) noexcept nogil:
+    cdef unsigned long long t, g
+    cdef int bit
+    _start_preactivations(wt, b, n, s, base, z)
+    out[base] = _relu_dot(z, u, s) + c
+    for t in range(1, 1ULL << L):
+        bit = __builtin_ctzll(t)
+        g = t ^ (t >> 1)
+        _step(z, wt + bit * s, s, (g >> bit) & 1)
+        out[base | g] = _relu_dot(z, u, s) + c
+
+
+cdef void _histogram_chunk(const double* wt, const double* b, Py_ssize_t n,
+                           Py_ssize_t s, int L, unsigned long long base,
+                           double* z, long long* hist) noexcept nogil:
+    cdef unsigned long long t, g
+    cdef int bit
+    _start_preactivations(wt, b, n, s, base, z)
+    hist[_count_positive(z, s)] += 1
+    for t in range(1, 1ULL << L):
+        bit = __builtin_ctzll(t)
+        g = t ^ (t >> 1)
+        hist[_step_count(z, wt + bit * s, s, (g >> bit) & 1)] += 1
+
+
+def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
+                const double[::1] output_weights, double output_bias,
+                int chunk_bits, long long chunk_start, long long chunk_stop,
+                double[::1] out):
+    """Fill ``out[i] = h(x(i))`` for the chunks ``[chunk_start, chunk_stop)``.
+
+    ``weights_t`` is ``W.T`` (shape ``(n, s)``); chunk ``q`` covers indices
+    ``[q 2^L, (q + 1) 2^L)`` with ``L = chunk_bits``; ``out`` has length
+    ``2^n``.
+    """
+    cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1]
+    cdef int nthreads = openmp.omp_get_max_threads()
+    cdef long long q
+    cdef int tid
+    cdef double* z = <double*> malloc(nthreads * s * sizeof(double))
+    if z == NULL:
+        raise MemoryError("truth_table: cannot allocate the per-thread buffers")
+    try:
+        for q in prange(chunk_start, chunk_stop, nogil=True, schedule="static",
+                        num_threads=nthreads):
+            tid = threadid()
+            _truth_table_chunk(&weights_t[0, 0], &biases[0], &output_weights[0],
+                               output_bias, n, s, chunk_bits,
+                               (<unsigned long long> q) << chunk_bits,
+                               z + tid * s, &out[0])
+    finally:
+        free(z)
+
+
+def activation_histogram(const double[:, ::1] weights_t, const double[::1] biases,
+                         int chunk_bits, long long chunk_start, long long chunk_stop,
+                         long long[::1] hist):
+    """Add to ``hist[c]`` the points of chunks ``[chunk_start, chunk_stop)``
+    with exactly ``c`` strictly positive pre-activations (``hist`` has
+    length ``s + 1``)."""
+    cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1], j
+    cdef int nthreads = openmp.omp_get_max_threads(), tid, r
+    cdef long long q
+    cdef double* z = <double*> malloc(nthreads * s * sizeof(double))
+    # One histogram per thread, merged at the end: no shared writes.
+    cdef long long* local = <long long*> calloc(nthreads * (s + 1), sizeof(long long))
+    if z == NULL or local == NULL:
+        free(z)
+        free(local)
+        raise MemoryError("activation_histogram: cannot allocate the per-thread buffers")
+    try:
+        for q in prange(chunk_start, chunk_stop, nogil=True, schedule="static",
+                        num_threads=nthreads):
+            tid = threadid()
+            _histogram_chunk(&weights_t[0, 0], &biases[0], n, s, chunk_bits,
+                             (<unsigned long long> q) << chunk_bits,
+                             z + tid * s, local + tid * (s + 1))
+        for r in range(nthreads):
+            for j in range(s + 1):
+                hist[j] += local[r * (s + 1) + j]
+    finally:
+        free(z)
+        free(local)
+
+
+# --------------------------------------------------------------------------
+# Branch and bound
+# --------------------------------------------------------------------------
+
+cdef struct Search:
+    Py_ssize_t n
+    Py_ssize_t s
+    int leaf_bits
+    const double* wt        # (n, s): row d is coordinate d of the search order
+    const double* b         # (s,)
+    const double* tol       # (s,) rounding slack of each unit's bound
+    int* alive              # (n + 1, s): possible units at each depth
+    double* ub              # (n + 1, s): their bounds, aligned with alive
+    double* z               # (s,) walk pre-activations
+    double* cols            # (leaf_bits, s) compact 2 w columns for the walk
+    signed char* x          # (n,) current prefix
+    signed char* best_x     # (n,) witness of best
+    long long best
+    long long nodes
+    long long leaf_points
+    long long node_limit
+    double deadline         # CLOCK_MONOTONIC seconds; <= 0 means none
+    int status
+
+
+cdef inline double _now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <double> ts.tv_sec + 1e-9 * <double> ts.tv_nsec
+
+
+cdef void _leaf_walk(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
+    """Gray-code walk over the subcube, restricted to its ``p`` possible units."""
+    cdef Py_ssize_t n = S.n, s = S.s, L = n - depth, t, d, f, j
+    cdef int* alive = S.alive + depth * s
+    cdef double* z = S.z
+    cdef double acc
+    cdef unsigned long long step, g, best_g = 0
+    cdef int bit, count, best_count
+    # Exact pre-activations at the subcube's first point (free coordinates +1).
+    for t in range(p):
+        j = alive[t]
+        acc = -S.b[j]
+        for d in range(depth):
+            if S.x[d] > 0:
+                acc = acc + S.wt[d * s + j]
+            else:
+                acc = acc - S.wt[d * s + j]
+        for d in range(depth, n):
+            acc = acc + S.wt[d * s + j]
+        z[t] = acc
+    for f in range(L):
+        for t in range(p):
+            S.cols[f * s + t] = S.wt[(depth + f) * s + alive[t]]
+    best_count = _count_positive(z, p)
+    step = 1
+    while step < (1ULL << L) and best_count < p:
+        bit = __builtin_ctzll(step)
+        g = step ^ (step >> 1)
+        count = _step_count(z, S.cols + bit * s, p, (g >> bit) & 1)
+        if count > best_count:
+            best_count = count
+            best_g = g
+        step = step + 1
+    S.leaf_points += step
+    if best_count > S.best:
+        S.best = best_count
+        for d in range(depth):
+            S.best_x[d] = S.x[d]
+        for f in range(L):
+            S.best_x[depth + f] = -1 if (best_g >> f) & 1 else 1
+
+
+cdef Py_ssize_t _fill_child(Search* S, Py_ssize_t depth, Py_ssize_t p,
+                            signed char side) noexcept nogil:
+    """Possible units and bounds at ``depth + 1`` after fixing ``x_depth = side``."""
+    cdef Py_ssize_t s = S.s, t, j, m = 0
+    cdef const double* col = S.wt + depth * s
+    cdef int* alive = S.alive + depth * s
+    cdef double* ub = S.ub + depth * s
+    cdef int* alive_next = alive + s
+    cdef double* ub_next = ub + s
+    cdef double a, bound
+    for t in range(p):
+        j = alive[t]
+        a = col[j]
+        bound = ub[t]
+        if side * a < 0.0:
+            bound = bound - 2.0 * (a if a > 0.0 else -a)
+            if not bound > -S.tol[j]:
+                continue
+        alive_next[m] = j
+        ub_next[m] = bound
+        m = m + 1
+    return m
+
+
+cdef void _dfs(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
+    cdef Py_ssize_t s = S.s, t, j, n_plus = 0, n_minus = 0, m
+    cdef const double* col
+    cdef int* alive
+    cdef double* ub
+    cdef double a
+    cdef signed char first, side
+    cdef int k
+    if S.status != DONE:
+        return
+    S.nodes += 1
+    if S.nodes > S.node_limit:
+        S.status = NODE_LIMIT
+        return
+    if S.deadline > 0.0 and (S.nodes & 1023) == 0 and _now() > S.deadline:
+        S.status = DEADLINE
+        return
+    if p <= S.best:
+        return
+    if S.n - depth <= S.leaf_bits:
+        _leaf_walk(S, depth, p)
+        return
+    # Count the possible units of both children to visit the richer one first.
+    col = S.wt + depth * s
+    alive = S.alive + depth * s
+    ub = S.ub + depth * s
+    for t in range(p):
+        j = alive[t]
+        a = col[j]
+        if a < 0.0:
+            n_minus += 1
+            n_plus += ub[t] + 2.0 * a > -S.tol[j]
+        elif a > 0.0:
+            n_plus += 1
+            n_minus += ub[t] - 2.0 * a > -S.tol[j]
+        else:
+            n_plus += 1
+            n_minus += 1
+    first = 1 if n_plus >= n_minus else -1
+    for k in range(2):
+        side = first if k == 0 else -first
+        if (n_plus if side > 0 else n_minus) <= S.best:
+            continue
+        m = _fill_child(S, depth, p, side)
+        S.x[depth] = side
+        _dfs(S, depth + 1, m)
+
+
+cdef int _run_task(const double* wt, const double* b, const double* tol,
+                   Py_ssize_t n, Py_ssize_t s, int split_depth, int leaf_bits,
+                   unsigned long long prefix, long long lower_bound,
+                   long long node_limit, double deadline, long long* best,
+                   signed char* witness, long long* nodes,
+                   long long* leaf_points) noexcept nogil:
+    """Search the subcube whose first ``split_depth`` coordinates spell ``prefix``."""
+    cdef Search S
+    cdef Py_ssize_t d, j, m = 0
+    cdef double acc
+    S.n = n
+    S.s = s
+    S.leaf_bits = leaf_bits
+    S.wt = wt
+    S.b = b
+    S.tol = tol
+    S.alive = <int*> malloc((n + 1) * s * sizeof(int))
+    S.ub = <double*> malloc((n + 1) * s * sizeof(double))
+    S.z = <double*> malloc(s * sizeof(double))
+    S.cols = <double*> malloc((leaf_bits + 1) * s * sizeof(double))
+    S.x = <signed char*> malloc(n)
+    S.best_x = witness
+    S.best = lower_bound
+    S.nodes = 0
+    S.leaf_points = 0
+    S.node_limit = node_limit
+    S.deadline = deadline
+    S.status = DONE
+    if S.alive == NULL or S.ub == NULL or S.z == NULL or S.cols == NULL or S.x == NULL:
+        S.status = NO_MEMORY
+    else:
+        for d in range(split_depth):
+            S.x[d] = -1 if (prefix >> d) & 1 else 1
+        # Bounds at the task's root, from scratch.
+        for j in range(s):
+            acc = -b[j]
+            for d in range(split_depth):
+                acc = acc + (wt[d * s + j] if S.x[d] > 0 else -wt[d * s + j])
+            for d in range(split_depth, n):
+                acc = acc + (wt[d * s + j] if wt[d * s + j] > 0.0 else -wt[d * s + j])
+            if acc > -tol[j]:
+                S.alive[split_depth * s + m] = <int> j
+                S.ub[split_depth * s + m] = acc
+                m = m + 1
+        _dfs(&S, split_depth, m)
+    free(S.alive)
+    free(S.ub)
+    free(S.z)
+    free(S.cols)
+    free(S.x)
+    best[0] = S.best
+    nodes[0] = S.nodes
+    leaf_points[0] = S.leaf_points
+    return S.status
+
+
+def max_active(const double[:, ::1] weights_t, const double[::1] biases,
+               const double[::1] tol, const unsigned long long[::1] prefixes,
+               int split_depth, int leaf_bits, long long lower_bound,
+               long long node_limit, double deadline, long long[::1] best,
+               signed char[:, ::1] witness, long long[::1] nodes,
+               long long[::1] leaf_points, int[::1] status):
+    """Branch and bound for ``max_x #{j : <w_j, x> - b_j > 0}``, one task per prefix.
+
+    Task ``q`` searches the subcube whose first ``split_depth`` coordinates
+    (in the order of the rows of ``weights_t``, shape ``(n, s)``) are
+    ``x_d = -1`` where bit ``d`` of ``prefixes[q]`` is set, ``+1``
+    otherwise.  Every task starts from ``lower_bound``; ``best[q]`` is the
+    largest count it found, and when ``best[q] > lower_bound`` the row
+    ``witness[q]`` holds a point (in search order) attaining it.
+    ``status[q]`` is 0 when the task finished, 1 when it visited more than
+    ``node_limit`` nodes, 2 when ``deadline`` (``CLOCK_MONOTONIC`` seconds,
+    ignored if ``<= 0``) passed, 3 when out of memory; only a finished task
+    certifies its subcube.
+    """
+    cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1]
+    cdef Py_ssize_t n_tasks = prefixes.shape[0], q
+    for q in prange(n_tasks, nogil=True, schedule="dynamic"):
+        status[q] = _run_task(&weights_t[0, 0], &biases[0], &tol[0], n, s,
+                              split_depth, leaf_bits, prefixes[q], lower_bound,
+                              node_limit, deadline, &best[q], &witness[q, 0],
+                              &nodes[q], &leaf_points[q])

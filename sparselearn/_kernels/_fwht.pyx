@@ -1,0 +1,316 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# distutils: extra_compile_args = -O3 -fopenmp
+# distutils: extra_link_args = -fopenmp
+"""Cache-blocked, in-place, unnormalised fast Walsh-Hadamard transform.
+
+Level ``l`` of the transform replaces every pair ``(x[i], x[i + 2^l])`` with
+bit ``l`` of ``i`` clear by ``(x[i] + x[i + 2^l], x[i] - x[i + 2^l])``.  The
+transform of length ``2^n`` is levels ``0 .. n-1`` applied in any order (they
+commute), so the schedule is free to group levels by where the data lives.
+
+Schedule, for a row of length ``2^n`` (a *pass* reads and writes every
+element once from main memory):
+
+1. **Block pass.**  Contiguous blocks of ``2^BLOCK_LOG`` elements (256 KiB of
+   float64: resident in any L2) get levels ``0 .. BLOCK_LOG-1``.  Inside a
+   block, L1-sized sub-blocks of ``2^L1_LOG`` elements get levels 0-2 from an
+   8-point in-register kernel and the next levels from radix-8 sweeps (three
+   levels per sweep, unit-stride inner loops the compiler vectorises, with
+   radix 4 or 2 for a remainder); the block's upper levels are then such
+   sweeps over the L2-resident block.
+2. **Panel passes.**  The levels ``BLOCK_LOG .. n-1`` are split into chunks
+   of at most ``BUF_LOG - PANEL_LOG_MIN`` levels.  For a chunk ``lo .. hi-1``
+   a *panel* is the ``2^(hi-lo)`` row segments of ``2^pw`` contiguous
+   elements at stride ``2^lo``; it is copied into a contiguous per-thread
+   buffer of ``2^BUF_LOG`` elements, transformed there by the same radix-8
+   sweeps, and copied back.  Copying avoids the cache-set conflicts that
+   power-of-two strides cause when the panel is transformed where it lies.
+
+So a length-``2^n`` transform makes ``1 + ceil((n - 15) / 12)`` passes over
+memory for ``n > 15`` (two up to ``n = 27``) and works in cache below that.
+Blocks and panels are independent, so both passes are ``prange`` loops.
+
+NumPy twin: :func:`sparselearn._reference.fourier.fwht_rows`.
+"""
+import numpy as np
+
+from cython.parallel cimport prange, threadid
+from libc.string cimport memcpy
+
+cimport openmp
+
+# Restrict-qualified pointers: the eight rows of a radix-8 butterfly never
+# overlap, and saying so is what lets the compiler vectorise its inner loop
+# (without it, the runtime overlap checks it would need are too many).
+cdef extern from *:
+    ctypedef double* double_restrict "double * __restrict__"
+    ctypedef float* float_restrict "float * __restrict__"
+
+ctypedef fused real:
+    float
+    double
+
+cdef enum:
+    # log2 of the sizes, in elements, described in the module docstring.
+    L1_LOG = 11
+    BLOCK_LOG = 15
+    BUF_LOG = 15
+    PANEL_LOG_MIN = 3
+    # Below this many elements (2 MiB of float64) one thread is as fast as
+    # several and cannot be stalled by a descheduled sibling at the barrier.
+    PARALLEL_MIN = 1 << 18
+
+
+cdef inline void _sweep2(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
+    """One level (stride ``h``) over ``x[0:N]``."""
+    cdef Py_ssize_t i, j
+    cdef real a0, a1
+    cdef real* p0
+    cdef real* p1
+    for i in range(N // (2 * h)):
+        p0 = x + i * 2 * h
+        p1 = p0 + h
+        for j in range(h):
+            a0 = p0[j]
+            a1 = p1[j]
+            p0[j] = a0 + a1
+            p1[j] = a0 - a1
+
+
+cdef inline void _sweep4(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
+    """Two levels (strides ``h`` and ``2h``) over ``x[0:N]`` in one sweep.
+
+    One pointer per quarter keeps the inner loop unit-stride; the compiler
+    vectorises it after a runtime no-overlap check.
+    """
+    cdef Py_ssize_t i, j
+    cdef real a0, a1, a2, a3, b0, b1, b2, b3
+    cdef real* p0
+    cdef real* p1
+    cdef real* p2
+    cdef real* p3
+    for i in range(N // (4 * h)):
+        p0 = x + i * 4 * h
+        p1 = p0 + h
+        p2 = p1 + h
+        p3 = p2 + h
+        for j in range(h):
+            a0 = p0[j]
+            a1 = p1[j]
+            a2 = p2[j]
+            a3 = p3[j]
+            b0 = a0 + a1
+            b1 = a0 - a1
+            b2 = a2 + a3
+            b3 = a2 - a3
+            p0[j] = b0 + b2
+            p1[j] = b1 + b3
+            p2[j] = b0 - b2
+            p3[j] = b1 - b3
+
+
+cdef inline void _rows8_double(double_restrict p0, double_restrict p1, double_restrict p2, double_restrict p3,
+                        double_restrict p4, double_restrict p5, double_restrict p6, double_restrict p7,
+                        Py_ssize_t h) noexcept nogil:
+    """Three levels on the eight rows ``p0 .. p7[0:h]`` (in registers)."""
+    cdef Py_ssize_t j
+    cdef double a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
+    for j in range(h):
+        a0 = p0[j] + p1[j]
+        a1 = p0[j] - p1[j]
+        a2 = p2[j] + p3[j]
+        a3 = p2[j] - p3[j]
+        a4 = p4[j] + p5[j]
+        a5 = p4[j] - p5[j]
+        a6 = p6[j] + p7[j]
+        a7 = p6[j] - p7[j]
+        b0 = a0 + a2
+        b1 = a1 + a3
+        b2 = a0 - a2
+        b3 = a1 - a3
+        b4 = a4 + a6
+        b5 = a5 + a7
+        b6 = a4 - a6
+        b7 = a5 - a7
+        p0[j] = b0 + b4
+        p1[j] = b1 + b5
+        p2[j] = b2 + b6
+        p3[j] = b3 + b7
+        p4[j] = b0 - b4
+        p5[j] = b1 - b5
+        p6[j] = b2 - b6
+        p7[j] = b3 - b7
+
+
+cdef inline void _rows8_float(float_restrict p0, float_restrict p1, float_restrict p2, float_restrict p3,
+                        float_restrict p4, float_restrict p5, float_restrict p6, float_restrict p7,
+                        Py_ssize_t h) noexcept nogil:
+    """Three levels on the eight rows ``p0 .. p7[0:h]`` (in registers)."""
+    cdef Py_ssize_t j
+    cdef float a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
+    for j in range(h):
+        a0 = p0[j] + p1[j]
+        a1 = p0[j] - p1[j]
+        a2 = p2[j] + p3[j]
+        a3 = p2[j] - p3[j]
+        a4 = p4[j] + p5[j]
+        a5 = p4[j] - p5[j]
+        a6 = p6[j] + p7[j]
+        a7 = p6[j] - p7[j]
+        b0 = a0 + a2
+        b1 = a1 + a3
+        b2 = a0 - a2
+        b3 = a1 - a3
+        b4 = a4 + a6
+        b5 = a5 + a7
+        b6 = a4 - a6
+        b7 = a5 - a7
+        p0[j] = b0 + b4
+        p1[j] = b1 + b5
+        p2[j] = b2 + b6
+        p3[j] = b3 + b7
+        p4[j] = b0 - b4
+        p5[j] = b1 - b5
+        p6[j] = b2 - b6
+        p7[j] = b3 - b7
+
+
+cdef inline void _sweep8(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
+    """Three levels (strides ``h``, ``2h``, ``4h``) over ``x[0:N]`` in one sweep."""
+    cdef Py_ssize_t i
+    cdef real* p
+    for i in range(N // (8 * h)):
+        p = x + i * 8 * h
+        if real is double:
+            _rows8_double(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h, p + 6 * h,
+                          p + 7 * h, h)
+        else:
+            _rows8_float(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h, p + 6 * h,
+                         p + 7 * h, h)
+
+
+cdef inline void _low3(real* x, Py_ssize_t N) noexcept nogil:
+    """Levels 0, 1, 2 on every group of 8 consecutive elements, in registers."""
+    cdef Py_ssize_t i
+    cdef real a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
+    cdef real* p
+    for i in range(N >> 3):
+        p = x + 8 * i
+        a0 = p[0] + p[1]
+        a1 = p[0] - p[1]
+        a2 = p[2] + p[3]
+        a3 = p[2] - p[3]
+        a4 = p[4] + p[5]
+        a5 = p[4] - p[5]
+        a6 = p[6] + p[7]
+        a7 = p[6] - p[7]
+        b0 = a0 + a2
+        b1 = a1 + a3
+        b2 = a0 - a2
+        b3 = a1 - a3
+        b4 = a4 + a6
+        b5 = a5 + a7
+        b6 = a4 - a6
+        b7 = a5 - a7
+        p[0] = b0 + b4
+        p[1] = b1 + b5
+        p[2] = b2 + b6
+        p[3] = b3 + b7
+        p[4] = b0 - b4
+        p[5] = b1 - b5
+        p[6] = b2 - b6
+        p[7] = b3 - b7
+
+
+cdef void _levels(real* x, Py_ssize_t N, int lo, int hi) noexcept nogil:
+    """Levels ``lo .. hi-1`` over ``x[0:N]``: radix-8 sweeps, then radix 4 and 2."""
+    cdef int level = lo
+    # Radix 8 while at least 3 levels remain, except that 4 = 2 + 2.
+    while hi - level >= 3 and hi - level != 4:
+        _sweep8(x, N, (<Py_ssize_t> 1) << level)
+        level += 3
+    if (hi - level) % 2 == 1:
+        _sweep2(x, N, (<Py_ssize_t> 1) << level)
+        level += 1
+    while level < hi:
+        _sweep4(x, N, (<Py_ssize_t> 1) << level)
+        level += 2
+
+
+cdef void _block(real* x, int b) noexcept nogil:
+    """All levels ``0 .. b-1`` of the contiguous block ``x[0:2^b]``."""
+    cdef Py_ssize_t N = (<Py_ssize_t> 1) << b, i
+    cdef int s = b if b < L1_LOG else L1_LOG
+    if b < 3:
+        _levels(x, N, 0, b)
+        return
+    for i in range(N >> s):
+        _low3(x + (i << s), (<Py_ssize_t> 1) << s)
+        _levels(x + (i << s), (<Py_ssize_t> 1) << s, 3, s)
+    _levels(x, N, s, b)
+
+
+cdef void _panel(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
+                 Py_ssize_t P, int pw, int r) noexcept nogil:
+    """Levels of a chunk on one panel: ``R = 2^r`` segments of ``P = 2^pw``
+    elements at ``x + q * stride``, gathered into ``buf``, transformed, scattered."""
+    cdef Py_ssize_t q
+    cdef size_t nbytes = P * sizeof(real)
+    for q in range(R):
+        memcpy(buf + q * P, x + q * stride, nbytes)
+    _levels(buf, R * P, pw, pw + r)
+    for q in range(R):
+        memcpy(x + q * stride, buf + q * P, nbytes)
+
+
+def fwht_rows(real[:, ::1] a, int block_log=BLOCK_LOG, int buf_log=BUF_LOG):
+    """Transform every row of ``a`` (shape ``(m, 2^n)``) in place.
+
+    The caller guarantees that the row length is a power of two.  The
+    block and buffer sizes (log2, in elements) are parameters only so that
+    tests can exercise schedules with several panel passes on small arrays;
+    they need ``block_log >= 0`` and ``buf_log > PANEL_LOG_MIN`` (= 3).
+    """
+    cdef Py_ssize_t m = a.shape[0], N = a.shape[1]
+    if m == 0 or N <= 1:
+        return
+    cdef int n = 0
+    while ((<Py_ssize_t> 1) << n) < N:
+        n += 1
+    cdef Py_ssize_t total = m * N
+    cdef int n_threads = openmp.omp_get_max_threads() if total >= PARALLEL_MIN else 1
+    cdef real* x = &a[0, 0]
+    cdef int b = n if n < block_log else block_log
+    cdef Py_ssize_t block, n_blocks = total >> b
+    for block in prange(n_blocks, nogil=True, num_threads=n_threads, schedule="dynamic"):
+        _block(x + (block << b), b)
+    if n == b:
+        return
+
+    # Panel passes: split levels b .. n-1 into equal chunks of <= max_chunk.
+    cdef int max_chunk = buf_log - PANEL_LOG_MIN
+    cdef int remaining = n - b
+    cdef int n_chunks = (remaining + max_chunk - 1) // max_chunk
+    if real is float:
+        buffers = np.empty((n_threads, 1 << buf_log), dtype=np.float32)
+    else:
+        buffers = np.empty((n_threads, 1 << buf_log), dtype=np.float64)
+    cdef real[:, ::1] buf = buffers
+    cdef int lo = b, hi, r, pw, c
+    cdef Py_ssize_t p, n_cols, n_panels, top, col
+    for c in range(n_chunks):
+        r = (remaining + (n_chunks - c) - 1) // (n_chunks - c)
+        hi = lo + r
+        remaining -= r
+        pw = buf_log - r
+        if pw > lo:
+            pw = lo
+        n_cols = ((<Py_ssize_t> 1) << lo) >> pw
+        n_panels = (total >> hi) * n_cols
+        for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="dynamic"):
+            top = p // n_cols
+            col = p - top * n_cols
+            _panel(x + (top << hi) + (col << pw), &buf[threadid(), 0],
+                   (<Py_ssize_t> 1) << r, (<Py_ssize_t> 1) << lo,
+                   (<Py_ssize_t> 1) << pw, pw, r)
+        lo = hi

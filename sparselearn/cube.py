@@ -1,0 +1,532 @@
+r"""Exact computations over the Boolean cube :math:`\{-1,1\}^n`.
+
+Index convention
+----------------
+Every cube array in sparselearn is indexed the same way: index
+:math:`i \in [0, 2^n)` is the point :math:`x` with :math:`x_d = +1` if bit
+:math:`d` of :math:`i` is 0 and :math:`x_d = -1` if it is 1, i.e.
+:math:`x_d = 1 - 2\,\mathrm{bit}_d(i)`.  Hence
+:math:`\chi_S(x) = \prod_{d \in S} x_d = (-1)^{\mathrm{popcount}(i \,\&\, S)}`
+for a subset :math:`S` written as a bitmask, and a truth table ``f[i]`` and
+its Fourier spectrum ``fhat[S]`` share this indexing.  :func:`points`
+returns the points in this order.
+
+What is computed
+----------------
+For a :class:`~sparselearn.SparseReLUNetwork`
+:math:`h(x) = \sum_j u_j\,\mathrm{relu}(\langle w_j, x\rangle - b_j) + c`
+with active support :math:`A(x) = \{j : \langle w_j, x\rangle - b_j > 0\}`
+(THEORY.md, section 2):
+
+- :func:`truth_table`: :math:`h(x)` at all :math:`2^n` points;
+- :func:`activation_histogram`: how many points have
+  :math:`|A(x)| = 0, 1, \dots, s`;
+- :func:`certify_sparsity`: the exact sparsity on the whole cube,
+  :math:`\max_x |A(x)|`, with a point attaining it, by branch and bound
+  (usable far beyond the sizes where :math:`2^n` points can be visited).
+
+Gray-code walks
+---------------
+:func:`truth_table` and :func:`activation_histogram` visit the cube in
+chunks of :math:`2^L` consecutive indices (:math:`L = \min(n, 12)`; the top
+:math:`n - L` bits fixed), the chunks in parallel.  Inside a chunk the low
+bits follow the reflected Gray code :math:`g(t) = t \oplus (t \gg 1)`, which
+changes one coordinate per step, so every pre-activation
+:math:`z_j = \langle w_j, x\rangle - b_j` is updated by :math:`\mp 2 w_{jd}`
+in :math:`O(s)` instead of recomputed in :math:`O(ns)`.  Values are stored
+at the natural index, never at the Gray rank.
+
+Rounding.  Let :math:`M_j = \sum_d |w_{jd}| + |b_j|`, which bounds every
+partial sum the walk forms for unit :math:`j`.  Each chunk recomputes its
+first pre-activations from scratch (:math:`n` additions), then applies at
+most :math:`2^L - 1` updates, each adding one rounding error of at most
+:math:`u M_j` (:math:`u = 2^{-53}`); the computed :math:`z_j` is therefore
+within :math:`(n + 2^L)\,u\,M_j \approx (n + 4096) \cdot 1.1\times 10^{-16}
+M_j` of the exact value, however large :math:`n` is.  The walk is **exact**
+when the weights and biases are dyadic with small denominators: if every
+:math:`w_{jd}` and :math:`b_j` is a multiple of :math:`2^{-p}` and
+:math:`2^p M_j \le 2^{53}`, every partial sum is a representable multiple
+of :math:`2^{-p}`, so each addition is exact, the active supports (and the
+histogram and certified sparsity) are exact, and truth-table values are
+exact too when the output weights and bias are dyadic with equally modest
+magnitudes.  For general floats, only pre-activations within the bound above
+of 0 can be classified differently from an exact evaluation.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._kernels import _cube
+from ._validation import (check_cube_dimension, check_float, check_int,
+                          check_memory)
+from .network import SparseReLUNetwork
+
+__all__ = [
+    "CertificationIncomplete",
+    "SparsityCertificate",
+    "activation_histogram",
+    "certify_sparsity",
+    "points",
+    "truth_table",
+]
+
+# Gray-code chunk length 2^12: the drift bound above, and per-chunk setup
+# (O(n s)) amortized over 4096 points.
+_CHUNK_BITS = 12
+# Points per kernel call; the kernel holds the GIL-free thread team for one
+# call, so Ctrl-C is honoured between calls.
+_BATCH_POINTS = 2**22
+# Branch and bound: finish subcubes of at most 2^_LEAF_BITS points with a
+# walk; split the first _SPLIT_BITS coordinates into independent tasks, run
+# in batches of _BATCH_TASKS, doubling after each batch (each batch starts
+# from the best count so far; few batches keep thread start-up cheap).
+_LEAF_BITS = 6
+_SPLIT_BITS = 8
+_BATCH_TASKS = 8
+
+
+def _check_network(net) -> SparseReLUNetwork:
+    if not isinstance(net, SparseReLUNetwork):
+        raise TypeError("net must be a sparselearn.SparseReLUNetwork, got "
+                        f"{type(net).__name__}; build one with "
+                        "SparseReLUNetwork(weights, biases, output_weights)")
+    return net
+
+
+def _chunk_batches(n: int):
+    """``(L, [(start, stop), ...])``: Gray chunks of ``2^L`` points, grouped per call."""
+    bits = min(n, _CHUNK_BITS)
+    n_chunks = 1 << (n - bits)
+    step = max(1, _BATCH_POINTS >> bits)
+    return bits, [(q, min(q + step, n_chunks)) for q in range(0, n_chunks, step)]
+
+
+def points(n, max_bytes=None) -> np.ndarray:
+    r"""All :math:`2^n` points of :math:`\{-1,1\}^n` in the cube index convention.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``>= 1``.
+    max_bytes : float, optional
+        Memory budget for the ``8 n 2^n``-byte result; defaults to
+        :data:`sparselearn._validation.DEFAULT_MAX_BYTES`.
+
+    Returns
+    -------
+    ndarray of float64, shape (2**n, n)
+        Row ``i`` is the point with ``x_d = 1 - 2 * ((i >> d) & 1)``.
+
+    Raises
+    ------
+    MemoryBudgetError
+        If the array would exceed ``max_bytes`` (the message gives the size).
+
+    Examples
+    --------
+    >>> from sparselearn import cube
+    >>> cube.points(2)
+    array([[ 1.,  1.],
+           [-1.,  1.],
+           [ 1., -1.],
+           [-1., -1.]])
+    """
+    n = check_int(n, "n", minimum=1)
+    check_cube_dimension(n, "n", max_bytes, bytes_per_point=8 * n,
+                         what=f"cube.points({n}) (2^{n} points x {n} coordinates, float64)")
+    out = np.empty((2**n, n), dtype=np.float64)
+    for d in range(n):
+        # Index i = (high, bit d, low) in mixed radix (2^(n-d-1), 2, 2^d).
+        view = out.reshape(2 ** (n - d - 1), 2, 2**d, n)
+        view[:, 0, :, d] = 1.0
+        view[:, 1, :, d] = -1.0
+    return out
+
+
+def truth_table(net, max_bytes=None) -> np.ndarray:
+    r"""The values :math:`h(x)` of a network at every point of the cube.
+
+    Computed by a parallel Gray-code walk, :math:`O(s)` per point (see the
+    module notes for the order of the walk and its rounding bound; exact for
+    dyadic parameters).
+
+    Parameters
+    ----------
+    net : SparseReLUNetwork
+        The network; its ``n_features`` is the cube dimension ``n``.
+    max_bytes : float, optional
+        Memory budget for the ``8 * 2^n``-byte result.
+
+    Returns
+    -------
+    ndarray of float64, shape (2**net.n_features,)
+        Entry ``i`` is ``net(x)`` (output bias included) at the point of
+        index ``i`` in the cube index convention.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~sparselearn.SparseReLUNetwork`.
+    MemoryBudgetError
+        If the table would exceed ``max_bytes``.
+
+    Examples
+    --------
+    >>> from sparselearn import SparseReLUNetwork, cube
+    >>> net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [2.0], output_bias=1.0)
+    >>> cube.truth_table(net)    # 2 relu(x_0 + x_1) + 1 at ++, -+, +-, --
+    array([5., 1., 1., 1.])
+    """
+    net = _check_network(net)
+    n = check_cube_dimension(
+        net.n_features, "net.n_features", max_bytes,
+        what=f"the truth table over {{-1,1}}^{net.n_features} (2^{net.n_features} float64)")
+    weights_t = np.ascontiguousarray(net.weights.T)
+    out = np.empty(2**n, dtype=np.float64)
+    bits, batches = _chunk_batches(n)
+    for start, stop in batches:
+        _cube.truth_table(weights_t, net.biases, net.output_weights,
+                          net.output_bias, bits, start, stop, out)
+    return out
+
+
+def activation_histogram(net) -> np.ndarray:
+    r"""How many points of the cube have each number of active units.
+
+    Entry ``c`` is :math:`\#\{x \in \{-1,1\}^n : |A(x)| = c\}`, where unit
+    ``j`` is active at ``x`` when :math:`\langle w_j, x\rangle - b_j > 0`.
+    Computed by a parallel Gray-code walk in :math:`O(s)` per point and
+    :math:`O(s)` memory per thread; the running time is :math:`2^n s`, so
+    for large ``n`` use :func:`certify_sparsity` for the maximum or sample.
+
+    Parameters
+    ----------
+    net : SparseReLUNetwork
+
+    Returns
+    -------
+    ndarray of int64, shape (net.width + 1,)
+        Sums to :math:`2^n`; the largest ``c`` with a nonzero entry is the
+        sparsity of the network on the cube.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~sparselearn.SparseReLUNetwork`.
+    MemoryBudgetError
+        If ``n > 62`` (the counts would overflow int64).
+
+    Examples
+    --------
+    >>> from sparselearn import SparseReLUNetwork, cube
+    >>> net = SparseReLUNetwork([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0], [1.0, 1.0])
+    >>> cube.activation_histogram(net)    # x_0 > 0 and/or x_1 > 0
+    array([1, 2, 1])
+    """
+    net = _check_network(net)
+    n = check_cube_dimension(net.n_features, "net.n_features", bytes_per_point=0)
+    weights_t = np.ascontiguousarray(net.weights.T)
+    hist = np.zeros(net.width + 1, dtype=np.int64)
+    bits, batches = _chunk_batches(n)
+    for start, stop in batches:
+        _cube.activation_histogram(weights_t, net.biases, bits, start, stop, hist)
+    return hist
+
+
+# ----------------------------------------------------------------------------
+# Certified sparsity
+# ----------------------------------------------------------------------------
+
+def _witness_index(witness: np.ndarray) -> int:
+    return sum(1 << d for d in np.flatnonzero(witness < 0).tolist())
+
+
+@dataclass(frozen=True, eq=False)
+class SparsityCertificate:
+    r"""The exact sparsity of a network on the whole cube, with a witness.
+
+    Attributes
+    ----------
+    max_active : int
+        :math:`\max_{x \in \{-1,1\}^n} |A(x)|`, proved by exhausting the
+        search tree.
+    witness : ndarray of float64, shape (n,)
+        A point with exactly ``max_active`` active units (read-only).
+    initial_bound : int
+        The count at the best starting point (rows of ``sign(W)``), before
+        the search.
+    n_candidate_units : int
+        Units left after the pairwise reduction (only they were searched).
+    n_nodes : int
+        Subcubes visited by the branch and bound.
+    n_leaf_points : int
+        Points visited by the Gray-code walks that finish small subcubes.
+    elapsed : float
+        Wall-clock seconds.
+    """
+
+    max_active: int
+    witness: np.ndarray
+    initial_bound: int
+    n_candidate_units: int
+    n_nodes: int
+    n_leaf_points: int
+    elapsed: float
+
+    @property
+    def witness_index(self) -> int:
+        """Index of :attr:`witness` in the cube index convention (a Python int)."""
+        return _witness_index(self.witness)
+
+    def __repr__(self) -> str:
+        n = self.witness.shape[0]
+        where = f"witness_index={self.witness_index}, " if n <= 64 else ""
+        return (f"SparsityCertificate(max_active={self.max_active}, n={n}, {where}"
+                f"initial_bound={self.initial_bound}, "
+                f"n_candidate_units={self.n_candidate_units}, n_nodes={self.n_nodes}, "
+                f"n_leaf_points={self.n_leaf_points}, elapsed={self.elapsed:.3g}s)")
+
+
+class CertificationIncomplete(RuntimeError):
+    """:func:`certify_sparsity` ran out of its node or time budget.
+
+    Nothing is certified; what is known is a lower bound.
+
+    Attributes
+    ----------
+    lower_bound : int
+        Largest count found so far: the sparsity is at least this.
+    witness : ndarray of float64, shape (n,)
+        A point attaining ``lower_bound``.
+    n_nodes : int
+        Subcubes visited before stopping.
+    elapsed : float
+        Wall-clock seconds before stopping.
+    """
+
+    def __init__(self, message, lower_bound, witness, n_nodes, elapsed):
+        super().__init__(message)
+        self.lower_bound = lower_bound
+        self.witness = witness
+        self.n_nodes = n_nodes
+        self.elapsed = elapsed
+
+
+def _initial_bound(net: SparseReLUNetwork) -> tuple[int, np.ndarray]:
+    """Best count among the points ``sign(w_j)`` (ties to +1), and that point.
+
+    At ``x = sign(w_j)`` unit ``j`` reaches its largest pre-activation, so
+    every unit that can be active somewhere is active at one of these points.
+    """
+    candidates = np.where(net.weights >= 0.0, 1.0, -1.0)
+    counts = net.activation_counts(candidates)
+    best = int(np.argmax(counts))
+    return int(counts[best]), candidates[best].copy()
+
+
+def _pairwise_core(weights, biases, tol, best) -> np.ndarray:
+    r"""Units that can belong to a point with more than ``best`` active units.
+
+    Units ``j`` and ``l`` can be active together only if
+    :math:`\max_x (z_j + z_l) = \sum_d |w_{jd} + w_{ld}| - b_j - b_l > 0`
+    (kept within the slack ``tol_j + tol_l``).  The active set of a point
+    with ``c > best`` active units is a clique of ``c`` pairwise compatible
+    units, each compatible with at least ``best`` others of it; so repeatedly
+    discarding units compatible with fewer than ``best`` remaining units (the
+    ``best``-core of the compatibility graph) never discards a member of
+    such a set.  Returns the sorted indices of the surviving units.
+    """
+    units = np.flatnonzero(np.abs(weights).sum(axis=1) - biases > -tol)
+    if units.size <= best or best == 0:
+        return units
+    compatible = np.empty((units.size, units.size), dtype=bool)
+    for row, j in enumerate(units):
+        pair_bound = np.abs(weights[units] + weights[j]).sum(axis=1) - biases[units] - biases[j]
+        compatible[row] = pair_bound > -(tol[units] + tol[j])
+    np.fill_diagonal(compatible, False)
+    alive = np.ones(units.size, dtype=bool)
+    while True:
+        weak = alive & (compatible[:, alive].sum(axis=1) < best)
+        if not weak.any():
+            break
+        alive &= ~weak
+    return units[alive]
+
+
+def certify_sparsity(net, *, max_nodes=None, time_limit=None) -> SparsityCertificate:
+    r"""Exact sparsity :math:`\max_{x \in \{-1,1\}^n} |A(x)|` by branch and bound.
+
+    The search fixes coordinates one at a time, depth first, in order of
+    decreasing total weight :math:`\sum_j |w_{jd}|`.  With the coordinates
+    in :math:`F` fixed, unit :math:`j` can be active somewhere in the
+    subcube only if
+
+    .. math::
+
+        \mathrm{ub}_j = \sum_{d \in F} w_{jd} x_d
+                        + \sum_{d \notin F} |w_{jd}| - b_j > 0,
+
+    which is the exact maximum of its pre-activation on the subcube.  A
+    subcube is skipped when its number of such *possible* units is no more
+    than the best count found, since no point in it can do better; the child
+    with more possible units is explored first; subcubes with at most
+    :math:`2^6` points are finished by a Gray-code walk over their possible
+    units.  The best count starts at that of the best row of
+    :math:`\mathrm{sign}(W)`, and the first 8 coordinates split the search
+    into independent tasks run in parallel.
+
+    Before the search, units are reduced pairwise: units :math:`j, l` can be
+    active together only if
+    :math:`\max_x (z_j + z_l) = \sum_d |w_{jd} + w_{ld}| - b_j - b_l > 0`.
+    A point beating the best count ``c`` has ``c + 1`` pairwise compatible
+    active units, so only units in the ``c``-core of this compatibility
+    graph (left after repeatedly discarding units compatible with fewer than
+    ``c`` others) need to be searched; if fewer than ``c + 1`` remain, the
+    starting point is already optimal.  Units that can never be active
+    together, such as the bumps of one group in
+    :func:`sparselearn.targets.bump_network`, are thus told apart before any
+    branching.
+
+    Pruning is conservative under rounding: a unit stays possible while
+    :math:`\mathrm{ub}_j > -2(n+1)\,\epsilon\,M_j`
+    (:math:`M_j = \sum_d |w_{jd}| + |b_j|`, :math:`\epsilon = 2^{-52}`), at
+    least twice the rounding error of the incremental bounds, so rounding can
+    only make the search visit more subcubes, never change its answer.  Which
+    units count as active at a point follows the module's rounding notes
+    (exact for dyadic parameters).
+
+    Parameters
+    ----------
+    net : SparseReLUNetwork
+    max_nodes : int, optional
+        Stop after visiting about this many subcubes (checked per task and
+        between batches of tasks).
+    time_limit : float, optional
+        Stop after about this many seconds.
+
+    Returns
+    -------
+    SparsityCertificate
+        ``max_active``, a ``witness`` point attaining it, and search
+        statistics.  Returned only when the whole tree was exhausted.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~sparselearn.SparseReLUNetwork`.
+    CertificationIncomplete
+        If a budget ran out first; the exception carries the best lower
+        bound and its witness, never a certified value.
+
+    Notes
+    -----
+    The running time depends on the network, not just on ``n``.  Bump
+    networks (:func:`sparselearn.targets.bump_network`) are settled by the
+    pairwise reduction before any branching (``s = 64``, ``k = 2``,
+    ``n = 4096`` in under a second); the subcube search alone certifies
+    them at ``n = 40`` in under a second and ``n = 54`` in under a minute on
+    two cores.  The tree is the whole cube when many units can be active
+    together, as in dense random networks.
+
+    The result, the witness and the statistics do not depend on the number
+    of threads: each batch of tasks starts from the best count of the
+    previous batches, and ties are broken by task order.
+
+    Examples
+    --------
+    >>> from sparselearn import cube, targets
+    >>> net = targets.bump_network(16, 8, 2, random_state=0)
+    >>> cert = cube.certify_sparsity(net)
+    >>> cert.max_active
+    2
+    >>> int(net.activation_counts(cert.witness[None, :])[0])
+    2
+    """
+    start_time = time.monotonic()
+    net = _check_network(net)
+    if max_nodes is not None:
+        max_nodes = check_int(max_nodes, "max_nodes", minimum=1)
+    if time_limit is not None:
+        time_limit = check_float(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
+    s, n = net.width, net.n_features
+    leaf_bits = min(n, _LEAF_BITS)
+    split_depth = min(n - leaf_bits, _SPLIT_BITS)
+    threads = _cube.max_threads()
+    check_memory(threads * (n + 1) * s * 12.0 + 8.0 * (n + 2 * s) * s,
+                 f"the branch-and-bound workspace (n={n}, s={s}, {threads} threads)")
+
+    magnitude = np.abs(net.weights).sum(axis=1) + np.abs(net.biases)
+    tol = 2.0 * (n + 1) * np.finfo(np.float64).eps * magnitude
+    best, witness = _initial_bound(net)
+    initial = best
+    units = _pairwise_core(net.weights, net.biases, tol, best)
+    if units.size <= best:
+        # No best + 1 units are pairwise compatible: the start is optimal.
+        witness.flags.writeable = False
+        return SparsityCertificate(max_active=best, witness=witness, initial_bound=initial,
+                                   n_candidate_units=int(units.size), n_nodes=0,
+                                   n_leaf_points=0, elapsed=time.monotonic() - start_time)
+
+    weights, biases, tol = net.weights[units], net.biases[units], tol[units]
+    order = np.argsort(-np.abs(weights).sum(axis=0), kind="stable")
+    weights_t = np.ascontiguousarray(weights[:, order].T)
+
+    # Tasks: the 2^split_depth prefixes, richest (most possible units) first.
+    prefixes = np.arange(2**split_depth, dtype=np.uint64)
+    if split_depth > 0:
+        head = 1.0 - 2.0 * ((prefixes[:, None] >> np.arange(split_depth, dtype=np.uint64)) & 1)
+        bounds = (head @ weights_t[:split_depth] + np.abs(weights_t[split_depth:]).sum(axis=0)
+                  - biases)
+        richness = np.count_nonzero(bounds > -tol, axis=1)
+        prefixes = np.ascontiguousarray(prefixes[np.argsort(-richness, kind="stable")])
+
+    deadline = 0.0 if time_limit is None else start_time + time_limit
+    n_nodes = n_leaf_points = 0
+    reason = None
+    first, batch_size = 0, _BATCH_TASKS
+    while first < prefixes.shape[0]:
+        batch = prefixes[first:first + batch_size]
+        size = batch.shape[0]
+        found = np.empty(size, dtype=np.int64)
+        found_x = np.empty((size, n), dtype=np.int8)
+        nodes = np.empty(size, dtype=np.int64)
+        leaf_points = np.empty(size, dtype=np.int64)
+        status = np.empty(size, dtype=np.int32)
+        node_limit = 2**62 if max_nodes is None else max(1, max_nodes - n_nodes)
+        _cube.max_active(weights_t, biases, tol, batch, split_depth, leaf_bits,
+                         best, node_limit, deadline, found, found_x, nodes,
+                         leaf_points, status)
+        n_nodes += int(nodes.sum())
+        n_leaf_points += int(leaf_points.sum())
+        if np.any(status == _cube.STATUS_NO_MEMORY):
+            raise MemoryError("certify_sparsity: the search ran out of memory")
+        top = int(np.argmax(found))
+        if found[top] > best:
+            best = int(found[top])
+            witness = np.empty(n, dtype=np.float64)
+            witness[order] = found_x[top]
+        if np.any(status == _cube.STATUS_NODE_LIMIT):
+            reason = f"more than max_nodes={max_nodes} subcubes"
+        elif np.any(status == _cube.STATUS_DEADLINE):
+            reason = f"the time_limit of {time_limit} s"
+        elif first + size < prefixes.shape[0]:
+            if max_nodes is not None and n_nodes >= max_nodes:
+                reason = f"more than max_nodes={max_nodes} subcubes"
+            elif time_limit is not None and time.monotonic() > deadline:
+                reason = f"the time_limit of {time_limit} s"
+        if reason is not None:
+            elapsed = time.monotonic() - start_time
+            raise CertificationIncomplete(
+                f"certify_sparsity stopped after {n_nodes} subcubes and {elapsed:.3g} s "
+                f"({reason}): the sparsity is at least {best} (see .witness) but the "
+                "maximum is NOT certified; raise max_nodes= or time_limit=.",
+                best, witness, n_nodes, elapsed)
+        first, batch_size = first + size, 2 * batch_size
+    witness.flags.writeable = False
+    return SparsityCertificate(max_active=best, witness=witness, initial_bound=initial,
+                               n_candidate_units=int(units.size), n_nodes=n_nodes,
+                               n_leaf_points=n_leaf_points,
+                               elapsed=time.monotonic() - start_time)

@@ -1,0 +1,848 @@
+r"""Fourier analysis on the cube :math:`\{-1,1\}^n` (THEORY.md, section 3).
+
+Every real function on the cube has a unique multilinear expansion
+
+.. math::
+
+    f(x) = \sum_{S \subseteq [n]} \hat f(S)\,\chi_S(x), \qquad
+    \chi_S(x) = \prod_{i \in S} x_i, \qquad
+    \hat f(S) = \mathbb{E}_x\bigl[f(x)\,\chi_S(x)\bigr],
+
+with :math:`x` uniform.  Subsets are bitmasks and truth tables and spectra
+share the library's cube index convention: index ``i`` is the point with
+:math:`x_j = (-1)^{\mathrm{bit}_j(i)}`, so
+:math:`\chi_S(x) = (-1)^{\mathrm{popcount}(i \,\&\, S)}`.
+
+Normalisation
+-------------
+:func:`fwht` is the *unnormalised* Walsh-Hadamard transform
+:math:`(Ha)[S] = \sum_{i} a[i]\,(-1)^{\mathrm{popcount}(i \,\&\, S)}`;
+it satisfies :math:`H H = 2^n I`, so it is its own inverse up to the factor
+:math:`2^n`.  :func:`spectrum` divides by :math:`2^n` (an exact scaling in
+floating point), so ``spectrum(f)[S]`` is
+:math:`\hat f(S) = 2^{-n} \sum_x f(x)\,\chi_S(x)` and Parseval reads
+:math:`\mathbb{E}[f^2] = \sum_S \hat f(S)^2`.
+
+Quantities derived from a spectrum
+----------------------------------
+- :func:`degree_weights`: :math:`W^{=j}[f] = \sum_{|S| = j} \hat f(S)^2`;
+- :func:`tail_weight`, :func:`best_degree_approximation_error`:
+  :math:`W^{>d}[f]`, the squared :math:`L^2` error of the best degree-``d``
+  approximation;
+- :func:`influences`, :func:`total_influence`:
+  :math:`\mathrm{Inf}_i[f] = \sum_{S \ni i} \hat f(S)^2` and
+  :math:`I[f] = \sum_S |S|\,\hat f(S)^2`;
+- :func:`noise_sensitivity`, in THEORY.md's real-valued convention
+  :math:`NS_\delta[f] = \tfrac12\,\mathbb{E}[(f(x) - f(y))^2]`.
+
+Estimators
+----------
+When :math:`2^n` is out of reach, :func:`estimate_influences`,
+:func:`estimate_total_influence`, :func:`estimate_noise_sensitivity` and
+:func:`estimate_coefficients` sample uniform points and return an
+:class:`Estimate`: the sample mean and its standard error.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from ._kernels import _fwht, _spectral
+from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_cube_points,
+                          check_float, check_int, check_memory, check_random_state,
+                          check_vector)
+from .network import SparseReLUNetwork
+
+__all__ = [
+    "Estimate",
+    "best_degree_approximation_error",
+    "degree_weights",
+    "estimate_coefficients",
+    "estimate_influences",
+    "estimate_noise_sensitivity",
+    "estimate_total_influence",
+    "fwht",
+    "influences",
+    "noise_sensitivity",
+    "plot_degree_profile",
+    "spectrum",
+    "tail_weight",
+    "total_influence",
+]
+
+# The sampling estimators evaluate the function on chunks of about this many
+# bytes of points, so memory stays flat for any n_samples.
+_CHUNK_BYTES = 16 * 2**20
+
+
+class Estimate(NamedTuple):
+    r"""A Monte-Carlo estimate and its standard error.
+
+    ``stderr`` is the sample standard deviation (``ddof=1``) of the i.i.d.
+    per-sample values divided by :math:`\sqrt{m}`.  By the central limit
+    theorem, ``estimate +- z * stderr`` covers the true value with
+    probability about :math:`1 - 2\Phi(-z)` for large ``m``.  Unpacks as
+    ``estimate, stderr = ...``.
+    """
+
+    estimate: float | np.ndarray
+    stderr: float | np.ndarray
+
+
+# --------------------------------------------------------------- validation
+def _is_power_of_two(N: int) -> bool:
+    return N >= 1 and N & (N - 1) == 0
+
+
+def _check_transform_array(value, name: str) -> np.ndarray:
+    """A 1-D or 2-D real array whose last axis has power-of-two length."""
+    if isinstance(value, np.ndarray):
+        array = value
+    else:
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                     or array.dtype == np.bool_):
+        raise TypeError(f"{name} must be a real numeric array, got dtype={array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype={array.dtype}; transform the "
+                        "real and imaginary parts separately")
+    if array.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D (one table of length 2^n) or 2-D (a batch "
+                         f"of rows), got shape {array.shape}")
+    N = array.shape[-1]
+    if not _is_power_of_two(N):
+        raise ValueError(f"{name} must have a power-of-two length along its last axis, "
+                         f"got {N}; pad with zeros or fix n")
+    if N.bit_length() - 1 > MAX_CUBE_DIM:
+        raise ValueError(f"{name} has length 2^{N.bit_length() - 1}, beyond 2^{MAX_CUBE_DIM}")
+    return array
+
+
+def _check_finite_rows(array: np.ndarray, name: str, dtype) -> None:
+    """Refuse NaN or infinity, using one pairwise sum per row (no temporary).
+
+    Every coefficient of the transform is a signed sum of all entries, so a
+    row with a NaN or infinity has a non-finite sum; a finite row whose sum
+    overflows ``dtype`` (the precision of the transform) is one whose
+    transform overflows too.
+    """
+    if not np.issubdtype(array.dtype, np.floating):
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = np.sum(array, axis=-1, dtype=dtype)
+    if np.all(np.isfinite(sums)):
+        return
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    raise ValueError(f"{name} has entries so large that its transform overflows "
+                     f"{np.dtype(dtype).name}; rescale it first")
+
+
+def _check_spectrum(spec, name: str = "spec") -> tuple[np.ndarray, int]:
+    """A finite float64 vector of length ``2^n`` with ``n >= 1``; returns ``(spec, n)``."""
+    spec = check_vector(spec, name)
+    N = spec.shape[0]
+    if N < 2 or not _is_power_of_two(N):
+        raise ValueError(f"{name} must have length 2^n with n >= 1 (a spectrum on the "
+                         f"cube {{-1,1}}^n), got length {N}")
+    return spec, N.bit_length() - 1
+
+
+def _check_degree(d, n: int, name: str = "d") -> int:
+    d = check_int(d, name)
+    if not 0 <= d <= n:
+        raise ValueError(f"{name} must be a degree in 0..n = 0..{n}, got {d}")
+    return d
+
+
+def _check_delta(delta) -> float:
+    delta = check_float(delta, "delta")
+    if not 0.0 <= delta <= 0.5:
+        raise ValueError(f"delta must be a flip probability in [0, 1/2], got {delta}")
+    return delta
+
+
+# ---------------------------------------------------------------- transform
+def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
+    r"""Unnormalised fast Walsh-Hadamard transform of a vector or of each row.
+
+    .. math::
+
+        (Ha)[S] = \sum_{i=0}^{2^n - 1} a[i]\,(-1)^{\mathrm{popcount}(i \,\&\, S)},
+
+    i.e. :math:`\sum_x a(x)\,\chi_S(x)` in the cube index convention.  No
+    factor is applied: :math:`H H a = 2^n a`, and the Fourier coefficients
+    are ``fwht(f) / 2**n`` (what :func:`spectrum` returns).
+
+    Parameters
+    ----------
+    a : array_like of shape (2**n,) or (m, 2**n)
+        One table, or a batch of ``m`` tables transformed row by row.
+        float32 and float64 are transformed in their own precision; other
+        real dtypes are converted to float64.
+    out : ndarray, optional
+        C-contiguous, writable float32 or float64 array of ``a``'s shape to
+        write the result into; ``a`` is cast into it (``same_kind``).  Pass
+        ``out=a`` to transform in place without any extra memory.
+    max_bytes : float, optional
+        Budget for the result when ``out`` is not given.
+
+    Returns
+    -------
+    ndarray
+        The transform, ``out`` if it was given.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` is not real numeric, or ``out`` is not a float32/float64
+        ndarray.
+    ValueError
+        If the last axis of ``a`` is not a power of two, ``a`` contains NaN
+        or infinity, ``out`` has the wrong shape or layout, or ``out``
+        partially overlaps ``a``.  Nothing is written in these cases.
+    MemoryBudgetError
+        If the result would exceed ``max_bytes``.
+
+    Notes
+    -----
+    Cache-blocked Cython kernel (:mod:`sparselearn._kernels._fwht`): one
+    pass over memory does all levels inside 256 KiB blocks, and each further
+    pass does up to 12 levels on panels gathered into an L2-resident buffer,
+    so a transform of length :math:`2^n` reads and writes memory
+    :math:`1 + \lceil (n - 15)/12 \rceil` times (twice for
+    :math:`16 \le n \le 27`) instead of the :math:`n` times of a level-by-level
+    transform; beyond the cache it runs at memory bandwidth.  Blocks and
+    panels are spread over the OpenMP threads (``OMP_NUM_THREADS`` or
+    ``threadpoolctl`` limit them).  Each output is a sum of :math:`2^n` terms
+    formed in a balanced tree, so its rounding error is at most about
+    :math:`n\,u \sum_i |a_i|` (:math:`u` the unit roundoff).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparselearn.fourier import fwht
+    >>> fwht(np.array([1.0, 0.0, 0.0, 0.0]))       # a point mass: all +1
+    array([1., 1., 1., 1.])
+    >>> fwht(fwht(np.array([3.0, 1.0]))) / 2        # H H = 2^n I
+    array([3., 1.])
+    """
+    array = _check_transform_array(a, "a")
+    if out is None:
+        dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.float64
+        check_memory(float(array.size) * np.dtype(dtype).itemsize,
+                     f"the transform of a (shape {array.shape}, {np.dtype(dtype).name})",
+                     max_bytes)
+        _check_finite_rows(array, "a", dtype)
+        result = np.array(array, dtype=dtype, order="C", copy=True)
+    else:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        if out.dtype not in (np.float32, np.float64):
+            raise TypeError(f"out must have dtype float32 or float64, got {out.dtype}")
+        if out.shape != array.shape:
+            raise ValueError(f"out must have the shape of a, {array.shape}, got {out.shape}")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out must be C-contiguous and writable (use "
+                             "np.ascontiguousarray to get such an array)")
+        in_place = (isinstance(array, np.ndarray) and array.dtype == out.dtype
+                    and array.__array_interface__["data"][0]
+                    == out.__array_interface__["data"][0]
+                    and array.strides == out.strides)
+        if not in_place and np.shares_memory(array, out):
+            raise ValueError("out overlaps a without being the same array; pass out=a "
+                             "for an in-place transform or a separate out")
+        _check_finite_rows(array, "a", out.dtype)
+        if not in_place:
+            np.copyto(out, array, casting="same_kind")
+        result = out
+    if result.size:
+        _fwht.fwht_rows(result.reshape(-1, result.shape[-1]))
+    return result
+
+
+def spectrum(f, *, max_bytes=None) -> np.ndarray:
+    r"""Fourier coefficients :math:`\hat f(S)` of a network or a truth table.
+
+    .. math::
+
+        \hat f(S) = \mathbb{E}_x\bigl[f(x)\,\chi_S(x)\bigr]
+                  = 2^{-n} \sum_{x \in \{-1,1\}^n} f(x)\,\chi_S(x),
+
+    computed as ``fwht(table) / 2**n`` (THEORY.md, section 3).
+
+    Parameters
+    ----------
+    f : SparseReLUNetwork or array_like of shape (2**n,)
+        A network (its truth table comes from
+        :func:`sparselearn.cube.truth_table`, ``n = f.n_features``) or a
+        truth table in the cube index convention, ``n >= 1``.
+    max_bytes : float, optional
+        Budget for the ``8 * 2**n``-byte table; the transform then runs in
+        place, so this is all the memory used.
+
+    Returns
+    -------
+    ndarray of float64, shape (2**n,)
+        ``spec[S]`` for each bitmask ``S``.
+
+    Raises
+    ------
+    MemoryBudgetError
+        If ``8 * 2**n`` bytes exceed ``max_bytes`` (before allocating).
+    ValueError
+        If a table's length is not ``2^n`` with ``n >= 1`` or it contains
+        NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparselearn.fourier import spectrum
+    >>> # f(x) = x_0 * x_1 on {-1,1}^2: table at ++, -+, +-, --
+    >>> spectrum(np.array([1.0, -1.0, -1.0, 1.0]))
+    array([0., 0., 0., 1.])
+    """
+    if isinstance(f, SparseReLUNetwork):
+        from . import cube  # cube imports nothing from here; local to keep layering flat
+
+        n = check_cube_dimension(
+            f.n_features, "f.n_features", max_bytes,
+            what=f"the spectrum over {{-1,1}}^{f.n_features} (2^{f.n_features} float64)")
+        table = cube.truth_table(f, max_bytes=max_bytes)
+    else:
+        if callable(f):
+            raise TypeError("f must be a SparseReLUNetwork or a truth table; for another "
+                            "function pass its table, or use the estimate_* functions")
+        array = _check_transform_array(f, "f")
+        if array.ndim != 1 or array.shape[0] < 2:
+            raise ValueError(f"f must be a truth table of length 2^n with n >= 1, got "
+                             f"shape {array.shape}")
+        n = check_cube_dimension(array.shape[0].bit_length() - 1, "log2(len(f))", max_bytes,
+                                 what=f"the spectrum over {{-1,1}}^"
+                                      f"{array.shape[0].bit_length() - 1}")
+        _check_finite_rows(array, "f", np.float64)
+        table = np.array(array, dtype=np.float64, copy=True)
+    _fwht.fwht_rows(table.reshape(1, -1))
+    table *= 2.0 ** -n  # a power of two: exact
+    return table
+
+
+# ------------------------------------------------------ spectral quantities
+def degree_weights(spec) -> np.ndarray:
+    r"""Fourier weight at each degree, :math:`W^{=j}[f] = \sum_{|S| = j} \hat f(S)^2`.
+
+    Parameters
+    ----------
+    spec : array_like of shape (2**n,)
+        Fourier coefficients, as returned by :func:`spectrum`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n + 1,)
+        ``W[j]`` for ``j = 0 .. n``; they sum to :math:`\mathbb{E}[f^2]`
+        (Parseval, THEORY.md section 3).
+
+    Notes
+    -----
+    A Cython reduction bucketed by :math:`\mathrm{popcount}(S)`, one pass
+    over ``spec`` on all threads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparselearn.fourier import degree_weights
+    >>> degree_weights(np.array([0.5, 0.5, 0.5, 0.5]))   # W^{=0}, W^{=1}, W^{=2}
+    array([0.25, 0.5 , 0.25])
+    """
+    spec, n = _check_spectrum(spec)
+    out = np.empty(n + 1, dtype=np.float64)
+    _spectral.degree_weights(spec, out)
+    return out
+
+
+def tail_weight(spec, d) -> float:
+    r"""Fourier weight above degree ``d``, :math:`W^{>d}[f] = \sum_{|S| > d} \hat f(S)^2`.
+
+    Parameters
+    ----------
+    spec : array_like of shape (2**n,)
+        Fourier coefficients.
+    d : int
+        Degree in ``0 .. n`` (``W^{>n} = 0``).
+
+    Returns
+    -------
+    float
+        The tail weight; it bounds the low-degree algorithm's approximation
+        error (THEORY.md section 3) and satisfies Markov's bound
+        :math:`W^{>d} \le I[f]/d` and, for ``d >= 2``,
+        :math:`W^{\ge d} \le NS_{1/d}[f] / (1 - e^{-2})`.
+    """
+    spec, n = _check_spectrum(spec)
+    d = _check_degree(d, n)
+    weights = degree_weights(spec)
+    return float(weights[d + 1:].sum())
+
+
+def best_degree_approximation_error(spec, d) -> float:
+    r"""Squared :math:`L^2` error of the best approximation of degree at most ``d``.
+
+    .. math::
+
+        \min_{\deg p \le d} \mathbb{E}\bigl[(f(x) - p(x))^2\bigr]
+        = \mathbb{E}\bigl[(f - f^{\le d})^2\bigr] = W^{>d}[f],
+
+    attained by the truncation :math:`f^{\le d} = \sum_{|S| \le d}
+    \hat f(S)\chi_S` since the characters are orthonormal (THEORY.md
+    section 3).  This is the error the low-degree algorithm pays with
+    infinitely many samples.
+
+    Parameters
+    ----------
+    spec : array_like of shape (2**n,)
+        Fourier coefficients.
+    d : int
+        Degree in ``0 .. n``.
+
+    Returns
+    -------
+    float
+        Equal to ``tail_weight(spec, d)``.
+    """
+    return tail_weight(spec, d)
+
+
+def influences(spec) -> np.ndarray:
+    r"""Influence of each coordinate, :math:`\mathrm{Inf}_i[f] = \sum_{S \ni i} \hat f(S)^2`.
+
+    For real-valued :math:`f`,
+    :math:`\mathrm{Inf}_i[f] = \mathbb{E}_x[(D_i f(x))^2]` with
+    :math:`D_i f(x) = (f(x^{i \to 1}) - f(x^{i \to -1}))/2`; for
+    :math:`\pm 1`-valued :math:`f` it is
+    :math:`\Pr_x[f(x) \ne f(x^{\oplus i})]` (O'Donnell, ch. 2).
+
+    Parameters
+    ----------
+    spec : array_like of shape (2**n,)
+        Fourier coefficients.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        ``Inf[i]`` for coordinate ``i`` (bit ``i`` of the cube index).
+
+    Notes
+    -----
+    A Cython reduction: each in-cache block of squared coefficients is
+    folded in half once per low bit, one pass over ``spec`` on all threads.
+    """
+    spec, n = _check_spectrum(spec)
+    out = np.empty(n, dtype=np.float64)
+    _spectral.influences(spec, out)
+    return out
+
+
+def total_influence(spec) -> float:
+    r"""Total influence :math:`I[f] = \sum_S |S|\,\hat f(S)^2 = \sum_i \mathrm{Inf}_i[f]`.
+
+    THEORY.md section 3 (the average sensitivity for :math:`\pm 1`-valued
+    :math:`f`); Markov's inequality gives :math:`W^{>d}[f] \le I[f]/d`.
+
+    Parameters
+    ----------
+    spec : array_like of shape (2**n,)
+        Fourier coefficients.
+
+    Returns
+    -------
+    float
+    """
+    weights = degree_weights(spec)
+    return float(np.arange(weights.shape[0]) @ weights)
+
+
+def _noise_factors(n: int, delta: float) -> np.ndarray:
+    """``1 - (1 - 2 delta)^j`` for ``j = 0 .. n``, accurate for tiny ``delta``."""
+    degrees = np.arange(n + 1, dtype=np.float64)
+    if delta == 0.5:
+        return np.minimum(degrees, 1.0)
+    return -np.expm1(degrees * math.log1p(-2.0 * delta))
+
+
+def noise_sensitivity(spec, delta) -> float:
+    r"""Noise sensitivity at flip rate ``delta``, in THEORY.md's real-valued convention.
+
+    .. math::
+
+        NS_\delta[f] = \tfrac12\,\mathbb{E}\bigl[(f(x) - f(y))^2\bigr]
+        = \sum_S \bigl(1 - (1 - 2\delta)^{|S|}\bigr)\,\hat f(S)^2,
+
+    where :math:`x` is uniform and :math:`y` is :math:`x` with each
+    coordinate flipped independently with probability :math:`\delta`
+    (THEORY.md section 3).  For :math:`\pm 1`-valued :math:`f` this is
+    **twice** O'Donnell's :math:`\Pr[f(x) \ne f(y)]`, since
+    :math:`(f(x) - f(y))^2 = 4\cdot 1[f(x) \ne f(y)]`.  With
+    :math:`\delta = 1/d` (``d >= 2``),
+    :math:`W^{\ge d}[f] \le NS_{1/d}[f] / (1 - e^{-2})`.
+
+    Parameters
+    ----------
+    spec : array_like of shape (2**n,)
+        Fourier coefficients.
+    delta : float
+        Flip probability in ``[0, 1/2]``.
+
+    Returns
+    -------
+    float
+    """
+    spec, n = _check_spectrum(spec)
+    delta = _check_delta(delta)
+    return float(_noise_factors(n, delta) @ degree_weights(spec))
+
+
+# --------------------------------------------------------------- estimators
+def _as_cube_function(f, n_features):
+    """``(evaluate, n)`` for a network or a callable on ``(m, n)`` arrays of +-1.
+
+    ``evaluate(X)`` returns a finite float64 vector of one value per row;
+    a callable that returns anything else is refused with a clear message.
+    """
+    if isinstance(f, SparseReLUNetwork):
+        n = f.n_features
+        if n_features is not None and check_int(n_features, "n_features") != n:
+            raise ValueError(f"n_features={n_features} does not match the network's "
+                             f"n_features={n}; omit it for a network")
+        return f.forward, n
+    if not callable(f):
+        raise TypeError("f must be a SparseReLUNetwork or a callable taking an (m, n) "
+                        f"array of +-1 points, got {type(f).__name__}")
+    if n_features is None:
+        raise TypeError("n_features is required when f is a callable: the dimension n "
+                        "of the cube {-1,1}^n it is defined on")
+    n = check_int(n_features, "n_features", minimum=1)
+
+    def evaluate(X):
+        values = np.asarray(f(X))
+        if values.shape != (X.shape[0],):
+            raise ValueError(f"f returned shape {values.shape} for an input of shape "
+                             f"{X.shape}; it must return one real value per row, shape "
+                             f"({X.shape[0]},)")
+        return check_vector(values, "f(X)")
+
+    return evaluate, n
+
+
+def _check_n_samples(n_samples) -> int:
+    return check_int(n_samples, "n_samples", minimum=2)
+
+
+def _uniform_points(rng, m: int, n: int) -> np.ndarray:
+    """``m`` uniform points of the cube, float64 +-1."""
+    return 1.0 - 2.0 * rng.integers(0, 2, size=(m, n), dtype=np.int8)
+
+
+class _Moments:
+    """Running mean and sum of squared deviations over chunks (Chan et al.),
+    so estimators keep memory flat and stay accurate for any ``n_samples``."""
+
+    def __init__(self):
+        self.count = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    def add(self, values: np.ndarray) -> None:
+        count = values.shape[0]
+        mean = values.mean(axis=0)
+        m2 = ((values - mean) ** 2).sum(axis=0)
+        total = self.count + count
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (count / total)
+        self.m2 = self.m2 + m2 + delta**2 * (self.count * count / total)
+        self.count = total
+
+    def estimate(self) -> Estimate:
+        stderr = np.sqrt(self.m2 / (self.count - 1) / self.count)
+        if np.ndim(self.mean) == 0:
+            return Estimate(float(self.mean), float(stderr))
+        return Estimate(np.asarray(self.mean), np.asarray(stderr))
+
+
+def _chunks(n_samples: int, bytes_per_sample: float):
+    """Sizes of consecutive chunks of about ``_CHUNK_BYTES`` summing to ``n_samples``."""
+    size = max(1, int(_CHUNK_BYTES // max(bytes_per_sample, 1.0)))
+    for start in range(0, n_samples, size):
+        yield min(size, n_samples - start)
+
+
+def estimate_influences(f, *, n_features=None, n_samples=10_000,
+                        random_state=None) -> Estimate:
+    r"""Monte-Carlo estimate of every coordinate influence :math:`\mathrm{Inf}_i[f]`.
+
+    Averages :math:`\bigl((f(x) - f(x^{\oplus i}))/2\bigr)^2 = (D_i f(x))^2`
+    over ``n_samples`` uniform points :math:`x`, for every ``i`` at once
+    (:math:`n + 1` evaluations per point); see :func:`influences`.
+
+    Parameters
+    ----------
+    f : SparseReLUNetwork or callable
+        A network, or a function taking an ``(m, n)`` float64 array of
+        :math:`\pm 1` points and returning ``m`` real values.
+    n_features : int, optional
+        The dimension ``n``; required for a callable.
+    n_samples : int, default=10_000
+        Number of points :math:`x`, at least 2.
+    random_state : None, int, SeedSequence or numpy.random.Generator
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` and ``stderr``, arrays of shape ``(n,)``.
+
+    Raises
+    ------
+    MemoryBudgetError
+        If the ``n + 1`` points of one sample (``8 n (n + 1)`` bytes) exceed
+        the default budget; use :func:`estimate_total_influence` then.
+    """
+    evaluate, n = _as_cube_function(f, n_features)
+    n_samples = _check_n_samples(n_samples)
+    # One sample needs its n + 1 points at once; refuse before allocating.
+    check_memory(8.0 * n * (n + 1), f"the n + 1 = {n + 1} points evaluated per sample "
+                 f"by estimate_influences (n = {n})")
+    rng = check_random_state(random_state)
+    moments = _Moments()
+    flip = 1.0 - 2.0 * np.eye(n)
+    for m in _chunks(n_samples, 8.0 * n * (n + 1)):
+        X = _uniform_points(rng, m, n)
+        neighbours = (X[:, None, :] * flip).reshape(m * n, n)  # row (a, i) = x_a with i flipped
+        values = evaluate(np.concatenate([X, neighbours]))
+        diffs = (values[:m, None] - values[m:].reshape(m, n)) / 2.0
+        moments.add(diffs**2)
+    return moments.estimate()
+
+
+def estimate_total_influence(f, *, n_features=None, n_samples=10_000,
+                             random_state=None) -> Estimate:
+    r"""Monte-Carlo estimate of the total influence :math:`I[f]`.
+
+    Each sample draws a uniform point :math:`x` and a uniform coordinate
+    :math:`i` and contributes :math:`n\,((f(x) - f(x^{\oplus i}))/2)^2`,
+    whose mean is :math:`\sum_i \mathrm{Inf}_i[f] = I[f]` (two evaluations
+    per sample); see :func:`total_influence`.
+
+    Parameters
+    ----------
+    f : SparseReLUNetwork or callable
+        A network, or a function on ``(m, n)`` arrays of :math:`\pm 1` points.
+    n_features : int, optional
+        The dimension ``n``; required for a callable.
+    n_samples : int, default=10_000
+        Number of ``(x, i)`` draws, at least 2.
+    random_state : None, int, SeedSequence or numpy.random.Generator
+
+    Returns
+    -------
+    Estimate
+        Floats ``estimate`` and ``stderr``.
+    """
+    evaluate, n = _as_cube_function(f, n_features)
+    n_samples = _check_n_samples(n_samples)
+    rng = check_random_state(random_state)
+    moments = _Moments()
+    for m in _chunks(n_samples, 16.0 * n):
+        X = _uniform_points(rng, m, n)
+        Y = X.copy()
+        Y[np.arange(m), rng.integers(0, n, size=m)] *= -1.0
+        values = evaluate(np.concatenate([X, Y]))
+        moments.add(n * ((values[:m] - values[m:]) / 2.0) ** 2)
+    return moments.estimate()
+
+
+def estimate_noise_sensitivity(f, delta, *, n_features=None, n_samples=10_000,
+                               random_state=None) -> Estimate:
+    r"""Monte-Carlo estimate of :math:`NS_\delta[f]` (real-valued convention).
+
+    Averages :math:`\tfrac12 (f(x) - f(y))^2` over ``n_samples`` pairs with
+    :math:`x` uniform and :math:`y` equal to :math:`x` with each coordinate
+    flipped independently with probability ``delta``; see
+    :func:`noise_sensitivity` for the convention (twice O'Donnell's for
+    :math:`\pm 1`-valued functions).
+
+    Parameters
+    ----------
+    f : SparseReLUNetwork or callable
+        A network, or a function on ``(m, n)`` arrays of :math:`\pm 1` points.
+    delta : float
+        Flip probability in ``[0, 1/2]``.
+    n_features : int, optional
+        The dimension ``n``; required for a callable.
+    n_samples : int, default=10_000
+        Number of pairs, at least 2.
+    random_state : None, int, SeedSequence or numpy.random.Generator
+
+    Returns
+    -------
+    Estimate
+        Floats ``estimate`` and ``stderr``.
+    """
+    evaluate, n = _as_cube_function(f, n_features)
+    delta = _check_delta(delta)
+    n_samples = _check_n_samples(n_samples)
+    rng = check_random_state(random_state)
+    moments = _Moments()
+    for m in _chunks(n_samples, 16.0 * n):
+        X = _uniform_points(rng, m, n)
+        Y = np.where(rng.random((m, n)) < delta, -X, X)
+        values = evaluate(np.concatenate([X, Y]))
+        moments.add(0.5 * (values[:m] - values[m:]) ** 2)
+    return moments.estimate()
+
+
+def _parse_subsets(subsets, n: int) -> list[np.ndarray]:
+    """Coordinate arrays of ``subsets``: each an int bitmask or a sequence of
+    distinct coordinates in ``[0, n)``."""
+    if isinstance(subsets, (numbers.Integral, str, bytes)) or not hasattr(subsets, "__iter__"):
+        raise TypeError("subsets must be a sequence of subsets, each an int bitmask or a "
+                        "sequence of coordinates, e.g. [(), (0,), (1, 3)] or [0, 1, 10]")
+    parsed = []
+    for position, subset in enumerate(subsets):
+        name = f"subsets[{position}]"
+        if isinstance(subset, (numbers.Integral, np.integer)) and not isinstance(subset, bool):
+            mask = int(subset)
+            if mask < 0 or mask.bit_length() > n:
+                raise ValueError(f"{name}={mask} is not a bitmask of a subset of the "
+                                 f"n={n} coordinates (need 0 <= mask < 2^{n})")
+            coords = [j for j in range(n) if mask >> j & 1]
+        elif hasattr(subset, "__iter__") and not isinstance(subset, (str, bytes)):
+            coords = [check_int(c, f"{name}[]", minimum=0, maximum=n - 1) for c in subset]
+            if len(set(coords)) != len(coords):
+                raise ValueError(f"{name} has repeated coordinates: {list(subset)}")
+        else:
+            raise TypeError(f"{name} must be an int bitmask or a sequence of coordinates, "
+                            f"got {type(subset).__name__}")
+        parsed.append(np.array(coords, dtype=np.int64))
+    if not parsed:
+        raise ValueError("subsets is empty; give at least one subset")
+    return parsed
+
+
+def estimate_coefficients(X, y, subsets) -> Estimate:
+    r"""Estimate Fourier coefficients :math:`\hat f(S)` from a uniform sample.
+
+    For :math:`x_a` i.i.d. uniform on the cube and :math:`y_a = f(x_a)`
+    (plus any zero-mean noise), :math:`\frac1m \sum_a y_a \chi_S(x_a)` is an
+    unbiased estimate of :math:`\hat f(S)` (THEORY.md section 3, the
+    coefficient-estimation form of the low-degree algorithm).  The sample is
+    given, so there is no ``n_samples``/``random_state``: ``m = len(X)``.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        Points of :math:`\{-1,1\}^n`, ``m >= 2``; the estimate is unbiased
+        only if they are uniform.
+    y : array_like of shape (m,)
+        Values at the points.
+    subsets : sequence
+        Each subset is either an int bitmask (bit ``j`` = coordinate ``j``,
+        the cube convention) or a sequence of distinct coordinates, e.g.
+        ``[0, 0b101, (1, 2)]``.
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` and ``stderr``, arrays of shape ``(len(subsets),)``.
+    """
+    X = check_cube_points(X, "X")
+    m, n = X.shape
+    if m < 2:
+        raise ValueError(f"X must have at least 2 rows for a standard error, got {m}")
+    y = check_vector(y, "y", length=m)
+    parsed = _parse_subsets(subsets, n)
+    estimate = np.empty(len(parsed))
+    stderr = np.empty(len(parsed))
+    for position, coords in enumerate(parsed):
+        values = y * np.prod(X[:, coords], axis=1)
+        estimate[position] = values.mean()
+        stderr[position] = values.std(ddof=1) / math.sqrt(m)
+    return Estimate(estimate, stderr)
+
+
+# ----------------------------------------------------------------- plotting
+def plot_degree_profile(spectra, labels=None, *, kind="weights", normalize=True,
+                        ax=None):
+    r"""Plot the degree profile of one or several functions on one axes.
+
+    Parameters
+    ----------
+    spectra : array_like of shape (2**n,) or sequence of them
+        Fourier coefficients (from :func:`spectrum`); each may have its own
+        ``n``.
+    labels : sequence of str, optional
+        Legend entries, one per spectrum.
+    kind : {"weights", "tail"}, default="weights"
+        ``"weights"`` plots :math:`W^{=j}` against ``j = 0..n``; ``"tail"``
+        plots :math:`W^{>d}` against ``d = 0..n-1``, the squared error of the
+        best degree-``d`` approximation.
+    normalize : bool, default=True
+        Divide by :math:`\mathbb{E}[f^2] = \sum_j W^{=j}`, i.e. compare the
+        functions rescaled to unit norm.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made if omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install sparselearn[plot]``).
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError("plot_degree_profile needs matplotlib, an optional dependency; "
+                          "install it with: pip install sparselearn[plot]") from exc
+    if kind not in ("weights", "tail"):
+        raise ValueError(f"kind must be 'weights' or 'tail', got {kind!r}")
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    if isinstance(spectra, np.ndarray) and spectra.ndim == 1:
+        spectra = [spectra]
+    elif isinstance(spectra, (list, tuple)) and spectra and all(
+            isinstance(v, numbers.Real) for v in spectra):
+        spectra = [spectra]
+    spectra = list(spectra)
+    if not spectra:
+        raise ValueError("spectra is empty; give at least one spectrum")
+    if labels is None:
+        labels = [None] * len(spectra)
+    elif isinstance(labels, str) or len(labels) != len(spectra):
+        raise ValueError(f"labels must be a sequence of {len(spectra)} strings, one per "
+                         "spectrum")
+    if ax is None:
+        _, ax = plt.subplots()
+    for position, (spec, label) in enumerate(zip(spectra, labels)):
+        weights = degree_weights(_check_spectrum(spec, f"spectra[{position}]")[0])
+        total = weights.sum()
+        if normalize and total > 0:
+            weights = weights / total
+        if kind == "weights":
+            ax.plot(np.arange(weights.shape[0]), weights, marker="o", label=label)
+        else:
+            tail = np.cumsum(weights[::-1])[::-1][1:]  # tail[d] = W^{>d}
+            ax.plot(np.arange(tail.shape[0]), tail, marker="o", label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("degree j" if kind == "weights" else "degree d")
+    scale = " / E[f^2]" if normalize else ""
+    ax.set_ylabel((r"$W^{=j}$" if kind == "weights" else r"$W^{>d}$") + scale)
+    if any(label is not None for label in labels):
+        ax.legend()
+    return ax

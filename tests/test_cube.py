@@ -1,0 +1,307 @@
+"""Tests for sparselearn.cube: Gray-code walks and certified sparsity.
+
+Every kernel result is compared with the brute-force NumPy twins in
+sparselearn._reference.cube (which enumerate the cube by bit arithmetic and
+dense products) or with the network's own forward pass on all points.
+Weights are dyadic (tests/strategies.py) wherever exact equality is asserted.
+"""
+import dataclasses
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from strategies import all_cube_points, dyadic_networks
+
+from sparselearn import MemoryBudgetError, SparseReLUNetwork, cube
+from sparselearn._reference import cube as ref
+from sparselearn.targets import bump_network, junta_network, random_network
+
+
+def _count_at(net, x):
+    return int(net.activation_counts(np.asarray(x, dtype=np.float64)[None, :])[0])
+
+
+def small_search():
+    """Shrink the search constants so small cubes exercise every code path:
+    several tasks, several batches, inner DFS levels and leaf walks."""
+    return mock.patch.multiple(cube, _LEAF_BITS=2, _SPLIT_BITS=3, _BATCH_TASKS=3)
+
+
+def small_chunks():
+    """Short Gray chunks and small kernel calls: many chunks and batches."""
+    return mock.patch.multiple(cube, _CHUNK_BITS=3, _BATCH_POINTS=2**5)
+
+
+# ---------------------------------------------------------------- points
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 11])
+def test_points_follow_the_index_convention(n):
+    P = cube.points(n)
+    assert P.shape == (2**n, n) and P.dtype == np.float64
+    np.testing.assert_array_equal(P, ref.points(n))
+    np.testing.assert_array_equal(P, all_cube_points(n))
+
+
+@given(n=st.integers(1, 8), data=st.data())
+def test_points_characters_are_popcount_parities(n, data):
+    # chi_S(x(i)) = (-1)^popcount(i & S): the identity the Fourier code relies on.
+    S = data.draw(st.integers(0, 2**n - 1))
+    P = cube.points(n)
+    chi = np.prod(P[:, [d for d in range(n) if S >> d & 1]], axis=1)
+    parity = np.array([(-1) ** bin(i & S).count("1") for i in range(2**n)])
+    np.testing.assert_array_equal(chi, parity)
+
+
+# --------------------------------------------------- Gray-code walks
+
+@given(net=dyadic_networks(n=st.integers(1, 14), s=st.integers(1, 12)))
+def test_truth_table_equals_brute_force(net):
+    table = cube.truth_table(net)
+    W, b, u, c = net.weights, net.biases, net.output_weights, net.output_bias
+    np.testing.assert_array_equal(table, ref.truth_table(W, b, u, c))
+    np.testing.assert_array_equal(table, net(all_cube_points(net.n_features)))
+
+
+@given(net=dyadic_networks(n=st.integers(1, 14), s=st.integers(1, 12)))
+def test_activation_histogram_equals_brute_force(net):
+    hist = cube.activation_histogram(net)
+    assert hist.dtype == np.int64 and hist.shape == (net.width + 1,)
+    np.testing.assert_array_equal(hist, ref.activation_histogram(net.weights, net.biases))
+    counts = net.activation_counts(all_cube_points(net.n_features))
+    np.testing.assert_array_equal(hist, np.bincount(counts, minlength=net.width + 1))
+
+
+@settings(max_examples=15)
+@given(net=dyadic_networks(n=st.integers(4, 9), s=st.integers(1, 6)))
+def test_walks_with_many_chunks_and_calls(net):
+    with small_chunks():
+        table, hist = cube.truth_table(net), cube.activation_histogram(net)
+    np.testing.assert_array_equal(table, net(all_cube_points(net.n_features)))
+    np.testing.assert_array_equal(hist, ref.activation_histogram(net.weights, net.biases))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_walks_on_general_floats_agree_to_tolerance(seed):
+    # Gaussian parameters: drift is bounded by (n + 2^12) u M_j (module notes).
+    net = random_network(16, 24, random_state=seed, bias_quantile=0.7,
+                         output_scale=3.0)
+    X = all_cube_points(16)
+    np.testing.assert_allclose(cube.truth_table(net), net(X), rtol=1e-12, atol=1e-12)
+    # A pre-activation within ~1e-12 of 0 has probability ~1e-11 here, and
+    # the seeds are fixed, so the counts agree exactly.
+    np.testing.assert_array_equal(
+        cube.activation_histogram(net),
+        np.bincount(net.activation_counts(X), minlength=net.width + 1))
+
+
+# ------------------------------------------------- certified sparsity
+
+@given(net=dyadic_networks(n=st.integers(1, 14), s=st.integers(1, 12)))
+def test_certified_sparsity_equals_brute_force(net):
+    cert = cube.certify_sparsity(net)
+    expected, _ = ref.max_active(net.weights, net.biases)
+    assert cert.max_active == expected
+    assert _count_at(net, cert.witness) == expected
+    assert cert.initial_bound <= cert.max_active
+
+
+@settings(max_examples=30)
+@given(net=dyadic_networks(n=st.integers(1, 11), s=st.integers(1, 10)))
+def test_certified_sparsity_with_split_search(net):
+    with small_search():
+        cert = cube.certify_sparsity(net)
+    expected, _ = ref.max_active(net.weights, net.biases)
+    assert cert.max_active == expected
+    assert _count_at(net, cert.witness) == expected
+
+
+@settings(max_examples=20)
+@given(n=st.integers(5, 14), s=st.integers(4, 40), seed=st.integers(0, 2**16),
+       quantile=st.sampled_from([0.5, 0.8, 0.95]))
+def test_certified_sparsity_on_general_floats(n, s, seed, quantile):
+    net = random_network(n, s, random_state=seed, bias_quantile=quantile)
+    cert = cube.certify_sparsity(net)
+    # Ties within rounding of 0 have probability ~1e-12 for Gaussian weights.
+    assert cert.max_active == ref.max_active(net.weights, net.biases)[0]
+    assert _count_at(net, cert.witness) == cert.max_active
+
+
+@settings(max_examples=25)
+@given(n=st.integers(2, 24), k=st.integers(1, 4), extra=st.integers(0, 30),
+       radius=st.one_of(st.none(), st.integers(0, 5)), seed=st.integers(0, 2**16))
+def test_bump_networks_are_certified_k_sparse(n, k, extra, radius, seed):
+    assume(radius is None or 2 * radius < n)
+    try:
+        net = bump_network(n, k + extra, k, radius=radius, random_state=seed)
+    except ValueError:
+        assume(False)  # codewords this far apart do not exist for these sizes
+    with small_search():
+        cert = cube.certify_sparsity(net)
+    # k-sparse by construction, and the planted point net.weights[0] has k.
+    assert _count_at(net, net.weights[0]) == k
+    assert cert.max_active == k
+    assert _count_at(net, cert.witness) == k
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bump_network_n40_is_certified_exactly(seed):
+    # 2^40 points are out of reach; the branch and bound must exhaust the tree.
+    net = bump_network(40, 64, 2, random_state=seed)
+    cert = cube.certify_sparsity(net)
+    assert cert.max_active == 2
+    assert _count_at(net, cert.witness) == 2
+    assert cert.n_nodes < 2**40
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_branch_and_bound_alone_certifies_bump_n40(seed):
+    # Without the pairwise reduction (which settles bump networks before any
+    # branching), the subcube search itself must exhaust the n = 40 tree.
+    net = bump_network(40, 64, 2, random_state=seed)
+    everything = lambda weights, biases, tol, best: np.arange(weights.shape[0])  # noqa: E731
+    with mock.patch.object(cube, "_pairwise_core", everything):
+        cert = cube.certify_sparsity(net)
+    assert cert.max_active == 2 and _count_at(net, cert.witness) == 2
+    assert cert.n_candidate_units == 64 and 0 < cert.n_nodes < 2**40
+
+
+@given(net=dyadic_networks(n=st.integers(1, 10), s=st.integers(1, 12)),
+       best=st.integers(0, 6))
+def test_pairwise_core_keeps_every_better_active_set(net, best):
+    tol = 1e-12 * np.ones(net.width)
+    core = set(cube._pairwise_core(net.weights, net.biases, tol, best).tolist())
+    for active in net.pre_activations(all_cube_points(net.n_features)) > 0:
+        if active.sum() > best:
+            assert set(np.flatnonzero(active).tolist()) <= core
+
+
+@settings(max_examples=20)
+@given(t=st.integers(1, 5), extra=st.integers(0, 12), data=st.data())
+def test_junta_networks_are_certified_1_sparse(t, extra, data):
+    n = t + extra
+    coords = data.draw(st.permutations(range(n)))[:t]
+    g = data.draw(st.lists(st.integers(-8, 8).map(lambda v: v / 4), min_size=2**t,
+                           max_size=2**t))
+    net = junta_network(np.array(g), coords, n)
+    assert cube.certify_sparsity(net).max_active == 1
+    if n <= 12:
+        # One unit, of activation exactly 1, at every point.
+        np.testing.assert_array_equal(cube.activation_histogram(net)[[0, 1]], [0, 2**n])
+        P = cube.points(n)
+        index = ((P[:, coords] < 0) << np.arange(t)).sum(axis=1)
+        np.testing.assert_array_equal(cube.truth_table(net), np.array(g)[index])
+
+
+@settings(max_examples=10)
+@given(n=st.integers(15, 18), seed=st.integers(0, 2**16))
+def test_certificate_agrees_with_histogram_and_samples(n, seed):
+    # Two independent algorithms on sizes past the brute-force tests.
+    net = random_network(n, 32, random_state=seed, bias_quantile=0.9)
+    cert = cube.certify_sparsity(net)
+    hist = cube.activation_histogram(net)
+    assert cert.max_active == np.flatnonzero(hist)[-1]
+
+
+def test_certificate_bounds_every_sample_at_large_n():
+    # Bumps stretched by unequal coordinate scales and a lowered threshold:
+    # general floats, unknown sparsity, n = 40 beyond brute force.  Samples
+    # are codewords with 10% of bits flipped, where units are active.
+    rng = np.random.default_rng(7)
+    base = bump_network(40, 40, 3, random_state=3)
+    scale = rng.uniform(0.5, 1.5, size=40)
+    net = SparseReLUNetwork(base.weights * scale, base.biases * scale.mean() - 3.0,
+                            base.output_weights)
+    cert = cube.certify_sparsity(net)
+    flips = rng.random((20000, 40)) < 0.1
+    X = np.where(flips, -1.0, 1.0) * base.weights[rng.integers(0, 40, size=20000)]
+    assert net.sparsity(X) <= cert.max_active == _count_at(net, cert.witness)
+    assert cert.max_active > cert.initial_bound  # the search, not the start, found it
+
+
+def test_certificate_is_deterministic_and_frozen():
+    # A search that improves on its start in several tasks and batches: the
+    # batch schedule, not the thread timing, decides the witness.
+    net = random_network(24, 32, random_state=5, bias_quantile=0.95)
+    first, second = cube.certify_sparsity(net), cube.certify_sparsity(net)
+    assert first.max_active == second.max_active > first.initial_bound
+    np.testing.assert_array_equal(first.witness, second.witness)
+    assert first.n_nodes == second.n_nodes > 0
+    assert f"max_active={first.max_active}" in repr(first) and "witness_index" in repr(first)
+    assert np.all(np.abs(first.witness) == 1.0) and first.witness.shape == (24,)
+    expected = sum(1 << d for d in range(24) if first.witness[d] < 0)
+    assert first.witness_index == expected
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.max_active = 4
+    with pytest.raises(ValueError):
+        first.witness[0] = 1.0
+
+
+def test_budgets_raise_instead_of_certifying():
+    # A dense-ish random network at n = 48: far more than 100 subcubes or
+    # 0.05 s of search are needed.
+    net = random_network(48, 40, random_state=3, bias_quantile=0.99)
+    with pytest.raises(cube.CertificationIncomplete, match="NOT certified") as info:
+        cube.certify_sparsity(net, max_nodes=100)
+    assert info.value.lower_bound == _count_at(net, info.value.witness) >= 1
+    assert info.value.n_nodes >= 100
+    with pytest.raises(cube.CertificationIncomplete, match="time_limit"):
+        cube.certify_sparsity(net, time_limit=0.05)
+    assert issubclass(cube.CertificationIncomplete, RuntimeError)
+
+
+def test_unit_that_can_never_be_active_is_pruned():
+    # Unit 1 needs <w, x> > 3 with |w|_1 = 2: never active.  Unit 0 reaches
+    # pre-activation exactly 0 at (1, 1), which is inactive.  Only unit 2 is
+    # ever active, at (1, -1) alone.
+    net = SparseReLUNetwork([[1.0, 1.0], [1.0, 1.0], [1.0, -1.0]], [2.0, 3.0, 0.0],
+                            [1.0, 1.0, 1.0])
+    cert = cube.certify_sparsity(net)
+    assert cert.max_active == 1 and cert.witness.tolist() == [1.0, -1.0]
+    np.testing.assert_array_equal(cube.activation_histogram(net), [3, 1, 0, 0])
+
+
+# ------------------------------------------------------------ bad input
+
+@pytest.mark.parametrize("func", [cube.truth_table, cube.activation_histogram,
+                                  cube.certify_sparsity])
+@pytest.mark.parametrize("bad", [None, np.ones((3, 2)), "net"])
+def test_non_networks_are_refused(func, bad):
+    with pytest.raises(TypeError, match="SparseReLUNetwork"):
+        func(bad)
+
+
+@pytest.mark.parametrize("n, error", [(0, ValueError), (-3, ValueError),
+                                      (2.0, TypeError), (True, TypeError)])
+def test_points_refuses_bad_dimension(n, error):
+    with pytest.raises(error, match="n"):
+        cube.points(n)
+
+
+def test_large_cubes_are_refused_with_the_figure():
+    with pytest.raises(MemoryBudgetError, match="8.0 TiB"):
+        cube.points(36)
+    with pytest.raises(MemoryBudgetError, match="max_bytes"):
+        cube.points(10, max_bytes=1000)
+    wide = SparseReLUNetwork(np.ones((1, 40)), [0.0], [1.0])
+    with pytest.raises(MemoryBudgetError, match=r"8\.0 TiB"):
+        cube.truth_table(wide)
+    with pytest.raises(MemoryBudgetError, match="128.0 KiB"):
+        cube.truth_table(SparseReLUNetwork(np.ones((1, 14)), [0.0], [1.0]), max_bytes=1024)
+    huge = SparseReLUNetwork(np.ones((1, 63)), [0.0], [1.0])
+    with pytest.raises(MemoryBudgetError, match="2\\^63"):
+        cube.activation_histogram(huge)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"max_nodes": 0}, ValueError, "max_nodes"),
+    ({"max_nodes": 1.5}, TypeError, "max_nodes"),
+    ({"time_limit": 0.0}, ValueError, "time_limit"),
+    ({"time_limit": float("nan")}, ValueError, "time_limit"),
+    ({"time_limit": "1"}, TypeError, "time_limit"),
+])
+def test_certify_refuses_bad_budgets(kwargs, error, match):
+    net = bump_network(8, 4, 2, random_state=0)
+    with pytest.raises(error, match=match):
+        cube.certify_sparsity(net, **kwargs)

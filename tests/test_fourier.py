@@ -1,0 +1,563 @@
+"""Tests for sparselearn.fourier: kernels against NumPy twins, the Fourier
+identities of THEORY.md section 3 checked against independent brute-force
+computations on the whole cube, the sparse difference bounds, the sampling
+estimators against exact values, and argument validation."""
+import math
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from strategies import all_cube_points, dyadic, dyadic_networks
+
+from sparselearn import MemoryBudgetError, SparseReLUNetwork
+from sparselearn import fourier as F
+from sparselearn._kernels import _fwht, _spectral
+from sparselearn._reference import fourier as reference
+from sparselearn.targets import bump_network, junta_network, random_network
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
+
+
+# ------------------------------------------------------------------ helpers
+def _table(net):
+    """Truth table by brute force: the network on every point, in index order."""
+    return net(all_cube_points(net.n_features))
+
+
+def _parity_features(n, d):
+    """Columns chi_S(x) for every |S| <= d, from explicit products of coordinates."""
+    X = all_cube_points(n)
+    masks = [S for S in range(2**n) if bin(S).count("1") <= d]
+    return np.column_stack([np.prod(X[:, [j for j in range(n) if S >> j & 1]], axis=1)
+                            for S in masks])
+
+
+def _exact_noise_sensitivity(table, delta):
+    """(1/2) E[(f(x) - f(y))^2] summed over every flip pattern z with its probability."""
+    N = table.shape[0]
+    n = N.bit_length() - 1
+    index = np.arange(N)
+    total = 0.0
+    for z in range(N):
+        flips = bin(z).count("1")
+        weight = delta**flips * (1 - delta) ** (n - flips)
+        total += weight * 0.5 * np.mean((table - table[index ^ z]) ** 2)
+    return total
+
+
+def _exact_influences(table):
+    """E[((f(x) - f(x with bit i flipped)) / 2)^2] for each i, by brute force."""
+    N = table.shape[0]
+    index = np.arange(N)
+    return np.array([np.mean(((table - table[index ^ (1 << i)]) / 2) ** 2)
+                     for i in range(N.bit_length() - 1)])
+
+
+def _unit_tables(net):
+    """Truth table of each unit's activation g_j(x) = relu(<w_j, x> - b_j), shape (s, 2^n)."""
+    X = all_cube_points(net.n_features)
+    return np.maximum(X @ net.weights.T - net.biases, 0.0).T
+
+
+# ----------------------------------------------------- kernels and twins
+@st.composite
+def batches(draw, max_n=12):
+    n = draw(st.integers(0, max_n))
+    m = draw(st.integers(1, 3))
+    return draw(arrays(np.float64, (m, 2**n), elements=finite))
+
+
+@given(batches(), st.sampled_from([np.float64, np.float32]))
+def test_fwht_kernel_equals_numpy_twin(a, dtype):
+    got = a.astype(dtype)
+    _fwht.fwht_rows(got)
+    expected = reference.fwht_rows(a.astype(dtype).astype(np.float64))
+    n = a.shape[1].bit_length() - 1
+    # Each output is a +-1 sum of 2^n inputs: error <= n * eps * sum |a| (balanced tree).
+    eps = np.finfo(dtype).eps
+    bound = (n + 1) * eps * np.abs(a).sum(axis=1, keepdims=True) + 1e-300
+    assert np.all(np.abs(got - expected) <= bound)
+
+
+@given(st.integers(1, 14), st.integers(0, 6), st.integers(4, 8), st.integers(1, 3),
+       st.integers(0, 2**16))
+@settings(max_examples=30)
+def test_fwht_every_blocking_schedule_agrees(n, block_log, buf_log, m, seed):
+    # Small block and buffer sizes force several panel passes on small arrays,
+    # the schedule the default sizes use only beyond n = 27.  Integer data:
+    # every schedule must give the exact result.
+    a = np.random.default_rng(seed).integers(-8, 9, size=(m, 2**n)).astype(np.float64)
+    got = a.copy()
+    _fwht.fwht_rows(got, block_log=block_log, buf_log=buf_log)
+    np.testing.assert_array_equal(got, reference.fwht_rows(a))
+
+
+@pytest.mark.parametrize("n, m", [(16, 1), (17, 2), (19, 1)])
+def test_fwht_panel_pass_sizes_against_twin(n, m):
+    a = np.random.default_rng(n).integers(-4, 5, size=(m, 2**n)).astype(np.float64)
+    got = a.copy()
+    _fwht.fwht_rows(got)
+    np.testing.assert_array_equal(got, reference.fwht_rows(a))  # integers: exact
+
+
+@given(st.integers(1, 15), st.integers(0, 2**16))
+@settings(max_examples=30)
+def test_spectral_kernels_equal_numpy_twins(n, seed):
+    spec = np.random.default_rng(seed).standard_normal(2**n)
+    out = np.empty(n + 1)
+    _spectral.degree_weights(spec, out)
+    np.testing.assert_allclose(out, reference.degree_weights(spec), rtol=1e-12, atol=1e-300)
+    out = np.empty(n)
+    _spectral.influences(spec, out)
+    np.testing.assert_allclose(out, reference.influences(spec), rtol=1e-12, atol=1e-300)
+
+
+def test_kernels_give_the_same_bits_on_any_number_of_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    spec = np.random.default_rng(5).standard_normal(2**19)  # above the parallel threshold
+    results = []
+    for threads in (1, 2):
+        with threadpoolctl.threadpool_limits(threads, user_api="openmp"):
+            results.append((F.fwht(spec), F.degree_weights(spec), F.influences(spec)))
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+
+
+# --------------------------------------------------------- the transform
+@given(st.integers(0, 13), st.integers(1, 3), st.integers(0, 2**16))
+@settings(max_examples=30)
+def test_fwht_is_an_involution_up_to_2_to_the_n(n, m, seed):
+    a = np.random.default_rng(seed).integers(-100, 101, size=(m, 2**n)).astype(np.float64)
+    np.testing.assert_array_equal(F.fwht(F.fwht(a)), 2.0**n * a)  # integers: exact
+    np.testing.assert_array_equal(F.fwht(F.fwht(a[0])), 2.0**n * a[0])
+
+
+@given(st.integers(0, 8))
+def test_fwht_is_the_character_matrix(n):
+    # Row S of the transform of the identity is chi_S at every point.
+    X = all_cube_points(n) if n else np.ones((1, 0))
+    H = np.array([[np.prod(x[[j for j in range(n) if S >> j & 1]]) for x in X]
+                  for S in range(2**n)])
+    np.testing.assert_array_equal(F.fwht(np.eye(2**n)), H.T)
+
+
+def test_fwht_out_and_dtypes():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(2**10)
+    expected = reference.fwht_rows(a[None])[0]
+    same = a.copy()
+    assert F.fwht(same, out=same) is same
+    np.testing.assert_allclose(same, expected, rtol=0, atol=1e-10)
+    out = np.empty_like(a)
+    assert F.fwht(a, out=out) is out
+    np.testing.assert_array_equal(out, same)
+    single = F.fwht(a.astype(np.float32))
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, expected, rtol=0, atol=1e-3)
+    out32 = np.empty(2**10, dtype=np.float32)
+    F.fwht(a, out=out32)  # float64 cast into a float32 out
+    np.testing.assert_allclose(out32, expected, rtol=0, atol=1e-3)
+    ints = F.fwht([1, 2, 3, 4])
+    assert ints.dtype == np.float64
+    np.testing.assert_array_equal(ints, [10.0, -2.0, -4.0, 0.0])
+    original = a.copy()
+    F.fwht(a)
+    np.testing.assert_array_equal(a, original)  # out=None never touches a
+    assert F.fwht(np.empty((0, 8))).shape == (0, 8)
+
+
+@given(st.data())
+def test_fwht_rejects_bad_input(data):
+    length = data.draw(st.integers(0, 100).filter(lambda v: v & (v - 1) != 0 or v == 0))
+    with pytest.raises(ValueError, match="power-of-two"):
+        F.fwht(np.ones(length))
+
+
+def test_fwht_validation_messages():
+    with pytest.raises(ValueError, match="1-D .* or 2-D"):
+        F.fwht(np.ones((2, 2, 2)))
+    with pytest.raises(TypeError, match="real"):
+        F.fwht(np.ones(4, dtype=complex))
+    with pytest.raises(TypeError, match="numeric"):
+        F.fwht(np.array(["a", "b"]))
+    a = np.ones(8)
+    a[3] = np.nan
+    with pytest.raises(ValueError, match="a contains NaN or infinite"):
+        F.fwht(a)
+    original = a.copy()
+    with pytest.raises(ValueError, match="NaN"):
+        F.fwht(a, out=a)
+    np.testing.assert_array_equal(a, original)  # nothing written before the error
+    a[3] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
+        F.fwht(a)
+    with pytest.raises(ValueError, match="overflows float64"):
+        F.fwht(np.full(4, 1e308))
+    with pytest.raises(ValueError, match="overflows float32"):
+        F.fwht(np.full(4, 1e38, dtype=np.float32))
+    half = np.full(4, 6e4, dtype=np.float16)  # its sum overflows float16, not float64
+    np.testing.assert_array_equal(F.fwht(half), [2.4e5, 0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="out must have the shape"):
+        F.fwht(np.ones(8), out=np.empty(4))
+    with pytest.raises(TypeError, match="out must have dtype"):
+        F.fwht(np.ones(8), out=np.empty(8, dtype=np.int64))
+    with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
+        F.fwht(np.ones(4), out=[0.0] * 4)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        F.fwht(np.ones(8), out=np.empty(16)[::2])
+    buffer = np.ones(16)
+    with pytest.raises(ValueError, match="overlaps"):
+        F.fwht(buffer[:8], out=buffer[4:12])
+    with pytest.raises(MemoryBudgetError, match=r"32\.0 KiB"):
+        F.fwht(np.ones(2**12), max_bytes=1000)
+
+
+# ---------------------------------------------------------------- spectra
+@given(dyadic_networks(n=st.integers(1, 7)))
+@settings(max_examples=30)
+def test_spectrum_is_the_definition(net):
+    n = net.n_features
+    X = all_cube_points(n)
+    table = _table(net)
+    direct = np.array([np.mean(table * np.prod(X[:, [j for j in range(n) if S >> j & 1]],
+                                               axis=1)) for S in range(2**n)])
+    np.testing.assert_allclose(F.spectrum(net), direct, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(F.spectrum(table), direct, rtol=0, atol=1e-12)
+
+
+@given(dyadic_networks(n=st.integers(1, 10)))
+@settings(max_examples=30)
+def test_parseval(net):
+    spec = F.spectrum(net)
+    table = _table(net)
+    np.testing.assert_allclose(np.sum(spec**2), np.mean(table**2), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(F.degree_weights(spec).sum(), np.mean(table**2),
+                               rtol=1e-12, atol=1e-12)
+
+
+@given(st.integers(1, 10), st.data())
+@settings(max_examples=30)
+def test_junta_spectrum_lives_on_subsets_of_its_coordinates(n, data):
+    t = data.draw(st.integers(1, min(n, 4)))
+    coords = data.draw(st.permutations(range(n)))[:t]
+    g = data.draw(arrays(np.float64, (2**t,), elements=dyadic))
+    spec = F.spectrum(junta_network(g, coords, n))
+    J = sum(1 << c for c in coords)
+    outside = np.array([S & ~J != 0 for S in range(2**n)])
+    np.testing.assert_array_equal(spec[outside], 0.0)  # dyadic data: exact zeros
+    # Inside J the coefficients are those of g on t bits, bit a -> coordinate coords[a].
+    g_spec = F.spectrum(g)
+    for T in range(2**t):
+        S = sum(1 << coords[a] for a in range(t) if T >> a & 1)
+        assert spec[S] == g_spec[T]
+
+
+@given(dyadic_networks(n=st.integers(1, 6), s=st.integers(1, 6)), st.data())
+@settings(max_examples=25)
+def test_tail_weight_is_the_least_squares_error(net, data):
+    n = net.n_features
+    d = data.draw(st.integers(0, n))
+    table = _table(net)
+    features = _parity_features(n, d)
+    coef, *_ = np.linalg.lstsq(features, table, rcond=None)
+    error = np.mean((table - features @ coef) ** 2)
+    spec = F.spectrum(net)
+    scale = max(1.0, np.mean(table**2))
+    assert abs(F.tail_weight(spec, d) - error) <= 1e-10 * scale
+    assert F.best_degree_approximation_error(spec, d) == F.tail_weight(spec, d)
+
+
+@given(dyadic_networks(n=st.integers(1, 6), s=st.integers(1, 6)),
+       st.floats(0.0, 0.5))
+@settings(max_examples=30)
+def test_noise_sensitivity_and_influence_equal_their_definitions(net, delta):
+    table = _table(net)
+    spec = F.spectrum(net)
+    scale = max(1.0, np.mean(table**2))
+    assert abs(F.noise_sensitivity(spec, delta)
+               - _exact_noise_sensitivity(table, delta)) <= 1e-10 * scale
+    influences = _exact_influences(table)
+    np.testing.assert_allclose(F.influences(spec), influences, rtol=0, atol=1e-10 * scale)
+    degrees = np.array([bin(S).count("1") for S in range(table.shape[0])])
+    np.testing.assert_allclose(F.total_influence(spec), np.sum(degrees * spec**2),
+                               rtol=1e-12, atol=1e-12 * scale)
+    np.testing.assert_allclose(F.total_influence(spec), influences.sum(), rtol=1e-10,
+                               atol=1e-10 * scale)
+
+
+@given(dyadic_networks(n=st.integers(2, 10)))
+@settings(max_examples=30)
+def test_tail_bounds_by_noise_sensitivity_and_influence(net):
+    spec = F.spectrum(net)
+    n = net.n_features
+    slack = 1e-12 * max(1.0, np.sum(spec**2))
+    for d in range(1, n + 1):
+        assert F.tail_weight(spec, d) <= F.total_influence(spec) / d + slack
+        if d >= 2:  # delta = 1/d must be a flip probability
+            at_least_d = F.tail_weight(spec, d - 1)  # W^{>=d} = W^{>d-1}
+            bound = F.noise_sensitivity(spec, 1.0 / d) / (1 - math.exp(-2))
+            assert at_least_d <= bound + slack
+
+
+def _check_sparse_difference_bounds(net, delta):
+    k = int(net.activation_counts(all_cube_points(net.n_features)).max())  # exact
+    spec_f = F.spectrum(net)
+    unit_specs = [F.spectrum(g) for g in _unit_tables(net)]
+    u2 = net.output_weights**2
+    ns_units = np.array([F.noise_sensitivity(g, delta) for g in unit_specs])
+    inf_units = np.array([F.total_influence(g) for g in unit_specs])
+    slack = 1e-10 * max(1.0, np.sum(spec_f**2))
+    assert F.noise_sensitivity(spec_f, delta) <= 2 * k * u2 @ ns_units + slack
+    assert F.total_influence(spec_f) <= 2 * k * u2 @ inf_units + slack
+    return k
+
+
+@given(st.integers(3, 9), st.integers(1, 3), st.integers(0, 8), st.integers(0, 2**16),
+       st.floats(0.0, 0.5))
+@settings(max_examples=25)
+def test_sparse_difference_bounds_on_bump_networks(n, k, extra, seed, delta):
+    s = k + extra
+    if -(-s // k) > 2**n:
+        return
+    net = bump_network(n, s, k, random_state=seed)
+    assert _check_sparse_difference_bounds(net, delta) <= k
+
+
+@given(st.integers(2, 8), st.integers(1, 10), st.floats(0.5, 0.95), st.integers(0, 2**16),
+       st.floats(0.0, 0.5))
+@settings(max_examples=25)
+def test_sparse_difference_bounds_on_random_networks(n, s, quantile, seed, delta):
+    net = random_network(n, s, random_state=seed, bias_quantile=quantile)
+    _check_sparse_difference_bounds(net, delta)
+
+
+def test_degree_weights_of_known_functions():
+    n = 6
+    X = all_cube_points(n)
+    parity = np.prod(X[:, :3], axis=1)  # chi_{0,1,2}
+    np.testing.assert_array_equal(F.degree_weights(F.spectrum(parity)),
+                                  [0, 0, 0, 1, 0, 0, 0])
+    majority = np.sign(X[:, :5].sum(axis=1))
+    spec = F.spectrum(majority)
+    # Inf_i[Maj_5] = C(4, 2) / 2^4 = 3/8 for the five voters, 0 for the dummy.
+    np.testing.assert_allclose(F.influences(spec), [3 / 8] * 5 + [0.0], atol=1e-15)
+    # +-1-valued: NS (real convention) = 2 Pr[f(x) != f(y)]; at delta=1/2, y is
+    # independent, so Pr = 2 p (1 - p) with p = Pr[Maj = 1] = 1/2.
+    assert F.noise_sensitivity(spec, 0.5) == pytest.approx(2 * 0.5)
+
+
+def test_spectral_validation():
+    spec = np.zeros(8)
+    for bad in (-1, 4):
+        with pytest.raises(ValueError, match="d must be a degree in 0..n = 0..3"):
+            F.tail_weight(spec, bad)
+    with pytest.raises(TypeError, match="d must be an integer"):
+        F.best_degree_approximation_error(spec, 1.5)
+    for bad in (-0.1, 0.51):
+        with pytest.raises(ValueError, match=r"delta must be a flip probability in \[0, 1/2\]"):
+            F.noise_sensitivity(spec, bad)
+    with pytest.raises(ValueError, match="delta must be finite"):
+        F.noise_sensitivity(spec, float("nan"))
+    with pytest.raises(ValueError, match="length 2\\^n with n >= 1"):
+        F.degree_weights(np.zeros(6))
+    with pytest.raises(ValueError, match="length 2\\^n with n >= 1"):
+        F.influences(np.zeros(1))
+    with pytest.raises(ValueError, match="spec contains NaN"):
+        F.total_influence(np.array([0.0, np.inf]))
+    with pytest.raises(ValueError, match="f must be a truth table"):
+        F.spectrum(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="power-of-two"):
+        F.spectrum(np.zeros(6))
+    with pytest.raises(ValueError, match="f contains NaN"):
+        F.spectrum(np.array([0.0, np.nan]))
+    with pytest.raises(TypeError, match="SparseReLUNetwork or a truth table"):
+        F.spectrum(lambda X: X[:, 0])
+    wide = SparseReLUNetwork(np.ones((1, 40)), [0.0], [1.0])
+    with pytest.raises(MemoryBudgetError, match=r"8\.0 TiB"):
+        F.spectrum(wide)
+    with pytest.raises(MemoryBudgetError, match=r"8\.0 KiB"):
+        F.spectrum(SparseReLUNetwork(np.ones((1, 10)), [0.0], [1.0]), max_bytes=4096)
+
+
+# ------------------------------------------------------------- estimators
+# Each comparison below allows Z standard errors.  For an average of
+# n_samples i.i.d. bounded values the CLT gives a two-sided failure
+# probability of about 2 Phi(-5) = 5.7e-7 per compared number; the seeds are
+# fixed, so CI is deterministic.
+Z = 5.0
+
+
+def _assert_within(estimate, exact, z=Z):
+    estimate = np.asarray(estimate.estimate), np.asarray(estimate.stderr)
+    assert np.all(np.abs(estimate[0] - exact) <= z * estimate[1] + 1e-12), (estimate, exact)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_estimators_agree_with_exact_values_on_networks(seed):
+    net = bump_network(8, 12, 3, random_state=seed)
+    spec = F.spectrum(net)
+    _assert_within(F.estimate_influences(net, n_samples=4000, random_state=seed),
+                   F.influences(spec))
+    _assert_within(F.estimate_total_influence(net, n_samples=20000, random_state=seed),
+                   F.total_influence(spec))
+    for delta in (0.05, 0.25, 0.5):
+        _assert_within(F.estimate_noise_sensitivity(net, delta, n_samples=20000,
+                                                    random_state=seed),
+                       F.noise_sensitivity(spec, delta))
+    rng = np.random.default_rng(seed)
+    X = 1.0 - 2.0 * rng.integers(0, 2, size=(20000, 8))
+    subsets = [0, 1, 0b101, (2, 7), (0, 1, 2, 3)]
+    masks = [0, 1, 0b101, 0b10000100, 0b1111]
+    _assert_within(F.estimate_coefficients(X, net(X), subsets), spec[masks])
+
+
+def test_estimators_accept_callables():
+    n = 7
+    X = all_cube_points(n)
+    table = np.sign(X[:, :3].sum(axis=1))  # majority of 3, a +-1 function
+    spec = F.spectrum(table)
+
+    def majority(points):
+        return np.sign(points[:, :3].sum(axis=1))
+
+    _assert_within(F.estimate_influences(majority, n_features=n, n_samples=4000,
+                                         random_state=3), F.influences(spec))
+    _assert_within(F.estimate_total_influence(majority, n_features=n, n_samples=20000,
+                                              random_state=4), F.total_influence(spec))
+    _assert_within(F.estimate_noise_sensitivity(majority, 0.1, n_features=n,
+                                                n_samples=20000, random_state=5),
+                   F.noise_sensitivity(spec, 0.1))
+
+
+def test_standard_errors_are_calibrated():
+    # 200 independent estimates of NS_{0.2}: the fraction within 2 stderr has
+    # mean ~0.954 and sd 0.015, so < 0.90 has probability ~2e-4 (normal
+    # approximation of the binomial); within 1 stderr, mean ~0.683 and sd
+    # 0.033, so > 0.80 has probability ~2e-4.  Fixed seeds: deterministic.
+    net = bump_network(8, 8, 2, random_state=7)
+    exact = F.noise_sensitivity(F.spectrum(net), 0.2)
+    rng = np.random.default_rng(11)
+    z = []
+    for _ in range(200):
+        estimate = F.estimate_noise_sensitivity(net, 0.2, n_samples=500, random_state=rng)
+        z.append(abs(estimate.estimate - exact) / estimate.stderr)
+    z = np.array(z)
+    assert np.mean(z <= 2) >= 0.90
+    assert np.mean(z <= 1) <= 0.80
+
+
+def test_estimators_are_reproducible():
+    net = random_network(6, 5, random_state=0)
+    first = F.estimate_influences(net, n_samples=300, random_state=42)
+    again = F.estimate_influences(net, n_samples=300, random_state=42)
+    np.testing.assert_array_equal(first.estimate, again.estimate)
+    np.testing.assert_array_equal(first.stderr, again.stderr)
+    estimate, stderr = F.estimate_total_influence(net, n_samples=300, random_state=1)
+    assert isinstance(estimate, float) and stderr > 0  # unpacks as a pair
+
+
+@given(arrays(np.float64, st.tuples(st.integers(2, 60), st.integers(1, 3)), elements=finite),
+       st.lists(st.integers(1, 20), min_size=1, max_size=8))
+def test_chunked_moments_equal_one_pass_moments(values, cuts):
+    moments = F._Moments()
+    start = 0
+    for cut in cuts + [values.shape[0]]:
+        stop = min(values.shape[0], start + cut)
+        if stop > start:
+            moments.add(values[start:stop])
+        start = stop
+    result = moments.estimate()
+    scale = 1.0 + np.abs(values).max()
+    np.testing.assert_allclose(result.estimate, values.mean(axis=0), rtol=1e-9,
+                               atol=1e-12 * scale)
+    np.testing.assert_allclose(result.stderr,
+                               values.std(axis=0, ddof=1) / np.sqrt(values.shape[0]),
+                               rtol=1e-7, atol=1e-9 * scale)
+
+
+def test_estimators_in_many_chunks(monkeypatch):
+    monkeypatch.setattr(F, "_CHUNK_BYTES", 4000)  # chunks of a few samples
+    net = bump_network(6, 6, 2, random_state=4)
+    spec = F.spectrum(net)
+    _assert_within(F.estimate_influences(net, n_samples=1000, random_state=2),
+                   F.influences(spec))
+    _assert_within(F.estimate_noise_sensitivity(net, 0.3, n_samples=1000, random_state=2),
+                   F.noise_sensitivity(spec, 0.3))
+
+
+def test_estimator_validation():
+    net = random_network(4, 3, random_state=0)
+    with pytest.raises(ValueError, match="f returned shape \\(10, 1\\)"):
+        F.estimate_total_influence(lambda X: X[:, :1], n_features=4, n_samples=5)
+    with pytest.raises(ValueError, match="f returned shape \\(\\)"):
+        F.estimate_noise_sensitivity(lambda X: 1.0, 0.1, n_features=4, n_samples=5)
+    with pytest.raises(ValueError, match="f\\(X\\) contains NaN"):
+        F.estimate_influences(lambda X: np.full(X.shape[0], np.nan), n_features=4,
+                              n_samples=5)
+    with pytest.raises(TypeError, match="n_features is required"):
+        F.estimate_influences(lambda X: X[:, 0])
+    with pytest.raises(ValueError, match="does not match the network"):
+        F.estimate_influences(net, n_features=5)
+    with pytest.raises(TypeError, match="f must be a SparseReLUNetwork or a callable"):
+        F.estimate_total_influence(np.zeros(16))
+    with pytest.raises(MemoryBudgetError, match="points evaluated per sample"):
+        F.estimate_influences(lambda X: X[:, 0], n_features=30_000)
+    with pytest.raises(ValueError, match="n_samples must be >= 2"):
+        F.estimate_total_influence(net, n_samples=1)
+    with pytest.raises(ValueError, match="delta must be a flip probability"):
+        F.estimate_noise_sensitivity(net, 0.7)
+    with pytest.raises(TypeError, match="random_state"):
+        F.estimate_noise_sensitivity(net, 0.1, random_state="seed")
+    X = np.ones((4, 3))
+    with pytest.raises(ValueError, match="X must be a point set of the cube"):
+        F.estimate_coefficients(np.zeros((4, 3)), np.ones(4), [0])
+    with pytest.raises(ValueError, match="y must have length 4"):
+        F.estimate_coefficients(X, np.ones(5), [0])
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        F.estimate_coefficients(X[:1], np.ones(1), [0])
+    with pytest.raises(ValueError, match="subsets\\[1\\]=8 is not a bitmask"):
+        F.estimate_coefficients(X, np.ones(4), [1, 8])
+    with pytest.raises(ValueError, match="subsets\\[0\\]\\[\\] must be <= 2"):
+        F.estimate_coefficients(X, np.ones(4), [(0, 3)])
+    with pytest.raises(ValueError, match="repeated coordinates"):
+        F.estimate_coefficients(X, np.ones(4), [(1, 1)])
+    with pytest.raises(ValueError, match="subsets is empty"):
+        F.estimate_coefficients(X, np.ones(4), [])
+    with pytest.raises(TypeError, match="subsets must be a sequence"):
+        F.estimate_coefficients(X, np.ones(4), 3)
+    with pytest.raises(TypeError, match="subsets\\[0\\] must be an int bitmask"):
+        F.estimate_coefficients(X, np.ones(4), [1.5])
+
+
+# ----------------------------------------------------------------- plotting
+def test_plot_degree_profile(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    specs = [F.spectrum(bump_network(6, 6, 2, random_state=0)),
+             F.spectrum(random_network(6, 6, random_state=0))]
+    ax = F.plot_degree_profile(specs, labels=["sparse", "dense"])
+    weights = [F.degree_weights(s) / np.sum(s**2) for s in specs]
+    for line, w in zip(ax.get_lines(), weights):
+        np.testing.assert_allclose(line.get_ydata(), w)
+    ax = F.plot_degree_profile(specs[0], kind="tail", normalize=False)
+    w = F.degree_weights(specs[0])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(),
+                               [F.tail_weight(specs[0], d) for d in range(6)])
+    assert w.shape == (7,)
+    with pytest.raises(ValueError, match="kind must be"):
+        F.plot_degree_profile(specs, kind="bars")
+    with pytest.raises(ValueError, match="labels must be a sequence of 2"):
+        F.plot_degree_profile(specs, labels=["one"])
+    plt.close("all")
+
+
+def test_plot_degree_profile_without_matplotlib(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install sparselearn\[plot\]"):
+        F.plot_degree_profile(np.zeros(4))
