@@ -1,0 +1,34 @@
+"""The documentation: Sphinx builds with warnings as errors, and every
+docstring example in the public modules runs and prints what it shows."""
+import doctest
+import importlib
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PUBLIC_MODULES = ["network", "targets", "cube", "fourier", "learners", "pac",
+                  "rademacher", "erm"]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(f"sparselearn.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE
+                             | doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+def test_sphinx_build_has_no_warnings(tmp_path):
+    pytest.importorskip("sphinx", reason="install the test extra: pip install -e '.[test]'")
+    pytest.importorskip("numpydoc")
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q",
+         str(ROOT / "docs"), str(tmp_path / "html")],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "html" / "index.html").exists()
+    for page in ("theory", "quickstart", "api/network"):
+        assert (tmp_path / "html" / f"{page}.html").exists()
