@@ -8,6 +8,8 @@ verification):
 - :mod:`sparselearn.cube`: exact computations over ``{-1, 1}^n``.
 - :mod:`sparselearn.fourier`: Walsh-Hadamard transform, spectra, degree
   weights, influence and noise sensitivity, exact and estimated.
+- :mod:`sparselearn.pac`: empirical verification of PAC guarantees and
+  sample-complexity curves.
 - :mod:`sparselearn.erm`: :class:`SparseReLURegressor`, approximate ERM over
   the sparse class.
 - :mod:`sparselearn.rademacher`: Rademacher complexity bounds, extremal

@@ -1,0 +1,560 @@
+"""Tests for sparselearn.pac: the PAC-verification harness and the low-degree
+learner's PAC guarantee on oracle targets.
+
+Independent computations used as references: the Clopper-Pearson end points
+are checked against binomial tail probabilities; exact errors against brute
+force over ``all_cube_points``; spectra come from a plain Walsh-Hadamard
+transform written here; and a toy problem (estimating a constant under
+Gaussian noise) has a closed-form sample complexity.
+"""
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import binom, norm
+from strategies import all_cube_points
+
+from sparselearn import SparseReLUNetwork
+from sparselearn.pac import (PACResult, SampleComplexityResult, clopper_pearson,
+                             plot_sample_complexity, sample_complexity_curve, verify_pac)
+from sparselearn.targets import bump_network, junta_network, random_network
+
+try:  # the learner is written in parallel; fall back to the local one until it lands
+    from sparselearn.learners import LowDegreeRegressor
+except ImportError:  # pragma: no cover - depends on the tree's state
+    LowDegreeRegressor = None
+
+
+# ------------------------------------------------------------ test helpers
+class ParityLeastSquares:
+    """Ordinary least squares on the explicit parity features chi_S, |S| <= d."""
+
+    def __init__(self, degree):
+        self.degree = degree
+
+    def _features(self, X):
+        return np.column_stack([np.prod(X[:, list(S)], axis=1) for S in self.subsets_])
+
+    def fit(self, X, y):
+        n = X.shape[1]
+        self.subsets_ = [S for j in range(self.degree + 1)
+                         for S in itertools.combinations(range(n), j)]
+        self.coef_ = np.linalg.lstsq(self._features(X), y, rcond=None)[0]
+        return self
+
+    def predict(self, X):
+        return self._features(X) @ self.coef_
+
+
+def low_degree_learner(degree):
+    """The library's learner at a fixed degree if present, else the local twin."""
+    if LowDegreeRegressor is not None:
+        return lambda: LowDegreeRegressor(degree=degree)
+    return lambda: ParityLeastSquares(degree)
+
+
+class ZeroPredictor:
+    """A deliberately broken learner: ignores the data and predicts 0."""
+
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return np.zeros(X.shape[0])
+
+
+class MeanPredictor:
+    """Predicts the sample mean of the labels (a constant)."""
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(X.shape[0], self.mean_)
+
+
+def constant_target(value):
+    return lambda rng: (lambda X: np.full(X.shape[0], float(value)))
+
+
+def walsh_hadamard(table):
+    """Fourier coefficients fhat[S] of a truth table (cube index convention)."""
+    a = np.array(table, dtype=np.float64)
+    h = 1
+    while h < a.size:
+        a = a.reshape(-1, 2, h)
+        a = np.stack([a[:, 0] + a[:, 1], a[:, 0] - a[:, 1]], axis=1).reshape(-1)
+        h *= 2
+    return a / a.size
+
+
+def tail_weights(net):
+    """tails[d] = W^{>d}[f] = sum_{|S| > d} fhat(S)^2, for d = 0..n (exact)."""
+    n = net.n_features
+    fhat = walsh_hadamard(net(all_cube_points(n)))
+    sizes = np.array([bin(S).count("1") for S in range(2**n)])
+    level = np.bincount(sizes, weights=fhat**2, minlength=n + 1)
+    return np.concatenate([level[::-1].cumsum()[::-1][1:], [0.0]])
+
+
+def normalised(net):
+    """The same network scaled so that E[f^2] = 1 over the cube."""
+    scale = math.sqrt(np.mean(net(all_cube_points(net.n_features)) ** 2))
+    return SparseReLUNetwork(net.weights, net.biases, net.output_weights / scale,
+                             net.output_bias / scale)
+
+
+# THEORY.md section 3: if W^{>d}[f] <= eps/2, least squares over the D monomials
+# of degree <= d with m = C D log(D / delta) / eps samples has excess error
+# O(eps) w.p. 1 - delta.  The constant C is not known; these tests state C = 1.
+C_SAMPLES = 1.0
+
+
+def theory_plan(tails, n, eps, delta):
+    """Degree d with W^{>d} <= eps/2, D = sum_{j<=d} C(n, j), m = C D log(D/delta)/eps."""
+    d = int(np.flatnonzero(tails <= eps / 2)[0])
+    D = sum(math.comb(n, j) for j in range(d + 1))
+    return d, D, math.ceil(C_SAMPLES * D * math.log(D / delta) / eps)
+
+
+# ------------------------------------------------------ Clopper-Pearson
+@given(trials=st.integers(1, 300), frac=st.floats(0, 1),
+       confidence=st.sampled_from([0.5, 0.9, 0.95, 0.99, 0.999]))
+def test_clopper_pearson_solves_the_binomial_tail_equations(trials, frac, confidence):
+    x = round(frac * trials)
+    lower, upper = clopper_pearson(x, trials, confidence)
+    alpha = 1 - confidence
+    assert 0.0 <= lower <= x / trials <= upper <= 1.0
+    # Definition: P_lower[X >= x] = alpha/2 and P_upper[X <= x] = alpha/2.
+    if x == 0:
+        assert lower == 0.0
+    else:
+        assert binom.sf(x - 1, trials, lower) == pytest.approx(alpha / 2, rel=1e-6)
+    if x == trials:
+        assert upper == 1.0
+    else:
+        assert binom.cdf(x, trials, upper) == pytest.approx(alpha / 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("trials", [1, 7, 40, 1000])
+def test_clopper_pearson_closed_forms_at_the_extremes(trials):
+    # x = t: P_p[X >= t] = p^t, so lower = (alpha/2)^(1/t); x = 0 is its mirror.
+    alpha = 0.05
+    lower, upper = clopper_pearson(trials, trials, 0.95)
+    assert lower == pytest.approx((alpha / 2) ** (1 / trials), rel=1e-12) and upper == 1.0
+    lower, upper = clopper_pearson(0, trials, 0.95)
+    assert lower == 0.0 and upper == pytest.approx(1 - (alpha / 2) ** (1 / trials), rel=1e-12)
+
+
+@pytest.mark.parametrize("args, error, match", [
+    ((5, 4), ValueError, "successes must be <= 4"),
+    ((-1, 4), ValueError, "successes must be >= 0"),
+    ((1, 0), ValueError, "trials must be >= 1"),
+    ((1, 4, 1.0), ValueError, "confidence must lie strictly between 0 and 1"),
+    ((1.5, 4), TypeError, "successes must be an integer"),
+])
+def test_clopper_pearson_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        clopper_pearson(*args)
+
+
+# ------------------------------------------------------ exact error values
+def test_exact_error_of_zero_predictor_is_the_mean_square_of_the_target():
+    n = 7
+    result = verify_pac(ZeroPredictor, lambda rng: bump_network(n, 6, 2, random_state=rng),
+                        50, eps=0.1, delta=0.1, trials=4, random_state=11)
+    assert result.exact and result.n_test == 2**n
+    for i, seed in enumerate(_trial_target_seeds(result)):
+        net = bump_network(n, 6, 2, random_state=np.random.default_rng(seed))
+        brute = np.mean(net(all_cube_points(n)) ** 2)
+        assert result.errors[i] == pytest.approx(brute, rel=1e-12)
+        assert result.target_norms[i] == pytest.approx(brute, rel=1e-12)
+    np.testing.assert_array_equal(result.stderrs, 0.0)
+
+
+def _trial_target_seeds(result):
+    """Trial i's target seed, rebuilt from the documented seeding scheme."""
+    for i in range(result.trials):
+        child = np.random.SeedSequence(result.seed.entropy,
+                                       spawn_key=result.seed.spawn_key + (i,))
+        yield child.spawn(3)[0]
+
+
+def test_exact_error_of_a_linear_fit_matches_brute_force():
+    # A fixed target (same every trial); the learner's own predictions on the
+    # cube, computed here, give the error independently of the harness.
+    n = 6
+    net = bump_network(n, 4, 2, random_state=3)
+    fitted = []
+
+    class RecordingLinear(ParityLeastSquares):
+        def fit(self, X, y):
+            super().fit(X, y)
+            fitted.append(self)
+            return self
+
+    result = verify_pac(lambda: RecordingLinear(1), lambda rng: net, 30, eps=0.1,
+                        delta=0.1, trials=3, random_state=5)
+    X = all_cube_points(n)
+    for error, learner in zip(result.errors, fitted):
+        assert error == pytest.approx(np.mean((learner.predict(X) - net(X)) ** 2), rel=1e-10)
+
+
+def test_sampled_error_agrees_with_exact_within_its_standard_error():
+    n = 11
+    make_target = lambda rng: random_network(n, 5, random_state=rng, bias_quantile=0.7)
+    exact = verify_pac(low_degree_learner(1), make_target, 200, 0.1, 0.1, trials=3,
+                       random_state=2, exact_max_n=n)
+    sampled = verify_pac(low_degree_learner(1), make_target, 200, 0.1, 0.1, trials=3,
+                         random_state=2, exact_max_n=n - 1, n_test=20_000)
+    assert exact.exact and not sampled.exact and sampled.n_test == 20_000
+    assert np.all(sampled.stderrs > 0)
+    # Same seeds, same fits: only the error measurement differs.  The sampled
+    # mean of 20000 squared differences is within 5 standard errors of the
+    # exact value except with probability about 6e-7 per trial (CLT).
+    assert np.all(np.abs(sampled.errors - exact.errors) <= 5 * sampled.stderrs)
+
+
+def test_noise_has_the_requested_standard_deviation():
+    labels = []
+
+    class Recorder(ZeroPredictor):
+        def fit(self, X, y):
+            labels.append(y)
+            return self
+
+    verify_pac(Recorder, constant_target(0.0), 20_000, 0.1, 0.1, trials=1, noise=0.5,
+               n_features=3, random_state=0)
+    # Sample sd of 20000 N(0, 0.25) draws: relative sd error ~ 1/sqrt(2m) = 0.5%;
+    # a 3% window fails with probability < 1e-16.
+    assert np.std(labels[0]) == pytest.approx(0.5, rel=0.03)
+
+
+# ------------------------------------------------------ reproducibility
+def _comparable(result):
+    summary = result.to_dict()
+    del summary["fit_seconds"]
+    return summary
+
+
+def _bump_target(rng):
+    return bump_network(8, 6, 2, random_state=rng)
+
+
+def test_same_seed_same_result_and_n_jobs_do_not_matter():
+    args = (low_degree_learner(2), _bump_target, 60, 0.05, 0.1)
+    serial = verify_pac(*args, trials=6, random_state=42)
+    again = verify_pac(*args, trials=6, random_state=42)
+    parallel = verify_pac(*args, trials=6, random_state=42, n_jobs=2)
+    assert _comparable(serial) == _comparable(again) == _comparable(parallel)
+    # The first trials do not depend on how many follow.
+    shorter = verify_pac(*args, trials=4, random_state=42)
+    np.testing.assert_array_equal(shorter.errors, serial.errors[:4])
+    # The recorded root seed replays the run; another seed changes it.
+    replay = verify_pac(*args, trials=6, random_state=serial.seed)
+    np.testing.assert_array_equal(replay.errors, serial.errors)
+    other = verify_pac(*args, trials=6, random_state=43)
+    assert not np.array_equal(other.errors, serial.errors)
+
+
+def test_generator_seed_is_deterministic():
+    args = (MeanPredictor, constant_target(1.0), 10, 0.1, 0.1)
+    a = verify_pac(*args, trials=3, noise=1.0, n_features=2,
+                   random_state=np.random.default_rng(9))
+    b = verify_pac(*args, trials=3, noise=1.0, n_features=2,
+                   random_state=np.random.default_rng(9))
+    np.testing.assert_array_equal(a.errors, b.errors)
+
+
+# ------------------------------------------------------ decisions, reports
+def test_broken_learner_is_reported_as_failing():
+    # Targets scaled to E[f^2] = 1: predicting 0 has error exactly 1 > eps in
+    # every trial, so 0 successes, deterministically.
+    make_target = lambda rng: normalised(bump_network(7, 6, 3, random_state=rng))
+    result = verify_pac(ZeroPredictor, make_target, 100, eps=0.5, delta=0.1, trials=10,
+                        random_state=0)
+    np.testing.assert_allclose(result.errors, 1.0, rtol=1e-12)
+    assert result.successes == 0 and not result.consistent and not result.certified
+    lower, upper = result.interval
+    assert lower == 0.0 and upper == pytest.approx(1 - 0.025 ** (1 / 10))
+    assert "REJECTED" in str(result)
+
+
+def test_result_object_reports_and_serialises():
+    result = verify_pac(MeanPredictor, constant_target(1.0), 50, 0.1, 0.2, trials=30,
+                        noise=1.0, n_features=3, random_state=1)
+    assert isinstance(result, PACResult)
+    assert result.successes == int(np.sum(result.errors <= 0.1))
+    assert result.success_fraction == result.successes / 30
+    assert result.interval == clopper_pearson(result.successes, 30, 0.95)
+    assert result.consistent == (result.interval[1] >= 0.8)
+    assert result.certified == (result.interval[0] >= 0.8)
+    with pytest.raises(ValueError):  # frozen arrays
+        result.errors[0] = 0.0
+    with pytest.raises(AttributeError):  # frozen dataclass
+        result.eps = 1.0
+    payload = json.loads(json.dumps(result.to_dict()))
+    assert payload["errors"] == result.errors.tolist() and payload["trials"] == 30
+    table = result.to_table(per_trial=True)
+    assert "Clopper-Pearson" in table and f"{result.successes}/30" in table
+    assert len(table.splitlines()) > 30  # one row per trial
+    assert "trial" not in result.to_table(per_trial=False).splitlines()[3]
+    assert "successes=" in repr(result)
+
+
+def test_progress_bar_goes_to_stderr_only_when_asked(capsys):
+    args = (ZeroPredictor, _ok_target, 10, 0.1, 0.1, 3)
+    verify_pac(*args, random_state=0, progress=True)
+    captured = capsys.readouterr()
+    assert "PAC trials" in captured.err and captured.out == ""
+    verify_pac(*args, random_state=0)  # default: only on a terminal (pytest's is not)
+    verify_pac(*args, random_state=0, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------ bad inputs
+def _ok_target(rng):
+    return bump_network(5, 2, 1, random_state=rng)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(eps=0.0), ValueError, "eps must be > 0"),
+    (dict(eps=-1.0), ValueError, "eps must be > 0"),
+    (dict(eps=float("nan")), ValueError, "eps must be finite"),
+    (dict(delta=0.0), ValueError, "delta must lie strictly between 0 and 1"),
+    (dict(delta=1.0), ValueError, "delta must lie strictly between 0 and 1"),
+    (dict(trials=0), ValueError, "trials must be >= 1"),
+    (dict(trials=2.0), TypeError, "trials must be an integer"),
+    (dict(n_samples=0), ValueError, "n_samples must be >= 1"),
+    (dict(noise=-0.1), ValueError, "noise must be >= 0"),
+    (dict(confidence=1.5), ValueError, "confidence must lie strictly"),
+    (dict(n_jobs=0), ValueError, "n_jobs must be a positive int or -1"),
+    (dict(n_test=1), ValueError, "n_test must be >= 2"),
+    (dict(progress="yes"), TypeError, "progress must be None, True or False"),
+    (dict(random_state="seed"), TypeError, "random_state"),
+    (dict(make_learner=None), TypeError, "make_learner must be callable"),
+    (dict(make_target=3), TypeError, "make_target must be callable"),
+    (dict(make_target=lambda rng: 3), TypeError, "must return a SparseReLUNetwork"),
+    (dict(make_target=lambda rng: np.sum), TypeError, "pass n_features="),
+    (dict(n_features=6), ValueError, "network on n=5 inputs, expected n=6"),
+    (dict(make_target=lambda rng: bump_network(int(rng.integers(4, 6)), 2, 1), trials=20),
+     ValueError, "every trial must use the same n"),
+    (dict(make_target=lambda rng: (lambda X: X), n_features=5), ValueError,
+     "the target returned shape"),
+    (dict(make_learner=lambda: "learner"), TypeError, "fit\\(X, y\\) and predict\\(X\\)"),
+    (dict(make_learner=lambda: type("Bad", (ZeroPredictor,), {
+        "predict": lambda self, X: np.zeros((X.shape[0], 1))})()),
+     ValueError, "predict returned shape"),
+    (dict(n_samples=10**9, max_bytes=2**20), ValueError, "needs about"),
+])
+def test_verify_pac_bad_input(kwargs, error, match):
+    args = dict(make_learner=ZeroPredictor, make_target=_ok_target, n_samples=10, eps=0.1,
+                delta=0.1, trials=3, random_state=0) | kwargs
+    with pytest.raises(error, match=match):
+        verify_pac(**args)
+
+
+# ------------------------------------------------------ PAC guarantees
+def _oracle_target(family, seed, n=8):
+    """A fixed oracle target on n = 8 inputs, scaled to E[f^2] = 1."""
+    rng = np.random.default_rng(seed)
+    if family == "bump":  # 2-sparse on the whole cube, Hamming balls of radius 2
+        net = bump_network(n, 4, 2, radius=2, random_state=rng)
+    elif family == "junta":  # 1-sparse, width 8: a random function of 3 coordinates
+        coords = [int(c) for c in rng.permutation(n)[:3]]
+        net = junta_network(rng.integers(-8, 9, size=8) / 4.0, coords, n)
+    else:  # generic random network, sparse on average; sparsity measured below
+        net = random_network(n, 6, random_state=rng, bias_quantile=0.8)
+    if np.all(net(all_cube_points(n)) == 0.0):
+        return None
+    return normalised(net)
+
+
+EPS, DELTA, TRIALS, CONFIDENCE = 0.1, 0.1, 20, 0.998
+
+
+@settings(max_examples=6)
+@given(family=st.sampled_from(["bump", "junta", "random"]), seed=st.integers(0, 2**16),
+       noise=st.sampled_from([0.0, 0.5]))
+def test_low_degree_learner_is_pac_on_oracle_targets(family, seed, noise):
+    net = _oracle_target(family, seed)
+    if net is None:
+        return
+    n = net.n_features
+    sparsity = int(net.activation_counts(all_cube_points(n)).max())
+    assert sparsity <= (2 if family == "bump" else 1 if family == "junta" else 6)
+    tails = tail_weights(net)
+    d, D, m = theory_plan(tails, n, EPS, DELTA)
+    if d > 3:  # keep the test fast; these seeds are rare for these families
+        return
+    result = verify_pac(low_degree_learner(d), lambda rng: net, m, EPS, DELTA, TRIALS,
+                        noise=noise, confidence=CONFIDENCE, random_state=seed)
+    # If Pr[error <= eps] >= 1 - delta holds at m = C D log(D/delta)/eps (C = 1),
+    # the exact binomial test rejects with probability <= (1 - 0.998)/2 = 0.1%.
+    assert result.consistent, str(result)
+    # Parseval, deterministically: a degree-<=d hypothesis is at distance at
+    # least W^{>d}[f] from f, whatever the sample.
+    assert np.all(result.errors >= tails[d] * (1 - 1e-9) - 1e-12)
+    if tails[max(d - 1, 0)] > EPS and d > 0:
+        # One degree less cannot reach eps at any m: reported as failing.
+        short = verify_pac(low_degree_learner(d - 1), lambda rng: net, m, EPS, DELTA,
+                           trials=3, noise=noise, random_state=seed)
+        assert short.successes == 0 and not short.consistent
+
+
+def test_low_degree_learner_on_random_bump_networks():
+    # Targets drawn per trial (a class, not one function): 2-sparse bump
+    # networks with radius-2 bumps on n = 8, scaled to E[f^2] = 1.  The degree
+    # d = 3 covers every target with W^{>3}[f] <= eps/2, checked per trial below.
+    def make_target(rng):
+        for _ in range(20):  # redraw when the rejection sampler gives up
+            try:
+                return normalised(bump_network(8, 4, 2, radius=2, random_state=rng))
+            except ValueError:
+                continue
+        raise AssertionError("no bump network drawn")
+
+    d, D = 3, sum(math.comb(8, j) for j in range(4))
+    m = math.ceil(C_SAMPLES * D * math.log(D / DELTA) / EPS)
+    result = verify_pac(low_degree_learner(d), make_target, m, EPS, DELTA, TRIALS,
+                        confidence=CONFIDENCE, random_state=7)
+    tails = [tail_weights(make_target(np.random.default_rng(seed)))[d]
+             for seed in _trial_target_seeds(result)]
+    # The plan's premise, W^{>3}[f] <= eps/2, holds for every target drawn
+    # (computed exactly per trial; deterministic for this seed).
+    assert max(tails) <= EPS / 2
+    # Failure probability of the consistency check as above: <= 0.1%.
+    assert result.consistent, str(result)
+    # Parseval, deterministically: each error is at least its target's tail.
+    assert np.all(result.errors >= np.array(tails) * (1 - 1e-9))
+
+
+def test_library_learner_equals_least_squares_on_the_same_trials():
+    if LowDegreeRegressor is None:
+        pytest.skip("sparselearn.learners not available yet")
+    make_target = lambda rng: random_network(7, 5, random_state=rng, bias_quantile=0.7)
+    ours = verify_pac(lambda: LowDegreeRegressor(degree=2), make_target, 300, 0.1, 0.1,
+                      trials=3, noise=0.3, random_state=4)
+    reference = verify_pac(lambda: ParityLeastSquares(2), make_target, 300, 0.1, 0.1,
+                           trials=3, noise=0.3, random_state=4)
+    np.testing.assert_allclose(ours.errors, reference.errors, rtol=1e-6, atol=1e-12)
+
+
+# ------------------------------------------------------ sample-complexity search
+class ThresholdLearner(MeanPredictor):
+    """Exact once it has at least `threshold` samples, useless before."""
+
+    threshold = 37
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y)) if X.shape[0] >= self.threshold else 0.0
+        return self
+
+
+def test_grid_and_bisection_find_the_same_threshold():
+    args = (ThresholdLearner, lambda p: constant_target(p), [1.0, 2.0], 0.1, 0.1, 3)
+    grid = sample_complexity_curve(*args, m_grid=range(30, 45), n_features=2,
+                                   random_state=0)
+    bisect = sample_complexity_curve(*args, m_min=1, m_max=1000, rtol=1e-9, n_features=2,
+                                     random_state=0)
+    assert grid.min_samples == bisect.min_samples == (37, 37)
+    assert grid.lower_brackets == bisect.lower_brackets == (36, 36)
+    never = sample_complexity_curve(*args, m_grid=[5, 10], n_features=2, random_state=0)
+    assert never.min_samples == (None, None)
+    assert "not reached" in never.to_table()
+
+
+def test_sample_complexity_of_mean_estimation_matches_the_closed_form():
+    # Target f = 1, labels 1 + sigma*xi, learner = sample mean: the error is
+    # sigma^2 Z^2 / m, so Pr[error <= eps] >= 1 - delta iff
+    # m >= m_true = sigma^2 z^2 / eps, z the (1 - delta/2) normal quantile.
+    # The swept parameter is eps itself (one tolerance per parameter value).
+    sigma, delta, confidence = 2.0, 0.2, 0.999
+    eps_values = [0.4, 0.2, 0.1]
+    z = norm.ppf(1 - delta / 2)
+    m_true = [sigma**2 * z**2 / eps for eps in eps_values]
+    curves = {criterion: sample_complexity_curve(
+        MeanPredictor, lambda eps: constant_target(1.0), eps_values, eps=eps_values,
+        delta=delta, trials=150, m_min=1, m_max=400, rtol=0.02, noise=sigma,
+        confidence=confidence, criterion=criterion, param_name="eps", n_features=2,
+        random_state=3)
+        for criterion in ("consistent", "certified")}
+    for i, truth in enumerate(m_true):
+        # Each run errs in the tested direction with probability at most
+        # (1 - confidence)/2 = 5e-4 (exact binomial test); about 10 runs per
+        # search and 6 searches: failure probability below 3% (fixed seeds).
+        assert curves["consistent"].min_samples[i] <= math.ceil(truth)
+        assert curves["certified"].min_samples[i] >= math.floor(truth)
+        # Neither is far off: 150 trials resolve p to about +-0.1 at this
+        # confidence, i.e. m to within a factor 1.75 (normal approximation).
+        assert curves["certified"].min_samples[i] <= 2.5 * truth
+        assert curves["consistent"].min_samples[i] >= 0.4 * truth
+    result = curves["certified"]
+    assert isinstance(result, SampleComplexityResult)
+    assert list(result.eps) == eps_values and result.param_name == "eps"
+    for runs, m_star, low in zip(result.evaluations, result.min_samples,
+                                 result.lower_brackets):
+        assert [e.n_samples for e in runs] == sorted({e.n_samples for e in runs})
+        assert low < m_star and m_star - low <= max(1, 0.02 * low)
+    payload = json.loads(json.dumps(result.to_dict()))
+    assert payload["min_samples"] == list(result.min_samples)
+    assert "eps" in str(result) and "certified" in str(result)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(params=[]), ValueError, "at least one parameter"),
+    (dict(params=3), TypeError, "params must be a sequence"),
+    (dict(eps=[0.1, 0.2]), ValueError, "eps has 2 values for 1 params"),
+    (dict(eps=0.0), ValueError, "eps must be > 0"),
+    (dict(m_grid=None), ValueError, "pass m_grid="),
+    (dict(m_grid=[10, 5]), ValueError, "strictly increasing"),
+    (dict(m_grid=[]), ValueError, "at least one sample size"),
+    (dict(m_grid=[0, 5]), ValueError, "m_grid\\[\\] must be >= 1"),
+    (dict(m_grid=None, m_min=10, m_max=5), ValueError, "m_max must be >= 10"),
+    (dict(criterion="strict"), ValueError, "criterion must be one of"),
+    # 0.025^(1/35) = 0.89996 < 0.9 <= 0.025^(1/36): 36 trials are the minimum.
+    (dict(criterion="certified", trials=10), ValueError, "use trials >= 36"),
+    (dict(make_target_for=lambda p: None), TypeError, "make_target_for\\(1\\) must be"),
+    (dict(param_name=3), TypeError, "param_name must be a string"),
+])
+def test_sample_complexity_curve_bad_input(kwargs, error, match):
+    args = dict(make_learner=ZeroPredictor, make_target_for=lambda p: _ok_target, params=[1],
+                eps=0.1, delta=0.1, trials=3, m_grid=[5, 10]) | kwargs
+    with pytest.raises(error, match=match):
+        sample_complexity_curve(**args)
+
+
+def test_plot_sample_complexity(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    result = sample_complexity_curve(ThresholdLearner, lambda p: constant_target(p),
+                                     [1.0, 2.0, 3.0], 0.1, 0.1, 3, m_grid=[10, 40],
+                                     n_features=2, random_state=0)
+    ax = plot_sample_complexity(result, label="threshold")
+    line = ax.get_lines()[0]
+    np.testing.assert_array_equal(line.get_ydata(), [40, 40, 40])
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "param"
+    ax.figure.savefig(tmp_path / "curve.png")
+    with pytest.raises(TypeError, match="SampleComplexityResult"):
+        plot_sample_complexity("curve")
+
+
+def test_plot_without_matplotlib_names_the_extra(monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    result = sample_complexity_curve(ThresholdLearner, lambda p: constant_target(p), [1.0],
+                                     0.1, 0.1, 3, m_grid=[40], n_features=2, random_state=0)
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with pytest.raises(ImportError, match="pip install sparselearn\\[plot\\]"):
+        plot_sample_complexity(result)
