@@ -8,6 +8,8 @@ verification):
 - :mod:`sparselearn.cube`: exact computations over ``{-1, 1}^n``.
 - :mod:`sparselearn.fourier`: Walsh-Hadamard transform, spectra, degree
   weights, influence and noise sensitivity, exact and estimated.
+- :mod:`sparselearn.learners`: :class:`LowDegreeRegressor` and
+  :class:`LowDegreeClassifier`, least squares over low-degree parities.
 - :mod:`sparselearn.pac`: empirical verification of PAC guarantees and
   sample-complexity curves.
 - :mod:`sparselearn.erm`: :class:`SparseReLURegressor`, approximate ERM over
@@ -17,8 +19,10 @@ verification):
 """
 from ._validation import MemoryBudgetError
 from .erm import SparseReLURegressor
+from .learners import LowDegreeClassifier, LowDegreeRegressor
 from .network import SparseReLUNetwork
 
 __version__ = "0.1.0"
 
-__all__ = ["MemoryBudgetError", "SparseReLUNetwork", "SparseReLURegressor", "__version__"]
+__all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "MemoryBudgetError",
+           "SparseReLUNetwork", "SparseReLURegressor", "__version__"]
