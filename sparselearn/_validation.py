@@ -9,6 +9,8 @@ says how to fix the call.
 from __future__ import annotations
 
 import numbers
+import os
+import zipfile
 
 import numpy as np
 
@@ -178,3 +180,44 @@ def check_random_state(random_state) -> np.random.Generator:
     if random_state < 0:
         raise ValueError(f"random_state must be non-negative, got {random_state}")
     return np.random.default_rng(int(random_state))
+
+
+def load_npz_archive(path, format_tag: str, keys: set[str]) -> dict:
+    """Read a ``.npz`` written by one of the library's ``save`` methods.
+
+    Opens with ``allow_pickle=False`` and checks the archive holds exactly
+    ``keys`` plus a ``format`` entry equal to ``format_tag``.  Any other file
+    (missing, not a zip, pickled objects, foreign arrays, another format) is
+    refused with a :class:`ValueError` naming the path.
+
+    Returns
+    -------
+    dict
+        ``{key: ndarray}`` for ``keys``.
+    """
+    shown = repr(os.fspath(path))
+    if not os.path.exists(path):
+        raise ValueError(f"path {shown}: no such file")
+    # np.load takes any non-zip file for a pickle; tell the two apart first.
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"path {shown} is not a readable .npz archive (not a zip file)")
+    expected = set(keys) | {"format"}
+    kind = format_tag.split("/")[0].rsplit(".", 1)[-1]  # "pkg.Class/1" -> "Class"
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            found = set(archive.files)
+            if found != expected:
+                raise ValueError(f"path {shown} is not a saved {kind}: "
+                                 f"it holds {sorted(found)}, expected {sorted(expected)}")
+            tag = str(archive["format"])
+            if tag != format_tag:
+                raise ValueError(f"path {shown} has format tag {tag!r}, expected "
+                                 f"{format_tag!r}")
+            return {key: archive[key] for key in keys}
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"path {shown} is not a readable .npz archive: {exc}") from None
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ValueError(f"path {shown} contains pickled objects; refusing to load "
+                             "it (allow_pickle=False)") from None
+        raise

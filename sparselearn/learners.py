@@ -35,6 +35,7 @@ stay selectable through :class:`ParityDesign` for benchmarks.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import numbers
 import os
@@ -50,12 +51,18 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
 from ._kernels import _parity
-from ._validation import check_float, check_int, check_memory, check_random_state
+from ._validation import (check_float, check_int, check_memory, check_random_state,
+                          check_vector, load_npz_archive)
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
            "n_parity_features", "pack_rows", "parity_subsets"]
 
 _SOLVERS = ("auto", "lmn", "cg", "exact")
+_SAVE_FORMAT = "sparselearn.LowDegreeRegressor/1"
+# Constructor parameters kept in a saved model (random_state may be a
+# Generator, which has no portable form; it only affects fitting anyway).
+_SAVED_PARAMS = ("degree", "max_degree", "solver", "alpha", "tol", "max_iter",
+                 "input_encoding", "cv", "max_bytes", "n_jobs")
 _ENCODINGS = ("pm1", "01")
 # "auto" solves the normal equations directly up to this many features
 # (Gram matrix 8 MiB, O(m D^2) flops) and runs conjugate gradient beyond.
@@ -686,6 +693,57 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
     def predict(self, X):
         """The fitted polynomial :math:`\\sum_S c_S \\chi_S(x)` on each row of ``X``."""
         return self._decision(X)
+
+    def save(self, path) -> None:
+        """Write the fitted model to ``path`` as an uncompressed ``.npz`` archive.
+
+        The archive holds the coefficients, the degree, the input dimension
+        and the constructor parameters (except ``random_state``); the subsets
+        are implied by ``(n, degree_)``.  Read it back with :meth:`load`.
+        """
+        check_is_fitted(self, "coef_")
+        params = {name: self.get_params()[name] for name in _SAVED_PARAMS}
+        np.savez(path, format=np.array(_SAVE_FORMAT), params=np.array(json.dumps(params)),
+                 coef=self.coef_, degree=np.array(self.degree_),
+                 n_features=np.array(self.n_features_in_), n_iter=np.array(self.n_iter_))
+
+    @classmethod
+    def load(cls, path) -> "LowDegreeRegressor":
+        """Read a model written by :meth:`save` (``allow_pickle=False``).
+
+        Raises
+        ------
+        ValueError
+            If the file is missing, not such an archive, carries pickled
+            objects, or its coefficients do not match its degree and ``n``.
+        """
+        arrays = load_npz_archive(path, _SAVE_FORMAT,
+                                  {"params", "coef", "degree", "n_features", "n_iter"})
+        shown = repr(os.fspath(path))
+        try:
+            params = json.loads(str(arrays["params"]))
+            n = check_int(arrays["n_features"].item(), "n_features", minimum=1)
+            degree = check_int(arrays["degree"].item(), "degree", minimum=0, maximum=n)
+            n_iter = check_int(arrays["n_iter"].item(), "n_iter", minimum=0)
+        except (json.JSONDecodeError, TypeError, ValueError) as exc:
+            raise ValueError(f"path {shown} holds a malformed model: {exc}") from None
+        if not isinstance(params, dict) or set(params) != set(_SAVED_PARAMS):
+            raise ValueError(f"path {shown} holds malformed parameters {params!r}")
+        coef = check_vector(arrays["coef"], "coef")
+        expected = n_parity_features(n, degree)
+        if coef.shape[0] != expected:
+            raise ValueError(f"path {shown}: {coef.shape[0]} coefficients, but degree "
+                             f"{degree} on n={n} has {expected} parities")
+        model = cls(**params)
+        model._check_params(n)
+        model.n_features_in_ = n
+        model.degree_ = degree
+        model.coef_ = coef
+        model.n_iter_ = n_iter
+        model.cv_results_ = None
+        model.subsets_ = parity_subsets(n, degree)
+        model.fourier_coefficients_ = dict(zip(model.subsets_, coef.tolist()))
+        return model
 
 
 class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):

@@ -17,12 +17,11 @@ network is :math:`k`-sparse on a set :math:`X_0` when
 from __future__ import annotations
 
 import os
-import zipfile
 
 import numpy as np
 
 from ._kernels import _network
-from ._validation import check_float, check_matrix, check_vector
+from ._validation import check_float, check_matrix, check_vector, load_npz_archive
 
 # Rows per chunk are chosen so the chunk's inner products ``X @ W.T`` take
 # about this many bytes: large enough for BLAS efficiency, small enough to
@@ -234,32 +233,8 @@ class SparseReLUNetwork:
         pickled objects, missing arrays or the wrong format tag is refused
         with a :class:`ValueError`.
         """
-        if not os.path.exists(path):
-            raise ValueError(f"path {os.fspath(path)!r}: no such file")
-        # np.load takes any non-zip file for a pickle; tell the two apart first.
-        if not zipfile.is_zipfile(path):
-            raise ValueError(f"path {os.fspath(path)!r} is not a readable .npz archive "
-                             "(not a zip file)")
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                keys = set(archive.files)
-                expected = {"format", "weights", "biases", "output_weights", "output_bias"}
-                if keys != expected:
-                    raise ValueError(f"path {os.fspath(path)!r} is not a saved "
-                                     f"SparseReLUNetwork: it holds {sorted(keys)}, "
-                                     f"expected {sorted(expected)}")
-                if str(archive["format"]) != _SAVE_FORMAT:
-                    raise ValueError(f"path {os.fspath(path)!r} has format tag "
-                                     f"{str(archive['format'])!r}, expected {_SAVE_FORMAT!r}")
-                arrays = {key: archive[key] for key in expected - {"format"}}
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise ValueError(f"path {os.fspath(path)!r} is not a readable .npz "
-                             f"archive: {exc}") from None
-        except ValueError as exc:
-            if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
-                raise ValueError(f"path {os.fspath(path)!r} contains pickled objects; "
-                                 "refusing to load it (allow_pickle=False)") from None
-            raise
+        arrays = load_npz_archive(path, _SAVE_FORMAT, {"weights", "biases",
+                                                       "output_weights", "output_bias"})
         if arrays["output_bias"].shape != ():
             raise ValueError(f"path {os.fspath(path)!r}: output_bias must be a scalar")
         return cls(arrays["weights"], arrays["biases"], arrays["output_weights"],

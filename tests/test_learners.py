@@ -455,3 +455,42 @@ def test_get_set_params_and_clone():
     model = LowDegreeRegressor(degree=2, alpha=0.5)
     assert model.get_params()["alpha"] == 0.5
     assert clone(model.set_params(solver="cg")).get_params()["solver"] == "cg"
+
+
+# ---------------------------------------------------------------- persistence
+def test_save_load_round_trip(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.choice([-1.0, 1.0], size=(400, 7))
+    y = X[:, 1] * X[:, 4] - 0.5 * X[:, 2] + 0.05 * rng.normal(size=400)
+    model = LowDegreeRegressor(max_degree=3, alpha=0.5, random_state=0).fit(X, y)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = LowDegreeRegressor.load(path)
+    assert loaded.degree_ == model.degree_ and loaded.n_features_in_ == 7
+    assert loaded.subsets_ == model.subsets_
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.get_params()["alpha"] == 0.5
+
+
+def test_load_refuses_inconsistent_or_foreign_files(tmp_path):
+    rng = np.random.default_rng(4)
+    X = rng.choice([-1.0, 1.0], size=(100, 4))
+    model = LowDegreeRegressor(degree=2).fit(X, X[:, 0])
+    path = tmp_path / "model.npz"
+    model.save(path)
+    with np.load(path) as archive:
+        arrays = dict(archive)
+    arrays["coef"] = arrays["coef"][:-1]
+    bad = tmp_path / "truncated.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match="coefficients, but degree 2 on n=4 has 11"):
+        LowDegreeRegressor.load(bad)
+    other = tmp_path / "net.npz"
+    np.savez(other, weights=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="not a saved LowDegreeRegressor"):
+        LowDegreeRegressor.load(other)
+    with pytest.raises(ValueError, match="no such file"):
+        LowDegreeRegressor.load(tmp_path / "missing.npz")
+    with pytest.raises(NotFittedError):
+        LowDegreeRegressor().save(tmp_path / "unfitted.npz")
