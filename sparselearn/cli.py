@@ -31,8 +31,9 @@ def _progress_enabled(args) -> bool:
 
 
 def _say(args, message: str) -> None:
-    """A progress line on stderr (suppressed by --quiet or --json)."""
-    if not args.quiet and not args.json:
+    """A progress line on stderr, only for a person at a terminal (not with
+    --quiet or --json, nor when stderr is redirected)."""
+    if _progress_enabled(args) and not args.json:
         print(message, file=sys.stderr, flush=True)
 
 
@@ -137,10 +138,147 @@ def _print_bounds(report: dict) -> None:
     print(report["_table"])
 
 
+def _read_table(path) -> np.ndarray:
+    """A numeric 2-D table from CSV (optional header row) or ``.npy``."""
+    import os
+
+    if not os.path.exists(path):
+        raise CommandError(f"{path}: no such file")
+    if str(path).endswith(".npy"):
+        try:
+            table = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise CommandError(f"{path}: not a plain numeric .npy array ({exc})") from None
+    else:
+        try:
+            table = np.loadtxt(path, delimiter=",", ndmin=2)
+        except ValueError:
+            try:  # a header row
+                table = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
+            except ValueError as exc:
+                raise CommandError(f"{path}: not a numeric CSV table ({exc})") from None
+    if table.ndim != 2 or table.shape[0] == 0:
+        raise CommandError(f"{path}: expected a non-empty 2-D table, got shape {table.shape}")
+    return table
+
+
+def _read_data(path, n_features=None):
+    """``(X, y)`` from DATA; ``y`` is ``None`` when the file has no labels.
+
+    ``.npz``: arrays ``X`` (and ``y``), loaded with ``allow_pickle=False``.
+    CSV or ``.npy``: a table whose last column is ``y`` -- for prediction,
+    only when it has ``n_features + 1`` columns.
+    """
+    if str(path).endswith(".npz"):
+        import os
+        import zipfile
+
+        if not os.path.exists(path) or not zipfile.is_zipfile(path):
+            raise CommandError(f"{path}: not a readable .npz archive")
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                if "X" not in archive.files:
+                    raise CommandError(f"{path}: the archive needs an array named X "
+                                       f"(it holds {archive.files})")
+                X = archive["X"]
+                y = archive["y"] if "y" in archive.files else None
+        except ValueError as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        return X, y
+    table = _read_table(path)
+    if n_features is None or table.shape[1] == n_features + 1:
+        if table.shape[1] < 2:
+            raise CommandError(f"{path}: needs at least two columns (features, then y)")
+        return table[:, :-1], table[:, -1]
+    return table, None
+
+
+def _cmd_learn(args) -> dict:
+    from .learners import LowDegreeRegressor
+
+    X, y = _read_data(args.data)
+    if y is None:
+        raise CommandError(f"{args.data}: no labels; learning needs y (array y in an "
+                           ".npz, or the last column of a table)")
+    model = LowDegreeRegressor(degree=args.degree, max_degree=args.max_degree,
+                               solver=args.solver, input_encoding=args.encoding,
+                               random_state=args.seed)
+    _say(args, f"fitting a low-degree model on {X.shape[0]} samples, n={X.shape[1]} ...")
+    start = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - start
+    residual = model.predict(X) - np.asarray(y, dtype=np.float64)
+    largest = sorted(model.fourier_coefficients_.items(), key=lambda item: -abs(item[1]))
+    report = {"command": "learn", "data": str(args.data), "n_samples": int(X.shape[0]),
+              "n_features": int(X.shape[1]), "degree": int(model.degree_),
+              "n_parities": int(model.coef_.size), "n_iter": int(model.n_iter_),
+              "train_mse": float(np.mean(residual**2)), "fit_seconds": seconds,
+              "top_coefficients": [{"subset": list(S), "coefficient": c}
+                                   for S, c in largest[:10]]}
+    if model.cv_results_ is not None:
+        report["cv_mean_test_mse"] = {int(d): float(e) for d, e in
+                                      zip(model.cv_results_["degree"],
+                                          model.cv_results_["mean_test_mse"])}
+    if args.out:
+        model.save(args.out)
+        report["model"] = str(args.out)
+    return report
+
+
+def _print_learn(report: dict) -> None:
+    print(f"learned a degree-{report['degree']} model on {report['n_samples']} samples, "
+          f"n={report['n_features']} ({report['n_parities']} parities, "
+          f"{report['n_iter']} solver iterations, {report['fit_seconds']:.2f} s)")
+    print(f"  training MSE  {report['train_mse']:.6g}")
+    if "cv_mean_test_mse" in report:
+        curve = ", ".join(f"d={d}: {e:.4g}" for d, e in report["cv_mean_test_mse"].items())
+        print(f"  validation    {curve}")
+    print("  largest coefficients:")
+    for row in report["top_coefficients"]:
+        subset = "{" + ", ".join(map(str, row["subset"])) + "}"
+        print(f"    {subset:<20} {row['coefficient']:+.6g}")
+    if "model" in report:
+        print(f"  saved to {report['model']}")
+
+
+def _cmd_predict(args) -> dict:
+    from .learners import LowDegreeRegressor
+
+    model = LowDegreeRegressor.load(args.model)
+    X, y = _read_data(args.data, n_features=model.n_features_in_)
+    predictions = model.predict(X)
+    report = {"command": "predict", "model": str(args.model), "data": str(args.data),
+              "n_samples": int(X.shape[0])}
+    if y is not None:
+        report["mse"] = float(np.mean((predictions - np.asarray(y, dtype=np.float64))**2))
+    if args.out:
+        if str(args.out).endswith(".npy"):
+            np.save(args.out, predictions)
+        else:
+            np.savetxt(args.out, predictions, delimiter=",", fmt="%.17g")
+        report["out"] = str(args.out)
+    else:
+        report["predictions"] = predictions.tolist()
+    return report
+
+
+def _print_predict(report: dict) -> None:
+    if "predictions" in report:
+        for value in report["predictions"]:
+            print(f"{value:.17g}")
+    else:
+        print(f"wrote {report['n_samples']} predictions to {report['out']}")
+    if "mse" in report:
+        print(f"mean squared error against the labels in {report['data']}: "
+              f"{report['mse']:.6g}", file=sys.stderr)
+
+
 COMMANDS = {
     "demo": (_cmd_demo, _print_demo),
     "certify": (_cmd_certify, _print_certify),
     "bounds": (_cmd_bounds, _print_bounds),
+    "learn": (_cmd_learn, _print_learn),
+    "predict": (_cmd_predict, _print_predict),
 }
 
 
@@ -193,6 +331,28 @@ def build_parser() -> argparse.ArgumentParser:
                          help="give up after this many seconds")
     certify.add_argument("--histogram-max-n", type=int, default=22,
                          help="also print the activation histogram when n <= this (22)")
+    learn = sub.add_parser("learn", parents=[common],
+                           help="fit a LowDegreeRegressor to DATA (CSV, .npy, .npz)")
+    learn.add_argument("data", help="CSV or .npy table with y in the last column, or "
+                                    ".npz with arrays X and y")
+    learn.add_argument("--degree", type=int, default=None,
+                       help="degree d (default: chosen by validation)")
+    learn.add_argument("--max-degree", type=int, default=4,
+                       help="largest degree tried when --degree is not given (4)")
+    learn.add_argument("--solver", choices=("auto", "lmn", "cg", "exact"), default="auto")
+    learn.add_argument("--encoding", choices=("pm1", "01"), default="pm1",
+                       help="inputs are +-1 (pm1, default) or 0/1 (01)")
+    learn.add_argument("--seed", type=int, default=0, help="seed of the validation folds")
+    learn.add_argument("--out", help="save the model here (.npz)")
+
+    predict = sub.add_parser("predict", parents=[common],
+                             help="predict DATA with a model saved by 'learn --out'")
+    predict.add_argument("model", help="a model saved by 'sparselearn learn --out'")
+    predict.add_argument("data", help="CSV/.npy table of points (an extra last column "
+                                      "is read as labels) or .npz with X (and y)")
+    predict.add_argument("--out", help="write predictions here (.csv or .npy) instead "
+                                       "of printing them")
+
     bounds = sub.add_parser("bounds", parents=[common],
                             help="THEORY.md's Rademacher bounds for given parameters")
     bounds.add_argument("--n", type=_positive_int, required=True, help="input dimension")

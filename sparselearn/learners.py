@@ -64,9 +64,10 @@ _SAVE_FORMAT = "sparselearn.LowDegreeRegressor/1"
 _SAVED_PARAMS = ("degree", "max_degree", "solver", "alpha", "tol", "max_iter",
                  "input_encoding", "cv", "max_bytes", "n_jobs")
 _ENCODINGS = ("pm1", "01")
-# "auto" solves the normal equations directly up to this many features
-# (Gram matrix 8 MiB, O(m D^2) flops) and runs conjugate gradient beyond.
-_EXACT_MAX_FEATURES = 1024
+# "auto" uses the normal equations only for tiny feature sets: measured on
+# uniform +-1 samples, CG (9-40 iterations) beat forming and factoring
+# P^T P already at D = 79 (3 ms against 23 ms at m = 2000, n = 12, d = 2).
+_EXACT_MAX_FEATURES = 32
 # Rows per chunk are chosen so the chunk's lower-degree parity block takes
 # about this many bytes: large enough for BLAS efficiency, small enough to
 # stay in cache and keep memory flat for any number of samples.
@@ -611,7 +612,8 @@ _PARAMETERS_DOC = r"""
         least squares).  ``"cg"``: conjugate gradient on the normal
         equations, matrix-free.  ``"exact"``: the ``D x D`` normal equations,
         Cholesky (minimum-norm least squares when singular).  ``"auto"``:
-        ``"exact"`` up to 1024 features, ``"cg"`` beyond.
+        ``"exact"`` up to 32 features, ``"cg"`` beyond (CG converges in a
+        few dozen iterations under the uniform distribution).
     alpha : float, default=0.0
         Ridge penalty: minimise :math:`\|y - Pc\|^2 + \alpha\|c\|^2`
         (scikit-learn's ``Ridge`` convention; the constant feature is

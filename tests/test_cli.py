@@ -110,3 +110,58 @@ def test_bounds_bad_parameters(capsys):
     code, _, err = run(capsys, "bounds", "--n", "10", "--width", "2", "--sparsity", "1",
                        "--samples", "10", "--B", "-1")
     assert code == cli.EXIT_USAGE and "B must be >= 0" in err
+
+
+@pytest.fixture
+def parity_data(tmp_path):
+    """A noisy degree-2 target on {-1,1}^10, as CSV (with header) and .npz."""
+    rng = np.random.default_rng(0)
+    X = rng.choice([-1.0, 1.0], size=(1500, 10))
+    y = X[:, 2] * X[:, 7] - 0.5 * X[:, 4] + 0.05 * rng.normal(size=1500)
+    csv = tmp_path / "data.csv"
+    header = ",".join([f"x{i}" for i in range(10)] + ["y"])
+    np.savetxt(csv, np.c_[X, y], delimiter=",", header=header, comments="")
+    npz = tmp_path / "data.npz"
+    np.savez(npz, X=X, y=y)
+    return X, y, csv, npz
+
+
+def test_learn_then_predict(tmp_path, capsys, parity_data):
+    X, y, csv, npz = parity_data
+    model = tmp_path / "model.npz"
+    code, out, _ = run(capsys, "learn", str(csv), "--out", str(model), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["degree"] == 2
+    top = {tuple(row["subset"]): row["coefficient"] for row in report["top_coefficients"][:2]}
+    assert top[(2, 7)] == pytest.approx(1.0, abs=0.02)
+    assert top[(4,)] == pytest.approx(-0.5, abs=0.02)
+    predictions = tmp_path / "pred.npy"
+    code, _, err = run(capsys, "predict", str(model), str(npz), "--out", str(predictions))
+    assert code == 0
+    from sparselearn import LowDegreeRegressor
+    np.testing.assert_array_equal(np.load(predictions), LowDegreeRegressor.load(model).predict(X))
+    # The .npz carries labels, so the error is reported: about the noise level.
+    assert "mean squared error" in err
+    code, out, _ = run(capsys, "predict", str(model), str(csv), "--json")
+    assert json.loads(out)["mse"] < 0.01
+
+
+def test_learn_and_predict_bad_input(tmp_path, capsys, parity_data):
+    X, y, csv, npz = parity_data
+    text = tmp_path / "words.csv"
+    text.write_text("a,b\nc,d\n")
+    bad_points = tmp_path / "real.npz"
+    np.savez(bad_points, X=X * 0.5, y=y)
+    cases = [
+        (["learn", str(text)], "not a numeric CSV"),
+        (["learn", str(tmp_path / "missing.csv")], "no such file"),
+        (["learn", str(bad_points)], "+1 or -1"),
+        (["learn", str(csv), "--degree", "11"], "degree=11 exceeds n_features=10"),
+        (["predict", str(npz), str(csv)], "not a saved LowDegreeRegressor"),
+    ]
+    for argv, message in cases:
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_USAGE, argv
+        assert message in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1
