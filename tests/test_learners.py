@@ -285,14 +285,17 @@ def test_classifier_learns_a_parity_on_three_bits_and_follows_sklearn_labels():
     X = _random_cube(rng, 500, 7)
     sign = X[:, 0] * X[:, 3] * X[:, 6]
     y = np.where(sign > 0, "even", "odd")
-    model = LowDegreeClassifier(degree=3).fit(X, y)
+    # The exact solver, so the decision function is the least-squares fit to
+    # rounding (CG would stop at its tolerance).
+    model = LowDegreeClassifier(degree=3, solver="exact").fit(X, y)
     assert model.classes_.tolist() == ["even", "odd"]
     # "odd" is classes_[1], coded +1: the decision function is -chi_S.
     np.testing.assert_allclose(model.decision_function(X), -sign, atol=1e-6)
     X_test = _random_cube(rng, 200, 7)
     expected = np.where(X_test[:, 0] * X_test[:, 3] * X_test[:, 6] > 0, "even", "odd")
     assert (model.predict(X_test) == expected).all()
-    regression = LowDegreeRegressor(degree=3).fit(X, np.where(y == "odd", 1.0, -1.0))
+    regression = LowDegreeRegressor(degree=3, solver="exact").fit(
+        X, np.where(y == "odd", 1.0, -1.0))
     np.testing.assert_allclose(model.coef_, regression.coef_, atol=1e-12)
 
 
