@@ -41,7 +41,7 @@ from sparselearn.cube import points  # noqa: E402
 from sparselearn.learners import LowDegreeRegressor  # noqa: E402
 from sparselearn.pac import (plot_sample_complexity, sample_complexity_curve,  # noqa: E402
                              verify_pac)
-from sparselearn.targets import bump_network, junta_network  # noqa: E402
+from sparselearn.targets import bump_network, junta_sum_network  # noqa: E402
 
 SEED = 2026
 OUTPUT = (pathlib.Path(__file__).resolve().parent.parent
@@ -50,23 +50,8 @@ OUTPUT = (pathlib.Path(__file__).resolve().parent.parent
 
 # ----------------------------------------------------- part 1: n = 32
 def disjoint_juntas(rng, n=32, k=4, t=2):
-    """Sum of k junta networks on disjoint t-coordinate blocks, E[f^2] = 1.
-
-    Every block has exactly one active unit at every point, so the sum has
-    exactly k active units everywhere: k-sparse on the whole cube, width
-    k * 2^t.  Blocks are independent under the uniform distribution, so
-    E[f^2] = sum_b E[g_b^2] + (sum_b E[g_b])^2 - sum_b E[g_b]^2 exactly.
-    """
-    coords = rng.permutation(n)[:k * t].reshape(k, t)
-    tables = rng.standard_normal((k, 2**t))
-    means = tables.mean(axis=1)
-    second = (tables**2).mean(axis=1)
-    scale = math.sqrt(second.sum() + means.sum() ** 2 - (means**2).sum())
-    blocks = [junta_network(table / scale, [int(c) for c in block], n)
-              for table, block in zip(tables, coords)]
-    return SparseReLUNetwork(np.vstack([b.weights for b in blocks]),
-                             np.concatenate([b.biases for b in blocks]),
-                             np.concatenate([b.output_weights for b in blocks]))
+    """k juntas on disjoint t-coordinate blocks, k-sparse everywhere, E[f^2] = 1."""
+    return junta_sum_network(n, k, t, random_state=rng)
 
 
 def part_one():

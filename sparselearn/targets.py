@@ -9,6 +9,10 @@ These are the ground truths for tests, benchmarks and PAC experiments:
 - :func:`junta_network`: THEORY.md section 3's embedding of any function of
   ``t`` coordinates as a 1-sparse network of width :math:`2^t` (parities on
   :math:`\log_2 s` bits are in the class).
+- :func:`junta_sum_network`: ``k`` juntas on disjoint blocks of ``t``
+  coordinates, exactly ``k`` units active everywhere and Fourier degree at
+  most ``t``: the target on which the low-degree algorithm's guarantee is
+  easiest to see.
 - :func:`random_network`: generic random networks whose sparsity is
   *measured*, not promised (the dense comparison when biases are low).
 """
@@ -224,6 +228,59 @@ def junta_network(g, coords, n) -> SparseReLUNetwork:
     weights[:, coords] = z
     biases = np.full(2**t, float(t - 1))
     return SparseReLUNetwork(weights, biases, values)
+
+
+def junta_sum_network(n, k, t, random_state=None) -> SparseReLUNetwork:
+    r"""Sum of ``k`` junta networks on disjoint blocks of ``t`` coordinates.
+
+    Block ``b`` is :func:`junta_network` of a function
+    :math:`g_b:\{-1,1\}^t	o\mathbb R` with i.i.d. standard normal truth
+    table, on its own ``t`` coordinates (chosen at random, disjoint across
+    blocks).  Each block has exactly one active unit at every point, so the
+    sum has exactly ``k`` active units everywhere: ``k``-sparse on the whole
+    cube, width :math:`s = k\,2^t`, and a polynomial of degree at most
+    ``t`` (each block depends on ``t`` coordinates only).
+
+    Output weights are scaled so that :math:`\mathbb E[f^2] = 1` under the
+    uniform distribution exactly: blocks are independent, so
+    :math:`\mathbb E[f^2] = \sum_b \mathbb E[g_b^2] + (\sum_b \mathbb E g_b)^2
+    - \sum_b (\mathbb E g_b)^2`.
+
+    Parameters
+    ----------
+    n : int
+        Input dimension, ``>= k * t``.
+    k : int
+        Number of blocks (the sparsity), ``>= 1``.
+    t : int
+        Coordinates per block (the degree), ``>= 1``.
+    random_state : None, int or numpy.random.Generator
+
+    Examples
+    --------
+    >>> from sparselearn.targets import junta_sum_network
+    >>> net = junta_sum_network(n=20, k=3, t=2, random_state=0)
+    >>> net.width
+    12
+    """
+    n = check_int(n, "n", minimum=1)
+    k = check_int(k, "k", minimum=1)
+    t = check_int(t, "t", minimum=1)
+    if k * t > n:
+        raise ValueError(f"k * t = {k * t} exceeds n = {n}: the {k} blocks of {t} "
+                         "coordinates must be disjoint")
+    check_memory(8.0 * k * 2.0**t * (n + 2), f"a sum of {k} juntas of width 2^{t} on n={n}")
+    rng = check_random_state(random_state)
+    coords = rng.permutation(n)[:k * t].reshape(k, t)
+    tables = rng.standard_normal((k, 2**t))
+    means = tables.mean(axis=1)
+    second = (tables**2).mean(axis=1)
+    scale = math.sqrt(second.sum() + means.sum()**2 - (means**2).sum())
+    blocks = [junta_network(table / scale, [int(c) for c in block], n)
+              for table, block in zip(tables, coords)]
+    return SparseReLUNetwork(np.vstack([block.weights for block in blocks]),
+                             np.concatenate([block.biases for block in blocks]),
+                             np.concatenate([block.output_weights for block in blocks]))
 
 
 def random_network(n, s, random_state=None, bias_quantile=0.5,

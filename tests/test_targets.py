@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from strategies import all_cube_points
 
 from sparselearn import SparseReLUNetwork
-from sparselearn.targets import bump_network, junta_network, random_network
+from sparselearn.targets import bump_network, junta_network, junta_sum_network, random_network
 
 
 def _hamming(a, b):
@@ -164,3 +164,31 @@ def test_default_radius_keeps_acceptance_high():
     def volume(d):
         return sum(math.comb(n, i) for i in range(d + 1))
     assert 4 * g * volume(2 * r) <= 2**n < 4 * g * volume(2 * r + 2)
+
+
+# -------------------------------------------------------------- junta sums
+@given(k=st.integers(1, 3), t=st.integers(1, 3), extra=st.integers(0, 1),
+       seed=st.integers(0, 2**16))
+def test_junta_sum_is_exactly_k_sparse_unit_norm_and_degree_t(k, t, extra, seed):
+    n = k * t + extra
+    net = junta_sum_network(n, k, t, random_state=seed)
+    assert net.width == k * 2**t
+    X = all_cube_points(n)
+    np.testing.assert_array_equal(net.activation_counts(X), np.full(2**n, k))
+    values = net(X)
+    assert np.mean(values**2) == pytest.approx(1.0, rel=1e-12)
+    # Degree <= t: fhat(S) = mean_x f(x) chi_S(x) vanishes for |S| > t, with
+    # chi_S(x_i) = (-1)^popcount(i & S) (the cube index convention).
+    index = np.arange(2**n)
+    chi = 1 - 2 * (np.bitwise_count(index[:, None] & index[None, :]) % 2)
+    coefficients = chi @ values / 2**n
+    high = np.bitwise_count(index) > t
+    np.testing.assert_allclose(coefficients[high], 0.0, atol=1e-12)
+    assert np.abs(coefficients[~high]).max() > 0
+
+
+def test_junta_sum_bad_input():
+    with pytest.raises(ValueError, match="k \\* t = 6 exceeds n = 5"):
+        junta_sum_network(5, 3, 2)
+    with pytest.raises(ValueError, match="t must be >= 1"):
+        junta_sum_network(5, 1, 0)
