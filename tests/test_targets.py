@@ -180,7 +180,7 @@ def test_junta_sum_is_exactly_k_sparse_unit_norm_and_degree_t(k, t, extra, seed)
     # Degree <= t: fhat(S) = mean_x f(x) chi_S(x) vanishes for |S| > t, with
     # chi_S(x_i) = (-1)^popcount(i & S) (the cube index convention).
     index = np.arange(2**n)
-    chi = 1 - 2 * (np.bitwise_count(index[:, None] & index[None, :]) % 2)
+    chi = 1.0 - 2.0 * (np.bitwise_count(index[:, None] & index[None, :]) % 2)
     coefficients = chi @ values / 2**n
     high = np.bitwise_count(index) > t
     np.testing.assert_allclose(coefficients[high], 0.0, atol=1e-12)
