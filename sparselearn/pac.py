@@ -25,23 +25,42 @@ with its standard error), and tests the hypothesis
 Clopper-Pearson interval.  :func:`sample_complexity_curve` searches for the
 smallest ``m`` at which that check passes, as a function of a parameter of the
 target family, and :func:`plot_sample_complexity` draws it.
+:func:`verify_sweep` runs the check at every point of a parameter grid (the
+``sparselearn verify`` command), with :class:`SweepResult` tables and
+:func:`plot_sweep`; :func:`bump_target` and :func:`low_degree_learner` are
+ready-made factories for it.
 
-Reproducibility: trial ``i`` draws all its randomness from the ``i``-th child
-of the root :class:`numpy.random.SeedSequence`, so the result is the same for
-every ``n_jobs``, in any execution order, and the first ``t`` trials of a run
-do not depend on how many trials follow them.
+Execution: trials are independent, and all three run them through Dask,
+in this process by default or on a ``distributed`` cluster
+(``scheduler="tcp://HOST:PORT"`` or a ``Client``).
+
+Reproducibility: every trial draws all its randomness from a
+:class:`numpy.random.SeedSequence` derived from the root seed and the
+trial's coordinates only (grid point or parameter index, trial index), so
+the result is the same for every scheduler and number of workers, in any
+execution order, and the first ``t`` trials of a run do not depend on how
+many trials follow them.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
+import functools
+import hashlib
+import itertools
+import json
 import math
 import numbers
+import os
+import re
 import sys
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.stats import beta as _beta
+from threadpoolctl import threadpool_limits
 
 from ._validation import (MAX_CUBE_DIM, check_float, check_int, check_memory,
                           check_random_state)
@@ -51,10 +70,15 @@ __all__ = [
     "Evaluation",
     "PACResult",
     "SampleComplexityResult",
+    "SweepResult",
+    "bump_target",
     "clopper_pearson",
+    "low_degree_learner",
     "plot_sample_complexity",
+    "plot_sweep",
     "sample_complexity_curve",
     "verify_pac",
+    "verify_sweep",
 ]
 
 # Rows evaluated at once when measuring the error: keeps memory flat (a few
@@ -66,6 +90,9 @@ _EVAL_CHUNK_ROWS = 2**15
 _MAX_TABLE_ROWS = 25
 
 _CRITERIA = ("consistent", "certified")
+
+# A distributed scheduler address: protocol://location.
+_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://\S+")
 
 
 # --------------------------------------------------------------- statistics
@@ -343,9 +370,19 @@ def _draw_target(make_target, rng, n: int | None):
 def _run_trial(make_learner, make_target, spec: dict, index: int):
     """One trial: draw target and sample, fit, measure the excess error.
 
-    Module level so that process pools can pickle it.  Returns
-    ``(error, stderr, target_norm, fit_seconds)``.
+    Module level so that it pickles by reference.  Returns
+    ``(error, stderr, target_norm, fit_seconds)``.  Native thread pools
+    (BLAS, OpenMP) are held to one thread: the order of a threaded
+    floating-point sum depends on the thread count, so without a fixed count
+    the same trial would give different last bits on a worker configured
+    differently (Dask's workers already run single-threaded), and trials,
+    not threads inside a fit, are the unit of parallelism here.
     """
+    with threadpool_limits(limits=1):
+        return _trial(make_learner, make_target, spec, index)
+
+
+def _trial(make_learner, make_target, spec: dict, index: int):
     n = spec["n_features"]
     m = spec["n_samples"]
     target_seed, sample_seed, test_seed = _child_seed(spec["root"], index).spawn(3)
@@ -398,6 +435,14 @@ def _run_trial(make_learner, make_target, spec: dict, index: int):
 
 
 # ------------------------------------------------------------- verify_pac
+class _NoBar:
+    """Stands in for a progress bar where trials are not counted."""
+
+    @staticmethod
+    def update(count=1):
+        pass
+
+
 def _check_factory(value, name: str):
     if not callable(value):
         raise TypeError(f"{name} must be callable, got {type(value).__name__}")
@@ -425,25 +470,146 @@ def _progress_bar(progress, **kwargs):
     return tqdm(file=sys.stderr, disable=disable, **kwargs)
 
 
-def _map_trials(make_learner, make_target, spec, trials, n_jobs, bar):
-    """Yield trial results in trial order, serially or in a process pool."""
-    if n_jobs == 1:
-        for index in range(trials):
-            yield _run_trial(make_learner, make_target, spec, index)
-            bar.update()
-        return
-    from joblib import Parallel, delayed
+# -------------------------------------------------------------- execution
+def _local_workers(n_jobs: int) -> int:
+    if n_jobs != -1:
+        return n_jobs
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else (os.cpu_count() or 1)
 
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-    for result in parallel(delayed(_run_trial)(make_learner, make_target, spec, index)
-                           for index in range(trials)):
-        yield result
-        bar.update()
+
+def _check_scheduler(scheduler, n_jobs: int):
+    """Validate ``scheduler`` (None, a ``distributed.Client`` or an address)."""
+    if scheduler is None:
+        return None
+    if n_jobs != 1:
+        raise ValueError(f"n_jobs={n_jobs} applies to the in-process scheduler only; with "
+                         "scheduler= the cluster's workers set the parallelism (leave "
+                         "n_jobs=1)")
+    if isinstance(scheduler, str):
+        if not _ADDRESS.fullmatch(scheduler):
+            raise ValueError("scheduler must be a Dask scheduler address such as "
+                             f"'tcp://HOST:PORT', got {scheduler!r}; leave scheduler=None "
+                             "to run in this process")
+        return scheduler
+    from distributed import Client
+
+    if not isinstance(scheduler, Client):
+        raise TypeError("scheduler must be None (in-process), a dask.distributed.Client "
+                        "or an address string 'tcp://HOST:PORT', got "
+                        f"{type(scheduler).__name__}")
+    if scheduler.status != "running":
+        raise ValueError(f"the scheduler Client is {scheduler.status}, not running; "
+                         "pass an open Client")
+    return scheduler
+
+
+def _check_picklable(**factories) -> None:
+    """Refuse, naming it, a factory that cannot be shipped to another process."""
+    import cloudpickle
+
+    for name, value in factories.items():
+        try:
+            cloudpickle.dumps(value)
+        except Exception as exc:  # pickling raises many types; all mean the same here
+            raise TypeError(
+                f"{name} must be picklable to run trials in other processes "
+                f"(n_jobs > 1 or scheduler=), but pickling it failed: {exc}. Use a "
+                "module-level function or class, or functools.partial of one") from exc
+
+
+class _TrialRunner:
+    """Runs independent calls ``function(*args)`` through Dask, in input order.
+
+    ``scheduler=None`` runs in this process: Dask's synchronous scheduler for
+    ``n_jobs == 1``, its multiprocessing scheduler on a pool of ``n_jobs``
+    processes otherwise (kept open for the runner's lifetime, so a
+    sample-complexity search does not start a pool per ``m``).  Otherwise
+    the calls go to a ``distributed`` cluster through the given Client, or
+    through one connected to the given address and closed on exit.
+    """
+
+    def __init__(self, scheduler, n_jobs: int):
+        self._scheduler = scheduler
+        self._workers = _local_workers(n_jobs)
+        self._client = None
+        self._pool = None
+        self._owned = []
+
+    @property
+    def remote(self) -> bool:
+        """Whether calls leave this process (the factories must pickle)."""
+        return self._scheduler is not None or self._workers > 1
+
+    def __enter__(self):
+        if isinstance(self._scheduler, str):
+            import dask
+            from distributed import Client
+
+            timeout = dask.config.get("distributed.comm.timeouts.connect")
+            try:
+                self._client = Client(self._scheduler, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ConnectionError(
+                    f"could not connect to the Dask scheduler at {self._scheduler} within "
+                    f"{timeout} (dask config 'distributed.comm.timeouts.connect'): "
+                    f"{exc}") from exc
+            self._owned.append(self._client.close)
+        elif self._scheduler is not None:
+            self._client = self._scheduler
+        elif self._workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            from dask.multiprocessing import get_context
+
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=get_context())
+            self._owned.append(functools.partial(self._pool.shutdown, cancel_futures=True))
+        return self
+
+    def __exit__(self, *exc_info):
+        # A Client we connected is closed (Client.shutdown would stop the
+        # cluster too); a process pool is shut down.
+        for close in reversed(self._owned):
+            close()
+        self._owned.clear()
+
+    def map(self, function, calls: list[tuple], bar) -> list:
+        """``[function(*args) for args in calls]``, ticking ``bar`` per call."""
+        name = f"sparselearn-trial-{uuid.uuid4().hex}"
+        if self._client is not None:
+            return self._map_distributed(function, calls, bar, name)
+        import dask
+        from dask.callbacks import Callback
+
+        def tick(key, *_):
+            if isinstance(key, tuple) and key[0] == name:
+                bar.update()
+
+        tasks = [dask.delayed(function, pure=False)(*args, dask_key_name=(name, i))
+                 for i, args in enumerate(calls)]
+        options = ({"scheduler": "sync"} if self._workers == 1 else
+                   {"scheduler": "processes", "pool": self._pool, "chunksize": 1})
+        with Callback(posttask=tick):
+            return list(dask.compute(*tasks, optimize_graph=False, **options))
+
+    def _map_distributed(self, function, calls, bar, name):
+        from distributed import as_completed
+
+        futures = [self._client.submit(function, *args, key=f"{name}-{i}")
+                   for i, args in enumerate(calls)]
+        try:
+            for future in as_completed(futures, loop=self._client.loop):
+                if future.status == "error":
+                    future.result()  # raises the trial's exception here
+                bar.update()
+            return self._client.gather(futures)
+        finally:
+            self._client.cancel(futures)
 
 
 def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0.0, *,
-               confidence=0.95, random_state=None, n_jobs=1, n_features=None,
-               exact_max_n=16, n_test=100_000, progress=None,
+               confidence=0.95, random_state=None, scheduler=None, n_jobs=1,
+               n_features=None, exact_max_n=16, n_test=100_000, progress=None,
                max_bytes=None) -> PACResult:
     r"""Check a PAC guarantee empirically: :math:`\Pr[\text{error} \le \varepsilon] \ge 1 - \delta`.
 
@@ -500,11 +666,24 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Root seed.  Trial ``i`` draws target, sample and test points from the
         ``i``-th child of the root :class:`~numpy.random.SeedSequence`, so
-        the result does not depend on ``n_jobs``.
+        the result does not depend on ``scheduler``, ``n_jobs`` or the
+        order in which trials finish.
+    scheduler : None, str or dask.distributed.Client, optional
+        Where the trials run.  ``None`` (default): in this process through
+        Dask's local schedulers (see ``n_jobs``), no set-up needed.  An
+        address such as ``"tcp://HOST:PORT"``: a
+        :class:`dask.distributed.Client` is connected to that running
+        scheduler for this call and closed afterwards.  A ``Client``: used
+        as is (and left open).  See *Sweeps on a cluster* in the docs.
     n_jobs : int, default=1
-        Trials run in parallel in this many processes (joblib; ``-1`` for all
-        cores).  The factories must then be picklable by cloudpickle
-        (lambdas and closures are).
+        With ``scheduler=None``: ``1`` runs the trials one after another in
+        this process (Dask's synchronous scheduler), ``> 1`` (``-1`` for all
+        cores) in a pool of that many worker processes (Dask's
+        multiprocessing scheduler).  Must be 1 with ``scheduler=``.  Before
+        the move to Dask the pool was joblib's; the meaning is unchanged.
+        Wherever it runs, each trial holds BLAS and OpenMP to one thread
+        (see Notes); until the move to Dask a serial run let them use every
+        core.
     n_features : int, optional
         Cube dimension ``n``.  Inferred from the target when it is a
         network; required when ``make_target`` returns a plain callable.
@@ -529,11 +708,16 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     Raises
     ------
     TypeError
-        If a factory is not callable or returns the wrong kind of object.
+        If a factory is not callable, returns the wrong kind of object, or
+        cannot be pickled when trials run in other processes; if
+        ``scheduler`` is of the wrong type.
     ValueError
         If ``eps <= 0``, ``delta`` or ``confidence`` is outside ``(0, 1)``,
-        ``trials < 1``, a target has the wrong ``n``, or a function returns
-        the wrong shape.
+        ``trials < 1``, a target has the wrong ``n``, a function returns
+        the wrong shape, ``scheduler`` is not an address, or ``n_jobs != 1``
+        together with ``scheduler``.
+    ConnectionError
+        If no Dask scheduler answers at the address ``scheduler``.
     MemoryBudgetError
         If one trial's sample would exceed ``max_bytes``.
 
@@ -548,6 +732,23 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     (i,))`` with ``seed = result.seed``, and ``child.spawn(3)`` seeds, in
     order, the generator passed to ``make_target``, the training sample (points,
     then noise) and the test points.
+
+    Other processes (``n_jobs > 1`` or ``scheduler=``): the factories are
+    pickled (with cloudpickle) and sent to the workers, so they must be
+    module-level functions or classes, :func:`functools.partial` objects of
+    them, or other picklable callables whose modules the workers can import
+    (lambdas pickle by value but still import the modules they use).  An
+    unpicklable factory is refused with a ``TypeError`` before anything
+    runs.  Each trial is a deterministic function of its seed and runs with
+    BLAS and OpenMP held to one thread (a threaded sum's rounding depends on
+    the thread count, which differs between this process and a Dask
+    worker), so the per-trial errors are bitwise equal to the serial run's
+    on workers with the same software.  A learner that runs its own Python
+    threads and whose floating-point sums depend on their number (e.g.
+    :class:`~sparselearn.learners.LowDegreeRegressor` with ``n_jobs=None``,
+    all cores) should be given a fixed thread count for that to hold across
+    machines with different core counts (as :func:`low_degree_learner`
+    does).
 
     Examples
     --------
@@ -571,14 +772,29 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     exact_max_n = check_int(exact_max_n, "exact_max_n", minimum=0, maximum=MAX_CUBE_DIM)
     n_test = check_int(n_test, "n_test", minimum=2)
     progress = _check_progress(progress)
-    root = _root_seed(random_state)
+    scheduler = _check_scheduler(scheduler, n_jobs)
     if n_features is not None:
         n_features = check_int(n_features, "n_features", minimum=1)
-    else:
+    root = _root_seed(random_state)
+    runner = _TrialRunner(scheduler, n_jobs)
+    if runner.remote:
+        _check_picklable(make_learner=make_learner, make_target=make_target)
+    spec = _trial_spec(make_target, root, n_samples, noise, n_features, exact_max_n,
+                       n_test, max_bytes)
+    with runner, _progress_bar(progress, total=trials, unit="trial",
+                               desc=f"PAC trials (m={n_samples})") as bar:
+        outcomes = runner.map(_run_trial, _trial_calls(make_learner, make_target, spec,
+                                                       trials), bar)
+    return _pac_result(spec, outcomes, eps, delta, confidence)
+
+
+def _trial_spec(make_target, root, n_samples, noise, n_features, exact_max_n, n_test,
+                max_bytes) -> dict:
+    """What every trial of one :func:`verify_pac` run shares (validated arguments)."""
+    if n_features is None:
         # Probe trial 0's target (it is drawn again, identically, in the trial).
         target_seed = _child_seed(root, 0).spawn(1)[0]
         _, n_features = _draw_target(make_target, check_random_state(target_seed), None)
-
     check_memory(8.0 * n_samples * (n_features + 2),
                  f"a training sample of {n_samples} points of {{-1,1}}^{n_features}",
                  max_bytes)
@@ -586,20 +802,24 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     if not exact:
         check_memory(8.0 * (n_test + _EVAL_CHUNK_ROWS * (n_features + 3)),
                      f"an error estimate on {n_test} test points", max_bytes)
-    spec = {"root": root, "n_features": n_features, "n_samples": n_samples,
+    return {"root": root, "n_features": n_features, "n_samples": n_samples,
             "noise": noise, "exact": exact, "n_test": n_test}
 
-    outcomes = []
-    with _progress_bar(progress, total=trials, desc=f"PAC trials (m={n_samples})",
-                       unit="trial") as bar:
-        for outcome in _map_trials(make_learner, make_target, spec, trials, n_jobs, bar):
-            outcomes.append(outcome)
+
+def _trial_calls(make_learner, make_target, spec, trials) -> list[tuple]:
+    return [(make_learner, make_target, spec, index) for index in range(trials)]
+
+
+def _pac_result(spec, outcomes, eps, delta, confidence) -> PACResult:
     errors, stderrs, norms, seconds = (np.array(column) for column in zip(*outcomes))
+    n = spec["n_features"]
     return PACResult(
-        n_samples=n_samples, eps=eps, delta=delta, noise=noise, confidence=confidence,
-        n_features=n_features, exact=exact, n_test=2**n_features if exact else n_test,
+        n_samples=spec["n_samples"], eps=eps, delta=delta, noise=spec["noise"],
+        confidence=confidence, n_features=n, exact=spec["exact"],
+        n_test=2**n if spec["exact"] else spec["n_test"],
         errors=_frozen_array(errors), stderrs=_frozen_array(stderrs),
-        target_norms=_frozen_array(norms), fit_seconds=_frozen_array(seconds), seed=root)
+        target_norms=_frozen_array(norms), fit_seconds=_frozen_array(seconds),
+        seed=spec["root"])
 
 
 # -------------------------------------------------- sample-complexity curve
@@ -770,8 +990,8 @@ def _search(run, m_grid, m_min, m_max, rtol):
 def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, trials, *,
                             m_grid=None, m_min=1, m_max=None, rtol=0.1, noise=0.0,
                             confidence=0.95, criterion="consistent", param_name="param",
-                            random_state=None, n_jobs=1, n_features=None, exact_max_n=16,
-                            n_test=100_000, progress=None,
+                            random_state=None, scheduler=None, n_jobs=1, n_features=None,
+                            exact_max_n=16, n_test=100_000, progress=None,
                             max_bytes=None) -> SampleComplexityResult:
     r"""The smallest sample size at which a PAC guarantee holds, as a function of a parameter.
 
@@ -815,9 +1035,14 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
         Bisection range.
     rtol : float, default=0.1
         Relative width at which bisection stops.
-    noise, confidence, random_state, n_jobs, n_features, exact_max_n, n_test, max_bytes
+    noise, confidence, random_state, scheduler, n_jobs, n_features, exact_max_n, n_test, max_bytes
         As in :func:`verify_pac`.  Parameter ``i`` uses the ``i``-th child of
-        the root seed.
+        the root seed, and trial ``j`` at every ``m`` the ``j``-th child of
+        that: a trial's seed depends on ``(i, j)`` only, never on where or
+        in which order it runs.  ``make_target_for`` itself is called in
+        this process; the factories it returns and ``make_learner`` must be
+        picklable when trials run elsewhere.  The connection (or process
+        pool) is opened once for the whole search.
     criterion : {"consistent", "certified"}
         Which Clopper-Pearson decision counts as the guarantee holding.
     param_name : str, default="param"
@@ -866,6 +1091,11 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
         m_max = check_int(m_max, "m_max", minimum=m_min)
         rtol = check_float(rtol, "rtol", minimum=0.0, strict_minimum=True)
     n_jobs = _check_n_jobs(n_jobs)
+    scheduler = _check_scheduler(scheduler, n_jobs)
+    if n_features is not None:
+        n_features = check_int(n_features, "n_features", minimum=1)
+    exact_max_n = check_int(exact_max_n, "exact_max_n", minimum=0, maximum=MAX_CUBE_DIM)
+    n_test = check_int(n_test, "n_test", minimum=2)
     progress = _check_progress(progress)
     if criterion == "certified":
         # With every trial successful the lower end is ((1 - c)/2)^(1/t).
@@ -877,21 +1107,30 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
                              f"{trials} successes give a lower end {best_lower:.4f} < "
                              f"{1 - delta:g}; use trials >= {needed}")
     root = _root_seed(random_state)
+    runner = _TrialRunner(scheduler, n_jobs)
+    if runner.remote:
+        _check_picklable(make_learner=make_learner)
+    targets = []
+    for param in params:
+        make_target = make_target_for(param)
+        _check_factory(make_target, f"make_target_for({param!r})")
+        if runner.remote:
+            _check_picklable(**{f"make_target_for({param!r})": make_target})
+        targets.append(make_target)
 
     min_samples, lower_brackets, evaluations = [], [], []
-    with _progress_bar(progress, desc="sample complexity", unit="run") as bar:
-        for index, param in enumerate(params):
-            make_target = make_target_for(param)
-            _check_factory(make_target, f"make_target_for({param!r})")
+    with runner, _progress_bar(progress, desc="sample complexity", unit="run") as bar:
+        for index, (param, make_target) in enumerate(zip(params, targets)):
             param_seed = _child_seed(root, index)
 
             def run(m, make_target=make_target, eps=eps_values[index], seed=param_seed,
                     param=param):
                 bar.set_postfix({param_name: _plain(param), "m": m})
-                result = verify_pac(make_learner, make_target, m, eps, delta, trials, noise,
-                                    confidence=confidence, random_state=seed, n_jobs=n_jobs,
-                                    n_features=n_features, exact_max_n=exact_max_n,
-                                    n_test=n_test, progress=False, max_bytes=max_bytes)
+                spec = _trial_spec(make_target, seed, m, noise, n_features, exact_max_n,
+                                   n_test, max_bytes)
+                outcomes = runner.map(_run_trial, _trial_calls(make_learner, make_target,
+                                                               spec, trials), _NoBar)
+                result = _pac_result(spec, outcomes, eps, delta, confidence)
                 bar.update()
                 passed = result.consistent if criterion == "consistent" else result.certified
                 return Evaluation(m, result.successes, result.trials, result.interval,
@@ -971,3 +1210,485 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     if label is not None or missing:
         ax.legend(fontsize="small")
     return ax
+
+
+# ------------------------------------------------------------ grid sweeps
+# Columns of SweepResult.to_records() besides the grid parameters.
+_RECORD_COLUMNS = ("trials", "successes", "success_fraction", "ci_lower", "ci_upper",
+                   "consistent", "certified", "mean_error", "median_error", "max_error",
+                   "mean_target_norm", "exact", "n_test")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SweepResult:
+    r"""Outcome of :func:`verify_sweep`: one :func:`verify_pac` run per grid point.
+
+    Attributes
+    ----------
+    param_names : tuple of str
+        The grid's parameter names, in the order given.
+    points : tuple of dict
+        The grid points (name -> value), in row-major order of the grid
+        (the last parameter varies fastest).
+    results : tuple of PACResult
+        The run at each point, with its per-trial errors; ``results[i].seed``
+        replays point ``i`` alone with :func:`verify_pac`.
+    eps, delta, noise, confidence, trials
+        The arguments of the sweep.
+    seed : numpy.random.SeedSequence
+        The sweep's root seed.
+    """
+
+    param_names: tuple
+    points: tuple
+    results: tuple
+    eps: float
+    delta: float
+    noise: float
+    confidence: float
+    trials: int
+    seed: np.random.SeedSequence
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def to_records(self) -> list[dict]:
+        """One flat dict per grid point: the parameters, then ``trials``,
+        ``successes``, ``success_fraction``, the Clopper-Pearson interval
+        ``ci_lower``/``ci_upper``, the decisions ``consistent``/``certified``,
+        ``mean_error``/``median_error``/``max_error``, ``mean_target_norm``
+        (:math:`\\mathbb{E}[f^2]`, the zero predictor's error), ``exact`` and
+        ``n_test``."""
+        records = []
+        for point, result in zip(self.points, self.results):
+            lower, upper = result.interval
+            records.append(dict(point) | {
+                "trials": result.trials, "successes": result.successes,
+                "success_fraction": result.success_fraction,
+                "ci_lower": lower, "ci_upper": upper,
+                "consistent": result.consistent, "certified": result.certified,
+                "mean_error": float(np.mean(result.errors)),
+                "median_error": float(np.median(result.errors)),
+                "max_error": float(np.max(result.errors)),
+                "mean_target_norm": float(np.mean(result.target_norms)),
+                "exact": result.exact, "n_test": result.n_test,
+            })
+        return records
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form: the sweep's arguments, one record per
+        point, and each point's per-trial errors."""
+        return {
+            "eps": self.eps, "delta": self.delta, "noise": self.noise,
+            "confidence": self.confidence, "trials": self.trials,
+            "param_names": list(self.param_names),
+            "seed": {"entropy": str(self.seed.entropy),
+                     "spawn_key": list(self.seed.spawn_key)},
+            "rows": [record | {"errors": result.errors.tolist(),
+                               "stderrs": result.stderrs.tolist()}
+                     for record, result in zip(self.to_records(), self.results)],
+        }
+
+    def to_csv(self, path) -> None:
+        """Write :meth:`to_records` as CSV (header row, one row per point)."""
+        records = self.to_records()
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows(records)
+
+    def to_json(self, path) -> None:
+        """Write :meth:`to_dict` as JSON (strict: no NaN or infinity)."""
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(self.to_dict(), handle, indent=1, allow_nan=False)
+            handle.write("\n")
+
+    def to_table(self) -> str:
+        """Readable text report: one row per grid point."""
+        pct = f"{100 * self.confidence:g}%"
+        names = list(self.param_names)
+        widths = [max(len(name), 6) for name in names]
+        lines = [
+            f"PAC sweep: Pr[error <= {self.eps:g}] >= {1 - self.delta:g}, "
+            f"{self.trials} trials per point, noise = {self.noise:g}, {pct} "
+            "Clopper-Pearson intervals",
+            "",
+            "  ".join(f"{name:>{w}}" for name, w in zip(names, widths))
+            + f"  {'success':>9}  {'interval':>17}  {'mean err':>10}  {'max err':>10}"
+            + "  decision",
+        ]
+        for record in self.to_records():
+            decision = ("certified" if record["certified"] else
+                        "consistent" if record["consistent"] else "REJECTED")
+            lines.append(
+                "  ".join(f"{str(record[name]):>{w}}" for name, w in zip(names, widths))
+                + f"  {record['successes']:>4}/{record['trials']:<4}"
+                + f"  [{record['ci_lower']:.3f}, {record['ci_upper']:.3f}]".rjust(19)
+                + f"  {record['mean_error']:>10.3e}  {record['max_error']:>10.3e}"
+                + f"  {decision}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_table()
+
+    def __repr__(self) -> str:
+        return (f"SweepResult(param_names={self.param_names}, points={len(self)}, "
+                f"trials={self.trials}, eps={self.eps!r}, delta={self.delta!r})")
+
+
+def _check_grid(grid) -> dict:
+    """Validate a grid: names -> non-empty lists of distinct JSON scalars."""
+    if not isinstance(grid, Mapping):
+        raise TypeError("grid must be a dict of parameter name -> list of values, got "
+                        f"{type(grid).__name__}")
+    if "n_samples" not in grid:
+        raise ValueError("grid must have an 'n_samples' entry (the training-sample sizes "
+                         f"m to try); got parameters {sorted(map(str, grid))}")
+    checked = {}
+    for name, values in grid.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"grid parameter names must be identifiers, got {name!r}")
+        if name in _RECORD_COLUMNS:
+            raise ValueError(f"grid parameter {name!r} clashes with a result column; "
+                             "rename it")
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence | np.ndarray):
+            raise TypeError(f"grid[{name!r}] must be a list of values, got "
+                            f"{type(values).__name__}")
+        values = [_plain(v) for v in values]
+        if not values:
+            raise ValueError(f"grid[{name!r}] is empty; give at least one value")
+        for value in values:
+            if not isinstance(value, (bool, int, float, str)) or (
+                    isinstance(value, float) and not math.isfinite(value)):
+                raise TypeError(f"grid[{name!r}] values must be finite numbers, strings or "
+                                f"bools, got {value!r}")
+        if len(set(map(repr, values))) != len(values):
+            raise ValueError(f"grid[{name!r}] has repeated values {values}")
+        checked[name] = values
+    checked["n_samples"] = [check_int(m, "grid['n_samples'][]", minimum=1)
+                            for m in checked["n_samples"]]
+    return checked
+
+
+def _point_seed(root: np.random.SeedSequence, point: dict) -> np.random.SeedSequence:
+    """A grid point's seed: the root extended by a digest of the point's
+    parameters other than ``n_samples``.
+
+    It depends on the point's values only (not on its position in the grid,
+    the rest of the grid, or where it runs), and points that differ only in
+    ``n_samples`` share it: the same targets and sample streams at every
+    ``m`` (common random numbers), as in :func:`sample_complexity_curve`.
+    """
+    key = json.dumps({k: v for k, v in point.items() if k != "n_samples"},
+                     sort_keys=True)
+    word = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little")
+    return np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (word,),
+                                  pool_size=root.pool_size)
+
+
+def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0, *,
+                 confidence=0.95, random_state=None, scheduler=None, n_jobs=1,
+                 exact_max_n=16, n_test=100_000, progress=None,
+                 max_bytes=None) -> SweepResult:
+    r"""Run :func:`verify_pac` at every point of a parameter grid.
+
+    ``grid`` maps parameter names to lists of values; its Cartesian product
+    gives the points, e.g. ``{"n_features": [8, 12], "width": [8],
+    "sparsity": [1, 2], "n_samples": [100, 400]}`` has 4 points.  At each
+    point ``p`` (a dict name -> value) the trials of
+    ``verify_pac(lambda: make_learner(p), lambda rng: make_target(p, rng),
+    p["n_samples"], eps, delta, trials, noise)`` run, all points' trials
+    together, through the same scheduler.
+
+    Parameters
+    ----------
+    make_learner : callable
+        ``make_learner(p)`` returns a fresh, unfitted learner for point ``p``
+        (e.g. :func:`low_degree_learner`).
+    make_target : callable
+        ``make_target(p, rng)`` returns the trial's target at point ``p``,
+        drawing its randomness from ``rng`` (e.g. :func:`bump_target`): a
+        :class:`~sparselearn.SparseReLUNetwork`, or a callable on ``(rows,
+        n)`` arrays of :math:`\pm 1` points when the grid has
+        ``"n_features"``.
+    grid : dict of str to list
+        Parameter name -> distinct values (numbers, strings or bools).  Must
+        contain ``"n_samples"``, the training-sample sizes ``m``.
+        ``"n_features"``, if present, is the cube dimension ``n`` (checked
+        against the networks drawn).  Other names are free and only read by
+        the two factories.
+    eps, delta, trials, noise, confidence, exact_max_n, n_test, max_bytes
+        As in :func:`verify_pac`, the same at every point.
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Root seed of the sweep.  Point ``p`` runs with the seed
+        ``SeedSequence(root.entropy, spawn_key=root.spawn_key + (h(p),))``,
+        ``h(p)`` a SHA-256 digest of ``p``'s parameters other than
+        ``n_samples``, and trial ``i`` with that seed's ``i``-th child: the
+        seed is a function of the trial's coordinates (the point's values,
+        the trial index), not of the grid's other points, its order, or
+        where the trial runs.  Points differing only in ``n_samples`` share
+        targets and sample streams (common random numbers).
+    scheduler, n_jobs
+        Where the trials run, as in :func:`verify_pac`.  The factories must
+        be picklable when trials run in other processes; those given here
+        are.
+    progress : bool, optional
+        Progress bar over all trials of all points (see :func:`verify_pac`).
+
+    Returns
+    -------
+    SweepResult
+        One :class:`PACResult` per point; ``to_records()``, ``to_csv()``,
+        ``to_json()`` and :func:`plot_sweep` present them.
+
+    Raises
+    ------
+    TypeError, ValueError, ConnectionError, MemoryBudgetError
+        As :func:`verify_pac`; also for a grid that is not a dict of
+        non-empty lists of distinct scalars, lacks ``"n_samples"``, or uses
+        a name of a result column (``trials``, ``successes``, ...).
+
+    Examples
+    --------
+    >>> import functools
+    >>> result = verify_sweep(functools.partial(low_degree_learner, degree=2),
+    ...                       bump_target, {"n_features": [6], "width": [4],
+    ...                       "sparsity": [1, 2], "n_samples": [300]},
+    ...                       eps=0.5, delta=0.2, trials=4, random_state=0)
+    >>> [(r["sparsity"], r["trials"]) for r in result.to_records()]
+    [(1, 4), (2, 4)]
+    """
+    make_learner = _check_factory(make_learner, "make_learner")
+    make_target = _check_factory(make_target, "make_target")
+    grid = _check_grid(grid)
+    eps = check_float(eps, "eps", minimum=0.0, strict_minimum=True)
+    delta = _check_open_unit(delta, "delta")
+    trials = check_int(trials, "trials", minimum=1)
+    noise = check_float(noise, "noise", minimum=0.0)
+    confidence = _check_open_unit(confidence, "confidence")
+    n_jobs = _check_n_jobs(n_jobs)
+    scheduler = _check_scheduler(scheduler, n_jobs)
+    exact_max_n = check_int(exact_max_n, "exact_max_n", minimum=0, maximum=MAX_CUBE_DIM)
+    n_test = check_int(n_test, "n_test", minimum=2)
+    progress = _check_progress(progress)
+    root = _root_seed(random_state)
+    runner = _TrialRunner(scheduler, n_jobs)
+    if runner.remote:
+        _check_picklable(make_learner=make_learner, make_target=make_target)
+
+    names = tuple(grid)
+    points = tuple(dict(zip(names, values)) for values in itertools.product(*grid.values()))
+    specs, calls = [], []
+    for point in points:
+        # Copies, so a factory that edits its argument cannot change the
+        # recorded point.
+        learner_for = functools.partial(make_learner, dict(point))
+        target_for = functools.partial(make_target, dict(point))
+        n = point.get("n_features")
+        if n is not None:
+            n = check_int(n, "grid['n_features'][]", minimum=1)
+        spec = _trial_spec(target_for, _point_seed(root, point), point["n_samples"], noise,
+                           n, exact_max_n, n_test, max_bytes)
+        specs.append(spec)
+        calls += _trial_calls(learner_for, target_for, spec, trials)
+    with runner, _progress_bar(progress, total=len(calls), unit="trial",
+                               desc=f"PAC sweep ({len(points)} points)") as bar:
+        outcomes = runner.map(_run_trial, calls, bar)
+    results = tuple(_pac_result(spec, outcomes[i * trials:(i + 1) * trials], eps, delta,
+                                confidence) for i, spec in enumerate(specs))
+    return SweepResult(param_names=names, points=points, results=results, eps=eps,
+                       delta=delta, noise=noise, confidence=confidence, trials=trials,
+                       seed=root)
+
+
+def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
+    """Plot a :class:`SweepResult` against one grid parameter.
+
+    One line per combination of the values of the other parameters that
+    vary (those with one value are named in the title).  With
+    ``y="success_fraction"`` each point carries its Clopper-Pearson interval
+    as an error bar and a dashed line marks the target :math:`1 - \\delta`;
+    with an error column (``"mean_error"``, ``"median_error"``,
+    ``"max_error"``) the axis is logarithmic and the dashed line marks
+    ``eps``.
+
+    Parameters
+    ----------
+    result : SweepResult
+    x : str, default="n_samples"
+        A numeric grid parameter for the horizontal axis (logarithmic for
+        ``n_samples``).
+    y : {"success_fraction", "mean_error", "median_error", "max_error"}
+        The column to plot.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made if omitted.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install sparselearn[plot]``).
+    """
+    if not isinstance(result, SweepResult):
+        raise TypeError(f"result must be a SweepResult from verify_sweep, got "
+                        f"{type(result).__name__}")
+    if x not in result.param_names:
+        raise ValueError(f"x must be one of the grid parameters {list(result.param_names)}, "
+                         f"got {x!r}")
+    records = result.to_records()
+    if not all(isinstance(r[x], numbers.Real) and not isinstance(r[x], bool)
+               for r in records):
+        raise ValueError(f"x={x!r} must be a numeric grid parameter")
+    errors = ("mean_error", "median_error", "max_error")
+    if y not in ("success_fraction",) + errors:
+        raise ValueError(f"y must be 'success_fraction' or one of {errors}, got {y!r}")
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError("plot_sweep needs matplotlib: pip install sparselearn[plot]") \
+            from exc
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 3.5))
+    # One line per combination of the parameters that vary besides x; the
+    # fixed ones go into the title.
+    values = {name: {repr(r[name]) for r in records} for name in result.param_names}
+    others = [name for name in result.param_names if name != x and len(values[name]) > 1]
+    fixed = [f"{name}={records[0][name]}" for name in result.param_names
+             if name != x and len(values[name]) == 1]
+    groups = {}
+    for record in records:
+        groups.setdefault(tuple(record[name] for name in others), []).append(record)
+    for key, rows in groups.items():
+        rows.sort(key=lambda r: r[x])
+        xs = [r[x] for r in rows]
+        ys = np.array([r[y] for r in rows])
+        label = ", ".join(f"{name}={value}" for name, value in zip(others, key)) or None
+        if y == "success_fraction":
+            yerr = [ys - [r["ci_lower"] for r in rows], [r["ci_upper"] for r in rows] - ys]
+        else:
+            yerr = None
+        ax.errorbar(xs, ys, yerr=yerr, label=label, **({"marker": "o", "capsize": 3}
+                                                        | kwargs))
+    if y == "success_fraction":
+        ax.axhline(1 - result.delta, color="gray", linestyle="--", linewidth=1)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_ylabel(f"Pr[error <= {result.eps:g}]")
+    else:
+        ax.axhline(result.eps, color="gray", linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_ylabel(y.replace("_", " "))
+    if x == "n_samples":
+        ax.set_xscale("log")
+    ax.set_xlabel(x)
+    ax.set_title(", ".join(fixed + [f"{result.trials} trials per point"]),
+                 fontsize="medium")
+    if others:
+        ax.legend(fontsize="small")
+    return ax
+
+
+# ---------------------------------------------------- ready-made factories
+def bump_target(params, rng, *, exact_max_n=16, n_moment=2**16) -> SparseReLUNetwork:
+    r"""A random bump network scaled to unit second moment (a :func:`verify_sweep` target).
+
+    Draws :func:`sparselearn.targets.bump_network` with ``n =
+    params["n_features"]``, ``s = params["width"]``, ``k = params["sparsity"]``
+    and the Hamming radius ``params["radius"]`` if the grid has one (else
+    the default): a ``k``-sparse member of THEORY.md section 2's class on
+    the whole cube.  Its output layer is divided by
+    :math:`\sqrt{\mathbb{E}_x[f(x)^2]}`, so that
+    :math:`\mathbb{E}[f^2] = 1` and ``eps`` reads as a fraction of the
+    target's energy.  The second moment is exact (over all :math:`2^n`
+    points) for ``n <= exact_max_n``, otherwise estimated on ``n_moment``
+    uniform points drawn from ``rng`` (relative error about
+    :math:`\sqrt{\mathrm{Var}[f^2]/\text{n\_moment}}/\mathbb{E}[f^2]`).
+
+    Module level, so it pickles for distributed sweeps; customise with
+    :func:`functools.partial` (e.g. ``partial(bump_target, n_moment=2**18)``).
+
+    Parameters
+    ----------
+    params : dict
+        Grid point with integer entries ``"n_features"``, ``"width"``,
+        ``"sparsity"`` and optionally ``"radius"`` (other entries are
+        ignored).
+    rng : numpy.random.Generator
+        Source of the codewords, output weights and moment sample.
+    exact_max_n : int, default=16
+    n_moment : int, default=65536
+
+    Returns
+    -------
+    SparseReLUNetwork
+        With :math:`\mathbb{E}[f^2] = 1` (exactly up to rounding, or as
+        estimated); a network that vanishes on every point tried is
+        returned unscaled.
+    """
+    from .targets import bump_network
+
+    for name in ("n_features", "width", "sparsity"):
+        if name not in params:
+            raise ValueError(f"bump_target needs grid parameter {name!r} (got "
+                             f"{sorted(params)})")
+    n = check_int(params["n_features"], "n_features", minimum=1)
+    net = bump_network(n, params["width"], params["sparsity"], radius=params.get("radius"),
+                       random_state=rng)
+    exact_max_n = check_int(exact_max_n, "exact_max_n", minimum=0, maximum=MAX_CUBE_DIM)
+    total = 2**n if n <= exact_max_n else check_int(n_moment, "n_moment", minimum=1)
+    square_sum = 0.0
+    for start in range(0, total, _EVAL_CHUNK_ROWS):
+        stop = min(start + _EVAL_CHUNK_ROWS, total)
+        X = _cube_slice(start, stop, n) if n <= exact_max_n \
+            else _uniform_points(rng, stop - start, n)
+        square_sum += math.fsum(net(X) ** 2)
+    if square_sum == 0.0:
+        return net
+    scale = math.sqrt(square_sum / total)
+    return SparseReLUNetwork(net.weights, net.biases, net.output_weights / scale,
+                             net.output_bias / scale)
+
+
+def low_degree_learner(params, *, degree=None, max_degree=4, n_jobs=1, random_state=0,
+                       **options):
+    """A :class:`~sparselearn.learners.LowDegreeRegressor` for a grid point (a
+    :func:`verify_sweep` learner).
+
+    The degree is ``params["degree"]`` when the grid has a ``"degree"``
+    entry, else ``degree``; ``None`` selects it from ``0..max_degree`` by
+    cross-validation (``params["max_degree"]`` overrides ``max_degree``).
+
+    Module level, so it pickles; fix options with :func:`functools.partial`,
+    e.g. ``partial(low_degree_learner, degree=2)``.
+
+    Parameters
+    ----------
+    params : dict
+        Grid point.
+    degree : int, optional
+    max_degree : int, default=4
+    n_jobs : int, default=1
+        Threads of each fit.  Fixed (rather than "all cores") so that the
+        fit's floating-point sums, and hence the sweep's per-trial errors,
+        are the same on every worker whatever its core count.
+    random_state : int, default=0
+        Seed of the cross-validation split; fixed so each fit is a
+        deterministic function of its sample.
+    **options
+        Other :class:`~sparselearn.learners.LowDegreeRegressor` arguments
+        (``solver``, ``alpha``, ``cv``, ``max_bytes``, ...).
+
+    Returns
+    -------
+    LowDegreeRegressor
+        Unfitted.
+    """
+    from .learners import LowDegreeRegressor
+
+    return LowDegreeRegressor(degree=params.get("degree", degree),
+                              max_degree=params.get("max_degree", max_degree),
+                              n_jobs=n_jobs, random_state=random_state, **options)
