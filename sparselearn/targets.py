@@ -67,10 +67,12 @@ def _default_radius(n: int, group_size: int) -> int:
     acceptance rate above 3/4 throughout.
     """
     best = 0
+    volume = 1  # V(n, 2r) = sum_{i <= 2r} C(n, i), grown two terms per radius
+    budget = 2**n
     for r in range(0, (n - 1) // 2 + 1):
-        # V(n, 2r) = sum_{i <= 2r} C(n, i)
-        volume = sum(math.comb(n, i) for i in range(2 * r + 1))
-        if group_size * volume * 4 > 2**n:
+        if r > 0:
+            volume += math.comb(n, 2 * r - 1) + math.comb(n, 2 * r)
+        if group_size * volume * 4 > budget:
             break
         best = r
     return best

@@ -177,6 +177,17 @@ def test_pairwise_core_keeps_every_better_active_set(net, best):
             assert set(np.flatnonzero(active).tolist()) <= core
 
 
+def test_rounding_slack_is_zero_exactly_when_arithmetic_is_exact():
+    zero = cube._rounding_slack(np.array([[1.0, -0.375], [0.0, 5.0]]), np.array([0.5, -27.0]))
+    np.testing.assert_array_equal(zero, [0.0, 0.0])
+    # 0.1 is not dyadic with a small denominator; 2^-60 next to 1 needs 61 bits.
+    for weights in ([[0.1, 1.0]], [[2.0**-60, 1.0]]):
+        slack = cube._rounding_slack(np.array(weights), np.array([0.5]))
+        assert slack[0] > 0.0
+        bound = 2 * (2 + cube._cube.JOINT_MAX_UNITS + 1) * np.finfo(float).eps
+        assert slack[0] == pytest.approx(bound * (np.abs(weights).sum() + 0.5))
+
+
 @settings(max_examples=20)
 @given(t=st.integers(1, 5), extra=st.integers(0, 12), data=st.data())
 def test_junta_networks_are_certified_1_sparse(t, extra, data):

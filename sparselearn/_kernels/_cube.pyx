@@ -25,8 +25,11 @@ coordinate to ``x_d`` leaves ``ub_j`` unchanged when ``x_d w_jd >= 0`` and
 lowers it by ``2 |w_jd|`` otherwise.  Unit ``j`` is kept *possible* while
 ``ub_j > -tol_j`` (``tol_j`` covers rounding, so pruning is conservative); a
 subcube whose possible units are no more than the best count found is
-skipped, and a subcube with at most ``leaf_bits`` free coordinates is
-finished by a Gray-code walk restricted to its possible units.
+skipped; a subcube with at most ``SMALL`` possible units also keeps only
+units in some clique of more than ``best`` pairwise compatible units (see
+:func:`_joint_reduce`); a subcube with at most ``leaf_bits`` free
+coordinates is finished by a Gray-code walk restricted to its possible
+units.
 
 NumPy twins: :mod:`sparselearn._reference.cube`.
 """
@@ -39,7 +42,14 @@ cimport openmp
 
 cdef extern from *:
     int __builtin_ctzll(unsigned long long) nogil
+    int __builtin_popcount(unsigned int) nogil
+    int __builtin_ctz(unsigned int) nogil
 
+
+# Subcubes with at most SMALL possible units also get the joint tests of
+# _joint_reduce: O(SMALL^2 n + 2^SMALL SMALL) work, from scratch.
+cdef enum:
+    SMALL = 8
 
 # Search statuses reported per task by max_active.
 cdef enum:
@@ -48,6 +58,7 @@ cdef enum:
     DEADLINE = 2
     NO_MEMORY = 3
 
+JOINT_MAX_UNITS = SMALL
 STATUS_DONE = DONE
 STATUS_NODE_LIMIT = NODE_LIMIT
 STATUS_DEADLINE = DEADLINE
@@ -84,22 +95,17 @@ cdef inline void _start_preactivations(const double* wt, const double* b,
 
 cdef inline double _relu_dot(const double* z, const double* u,
                              Py_ssize_t s) noexcept nogil:
-    """``sum_j u_j max(z_j, 0)`` with four partial sums (lets the loop pipeline)."""
+    """``sum_j u_j max(z_j, 0)`` with four partial sums (branch-free, pipelined)."""
     cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
     cdef Py_ssize_t j = 0
     while j + 4 <= s:
-        if z[j] > 0.0:
-            a0 = a0 + u[j] * z[j]
-        if z[j + 1] > 0.0:
-            a1 = a1 + u[j + 1] * z[j + 1]
-        if z[j + 2] > 0.0:
-            a2 = a2 + u[j + 2] * z[j + 2]
-        if z[j + 3] > 0.0:
-            a3 = a3 + u[j + 3] * z[j + 3]
+        a0 = a0 + u[j] * (z[j] if z[j] > 0.0 else 0.0)
+        a1 = a1 + u[j + 1] * (z[j + 1] if z[j + 1] > 0.0 else 0.0)
+        a2 = a2 + u[j + 2] * (z[j + 2] if z[j + 2] > 0.0 else 0.0)
+        a3 = a3 + u[j + 3] * (z[j + 3] if z[j + 3] > 0.0 else 0.0)
         j = j + 4
     while j < s:
-        if z[j] > 0.0:
-            a0 = a0 + u[j] * z[j]
+        a0 = a0 + u[j] * (z[j] if z[j] > 0.0 else 0.0)
         j = j + 1
     return (a0 + a1) + (a2 + a3)
 
@@ -120,7 +126,7 @@ cdef inline int _step_count(double* z, const double* col, Py_ssize_t s,
                             bint minus) noexcept nogil:
     """:func:`_step` fused with counting the strictly positive entries."""
     cdef Py_ssize_t j
-    cdef int count = 0
+    cdef long long count = 0
     cdef double v
     if minus:
         for j in range(s):
@@ -137,7 +143,7 @@ cdef inline int _step_count(double* z, const double* col, Py_ssize_t s,
 
 cdef inline int _count_positive(const double* z, Py_ssize_t s) noexcept nogil:
     cdef Py_ssize_t j
-    cdef int count = 0
+    cdef long long count = 0
     for j in range(s):
         count = count + (z[j] > 0.0)
     return count
@@ -171,6 +177,12 @@ cdef void _histogram_chunk(const double* wt, const double* b, Py_ssize_t n,
         hist[_step_count(z, wt + bit * s, s, (g >> bit) & 1)] += 1
 
 
+cdef inline Py_ssize_t _padded(Py_ssize_t size) noexcept nogil:
+    """Per-thread buffer stride: ``size`` rounded up to whole 64-byte lines
+    plus one spare line, so no two threads ever write the same cache line."""
+    return (size + 7) // 8 * 8 + 8
+
+
 def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
                 const double[::1] output_weights, double output_bias,
                 int chunk_bits, long long chunk_start, long long chunk_stop,
@@ -182,10 +194,11 @@ def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
     ``2^n``.
     """
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1]
+    cdef Py_ssize_t stride = _padded(s)
     cdef int nthreads = openmp.omp_get_max_threads()
     cdef long long q
     cdef int tid
-    cdef double* z = <double*> malloc(nthreads * s * sizeof(double))
+    cdef double* z = <double*> malloc(nthreads * stride * sizeof(double))
     if z == NULL:
         raise MemoryError("truth_table: cannot allocate the per-thread buffers")
     try:
@@ -195,7 +208,7 @@ def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
             _truth_table_chunk(&weights_t[0, 0], &biases[0], &output_weights[0],
                                output_bias, n, s, chunk_bits,
                                (<unsigned long long> q) << chunk_bits,
-                               z + tid * s, &out[0])
+                               z + tid * stride, &out[0])
     finally:
         free(z)
 
@@ -207,11 +220,12 @@ def activation_histogram(const double[:, ::1] weights_t, const double[::1] biase
     with exactly ``c`` strictly positive pre-activations (``hist`` has
     length ``s + 1``)."""
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1], j
+    cdef Py_ssize_t stride = _padded(s + 1)
     cdef int nthreads = openmp.omp_get_max_threads(), tid, r
     cdef long long q
-    cdef double* z = <double*> malloc(nthreads * s * sizeof(double))
+    cdef double* z = <double*> malloc(nthreads * stride * sizeof(double))
     # One histogram per thread, merged at the end: no shared writes.
-    cdef long long* local = <long long*> calloc(nthreads * (s + 1), sizeof(long long))
+    cdef long long* local = <long long*> calloc(nthreads * stride, sizeof(long long))
     if z == NULL or local == NULL:
         free(z)
         free(local)
@@ -222,10 +236,10 @@ def activation_histogram(const double[:, ::1] weights_t, const double[::1] biase
             tid = threadid()
             _histogram_chunk(&weights_t[0, 0], &biases[0], n, s, chunk_bits,
                              (<unsigned long long> q) << chunk_bits,
-                             z + tid * s, local + tid * (s + 1))
+                             z + tid * stride, local + tid * stride)
         for r in range(nthreads):
             for j in range(s + 1):
-                hist[j] += local[r * (s + 1) + j]
+                hist[j] += local[r * stride + j]
     finally:
         free(z)
         free(local)
@@ -246,6 +260,8 @@ cdef struct Search:
     double* ub              # (n + 1, s): their bounds, aligned with alive
     double* z               # (s,) walk pre-activations
     double* cols            # (leaf_bits, s) compact 2 w columns for the walk
+    double* pair            # (n + 1, SMALL, SMALL) pair bounds, by alive position
+    signed char* has_pair   # (n + 1,) whether pair[depth] holds the current bounds
     signed char* x          # (n,) current prefix
     signed char* best_x     # (n,) witness of best
     long long best
@@ -314,6 +330,11 @@ cdef Py_ssize_t _fill_child(Search* S, Py_ssize_t depth, Py_ssize_t p,
     cdef int* alive_next = alive + s
     cdef double* ub_next = ub + s
     cdef double a, bound
+    cdef int origin[SMALL]
+    cdef bint pairs = S.has_pair[depth]
+    cdef double* pair
+    cdef double* pair_next
+    cdef Py_ssize_t u, v
     for t in range(p):
         j = alive[t]
         a = col[j]
@@ -322,9 +343,129 @@ cdef Py_ssize_t _fill_child(Search* S, Py_ssize_t depth, Py_ssize_t p,
             bound = bound - 2.0 * (a if a > 0.0 else -a)
             if not bound > -S.tol[j]:
                 continue
+        if pairs:
+            origin[m] = <int> t
         alive_next[m] = j
         ub_next[m] = bound
         m = m + 1
+    S.has_pair[depth + 1] = pairs
+    if pairs:
+        # Pair bounds move like unit bounds, with w_jd + w_ld for w_jd.
+        pair = S.pair + depth * SMALL * SMALL
+        pair_next = pair + SMALL * SMALL
+        for u in range(m):
+            for v in range(u + 1, m):
+                a = col[alive_next[u]] + col[alive_next[v]]
+                bound = pair[origin[u] * SMALL + origin[v]]
+                if side * a < 0.0:
+                    bound = bound - 2.0 * (a if a > 0.0 else -a)
+                pair_next[u * SMALL + v] = bound
+                pair_next[v * SMALL + u] = bound
+    return m
+
+
+cdef inline double _subcube_max(Search* S, Py_ssize_t depth, const int* units,
+                                Py_ssize_t count) noexcept nogil:
+    """Exact maximum over the subcube of ``sum_{j in units} z_j`` (from scratch)."""
+    cdef Py_ssize_t d, t, s = S.s
+    cdef double acc = 0.0, g
+    for t in range(count):
+        acc = acc - S.b[units[t]]
+    for d in range(S.n):
+        g = 0.0
+        for t in range(count):
+            g = g + S.wt[d * s + units[t]]
+        if d < depth:
+            acc = acc + (g if S.x[d] > 0 else -g)
+        else:
+            acc = acc + (g if g > 0.0 else -g)
+    return acc
+
+
+cdef bint _has_clique(const unsigned int* adjacent, unsigned int candidates,
+                      int size) noexcept nogil:
+    """Whether ``size`` pairwise adjacent vertices exist among ``candidates``.
+
+    ``adjacent[v]`` is the bitmask of the neighbours of ``v`` (and ``v``).
+    """
+    cdef int v
+    if size <= 0:
+        return True
+    while __builtin_popcount(candidates) >= size:
+        v = __builtin_ctz(candidates)
+        candidates &= candidates - 1  # later vertices only: each set once
+        if _has_clique(adjacent, candidates & adjacent[v], size - 1):
+            return True
+    return False
+
+
+cdef Py_ssize_t _joint_reduce(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
+    """Keep only the units of some set of ``best + 1`` possibly co-active units.
+
+    Units ``j, l`` can be active together in the subcube only if the
+    subcube maximum of ``z_j + z_l`` is positive.  A point beating ``best``
+    has ``best + 1`` pairwise compatible active units, i.e. a clique of the
+    compatibility graph; with ``p <= SMALL`` units every subset is checked,
+    and units in no clique of more than ``best`` units are dropped.  When
+    exactly ``best + 1`` units remain, all of them must be active, so the
+    subcube maximum of their sum must be positive too.
+    """
+    cdef int* alive = S.alive + depth * S.s
+    cdef double* ub = S.ub + depth * S.s
+    cdef unsigned int adjacent[SMALL]
+    cdef int kept[SMALL]
+    cdef unsigned int core, members = 0
+    cdef bint changed
+    cdef int pair[2]
+    cdef Py_ssize_t t, v, m = 0
+    cdef double slack
+    cdef double* bounds = S.pair + depth * SMALL * SMALL
+    if not S.has_pair[depth]:
+        for t in range(p):
+            for v in range(t + 1, p):
+                pair[0] = alive[t]
+                pair[1] = alive[v]
+                bounds[t * SMALL + v] = _subcube_max(S, depth, pair, 2)
+                bounds[v * SMALL + t] = bounds[t * SMALL + v]
+        S.has_pair[depth] = True
+    for t in range(p):
+        adjacent[t] = 1u << t
+    for t in range(p):
+        for v in range(t + 1, p):
+            if bounds[t * SMALL + v] > -(S.tol[alive[t]] + S.tol[alive[v]]):
+                adjacent[t] |= 1u << v
+                adjacent[v] |= 1u << t
+    # Peel to the best-core (cheap), then enumerate the core's subsets.
+    core = (1u << p) - 1
+    changed = True
+    while changed:
+        changed = False
+        for t in range(p):
+            if (core >> t) & 1 and __builtin_popcount(adjacent[t] & core) - 1 < S.best:
+                core &= ~(1u << t)
+                changed = True
+    if __builtin_popcount(core) > S.best:
+        for t in range(p):
+            if (core >> t) & 1 and _has_clique(adjacent, core & adjacent[t] & ~(1u << t),
+                                               S.best):
+                members |= 1u << t
+    for t in range(p):
+        if (members >> t) & 1:
+            alive[m] = alive[t]
+            ub[m] = ub[t]
+            kept[m] = <int> t
+            m = m + 1
+    # Compact the pair bounds the same way (kept[u] >= u: in-place is safe).
+    for t in range(m):
+        for v in range(t + 1, m):
+            bounds[t * SMALL + v] = bounds[kept[t] * SMALL + kept[v]]
+            bounds[v * SMALL + t] = bounds[t * SMALL + v]
+    if m == S.best + 1:
+        slack = 0.0
+        for t in range(m):
+            slack = slack + S.tol[alive[t]]
+        if not _subcube_max(S, depth, alive, m) > -slack:
+            return 0
     return m
 
 
@@ -347,6 +488,10 @@ cdef void _dfs(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
         return
     if p <= S.best:
         return
+    if p <= SMALL and S.best > 0:
+        p = _joint_reduce(S, depth, p)
+        if p <= S.best:
+            return
     if S.n - depth <= S.leaf_bits:
         _leaf_walk(S, depth, p)
         return
@@ -397,6 +542,8 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     S.z = <double*> malloc(s * sizeof(double))
     S.cols = <double*> malloc((leaf_bits + 1) * s * sizeof(double))
     S.x = <signed char*> malloc(n)
+    S.pair = <double*> malloc((n + 1) * SMALL * SMALL * sizeof(double))
+    S.has_pair = <signed char*> calloc(n + 1, 1)
     S.best_x = witness
     S.best = lower_bound
     S.nodes = 0
@@ -404,7 +551,8 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     S.node_limit = node_limit
     S.deadline = deadline
     S.status = DONE
-    if S.alive == NULL or S.ub == NULL or S.z == NULL or S.cols == NULL or S.x == NULL:
+    if (S.alive == NULL or S.ub == NULL or S.z == NULL or S.cols == NULL or S.x == NULL
+            or S.pair == NULL or S.has_pair == NULL):
         S.status = NO_MEMORY
     else:
         for d in range(split_depth):
@@ -426,6 +574,8 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     free(S.z)
     free(S.cols)
     free(S.x)
+    free(S.pair)
+    free(S.has_pair)
     best[0] = S.best
     nodes[0] = S.nodes
     leaf_points[0] = S.leaf_points

@@ -1,0 +1,104 @@
+"""Benchmarks for sparselearn.cube: the Gray-code walks (truth table,
+activation histogram) next to their brute-force NumPy twins, and certified
+sparsity next to exhaustive enumeration where that is still feasible, on
+bump networks (settled by the pairwise reduction) and on sparse random
+networks (settled by the subcube search).
+
+The issue's requirement is read off ``ActivationHistogram`` at ``n = 20,
+s = 256``: ``time_twin / time_activation_histogram >= 5``."""
+
+from sparselearn import cube
+from sparselearn._reference import cube as reference
+from sparselearn.targets import bump_network, random_network
+
+# Exhaustive twins beyond this take tens of seconds and measure NumPy.
+_TWIN_MAX_N = 20
+
+
+class _Walk:
+    params = ([16, 20], [64, 256])
+    param_names = ["n", "s"]
+
+    def setup(self, n, s):
+        self.net = random_network(n, s, random_state=n + s, bias_quantile=0.9)
+
+
+class TruthTable(_Walk):
+    """``cube.truth_table`` versus ``relu(P W^T - b) @ u + c`` over all points."""
+
+    def time_truth_table(self, n, s):
+        cube.truth_table(self.net)
+
+    def time_twin(self, n, s):
+        net = self.net
+        reference.truth_table(net.weights, net.biases, net.output_weights,
+                              net.output_bias)
+
+    def peakmem_truth_table(self, n, s):
+        cube.truth_table(self.net)
+
+
+class ActivationHistogram(_Walk):
+    """``cube.activation_histogram`` versus ``bincount`` of brute-force counts."""
+
+    def time_activation_histogram(self, n, s):
+        cube.activation_histogram(self.net)
+
+    def time_twin(self, n, s):
+        reference.activation_histogram(self.net.weights, self.net.biases)
+
+    def peakmem_activation_histogram(self, n, s):
+        cube.activation_histogram(self.net)
+
+
+class CertifyBump:
+    """``cube.certify_sparsity`` on ``bump_network(n, 64, 2)``; the exhaustive
+    twin only where ``2^n`` points are within reach."""
+
+    params = [16, 20, 32, 40, 48]
+    param_names = ["n"]
+    timeout = 300
+
+    def setup(self, n):
+        self.net = bump_network(n, 64, 2, random_state=0)
+
+    def time_certify_sparsity(self, n):
+        cube.certify_sparsity(self.net)
+
+    def time_twin(self, n):
+        if n > _TWIN_MAX_N:
+            raise NotImplementedError  # asv: skip
+        reference.max_active(self.net.weights, self.net.biases)
+
+    def peakmem_certify_sparsity(self, n):
+        cube.certify_sparsity(self.net)
+
+    def track_nodes(self, n):
+        return cube.certify_sparsity(self.net).n_nodes
+
+    track_nodes.unit = "subcubes"
+
+
+class CertifySearch:
+    """``cube.certify_sparsity`` on random networks with high thresholds,
+    where the subcube search (not the pairwise reduction) does the work."""
+
+    params = [16, 20, 28]
+    param_names = ["n"]
+    timeout = 300
+
+    def setup(self, n):
+        self.net = random_network(n, 32, random_state=5, bias_quantile=0.97)
+
+    def time_certify_sparsity(self, n):
+        cube.certify_sparsity(self.net)
+
+    def time_twin(self, n):
+        if n > _TWIN_MAX_N:
+            raise NotImplementedError  # asv: skip
+        reference.max_active(self.net.weights, self.net.biases)
+
+    def track_nodes(self, n):
+        return cube.certify_sparsity(self.net).n_nodes
+
+    track_nodes.unit = "subcubes"
