@@ -48,44 +48,157 @@ def _format_histogram(histogram: np.ndarray) -> str:
 
 
 # ---------------------------------------------------------------- commands
+def _demo_target(args):
+    from . import targets
+
+    if args.target == "juntas":
+        block = args.width // args.sparsity
+        if block * args.sparsity != args.width or block < 2 or block & (block - 1):
+            raise CommandError(f"--target juntas needs --width = sparsity * 2^t with t >= 1 "
+                               f"(e.g. --width {4 * args.sparsity}), got {args.width}")
+        return targets.junta_sum_network(args.n, args.sparsity, block.bit_length() - 1,
+                                         random_state=args.seed)
+    return targets.bump_network(args.n, args.width, args.sparsity, random_state=args.seed)
+
+
+def _demo_trial_target(args, rng):
+    """A fresh target of the demo's family for one PAC trial."""
+    return _demo_target(argparse.Namespace(**{**vars(args), "seed": rng}))
+
+
+def _excess_error(model, target_spectrum) -> float:
+    """Exact :math:`E[(h - f)^2]` under the uniform distribution, by Parseval:
+    the squared distance between the target's spectrum and the model's
+    coefficients placed at their subsets' bitmasks (the cube convention)."""
+    difference = target_spectrum.copy()
+    for subset, coefficient in zip(model.subsets_, model.coef_):
+        difference[sum(1 << i for i in subset)] -= coefficient
+    return float(difference @ difference)
+
+
 def _cmd_demo(args) -> dict:
-    from . import cube, targets
+    from functools import partial
 
-    report = {"command": "demo", "n": args.n, "width": args.width,
-              "sparsity": args.sparsity, "seed": args.seed}
-    t0 = time.perf_counter()
-    net = targets.bump_network(args.n, args.width, args.sparsity, random_state=args.seed)
-    report["radius"] = int((args.n - 1 - net.biases[0]) // 2)
+    from . import cube, fourier, pac
+    from .learners import LowDegreeRegressor
+
+    if args.n > 24:
+        raise CommandError(f"--n {args.n}: the demo measures errors exactly over the whole "
+                           "cube, so it keeps n <= 24")
+    report = {"command": "demo", "target": args.target, "n": args.n, "width": args.width,
+              "sparsity": args.sparsity, "seed": args.seed, "n_samples": args.samples,
+              "noise": args.noise}
+    timings = report["seconds"] = {}
+
+    start = time.perf_counter()
+    net = _demo_target(args)
     report["norm_bounds"] = dict(zip(("W", "B"), net.norm_bounds()))
-    report["build_seconds"] = time.perf_counter() - t0
+    timings["build"] = time.perf_counter() - start
 
-    _say(args, f"certifying sparsity of a width-{args.width} network on {{-1,1}}^{args.n} ...")
+    _say(args, f"certifying sparsity on all 2^{args.n} points ...")
     certificate = cube.certify_sparsity(net)
     report["certified_sparsity"] = certificate.max_active
     report["witness_index"] = certificate.witness_index
     report["certify_nodes"] = certificate.n_nodes
-    report["certify_seconds"] = certificate.elapsed
-    if args.n <= 22:
-        histogram = cube.activation_histogram(net)
-        report["activation_histogram"] = histogram.tolist()
-        report["mean_active"] = float(histogram @ np.arange(histogram.size) / histogram.sum())
+    timings["certify"] = certificate.elapsed
+    start = time.perf_counter()
+    histogram = cube.activation_histogram(net)
+    report["activation_histogram"] = histogram.tolist()
+    report["mean_active"] = float(histogram @ np.arange(histogram.size) / histogram.sum())
+    timings["histogram"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    spectrum = fourier.spectrum(net)
+    report["energy"] = float(spectrum @ spectrum)
+    report["degree_weights"] = fourier.degree_weights(spectrum).tolist()
+    timings["spectrum"] = time.perf_counter() - start
+
+    _say(args, f"learning from {args.samples} samples ...")
+    rng = np.random.default_rng(args.seed)
+    X = 1.0 - 2.0 * rng.integers(0, 2, size=(args.samples, args.n))
+    y = net(X) + args.noise * rng.standard_normal(args.samples)
+    start = time.perf_counter()
+    model = LowDegreeRegressor(degree=None, max_degree=args.max_degree,
+                               random_state=args.seed).fit(X, y)
+    timings["learn"] = time.perf_counter() - start
+    report["degree"] = int(model.degree_)
+    report["n_parities"] = int(model.coef_.size)
+    report["excess_error"] = _excess_error(model, spectrum)
+    report["best_possible_error"] = float(fourier.tail_weight(spectrum, model.degree_))
+    report["cv_mean_test_mse"] = [float(e) for e in model.cv_results_["mean_test_mse"]]
+
+    _say(args, f"PAC verification, {args.trials} trials ...")
+    start = time.perf_counter()
+    result = pac.verify_pac(partial(LowDegreeRegressor, degree=model.degree_),
+                            partial(_demo_trial_target, args), args.samples, args.eps,
+                            args.delta, args.trials, args.noise, random_state=args.seed,
+                            exact_max_n=args.n, progress=_progress_enabled(args))
+    timings["pac"] = time.perf_counter() - start
+    report["pac"] = result.to_dict()
+    report["_pac_table"] = result.to_table()
+    if args.plot:
+        _plot_demo(args, spectrum, X, y, model)
+        report["plot"] = str(args.plot)
     return report
 
 
+def _plot_demo(args, spectrum, X, y, model) -> None:
+    """Degree profile of the target, and the learning curve (exact excess
+    error against the number of samples) at the chosen degree."""
+    from . import fourier
+    from .learners import LowDegreeRegressor
+
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CommandError("--plot needs matplotlib: pip install sparselearn[plot]") from None
+    sizes = np.unique(np.geomspace(max(8, model.coef_.size // 2), X.shape[0], 8).astype(int))
+    errors = [_excess_error(LowDegreeRegressor(degree=model.degree_).fit(X[:m], y[:m]),
+                            spectrum) for m in sizes]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fourier.plot_degree_profile(spectrum, labels=[f"{args.target} target, k={args.sparsity}"],
+                                ax=left)
+    right.loglog(sizes, errors, "o-", label=f"degree {model.degree_}")
+    tail = fourier.tail_weight(spectrum, model.degree_)
+    if tail > 1e-12 * float(spectrum @ spectrum):  # not just rounding
+        right.axhline(tail, color="gray", ls=":", label=r"tail $W^{>d}$ (best possible)")
+    right.axvline(model.coef_.size, color="gray", ls="--", label=f"D = {model.coef_.size}")
+    right.set_xlabel("samples m")
+    right.set_ylabel("exact excess squared error")
+    right.set_title("learning curve")
+    right.legend()
+    figure.tight_layout()
+    figure.savefig(args.plot, dpi=120)
+    plt.close(figure)
+
+
 def _print_demo(report: dict) -> None:
-    print("sparselearn demo: a k-sparse oracle network on the cube")
-    print(f"  target      bump network, n={report['n']}, width s={report['width']}, "
-          f"k={report['sparsity']} groups, Hamming radius {report['radius']}, "
-          f"seed {report['seed']}")
-    print(f"  norms       W={report['norm_bounds']['W']:.4g}, "
-          f"B={report['norm_bounds']['B']:.4g}")
+    seconds = report["seconds"]
+    print("sparselearn demo: a k-sparse network on the cube, certified, learned and verified")
+    print(f"  target      {report['target']} network, n={report['n']}, width s="
+          f"{report['width']}, k={report['sparsity']}, seed {report['seed']}; "
+          f"W={report['norm_bounds']['W']:.4g}, B={report['norm_bounds']['B']:.4g}, "
+          f"E[f^2]={report['energy']:.4g}")
     print(f"  certified   max |A(x)| over all 2^{report['n']} points = "
           f"{report['certified_sparsity']} (witness index {report['witness_index']}, "
-          f"{report['certify_nodes']} subcubes, {report['certify_seconds']:.2f} s)")
-    if "activation_histogram" in report:
-        histogram = np.asarray(report["activation_histogram"])
-        print(f"  histogram   points by active count {{{_format_histogram(histogram)}}}; "
-              f"mean {report['mean_active']:.4f}")
+          f"{seconds['certify']:.2f} s); mean active {report['mean_active']:.4f}")
+    histogram = np.asarray(report["activation_histogram"])
+    print(f"  histogram   points by active count {{{_format_histogram(histogram)}}}")
+    weights = ", ".join(f"{w:.3g}" for w in report["degree_weights"][:6])
+    print(f"  spectrum    W^=j for j = 0..5: {weights}")
+    print(f"  learned     degree {report['degree']} chosen by validation "
+          f"({report['n_parities']} parities, m={report['n_samples']}, label noise "
+          f"{report['noise']:g}, "
+          f"{seconds['learn']:.2f} s)")
+    print(f"  error       exact excess E[(h - f)^2] = {report['excess_error']:.4g} "
+          f"(best degree-{report['degree']} error {report['best_possible_error']:.4g})")
+    print("  PAC check   " + report["_pac_table"].replace("\n", "\n              "))
+    print("  timings     " + ", ".join(f"{name} {value:.2f} s"
+                                       for name, value in seconds.items()))
+    if "plot" in report:
+        print(f"  figure      {report['plot']}")
 
 
 def _cmd_certify(args) -> dict:
@@ -273,12 +386,57 @@ def _print_predict(report: dict) -> None:
               f"{report['mse']:.6g}", file=sys.stderr)
 
 
+def _cmd_verify(args) -> dict:
+    from functools import partial
+
+    from . import pac
+
+    grid = {"n_features": args.n, "width": args.width, "sparsity": args.sparsity,
+            "n_samples": args.samples}
+    if args.degree is not None:
+        grid["degree"] = args.degree
+    target = {"bump": pac.bump_target, "juntas": pac.junta_sum_target}[args.target]
+    _say(args, f"verifying {len(args.n) * len(args.width) * len(args.sparsity)} target "
+               f"families x {len(args.samples)} sample sizes x {args.trials} trials ...")
+    result = pac.verify_sweep(partial(pac.low_degree_learner, max_degree=args.max_degree),
+                              target, grid, args.eps, args.delta, args.trials, args.noise,
+                              random_state=args.seed, scheduler=args.scheduler,
+                              n_jobs=args.jobs, progress=_progress_enabled(args))
+    report = {"command": "verify", **result.to_dict(), "_table": result.to_table()}
+    if args.out:
+        if str(args.out).endswith(".json"):
+            result.to_json(args.out)
+        else:
+            result.to_csv(args.out)
+        report["out"] = str(args.out)
+    if args.plot:
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise CommandError("--plot needs matplotlib: pip install sparselearn[plot]") from None
+        axes = pac.plot_sweep(result, x="n_samples")
+        axes.figure.savefig(args.plot, dpi=120)
+        plt.close(axes.figure)
+        report["plot"] = str(args.plot)
+    return report
+
+
+def _print_verify(report: dict) -> None:
+    print(report["_table"])
+    for key, what in (("out", "table"), ("plot", "figure")):
+        if key in report:
+            print(f"{what} written to {report[key]}")
+
+
 COMMANDS = {
     "demo": (_cmd_demo, _print_demo),
     "certify": (_cmd_certify, _print_certify),
     "bounds": (_cmd_bounds, _print_bounds),
     "learn": (_cmd_learn, _print_learn),
     "predict": (_cmd_predict, _print_predict),
+    "verify": (_cmd_verify, _print_verify),
 }
 
 
@@ -318,11 +476,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     demo = sub.add_parser("demo", parents=[common],
-                          help="build a k-sparse target, certify it, report")
+                          help="build a k-sparse target, certify, learn and verify it")
+    demo.add_argument("--target", choices=("juntas", "bump"), default="juntas",
+                      help="juntas: k disjoint juntas of degree log2(s/k) (default); "
+                           "bump: Hamming-ball bumps")
     demo.add_argument("--n", type=_positive_int, default=20, help="input dimension (20)")
-    demo.add_argument("--width", type=_positive_int, default=64, help="width s (64)")
-    demo.add_argument("--sparsity", type=_positive_int, default=2, help="sparsity k (2)")
+    demo.add_argument("--width", type=_positive_int, default=12, help="width s (12)")
+    demo.add_argument("--sparsity", type=_positive_int, default=3, help="sparsity k (3)")
+    demo.add_argument("--samples", type=_positive_int, default=4000,
+                      help="training samples m (4000)")
+    demo.add_argument("--max-degree", type=int, default=3,
+                      help="largest degree tried by validation (3)")
+    demo.add_argument("--noise", type=float, default=0.1,
+                      help="standard deviation of Gaussian label noise (0.1)")
+    demo.add_argument("--trials", type=_positive_int, default=20, help="PAC trials (20)")
+    demo.add_argument("--eps", type=_positive_float, default=0.05,
+                      help="PAC accuracy: excess squared error (0.05)")
+    demo.add_argument("--delta", type=_positive_float, default=0.2,
+                      help="PAC failure probability (0.2)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    demo.add_argument("--plot", help="save the degree profile and learning curve (PNG)")
 
     certify = sub.add_parser("certify", parents=[common],
                              help="exact sparsity of a saved network on the cube")
@@ -352,6 +525,38 @@ def build_parser() -> argparse.ArgumentParser:
                                       "is read as labels) or .npz with X (and y)")
     predict.add_argument("--out", help="write predictions here (.csv or .npy) instead "
                                        "of printing them")
+
+    verify = sub.add_parser("verify", parents=[common],
+                            help="PAC verification sweep over a parameter grid")
+    verify.add_argument("--n", type=_positive_int, nargs="+", default=[10],
+                        help="input dimensions (10)")
+    verify.add_argument("--width", type=_positive_int, nargs="+", default=[8],
+                        help="widths s (8)")
+    verify.add_argument("--sparsity", type=_positive_int, nargs="+", default=[2],
+                        help="sparsities k (2)")
+    verify.add_argument("--samples", type=_positive_int, nargs="+", default=[500, 2000],
+                        help="sample sizes m (500 2000)")
+    verify.add_argument("--target", choices=("bump", "juntas"), default="bump",
+                        help="target family, scaled to E[f^2] = 1 (bump)")
+    verify.add_argument("--degree", type=int, nargs="+", default=None,
+                        help="learner degrees (default: chosen by validation)")
+    verify.add_argument("--max-degree", type=int, default=3,
+                        help="largest degree tried by validation (3)")
+    verify.add_argument("--trials", type=_positive_int, default=10,
+                        help="trials per grid point (10)")
+    verify.add_argument("--eps", type=_positive_float, default=0.1,
+                        help="accuracy: excess squared error, as a fraction of E[f^2] (0.1)")
+    verify.add_argument("--delta", type=_positive_float, default=0.1,
+                        help="failure probability (0.1)")
+    verify.add_argument("--noise", type=float, default=0.0,
+                        help="standard deviation of Gaussian label noise (0)")
+    verify.add_argument("--seed", type=int, default=0, help="root seed of the sweep (0)")
+    verify.add_argument("--scheduler", default=None,
+                        help="Dask scheduler address tcp://HOST:PORT (default: in process)")
+    verify.add_argument("--jobs", type=int, default=1,
+                        help="local worker processes when no --scheduler is given (1)")
+    verify.add_argument("--out", help="write the table (.csv, or .json)")
+    verify.add_argument("--plot", help="save a figure of success against samples (PNG)")
 
     bounds = sub.add_parser("bounds", parents=[common],
                             help="THEORY.md's Rademacher bounds for given parameters")
@@ -398,15 +603,21 @@ def main(argv=None) -> int:
     except CommandError as exc:
         print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, RuntimeError) as exc:
         # Library validation errors name the argument; show them as one line.
         print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.json:
-        public = {key: value for key, value in report.items() if not key.startswith("_")}
-        json.dump(_strict_json(public), sys.stdout, indent=2, default=_json_default,
-                  allow_nan=False)
-        print()
-    else:
-        show(report)
+    try:
+        if args.json:
+            public = {key: value for key, value in report.items() if not key.startswith("_")}
+            json.dump(_strict_json(public), sys.stdout, indent=2, default=_json_default,
+                      allow_nan=False)
+            print()
+        else:
+            show(report)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

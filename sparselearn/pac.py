@@ -73,6 +73,7 @@ __all__ = [
     "SweepResult",
     "bump_target",
     "clopper_pearson",
+    "junta_sum_target",
     "low_degree_learner",
     "plot_sample_complexity",
     "plot_sweep",
@@ -1651,6 +1652,32 @@ def bump_target(params, rng, *, exact_max_n=16, n_moment=2**16) -> SparseReLUNet
     scale = math.sqrt(square_sum / total)
     return SparseReLUNetwork(net.weights, net.biases, net.output_weights / scale,
                              net.output_bias / scale)
+
+
+def junta_sum_target(params, rng) -> SparseReLUNetwork:
+    r"""A sum of disjoint juntas with unit second moment (a :func:`verify_sweep` target).
+
+    :func:`sparselearn.targets.junta_sum_network` with ``n =
+    params["n_features"]``, ``k = params["sparsity"]`` blocks of ``t``
+    coordinates where ``params["width"] = k * 2**t``: exactly ``k`` units
+    active at every point, Fourier degree at most ``t`` and
+    :math:`\mathbb{E}[f^2] = 1` exactly, so a degree-``t`` learner is
+    realizable.  Module level, so it pickles for distributed sweeps.
+    """
+    from .targets import junta_sum_network
+
+    for name in ("n_features", "width", "sparsity"):
+        if name not in params:
+            raise ValueError(f"junta_sum_target needs grid parameter {name!r} (got "
+                             f"{sorted(params)})")
+    k = check_int(params["sparsity"], "sparsity", minimum=1)
+    width = check_int(params["width"], "width", minimum=1)
+    block = width // k
+    if block * k != width or block < 2 or block & (block - 1):
+        raise ValueError(f"width={width} must be sparsity * 2^t with t >= 1 for a sum of "
+                         f"{k} juntas (e.g. width={2 * k} or {4 * k})")
+    return junta_sum_network(params["n_features"], k, block.bit_length() - 1,
+                             random_state=rng)
 
 
 def low_degree_learner(params, *, degree=None, max_degree=4, n_jobs=1, random_state=0,

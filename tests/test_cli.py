@@ -17,22 +17,33 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_demo_certifies_the_planted_sparsity(capsys):
-    code, out, err = run(capsys, "demo", "--n", "14", "--width", "16", "--sparsity", "3",
+def test_demo_report(capsys, tmp_path):
+    figure = tmp_path / "demo.png"
+    code, out, err = run(capsys, "demo", "--n", "12", "--width", "12", "--sparsity", "3",
+                         "--samples", "1500", "--trials", "4", "--plot", str(figure),
                          "--json")
     assert code == 0
     report = json.loads(out)
+    # A sum of 3 juntas has exactly 3 active units at every point of the cube.
     assert report["certified_sparsity"] == 3
-    histogram = np.array(report["activation_histogram"])
-    # The histogram covers every point of the cube and tops out at k.
-    assert histogram.sum() == 2**14
-    assert np.flatnonzero(histogram).max() == 3
+    assert report["activation_histogram"] == [0, 0, 0, 2**12] + [0] * 9
+    # Degree log2(12 / 3) = 2: validation picks it and the tail beyond is empty.
+    assert report["degree"] == 2
+    assert report["best_possible_error"] < 1e-20
+    # Least squares with noise sigma = 0.1: excess error about sigma^2 D / m
+    # = 0.01 * 79 / 1500 ~ 5e-4; 10x that is a > 5-sigma deviation.
+    assert report["excess_error"] < 5e-3
+    assert report["pac"]["successes"] == 4
+    assert figure.stat().st_size > 0
 
 
-def test_demo_text_report(capsys):
-    code, out, _ = run(capsys, "demo", "--n", "12", "--width", "8", "--quiet")
+def test_demo_bump_target_text(capsys):
+    code, out, _ = run(capsys, "demo", "--target", "bump", "--n", "12", "--width", "8",
+                       "--sparsity", "2", "--samples", "600", "--trials", "2",
+                       "--max-degree", "2", "--quiet")
     assert code == 0
-    assert "certified" in out and "max |A(x)| over all 2^12 points = 2" in out
+    assert "max |A(x)| over all 2^12 points = 2" in out
+    assert "PAC verification" in out
 
 
 def test_certify_saved_network(tmp_path, capsys):
@@ -57,7 +68,12 @@ def test_certify_reports_time_limit_without_claiming_a_value(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["certify", "missing.npz"], "no such file"),
-    (["demo", "--width", "2", "--sparsity", "3"], "k=3 exceeds the width s=2"),
+    (["demo", "--target", "bump", "--width", "2", "--sparsity", "3"],
+     "k=3 exceeds the width s=2"),
+    (["demo", "--width", "10", "--sparsity", "3"], "--width = sparsity * 2^t"),
+    (["demo", "--n", "30"], "keeps n <= 24"),
+    (["verify", "--width", "2", "--sparsity", "3"], "k=3 exceeds the width s=2"),
+    (["verify", "--scheduler", "not-an-address"], "scheduler"),
 ])
 def test_errors_are_one_line(capsys, argv, message):
     code, _, err = run(capsys, *argv)
@@ -165,3 +181,23 @@ def test_learn_and_predict_bad_input(tmp_path, capsys, parity_data):
         assert code == cli.EXIT_USAGE, argv
         assert message in err, (argv, err)
         assert len(err.strip().splitlines()) == 1
+
+
+def test_verify_sweep_table_csv_and_plot(tmp_path, capsys):
+    table = tmp_path / "sweep.csv"
+    figure = tmp_path / "sweep.png"
+    argv = ["verify", "--n", "8", "--width", "8", "--sparsity", "2", "4",
+            "--samples", "100", "400", "--target", "juntas", "--trials", "3",
+            "--eps", "0.05", "--noise", "0.1", "--out", str(table), "--plot", str(figure)]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "written to" in out and figure.stat().st_size > 0
+    rows = table.read_text().strip().splitlines()
+    assert len(rows) == 1 + 4  # header + (2 sparsities x 2 sample sizes)
+    code, out, _ = run(capsys, *argv[:-4], "--json")
+    report = json.loads(out)
+    assert len(report["rows"]) == 4
+    assert all(row["exact"] and row["successes"] == 3 for row in report["rows"])
+    # Same seed, same sweep: the JSON run reproduces the CSV run's table.
+    code, again, _ = run(capsys, *argv[:-4], "--json")
+    assert json.loads(again) == report
