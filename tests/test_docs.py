@@ -32,3 +32,14 @@ def test_sphinx_build_has_no_warnings(tmp_path):
     assert (tmp_path / "html" / "index.html").exists()
     for page in ("theory", "quickstart", "api/network"):
         assert (tmp_path / "html" / f"{page}.html").exists()
+
+
+def test_readme_tour_runs_and_says_what_it_shows():
+    """The README's Python tour runs, and the values its comments state hold."""
+    text = (ROOT / "README.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["cube"].certify_sparsity(namespace["net"]).max_active == 2
+    assert namespace["fourier"].tail_weight(namespace["spec"], 2) < 1e-20
+    assert namespace["model"].degree_ == 2
