@@ -17,6 +17,16 @@ verification):
 - :mod:`sparselearn.rademacher`: Rademacher complexity bounds, extremal
   constructions and Monte-Carlo estimates.
 """
+try:
+    from ._kernels import _network  # noqa: F401  (compiled: fails first if absent)
+except ImportError as exc:  # pragma: no cover - depends on how it was installed
+    raise ImportError(
+        "sparselearn's compiled kernels are missing: this usually means Python is "
+        "importing the source tree (for instance `python -m sparselearn` run from the "
+        "repository root after a plain `pip install .`). Build in place with "
+        "`pip install -e .`, or run from another directory / use the `sparselearn` "
+        f"command. ({exc})") from None
+
 from ._validation import MemoryBudgetError
 from .erm import SparseReLURegressor
 from .learners import LowDegreeClassifier, LowDegreeRegressor

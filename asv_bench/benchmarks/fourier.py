@@ -5,6 +5,7 @@ popcount reductions, each next to its NumPy twin, plus the peer transform
 The NumPy twins are only run up to n = 20 (at n = 24 the level-by-level
 twin takes seconds and measures NumPy, not this library)."""
 import numpy as np
+from asv_runner.benchmarks.mark import SkipNotImplemented
 from threadpoolctl import threadpool_limits
 
 from sparselearn import fourier
@@ -33,7 +34,7 @@ class FWHT:
 
     def time_twin(self, n, dtype, threads):
         if n > _TWIN_MAX_N or threads != 1:
-            raise NotImplementedError  # asv: skip
+            raise SkipNotImplemented("the NumPy twin is too slow at this size")
         reference.fwht_rows(self.a[None])
 
     def peakmem_fwht_out_of_place(self, n, dtype, threads):
@@ -72,7 +73,7 @@ class SpectralReductions:
 
     def time_degree_weights_twin(self, n):
         if n > _TWIN_MAX_N:
-            raise NotImplementedError
+            raise SkipNotImplemented("the NumPy twin is too slow at this size")
         reference.degree_weights(self.spec)
 
     def time_influences(self, n):
@@ -80,7 +81,7 @@ class SpectralReductions:
 
     def time_influences_twin(self, n):
         if n > _TWIN_MAX_N:
-            raise NotImplementedError
+            raise SkipNotImplemented("the NumPy twin is too slow at this size")
         reference.influences(self.spec)
 
 

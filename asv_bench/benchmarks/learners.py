@@ -82,10 +82,12 @@ class FitVersusPolynomialRidge:
     """End-to-end degree-3 fit, n = 32: LowDegreeRegressor against
     PolynomialFeatures(interaction_only=True) + Ridge (same alpha)."""
 
-    params = [5_000, 20_000]
+    # m = 20,000 (the issue's comparison point, 2.6 GB for the peer) lives in
+    # benchmarks/compare_learners.py; here a size that keeps the suite quick.
+    params = [2_000, 5_000]
     param_names = ["m"]
     timeout = 300
-    # The peer takes tens of seconds at m = 20,000: one call per sample.
+    # The peer takes seconds: one call per sample.
     number = 1
     repeat = (1, 3, 60.0)
 
