@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from . import __version__
+from ._plotting import import_pyplot
 
 # Exit codes: 0 success, 2 bad usage or input (argparse's own convention).
 EXIT_USAGE = 2
@@ -148,12 +149,7 @@ def _plot_demo(args, spectrum, X, y, model) -> None:
     from . import fourier
     from .learners import LowDegreeRegressor
 
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise CommandError("--plot needs matplotlib: pip install sparselearn[plot]") from None
+    plt = import_pyplot("--plot", backend="Agg")
     sizes = np.unique(np.geomspace(max(8, model.coef_.size // 2), X.shape[0], 8).astype(int))
     errors = [_excess_error(LowDegreeRegressor(degree=model.degree_).fit(X[:m], y[:m]),
                             spectrum) for m in sizes]
@@ -410,12 +406,7 @@ def _cmd_verify(args) -> dict:
             result.to_csv(args.out)
         report["out"] = str(args.out)
     if args.plot:
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise CommandError("--plot needs matplotlib: pip install sparselearn[plot]") from None
+        plt = import_pyplot("--plot", backend="Agg")
         axes = pac.plot_sweep(result, x="n_samples")
         axes.figure.savefig(args.plot, dpi=120)
         plt.close(axes.figure)
@@ -603,7 +594,7 @@ def main(argv=None) -> int:
     except CommandError as exc:
         print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, TypeError, OSError, RuntimeError) as exc:
+    except (ValueError, TypeError, OSError, RuntimeError, ImportError) as exc:
         # Library validation errors name the argument; show them as one line.
         print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

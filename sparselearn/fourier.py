@@ -51,6 +51,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._kernels import _fwht, _spectral
+from ._plotting import import_pyplot
 from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_cube_points,
                           check_float, check_int, check_memory, check_random_state,
                           check_vector)
@@ -805,11 +806,7 @@ def plot_degree_profile(spectra, labels=None, *, kind="weights", normalize=True,
     ImportError
         If matplotlib is not installed (``pip install sparselearn[plot]``).
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError("plot_degree_profile needs matplotlib, an optional dependency; "
-                          "install it with: pip install sparselearn[plot]") from exc
+    plt = import_pyplot("plot_degree_profile")
     if kind not in ("weights", "tail"):
         raise ValueError(f"kind must be 'weights' or 'tail', got {kind!r}")
     if not isinstance(normalize, (bool, np.bool_)):

@@ -62,6 +62,7 @@ import numpy as np
 from scipy.stats import beta as _beta
 from threadpoolctl import threadpool_limits
 
+from ._plotting import import_pyplot
 from ._validation import (MAX_CUBE_DIM, check_float, check_int, check_memory,
                           check_random_state)
 from .network import SparseReLUNetwork
@@ -1178,11 +1179,7 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     if not isinstance(result, SampleComplexityResult):
         raise TypeError("result must be a SampleComplexityResult from "
                         f"sample_complexity_curve, got {type(result).__name__}")
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError("plot_sample_complexity needs matplotlib: "
-                          "pip install sparselearn[plot]") from exc
+    plt = import_pyplot("plot_sample_complexity")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.0, 3.5))
     found = [i for i, m in enumerate(result.min_samples) if m is not None]
@@ -1548,11 +1545,7 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     errors = ("mean_error", "median_error", "max_error")
     if y not in ("success_fraction",) + errors:
         raise ValueError(f"y must be 'success_fraction' or one of {errors}, got {y!r}")
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError("plot_sweep needs matplotlib: pip install sparselearn[plot]") \
-            from exc
+    plt = import_pyplot("plot_sweep")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.0, 3.5))
     # One line per combination of the parameters that vary besides x; the
