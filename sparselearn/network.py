@@ -172,13 +172,21 @@ class SparseReLUNetwork:
             ``indices[indptr[i]:indptr[i + 1]]``, in increasing order.
         """
         X = self._check_X(X)
-        counts = self.activation_counts(X)
+        counts = np.empty(X.shape[0], dtype=np.int64)
+        pieces = [np.empty(0, dtype=np.int64)]
+        # One pass: each chunk's inner products serve both the counts and the
+        # fill, so X @ W.T is computed once (CSR offsets are chunk-local).
+        for start, stop, G in self._inner_product_chunks(X):
+            chunk_counts = counts[start:stop]
+            _network.count_active(G, self._biases, chunk_counts)
+            offsets = np.zeros(stop - start + 1, dtype=np.int64)
+            np.cumsum(chunk_counts, out=offsets[1:])
+            chunk_indices = np.empty(int(offsets[-1]), dtype=np.int64)
+            _network.fill_supports(G, self._biases, offsets[:-1], chunk_indices)
+            pieces.append(chunk_indices)
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        indices = np.empty(int(indptr[-1]), dtype=np.int64)
-        for start, stop, G in self._inner_product_chunks(X):
-            _network.fill_supports(G, self._biases, indptr[start:stop], indices)
-        return indptr, indices
+        return indptr, np.concatenate(pieces)
 
     def sparsity(self, X) -> int:
         """Largest number of simultaneously active units over the rows of ``X``.
