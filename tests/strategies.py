@@ -19,9 +19,9 @@ def dyadic_networks(draw, n=st.integers(1, 10), s=st.integers(1, 12)):
     """A SparseReLUNetwork with dyadic weights, biases and output weights."""
     n = draw(n) if not isinstance(n, int) else n
     s = draw(s) if not isinstance(s, int) else s
-    weights = draw(arrays(np.float64, (s, n), elements=dyadic))
-    biases = draw(arrays(np.float64, (s,), elements=dyadic))
-    output_weights = draw(arrays(np.float64, (s,), elements=dyadic))
+    weights = draw(arrays(np.float64, (s, n), elements=dyadic, fill=st.nothing()))
+    biases = draw(arrays(np.float64, (s,), elements=dyadic, fill=st.nothing()))
+    output_weights = draw(arrays(np.float64, (s,), elements=dyadic, fill=st.nothing()))
     output_bias = draw(dyadic)
     return SparseReLUNetwork(weights, biases, output_weights, output_bias)
 
@@ -30,7 +30,7 @@ def dyadic_networks(draw, n=st.integers(1, 10), s=st.integers(1, 12)):
 def cube_points(draw, n, m=st.integers(1, 40)):
     """An (m, n) array of +-1 points."""
     m = draw(m) if not isinstance(m, int) else m
-    bits = draw(arrays(np.int8, (m, n), elements=st.integers(0, 1)))
+    bits = draw(arrays(np.int8, (m, n), elements=st.integers(0, 1), fill=st.nothing()))
     return 1.0 - 2.0 * bits.astype(np.float64)
 
 

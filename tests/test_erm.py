@@ -42,11 +42,11 @@ def batches(draw, elements=finite):
     m = draw(st.integers(0, 12))
     n = draw(st.integers(1, 6))
     s = draw(st.integers(1, 10))
-    X = draw(arrays(np.float64, (m, n), elements=elements))
-    weights = draw(arrays(np.float64, (s, n), elements=elements))
-    b = draw(arrays(np.float64, (s,), elements=elements))
-    u = draw(arrays(np.float64, (s,), elements=elements))
-    r = draw(arrays(np.float64, (m,), elements=elements))
+    X = draw(arrays(np.float64, (m, n), elements=elements, fill=st.nothing()))
+    weights = draw(arrays(np.float64, (s, n), elements=elements, fill=st.nothing()))
+    b = draw(arrays(np.float64, (s,), elements=elements, fill=st.nothing()))
+    u = draw(arrays(np.float64, (s,), elements=elements, fill=st.nothing()))
+    r = draw(arrays(np.float64, (m,), elements=elements, fill=st.nothing()))
     k = draw(st.integers(1, s))
     return X, np.ascontiguousarray(X @ weights.T), b, u, r, k
 
@@ -91,12 +91,12 @@ def test_capped_output_and_backward_equal_twins(batch, cap, penalty):
     np.testing.assert_allclose(grad_u, ref_u, rtol=1e-10, atol=1e-9)
 
 
-@given(arrays(np.float64, st.tuples(st.integers(1, 8), st.integers(1, 5)), elements=finite),
+@given(arrays(np.float64, st.tuples(st.integers(1, 8), st.integers(1, 5)), elements=finite, fill=st.nothing()),
        st.data(), st.sampled_from([-1.0, 0.0, 0.3, 2.0]))
 def test_adam_step_equals_twin_and_projects(P, data, radius):
-    grad = data.draw(arrays(np.float64, P.shape, elements=finite))
-    m1 = data.draw(arrays(np.float64, P.shape, elements=finite))
-    m2 = data.draw(arrays(np.float64, P.shape, elements=st.floats(0, 4)))
+    grad = data.draw(arrays(np.float64, P.shape, elements=finite, fill=st.nothing()))
+    m1 = data.draw(arrays(np.float64, P.shape, elements=finite, fill=st.nothing()))
+    m2 = data.draw(arrays(np.float64, P.shape, elements=st.floats(0, 4), fill=st.nothing()))
     ref_P, ref_m1, ref_m2 = reference.adam_step(P, grad, m1, m2, 0.1, 0.9, 0.999, 1e-8, radius)
     P, m1, m2 = P.copy(), m1.copy(), m2.copy()
     _sparse_backprop.adam_step(P, grad, m1, m2, 0.1, 0.9, 0.999, 1e-8, radius)

@@ -67,7 +67,7 @@ def _unit_tables(net):
 def batches(draw, max_n=12):
     n = draw(st.integers(0, max_n))
     m = draw(st.integers(1, 3))
-    return draw(arrays(np.float64, (m, 2**n), elements=finite))
+    return draw(arrays(np.float64, (m, 2**n), elements=finite, fill=st.nothing()))
 
 
 @given(batches(), st.sampled_from([np.float64, np.float32]))
@@ -243,7 +243,7 @@ def test_parseval(net):
 def test_junta_spectrum_lives_on_subsets_of_its_coordinates(n, data):
     t = data.draw(st.integers(1, min(n, 4)))
     coords = data.draw(st.permutations(range(n)))[:t]
-    g = data.draw(arrays(np.float64, (2**t,), elements=dyadic))
+    g = data.draw(arrays(np.float64, (2**t,), elements=dyadic, fill=st.nothing()))
     spec = F.spectrum(junta_network(g, coords, n))
     J = sum(1 << c for c in coords)
     outside = np.array([S & ~J != 0 for S in range(2**n)])
@@ -459,7 +459,7 @@ def test_estimators_are_reproducible():
     assert isinstance(estimate, float) and stderr > 0  # unpacks as a pair
 
 
-@given(arrays(np.float64, st.tuples(st.integers(2, 60), st.integers(1, 3)), elements=finite),
+@given(arrays(np.float64, st.tuples(st.integers(2, 60), st.integers(1, 3)), elements=finite, fill=st.nothing()),
        st.lists(st.integers(1, 20), min_size=1, max_size=8))
 def test_chunked_moments_equal_one_pass_moments(values, cuts):
     moments = F._Moments()

@@ -68,10 +68,10 @@ def packed_problem(draw, max_n=150):
     n = draw(st.integers(1, max_n))
     X = draw(cube_points(n, m=st.integers(1, 30)))
     n_subsets = draw(st.integers(1, 40))
-    members = draw(arrays(np.bool_, (n_subsets, n)))
+    members = draw(arrays(np.bool_, (n_subsets, n), elements=st.booleans(), fill=st.nothing()))
     masks = pack_rows(np.where(members, -1.0, 1.0))
-    coef = draw(arrays(np.float64, (n_subsets,), elements=dyadic))
-    r = draw(arrays(np.float64, (X.shape[0],), elements=dyadic))
+    coef = draw(arrays(np.float64, (n_subsets,), elements=dyadic, fill=st.nothing()))
+    r = draw(arrays(np.float64, (X.shape[0],), elements=dyadic, fill=st.nothing()))
     return X, pack_rows(X), masks, coef, r
 
 
@@ -120,8 +120,8 @@ def test_design_products_equal_explicit_feature_matrix(data, n, degree, products
     design._chunk_rows = data.draw(st.integers(16, 64))  # exercise several chunks
     P = _explicit_features(X, degree)
     assert design.n_output_features == P.shape[1]
-    coef = data.draw(arrays(np.float64, (P.shape[1],), elements=finite))
-    r = data.draw(arrays(np.float64, (X.shape[0],), elements=finite))
+    coef = data.draw(arrays(np.float64, (P.shape[1],), elements=finite, fill=st.nothing()))
+    r = data.draw(arrays(np.float64, (X.shape[0],), elements=finite, fill=st.nothing()))
     np.testing.assert_allclose(design.matvec(coef), P @ coef, rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(design.rmatvec(r), P.T @ r, rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(design.normal_matvec(coef), P.T @ (P @ coef),
