@@ -51,8 +51,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
 from ._kernels import _parity
-from ._validation import (check_float, check_int, check_memory, check_random_state,
-                          check_vector, load_npz_archive)
+from ._validation import (check_cube_points, check_float, check_int, check_memory,
+                          check_random_state, check_vector, load_npz_archive)
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
            "n_parity_features", "pack_rows", "parity_subsets"]
@@ -165,9 +165,9 @@ class ParityDesign:
 
     Parameters
     ----------
-    X : ndarray of shape (m, n)
-        Points of :math:`\{-1,1\}^n`, float64, C-contiguous (validated by
-        the caller).
+    X : array_like of shape (m, n)
+        Points of :math:`\{-1,1\}^n` (checked: every entry exactly
+        :math:`\pm 1`).
     degree : int
         Largest subset size ``d``, ``0 <= d <= n``.
     products : {"blas", "popcount"}
@@ -182,6 +182,11 @@ class ParityDesign:
                  n_jobs: int = 1):
         if products not in ("blas", "popcount"):
             raise ValueError(f"products must be 'blas' or 'popcount', got {products!r}")
+        # The kernels run without bounds checks: validate here, since this
+        # class is public (the estimators pass already-validated arrays).
+        X = check_cube_points(X, "X")
+        degree = check_int(degree, "degree", minimum=0, maximum=X.shape[1])
+        n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
         self.X = X
         self.n_samples, self.n_features = X.shape
         self.degree = degree
@@ -319,6 +324,7 @@ class ParityDesign:
 
     def matvec(self, coef: np.ndarray) -> np.ndarray:
         """Predictions :math:`P c`, shape ``(m,)``."""
+        coef = check_vector(coef, "coef", length=self.n_output_features)
         if self._use_popcount():
             out = np.empty(self.n_samples)
             _parity.parity_matvec(self.xbits, self.masks, coef, out)
@@ -335,6 +341,7 @@ class ParityDesign:
 
     def rmatvec(self, r: np.ndarray) -> np.ndarray:
         """Correlations :math:`P^\\top r`, shape ``(D,)``."""
+        r = check_vector(r, "r", length=self.n_samples)
         if self._use_popcount():
             grad = np.empty(self.n_output_features)
             _parity.parity_rmatvec(self.xbits, self.masks, r, grad)
@@ -349,6 +356,7 @@ class ParityDesign:
     def normal_matvec(self, coef: np.ndarray) -> np.ndarray:
         """:math:`P^\\top P c`, fusing both products so each chunk's parities
         are built once."""
+        coef = check_vector(coef, "coef", length=self.n_output_features)
         if self._use_popcount():
             return self.rmatvec(self.matvec(coef))
         top = self._top_matrices(coef)
@@ -361,6 +369,7 @@ class ParityDesign:
 
     def gram(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:math:`P^\\top P` (``D x D``) and :math:`P^\\top y`, from explicit row chunks."""
+        y = check_vector(y, "y", length=self.n_samples)
         D = self.n_output_features
         rows = int(max(1, min(self.n_samples, _CHUNK_BYTES // (8 * D))))
         G = np.zeros((D, D))

@@ -497,3 +497,22 @@ def test_load_refuses_inconsistent_or_foreign_files(tmp_path):
         LowDegreeRegressor.load(tmp_path / "missing.npz")
     with pytest.raises(NotFittedError):
         LowDegreeRegressor().save(tmp_path / "unfitted.npz")
+
+
+def test_parity_design_validates_before_the_kernels():
+    """ParityDesign is public and its kernels run without bounds checks."""
+    X = np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0]])
+    for products in ("blas", "popcount"):
+        design = ParityDesign(X, 2, products=products)
+        with pytest.raises(ValueError, match="coef must have length 7"):
+            design.matvec(np.ones(2))
+        with pytest.raises(ValueError, match="coef must have length 7"):
+            design.normal_matvec(np.ones(8))
+        with pytest.raises(ValueError, match="r must have length 2"):
+            design.rmatvec(np.ones(1))
+        with pytest.raises(ValueError, match="y must have length 2"):
+            design.gram(np.ones(3))
+    with pytest.raises(ValueError, match="degree must be <= 3"):
+        ParityDesign(X, 4)
+    with pytest.raises(ValueError, match="exactly \\+1 or -1"):
+        ParityDesign([[0.5, 2.0, -3.0]], 1)
