@@ -217,9 +217,12 @@ class SparseReLUNetwork:
 
         Uses :math:`u\,\mathrm{relu}(\langle w,x\rangle - b) =
         \mathrm{sign}(u)\,\mathrm{relu}(\langle |u| w, x\rangle - |u| b)`.
-        The result computes the same function and has the same active
-        supports on every input for units with :math:`u_j \neq 0` (a unit
+        The result computes the same function and, in exact arithmetic, has
+        the same active supports for units with :math:`u_j \neq 0` (a unit
         with :math:`u_j = 0` becomes the zero unit, which is never active).
+        In floating point a pre-activation within rounding of 0 can change
+        sign under the scaling; with dyadic parameters the supports agree
+        exactly.
         Its hidden norms satisfy :math:`\|v_j\| \le W`, :math:`|\beta_j| \le B`.
         """
         scale = np.abs(self._output_weights)

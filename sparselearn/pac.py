@@ -637,6 +637,12 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     the guarantee :math:`p \ge 1 - \delta` is *consistent* with the trials
     when the interval's upper end reaches :math:`1 - \delta`, and
     *certified* when its lower end does.
+    When the error is estimated on fresh points (``n > exact_max_n``), a
+    trial's success is judged on the estimate, so the interval is for
+    :math:`\Pr[\widehat{\text{error}} \le \varepsilon]`; with the default
+    ``n_test`` the standard errors (reported per trial) are small against
+    typical ``eps``, but a trial within a few of them of ``eps`` could go
+    either way.
 
     Parameters
     ----------

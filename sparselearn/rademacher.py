@@ -186,7 +186,9 @@ class Bound:
     condition : str
         When the row applies.
     holds : bool or None
-        Whether the condition holds for these parameters (``None`` for rates).
+        Whether the condition holds for these parameters; ``None`` for rates
+        and for the zero-bias row, whose condition is about the network
+        (zero biases, sparse on the whole ball), not the parameters.
     """
 
     name: str
@@ -392,8 +394,10 @@ def bounds(n, s, k, W, B, R, m) -> RademacherBounds:
         Bound("sparse upper",
               C_SPARSE * A * min(k, sparse_rate * math.log(2.0 * m) ** 1.5) + k * B * rho_m,
               "upper", f"{_SOURCE_LI}, Thm 2", "always", True),
+        # It bounds a subclass (zero biases *and* k-sparse on the whole ball),
+        # which these parameters alone cannot decide: holds is None, never True.
         Bound("zero-bias ball", 4.0 * k * A / sqrt_m, "upper", f"{_SOURCE_LI}, Prop 10",
-              "B = 0, sparse on whole ball", B == 0.0),
+              "subclass: B = 0 and sparse on the whole ball", None),
         Bound("lower (Thm 3)", C_LOWER * (A * min(k, sparse_rate) + k * B / sqrt_m),
               "lower", f"{_SOURCE_LI}, Thm 3", f"n >= q = {q}", n >= q),
         Bound("caps lower (Thm 12)", C_CAP * (a * min(k, sparse_rate) + k * B / sqrt_m),

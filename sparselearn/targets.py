@@ -236,7 +236,7 @@ def junta_sum_network(n, k, t, random_state=None) -> SparseReLUNetwork:
     r"""Sum of ``k`` junta networks on disjoint blocks of ``t`` coordinates.
 
     Block ``b`` is :func:`junta_network` of a function
-    :math:`g_b:\{-1,1\}^t	o\mathbb R` with i.i.d. standard normal truth
+    :math:`g_b:\{-1,1\}^t\to\mathbb R` with i.i.d. standard normal truth
     table, on its own ``t`` coordinates (chosen at random, disjoint across
     blocks).  Each block has exactly one active unit at every point, so the
     sum has exactly ``k`` active units everywhere: ``k``-sparse on the whole

@@ -152,7 +152,7 @@ def test_bump_network_n40_is_certified_exactly(seed):
     cert = cube.certify_sparsity(net)
     assert cert.max_active == 2
     assert _count_at(net, cert.witness) == 2
-    assert cert.n_nodes < 2**40
+    assert cert.n_nodes < 10**6  # a few thousand in practice; 2^40 points exist
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -164,7 +164,7 @@ def test_branch_and_bound_alone_certifies_bump_n40(seed):
     with mock.patch.object(cube, "_pairwise_core", everything):
         cert = cube.certify_sparsity(net)
     assert cert.max_active == 2 and _count_at(net, cert.witness) == 2
-    assert cert.n_candidate_units == 64 and 0 < cert.n_nodes < 2**40
+    assert cert.n_candidate_units == 64 and 0 < cert.n_nodes < 10**6
 
 
 @given(net=dyadic_networks(n=st.integers(1, 10), s=st.integers(1, 12)),

@@ -289,8 +289,8 @@ def test_convergence_warning_when_epochs_run_out():
 @parametrize_with_checks([SparseReLURegressor(width=16, sparsity=4, max_epochs=50,
                                               random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
-    # Every applicable check runs; the two skipped by scikit-learn itself
-    # need pandas or SCIPY_ARRAY_API, not available here.
+    # Every applicable check runs; scikit-learn itself skips its array-API
+    # check unless SCIPY_ARRAY_API is set.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)

@@ -542,6 +542,7 @@ def test_plot_degree_profile(tmp_path):
              F.spectrum(random_network(6, 6, random_state=0))]
     ax = F.plot_degree_profile(specs, labels=["sparse", "dense"])
     weights = [F.degree_weights(s) / np.sum(s**2) for s in specs]
+    assert len(ax.get_lines()) == len(weights) == 2
     for line, w in zip(ax.get_lines(), weights):
         np.testing.assert_allclose(line.get_ydata(), w)
     ax = F.plot_degree_profile(specs[0], kind="tail", normalize=False)

@@ -23,10 +23,7 @@ from sparselearn.pac import (PACResult, SampleComplexityResult, clopper_pearson,
                              plot_sample_complexity, sample_complexity_curve, verify_pac)
 from sparselearn.targets import bump_network, junta_network, random_network
 
-try:  # the learner is written in parallel; fall back to the local one until it lands
-    from sparselearn.learners import LowDegreeRegressor
-except ImportError:  # pragma: no cover - depends on the tree's state
-    LowDegreeRegressor = None
+from sparselearn.learners import LowDegreeRegressor
 
 
 # ------------------------------------------------------------ test helpers
@@ -51,10 +48,8 @@ class ParityLeastSquares:
 
 
 def low_degree_learner(degree):
-    """The library's learner at a fixed degree if present, else the local twin."""
-    if LowDegreeRegressor is not None:
-        return lambda: LowDegreeRegressor(degree=degree)
-    return lambda: ParityLeastSquares(degree)
+    """The library's learner at a fixed degree."""
+    return lambda: LowDegreeRegressor(degree=degree)
 
 
 class ZeroPredictor:
@@ -111,7 +106,11 @@ def normalised(net):
 
 # THEORY.md section 3: if W^{>d}[f] <= eps/2, least squares over the D monomials
 # of degree <= d with m = C D log(D / delta) / eps samples has excess error
-# O(eps) w.p. 1 - delta.  The constant C is not known; these tests state C = 1.
+# O(eps) w.p. 1 - delta.  The constant C is not known; these tests take C = 1,
+# an empirical choice, not a proved one.  The failure probabilities stated in
+# the tests below are therefore conditional on that premise (error <= eps at
+# this m with probability >= 1 - delta); unconditionally the tests are seeded
+# regression checks of the observed margins.
 C_SAMPLES = 1.0
 
 
@@ -437,8 +436,6 @@ def test_low_degree_learner_on_random_bump_networks():
 
 
 def test_library_learner_equals_least_squares_on_the_same_trials():
-    if LowDegreeRegressor is None:
-        pytest.skip("sparselearn.learners not available yet")
     make_target = lambda rng: random_network(7, 5, random_state=rng, bias_quantile=0.7)
     ours = verify_pac(lambda: LowDegreeRegressor(degree=2), make_target, 300, 0.1, 0.1,
                       trials=3, noise=0.3, random_state=4)

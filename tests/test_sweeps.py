@@ -141,6 +141,7 @@ def test_verify_sweep_on_a_cluster_equals_serial(cluster, capsys):
     by_address = verify_sweep(SWEEP_LEARNER, bump_target, GRID, 0.3, 0.2, 3,
                               random_state=4, scheduler=local.scheduler_address)
     assert len(serial) == 8
+    assert len(serial.results) == len(remote.results) == len(by_address.results) == 8
     for a, b, c in zip(serial.results, remote.results, by_address.results):
         assert_same_trials(a, b)
         assert_same_trials(a, c)
