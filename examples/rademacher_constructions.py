@@ -18,6 +18,7 @@ trainer-based lower estimate of the whole class's complexity
 (rademacher_lower_estimate) with the exact cluster-family value (about a
 minute on two cores).
 """
+import os
 import pathlib
 import sys
 import time
@@ -41,8 +42,10 @@ SWEEPS = {
     "s": [4, 16, 64, 256, 1024],
     "k": [1, 2, 4, 8, 16, 32, 64, 128, 256],
 }
-OUTPUT = (pathlib.Path(__file__).resolve().parent.parent
-          / "docs" / "figures" / "rademacher_constructions.png")
+# Figures go to docs/figures, or to $SPARSELEARN_FIGURE_DIR (the smoke tests).
+FIGURE_DIR = pathlib.Path(os.environ.get(
+    "SPARSELEARN_FIGURE_DIR", pathlib.Path(__file__).resolve().parent.parent / "docs" / "figures"))
+OUTPUT = FIGURE_DIR / "rademacher_constructions.png"
 
 
 def measure(params, seed):
