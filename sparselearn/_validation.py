@@ -76,6 +76,16 @@ def check_int(value, name: str, minimum: int | None = None,
     return value
 
 
+def check_width_and_sparsity(s, k) -> tuple[int, int]:
+    """Validate a width ``s >= 1`` and a sparsity ``1 <= k <= s`` (the theory's names)."""
+    s = check_int(s, "s", minimum=1)
+    k = check_int(k, "k", minimum=1)
+    if k > s:
+        raise ValueError(f"k={k} exceeds the width s={s}: a network of width s has at most "
+                         "s active units, so the sparsity k must satisfy k <= s")
+    return s, k
+
+
 def check_float(value, name: str, minimum: float | None = None,
                 maximum: float | None = None, strict_minimum: bool = False) -> float:
     """Return ``value`` as a finite Python float within ``[minimum, maximum]``."""

@@ -45,7 +45,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._validation import (check_float, check_int, check_matrix, check_memory,
-                          check_random_state, check_vector)
+                          check_random_state, check_vector, check_width_and_sparsity)
 from .network import SparseReLUNetwork
 
 #: :math:`\tau = \sqrt3/2`, the cosine of the caps' angular radius (30 degrees).
@@ -87,11 +87,7 @@ _SOURCE_ADKM = "ADKM 2024"
 def _check_class(n, s, k, W=None, B=None, R=None):
     """Validate the class parameters shared by every entry point."""
     n = check_int(n, "n", minimum=1)
-    s = check_int(s, "s", minimum=1)
-    k = check_int(k, "k", minimum=1)
-    if k > s:
-        raise ValueError(f"k={k} exceeds the width s={s}: a network of width s has at "
-                         "most s active units, so the sparsity k must satisfy k <= s")
+    s, k = check_width_and_sparsity(s, k)
     out = [n, s, k]
     if W is not None:
         out.append(check_float(W, "W", minimum=0.0))

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from ._validation import (check_cube_dimension, check_float, check_int, check_memory,
-                          check_random_state, check_vector)
+                          check_random_state, check_vector, check_width_and_sparsity)
 from .network import SparseReLUNetwork
 
 # Candidate codewords drawn per accepted codeword before a radius is declared
@@ -121,11 +121,7 @@ def bump_network(n, s, k, radius=None, random_state=None) -> SparseReLUNetwork:
         the requested radius cannot be met by the construction.
     """
     n = check_int(n, "n", minimum=1)
-    s = check_int(s, "s", minimum=1)
-    k = check_int(k, "k", minimum=1)
-    if k > s:
-        raise ValueError(f"k={k} exceeds the width s={s}: a network of width s has "
-                         "at most s active units")
+    s, k = check_width_and_sparsity(s, k)
     check_memory(8.0 * s * n, f"bump network weights ({s} x {n})")
     sizes = _group_sizes(s, k)
     if n < 63 and max(sizes) > 2**n:
