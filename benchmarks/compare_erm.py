@@ -155,7 +155,7 @@ def compare_backward(repeat):
         grad_w, grad_b, grad_u = np.empty((s, n)), np.empty(s), np.empty(s)
 
         def kernel():
-            _network.count_active(G, b, counts)
+            _network.count_positive(G, b, counts)
             np.cumsum(counts, out=indptr[1:])
             _sparse_backprop.ranked_supports(G, b, k, indptr, indices, values, n_kept)
             _sparse_backprop.sparse_backward(X, r, u, indptr, indices, values, n_kept, True,

@@ -54,12 +54,12 @@ def network_rows(m, n, s, repeats):
     W, b, u = net.weights, net.biases, net.output_weights
     cases = [
         ("network.forward", lambda: net.forward(X),
-         lambda: network_twin.relu_combine(X @ W.T, b, u) + net.output_bias,
+         lambda: network_twin.relu_combine(X @ W.T, X, W, b, u) + net.output_bias,
          lambda a, c: np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)),
         ("network.activation_counts", lambda: net.activation_counts(X),
-         lambda: network_twin.count_active(X @ W.T, b), np.testing.assert_array_equal),
+         lambda: network_twin.count_active(X @ W.T, X, W, b), np.testing.assert_array_equal),
         ("network.active_supports", lambda: net.active_supports(X),
-         lambda: network_twin.supports(X @ W.T, b),
+         lambda: network_twin.supports(X @ W.T, X, W, b),
          lambda a, c: [np.testing.assert_array_equal(x, y) for x, y in zip(a, c)]),
     ]
     label = f"m={m} n={n} s={s}"

@@ -62,7 +62,7 @@ import numpy as np
 from ._kernels import _cube
 from ._validation import (check_cube_dimension, check_float, check_int,
                           check_memory)
-from .network import SparseReLUNetwork
+from .network import SparseReLUNetwork, min_valuation
 
 __all__ = [
     "CertificationIncomplete",
@@ -94,6 +94,30 @@ def _check_network(net) -> SparseReLUNetwork:
                         f"{type(net).__name__}; build one with "
                         "SparseReLUNetwork(weights, biases, output_weights)")
     return net
+
+
+def _walk_tolerance(weights, biases, steps: int) -> np.ndarray:
+    r"""Per-unit bound on the rounding error of a walk's pre-activations.
+
+    A walk recomputes :math:`z_j` from scratch (``n`` additions, error at
+    most :math:`(n + 1) u M_j`) and then applies at most ``steps`` updates
+    :math:`\pm 2 w_{jd}`, each rounding once, at most :math:`2 u M_j`
+    (:math:`|z_j| \le M_j`, :math:`u = 2^{-53}`); twice the total is
+    returned.  A unit whose weights and bias are multiples of :math:`2^v`
+    with :math:`3 M_j \le 2^{52 + v}` has every partial sum representable
+    (all are multiples of :math:`2^v` below :math:`3 M_j`): its walk is
+    exact and its bound 0.
+    """
+    n = weights.shape[1]
+    with np.errstate(over="ignore"):
+        magnitude = np.abs(weights).sum(axis=1) + np.abs(biases)
+        tol = (n + 2 + 2.0 * steps) * 2.0**-52 * magnitude
+    v = min_valuation(weights, biases)
+    if v < 1000:
+        tol[3.0 * magnitude <= 2.0 ** min(52 + v, 1000)] = 0.0
+    else:
+        tol[:] = 0.0  # every parameter is zero
+    return np.ascontiguousarray(tol)
 
 
 def _chunk_batches(n: int):
@@ -187,9 +211,10 @@ def truth_table(net, max_bytes=None) -> np.ndarray:
     weights_t = np.ascontiguousarray(net.weights.T)
     out = np.empty(2**n, dtype=np.float64)
     bits, batches = _chunk_batches(n)
+    tol = _walk_tolerance(net.weights, net.biases, 2**bits)
     for start, stop in batches:
         _cube.truth_table(weights_t, net.biases, net.output_weights,
-                          net.output_bias, bits, start, stop, out)
+                          net.output_bias, tol, bits, start, stop, out)
     return out
 
 
@@ -231,8 +256,9 @@ def activation_histogram(net) -> np.ndarray:
     weights_t = np.ascontiguousarray(net.weights.T)
     hist = np.zeros(net.width + 1, dtype=np.int64)
     bits, batches = _chunk_batches(n)
+    tol = _walk_tolerance(net.weights, net.biases, 2**bits)
     for start, stop in batches:
-        _cube.activation_histogram(weights_t, net.biases, bits, start, stop, hist)
+        _cube.activation_histogram(weights_t, net.biases, tol, bits, start, stop, hist)
     return hist
 
 
@@ -508,6 +534,7 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None) -> SparsityCertifi
                                    n_leaf_points=0, elapsed=time.monotonic() - start_time)
 
     weights, biases, tol = net.weights[units], net.biases[units], tol[units]
+    walk_tol = _walk_tolerance(weights, biases, 2**leaf_bits)
     order = np.argsort(-np.abs(weights).sum(axis=0), kind="stable")
     weights_t = np.ascontiguousarray(weights[:, order].T)
 
@@ -533,7 +560,7 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None) -> SparsityCertifi
         leaf_points = np.empty(size, dtype=np.int64)
         status = np.empty(size, dtype=np.int32)
         node_limit = 2**62 if max_nodes is None else max(1, max_nodes - n_nodes)
-        _cube.max_active(weights_t, biases, tol, batch, split_depth, leaf_bits,
+        _cube.max_active(weights_t, biases, tol, walk_tol, batch, split_depth, leaf_bits,
                          best, node_limit, deadline, found, found_x, nodes,
                          leaf_points, status)
         n_nodes += int(nodes.sum())

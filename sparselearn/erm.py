@@ -56,7 +56,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from threadpoolctl import threadpool_limits
 
 from ._kernels import _network, _sparse_backprop
-from ._validation import check_float, check_int, check_matrix, check_memory, check_random_state
+from ._validation import (check_float, check_int, check_matrix, check_memory,
+                          check_numeric_input, check_random_state)
 from .network import SparseReLUNetwork
 
 _LOSSES = ("squared", "correlation")
@@ -314,6 +315,8 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         # scikit-learn's validation handles its input conventions (object and
         # integer dtypes, feature names, n_features_in_); check_matrix then
         # guarantees the C-contiguous float64 layout the kernels need.
+        check_numeric_input(X, "X")
+        check_numeric_input(y, "y")
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64, input_name="y"),
                          warn=True)
@@ -392,6 +395,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
     def predict(self, X):
         """Output of the fitted network on each row of ``X``, shape ``(m,)``."""
         check_is_fitted(self)
+        check_numeric_input(X, "X")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self.network_(X)
 
@@ -476,7 +480,7 @@ def _train(X, y, w, b, u, c, p, batch, rng):
             mb = rows.shape[0]
             np.take(X, rows, axis=0, out=Xb[:mb])
             np.matmul(Xb[:mb], w.T, out=G[:mb])
-            _network.count_active(G[:mb], b, counts[:mb])
+            _network.count_positive(G[:mb], b, counts[:mb])
             np.cumsum(counts[:mb], out=indptr[1:mb + 1])
             _sparse_backprop.ranked_supports(G[:mb], b, k, indptr[:mb + 1], indices,
                                              values, n_kept[:mb])
@@ -543,7 +547,7 @@ def _repair(X, w, b, k, B, max_bytes) -> int:
         for start in range(0, m, rows_per_chunk):
             G = np.ascontiguousarray(X[start:start + rows_per_chunk] @ w.T)
             counts = np.empty(G.shape[0], dtype=np.int64)
-            _network.count_active(G, b, counts)
+            _network.count_positive(G, b, counts)
             over = counts > k
             if not over.any():
                 continue

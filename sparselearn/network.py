@@ -21,7 +21,8 @@ import os
 import numpy as np
 
 from ._kernels import _network
-from ._validation import check_float, check_matrix, check_vector, load_npz_archive
+from . import io as _io
+from ._validation import check_float, check_matrix, check_vector
 
 # Rows per chunk are chosen so the chunk's inner products ``X @ W.T`` take
 # about this many bytes: large enough for BLAS efficiency, small enough to
@@ -29,6 +30,28 @@ from ._validation import check_float, check_matrix, check_vector, load_npz_archi
 _CHUNK_BYTES = 16 * 2**20
 
 _SAVE_FORMAT = "sparselearn.SparseReLUNetwork/1"
+
+#: Valuation reported for an all-zero parameter set (larger than any float64's).
+_NO_VALUATION = 4096
+
+
+def min_valuation(*arrays) -> int:
+    r"""Largest :math:`v` such that every entry of ``arrays`` is a multiple of :math:`2^v`.
+
+    Every finite float64 is an integer multiple of :math:`2^{-1074}`;
+    decimals such as 0.1 give :math:`v \approx -56`, integers
+    :math:`v \ge 0`.  Returns 4096 when every entry is zero.
+    """
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    values = np.abs(values[values != 0.0])
+    if values.size == 0:
+        return _NO_VALUATION
+    # v = mantissa * 2^exponent with mantissa in [1/2, 1): the integer
+    # mantissa * 2^53 is exact, and its lowest set bit gives the valuation.
+    mantissa, exponent = np.frexp(values)
+    integer = (mantissa * 2.0**53).astype(np.int64)
+    lowest_bit = np.log2(integer & -integer).astype(np.int64)
+    return int(np.min(exponent.astype(np.int64) - 53 + lowest_bit))
 
 
 class SparseReLUNetwork:
@@ -73,28 +96,35 @@ class SparseReLUNetwork:
         biases = check_vector(biases, "biases", length=s)
         output_weights = check_vector(output_weights, "output_weights", length=s)
         output_bias = check_float(output_bias, "output_bias")
-        for array in (weights, biases, output_weights):
+        # Private copies: the kernels trust these arrays (no bounds checks),
+        # so no caller may hold a reference that can write to or reshape them.
+        self._weights = np.array(weights, dtype=np.float64, order="C", copy=True)
+        self._biases = np.array(biases, dtype=np.float64, copy=True)
+        self._output_weights = np.array(output_weights, dtype=np.float64, copy=True)
+        for array in (self._weights, self._biases, self._output_weights):
             array.flags.writeable = False
-        self._weights = weights
-        self._biases = biases
-        self._output_weights = output_weights
         self._output_bias = output_bias
+        # What the exact activity test needs (module notes): ||w_j||_1 for
+        # the rounding bound, and the 2-adic valuation of the parameters.
+        self._weights_l1 = np.abs(self._weights).sum(axis=1)
+        self._weights_l1.flags.writeable = False
+        self._valuation = min_valuation(self._weights, self._biases)
 
     # ------------------------------------------------------------------ shape
     @property
     def weights(self) -> np.ndarray:
         """Hidden weights, shape ``(s, n)`` (read-only)."""
-        return self._weights
+        return self._weights.view()
 
     @property
     def biases(self) -> np.ndarray:
         """Biases :math:`b_j`, shape ``(s,)`` (read-only)."""
-        return self._biases
+        return self._biases.view()
 
     @property
     def output_weights(self) -> np.ndarray:
         """Outer weights :math:`u_j`, shape ``(s,)`` (read-only)."""
-        return self._output_weights
+        return self._output_weights.view()
 
     @property
     def output_bias(self) -> float:
@@ -147,7 +177,9 @@ class SparseReLUNetwork:
         X = self._check_X(X)
         out = np.empty(X.shape[0], dtype=np.float64)
         for start, stop, G in self._inner_product_chunks(X):
-            _network.relu_combine(G, self._biases, self._output_weights, out[start:stop])
+            _network.relu_combine(G, X[start:stop], self._weights, self._biases,
+                                  self._output_weights, self._weights_l1, self._valuation,
+                                  out[start:stop])
         out += self._output_bias
         return out
 
@@ -158,7 +190,8 @@ class SparseReLUNetwork:
         X = self._check_X(X)
         counts = np.empty(X.shape[0], dtype=np.int64)
         for start, stop, G in self._inner_product_chunks(X):
-            _network.count_active(G, self._biases, counts[start:stop])
+            _network.count_active(G, X[start:stop], self._weights, self._biases,
+                                  self._weights_l1, self._valuation, counts[start:stop])
         return counts
 
     def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -178,11 +211,14 @@ class SparseReLUNetwork:
         # fill, so X @ W.T is computed once (CSR offsets are chunk-local).
         for start, stop, G in self._inner_product_chunks(X):
             chunk_counts = counts[start:stop]
-            _network.count_active(G, self._biases, chunk_counts)
+            _network.count_active(G, X[start:stop], self._weights, self._biases,
+                                  self._weights_l1, self._valuation, chunk_counts)
             offsets = np.zeros(stop - start + 1, dtype=np.int64)
             np.cumsum(chunk_counts, out=offsets[1:])
             chunk_indices = np.empty(int(offsets[-1]), dtype=np.int64)
-            _network.fill_supports(G, self._biases, offsets[:-1], chunk_indices)
+            _network.fill_supports(G, X[start:stop], self._weights, self._biases,
+                                   self._weights_l1, self._valuation, offsets[:-1],
+                                   chunk_indices)
             pieces.append(chunk_indices)
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
@@ -230,23 +266,36 @@ class SparseReLUNetwork:
                                  np.sign(self._output_weights), self._output_bias)
 
     # ------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """Write the network to ``path`` as an uncompressed ``.npz`` archive."""
-        np.savez(path, format=np.array(_SAVE_FORMAT), weights=self._weights,
-                 biases=self._biases, output_weights=self._output_weights,
-                 output_bias=np.array(self._output_bias))
+    def save(self, path) -> str:
+        """Write the network as an uncompressed ``.npz`` archive; returns the path written.
+
+        ``.npz`` is appended to ``path`` unless it ends with it (the same rule
+        as :meth:`load`, so ``save("net")`` and ``load("net")`` agree).  The
+        file is written atomically (:func:`sparselearn.io.atomic_write`): a
+        failure mid-write leaves any previous file at ``path`` intact.
+        """
+        return _io.save_npz(path, format=np.array(_SAVE_FORMAT), weights=self._weights,
+                            biases=self._biases, output_weights=self._output_weights,
+                            output_bias=np.array(self._output_bias))
 
     @classmethod
     def load(cls, path) -> "SparseReLUNetwork":
         """Read a network written by :meth:`save`.
 
-        The archive is opened with ``allow_pickle=False``: a file carrying
-        pickled objects, missing arrays or the wrong format tag is refused
-        with a :class:`ValueError`.
+        ``.npz`` is appended to ``path`` unless it ends with it.  The archive
+        is read by :func:`sparselearn.io.load_archive` (``allow_pickle=False``,
+        sizes checked against the memory budget before reading): a file
+        carrying pickled objects, missing arrays, the wrong format tag or
+        malformed contents is refused with a
+        :class:`~sparselearn.io.UnreadableFileError` (a :class:`ValueError`).
         """
-        arrays = load_npz_archive(path, _SAVE_FORMAT, {"weights", "biases",
+        arrays = _io.load_archive(path, _SAVE_FORMAT, {"weights", "biases",
                                                        "output_weights", "output_bias"})
+        shown = _io.npz_path(path)
         if arrays["output_bias"].shape != ():
-            raise ValueError(f"path {os.fspath(path)!r}: output_bias must be a scalar")
-        return cls(arrays["weights"], arrays["biases"], arrays["output_weights"],
-                   float(arrays["output_bias"]))
+            raise _io.UnreadableFileError(f"{shown}: output_bias must be a scalar")
+        try:
+            return cls(arrays["weights"], arrays["biases"], arrays["output_weights"],
+                       float(arrays["output_bias"]))
+        except (TypeError, ValueError) as exc:
+            raise _io.UnreadableFileError(f"{shown}: not a valid network ({exc})") from None

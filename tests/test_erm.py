@@ -23,10 +23,10 @@ finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
 
 
 def _supports(G, b, k):
-    """Run count_active + ranked_supports as the trainer does."""
+    """Run count_positive + ranked_supports as the trainer does."""
     m = G.shape[0]
     counts = np.empty(m, dtype=np.int64)
-    _network.count_active(G, b, counts)
+    _network.count_positive(G, b, counts)
     indptr = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     indices = np.empty(indptr[-1], dtype=np.int64)

@@ -8,6 +8,7 @@ from hypothesis.extra.numpy import arrays
 from strategies import cube_points, dyadic_networks
 
 from sparselearn import SparseReLUNetwork
+from sparselearn.network import min_valuation
 from sparselearn._kernels import _network
 from sparselearn._reference import network as reference
 
@@ -30,37 +31,43 @@ def _brute_force_output(net, X):
 
 
 # ------------------------------------------------------------ kernel twins
-@given(arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 20)), elements=finite, fill=st.nothing()),
-       st.data())
-def test_kernels_equal_numpy_twins(G, data):
-    s = G.shape[1]
+@given(arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 6), st.integers(1, 20)),
+              elements=finite, fill=st.nothing()), st.data())
+def test_kernels_equal_numpy_twins(shape_source, data):
+    m, n, s = shape_source.shape
+    X = data.draw(arrays(np.float64, (m, n), elements=finite, fill=st.nothing()))
+    W = data.draw(arrays(np.float64, (s, n), elements=finite, fill=st.nothing()))
     b = data.draw(arrays(np.float64, (s,), elements=finite, fill=st.nothing()))
     u = data.draw(arrays(np.float64, (s,), elements=finite, fill=st.nothing()))
-    out = np.empty(G.shape[0])
-    _network.relu_combine(G, b, u, out)
-    np.testing.assert_allclose(out, reference.relu_combine(G, b, u), rtol=1e-12, atol=1e-12)
-    counts = np.empty(G.shape[0], dtype=np.int64)
-    _network.count_active(G, b, counts)
-    np.testing.assert_array_equal(counts, reference.count_active(G, b))
-    indptr, indices = reference.supports(G, b)
+    G = np.ascontiguousarray(X @ W.T)
+    l1, v = np.abs(W).sum(axis=1), min_valuation(W, b)
+    out = np.empty(m)
+    _network.relu_combine(G, X, W, b, u, l1, v, out)
+    np.testing.assert_allclose(out, reference.relu_combine(G, X, W, b, u), rtol=1e-12, atol=1e-12)
+    counts = np.empty(m, dtype=np.int64)
+    _network.count_active(G, X, W, b, l1, v, counts)
+    np.testing.assert_array_equal(counts, reference.count_active(G, X, W, b))
+    indptr, indices = reference.supports(G, X, W, b)
     got = np.empty_like(indices)
-    _network.fill_supports(G, b, indptr[:-1], got)
+    _network.fill_supports(G, X, W, b, l1, v, indptr[:-1], got)
     np.testing.assert_array_equal(got, indices)
+    _network.count_positive(G, b, counts)
+    np.testing.assert_array_equal(counts, reference.count_positive(G, b))
 
 
 @given(network_and_points())
 def test_network_methods_match_reference_on_dyadic_inputs(case):
     net, X = case
-    G = X @ net.weights.T
+    W, b = net.weights, net.biases
+    G = X @ W.T
     # Dyadic weights on +-1 points: every quantity below is exact.
-    np.testing.assert_array_equal(net(X), reference.relu_combine(G, net.biases,
-                                                                 net.output_weights)
+    np.testing.assert_array_equal(net(X), reference.relu_combine(G, X, W, b, net.output_weights)
                                   + net.output_bias)
     np.testing.assert_array_equal(net(X), _brute_force_output(net, X))
     counts = net.activation_counts(X)
-    np.testing.assert_array_equal(counts, reference.count_active(G, net.biases))
+    np.testing.assert_array_equal(counts, reference.count_active(G, X, W, b))
     indptr, indices = net.active_supports(X)
-    ref_indptr, ref_indices = reference.supports(G, net.biases)
+    ref_indptr, ref_indices = reference.supports(G, X, W, b)
     np.testing.assert_array_equal(indptr, ref_indptr)
     np.testing.assert_array_equal(indices, ref_indices)
     assert net.sparsity(X) == counts.max()

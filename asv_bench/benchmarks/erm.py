@@ -30,7 +30,7 @@ class SparseBackward:
         self.r = rng.normal(size=mb) / mb
         self.k = k
         counts = np.empty(mb, dtype=np.int64)
-        _network.count_active(self.G, self.b, counts)
+        _network.count_positive(self.G, self.b, counts)
         self.indptr = np.zeros(mb + 1, dtype=np.int64)
         np.cumsum(counts, out=self.indptr[1:])
         self.indices = np.empty(self.indptr[-1], dtype=np.int64)

@@ -35,8 +35,8 @@ class Forward(_RowKernel):
 
     def time_twin(self, m, s):
         net = self.net
-        reference.relu_combine(self._twin_inner_products(), net.biases,
-                               net.output_weights) + net.output_bias
+        reference.relu_combine(self._twin_inner_products(), self.X, net.weights,
+                               net.biases, net.output_weights) + net.output_bias
 
     def peakmem_forward(self, m, s):
         self.net.forward(self.X)
@@ -52,7 +52,8 @@ class ActivationCounts(_RowKernel):
         self.net.activation_counts(self.X)
 
     def time_twin(self, m, s):
-        reference.count_active(self._twin_inner_products(), self.net.biases)
+        reference.count_active(self._twin_inner_products(), self.X, self.net.weights,
+                               self.net.biases)
 
     def peakmem_activation_counts(self, m, s):
         self.net.activation_counts(self.X)
@@ -65,7 +66,8 @@ class ActiveSupports(_RowKernel):
         self.net.active_supports(self.X)
 
     def time_twin(self, m, s):
-        reference.supports(self._twin_inner_products(), self.net.biases)
+        reference.supports(self._twin_inner_products(), self.X, self.net.weights,
+                           self.net.biases)
 
     def peakmem_active_supports(self, m, s):
         self.net.active_supports(self.X)

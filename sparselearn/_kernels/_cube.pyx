@@ -17,6 +17,14 @@ bounded by the chunk length (see :mod:`sparselearn.cube`).  Values are
 written at the natural index ``base | g(t)``, never at the Gray rank.
 Chunks are independent and run under ``prange``.
 
+Exact decisions.  A unit is active when the exact ``<w_j, x> - b_j`` is
+strictly positive.  Every walk takes a per-unit bound ``tol_j`` on the
+rounding error of its computed pre-activations (from :mod:`sparselearn.cube`;
+0 when the walk is exact): a computed ``z`` with ``-tol_j < z <= tol_j`` (or
+NaN after an overflow) is re-decided at that point by
+:func:`sparselearn._kernels._exact.exact_cube_sign`.  The fast loops only
+raise a flag; the re-decision runs when the flag is up.
+
 Branch and bound.  :func:`max_active` searches the cube depth first, fixing
 coordinates in a given order.  With the first ``depth`` coordinates fixed,
 the largest pre-activation unit ``j`` reaches on the subcube is
@@ -35,9 +43,12 @@ NumPy twins: :mod:`sparselearn._reference.cube`.
 """
 from cython.parallel cimport prange, threadid
 from libc.stdlib cimport calloc, free, malloc
+from libc.math cimport fabs
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 cimport openmp
+
+from ._exact cimport exact_cube_sign
 
 
 cdef extern from *:
@@ -149,32 +160,118 @@ cdef inline int _count_positive(const double* z, Py_ssize_t s) noexcept nogil:
     return count
 
 
+cdef inline int _count_certain(const double* z, const double* tol, Py_ssize_t s,
+                               bint* uncertain) noexcept nogil:
+    """Entries with ``z > tol`` (surely active); ``uncertain`` is raised when
+    some entry is neither ``> tol`` nor ``<= -tol`` (NaN included)."""
+    cdef Py_ssize_t j
+    cdef long long count = 0
+    cdef int flag = 0
+    cdef double v, t
+    for j in range(s):
+        v = z[j]
+        t = tol[j]
+        count = count + (v > t)
+        flag = flag | ((v <= t) & (not (v <= -t)))
+        flag = flag | (v != v)
+    uncertain[0] = flag != 0
+    return count
+
+
+cdef inline int _count_exact(const double* z, const double* tol, Py_ssize_t s,
+                             const double* wt, Py_ssize_t stride, const int* units,
+                             const double* b, Py_ssize_t n, unsigned long long index,
+                             const signed char* signs) noexcept nogil:
+    """Exact number of active units at one point.
+
+    Entry ``t`` of ``z`` is the computed pre-activation of unit
+    ``j = units[t]`` (``t`` itself when ``units`` is NULL), whose weights are
+    ``wt[d * stride + j]``; the point is ``signs`` or ``index`` as in
+    :func:`exact_cube_sign`.
+    """
+    cdef Py_ssize_t t, j
+    cdef long long count = 0
+    cdef double v
+    for t in range(s):
+        v = z[t]
+        if v > tol[t]:
+            count = count + 1
+        elif not (v <= -tol[t]):
+            j = units[t] if units != NULL else t
+            count = count + (exact_cube_sign(wt + j, stride, index, signs, n, b[j]) > 0)
+    return count
+
+
+cdef inline double _relu_dot_exact(const double* z, const double* u, const double* tol,
+                                   Py_ssize_t s, const double* wt, const double* b,
+                                   Py_ssize_t n, unsigned long long index) noexcept nogil:
+    """``sum_{j active} u_j max(z_j, 0)``: :func:`_relu_dot` where the
+    decision ``z_j > 0`` cannot be wrong, exact re-decision where it can."""
+    cdef double acc = _relu_dot(z, u, s)
+    cdef Py_ssize_t j
+    cdef int flag = 0
+    for j in range(s):
+        flag = flag | ((z[j] > 0.0) & (z[j] <= tol[j]))
+    if flag == 0:
+        return acc
+    # Some unit counted with z > 0 may be exactly inactive: sum again, in the
+    # same order, without the exactly inactive ones.
+    acc = 0.0
+    for j in range(s):
+        if z[j] > 0.0 and (z[j] > tol[j]
+                           or exact_cube_sign(wt + j, s, index, NULL, n, b[j]) > 0):
+            acc = acc + u[j] * z[j]
+    return acc
+
+
 cdef void _truth_table_chunk(const double* wt, const double* b, const double* u,
-                             double c, Py_ssize_t n, Py_ssize_t s, int L,
+                             double c, const double* tol, bint exact_walk,
+                             Py_ssize_t n, Py_ssize_t s, int L,
                              unsigned long long base, double* z,
                              double* out) noexcept nogil:
     cdef unsigned long long t, g
     cdef int bit
     _start_preactivations(wt, b, n, s, base, z)
-    out[base] = _relu_dot(z, u, s) + c
+    if exact_walk:
+        out[base] = _relu_dot(z, u, s) + c
+    else:
+        out[base] = _relu_dot_exact(z, u, tol, s, wt, b, n, base) + c
     for t in range(1, 1ULL << L):
         bit = __builtin_ctzll(t)
         g = t ^ (t >> 1)
         _step(z, wt + bit * s, s, (g >> bit) & 1)
-        out[base | g] = _relu_dot(z, u, s) + c
+        if exact_walk:
+            out[base | g] = _relu_dot(z, u, s) + c
+        else:
+            out[base | g] = _relu_dot_exact(z, u, tol, s, wt, b, n, base | g) + c
 
 
-cdef void _histogram_chunk(const double* wt, const double* b, Py_ssize_t n,
-                           Py_ssize_t s, int L, unsigned long long base,
-                           double* z, long long* hist) noexcept nogil:
+cdef void _histogram_chunk(const double* wt, const double* b, const double* tol,
+                           bint exact_walk, Py_ssize_t n, Py_ssize_t s, int L,
+                           unsigned long long base, double* z,
+                           long long* hist) noexcept nogil:
     cdef unsigned long long t, g
-    cdef int bit
+    cdef int bit, count
+    cdef bint uncertain
     _start_preactivations(wt, b, n, s, base, z)
-    hist[_count_positive(z, s)] += 1
+    if exact_walk:
+        hist[_count_positive(z, s)] += 1
+    else:
+        count = _count_certain(z, tol, s, &uncertain)
+        if uncertain:
+            count = _count_exact(z, tol, s, wt, s, NULL, b, n, base, NULL)
+        hist[count] += 1
     for t in range(1, 1ULL << L):
         bit = __builtin_ctzll(t)
         g = t ^ (t >> 1)
-        hist[_step_count(z, wt + bit * s, s, (g >> bit) & 1)] += 1
+        if exact_walk:
+            hist[_step_count(z, wt + bit * s, s, (g >> bit) & 1)] += 1
+        else:
+            _step(z, wt + bit * s, s, (g >> bit) & 1)
+            count = _count_certain(z, tol, s, &uncertain)
+            if uncertain:
+                count = _count_exact(z, tol, s, wt, s, NULL, b, n, base | g, NULL)
+            hist[count] += 1
 
 
 cdef inline Py_ssize_t _padded(Py_ssize_t size) noexcept nogil:
@@ -185,19 +282,25 @@ cdef inline Py_ssize_t _padded(Py_ssize_t size) noexcept nogil:
 
 def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
                 const double[::1] output_weights, double output_bias,
-                int chunk_bits, long long chunk_start, long long chunk_stop,
-                double[::1] out):
+                const double[::1] tol, int chunk_bits, long long chunk_start,
+                long long chunk_stop, double[::1] out):
     """Fill ``out[i] = h(x(i))`` for the chunks ``[chunk_start, chunk_stop)``.
 
     ``weights_t`` is ``W.T`` (shape ``(n, s)``); chunk ``q`` covers indices
     ``[q 2^L, (q + 1) 2^L)`` with ``L = chunk_bits``; ``out`` has length
-    ``2^n``.
+    ``2^n``; ``tol`` (shape ``(s,)``) bounds the walk's rounding error per
+    unit (all zeros: the walk is exact).  Exactly inactive units contribute
+    exactly nothing.
     """
-    cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1]
+    cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1], j
     cdef Py_ssize_t stride = _padded(s)
     cdef int nthreads = openmp.omp_get_max_threads()
     cdef long long q
     cdef int tid
+    cdef bint exact_walk = True
+    for j in range(s):
+        if tol[j] != 0.0:
+            exact_walk = False
     cdef double* z = <double*> malloc(nthreads * stride * sizeof(double))
     if z == NULL:
         raise MemoryError("truth_table: cannot allocate the per-thread buffers")
@@ -206,7 +309,7 @@ def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
                         num_threads=nthreads):
             tid = threadid()
             _truth_table_chunk(&weights_t[0, 0], &biases[0], &output_weights[0],
-                               output_bias, n, s, chunk_bits,
+                               output_bias, &tol[0], exact_walk, n, s, chunk_bits,
                                (<unsigned long long> q) << chunk_bits,
                                z + tid * stride, &out[0])
     finally:
@@ -214,15 +317,19 @@ def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
 
 
 def activation_histogram(const double[:, ::1] weights_t, const double[::1] biases,
-                         int chunk_bits, long long chunk_start, long long chunk_stop,
-                         long long[::1] hist):
+                         const double[::1] tol, int chunk_bits, long long chunk_start,
+                         long long chunk_stop, long long[::1] hist):
     """Add to ``hist[c]`` the points of chunks ``[chunk_start, chunk_stop)``
-    with exactly ``c`` strictly positive pre-activations (``hist`` has
-    length ``s + 1``)."""
+    with exactly ``c`` active units (``hist`` has length ``s + 1``; ``tol``
+    as in :func:`truth_table`)."""
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1], j
     cdef Py_ssize_t stride = _padded(s + 1)
     cdef int nthreads = openmp.omp_get_max_threads(), tid, r
     cdef long long q
+    cdef bint exact_walk = True
+    for j in range(s):
+        if tol[j] != 0.0:
+            exact_walk = False
     cdef double* z = <double*> malloc(nthreads * stride * sizeof(double))
     # One histogram per thread, merged at the end: no shared writes.
     cdef long long* local = <long long*> calloc(nthreads * stride, sizeof(long long))
@@ -234,7 +341,8 @@ def activation_histogram(const double[:, ::1] weights_t, const double[::1] biase
         for q in prange(chunk_start, chunk_stop, nogil=True, schedule="static",
                         num_threads=nthreads):
             tid = threadid()
-            _histogram_chunk(&weights_t[0, 0], &biases[0], n, s, chunk_bits,
+            _histogram_chunk(&weights_t[0, 0], &biases[0], &tol[0], exact_walk, n, s,
+                             chunk_bits,
                              (<unsigned long long> q) << chunk_bits,
                              z + tid * stride, local + tid * stride)
         for r in range(nthreads):
@@ -256,6 +364,9 @@ cdef struct Search:
     const double* wt        # (n, s): row d is coordinate d of the search order
     const double* b         # (s,)
     const double* tol       # (s,) rounding slack of each unit's bound
+    const double* walk_tol  # (s,) rounding bound of the leaf walk's pre-activations
+    double* ztol            # (s,) walk_tol of the leaf walk's units, aligned with z
+    signed char* point      # (n,) a leaf point, for exact re-decisions
     int* alive              # (n + 1, s): possible units at each depth
     double* ub              # (n + 1, s): their bounds, aligned with alive
     double* z               # (s,) walk pre-activations
@@ -276,6 +387,24 @@ cdef inline double _now() noexcept nogil:
     cdef timespec ts
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return <double> ts.tv_sec + 1e-9 * <double> ts.tv_nsec
+
+
+cdef int _leaf_count(Search* S, Py_ssize_t depth, Py_ssize_t p,
+                     unsigned long long g) noexcept nogil:
+    """Exact number of active units among the leaf walk's ``p`` units at the
+    point with prefix ``S.x[:depth]`` and free coordinates spelled by ``g``."""
+    cdef bint uncertain
+    cdef int count
+    cdef Py_ssize_t d
+    count = _count_certain(S.z, S.ztol, p, &uncertain)
+    if not uncertain:
+        return count
+    for d in range(depth):
+        S.point[d] = S.x[d]
+    for d in range(depth, S.n):
+        S.point[d] = -1 if (g >> (d - depth)) & 1 else 1
+    return _count_exact(S.z, S.ztol, p, S.wt, S.s, S.alive + depth * S.s, S.b, S.n, 0,
+                        S.point)
 
 
 cdef void _leaf_walk(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
@@ -301,12 +430,15 @@ cdef void _leaf_walk(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
     for f in range(L):
         for t in range(p):
             S.cols[f * s + t] = S.wt[(depth + f) * s + alive[t]]
-    best_count = _count_positive(z, p)
+    for t in range(p):
+        S.ztol[t] = S.walk_tol[alive[t]]
+    best_count = _leaf_count(S, depth, p, 0)
     step = 1
     while step < (1ULL << L) and best_count < p:
         bit = __builtin_ctzll(step)
         g = step ^ (step >> 1)
-        count = _step_count(z, S.cols + bit * s, p, (g >> bit) & 1)
+        _step(z, S.cols + bit * s, p, (g >> bit) & 1)
+        count = _leaf_count(S, depth, p, g)
         if count > best_count:
             best_count = count
             best_g = g
@@ -522,7 +654,7 @@ cdef void _dfs(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
 
 
 cdef int _run_task(const double* wt, const double* b, const double* tol,
-                   Py_ssize_t n, Py_ssize_t s, int split_depth, int leaf_bits,
+                   const double* walk_tol, Py_ssize_t n, Py_ssize_t s, int split_depth, int leaf_bits,
                    unsigned long long prefix, long long lower_bound,
                    long long node_limit, double deadline, long long* best,
                    signed char* witness, long long* nodes,
@@ -537,6 +669,9 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     S.wt = wt
     S.b = b
     S.tol = tol
+    S.walk_tol = walk_tol
+    S.ztol = <double*> malloc(s * sizeof(double))
+    S.point = <signed char*> malloc(n)
     S.alive = <int*> malloc((n + 1) * s * sizeof(int))
     S.ub = <double*> malloc((n + 1) * s * sizeof(double))
     S.z = <double*> malloc(s * sizeof(double))
@@ -552,7 +687,7 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     S.deadline = deadline
     S.status = DONE
     if (S.alive == NULL or S.ub == NULL or S.z == NULL or S.cols == NULL or S.x == NULL
-            or S.pair == NULL or S.has_pair == NULL):
+            or S.pair == NULL or S.has_pair == NULL or S.ztol == NULL or S.point == NULL):
         S.status = NO_MEMORY
     else:
         for d in range(split_depth):
@@ -576,6 +711,8 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     free(S.x)
     free(S.pair)
     free(S.has_pair)
+    free(S.ztol)
+    free(S.point)
     best[0] = S.best
     nodes[0] = S.nodes
     leaf_points[0] = S.leaf_points
@@ -583,7 +720,8 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
 
 
 def max_active(const double[:, ::1] weights_t, const double[::1] biases,
-               const double[::1] tol, const unsigned long long[::1] prefixes,
+               const double[::1] tol, const double[::1] walk_tol,
+               const unsigned long long[::1] prefixes,
                int split_depth, int leaf_bits, long long lower_bound,
                long long node_limit, double deadline, long long[::1] best,
                signed char[:, ::1] witness, long long[::1] nodes,
@@ -596,6 +734,9 @@ def max_active(const double[:, ::1] weights_t, const double[::1] biases,
     otherwise.  Every task starts from ``lower_bound``; ``best[q]`` is the
     largest count it found, and when ``best[q] > lower_bound`` the row
     ``witness[q]`` holds a point (in search order) attaining it.
+    ``tol`` is the slack of the pruning bounds and ``walk_tol`` the
+    rounding bound of the leaf walks' pre-activations (shape ``(s,)`` each;
+    see :func:`truth_table`); counts at leaf points are exact.
     ``status[q]`` is 0 when the task finished, 1 when it visited more than
     ``node_limit`` nodes, 2 when ``deadline`` (``CLOCK_MONOTONIC`` seconds,
     ignored if ``<= 0``) passed, 3 when out of memory; only a finished task
@@ -604,7 +745,7 @@ def max_active(const double[:, ::1] weights_t, const double[::1] biases,
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1]
     cdef Py_ssize_t n_tasks = prefixes.shape[0], q
     for q in prange(n_tasks, nogil=True, schedule="dynamic"):
-        status[q] = _run_task(&weights_t[0, 0], &biases[0], &tol[0], n, s,
+        status[q] = _run_task(&weights_t[0, 0], &biases[0], &tol[0], &walk_tol[0], n, s,
                               split_depth, leaf_bits, prefixes[q], lower_bound,
                               node_limit, deadline, &best[q], &witness[q, 0],
                               &nodes[q], &leaf_points[q])

@@ -6,6 +6,8 @@ shares code with :mod:`sparselearn.cube`, so agreement is a real check.
 """
 import numpy as np
 
+from .network import active_mask
+
 # Points per chunk: 2^14 rows keep the (rows, s) pre-activation block small.
 _CHUNK = 2**14
 
@@ -21,34 +23,39 @@ def points(n, start=0, stop=None):
 
 
 def _pre_activation_chunks(weights, biases):
+    """``(start, stop, Z, active)``: computed pre-activations and the exact
+    activity mask (:func:`sparselearn._reference.network.active_mask`)."""
     n = weights.shape[1]
     for start in range(0, 2**n, _CHUNK):
         stop = min(start + _CHUNK, 2**n)
-        yield start, stop, points(n, start, stop) @ weights.T - biases
+        X = points(n, start, stop)
+        G = X @ weights.T
+        yield start, stop, G - biases, active_mask(G, X, weights, biases)
 
 
 def truth_table(weights, biases, output_weights, output_bias):
-    """``h(x(i))`` for every index ``i`` (float64, length ``2^n``)."""
+    """``h(x(i))`` for every index ``i`` (float64, length ``2^n``); exactly
+    inactive units contribute nothing."""
     out = np.empty(2**weights.shape[1])
-    for start, stop, Z in _pre_activation_chunks(weights, biases):
-        out[start:stop] = np.maximum(Z, 0.0) @ output_weights + output_bias
+    for start, stop, Z, active in _pre_activation_chunks(weights, biases):
+        out[start:stop] = np.where(active, np.maximum(Z, 0.0), 0.0) @ output_weights + output_bias
     return out
 
 
 def activation_histogram(weights, biases):
-    """``hist[c]`` = number of points with exactly ``c`` positive pre-activations."""
+    """``hist[c]`` = number of points with exactly ``c`` active units."""
     s = weights.shape[0]
     hist = np.zeros(s + 1, dtype=np.int64)
-    for _, _, Z in _pre_activation_chunks(weights, biases):
-        hist += np.bincount(np.count_nonzero(Z > 0.0, axis=1), minlength=s + 1)
+    for _, _, _, active in _pre_activation_chunks(weights, biases):
+        hist += np.bincount(np.count_nonzero(active, axis=1), minlength=s + 1)
     return hist
 
 
 def max_active(weights, biases):
     """Exhaustive ``(max_x |A(x)|, smallest index attaining it)``."""
     best, best_index = -1, -1
-    for start, _, Z in _pre_activation_chunks(weights, biases):
-        counts = np.count_nonzero(Z > 0.0, axis=1)
+    for start, _, _, active in _pre_activation_chunks(weights, biases):
+        counts = np.count_nonzero(active, axis=1)
         top = int(np.argmax(counts))
         if counts[top] > best:
             best, best_index = int(counts[top]), start + top

@@ -1,21 +1,56 @@
-"""NumPy twins of :mod:`sparselearn._kernels._network`."""
+"""NumPy twins of :mod:`sparselearn._kernels._network`.
+
+Activity is decided as the library defines it: unit ``j`` is active on row
+``i`` when the exact real number ``<w_j, x_i> - b_j`` is strictly positive.
+The twin takes the float decision ``G - b > 0`` except inside a band
+``|G - b| <= 1e-9 (|X| |W|^T + |b|)``, millions of times wider than any
+rounding error, where it re-decides with :class:`fractions.Fraction`.  It
+shares no code with the kernels' rounding bound, so agreement is a check.
+"""
+from fractions import Fraction
+
 import numpy as np
 
-
-def relu_combine(G, b, u):
-    """``sum_j u[j] * max(G[:, j] - b[j], 0)`` for every row."""
-    return np.maximum(G - b, 0.0) @ u
+_BAND = 1e-9
 
 
-def count_active(G, b):
-    """Number of strictly positive pre-activations per row (int64)."""
-    return np.count_nonzero(G - b > 0.0, axis=1).astype(np.int64)
+def exact_preactivation(w, x, b) -> Fraction:
+    """``<w, x> - b`` in exact rational arithmetic on the float64 values."""
+    return sum((Fraction(float(a)) * Fraction(float(c)) for a, c in zip(w, x)),
+               -Fraction(float(b)))
 
 
-def supports(G, b):
-    """CSR ``(indptr, indices)`` of the strictly positive pre-activations."""
-    active = G - b > 0.0
+def active_mask(G, X, W, b) -> np.ndarray:
+    """Boolean ``(m, s)`` mask of the exactly active units."""
+    Z = G - b
+    mask = Z > 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        band = _BAND * (np.abs(X) @ np.abs(W).T + np.abs(b))
+        near = ~(np.abs(Z) > band)          # NaN/inf (overflow) re-decided too
+    for i, j in zip(*np.nonzero(near)):
+        mask[i, j] = exact_preactivation(W[j], X[i], b[j]) > 0
+    return mask
+
+
+def relu_combine(G, X, W, b, u):
+    """``sum_{j active} u[j] * max(G[:, j] - b[j], 0)`` for every row."""
+    return np.where(active_mask(G, X, W, b), np.maximum(G - b, 0.0), 0.0) @ u
+
+
+def count_active(G, X, W, b):
+    """Number of exactly active units per row (int64)."""
+    return np.count_nonzero(active_mask(G, X, W, b), axis=1).astype(np.int64)
+
+
+def supports(G, X, W, b):
+    """CSR ``(indptr, indices)`` of the exactly active units."""
+    active = active_mask(G, X, W, b)
     indptr = np.zeros(G.shape[0] + 1, dtype=np.int64)
     np.cumsum(active.sum(axis=1), out=indptr[1:])
     indices = np.nonzero(active)[1].astype(np.int64)
     return indptr, indices
+
+
+def count_positive(G, b):
+    """Number of strictly positive computed ``G - b`` per row (int64)."""
+    return np.count_nonzero(G - b > 0.0, axis=1).astype(np.int64)
