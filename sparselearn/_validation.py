@@ -8,9 +8,8 @@ says how to fix the call.
 """
 from __future__ import annotations
 
+import datetime
 import numbers
-import os
-import zipfile
 
 import numpy as np
 
@@ -66,7 +65,8 @@ def check_memory(nbytes: float, what: str, max_bytes: float | None = None) -> No
 def check_int(value, name: str, minimum: int | None = None,
               maximum: int | None = None) -> int:
     """Return ``value`` as a Python int, checking type and range."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if (isinstance(value, (bool, np.bool_, np.timedelta64))
+            or not isinstance(value, numbers.Integral)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     value = int(value)
     if minimum is not None and value < minimum:
@@ -89,7 +89,9 @@ def check_width_and_sparsity(s, k) -> tuple[int, int]:
 def check_float(value, name: str, minimum: float | None = None,
                 maximum: float | None = None, strict_minimum: bool = False) -> float:
     """Return ``value`` as a finite Python float within ``[minimum, maximum]``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    # np.timedelta64 registers as numbers.Integral, but a duration is no number.
+    if (isinstance(value, (bool, np.bool_, np.timedelta64))
+            or not isinstance(value, numbers.Real)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     value = float(value)
     if not np.isfinite(value):
@@ -111,13 +113,63 @@ def _as_float_array(value, name: str) -> np.ndarray:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
-    ):
-        raise TypeError(f"{name} must be a numeric array, got dtype={array.dtype}")
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got dtype={array.dtype}")
+    _check_real_dtype(array.dtype, name)
     return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _check_real_dtype(dtype: np.dtype, name: str) -> None:
+    """Refuse every dtype but bool, signed/unsigned integer and real float.
+
+    ``np.issubdtype(..., np.number)`` is not enough: it admits timedelta64
+    (an integer subtype) and complex numbers.
+    """
+    if dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got dtype={dtype}")
+    if dtype.kind not in _REAL_KINDS:
+        what = {"U": "strings", "S": "byte strings", "M": "dates (datetime64)",
+                "m": "durations (timedelta64)", "O": "Python objects"}.get(dtype.kind)
+        raise TypeError(f"{name} must be a numeric array, got dtype={dtype}"
+                        + (f" ({what}); convert it to numbers first" if what else ""))
+
+
+#: dtype kinds accepted as real numbers: bool, signed and unsigned integer, float.
+_REAL_KINDS = frozenset("biuf")
+_NON_NUMBER_TYPES = (str, bytes, np.str_, np.bytes_, np.datetime64, np.timedelta64,
+                     datetime.date, datetime.time, datetime.timedelta)
+
+
+def check_numeric_input(value, name: str) -> None:
+    """Refuse strings, dates and durations in array-like ``value``.
+
+    For inputs that scikit-learn's ``validate_data(dtype=np.float64)`` then
+    converts: it would silently parse ``"1.5"``, turn a ``datetime64`` into
+    its count of time units and a ``timedelta64`` into a number.  Real
+    numeric arrays, lists of numbers and object arrays of numbers pass;
+    ``value`` is only inspected, never changed.  Complex input is left to
+    ``validate_data``, which refuses it ("Complex data not supported", the
+    ``ValueError`` scikit-learn's estimator checks expect).
+    """
+    if hasattr(value, "dtypes") and not isinstance(value, np.ndarray):  # a DataFrame
+        for dtype in np.atleast_1d(getattr(value, "dtypes")):
+            if isinstance(dtype, np.dtype) and dtype.kind not in "Oc":
+                _check_real_dtype(dtype, name)
+    dtype = getattr(value, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind != "O":
+        if dtype.kind != "c":
+            _check_real_dtype(dtype, name)
+        return
+    try:
+        array = np.asarray(value) if dtype is None else np.asarray(value, dtype=object)
+    except (TypeError, ValueError):
+        return  # ragged and the like: left to the caller's own validation
+    if array.dtype.kind != "O":
+        if array.dtype.kind != "c":
+            _check_real_dtype(array.dtype, name)
+        return
+    for item in array.flat:
+        if isinstance(item, _NON_NUMBER_TYPES):
+            raise TypeError(f"{name} must hold numbers, found {type(item).__name__} "
+                            f"{item!r}; convert it to numbers first")
 
 
 def check_vector(value, name: str, length: int | None = None) -> np.ndarray:
@@ -191,43 +243,3 @@ def check_random_state(random_state) -> np.random.Generator:
         raise ValueError(f"random_state must be non-negative, got {random_state}")
     return np.random.default_rng(int(random_state))
 
-
-def load_npz_archive(path, format_tag: str, keys: set[str]) -> dict:
-    """Read a ``.npz`` written by one of the library's ``save`` methods.
-
-    Opens with ``allow_pickle=False`` and checks the archive holds exactly
-    ``keys`` plus a ``format`` entry equal to ``format_tag``.  Any other file
-    (missing, not a zip, pickled objects, foreign arrays, another format) is
-    refused with a :class:`ValueError` naming the path.
-
-    Returns
-    -------
-    dict
-        ``{key: ndarray}`` for ``keys``.
-    """
-    shown = repr(os.fspath(path))
-    if not os.path.exists(path):
-        raise ValueError(f"path {shown}: no such file")
-    # np.load takes any non-zip file for a pickle; tell the two apart first.
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"path {shown} is not a readable .npz archive (not a zip file)")
-    expected = set(keys) | {"format"}
-    kind = format_tag.split("/")[0].rsplit(".", 1)[-1]  # "pkg.Class/1" -> "Class"
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            found = set(archive.files)
-            if found != expected:
-                raise ValueError(f"path {shown} is not a saved {kind}: "
-                                 f"it holds {sorted(found)}, expected {sorted(expected)}")
-            tag = str(archive["format"])
-            if tag != format_tag:
-                raise ValueError(f"path {shown} has format tag {tag!r}, expected "
-                                 f"{format_tag!r}")
-            return {key: archive[key] for key in keys}
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"path {shown} is not a readable .npz archive: {exc}") from None
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ValueError(f"path {shown} contains pickled objects; refusing to load "
-                             "it (allow_pickle=False)") from None
-        raise

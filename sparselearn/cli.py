@@ -5,21 +5,42 @@ work and returns a JSON-serialisable report; :func:`main` parses the flags,
 prints the report (as text, or as JSON with ``--json``) and turns every
 anticipated error (bad flags, bad files, oversize requests) into one line on
 stderr and a non-zero exit code, never a traceback.
+
+Exit codes: 0 success; 2 bad usage or input (flags, unreadable or malformed
+files, parameters the library refuses, files that cannot be written, an
+unreachable scheduler); 130 interrupted (Ctrl-C); 1 an unexpected error,
+which is a bug: one line asking to report it, and the traceback only when
+the environment variable ``SPARSELEARN_DEBUG=1`` is set.  Every file goes
+through :mod:`sparselearn.io` (size-checked reads, atomic writes).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import linecache
+import os
 import sys
 import time
+import traceback
 
 import numpy as np
 
 from . import __version__
+from . import io as _io
 from ._plotting import import_pyplot
+from ._validation import MemoryBudgetError
 
-# Exit codes: 0 success, 2 bad usage or input (argparse's own convention).
+# Exit codes: 0 success, 2 bad usage or input (argparse's own convention),
+# 1 an unexpected error (a bug), 130 interrupted by Ctrl-C (128 + SIGINT).
+EXIT_BUG = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+#: Default of ``certify --time-limit``, in seconds.
+DEFAULT_CERTIFY_TIME_LIMIT = 600.0
+#: Default of ``verify --connect-timeout``, in seconds.
+DEFAULT_CONNECT_TIMEOUT = 30.0
+#: Where the bug-report line points.
+ISSUES_URL = "the sparselearn issue tracker"
 
 
 class CommandError(Exception):
@@ -166,8 +187,10 @@ def _plot_demo(args, spectrum, X, y, model) -> None:
     right.set_title("learning curve")
     right.legend()
     figure.tight_layout()
-    figure.savefig(args.plot, dpi=120)
-    plt.close(figure)
+    try:
+        _io.save_figure(figure, args.plot, dpi=120)
+    finally:
+        plt.close(figure)
 
 
 def _print_demo(report: dict) -> None:
@@ -206,8 +229,11 @@ def _cmd_certify(args) -> dict:
     try:
         certificate = cube.certify_sparsity(net, time_limit=args.time_limit)
     except cube.CertificationIncomplete as exc:
-        raise CommandError(f"not certified within --time-limit {args.time_limit} s: the "
-                           f"sparsity is at least {exc.lower_bound}; raise the limit") from None
+        limit = "none" if args.time_limit is None else f"{args.time_limit:g} s"
+        raise CommandError(f"not certified within --time-limit {limit}: the "
+                           f"sparsity is at least {exc.lower_bound}; raise the limit with "
+                           "--time-limit SECONDS (or --time-limit none for no limit)"
+                           ) from None
     report.update(certified_sparsity=certificate.max_active,
                   witness=certificate.witness.astype(int).tolist(),
                   nodes=certificate.n_nodes, seconds=certificate.elapsed)
@@ -247,59 +273,10 @@ def _print_bounds(report: dict) -> None:
     print(report["_table"])
 
 
-def _read_table(path) -> np.ndarray:
-    """A numeric 2-D table from CSV (optional header row) or ``.npy``."""
-    import os
-
-    if not os.path.exists(path):
-        raise CommandError(f"{path}: no such file")
-    if str(path).endswith(".npy"):
-        try:
-            table = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise CommandError(f"{path}: not a plain numeric .npy array ({exc})") from None
-    else:
-        try:
-            table = np.loadtxt(path, delimiter=",", ndmin=2)
-        except ValueError:
-            try:  # a header row
-                table = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
-            except ValueError as exc:
-                raise CommandError(f"{path}: not a numeric CSV table ({exc})") from None
-    if table.ndim != 2 or table.shape[0] == 0:
-        raise CommandError(f"{path}: expected a non-empty 2-D table, got shape {table.shape}")
-    return table
-
-
 def _read_data(path, n_features=None):
-    """``(X, y)`` from DATA; ``y`` is ``None`` when the file has no labels.
-
-    ``.npz``: arrays ``X`` (and ``y``), loaded with ``allow_pickle=False``.
-    CSV or ``.npy``: a table whose last column is ``y`` -- for prediction,
-    only when it has ``n_features + 1`` columns.
-    """
-    if str(path).endswith(".npz"):
-        import os
-        import zipfile
-
-        if not os.path.exists(path) or not zipfile.is_zipfile(path):
-            raise CommandError(f"{path}: not a readable .npz archive")
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                if "X" not in archive.files:
-                    raise CommandError(f"{path}: the archive needs an array named X "
-                                       f"(it holds {archive.files})")
-                X = archive["X"]
-                y = archive["y"] if "y" in archive.files else None
-        except ValueError as exc:
-            raise CommandError(f"{path}: {exc}") from None
-        return X, y
-    table = _read_table(path)
-    if n_features is None or table.shape[1] == n_features + 1:
-        if table.shape[1] < 2:
-            raise CommandError(f"{path}: needs at least two columns (features, then y)")
-        return table[:, :-1], table[:, -1]
-    return table, None
+    """``(X, y)`` from DATA (see :func:`sparselearn.io.read_xy`); ``y`` is ``None``
+    when the file has no labels."""
+    return _io.read_xy(path, n_features=n_features)
 
 
 def _cmd_learn(args) -> dict:
@@ -329,8 +306,7 @@ def _cmd_learn(args) -> dict:
                                       zip(model.cv_results_["degree"],
                                           model.cv_results_["mean_test_mse"])}
     if args.out:
-        model.save(args.out)
-        report["model"] = str(args.out)
+        report["model"] = model.save(args.out)  # the path written (.npz appended)
     return report
 
 
@@ -362,10 +338,10 @@ def _cmd_predict(args) -> dict:
         report["mse"] = float(np.mean((predictions - np.asarray(y, dtype=np.float64))**2))
     if args.out:
         if str(args.out).endswith(".npy"):
-            np.save(args.out, predictions)
+            report["out"] = _io.save_npy(args.out, predictions)
         else:
-            np.savetxt(args.out, predictions, delimiter=",", fmt="%.17g")
-        report["out"] = str(args.out)
+            report["out"] = _io.save_txt_array(args.out, predictions, delimiter=",",
+                                               fmt="%.17g")
     else:
         report["predictions"] = predictions.tolist()
     return report
@@ -394,10 +370,19 @@ def _cmd_verify(args) -> dict:
     target = {"bump": pac.bump_target, "juntas": pac.junta_sum_target}[args.target]
     _say(args, f"verifying {len(args.n) * len(args.width) * len(args.sparsity)} target "
                f"families x {len(args.samples)} sample sizes x {args.trials} trials ...")
-    result = pac.verify_sweep(partial(pac.low_degree_learner, max_degree=args.max_degree),
-                              target, grid, args.eps, args.delta, args.trials, args.noise,
-                              random_state=args.seed, scheduler=args.scheduler,
-                              n_jobs=args.jobs, progress=_progress_enabled(args))
+    client = None
+    if args.scheduler is not None:
+        pac._check_scheduler(args.scheduler, args.jobs)  # the address's form, first
+        client = _connect(args.scheduler, args.connect_timeout)
+    try:
+        result = pac.verify_sweep(partial(pac.low_degree_learner,
+                                          max_degree=args.max_degree),
+                                  target, grid, args.eps, args.delta, args.trials,
+                                  args.noise, random_state=args.seed, scheduler=client,
+                                  n_jobs=args.jobs, progress=_progress_enabled(args))
+    finally:
+        if client is not None:
+            client.close()
     report = {"command": "verify", **result.to_dict(), "_table": result.to_table()}
     if args.out:
         if str(args.out).endswith(".json"):
@@ -408,10 +393,36 @@ def _cmd_verify(args) -> dict:
     if args.plot:
         plt = import_pyplot("--plot", backend="Agg")
         axes = pac.plot_sweep(result, x="n_samples")
-        axes.figure.savefig(args.plot, dpi=120)
-        plt.close(axes.figure)
-        report["plot"] = str(args.plot)
+        try:
+            report["plot"] = _io.save_figure(axes.figure, args.plot, dpi=120)
+        finally:
+            plt.close(axes.figure)
     return report
+
+
+def _connect(address: str, timeout: float):
+    """A ``distributed.Client`` on ``address`` with at least one worker, or a
+    CommandError after ``timeout`` seconds (for the connection, then again
+    for the first worker)."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise CommandError(f"could not connect to the Dask scheduler at {address} within "
+                           f"--connect-timeout {timeout:g} s ({_io._oneline(exc)}); is it "
+                           "running?") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        client.close()
+        raise CommandError(f"the Dask scheduler at {address} has no workers: none arrived "
+                           f"within --connect-timeout {timeout:g} s; start one with "
+                           f"'dask worker {address}', or raise --connect-timeout") from None
+    except BaseException:
+        client.close()
+        raise
+    return client
 
 
 def _print_verify(report: dict) -> None:
@@ -450,6 +461,12 @@ def _positive_float(text: str) -> float:
     if not value > 0 or not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
+
+
+def _time_limit(text: str):
+    if text.strip().lower() in ("none", "inf", "infinity"):
+        return None
+    return _positive_float(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -491,8 +508,10 @@ def build_parser() -> argparse.ArgumentParser:
     certify = sub.add_parser("certify", parents=[common],
                              help="exact sparsity of a saved network on the cube")
     certify.add_argument("network", help="a network saved with SparseReLUNetwork.save (.npz)")
-    certify.add_argument("--time-limit", type=_positive_float, default=None,
-                         help="give up after this many seconds")
+    certify.add_argument("--time-limit", type=_time_limit,
+                         default=DEFAULT_CERTIFY_TIME_LIMIT,
+                         help=f"give up after this many seconds "
+                              f"({DEFAULT_CERTIFY_TIME_LIMIT:g}; 'none' for no limit)")
     certify.add_argument("--histogram-max-n", type=int, default=22,
                          help="also print the activation histogram when n <= this (22)")
     learn = sub.add_parser("learn", parents=[common],
@@ -507,7 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--encoding", choices=("pm1", "01"), default="pm1",
                        help="inputs are +-1 (pm1, default) or 0/1 (01)")
     learn.add_argument("--seed", type=int, default=0, help="seed of the validation folds")
-    learn.add_argument("--out", help="save the model here (.npz)")
+    learn.add_argument("--out", help="save the model here (.npz is appended unless the "
+                                     "name ends with it)")
 
     predict = sub.add_parser("predict", parents=[common],
                              help="predict DATA with a model saved by 'learn --out'")
@@ -544,6 +564,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--seed", type=int, default=0, help="root seed of the sweep (0)")
     verify.add_argument("--scheduler", default=None,
                         help="Dask scheduler address tcp://HOST:PORT (default: in process)")
+    verify.add_argument("--connect-timeout", type=_positive_float,
+                        default=DEFAULT_CONNECT_TIMEOUT,
+                        help="seconds to wait for the --scheduler, then again for its "
+                             f"first worker ({DEFAULT_CONNECT_TIMEOUT:g})")
     verify.add_argument("--jobs", type=int, default=1,
                         help="local worker processes when no --scheduler is given (1)")
     verify.add_argument("--out", help="write the table (.csv, or .json)")
@@ -584,20 +608,150 @@ def _strict_json(value):
     return value
 
 
+# Where an explicit ``raise`` of ValueError/TypeError means "bad input": the
+# library's own modules (which raise them only from argument checks) and
+# scikit-learn's input validation.
+_VALIDATION_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,)
+_VALIDATION_FILES = tuple(os.path.join("sklearn", "utils", name) for name in
+                          ("validation.py", "multiclass.py", "_param_validation.py"))
+
+
+def _raised_by_validation(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by an explicit ``raise`` statement in
+    sparselearn's Python code or scikit-learn's input validation (as opposed
+    to failing somewhere inside NumPy, a kernel, or an unforeseen path)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    if not (filename.endswith(".py") and (filename.startswith(_VALIDATION_DIRS)
+                                          or filename.endswith(_VALIDATION_FILES))):
+        return False
+    return linecache.getline(filename, tb.tb_lineno).lstrip().startswith("raise")
+
+
+def _is_input_error(exc: BaseException) -> bool:
+    """Errors that mean bad input or an unusable environment (exit 2), as
+    opposed to bugs (exit 1)."""
+    if isinstance(exc, (CommandError, _io.UnreadableFileError, MemoryBudgetError)):
+        return True
+    if isinstance(exc, OSError):  # files, disks, sockets: the environment, not a bug
+        return True
+    if isinstance(exc, (ValueError, TypeError, ImportError)):
+        return _raised_by_validation(exc)
+    return False
+
+
+def _error_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        text = f"{exc.filename}: {exc.strerror}"
+    text = text or type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _debug() -> bool:
+    return os.environ.get("SPARSELEARN_DEBUG", "") not in ("", "0")
+
+
+class _InterruptWatchdog:
+    """Ctrl-C while a compiled kernel runs: Python raises KeyboardInterrupt only
+    once the kernel returns, which may take hours.  The signal's wakeup byte
+    reaches this thread at once (kernels release the GIL); if the main thread
+    has not handled the interrupt within ``grace`` seconds, the thread prints
+    the one line and ends the process with exit code 130."""
+
+    def __init__(self, command: str, grace: float = 2.0):
+        import signal
+        import socket
+        import threading
+
+        self.command, self.grace, self.handled = command, grace, False
+        self.lock = threading.Lock()
+        self._signal = signal
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        try:
+            self._previous = signal.set_wakeup_fd(self._writer.fileno(),
+                                                  warn_on_full_buffer=False)
+        except ValueError:  # not the main thread: no watchdog
+            self._reader.close()
+            self._writer.close()
+            self._reader = None
+            return
+        threading.Thread(target=self._watch, name="sparselearn-interrupt",
+                         daemon=True).start()
+
+    def _watch(self):
+        try:
+            while True:
+                data = self._reader.recv(64)
+                if not data:
+                    return
+                if self._signal.SIGINT in data:
+                    time.sleep(self.grace)
+                    with self.lock:
+                        if self.handled:
+                            return
+                        self.handled = True
+                        print(f"sparselearn {self.command}: interrupted", file=sys.stderr,
+                              flush=True)
+                        os._exit(EXIT_INTERRUPTED)
+        except OSError:
+            return
+
+    def report(self) -> bool:
+        """Claim the interrupt for the main thread; False if already reported."""
+        with self.lock:
+            first, self.handled = not self.handled, True
+        return first
+
+    def close(self):
+        if self._reader is None:
+            return
+        self._signal.set_wakeup_fd(self._previous)
+        self._writer.close()
+        self._reader.close()
+
+
 def main(argv=None) -> int:
-    """Run the command line; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    run, show = COMMANDS[args.command]
+    """Run the command line; returns the process exit code (0, 1, 2 or 130)."""
+    command = "command"
+    watchdog = None
     try:
-        report = run(args)
-    except CommandError as exc:
-        print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ValueError, TypeError, OSError, RuntimeError, ImportError) as exc:
-        # Library validation errors name the argument; show them as one line.
-        print(f"sparselearn {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = args.command
+        watchdog = _InterruptWatchdog(command)
+        run, show = COMMANDS[args.command]
+        try:
+            report = run(args)
+        except Exception as exc:
+            if _debug():
+                traceback.print_exc()
+            if _is_input_error(exc):
+                print(f"sparselearn {command}: error: {_error_line(exc)}", file=sys.stderr)
+                return EXIT_USAGE
+            print(f"sparselearn {command}: internal error ({type(exc).__name__}: "
+                  f"{_error_line(exc)}); this is a bug, please report it to {ISSUES_URL} "
+                  "with the command line (SPARSELEARN_DEBUG=1 shows the traceback)",
+                  file=sys.stderr)
+            return EXIT_BUG
+        return _print_report(args, report, show)
+    except KeyboardInterrupt:
+        if watchdog is None or watchdog.report():
+            if _debug():
+                traceback.print_exc()
+            print(f"sparselearn {command}: interrupted", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    finally:
+        if watchdog is not None:
+            watchdog.close()
+
+
+def _print_report(args, report, show) -> int:
     try:
         if args.json:
             public = {key: value for key, value in report.items() if not key.startswith("_")}
@@ -609,6 +763,5 @@ def main(argv=None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
-        import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -62,6 +62,7 @@ import numpy as np
 from scipy.stats import beta as _beta
 from threadpoolctl import threadpool_limits
 
+from . import io as _io
 from ._plotting import import_pyplot
 from ._validation import (MAX_CUBE_DIM, check_float, check_int, check_memory,
                           check_random_state)
@@ -86,6 +87,11 @@ __all__ = [
 # Rows evaluated at once when measuring the error: keeps memory flat (a few
 # MiB per chunk) whatever the cube dimension or the test-sample size.
 _EVAL_CHUNK_ROWS = 2**15
+
+# Largest cube dimension evaluated exactly (every point): memory stays flat,
+# but the time does not, and 2^30 points per trial is already hours of
+# evaluation; a larger exact_max_n is refused rather than walked silently.
+_MAX_EXACT_DIM = 30
 
 # Trials listed one per row in the text table up to this many; beyond it the
 # table shows error quantiles only.
@@ -697,7 +703,9 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
         network; required when ``make_target`` returns a plain callable.
     exact_max_n : int, default=16
         Largest ``n`` for which errors are computed exactly over the cube
-        (time grows as :math:`2^n`; memory stays flat).
+        (time grows as :math:`2^n`; memory stays flat).  An exact
+        evaluation beyond ``n = 30`` (:math:`2^{30}` points per trial) is
+        refused with a ``ValueError``.
     n_test : int, default=100000
         Fresh test points per trial when ``n > exact_max_n``.
     progress : bool, optional
@@ -807,11 +815,23 @@ def _trial_spec(make_target, root, n_samples, noise, n_features, exact_max_n, n_
                  f"a training sample of {n_samples} points of {{-1,1}}^{n_features}",
                  max_bytes)
     exact = n_features <= exact_max_n
-    if not exact:
+    if exact:
+        _check_exact_walk(n_features, exact_max_n, "per trial")
+    else:
         check_memory(8.0 * (n_test + _EVAL_CHUNK_ROWS * (n_features + 3)),
                      f"an error estimate on {n_test} test points", max_bytes)
     return {"root": root, "n_features": n_features, "n_samples": n_samples,
             "noise": noise, "exact": exact, "n_test": n_test}
+
+
+def _check_exact_walk(n: int, exact_max_n: int, what: str) -> None:
+    """Refuse an exact evaluation over ``{-1,1}^n`` beyond ``2^_MAX_EXACT_DIM`` points."""
+    if n > _MAX_EXACT_DIM:
+        raise ValueError(
+            f"exact_max_n={exact_max_n} asks for an exact evaluation over all 2^{n} = "
+            f"{2**n:.3g} points of {{-1,1}}^{n} {what}, more than the 2^{_MAX_EXACT_DIM} = "
+            f"{2**_MAX_EXACT_DIM:.3g} allowed (time grows as 2^n); pass exact_max_n < {n} "
+            "to estimate on random points instead")
 
 
 def _trial_calls(make_learner, make_target, spec, trials) -> list[tuple]:
@@ -1294,16 +1314,16 @@ class SweepResult:
         }
 
     def to_csv(self, path) -> None:
-        """Write :meth:`to_records` as CSV (header row, one row per point)."""
+        """Write :meth:`to_records` as CSV (header row, one row per point), atomically."""
         records = self.to_records()
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with _io.atomic_write(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(records[0]))
             writer.writeheader()
             writer.writerows(records)
 
     def to_json(self, path) -> None:
-        """Write :meth:`to_dict` as JSON (strict: no NaN or infinity)."""
-        with open(path, "w", encoding="utf-8") as handle:
+        """Write :meth:`to_dict` as JSON (strict: no NaN or infinity), atomically."""
+        with _io.atomic_write(path, "w", encoding="utf-8") as handle:
             json.dump(self.to_dict(), handle, indent=1, allow_nan=False)
             handle.write("\n")
 
@@ -1620,6 +1640,7 @@ def bump_target(params, rng, *, exact_max_n=16, n_moment=2**16) -> SparseReLUNet
     rng : numpy.random.Generator
         Source of the codewords, output weights and moment sample.
     exact_max_n : int, default=16
+        Exact moment for ``n <= exact_max_n``; refused beyond ``n = 30``.
     n_moment : int, default=65536
 
     Returns
@@ -1639,6 +1660,8 @@ def bump_target(params, rng, *, exact_max_n=16, n_moment=2**16) -> SparseReLUNet
     net = bump_network(n, params["width"], params["sparsity"], radius=params.get("radius"),
                        random_state=rng)
     exact_max_n = check_int(exact_max_n, "exact_max_n", minimum=0, maximum=MAX_CUBE_DIM)
+    if n <= exact_max_n:
+        _check_exact_walk(n, exact_max_n, "for the second moment")
     total = 2**n if n <= exact_max_n else check_int(n_moment, "n_moment", minimum=1)
     square_sum = 0.0
     for start in range(0, total, _EVAL_CHUNK_ROWS):

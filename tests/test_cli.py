@@ -201,3 +201,189 @@ def test_verify_sweep_table_csv_and_plot(tmp_path, capsys):
     # Same seed, same sweep: the JSON run reproduces the CSV run's table.
     code, again, _ = run(capsys, *argv[:-4], "--json")
     assert json.loads(again) == report
+
+
+# ------------------------------------------------ hostile files, exit codes
+def _one_line_exit_2(capsys, *argv):
+    code, _, err = run(capsys, *argv)
+    assert code == cli.EXIT_USAGE, (argv, err)
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def _npy_header(shape, descr="<f8") -> bytes:
+    import io as stdlib_io
+    buffer = stdlib_io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def test_crafted_files_give_one_line_and_exit_2(tmp_path, capsys):
+    import zipfile
+    huge = tmp_path / "huge.npy"
+    huge.write_bytes(_npy_header((2**40, 2)))
+    huge_npz = tmp_path / "huge.npz"
+    with zipfile.ZipFile(huge_npz, "w") as archive:
+        archive.writestr("X.npy", _npy_header((2**40, 2)))
+    empty = tmp_path / "empty.npy"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "truncated.npy"
+    truncated.write_bytes(b"\x93NUMPY\x01\x00" + (64).to_bytes(2, "little")
+                          + b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,"
+                          .ljust(63) + b"\n")
+    zip_npy = tmp_path / "zip.npy"
+    np.savez(tmp_path / "z.npz", X=np.ones((2, 2)))
+    zip_npy.write_bytes((tmp_path / "z.npz").read_bytes())
+    one_d = tmp_path / "one_d.npz"
+    np.savez(one_d, X=np.ones(4), y=np.ones(4))
+    scalar = tmp_path / "scalar.npz"
+    np.savez(scalar, X=np.array(1.0))
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    zero_npz = tmp_path / "zero.npz"
+    zero_npz.symlink_to("/dev/zero")
+    strings = tmp_path / "strings.npy"
+    np.save(strings, np.array([["1.5", "1"], ["-1", "2"]]))
+    dates = tmp_path / "dates.npy"
+    np.save(dates, np.array([["2020-01-01", "2020-01-02"]], dtype="M8[D]"))
+    cases = [(huge, "TiB"), (huge_npz, "TiB"), (empty, "empty"),
+             (truncated, "malformed .npy header"), (zip_npy, "zip archive"),
+             (one_d, "X must be a non-empty 2-D"), (scalar, "X must be a non-empty 2-D"),
+             (zero, "not a regular file"), (zero_npz, "not a regular file"),
+             (strings, "string dtype"), (dates, "datetime dtype")]
+    for path, message in cases:
+        err = _one_line_exit_2(capsys, "learn", str(path), "--quiet")
+        assert message in err and str(path) in err, err
+    err = _one_line_exit_2(capsys, "certify", str(zero_npz))
+    assert "not a regular file" in err
+
+
+def test_complex_and_nan_data_give_one_short_line(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.choice([-1.0, 1.0], size=(300, 8))
+    complex_path = tmp_path / "complex.npy"
+    np.save(complex_path, np.c_[X, X[:, 0]] + 1j)
+    nan_path = tmp_path / "nan.npy"
+    table = np.c_[X, X[:, 0]]
+    table[7, 3] = np.nan
+    np.save(nan_path, table)
+    for path, message in ((complex_path, "complex dtype"), (nan_path, "NaN")):
+        err = _one_line_exit_2(capsys, "learn", str(path))
+        assert message in err and len(err) < 300, err
+
+
+def test_learn_out_names_the_file_actually_written(tmp_path, capsys, parity_data):
+    _, _, csv, npz = parity_data
+    out = tmp_path / "model.pkl"
+    code, stdout, _ = run(capsys, "learn", str(npz), "--degree", "2", "--out", str(out))
+    assert code == 0
+    assert f"saved to {out}.npz" in stdout
+    assert not out.exists() and (tmp_path / "model.pkl.npz").exists()
+    # predict follows the same suffix rule
+    code, _, err = run(capsys, "predict", str(out), str(csv), "--json")
+    assert code == 0, err
+
+
+def test_nested_params_json_in_a_model_file(tmp_path, capsys, parity_data):
+    from sparselearn import io
+    _, _, csv, npz = parity_data
+    model = tmp_path / "model.npz"
+    assert run(capsys, "learn", str(npz), "--degree", "1", "--out", str(model))[0] == 0
+    arrays = io.read_npz(model, kinds={"format": "U", "params": "U"})
+    arrays["params"] = np.array("[" * 50_000 + "]" * 50_000)
+    io.save_npz(model, **arrays)
+    err = _one_line_exit_2(capsys, "predict", str(model), str(csv))
+    assert "nested too deeply" in err and "recursion" not in err
+
+
+def test_certify_has_a_default_time_limit():
+    args = cli.build_parser().parse_args(["certify", "net.npz"])
+    assert args.time_limit == cli.DEFAULT_CERTIFY_TIME_LIMIT
+    assert cli.build_parser().parse_args(["certify", "net.npz", "--time-limit",
+                                          "none"]).time_limit is None
+
+
+def test_certify_time_limit_message_says_how_to_raise_it(tmp_path, capsys):
+    path = tmp_path / "dense.npz"
+    random_network(48, 64, random_state=0).save(path)
+    err = _one_line_exit_2(capsys, "certify", str(path), "--time-limit", "0.2")
+    assert "--time-limit SECONDS" in err
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_verify_scheduler_nobody_listening_times_out(capsys):
+    pytest.importorskip("distributed")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    err = _one_line_exit_2(capsys, "verify", "--scheduler", address, "--connect-timeout",
+                           "1", "--trials", "1", "--samples", "50")
+    assert "could not connect" in err and "--connect-timeout 1 s" in err
+
+
+def test_verify_scheduler_without_workers_times_out(capsys):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False,
+                                  dashboard_address=None) as cluster:
+        err = _one_line_exit_2(capsys, "verify", "--scheduler", cluster.scheduler_address,
+                               "--connect-timeout", "1", "--trials", "1", "--samples", "50")
+    assert "has no workers" in err and "dask worker" in err
+
+
+def test_unexpected_errors_are_bugs_not_usage_errors(capsys, monkeypatch):
+    def broken(args):
+        raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'int'")
+    monkeypatch.setitem(cli.COMMANDS, "bounds", (broken, print))
+    argv = ["bounds", "--n", "3", "--width", "2", "--sparsity", "1", "--samples", "5"]
+    code, _, err = run(capsys, *argv)
+    assert code == cli.EXIT_BUG
+    assert len(err.strip().splitlines()) == 1 and "bug" in err and "report" in err
+    assert "Traceback" not in err
+
+    def runtime(args):
+        raise RuntimeError("an invariant broke")
+    monkeypatch.setitem(cli.COMMANDS, "bounds", (runtime, print))
+    assert run(capsys, *argv)[0] == cli.EXIT_BUG
+    monkeypatch.setenv("SPARSELEARN_DEBUG", "1")
+    code, _, err = run(capsys, *argv)
+    assert code == cli.EXIT_BUG and "Traceback" in err and "an invariant broke" in err
+
+
+def test_output_that_cannot_be_written_is_exit_2(tmp_path, capsys, parity_data):
+    _, _, _, npz = parity_data
+    err = _one_line_exit_2(capsys, "learn", str(npz), "--degree", "1", "--out",
+                           str(tmp_path / "no-such-folder" / "model.npz"))
+    assert "No such file or directory" in err
+
+
+_INTERRUPT_SCRIPT = """
+import sys
+from sparselearn import cli
+print("ready", flush=True)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path):
+    import signal
+    import time
+    path = tmp_path / "dense.npz"
+    random_network(48, 64, random_state=0).save(path)
+    child = subprocess.Popen([sys.executable, "-c", _INTERRUPT_SCRIPT, "certify", str(path),
+                              "--time-limit", "none"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(1.0)  # into the branch and bound, which would run for hours
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == cli.EXIT_INTERRUPTED
+    assert err.strip() == "sparselearn certify: interrupted"

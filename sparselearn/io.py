@@ -1,0 +1,609 @@
+"""Every file sparselearn reads or writes goes through this module.
+
+Reading (``.npy``, ``.npz``, CSV) promises:
+
+- **Only regular files.**  The path is resolved (symlinks followed) and
+  checked with :func:`os.stat`/:func:`os.fstat`; a directory, FIFO, socket
+  or device (a symlink to ``/dev/zero`` named ``data.csv``) is refused
+  before a byte is read.
+- **Size limits before reading.**  The array shapes and dtypes declared in
+  each ``.npy`` header, and for an ``.npz`` the uncompressed sizes in the
+  zip directory, are checked against the memory budget
+  (``max_bytes=``, default :data:`sparselearn._validation.DEFAULT_MAX_BYTES`)
+  before anything is decompressed or allocated, and no more than the
+  declared bytes are ever decompressed, so a few-hundred-byte file claiming
+  terabytes or a zip bomb of compressed zeros is refused at once.
+- **Plain numbers only.**  Arrays load with ``allow_pickle=False`` semantics:
+  object, string, complex, datetime and structured dtypes are refused
+  (the library's own archives may hold a few named string entries).
+- **One error type.**  Every failure -- missing file, truncated or corrupt
+  header, bad zip CRC, unsupported zip feature, wrong dimensions -- raises
+  :class:`UnreadableFileError`, a :class:`ValueError` whose message names
+  the file and the problem.
+
+Writing promises **atomic replacement**: the output (a model, a network, a
+CSV or JSON table, a figure) is written to a temporary file in the target's
+directory and moved over the target with :func:`os.replace` only once it is
+complete, so a failure mid-write (disk full, a file-size limit, Ctrl-C)
+leaves any previous file intact and no temporary file behind.
+
+The suffix rule of saved archives (:func:`npz_path`): ``.npz`` is appended
+when the path does not already end with it, on save *and* on load, so
+``net.save("net")`` writes ``net.npz`` and ``SparseReLUNetwork.load("net")``
+reads it back; the save functions return the path actually written.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import stat
+import struct
+import tempfile
+import tokenize
+import warnings
+import zipfile
+import zlib
+from io import BytesIO, TextIOWrapper
+
+import numpy as np
+
+from ._validation import MemoryBudgetError, check_memory, format_bytes
+
+__all__ = ["UnreadableFileError", "atomic_write", "load_archive", "npz_names", "npz_path",
+           "read_csv", "read_npy", "read_npz", "read_table", "read_xy", "save_figure",
+           "save_npy", "save_npz", "save_text", "save_txt_array"]
+
+#: dtype kinds a numeric array may have: bool, signed and unsigned integers, floats.
+NUMERIC_KINDS = "biuf"
+
+# Bytes read or inflated per call while filling an array.
+_CHUNK = 16 * 2**20
+# Longest .npy header accepted, in bytes (numpy's own limit is 10000 characters).
+_MAX_HEADER_BYTES = 65536
+# Errors a parser of untrusted bytes may raise; all become UnreadableFileError.
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, EOFError,
+                 OSError, SyntaxError, tokenize.TokenError, struct.error, zlib.error,
+                 zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError,
+                 OverflowError, RecursionError, UnicodeError)
+
+
+class UnreadableFileError(ValueError):
+    """A file could not be read: missing, not a regular file, malformed, of the
+    wrong kind, or over the memory budget.  The message names the file."""
+
+
+def _fail(path, problem: str):
+    return UnreadableFileError(f"{os.fspath(path)}: {problem}")
+
+
+def _oneline(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# ------------------------------------------------------------ suffix rule
+def npz_path(path) -> str:
+    """The path an archive is saved to and loaded from: ``path``, with ``.npz``
+    appended unless it already ends with ``.npz``."""
+    path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+# ---------------------------------------------------------------- opening
+@contextlib.contextmanager
+def _open_regular(path):
+    """Open ``path`` for binary reading, refusing anything but a regular file.
+
+    Yields ``(handle, size)``.  The file is opened non-blocking (a FIFO
+    would otherwise block the open) and checked again with ``fstat``, so a
+    path swapped between the checks cannot slip through.
+    """
+    shown = os.fspath(path)
+    try:
+        info = os.stat(shown)
+    except FileNotFoundError:
+        raise _fail(path, "no such file") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot be read ({exc.strerror or exc})") from None
+    _check_regular(path, info)
+    try:
+        fd = os.open(shown, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise _fail(path, "no such file") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        _check_regular(path, info)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle, info.st_size
+
+
+def _check_regular(path, info) -> None:
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise _fail(path, f"is {kind}, not a regular file; only regular files are read")
+
+
+def _budget(path, nbytes: float, what: str, max_bytes) -> None:
+    try:
+        check_memory(nbytes, what, max_bytes)
+    except MemoryBudgetError as exc:
+        raise UnreadableFileError(f"{os.fspath(path)}: {exc}") from None
+
+
+# ------------------------------------------------------------------ .npy
+def _read_exactly(handle, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = handle.read(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _check_dtype(path, dtype: np.dtype, kinds: str, name: str) -> None:
+    if dtype.hasobject:
+        raise _fail(path, f"{name} holds Python objects (dtype=object); refusing to "
+                          "unpickle it (allow_pickle=False)")
+    if dtype.fields is not None or dtype.subdtype is not None or dtype.kind not in kinds:
+        described = {"c": "complex", "U": "string", "S": "bytes", "M": "datetime",
+                     "m": "timedelta", "V": "structured"}.get(dtype.kind, str(dtype))
+        allowed = "numbers (bool, integer or float)" if kinds == NUMERIC_KINDS else \
+            f"dtype kinds {kinds!r}"
+        raise _fail(path, f"{name} has {described} dtype {dtype.str!r}; expected "
+                          f"{allowed}")
+    if dtype.itemsize == 0:
+        raise _fail(path, f"{name} has a zero-size dtype {dtype.str!r}")
+
+
+def _read_header(handle, path, name: str):
+    """``(shape, fortran_order, dtype, header_bytes)`` from an ``.npy`` stream."""
+    magic = _read_exactly(handle, 8)
+    if len(magic) == 0:
+        raise _fail(path, f"{name} is empty (0 bytes)")
+    if magic[:4] == b"PK\x03\x04":
+        raise _fail(path, f"{name} is a zip archive (an .npz?), not an .npy array")
+    if len(magic) < 8 or magic[:6] != b"\x93NUMPY":
+        raise _fail(path, f"{name} is not an .npy array (no NUMPY magic string)")
+    version = (magic[6], magic[7])
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        raise _fail(path, f"{name} has unsupported .npy format version {version}")
+    length_size = 2 if version == (1, 0) else 4
+    length_bytes = _read_exactly(handle, length_size)
+    if len(length_bytes) < length_size:
+        raise _fail(path, f"{name} has a truncated .npy header")
+    length = int.from_bytes(length_bytes, "little")
+    if length > _MAX_HEADER_BYTES:
+        raise _fail(path, f"{name} declares a {length}-byte .npy header, more than the "
+                          f"{_MAX_HEADER_BYTES} accepted")
+    header = _read_exactly(handle, length)
+    if len(header) < length:
+        raise _fail(path, f"{name} has a truncated .npy header ({len(header)} of "
+                          f"{length} bytes)")
+    if version == (3, 0):  # utf-8 header; the same dictionary as version 2.0's latin-1
+        try:
+            header = header.decode("utf-8").encode("latin-1")
+        except UnicodeError:
+            raise _fail(path, f"{name} has a non-latin-1 .npy header "
+                              "(structured dtypes are not read)") from None
+        version = (2, 0)
+    reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+              else np.lib.format.read_array_header_2_0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shape, fortran_order, dtype = reader(BytesIO(length_bytes + header))
+    except (*_PARSE_ERRORS, MemoryError) as exc:  # the header is at most 64 KiB
+        raise _fail(path, f"{name} has a malformed .npy header ({_oneline(exc)})") from None
+    return shape, bool(fortran_order), np.dtype(dtype), 8 + length_size + length
+
+
+def _read_body(handle, path, name, shape, fortran_order, dtype) -> np.ndarray:
+    count = math.prod(shape)
+    array = np.empty(count, dtype=dtype)
+    if count:
+        view = memoryview(array).cast("B")
+        filled = 0
+        while filled < view.nbytes:
+            got = handle.readinto(view[filled:filled + _CHUNK])
+            if not got:
+                raise _fail(path, f"{name} is truncated: {filled} of {view.nbytes} data "
+                                  "bytes")
+            filled += got
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _declared_bytes(shape, dtype, extra_per_element: int) -> tuple[int, int]:
+    count = math.prod(shape)
+    return count * dtype.itemsize, count * (dtype.itemsize + extra_per_element)
+
+
+def read_npy(path, *, max_bytes=None, kinds: str = NUMERIC_KINDS,
+             extra_per_element: int = 0) -> np.ndarray:
+    """Read one ``.npy`` array of plain numbers (``allow_pickle=False``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A regular file.
+    max_bytes : float, optional
+        Memory budget for the array (plus ``extra_per_element`` bytes per
+        element, for a copy the caller will make); default
+        :data:`~sparselearn._validation.DEFAULT_MAX_BYTES`.  Checked against
+        the header's declared shape and dtype before the data is read.
+    kinds : str
+        Accepted dtype kinds (default ``"biuf"``: bool, integers, floats).
+
+    Raises
+    ------
+    UnreadableFileError
+        For any file that is not such an array, with the file's name.
+    """
+    with _open_regular(path) as (handle, size):
+        try:
+            shape, fortran_order, dtype, offset = _read_header(handle, path, "the file")
+            _check_dtype(path, dtype, kinds, "the array")
+            nbytes, needed = _declared_bytes(shape, dtype, extra_per_element)
+            _budget(path, needed, f"the array of shape {shape} and dtype {dtype.str}",
+                    max_bytes)
+            if offset + nbytes != size:
+                raise _fail(path, f"the header declares {nbytes} data bytes (shape {shape}, "
+                                  f"dtype {dtype.str}) but the file holds {size - offset}"
+                                  + (" (truncated)" if offset + nbytes > size else ""))
+            return _read_body(handle, path, "the file", shape, fortran_order, dtype)
+        except UnreadableFileError:
+            raise
+        except _PARSE_ERRORS as exc:
+            raise _fail(path, f"not a readable .npy array ({_oneline(exc)})") from None
+
+
+# ------------------------------------------------------------------ .npz
+def read_npz(path, keys=None, *, max_bytes=None, kinds=None,
+             extra_per_element: int = 0) -> dict:
+    """Read arrays from an ``.npz`` archive (``allow_pickle=False``).
+
+    Before anything is decompressed, the zip directory is read and the sum
+    of its members' declared uncompressed sizes is checked against the
+    budget; then each wanted member's ``.npy`` header is read and its
+    declared shape and dtype are checked, and exactly the declared bytes are
+    decompressed (so the CRC is verified and nothing beyond is inflated).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A regular file, read as it is named (no suffix is added here).
+    keys : iterable of str, optional
+        Member names to read (default: all).  Missing names are not an
+        error; the result simply lacks them.
+    max_bytes : float, optional
+        Memory budget (see :func:`read_npy`).
+    kinds : dict of str to str, optional
+        Accepted dtype kinds per member name; names not listed accept
+        ``"biuf"`` (bool, integers, floats).
+
+    Returns
+    -------
+    dict
+        ``{name: ndarray}``.
+
+    Raises
+    ------
+    UnreadableFileError
+        For any file that is not such an archive, with the file's name.
+    """
+    kinds = kinds or {}
+    with _open_regular(path) as (handle, size):
+        try:
+            return _read_npz(handle, path, keys, max_bytes, kinds, extra_per_element)
+        except UnreadableFileError:
+            raise
+        except _PARSE_ERRORS as exc:
+            raise _fail(path, f"not a readable .npz archive ({_oneline(exc)})") from None
+
+
+def npz_names(path) -> set:
+    """The array names in an ``.npz`` archive (from its zip directory only)."""
+    with _open_regular(path) as (handle, size):
+        try:
+            archive, members = _open_zip(handle, path)
+            archive.close()
+        except UnreadableFileError:
+            raise
+        except _PARSE_ERRORS as exc:
+            raise _fail(path, f"not a readable .npz archive ({_oneline(exc)})") from None
+    return set(members)
+
+
+def _open_zip(handle, path):
+    head = handle.read(4)
+    handle.seek(0)
+    if head[:4] == b"\x93NUM":
+        raise _fail(path, "is a single .npy array, not a readable .npz archive")
+    try:
+        archive = zipfile.ZipFile(handle)
+    except _PARSE_ERRORS as exc:
+        raise _fail(path, f"not a readable .npz archive (not a zip file: {_oneline(exc)})"
+                    ) from None
+    members = {}
+    for info in archive.infolist():
+        name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        if name in members:
+            archive.close()
+            raise _fail(path, f"not a readable .npz archive (member {name!r} appears "
+                              "twice)")
+        members[name] = info
+    return archive, members
+
+
+def _read_npz(handle, path, keys, max_bytes, kinds, extra_per_element):
+    archive, members = _open_zip(handle, path)
+    with archive:
+        wanted = [name for name in members if keys is None or name in set(keys)]
+        total = sum(members[name].file_size for name in wanted)
+        _budget(path, total, f"decompressing {len(wanted)} archive member(s)", max_bytes)
+        for name in wanted:
+            info = members[name]
+            if info.flag_bits & 0x1:
+                raise _fail(path, f"member {name!r} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise _fail(path, f"member {name!r} uses zip compression method "
+                                  f"{info.compress_type}; only stored and deflated "
+                                  "members (what numpy writes) are read")
+        headers, needed = {}, 0
+        for name in wanted:
+            info = members[name]
+            with archive.open(info) as stream:
+                shape, fortran_order, dtype, offset = _read_header(
+                    stream, path, f"member {name!r}")
+            _check_dtype(path, dtype, kinds.get(name, NUMERIC_KINDS), f"array {name!r}")
+            nbytes, member_needed = _declared_bytes(shape, dtype, extra_per_element)
+            needed += member_needed
+            _budget(path, needed, f"the array {name!r} of shape {shape} and dtype "
+                    f"{dtype.str}" if len(wanted) == 1 else
+                    f"the {len(wanted)} arrays of the archive", max_bytes)
+            if offset + nbytes != info.file_size:
+                raise _fail(path, f"member {name!r} declares {nbytes} data bytes (shape "
+                                  f"{shape}, dtype {dtype.str}) but the zip directory "
+                                  f"gives it {info.file_size - offset}")
+            headers[name] = (shape, fortran_order, dtype)
+        arrays = {}
+        for name in wanted:
+            with archive.open(members[name]) as stream:
+                _read_header(stream, path, f"member {name!r}")
+                arrays[name] = _read_body(stream, path, f"member {name!r}", *headers[name])
+                if stream.read(1):  # reaching the end also makes zipfile check the CRC
+                    raise _fail(path, f"member {name!r} has data beyond its declared size")
+        return arrays
+
+
+def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
+    """Read an ``.npz`` written by one of the library's ``save`` methods.
+
+    ``path`` follows the suffix rule (:func:`npz_path`).  The archive must
+    hold exactly ``keys`` plus a ``format`` entry equal to ``format_tag``;
+    ``format`` and the names in ``string_keys`` may be strings, every other
+    entry must be numeric.  Any other file (missing, not a zip, pickled
+    objects, foreign arrays, another format) is refused with an
+    :class:`UnreadableFileError` naming the path.
+
+    Returns
+    -------
+    dict
+        ``{key: ndarray}`` for ``keys``.
+    """
+    path = npz_path(path)
+    kind = format_tag.split("/")[0].rsplit(".", 1)[-1]  # "pkg.Class/1" -> "Class"
+    expected = set(keys) | {"format"}
+    kinds = {key: NUMERIC_KINDS + "U" for key in set(string_keys) | {"format"}}
+    names = npz_names(path)
+    if names != expected:
+        raise _fail(path, f"not a saved {kind}: it holds {sorted(names)}, expected "
+                          f"{sorted(expected)}")
+    arrays = read_npz(path, kinds=kinds)
+    tag = arrays.pop("format")
+    if tag.shape != () or str(tag) != format_tag:
+        raise _fail(path, f"has format tag {_oneline(tag)!r}, expected {format_tag!r} "
+                          f"(not a saved {kind})")
+    return arrays
+
+
+# ------------------------------------------------------------------- CSV
+# A CSV value takes at least two characters (a digit and a separator), so a
+# table of float64 values needs at most 4 bytes per file byte; numpy's
+# parser holds about as much again while it grows the table.
+_CSV_BYTES_PER_BYTE = 8
+
+
+def read_csv(path, *, max_bytes=None) -> np.ndarray:
+    """A 2-D float64 table from a comma-separated file (one optional header row).
+
+    The file's size bounds the table's: it is checked against the budget
+    before parsing.
+
+    Raises
+    ------
+    UnreadableFileError
+        For a file that is not such a table, with the file's name.
+    """
+    with _open_regular(path) as (handle, size):
+        _budget(path, _CSV_BYTES_PER_BYTE * size, f"parsing a {format_bytes(size)} CSV "
+                "table", max_bytes)
+        data = handle.read(size + 1)
+    if len(data) > size:  # grew while being read
+        raise _fail(path, "changed size while being read")
+    if b"\x00" in data:
+        raise _fail(path, "not a numeric CSV table (binary data)")
+    try:
+        first = data.split(b"\n", 1)[0].decode("utf-8")
+        skip = 0
+        try:  # a first line that is not all numbers is a header row
+            _parse_csv(first.encode("utf-8"), 0)
+        except _PARSE_ERRORS:
+            skip = 1
+        table = _parse_csv(data, skip)
+    except UnicodeError:
+        raise _fail(path, "not a numeric CSV table (not UTF-8 text)") from None
+    except _PARSE_ERRORS as exc:
+        raise _fail(path, f"not a numeric CSV table ({_oneline(exc)})") from None
+    if skip and table.size == 0:
+        raise _fail(path, "not a numeric CSV table (no numeric rows; its first line "
+                          f"{_oneline(first)[:60]!r} is not numbers)")
+    return table
+
+
+def _parse_csv(data: bytes, skip: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = TextIOWrapper(BytesIO(data), encoding="utf-8")
+        return np.loadtxt(text, delimiter=",", ndmin=2, dtype=np.float64, skiprows=skip)
+
+
+# ------------------------------------------------------------ CLI tables
+def read_table(path, *, max_bytes=None, extra_per_element: int = 8) -> np.ndarray:
+    """A non-empty numeric 2-D table from CSV (optional header row) or ``.npy``."""
+    if os.fspath(path).endswith(".npy"):
+        table = read_npy(path, max_bytes=max_bytes, extra_per_element=extra_per_element)
+    else:
+        table = read_csv(path, max_bytes=max_bytes)
+    if table.ndim != 2 or table.shape[0] == 0 or table.shape[1] == 0:
+        raise _fail(path, f"expected a non-empty 2-D table, got shape {table.shape}")
+    return table
+
+
+def read_xy(path, n_features=None, *, max_bytes=None):
+    """``(X, y)`` from a data file; ``y`` is ``None`` when the file has no labels.
+
+    ``.npz``: arrays ``X`` (2-D) and optionally ``y`` (1-D, one per row of
+    ``X``).  CSV or ``.npy``: a 2-D table whose last column is ``y`` -- when
+    ``n_features`` is given, only if the table has ``n_features + 1``
+    columns.  Values must be finite numbers.  The budget counts the arrays
+    as stored plus their float64 copies.
+
+    Raises
+    ------
+    UnreadableFileError
+        For a missing, malformed or oversize file, or NaN/infinite values.
+    """
+    if os.fspath(path).endswith(".npz"):
+        arrays = read_npz(path, keys=("X", "y"), max_bytes=max_bytes, extra_per_element=8)
+        if "X" not in arrays:
+            raise _fail(path, "the archive needs an array named X (and y for labels)")
+        X, y = arrays["X"], arrays.get("y")
+        if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+            raise _fail(path, f"X must be a non-empty 2-D array (n_samples, n_features), "
+                              f"got shape {X.shape}")
+        if y is not None and (y.ndim != 1 or y.shape[0] != X.shape[0]):
+            raise _fail(path, f"y must be 1-D with one label per row of X ({X.shape[0]}), "
+                              f"got shape {y.shape}")
+    else:
+        table = read_table(path, max_bytes=max_bytes)
+        if n_features is None or table.shape[1] == n_features + 1:
+            if table.shape[1] < 2:
+                raise _fail(path, "needs at least two columns (features, then y)")
+            X, y = table[:, :-1], table[:, -1]
+        else:
+            X, y = table, None
+    for name, array in (("X", X), ("y", y)):
+        if array is not None and array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise _fail(path, f"{name} contains NaN or infinite values")
+    return X, y
+
+
+# ---------------------------------------------------------------- writing
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "wb", **open_kwargs):
+    """Open a temporary file next to ``path``; on success move it over ``path``.
+
+    ``with atomic_write("out.csv", "w", encoding="utf-8") as handle: ...``
+    writes into a hidden temporary file in the same directory, flushes and
+    fsyncs it, and :func:`os.replace` s it onto ``path`` when the block ends
+    without an exception.  On any exception (including KeyboardInterrupt)
+    the temporary file is removed and ``path`` is left as it was.  A new
+    file gets the usual permissions (``0o666`` minus the umask); a replaced
+    file keeps its mode.
+    """
+    path = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(path))
+    try:
+        file_mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        file_mode = _new_file_mode()
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, file_mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def save_npz(path, **arrays) -> str:
+    """Write ``arrays`` as an uncompressed ``.npz``, atomically; returns the path
+    written (``path`` with the suffix rule of :func:`npz_path` applied)."""
+    path = npz_path(path)
+    with atomic_write(path) as handle:
+        np.savez(handle, **arrays)
+    return path
+
+
+def save_npy(path, array) -> str:
+    """Write one array as ``.npy`` at exactly ``path``, atomically."""
+    with atomic_write(path) as handle:
+        np.save(handle, np.asarray(array), allow_pickle=False)
+    return os.fspath(path)
+
+
+def save_txt_array(path, array, **savetxt_kwargs) -> str:
+    """Write an array as text (:func:`numpy.savetxt`) at ``path``, atomically."""
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        np.savetxt(handle, array, **savetxt_kwargs)
+    return os.fspath(path)
+
+
+def save_text(path, text: str) -> str:
+    """Write ``text`` (UTF-8) at ``path``, atomically."""
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    return os.fspath(path)
+
+
+def save_figure(figure, path, **savefig_kwargs) -> str:
+    """Save a matplotlib figure at ``path``, atomically, in the format its
+    suffix names (PNG when it has none)."""
+    path = os.fspath(path)
+    suffix = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    supported = figure.canvas.get_supported_filetypes()
+    if suffix not in supported:
+        raise ValueError(f"{path}: cannot save a figure as .{suffix}; use one of "
+                         + ", ".join(f".{kind}" for kind in sorted(supported)))
+    with atomic_write(path) as handle:
+        figure.savefig(handle, format=suffix, **savefig_kwargs)
+    return path
+

@@ -1,0 +1,613 @@
+"""Tests for sparselearn.io: hostile files are refused with one ValueError
+naming the file, before anything large is read; writes are atomic; the
+suffix rule is the same for save and load."""
+import os
+import pathlib
+import struct
+import subprocess
+import sys
+import textwrap
+import zipfile
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sparselearn import LowDegreeClassifier, LowDegreeRegressor, SparseReLUNetwork, io
+from sparselearn.targets import random_network
+
+TiB8 = (2**40,)  # float64 elements: 8 TiB
+
+
+# ------------------------------------------------------------ crafting helpers
+def npy_header(shape, descr="<f8", fortran_order=False) -> bytes:
+    buffer = __import__("io").BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": fortran_order, "shape": shape})
+    return buffer.getvalue()
+
+
+def npy_bytes(array) -> bytes:
+    buffer = __import__("io").BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def make_zip(members) -> bytes:
+    """A zip archive from ``(name, stored_bytes, method, crc, uncompressed_size)``."""
+    out, central = b"", b""
+    for name, data, method, crc, size in members:
+        name = name.encode()
+        offset = len(out)
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 33, crc,
+                           len(data), size, len(name), 0) + name + data
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 33,
+                               crc, len(data), size, len(name), 0, 0, 0, 0, 0,
+                               offset) + name
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members),
+                      len(central), len(out), 0)
+    return out + central + end
+
+
+def stored(name, payload):
+    return (name, payload, zipfile.ZIP_STORED, zlib.crc32(payload), len(payload))
+
+
+def zeros_bomb(header: bytes, n_zero_bytes: int):
+    """A deflated member of ``header`` then ``n_zero_bytes`` zeros, built without
+    compressing them all (a full flush makes every 16 MiB piece identical)."""
+    chunk = bytes(16 << 20)
+    assert n_zero_bytes % len(chunk) == 0
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = compressor.compress(header) + compressor.flush(zlib.Z_FULL_FLUSH)
+    piece = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    data += piece * (n_zero_bytes // len(chunk)) + compressor.flush()
+    crc = zlib.crc32(header)
+    for _ in range(n_zero_bytes // len(chunk)):
+        crc = zlib.crc32(chunk, crc)
+    return ("X.npy", data, zipfile.ZIP_DEFLATED, crc, len(header) + n_zero_bytes)
+
+
+@pytest.fixture
+def saved_net(tmp_path):
+    net = random_network(6, 5, random_state=0)
+    return net, pathlib.Path(net.save(tmp_path / "net.npz"))
+
+
+# ------------------------------------------------------------------- .npy
+def test_npy_round_trip_keeps_dtype_shape_and_order(tmp_path):
+    for array in (np.arange(12.0).reshape(3, 4), np.asfortranarray(np.ones((2, 5))),
+                  np.array([True, False]), np.arange(6, dtype=">i4").reshape(2, 3),
+                  np.zeros((0, 3)), np.array(2.5)):
+        path = io.save_npy(tmp_path / "a.npy", array)
+        loaded = io.read_npy(path)
+        assert loaded.dtype == array.dtype and loaded.shape == array.shape
+        np.testing.assert_array_equal(loaded, array)
+
+
+def test_npy_declaring_8_tib_is_refused_from_its_header(tmp_path):
+    path = tmp_path / "huge.npy"
+    path.write_bytes(npy_header(TiB8))
+    assert path.stat().st_size < 200
+    with pytest.raises(io.UnreadableFileError, match=r"huge.npy: .*8.0 TiB"):
+        io.read_npy(path)
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"", "empty"),
+    (npy_bytes(np.ones(3))[:20], "truncated .npy header"),
+    # The length field is complete but the dictionary is cut: numpy's Python 2
+    # fallback tokenizes it and raises tokenize.TokenError.
+    (b"\x93NUMPY\x01\x00" + struct.pack("<H", 64)
+     + b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,".ljust(63) + b"\n",
+     "malformed .npy header"),
+    (npy_bytes(np.ones(3))[:-4], "truncated"),
+    (b"\x93NUMPY\x07\x00rest", "unsupported .npy format version"),
+    (b"plain text, not numpy", "no NUMPY magic"),
+    (b"\x93NUMPY\x02\x00" + struct.pack("<L", 2**31), "-byte .npy header"),
+])
+def test_malformed_npy_files(tmp_path, content, match):
+    path = tmp_path / "bad.npy"
+    path.write_bytes(content)
+    with pytest.raises(io.UnreadableFileError, match=match) as info:
+        io.read_npy(path)
+    assert str(path) in str(info.value)
+
+
+def test_zip_named_npy_is_refused(tmp_path):
+    path = tmp_path / "archive.npy"
+    np.savez(tmp_path / "archive.npz", X=np.ones((2, 2)))
+    path.write_bytes((tmp_path / "archive.npz").read_bytes())
+    with pytest.raises(io.UnreadableFileError, match="zip archive"):
+        io.read_npy(path)
+
+
+@pytest.mark.parametrize("array, kind", [
+    (np.array([1 + 2j]), "complex"), (np.array(["1.5", "2"]), "string"),
+    (np.array([b"ab"]), "bytes"), (np.array(["2020-01-01"], dtype="M8[D]"), "datetime"),
+    (np.zeros(2, dtype=[("a", "<f8")]), "structured"),
+])
+def test_npy_non_numeric_dtypes_are_refused(tmp_path, array, kind):
+    path = tmp_path / "a.npy"
+    np.save(path, array)
+    with pytest.raises(io.UnreadableFileError, match=kind):
+        io.read_npy(path)
+
+
+def test_npy_object_array_is_refused_without_unpickling(tmp_path):
+    path = tmp_path / "evil.npy"
+    np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(io.UnreadableFileError, match="allow_pickle=False"):
+        io.read_npy(path)
+
+
+# ------------------------------------------------------------------- .npz
+def test_npz_declaring_8_tib_is_refused_from_its_header(tmp_path):
+    path = tmp_path / "huge.npz"
+    path.write_bytes(make_zip([stored("X.npy", npy_header(TiB8 + (1,)))]))
+    assert path.stat().st_size < 400
+    with pytest.raises(io.UnreadableFileError, match=r"huge.npz: .*8.0 TiB"):
+        io.read_npz(path)
+    with pytest.raises(ValueError, match="TiB"):  # with its float64 copy: 16 TiB
+        io.read_xy(path)
+
+
+def test_npz_zip_directory_sizes_are_checked_before_any_member(tmp_path):
+    # The directory claims 3 GiB uncompressed for a member of a few bytes.
+    payload = npy_bytes(np.ones(2))
+    member = ("X.npy", payload, zipfile.ZIP_STORED, zlib.crc32(payload), 3 * 2**30)
+    path = tmp_path / "liar.npz"
+    path.write_bytes(make_zip([member]))
+    with pytest.raises(io.UnreadableFileError, match="3.0 GiB"):
+        io.read_npz(path, max_bytes=2**30)
+
+
+def test_npz_zip_bomb_is_refused_before_decompression_with_bounded_rss(tmp_path):
+    """512 MiB of compressed zeros in a 512 KiB file, as a boolean X: with its
+    float64 copy the data reader would need 4.5 GiB, over the 4 GiB budget.
+    A child process reads it; its peak RSS stays near the interpreter's own."""
+    path = tmp_path / "bomb.npz"
+    path.write_bytes(make_zip([zeros_bomb(npy_header((2**25, 16), "|b1"), 2**29)]))
+    assert path.stat().st_size < 1 << 20
+    script = textwrap.dedent(f"""
+        import resource
+        from sparselearn import io
+        try:
+            io.read_xy({str(path)!r})
+        except io.UnreadableFileError as exc:
+            print("refused:", exc)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("refused:") and "4.5 GiB" in lines[0]
+    assert int(lines[1]) < 400 * 1024  # KiB: far below the 512 MiB of zeros
+
+
+def test_npz_bomb_lying_about_its_size_inflates_no_more_than_declared(tmp_path):
+    # The directory says 160 bytes; the deflate stream holds 16 MiB more.
+    name, data, method, crc, size = zeros_bomb(npy_header((2,)), 16 << 20)
+    header = npy_header((2,))
+    path = tmp_path / "liar.npz"
+    path.write_bytes(make_zip([(name, data, method, crc, len(header) + 16)]))
+    with pytest.raises(io.UnreadableFileError, match="liar.npz"):
+        io.read_npz(path)
+
+
+def _flip_last_data_byte(path):
+    data = bytearray(path.read_bytes())
+    end = data.index(b"PK\x01\x02")  # the central directory follows the last member
+    data[end - 1] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_npz_corrupt_crc(tmp_path, saved_net):
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.ones((4, 3)))
+    _flip_last_data_byte(path)
+    with pytest.raises(io.UnreadableFileError, match="(?i)crc"):
+        io.read_npz(path)
+    _, net_path = saved_net
+    _flip_last_data_byte(net_path)
+    with pytest.raises(ValueError, match="(?i)crc"):
+        SparseReLUNetwork.load(net_path)
+
+
+def test_npz_zip64_locator_claiming_two_disks(tmp_path, saved_net):
+    """zipfile.is_zipfile itself raises BadZipFile on this file."""
+    _, path = saved_net
+    data = path.read_bytes()
+    end = data.rindex(b"PK\x05\x06")
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 2)
+    path.write_bytes(data[:end] + locator + data[end:])
+    with pytest.raises(io.UnreadableFileError, match="not a readable .npz"):
+        io.read_npz(path)
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        SparseReLUNetwork.load(path)
+
+
+def rebuilt(path, replace: dict) -> bytes:
+    """The archive at ``path`` rebuilt with some members' bytes (and method) replaced."""
+    members = []
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            payload, method = replace.get(info.filename, (archive.read(info), 0))
+            members.append((info.filename, payload, method, zlib.crc32(payload),
+                            len(payload)))
+    return make_zip(members)
+
+
+def test_npz_unsupported_compression_method(tmp_path):
+    """np.load raises NotImplementedError here."""
+    model, _ = _fitted(LowDegreeRegressor)
+    path = pathlib.Path(model.save(tmp_path / "model.npz"))
+    coef = npy_bytes(model.coef_)
+    path.write_bytes(rebuilt(path, {"coef.npy": (coef, 99)}))
+    with pytest.raises(io.UnreadableFileError, match="compression method 99"):
+        io.read_npz(path)
+    with pytest.raises(ValueError, match="compression method 99"):
+        LowDegreeRegressor.load(path)
+
+
+_TRUNCATED_HEADER = (b"\x93NUMPY\x01\x00" + struct.pack("<H", 64)
+                     + b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,".ljust(63)
+                     + b"\n")
+
+
+def test_npz_truncated_member_header_through_the_model_loaders(tmp_path, saved_net):
+    """numpy's header parser raises tokenize.TokenError on these archives."""
+    _, net_path = saved_net
+    net_path.write_bytes(rebuilt(net_path, {"weights.npy": (_TRUNCATED_HEADER, 0)}))
+    with pytest.raises(io.UnreadableFileError, match="malformed .npy header"):
+        SparseReLUNetwork.load(net_path)
+    for cls in (LowDegreeRegressor, LowDegreeClassifier):
+        model, _ = _fitted(cls, (0, 1) if cls is LowDegreeClassifier else None)
+        path = pathlib.Path(model.save(tmp_path / "model.npz"))
+        path.write_bytes(rebuilt(path, {"coef.npy": (_TRUNCATED_HEADER, 0)}))
+        with pytest.raises(io.UnreadableFileError, match="malformed .npy header"):
+            cls.load(path)
+
+
+@pytest.mark.parametrize("X", [np.ones(5), np.array(1.0), np.ones((0, 3)), np.ones((3, 0))])
+def test_npz_x_must_be_a_non_empty_matrix(tmp_path, X):
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X)
+    with pytest.raises(io.UnreadableFileError, match="X must be a non-empty 2-D"):
+        io.read_xy(path)
+
+
+def test_npz_y_must_match_x(tmp_path):
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.ones((3, 2)), y=np.ones(4))
+    with pytest.raises(io.UnreadableFileError, match="one label per row"):
+        io.read_xy(path)
+
+
+def test_npz_without_x_and_single_npy_named_npz(tmp_path):
+    path = tmp_path / "data.npz"
+    np.savez(path, Z=np.ones((3, 2)))
+    with pytest.raises(io.UnreadableFileError, match="named X"):
+        io.read_xy(path)
+    np.save(tmp_path / "one.npy", np.ones(3))
+    (tmp_path / "one.npy").replace(path)
+    with pytest.raises(io.UnreadableFileError, match="single .npy array"):
+        io.read_npz(path)
+
+
+def test_npz_pickled_member_is_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, X=np.array([object()], dtype=object))
+    with pytest.raises(io.UnreadableFileError, match="allow_pickle=False"):
+        io.read_npz(path)
+
+
+def test_read_xy_refuses_nan_in_one_line(tmp_path):
+    X = np.ones((200, 30))
+    X[5, 5] = np.nan
+    np.save(tmp_path / "nan.npy", X)
+    with pytest.raises(io.UnreadableFileError) as info:
+        io.read_xy(tmp_path / "nan.npy")
+    message = str(info.value)
+    assert "NaN" in message and "\n" not in message and len(message) < 200
+
+
+# ------------------------------------------------------------------- CSV
+def test_csv_with_and_without_header(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,y\n1,-1,0.5\n-1,1,2\n")
+    np.testing.assert_array_equal(io.read_csv(path), [[1, -1, 0.5], [-1, 1, 2]])
+    X, y = io.read_xy(path)
+    np.testing.assert_array_equal(y, [0.5, 2])
+    path.write_text("1,-1\n")
+    assert io.read_table(path).shape == (1, 2)
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"a,b\nc,d\n", "not a numeric CSV"), (b"\xff\xfe\x00", "binary|UTF-8"),
+    (b"1,2\n3\n", "not a numeric CSV"), (b"", "non-empty 2-D"),
+    (b"1,2\n1+2j,3\n", "not a numeric CSV"), (b"x,y\n", "no numeric rows"),
+])
+def test_malformed_csv(tmp_path, content, match):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(io.UnreadableFileError, match=match):
+        io.read_table(path)
+
+
+def test_csv_size_is_checked_before_parsing(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("1,2\n" * 1000)
+    with pytest.raises(io.UnreadableFileError, match="CSV"):
+        io.read_csv(path, max_bytes=1000)
+
+
+# --------------------------------------------------------- non-regular files
+@pytest.mark.parametrize("name", ["zero.csv", "zero.npz", "zero.npy"])
+def test_symlink_to_dev_zero_is_refused(tmp_path, name):
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    path = tmp_path / name
+    path.symlink_to("/dev/zero")
+    reader = {".csv": io.read_csv, ".npz": io.read_npz, ".npy": io.read_npy}[path.suffix]
+    with pytest.raises(io.UnreadableFileError, match="is a device, not a regular file"):
+        reader(path)
+    with pytest.raises(io.UnreadableFileError, match="not a regular file"):
+        io.read_xy(path)
+
+
+def test_fifo_and_directory_are_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer comes
+    with pytest.raises(io.UnreadableFileError, match="is a FIFO"):
+        io.read_csv(fifo)
+    folder = tmp_path / "folder.npz"
+    folder.mkdir()
+    with pytest.raises(io.UnreadableFileError, match="is a directory"):
+        io.read_npz(folder)
+    with pytest.raises(io.UnreadableFileError, match="is a directory"):
+        SparseReLUNetwork.load(folder)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(io.UnreadableFileError, match="missing.npy: no such file"):
+        io.read_npy(tmp_path / "missing.npy")
+
+
+# ------------------------------------------------------------ suffix rule
+def test_network_save_and_load_share_the_suffix_rule(tmp_path):
+    net = random_network(5, 4, random_state=1)
+    written = net.save(tmp_path / "net")
+    assert written == str(tmp_path / "net.npz") and os.path.exists(written)
+    assert SparseReLUNetwork.load(tmp_path / "net") == net
+    assert SparseReLUNetwork.load(written) == net
+    assert io.npz_path("model.pkl") == "model.pkl.npz"
+    assert io.npz_path("model.npz") == "model.npz"
+
+
+def _fitted(cls, labels=None, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.choice([-1.0, 1.0], size=(300, 6))
+    y = X[:, 0] * X[:, 2] - 0.3 * X[:, 4]
+    if labels is not None:
+        y = np.where(y > 0, labels[1], labels[0])
+    return cls(degree=2).fit(X, y), X
+
+
+def test_regressor_save_load_suffix_rule(tmp_path):
+    model, X = _fitted(LowDegreeRegressor)
+    written = model.save(tmp_path / "model")
+    assert written.endswith("model.npz")
+    np.testing.assert_array_equal(LowDegreeRegressor.load(tmp_path / "model").predict(X),
+                                  model.predict(X))
+
+
+@pytest.mark.parametrize("labels", [(0, 1), (-1.0, 2.0), ("cat", "dog"), (False, True)])
+def test_classifier_save_load_round_trip(tmp_path, labels):
+    model, X = _fitted(LowDegreeClassifier, labels)
+    path = model.save(tmp_path / "clf")
+    loaded = LowDegreeClassifier.load(path)
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    assert loaded.classes_.dtype == model.classes_.dtype
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(loaded.decision_function(X), model.decision_function(X))
+    assert loaded.get_params() == {**model.get_params(), "random_state": None}
+    # The two kinds of model do not read each other's files.
+    with pytest.raises(ValueError, match="not a saved LowDegreeRegressor"):
+        LowDegreeRegressor.load(path)
+
+
+def test_classifier_with_object_labels_cannot_be_saved(tmp_path):
+    model, _ = _fitted(LowDegreeClassifier, (0, 1))
+    model.classes_ = np.array([None, "a"], dtype=object)
+    with pytest.raises(TypeError, match="without pickle"):
+        model.save(tmp_path / "clf.npz")
+    assert not os.listdir(tmp_path)
+
+
+def _model_arrays(tmp_path):
+    model, _ = _fitted(LowDegreeRegressor)
+    path = model.save(tmp_path / "model.npz")
+    return io.read_npz(path, kinds={"format": "U", "params": "U"})
+
+
+def test_nested_params_json_gives_a_clear_error(tmp_path):
+    arrays = _model_arrays(tmp_path)
+    arrays["params"] = np.array("[" * 100_000 + "]" * 100_000)
+    path = io.save_npz(tmp_path / "nested.npz", **arrays)
+    with pytest.raises(io.UnreadableFileError, match="nested too deeply"):
+        LowDegreeRegressor.load(path)
+    arrays["params"] = np.array('{"degree": [[[1]]], "max_degree": 4}')
+    path = io.save_npz(tmp_path / "nested.npz", **arrays)
+    with pytest.raises(io.UnreadableFileError, match="malformed model"):
+        LowDegreeRegressor.load(path)
+
+
+def test_model_whose_subsets_exceed_the_budget_is_refused_before_building(tmp_path):
+    """n = 3000, degree 2: 4.5 million parities, a 36 MB file, but about
+    1.6 GiB of subsets and coefficient dictionary once loaded."""
+    arrays = _model_arrays(tmp_path)
+    n, degree = 3000, 2
+    D = 1 + n + n * (n - 1) // 2
+    arrays.update(coef=np.zeros(D), n_features=np.array(n), degree=np.array(degree))
+    path = io.save_npz(tmp_path / "wide.npz", **arrays)
+    with pytest.raises(ValueError, match=r"wide.npz: .*GiB"):
+        LowDegreeRegressor.load(path, max_bytes=2**30)
+
+
+# ------------------------------------------------------------ atomic writes
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
+    path = tmp_path / "out.csv"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with io.atomic_write(path, "w") as handle:
+            handle.write("half of the new")
+            raise RuntimeError("disk on fire")
+    assert path.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["out.csv"]
+    io.save_text(path, "new\n")
+    assert path.read_text() == "new\n" and os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_atomic_write_gives_new_files_normal_permissions(tmp_path):
+    path = io.save_text(tmp_path / "new.txt", "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_figure_write_is_atomic(tmp_path):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    figure = plt.figure()
+    try:
+        path = tmp_path / "fig.png"
+        io.save_figure(figure, path)
+        good = path.read_bytes()
+        assert good.startswith(b"\x89PNG")
+        with pytest.raises(ValueError, match="cannot save a figure as .nonsense"):
+            io.save_figure(figure, tmp_path / "fig.nonsense")
+
+        def broken(handle, **kwargs):
+            handle.write(b"partial")
+            raise OSError(28, "No space left on device")
+        figure.savefig = broken
+        with pytest.raises(OSError):
+            io.save_figure(figure, path)
+        assert path.read_bytes() == good and os.listdir(tmp_path) == ["fig.png"]
+    finally:
+        plt.close(figure)
+
+
+_FSIZE_SCRIPT = """
+import os, resource, signal, sys
+import numpy as np
+from sparselearn import LowDegreeRegressor, cli
+folder, kill = sys.argv[1], sys.argv[2] == "kill"
+rng = np.random.default_rng(0)
+X = rng.choice([-1.0, 1.0], size=(400, 12))
+small = LowDegreeRegressor(degree=1).fit(X, X[:, 0])
+path = small.save(os.path.join(folder, "model.npz"))
+np.savez(os.path.join(folder, "data.npz"), X=X, y=X[:, 0] * X[:, 1])
+size = os.path.getsize(path)
+if kill:  # Python ignores SIGXFSZ (writes fail with EFBIG); restore the default
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 500, size + 500))
+big = LowDegreeRegressor(degree=3).fit(X, X[:, 0])  # 299 coefficients: over the limit
+try:
+    big.save(path)
+except OSError as exc:
+    print("OSError", exc.errno)
+code = cli.main(["learn", os.path.join(folder, "data.npz"), "--degree", "3", "--quiet",
+                 "--out", path])
+print("exit", code)
+"""
+
+
+@pytest.mark.parametrize("mode", ["ignore", "kill"])
+def test_file_size_limit_mid_write_leaves_the_old_model(tmp_path, mode):
+    """With SIGXFSZ ignored (Python's default) the write fails with EFBIG, the
+    save raises, the CLI exits 2 and the temporary file is gone; with the
+    signal's default action the process is killed mid-write.  Either way the
+    old model still loads."""
+    result = subprocess.run([sys.executable, "-c", _FSIZE_SCRIPT, str(tmp_path), mode],
+                            capture_output=True, text=True, timeout=120)
+    model = LowDegreeRegressor.load(tmp_path / "model.npz")
+    assert model.degree_ == 1
+    if mode == "ignore":
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["OSError", "27", "exit", "2"]
+        assert "File too large" in result.stderr
+        assert sorted(os.listdir(tmp_path)) == ["data.npz", "model.npz"]
+    else:
+        assert result.returncode == -25  # SIGXFSZ
+
+
+# ---------------------------------------------------------------- fuzzing
+def _valid_files(folder: pathlib.Path) -> dict:
+    rng = np.random.default_rng(0)
+    X = rng.choice([-1.0, 1.0], size=(12, 3))
+    y = X[:, 0] * X[:, 1]
+    np.savez(folder / "data.npz", X=X, y=y)
+    np.save(folder / "data.npy", np.c_[X, y])
+    np.savetxt(folder / "data.csv", np.c_[X, y], delimiter=",", header="a,b,c,y",
+               comments="")
+    random_network(3, 2, random_state=0).save(folder / "net.npz")
+    LowDegreeRegressor(degree=1).fit(X, y).save(folder / "model.npz")
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+@st.composite
+def mutations(draw, data: bytes):
+    """``data`` with a few bytes flipped, overwritten, inserted, cut or truncated."""
+    data = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "set", "insert", "delete", "truncate"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "set" and data:
+            data[at] = draw(st.sampled_from([0, 0xFF, 0x7F, ord("("), ord("9"), ord(",")]))
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif kind == "delete":
+            del data[at:at + draw(st.integers(1, 16))]
+        else:
+            del data[at:]
+    return bytes(data)
+
+
+_FILES = {}
+
+
+def _file(name):
+    if not _FILES:
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            _FILES.update(_valid_files(pathlib.Path(folder)))
+    return _FILES[name]
+
+
+_LOADERS = {
+    "data.npz": [io.read_npz, io.read_xy],
+    "data.npy": [io.read_npy, io.read_xy],
+    "data.csv": [io.read_csv, io.read_xy],
+    "net.npz": [SparseReLUNetwork.load],
+    "model.npz": [LowDegreeRegressor.load],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LOADERS))
+@settings(max_examples=60, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_files_raise_only_value_or_type_errors(tmp_path_factory, name, data):
+    content = data.draw(mutations(_file(name)))
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_bytes(content)
+    for loader in _LOADERS[name]:
+        try:
+            loader(path)
+        except (ValueError, TypeError) as exc:
+            assert "\n" not in str(exc) or isinstance(exc, TypeError)
