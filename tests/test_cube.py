@@ -3,8 +3,11 @@
 Every kernel result is compared with the brute-force NumPy twins in
 sparselearn._reference.cube (which enumerate the cube by bit arithmetic and
 dense products) or with the network's own forward pass on all points.
-Weights are dyadic (tests/strategies.py) wherever exact equality is asserted.
+Weights are dyadic (tests/strategies.py) where float twins must agree bit for
+bit; decimal, huge-integer and planted-tie weights are compared with exact
+integer arithmetic (``strategies.exact_active``).
 """
+import contextlib
 import dataclasses
 from unittest import mock
 
@@ -12,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from strategies import all_cube_points, dyadic_networks
+from strategies import all_cube_points, dyadic_networks, exact_active, tie_networks
 
 from sparselearn import MemoryBudgetError, SparseReLUNetwork, cube
 from sparselearn._reference import cube as ref
@@ -316,3 +319,73 @@ def test_certify_refuses_bad_budgets(kwargs, error, match):
     net = bump_network(8, 4, 2, random_state=0)
     with pytest.raises(error, match=match):
         cube.certify_sparsity(net, **kwargs)
+
+
+# ------------------------------------------------------------ exact decisions
+def test_issue_examples_are_certified_exactly():
+    # Decimal weights whose float sums land on the wrong side of 0: the old
+    # certificate said 2 with a witness of count 0, and 1 below a true 2.
+    net = SparseReLUNetwork([[0.1, 0.7, -0.7, -0.1], [-0.3, -0.7, 0.7, 0.3]], [0, 0], [1, 1])
+    cert = cube.certify_sparsity(net)
+    truth = exact_active(all_cube_points(4), net.weights, net.biases).sum(axis=1).max()
+    assert cert.max_active == truth == 1
+    assert _count_at(net, cert.witness) == 1
+    net = SparseReLUNetwork([[0.1 + 0.2, -0.2, 0.1], [-0.2, 0.2, -0.3]], [0, 0], [1, 1])
+    assert cube.certify_sparsity(net).max_active == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(tie_networks(n=st.integers(1, 9)), st.booleans())
+def test_walks_and_certificate_agree_with_exact_arithmetic(net, small):
+    """Histogram, truth-table gating and the certificate (maximum and
+    witness) equal the exact integer-arithmetic decisions; ``small`` shrinks
+    the chunk and search constants so every walk and search path runs."""
+    X = all_cube_points(net.n_features)
+    active = exact_active(X, net.weights, net.biases)
+    counts = active.sum(axis=1)
+    with contextlib.ExitStack() as stack:
+        if small:
+            stack.enter_context(small_chunks())
+            stack.enter_context(small_search())
+        hist = cube.activation_histogram(net)
+        table = cube.truth_table(net)
+        cert = cube.certify_sparsity(net)
+    np.testing.assert_array_equal(hist, np.bincount(counts, minlength=net.width + 1))
+    assert cert.max_active == counts.max()
+    witness = int(cert.witness_index)
+    assert counts[witness] == cert.max_active
+    np.testing.assert_array_equal(table[counts == 0], net.output_bias)
+    Z = X @ net.weights.T - net.biases
+    expected = np.where(active, np.maximum(Z, 0.0), 0.0) @ net.output_weights + net.output_bias
+    # Values agree to rounding, which is relative to |X| |W|^T + |b|, not |Z|.
+    magnitude = np.abs(X) @ np.abs(net.weights).T + np.abs(net.biases)
+    scale = magnitude @ np.abs(net.output_weights) + abs(net.output_bias) + 1.0
+    assert np.all(np.abs(table - expected) <= 1e-12 * scale)
+
+
+def test_certificate_is_never_below_the_truth_on_decimal_networks():
+    """1,500-network sweep of issue 9, scaled down: weights from
+    +-{0.1, 0.2, 0.3, 0.7}; every certificate equals the exact maximum and
+    its witness attains it (deterministic seed)."""
+    rng = np.random.default_rng(9)
+    for _ in range(150):
+        n, s = int(rng.integers(2, 11)), int(rng.integers(1, 9))
+        W = rng.choice([-0.7, -0.3, -0.2, -0.1, 0.1, 0.2, 0.3, 0.7], size=(s, n))
+        b = rng.choice([0.0, 0.1, -0.1, 0.2, 0.3], size=s)
+        net = SparseReLUNetwork(W, b, np.ones(s))
+        counts = exact_active(all_cube_points(n), W, b).sum(axis=1)
+        cert = cube.certify_sparsity(net)
+        assert cert.max_active == counts.max()
+        assert counts[cert.witness_index] == cert.max_active
+        np.testing.assert_array_equal(cube.activation_histogram(net),
+                                      np.bincount(counts, minlength=s + 1))
+
+
+def test_walk_tolerance_is_zero_exactly_for_exact_walks():
+    dyadic = SparseReLUNetwork([[0.5, -0.25], [3.0, 1.0]], [0.125, 0.0], [1.0, 1.0])
+    assert not cube._walk_tolerance(dyadic.weights, dyadic.biases, 2**12).any()
+    decimal_net = SparseReLUNetwork([[0.1, 0.2]], [0.3], [1.0])
+    assert cube._walk_tolerance(decimal_net.weights, decimal_net.biases, 2**12)[0] > 0
+    # 2^53 + 2 needs all 53 bits: 3 M > 2^53 leaves the exact range.
+    big = SparseReLUNetwork([[2.0**53, 2.0]], [0.0], [1.0])
+    assert cube._walk_tolerance(big.weights, big.biases, 1)[0] > 0

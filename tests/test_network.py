@@ -2,10 +2,11 @@
 normal form, persistence and argument validation."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from strategies import cube_points, dyadic_networks
+from strategies import (all_cube_points, cube_points, decimal, dyadic_networks,
+                        exact_active, tie_networks)
 
 from sparselearn import SparseReLUNetwork
 from sparselearn.network import min_valuation
@@ -217,3 +218,57 @@ def test_network_is_immutable():
     net = SparseReLUNetwork(np.ones((2, 3)), np.zeros(2), np.ones(2))
     with pytest.raises(ValueError):
         net.weights[0, 0] = 5.0
+
+
+# ------------------------------------------------------------ exact decisions
+def test_decimal_weights_are_decided_exactly():
+    # Issue 9: at x = (-1, -1, -1, -1) both pre-activations are exactly
+    # negative, but their float sums round to +2.8e-17 and +8.3e-17; the
+    # float path counted 2 active units there (and at x = (-1, 1, 1, -1) 1).
+    net = SparseReLUNetwork([[0.1, 0.7, -0.7, -0.1], [-0.3, -0.7, 0.7, 0.3]], [0, 0], [1, 1])
+    X = all_cube_points(4)
+    expected = exact_active(X, net.weights, net.biases)
+    assert expected[15].sum() == 0
+    np.testing.assert_array_equal(net.activation_counts(X), expected.sum(axis=1))
+    assert net(X)[15] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(tie_networks(), st.data())
+def test_every_decision_path_agrees_with_exact_arithmetic(net, data):
+    """Counts, supports, sparsity and the forward pass's gating equal the
+    exact integer-arithmetic decisions on cube points and on decimal X."""
+    n = net.n_features
+    decimal_X = data.draw(arrays(np.float64, (5, n), elements=decimal, fill=st.nothing()))
+    for X in (all_cube_points(n), decimal_X):
+        active = exact_active(X, net.weights, net.biases)
+        counts = net.activation_counts(X)
+        np.testing.assert_array_equal(counts, active.sum(axis=1))
+        indptr, indices = net.active_supports(X)
+        np.testing.assert_array_equal(indptr[1:], np.cumsum(active.sum(axis=1)))
+        np.testing.assert_array_equal(indices, np.nonzero(active)[1])
+        assert net.sparsity(X) == active.sum(axis=1).max()
+        # Gating: a unit that is exactly inactive contributes exactly nothing,
+        # so rows without active units give exactly the output bias.
+        out = net(X)
+        none_active = ~active.any(axis=1)
+        np.testing.assert_array_equal(out[none_active], net.output_bias)
+        Z = net.pre_activations(X)
+        expected = np.where(active, np.maximum(Z, 0.0), 0.0) @ net.output_weights
+        # Rounding is relative to |X| |W|^T + |b|, not to |Z|.
+        magnitude = np.abs(X) @ np.abs(net.weights).T + np.abs(net.biases)
+        scale = magnitude @ np.abs(net.output_weights) + abs(net.output_bias) + 1.0
+        assert np.all(np.abs(out - net.output_bias - expected) <= 1e-12 * scale)
+
+
+@pytest.mark.parametrize("magnitude", [1e300, 1e-300])
+def test_extreme_magnitudes_are_decided_exactly(magnitude):
+    """Near the float64 limits the products leave the range of the fast
+    exact sum; the Fraction fallback must still decide."""
+    W = np.array([[magnitude, magnitude, -magnitude], [0.1 * magnitude, 0.2 * magnitude,
+                                                      -0.3 * magnitude]])
+    b = np.array([magnitude * 0.5, 0.0])
+    net = SparseReLUNetwork(W, b, [1.0, 1.0])
+    X = np.vstack([all_cube_points(3), 0.7 * all_cube_points(3)])
+    np.testing.assert_array_equal(net.activation_counts(X),
+                                  exact_active(X, W, b).sum(axis=1))
