@@ -36,21 +36,26 @@ changes one coordinate per step, so every pre-activation
 in :math:`O(s)` instead of recomputed in :math:`O(ns)`.  Values are stored
 at the natural index, never at the Gray rank.
 
-Rounding.  Let :math:`M_j = \sum_d |w_{jd}| + |b_j|`, which bounds every
-partial sum the walk forms for unit :math:`j`.  Each chunk recomputes its
-first pre-activations from scratch (:math:`n` additions), then applies at
-most :math:`2^L - 1` updates, each adding one rounding error of at most
-:math:`u M_j` (:math:`u = 2^{-53}`); the computed :math:`z_j` is therefore
-within :math:`(n + 2^L)\,u\,M_j \approx (n + 4096) \cdot 1.1\times 10^{-16}
-M_j` of the exact value, however large :math:`n` is.  The walk is **exact**
-when the weights and biases are dyadic with small denominators: if every
-:math:`w_{jd}` and :math:`b_j` is a multiple of :math:`2^{-p}` and
-:math:`2^p M_j \le 2^{53}`, every partial sum is a representable multiple
-of :math:`2^{-p}`, so each addition is exact, the active supports (and the
-histogram and certified sparsity) are exact, and truth-table values are
-exact too when the output weights and bias are dyadic with equally modest
-magnitudes.  For general floats, only pre-activations within the bound above
-of 0 can be classified differently from an exact evaluation.
+Exact decisions.  Unit :math:`j` is active at :math:`x` when the exact
+real :math:`\langle w_j, x\rangle - b_j` is strictly positive (the
+definition of :mod:`sparselearn.network`); the histogram, the truth table's
+gating and the certificate all follow it on every finite float64 input.
+Let :math:`M_j = \sum_d |w_{jd}| + |b_j|`, which bounds every partial sum the
+walk forms for unit :math:`j`.  Each chunk recomputes its first
+pre-activations from scratch (:math:`n` additions), then applies at most
+:math:`2^L - 1` updates, each adding one rounding error of at most
+:math:`2 u M_j` (:math:`u = 2^{-53}`); so the computed :math:`z_j` is within
+:math:`\mathrm{tol}_j = 2 (n + 2 + 2^{L+1})\,u\,M_j` of the exact value.
+A computed value in :math:`(-\mathrm{tol}_j, \mathrm{tol}_j]` is re-decided
+exactly at that point (an error-free sum of the :math:`\pm w_{jd}` and
+:math:`-b_j`); elsewhere the float sign is the exact sign.  When the
+weights and biases are multiples of :math:`2^v` with
+:math:`3 M_j \le 2^{52+v}` (small-denominator dyadic parameters), every
+partial sum is representable, the walk is exact, :math:`\mathrm{tol}_j = 0`
+and nothing is re-decided: this fast path is the walk without any exactness
+overhead.  Truth-table values are sums of float ReLU values over the
+exactly active units (rounding only in the values, never in which units
+count).
 """
 from __future__ import annotations
 
@@ -174,8 +179,8 @@ def truth_table(net, max_bytes=None) -> np.ndarray:
     r"""The values :math:`h(x)` of a network at every point of the cube.
 
     Computed by a parallel Gray-code walk, :math:`O(s)` per point (see the
-    module notes for the order of the walk and its rounding bound; exact for
-    dyadic parameters).
+    module notes for the order of the walk and its rounding bound).  Units
+    that are exactly inactive at a point contribute exactly nothing there.
 
     Parameters
     ----------
@@ -456,9 +461,11 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None) -> SparsityCertifi
     search visit more subcubes, never change its answer.  When all weights
     and biases are dyadic with small denominators (multiples of
     :math:`2^{-p}` with :math:`9 \cdot 2^p \max_j M_j \le 2^{53}`) every
-    bound is computed exactly and the slack is 0.  Which units count as
-    active at a point follows the module's rounding notes (exact for dyadic
-    parameters).
+    bound is computed exactly and the slack is 0.  Counts at the points the
+    search visits (the starting rows and the leaf walks) are exact, as in
+    the module notes, so ``max_active`` is the exact maximum and the witness
+    attains it when checked with
+    :meth:`~sparselearn.SparseReLUNetwork.activation_counts`.
 
     Parameters
     ----------

@@ -13,6 +13,40 @@ output bias ``c``.  The *active support* of ``x`` is
 unit at exactly zero contributes nothing and counts as inactive), and the
 network is :math:`k`-sparse on a set :math:`X_0` when
 :math:`|A(x)| \le k` for every :math:`x \in X_0` (THEORY.md, section 2).
+
+Exact activity
+--------------
+Unit :math:`j` is active at :math:`x` when the **real number**
+:math:`\langle w_j, x\rangle - b_j`, computed exactly from the stored
+float64 values of :math:`w_j`, :math:`x` and :math:`b_j`, is strictly
+positive.  Every method here that decides activity (the ReLU gating of
+:meth:`~SparseReLUNetwork.forward`, :meth:`~SparseReLUNetwork.active_supports`,
+:meth:`~SparseReLUNetwork.activation_counts`,
+:meth:`~SparseReLUNetwork.sparsity`), and the walks and certificates of
+:mod:`sparselearn.cube`, agree with that definition on every finite float64
+input, whatever the weights (decimals such as 0.1, integers up to
+:math:`2^{1000}`, values near the float64 limits).
+
+How.  The inner products come from BLAS; whatever order it sums in, the
+computed :math:`\hat z_{ij}` satisfies
+:math:`|\hat z_{ij} - z_{ij}| \le \gamma_{n+1}(\|w_j\|_1 \|x_i\|_\infty + |b_j|)`
+(:math:`\gamma_k = k u / (1 - k u)`, :math:`u = 2^{-53}`).  The kernels use
+twice that bound: outside it the sign of :math:`\hat z` is the exact sign;
+inside it (a near-tie) the pre-activation is re-evaluated exactly, as an
+error-free expansion sum of the products (``fma`` splits each product
+exactly, Shewchuk's grow-expansion sums them, as ``math.fsum`` does), with a
+:class:`fractions.Fraction` fallback for magnitudes beyond
+:math:`2^{\pm 960}`.  When all parameters are multiples of :math:`2^v` and
+the row's entries multiples of :math:`2^{v_x}` with every partial sum
+below :math:`2^{52 + v + \min(v_x, 0)}`, the float computation is itself
+exact and no re-evaluation happens (the dyadic fast path: small-denominator
+weights on cube points).  The forward pass adds :math:`u_j \max(\hat z_{ij}, 0)`
+for the exactly active units only, so an exactly inactive unit contributes
+exactly nothing.
+
+Cost: on ordinary (Gaussian) weights near-ties are rare and the bound test
+costs a few flops per unit; see ``benchmarks/compare_exactness.py`` for the
+measured ratios to the plain float decision on Gaussian and decimal weights.
 """
 from __future__ import annotations
 
@@ -107,7 +141,9 @@ class SparseReLUNetwork:
         # What the exact activity test needs (module notes): ||w_j||_1 for
         # the rounding bound, and the 2-adic valuation of the parameters.
         self._weights_l1 = np.abs(self._weights).sum(axis=1)
-        self._weights_l1.flags.writeable = False
+        self._tol_w, self._tol_b = _network.rounding_bounds(self._weights_l1, self._biases, n)
+        for array in (self._weights_l1, self._tol_w, self._tol_b):
+            array.flags.writeable = False
         self._valuation = min_valuation(self._weights, self._biases)
 
     # ------------------------------------------------------------------ shape
@@ -178,7 +214,8 @@ class SparseReLUNetwork:
         out = np.empty(X.shape[0], dtype=np.float64)
         for start, stop, G in self._inner_product_chunks(X):
             _network.relu_combine(G, X[start:stop], self._weights, self._biases,
-                                  self._output_weights, self._weights_l1, self._valuation,
+                                  self._output_weights, self._weights_l1, self._tol_w, self._tol_b,
+                                  self._valuation,
                                   out[start:stop])
         out += self._output_bias
         return out
@@ -191,7 +228,8 @@ class SparseReLUNetwork:
         counts = np.empty(X.shape[0], dtype=np.int64)
         for start, stop, G in self._inner_product_chunks(X):
             _network.count_active(G, X[start:stop], self._weights, self._biases,
-                                  self._weights_l1, self._valuation, counts[start:stop])
+                                  self._weights_l1, self._tol_w, self._tol_b, self._valuation,
+                                  counts[start:stop])
         return counts
 
     def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -212,13 +250,14 @@ class SparseReLUNetwork:
         for start, stop, G in self._inner_product_chunks(X):
             chunk_counts = counts[start:stop]
             _network.count_active(G, X[start:stop], self._weights, self._biases,
-                                  self._weights_l1, self._valuation, chunk_counts)
+                                  self._weights_l1, self._tol_w, self._tol_b, self._valuation,
+                                  chunk_counts)
             offsets = np.zeros(stop - start + 1, dtype=np.int64)
             np.cumsum(chunk_counts, out=offsets[1:])
             chunk_indices = np.empty(int(offsets[-1]), dtype=np.int64)
             _network.fill_supports(G, X[start:stop], self._weights, self._biases,
-                                   self._weights_l1, self._valuation, offsets[:-1],
-                                   chunk_indices)
+                                   self._weights_l1, self._tol_w, self._tol_b,
+                                   self._valuation, offsets[:-1], chunk_indices)
             pieces.append(chunk_indices)
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
@@ -253,12 +292,14 @@ class SparseReLUNetwork:
 
         Uses :math:`u\,\mathrm{relu}(\langle w,x\rangle - b) =
         \mathrm{sign}(u)\,\mathrm{relu}(\langle |u| w, x\rangle - |u| b)`.
-        The result computes the same function and, in exact arithmetic, has
+        In exact arithmetic the result computes the same function and has
         the same active supports for units with :math:`u_j \neq 0` (a unit
         with :math:`u_j = 0` becomes the zero unit, which is never active).
-        In floating point a pre-activation within rounding of 0 can change
-        sign under the scaling; with dyadic parameters the supports agree
-        exactly.
+        The scaled parameters :math:`|u_j| w_j`, :math:`|u_j| b_j` are
+        rounded to float64, so the reduced network is a new network whose
+        (exactly decided) supports can differ from the original's at points
+        within rounding of a tie; when every :math:`|u_j|` is a power of two
+        the scaling is exact and the supports agree.
         Its hidden norms satisfy :math:`\|v_j\| \le W`, :math:`|\beta_j| \le B`.
         """
         scale = np.abs(self._output_weights)

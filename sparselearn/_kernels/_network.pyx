@@ -60,12 +60,12 @@ cdef inline int _valuation(double x) noexcept nogil:
 
 cdef struct RowBound:
     double x_norm       # ||x_i||_inf
-    double exact_limit  # magnitudes up to this are summed exactly (0: none)
-    bint all_exact      # every unit's magnitude is below exact_limit
+    double exact_limit  # partial sums up to this magnitude are exact (0: none)
+    bint all_exact      # every unit's magnitude bound is below exact_limit
 
 
 cdef inline RowBound _row_bound(const double* x, Py_ssize_t n, int weight_valuation,
-                                double max_l1, double max_abs_bias) noexcept nogil:
+                                double max_magnitude_w, double max_abs_bias) noexcept nogil:
     cdef RowBound r
     cdef Py_ssize_t d
     cdef int v = NO_VALUATION, vd
@@ -85,90 +85,145 @@ cdef inline RowBound _row_bound(const double* x, Py_ssize_t n, int weight_valuat
     r.exact_limit = 0.0
     if v < NO_VALUATION // 2:
         r.exact_limit = ldexp(1.0, 52 + v) if 52 + v < 1000 else SAFE_MAX
-        if r.exact_limit > SAFE_MAX:
-            r.exact_limit = SAFE_MAX
-    r.all_exact = max_l1 * r.x_norm + max_abs_bias <= r.exact_limit
+    r.all_exact = max_magnitude_w * r.x_norm + max_abs_bias <= r.exact_limit
     return r
 
 
-cdef inline bint _active(double z, double l1, double abs_bias, RowBound* r,
-                         double gamma, double eta, const double* w, const double* x,
-                         Py_ssize_t n, double b) noexcept nogil:
-    """Exact decision for one (row, unit) pair from its computed pre-activation."""
-    cdef double magnitude = l1 * r.x_norm + abs_bias
-    cdef double tol
-    if magnitude <= r.exact_limit:
-        return z > 0.0
-    tol = gamma * magnitude + eta
-    if z > tol:
-        return True
-    if z <= -tol:
-        return False
+cdef inline bint _decide_near_tie(double z, double w_l1, double b, RowBound* r,
+                                  const double* w, const double* x,
+                                  Py_ssize_t n) noexcept nogil:
+    """Exact decision for a pair whose computed ``z`` is within its bound of 0."""
+    if w_l1 * r.x_norm + fabs(b) <= r.exact_limit:
+        return z > 0.0      # every partial sum representable: z is exact
     return exact_dot_sign(w, 1, x, 1, n, b) > 0
+
+
+cdef inline double _max_of(const double[::1] a) noexcept nogil:
+    cdef double best = 0.0
+    cdef Py_ssize_t j
+    for j in range(a.shape[0]):
+        if a[j] > best:
+            best = a[j]
+    return best
+
+
+cdef inline double _max_abs(const double[::1] a) noexcept nogil:
+    cdef double best = 0.0
+    cdef Py_ssize_t j
+    for j in range(a.shape[0]):
+        if fabs(a[j]) > best:
+            best = fabs(a[j])
+    return best
+
+
+# Arguments shared by the exact kernels: ``X`` (m, n) the rows and ``W``
+# (s, n) the weights with ``G = X @ W.T``; ``w_l1[j] = ||w_j||_1``;
+# ``tol_w``, ``tol_b`` the per-unit rounding bound, ``tol_ij = tol_w[j] *
+# ||x_i||_inf + tol_b[j]`` (see :func:`rounding_bounds`); ``weight_valuation``
+# the 2-adic valuation of ``W`` and ``b`` together.
+
+def rounding_bounds(const double[::1] w_l1, const double[::1] b, Py_ssize_t n):
+    """Per-unit ``(tol_w, tol_b)``: ``(n + 2) 2^-52 ||w_j||_1`` and
+    ``(n + 2) (2^-52 |b_j| + 2^-1073)``, the module's rounding bound."""
+    import numpy as np
+    cdef Py_ssize_t s = w_l1.shape[0], j
+    cdef double gamma = (n + 2) * ldexp(1.0, -52), eta = (n + 2) * ldexp(1.0, -1073)
+    tol_w = np.empty(s)
+    tol_b = np.empty(s)
+    cdef double[::1] tw = tol_w, tb = tol_b
+    for j in range(s):
+        tw[j] = gamma * w_l1[j]
+        tb[j] = gamma * fabs(b[j]) + eta
+    return tol_w, tol_b
 
 
 def relu_combine(const double[:, ::1] G, const double[:, ::1] X, const double[:, ::1] W,
                  const double[::1] b, const double[::1] u, const double[::1] w_l1,
-                 int weight_valuation, double[::1] out):
+                 const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
+                 double[::1] out):
     """``out[i] = sum_{j active} u[j] * max(G[i, j] - b[j], 0)``.
 
     An exactly inactive unit contributes exactly nothing; an active one its
     computed ReLU value.
     """
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
-    cdef double acc, z, max_l1 = 0.0, max_abs_bias = 0.0
-    cdef double gamma = (n + 2) * ldexp(1.0, -52), eta = (n + 2) * ldexp(1.0, -1073)
+    cdef double acc, z, t
+    cdef double max_l1 = _max_of(w_l1), max_abs_bias = _max_abs(b)
+    cdef int flag
     cdef RowBound r
-    for j in range(s):
-        max_l1 = max(max_l1, w_l1[j])
-        max_abs_bias = max(max_abs_bias, fabs(b[j]))
     for i in prange(m, nogil=True, schedule="static"):
         acc = 0.0
         r = _row_bound(&X[i, 0], n, weight_valuation, max_l1, max_abs_bias)
         if r.all_exact:
             for j in range(s):
                 z = G[i, j] - b[j]
-                if z > 0.0:
-                    acc = acc + u[j] * z
+                acc = acc + (u[j] * z if z > 0.0 else 0.0)
         else:
+            flag = 0
             for j in range(s):
                 z = G[i, j] - b[j]
-                # z <= 0 contributes 0 whichever way the decision goes.
-                if z > 0.0 and _active(z, w_l1[j], fabs(b[j]), &r, gamma, eta,
-                                       &W[j, 0], &X[i, 0], n, b[j]):
-                    acc = acc + u[j] * z
+                t = tol_w[j] * r.x_norm + tol_b[j]
+                acc = acc + (u[j] * z if z > t else 0.0)
+                # Only 0 < z <= t is in doubt (z <= 0 contributes 0 anyway).
+                flag = flag | ((z > 0.0) & (z <= t))
+            if flag:
+                acc = 0.0
+                for j in range(s):
+                    z = G[i, j] - b[j]
+                    t = tol_w[j] * r.x_norm + tol_b[j]
+                    if z > t or (z > 0.0 and _decide_near_tie(z, w_l1[j], b[j], &r,
+                                                             &W[j, 0], &X[i, 0], n)):
+                        acc = acc + u[j] * z
         out[i] = acc
 
 
-def count_active(const double[:, ::1] G, const double[:, ::1] X, const double[:, ::1] W,
-                 const double[::1] b, const double[::1] w_l1, int weight_valuation,
-                 long long[::1] counts):
-    """``counts[i] = #{j : <w_j, x_i> - b_j > 0}``, decided exactly."""
-    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
-    cdef long long c
-    cdef double max_l1 = 0.0, max_abs_bias = 0.0
-    cdef double gamma = (n + 2) * ldexp(1.0, -52), eta = (n + 2) * ldexp(1.0, -1073)
-    cdef RowBound r
+cdef inline long long _count_row(const double* g, const double* b, const double* tol_w,
+                                 const double* tol_b, const double* w_l1, RowBound* r,
+                                 const double* W, const double* x, Py_ssize_t s,
+                                 Py_ssize_t n) noexcept nogil:
+    """Exact number of active units of one row (``g`` its inner products)."""
+    cdef Py_ssize_t j
+    cdef long long c = 0
+    cdef int flag = 0
+    cdef double z, t
+    if r.all_exact:
+        for j in range(s):
+            c = c + (g[j] - b[j] > 0.0)
+        return c
     for j in range(s):
-        max_l1 = max(max_l1, w_l1[j])
-        max_abs_bias = max(max_abs_bias, fabs(b[j]))
+        z = g[j] - b[j]
+        t = tol_w[j] * r.x_norm + tol_b[j]
+        c = c + (z > t)
+        flag = flag | ((z <= t) & (not (z <= -t))) | (z != z)
+    if flag == 0:
+        return c
+    c = 0
+    for j in range(s):
+        z = g[j] - b[j]
+        t = tol_w[j] * r.x_norm + tol_b[j]
+        if z > t:
+            c = c + 1
+        elif not (z <= -t):
+            c = c + _decide_near_tie(z, w_l1[j], b[j], r, W + j * n, x, n)
+    return c
+
+
+def count_active(const double[:, ::1] G, const double[:, ::1] X, const double[:, ::1] W,
+                 const double[::1] b, const double[::1] w_l1, const double[::1] tol_w,
+                 const double[::1] tol_b, int weight_valuation, long long[::1] counts):
+    """``counts[i] = #{j : <w_j, x_i> - b_j > 0}``, decided exactly."""
+    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i
+    cdef double max_l1 = _max_of(w_l1), max_abs_bias = _max_abs(b)
+    cdef RowBound r
     for i in prange(m, nogil=True, schedule="static"):
-        c = 0
         r = _row_bound(&X[i, 0], n, weight_valuation, max_l1, max_abs_bias)
-        if r.all_exact:
-            for j in range(s):
-                if G[i, j] - b[j] > 0.0:
-                    c = c + 1
-        else:
-            for j in range(s):
-                if _active(G[i, j] - b[j], w_l1[j], fabs(b[j]), &r, gamma, eta,
-                           &W[j, 0], &X[i, 0], n, b[j]):
-                    c = c + 1
-        counts[i] = c
+        counts[i] = _count_row(&G[i, 0], &b[0], &tol_w[0], &tol_b[0], &w_l1[0], &r,
+                               &W[0, 0], &X[i, 0], s, n)
 
 
 def fill_supports(const double[:, ::1] G, const double[:, ::1] X, const double[:, ::1] W,
-                  const double[::1] b, const double[::1] w_l1, int weight_valuation,
+                  const double[::1] b, const double[::1] w_l1, const double[::1] tol_w,
+                  const double[::1] tol_b, int weight_valuation,
                   const long long[::1] indptr, long long[::1] indices):
     """Write the active units of row ``i`` into ``indices[indptr[i]:indptr[i+1]]``.
 
@@ -178,19 +233,26 @@ def fill_supports(const double[:, ::1] G, const double[:, ::1] X, const double[:
     """
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
     cdef long long pos
-    cdef double max_l1 = 0.0, max_abs_bias = 0.0
-    cdef double gamma = (n + 2) * ldexp(1.0, -52), eta = (n + 2) * ldexp(1.0, -1073)
+    cdef double max_l1 = _max_of(w_l1), max_abs_bias = _max_abs(b)
+    cdef double z, t
+    cdef bint active
     cdef RowBound r
-    for j in range(s):
-        max_l1 = max(max_l1, w_l1[j])
-        max_abs_bias = max(max_abs_bias, fabs(b[j]))
     for i in prange(m, nogil=True, schedule="static"):
         pos = indptr[i]
         r = _row_bound(&X[i, 0], n, weight_valuation, max_l1, max_abs_bias)
         for j in range(s):
-            if (G[i, j] - b[j] > 0.0 if r.all_exact else
-                    _active(G[i, j] - b[j], w_l1[j], fabs(b[j]), &r, gamma, eta,
-                            &W[j, 0], &X[i, 0], n, b[j])):
+            z = G[i, j] - b[j]
+            if r.all_exact:
+                active = z > 0.0
+            else:
+                t = tol_w[j] * r.x_norm + tol_b[j]
+                if z > t:
+                    active = True
+                elif z <= -t:
+                    active = False
+                else:
+                    active = _decide_near_tie(z, w_l1[j], b[j], &r, &W[j, 0], &X[i, 0], n)
+            if active:
                 indices[pos] = j
                 pos = pos + 1
 
