@@ -107,8 +107,9 @@ def _check_transform_array(value, name: str) -> np.ndarray:
             array = np.asarray(value)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
-                                     or array.dtype == np.bool_):
+    # timedelta64 is a numpy integer subtype, but a duration is not a number.
+    if array.dtype == object or array.dtype.kind == "m" or not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise TypeError(f"{name} must be a real numeric array, got dtype={array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{name} must be real, got dtype={array.dtype}; transform the "
@@ -316,6 +317,13 @@ def spectrum(f, *, max_bytes=None) -> np.ndarray:
             f.n_features, "f.n_features", max_bytes,
             what=f"the spectrum over {{-1,1}}^{f.n_features} (2^{f.n_features} float64)")
         table = cube.truth_table(f, max_bytes=max_bytes)
+        # Weights near the float64 limit overflow the network's output
+        # (e.g. 1e308 * 2): refuse rather than return a spectrum of inf/NaN.
+        try:
+            _check_finite_rows(table, "the truth table of f", np.float64)
+        except ValueError as exc:
+            raise ValueError(f"{exc}: the network's outputs overflow float64 (check "
+                             "f.norm_bounds()); rescale its weights") from None
     else:
         if callable(f):
             raise TypeError("f must be a SparseReLUNetwork or a truth table; for another "

@@ -836,7 +836,7 @@ def _rademacher_signs(rng, rows: int, m: int) -> np.ndarray:
 
 
 def empirical_rademacher(construction, sample, n_draws=1000,
-                         random_state=None) -> RademacherEstimate:
+                         random_state=None, *, max_bytes=None) -> RademacherEstimate:
     r"""Monte-Carlo Rademacher complexity of a construction, with the exact supremum.
 
     Each draw takes Rademacher signs :math:`\zeta` and computes the exact
@@ -861,6 +861,9 @@ def empirical_rademacher(construction, sample, n_draws=1000,
     n_draws : int, default=1000
         Number of sign draws, ``>= 2``.
     random_state : None, int or numpy.random.Generator
+    max_bytes : float, optional
+        Budget for the ``8 n_draws`` bytes of per-draw values and the sign
+        chunks (default 4 GiB).
 
     Returns
     -------
@@ -871,12 +874,18 @@ def empirical_rademacher(construction, sample, n_draws=1000,
     ValueError
         If the family is not ``k``-sparse on the sample, or the sample is
         not a finite 2-D array with ``n`` columns.
+    MemoryBudgetError
+        If the values and sign chunks would exceed ``max_bytes`` (checked
+        before anything is drawn).
     """
     if not isinstance(construction, SignFamily):
         raise TypeError("construction must be a SignFamily from cluster_construction, "
                         "constant_construction or cap_construction, got "
                         f"{type(construction).__name__}")
     n_draws = check_int(n_draws, "n_draws", minimum=2)
+    if max_bytes is not None:
+        max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
+    check_memory(8.0 * n_draws, f"the values of n_draws={n_draws} sign draws", max_bytes)
     rng = check_random_state(random_state)
     fresh = isinstance(sample, numbers.Integral) and not isinstance(sample, (bool, np.bool_))
     if fresh:
@@ -888,7 +897,9 @@ def empirical_rademacher(construction, sample, n_draws=1000,
     G = construction.block_values(points)  # (p, q): fixed sample, or support points
     p, q = G.shape
     rows = max(1, min(n_draws, _CHUNK_BYTES // (8 * max(m, p, q))))
-    check_memory(8.0 * rows * max(m, p, q) * 3, "Rademacher sign chunks")
+    check_memory(8.0 * n_draws + 8.0 * rows * max(m, p, q) * 3,
+                 f"the values of n_draws={n_draws} sign draws and their sign chunks",
+                 max_bytes)
     values = np.empty(n_draws)
     for start in range(0, n_draws, rows):
         stop = min(start + rows, n_draws)
@@ -974,7 +985,12 @@ def rademacher_lower_estimate(X, s, k, W, B, n_draws=20, random_state=None, n_re
     from .erm import SparseReLURegressor  # late import: erm is a heavier module
 
     rng = check_random_state(random_state)
-    check_memory(8.0 * 4 * m * s, f"activations of {m} samples on {s} units")
+    budget = trainer_params.get("max_bytes")  # the trainer's budget serves here too
+    if budget is not None:
+        budget = check_float(budget, "max_bytes", minimum=0.0, strict_minimum=True)
+    check_memory(8.0 * 4 * m * s + 8.0 * n_draws,
+                 f"activations of {m} samples on {s} units and {n_draws} draw values",
+                 budget)
     values = np.empty(n_draws)
     unconverged = 0
     for d in range(n_draws):

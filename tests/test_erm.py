@@ -228,6 +228,19 @@ def test_repair_only_deactivates_and_meets_the_budget(B):
         assert np.abs(b2).max() <= B
 
 
+def test_repair_certifies_near_ties_exactly():
+    # At x = (1, 1, 1, 1) each unit's float pre-activation rounds to <= 0,
+    # but the exact value of the stored decimals is > 0: all three units are
+    # active there.  The float count said 0 <= k, so the repair left them.
+    w = np.array([[0.1, 0.3, 0.3, -0.7], [0.2, 0.2, 0.3, -0.7], [0.3, 0.1, 0.3, -0.7]])
+    b = np.zeros(3)
+    X = np.ones((1, 4))
+    assert np.all(X @ w.T - b <= 0.0)
+    assert SparseReLUNetwork(w, b, np.ones(3)).activation_counts(X)[0] == 3
+    _repair(X, w, b, 1, None, None)
+    assert SparseReLUNetwork(w, b, np.ones(3)).activation_counts(X)[0] <= 1
+
+
 def test_same_seed_same_fit_and_seeds_matter():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(120, 3))
@@ -358,3 +371,45 @@ def test_network_is_a_sparse_relu_network_on_any_real_inputs():
     assert isinstance(est.network_, SparseReLUNetwork)
     assert est.n_features_in_ == 4 and est.in_class_
     np.testing.assert_allclose(est.predict(X), est.network_(X))
+
+
+@pytest.mark.parametrize("kind", ["str", "datetime64", "timedelta64"])
+def test_estimator_refuses_strings_dates_and_durations(kind):
+    """validate_data(dtype=float64) parsed "1" and cast dates and durations
+    to numbers, so all three were silently trained on."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(-3, 4, size=(20, 3)).astype(float)
+    y = X[:, 0].copy()
+    bad = {"str": X.astype(int).astype(str), "datetime64": X.astype(int).astype("M8[s]"),
+           "timedelta64": X.astype(int).astype("m8[s]")}[kind]
+    estimator = SparseReLURegressor(width=4, sparsity=2, max_epochs=2, random_state=0)
+    with pytest.raises(TypeError, match="^X must"):
+        estimator.fit(bad, y)
+    with pytest.raises(TypeError, match="^y must"):
+        estimator.fit(X, bad[:, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y)
+    with pytest.raises(TypeError, match="^X must"):
+        estimator.predict(bad)
+
+
+def test_fitted_estimator_holds_no_caller_array():
+    """The fitted network owns its arrays: editing the caller's X and y (even
+    after flipping writeable back) changes no prediction."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 3))
+    y = np.maximum(X[:, 0], 0.0)
+    X_test = rng.normal(size=(10, 3))
+    X.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = SparseReLURegressor(width=4, sparsity=2, max_epochs=3,
+                                        random_state=0).fit(X, y)
+    expected = estimator.predict(X_test)
+    X.flags.writeable = True
+    X[:] = np.nan
+    y[:] = np.nan
+    np.testing.assert_array_equal(estimator.predict(X_test), expected)
+    for name in ("weights", "biases", "output_weights"):
+        assert not np.shares_memory(getattr(estimator.network_, name), X)

@@ -562,3 +562,20 @@ def test_plot_degree_profile_without_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install sparselearn\[plot\]"):
         F.plot_degree_profile(np.zeros(4))
+
+
+def test_durations_are_not_numbers():
+    """timedelta64 is a numpy integer subtype and used to be transformed."""
+    table = np.array([1, 0, 0, 0], dtype="m8[s]")
+    with pytest.raises(TypeError, match="a must be a real numeric array, got dtype=timedelta64"):
+        F.fwht(table)
+    with pytest.raises(TypeError, match="f must be a real numeric array"):
+        F.spectrum(table)
+
+
+def test_spectrum_refuses_a_network_whose_outputs_overflow():
+    """Weights of 1e308 gave a truth table [inf, 0, 0, 0] and silently a
+    spectrum of infinities."""
+    net = SparseReLUNetwork([[1e308, 1e308]], [0.0], [1.0])
+    with pytest.raises(ValueError, match="outputs overflow float64"):
+        F.spectrum(net)

@@ -3,6 +3,8 @@ twins, the matrix-free products against the explicit feature matrix, the
 solvers against numpy.linalg.lstsq, degree selection, learning sanity,
 scikit-learn compatibility and argument validation."""
 import itertools
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy.linalg import null_space
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -165,6 +168,121 @@ def test_exact_solver_gives_minimum_norm_solution_when_underdetermined():
     np.testing.assert_allclose(model.coef_, np.linalg.lstsq(P, y, rcond=None)[0], atol=1e-8)
 
 
+def _whole_cube(n):
+    """Every point of {-1,1}^n (any order), as float rows."""
+    return np.array(list(itertools.product([1.0, -1.0], repeat=n)))
+
+
+def _rank_deficient_design(kind, seed):
+    """(X, y, degree) of a design whose feature matrix is rank-deficient or nearly so."""
+    rng = np.random.default_rng(seed)
+    if kind == "issue":  # issue 9: m = D = 29, rank 27
+        X = rng.choice([-1, 1], size=(29, 7)).astype(float)
+        return X, rng.normal(size=29), 2
+    if kind == "repeated":  # 20 distinct points, each three times: rank <= 20 < D = 22
+        X = np.repeat(_random_cube(rng, 20, 6), 3, axis=0)
+        return X, rng.normal(size=60), 2
+    if kind == "m<D":
+        return _random_cube(rng, 15, 6), rng.normal(size=15), 2
+    if kind == "m=D-1":
+        return _random_cube(rng, 36, 8), rng.normal(size=36), 2
+    if kind == "m=D+2":
+        return _random_cube(rng, 39, 8), rng.normal(size=39), 2
+    if kind == "degree3":  # D = 42 > 32: only solver="exact"
+        X = np.vstack([_random_cube(rng, 30, 6)] * 2)
+        return X, rng.normal(size=60), 3
+    assert kind == "full"  # full column rank with overwhelming probability
+    return _random_cube(rng, 120, 6), rng.normal(size=120), 2
+
+
+@pytest.mark.parametrize("kind", ["issue", "repeated", "m<D", "m=D-1", "m=D+2",
+                                  "degree3", "full"])
+@pytest.mark.parametrize("seed", [15, 16, 24])
+def test_exact_solver_is_minimum_norm_on_rank_deficient_designs(kind, seed):
+    """solver="exact" (and "auto", which picks it for D <= 32) equals
+    numpy.linalg.lstsq's minimum-norm solution.  Issue 9: the Cholesky path
+    accepted singular Gram matrices through rounding-level pivots, and on
+    the 29 x 7 reproduction (rank 27) its predictions on the cube were off
+    by 2.7."""
+    X, y, degree = _rank_deficient_design(kind, seed)
+    P = _explicit_features(X, degree)
+    expected = np.linalg.lstsq(P, y, rcond=None)[0]
+    cube_features = _explicit_features(_whole_cube(X.shape[1]), degree)
+    scale = np.linalg.norm(expected)
+    solvers = ["exact", "auto"] if P.shape[1] <= 32 else ["exact"]
+    for solver in solvers:
+        model = LowDegreeRegressor(degree=degree, solver=solver).fit(X, y)
+        np.testing.assert_allclose(model.coef_, expected, rtol=0, atol=1e-9 * scale)
+        np.testing.assert_allclose(model.predict(_whole_cube(X.shape[1])),
+                                   cube_features @ expected, rtol=0, atol=1e-9 * scale)
+    # The minimum-norm solution is orthogonal to the null space of P.
+    null = null_space(P)
+    if null.size:
+        assert np.abs(null.T @ model.coef_).max() <= 1e-9 * scale
+
+
+@pytest.mark.parametrize("kind", ["issue", "repeated", "m<D", "full"])
+def test_exact_ridge_is_the_ridge_solution_on_rank_deficient_designs(kind):
+    """alpha keeps its meaning: argmin ||y - Pc||^2 + alpha ||c||^2, unique."""
+    X, y, degree = _rank_deficient_design(kind, 15)
+    P = _explicit_features(X, degree)
+    D = P.shape[1]
+    for alpha in (1e-3, 0.5, 10.0):
+        expected = np.linalg.solve(P.T @ P + alpha * np.eye(D), P.T @ y)
+        model = LowDegreeRegressor(degree=degree, solver="exact", alpha=alpha).fit(X, y)
+        np.testing.assert_allclose(model.coef_, expected, rtol=0,
+                                   atol=1e-9 * np.linalg.norm(expected))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(1, 7), degree=st.integers(0, 3),
+       ratio=st.floats(0.2, 2.0), distinct=st.floats(0.2, 1.0))
+def test_exact_solver_equals_lstsq_on_drawn_designs(seed, n, degree, ratio, distinct):
+    """Random designs with m from 0.2 D to 2 D, drawn from a pool of distinct
+    points so that rows repeat: always lstsq's minimum-norm solution."""
+    degree = min(degree, n)
+    rng = np.random.default_rng(seed)
+    D = n_parity_features(n, degree)
+    m = max(1, int(ratio * D))
+    pool = _random_cube(rng, max(1, int(distinct * m)), n)
+    X = pool[rng.integers(0, pool.shape[0], size=m)]
+    y = rng.normal(size=m)
+    P = _explicit_features(X, degree)
+    expected = np.linalg.lstsq(P, y, rcond=None)[0]
+    model = LowDegreeRegressor(degree=degree, solver="exact").fit(X, y)
+    np.testing.assert_allclose(model.coef_, expected, rtol=0,
+                               atol=1e-9 * max(1.0, np.linalg.norm(expected)))
+
+
+@pytest.mark.parametrize("ratio", [2, 4])
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_cg_agrees_with_exact_to_the_documented_accuracy(ratio, alpha):
+    """The documented guarantee: ||c_cg - c*|| / ||c*|| <= kappa * tol with
+    kappa the condition number of P^T P + alpha I, and by Parseval the same
+    relative root-mean-square difference of the predictions over the whole
+    cube; tol=1e-9 gives 1e-8 (the figure the docs give) on these designs."""
+    rng = np.random.default_rng(40 + ratio)
+    n, degree = 8, 2
+    D = n_parity_features(n, degree)
+    X = _random_cube(rng, ratio * D, n)
+    y = X[:, 0] * X[:, 1] - 0.5 * X[:, 2] + 0.3 + rng.normal(size=X.shape[0])
+    P = _explicit_features(X, degree)
+    A = P.T @ P + alpha * np.eye(D)
+    kappa = np.linalg.cond(A)
+    exact = LowDegreeRegressor(degree=degree, solver="exact", alpha=alpha).fit(X, y)
+    np.testing.assert_allclose(exact.coef_, np.linalg.solve(A, P.T @ y), atol=1e-12)
+    cube = _whole_cube(n)
+    for tol in (1e-6, 1e-9):
+        cg = LowDegreeRegressor(degree=degree, solver="cg", alpha=alpha, tol=tol).fit(X, y)
+        error = np.linalg.norm(cg.coef_ - exact.coef_) / np.linalg.norm(exact.coef_)
+        assert error <= kappa * tol
+        rms = np.sqrt(np.mean((cg.predict(cube) - exact.predict(cube)) ** 2))
+        assert rms == pytest.approx(error * np.sqrt(np.mean(exact.predict(cube) ** 2)),
+                                    rel=1e-6)
+        if tol == 1e-9:
+            assert error <= 1e-8
+
+
 def test_lmn_is_the_empirical_fourier_coefficient():
     rng = np.random.default_rng(4)
     X = _random_cube(rng, 300, 5)
@@ -234,6 +352,35 @@ def test_degree_selection_finds_the_planted_degree(true_degree):
     assert results["n_features"].tolist() == [n_parity_features(n, d) for d in range(5)]
     assert results["split_test_mse"].shape == (5, 5)
     assert np.argmin(results["mean_test_mse"]) == true_degree
+
+
+@pytest.mark.parametrize("solver", ["cg", "exact"])
+def test_noiseless_degree_selection_breaks_near_ties_toward_the_smaller_degree(solver):
+    """A noiseless degree-2 target: degrees 2, 3 and 4 all fit it to rounding
+    (validation MSE ~1e-13 for CG, ~1e-30 exact), and the argmin of those
+    rounding errors picked 3 or 4 for several seeds (issue 9).  The near-tie
+    rule (validation RMSE within 100 * tol * rms(y) of the best) picks 2."""
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        X = _random_cube(rng, 2000, 6)
+        y = 0.5 + X[:, 0] * X[:, 3] - 0.7 * X[:, 1] + 0.3 * X[:, 2] * X[:, 4]
+        model = LowDegreeRegressor(max_degree=4, solver=solver, random_state=seed).fit(X, y)
+        assert model.degree_ == 2, (seed, model.cv_results_["mean_test_mse"])
+        assert model.cv_results_["mean_test_mse"][1] > 0.1
+
+
+def test_near_tie_margin_is_in_root_mean_square_units():
+    """The margin is 100 * tol * rms(y) on the validation RMSE, the scale of a
+    solver error, so it grows only linearly with an offset in y: with y =
+    1000 + 0.5 x_0 x_1 it is 0.1, and degree 1 (RMSE 0.5) is not tied with
+    degree 2 (a margin of tol * mean(y^2) on the MSE, 1.0, would tie them)."""
+    rng = np.random.default_rng(9)
+    X = _random_cube(rng, 1500, 5)
+    for offset in (0.0, 1000.0):
+        y = offset + 0.5 * X[:, 0] * X[:, 1]
+        for solver in ("cg", "exact"):
+            model = LowDegreeRegressor(max_degree=3, solver=solver, random_state=0).fit(X, y)
+            assert model.degree_ == 2, (offset, solver, model.cv_results_["mean_test_mse"])
 
 
 def test_holdout_fraction_and_max_degree_capped_at_n():
@@ -516,3 +663,144 @@ def test_parity_design_validates_before_the_kernels():
         ParityDesign(X, 4)
     with pytest.raises(ValueError, match="exactly \\+1 or -1"):
         ParityDesign([[0.5, 2.0, -3.0]], 1)
+
+
+# ----------------------------------------- memory safety and memory budgets
+_DESIGN_MUTATIONS = r"""
+import numpy as np
+from sparselearn.learners import ParityDesign
+
+rng = np.random.default_rng(0)
+X = rng.choice([-1.0, 1.0], size=(300, 70))  # two packed words per row
+for products in ("blas", "popcount"):
+    design = ParityDesign(X, 2, products=products)
+    coef = rng.normal(size=design.n_output_features)
+    r = rng.normal(size=design.n_samples)
+    before = [design.matvec(coef), design.rmatvec(r), design.normal_matvec(coef),
+              *design.gram(r)]
+    for name in ("X", "xbits", "masks"):
+        view = getattr(design, name)
+        view.shape = (view.size, 1)  # works even on a read-only array
+        assert getattr(design, name).shape != view.shape, name
+        assert not getattr(design, name).flags.writeable, name
+    for name in ("n_samples", "n_features", "n_words", "n_output_features", "n_lower",
+                 "degree", "products", "n_jobs"):
+        try:
+            setattr(design, name, 1)
+        except AttributeError:
+            pass
+        else:
+            raise AssertionError(f"{name} could be reassigned")
+    design.level_sizes[-1] = 10**9  # a fresh list: changes nothing
+    after = [design.matvec(coef), design.rmatvec(r), design.normal_matvec(coef),
+             *design.gram(r)]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+print("ok")
+"""
+
+
+def test_parity_design_hands_out_views_that_cannot_reach_its_arrays():
+    """Reshaping what X, xbits and masks return, or reassigning the record
+    (n_samples, n_output_features, ...), used to reach the arrays the
+    bounds-check-free kernels read; run in a subprocess since that could
+    crash the interpreter."""
+    done = subprocess.run([sys.executable, "-c", _DESIGN_MUTATIONS], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
+
+
+def test_parity_design_copies_the_callers_X():
+    """ParityDesign kept the caller's X: editing it afterwards changed the BLAS
+    route but not the packed popcount route (they disagreed by 74)."""
+    rng = np.random.default_rng(1)
+    X = _random_cube(rng, 120, 9)
+    X.flags.writeable = False
+    blas, popcount = ParityDesign(X, 3), ParityDesign(X, 3, products="popcount")
+    assert not np.shares_memory(blas.X, X) and not np.shares_memory(popcount.X, X)
+    coef = rng.normal(size=blas.n_output_features)
+    r = rng.normal(size=X.shape[0])
+    expected = [blas.matvec(coef), blas.rmatvec(r)]
+    X.flags.writeable = True  # the caller's array stays the caller's
+    X[:, :4] *= -1.0
+    X[0, 0] = np.nan
+    for design in (blas, popcount):
+        np.testing.assert_allclose(design.matvec(coef), expected[0], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(design.rmatvec(r), expected[1], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(design.normal_matvec(coef),
+                                   design.rmatvec(design.matvec(coef)), rtol=1e-10,
+                                   atol=1e-8)
+
+
+def test_parity_design_memory_budgets():
+    """gram tried 14.3 GiB at n=64, d=3; the constructor at n=200, d=4 and
+    parity_subsets(20000, 2) allocated without a budget."""
+    X = _random_cube(np.random.default_rng(2), 10, 64)
+    design = ParityDesign(X, 3)
+    with pytest.raises(MemoryBudgetError, match=r"1351 x 1351 .* needs about 14\.0 MiB"):
+        ParityDesign(X[:, :20], 3).gram(np.ones(10), max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"43745 x 43745 .* needs about 14\.3 GiB"):
+        design.gram(np.ones(10))
+    G, b = ParityDesign(X[:, :6], 2, max_bytes=2**20).gram(np.ones(10))
+    assert G.shape == (22, 22) and b.shape == (22,)
+    with pytest.raises(MemoryBudgetError, match=r"ParityDesign\(m=10, n=64, degree=3\)"):
+        ParityDesign(X, 3, max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"ParityDesign\(m=2, n=200, degree=4\) with "
+                                                r"D=66018451 parities needs about .* GiB"):
+        ParityDesign(np.ones((2, 200)), 4)
+    with pytest.raises(MemoryBudgetError, match="parity_subsets"):
+        parity_subsets(64, 3, max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"200010001 tuples needs about .* GiB"):
+        parity_subsets(20000, 2)
+    assert len(parity_subsets(64, 3, max_bytes=2**30)) == 43745
+
+
+def test_estimators_hold_no_caller_array():
+    """The fitted estimators feed the parity kernels from their own coef_ and
+    a fresh design per call: editing the caller's arrays or reshaping coef_
+    changes no prediction and crashes nothing."""
+    rng = np.random.default_rng(3)
+    X = _random_cube(rng, 200, 6)
+    y = X[:, 0] * X[:, 1] + 0.5 * X[:, 2]
+    X_test = _random_cube(rng, 50, 6)
+    for model in (LowDegreeRegressor(degree=2), LowDegreeClassifier(degree=2)):
+        target = y if isinstance(model, LowDegreeRegressor) else np.sign(y + 0.25)
+        X_fit, target_fit = X.copy(), target.copy()
+        model.fit(X_fit, target_fit)
+        expected = model.predict(X_test)
+        assert X_fit.flags.writeable and target_fit.flags.writeable
+        X_fit[:] = np.nan
+        target_fit[:] = 7.0
+        np.testing.assert_array_equal(model.predict(X_test), expected)
+        coef = model.coef_
+        model.coef_ = coef.reshape(1, -1)
+        with pytest.raises(ValueError, match="coef must be 1-D"):
+            model.predict(X_test)
+        model.coef_ = coef[:-1]
+        with pytest.raises(ValueError, match="coef must have length"):
+            model.predict(X_test)
+        model.coef_ = coef
+        np.testing.assert_array_equal(model.predict(X_test), expected)
+
+
+@pytest.mark.parametrize("kind", ["str", "datetime64", "timedelta64"])
+def test_estimators_refuse_strings_dates_and_durations(kind):
+    """validate_data(dtype=float64) parsed "1" and cast dates and durations
+    to numbers, so all three were silently learned from."""
+    rng = np.random.default_rng(4)
+    X = _random_cube(rng, 40, 3)
+    y = X[:, 0].copy()
+    bad = {"str": X.astype(int).astype(str), "datetime64": X.astype(int).astype("M8[s]"),
+           "timedelta64": X.astype(int).astype("m8[s]")}[kind]
+    for model in (LowDegreeRegressor(degree=1), LowDegreeClassifier(degree=1)):
+        with pytest.raises(TypeError, match="^X must"):
+            model.fit(bad, y)
+        model.fit(X, y)
+        with pytest.raises(TypeError, match="^X must"):
+            model.predict(bad)
+    with pytest.raises(TypeError, match="^y must"):
+        LowDegreeRegressor(degree=1).fit(X, bad[:, 0])
+    # Class labels may be anything, strings included.
+    labels = np.where(y > 0, "yes", "no")
+    assert set(LowDegreeClassifier(degree=1).fit(X, labels).predict(X)) <= {"yes", "no"}

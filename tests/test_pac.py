@@ -557,3 +557,39 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(ImportError, match="pip install sparselearn\\[plot\\]"):
         plot_sample_complexity(result)
+
+
+class _NeverCalled:
+    """A learner factory that must not be reached (the call is refused first)."""
+
+    def __call__(self):
+        raise AssertionError("a trial ran: the exact evaluation was not refused")
+
+
+def test_exact_evaluation_over_a_huge_cube_is_refused(monkeypatch):
+    """verify_pac(exact_max_n=40) silently walked 2^40 points per trial."""
+    from sparselearn import pac
+    from sparselearn.pac import bump_target, verify_sweep
+
+    def no_walk(*args):
+        raise AssertionError("the 2^n walk started: it was not refused")
+
+    target = junta_network(lambda z: z[:, 0], [0], 40)
+    with pytest.raises(ValueError, match=r"exact_max_n=40 .* 2\^40 = 1.1e\+12 points"):
+        verify_pac(_NeverCalled(), lambda rng: target, n_samples=10, eps=0.1, delta=0.1,
+                   trials=1, exact_max_n=40)
+    with pytest.raises(ValueError, match=r"2\^31 = 2.15e\+09 points .* exact_max_n < 31"):
+        verify_sweep(_NeverCalled(), lambda params, rng: junta_network(
+            lambda z: z[:, 0], [0], params["n_features"]),
+            {"n_features": [31], "n_samples": [10]}, eps=0.1, delta=0.1, trials=1,
+            exact_max_n=40)
+    monkeypatch.setattr(pac, "_cube_slice", no_walk)
+    with pytest.raises(ValueError, match=r"2\^40 .* for the second moment"):
+        bump_target({"n_features": 40, "width": 4, "sparsity": 2},
+                    np.random.default_rng(0), exact_max_n=40)
+    monkeypatch.undo()
+    # Above exact_max_n the error is estimated on n_test points: allowed.
+    result = verify_pac(lambda: LowDegreeRegressor(degree=1, n_jobs=1), lambda rng: target,
+                        n_samples=50, eps=0.1, delta=0.1, trials=1, exact_max_n=16,
+                        n_test=1000, random_state=0)
+    assert not result.exact and result.n_test == 1000

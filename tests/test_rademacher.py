@@ -559,3 +559,36 @@ def test_no_valid_upper_bound_falls_below_a_valid_lower_bound(n, s, k, m, W, B, 
                           if row.name == "zero-bias ball")
     if lowers:
         assert max(lowers) <= min(uppers) * (1 + 1e-12)
+
+
+def test_empirical_rademacher_memory_budget():
+    """n_draws=10**9 allocated 8 GB of per-draw values without a budget."""
+    from sparselearn import MemoryBudgetError
+
+    construction = cluster_construction(4, 4, 2, 1.0, 1.0)
+    with pytest.raises(MemoryBudgetError, match="n_draws=1000 sign draws .* 7.8 KiB"):
+        empirical_rademacher(construction, 10, n_draws=1000, max_bytes=1024)
+    with pytest.raises(MemoryBudgetError, match="n_draws=1000000000 .* needs about 7.5 GiB"):
+        empirical_rademacher(construction, 10, n_draws=10**9)
+    small = empirical_rademacher(construction, 10, n_draws=50, random_state=0,
+                                 max_bytes=2**24)
+    assert small.n_draws == 50
+    with pytest.raises(MemoryBudgetError, match="20 draw values"):
+        rademacher_lower_estimate(np.eye(3), 2, 1, 1.0, 1.0, max_bytes=16)
+
+
+def test_sign_family_feeds_kernels_only_validated_copies():
+    """The family's network owns its arrays and its support is read-only; a
+    reshaped view of the support changes nothing the kernels see."""
+    construction = cluster_construction(4, 4, 2, 1.0, 1.0)
+    support = construction.support.view()
+    support.shape = (support.size, 1)
+    zeta = np.array([1.0, -1.0, 1.0, 1.0])
+    X = construction.sample(4, random_state=0)
+    value = construction.supremum(zeta, X)
+    X.flags.writeable = True
+    X[:] = np.nan
+    assert construction.support.shape == (2, 4) and not construction.support.flags.writeable
+    assert math.isfinite(value)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        construction.supremum(zeta, X)

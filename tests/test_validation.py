@@ -1,0 +1,84 @@
+"""Tests for sparselearn._validation: the argument checks every entry point
+shares refuse what is not a real number (strings, dates, durations, complex,
+NaN/inf) with an error naming the argument."""
+import datetime
+
+import numpy as np
+import pytest
+
+from sparselearn._validation import (check_cube_points, check_float, check_int, check_matrix,
+                                     check_numeric_input, check_vector)
+
+
+@pytest.mark.parametrize("value", [np.timedelta64(3), np.timedelta64(3, "s"),
+                                   np.array([3], dtype="m8[s]")[0]])
+def test_scalar_checks_refuse_durations(value):
+    # np.timedelta64 registers as numbers.Integral, so it used to pass as 3.0.
+    with pytest.raises(TypeError, match="output_bias must be a real number"):
+        check_float(value, "output_bias")
+    with pytest.raises(TypeError, match="n_samples must be an integer"):
+        check_int(value, "n_samples")
+
+
+@pytest.mark.parametrize("value", ["1.5", np.str_("1.5"), b"1.5", np.array("1.5"),
+                                   np.datetime64("2020-01-01"), datetime.timedelta(1),
+                                   1 + 0j, np.complex128(1.0)])
+def test_check_float_refuses_non_numbers(value):
+    with pytest.raises(TypeError, match="output_bias must be a real number"):
+        check_float(value, "output_bias")
+
+
+@pytest.mark.parametrize("values", [
+    np.array([3, 4], dtype="m8[s]"),
+    np.array(["2020-01-01", "2020-01-02"], dtype="M8[D]"),
+    np.array(["1.5", "2"]),
+    ["1.5", "2"],
+    np.array([b"1", b"2"]),
+])
+def test_array_checks_refuse_strings_dates_and_durations(values):
+    with pytest.raises(TypeError, match="biases must be a numeric array"):
+        check_vector(values, "biases")
+    with pytest.raises(TypeError, match="weights must be a numeric array"):
+        check_matrix(np.asarray(values).reshape(1, -1), "weights")
+    with pytest.raises(TypeError, match="X must be a numeric array"):
+        check_cube_points(np.asarray(values).reshape(1, -1), "X")
+
+
+def test_array_checks_refuse_complex_and_non_finite():
+    with pytest.raises(TypeError, match="weights must be real"):
+        check_matrix(np.ones((2, 2)) + 0j, "weights")
+    with pytest.raises(TypeError, match="biases must be real"):
+        check_vector([1j, 2.0], "biases")
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match="biases contains NaN or infinite"):
+            check_vector([1.0, bad], "biases")
+        with pytest.raises(ValueError, match="output_bias must be finite"):
+            check_float(bad, "output_bias")
+    # Real dtypes still pass, converted to float64.
+    for dtype in (np.bool_, np.int8, np.uint64, np.float16, np.float32):
+        assert check_vector(np.ones(3, dtype=dtype), "v").dtype == np.float64
+
+
+@pytest.mark.parametrize("X", [
+    np.array([["1", "-1"], ["-1", "1"]]),
+    [[1.0, "-1"], [-1.0, 1.0]],
+    np.array([[1.0, "-1"], [-1.0, 1.0]], dtype=object),
+    np.array([[1, -1], [-1, 1]]).astype("M8[s]"),
+    np.array([[1, -1], [-1, 1]]).astype("m8[s]"),
+    np.array([[datetime.date(2020, 1, 1)]], dtype=object),
+])
+def test_check_numeric_input_refuses_what_scikit_learn_would_parse(X):
+    """validate_data(dtype=float64) parses "1.5" and casts dates to numbers."""
+    with pytest.raises(TypeError, match="^X must"):
+        check_numeric_input(X, "X")
+
+
+def test_check_numeric_input_passes_numbers_unchanged():
+    X = np.array([[1.0, -1.0]])
+    for value in (X, X.tolist(), X.astype(object), X.astype(np.int64), X.astype(bool),
+                  X + 0j):  # complex is left to scikit-learn's own ValueError
+        check_numeric_input(value, "X")
+    pd = pytest.importorskip("pandas")
+    check_numeric_input(pd.DataFrame(X), "X")
+    with pytest.raises(TypeError, match="X must hold numbers, found str"):
+        check_numeric_input(pd.DataFrame({"a": [1.0], "b": ["x"]}), "X")
