@@ -544,10 +544,16 @@ def _repair(X, w, b, k, B, max_bytes) -> int:
     changed = np.zeros(s, dtype=bool)
     for _ in range(_MAX_REPAIR_ROUNDS):
         target = np.full(s, -np.inf)
+        # A unit counts as possibly active when its computed pre-activation
+        # exceeds -margin, the rounding bound: every exactly active unit
+        # (the certificate's definition) is then counted, so a repaired
+        # network is certified, near-ties included.
+        margin = 4.0 * (n + 2) * eps * (np.linalg.norm(w, axis=1) * x_norm + np.abs(b))
+        b_test = b - margin
         for start in range(0, m, rows_per_chunk):
             G = np.ascontiguousarray(X[start:start + rows_per_chunk] @ w.T)
             counts = np.empty(G.shape[0], dtype=np.int64)
-            _network.count_positive(G, b, counts)
+            _network.count_positive(G, b_test, counts)
             over = counts > k
             if not over.any():
                 continue
@@ -557,21 +563,22 @@ def _repair(X, w, b, k, B, max_bytes) -> int:
             indices = np.empty(int(indptr[-1]), dtype=np.int64)
             values = np.empty(int(indptr[-1]))
             n_kept = np.empty(G.shape[0], dtype=np.int64)
-            _sparse_backprop.ranked_supports(G, b, k, indptr, indices, values, n_kept)
+            _sparse_backprop.ranked_supports(G, b_test, k, indptr, indices, values, n_kept)
             position = np.arange(indptr[-1]) - np.repeat(indptr[:-1], counts[over])
             is_excess = position >= np.repeat(n_kept, counts[over])
             units = indices[is_excess]
-            # values = G - b, so G = values + b.
-            np.maximum.at(target, units, values[is_excess] + b[units])
+            # values = G - b_test, so G = values + b_test.
+            np.maximum.at(target, units, values[is_excess] + b_test[units])
         to_fix = np.isfinite(target)
         if not to_fix.any():
             break
         changed |= to_fix
-        # Rounding of <w_j, x> is at most about n eps ||w_j|| ||x||; the margin
-        # exceeds it so the recomputed pre-activation is surely <= 0.
+        # Rounding of <w_j, x> is at most about n eps ||w_j|| ||x||; twice
+        # the margin puts the new pre-activation below -margin, so the unit
+        # is surely (exactly) inactive there and the next round agrees.
         w_norm = np.linalg.norm(w[to_fix], axis=1)
         new_b = target[to_fix]
-        new_b = new_b + 4.0 * (n + 2) * eps * (w_norm * x_norm + np.abs(new_b))
+        new_b = new_b + 8.0 * (n + 2) * eps * (w_norm * x_norm + np.abs(new_b))
         if B is not None and np.any(new_b > B):
             above = new_b > B
             shrink = np.ones_like(new_b)

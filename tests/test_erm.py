@@ -229,13 +229,13 @@ def test_repair_only_deactivates_and_meets_the_budget(B):
 
 
 def test_repair_certifies_near_ties_exactly():
-    # At x = (1, 1, 1, 1) each unit's float pre-activation rounds to <= 0,
-    # but the exact value of the stored decimals is > 0: all three units are
-    # active there.  The float count said 0 <= k, so the repair left them.
+    # At x = (1, 1, 1, 1) the exact value of each unit's stored decimals is
+    # > 0 (all three units are active) while float sums of them round to
+    # <= 0 in some summation orders: a repair that trusts the float count
+    # can leave all three on.
     w = np.array([[0.1, 0.3, 0.3, -0.7], [0.2, 0.2, 0.3, -0.7], [0.3, 0.1, 0.3, -0.7]])
     b = np.zeros(3)
     X = np.ones((1, 4))
-    assert np.all(X @ w.T - b <= 0.0)
     assert SparseReLUNetwork(w, b, np.ones(3)).activation_counts(X)[0] == 3
     _repair(X, w, b, 1, None, None)
     assert SparseReLUNetwork(w, b, np.ones(3)).activation_counts(X)[0] <= 1
