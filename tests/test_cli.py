@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sparselearn import cli
 from sparselearn.targets import junta_network, random_network
@@ -387,3 +389,34 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path):
         child.kill()
     assert child.returncode == cli.EXIT_INTERRUPTED
     assert err.strip() == "sparselearn certify: interrupted"
+
+
+# ---------------------------------------------------------------- fuzzing
+def _limit_memory():  # runs in the child: 2 GiB of address space at most
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def _fuzz_sources():
+    from test_io import _file
+    return {name: _file(name) for name in ("data.npz", "data.npy", "data.csv")}
+
+
+@settings(max_examples=10, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_files_through_the_cli(tmp_path_factory, data):
+    """Byte-mutated data files: the command either works (exit 0) or says
+    why in exactly one line (exit 2), within 2 GiB of address space; never a
+    traceback or a bug report (exit 1)."""
+    from test_io import mutations
+    sources = _fuzz_sources()
+    name = data.draw(st.sampled_from(sorted(sources)))
+    path = tmp_path_factory.mktemp("cli-fuzz") / name
+    path.write_bytes(data.draw(mutations(sources[name])))
+    result = subprocess.run([sys.executable, "-m", "sparselearn", "learn", str(path),
+                             "--degree", "1", "--quiet"], capture_output=True, text=True,
+                            timeout=120, preexec_fn=_limit_memory)
+    assert result.returncode in (0, cli.EXIT_USAGE), result.stderr
+    if result.returncode == cli.EXIT_USAGE:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert str(path) in result.stderr or "error" in result.stderr

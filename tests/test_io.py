@@ -611,3 +611,21 @@ def test_fuzzed_files_raise_only_value_or_type_errors(tmp_path_factory, name, da
             loader(path)
         except (ValueError, TypeError) as exc:
             assert "\n" not in str(exc) or isinstance(exc, TypeError)
+
+
+def test_atheris_harness_seed_corpus_loads(tmp_path):
+    """benchmarks/fuzz_loaders.py (atheris not needed): its seeds are valid files."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "fuzz_loaders", pathlib.Path(__file__).parents[1] / "benchmarks" / "fuzz_loaders.py")
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    harness.write_seed_corpus(tmp_path)
+    loaders = harness._loaders()
+    for seed in sorted(tmp_path.iterdir()):
+        data = seed.read_bytes()
+        kind = harness.KINDS[data[0]]
+        path = tmp_path / kind
+        path.write_bytes(data[1:])
+        for loader in loaders[kind]:
+            loader(path)  # no error on a valid file
