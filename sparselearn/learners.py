@@ -604,8 +604,10 @@ def _solve_exact(design: ParityDesign, y, alpha):
     they stayed below :math:`0.16\,\tau\sigma_1`, while the smallest genuine
     one was above :math:`10^{12}\,\tau\sigma_1`.
 
-    Cost :math:`O(m D^2 + D^3)` time and about :math:`8(2D^2 + \text{chunk})`
-    bytes, within :meth:`ParityDesign.estimate_bytes`.
+    Cost :math:`O(m D^2 + D^3)` time; memory :math:`16(D+1)^2` bytes for
+    the stacked block and the copy of :math:`R` that ``gelsd`` overwrites,
+    plus about ``_CHUNK_BYTES`` (2 MiB) of chunk rows, within
+    :meth:`ParityDesign.estimate_bytes`.  BLAS runs single-threaded.
     """
     m, D = design.n_samples, design.n_output_features
     xbits, masks = design.xbits, design.masks
@@ -782,13 +784,17 @@ class _LowDegreeModel(BaseEstimator):
 
         Rationale: changing a fit's validation predictions by a vector of
         root-mean-square :math:`\delta` moves :math:`\sqrt{\mathrm{MSE}}`
-        by at most :math:`\delta` (triangle inequality), and CG's relative
-        error is at most :math:`\kappa\,\mathrm{tol}` (:func:`_solve_cg`),
-        so two fits with :math:`\kappa \le 50` each cannot reorder
-        degrees whose exact least-squares scores differ by more than the
-        margin, and a noiseless target is not assigned degree ``d+1``
-        because of solver rounding.  With the default ``tol = 1e-6`` the
-        margin is :math:`10^{-4}` of the root mean square of :math:`y`.
+        by at most :math:`\delta` (triangle inequality).  CG's coefficient
+        error is at most :math:`\kappa\,\mathrm{tol}` relative
+        (:func:`_solve_cg`); on uniform validation points that is, up to
+        sampling fluctuation, the root-mean-square prediction error relative
+        to the fit's own root mean square, which is about that of :math:`y`
+        or less.  So solver errors of two fits with :math:`\kappa \le 50`
+        stay inside the margin: they cannot reorder degrees whose exact
+        least-squares scores differ by more than it, and a noiseless target
+        is not assigned degree ``d+1`` because of solver rounding.  With the
+        default ``tol = 1e-6`` the margin is :math:`10^{-4}` of the root
+        mean square of :math:`y`.
 
         Degrees with more features than a training split has samples are
         skipped (NaN in ``cv_results_``); degree 0 always qualifies.
