@@ -3,6 +3,8 @@ twins, the matrix-free products against the explicit feature matrix, the
 solvers against numpy.linalg.lstsq, degree selection, learning sanity,
 scikit-learn compatibility and argument validation."""
 import itertools
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -661,3 +663,144 @@ def test_parity_design_validates_before_the_kernels():
         ParityDesign(X, 4)
     with pytest.raises(ValueError, match="exactly \\+1 or -1"):
         ParityDesign([[0.5, 2.0, -3.0]], 1)
+
+
+# ----------------------------------------- memory safety and memory budgets
+_DESIGN_MUTATIONS = r"""
+import numpy as np
+from sparselearn.learners import ParityDesign
+
+rng = np.random.default_rng(0)
+X = rng.choice([-1.0, 1.0], size=(300, 70))  # two packed words per row
+for products in ("blas", "popcount"):
+    design = ParityDesign(X, 2, products=products)
+    coef = rng.normal(size=design.n_output_features)
+    r = rng.normal(size=design.n_samples)
+    before = [design.matvec(coef), design.rmatvec(r), design.normal_matvec(coef),
+              *design.gram(r)]
+    for name in ("X", "xbits", "masks"):
+        view = getattr(design, name)
+        view.shape = (view.size, 1)  # works even on a read-only array
+        assert getattr(design, name).shape != view.shape, name
+        assert not getattr(design, name).flags.writeable, name
+    for name in ("n_samples", "n_features", "n_words", "n_output_features", "n_lower",
+                 "degree", "products", "n_jobs"):
+        try:
+            setattr(design, name, 1)
+        except AttributeError:
+            pass
+        else:
+            raise AssertionError(f"{name} could be reassigned")
+    design.level_sizes[-1] = 10**9  # a fresh list: changes nothing
+    after = [design.matvec(coef), design.rmatvec(r), design.normal_matvec(coef),
+             *design.gram(r)]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+print("ok")
+"""
+
+
+def test_parity_design_hands_out_views_that_cannot_reach_its_arrays():
+    """Reshaping what X, xbits and masks return, or reassigning the record
+    (n_samples, n_output_features, ...), used to reach the arrays the
+    bounds-check-free kernels read; run in a subprocess since that could
+    crash the interpreter."""
+    done = subprocess.run([sys.executable, "-c", _DESIGN_MUTATIONS], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
+
+
+def test_parity_design_copies_the_callers_X():
+    """ParityDesign kept the caller's X: editing it afterwards changed the BLAS
+    route but not the packed popcount route (they disagreed by 74)."""
+    rng = np.random.default_rng(1)
+    X = _random_cube(rng, 120, 9)
+    X.flags.writeable = False
+    blas, popcount = ParityDesign(X, 3), ParityDesign(X, 3, products="popcount")
+    assert not np.shares_memory(blas.X, X) and not np.shares_memory(popcount.X, X)
+    coef = rng.normal(size=blas.n_output_features)
+    r = rng.normal(size=X.shape[0])
+    expected = [blas.matvec(coef), blas.rmatvec(r)]
+    X.flags.writeable = True  # the caller's array stays the caller's
+    X[:, :4] *= -1.0
+    X[0, 0] = np.nan
+    for design in (blas, popcount):
+        np.testing.assert_allclose(design.matvec(coef), expected[0], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(design.rmatvec(r), expected[1], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(design.normal_matvec(coef),
+                                   design.rmatvec(design.matvec(coef)), rtol=1e-10,
+                                   atol=1e-8)
+
+
+def test_parity_design_memory_budgets():
+    """gram tried 14.3 GiB at n=64, d=3; the constructor at n=200, d=4 and
+    parity_subsets(20000, 2) allocated without a budget."""
+    X = _random_cube(np.random.default_rng(2), 10, 64)
+    design = ParityDesign(X, 3)
+    with pytest.raises(MemoryBudgetError, match=r"1351 x 1351 .* needs about 14\.0 MiB"):
+        ParityDesign(X[:, :20], 3).gram(np.ones(10), max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"43745 x 43745 .* needs about 14\.3 GiB"):
+        design.gram(np.ones(10))
+    G, b = ParityDesign(X[:, :6], 2, max_bytes=2**20).gram(np.ones(10))
+    assert G.shape == (22, 22) and b.shape == (22,)
+    with pytest.raises(MemoryBudgetError, match=r"ParityDesign\(m=10, n=64, degree=3\)"):
+        ParityDesign(X, 3, max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"ParityDesign\(m=2, n=200, degree=4\) with "
+                                                r"D=66018451 parities needs about .* GiB"):
+        ParityDesign(np.ones((2, 200)), 4)
+    with pytest.raises(MemoryBudgetError, match="parity_subsets"):
+        parity_subsets(64, 3, max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"200010001 tuples needs about .* GiB"):
+        parity_subsets(20000, 2)
+    assert len(parity_subsets(64, 3, max_bytes=2**30)) == 43745
+
+
+def test_estimators_hold_no_caller_array():
+    """The fitted estimators feed the parity kernels from their own coef_ and
+    a fresh design per call: editing the caller's arrays or reshaping coef_
+    changes no prediction and crashes nothing."""
+    rng = np.random.default_rng(3)
+    X = _random_cube(rng, 200, 6)
+    y = X[:, 0] * X[:, 1] + 0.5 * X[:, 2]
+    X_test = _random_cube(rng, 50, 6)
+    for model in (LowDegreeRegressor(degree=2), LowDegreeClassifier(degree=2)):
+        target = y if isinstance(model, LowDegreeRegressor) else np.sign(y + 0.25)
+        X_fit, target_fit = X.copy(), target.copy()
+        model.fit(X_fit, target_fit)
+        expected = model.predict(X_test)
+        assert X_fit.flags.writeable and target_fit.flags.writeable
+        X_fit[:] = np.nan
+        target_fit[:] = 7.0
+        np.testing.assert_array_equal(model.predict(X_test), expected)
+        coef = model.coef_
+        model.coef_ = coef.reshape(1, -1)
+        with pytest.raises(ValueError, match="coef must be 1-D"):
+            model.predict(X_test)
+        model.coef_ = coef[:-1]
+        with pytest.raises(ValueError, match="coef must have length"):
+            model.predict(X_test)
+        model.coef_ = coef
+        np.testing.assert_array_equal(model.predict(X_test), expected)
+
+
+@pytest.mark.parametrize("kind", ["str", "datetime64", "timedelta64"])
+def test_estimators_refuse_strings_dates_and_durations(kind):
+    """validate_data(dtype=float64) parsed "1" and cast dates and durations
+    to numbers, so all three were silently learned from."""
+    rng = np.random.default_rng(4)
+    X = _random_cube(rng, 40, 3)
+    y = X[:, 0].copy()
+    bad = {"str": X.astype(int).astype(str), "datetime64": X.astype(int).astype("M8[s]"),
+           "timedelta64": X.astype(int).astype("m8[s]")}[kind]
+    for model in (LowDegreeRegressor(degree=1), LowDegreeClassifier(degree=1)):
+        with pytest.raises(TypeError, match="^X must"):
+            model.fit(bad, y)
+        model.fit(X, y)
+        with pytest.raises(TypeError, match="^X must"):
+            model.predict(bad)
+    with pytest.raises(TypeError, match="^y must"):
+        LowDegreeRegressor(degree=1).fit(X, bad[:, 0])
+    # Class labels may be anything, strings included.
+    labels = np.where(y > 0, "yes", "no")
+    assert set(LowDegreeClassifier(degree=1).fit(X, labels).predict(X)) <= {"yes", "no"}
