@@ -203,6 +203,14 @@ class SparseReLUNetwork:
             stop = min(start + rows, X.shape[0])
             yield start, stop, np.ascontiguousarray(X[start:stop] @ weights_t)
 
+    def _exact_test_chunks(self, X):
+        """:meth:`_inner_product_chunks` with the chunk's largest ``|x_id|``,
+        which scales the exact activity test's first screening (two full
+        reductions: far cheaper than a norm per row)."""
+        for start, stop, G in self._inner_product_chunks(X):
+            chunk = X[start:stop]
+            yield start, stop, G, max(float(chunk.max()), -float(chunk.min()))
+
     def pre_activations(self, X) -> np.ndarray:
         r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`, shape ``(m, s)``."""
         X = self._check_X(X)
@@ -212,8 +220,8 @@ class SparseReLUNetwork:
         """Network output on each row of ``X`` (shape ``(m, n)``), shape ``(m,)``."""
         X = self._check_X(X)
         out = np.empty(X.shape[0], dtype=np.float64)
-        for start, stop, G in self._inner_product_chunks(X):
-            _network.relu_combine(G, X[start:stop], self._weights, self._biases,
+        for start, stop, G, x_norm in self._exact_test_chunks(X):
+            _network.relu_combine(G, X[start:stop], x_norm, self._weights, self._biases,
                                   self._output_weights, self._weights_l1, self._tol_w, self._tol_b,
                                   self._valuation,
                                   out[start:stop])
@@ -226,8 +234,8 @@ class SparseReLUNetwork:
         """Number of active units :math:`|A(x_i)|` on each row, int64 shape ``(m,)``."""
         X = self._check_X(X)
         counts = np.empty(X.shape[0], dtype=np.int64)
-        for start, stop, G in self._inner_product_chunks(X):
-            _network.count_active(G, X[start:stop], self._weights, self._biases,
+        for start, stop, G, x_norm in self._exact_test_chunks(X):
+            _network.count_active(G, X[start:stop], x_norm, self._weights, self._biases,
                                   self._weights_l1, self._tol_w, self._tol_b, self._valuation,
                                   counts[start:stop])
         return counts
@@ -247,15 +255,15 @@ class SparseReLUNetwork:
         pieces = [np.empty(0, dtype=np.int64)]
         # One pass: each chunk's inner products serve both the counts and the
         # fill, so X @ W.T is computed once (CSR offsets are chunk-local).
-        for start, stop, G in self._inner_product_chunks(X):
+        for start, stop, G, x_norm in self._exact_test_chunks(X):
             chunk_counts = counts[start:stop]
-            _network.count_active(G, X[start:stop], self._weights, self._biases,
+            _network.count_active(G, X[start:stop], x_norm, self._weights, self._biases,
                                   self._weights_l1, self._tol_w, self._tol_b, self._valuation,
                                   chunk_counts)
             offsets = np.zeros(stop - start + 1, dtype=np.int64)
             np.cumsum(chunk_counts, out=offsets[1:])
             chunk_indices = np.empty(int(offsets[-1]), dtype=np.int64)
-            _network.fill_supports(G, X[start:stop], self._weights, self._biases,
+            _network.fill_supports(G, X[start:stop], x_norm, self._weights, self._biases,
                                    self._weights_l1, self._tol_w, self._tol_b,
                                    self._valuation, offsets[:-1], chunk_indices)
             pieces.append(chunk_indices)

@@ -104,3 +104,41 @@ class CertifySearch:
         return cube.certify_sparsity(self.net).n_nodes
 
     track_nodes.unit = "subcubes"
+
+
+class ExactWalk:
+    """``activation_histogram`` with exact decisions next to the same walk
+    with a zero rounding bound (the float walk before exact decisions), on
+    Gaussian, decimal (multiples of 0.1) and dyadic (multiples of 1/8)
+    weights; for dyadic weights the two are the same code path."""
+
+    params = (["gaussian", "decimal", "dyadic"],)
+    param_names = ["weights"]
+    n, s = 16, 128
+
+    def setup(self, weights):
+        import numpy as np
+
+        from sparselearn import SparseReLUNetwork
+        rng = np.random.default_rng(0)
+        W = rng.normal(size=(self.s, self.n)) / np.sqrt(self.n)
+        b = np.quantile(reference.points(self.n, 0, 4096) @ W.T, 0.9, axis=0)
+        if weights != "gaussian":
+            step = 0.1 if weights == "decimal" else 0.125
+            W, b = np.round(W / step) * step, np.round(b / step) * step
+        self.net = SparseReLUNetwork(W, b, np.ones(self.s))
+
+    def time_exact(self, weights):
+        cube.activation_histogram(self.net)
+
+    def time_float(self, weights):
+        import numpy as np
+
+        from sparselearn._kernels import _cube
+        net = self.net
+        weights_t = np.ascontiguousarray(net.weights.T)
+        hist = np.zeros(net.width + 1, dtype=np.int64)
+        bits, batches = cube._chunk_batches(net.n_features)
+        zero = np.zeros(net.width)
+        for start, stop in batches:
+            _cube.activation_histogram(weights_t, net.biases, zero, bits, start, stop, hist)

@@ -71,3 +71,37 @@ class ActiveSupports(_RowKernel):
 
     def peakmem_active_supports(self, m, s):
         self.net.active_supports(self.X)
+
+
+class ExactDecisions:
+    """What exact activity decisions cost: ``activation_counts`` (exact)
+    next to the plain float test through the same chunks (``count_positive``,
+    the code before exact decisions), on Gaussian weights (near-ties rare),
+    decimal weights (multiples of 0.1: near-ties common, re-decided exactly)
+    and dyadic weights (multiples of 1/8: the float path is exact, bound 0)."""
+
+    params = (["gaussian", "decimal", "dyadic"],)
+    param_names = ["weights"]
+    m, n, s = 20_000, 64, 256
+
+    def setup(self, weights):
+        from sparselearn import SparseReLUNetwork
+        rng = np.random.default_rng(0)
+        W = rng.normal(size=(self.s, self.n)) / np.sqrt(self.n)
+        if weights != "gaussian":
+            step = 0.1 if weights == "decimal" else 0.125
+            W = np.round(W / step) * step
+        self.X = rng.choice(np.array([-1.0, 1.0]), size=(self.m, self.n))
+        b = np.quantile(self.X[:4096] @ W.T, 0.9, axis=0)
+        if weights != "gaussian":
+            b = np.round(b / step) * step
+        self.net = SparseReLUNetwork(W, b, np.ones(self.s))
+
+    def time_exact(self, weights):
+        self.net.activation_counts(self.X)
+
+    def time_float(self, weights):
+        from sparselearn._kernels import _network
+        counts = np.empty(self.m, dtype=np.int64)
+        for start, stop, G in self.net._inner_product_chunks(self.X):
+            _network.count_positive(G, self.net.biases, counts[start:stop])

@@ -133,49 +133,73 @@ cdef inline void _step(double* z, const double* col, Py_ssize_t s,
             z[j] = z[j] + 2.0 * col[j]
 
 
+# Counts below accumulate in doubles (exact: they stay far below 2^53):
+# with the portable SSE2 build GCC vectorizes a double sum of 0.0/1.0
+# selections but not an integer sum of comparisons, and the double form
+# measured 1.35x faster on the float walk.
+
 cdef inline int _step_count(double* z, const double* col, Py_ssize_t s,
                             bint minus) noexcept nogil:
     """:func:`_step` fused with counting the strictly positive entries."""
     cdef Py_ssize_t j
-    cdef long long count = 0
+    cdef double count = 0.0
     cdef double v
-    if minus:
-        for j in range(s):
-            v = z[j] - 2.0 * col[j]
-            z[j] = v
-            count = count + (v > 0.0)
-    else:
-        for j in range(s):
-            v = z[j] + 2.0 * col[j]
-            z[j] = v
-            count = count + (v > 0.0)
-    return count
+    cdef double step = -2.0 if minus else 2.0
+    for j in range(s):
+        v = z[j] + step * col[j]
+        z[j] = v
+        count = count + (1.0 if v > 0.0 else 0.0)
+    return <int> count
 
 
 cdef inline int _count_positive(const double* z, Py_ssize_t s) noexcept nogil:
     cdef Py_ssize_t j
-    cdef long long count = 0
+    cdef double count = 0.0
     for j in range(s):
-        count = count + (z[j] > 0.0)
-    return count
+        count = count + (1.0 if z[j] > 0.0 else 0.0)
+    return <int> count
 
 
-cdef inline int _count_certain(const double* z, const double* tol, Py_ssize_t s,
+cdef inline int _count_certain(const double* z, double tol_max, Py_ssize_t s,
                                bint* uncertain) noexcept nogil:
-    """Entries with ``z > tol`` (surely active); ``uncertain`` is raised when
-    some entry is neither ``> tol`` nor ``<= -tol`` (NaN included)."""
+    """Entries ``> tol_max`` (surely active); ``uncertain`` is raised when
+    some entry lies in ``(-tol_max, tol_max]``, where the float sign may be
+    wrong: exactly when the counts above ``tol_max`` and above ``-tol_max``
+    differ.  Two plain counts vectorize like the float walk's single one.
+    The caller guarantees finite pre-activations (the network refuses
+    parameters whose sums overflow)."""
     cdef Py_ssize_t j
-    cdef long long count = 0
-    cdef int flag = 0
-    cdef double v, t
+    cdef double above = 0.0, above_minus = 0.0
     for j in range(s):
-        v = z[j]
-        t = tol[j]
-        count = count + (v > t)
-        flag = flag | ((v <= t) & (not (v <= -t)))
-        flag = flag | (v != v)
-    uncertain[0] = flag != 0
-    return count
+        above = above + (1.0 if z[j] > tol_max else 0.0)
+        above_minus = above_minus + (1.0 if z[j] > -tol_max else 0.0)
+    uncertain[0] = above != above_minus
+    return <int> above
+
+
+cdef inline double _max_entry(const double* a, Py_ssize_t s) noexcept nogil:
+    cdef double best = 0.0
+    cdef Py_ssize_t j
+    for j in range(s):
+        if a[j] > best:
+            best = a[j]
+    return best
+
+
+cdef inline int _step_count_certain(double* z, const double* col, double tol_max,
+                                    Py_ssize_t s, bint minus, bint* uncertain) noexcept nogil:
+    """:func:`_step` fused with :func:`_count_certain`."""
+    cdef Py_ssize_t j
+    cdef double above = 0.0, above_minus = 0.0
+    cdef double v
+    cdef double step = -2.0 if minus else 2.0
+    for j in range(s):
+        v = z[j] + step * col[j]
+        z[j] = v
+        above = above + (1.0 if v > tol_max else 0.0)
+        above_minus = above_minus + (1.0 if v > -tol_max else 0.0)
+    uncertain[0] = above != above_minus
+    return <int> above
 
 
 cdef inline int _count_exact(const double* z, const double* tol, Py_ssize_t s,
@@ -203,19 +227,22 @@ cdef inline int _count_exact(const double* z, const double* tol, Py_ssize_t s,
 
 
 cdef inline double _relu_dot_exact(const double* z, const double* u, const double* tol,
-                                   Py_ssize_t s, const double* wt, const double* b,
-                                   Py_ssize_t n, unsigned long long index) noexcept nogil:
+                                   double tol_max, Py_ssize_t s, const double* wt,
+                                   const double* b, Py_ssize_t n,
+                                   unsigned long long index) noexcept nogil:
     """``sum_{j active} u_j max(z_j, 0)``: :func:`_relu_dot` where the
-    decision ``z_j > 0`` cannot be wrong, exact re-decision where it can."""
+    decision ``z_j > 0`` cannot be wrong, exact re-decision where it can
+    (only ``0 < z_j <= tol_j`` is in doubt: ``z_j <= 0`` contributes 0)."""
     cdef double acc = _relu_dot(z, u, s)
     cdef Py_ssize_t j
-    cdef int flag = 0
+    cdef double positive = 0.0, above = 0.0
     for j in range(s):
-        flag = flag | ((z[j] > 0.0) & (z[j] <= tol[j]))
-    if flag == 0:
+        positive = positive + (1.0 if z[j] > 0.0 else 0.0)
+        above = above + (1.0 if z[j] > tol_max else 0.0)
+    if positive == above:
         return acc
-    # Some unit counted with z > 0 may be exactly inactive: sum again, in the
-    # same order, without the exactly inactive ones.
+    # Some unit counted with z > 0 may be exactly inactive: sum again
+    # without the exactly inactive ones.
     acc = 0.0
     for j in range(s):
         if z[j] > 0.0 and (z[j] > tol[j]
@@ -231,11 +258,12 @@ cdef void _truth_table_chunk(const double* wt, const double* b, const double* u,
                              double* out) noexcept nogil:
     cdef unsigned long long t, g
     cdef int bit
+    cdef double tol_max = _max_entry(tol, s)
     _start_preactivations(wt, b, n, s, base, z)
     if exact_walk:
         out[base] = _relu_dot(z, u, s) + c
     else:
-        out[base] = _relu_dot_exact(z, u, tol, s, wt, b, n, base) + c
+        out[base] = _relu_dot_exact(z, u, tol, tol_max, s, wt, b, n, base) + c
     for t in range(1, 1ULL << L):
         bit = __builtin_ctzll(t)
         g = t ^ (t >> 1)
@@ -243,7 +271,7 @@ cdef void _truth_table_chunk(const double* wt, const double* b, const double* u,
         if exact_walk:
             out[base | g] = _relu_dot(z, u, s) + c
         else:
-            out[base | g] = _relu_dot_exact(z, u, tol, s, wt, b, n, base | g) + c
+            out[base | g] = _relu_dot_exact(z, u, tol, tol_max, s, wt, b, n, base | g) + c
 
 
 cdef void _histogram_chunk(const double* wt, const double* b, const double* tol,
@@ -253,11 +281,12 @@ cdef void _histogram_chunk(const double* wt, const double* b, const double* tol,
     cdef unsigned long long t, g
     cdef int bit, count
     cdef bint uncertain
+    cdef double tol_max = _max_entry(tol, s)
     _start_preactivations(wt, b, n, s, base, z)
     if exact_walk:
         hist[_count_positive(z, s)] += 1
     else:
-        count = _count_certain(z, tol, s, &uncertain)
+        count = _count_certain(z, tol_max, s, &uncertain)
         if uncertain:
             count = _count_exact(z, tol, s, wt, s, NULL, b, n, base, NULL)
         hist[count] += 1
@@ -267,8 +296,8 @@ cdef void _histogram_chunk(const double* wt, const double* b, const double* tol,
         if exact_walk:
             hist[_step_count(z, wt + bit * s, s, (g >> bit) & 1)] += 1
         else:
-            _step(z, wt + bit * s, s, (g >> bit) & 1)
-            count = _count_certain(z, tol, s, &uncertain)
+            count = _step_count_certain(z, wt + bit * s, tol_max, s, (g >> bit) & 1,
+                                        &uncertain)
             if uncertain:
                 count = _count_exact(z, tol, s, wt, s, NULL, b, n, base | g, NULL)
             hist[count] += 1
@@ -389,16 +418,11 @@ cdef inline double _now() noexcept nogil:
     return <double> ts.tv_sec + 1e-9 * <double> ts.tv_nsec
 
 
-cdef int _leaf_count(Search* S, Py_ssize_t depth, Py_ssize_t p,
-                     unsigned long long g) noexcept nogil:
+cdef int _leaf_count_exact(Search* S, Py_ssize_t depth, Py_ssize_t p,
+                           unsigned long long g) noexcept nogil:
     """Exact number of active units among the leaf walk's ``p`` units at the
     point with prefix ``S.x[:depth]`` and free coordinates spelled by ``g``."""
-    cdef bint uncertain
-    cdef int count
     cdef Py_ssize_t d
-    count = _count_certain(S.z, S.ztol, p, &uncertain)
-    if not uncertain:
-        return count
     for d in range(depth):
         S.point[d] = S.x[d]
     for d in range(depth, S.n):
@@ -415,6 +439,8 @@ cdef void _leaf_walk(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
     cdef double acc
     cdef unsigned long long step, g, best_g = 0
     cdef int bit, count, best_count
+    cdef bint uncertain
+    cdef double tol_max
     # Exact pre-activations at the subcube's first point (free coordinates +1).
     for t in range(p):
         j = alive[t]
@@ -432,13 +458,18 @@ cdef void _leaf_walk(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
             S.cols[f * s + t] = S.wt[(depth + f) * s + alive[t]]
     for t in range(p):
         S.ztol[t] = S.walk_tol[alive[t]]
-    best_count = _leaf_count(S, depth, p, 0)
+    tol_max = _max_entry(S.ztol, p)
+    best_count = _count_certain(z, tol_max, p, &uncertain)
+    if uncertain:
+        best_count = _leaf_count_exact(S, depth, p, 0)
     step = 1
     while step < (1ULL << L) and best_count < p:
         bit = __builtin_ctzll(step)
         g = step ^ (step >> 1)
-        _step(z, S.cols + bit * s, p, (g >> bit) & 1)
-        count = _leaf_count(S, depth, p, g)
+        count = _step_count_certain(z, S.cols + bit * s, tol_max, p, (g >> bit) & 1,
+                                    &uncertain)
+        if uncertain:
+            count = _leaf_count_exact(S, depth, p, g)
         if count > best_count:
             best_count = count
             best_g = g

@@ -60,67 +60,113 @@ cdef inline int _valuation(double x) noexcept nogil:
 
 cdef struct RowBound:
     double x_norm       # ||x_i||_inf
+    double tol_max      # max_j tol_ij: |z| > tol_max decides every unit by its sign
     double exact_limit  # partial sums up to this magnitude are exact (0: none)
     bint all_exact      # every unit's magnitude bound is below exact_limit
 
 
-cdef inline RowBound _row_bound(const double* x, Py_ssize_t n, int weight_valuation,
-                                double max_magnitude_w, double max_abs_bias) noexcept nogil:
+cdef struct UnitBounds:
+    const double* w_l1       # (s,) ||w_j||_1
+    const double* tol_w      # (s,)
+    const double* tol_b      # (s,)
+    double max_l1, max_abs_bias, max_tol_w, max_tol_b
+    int weight_valuation
+
+
+cdef inline UnitBounds _unit_bounds(const double[::1] w_l1, const double[::1] tol_w,
+                                    const double[::1] tol_b, const double[::1] b,
+                                    int weight_valuation) noexcept nogil:
+    cdef UnitBounds U
+    cdef Py_ssize_t j
+    U.w_l1 = &w_l1[0]
+    U.tol_w = &tol_w[0]
+    U.tol_b = &tol_b[0]
+    U.max_l1 = U.max_abs_bias = U.max_tol_w = U.max_tol_b = 0.0
+    for j in range(w_l1.shape[0]):
+        U.max_l1 = max(U.max_l1, w_l1[j])
+        U.max_abs_bias = max(U.max_abs_bias, fabs(b[j]))
+        U.max_tol_w = max(U.max_tol_w, tol_w[j])
+        U.max_tol_b = max(U.max_tol_b, tol_b[j])
+    U.weight_valuation = weight_valuation
+    return U
+
+
+cdef inline RowBound _row_bound(const double* x, Py_ssize_t n, UnitBounds* U) noexcept nogil:
+    """Bounds of one row with a near-tie (``||x||_inf`` by a pass over it)."""
     cdef RowBound r
     cdef Py_ssize_t d
-    cdef int v = NO_VALUATION, vd
-    cdef double a
     r.x_norm = 0.0
     for d in range(n):
-        a = fabs(x[d])
-        if a > r.x_norm:
-            r.x_norm = a
-        if a != 0.0:
+        r.x_norm = max(r.x_norm, fabs(x[d]))
+    r.tol_max = U.max_tol_w * r.x_norm + U.max_tol_b
+    r.exact_limit = 0.0
+    r.all_exact = False
+    return r
+
+
+cdef inline void _find_exact_limit(RowBound* r, const double* x, Py_ssize_t n,
+                                   UnitBounds* U) noexcept nogil:
+    """Fill ``r.exact_limit`` and ``r.all_exact`` (a pass over the row; done
+    only for rows with a near-tie)."""
+    cdef Py_ssize_t d
+    cdef int v = NO_VALUATION, vd
+    if U.weight_valuation >= NO_VALUATION // 2:
+        return
+    for d in range(n):
+        if x[d] != 0.0:
             vd = _valuation(x[d])
             if vd < v:
                 v = vd
     if v > 0:
         v = 0
-    v = v + weight_valuation
-    r.exact_limit = 0.0
-    if v < NO_VALUATION // 2:
-        r.exact_limit = ldexp(1.0, 52 + v) if 52 + v < 1000 else SAFE_MAX
-    r.all_exact = max_magnitude_w * r.x_norm + max_abs_bias <= r.exact_limit
-    return r
+    v = v + U.weight_valuation
+    r.exact_limit = ldexp(1.0, 52 + v) if 52 + v < 1000 else SAFE_MAX
+    r.all_exact = U.max_l1 * r.x_norm + U.max_abs_bias <= r.exact_limit
 
 
-cdef inline bint _decide_near_tie(double z, double w_l1, double b, RowBound* r,
-                                  const double* w, const double* x,
-                                  Py_ssize_t n) noexcept nogil:
-    """Exact decision for a pair whose computed ``z`` is within its bound of 0."""
-    if w_l1 * r.x_norm + fabs(b) <= r.exact_limit:
+cdef inline bint _active(double z, Py_ssize_t j, double b, RowBound* r, UnitBounds* U,
+                         const double* w, const double* x, Py_ssize_t n) noexcept nogil:
+    """Exact decision for unit ``j`` (weights ``w``) on a row with a near-tie,
+    after :func:`_find_exact_limit`."""
+    cdef double t
+    if r.all_exact:
+        return z > 0.0
+    t = U.tol_w[j] * r.x_norm + U.tol_b[j]
+    if z > t:
+        return True
+    if z <= -t:
+        return False
+    if U.w_l1[j] * r.x_norm + fabs(b) <= r.exact_limit:
         return z > 0.0      # every partial sum representable: z is exact
     return exact_dot_sign(w, 1, x, 1, n, b) > 0
 
 
-cdef inline double _max_of(const double[::1] a) noexcept nogil:
-    cdef double best = 0.0
+cdef inline long long _count_and_screen(const double* g, const double* b, Py_ssize_t s,
+                                        double tol_max, bint* near_tie) noexcept nogil:
+    """Float count of ``z = g - b > 0``, raising ``near_tie`` when some ``z``
+    lies in ``(-tol_max, tol_max]`` (where the float sign may be wrong):
+    exactly when the counts above ``tol_max`` and above ``-tol_max`` differ.
+    Plain counts in double accumulators (exact for counts) vectorize with
+    the portable SSE2 build; integer sums or a test per entry would not."""
     cdef Py_ssize_t j
-    for j in range(a.shape[0]):
-        if a[j] > best:
-            best = a[j]
-    return best
-
-
-cdef inline double _max_abs(const double[::1] a) noexcept nogil:
-    cdef double best = 0.0
-    cdef Py_ssize_t j
-    for j in range(a.shape[0]):
-        if fabs(a[j]) > best:
-            best = fabs(a[j])
-    return best
+    cdef double z, positive = 0.0, above = 0.0, above_minus = 0.0
+    for j in range(s):
+        z = g[j] - b[j]
+        positive = positive + (1.0 if z > 0.0 else 0.0)
+        above = above + (1.0 if z > tol_max else 0.0)
+        above_minus = above_minus + (1.0 if z > -tol_max else 0.0)
+    near_tie[0] = above != above_minus
+    return <long long> positive
 
 
 # Arguments shared by the exact kernels: ``X`` (m, n) the rows and ``W``
 # (s, n) the weights with ``G = X @ W.T``; ``w_l1[j] = ||w_j||_1``;
 # ``tol_w``, ``tol_b`` the per-unit rounding bound, ``tol_ij = tol_w[j] *
-# ||x_i||_inf + tol_b[j]`` (see :func:`rounding_bounds`); ``weight_valuation``
-# the 2-adic valuation of ``W`` and ``b`` together.
+# ||x_i||_inf + tol_b[j]`` (see :func:`rounding_bounds`); ``x_norm_bound``
+# at least every row's ``||x_i||_inf``, for a cheap first screening of the
+# rows (a row that passes it has no near-tie; the others get their own
+# norm); ``weight_valuation`` the 2-adic valuation of ``W`` and ``b``
+# together.  The caller guarantees finite inner products (no overflow).
 
 def rounding_bounds(const double[::1] w_l1, const double[::1] b, Py_ssize_t n):
     """Per-unit ``(tol_w, tol_b)``: ``(n + 2) 2^-52 ||w_j||_1`` and
@@ -137,93 +183,71 @@ def rounding_bounds(const double[::1] w_l1, const double[::1] b, Py_ssize_t n):
     return tol_w, tol_b
 
 
-def relu_combine(const double[:, ::1] G, const double[:, ::1] X, const double[:, ::1] W,
-                 const double[::1] b, const double[::1] u, const double[::1] w_l1,
-                 const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
-                 double[::1] out):
+def relu_combine(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
+                 const double[:, ::1] W, const double[::1] b, const double[::1] u,
+                 const double[::1] w_l1, const double[::1] tol_w, const double[::1] tol_b,
+                 int weight_valuation, double[::1] out):
     """``out[i] = sum_{j active} u[j] * max(G[i, j] - b[j], 0)``.
 
     An exactly inactive unit contributes exactly nothing; an active one its
     computed ReLU value.
     """
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
-    cdef double acc, z, t
-    cdef double max_l1 = _max_of(w_l1), max_abs_bias = _max_abs(b)
-    cdef int flag
+    cdef double acc, z, tol, positive, above
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
     cdef RowBound r
     for i in prange(m, nogil=True, schedule="static"):
         acc = 0.0
-        r = _row_bound(&X[i, 0], n, weight_valuation, max_l1, max_abs_bias)
-        if r.all_exact:
-            for j in range(s):
-                z = G[i, j] - b[j]
-                acc = acc + (u[j] * z if z > 0.0 else 0.0)
-        else:
-            flag = 0
-            for j in range(s):
-                z = G[i, j] - b[j]
-                t = tol_w[j] * r.x_norm + tol_b[j]
-                acc = acc + (u[j] * z if z > t else 0.0)
-                # Only 0 < z <= t is in doubt (z <= 0 contributes 0 anyway).
-                flag = flag | ((z > 0.0) & (z <= t))
-            if flag:
+        positive = 0.0
+        above = 0.0
+        tol = U.max_tol_w * x_norm_bound + U.max_tol_b
+        for j in range(s):
+            z = G[i, j] - b[j]
+            acc = acc + (u[j] * z if z > 0.0 else 0.0)
+            positive = positive + (1.0 if z > 0.0 else 0.0)
+            above = above + (1.0 if z > tol else 0.0)
+        # Only 0 < z <= tol is in doubt (z <= 0 contributes 0 anyway).
+        if positive != above:
+            r = _row_bound(&X[i, 0], n, &U)
+            _find_exact_limit(&r, &X[i, 0], n, &U)
+            if not r.all_exact:
+                # Sum again without the exactly inactive units (z <= 0
+                # contributes 0 whichever way, so only z > 0 is decided).
                 acc = 0.0
                 for j in range(s):
                     z = G[i, j] - b[j]
-                    t = tol_w[j] * r.x_norm + tol_b[j]
-                    if z > t or (z > 0.0 and _decide_near_tie(z, w_l1[j], b[j], &r,
-                                                             &W[j, 0], &X[i, 0], n)):
+                    if z > 0.0 and _active(z, j, b[j], &r, &U, &W[j, 0], &X[i, 0], n):
                         acc = acc + u[j] * z
         out[i] = acc
 
 
-cdef inline long long _count_row(const double* g, const double* b, const double* tol_w,
-                                 const double* tol_b, const double* w_l1, RowBound* r,
-                                 const double* W, const double* x, Py_ssize_t s,
-                                 Py_ssize_t n) noexcept nogil:
-    """Exact number of active units of one row (``g`` its inner products)."""
-    cdef Py_ssize_t j
-    cdef long long c = 0
-    cdef int flag = 0
-    cdef double z, t
-    if r.all_exact:
-        for j in range(s):
-            c = c + (g[j] - b[j] > 0.0)
-        return c
-    for j in range(s):
-        z = g[j] - b[j]
-        t = tol_w[j] * r.x_norm + tol_b[j]
-        c = c + (z > t)
-        flag = flag | ((z <= t) & (not (z <= -t))) | (z != z)
-    if flag == 0:
-        return c
-    c = 0
-    for j in range(s):
-        z = g[j] - b[j]
-        t = tol_w[j] * r.x_norm + tol_b[j]
-        if z > t:
-            c = c + 1
-        elif not (z <= -t):
-            c = c + _decide_near_tie(z, w_l1[j], b[j], r, W + j * n, x, n)
-    return c
-
-
-def count_active(const double[:, ::1] G, const double[:, ::1] X, const double[:, ::1] W,
-                 const double[::1] b, const double[::1] w_l1, const double[::1] tol_w,
-                 const double[::1] tol_b, int weight_valuation, long long[::1] counts):
+def count_active(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
+                 const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                 const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
+                 long long[::1] counts):
     """``counts[i] = #{j : <w_j, x_i> - b_j > 0}``, decided exactly."""
-    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i
-    cdef double max_l1 = _max_of(w_l1), max_abs_bias = _max_abs(b)
+    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
+    cdef long long exact
+    cdef bint near_tie
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
     cdef RowBound r
+    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     for i in prange(m, nogil=True, schedule="static"):
-        r = _row_bound(&X[i, 0], n, weight_valuation, max_l1, max_abs_bias)
-        counts[i] = _count_row(&G[i, 0], &b[0], &tol_w[0], &tol_b[0], &w_l1[0], &r,
-                               &W[0, 0], &X[i, 0], s, n)
+        counts[i] = _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
+        if near_tie:
+            r = _row_bound(&X[i, 0], n, &U)
+            _find_exact_limit(&r, &X[i, 0], n, &U)
+            if not r.all_exact:
+                exact = 0
+                for j in range(s):
+                    exact = exact + _active(G[i, j] - b[j], j, b[j], &r, &U, &W[j, 0],
+                                            &X[i, 0], n)
+                counts[i] = exact
 
 
-def fill_supports(const double[:, ::1] G, const double[:, ::1] X, const double[:, ::1] W,
-                  const double[::1] b, const double[::1] w_l1, const double[::1] tol_w,
-                  const double[::1] tol_b, int weight_valuation,
+def fill_supports(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
+                  const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                  const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
                   const long long[::1] indptr, long long[::1] indices):
     """Write the active units of row ``i`` into ``indices[indptr[i]:indptr[i+1]]``.
 
@@ -233,26 +257,21 @@ def fill_supports(const double[:, ::1] G, const double[:, ::1] X, const double[:
     """
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
     cdef long long pos
-    cdef double max_l1 = _max_of(w_l1), max_abs_bias = _max_abs(b)
-    cdef double z, t
-    cdef bint active
+    cdef bint float_decides, near_tie
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
     cdef RowBound r
+    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     for i in prange(m, nogil=True, schedule="static"):
         pos = indptr[i]
-        r = _row_bound(&X[i, 0], n, weight_valuation, max_l1, max_abs_bias)
+        float_decides = True
+        _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
+        if near_tie:
+            r = _row_bound(&X[i, 0], n, &U)
+            _find_exact_limit(&r, &X[i, 0], n, &U)
+            float_decides = r.all_exact
         for j in range(s):
-            z = G[i, j] - b[j]
-            if r.all_exact:
-                active = z > 0.0
-            else:
-                t = tol_w[j] * r.x_norm + tol_b[j]
-                if z > t:
-                    active = True
-                elif z <= -t:
-                    active = False
-                else:
-                    active = _decide_near_tie(z, w_l1[j], b[j], &r, &W[j, 0], &X[i, 0], n)
-            if active:
+            if (G[i, j] - b[j] > 0.0 if float_decides else
+                    _active(G[i, j] - b[j], j, b[j], &r, &U, &W[j, 0], &X[i, 0], n)):
                 indices[pos] = j
                 pos = pos + 1
 
@@ -260,10 +279,9 @@ def fill_supports(const double[:, ::1] G, const double[:, ::1] X, const double[:
 def count_positive(const double[:, ::1] G, const double[::1] b, long long[::1] counts):
     """``counts[i] = #{j : G[i, j] - b[j] > 0}`` in floating point (no exact re-decision)."""
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], i, j
-    cdef long long c
+    cdef double c
     for i in prange(m, nogil=True, schedule="static"):
-        c = 0
+        c = 0.0
         for j in range(s):
-            if G[i, j] - b[j] > 0.0:
-                c = c + 1
-        counts[i] = c
+            c = c + (1.0 if G[i, j] - b[j] > 0.0 else 0.0)
+        counts[i] = <long long> c
