@@ -140,7 +140,18 @@ class SparseReLUNetwork:
         self._output_bias = output_bias
         # What the exact activity test needs (module notes): ||w_j||_1 for
         # the rounding bound, and the 2-adic valuation of the parameters.
-        self._weights_l1 = np.abs(self._weights).sum(axis=1)
+        with np.errstate(over="ignore"):
+            self._weights_l1 = np.abs(self._weights).sum(axis=1)
+            magnitude = self._weights_l1 + np.abs(self._biases)
+        if not np.all(np.isfinite(magnitude)):
+            j = int(np.flatnonzero(~np.isfinite(magnitude))[0])
+            raise ValueError(
+                f"weights and biases are too large: unit {j}'s pre-activations can reach "
+                "||w_j||_1 + |b_j|, which overflows float64.  Rescale the unit: "
+                "u relu(<w, x> - b) = (c u) relu(<w / c, x> - b / c) for any c > 0.")
+        # Largest pre-activation magnitude per unit of ||x||_inf: inputs whose
+        # inner products could overflow are refused by _check_X.
+        self._max_magnitude = float(magnitude.max())
         self._tol_w, self._tol_b = _network.rounding_bounds(self._weights_l1, self._biases, n)
         for array in (self._weights_l1, self._tol_w, self._tol_b):
             array.flags.writeable = False
@@ -193,7 +204,15 @@ class SparseReLUNetwork:
 
     # ------------------------------------------------------------ evaluation
     def _check_X(self, X) -> np.ndarray:
-        return check_matrix(X, "X", n_columns=self.n_features, allow_empty_rows=True)
+        X = check_matrix(X, "X", n_columns=self.n_features, allow_empty_rows=True)
+        if X.size:
+            x_max = max(float(X.max()), -float(X.min()))
+            if x_max > 1.0 and x_max > np.finfo(np.float64).max / (2.0 * self._max_magnitude):
+                raise ValueError(
+                    f"X is too large for this network: entries up to {x_max:.3g} make "
+                    "the inner products <w_j, x> overflow float64; rescale X (and the "
+                    "weights by the inverse factor)")
+        return X
 
     def _inner_product_chunks(self, X):
         """Yield ``(start, stop, X[start:stop] @ W.T)`` over row chunks."""
@@ -291,9 +310,13 @@ class SparseReLUNetwork:
         which the network lies in :math:`H(n, s, k, W, B)`.
         """
         u_max = float(np.max(np.abs(self._output_weights)))
-        w_max = float(np.max(np.linalg.norm(self._weights, axis=1)))
+        # ||w||_2 = a ||w / a|| with a = max |w_d|: no overflow in the squares.
+        scale = np.abs(self._weights).max(axis=1)
+        safe = np.where(scale > 0.0, scale, 1.0)
+        w_max = float(np.max(scale * np.linalg.norm(self._weights / safe[:, None], axis=1)))
         b_max = float(np.max(np.abs(self._biases)))
-        return u_max * w_max, u_max * b_max
+        with np.errstate(over="ignore"):  # a bound beyond float64 is reported as inf
+            return float(u_max * w_max), float(u_max * b_max)
 
     def reduced(self) -> "SparseReLUNetwork":
         r"""Positive-homogeneous normal form with outer weights in :math:`\{-1, 0, +1\}`.

@@ -273,3 +273,25 @@ def test_extreme_magnitudes_are_decided_exactly(magnitude):
     X = np.vstack([all_cube_points(3), 0.7 * all_cube_points(3)])
     np.testing.assert_array_equal(net.activation_counts(X),
                                   exact_active(X, W, b).sum(axis=1))
+
+
+def test_parameters_whose_sums_overflow_are_refused():
+    # Issue 10: 1e308 weights used to overflow with RuntimeWarnings and
+    # silently infinite truth tables.
+    with pytest.raises(ValueError, match="overflows float64.*Rescale"):
+        SparseReLUNetwork([[1e308, 1e308]], [0.0], [1.0])
+
+
+def test_near_limit_parameters_work_without_warnings():
+    import warnings
+
+    from sparselearn import cube
+    net = SparseReLUNetwork([[1e307, 1e307]], [0.0], [1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        W, B = net.norm_bounds()
+        assert W == pytest.approx(np.sqrt(2) * 1e307) and B == 0.0
+        np.testing.assert_array_equal(net.activation_counts(all_cube_points(2)), [1, 0, 0, 0])
+        assert cube.certify_sparsity(net).max_active == 1
+    with pytest.raises(ValueError, match="X is too large"):
+        net(np.array([[1e10, 1.0]]))
