@@ -61,7 +61,7 @@ cdef inline int _valuation(double x) noexcept nogil:
 cdef struct RowBound:
     double x_norm       # ||x_i||_inf
     double tol_max      # max_j tol_ij: |z| > tol_max decides every unit by its sign
-    double exact_limit  # partial sums up to this magnitude are exact (0: none)
+    double exact_limit  # partial sums up to this magnitude are exact (-1: none)
     bint all_exact      # every unit's magnitude bound is below exact_limit
 
 
@@ -99,7 +99,7 @@ cdef inline RowBound _row_bound(const double* x, Py_ssize_t n, UnitBounds* U) no
     for d in range(n):
         r.x_norm = max(r.x_norm, fabs(x[d]))
     r.tol_max = U.max_tol_w * r.x_norm + U.max_tol_b
-    r.exact_limit = 0.0
+    r.exact_limit = -1.0
     r.all_exact = False
     return r
 
@@ -110,6 +110,7 @@ cdef inline void _find_exact_limit(RowBound* r, const double* x, Py_ssize_t n,
     only for rows with a near-tie)."""
     cdef Py_ssize_t d
     cdef int v = NO_VALUATION, vd
+    r.exact_limit = -1.0    # no magnitude (>= 0) is below it: no exact shortcut
     if U.weight_valuation >= NO_VALUATION // 2:
         return
     for d in range(n):
@@ -120,6 +121,8 @@ cdef inline void _find_exact_limit(RowBound* r, const double* x, Py_ssize_t n,
     if v > 0:
         v = 0
     v = v + U.weight_valuation
+    if v < -1074:
+        return  # multiples of 2^v below the smallest subnormal: products round
     r.exact_limit = ldexp(1.0, 52 + v) if 52 + v < 1000 else SAFE_MAX
     r.all_exact = U.max_l1 * r.x_norm + U.max_abs_bias <= r.exact_limit
 
