@@ -8,7 +8,12 @@ A network of width :math:`s` on :math:`\mathbb{R}^n` computes
 
 with hidden weights ``weights`` (shape ``(s, n)``), biases ``biases``
 (``(s,)``), output weights ``output_weights`` (``(s,)``) and an optional
-output bias ``c``.  The *active support* of ``x`` is
+output bias ``c``.  A *multi-output* network (an MLP block
+:math:`x \mapsto U^\top \mathrm{relu}(Wx - b) + c`) has output weights of
+shape ``(s, o)`` and an output bias of shape ``(o,)``; it computes ``o``
+such functions on one shared hidden layer, so everything that depends only
+on the hidden layer (supports, counts, histograms, certificates) is the same
+for every output.  The *active support* of ``x`` is
 :math:`A(x) = \{j : \langle w_j, x\rangle - b_j > 0\}` (strictly positive: a
 unit at exactly zero contributes nothing and counts as inactive), and the
 network is :math:`k`-sparse on a set :math:`X_0` when
@@ -56,14 +61,18 @@ import numpy as np
 
 from ._kernels import _network
 from . import io as _io
-from ._validation import check_float, check_matrix, check_vector
+from ._validation import check_float, check_int, check_matrix, check_vector
 
 # Rows per chunk are chosen so the chunk's inner products ``X @ W.T`` take
 # about this many bytes: large enough for BLAS efficiency, small enough to
 # keep memory flat for any number of rows.
 _CHUNK_BYTES = 16 * 2**20
 
-_SAVE_FORMAT = "sparselearn.SparseReLUNetwork/1"
+# Format 2 (this version) also stores multi-output networks: output_weights
+# (s,) or (s, o), output_bias () or (o,).  Format 1 (single output only) is
+# still read.
+_SAVE_FORMAT = "sparselearn.SparseReLUNetwork/2"
+_READ_FORMATS = (_SAVE_FORMAT, "sparselearn.SparseReLUNetwork/1")
 
 #: Valuation reported for an all-zero parameter set (larger than any float64's).
 _NO_VALUATION = 4096
@@ -98,10 +107,13 @@ class SparseReLUNetwork:
     biases : array_like of shape (s,)
         Thresholds :math:`b_j`; unit ``j`` is active on ``x`` when
         :math:`\langle w_j, x\rangle > b_j`.
-    output_weights : array_like of shape (s,)
-        Outer weights :math:`u_j`.
-    output_bias : float, default=0.0
-        Constant :math:`c` added to the output.
+    output_weights : array_like of shape (s,) or (s, o)
+        Outer weights :math:`u_j`; a 2-D array makes a network with ``o``
+        outputs (column ``t`` holds the weights of output ``t``).
+    output_bias : float or array_like of shape (o,), default=0.0
+        Constant :math:`c` added to the output: a float for one output; for
+        ``o`` outputs an ``(o,)`` array (a float is broadcast to every
+        output).
 
     Notes
     -----
@@ -128,13 +140,33 @@ class SparseReLUNetwork:
         if n == 0:
             raise ValueError("weights must have at least one column (n_features >= 1)")
         biases = check_vector(biases, "biases", length=s)
-        output_weights = check_vector(output_weights, "output_weights", length=s)
-        output_bias = check_float(output_bias, "output_bias")
+        if np.ndim(output_weights) == 2:
+            output_weights = check_matrix(output_weights, "output_weights")
+            if output_weights.shape[0] != s or output_weights.shape[1] == 0:
+                raise ValueError(
+                    f"output_weights must have shape (s,) or (s, o) with s={s} (one row "
+                    f"per hidden unit) and o >= 1, got {output_weights.shape}")
+            o = output_weights.shape[1]
+            if np.ndim(output_bias) == 0:
+                output_bias = np.full(o, check_float(output_bias, "output_bias"))
+            else:
+                output_bias = check_vector(output_bias, "output_bias", length=o)
+            output_bias = np.array(output_bias, dtype=np.float64, copy=True)
+            output_bias.flags.writeable = False
+        else:
+            output_weights = check_vector(output_weights, "output_weights", length=s)
+            if np.ndim(output_bias) != 0:
+                raise ValueError(
+                    "output_bias must be a float for a single-output network (1-D "
+                    f"output_weights), got shape {np.shape(output_bias)}; pass output "
+                    "weights of shape (s, o) for o outputs")
+            output_bias = check_float(output_bias, "output_bias")
         # Private copies: the kernels trust these arrays (no bounds checks),
         # so no caller may hold a reference that can write to or reshape them.
         self._weights = np.array(weights, dtype=np.float64, order="C", copy=True)
         self._biases = np.array(biases, dtype=np.float64, copy=True)
-        self._output_weights = np.array(output_weights, dtype=np.float64, copy=True)
+        self._output_weights = np.array(output_weights, dtype=np.float64, order="C",
+                                        copy=True)
         for array in (self._weights, self._biases, self._output_weights):
             array.flags.writeable = False
         self._output_bias = output_bias
@@ -170,13 +202,52 @@ class SparseReLUNetwork:
 
     @property
     def output_weights(self) -> np.ndarray:
-        """Outer weights :math:`u_j`, shape ``(s,)`` (read-only)."""
+        """Outer weights :math:`u_j`, shape ``(s,)`` or ``(s, o)`` (read-only)."""
         return self._output_weights.view()
 
     @property
-    def output_bias(self) -> float:
-        """Constant added to the output."""
+    def output_bias(self):
+        """Constant added to the output: a float, or shape ``(o,)`` (read-only)
+        for a multi-output network."""
+        if isinstance(self._output_bias, np.ndarray):
+            return self._output_bias.view()
         return self._output_bias
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of outputs ``o`` (1 for 1-D ``output_weights``)."""
+        return 1 if self._output_weights.ndim == 1 else self._output_weights.shape[1]
+
+    @property
+    def multi_output(self) -> bool:
+        """Whether ``output_weights`` is 2-D (``forward`` then returns ``(m, o)``)."""
+        return self._output_weights.ndim == 2
+
+    def select_output(self, output) -> "SparseReLUNetwork":
+        """The single-output network computing output ``output`` of this one.
+
+        Same hidden layer (hence the same active supports, exactly), output
+        weights ``output_weights[:, output]`` and bias ``output_bias[output]``.
+        On a single-output network ``output`` must be 0 or ``None`` and the
+        network itself is returned.  Functions that need a scalar function of
+        ``x`` (:func:`sparselearn.cube.truth_table`,
+        :func:`sparselearn.fourier.spectrum`) take ``output=`` and use this.
+        """
+        if not self.multi_output:
+            if output is not None and check_int(output, "output", 0, 0) != 0:
+                raise ValueError("output must be 0 or None for a single-output network")
+            return self
+        o = self.n_outputs
+        if output is None:
+            if o == 1:
+                output = 0
+            else:
+                raise ValueError(
+                    f"this network has {o} outputs: pass output=t with 0 <= t < {o} to "
+                    "choose the scalar function to analyse")
+        t = check_int(output, "output", minimum=0, maximum=o - 1)
+        return SparseReLUNetwork(self._weights, self._biases, self._output_weights[:, t],
+                                 float(self._output_bias[t]))
 
     @property
     def width(self) -> int:
@@ -189,6 +260,9 @@ class SparseReLUNetwork:
         return self._weights.shape[1]
 
     def __repr__(self) -> str:
+        if self.multi_output:
+            return (f"SparseReLUNetwork(width={self.width}, n_features={self.n_features}, "
+                    f"n_outputs={self.n_outputs})")
         return (f"SparseReLUNetwork(width={self.width}, n_features={self.n_features}, "
                 f"output_bias={self.output_bias!r})")
 
@@ -197,8 +271,9 @@ class SparseReLUNetwork:
             return NotImplemented
         return (np.array_equal(self._weights, other._weights)
                 and np.array_equal(self._biases, other._biases)
+                and self._output_weights.shape == other._output_weights.shape
                 and np.array_equal(self._output_weights, other._output_weights)
-                and self._output_bias == other._output_bias)
+                and np.array_equal(self._output_bias, other._output_bias))
 
     __hash__ = None  # mutable-looking container semantics: equal by value
 
@@ -223,24 +298,70 @@ class SparseReLUNetwork:
             yield start, stop, np.ascontiguousarray(X[start:stop] @ weights_t)
 
     def _exact_test_chunks(self, X):
-        """:meth:`_inner_product_chunks` with the chunk's largest ``|x_id|``,
-        which scales the exact activity test's first screening (two full
-        reductions: far cheaper than a norm per row)."""
+        """:meth:`_inner_product_chunks` with what the exact activity test
+        needs: the chunk's largest ``|x_id|`` (it scales the rounding bound
+        of the first screening; two full reductions are far cheaper than a
+        norm per row), and whether the float computation is exact for the
+        whole chunk (integer entries with dyadic parameters: module notes)."""
         for start, stop, G in self._inner_product_chunks(X):
             chunk = X[start:stop]
-            yield start, stop, G, max(float(chunk.max()), -float(chunk.min()))
+            x_bound = max(float(chunk.max()), -float(chunk.min()))
+            exact = (self._valuation < _NO_VALUATION
+                     and self._max_magnitude * max(x_bound, 1.0)
+                     <= 2.0 ** min(52 + self._valuation, 1000)
+                     and np.array_equal(chunk, np.rint(chunk)))
+            yield start, stop, G, x_bound, exact
 
     def pre_activations(self, X) -> np.ndarray:
         r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`, shape ``(m, s)``."""
         X = self._check_X(X)
         return X @ self._weights.T - self._biases
 
+    def _active_mask(self, G, X, x_norm, exact) -> np.ndarray:
+        """Boolean ``(m, s)`` mask of the exactly active units of a chunk."""
+        m = G.shape[0]
+        counts = np.empty(m, dtype=np.int64)
+        _network.count_active(G, X, x_norm, exact, self._weights, self._biases,
+                              self._weights_l1, self._tol_w, self._tol_b, self._valuation,
+                              counts)
+        offsets = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        indices = np.empty(int(offsets[-1]), dtype=np.int64)
+        _network.fill_supports(G, X, x_norm, exact, self._weights, self._biases,
+                               self._weights_l1, self._tol_w, self._tol_b,
+                               self._valuation, offsets[:-1], indices)
+        mask = np.zeros(G.shape, dtype=bool)
+        mask[np.repeat(np.arange(m), counts), indices] = True
+        return mask
+
     def forward(self, X) -> np.ndarray:
-        """Network output on each row of ``X`` (shape ``(m, n)``), shape ``(m,)``."""
+        r"""Network output on each row of ``X`` (shape ``(m, n)``).
+
+        Returns shape ``(m,)`` for a single-output network and ``(m, o)``
+        for a multi-output one.  In both cases only the exactly active units
+        contribute (module notes); a multi-output chunk computes the exact
+        active mask once and then one BLAS product
+        :math:`\mathrm{relu}_A(Z)\,U` with the ``(s, o)`` output matrix, so
+        its sums may be rounded in another order than the single-output
+        kernel's (``select_output(t)(X)`` agrees with column ``t`` up to
+        that rounding, exactly when the sums are exact).
+        """
         X = self._check_X(X)
+        if self.multi_output:
+            out = np.empty((X.shape[0], self.n_outputs), dtype=np.float64)
+            for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
+                mask = self._active_mask(G, X[start:stop], x_norm, exact)
+                G -= self._biases
+                # An exactly active unit with a computed z <= 0 (a near-tie)
+                # contributes max(z, 0) = 0, as in the single-output kernel.
+                np.maximum(G, 0.0, out=G)
+                G[~mask] = 0.0
+                np.matmul(G, self._output_weights, out=out[start:stop])
+            out += self._output_bias
+            return out
         out = np.empty(X.shape[0], dtype=np.float64)
-        for start, stop, G, x_norm in self._exact_test_chunks(X):
-            _network.relu_combine(G, X[start:stop], x_norm, self._weights, self._biases,
+        for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
+            _network.relu_combine(G, X[start:stop], x_norm, exact, self._weights, self._biases,
                                   self._output_weights, self._weights_l1, self._tol_w, self._tol_b,
                                   self._valuation,
                                   out[start:stop])
@@ -253,8 +374,8 @@ class SparseReLUNetwork:
         """Number of active units :math:`|A(x_i)|` on each row, int64 shape ``(m,)``."""
         X = self._check_X(X)
         counts = np.empty(X.shape[0], dtype=np.int64)
-        for start, stop, G, x_norm in self._exact_test_chunks(X):
-            _network.count_active(G, X[start:stop], x_norm, self._weights, self._biases,
+        for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
+            _network.count_active(G, X[start:stop], x_norm, exact, self._weights, self._biases,
                                   self._weights_l1, self._tol_w, self._tol_b, self._valuation,
                                   counts[start:stop])
         return counts
@@ -274,15 +395,15 @@ class SparseReLUNetwork:
         pieces = [np.empty(0, dtype=np.int64)]
         # One pass: each chunk's inner products serve both the counts and the
         # fill, so X @ W.T is computed once (CSR offsets are chunk-local).
-        for start, stop, G, x_norm in self._exact_test_chunks(X):
+        for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
             chunk_counts = counts[start:stop]
-            _network.count_active(G, X[start:stop], x_norm, self._weights, self._biases,
+            _network.count_active(G, X[start:stop], x_norm, exact, self._weights, self._biases,
                                   self._weights_l1, self._tol_w, self._tol_b, self._valuation,
                                   chunk_counts)
             offsets = np.zeros(stop - start + 1, dtype=np.int64)
             np.cumsum(chunk_counts, out=offsets[1:])
             chunk_indices = np.empty(int(offsets[-1]), dtype=np.int64)
-            _network.fill_supports(G, X[start:stop], x_norm, self._weights, self._biases,
+            _network.fill_supports(G, X[start:stop], x_norm, exact, self._weights, self._biases,
                                    self._weights_l1, self._tol_w, self._tol_b,
                                    self._valuation, offsets[:-1], chunk_indices)
             pieces.append(chunk_indices)
@@ -307,7 +428,10 @@ class SparseReLUNetwork:
 
         :math:`W = \max_j |u_j| \cdot \max_j \|w_j\|_2` and
         :math:`B = \max_j |u_j| \cdot \max_j |b_j|`: the smallest values for
-        which the network lies in :math:`H(n, s, k, W, B)`.
+        which the network lies in :math:`H(n, s, k, W, B)`.  For a
+        multi-output network :math:`\max_j |u_j|` is the largest
+        :math:`|u_{jt}|` over all units and outputs, so every output
+        ``select_output(t)`` lies in the class with these bounds.
         """
         u_max = float(np.max(np.abs(self._output_weights)))
         # ||w||_2 = a ||w / a|| with a = max |w_d|: no overflow in the squares.
@@ -332,7 +456,21 @@ class SparseReLUNetwork:
         within rounding of a tie; when every :math:`|u_j|` is a power of two
         the scaling is exact and the supports agree.
         Its hidden norms satisfy :math:`\|v_j\| \le W`, :math:`|\beta_j| \le B`.
+
+        For a multi-output network the scale of unit :math:`j` is
+        :math:`a_j = \max_t |u_{jt}|` (one scale per unit, since the hidden
+        layer is shared): hidden parameters :math:`a_j w_j, a_j b_j`, outer
+        weights :math:`u_{jt} / a_j \in [-1, 1]`, with at least one entry
+        :math:`\pm 1` in each row (a row of zeros stays a zero unit).  With
+        one output column this is the sign form above.  The quotients
+        :math:`u_{jt} / a_j` are rounded too (exact when :math:`a_j` is a
+        power of two).
         """
+        if self.multi_output:
+            scale = np.abs(self._output_weights).max(axis=1)
+            safe = np.where(scale > 0.0, scale, 1.0)
+            return SparseReLUNetwork(self._weights * scale[:, None], self._biases * scale,
+                                     self._output_weights / safe[:, None], self._output_bias)
         scale = np.abs(self._output_weights)
         return SparseReLUNetwork(self._weights * scale[:, None], self._biases * scale,
                                  np.sign(self._output_weights), self._output_bias)
@@ -340,6 +478,11 @@ class SparseReLUNetwork:
     # ------------------------------------------------------------ persistence
     def save(self, path) -> str:
         """Write the network as an uncompressed ``.npz`` archive; returns the path written.
+
+        Format version 2 (``output_weights`` of shape ``(s,)`` or ``(s, o)``,
+        ``output_bias`` a scalar or ``(o,)``); :meth:`load` also reads files
+        of version 1 (single-output networks written before multi-output
+        support).
 
         ``.npz`` is appended to ``path`` unless it ends with it (the same rule
         as :meth:`load`, so ``save("net")`` and ``load("net")`` agree).  The
@@ -361,13 +504,19 @@ class SparseReLUNetwork:
         malformed contents is refused with a
         :class:`~sparselearn.io.UnreadableFileError` (a :class:`ValueError`).
         """
-        arrays = _io.load_archive(path, _SAVE_FORMAT, {"weights", "biases",
-                                                       "output_weights", "output_bias"})
+        arrays = _io.load_archive(path, _READ_FORMATS, {"weights", "biases",
+                                                        "output_weights", "output_bias"})
         shown = _io.npz_path(path)
-        if arrays["output_bias"].shape != ():
+        bias = arrays["output_bias"]
+        if arrays["output_weights"].ndim == 2:
+            if bias.ndim != 1:
+                raise _io.UnreadableFileError(
+                    f"{shown}: output_bias must be 1-D for 2-D output_weights")
+        elif bias.shape != ():
             raise _io.UnreadableFileError(f"{shown}: output_bias must be a scalar")
+        else:
+            bias = float(bias)
         try:
-            return cls(arrays["weights"], arrays["biases"], arrays["output_weights"],
-                       float(arrays["output_bias"]))
+            return cls(arrays["weights"], arrays["biases"], arrays["output_weights"], bias)
         except (TypeError, ValueError) as exc:
             raise _io.UnreadableFileError(f"{shown}: not a valid network ({exc})") from None

@@ -92,45 +92,37 @@ cdef inline UnitBounds _unit_bounds(const double[::1] w_l1, const double[::1] to
 
 
 cdef inline RowBound _row_bound(const double* x, Py_ssize_t n, UnitBounds* U) noexcept nogil:
-    """Bounds of one row with a near-tie (``||x||_inf`` by a pass over it)."""
+    """Bounds of one row with a near-tie, in one pass over it: ``||x||_inf``
+    and the magnitude below which its partial sums are exact."""
     cdef RowBound r
     cdef Py_ssize_t d
+    cdef int v = 0, vd
+    cdef double a
     r.x_norm = 0.0
     for d in range(n):
-        r.x_norm = max(r.x_norm, fabs(x[d]))
-    r.tol_max = U.max_tol_w * r.x_norm + U.max_tol_b
-    r.exact_limit = -1.0
-    r.all_exact = False
-    return r
-
-
-cdef inline void _find_exact_limit(RowBound* r, const double* x, Py_ssize_t n,
-                                   UnitBounds* U) noexcept nogil:
-    """Fill ``r.exact_limit`` and ``r.all_exact`` (a pass over the row; done
-    only for rows with a near-tie)."""
-    cdef Py_ssize_t d
-    cdef int v = NO_VALUATION, vd
-    r.exact_limit = -1.0    # no magnitude (>= 0) is below it: no exact shortcut
-    if U.weight_valuation >= NO_VALUATION // 2:
-        return
-    for d in range(n):
-        if x[d] != 0.0:
+        a = fabs(x[d])
+        r.x_norm = max(r.x_norm, a)
+        # min(v_x, 0) is all that matters: +-1, 0 and other integers give 0.
+        if a != 0.0 and a < 4503599627370496.0 and a != <double> <long long> a:
             vd = _valuation(x[d])
             if vd < v:
                 v = vd
-    if v > 0:
-        v = 0
+    r.tol_max = U.max_tol_w * r.x_norm + U.max_tol_b
+    r.exact_limit = -1.0    # no magnitude (>= 0) is below it: no exact shortcut
+    r.all_exact = False
+    if U.weight_valuation >= NO_VALUATION // 2:
+        return r
     v = v + U.weight_valuation
     if v < -1074:
-        return  # multiples of 2^v below the smallest subnormal: products round
+        return r  # multiples of 2^v below the smallest subnormal: products round
     r.exact_limit = ldexp(1.0, 52 + v) if 52 + v < 1000 else SAFE_MAX
     r.all_exact = U.max_l1 * r.x_norm + U.max_abs_bias <= r.exact_limit
+    return r
 
 
 cdef inline bint _active(double z, Py_ssize_t j, double b, RowBound* r, UnitBounds* U,
                          const double* w, const double* x, Py_ssize_t n) noexcept nogil:
-    """Exact decision for unit ``j`` (weights ``w``) on a row with a near-tie,
-    after :func:`_find_exact_limit`."""
+    """Exact decision for unit ``j`` (weights ``w``) on a row with a near-tie."""
     cdef double t
     if r.all_exact:
         return z > 0.0
@@ -146,20 +138,35 @@ cdef inline bint _active(double z, Py_ssize_t j, double b, RowBound* r, UnitBoun
 
 cdef inline long long _count_and_screen(const double* g, const double* b, Py_ssize_t s,
                                         double tol_max, bint* near_tie) noexcept nogil:
-    """Float count of ``z = g - b > 0``, raising ``near_tie`` when some ``z``
-    lies in ``(-tol_max, tol_max]`` (where the float sign may be wrong):
-    exactly when the counts above ``tol_max`` and above ``-tol_max`` differ.
-    Plain counts in double accumulators (exact for counts) vectorize with
-    the portable SSE2 build; integer sums or a test per entry would not."""
+    """Count of ``z = g - b > tol_max`` (surely active), raising ``near_tie``
+    when some ``z`` lies in ``(-tol_max, tol_max]`` (where the float sign may
+    be wrong): exactly when the counts above ``tol_max`` and above
+    ``-tol_max`` differ.  Plain counts in double accumulators (exact for
+    counts) vectorize with the portable SSE2 build; integer sums or a test
+    per entry would not."""
     cdef Py_ssize_t j
-    cdef double z, positive = 0.0, above = 0.0, above_minus = 0.0
+    cdef double z, above = 0.0, above_minus = 0.0
     for j in range(s):
         z = g[j] - b[j]
-        positive = positive + (1.0 if z > 0.0 else 0.0)
         above = above + (1.0 if z > tol_max else 0.0)
         above_minus = above_minus + (1.0 if z > -tol_max else 0.0)
     near_tie[0] = above != above_minus
-    return <long long> positive
+    return <long long> above
+
+
+cdef inline long long _count_row_exact(const double* g, const double* b, Py_ssize_t s,
+                                       RowBound* r, UnitBounds* U, const double* W,
+                                       const double* x, Py_ssize_t n) noexcept nogil:
+    """Exact count of a row with a near-tie."""
+    cdef Py_ssize_t j
+    cdef long long count = 0
+    if r.all_exact:
+        for j in range(s):
+            count = count + (g[j] - b[j] > 0.0)
+        return count
+    for j in range(s):
+        count = count + _active(g[j] - b[j], j, b[j], r, U, W + j * n, x, n)
+    return count
 
 
 # Arguments shared by the exact kernels: ``X`` (m, n) the rows and ``W``
@@ -168,8 +175,10 @@ cdef inline long long _count_and_screen(const double* g, const double* b, Py_ssi
 # ||x_i||_inf + tol_b[j]`` (see :func:`rounding_bounds`); ``x_norm_bound``
 # at least every row's ``||x_i||_inf``, for a cheap first screening of the
 # rows (a row that passes it has no near-tie; the others get their own
-# norm); ``weight_valuation`` the 2-adic valuation of ``W`` and ``b``
-# together.  The caller guarantees finite inner products (no overflow).
+# norm); ``exact_floats`` the caller's promise that every product and
+# partial sum is representable (the dyadic fast path: no screening at all);
+# ``weight_valuation`` the 2-adic valuation of ``W`` and ``b`` together.  The
+# caller guarantees finite inner products (no overflow).
 
 def rounding_bounds(const double[::1] w_l1, const double[::1] b, Py_ssize_t n):
     """Per-unit ``(tol_w, tol_b)``: ``(n + 2) 2^-52 ||w_j||_1`` and
@@ -187,6 +196,7 @@ def rounding_bounds(const double[::1] w_l1, const double[::1] b, Py_ssize_t n):
 
 
 def relu_combine(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
+                 bint exact_floats,
                  const double[:, ::1] W, const double[::1] b, const double[::1] u,
                  const double[::1] w_l1, const double[::1] tol_w, const double[::1] tol_b,
                  int weight_valuation, double[::1] out):
@@ -210,9 +220,8 @@ def relu_combine(const double[:, ::1] G, const double[:, ::1] X, double x_norm_b
             positive = positive + (1.0 if z > 0.0 else 0.0)
             above = above + (1.0 if z > tol else 0.0)
         # Only 0 < z <= tol is in doubt (z <= 0 contributes 0 anyway).
-        if positive != above:
+        if positive != above and not exact_floats:
             r = _row_bound(&X[i, 0], n, &U)
-            _find_exact_limit(&r, &X[i, 0], n, &U)
             if not r.all_exact:
                 # Sum again without the exactly inactive units (z <= 0
                 # contributes 0 whichever way, so only z > 0 is decided).
@@ -225,30 +234,28 @@ def relu_combine(const double[:, ::1] G, const double[:, ::1] X, double x_norm_b
 
 
 def count_active(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
+                 bint exact_floats,
                  const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                  const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
                  long long[::1] counts):
     """``counts[i] = #{j : <w_j, x_i> - b_j > 0}``, decided exactly."""
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
-    cdef long long exact
     cdef bint near_tie
     cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
     cdef RowBound r
     cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
+    if exact_floats:
+        count_positive(G, b, counts)
+        return
     for i in prange(m, nogil=True, schedule="static"):
         counts[i] = _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
         if near_tie:
             r = _row_bound(&X[i, 0], n, &U)
-            _find_exact_limit(&r, &X[i, 0], n, &U)
-            if not r.all_exact:
-                exact = 0
-                for j in range(s):
-                    exact = exact + _active(G[i, j] - b[j], j, b[j], &r, &U, &W[j, 0],
-                                            &X[i, 0], n)
-                counts[i] = exact
+            counts[i] = _count_row_exact(&G[i, 0], &b[0], s, &r, &U, &W[0, 0], &X[i, 0], n)
 
 
 def fill_supports(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
+                  bint exact_floats,
                   const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                   const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
                   const long long[::1] indptr, long long[::1] indices):
@@ -267,10 +274,10 @@ def fill_supports(const double[:, ::1] G, const double[:, ::1] X, double x_norm_
     for i in prange(m, nogil=True, schedule="static"):
         pos = indptr[i]
         float_decides = True
-        _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
-        if near_tie:
+        if not exact_floats:
+            _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
+        if not exact_floats and near_tie:
             r = _row_bound(&X[i, 0], n, &U)
-            _find_exact_limit(&r, &X[i, 0], n, &U)
             float_decides = r.all_exact
         for j in range(s):
             if (G[i, j] - b[j] > 0.0 if float_decides else
