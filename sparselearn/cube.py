@@ -65,8 +65,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._kernels import _cube
-from ._validation import (check_cube_dimension, check_float, check_int,
-                          check_memory)
+from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_float, check_int,
+                          check_memory, check_random_state)
 from .network import SparseReLUNetwork, min_valuation
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "certify_sparsity",
     "points",
     "truth_table",
+    "uniform_points",
 ]
 
 # Gray-code chunk length 2^12: the drift bound above, and per-chunk setup
@@ -133,21 +134,27 @@ def _chunk_batches(n: int):
     return bits, [(q, min(q + step, n_chunks)) for q in range(0, n_chunks, step)]
 
 
-def points(n, max_bytes=None) -> np.ndarray:
-    r"""All :math:`2^n` points of :math:`\{-1,1\}^n` in the cube index convention.
+def points(n, start=0, stop=None, *, max_bytes=None) -> np.ndarray:
+    r"""The points of :math:`\{-1,1\}^n` with indices ``start..stop-1``, in the cube index convention.
 
     Parameters
     ----------
     n : int
         Dimension, ``>= 1``.
+    start : int, default=0
+        First index, ``0 <= start <= stop``.
+    stop : int, optional
+        One past the last index, ``<= 2**n``; defaults to ``2**n`` (the
+        whole cube).
     max_bytes : float, optional
-        Memory budget for the ``8 n 2^n``-byte result; defaults to
-        :data:`sparselearn._validation.DEFAULT_MAX_BYTES`.
+        Memory budget for the ``8 n (stop - start)``-byte result; defaults
+        to :data:`sparselearn._validation.DEFAULT_MAX_BYTES`.
 
     Returns
     -------
-    ndarray of float64, shape (2**n, n)
-        Row ``i`` is the point with ``x_d = 1 - 2 * ((i >> d) & 1)``.
+    ndarray of float64, shape (stop - start, n)
+        Row ``r`` is the point of index ``i = start + r``, with
+        ``x_d = 1 - 2 * ((i >> d) & 1)``.
 
     Raises
     ------
@@ -162,20 +169,79 @@ def points(n, max_bytes=None) -> np.ndarray:
            [-1.,  1.],
            [ 1., -1.],
            [-1., -1.]])
+    >>> cube.points(3, 5, 7)
+    array([[-1.,  1., -1.],
+           [ 1., -1., -1.]])
     """
     n = check_int(n, "n", minimum=1)
-    check_cube_dimension(n, "n", max_bytes, bytes_per_point=8 * n,
-                         what=f"cube.points({n}) (2^{n} points x {n} coordinates, float64)")
-    out = np.empty((2**n, n), dtype=np.float64)
-    for d in range(n):
-        # Index i = (high, bit d, low) in mixed radix (2^(n-d-1), 2, 2^d).
-        view = out.reshape(2 ** (n - d - 1), 2, 2**d, n)
-        view[:, 0, :, d] = 1.0
-        view[:, 1, :, d] = -1.0
-    return out
+    if n > MAX_CUBE_DIM:
+        # check_cube_dimension gives the message; a range of a larger cube
+        # would need indices beyond int64.
+        check_cube_dimension(n, "n", max_bytes)
+    size = 2**n
+    start = check_int(start, "start", minimum=0, maximum=size)
+    stop = size if stop is None else check_int(stop, "stop", minimum=start, maximum=size)
+    if start == 0 and stop == size:
+        check_cube_dimension(n, "n", max_bytes, bytes_per_point=8 * n,
+                             what=f"cube.points({n}) (2^{n} points x {n} coordinates, "
+                                  "float64)")
+        out = np.empty((size, n), dtype=np.float64)
+        for d in range(n):
+            # Index i = (high, bit d, low) in mixed radix (2^(n-d-1), 2, 2^d).
+            view = out.reshape(2 ** (n - d - 1), 2, 2**d, n)
+            view[:, 0, :, d] = 1.0
+            view[:, 1, :, d] = -1.0
+        return out
+    check_memory(8.0 * n * (stop - start),
+                 f"cube.points({n}, {start}, {stop}) ({stop - start} points x {n} "
+                 "coordinates, float64)", max_bytes)
+    index = np.arange(start, stop, dtype=np.int64)
+    set_bits = (index[:, None] & (np.int64(1) << np.arange(n, dtype=np.int64))) != 0
+    return np.where(set_bits, -1.0, 1.0)
 
 
-def truth_table(net, max_bytes=None) -> np.ndarray:
+def uniform_points(n, m, random_state=None, *, max_bytes=None) -> np.ndarray:
+    r"""``m`` independent uniform points of :math:`\{-1,1\}^n`.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``>= 1``.
+    m : int
+        Number of points, ``>= 0``.
+    random_state : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness; a ``Generator`` is advanced.  Each coordinate
+        is ``1 - 2 b`` with ``b`` an independent fair bit
+        (``Generator.integers(0, 2, dtype=int8)``).
+    max_bytes : float, optional
+        Memory budget for the ``8 n m``-byte result.
+
+    Returns
+    -------
+    ndarray of float64, shape (m, n)
+        Entries exactly ``+1`` or ``-1``.
+
+    Examples
+    --------
+    >>> from sparselearn import cube
+    >>> X = cube.uniform_points(5, 3, random_state=0)
+    >>> X.shape, bool((abs(X) == 1).all())
+    ((3, 5), True)
+    """
+    n = check_int(n, "n", minimum=1)
+    m = check_int(m, "m", minimum=0)
+    rng = check_random_state(random_state)
+    check_memory(9.0 * n * m, f"cube.uniform_points({n}, {m}) ({m} points x {n} "
+                 "coordinates, float64)", max_bytes)
+    return _uniform_points(rng, m, n)
+
+
+def _uniform_points(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+    """:func:`uniform_points` for validated arguments (no checks)."""
+    return 1.0 - 2.0 * rng.integers(0, 2, size=(m, n), dtype=np.int8)
+
+
+def truth_table(net, max_bytes=None, *, output=None) -> np.ndarray:
     r"""The values :math:`h(x)` of a network at every point of the cube.
 
     Computed by a parallel Gray-code walk, :math:`O(s)` per point (see the
@@ -188,12 +254,16 @@ def truth_table(net, max_bytes=None) -> np.ndarray:
         The network; its ``n_features`` is the cube dimension ``n``.
     max_bytes : float, optional
         Memory budget for the ``8 * 2^n``-byte result.
+    output : int, optional
+        Which output of a multi-output network to tabulate (required when
+        ``net.n_outputs > 1``; :meth:`SparseReLUNetwork.select_output`).
 
     Returns
     -------
     ndarray of float64, shape (2**net.n_features,)
-        Entry ``i`` is ``net(x)`` (output bias included) at the point of
-        index ``i`` in the cube index convention.
+        Entry ``i`` is ``net(x)`` (output bias included; output ``output``
+        of a multi-output network) at the point of index ``i`` in the cube
+        index convention.
 
     Raises
     ------
@@ -209,7 +279,7 @@ def truth_table(net, max_bytes=None) -> np.ndarray:
     >>> cube.truth_table(net)    # 2 relu(x_0 + x_1) + 1 at ++, -+, +-, --
     array([5., 1., 1., 1.])
     """
-    net = _check_network(net)
+    net = _check_network(net).select_output(output)
     n = check_cube_dimension(
         net.n_features, "net.n_features", max_bytes,
         what=f"the truth table over {{-1,1}}^{net.n_features} (2^{net.n_features} float64)")
@@ -548,7 +618,7 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None) -> SparsityCertifi
     # Tasks: the 2^split_depth prefixes, richest (most possible units) first.
     prefixes = np.arange(2**split_depth, dtype=np.uint64)
     if split_depth > 0:
-        head = 1.0 - 2.0 * ((prefixes[:, None] >> np.arange(split_depth, dtype=np.uint64)) & 1)
+        head = points(split_depth)
         bounds = (head @ weights_t[:split_depth] + np.abs(weights_t[split_depth:]).sum(axis=0)
                   - biases)
         richness = np.count_nonzero(bounds > -tol, axis=1)

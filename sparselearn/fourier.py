@@ -46,12 +46,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 
 from ._kernels import _fwht, _spectral
 from ._plotting import import_pyplot
+from .cube import _uniform_points
 from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_cube_points,
                           check_float, check_int, check_memory, check_random_state,
                           check_vector)
@@ -163,11 +165,25 @@ def _check_degree(d, n: int, name: str = "d") -> int:
     return d
 
 
-def _check_delta(delta) -> float:
-    delta = check_float(delta, "delta")
-    if not 0.0 <= delta <= 0.5:
-        raise ValueError(f"delta must be a flip probability in [0, 1/2], got {delta}")
-    return delta
+def _check_flip_rate(flip_rate, delta, caller: str) -> float:
+    """The flip rate from ``flip_rate=`` or its deprecated alias ``delta=``.
+
+    ``delta`` names a failure probability elsewhere in the library (the
+    glossary), so the flip rate is ``flip_rate``; ``delta=`` still works
+    with a :class:`FutureWarning`.
+    """
+    if delta is not None:
+        if flip_rate is not None:
+            raise TypeError(f"{caller}: pass flip_rate only (delta is its deprecated name)")
+        warnings.warn(f"{caller}(delta=...) is renamed flip_rate=...; 'delta' names a "
+                      "failure probability elsewhere", FutureWarning, stacklevel=3)
+        flip_rate = delta
+    if flip_rate is None:
+        raise TypeError(f"{caller}() missing the required argument flip_rate")
+    flip_rate = check_float(flip_rate, "flip_rate")
+    if not 0.0 <= flip_rate <= 0.5:
+        raise ValueError(f"flip_rate must be a flip probability in [0, 1/2], got {flip_rate}")
+    return flip_rate
 
 
 # ---------------------------------------------------------------- transform
@@ -269,7 +285,7 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
     return result
 
 
-def spectrum(f, *, max_bytes=None) -> np.ndarray:
+def spectrum(f, *, max_bytes=None, output=None) -> np.ndarray:
     r"""Fourier coefficients :math:`\hat f(S)` of a network or a truth table.
 
     .. math::
@@ -288,6 +304,9 @@ def spectrum(f, *, max_bytes=None) -> np.ndarray:
     max_bytes : float, optional
         Budget for the ``8 * 2**n``-byte table; the transform then runs in
         place, so this is all the memory used.
+    output : int, optional
+        For a multi-output network, the output whose spectrum is computed
+        (required when ``f.n_outputs > 1``); not allowed with a table.
 
     Returns
     -------
@@ -316,7 +335,7 @@ def spectrum(f, *, max_bytes=None) -> np.ndarray:
         n = check_cube_dimension(
             f.n_features, "f.n_features", max_bytes,
             what=f"the spectrum over {{-1,1}}^{f.n_features} (2^{f.n_features} float64)")
-        table = cube.truth_table(f, max_bytes=max_bytes)
+        table = cube.truth_table(f, max_bytes=max_bytes, output=output)
         # Weights near the float64 limit overflow the network's output
         # (e.g. 1e308 * 2): refuse rather than return a spectrum of inf/NaN.
         try:
@@ -325,6 +344,9 @@ def spectrum(f, *, max_bytes=None) -> np.ndarray:
             raise ValueError(f"{exc}: the network's outputs overflow float64 (check "
                              "f.norm_bounds()); rescale its weights") from None
     else:
+        if output is not None:
+            raise TypeError("output= selects an output of a multi-output network; a truth "
+                            "table has one output, omit it")
         if callable(f):
             raise TypeError("f must be a SparseReLUNetwork or a truth table; for another "
                             "function pass its table, or use the estimate_* functions")
@@ -484,8 +506,8 @@ def _noise_factors(n: int, delta: float) -> np.ndarray:
     return -np.expm1(degrees * math.log1p(-2.0 * delta))
 
 
-def noise_sensitivity(spec, delta) -> float:
-    r"""Noise sensitivity at flip rate ``delta``, in THEORY.md's real-valued convention.
+def noise_sensitivity(spec, flip_rate=None, *, delta=None) -> float:
+    r"""Noise sensitivity at flip rate :math:`\delta` (``flip_rate``), in THEORY.md's real-valued convention.
 
     .. math::
 
@@ -504,16 +526,18 @@ def noise_sensitivity(spec, delta) -> float:
     ----------
     spec : array_like of shape (2**n,)
         Fourier coefficients.
-    delta : float
-        Flip probability in ``[0, 1/2]``.
+    flip_rate : float
+        Flip probability :math:`\delta` in ``[0, 1/2]``.
+    delta : float, optional
+        Deprecated name of ``flip_rate`` (a :class:`FutureWarning`).
 
     Returns
     -------
     float
     """
     spec, n = _check_spectrum(spec)
-    delta = _check_delta(delta)
-    return float(_noise_factors(n, delta) @ degree_weights(spec))
+    flip_rate = _check_flip_rate(flip_rate, delta, "noise_sensitivity")
+    return float(_noise_factors(n, flip_rate) @ degree_weights(spec))
 
 
 # --------------------------------------------------------------- estimators
@@ -528,7 +552,10 @@ def _as_cube_function(f, n_features):
         if n_features is not None and check_int(n_features, "n_features") != n:
             raise ValueError(f"n_features={n_features} does not match the network's "
                              f"n_features={n}; omit it for a network")
-        return f.forward, n
+        if f.n_outputs > 1:
+            raise ValueError(f"f has {f.n_outputs} outputs and this estimator needs a "
+                             "scalar function: pass f.select_output(t) for output t")
+        return f.select_output(None).forward, n
     if not callable(f):
         raise TypeError("f must be a SparseReLUNetwork or a callable taking an (m, n) "
                         f"array of +-1 points, got {type(f).__name__}")
@@ -550,11 +577,6 @@ def _as_cube_function(f, n_features):
 
 def _check_n_samples(n_samples) -> int:
     return check_int(n_samples, "n_samples", minimum=2)
-
-
-def _uniform_points(rng, m: int, n: int) -> np.ndarray:
-    """``m`` uniform points of the cube, float64 +-1."""
-    return 1.0 - 2.0 * rng.integers(0, 2, size=(m, n), dtype=np.int8)
 
 
 class _Moments:
@@ -674,13 +696,13 @@ def estimate_total_influence(f, *, n_features=None, n_samples=10_000,
     return moments.estimate()
 
 
-def estimate_noise_sensitivity(f, delta, *, n_features=None, n_samples=10_000,
-                               random_state=None) -> Estimate:
+def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_samples=10_000,
+                               random_state=None, delta=None) -> Estimate:
     r"""Monte-Carlo estimate of :math:`NS_\delta[f]` (real-valued convention).
 
     Averages :math:`\tfrac12 (f(x) - f(y))^2` over ``n_samples`` pairs with
     :math:`x` uniform and :math:`y` equal to :math:`x` with each coordinate
-    flipped independently with probability ``delta``; see
+    flipped independently with probability ``flip_rate``; see
     :func:`noise_sensitivity` for the convention (twice O'Donnell's for
     :math:`\pm 1`-valued functions).
 
@@ -688,13 +710,16 @@ def estimate_noise_sensitivity(f, delta, *, n_features=None, n_samples=10_000,
     ----------
     f : SparseReLUNetwork or callable
         A network, or a function on ``(m, n)`` arrays of :math:`\pm 1` points.
-    delta : float
-        Flip probability in ``[0, 1/2]``.
+    flip_rate : float
+        Flip probability :math:`\delta` in ``[0, 1/2]``.
     n_features : int, optional
         The dimension ``n``; required for a callable.
     n_samples : int, default=10_000
         Number of pairs, at least 2.
     random_state : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness.
+    delta : float, optional
+        Deprecated name of ``flip_rate`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -702,13 +727,13 @@ def estimate_noise_sensitivity(f, delta, *, n_features=None, n_samples=10_000,
         Floats ``estimate`` and ``stderr``.
     """
     evaluate, n = _as_cube_function(f, n_features)
-    delta = _check_delta(delta)
+    flip_rate = _check_flip_rate(flip_rate, delta, "estimate_noise_sensitivity")
     n_samples = _check_n_samples(n_samples)
     rng = check_random_state(random_state)
     moments = _Moments()
     for m in _chunks(n_samples, 16.0 * n):
         X = _uniform_points(rng, m, n)
-        Y = np.where(rng.random((m, n)) < delta, -X, X)
+        Y = np.where(rng.random((m, n)) < flip_rate, -X, X)
         values = evaluate(np.concatenate([X, Y]))
         moments.add(0.5 * (values[:m] - values[m:]) ** 2)
     return moments.estimate()

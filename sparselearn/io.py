@@ -396,7 +396,9 @@ def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
     """Read an ``.npz`` written by one of the library's ``save`` methods.
 
     ``path`` follows the suffix rule (:func:`npz_path`).  The archive must
-    hold exactly ``keys`` plus a ``format`` entry equal to ``format_tag``;
+    hold exactly ``keys`` plus a ``format`` entry equal to ``format_tag``
+    (or to one of them, when ``format_tag`` is a tuple of accepted versions,
+    the current one first);
     ``format`` and the names in ``string_keys`` may be strings, every other
     entry must be numeric.  Any other file (missing, not a zip, pickled
     objects, foreign arrays, another format) is refused with an
@@ -408,6 +410,8 @@ def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
         ``{key: ndarray}`` for ``keys``.
     """
     path = npz_path(path)
+    accepted = (format_tag,) if isinstance(format_tag, str) else tuple(format_tag)
+    format_tag = accepted[0]
     kind = format_tag.split("/")[0].rsplit(".", 1)[-1]  # "pkg.Class/1" -> "Class"
     expected = set(keys) | {"format"}
     kinds = {key: NUMERIC_KINDS + "U" for key in set(string_keys) | {"format"}}
@@ -417,7 +421,7 @@ def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
                           f"{sorted(expected)}")
     arrays = read_npz(path, kinds=kinds)
     tag = arrays.pop("format")
-    if tag.shape != () or str(tag) != format_tag:
+    if tag.shape != () or str(tag) not in accepted:
         raise _fail(path, f"has format tag {_oneline(tag)!r}, expected {format_tag!r} "
                           f"(not a saved {kind})")
     return arrays

@@ -49,13 +49,18 @@ weights on cube points).  The forward pass adds :math:`u_j \max(\hat z_{ij}, 0)`
 for the exactly active units only, so an exactly inactive unit contributes
 exactly nothing.
 
-Cost: on ordinary (Gaussian) weights near-ties are rare and the bound test
-costs a few flops per unit; see ``benchmarks/compare_exactness.py`` for the
-measured ratios to the plain float decision on Gaussian and decimal weights.
+Cost (``python benchmarks/compare_exactness.py``, one thread, ``m = 50,000``
+points of the cube, ``n = 64``, ``s = 256``): with Gaussian weights near-ties
+are rare and :meth:`~SparseReLUNetwork.activation_counts` takes 1.2x the time
+of the plain float decision; with dyadic weights (multiples of 1/8) 1.0-1.3x;
+with decimal weights (multiples of 0.1) 5x, because 0.8% of all pairs are
+near-ties and are re-evaluated exactly, and there the float decision was
+wrong on half of the rows.
 """
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -67,6 +72,11 @@ from ._validation import check_float, check_int, check_matrix, check_vector
 # about this many bytes: large enough for BLAS efficiency, small enough to
 # keep memory flat for any number of rows.
 _CHUNK_BYTES = 16 * 2**20
+
+#: Width from which activation counts and supports take their inner products
+#: from sgemm (see ``SparseReLUNetwork._decision_chunks``); below it the
+#: float64 path is as fast (measured with benchmarks/compare_exactness.py).
+_SINGLE_MIN_WIDTH = 1024
 
 # Format 2 (this version) also stores multi-output networks: output_weights
 # (s,) or (s, o), output_bias () or (o,).  Format 1 (single output only) is
@@ -188,6 +198,7 @@ class SparseReLUNetwork:
         for array in (self._weights_l1, self._tol_w, self._tol_b):
             array.flags.writeable = False
         self._valuation = min_valuation(self._weights, self._biases)
+        self._single = None  # float32 copy and bounds, built on first use
 
     # ------------------------------------------------------------------ shape
     @property
@@ -279,7 +290,14 @@ class SparseReLUNetwork:
 
     # ------------------------------------------------------------ evaluation
     def _check_X(self, X) -> np.ndarray:
+        """``X`` validated for this network: the public boundary of every
+        method that takes points (the private ``_`` methods trust it)."""
         X = check_matrix(X, "X", n_columns=self.n_features, allow_empty_rows=True)
+        self._check_magnitude(X)
+        return X
+
+    def _check_magnitude(self, X) -> None:
+        """Refuse a finite float64 ``X`` whose inner products could overflow."""
         if X.size:
             x_max = max(float(X.max()), -float(X.min()))
             if x_max > 1.0 and x_max > np.finfo(np.float64).max / (2.0 * self._max_magnitude):
@@ -287,7 +305,6 @@ class SparseReLUNetwork:
                     f"X is too large for this network: entries up to {x_max:.3g} make "
                     "the inner products <w_j, x> overflow float64; rescale X (and the "
                     "weights by the inverse factor)")
-        return X
 
     def _inner_product_chunks(self, X):
         """Yield ``(start, stop, X[start:stop] @ W.T)`` over row chunks."""
@@ -311,6 +328,43 @@ class SparseReLUNetwork:
                      <= 2.0 ** min(52 + self._valuation, 1000)
                      and np.array_equal(chunk, np.rint(chunk)))
             yield start, stop, G, x_bound, exact
+
+    def _decision_chunks(self, X):
+        """Yield ``(start, stop, G, args)``: the inner products of each chunk
+        and the trailing arguments of the exact decision kernels
+        (``_network.count_active`` / ``fill_supports``).
+
+        Wide networks take the inner products from sgemm, twice as fast as
+        dgemm: a sign needs no float64 product, only a bound on the rounding
+        error, which :func:`~sparselearn._kernels._network.rounding_bounds`
+        gives for float32 (near-ties are then re-decided exactly from the
+        float64 values, so the decisions are identical).  Used when the
+        width is at least :data:`_SINGLE_MIN_WIDTH` and every float32 value
+        and partial sum stays far from float32's range (below ``2^120``).
+        """
+        single = self.width >= _SINGLE_MIN_WIDTH
+        for start, stop, G, x_bound, exact in self._exact_test_chunks(X):
+            if (single and not exact
+                    and self._max_magnitude * max(x_bound, 1.0) <= 2.0**120
+                    and x_bound <= 2.0**120):
+                weights32, tol_w, tol_b = self._single_precision()
+                G = np.ascontiguousarray(X[start:stop].astype(np.float32) @ weights32.T)
+                yield start, stop, G, (x_bound, False, self._weights, self._biases,
+                                       self._weights_l1, tol_w, tol_b, _NO_VALUATION)
+            else:
+                yield start, stop, G, (x_bound, exact, self._weights, self._biases,
+                                       self._weights_l1, self._tol_w, self._tol_b,
+                                       self._valuation)
+
+    def _single_precision(self):
+        if self._single is None:
+            weights32 = self._weights.astype(np.float32)
+            tol_w, tol_b = _network.rounding_bounds(self._weights_l1, self._biases,
+                                                    self.n_features, single=True)
+            for array in (weights32, tol_w, tol_b):
+                array.flags.writeable = False
+            self._single = (weights32, tol_w, tol_b)
+        return self._single
 
     def pre_activations(self, X) -> np.ndarray:
         r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`, shape ``(m, s)``."""
@@ -346,7 +400,10 @@ class SparseReLUNetwork:
         kernel's (``select_output(t)(X)`` agrees with column ``t`` up to
         that rounding, exactly when the sums are exact).
         """
-        X = self._check_X(X)
+        return self._forward(self._check_X(X))
+
+    def _forward(self, X) -> np.ndarray:
+        """:meth:`forward` on rows already checked by :meth:`_check_X`."""
         if self.multi_output:
             out = np.empty((X.shape[0], self.n_outputs), dtype=np.float64)
             for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
@@ -371,13 +428,24 @@ class SparseReLUNetwork:
     __call__ = forward
 
     def activation_counts(self, X) -> np.ndarray:
-        """Number of active units :math:`|A(x_i)|` on each row, int64 shape ``(m,)``."""
-        X = self._check_X(X)
+        """Number of active units :math:`|A(x_i)|` on each row.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, any finite reals.
+
+        Returns
+        -------
+        ndarray of int64, shape (m,)
+        """
+        return self._activation_counts(self._check_X(X))
+
+    def _activation_counts(self, X) -> np.ndarray:
+        """:meth:`activation_counts` on rows already checked by :meth:`_check_X`."""
         counts = np.empty(X.shape[0], dtype=np.int64)
-        for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
-            _network.count_active(G, X[start:stop], x_norm, exact, self._weights, self._biases,
-                                  self._weights_l1, self._tol_w, self._tol_b, self._valuation,
-                                  counts[start:stop])
+        for start, stop, G, args in self._decision_chunks(X):
+            _network.count_active(G, X[start:stop], *args, counts[start:stop])
         return counts
 
     def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -395,32 +463,104 @@ class SparseReLUNetwork:
         pieces = [np.empty(0, dtype=np.int64)]
         # One pass: each chunk's inner products serve both the counts and the
         # fill, so X @ W.T is computed once (CSR offsets are chunk-local).
-        for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
+        for start, stop, G, args in self._decision_chunks(X):
             chunk_counts = counts[start:stop]
-            _network.count_active(G, X[start:stop], x_norm, exact, self._weights, self._biases,
-                                  self._weights_l1, self._tol_w, self._tol_b, self._valuation,
-                                  chunk_counts)
+            _network.count_active(G, X[start:stop], *args, chunk_counts)
             offsets = np.zeros(stop - start + 1, dtype=np.int64)
             np.cumsum(chunk_counts, out=offsets[1:])
             chunk_indices = np.empty(int(offsets[-1]), dtype=np.int64)
-            _network.fill_supports(G, X[start:stop], x_norm, exact, self._weights, self._biases,
-                                   self._weights_l1, self._tol_w, self._tol_b,
-                                   self._valuation, offsets[:-1], chunk_indices)
+            _network.fill_supports(G, X[start:stop], *args, offsets[:-1], chunk_indices)
             pieces.append(chunk_indices)
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         return indptr, np.concatenate(pieces)
 
-    def sparsity(self, X) -> int:
+    def max_active(self, X) -> int:
         """Largest number of simultaneously active units over the rows of ``X``.
 
-        This is the sparsity *on the sample*; for the exact value over the
-        whole cube use :func:`sparselearn.cube.certify_sparsity`.
+        This is the measured maximum *on the sample*; for the exact value
+        over the whole cube use :func:`sparselearn.cube.certify_sparsity`
+        (whose certificate calls it ``max_active`` too).
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, at least one row.
+
+        Returns
+        -------
+        int
         """
         counts = self.activation_counts(X)
         if counts.size == 0:
-            raise ValueError("X has no rows; the sparsity of an empty sample is undefined")
+            raise ValueError("X has no rows; the maximum over an empty sample is undefined")
         return int(counts.max())
+
+    def sparsity(self, X) -> int:
+        """Deprecated name of :meth:`max_active` (removed in a future release).
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, at least one row.
+
+        Returns
+        -------
+        int
+        """
+        warnings.warn("SparseReLUNetwork.sparsity(X) is renamed max_active(X); "
+                      "'sparsity' names the budget k (docs/glossary)", FutureWarning,
+                      stacklevel=2)
+        return self.max_active(X)
+
+    def in_class(self, X, k, W=None, B=None) -> bool:
+        r"""Whether the network lies in the class :math:`H(n, s, k, W, B; X)`.
+
+        True when the network has at most ``k`` active units on every row of
+        ``X`` (:meth:`activation_counts`, exact decisions) and its norm
+        bounds (:meth:`norm_bounds`) are at most ``W`` and ``B``.  Both tests
+        are exact in floating point: no tolerance.  For a multi-output
+        network this is the class membership of every output.  Sparsity is
+        certified on the rows of ``X`` only (an empty ``X`` makes it
+        vacuous); for the whole cube use
+        :func:`sparselearn.cube.certify_sparsity`.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points on which the activation budget is checked.
+        k : int
+            Activation budget, ``>= 0``.
+        W : float or None, default=None
+            Weight bound :math:`\max_j|u_j|\max_j\|w_j\|_2 \le W`; ``None``
+            does not check it.
+        B : float or None, default=None
+            Bias bound :math:`\max_j|u_j|\max_j|b_j| \le B`; ``None`` does
+            not check it.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> from sparselearn import SparseReLUNetwork
+        >>> net = SparseReLUNetwork([[1.0, 1.0], [1.0, -1.0]], [1.0, 1.0], [2.0, -1.0])
+        >>> X = [[1.0, 1.0], [1.0, -1.0]]
+        >>> net.in_class(X, k=1), net.in_class(X, k=1, W=2.0)
+        (True, False)
+        """
+        X = self._check_X(X)
+        k = check_int(k, "k", minimum=0)
+        W = None if W is None else check_float(W, "W", minimum=0.0)
+        B = None if B is None else check_float(B, "B", minimum=0.0)
+        return self._in_class(self._activation_counts(X), k, W, B)
+
+    def _in_class(self, counts, k, W, B) -> bool:
+        """:meth:`in_class` from the activation ``counts`` of checked rows."""
+        W_h, B_h = self.norm_bounds()
+        return bool(counts.max(initial=0) <= k
+                    and (W is None or W_h <= W) and (B is None or B_h <= B))
 
     # ------------------------------------------------------- norms, reduction
     def norm_bounds(self) -> tuple[float, float]:
@@ -474,6 +614,34 @@ class SparseReLUNetwork:
         scale = np.abs(self._output_weights)
         return SparseReLUNetwork(self._weights * scale[:, None], self._biases * scale,
                                  np.sign(self._output_weights), self._output_bias)
+
+    # ------------------------------------------------- import and export
+    @classmethod
+    def from_sklearn(cls, estimator) -> "SparseReLUNetwork":
+        """The network of a fitted scikit-learn ``MLPRegressor`` / ``MLPClassifier``
+        (one hidden layer, relu); a classifier gives its decision scores.
+        See :func:`sparselearn.interop.from_sklearn`."""
+        from . import interop
+        return interop.from_sklearn(estimator)
+
+    def to_sklearn(self):
+        """A fitted ``MLPRegressor`` whose ``predict`` is this network
+        (:func:`sparselearn.interop.to_sklearn`)."""
+        from . import interop
+        return interop.to_sklearn(self)
+
+    @classmethod
+    def from_torch(cls, module) -> "SparseReLUNetwork":
+        """The network of ``torch.nn.Sequential(Linear, ReLU, Linear)`` or its
+        ``state_dict`` (:func:`sparselearn.interop.from_torch`)."""
+        from . import interop
+        return interop.from_torch(module)
+
+    def to_torch(self):
+        """A float64 ``torch.nn.Sequential(Linear, ReLU, Linear)`` computing this
+        network (:func:`sparselearn.interop.to_torch`)."""
+        from . import interop
+        return interop.to_torch(self)
 
     # ------------------------------------------------------------ persistence
     def save(self, path) -> str:

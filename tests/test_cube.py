@@ -57,6 +57,44 @@ def test_points_characters_are_popcount_parities(n, data):
     np.testing.assert_array_equal(chi, parity)
 
 
+@given(n=st.integers(1, 9), data=st.data())
+def test_points_range_is_a_slice_of_the_cube(n, data):
+    start = data.draw(st.integers(0, 2**n))
+    stop = data.draw(st.integers(start, 2**n))
+    P = cube.points(n, start, stop)
+    assert P.shape == (stop - start, n) and P.dtype == np.float64
+    np.testing.assert_array_equal(P, ref.points(n, start, stop))
+
+
+def test_points_range_at_a_large_dimension():
+    # Indices near 2^62: the range form never builds the 2^n table.
+    n = 62
+    P = cube.points(n, 2**62 - 3, 2**62)
+    np.testing.assert_array_equal(P, ref.points(n, 2**62 - 3, 2**62))
+    assert (P[-1] == -1.0).all()
+
+
+@pytest.mark.parametrize("start, stop", [(-1, None), (3, 2), (0, 9), (9, None)])
+def test_points_refuses_bad_ranges(start, stop):
+    with pytest.raises(ValueError, match="start|stop"):
+        cube.points(3, start, stop)
+
+
+def test_uniform_points_are_fair_cube_points():
+    X = cube.uniform_points(6, 20_000, random_state=3)
+    assert X.shape == (20_000, 6) and X.dtype == np.float64
+    assert set(np.unique(X)) == {-1.0, 1.0}
+    # Each coordinate mean has standard deviation 1/sqrt(20000) ~ 0.0071;
+    # 0.04 is 5.6 standard deviations: false alarm probability below 1e-7.
+    assert np.abs(X.mean(axis=0)).max() < 0.04
+    # Pairwise products too (independent coordinates).
+    assert np.abs(np.triu(X.T @ X / 20_000, 1)).max() < 0.04
+    np.testing.assert_array_equal(X, cube.uniform_points(6, 20_000, random_state=3))
+    assert cube.uniform_points(4, 0, random_state=0).shape == (0, 4)
+    with pytest.raises(MemoryBudgetError, match="max_bytes"):
+        cube.uniform_points(10, 1000, max_bytes=1000)
+
+
 # --------------------------------------------------- Gray-code walks
 
 @given(net=dyadic_networks(n=st.integers(1, 14), s=st.integers(1, 12)))
@@ -230,7 +268,7 @@ def test_certificate_bounds_every_sample_at_large_n():
     cert = cube.certify_sparsity(net)
     flips = rng.random((20000, 40)) < 0.1
     X = np.where(flips, -1.0, 1.0) * base.weights[rng.integers(0, 40, size=20000)]
-    assert net.sparsity(X) <= cert.max_active == _count_at(net, cert.witness)
+    assert net.max_active(X) <= cert.max_active == _count_at(net, cert.witness)
     assert cert.max_active > cert.initial_bound  # the search, not the start, found it
 
 
@@ -389,3 +427,21 @@ def test_walk_tolerance_is_zero_exactly_for_exact_walks():
     # 2^53 + 2 needs all 53 bits: 3 M > 2^53 leaves the exact range.
     big = SparseReLUNetwork([[2.0**53, 2.0]], [0.0], [1.0])
     assert cube._walk_tolerance(big.weights, big.biases, 1)[0] > 0
+
+
+def test_truth_table_of_a_multi_output_network_needs_output():
+    rng = np.random.default_rng(5)
+    W, b = rng.integers(-3, 4, size=(6, 4)) / 4.0, rng.integers(-3, 4, size=6) / 4.0
+    U, c = rng.integers(-3, 4, size=(6, 3)) / 4.0, np.array([0.5, -1.0, 0.25])
+    net = SparseReLUNetwork(W, b, U, c)
+    X = 1.0 - 2.0 * ((np.arange(16)[:, None] >> np.arange(4)) & 1)
+    for t in range(3):
+        expected = np.maximum(X @ W.T - b, 0.0) @ U[:, t] + c[t]
+        np.testing.assert_array_equal(cube.truth_table(net, output=t), expected)
+    with pytest.raises(ValueError, match="3 outputs: pass output=t"):
+        cube.truth_table(net)
+    with pytest.raises(ValueError, match="output"):
+        cube.truth_table(SparseReLUNetwork(W, b, U[:, 0]), output=1)
+    # The hidden layer alone decides the histogram: same as any one output.
+    np.testing.assert_array_equal(cube.activation_histogram(net),
+                                  cube.activation_histogram(net.select_output(0)))

@@ -15,7 +15,8 @@ from strategies import all_cube_points, dyadic, dyadic_networks
 from sparselearn import MemoryBudgetError, SparseReLUNetwork
 from sparselearn import fourier as F
 from sparselearn._kernels import _fwht, _spectral
-from sparselearn._reference import fourier as reference
+from sparselearn._reference import fwht as fwht_twin
+from sparselearn._reference import spectral as spectral_twin
 from sparselearn.targets import bump_network, junta_network, random_network
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
@@ -74,7 +75,7 @@ def batches(draw, max_n=12):
 def test_fwht_kernel_equals_numpy_twin(a, dtype):
     got = a.astype(dtype)
     _fwht.fwht_rows(got)
-    expected = reference.fwht_rows(a.astype(dtype).astype(np.float64))
+    expected = fwht_twin.fwht_rows(a.astype(dtype).astype(np.float64))
     n = a.shape[1].bit_length() - 1
     # Each output is a +-1 sum of 2^n inputs: error <= n * eps * sum |a| (balanced tree).
     eps = np.finfo(dtype).eps
@@ -92,7 +93,7 @@ def test_fwht_every_blocking_schedule_agrees(n, block_log, buf_log, m, seed):
     a = np.random.default_rng(seed).integers(-8, 9, size=(m, 2**n)).astype(np.float64)
     got = a.copy()
     _fwht.fwht_rows(got, block_log=block_log, buf_log=buf_log)
-    np.testing.assert_array_equal(got, reference.fwht_rows(a))
+    np.testing.assert_array_equal(got, fwht_twin.fwht_rows(a))
 
 
 @pytest.mark.parametrize("n, m", [(16, 1), (17, 2), (19, 1)])
@@ -100,7 +101,7 @@ def test_fwht_panel_pass_sizes_against_twin(n, m):
     a = np.random.default_rng(n).integers(-4, 5, size=(m, 2**n)).astype(np.float64)
     got = a.copy()
     _fwht.fwht_rows(got)
-    np.testing.assert_array_equal(got, reference.fwht_rows(a))  # integers: exact
+    np.testing.assert_array_equal(got, fwht_twin.fwht_rows(a))  # integers: exact
 
 
 @given(st.integers(1, 15), st.integers(0, 2**16))
@@ -109,10 +110,10 @@ def test_spectral_kernels_equal_numpy_twins(n, seed):
     spec = np.random.default_rng(seed).standard_normal(2**n)
     out = np.empty(n + 1)
     _spectral.degree_weights(spec, out)
-    np.testing.assert_allclose(out, reference.degree_weights(spec), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(out, spectral_twin.degree_weights(spec), rtol=1e-12, atol=1e-300)
     out = np.empty(n)
     _spectral.influences(spec, out)
-    np.testing.assert_allclose(out, reference.influences(spec), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(out, spectral_twin.influences(spec), rtol=1e-12, atol=1e-300)
 
 
 def test_kernels_give_the_same_bits_on_any_number_of_threads():
@@ -147,7 +148,7 @@ def test_fwht_is_the_character_matrix(n):
 def test_fwht_out_and_dtypes():
     rng = np.random.default_rng(0)
     a = rng.standard_normal(2**10)
-    expected = reference.fwht_rows(a[None])[0]
+    expected = fwht_twin.fwht_rows(a[None])[0]
     same = a.copy()
     assert F.fwht(same, out=same) is same
     np.testing.assert_allclose(same, expected, rtol=0, atol=1e-10)
@@ -349,6 +350,26 @@ def test_degree_weights_of_known_functions():
     assert F.noise_sensitivity(spec, 0.5) == pytest.approx(2 * 0.5)
 
 
+def test_delta_is_a_deprecated_alias_of_flip_rate():
+    # "delta" is a failure probability in the rest of the library.
+    spec = np.zeros(8)
+    spec[7] = 1.0  # chi_{0,1,2}: NS = 1 - (1 - 2 * 0.1)^3
+    expected = 1 - 0.8**3
+    assert F.noise_sensitivity(spec, 0.1) == pytest.approx(expected, rel=1e-14)
+    assert F.noise_sensitivity(spec, flip_rate=0.1) == pytest.approx(expected, rel=1e-14)
+    with pytest.warns(FutureWarning, match="flip_rate"):
+        assert F.noise_sensitivity(spec, delta=0.1) == pytest.approx(expected, rel=1e-14)
+    with pytest.raises(TypeError, match="flip_rate only"):
+        F.noise_sensitivity(spec, 0.1, delta=0.1)
+    with pytest.raises(TypeError, match="flip_rate"):
+        F.noise_sensitivity(spec)
+    net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
+    with pytest.warns(FutureWarning, match="flip_rate"):
+        old = F.estimate_noise_sensitivity(net, delta=0.2, n_samples=50, random_state=0)
+    assert old == F.estimate_noise_sensitivity(net, flip_rate=0.2, n_samples=50,
+                                               random_state=0)
+
+
 def test_spectral_validation():
     spec = np.zeros(8)
     for bad in (-1, 4):
@@ -357,9 +378,10 @@ def test_spectral_validation():
     with pytest.raises(TypeError, match="d must be an integer"):
         F.best_degree_approximation_error(spec, 1.5)
     for bad in (-0.1, 0.51):
-        with pytest.raises(ValueError, match=r"delta must be a flip probability in \[0, 1/2\]"):
+        with pytest.raises(ValueError,
+                           match=r"flip_rate must be a flip probability in \[0, 1/2\]"):
             F.noise_sensitivity(spec, bad)
-    with pytest.raises(ValueError, match="delta must be finite"):
+    with pytest.raises(ValueError, match="flip_rate must be finite"):
         F.noise_sensitivity(spec, float("nan"))
     with pytest.raises(ValueError, match="length 2\\^n with n >= 1"):
         F.degree_weights(np.zeros(6))
@@ -507,7 +529,7 @@ def test_estimator_validation():
         F.estimate_influences(lambda X: X[:, 0], n_features=30_000)
     with pytest.raises(ValueError, match="n_samples must be >= 2"):
         F.estimate_total_influence(net, n_samples=1)
-    with pytest.raises(ValueError, match="delta must be a flip probability"):
+    with pytest.raises(ValueError, match="flip_rate must be a flip probability"):
         F.estimate_noise_sensitivity(net, 0.7)
     with pytest.raises(TypeError, match="random_state"):
         F.estimate_noise_sensitivity(net, 0.1, random_state="seed")
@@ -579,3 +601,21 @@ def test_spectrum_refuses_a_network_whose_outputs_overflow():
     net = SparseReLUNetwork([[1e308, 1e308]], [0.0], [1.0])
     with pytest.raises(ValueError, match="outputs overflow float64"):
         F.spectrum(net)
+
+
+def test_spectrum_of_a_multi_output_network_needs_output():
+    rng = np.random.default_rng(6)
+    W, b = rng.integers(-3, 4, size=(5, 3)) / 4.0, rng.integers(-3, 4, size=5) / 4.0
+    U = rng.integers(-3, 4, size=(5, 2)) / 4.0
+    net = SparseReLUNetwork(W, b, U, np.zeros(2))
+    X = 1.0 - 2.0 * ((np.arange(8)[:, None] >> np.arange(3)) & 1)
+    for t in range(2):
+        table = np.maximum(X @ W.T - b, 0.0) @ U[:, t]
+        np.testing.assert_allclose(F.spectrum(net, output=t),
+                                   F.spectrum(table), atol=1e-15)
+    with pytest.raises(ValueError, match="2 outputs: pass output=t"):
+        F.spectrum(net)
+    with pytest.raises(TypeError, match="truth table has one output"):
+        F.spectrum(np.zeros(8), output=0)
+    with pytest.raises(ValueError, match="select_output"):
+        F.estimate_total_influence(net, n_samples=10, random_state=0)

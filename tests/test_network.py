@@ -72,7 +72,7 @@ def test_network_methods_match_reference_on_dyadic_inputs(case):
     ref_indptr, ref_indices = reference.supports(G, X, W, b)
     np.testing.assert_array_equal(indptr, ref_indptr)
     np.testing.assert_array_equal(indices, ref_indices)
-    assert net.sparsity(X) == counts.max()
+    assert net.max_active(X) == counts.max()
     np.testing.assert_array_equal(net.pre_activations(X), G - net.biases)
 
 
@@ -116,7 +116,36 @@ def test_empty_sample():
     indptr, indices = net.active_supports(X)
     assert indptr.tolist() == [0] and indices.size == 0
     with pytest.raises(ValueError, match="empty sample"):
-        net.sparsity(X)
+        net.max_active(X)
+
+
+def test_sparsity_is_a_deprecated_alias_of_max_active():
+    net = SparseReLUNetwork([[1.0, 1.0], [1.0, -1.0]], [1.0, 1.0], [2.0, -1.0])
+    X = np.array([[1.0, 1.0], [3.0, -1.0]])
+    with pytest.warns(FutureWarning, match="max_active"):
+        assert net.sparsity(X) == net.max_active(X) == 2
+
+
+def test_in_class_checks_budget_and_both_norm_bounds_exactly():
+    # Unit 0 active on (1, 1) and (3, -1); unit 1 on (1, -1) and (3, -1).
+    net = SparseReLUNetwork([[1.0, 1.0], [1.0, -1.0]], [1.0, 1.0], [2.0, -1.0])
+    X = np.array([[1.0, 1.0], [1.0, -1.0], [3.0, -1.0]])
+    W_h, B_h = net.norm_bounds()  # (2 sqrt 2, 2)
+    assert B_h == 2.0
+    assert net.in_class(X, 2) and not net.in_class(X, 1)
+    assert net.in_class(X[:2], 1)
+    assert net.in_class(X, 2, W=W_h, B=B_h)
+    assert not net.in_class(X, 2, W=np.nextafter(W_h, 0.0))
+    assert not net.in_class(X, 2, B=np.nextafter(B_h, 0.0))
+    assert net.in_class(np.empty((0, 2)), 0)  # vacuous on an empty sample
+    # A point exactly at a threshold is inactive (strict definition).
+    assert net.in_class([[1.0, 0.0]], 0)
+    with pytest.raises(ValueError, match="X must have 2 columns"):
+        net.in_class(np.ones((1, 3)), 1)
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        net.in_class(X, -1)
+    with pytest.raises(ValueError, match="W must be >= 0"):
+        net.in_class(X, 1, W=-1.0)
 
 
 # ------------------------------------------------------ norms and reduction
@@ -248,7 +277,7 @@ def test_every_decision_path_agrees_with_exact_arithmetic(net, data):
         indptr, indices = net.active_supports(X)
         np.testing.assert_array_equal(indptr[1:], np.cumsum(active.sum(axis=1)))
         np.testing.assert_array_equal(indices, np.nonzero(active)[1])
-        assert net.sparsity(X) == active.sum(axis=1).max()
+        assert net.max_active(X) == active.sum(axis=1).max()
         # Gating: a unit that is exactly inactive contributes exactly nothing,
         # so rows without active units give exactly the output bias.
         out = net(X)
@@ -295,3 +324,123 @@ def test_near_limit_parameters_work_without_warnings():
         assert cube.certify_sparsity(net).max_active == 1
     with pytest.raises(ValueError, match="X is too large"):
         net(np.array([[1e10, 1.0]]))
+
+
+# ------------------------------------------------------------ multi-output
+@st.composite
+def multi_output_networks(draw, base=None):
+    """A multi-output network on the hidden layer of a drawn network."""
+    net = draw(base if base is not None else dyadic_networks())
+    o = draw(st.integers(1, 4))
+    elements = decimal if base is not None else st.integers(-24, 24).map(lambda v: v / 8.0)
+    U = draw(arrays(np.float64, (net.width, o), elements=elements, fill=st.nothing()))
+    c = draw(arrays(np.float64, (o,), elements=elements, fill=st.nothing()))
+    return SparseReLUNetwork(net.weights, net.biases, U, c)
+
+
+@given(multi_output_networks(), st.data())
+def test_multi_output_forward_equals_numpy(net, data):
+    # Dyadic parameters on cube points: every sum is exact, so the NumPy
+    # formula and each single-output column must agree bit for bit.
+    X = data.draw(cube_points(net.n_features))
+    out = net(X)
+    assert out.shape == (X.shape[0], net.n_outputs)
+    expected = np.maximum(X @ net.weights.T - net.biases, 0.0) @ net.output_weights
+    np.testing.assert_array_equal(out, expected + net.output_bias)
+    for t in range(net.n_outputs):
+        np.testing.assert_array_equal(out[:, t], net.select_output(t)(X))
+
+
+@settings(max_examples=40)
+@given(multi_output_networks(tie_networks()), st.data())
+def test_multi_output_forward_is_exact_at_ties(net, data):
+    # Only exactly active units (integer-arithmetic reference) contribute.
+    X = data.draw(cube_points(net.n_features, m=st.integers(1, 12)))
+    active = exact_active(X, net.weights, net.biases)
+    Z = np.where(active, np.maximum(X @ net.weights.T - net.biases, 0.0), 0.0)
+    expected = Z @ net.output_weights + net.output_bias
+    np.testing.assert_allclose(net(X), expected, rtol=1e-12, atol=1e-9)
+    # Where a unit is exactly inactive but its computed z is positive, a
+    # float ReLU would add u_j z: the exact forward must not.
+    assert np.array_equal(net.activation_counts(X), active.sum(axis=1))
+
+
+def test_multi_output_general_floats_match_numpy():
+    rng = np.random.default_rng(3)
+    W, b = rng.normal(size=(40, 7)), rng.normal(size=40)
+    U, c = rng.normal(size=(40, 5)), rng.normal(size=5)
+    X = rng.normal(size=(300, 7))
+    net = SparseReLUNetwork(W, b, U, c)
+    np.testing.assert_allclose(net(X), np.maximum(X @ W.T - b, 0.0) @ U + c,
+                               rtol=1e-12, atol=1e-12)
+    assert net(X[:0]).shape == (0, 5)
+
+
+def test_multi_output_sparsity_tools_depend_only_on_hidden_layer():
+    rng = np.random.default_rng(4)
+    W, b = rng.normal(size=(12, 4)), rng.normal(size=12)
+    single = SparseReLUNetwork(W, b, rng.normal(size=12))
+    multi = SparseReLUNetwork(W, b, rng.normal(size=(12, 3)), np.zeros(3))
+    X = rng.normal(size=(50, 4))
+    np.testing.assert_array_equal(multi.activation_counts(X), single.activation_counts(X))
+    for a, e in zip(multi.active_supports(X), single.active_supports(X)):
+        np.testing.assert_array_equal(a, e)
+    assert multi.max_active(X) == single.max_active(X)
+
+
+def test_multi_output_shapes_and_errors():
+    W, b = np.eye(2), np.zeros(2)
+    net = SparseReLUNetwork(W, b, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], 0.5)
+    assert net.n_outputs == 3 and net.multi_output
+    np.testing.assert_array_equal(net.output_bias, [0.5, 0.5, 0.5])
+    assert not net.output_bias.flags.writeable
+    one_column = SparseReLUNetwork(W, b, [[1.0], [2.0]], [0.0])
+    assert one_column.n_outputs == 1 and one_column(np.ones((3, 2))).shape == (3, 1)
+    assert SparseReLUNetwork(W, b, [1.0, 2.0]).n_outputs == 1
+    with pytest.raises(ValueError, match=r"shape \(s,\) or \(s, o\) with s=2"):
+        SparseReLUNetwork(W, b, np.ones((3, 2)))
+    with pytest.raises(ValueError, match="output_bias"):
+        SparseReLUNetwork(W, b, np.ones((2, 3)), np.zeros(2))
+    with pytest.raises(ValueError, match="output_bias must be a float"):
+        SparseReLUNetwork(W, b, np.ones(2), np.zeros(2))
+    with pytest.raises(ValueError, match="has 3 outputs: pass output=t"):
+        net.select_output(None)
+    with pytest.raises(ValueError, match="output"):
+        net.select_output(3)
+    assert net != SparseReLUNetwork(W, b, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [0.5, 0.5, 0.0])
+    assert one_column != SparseReLUNetwork(W, b, [1.0, 2.0])
+
+
+@given(multi_output_networks())
+def test_multi_output_norm_bounds_and_reduced(net):
+    W_bound, B_bound = net.norm_bounds()
+    # u_max over all outputs: the largest of the per-output bounds.
+    per_output = [net.select_output(t).norm_bounds() for t in range(net.n_outputs)]
+    assert W_bound == max(p[0] for p in per_output)
+    assert B_bound == max(p[1] for p in per_output)
+    reduced = net.reduced()
+    U = reduced.output_weights
+    assert np.abs(U).max(initial=0.0) <= 1.0
+    live = np.abs(net.output_weights).max(axis=1) > 0
+    np.testing.assert_array_equal(np.abs(U[live]).max(axis=1), 1.0)
+    X = all_cube_points(net.n_features)[:64]
+    np.testing.assert_allclose(reduced(X), net(X), rtol=1e-12, atol=1e-12)
+
+
+@given(multi_output_networks())
+def test_multi_output_save_load_round_trip(tmp_path_factory, net):
+    path = tmp_path_factory.mktemp("nets") / "net.npz"
+    net.save(path)
+    assert str(np.load(path)["format"]) == "sparselearn.SparseReLUNetwork/2"
+    loaded = SparseReLUNetwork.load(path)
+    assert loaded == net and loaded.output_weights.shape == net.output_weights.shape
+
+
+def test_load_reads_format_1_files():
+    # Written by the library before multi-output support (format 1).
+    path = __import__("pathlib").Path(__file__).parent / "data" / "network_format1.npz"
+    assert str(np.load(path)["format"]) == "sparselearn.SparseReLUNetwork/1"
+    net = SparseReLUNetwork.load(path)
+    assert net == SparseReLUNetwork([[0.5, -1.0, 0.25], [1.0, 1.0, -2.0]], [0.125, -0.5],
+                                    [3.0, -0.75], output_bias=1.5)
+    assert isinstance(net.output_bias, float)

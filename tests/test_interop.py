@@ -1,0 +1,154 @@
+"""Tests for sparselearn.interop: scikit-learn and PyTorch round trips."""
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+from sparselearn import SparseReLUNetwork
+
+
+def _random_network(rng, n, s, o, dyadic=False):
+    draw = ((lambda *shape: rng.integers(-16, 17, size=shape) / 8.0) if dyadic
+            else (lambda *shape: rng.normal(size=shape)))
+    if o is None:
+        return SparseReLUNetwork(draw(s, n), draw(s), draw(s), float(draw(1)[0]))
+    return SparseReLUNetwork(draw(s, n), draw(s), draw(s, o), draw(o))
+
+
+# Shapes include n == s (square hidden weights: a hand conversion that
+# forgets the transpose is accepted there and wrong) and s == o.
+SHAPES = [(3, 3, None), (4, 4, 4), (5, 7, 2), (1, 1, None), (6, 2, 3), (8, 8, 1)]
+
+
+def _fit_quietly(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+# ------------------------------------------------------------- scikit-learn
+@pytest.mark.parametrize("n, s, o", SHAPES)
+def test_sklearn_round_trip_is_exact(n, s, o):
+    rng = np.random.default_rng(n * 100 + s)
+    net = _random_network(rng, n, s, o)
+    est = net.to_sklearn()
+    back = SparseReLUNetwork.from_sklearn(est)
+    # o == 1 as a 2-D column becomes a single-output network (sklearn's
+    # predict is (m,) for one output).
+    expected = net if o != 1 else net.select_output(0)
+    assert back == expected
+    X = rng.normal(size=(200, n))
+    prediction = est.predict(X)
+    np.testing.assert_allclose(prediction, np.squeeze(net(X), axis=-1) if o == 1 else net(X),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n, s, o", SHAPES)
+def test_sklearn_predict_equals_net_exactly_when_sums_are_exact(n, s, o):
+    rng = np.random.default_rng(7 + n + s)
+    net = _random_network(rng, n, s, o, dyadic=True)
+    X = rng.integers(-4, 5, size=(100, n)).astype(float)
+    got = net.to_sklearn().predict(X)
+    np.testing.assert_array_equal(got, net(X).reshape(got.shape))
+
+
+def test_from_sklearn_regressor_reproduces_predict_on_a_square_network():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 6))
+    y = np.maximum(X[:, 0], 0.0) - X[:, 1]
+    est = _fit_quietly(MLPRegressor(hidden_layer_sizes=(6,), max_iter=50, random_state=0), X, y)
+    net = SparseReLUNetwork.from_sklearn(est)
+    np.testing.assert_allclose(net(X), est.predict(X), rtol=1e-12, atol=1e-12)
+    # The naive conversion is accepted (square weights) and computes another function.
+    naive = SparseReLUNetwork(est.coefs_[0], est.intercepts_[0], est.coefs_[1][:, 0],
+                              float(est.intercepts_[1][0]))
+    assert np.abs(naive(X) - est.predict(X)).max() > 1e-3
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_from_sklearn_classifier_gives_decision_scores(n_classes):
+    rng = np.random.default_rng(n_classes)
+    X = rng.normal(size=(200, 5))
+    y = np.array(list("abcd"))[np.argmax(X[:, :n_classes], axis=1)]
+    est = _fit_quietly(MLPClassifier(hidden_layer_sizes=(5,), max_iter=100, random_state=0),
+                       X, y)
+    net = SparseReLUNetwork.from_sklearn(est)
+    scores = net(X)
+    if n_classes == 2:
+        assert scores.shape == (200,)
+        predicted = est.classes_[(scores > 0).astype(int)]
+        np.testing.assert_allclose(1 / (1 + np.exp(-scores)), est.predict_proba(X)[:, 1],
+                                   rtol=1e-12)
+    else:
+        assert scores.shape == (200, n_classes)
+        predicted = est.classes_[np.argmax(scores, axis=1)]
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(e / e.sum(axis=1, keepdims=True), est.predict_proba(X),
+                                   rtol=1e-10)
+    np.testing.assert_array_equal(predicted, est.predict(X))
+
+
+def test_from_sklearn_refuses_other_models_naming_what_was_found():
+    X = np.random.default_rng(1).normal(size=(30, 3))
+    y = X[:, 0]
+    deep = _fit_quietly(MLPRegressor(hidden_layer_sizes=(4, 4), max_iter=5), X, y)
+    with pytest.raises(ValueError, match=r"this MLPRegressor has 2 .*\(4, 4\)"):
+        SparseReLUNetwork.from_sklearn(deep)
+    tanh = _fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), activation="tanh",
+                                     max_iter=5), X, y)
+    with pytest.raises(ValueError, match="activation='tanh'"):
+        SparseReLUNetwork.from_sklearn(tanh)
+    with pytest.raises(ValueError, match="not fitted"):
+        SparseReLUNetwork.from_sklearn(MLPRegressor())
+    from sklearn.linear_model import Ridge
+    with pytest.raises(TypeError, match="got Ridge"):
+        SparseReLUNetwork.from_sklearn(Ridge())
+
+
+# ------------------------------------------------------------------ PyTorch
+@pytest.mark.parametrize("n, s, o", SHAPES)
+def test_torch_round_trip_is_exact(n, s, o):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11 * n + s)
+    net = _random_network(rng, n, s, o)
+    module = net.to_torch()
+    expected = net if o != 1 else net.select_output(0)
+    assert SparseReLUNetwork.from_torch(module) == expected
+    assert SparseReLUNetwork.from_torch(module.state_dict()) == expected
+    X = rng.normal(size=(150, n))
+    with torch.no_grad():
+        out = module(torch.from_numpy(X)).numpy()
+    assert out.shape == (150, 1 if o is None else o)
+    np.testing.assert_allclose(out, net(X).reshape(out.shape), rtol=1e-12, atol=1e-12)
+
+
+def test_from_torch_on_a_float32_module_and_no_bias():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(),
+                                 torch.nn.Linear(4, 3, bias=False))
+    net = SparseReLUNetwork.from_torch(module)
+    # float32 -> float64 is exact.
+    np.testing.assert_array_equal(net.weights, module[0].weight.detach().double().numpy())
+    np.testing.assert_array_equal(net.biases, -module[0].bias.detach().double().numpy())
+    np.testing.assert_array_equal(net.output_bias, np.zeros(3))
+    X = np.random.default_rng(0).normal(size=(50, 4))
+    with torch.no_grad():
+        out = module.double()(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(net(X), out, rtol=1e-12, atol=1e-12)
+
+
+def test_from_torch_refuses_other_architectures():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    with pytest.raises(ValueError, match=r"found Sequential\(Linear, Tanh, Linear\)"):
+        SparseReLUNetwork.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)))
+    with pytest.raises(ValueError, match="found Linear"):
+        SparseReLUNetwork.from_torch(nn.Linear(2, 3))
+    deep = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1))
+    with pytest.raises(ValueError, match="exactly two"):
+        SparseReLUNetwork.from_torch(deep.state_dict())
+    with pytest.raises(TypeError, match="got int"):
+        SparseReLUNetwork.from_torch(3)
