@@ -137,7 +137,7 @@ def _cmd_demo(args) -> dict:
 
     _say(args, f"learning from {args.samples} samples ...")
     rng = np.random.default_rng(args.seed)
-    X = 1.0 - 2.0 * rng.integers(0, 2, size=(args.samples, args.n))
+    X = cube.uniform_points(args.n, args.samples, rng)
     y = net(X) + args.noise * rng.standard_normal(args.samples)
     start = time.perf_counter()
     model = LowDegreeRegressor(degree=None, max_degree=args.max_degree,
@@ -250,6 +250,23 @@ def _print_certify(report: dict) -> None:
     if "activation_histogram" in report:
         histogram = np.asarray(report["activation_histogram"])
         print(f"  histogram           {{{_format_histogram(histogram)}}}")
+
+
+def _cmd_profile(args) -> dict:
+    from .profile import activation_profile
+
+    net = _load_network(args.network)
+    X, _ = _read_data(args.data, n_features=net.n_features)
+    profile = activation_profile(net, X)
+    report = {"command": "profile", "network": str(args.network), "data": str(args.data)}
+    report.update(profile.to_dict())
+    report["_text"] = str(profile)
+    return report
+
+
+def _print_profile(report: dict) -> None:
+    print(f"{report['network']} on {report['data']}:")
+    print(report["_text"])
 
 
 def _cmd_bounds(args) -> dict:
@@ -435,6 +452,7 @@ def _print_verify(report: dict) -> None:
 COMMANDS = {
     "demo": (_cmd_demo, _print_demo),
     "certify": (_cmd_certify, _print_certify),
+    "profile": (_cmd_profile, _print_profile),
     "bounds": (_cmd_bounds, _print_bounds),
     "learn": (_cmd_learn, _print_learn),
     "predict": (_cmd_predict, _print_predict),
@@ -514,6 +532,11 @@ def build_parser() -> argparse.ArgumentParser:
                               f"({DEFAULT_CERTIFY_TIME_LIMIT:g}; 'none' for no limit)")
     certify.add_argument("--histogram-max-n", type=int, default=22,
                          help="also print the activation histogram when n <= this (22)")
+    profile = sub.add_parser("profile", parents=[common],
+                             help="activation profile of a saved network on DATA")
+    profile.add_argument("network", help="a network saved with SparseReLUNetwork.save (.npz)")
+    profile.add_argument("data", help="CSV or .npy table (an extra last column of labels "
+                                      "is ignored), or .npz with an array X")
     learn = sub.add_parser("learn", parents=[common],
                            help="fit a LowDegreeRegressor to DATA (CSV, .npy, .npz)")
     learn.add_argument("data", help="CSV or .npy table with y in the last column, or "

@@ -420,3 +420,25 @@ def test_fuzzed_files_through_the_cli(tmp_path_factory, data):
     if result.returncode == cli.EXIT_USAGE:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert str(path) in result.stderr or "error" in result.stderr
+
+
+def test_profile_command_text_json_and_bad_input(capsys, tmp_path):
+    from sparselearn import SparseReLUNetwork
+    net = SparseReLUNetwork([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]], [0.0, 0.0, 5.0],
+                            [1.0, 1.0, 1.0])
+    path = net.save(tmp_path / "net")
+    data = tmp_path / "X.csv"
+    data.write_text("1,1\n1,-1\n-1,-1\n")
+    code, out, err = run(capsys, "profile", path, str(data), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["histogram"] == [1, 1, 1, 0] and report["dead_units"] == [2]
+    assert report["max_active"] == 2 and report["n_samples"] == 3
+    code, out, err = run(capsys, "profile", path, str(data))
+    assert code == 0 and "dead units     1" in out
+    wrong = tmp_path / "wide.csv"
+    wrong.write_text("1,1,1,1\n")
+    code, out, err = run(capsys, "profile", path, str(wrong))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "sparselearn profile" in err
+    code, out, err = run(capsys, "profile", path, str(tmp_path / "missing.csv"))
+    assert code == 2 and len(err.strip().splitlines()) == 1

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PUBLIC_MODULES = ["network", "targets", "cube", "fourier", "learners", "pac",
-                  "rademacher", "erm", "io"]
+                  "rademacher", "erm", "io", "interop", "profile"]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
