@@ -76,14 +76,51 @@ def check_int(value, name: str, minimum: int | None = None,
     return value
 
 
-def check_width_and_sparsity(s, k) -> tuple[int, int]:
-    """Validate a width ``s >= 1`` and a sparsity ``1 <= k <= s`` (the theory's names)."""
-    s = check_int(s, "s", minimum=1)
-    k = check_int(k, "k", minimum=1)
+def check_width_and_sparsity(s, k, names: tuple[str, str] = ("s", "k")) -> tuple[int, int]:
+    """Validate a width ``s >= 1`` and a sparsity budget ``1 <= k <= s``.
+
+    Parameters
+    ----------
+    s, k : int
+        Width and budget.
+    names : tuple of str, default=("s", "k")
+        The argument names used in the messages (the theory's by default;
+        an estimator passes ``("width", "sparsity")``).
+
+    Returns
+    -------
+    s, k : int
+        As Python ints.
+    """
+    s_name, k_name = names
+    s = check_int(s, s_name, minimum=1)
+    k = check_int(k, k_name, minimum=1)
     if k > s:
-        raise ValueError(f"k={k} exceeds the width s={s}: a network of width s has at most "
-                         "s active units, so the sparsity k must satisfy k <= s")
+        width = f"the width s={s}" if s_name == "s" else f"{s_name}={s}"
+        raise ValueError(f"{k_name}={k} exceeds {width}: a network of width {s_name} has "
+                         f"at most {s_name} active units, so the budget {k_name} must "
+                         f"satisfy {k_name} <= {s_name}")
     return s, k
+
+
+def check_open_unit(value, name: str) -> float:
+    """Return ``value`` as a float strictly between 0 and 1 (a probability or fraction).
+
+    Parameters
+    ----------
+    value : float
+        The number to check.
+    name : str
+        The argument name used in the message.
+
+    Returns
+    -------
+    float
+    """
+    value = check_float(value, name)
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value}")
+    return value
 
 
 def check_float(value, name: str, minimum: float | None = None,

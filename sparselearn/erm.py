@@ -27,9 +27,8 @@ and the final network certifiably in it:
    enough to deactivate every remaining excess unit on the training set;
    raising a bias never activates anything, so one pass makes the network
    :math:`k`-sparse on the sample.  The result is then *certified*
-   independently with :meth:`SparseReLUNetwork.activation_counts` and
-   :meth:`SparseReLUNetwork.norm_bounds`, and ``in_class_`` reports the
-   outcome.
+   independently by :meth:`SparseReLUNetwork.in_class` (exact activation
+   counts and norm bounds), and ``in_class_`` reports the outcome.
 
 Each minibatch step computes the pre-activations with one BLAS product and
 then works on the active supports only: the backward pass
@@ -56,8 +55,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from threadpoolctl import threadpool_limits
 
 from ._kernels import _network, _sparse_backprop
-from ._validation import (check_float, check_int, check_matrix, check_memory,
-                          check_numeric_input, check_random_state)
+from ._validation import (check_float, check_int, check_memory,
+                          check_numeric_input, check_random_state, check_width_and_sparsity)
 from .network import SparseReLUNetwork
 
 _LOSSES = ("squared", "correlation")
@@ -167,9 +166,9 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
     network_ : SparseReLUNetwork
         The fitted (repaired) network; ``predict`` evaluates it with plain
         ReLUs, no cap.
-    sparsity_ : int
+    max_active_ : int
         Largest number of active units of ``network_`` over the training
-        points.
+        points (the measured maximum; ``sparsity_`` is its deprecated name).
     mean_active_ : float
         Mean number of active units over the training points.
     norm_bounds_ : tuple of float
@@ -177,9 +176,10 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         (:meth:`SparseReLUNetwork.norm_bounds`).
     in_class_ : bool
         Whether ``network_`` without its output bias lies in
-        :math:`H(n, s, k, W, B; X_{train})`: ``sparsity_ <= sparsity`` and
+        :math:`H(n, s, k, W, B; X_{train})`: ``max_active_ <= sparsity`` and
         the attained norm bounds are at most ``W`` and ``B`` (when given),
-        checked exactly in floating point.  Sparsity is certified on the
+        checked exactly in floating point
+        (:meth:`SparseReLUNetwork.in_class`).  Sparsity is certified on the
         training points only; on new points count with
         ``network_.activation_counts``.
     loss_curve_ : list of float
@@ -246,7 +246,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
     >>> y = np.maximum(X[:, 0] - 0.5, 0.0)
     >>> est = SparseReLURegressor(width=8, sparsity=2, W=4.0, B=4.0,
     ...                           random_state=0).fit(X, y)
-    >>> est.in_class_, est.sparsity_ <= 2
+    >>> est.in_class_, est.max_active_ <= 2
     (True, True)
     """
 
@@ -276,11 +276,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------ validation
     def _validated_params(self) -> dict:
         """Every hyper-parameter checked, as a dict (estimator left untouched)."""
-        s = check_int(self.width, "width", minimum=1)
-        k = check_int(self.sparsity, "sparsity", minimum=1)
-        if k > s:
-            raise ValueError(f"sparsity={k} exceeds width={s}: a network of width s has at "
-                             "most s active units; lower sparsity or raise width")
+        s, k = check_width_and_sparsity(self.width, self.sparsity, ("width", "sparsity"))
         if not isinstance(self.loss, str) or self.loss not in _LOSSES:
             raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
         W = _check_bound(self.W, "W")
@@ -312,9 +308,10 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None")
-        # scikit-learn's validation handles its input conventions (object and
-        # integer dtypes, feature names, n_features_in_); check_matrix then
-        # guarantees the C-contiguous float64 layout the kernels need.
+        # The one validation of X (and y): scikit-learn's handles its input
+        # conventions (object and integer dtypes, feature names,
+        # n_features_in_) and refuses NaN/inf; the kernels then only need the
+        # C-contiguous layout.  Everything below fit trusts these arrays.
         check_numeric_input(X, "X")
         check_numeric_input(y, "y")
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
@@ -323,7 +320,8 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"y must hold one target per row of X: got {y.shape[0]} "
                              f"targets for {X.shape[0]} rows")
-        return check_matrix(X, "X"), np.ascontiguousarray(y, dtype=np.float64)
+        return (np.ascontiguousarray(X, dtype=np.float64),
+                np.ascontiguousarray(y, dtype=np.float64))
 
     # ------------------------------------------------------------------- fit
     def fit(self, X, y):
@@ -376,24 +374,41 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         if p["repair"]:
             self.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
         network = SparseReLUNetwork(w, b, u, float(c[0, 0]))
-        counts = network.activation_counts(X)
+        # X was validated above: only the network-specific overflow test runs.
+        network._check_magnitude(X)
+        counts = network._activation_counts(X)
         self.network_ = network
-        self.sparsity_ = int(counts.max())
+        self.max_active_ = int(counts.max())
         self.mean_active_ = float(counts.mean())
         self.norm_bounds_ = network.norm_bounds()
-        self.in_class_ = bool(
-            self.sparsity_ <= k
-            and (p["W"] is None or self.norm_bounds_[0] <= p["W"])
-            and (p["B"] is None or self.norm_bounds_[1] <= p["B"]))
-        prediction = network(X)
+        self.in_class_ = network._in_class(counts, k, p["W"], p["B"])
+        prediction = network._forward(X)
         if p["loss"] == "squared":
             self.train_objective_ = float(0.5 * np.mean((prediction - y) ** 2))
         else:
             self.train_objective_ = float(-np.mean(y * prediction))
         return self
 
+    @property
+    def sparsity_(self) -> int:
+        """Deprecated name of ``max_active_`` (``sparsity`` is the budget ``k``)."""
+        warnings.warn("SparseReLURegressor.sparsity_ is renamed max_active_; 'sparsity' "
+                      "names the budget k", FutureWarning, stacklevel=2)
+        return self.max_active_
+
     def predict(self, X):
-        """Output of the fitted network on each row of ``X``, shape ``(m,)``."""
+        """Output of the fitted network on each row of ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Inputs with the training data's ``n`` features.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+            Predictions.
+        """
         check_is_fitted(self)
         check_numeric_input(X, "X")
         X = validate_data(self, X, dtype=np.float64, reset=False)

@@ -54,7 +54,8 @@ from threadpoolctl import ThreadpoolController
 from ._kernels import _parity
 from . import io as _io
 from ._validation import (check_cube_points, check_float, check_int, check_memory,
-                          check_numeric_input, check_random_state, check_vector)
+                          check_numeric_input, check_open_unit, check_random_state,
+                          check_vector)
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
            "n_parity_features", "pack_rows", "parity_subsets"]
@@ -222,12 +223,25 @@ class ParityDesign:
         if products not in ("blas", "popcount"):
             raise ValueError(f"products must be 'blas' or 'popcount', got {products!r}")
         # The kernels run without bounds checks: validate here, since this
-        # class is public (the estimators pass already-validated arrays).
+        # class is public.  The estimators, whose arrays are validated once at
+        # fit/predict, build designs through _from_checked instead.
         X = check_cube_points(X, "X")
         degree = check_int(degree, "degree", minimum=0, maximum=X.shape[1])
         n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
         if max_bytes is not None:
             max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
+        self._build(X, degree, products, n_jobs, max_bytes)
+
+    @classmethod
+    def _from_checked(cls, X, degree, n_jobs=1, max_bytes=None, products="blas"):
+        """A design on arguments already validated as :meth:`__init__` does
+        (``X`` finite float64 with entries +-1, ``0 <= degree <= n``,
+        ``n_jobs >= 1``): the trusted path below the public boundary."""
+        design = cls.__new__(cls)
+        design._build(X, degree, products, n_jobs, max_bytes)
+        return design
+
+    def _build(self, X, degree, products, n_jobs, max_bytes):
         m, n = X.shape
         d = degree
         words = max(1, -(-n // 64))
@@ -438,8 +452,23 @@ class ParityDesign:
         return self.products == "popcount" or self.degree == 0
 
     def matvec(self, coef: np.ndarray) -> np.ndarray:
-        """Predictions :math:`P c`, shape ``(m,)``."""
-        coef = check_vector(coef, "coef", length=self.n_output_features)
+        """Predictions :math:`P c`.
+
+        Parameters
+        ----------
+        coef : array_like of shape (D,)
+            One coefficient per parity, in the order of :func:`parity_subsets`.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        return self._matvec(check_vector(coef, "coef", length=self.n_output_features))
+
+    # The public products validate their vector and call these, which trust
+    # it (finite float64, C-contiguous, the right length): the solvers call
+    # them directly, so no check runs inside an iteration.
+    def _matvec(self, coef: np.ndarray) -> np.ndarray:
         self._check_record()
         if self._use_popcount():
             out = np.empty(self.n_samples)
@@ -456,8 +485,20 @@ class ParityDesign:
         return out
 
     def rmatvec(self, r: np.ndarray) -> np.ndarray:
-        """Correlations :math:`P^\\top r`, shape ``(D,)``."""
-        r = check_vector(r, "r", length=self.n_samples)
+        """Correlations :math:`P^\\top r`.
+
+        Parameters
+        ----------
+        r : array_like of shape (m,)
+            One value per point.
+
+        Returns
+        -------
+        ndarray of shape (D,)
+        """
+        return self._rmatvec(check_vector(r, "r", length=self.n_samples))
+
+    def _rmatvec(self, r: np.ndarray) -> np.ndarray:
         self._check_record()
         if self._use_popcount():
             grad = np.empty(self.n_output_features)
@@ -472,11 +513,23 @@ class ParityDesign:
 
     def normal_matvec(self, coef: np.ndarray) -> np.ndarray:
         """:math:`P^\\top P c`, fusing both products so each chunk's parities
-        are built once."""
-        coef = check_vector(coef, "coef", length=self.n_output_features)
+        are built once.
+
+        Parameters
+        ----------
+        coef : array_like of shape (D,)
+            One coefficient per parity.
+
+        Returns
+        -------
+        ndarray of shape (D,)
+        """
+        return self._normal_matvec(check_vector(coef, "coef", length=self.n_output_features))
+
+    def _normal_matvec(self, coef: np.ndarray) -> np.ndarray:
         self._check_record()
         if self._use_popcount():
-            return self.rmatvec(self.matvec(coef))
+            return self._rmatvec(self._matvec(coef))
         top = self._top_matrices(coef)
 
         def work(start, stop, grad):
@@ -548,7 +601,7 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter):
     ``1e-10``.
     """
     m = design.n_samples
-    b = design.rmatvec(y) / m
+    b = design._rmatvec(y) / m
     coef = np.zeros_like(b)
     threshold = tol * np.linalg.norm(b)
     residual = b.copy()
@@ -557,7 +610,7 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter):
         return coef, 0, True
     direction = residual.copy()
     for iteration in range(1, max_iter + 1):
-        Ad = design.normal_matvec(direction) / m + (alpha / m) * direction
+        Ad = design._normal_matvec(direction) / m + (alpha / m) * direction
         step = rs / (direction @ Ad)
         coef += step * direction
         residual -= step * Ad
@@ -684,9 +737,11 @@ class _LowDegreeModel(BaseEstimator):
         if isinstance(cv, numbers.Integral) and not isinstance(cv, (bool, np.bool_)):
             check_int(cv, "cv", minimum=2)
         elif isinstance(cv, numbers.Real) and not isinstance(cv, (bool, np.bool_)):
-            if not 0.0 < float(cv) < 1.0:
+            try:
+                check_open_unit(cv, "cv")
+            except ValueError:
                 raise ValueError("cv must be an int >= 2 (K-fold) or a float in (0, 1) "
-                                 f"(held-out fraction), got {cv!r}")
+                                 f"(held-out fraction), got {cv!r}") from None
         else:
             raise TypeError("cv must be an int >= 2 (K-fold) or a float in (0, 1) "
                             f"(held-out fraction), got {type(cv).__name__} {cv!r}")
@@ -727,11 +782,11 @@ class _LowDegreeModel(BaseEstimator):
     # Fitting ---------------------------------------------------------------
     def _fit_once(self, X, y, degree):
         """Fit one degree; returns ``(coef, n_iter)``."""
-        design = ParityDesign(X, degree, n_jobs=self._threads(), max_bytes=self.max_bytes)
+        design = ParityDesign._from_checked(X, degree, self._threads(), self.max_bytes)
         solver = self._resolve_solver(design.n_output_features)
         # A direct solver counts as one iteration (scikit-learn's n_iter_ >= 1).
         if solver == "lmn":
-            return design.rmatvec(y) / design.n_samples, 1
+            return design._rmatvec(y) / design.n_samples, 1
         if solver == "exact":
             return _solve_exact(design, y, float(self.alpha)), 1
         coef, n_iter, converged = _solve_cg(design, y, float(self.alpha),
@@ -823,8 +878,8 @@ class _LowDegreeModel(BaseEstimator):
                 if n_parity_features(n, degree) > train.size:
                     continue
                 coef, _ = self._fit_once(X_train, y[train], degree)
-                prediction = ParityDesign(X_val, degree, n_jobs=self._threads(),
-                                          max_bytes=self.max_bytes).matvec(coef)
+                prediction = ParityDesign._from_checked(
+                    X_val, degree, self._threads(), self.max_bytes)._matvec(coef)
                 errors[k, f] = np.mean((prediction - y[held_out]) ** 2)
         mean = errors.mean(axis=1)  # NaN for the skipped degrees
         results = {
@@ -846,8 +901,10 @@ class _LowDegreeModel(BaseEstimator):
         check_numeric_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         X = self._encode(X)
-        return ParityDesign(X, self.degree_, n_jobs=self._threads(),
-                            max_bytes=self.max_bytes).matvec(self.coef_)
+        # coef_ is a public attribute a caller may have replaced: matvec
+        # checks it (once per call) before the kernels read it.
+        return ParityDesign._from_checked(X, self.degree_, self._threads(),
+                                          self.max_bytes).matvec(self.coef_)
 
 
 _PARAMETERS_DOC = r"""

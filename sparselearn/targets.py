@@ -25,6 +25,7 @@ from scipy.special import ndtri
 
 from ._validation import (check_cube_dimension, check_float, check_int, check_memory,
                           check_random_state, check_vector, check_width_and_sparsity)
+from .cube import points
 from .network import SparseReLUNetwork
 
 # Candidate codewords drawn per accepted codeword before a radius is declared
@@ -211,9 +212,7 @@ def junta_network(g, coords, n) -> SparseReLUNetwork:
         raise ValueError(f"coords must be distinct, got {coords}")
     check_cube_dimension(t, "len(coords)", bytes_per_point=8 * (n + 2),
                          what=f"a junta network of width 2^{t} on n={n} inputs")
-    indices = np.arange(2**t, dtype=np.int64)
-    bits = (indices[:, None] >> np.arange(t)) & 1
-    z = 1.0 - 2.0 * bits
+    z = points(t)
     if callable(g):
         values = np.asarray(g(z.copy()), dtype=np.float64)
         if values.shape != (2**t,):

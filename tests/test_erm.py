@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import validate_data
 from strategies import dyadic
 
 from sparselearn import MemoryBudgetError, SparseReLUNetwork
@@ -184,10 +185,33 @@ def test_fitted_network_is_certified_in_class(W, B):
         est.fit(X, y)
     in_class, sparsity = _independent_certificate(est, X, k, W, B)
     assert est.in_class_ is True and in_class
-    assert est.sparsity_ == sparsity <= k
+    assert est.max_active_ == sparsity <= k
     assert est.norm_bounds_[0] <= W and est.norm_bounds_[1] <= B
     assert est.mean_active_ == pytest.approx(
         ((X @ est.network_.weights.T - est.network_.biases) > 0).sum(axis=1).mean())
+
+
+def test_fit_validates_X_once_and_sparsity_is_deprecated(monkeypatch):
+    # X is checked once, at fit's boundary (scikit-learn's validate_data);
+    # the network's own checks of X are not repeated below it.
+    from sparselearn import _validation, erm
+    checked = []
+    original = _validation._as_float_array
+    monkeypatch.setattr(_validation, "_as_float_array",
+                        lambda value, name: checked.append(name) or original(value, name))
+    calls = []
+    monkeypatch.setattr(erm, "validate_data",
+                        lambda *a, **kw: calls.append(1) or validate_data(*a, **kw))
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    est = SparseReLURegressor(width=6, sparsity=2, W=4.0, B=4.0, max_epochs=2,
+                              random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, X[:, 0])
+    assert calls == [1] and "X" not in checked
+    assert est.in_class_ == est.network_.in_class(X, 2, 4.0, 4.0)
+    with pytest.warns(FutureWarning, match="max_active_"):
+        assert est.sparsity_ == est.max_active_
 
 
 def test_in_class_is_truthful_without_repair():
@@ -203,7 +227,7 @@ def test_in_class_is_truthful_without_repair():
         est.fit(X, y)
     in_class, sparsity = _independent_certificate(est, X, 1, 5.0, 5.0)
     assert est.in_class_ == in_class
-    assert est.sparsity_ == sparsity
+    assert est.max_active_ == sparsity
     assert not est.in_class_  # the case is constructed so the budget is violated
 
 
@@ -269,7 +293,7 @@ def test_learns_a_sparse_bump_target_on_the_cube():
     est.fit(X, target(X))
     y_test = target(X_test)
     assert np.mean((est.predict(X_test) - y_test) ** 2) < 0.1 * y_test.var()
-    assert est.in_class_ and est.sparsity_ <= 2
+    assert est.in_class_ and est.max_active_ <= 2
     assert len(est.loss_curve_) == est.n_iter_ <= 200
     assert est.loss_curve_[-1] < est.loss_curve_[0]
 

@@ -302,6 +302,31 @@ def test_cg_reports_non_convergence():
     assert model.n_iter_ == 1
 
 
+def test_fit_validates_once_not_per_cg_iteration(monkeypatch):
+    # Arrays are validated at fit's boundary; the design and the CG loop
+    # below it trust them (no check_vector or check_cube_points per
+    # iteration or per validation fold).
+    from sparselearn import learners
+    calls = []
+    for name in ("check_vector", "check_cube_points"):
+        original = getattr(learners, name)
+        monkeypatch.setattr(learners, name,
+                            lambda *a, _f=original, _n=name, **kw: calls.append(_n) or _f(*a, **kw))
+    rng = np.random.default_rng(0)
+    X = rng.choice([-1.0, 1.0], size=(300, 8))
+    y = X[:, 0] * X[:, 1] + 0.1 * rng.standard_normal(300)
+    model = LowDegreeRegressor(max_degree=3, solver="cg", cv=3, random_state=0).fit(X, y)
+    assert model.n_iter_ > 1 and calls == []
+    model.predict(X)
+    assert calls == ["check_vector"]  # the public coef_, once per call
+    # The public products still validate.
+    design = ParityDesign(X, 2)
+    with pytest.raises(ValueError, match="coef must have length 37"):
+        design.matvec(np.zeros(3))
+    with pytest.raises(ValueError, match="r contains NaN"):
+        design.rmatvec(np.full(300, np.nan))
+
+
 def test_threads_do_not_change_the_fit():
     rng = np.random.default_rng(6)
     X = _random_cube(rng, 3000, 10)

@@ -9,7 +9,8 @@ from asv_runner.benchmarks.mark import SkipNotImplemented
 from threadpoolctl import threadpool_limits
 
 from sparselearn import fourier
-from sparselearn._reference import fourier as reference
+from sparselearn._reference import fwht as fwht_twin
+from sparselearn._reference import spectral as spectral_twin
 
 _TWIN_MAX_N = 20
 
@@ -35,7 +36,7 @@ class FWHT:
     def time_twin(self, n, dtype, threads):
         if n > _TWIN_MAX_N or threads != 1:
             raise SkipNotImplemented("the NumPy twin is too slow at this size")
-        reference.fwht_rows(self.a[None])
+        fwht_twin.fwht_rows(self.a[None])
 
     def peakmem_fwht_out_of_place(self, n, dtype, threads):
         fourier.fwht(self.a)
@@ -74,7 +75,7 @@ class SpectralReductions:
     def time_degree_weights_twin(self, n):
         if n > _TWIN_MAX_N:
             raise SkipNotImplemented("the NumPy twin is too slow at this size")
-        reference.degree_weights(self.spec)
+        spectral_twin.degree_weights(self.spec)
 
     def time_influences(self, n):
         fourier.influences(self.spec)
@@ -82,7 +83,7 @@ class SpectralReductions:
     def time_influences_twin(self, n):
         if n > _TWIN_MAX_N:
             raise SkipNotImplemented("the NumPy twin is too slow at this size")
-        reference.influences(self.spec)
+        spectral_twin.influences(self.spec)
 
 
 class Spectrum:
