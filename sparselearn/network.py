@@ -73,11 +73,6 @@ from ._validation import check_float, check_int, check_matrix, check_vector
 # keep memory flat for any number of rows.
 _CHUNK_BYTES = 16 * 2**20
 
-#: Width from which activation counts and supports take their inner products
-#: from sgemm (see ``SparseReLUNetwork._decision_chunks``); below it the
-#: float64 path is as fast (measured with benchmarks/compare_exactness.py).
-_SINGLE_MIN_WIDTH = 1024
-
 # Format 2 (this version) also stores multi-output networks: output_weights
 # (s,) or (s, o), output_bias () or (o,).  Format 1 (single output only) is
 # still read.
@@ -198,7 +193,6 @@ class SparseReLUNetwork:
         for array in (self._weights_l1, self._tol_w, self._tol_b):
             array.flags.writeable = False
         self._valuation = min_valuation(self._weights, self._biases)
-        self._single = None  # float32 copy and bounds, built on first use
 
     # ------------------------------------------------------------------ shape
     @property
@@ -332,39 +326,11 @@ class SparseReLUNetwork:
     def _decision_chunks(self, X):
         """Yield ``(start, stop, G, args)``: the inner products of each chunk
         and the trailing arguments of the exact decision kernels
-        (``_network.count_active`` / ``fill_supports``).
-
-        Wide networks take the inner products from sgemm, twice as fast as
-        dgemm: a sign needs no float64 product, only a bound on the rounding
-        error, which :func:`~sparselearn._kernels._network.rounding_bounds`
-        gives for float32 (near-ties are then re-decided exactly from the
-        float64 values, so the decisions are identical).  Used when the
-        width is at least :data:`_SINGLE_MIN_WIDTH` and every float32 value
-        and partial sum stays far from float32's range (below ``2^120``).
-        """
-        single = self.width >= _SINGLE_MIN_WIDTH
+        (``_network.count_active`` / ``fill_supports``)."""
         for start, stop, G, x_bound, exact in self._exact_test_chunks(X):
-            if (single and not exact
-                    and self._max_magnitude * max(x_bound, 1.0) <= 2.0**120
-                    and x_bound <= 2.0**120):
-                weights32, tol_w, tol_b = self._single_precision()
-                G = np.ascontiguousarray(X[start:stop].astype(np.float32) @ weights32.T)
-                yield start, stop, G, (x_bound, False, self._weights, self._biases,
-                                       self._weights_l1, tol_w, tol_b, _NO_VALUATION)
-            else:
-                yield start, stop, G, (x_bound, exact, self._weights, self._biases,
-                                       self._weights_l1, self._tol_w, self._tol_b,
-                                       self._valuation)
-
-    def _single_precision(self):
-        if self._single is None:
-            weights32 = self._weights.astype(np.float32)
-            tol_w, tol_b = _network.rounding_bounds(self._weights_l1, self._biases,
-                                                    self.n_features, single=True)
-            for array in (weights32, tol_w, tol_b):
-                array.flags.writeable = False
-            self._single = (weights32, tol_w, tol_b)
-        return self._single
+            yield start, stop, G, (x_bound, exact, self._weights, self._biases,
+                                   self._weights_l1, self._tol_w, self._tol_b,
+                                   self._valuation)
 
     def pre_activations(self, X) -> np.ndarray:
         r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`, shape ``(m, s)``."""
