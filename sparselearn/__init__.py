@@ -27,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - depends on how it was installed
         "`pip install -e .`, or run from another directory / use the `sparselearn` "
         f"command. ({exc})") from None
 
+from ._config import show_config
 from ._validation import MemoryBudgetError
 from .erm import SparseReLURegressor
 from .learners import LowDegreeClassifier, LowDegreeRegressor
@@ -35,4 +36,4 @@ from .network import SparseReLUNetwork
 __version__ = "0.1.0"
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "MemoryBudgetError",
-           "SparseReLUNetwork", "SparseReLURegressor", "__version__"]
+           "SparseReLUNetwork", "SparseReLURegressor", "__version__", "show_config"]

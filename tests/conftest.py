@@ -17,4 +17,7 @@ settings.register_profile(
     print_blob=True,
 )
 settings.register_profile("dev", deadline=None, max_examples=200)
+# The per-variant runs of the kernel twin tests (tests/test_kernels.py) repeat
+# tests the main run already made on the default variant; fewer examples.
+settings.register_profile("variant", parent=settings.get_profile("ci"), max_examples=6)
 settings.load_profile(os.environ.get("SPARSELEARN_HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,120 @@
+"""Run-time dispatch of the compiled kernels (sparselearn._kernels).
+
+The main test run uses the variant chosen on import (the best one the
+machine supports).  Every other usable variant is run here, in a subprocess
+with ``SPARSELEARN_CPU_VARIANT`` set, on the kernel-against-twin tests of
+the kernel modules' test files (with the "variant" hypothesis profile:
+fewer examples, the main run already made the full number).
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import sparselearn
+from sparselearn import _kernels
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The kernel-level twin tests, one or more per kernel module.
+TWIN_TESTS = " or ".join([
+    "fwht_kernel_equals_numpy_twin", "panel_pass_sizes", "spectral_kernels_equal",  # _fwht, _spectral
+    "kernels_equal_numpy_twins",                                                     # _network
+    "parity_kernels_equal_numpy_twins", "parity_levels_equals_twin",                 # _parity
+    "ranked_supports_equal_twin", "capped_output_and_backward_equal",               # _sparse_backprop
+    "adam_step_equals_twin",
+    "activation_histogram_equals_brute", "truth_table_equals_brute",                 # _cube
+    "walks_with_many_chunks", "walks_on_general_floats", "certified_sparsity_equals_brute",
+])
+TWIN_FILES = ["tests/test_fourier.py", "tests/test_network.py", "tests/test_learners.py",
+              "tests/test_erm.py", "tests/test_cube.py"]
+
+
+def run_python(code, variant=None, check=True):
+    env = dict(os.environ)
+    env.pop(_kernels.ENV_VAR, None)
+    if variant is not None:
+        env[_kernels.ENV_VAR] = variant
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def config_in_subprocess(variant=None):
+    code = "import json, sparselearn; print(json.dumps(sparselearn.show_config(mode='dicts')))"
+    return json.loads(run_python(code, variant).stdout.splitlines()[-1])
+
+
+def test_every_kernel_module_is_dispatched():
+    assert set(_kernels.KERNELS) >= {"_cube", "_fwht", "_network", "_parity",
+                                     "_sparse_backprop", "_spectral"}
+    suffix = {"baseline": "", "x86-64-v3": "_v3", "x86-64-v4": "_v4"}[_kernels.variant]
+    for name in _kernels.KERNELS:
+        module = sys.modules[f"sparselearn._kernels.{name}"]
+        assert module is getattr(_kernels, name)
+        assert module.__name__ == f"sparselearn._kernels.{name}{suffix}"
+
+
+def test_default_is_the_best_usable_variant():
+    info = config_in_subprocess()
+    assert info["variant"] == info["usable_variants"][-1]
+    assert info["usable_variants"][0] == "baseline"
+    if info["x86_level"] >= 3:  # x86-64 builds all variants (setup.py)
+        assert "x86-64-v3" in info["usable_variants"]
+    if info["x86_level"] >= 4:
+        assert "x86-64-v4" in info["usable_variants"]
+
+
+def test_x86_level_matches_the_cpu_flags():
+    if not os.path.exists("/proc/cpuinfo") or _kernels.x86_level == 0:
+        pytest.skip("needs Linux on x86-64")
+    with open("/proc/cpuinfo") as f:
+        flags = set(next(line for line in f if line.startswith("flags")).split(":")[1].split())
+    v3 = {"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "sse4_2", "popcnt"}
+    v4 = {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
+    expected = 4 if (v3 | v4) <= flags else 3 if v3 <= flags else 1
+    assert _kernels.x86_level == expected
+
+
+def test_forcing_a_variant_and_refusals():
+    info = config_in_subprocess("baseline")
+    assert info["variant"] == "baseline"
+    assert all("_v3" not in k and "_v4" not in k for k in info["kernels"])
+    out = run_python("import sparselearn._kernels", "no-such-isa", check=False)
+    assert out.returncode != 0 and "is not a variant" in out.stderr
+    if "x86-64-v4" not in _kernels.usable_variants:  # asking for more than the CPU has
+        out = run_python("import sparselearn._kernels; print(sparselearn._kernels.variant)",
+                         "x86-64-v4")
+        assert out.stdout.split()[-1] == _kernels.usable_variants[-1]
+        assert "cannot run here" in out.stderr
+
+
+def test_show_config_prints_the_variant(capsys):
+    assert sparselearn.show_config() is None
+    assert f"variant          {_kernels.variant}" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="mode"):
+        sparselearn.show_config(mode="json")
+
+
+def test_every_other_variant_kernels_equal_numpy_twins():
+    others = [v for v in _kernels.usable_variants if v != _kernels.variant]
+    if not others:
+        pytest.skip("this machine runs one variant only; the main run tests it")
+    env = dict(os.environ, SPARSELEARN_HYPOTHESIS_PROFILE="variant")
+    code = ("import sys, pytest, sparselearn._kernels as k\n"
+            "assert k.variant == sys.argv[1], k.variant\n"
+            "sys.exit(pytest.main(sys.argv[2:]))")
+    args = ["-q", "-p", "no:cacheprovider", "-k", TWIN_TESTS, *TWIN_FILES]
+    # One subprocess per variant, run concurrently (the examples are small).
+    procs = {v: subprocess.Popen([sys.executable, "-c", code, v, *args],
+                                 env=dict(env, **{_kernels.ENV_VAR: v}), cwd=ROOT, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for v in others}
+    for variant, proc in procs.items():
+        output = proc.communicate(timeout=600)[0]
+        assert proc.returncode == 0, f"{variant}:\n{output[-4000:]}"
+        assert " passed" in output and " failed" not in output, output[-2000:]
