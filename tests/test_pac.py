@@ -167,13 +167,13 @@ def test_exact_error_of_zero_predictor_is_the_mean_square_of_the_target():
     n = 7
     result = verify_pac(ZeroPredictor, lambda rng: bump_network(n, 6, 2, random_state=rng),
                         50, eps=0.1, delta=0.1, trials=4, random_state=11)
-    assert result.exact and result.n_test == 2**n
+    assert result.exact and result.n_draws == 2**n
     for i, seed in enumerate(_trial_target_seeds(result)):
         net = bump_network(n, 6, 2, random_state=np.random.default_rng(seed))
         brute = np.mean(net(all_cube_points(n)) ** 2)
         assert result.errors[i] == pytest.approx(brute, rel=1e-12)
         assert result.target_norms[i] == pytest.approx(brute, rel=1e-12)
-    np.testing.assert_array_equal(result.stderrs, 0.0)
+    np.testing.assert_array_equal(result.stderr, 0.0)
 
 
 def _trial_target_seeds(result):
@@ -212,13 +212,13 @@ def test_sampled_error_agrees_with_exact_within_its_standard_error():
     exact = verify_pac(low_degree_learner(1), make_target, 200, 0.1, 0.1, trials=3,
                        random_state=2, exact_max_n=n)
     sampled = verify_pac(low_degree_learner(1), make_target, 200, 0.1, 0.1, trials=3,
-                         random_state=2, exact_max_n=n - 1, n_test=20_000)
-    assert exact.exact and not sampled.exact and sampled.n_test == 20_000
-    assert np.all(sampled.stderrs > 0)
+                         random_state=2, exact_max_n=n - 1, n_draws=20_000)
+    assert exact.exact and not sampled.exact and sampled.n_draws == 20_000
+    assert np.all(sampled.stderr > 0)
     # Same seeds, same fits: only the error measurement differs.  The sampled
     # mean of 20000 squared differences is within 5 standard errors of the
     # exact value except with probability about 6e-7 per trial (CLT).
-    assert np.all(np.abs(sampled.errors - exact.errors) <= 5 * sampled.stderrs)
+    assert np.all(np.abs(sampled.errors - exact.errors) <= 5 * sampled.stderr)
 
 
 def test_noise_has_the_requested_standard_deviation():
@@ -335,7 +335,7 @@ def _ok_target(rng):
     (dict(noise=-0.1), ValueError, "noise must be >= 0"),
     (dict(confidence=1.5), ValueError, "confidence must lie strictly"),
     (dict(n_jobs=0), ValueError, "n_jobs must be a positive int or -1"),
-    (dict(n_test=1), ValueError, "n_test must be >= 2"),
+    (dict(n_draws=1), ValueError, "n_draws must be >= 2"),
     (dict(progress="yes"), TypeError, "progress must be None, True or False"),
     (dict(random_state="seed"), TypeError, "random_state"),
     (dict(make_learner=None), TypeError, "make_learner must be callable"),
@@ -568,8 +568,7 @@ class _NeverCalled:
 
 def test_exact_evaluation_over_a_huge_cube_is_refused(monkeypatch):
     """verify_pac(exact_max_n=40) silently walked 2^40 points per trial."""
-    from sparselearn import pac
-    from sparselearn.pac import bump_target, verify_sweep
+    from sparselearn.pac import _factories, bump_target, verify_sweep
 
     def no_walk(*args):
         raise AssertionError("the 2^n walk started: it was not refused")
@@ -583,13 +582,208 @@ def test_exact_evaluation_over_a_huge_cube_is_refused(monkeypatch):
             lambda z: z[:, 0], [0], params["n_features"]),
             {"n_features": [31], "n_samples": [10]}, eps=0.1, delta=0.1, trials=1,
             exact_max_n=40)
-    monkeypatch.setattr(pac, "_cube_slice", no_walk)
+    monkeypatch.setattr(_factories, "_cube_slice", no_walk)
     with pytest.raises(ValueError, match=r"2\^40 .* for the second moment"):
         bump_target({"n_features": 40, "width": 4, "sparsity": 2},
                     np.random.default_rng(0), exact_max_n=40)
     monkeypatch.undo()
-    # Above exact_max_n the error is estimated on n_test points: allowed.
+    # Above exact_max_n the error is estimated on n_draws points: allowed.
     result = verify_pac(lambda: LowDegreeRegressor(degree=1, n_jobs=1), lambda rng: target,
                         n_samples=50, eps=0.1, delta=0.1, trials=1, exact_max_n=16,
-                        n_test=1000, random_state=0)
-    assert not result.exact and result.n_test == 1000
+                        n_draws=1000, random_state=0)
+    assert not result.exact and result.n_draws == 1000
+
+
+# ------------------------------------------------- clopper_pearson vs SciPy
+def test_clopper_pearson_agrees_with_scipy_binomtest():
+    """The closed-form beta quantiles against scipy's exact interval, which
+    finds each end by brentq (xtol = 2e-12): they agree within that
+    tolerance (1e-13 does not hold for binomtest's root-finder), and the
+    ends are exactly 0 at k = 0 and exactly 1 at k = n in both."""
+    from scipy.stats import binomtest
+
+    worst = 0.0
+    for trials in (1, 2, 7, 50, 400):
+        for successes in sorted({0, 1, trials // 3, trials // 2, trials - 1, trials}):
+            for confidence in (0.5, 0.9, 0.95, 0.999):
+                ours = clopper_pearson(successes, trials, confidence)
+                theirs = binomtest(successes, trials).proportion_ci(confidence, "exact")
+                worst = max(worst, abs(ours[0] - theirs.low), abs(ours[1] - theirs.high))
+                if successes == 0:
+                    assert ours[0] == theirs.low == 0.0
+                if successes == trials:
+                    assert ours[1] == theirs.high == 1.0
+    assert worst <= 1e-11, worst
+
+
+# ------------------------------------------------------ package and options
+def test_pac_is_a_package_re_exporting_the_public_api():
+    import pickle
+    from pathlib import Path
+
+    import sparselearn.pac as pac
+    import sparselearn.rademacher as rademacher
+
+    for package in (pac, rademacher):
+        assert hasattr(package, "__path__")  # a package, not a module
+        for name in package.__all__:
+            assert getattr(package, name) is not None
+        for module in Path(package.__file__).parent.glob("*.py"):
+            assert len(module.read_text().splitlines()) <= 900, module
+    # What the CLI uses.
+    for name in ("verify_pac", "verify_sweep", "bump_target", "junta_sum_target",
+                 "low_degree_learner", "plot_sweep", "_check_scheduler"):
+        assert callable(getattr(pac, name))
+    result = verify_pac(MeanPredictor, constant_target(1.0), 5, 0.1, 0.1, trials=2,
+                        n_features=3, random_state=0)
+    again = pickle.loads(pickle.dumps(result))
+    assert again.to_dict() == result.to_dict()
+
+
+def _entry_point(name):
+    """Call one of the three entry points with valid arguments except ``bad``."""
+    from sparselearn.pac import verify_sweep
+
+    def call(**bad):
+        common = dict(delta=0.1, trials=2) | bad
+        if name == "verify_pac":
+            return verify_pac(MeanPredictor, constant_target(1.0), 5, 0.1,
+                              n_features=3, **common)
+        if name == "sample_complexity_curve":
+            return sample_complexity_curve(MeanPredictor, lambda p: constant_target(p), [1.0],
+                                           0.1, m_grid=[5], n_features=3, **common)
+        return verify_sweep(lambda p: MeanPredictor(), lambda p, rng: constant_target(1.0)(rng),
+                            {"n_features": [3], "n_samples": [5]}, 0.1, **common)
+    return call
+
+
+@pytest.mark.parametrize("entry", ["verify_pac", "sample_complexity_curve", "verify_sweep"])
+@pytest.mark.parametrize("bad, error, match", [
+    (dict(delta=1.5), ValueError, "delta must lie strictly between 0 and 1"),
+    (dict(trials=0), ValueError, "trials must be >= 1"),
+    (dict(confidence=1.0), ValueError, "confidence must lie strictly between 0 and 1"),
+    (dict(noise=-1.0), ValueError, "noise must be >= 0"),
+    (dict(n_jobs=0), ValueError, "n_jobs must be a positive int or -1"),
+    (dict(n_draws=1), ValueError, "n_draws must be >= 2"),
+    (dict(exact_max_n=-1), ValueError, "exact_max_n must be >= 0"),
+    (dict(progress="yes"), TypeError, "progress must be None, True or False"),
+    (dict(scheduler="localhost:8786"), ValueError, "Dask scheduler address"),
+    (dict(scheduler=3), TypeError, "scheduler must be None"),
+])
+def test_the_three_entry_points_validate_the_shared_options_alike(entry, bad, error, match):
+    with pytest.raises(error, match=match):
+        _entry_point(entry)(**bad)
+
+
+# ---------------------------------------------------- deprecated names
+def test_deprecated_names_warn_and_keep_working():
+    from sparselearn.pac import bump_target, verify_sweep
+
+    network = bump_network(12, 4, 2, random_state=0)
+    kwargs = dict(n_samples=40, eps=0.5, delta=0.2, trials=2, random_state=3, exact_max_n=4)
+    new = verify_pac(low_degree_learner(1), lambda rng: network, n_draws=500, **kwargs)
+    with pytest.warns(FutureWarning, match=r"verify_pac\(n_test=...\) is deprecated"):
+        old = verify_pac(low_degree_learner(1), lambda rng: network, n_test=500, **kwargs)
+    np.testing.assert_array_equal(old.errors, new.errors)
+    with pytest.warns(FutureWarning, match=r"PACResult.stderrs is deprecated.*\.stderr"):
+        np.testing.assert_array_equal(new.stderrs, new.stderr)
+    with pytest.warns(FutureWarning, match=r"PACResult.n_test is deprecated"):
+        assert new.n_test == new.n_draws == 500
+    with pytest.raises(TypeError, match="both n_draws= and its deprecated alias n_test="):
+        verify_pac(low_degree_learner(1), lambda rng: network, n_draws=600, n_test=500,
+                   **kwargs)
+    for function, extra in ((sample_complexity_curve, ()), (verify_sweep, ())):
+        with pytest.warns(FutureWarning, match=rf"{function.__name__}\(n_test=...\)"):
+            with pytest.raises(ValueError, match="n_draws must be >= 2"):
+                _entry_point(function.__name__)(n_test=1)
+    params = {"n_features": 20, "width": 4, "sparsity": 2}
+    a = bump_target(params, np.random.default_rng(1), exact_max_n=4, n_draws=1000)
+    with pytest.warns(FutureWarning, match=r"bump_target\(n_moment=...\)"):
+        b = bump_target(params, np.random.default_rng(1), exact_max_n=4, n_moment=1000)
+    np.testing.assert_array_equal(a.output_weights, b.output_weights)
+
+
+# -------------------------------------------------------- result interface
+def _assert_result_interface(result, rows, columns):
+    """to_dict (strict JSON), to_frame (rows x columns), _repr_html_, __str__."""
+    json.dumps(result.to_dict(), allow_nan=False)
+    frame = result.to_frame()
+    assert len(frame) == rows
+    assert set(columns) <= set(frame.columns), list(frame.columns)
+    text = str(result)
+    assert text and text != repr(result)
+    page = result._repr_html_()
+    assert page.startswith("<div>") and type(result).__name__ in page
+    assert text.split("\n")[0].replace("<", "&lt;").replace(">", "&gt;") in page
+
+
+def test_pac_results_share_one_interface():
+    pytest.importorskip("pandas")
+    result = verify_pac(MeanPredictor, constant_target(1.0), 5, 0.1, 0.1, trials=3,
+                        n_features=3, random_state=0)
+    _assert_result_interface(result, 3, ["trial", "error", "stderr", "target_norm",
+                                         "fit_seconds", "success"])
+    assert result.to_frame()["error"].tolist() == result.errors.tolist()
+    curve = sample_complexity_curve(MeanPredictor, lambda p: constant_target(p), [1.0, 2.0],
+                                    0.1, 0.1, 3, m_grid=[5, 10], n_features=3,
+                                    param_name="level", random_state=0)
+    runs = sum(len(r) for r in curve.evaluations)
+    _assert_result_interface(curve, runs, ["level", "eps", "n_samples", "successes",
+                                           "ci_lower", "ci_upper", "passed", "min_samples"])
+    evaluation = curve.evaluations[0][0]
+    _assert_result_interface(evaluation, 1, ["n_samples", "successes", "ci_lower"])
+    assert evaluation.to_dict()["interval"] == list(evaluation.interval)
+
+
+def test_to_frame_without_pandas_names_it(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+
+    result = verify_pac(MeanPredictor, constant_target(1.0), 5, 0.1, 0.1, trials=2,
+                        n_features=3, random_state=0)
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(ImportError, match=r"PACResult.to_frame\(\) needs pandas.*pip install "
+                                          "pandas"):
+        result.to_frame()
+    json.dumps(result.to_dict())  # still fine without pandas
+    assert "<pre>" in result._repr_html_()
+
+
+# ------------------------------------------------------------ Dask optional
+def test_serial_and_local_parallel_runs_need_no_dask(tmp_path):
+    """Without dask installed, local runs work and never import it; a scheduler
+    request is an ImportError naming the extra."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import sys
+        sys.modules["dask"] = None          # "import dask" now raises ImportError
+        sys.modules["distributed"] = None
+        from sparselearn.pac import bump_target, low_degree_learner, verify_pac
+        import functools
+        learner = functools.partial(low_degree_learner, {}, degree=1)
+        target = functools.partial(bump_target, {"n_features": 6, "width": 4, "sparsity": 2})
+        runs = [verify_pac(learner, target, 30, 0.5, 0.2, trials=4, random_state=1,
+                           n_jobs=jobs).errors.tolist() for jobs in (1, 2)]
+        assert runs[0] == runs[1], runs
+        try:
+            verify_pac(learner, target, 30, 0.5, 0.2, trials=2, scheduler="tcp://127.0.0.1:1")
+        except ImportError as exc:
+            print("IMPORTERROR", exc)
+        print("DASK", sys.modules.get("dask"), sys.modules.get("distributed"))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'IMPORTERROR running trials on a Dask cluster (scheduler=) needs ' \
+           'dask.distributed, which is not installed: pip install "sparselearn[dask]"' \
+           in done.stdout
+    assert "DASK None None" in done.stdout

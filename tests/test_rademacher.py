@@ -337,7 +337,7 @@ def test_empirical_rademacher_fixed_sample_matches_exact_expectation():
     result = empirical_rademacher(family, X, n_draws=4000, random_state=2)
     assert isinstance(result, RademacherEstimate)
     assert result.m == 40 and result.n_draws == 4000 and result.values.shape == (4000,)
-    assert abs(result.estimate - exact) <= SIGMAS * result.standard_error  # ~6e-5
+    assert abs(result.estimate - exact) <= SIGMAS * result.stderr  # ~6e-5
     assert "fixed sample" in str(result)
 
 
@@ -347,14 +347,14 @@ def test_empirical_rademacher_fresh_samples_matches_exact_expectation(q, m):
     family = cluster_construction(q, q * k, k, W, R)
     exact = _exact_cluster_expectation_fresh(k, W * R, q, m)
     result = empirical_rademacher(family, m, n_draws=4000, random_state=q)
-    assert abs(result.estimate - exact) <= SIGMAS * result.standard_error + 1e-12  # ~6e-5
+    assert abs(result.estimate - exact) <= SIGMAS * result.stderr + 1e-12  # ~6e-5
     # The caps family on the same support distribution is the clusters scaled by
     # a (1 - tau) / A.
     caps = cap_construction(q, q * k, k, W, 1.0, R)
     a = min(W * R, 1.0 / TAU)
     result = empirical_rademacher(caps, m, n_draws=4000, random_state=q + 1)
     assert abs(result.estimate - exact * a * (1 - TAU) / (W * R)) <= (
-        SIGMAS * result.standard_error + 1e-12)
+        SIGMAS * result.stderr + 1e-12)
 
 
 def test_empirical_rademacher_is_reproducible():
@@ -393,13 +393,13 @@ def test_lower_bound_below_estimates_below_upper_bound(params, seed):
             cap_construction(n, s, k, W, B, R, m=m, random_state=seed), m, 600, seed + 2)
     # Each family lies in the class, so its complexity is below every upper bound.
     for estimate in estimates.values():
-        assert estimate.estimate <= upper + SIGMAS * estimate.standard_error
+        assert estimate.estimate <= upper + SIGMAS * estimate.stderr
         assert estimate.values.max() <= result["envelope"].value * (1 + 1e-12)  # per draw
     # The class's expected complexity on the construction's distribution is at
     # least the largest family's, which the theorems bound from below.
     def best(names):
         chosen = [estimates[name] for name in names]
-        return max(e.estimate + SIGMAS * e.standard_error for e in chosen)
+        return max(e.estimate + SIGMAS * e.stderr for e in chosen)
 
     if result.conditions["n >= q"]:
         assert result["lower (Thm 3)"].value <= best(["clusters", "constants"]) + 1e-12
@@ -592,3 +592,41 @@ def test_sign_family_feeds_kernels_only_validated_copies():
     assert math.isfinite(value)
     with pytest.raises(ValueError, match="X contains NaN"):
         construction.supremum(zeta, X)
+
+
+# ------------------------------------------------------- result interface
+def test_rademacher_results_share_one_interface():
+    import json
+
+    pytest.importorskip("pandas")
+    result = bounds(n=64, s=256, k=4, W=1.0, B=1.0, R=1.0, m=1000)
+    payload = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert [row["name"] for row in payload["rows"]] == [row.name for row in result.rows]
+    assert payload["best_upper"] == result.best_upper
+    assert payload["conditions"] == result.conditions
+    frame = result.to_frame()
+    assert frame["name"].tolist() == [row.name for row in result.rows]
+    assert frame["value"].tolist() == [row.value for row in result.rows]
+    assert "<strong>RademacherBounds</strong>" in result._repr_html_()
+    assert "&gt;=" in result._repr_html_()  # conditions "n >= q" escaped
+    row = result["envelope"]
+    assert row.to_dict()["value"] == row.value == 8.0
+    assert len(row.to_frame()) == 1 and "envelope = 8" in str(row)
+    # An undefined rate (nan) is None in JSON.
+    undefined = bounds(n=1, s=1, k=1, W=0.0, B=0.0, R=0.1, m=1)["ADKM eq. (15)"]
+    assert math.isnan(undefined.value) and undefined.to_dict()["value"] is None
+
+    family = cluster_construction(n=4, s=8, k=2, W=1.0, R=1.0)
+    estimate = empirical_rademacher(family, 16, n_draws=50, random_state=0)
+    data = json.loads(json.dumps(estimate.to_dict()))
+    assert data["stderr"] == estimate.stderr and data["values"] == estimate.values.tolist()
+    assert estimate.to_frame()["value"].tolist() == estimate.values.tolist()
+    assert "standard error" in estimate._repr_html_() and "+-" in str(estimate)
+
+
+def test_standard_error_is_stderr_with_a_deprecated_alias():
+    family = cluster_construction(n=4, s=8, k=2, W=1.0, R=1.0)
+    estimate = empirical_rademacher(family, 16, n_draws=50, random_state=0)
+    assert estimate.stderr == pytest.approx(estimate.values.std(ddof=1) / math.sqrt(50))
+    with pytest.warns(FutureWarning, match=r"RademacherEstimate.standard_error is deprecated"):
+        assert estimate.standard_error == estimate.stderr

@@ -60,7 +60,7 @@ def _client_count(dask_scheduler):
 
 def assert_same_trials(a: PACResult, b: PACResult):
     np.testing.assert_array_equal(a.errors, b.errors)  # bitwise, not approximately
-    np.testing.assert_array_equal(a.stderrs, b.stderrs)
+    np.testing.assert_array_equal(a.stderr, b.stderr)
     np.testing.assert_array_equal(a.target_norms, b.target_norms)
     assert a.seed.entropy == b.seed.entropy and a.seed.spawn_key == b.seed.spawn_key
 
@@ -201,6 +201,13 @@ def test_sweep_result_records_csv_json(tmp_path):
     text = str(result)
     assert "PAC sweep" in text and len(text.splitlines()) == 3 + 2
     assert "points=2" in repr(result)
+    # The shared result interface: one frame row per point, the records' columns.
+    pytest.importorskip("pandas")
+    frame = result.to_frame()
+    assert frame.to_dict("records") == records
+    assert list(frame.columns) == list(records[0])
+    assert "n_draws" in frame.columns and "stderr" in payload["rows"][0]
+    assert result._repr_html_().startswith("<div><strong>SweepResult</strong><pre>PAC sweep")
 
 
 def test_plot_sweep(tmp_path):

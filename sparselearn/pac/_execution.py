@@ -1,0 +1,222 @@
+"""Where the trials run: in this process, on a local process pool, or on a
+Dask ``distributed`` cluster; the progress bar; the checks of ``n_jobs``,
+``scheduler`` and ``progress``.
+
+Dask is optional (``pip install "sparselearn[dask]"``): it is imported only
+when a scheduler is asked for.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+
+import numpy as np
+
+from .._validation import check_int
+
+# A distributed scheduler address: protocol://location.
+_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://\S+")
+
+_DASK_EXTRA = ('running trials on a Dask cluster (scheduler=) needs dask.distributed, '
+               'which is not installed: pip install "sparselearn[dask]"')
+
+
+class _NoBar:
+    """Stands in for a progress bar where trials are not counted."""
+
+    @staticmethod
+    def update(count=1):
+        pass
+
+
+def _check_factory(value, name: str):
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def _check_n_jobs(n_jobs) -> int:
+    n_jobs = check_int(n_jobs, "n_jobs")
+    if n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive int or -1 (all cores), got {n_jobs}")
+    return n_jobs
+
+
+def _check_progress(progress):
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
+    return progress
+
+
+def _progress_bar(progress, **kwargs):
+    """A tqdm bar on stderr; ``progress=None`` shows it only on a terminal
+    (tqdm's own ``disable=None`` rule: off when stderr is not a TTY)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(file=sys.stderr, disable=None if progress is None else not progress,
+                **kwargs)
+
+
+def _local_workers(n_jobs: int) -> int:
+    """Worker processes for ``n_jobs``; ``-1`` counts the CPUs this process may
+    use (:func:`joblib.cpu_count` respects affinity masks and cgroup quotas)."""
+    if n_jobs != -1:
+        return n_jobs
+    from joblib import cpu_count
+
+    return cpu_count()
+
+
+def _import_distributed():
+    """``distributed``, or an ImportError naming the extra that installs it."""
+    try:
+        import dask  # noqa: F401  (distributed needs it; import errors name it)
+        import distributed
+    except ImportError as exc:
+        raise ImportError(_DASK_EXTRA) from exc
+    return distributed
+
+
+def _check_scheduler(scheduler, n_jobs: int):
+    """Validate ``scheduler`` (None, a ``distributed.Client`` or an address)."""
+    if scheduler is None:
+        return None
+    if n_jobs != 1:
+        raise ValueError(f"n_jobs={n_jobs} applies to the in-process scheduler only; with "
+                         "scheduler= the cluster's workers set the parallelism (leave "
+                         "n_jobs=1)")
+    if isinstance(scheduler, str):
+        if not _ADDRESS.fullmatch(scheduler):
+            raise ValueError("scheduler must be a Dask scheduler address such as "
+                             f"'tcp://HOST:PORT', got {scheduler!r}; leave scheduler=None "
+                             "to run in this process")
+        _import_distributed()  # connecting needs it: say so before anything runs
+        return scheduler
+    # A Client exists only if distributed has been imported: no import here.
+    distributed = sys.modules.get("distributed")
+    client_type = getattr(distributed, "Client", None)
+    if client_type is None or not isinstance(scheduler, client_type):
+        raise TypeError("scheduler must be None (in-process), a dask.distributed.Client "
+                        "or an address string 'tcp://HOST:PORT', got "
+                        f"{type(scheduler).__name__}")
+    if scheduler.status != "running":
+        raise ValueError(f"the scheduler Client is {scheduler.status}, not running; "
+                         "pass an open Client")
+    return scheduler
+
+
+def _check_picklable(**factories) -> None:
+    """Refuse, naming it, a factory that cannot be shipped to another process."""
+    import cloudpickle
+
+    for name, value in factories.items():
+        try:
+            cloudpickle.dumps(value)
+        except Exception as exc:  # pickling raises many types; all mean the same here
+            raise TypeError(
+                f"{name} must be picklable to run trials in other processes "
+                f"(n_jobs > 1 or scheduler=), but pickling it failed: {exc}. Use a "
+                "module-level function or class, or functools.partial of one") from exc
+
+
+class _TrialRunner:
+    """Runs independent calls ``function(*args)``, returning results in input order.
+
+    ``scheduler=None`` runs in this process: one call after another for
+    ``n_jobs == 1``, otherwise on a :class:`joblib.Parallel` pool of
+    ``n_jobs`` worker processes (loky), kept open for the runner's lifetime
+    so a sample-complexity search does not start a pool per ``m``.
+    Otherwise the calls go to a ``distributed`` cluster through the given
+    Client, or through one connected to the given address and closed on
+    exit.
+
+    The cluster path stays hand-written rather than joblib's Dask backend:
+    that backend needs the Client registered as the default one (a global
+    this library should not set for a caller's Client) and reports nothing
+    per call, while here each finished future ticks the progress bar and the
+    first failing trial raises at once.  Every call is a deterministic
+    function of its arguments (the trial's seed is one of them), so the
+    three paths return identical results (tests/test_sweeps.py).
+    """
+
+    def __init__(self, scheduler, n_jobs: int):
+        self._scheduler = scheduler
+        self._workers = _local_workers(n_jobs)
+        self._client = None
+        self._parallel = None
+        self._owned = []
+
+    @property
+    def remote(self) -> bool:
+        """Whether calls leave this process (the factories must pickle)."""
+        return self._scheduler is not None or self._workers > 1
+
+    def __enter__(self):
+        if isinstance(self._scheduler, str):
+            _import_distributed()
+            import dask
+            from distributed import Client
+
+            timeout = dask.config.get("distributed.comm.timeouts.connect")
+            try:
+                self._client = Client(self._scheduler, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ConnectionError(
+                    f"could not connect to the Dask scheduler at {self._scheduler} within "
+                    f"{timeout} (dask config 'distributed.comm.timeouts.connect'): "
+                    f"{exc}") from exc
+            self._owned.append(self._client.close)
+        elif self._scheduler is not None:
+            self._client = self._scheduler
+        elif self._workers > 1:
+            from joblib import Parallel
+
+            # batch_size=1: trials are long and uneven, and each finished one
+            # should tick the bar; the generator yields in input order.
+            self._parallel = Parallel(n_jobs=self._workers, backend="loky", batch_size=1,
+                                      pre_dispatch="all", return_as="generator")
+            self._parallel.__enter__()
+            self._owned.append(lambda: self._parallel.__exit__(None, None, None))
+        return self
+
+    def __exit__(self, *exc_info):
+        # A Client we connected is closed (Client.shutdown would stop the
+        # cluster too); the process pool is released.
+        for close in reversed(self._owned):
+            close()
+        self._owned.clear()
+        self._parallel = None
+
+    def map(self, function, calls: list[tuple], bar) -> list:
+        """``[function(*args) for args in calls]``, ticking ``bar`` per call."""
+        if self._client is not None:
+            return self._map_distributed(function, calls, bar,
+                                         f"sparselearn-trial-{uuid.uuid4().hex}")
+        if self._parallel is not None:
+            from joblib import delayed
+
+            outcomes = []
+            for outcome in self._parallel(delayed(function)(*args) for args in calls):
+                outcomes.append(outcome)
+                bar.update()
+            return outcomes
+        outcomes = []
+        for args in calls:
+            outcomes.append(function(*args))
+            bar.update()
+        return outcomes
+
+    def _map_distributed(self, function, calls, bar, name):
+        from distributed import as_completed
+
+        futures = [self._client.submit(function, *args, key=f"{name}-{i}")
+                   for i, args in enumerate(calls)]
+        try:
+            for future in as_completed(futures, loop=self._client.loop):
+                if future.status == "error":
+                    future.result()  # raises the trial's exception here
+                bar.update()
+            return self._client.gather(futures)
+        finally:
+            self._client.cancel(futures)

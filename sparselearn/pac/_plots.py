@@ -1,0 +1,156 @@
+"""Plots of the PAC results: sample-complexity curves and sweeps (matplotlib optional)."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._plotting import import_pyplot
+from ._results import SampleComplexityResult, SweepResult, _plain
+
+
+def plot_sample_complexity(result, ax=None, label=None, **kwargs):
+    """Plot a :class:`SampleComplexityResult`: ``m*`` against the parameter.
+
+    Each found ``m*`` is a marker with an error bar down to the bracket's
+    lower end (the largest failing ``m`` tried), on a logarithmic ``m``
+    axis.  A parameter value whose search never passed is drawn as an upward
+    triangle at the largest ``m`` tried.
+
+    Parameters
+    ----------
+    result : SampleComplexityResult
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made if omitted.
+    label : str, optional
+        Legend label for the curve.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install sparselearn[plot]``).
+    """
+    if not isinstance(result, SampleComplexityResult):
+        raise TypeError("result must be a SampleComplexityResult from "
+                        f"sample_complexity_curve, got {type(result).__name__}")
+    plt = import_pyplot("plot_sample_complexity")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 3.5))
+    found = [i for i, m in enumerate(result.min_samples) if m is not None]
+    missing = [i for i, m in enumerate(result.min_samples) if m is None]
+    numeric = all(isinstance(_plain(p), numbers.Real) for p in result.params)
+    xs = ([_plain(p) for p in result.params] if numeric
+          else list(range(len(result.params))))
+    if found:
+        x = [xs[i] for i in found]
+        y = np.array([result.min_samples[i] for i in found], dtype=float)
+        low = np.array([result.lower_brackets[i] or result.min_samples[i] for i in found],
+                       dtype=float)
+        style = {"marker": "o", "capsize": 3} | kwargs
+        ax.errorbar(x, y, yerr=[y - low, np.zeros_like(y)], label=label, **style)
+    if missing:
+        top = [result.evaluations[i][-1].n_samples for i in missing]
+        ax.plot([xs[i] for i in missing], top, linestyle="none", marker="^",
+                color="gray", label="not reached (largest m tried)")
+    if not numeric:
+        ax.set_xticks(xs, [str(p) for p in result.params])
+    ax.set_yscale("log")
+    ax.set_xlabel(result.param_name)
+    ax.set_ylabel("smallest m")
+    ax.set_title(f"Pr[error <= eps] >= {1 - result.delta:g} ({result.criterion}, "
+                 f"{result.trials} trials)", fontsize="medium")
+    if label is not None or missing:
+        ax.legend(fontsize="small")
+    return ax
+
+def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
+    """Plot a :class:`SweepResult` against one grid parameter.
+
+    One line per combination of the values of the other parameters that
+    vary (those with one value are named in the title).  With
+    ``y="success_fraction"`` each point carries its Clopper-Pearson interval
+    as an error bar and a dashed line marks the target :math:`1 - \\delta`;
+    with an error column (``"mean_error"``, ``"median_error"``,
+    ``"max_error"``) the axis is logarithmic and the dashed line marks
+    ``eps``.
+
+    Parameters
+    ----------
+    result : SweepResult
+    x : str, default="n_samples"
+        A numeric grid parameter for the horizontal axis (logarithmic for
+        ``n_samples``).
+    y : {"success_fraction", "mean_error", "median_error", "max_error"}
+        The column to plot.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made if omitted.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install sparselearn[plot]``).
+    """
+    if not isinstance(result, SweepResult):
+        raise TypeError(f"result must be a SweepResult from verify_sweep, got "
+                        f"{type(result).__name__}")
+    if x not in result.param_names:
+        raise ValueError(f"x must be one of the grid parameters {list(result.param_names)}, "
+                         f"got {x!r}")
+    records = result.to_records()
+    if not all(isinstance(r[x], numbers.Real) and not isinstance(r[x], bool)
+               for r in records):
+        raise ValueError(f"x={x!r} must be a numeric grid parameter")
+    errors = ("mean_error", "median_error", "max_error")
+    if y not in ("success_fraction",) + errors:
+        raise ValueError(f"y must be 'success_fraction' or one of {errors}, got {y!r}")
+    plt = import_pyplot("plot_sweep")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 3.5))
+    # One line per combination of the parameters that vary besides x; the
+    # fixed ones go into the title.
+    values = {name: {repr(r[name]) for r in records} for name in result.param_names}
+    others = [name for name in result.param_names if name != x and len(values[name]) > 1]
+    fixed = [f"{name}={records[0][name]}" for name in result.param_names
+             if name != x and len(values[name]) == 1]
+    groups = {}
+    for record in records:
+        groups.setdefault(tuple(record[name] for name in others), []).append(record)
+    for key, rows in groups.items():
+        rows.sort(key=lambda r: r[x])
+        xs = [r[x] for r in rows]
+        ys = np.array([r[y] for r in rows])
+        label = ", ".join(f"{name}={value}" for name, value in zip(others, key)) or None
+        if y == "success_fraction":
+            yerr = [ys - [r["ci_lower"] for r in rows], [r["ci_upper"] for r in rows] - ys]
+        else:
+            yerr = None
+        ax.errorbar(xs, ys, yerr=yerr, label=label, **({"marker": "o", "capsize": 3}
+                                                        | kwargs))
+    if y == "success_fraction":
+        ax.axhline(1 - result.delta, color="gray", linestyle="--", linewidth=1)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_ylabel(f"Pr[error <= {result.eps:g}]")
+    else:
+        ax.axhline(result.eps, color="gray", linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_ylabel(y.replace("_", " "))
+    if x == "n_samples":
+        ax.set_xscale("log")
+    ax.set_xlabel(x)
+    ax.set_title(", ".join(fixed + [f"{result.trials} trials per point"]),
+                 fontsize="medium")
+    if others:
+        ax.legend(fontsize="small")
+    return ax

@@ -1,0 +1,200 @@
+"""One PAC trial: seeds, target, sample, fit, and the excess error measured
+exactly over the cube or on fresh uniform points."""
+from __future__ import annotations
+
+import math
+import numbers
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .._validation import check_memory, check_random_state
+from ..network import SparseReLUNetwork
+from ._results import PACResult, _frozen_array
+
+# Rows evaluated at once when measuring the error: keeps memory flat (a few
+# MiB per chunk) whatever the cube dimension or the test-sample size.
+_EVAL_CHUNK_ROWS = 2**15
+
+# Largest cube dimension evaluated exactly (every point): memory stays flat,
+# but the time does not, and 2^30 points per trial is already hours of
+# evaluation; a larger exact_max_n is refused rather than walked silently.
+_MAX_EXACT_DIM = 30
+
+
+def _root_seed(random_state) -> np.random.SeedSequence:
+    """The run's root seed; trial ``i`` uses its ``i``-th child."""
+    if isinstance(random_state, np.random.SeedSequence):
+        return random_state
+    rng = check_random_state(random_state)  # validates the type
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        return np.random.SeedSequence(random_state)
+    # A Generator: derive the root from its stream (advancing it).
+    return np.random.SeedSequence(int(rng.integers(0, 2**63)))
+
+
+def _child_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSequence:
+    """The ``index``-th child of ``root``, as ``root.spawn`` would make it,
+    but without ``spawn``'s counter: the same for any order of calls."""
+    return np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (index,),
+                                  pool_size=root.pool_size)
+
+
+def _uniform_points(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
+    """``rows`` i.i.d. uniform points of ``{-1,1}^n``, float64 C-contiguous."""
+    return 1.0 - 2.0 * rng.integers(0, 2, size=(rows, n), dtype=np.int8).astype(np.float64)
+
+
+def _cube_slice(start: int, stop: int, n: int) -> np.ndarray:
+    """Cube points of index ``start..stop-1`` (bit ``j`` set means ``x_j = -1``)."""
+    index = np.arange(start, stop, dtype=np.int64)
+    return 1.0 - 2.0 * ((index[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(np.float64)
+
+
+def _evaluate(function, X: np.ndarray, what: str) -> np.ndarray:
+    values = np.asarray(function(X), dtype=np.float64)
+    if values.shape != (X.shape[0],):
+        raise ValueError(f"{what} returned shape {values.shape} for {X.shape[0]} points; "
+                         f"it must return one value per point, shape ({X.shape[0]},)")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{what} returned NaN or infinite values")
+    return values
+
+
+def _draw_target(make_target, rng, n: int | None):
+    """Call ``make_target(rng)`` and check it gives a function on ``{-1,1}^n``."""
+    target = make_target(rng)
+    if isinstance(target, SparseReLUNetwork):
+        if n is not None and target.n_features != n:
+            raise ValueError(f"make_target returned a network on n={target.n_features} "
+                             f"inputs, expected n={n} (every trial must use the same n)")
+        return target, target.n_features
+    if callable(target):
+        if n is None:
+            raise TypeError("make_target returned a plain callable; pass n_features= so "
+                            "the cube dimension is known (or return a SparseReLUNetwork)")
+        return target, n
+    raise TypeError("make_target(rng) must return a SparseReLUNetwork or a callable "
+                    f"f(X) -> values, got {type(target).__name__}")
+
+
+def _run_trial(make_learner, make_target, spec: dict, index: int):
+    """One trial: draw target and sample, fit, measure the excess error.
+
+    Module level so that it pickles by reference.  Returns
+    ``(error, stderr, target_norm, fit_seconds)``.  Native thread pools
+    (BLAS, OpenMP) are held to one thread: the order of a threaded
+    floating-point sum depends on the thread count, so without a fixed count
+    the same trial would give different last bits on a worker configured
+    differently (Dask's workers already run single-threaded), and trials,
+    not threads inside a fit, are the unit of parallelism here.
+    """
+    with threadpool_limits(limits=1):
+        return _trial(make_learner, make_target, spec, index)
+
+
+def _trial(make_learner, make_target, spec: dict, index: int):
+    n = spec["n_features"]
+    m = spec["n_samples"]
+    target_seed, sample_seed, test_seed = _child_seed(spec["root"], index).spawn(3)
+    target, _ = _draw_target(make_target, check_random_state(target_seed), n)
+
+    rng = check_random_state(sample_seed)
+    X = _uniform_points(rng, m, n)
+    y = _evaluate(target, X, "the target")
+    if spec["noise"] > 0.0:
+        y = y + spec["noise"] * rng.standard_normal(m)
+
+    learner = make_learner()
+    if not (callable(getattr(learner, "fit", None))
+            and callable(getattr(learner, "predict", None))):
+        raise TypeError("make_learner() must return an object with fit(X, y) and "
+                        f"predict(X) methods, got {type(learner).__name__}")
+    start = time.perf_counter()
+    learner.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    del X, y
+
+    # Accumulate sum((h - f)^2) and sum(f^2) chunk by chunk; in the sampled
+    # case also keep the squared differences for their standard deviation.
+    if spec["exact"]:
+        total = 2**n
+        test_rng = None
+        squares = None
+    else:
+        total = spec["n_draws"]
+        test_rng = check_random_state(test_seed)
+        squares = np.empty(total, dtype=np.float64)
+    error_sum = 0.0
+    norm_sum = 0.0
+    for start in range(0, total, _EVAL_CHUNK_ROWS):
+        stop = min(start + _EVAL_CHUNK_ROWS, total)
+        if spec["exact"]:
+            X = _cube_slice(start, stop, n)
+        else:
+            X = _uniform_points(test_rng, stop - start, n)
+        f = _evaluate(target, X, "the target")
+        h = _evaluate(learner.predict, X, "the learner's predict")
+        d = (h - f) ** 2
+        error_sum += math.fsum(d)
+        norm_sum += math.fsum(f * f)
+        if squares is not None:
+            squares[start:stop] = d
+    error = error_sum / total
+    stderr = 0.0 if squares is None else float(np.std(squares, ddof=1) / math.sqrt(total))
+    return error, stderr, norm_sum / total, fit_seconds
+
+
+def _trial_spec(make_target, root, n_samples, options, n_features=None) -> dict:
+    """What every trial of one :func:`verify_pac` run shares.
+
+    ``options`` is the run's validated :class:`~sparselearn.pac._options.Options`;
+    ``n_features`` (a sweep point's) overrides ``options.n_features``.
+    """
+    if n_features is None:
+        n_features = options.n_features
+    n_draws = options.n_draws
+    noise, exact_max_n, max_bytes = options.noise, options.exact_max_n, options.max_bytes
+    if n_features is None:
+        # Probe trial 0's target (it is drawn again, identically, in the trial).
+        target_seed = _child_seed(root, 0).spawn(1)[0]
+        _, n_features = _draw_target(make_target, check_random_state(target_seed), None)
+    check_memory(8.0 * n_samples * (n_features + 2),
+                 f"a training sample of {n_samples} points of {{-1,1}}^{n_features}",
+                 max_bytes)
+    exact = n_features <= exact_max_n
+    if exact:
+        _check_exact_walk(n_features, exact_max_n, "per trial")
+    else:
+        check_memory(8.0 * (n_draws + _EVAL_CHUNK_ROWS * (n_features + 3)),
+                     f"an error estimate on {n_draws} test points", max_bytes)
+    return {"root": root, "n_features": n_features, "n_samples": n_samples,
+            "noise": noise, "exact": exact, "n_draws": n_draws}
+
+
+def _check_exact_walk(n: int, exact_max_n: int, what: str) -> None:
+    """Refuse an exact evaluation over ``{-1,1}^n`` beyond ``2^_MAX_EXACT_DIM`` points."""
+    if n > _MAX_EXACT_DIM:
+        raise ValueError(
+            f"exact_max_n={exact_max_n} asks for an exact evaluation over all 2^{n} = "
+            f"{2**n:.3g} points of {{-1,1}}^{n} {what}, more than the 2^{_MAX_EXACT_DIM} = "
+            f"{2**_MAX_EXACT_DIM:.3g} allowed (time grows as 2^n); pass exact_max_n < {n} "
+            "to estimate on random points instead")
+
+
+def _trial_calls(make_learner, make_target, spec, trials) -> list[tuple]:
+    return [(make_learner, make_target, spec, index) for index in range(trials)]
+
+
+def _pac_result(spec, outcomes, eps, options) -> PACResult:
+    delta, confidence = options.delta, options.confidence
+    errors, stderr, norms, seconds = (np.array(column) for column in zip(*outcomes))
+    n = spec["n_features"]
+    return PACResult(
+        n_samples=spec["n_samples"], eps=eps, delta=delta, noise=spec["noise"],
+        confidence=confidence, n_features=n, exact=spec["exact"],
+        n_draws=2**n if spec["exact"] else spec["n_draws"],
+        errors=_frozen_array(errors), stderr=_frozen_array(stderr),
+        target_norms=_frozen_array(norms), fit_seconds=_frozen_array(seconds),
+        seed=spec["root"])

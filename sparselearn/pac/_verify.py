@@ -1,0 +1,190 @@
+"""verify_pac: check one PAC guarantee empirically."""
+from __future__ import annotations
+
+from .._results import renamed_argument
+from .._validation import check_int
+from ._execution import _check_factory, _progress_bar
+from ._options import Options, _check_eps
+from ._results import PACResult
+from ._trial import _pac_result, _run_trial, _trial_calls, _trial_spec
+
+def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0.0, *,
+               confidence=0.95, random_state=None, scheduler=None, n_jobs=1,
+               n_features=None, exact_max_n=16, n_draws=100_000, progress=None,
+               max_bytes=None, n_test=None) -> PACResult:
+    r"""Check a PAC guarantee empirically: :math:`\Pr[\text{error} \le \varepsilon] \ge 1 - \delta`.
+
+    Each of ``trials`` independent trials
+
+    1. draws a target ``f = make_target(rng)``;
+    2. draws ``n_samples`` i.i.d. uniform points :math:`x_i` of
+       :math:`\{-1,1\}^n` with labels :math:`y_i = f(x_i) + \sigma \xi_i`,
+       :math:`\xi_i \sim N(0, 1)`, :math:`\sigma` = ``noise`` (the agnostic
+       case when :math:`\sigma > 0`);
+    3. fits ``h = make_learner().fit(X, y)``;
+    4. measures the excess squared error
+       :math:`\mathbb{E}_{x}[(h(x) - f(x))^2]` under the uniform
+       distribution: exactly, as the mean over all :math:`2^n` points, when
+       ``n <= exact_max_n`` (by Parseval this equals
+       :math:`\sum_S (\hat h(S) - \hat f(S))^2`, THEORY.md section 3);
+       otherwise as the mean over ``n_draws`` fresh uniform points, with its
+       standard error.
+
+    A trial succeeds when its error is at most ``eps``.  The number of
+    successes gives a Clopper-Pearson interval for
+    :math:`p = \Pr[\text{error} \le \varepsilon]` (:func:`clopper_pearson`);
+    the guarantee :math:`p \ge 1 - \delta` is *consistent* with the trials
+    when the interval's upper end reaches :math:`1 - \delta`, and
+    *certified* when its lower end does.
+    When the error is estimated on fresh points (``n > exact_max_n``), a
+    trial's success is judged on the estimate, so the interval is for
+    :math:`\Pr[\widehat{\text{error}} \le \varepsilon]`; with the default
+    ``n_draws`` the standard errors (reported per trial) are small against
+    typical ``eps``, but a trial within a few of them of ``eps`` could go
+    either way.
+
+    Parameters
+    ----------
+    make_learner : callable
+        ``make_learner()`` returns a fresh, unfitted object with
+        ``fit(X, y)`` and ``predict(X)`` (any scikit-learn regressor, e.g.
+        :class:`sparselearn.learners.LowDegreeRegressor`).  It is called once
+        per trial with no arguments: give a learner with internal randomness
+        a fixed ``random_state`` to make the run reproducible.
+    make_target : callable
+        ``make_target(rng)`` returns the trial's target, drawing any
+        randomness from the :class:`numpy.random.Generator` ``rng``: a
+        :class:`~sparselearn.SparseReLUNetwork` on ``n`` inputs, or a callable
+        mapping an ``(rows, n)`` array of :math:`\pm 1` points to ``rows``
+        values (then ``n_features`` is required).
+    n_samples : int
+        Training-sample size ``m >= 1``.
+    eps : float
+        Error tolerance :math:`\varepsilon > 0` (absolute, in the squared
+        units of the target: compare with ``result.target_norms``).
+    delta : float
+        Failure probability :math:`\delta \in (0, 1)`.
+    trials : int
+        Number of independent trials, ``>= 1``.
+    noise : float, default=0.0
+        Standard deviation :math:`\sigma \ge 0` of the Gaussian label noise.
+    confidence : float, default=0.95
+        Level of the Clopper-Pearson interval, in ``(0, 1)``.
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Root seed.  Trial ``i`` draws target, sample and test points from the
+        ``i``-th child of the root :class:`~numpy.random.SeedSequence`, so
+        the result does not depend on ``scheduler``, ``n_jobs`` or the
+        order in which trials finish.
+    scheduler : None, str or dask.distributed.Client, optional
+        Where the trials run.  ``None`` (default): in this process (see
+        ``n_jobs``), no set-up and no Dask needed.  An
+        address such as ``"tcp://HOST:PORT"``: a
+        :class:`dask.distributed.Client` is connected to that running
+        scheduler for this call and closed afterwards.  A ``Client``: used
+        as is (and left open).  See *Sweeps on a cluster* in the docs.
+        Both need the optional Dask extra (``pip install
+        "sparselearn[dask]"``; an ``ImportError`` says so otherwise).
+    n_jobs : int, default=1
+        With ``scheduler=None``: ``1`` runs the trials one after another in
+        this process, ``> 1`` (``-1`` for every CPU this process may use,
+        :func:`joblib.cpu_count`) in a :class:`joblib.Parallel` pool of
+        that many worker processes.  Must be 1 with ``scheduler=``.
+        Wherever it runs, each trial holds BLAS and OpenMP to one thread
+        (see Notes).
+    n_features : int, optional
+        Cube dimension ``n``.  Inferred from the target when it is a
+        network; required when ``make_target`` returns a plain callable.
+    exact_max_n : int, default=16
+        Largest ``n`` for which errors are computed exactly over the cube
+        (time grows as :math:`2^n`; memory stays flat).  An exact
+        evaluation beyond ``n = 30`` (:math:`2^{30}` points per trial) is
+        refused with a ``ValueError``.
+    n_draws : int, default=100000
+        Fresh uniform test points per trial (the Monte-Carlo size of the
+        error estimate) when ``n > exact_max_n``; at least 2.
+    progress : bool, optional
+        Progress bar on stderr.  By default shown only when stderr is a
+        terminal; ``True`` forces it, ``False`` hides it.
+    max_bytes : float, optional
+        Memory budget for the per-trial sample (see
+        :func:`sparselearn._validation.check_memory`).
+    n_test : int, optional
+        Deprecated alias of ``n_draws`` (``FutureWarning``).
+
+    Returns
+    -------
+    PACResult
+        Per-trial errors, success count, interval and decisions; ``print``
+        it for a table, ``to_dict()`` for JSON.
+
+    Raises
+    ------
+    TypeError
+        If a factory is not callable, returns the wrong kind of object, or
+        cannot be pickled when trials run in other processes; if
+        ``scheduler`` is of the wrong type.
+    ValueError
+        If ``eps <= 0``, ``delta`` or ``confidence`` is outside ``(0, 1)``,
+        ``trials < 1``, a target has the wrong ``n``, a function returns
+        the wrong shape, ``scheduler`` is not an address, or ``n_jobs != 1``
+        together with ``scheduler``.
+    ConnectionError
+        If no Dask scheduler answers at the address ``scheduler``.
+    MemoryBudgetError
+        If one trial's sample would exceed ``max_bytes``.
+
+    See Also
+    --------
+    sample_complexity_curve : the smallest ``m`` at which the check passes.
+
+    Notes
+    -----
+    Seeding, to replay one trial (e.g. to inspect a failure): trial ``i``
+    uses ``child = SeedSequence(seed.entropy, spawn_key=seed.spawn_key +
+    (i,))`` with ``seed = result.seed``, and ``child.spawn(3)`` seeds, in
+    order, the generator passed to ``make_target``, the training sample (points,
+    then noise) and the test points.
+
+    Other processes (``n_jobs > 1`` or ``scheduler=``): the factories are
+    pickled (with cloudpickle) and sent to the workers, so they must be
+    module-level functions or classes, :func:`functools.partial` objects of
+    them, or other picklable callables whose modules the workers can import
+    (lambdas pickle by value but still import the modules they use).  An
+    unpicklable factory is refused with a ``TypeError`` before anything
+    runs.  Each trial is a deterministic function of its seed and runs with
+    BLAS and OpenMP held to one thread (a threaded sum's rounding depends on
+    the thread count, which differs between this process and a Dask
+    worker), so the per-trial errors are bitwise equal to the serial run's
+    on workers with the same software.  A learner that runs its own Python
+    threads and whose floating-point sums depend on their number (e.g.
+    :class:`~sparselearn.learners.LowDegreeRegressor` with ``n_jobs=None``,
+    all cores) should be given a fixed thread count for that to hold across
+    machines with different core counts (as :func:`low_degree_learner`
+    does).
+
+    Examples
+    --------
+    >>> from sparselearn.targets import junta_network
+    >>> from sklearn.linear_model import LinearRegression
+    >>> make_target = lambda rng: junta_network(lambda z: z[:, 0], [0], 6)
+    >>> result = verify_pac(LinearRegression, make_target, n_samples=20, eps=1e-6,
+    ...                     delta=0.1, trials=10, random_state=0)
+    >>> result.successes, result.consistent
+    (10, True)
+    """
+    n_draws = renamed_argument("verify_pac", "n_test", "n_draws", n_test, n_draws, 100_000)
+    options = Options.validate(make_learner, delta=delta, trials=trials, noise=noise,
+                               confidence=confidence, random_state=random_state,
+                               scheduler=scheduler, n_jobs=n_jobs, exact_max_n=exact_max_n,
+                               n_draws=n_draws, progress=progress, max_bytes=max_bytes,
+                               n_features=n_features)
+    make_target = _check_factory(make_target, "make_target")
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    eps = _check_eps(eps)
+    runner = options.runner(make_target=make_target)
+    spec = _trial_spec(make_target, options.root, n_samples, options)
+    with runner, _progress_bar(options.progress, total=options.trials, unit="trial",
+                               desc=f"PAC trials (m={n_samples})") as bar:
+        outcomes = runner.map(_run_trial, _trial_calls(options.make_learner, make_target,
+                                                       spec, options.trials), bar)
+    return _pac_result(spec, outcomes, eps, options)
