@@ -596,9 +596,10 @@ def test_durations_are_not_numbers():
 
 
 def test_spectrum_refuses_a_network_whose_outputs_overflow():
-    """Weights of 1e308 gave a truth table [inf, 0, 0, 0] and silently a
-    spectrum of infinities."""
-    net = SparseReLUNetwork([[1e308, 1e308]], [0.0], [1.0])
+    """Outputs beyond float64 gave a truth table [inf, 0, 0, 0] and silently
+    a spectrum of infinities.  (Hidden weights whose sums overflow are now
+    refused by the network itself; large output weights still overflow.)"""
+    net = SparseReLUNetwork([[1e300, 1e300]], [0.0], [1e300])
     with pytest.raises(ValueError, match="outputs overflow float64"):
         F.spectrum(net)
 
