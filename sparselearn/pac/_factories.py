@@ -89,6 +89,19 @@ def junta_sum_target(params, rng) -> SparseReLUNetwork:
     active at every point, Fourier degree at most ``t`` and
     :math:`\mathbb{E}[f^2] = 1` exactly, so a degree-``t`` learner is
     realizable.  Module level, so it pickles for distributed sweeps.
+
+    Parameters
+    ----------
+    params : dict
+        Grid point with integer entries ``"n_features"``, ``"width"`` and
+        ``"sparsity"`` (other entries are ignored).
+    rng : numpy.random.Generator
+        Source of the juntas' coordinates and functions.
+
+    Returns
+    -------
+    SparseReLUNetwork
+        With :math:`\mathbb{E}[f^2] = 1` exactly.
     """
     from ..targets import junta_sum_network
 

@@ -30,7 +30,7 @@ def _frozen_array(values, dtype=np.float64) -> np.ndarray:
 class PACResult(ResultMixin):
     r"""Outcome of :func:`verify_pac`.
 
-    Attributes
+    Parameters
     ----------
     n_samples, eps, delta, noise, confidence
         The arguments of the run.
@@ -53,6 +53,9 @@ class PACResult(ResultMixin):
     seed : numpy.random.SeedSequence
         Root seed; trial ``i`` used its ``i``-th child, so
         ``verify_pac(..., random_state=result.seed)`` reproduces the run.
+
+    Attributes
+    ----------
     stderrs, n_test
         Deprecated aliases of ``stderr`` and ``n_draws`` (``FutureWarning``).
     """
@@ -117,7 +120,12 @@ class PACResult(ResultMixin):
         return self.interval[0] >= 1.0 - self.delta
 
     def to_dict(self) -> dict:
-        """JSON-serialisable summary (lists, floats, ints, bools, strings)."""
+        """JSON-serialisable summary (lists, floats, ints, bools, strings).
+
+        Returns
+        -------
+        dict
+        """
         lower, upper = self.interval
         return {
             "n_samples": self.n_samples, "eps": self.eps, "delta": self.delta,
@@ -149,6 +157,10 @@ class PACResult(ResultMixin):
         ----------
         per_trial : bool, optional
             List every trial; by default only when there are at most 25.
+
+        Returns
+        -------
+        str
         """
         if per_trial is None:
             per_trial = self.trials <= _MAX_TABLE_ROWS
@@ -201,7 +213,7 @@ class PACResult(ResultMixin):
 class Evaluation(ResultMixin):
     """One :func:`verify_pac` run inside a sample-complexity search.
 
-    Attributes
+    Parameters
     ----------
     n_samples : int
         The sample size ``m`` tried.
@@ -223,7 +235,12 @@ class Evaluation(ResultMixin):
     median_error: float
 
     def to_dict(self) -> dict:
-        """JSON-serialisable form (the interval as a list)."""
+        """JSON-serialisable form (the interval as a list).
+
+        Returns
+        -------
+        dict
+        """
         return dataclasses.asdict(self) | {"interval": list(self.interval)}
 
     def _frame_records(self) -> list[dict]:
@@ -243,7 +260,7 @@ class Evaluation(ResultMixin):
 class SampleComplexityResult(ResultMixin):
     r"""Outcome of :func:`sample_complexity_curve`.
 
-    Attributes
+    Parameters
     ----------
     param_name : str
         Name of the swept parameter (axis label).
@@ -279,7 +296,12 @@ class SampleComplexityResult(ResultMixin):
     evaluations: tuple
 
     def to_dict(self) -> dict:
-        """JSON-serialisable summary."""
+        """JSON-serialisable summary.
+
+        Returns
+        -------
+        dict
+        """
         return {
             "param_name": self.param_name, "params": [_plain(p) for p in self.params],
             "eps": list(self.eps), "delta": self.delta, "confidence": self.confidence,
@@ -298,7 +320,12 @@ class SampleComplexityResult(ResultMixin):
                 for i, param in enumerate(self.params) for e in self.evaluations[i]]
 
     def to_table(self) -> str:
-        """Readable text report: one row per parameter value."""
+        """Readable text report: one row per parameter value.
+
+        Returns
+        -------
+        str
+        """
         pct = f"{100 * self.confidence:g}%"
         lines = [
             f"Sample complexity: smallest m with Pr[error <= eps] >= {1 - self.delta:g} "
@@ -342,7 +369,7 @@ _RECORD_COLUMNS = ("trials", "successes", "success_fraction", "ci_lower", "ci_up
 class SweepResult(ResultMixin):
     r"""Outcome of :func:`verify_sweep`: one :func:`verify_pac` run per grid point.
 
-    Attributes
+    Parameters
     ----------
     param_names : tuple of str
         The grid's parameter names, in the order given.
@@ -377,7 +404,12 @@ class SweepResult(ResultMixin):
         ``ci_lower``/``ci_upper``, the decisions ``consistent``/``certified``,
         ``mean_error``/``median_error``/``max_error``, ``mean_target_norm``
         (:math:`\\mathbb{E}[f^2]`, the zero predictor's error), ``exact`` and
-        ``n_draws``."""
+        ``n_draws``.
+
+        Returns
+        -------
+        list of dict
+        """
         records = []
         for point, result in zip(self.points, self.results):
             lower, upper = result.interval
@@ -396,7 +428,12 @@ class SweepResult(ResultMixin):
 
     def to_dict(self) -> dict:
         """JSON-serialisable form: the sweep's arguments, one record per
-        point, and each point's per-trial errors."""
+        point, and each point's per-trial errors.
+
+        Returns
+        -------
+        dict
+        """
         return {
             "eps": self.eps, "delta": self.delta, "noise": self.noise,
             "confidence": self.confidence, "trials": self.trials,
@@ -412,7 +449,13 @@ class SweepResult(ResultMixin):
         return self.to_records()
 
     def to_csv(self, path) -> None:
-        """Write :meth:`to_records` as CSV (header row, one row per point), atomically."""
+        """Write :meth:`to_records` as CSV (header row, one row per point), atomically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (replaced atomically).
+        """
         records = self.to_records()
         with _io.atomic_write(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(records[0]))
@@ -420,13 +463,24 @@ class SweepResult(ResultMixin):
             writer.writerows(records)
 
     def to_json(self, path) -> None:
-        """Write :meth:`to_dict` as JSON (strict: no NaN or infinity), atomically."""
+        """Write :meth:`to_dict` as JSON (strict: no NaN or infinity), atomically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (replaced atomically).
+        """
         with _io.atomic_write(path, "w", encoding="utf-8") as handle:
             json.dump(self.to_dict(), handle, indent=1, allow_nan=False)
             handle.write("\n")
 
     def to_table(self) -> str:
-        """Readable text report: one row per grid point."""
+        """Readable text report: one row per grid point.
+
+        Returns
+        -------
+        str
+        """
         pct = f"{100 * self.confidence:g}%"
         names = list(self.param_names)
         widths = [max(len(name), 6) for name in names]

@@ -62,6 +62,15 @@ def d_q(q) -> int:
     With :math:`n \ge q` the cap directions are orthonormal; with
     :math:`16\log(2q) \le n < q`, random sign vectors are separated with
     probability at least 7/8 per draw (THEORY.md section 4).
+
+    Parameters
+    ----------
+    q : int
+        Number of cap directions, ``>= 1``.
+
+    Returns
+    -------
+    int
     """
     q = check_int(q, "q", minimum=1)
     return min(q, math.ceil(16.0 * math.log(2.0 * q)))
@@ -117,7 +126,7 @@ def rho(m) -> float:
 class Bound(ResultMixin):
     """One row of the table of THEORY.md section 4.
 
-    Attributes
+    Parameters
     ----------
     name : str
     value : float
@@ -146,7 +155,12 @@ class Bound(ResultMixin):
     holds: bool | None
 
     def to_dict(self) -> dict:
-        """JSON-serialisable form (``value`` is ``None`` where it is ``nan``)."""
+        """JSON-serialisable form (``value`` is ``None`` where it is ``nan``).
+
+        Returns
+        -------
+        dict
+        """
         return {"name": self.name, "value": None if math.isnan(self.value) else self.value,
                 "kind": self.kind, "source": self.source, "condition": self.condition,
                 "holds": self.holds}
@@ -170,7 +184,7 @@ class RademacherBounds(ResultMixin):
     kind, source and condition; the conditions are also available as
     :attr:`conditions`.
 
-    Attributes
+    Parameters
     ----------
     n, s, k, m : int
     W, B, R, A : float
@@ -243,7 +257,12 @@ class RademacherBounds(ResultMixin):
 
     def to_dict(self) -> dict:
         """JSON-serialisable form: the parameters, derived quantities, every row
-        (:meth:`Bound.to_dict`), the conditions and the best bounds."""
+        (:meth:`Bound.to_dict`), the conditions and the best bounds.
+
+        Returns
+        -------
+        dict
+        """
         return {"n": self.n, "s": self.s, "k": self.k, "W": self.W, "B": self.B,
                 "R": self.R, "m": self.m, "A": self.A, "q": self.q, "d_q": self.d_q,
                 "a": self.a, "rho_m": self.rho_m, "rows": [row.to_dict() for row in self.rows],

@@ -39,7 +39,7 @@ class SignFamily:
     For the clusters on their support this is THEORY.md's
     :math:`(kA/m)\sum_b|\sum_i \zeta_i 1\{J_i = b\}|`.
 
-    Attributes
+    Parameters
     ----------
     name : str
         ``"clusters"``, ``"constants"`` or ``"caps"``.
@@ -86,6 +86,10 @@ class SignFamily:
         ----------
         theta : array_like of shape (q,)
             Signs, every entry exactly ``+1`` or ``-1``.
+
+        Returns
+        -------
+        SparseReLUNetwork
         """
         theta = check_vector(theta, "theta", length=self.q)
         if not np.all(np.abs(theta) == 1.0):
@@ -113,7 +117,18 @@ class SignFamily:
         return relu.reshape(X.shape[0], self.q, self.k).sum(axis=2)
 
     def sample(self, m, random_state=None) -> np.ndarray:
-        """``m`` i.i.d. points drawn uniformly from :attr:`support`, shape ``(m, n)``."""
+        """``m`` i.i.d. points drawn uniformly from :attr:`support`.
+
+        Parameters
+        ----------
+        m : int
+            Number of points, ``>= 1``.
+        random_state : None, int or numpy.random.Generator
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+        """
         m = check_int(m, "m", minimum=1)
         check_memory(8.0 * m * self.n, f"a sample of {m} points in dimension {self.n}")
         rng = check_random_state(random_state)
@@ -140,8 +155,20 @@ class SignFamily:
     def check_sparse_on(self, X, name: str = "X") -> np.ndarray:
         """Raise ``ValueError`` unless every member has at most ``k`` active units on ``X``.
 
-        Returns the validated ``X``.  Activity does not depend on the signs,
-        so checking :attr:`base_network` covers the family.
+        Activity does not depend on the signs, so checking
+        :attr:`base_network` covers the family.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            The points.
+        name : str, default="X"
+            Name of ``X`` in the error message.
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+            The validated ``X``.
         """
         X = check_matrix(X, name, n_columns=self.n)
         counts = self.base_network.activation_counts(X)

@@ -25,7 +25,7 @@ _CHUNK_BYTES = 16 * 2**20
 class RademacherEstimate(ResultMixin):
     r"""Monte-Carlo estimate of an empirical Rademacher complexity.
 
-    Attributes
+    Parameters
     ----------
     estimate : float
         Mean of the per-draw values.
@@ -40,6 +40,9 @@ class RademacherEstimate(ResultMixin):
     values : ndarray of shape (n_draws,)
         Per-draw values :math:`\sup_h \frac1m\sum_i\zeta_i h(x_i)` (or the
         certified lower values, for :func:`rademacher_lower_estimate`).
+
+    Attributes
+    ----------
     standard_error : float
         Deprecated alias of ``stderr`` (``FutureWarning``).
     """
@@ -54,7 +57,12 @@ class RademacherEstimate(ResultMixin):
     standard_error = deprecated_alias("standard_error", "stderr")
 
     def to_dict(self) -> dict:
-        """JSON-serialisable form (``values`` as a list)."""
+        """JSON-serialisable form (``values`` as a list).
+
+        Returns
+        -------
+        dict
+        """
         return {"estimate": self.estimate, "stderr": self.stderr, "n_draws": self.n_draws,
                 "m": self.m, "method": self.method, "values": self.values.tolist()}
 
