@@ -29,11 +29,11 @@ except ImportError as exc:  # pragma: no cover - depends on how it was installed
 
 from ._config import show_config
 from ._validation import MemoryBudgetError
-from .erm import SparseReLURegressor
+from .erm import SparseReLUClassifier, SparseReLURegressor
 from .learners import LowDegreeClassifier, LowDegreeRegressor
 from .network import SparseReLUNetwork
 
 __version__ = "0.1.0"
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "MemoryBudgetError",
-           "SparseReLUNetwork", "SparseReLURegressor", "__version__", "show_config"]
+           "SparseReLUClassifier", "SparseReLUNetwork", "SparseReLURegressor", "__version__", "show_config"]

@@ -49,8 +49,9 @@ import math
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
@@ -315,8 +316,11 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         check_numeric_input(X, "X")
         check_numeric_input(y, "y")
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64, input_name="y"),
-                         warn=True)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.ndim != 2:
+            y = column_or_1d(y, warn=True)
+        elif y.shape[1] == 0:
+            raise ValueError("y has no columns: pass (m,) targets or (m, o) with o >= 1")
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"y must hold one target per row of X: got {y.shape[0]} "
                              f"targets for {X.shape[0]} rows")
@@ -333,9 +337,15 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             Training inputs, any finite real values.  Features are used as
             given (no rescaling), since the norm bounds refer to the raw
             inputs (:math:`A = W R` with :math:`R = \max_i\|x_i\|`).
-        y : array_like of shape (m,)
+        y : array_like of shape (m,) or (m, o)
             Targets (squared loss) or weights of the correlation (for
-            instance Rademacher signs).
+            instance Rademacher signs).  A 2-D ``y`` fits ``o`` outputs on
+            one shared hidden layer (``network_.output_weights`` of shape
+            ``(s, o)``, ``predict`` of shape ``(m, o)``): the loss is summed
+            over outputs, :math:`\frac1{2m}\sum_i\|h(x_i) - y_i\|^2`, the
+            penalty scale :math:`\bar y` is the RMS over all entries, and
+            every :math:`|u_{jt}| \le 1`; budget, repair and certificate
+            concern the shared hidden layer and are unchanged.
 
         Returns
         -------
@@ -356,13 +366,22 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
 
         w, b, u = _initial_parameters(X, y, s, k, p["W"], p["B"], rng)
-        c = np.zeros((1, 1))
+        c = np.zeros((1, 1 if y.ndim == 1 else y.shape[1]))
         # A minibatch kernel call is a few microseconds of work, too little to
         # amortise waking OpenMP threads (on a loaded machine that costs
         # milliseconds per call): run the kernels on one thread.  BLAS keeps
         # its own threads for the X @ W.T products.
         with threadpool_limits(limits=1, user_api="openmp"):
-            self.loss_curve_ = _train(X, y, w, b, u, c, p, batch, rng)
+            if y.ndim == 1:
+                self.loss_curve_ = _train(X, y, w, b, u, c, p, batch, rng)
+            else:
+                u_t = np.ascontiguousarray(u.T)
+                loss = _squared_loss if p["loss"] == "squared" else _correlation_loss
+                y_rms = math.sqrt(float(np.mean(y * y)))
+                self.loss_curve_ = _train_multi(X, y, w, b, u_t, c, p, batch, rng, loss,
+                                                y_rms if y_rms > 0.0 else 1.0,
+                                                type(self).__name__)
+                u = np.ascontiguousarray(u_t.T)
         self.n_iter_ = len(self.loss_curve_)
 
         if p["W"] is not None:
@@ -373,7 +392,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         self.n_units_repaired_ = 0
         if p["repair"]:
             self.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
-        network = SparseReLUNetwork(w, b, u, float(c[0, 0]))
+        network = SparseReLUNetwork(w, b, u, float(c[0, 0]) if u.ndim == 1 else c[0])
         # X was validated above: only the network-specific overflow test runs.
         network._check_magnitude(X)
         counts = network._activation_counts(X)
@@ -383,11 +402,17 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         self.norm_bounds_ = network.norm_bounds()
         self.in_class_ = network._in_class(counts, k, p["W"], p["B"])
         prediction = network._forward(X)
+        scale = 1 if y.ndim == 1 else y.shape[1]   # sum over outputs, mean over rows
         if p["loss"] == "squared":
-            self.train_objective_ = float(0.5 * np.mean((prediction - y) ** 2))
+            self.train_objective_ = float(0.5 * scale * np.mean((prediction - y) ** 2))
         else:
-            self.train_objective_ = float(-np.mean(y * prediction))
+            self.train_objective_ = float(-scale * np.mean(y * prediction))
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     @property
     def sparsity_(self) -> int:
@@ -406,13 +431,178 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (m,)
-            Predictions.
+        ndarray of shape (m,) or (m, o)
+            Predictions (``(m, o)`` when fitted on a 2-D ``y``).
         """
         check_is_fitted(self)
         check_numeric_input(X, "X")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self.network_(X)
+
+
+class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
+    r"""Softmax classifier on one shared :math:`k`-sparse ReLU hidden layer.
+
+    With :math:`C` classes the network has :math:`C` outputs (logits)
+    :math:`h_t(x) = \sum_j u_{jt}\,\mathrm{relu}(\langle w_j, x\rangle - b_j) + c_t`
+    on one hidden layer, fitted by minimising the mean cross-entropy of
+    :math:`\mathrm{softmax}(h(x))` with the same trainer as
+    :class:`SparseReLURegressor`: norm bounds by projection (:math:`|u_{jt}|
+    \le 1`, :math:`\|w_j\| \le W`, :math:`|b_j| \le B`), the activation
+    budget ``k`` during training (top-``k`` cap and excess penalty, scaled by
+    1 instead of :math:`\bar y`), the bias-raising repair and the
+    certification on the training set.  Two classes use two logits.
+
+    Parameters
+    ----------
+    width, sparsity, W, B, fit_intercept, learning_rate, batch_size, max_epochs, tol, n_iter_no_change, sparsity_penalty, cap_activations, repair, random_state, verbose, max_bytes
+        As for :class:`SparseReLURegressor` (``fit_intercept`` fits the
+        logit biases :math:`c_t`).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (C,)
+        The class labels, sorted.
+    network_ : SparseReLUNetwork
+        The fitted network, ``C`` outputs (the logits).
+    max_active_, mean_active_, norm_bounds_, in_class_, loss_curve_, n_units_repaired_, n_iter_, n_features_in_
+        As for :class:`SparseReLURegressor`; ``in_class_`` certifies the
+        hidden layer's budget and the norm bounds with :math:`\max|u|` over
+        all outputs.
+    train_objective_ : float
+        Mean cross-entropy of ``network_`` on the training set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparselearn.erm import SparseReLUClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> y = np.where(X[:, 0] > 0.3, "a", "b")
+    >>> clf = SparseReLUClassifier(width=8, sparsity=2, W=8.0, B=8.0, tol=1e-3,
+    ...                            random_state=0).fit(X, y)
+    >>> clf.in_class_, clf.max_active_ <= 2, clf.score(X, y) > 0.9
+    (True, True, True)
+    """
+
+    def __init__(self, width=100, sparsity=10, *, W=None, B=None, fit_intercept=True,
+                 learning_rate=0.01, batch_size=64, max_epochs=200, tol=1e-4,
+                 n_iter_no_change=10, sparsity_penalty=0.1, cap_activations=True,
+                 repair=True, random_state=None, verbose=False, max_bytes=None):
+        self.width = width
+        self.sparsity = sparsity
+        self.W = W
+        self.B = B
+        self.fit_intercept = fit_intercept
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.sparsity_penalty = sparsity_penalty
+        self.cap_activations = cap_activations
+        self.repair = repair
+        self.random_state = random_state
+        self.verbose = verbose
+        self.max_bytes = max_bytes
+
+    def fit(self, X, y):
+        """Fit the classifier to ``(X, y)`` and certify it on ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Training inputs, used as given (no rescaling).
+        y : array_like of shape (m,)
+            Class labels, at least two distinct.
+
+        Returns
+        -------
+        self : SparseReLUClassifier
+        """
+        p = SparseReLURegressor(**self.get_params())._validated_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None")
+        check_numeric_input(X, "X")
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=1,
+                             y_numeric=False)
+        check_classification_targets(y)
+        self.classes_, labels = np.unique(y, return_inverse=True)
+        n_classes = self.classes_.shape[0]
+        if n_classes < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least two classes; "
+                             f"got only 1 class, {self.classes_[0]!r}")
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        Y = np.zeros((X.shape[0], n_classes))
+        Y[np.arange(X.shape[0]), labels] = 1.0
+        m, n = X.shape
+        s, k = p["s"], p["k"]
+        batch = min(p["batch_size"], m)
+        check_memory(8.0 * 4 * s * (n + 2 + n_classes) + 8.0 * batch * (n + 3 * s + 4
+                                                                        + 3 * n_classes)
+                     + 8.0 * 2 * min(m, _INIT_ROWS) * s,
+                     f"a fit of width {s} on {n} features and {n_classes} classes with "
+                     f"batch_size {batch}", p["max_bytes"])
+        rng = check_random_state(self.random_state)
+        w, b, u = _initial_parameters(X, Y, s, k, p["W"], p["B"], rng)
+        u_t = np.ascontiguousarray(u.T)
+        c = np.zeros((1, n_classes))
+        with threadpool_limits(limits=1, user_api="openmp"):
+            self.loss_curve_ = _train_multi(X, Y, w, b, u_t, c, p, batch, rng, _softmax_loss,
+                                            1.0, type(self).__name__)
+        self.n_iter_ = len(self.loss_curve_)
+        if p["W"] is not None:
+            while np.linalg.norm(w, axis=1).max() > p["W"]:
+                _project_rows(w, p["W"])
+        self.n_units_repaired_ = 0
+        if p["repair"]:
+            self.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
+        network = SparseReLUNetwork(w, b, np.ascontiguousarray(u_t.T), c[0])
+        network._check_magnitude(X)
+        counts = network._activation_counts(X)
+        self.network_ = network
+        self.max_active_ = int(counts.max())
+        self.mean_active_ = float(counts.mean())
+        self.norm_bounds_ = network.norm_bounds()
+        self.in_class_ = network._in_class(counts, k, p["W"], p["B"])
+        self.train_objective_ = _softmax_loss(network._forward(X), Y)[0]
+        return self
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        check_numeric_input(X, "X")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self.network_(X)
+
+    def predict_proba(self, X):
+        """Softmax of the fitted network's logits, shape ``(m, C)`` (columns as ``classes_``).
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+
+        Returns
+        -------
+        ndarray of float64, shape (m, C)
+        """
+        h = self._logits(X)
+        e = np.exp(h - h.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The class of largest logit (ties: the first in ``classes_``).
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
 
 # ---------------------------------------------------------------- training
@@ -442,7 +632,7 @@ def _initial_parameters(X, y, s, k, W, B, rng):
     if B is not None:
         np.clip(b, -B, B, out=b)
     b = np.ascontiguousarray(b)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=s)
+    signs = rng.choice(np.array([-1.0, 1.0]), size=s if y.ndim == 1 else (s, y.shape[1]))
     output_rms = math.sqrt(float(np.mean((np.maximum(inner - b, 0.0) @ signs) ** 2)))
     y_rms = math.sqrt(float(np.mean(y * y)))
     magnitude = 0.5 if output_rms == 0.0 or y_rms == 0.0 else min(1.0, y_rms / output_rms)
@@ -538,6 +728,124 @@ def _train(X, y, w, b, u, c, p, batch, rng):
             break
     else:
         warnings.warn(f"SparseReLURegressor: max_epochs={p['max_epochs']} reached before "
+                      f"the objective stopped improving by tol={p['tol']}; raise "
+                      "max_epochs or tol", ConvergenceWarning, stacklevel=3)
+    return curve
+
+
+def _squared_loss(h, target):
+    """``(1/2m) sum_i ||h_i - y_i||^2`` and its gradient with respect to ``h``."""
+    residual = h - target
+    mb = h.shape[0]
+    return 0.5 * float(np.sum(residual * residual)) / mb, residual / mb
+
+
+def _correlation_loss(h, target):
+    """``-(1/m) sum_i <y_i, h_i>`` and its gradient."""
+    mb = h.shape[0]
+    return -float(np.sum(target * h)) / mb, -target / mb
+
+
+def _softmax_loss(h, target):
+    """Mean cross-entropy of ``softmax(h)`` against one-hot ``target``, and its gradient
+    ``(softmax(h) - target) / m``."""
+    mb = h.shape[0]
+    shifted = h - h.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_p = shifted - log_norm
+    return -float(np.sum(target * log_p)) / mb, (np.exp(log_p) - target) / mb
+
+
+def _train_multi(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
+    r"""Projected minibatch Adam for ``o`` outputs on one shared hidden layer.
+
+    ``u_t`` holds the output weights transposed, shape ``(o, s)``, so each
+    output's weights are a contiguous row for the kernels.  The gradient of
+    the hidden parameters is linear in the pairs :math:`(r_{\cdot t}, u_{\cdot t})`:
+    with :math:`a_{ij} = [j\in K_i]\sum_t r_{it} u_{jt} + [j\in E_i]\lambdaar y/m_b`,
+    one call of the single-output backward kernel per output (the penalty
+    in the first only) and a sum give it exactly.  ``u_t`` is projected
+    entrywise onto :math:`|u_{jt}| \le 1` (the class's :math:`\max|u| \le 1`
+    over all outputs, as in :meth:`SparseReLUNetwork.norm_bounds`).
+    Returns the loss curve; updates the arrays in place.
+    """
+    m, n = X.shape
+    s, k, o = w.shape[0], p["k"], u_t.shape[0]
+    radius_w = -1.0 if p["W"] is None else p["W"]
+    radius_b = -1.0 if p["B"] is None else p["B"]
+    penalty = p["penalty"] * penalty_scale
+    blocks = [(w, radius_w), (b.reshape(s, 1), radius_b), (u_t.reshape(o * s, 1), 1.0)]
+    if p["fit_intercept"]:
+        blocks.append((c, -1.0))
+    grads = [np.zeros_like(P) for P, _ in blocks]
+    moments = [(np.zeros_like(P), np.zeros_like(P)) for P, _ in blocks]
+    grad_w, grad_b, grad_u = grads[0], grads[1].reshape(s), grads[2].reshape(o, s)
+    extra_w, extra_b = np.empty_like(grad_w), np.empty(s)
+
+    Xb = np.empty((batch, n))
+    G = np.empty((batch, s))
+    counts = np.empty(batch, dtype=np.int64)
+    indptr = np.zeros(batch + 1, dtype=np.int64)
+    indices = np.empty(batch * s, dtype=np.int64)
+    values = np.empty(batch * s)
+    n_kept = np.empty(batch, dtype=np.int64)
+    out = np.empty((o, batch))
+    excess = np.empty(batch)
+
+    curve = []
+    best, stalled, step_count = np.inf, 0, 0
+    for epoch in range(p["max_epochs"]):
+        order = rng.permutation(m)
+        total = 0.0
+        active_total = 0
+        for start in range(0, m, batch):
+            rows = order[start:start + batch]
+            mb = rows.shape[0]
+            np.take(X, rows, axis=0, out=Xb[:mb])
+            np.matmul(Xb[:mb], w.T, out=G[:mb])
+            _network.count_positive(G[:mb], b, counts[:mb])
+            np.cumsum(counts[:mb], out=indptr[1:mb + 1])
+            _sparse_backprop.ranked_supports(G[:mb], b, k, indptr[:mb + 1], indices,
+                                             values, n_kept[:mb])
+            for t in range(o):
+                _sparse_backprop.capped_output(indptr[:mb + 1], indices, values, n_kept[:mb],
+                                               u_t[t], p["cap"], out[t, :mb], excess[:mb])
+            h = out[:, :mb].T + c[0]
+            loss, R = loss_fn(h, Y[rows])
+            R_t = np.ascontiguousarray(R.T)
+            loss += penalty * float(excess[:mb].sum()) / mb
+            for t in range(o):
+                first = t == 0
+                _sparse_backprop.sparse_backward(
+                    Xb[:mb], R_t[t], u_t[t], indptr[:mb + 1], indices, values, n_kept[:mb],
+                    p["cap"], penalty / mb if first else 0.0,
+                    grad_w if first else extra_w, grad_b if first else extra_b, grad_u[t])
+                if not first:
+                    grad_w += extra_w
+                    grad_b += extra_b
+            if p["fit_intercept"]:
+                grads[3][0] = R.sum(axis=0)
+            step_count += 1
+            step = (p["learning_rate"] * math.sqrt(1.0 - _BETA2 ** step_count)
+                    / (1.0 - _BETA1 ** step_count))
+            for (P, radius), grad, (m1, m2) in zip(blocks, grads, moments):
+                _sparse_backprop.adam_step(P, grad, m1, m2, step, _BETA1, _BETA2,
+                                           _ADAM_EPS, radius)
+            total += loss * mb
+            active_total += int(indptr[mb])
+        curve.append(total / m)
+        if p["verbose"]:
+            print(f"epoch {epoch + 1}: objective {curve[-1]:.6g}, "
+                  f"mean active units {active_total / m:.3g}")
+        if curve[-1] > best - p["tol"]:
+            stalled += 1
+        else:
+            stalled = 0
+        best = min(best, curve[-1])
+        if stalled >= p["n_iter_no_change"]:
+            break
+    else:
+        warnings.warn(f"{name}: max_epochs={p['max_epochs']} reached before "
                       f"the objective stopped improving by tol={p['tol']}; raise "
                       "max_epochs or tol", ConvergenceWarning, stacklevel=3)
     return curve

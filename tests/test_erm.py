@@ -17,7 +17,7 @@ from strategies import dyadic
 from sparselearn import MemoryBudgetError, SparseReLUNetwork
 from sparselearn._kernels import _network, _sparse_backprop
 from sparselearn._reference import sparse_backprop as reference
-from sparselearn.erm import SparseReLURegressor, _repair
+from sparselearn.erm import SparseReLUClassifier, SparseReLURegressor, _repair
 from sparselearn.targets import bump_network
 
 finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
@@ -437,3 +437,66 @@ def test_fitted_estimator_holds_no_caller_array():
     np.testing.assert_array_equal(estimator.predict(X_test), expected)
     for name in ("weights", "biases", "output_weights"):
         assert not np.shares_memory(getattr(estimator.network_, name), X)
+
+
+# ------------------------------------------------- multi-output and classifier
+def test_two_d_y_with_one_column_fits_as_the_one_d_target():
+    # The multi-output trainer (one backward call per output, summed) on a
+    # single column must follow the single-output trainer step for step.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = np.maximum(X[:, 0] - 0.5, 0.0) + 0.3 * X[:, 1]
+    for cap in (True, False):
+        params = dict(width=12, sparsity=3, W=4.0, B=4.0, random_state=1, max_epochs=30,
+                      cap_activations=cap)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            one = SparseReLURegressor(**params).fit(X, y)
+            two = SparseReLURegressor(**params).fit(X, y[:, None])
+        assert two.predict(X).shape == (300, 1)
+        np.testing.assert_array_equal(two.network_.weights, one.network_.weights)
+        np.testing.assert_allclose(two.predict(X)[:, 0], one.predict(X), rtol=1e-12,
+                                   atol=1e-12)
+
+
+def test_multi_output_regressor_fits_a_shared_sparse_layer():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 3))
+    Y = np.stack([np.maximum(X[:, 0] - 0.5, 0.0), np.maximum(-X[:, 1], 0.0), 0 * X[:, 2]], 1)
+    est = SparseReLURegressor(width=16, sparsity=3, W=4.0, B=4.0, random_state=0,
+                              max_epochs=100).fit(X, Y)
+    assert est.predict(X).shape == (400, 3) and est.network_.n_outputs == 3
+    assert est.in_class_ and est.max_active_ <= 3
+    assert np.abs(est.network_.output_weights).max() <= 1.0
+    # Deterministic (fixed seed); the baseline is predicting the column means.
+    baseline = 0.5 * np.sum(Y.var(axis=0))
+    assert est.train_objective_ < 0.2 * baseline
+    residual = est.predict(X) - Y
+    assert est.train_objective_ == pytest.approx(0.5 * np.mean(np.sum(residual**2, axis=1)))
+
+
+def test_classifier_learns_certified_and_probabilities():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 3))
+    y = np.array(["left", "mid", "right"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+    clf = SparseReLUClassifier(width=16, sparsity=3, W=8.0, B=8.0, random_state=0,
+                               max_epochs=100, tol=1e-3).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, ["left", "mid", "right"])
+    assert clf.in_class_ and clf.max_active_ <= 3
+    assert clf.network_.activation_counts(X).max() <= 3
+    proba = clf.predict_proba(X)
+    assert proba.shape == (400, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    # Deterministic (fixed seed): a 1-D threshold problem is easy.
+    assert clf.score(X, y) > 0.9
+    with pytest.raises(ValueError, match="at least two classes"):
+        SparseReLUClassifier(width=4, sparsity=2).fit(X, np.zeros(400))
+
+
+@parametrize_with_checks([SparseReLUClassifier(width=16, sparsity=4, max_epochs=50,
+                                               random_state=0)])
+def test_sklearn_classifier_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
