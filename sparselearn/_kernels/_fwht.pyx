@@ -11,8 +11,10 @@ commute), so the schedule is free to group levels by where the data lives.
 Schedule, for a row of length ``2^n`` (a *pass* reads and writes every
 element once from main memory):
 
-1. **Block pass.**  Contiguous blocks of ``2^BLOCK_LOG`` elements (256 KiB of
-   float64: resident in any L2) get levels ``0 .. BLOCK_LOG-1``.  Inside a
+1. **Block pass.**  Contiguous blocks of ``2^BLOCK_LOG`` elements (1 MiB:
+   ``2^17`` float64 or ``2^18`` float32, resident in a modern L2; a table
+   up to that size is transformed in one block, without a second pass) get
+   levels ``0 .. BLOCK_LOG-1``.  Inside a
    block, L1-sized sub-blocks of ``2^L1_LOG`` elements get levels 0-2 from an
    8-point in-register kernel and the next levels from radix-8 sweeps (three
    levels per sweep, unit-stride inner loops the compiler vectorises, with
@@ -26,8 +28,9 @@ element once from main memory):
    sweeps, and copied back.  Copying avoids the cache-set conflicts that
    power-of-two strides cause when the panel is transformed where it lies.
 
-So a length-``2^n`` transform makes ``1 + ceil((n - 15) / 12)`` passes over
-memory for ``n > 15`` (two up to ``n = 27``) and works in cache below that.
+So a length-``2^n`` transform makes ``1 + ceil((n - B) / 10)`` passes over
+memory for ``n > B`` (``B = 17`` in float64, 18 in float32: two passes up to
+``n = 27``) and works in cache below that.
 Blocks and panels are independent, so both passes are ``prange`` loops.
 
 NumPy twin: :func:`sparselearn._reference.fourier.fwht_rows`.
@@ -39,22 +42,95 @@ from libc.string cimport memcpy
 
 cimport openmp
 
-# Restrict-qualified pointers: the eight rows of a radix-8 butterfly never
-# overlap, and saying so is what lets the compiler vectorise its inner loop
-# (without it, the runtime overlap checks it would need are too many).
+# The two in-register kernels are C templates (one macro, instantiated for
+# float and double; the Cython code below is fused over ``real`` and picks
+# the instance).  ``sl_rows8_T`` takes restrict-qualified rows: the eight
+# rows of a radix-8 butterfly never overlap, and saying so is what lets the
+# compiler vectorise its inner loop (without it, the runtime overlap checks
+# it would need are too many).  ``sl_low3_T`` does levels 0-2 of each group
+# of 8 consecutive elements with GCC/Clang vector extensions: per level one
+# lane permutation and one multiply-add by a +-1 sign vector, which rounds
+# exactly as the scalar ``a + b`` / ``a - b`` (multiplying by +-1 is exact;
+# the variants build with ``-ffp-contract=off``).  Compilers without vector
+# shuffles get the scalar code.
 cdef extern from *:
-    ctypedef double* double_restrict "double * __restrict__"
-    ctypedef float* float_restrict "float * __restrict__"
+    """
+    #if defined(__clang__)
+    #define SL_SHUFFLE(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
+    #define SL_HAVE_SHUFFLE 1
+    #elif defined(__GNUC__) && __GNUC__ >= 12
+    #define SL_SHUFFLE(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
+    #define SL_HAVE_SHUFFLE 1
+    #else
+    #define SL_HAVE_SHUFFLE 0
+    #endif
+
+    #define SL_FWHT_KERNELS(T) \
+    static inline void sl_rows8_##T(T *__restrict__ p0, T *__restrict__ p1, T *__restrict__ p2, \
+                                    T *__restrict__ p3, T *__restrict__ p4, T *__restrict__ p5, \
+                                    T *__restrict__ p6, T *__restrict__ p7, Py_ssize_t h) { \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = p0[j] + p1[j], a1 = p0[j] - p1[j], a2 = p2[j] + p3[j], a3 = p2[j] - p3[j]; \
+            T a4 = p4[j] + p5[j], a5 = p4[j] - p5[j], a6 = p6[j] + p7[j], a7 = p6[j] - p7[j]; \
+            T b0 = a0 + a2, b1 = a1 + a3, b2 = a0 - a2, b3 = a1 - a3; \
+            T b4 = a4 + a6, b5 = a5 + a7, b6 = a4 - a6, b7 = a5 - a7; \
+            p0[j] = b0 + b4; p1[j] = b1 + b5; p2[j] = b2 + b6; p3[j] = b3 + b7; \
+            p4[j] = b0 - b4; p5[j] = b1 - b5; p6[j] = b2 - b6; p7[j] = b3 - b7; \
+        } \
+    } \
+    static inline void sl_low3_scalar_##T(T *p) { \
+        T a0 = p[0] + p[1], a1 = p[0] - p[1], a2 = p[2] + p[3], a3 = p[2] - p[3]; \
+        T a4 = p[4] + p[5], a5 = p[4] - p[5], a6 = p[6] + p[7], a7 = p[6] - p[7]; \
+        T b0 = a0 + a2, b1 = a1 + a3, b2 = a0 - a2, b3 = a1 - a3; \
+        T b4 = a4 + a6, b5 = a5 + a7, b6 = a4 - a6, b7 = a5 - a7; \
+        p[0] = b0 + b4; p[1] = b1 + b5; p[2] = b2 + b6; p[3] = b3 + b7; \
+        p[4] = b0 - b4; p[5] = b1 - b5; p[6] = b2 - b6; p[7] = b3 - b7; \
+    } \
+    SL_LOW3_VECTOR(T)
+
+    #if SL_HAVE_SHUFFLE
+    #define SL_LOW3_VECTOR(T) \
+    typedef T sl_v8_##T __attribute__((vector_size(8 * sizeof(T)))); \
+    static inline void sl_low3_##T(T *x, Py_ssize_t N) { \
+        const sl_v8_##T s0 = {1, -1, 1, -1, 1, -1, 1, -1}; \
+        const sl_v8_##T s1 = {1, 1, -1, -1, 1, 1, -1, -1}; \
+        const sl_v8_##T s2 = {1, 1, 1, 1, -1, -1, -1, -1}; \
+        for (Py_ssize_t i = 0; i + 8 <= N; i += 8) { \
+            sl_v8_##T v; \
+            memcpy(&v, x + i, sizeof v); \
+            v = SL_SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6) + v * s0; \
+            v = SL_SHUFFLE(v, 2, 3, 0, 1, 6, 7, 4, 5) + v * s1; \
+            v = SL_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3) + v * s2; \
+            memcpy(x + i, &v, sizeof v); \
+        } \
+    }
+    #else
+    #define SL_LOW3_VECTOR(T) \
+    static inline void sl_low3_##T(T *x, Py_ssize_t N) { \
+        for (Py_ssize_t i = 0; i + 8 <= N; i += 8) sl_low3_scalar_##T(x + i); \
+    }
+    #endif
+
+    SL_FWHT_KERNELS(float)
+    SL_FWHT_KERNELS(double)
+    """
+    void sl_rows8_float(float* p0, float* p1, float* p2, float* p3, float* p4, float* p5,
+                        float* p6, float* p7, Py_ssize_t h) noexcept nogil
+    void sl_rows8_double(double* p0, double* p1, double* p2, double* p3, double* p4,
+                         double* p5, double* p6, double* p7, Py_ssize_t h) noexcept nogil
+    void sl_low3_float(float* x, Py_ssize_t N) noexcept nogil
+    void sl_low3_double(double* x, Py_ssize_t N) noexcept nogil
 
 ctypedef fused real:
     float
     double
 
 cdef enum:
-    # log2 of the sizes, in elements, described in the module docstring.
+    # log2 of the sizes described in the module docstring, in elements
+    # (BLOCK_BYTES_LOG in bytes).
     L1_LOG = 11
-    BLOCK_LOG = 15
-    BUF_LOG = 15
+    BLOCK_BYTES_LOG = 20
+    BUF_LOG = 13
     PANEL_LOG_MIN = 3
     # Below this many elements (2 MiB of float64) one thread is as fast as
     # several and cannot be stalled by a descheduled sibling at the barrier.
@@ -109,72 +185,6 @@ cdef inline void _sweep4(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
             p3[j] = b1 - b3
 
 
-cdef inline void _rows8_double(double_restrict p0, double_restrict p1, double_restrict p2, double_restrict p3,
-                        double_restrict p4, double_restrict p5, double_restrict p6, double_restrict p7,
-                        Py_ssize_t h) noexcept nogil:
-    """Three levels on the eight rows ``p0 .. p7[0:h]`` (in registers)."""
-    cdef Py_ssize_t j
-    cdef double a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
-    for j in range(h):
-        a0 = p0[j] + p1[j]
-        a1 = p0[j] - p1[j]
-        a2 = p2[j] + p3[j]
-        a3 = p2[j] - p3[j]
-        a4 = p4[j] + p5[j]
-        a5 = p4[j] - p5[j]
-        a6 = p6[j] + p7[j]
-        a7 = p6[j] - p7[j]
-        b0 = a0 + a2
-        b1 = a1 + a3
-        b2 = a0 - a2
-        b3 = a1 - a3
-        b4 = a4 + a6
-        b5 = a5 + a7
-        b6 = a4 - a6
-        b7 = a5 - a7
-        p0[j] = b0 + b4
-        p1[j] = b1 + b5
-        p2[j] = b2 + b6
-        p3[j] = b3 + b7
-        p4[j] = b0 - b4
-        p5[j] = b1 - b5
-        p6[j] = b2 - b6
-        p7[j] = b3 - b7
-
-
-cdef inline void _rows8_float(float_restrict p0, float_restrict p1, float_restrict p2, float_restrict p3,
-                        float_restrict p4, float_restrict p5, float_restrict p6, float_restrict p7,
-                        Py_ssize_t h) noexcept nogil:
-    """Three levels on the eight rows ``p0 .. p7[0:h]`` (in registers)."""
-    cdef Py_ssize_t j
-    cdef float a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
-    for j in range(h):
-        a0 = p0[j] + p1[j]
-        a1 = p0[j] - p1[j]
-        a2 = p2[j] + p3[j]
-        a3 = p2[j] - p3[j]
-        a4 = p4[j] + p5[j]
-        a5 = p4[j] - p5[j]
-        a6 = p6[j] + p7[j]
-        a7 = p6[j] - p7[j]
-        b0 = a0 + a2
-        b1 = a1 + a3
-        b2 = a0 - a2
-        b3 = a1 - a3
-        b4 = a4 + a6
-        b5 = a5 + a7
-        b6 = a4 - a6
-        b7 = a5 - a7
-        p0[j] = b0 + b4
-        p1[j] = b1 + b5
-        p2[j] = b2 + b6
-        p3[j] = b3 + b7
-        p4[j] = b0 - b4
-        p5[j] = b1 - b5
-        p6[j] = b2 - b6
-        p7[j] = b3 - b7
-
-
 cdef inline void _sweep8(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
     """Three levels (strides ``h``, ``2h``, ``4h``) over ``x[0:N]`` in one sweep."""
     cdef Py_ssize_t i
@@ -182,44 +192,19 @@ cdef inline void _sweep8(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
     for i in range(N // (8 * h)):
         p = x + i * 8 * h
         if real is double:
-            _rows8_double(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h, p + 6 * h,
-                          p + 7 * h, h)
+            sl_rows8_double(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h, p + 6 * h,
+                            p + 7 * h, h)
         else:
-            _rows8_float(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h, p + 6 * h,
-                         p + 7 * h, h)
+            sl_rows8_float(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h, p + 6 * h,
+                           p + 7 * h, h)
 
 
 cdef inline void _low3(real* x, Py_ssize_t N) noexcept nogil:
     """Levels 0, 1, 2 on every group of 8 consecutive elements, in registers."""
-    cdef Py_ssize_t i
-    cdef real a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
-    cdef real* p
-    for i in range(N >> 3):
-        p = x + 8 * i
-        a0 = p[0] + p[1]
-        a1 = p[0] - p[1]
-        a2 = p[2] + p[3]
-        a3 = p[2] - p[3]
-        a4 = p[4] + p[5]
-        a5 = p[4] - p[5]
-        a6 = p[6] + p[7]
-        a7 = p[6] - p[7]
-        b0 = a0 + a2
-        b1 = a1 + a3
-        b2 = a0 - a2
-        b3 = a1 - a3
-        b4 = a4 + a6
-        b5 = a5 + a7
-        b6 = a4 - a6
-        b7 = a5 - a7
-        p[0] = b0 + b4
-        p[1] = b1 + b5
-        p[2] = b2 + b6
-        p[3] = b3 + b7
-        p[4] = b0 - b4
-        p[5] = b1 - b5
-        p[6] = b2 - b6
-        p[7] = b3 - b7
+    if real is double:
+        sl_low3_double(x, N)
+    else:
+        sl_low3_float(x, N)
 
 
 cdef void _levels(real* x, Py_ssize_t N, int lo, int hi) noexcept nogil:
@@ -263,14 +248,17 @@ cdef void _panel(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
         memcpy(x + q * stride, buf + q * P, nbytes)
 
 
-def fwht_rows(real[:, ::1] a, int block_log=BLOCK_LOG, int buf_log=BUF_LOG):
+def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
     """Transform every row of ``a`` (shape ``(m, 2^n)``) in place.
 
     The caller guarantees that the row length is a power of two.  The
     block and buffer sizes (log2, in elements) are parameters only so that
     tests can exercise schedules with several panel passes on small arrays;
-    they need ``block_log >= 0`` and ``buf_log > PANEL_LOG_MIN`` (= 3).
+    they need ``block_log >= 0`` and ``buf_log > PANEL_LOG_MIN`` (= 3);
+    ``block_log = -1`` (the default) means 1 MiB blocks.
     """
+    if block_log < 0:
+        block_log = BLOCK_BYTES_LOG - (3 if real is double else 2)
     cdef Py_ssize_t m = a.shape[0], N = a.shape[1]
     if m == 0 or N <= 1:
         return
