@@ -31,3 +31,26 @@ exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_static_path = []
 nitpicky = False
+
+# Docs that cannot drift: every documented public function and method says
+# what each parameter is (PR01) and what it returns (RT01); with -W a
+# missing entry fails the build.
+numpydoc_validation_checks = {"PR01", "RT01"}
+numpydoc_validation_exclude = {
+    # Result objects and exceptions the library builds (never the user):
+    # their fields are documented as Attributes, not constructor Parameters.
+    r"^sparselearn\.cube\.SparsityCertificate$",
+    r"^sparselearn\.cube\.CertificationIncomplete$",
+    r"^sparselearn\.fourier\.Estimate$",
+    r"^sparselearn\.profile\.ActivationProfile$",
+    # Read-only record attributes defined as property(lambda ...): numpydoc
+    # cannot find a "def" line for them (and they take no parameters).
+    r"^sparselearn\.learners\.ParityDesign\.(n_samples|n_features|degree|products"
+    r"|n_jobs|max_bytes|n_words|level_sizes|n_output_features|n_lower)$",
+    # PAC and Rademacher docstrings still missing a Parameters or Returns
+    # entry (issue 11, left to the owner of those packages): remove a line
+    # once its docstring is complete.
+    r"^sparselearn\.pac\.junta_sum_target$",
+    r"^sparselearn\.rademacher\.d_q$",
+    r"^sparselearn\.rademacher\.SignFamily\.(check_sparse_on|network|sample)$",
+}

@@ -21,3 +21,26 @@ def import_pyplot(caller: str, backend: str | None = None):
         raise ImportError(f"{caller} needs matplotlib, an optional dependency; install it "
                           "with: pip install sparselearn[plot]") from exc
     return plt
+
+
+def axes(caller: str, ax=None, figsize: tuple[float, float] | None = None):
+    """``ax``, or the axes of a new figure: the start of every plotting helper.
+
+    Parameters
+    ----------
+    caller : str
+        The public function drawing, named in the ImportError when
+        matplotlib is missing.
+    ax : matplotlib.axes.Axes, optional
+        Axes given by the caller, returned as is.
+    figsize : tuple of float, optional
+        Size of the new figure, in inches (matplotlib's default if omitted).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    plt = import_pyplot(caller)
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax

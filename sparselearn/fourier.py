@@ -52,7 +52,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._kernels import _fwht, _spectral
-from ._plotting import import_pyplot
+from . import _plotting
 from .cube import _uniform_points
 from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_cube_points,
                           check_float, check_int, check_memory, check_random_state,
@@ -833,13 +833,13 @@ def plot_degree_profile(spectra, labels=None, *, kind="weights", normalize=True,
     Returns
     -------
     matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure, with one curve per spectrum.
 
     Raises
     ------
     ImportError
         If matplotlib is not installed (``pip install sparselearn[plot]``).
     """
-    plt = import_pyplot("plot_degree_profile")
     if kind not in ("weights", "tail"):
         raise ValueError(f"kind must be 'weights' or 'tail', got {kind!r}")
     if not isinstance(normalize, (bool, np.bool_)):
@@ -857,8 +857,7 @@ def plot_degree_profile(spectra, labels=None, *, kind="weights", normalize=True,
     elif isinstance(labels, str) or len(labels) != len(spectra):
         raise ValueError(f"labels must be a sequence of {len(spectra)} strings, one per "
                          "spectrum")
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = _plotting.axes("plot_degree_profile", ax)
     for position, (spec, label) in enumerate(zip(spectra, labels)):
         weights = degree_weights(_check_spectrum(spec, f"spectra[{position}]")[0])
         total = weights.sum()

@@ -119,6 +119,15 @@ def to_sklearn(net: SparseReLUNetwork):
     ``(m,)`` when there is one output, as scikit-learn returns).  The
     estimator holds copies of the parameters and can be refitted or
     pickled like any other; ``from_sklearn(to_sklearn(net)) == net``.
+
+    Parameters
+    ----------
+    net : SparseReLUNetwork
+        The network to export.
+
+    Returns
+    -------
+    sklearn.neural_network.MLPRegressor
     """
     from sklearn.neural_network import MLPRegressor
 
@@ -229,6 +238,15 @@ def to_torch(net: SparseReLUNetwork):
     The output has shape ``(m, o)``, ``(m, 1)`` for a single-output network
     (PyTorch keeps the output dimension).  ``from_torch(to_torch(net)) ==
     net``.
+
+    Parameters
+    ----------
+    net : SparseReLUNetwork
+        The network to export.
+
+    Returns
+    -------
+    torch.nn.Sequential
     """
     torch = _torch()
     if not isinstance(net, SparseReLUNetwork):

@@ -85,7 +85,17 @@ def _oneline(exc: BaseException) -> str:
 # ------------------------------------------------------------ suffix rule
 def npz_path(path) -> str:
     """The path an archive is saved to and loaded from: ``path``, with ``.npz``
-    appended unless it already ends with ``.npz``."""
+    appended unless it already ends with ``.npz``.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+        The path given by the caller.
+
+    Returns
+    -------
+    str
+    """
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
@@ -249,6 +259,13 @@ def read_npy(path, *, max_bytes=None, kinds: str = NUMERIC_KINDS,
         the header's declared shape and dtype before the data is read.
     kinds : str
         Accepted dtype kinds (default ``"biuf"``: bool, integers, floats).
+    extra_per_element : int, default=0
+        Bytes per element the caller will allocate on top of the array
+        (a float64 copy: 8), counted against ``max_bytes``.
+
+    Returns
+    -------
+    ndarray
 
     Raises
     ------
@@ -296,6 +313,9 @@ def read_npz(path, keys=None, *, max_bytes=None, kinds=None,
     kinds : dict of str to str, optional
         Accepted dtype kinds per member name; names not listed accept
         ``"biuf"`` (bool, integers, floats).
+    extra_per_element : int, default=0
+        Bytes per element the caller will allocate on top of the arrays,
+        counted against ``max_bytes`` (see :func:`read_npy`).
 
     Returns
     -------
@@ -318,7 +338,17 @@ def read_npz(path, keys=None, *, max_bytes=None, kinds=None,
 
 
 def npz_names(path) -> set:
-    """The array names in an ``.npz`` archive (from its zip directory only)."""
+    """The array names in an ``.npz`` archive (from its zip directory only).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A regular file.
+
+    Returns
+    -------
+    set of str
+    """
     with _open_regular(path) as (handle, size):
         try:
             archive, members = _open_zip(handle, path)
@@ -404,6 +434,17 @@ def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
     objects, foreign arrays, another format) is refused with an
     :class:`UnreadableFileError` naming the path.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The archive (``.npz`` appended unless present).
+    format_tag : str or tuple of str
+        The accepted ``format`` entries, the current version first.
+    keys : iterable of str
+        The arrays the archive must hold besides ``format``.
+    string_keys : iterable of str, default=()
+        Those of ``keys`` that may hold strings.
+
     Returns
     -------
     dict
@@ -439,6 +480,18 @@ def read_csv(path, *, max_bytes=None) -> np.ndarray:
 
     The file's size bounds the table's: it is checked against the budget
     before parsing.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A regular file.
+    max_bytes : float, optional
+        Memory budget for parsing; default
+        :data:`~sparselearn._validation.DEFAULT_MAX_BYTES`.
+
+    Returns
+    -------
+    ndarray of float64, shape (rows, columns)
 
     Raises
     ------
@@ -480,7 +533,21 @@ def _parse_csv(data: bytes, skip: int) -> np.ndarray:
 
 # ------------------------------------------------------------ CLI tables
 def read_table(path, *, max_bytes=None, extra_per_element: int = 8) -> np.ndarray:
-    """A non-empty numeric 2-D table from CSV (optional header row) or ``.npy``."""
+    """A non-empty numeric 2-D table from CSV (optional header row) or ``.npy``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.npy`` file, or a CSV file under any other name.
+    max_bytes : float, optional
+        Memory budget (see :func:`read_npy` and :func:`read_csv`).
+    extra_per_element : int, default=8
+        Bytes per element of the caller's copy (``.npy`` only).
+
+    Returns
+    -------
+    ndarray, shape (rows, columns)
+    """
     if os.fspath(path).endswith(".npy"):
         table = read_npy(path, max_bytes=max_bytes, extra_per_element=extra_per_element)
     else:
@@ -498,6 +565,20 @@ def read_xy(path, n_features=None, *, max_bytes=None):
     ``n_features`` is given, only if the table has ``n_features + 1``
     columns.  Values must be finite numbers.  The budget counts the arrays
     as stored plus their float64 copies.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.npz``, ``.npy`` or CSV file.
+    n_features : int, optional
+        Expected number of columns of ``X``.
+    max_bytes : float, optional
+        Memory budget (see :func:`read_npy`).
+
+    Returns
+    -------
+    X : ndarray of float64, shape (m, n)
+    y : ndarray of float64, shape (m,), or None
 
     Raises
     ------
@@ -547,6 +628,20 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     the temporary file is removed and ``path`` is left as it was.  A new
     file gets the usual permissions (``0o666`` minus the umask); a replaced
     file keeps its mode.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    mode : str, default="wb"
+        Mode of :func:`open` for the temporary file.
+    **open_kwargs
+        Passed to :func:`open` (``encoding=``, ``newline=``...).
+
+    Yields
+    ------
+    file object
+        The open temporary file.
     """
     path = os.fspath(path)
     directory, name = os.path.split(os.path.abspath(path))
@@ -569,8 +664,20 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
 
 
 def save_npz(path, **arrays) -> str:
-    """Write ``arrays`` as an uncompressed ``.npz``, atomically; returns the path
-    written (``path`` with the suffix rule of :func:`npz_path` applied)."""
+    """Write ``arrays`` as an uncompressed ``.npz``, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where to write (``.npz`` appended unless present, :func:`npz_path`).
+    **arrays
+        The arrays, by name.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     path = npz_path(path)
     with atomic_write(path) as handle:
         np.savez(handle, **arrays)
@@ -578,21 +685,62 @@ def save_npz(path, **arrays) -> str:
 
 
 def save_npy(path, array) -> str:
-    """Write one array as ``.npy`` at exactly ``path``, atomically."""
+    """Write one array as ``.npy`` at exactly ``path``, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where to write.
+    array : array_like
+        Saved with ``allow_pickle=False``.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     with atomic_write(path) as handle:
         np.save(handle, np.asarray(array), allow_pickle=False)
     return os.fspath(path)
 
 
 def save_txt_array(path, array, **savetxt_kwargs) -> str:
-    """Write an array as text (:func:`numpy.savetxt`) at ``path``, atomically."""
+    """Write an array as text (:func:`numpy.savetxt`) at ``path``, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where to write.
+    array : array_like
+        1-D or 2-D.
+    **savetxt_kwargs
+        Passed to :func:`numpy.savetxt` (``delimiter=``, ``fmt=``...).
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
         np.savetxt(handle, array, **savetxt_kwargs)
     return os.fspath(path)
 
 
 def save_text(path, text: str) -> str:
-    """Write ``text`` (UTF-8) at ``path``, atomically."""
+    """Write ``text`` (UTF-8) at ``path``, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where to write.
+    text : str
+        The contents.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
     return os.fspath(path)
@@ -600,7 +748,22 @@ def save_text(path, text: str) -> str:
 
 def save_figure(figure, path, **savefig_kwargs) -> str:
     """Save a matplotlib figure at ``path``, atomically, in the format its
-    suffix names (PNG when it has none)."""
+    suffix names (PNG when it has none).
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure.
+    path : str or os.PathLike
+        Where to write; its suffix picks the format.
+    **savefig_kwargs
+        Passed to :meth:`matplotlib.figure.Figure.savefig` (``dpi=``...).
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     path = os.fspath(path)
     suffix = os.path.splitext(path)[1].lstrip(".").lower() or "png"
     supported = figure.canvas.get_supported_filetypes()

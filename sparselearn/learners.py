@@ -102,6 +102,19 @@ def n_parity_features(n, degree) -> int:
 
     :math:`D = \sum_{j=0}^{d} \binom{n}{j}`.
 
+    Parameters
+    ----------
+    n : int
+        Number of bits, ``>= 1``.
+    degree : int
+        Largest subset size ``d``, ``0 <= d <= n``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
     >>> n_parity_features(64, 3)
     43745
     """
@@ -147,6 +160,19 @@ def parity_subsets(n, degree, *, max_bytes=None) -> list[tuple[int, ...]]:
     ``110 + 64 d`` bytes per subset at its peak; it is checked against ``max_bytes``
     (default 4 GiB) before anything is built, with a
     :class:`~sparselearn.MemoryBudgetError` giving the figure.
+
+    Parameters
+    ----------
+    n : int
+        Number of bits, ``>= 1``.
+    degree : int
+        Largest subset size, ``0 <= degree <= n``.
+    max_bytes : float, optional
+        Memory budget of the list.
+
+    Returns
+    -------
+    list of tuple of int
     """
     n = check_int(n, "n", minimum=1)
     degree = check_int(degree, "degree", minimum=0, maximum=n)
@@ -173,6 +199,15 @@ def pack_rows(X: np.ndarray) -> np.ndarray:
 
     Bit ``j`` of a row is set exactly when ``x_j = -1`` (the cube index
     convention of CONTRIBUTING.md).
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (m, n)
+        Entries exactly +1 or -1.
+
+    Returns
+    -------
+    ndarray of uint64, shape (m, ceil(n / 64))
     """
     m, n = X.shape
     n_words = max(1, -(-n // 64))
@@ -378,6 +413,24 @@ class ParityDesign:
         parities, the coefficient blocks and a length-``D`` accumulator;
         plus, for ``"exact"``, its QR block (``D + 1`` columns) and the
         copy of the ``D x D`` triangular factor that the SVD overwrites.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of points ``m``.
+        n_features : int
+            Input dimension ``n``.
+        degree : int
+            Largest subset size ``d``.
+        solver : {"lmn", "cg", "exact"}
+            The solver the fit uses.
+        n_jobs : int, default=1
+            Threads, each with its own chunk buffers.
+
+        Returns
+        -------
+        float
+            Estimated bytes.
         """
         m, n = n_samples, n_features
         words = max(1, -(-n // 64))
@@ -544,6 +597,20 @@ class ParityDesign:
 
         Needs about ``8 D^2`` bytes, checked against ``max_bytes`` (default:
         the design's :attr:`max_bytes`) before anything is allocated.
+
+        Parameters
+        ----------
+        y : array_like of shape (m,)
+            Targets.
+        max_bytes : float, optional
+            Memory budget of the ``D x D`` matrix.
+
+        Returns
+        -------
+        G : ndarray of shape (D, D)
+            :math:`P^\top P`.
+        b : ndarray of shape (D,)
+            :math:`P^\top y`.
         """
         y = check_vector(y, "y", length=self.n_samples)
         if max_bytes is None:
@@ -1022,14 +1089,37 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
     """
 
     def fit(self, X, y):
-        """Fit on points ``X`` of shape ``(m, n)`` and real targets ``y`` of shape ``(m,)``."""
+        """Fit on points ``X`` of shape ``(m, n)`` and real targets ``y`` of shape ``(m,)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points of :math:`\{-1,1\}^n` (or of :math:`\{0,1\}^n` with
+            ``input_encoding="01"``).
+        y : array_like of shape (m,)
+            Real targets.
+
+        Returns
+        -------
+        self : LowDegreeRegressor
+        """
         check_numeric_input(X, "X")
         check_numeric_input(y, "y")
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         return self._fit_pm1(X, np.ascontiguousarray(y, dtype=np.float64))
 
     def predict(self, X):
-        """The fitted polynomial :math:`\\sum_S c_S \\chi_S(x)` on each row of ``X``."""
+        """The fitted polynomial :math:`\\sum_S c_S \\chi_S(x)` on each row of ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, in the encoding of the training data.
+
+        Returns
+        -------
+        ndarray of float64, shape (m,)
+        """
         return self._decision(X)
 
     def save(self, path) -> str:
@@ -1041,6 +1131,16 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
         unless it ends with it (the rule :meth:`load` follows too), and the
         file is written atomically: a failure mid-write leaves any previous
         file intact.  Read it back with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write.
+
+        Returns
+        -------
+        str
+            The path written.
         """
         return _save_model(self, path, _SAVE_FORMAT)
 
@@ -1051,6 +1151,17 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
         ``.npz`` is appended to ``path`` unless it ends with it.  The file's
         declared sizes, and the subsets and coefficient dictionary the model
         rebuilds, are checked against ``max_bytes`` (default 4 GiB) first.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The saved model.
+        max_bytes : float, optional
+            Memory budget of the loaded model.
+
+        Returns
+        -------
+        LowDegreeRegressor
 
         Raises
         ------
@@ -1162,7 +1273,20 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         return tags
 
     def fit(self, X, y):
-        """Fit on points ``X`` of shape ``(m, n)`` and two-class labels ``y``."""
+        """Fit on points ``X`` of shape ``(m, n)`` and two-class labels ``y``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points of :math:`\{-1,1\}^n` (or of :math:`\{0,1\}^n` with
+            ``input_encoding="01"``).
+        y : array_like of shape (m,)
+            Labels of exactly two classes; ``classes_[1]`` is encoded +1.
+
+        Returns
+        -------
+        self : LowDegreeClassifier
+        """
         check_numeric_input(X, "X")  # labels y may be strings
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
@@ -1177,11 +1301,32 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         return self._fit_pm1(X, np.where(y == self.classes_[1], 1.0, -1.0))
 
     def decision_function(self, X):
-        """The fitted polynomial; positive values predict ``classes_[1]``."""
+        """The fitted polynomial; positive values predict ``classes_[1]``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, in the encoding of the training data.
+
+        Returns
+        -------
+        ndarray of float64, shape (m,)
+        """
         return self._decision(X)
 
     def predict(self, X):
-        """``classes_[1]`` where the decision function is positive, else ``classes_[0]``."""
+        """``classes_[1]`` where the decision function is positive, else ``classes_[0]``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, in the encoding of the training data.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+            Labels from ``classes_``.
+        """
         positive = self._decision(X) > 0
         return self.classes_[positive.astype(np.int64)]
 
@@ -1191,6 +1336,16 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         As :meth:`LowDegreeRegressor.save`, plus ``classes_``, which must be
         numbers, booleans or strings (object labels cannot be stored without
         pickle).  Read it back with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write.
+
+        Returns
+        -------
+        str
+            The path written.
         """
         check_is_fitted(self, "classes_")
         classes = np.asarray(self.classes_)
@@ -1206,6 +1361,17 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         The same rules and errors as :meth:`LowDegreeRegressor.load`; the
         loaded classifier has the saved ``classes_`` and predicts exactly as
         the saved one did.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The saved classifier.
+        max_bytes : float, optional
+            Memory budget of the loaded model.
+
+        Returns
+        -------
+        LowDegreeClassifier
         """
         model, arrays = _load_model(cls, path, _CLASSIFIER_FORMAT, max_bytes,
                                     extra_keys=("classes",), string_keys=("classes",))

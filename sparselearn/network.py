@@ -237,6 +237,16 @@ class SparseReLUNetwork:
         network itself is returned.  Functions that need a scalar function of
         ``x`` (:func:`sparselearn.cube.truth_table`,
         :func:`sparselearn.fourier.spectrum`) take ``output=`` and use this.
+
+        Parameters
+        ----------
+        output : int or None
+            Index of the output, ``0 <= output < n_outputs``; ``None`` for a
+            network with one output.
+
+        Returns
+        -------
+        SparseReLUNetwork
         """
         if not self.multi_output:
             if output is not None and check_int(output, "output", 0, 0) != 0:
@@ -333,7 +343,17 @@ class SparseReLUNetwork:
                                    self._valuation)
 
     def pre_activations(self, X) -> np.ndarray:
-        r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`, shape ``(m, s)``."""
+        r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, any finite reals.
+
+        Returns
+        -------
+        ndarray of float64, shape (m, s)
+        """
         X = self._check_X(X)
         return X @ self._weights.T - self._biases
 
@@ -365,6 +385,15 @@ class SparseReLUNetwork:
         its sums may be rounded in another order than the single-output
         kernel's (``select_output(t)(X)`` agrees with column ``t`` up to
         that rounding, exactly when the sums are exact).
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, any finite reals.
+
+        Returns
+        -------
+        ndarray of float64, shape (m,) or (m, o)
         """
         return self._forward(self._check_X(X))
 
@@ -416,6 +445,11 @@ class SparseReLUNetwork:
 
     def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Active units of each row in CSR form.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Points, any finite reals.
 
         Returns
         -------
@@ -538,6 +572,10 @@ class SparseReLUNetwork:
         multi-output network :math:`\max_j |u_j|` is the largest
         :math:`|u_{jt}|` over all units and outputs, so every output
         ``select_output(t)`` lies in the class with these bounds.
+
+        Returns
+        -------
+        W, B : float
         """
         u_max = float(np.max(np.abs(self._output_weights)))
         # ||w||_2 = a ||w / a|| with a = max |w_d|: no overflow in the squares.
@@ -571,6 +609,10 @@ class SparseReLUNetwork:
         one output column this is the sign form above.  The quotients
         :math:`u_{jt} / a_j` are rounded too (exact when :math:`a_j` is a
         power of two).
+
+        Returns
+        -------
+        SparseReLUNetwork
         """
         if self.multi_output:
             scale = np.abs(self._output_weights).max(axis=1)
@@ -586,26 +628,57 @@ class SparseReLUNetwork:
     def from_sklearn(cls, estimator) -> "SparseReLUNetwork":
         """The network of a fitted scikit-learn ``MLPRegressor`` / ``MLPClassifier``
         (one hidden layer, relu); a classifier gives its decision scores.
-        See :func:`sparselearn.interop.from_sklearn`."""
+
+        See :func:`sparselearn.interop.from_sklearn`.
+
+        Parameters
+        ----------
+        estimator : sklearn.neural_network.MLPRegressor or MLPClassifier
+            Fitted, one hidden layer, ``activation="relu"``.
+
+        Returns
+        -------
+        SparseReLUNetwork
+        """
         from . import interop
         return interop.from_sklearn(estimator)
 
     def to_sklearn(self):
         """A fitted ``MLPRegressor`` whose ``predict`` is this network
-        (:func:`sparselearn.interop.to_sklearn`)."""
+        (:func:`sparselearn.interop.to_sklearn`).
+
+        Returns
+        -------
+        sklearn.neural_network.MLPRegressor
+        """
         from . import interop
         return interop.to_sklearn(self)
 
     @classmethod
     def from_torch(cls, module) -> "SparseReLUNetwork":
         """The network of ``torch.nn.Sequential(Linear, ReLU, Linear)`` or its
-        ``state_dict`` (:func:`sparselearn.interop.from_torch`)."""
+        ``state_dict`` (:func:`sparselearn.interop.from_torch`).
+
+        Parameters
+        ----------
+        module : torch.nn.Sequential or dict
+            The module, or its ``state_dict``.
+
+        Returns
+        -------
+        SparseReLUNetwork
+        """
         from . import interop
         return interop.from_torch(module)
 
     def to_torch(self):
         """A float64 ``torch.nn.Sequential(Linear, ReLU, Linear)`` computing this
-        network (:func:`sparselearn.interop.to_torch`)."""
+        network (:func:`sparselearn.interop.to_torch`).
+
+        Returns
+        -------
+        torch.nn.Sequential
+        """
         from . import interop
         return interop.to_torch(self)
 
@@ -622,6 +695,16 @@ class SparseReLUNetwork:
         as :meth:`load`, so ``save("net")`` and ``load("net")`` agree).  The
         file is written atomically (:func:`sparselearn.io.atomic_write`): a
         failure mid-write leaves any previous file at ``path`` intact.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write.
+
+        Returns
+        -------
+        str
+            The path written.
         """
         return _io.save_npz(path, format=np.array(_SAVE_FORMAT), weights=self._weights,
                             biases=self._biases, output_weights=self._output_weights,
@@ -637,6 +720,15 @@ class SparseReLUNetwork:
         carrying pickled objects, missing arrays, the wrong format tag or
         malformed contents is refused with a
         :class:`~sparselearn.io.UnreadableFileError` (a :class:`ValueError`).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The saved network.
+
+        Returns
+        -------
+        SparseReLUNetwork
         """
         arrays = _io.load_archive(path, _READ_FORMATS, {"weights", "biases",
                                                         "output_weights", "output_bias"})

@@ -65,7 +65,12 @@ class ActivationProfile:
     touched_fraction: float
 
     def to_dict(self) -> dict:
-        """Plain Python types (lists, ints, floats), ready for JSON."""
+        """Plain Python types (lists, ints, floats), ready for JSON.
+
+        Returns
+        -------
+        dict
+        """
         return {"n_samples": self.n_samples, "width": self.width,
                 "histogram": self.histogram.tolist(), "mean_active": self.mean_active,
                 "quantiles": {str(q): c for q, c in self.quantiles.items()},
@@ -154,7 +159,19 @@ def activation_profile(net, X, *, chunk_rows=None) -> ActivationProfile:
 def plot_activation_profile(profile: ActivationProfile, *, axes=None, title=None):
     """Bar chart of the histogram of :math:`|A(x)|` and the sorted firing rates.
 
-    Returns the matplotlib figure (two panels; ``axes`` may pass two axes).
+    Parameters
+    ----------
+    profile : ActivationProfile
+        From :func:`activation_profile`.
+    axes : sequence of two matplotlib.axes.Axes, optional
+        Panels to draw on; a new figure is made if omitted.
+    title : str, optional
+        Title of the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, two panels.
     """
     from ._plotting import import_pyplot
 

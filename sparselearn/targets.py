@@ -28,6 +28,8 @@ from ._validation import (check_cube_dimension, check_float, check_int, check_me
 from .cube import points
 from .network import SparseReLUNetwork
 
+__all__ = ["bump_network", "junta_network", "junta_sum_network", "random_network"]
+
 # Candidate codewords drawn per accepted codeword before a radius is declared
 # unattainable by rejection sampling.
 _MAX_DRAWS_PER_CODEWORD = 200
@@ -252,6 +254,12 @@ def junta_sum_network(n, k, t, random_state=None) -> SparseReLUNetwork:
     t : int
         Coordinates per block (the degree), ``>= 1``.
     random_state : None, int or numpy.random.Generator
+        Seed of the blocks' coordinates and truth tables.
+
+    Returns
+    -------
+    SparseReLUNetwork
+        Width ``k * 2**t``, exactly ``k`` active units at every point.
 
     Examples
     --------
@@ -300,8 +308,15 @@ def random_network(n, s, random_state=None, bias_quantile=0.5,
     n, s : int
         Input dimension and width.
     random_state : None, int or numpy.random.Generator
+        Seed of the weights.
     bias_quantile : float in [0, 1)
+        Quantile of the standard normal that sets the biases.
     output_scale : float > 0
+        Scale of the outer weights.
+
+    Returns
+    -------
+    SparseReLUNetwork
     """
     n = check_int(n, "n", minimum=1)
     s = check_int(s, "s", minimum=1)
