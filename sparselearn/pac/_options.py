@@ -6,10 +6,9 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import MAX_CUBE_DIM, check_float, check_int
+from .._validation import MAX_CUBE_DIM, check_float, check_int, check_open_unit
 from ._execution import (_check_factory, _check_n_jobs, _check_picklable, _check_progress,
                          _check_scheduler, _TrialRunner)
-from ._stats import _check_open_unit
 from ._trial import _root_seed
 
 
@@ -39,10 +38,10 @@ class Options:
                  n_features=None) -> Options:
         """Check every shared argument (naming it in the error) and derive the root seed."""
         make_learner = _check_factory(make_learner, "make_learner")
-        delta = _check_open_unit(delta, "delta")
+        delta = check_open_unit(delta, "delta")
         trials = check_int(trials, "trials", minimum=1)
         noise = check_float(noise, "noise", minimum=0.0)
-        confidence = _check_open_unit(confidence, "confidence")
+        confidence = check_open_unit(confidence, "confidence")
         n_jobs = _check_n_jobs(n_jobs)
         exact_max_n = check_int(exact_max_n, "exact_max_n", minimum=0, maximum=MAX_CUBE_DIM)
         n_draws = check_int(n_draws, "n_draws", minimum=2)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from scipy.stats import beta as _beta
 
-from .._validation import check_float, check_int
+from .._validation import check_int, check_open_unit
 
 
 def clopper_pearson(successes, trials, confidence=0.95) -> tuple[float, float]:
@@ -39,7 +39,7 @@ def clopper_pearson(successes, trials, confidence=0.95) -> tuple[float, float]:
     """
     trials = check_int(trials, "trials", minimum=1)
     successes = check_int(successes, "successes", minimum=0, maximum=trials)
-    confidence = _check_open_unit(confidence, "confidence")
+    confidence = check_open_unit(confidence, "confidence")
     # Kept rather than scipy.stats.binomtest(...).proportion_ci("exact"): that
     # finds each end by brentq root-finding (xtol 2e-12), so it agrees with
     # these closed-form beta quantiles only to about 3e-12 (289 of 695 cases
@@ -54,9 +54,3 @@ def clopper_pearson(successes, trials, confidence=0.95) -> tuple[float, float]:
         _beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
     return lower, upper
 
-
-def _check_open_unit(value, name: str) -> float:
-    value = check_float(value, name)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value}")
-    return value

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from .._results import ResultMixin
-from .._validation import check_float, check_int, check_width_and_sparsity
+from .._validation import check_float, check_int, check_open_unit, check_width_and_sparsity
 
 #: :math:`\tau = \sqrt3/2`, the cosine of the caps' angular radius (30 degrees).
 TAU = math.sqrt(3.0) / 2.0
@@ -439,9 +439,7 @@ def excess_risk_bound(bounds_result, lipschitz, loss_bound, delta) -> float:
                         f"got {type(bounds_result).__name__}")
     lipschitz = check_float(lipschitz, "lipschitz", minimum=0.0)
     loss_bound = check_float(loss_bound, "loss_bound", minimum=0.0)
-    delta = check_float(delta, "delta", minimum=0.0, maximum=1.0, strict_minimum=True)
-    if delta >= 1.0:
-        raise ValueError(f"delta must be in (0, 1), got {delta}")
+    delta = check_open_unit(delta, "delta")
     m = bounds_result.m
     return (4.0 * lipschitz * bounds_result.best_upper
             + 2.0 * loss_bound * math.sqrt(math.log(2.0 / delta) / (2.0 * m)))
