@@ -73,7 +73,7 @@ def main():
             params = dict(BASE, **{key: value})
             table, estimates = measure(params, SEED + 10 * i)
             rows.append((table, estimates))
-            e = {name: f"{est.estimate:.4f}+-{est.standard_error:.4f}"
+            e = {name: f"{est.estimate:.4f}+-{est.stderr:.4f}"
                  for name, est in estimates.items()}
             print(f"{key:>5} {value:>6} {e['clusters']:>17} {e['caps']:>17} "
                   f"{e['constants']:>17} {table['lower (Thm 3)'].value:8.4f} "
@@ -82,7 +82,7 @@ def main():
         x = np.array(values, dtype=float)
         for name, marker in (("clusters", "o"), ("caps", "s"), ("constants", "^")):
             est = np.array([r[1][name].estimate for r in rows])
-            err = np.array([r[1][name].standard_error for r in rows])
+            err = np.array([r[1][name].stderr for r in rows])
             ax.errorbar(x, est, yerr=2 * err, marker=marker, capsize=3,
                          label=f"{name} (Monte Carlo, 2 s.e.)")
         ax.plot(x, [r[0]["lower (Thm 3)"].value for r in rows], "k--",
@@ -127,8 +127,8 @@ def compare_lower_estimate():
         exact = empirical_rademacher(family, X, 4000, SEED + 1)
         constants = empirical_rademacher(constant_construction(n, s, k, B), X, 4000, SEED + 2)
         print(f"{str((n, s, k, W, B, R, m)):>30} "
-              f"{lower.estimate:9.4f}+-{lower.standard_error:.4f} "
-              f"{exact.estimate:9.4f}+-{exact.standard_error:.4f} {constants.estimate:10.4f} "
+              f"{lower.estimate:9.4f}+-{lower.stderr:.4f} "
+              f"{exact.estimate:9.4f}+-{exact.stderr:.4f} {constants.estimate:10.4f} "
               f"{lower.estimate / exact.estimate:6.2f} {elapsed:6.1f}s")
 
 
