@@ -59,13 +59,17 @@ count).
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from ._kernels import _cube
 from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_float, check_int,
+                          check_matrix,
                           check_memory, check_random_state)
 from .network import SparseReLUNetwork, min_valuation
 
@@ -367,6 +371,9 @@ class SparsityCertificate:
         Points visited by the Gray-code walks that finish small subcubes.
     elapsed : float
         Wall-clock seconds.
+    domain : str
+        ``"pm1"`` (:math:`\{-1,1\}^n`), ``"01"`` (:math:`\{0,1\}^n`) or
+        ``"points"`` (a finite point set); the maximum is over that domain.
     """
 
     max_active: int
@@ -376,15 +383,29 @@ class SparsityCertificate:
     n_nodes: int
     n_leaf_points: int
     elapsed: float
+    domain: str = "pm1"
 
     @property
     def witness_index(self) -> int:
-        """Index of :attr:`witness` in the cube index convention (a Python int)."""
+        r"""Index of :attr:`witness` in the cube index convention (a Python int).
+
+        On :math:`\{0,1\}^n` bit ``j`` of the index is ``witness[j]`` (the
+        point :math:`(1 - x)/2` of the :math:`\pm 1` point of that index).
+        Undefined (``ValueError``) for a finite point set.
+        """
+        if self.domain == "points":
+            raise ValueError("witness_index is defined on the cube domains only; the "
+                             "witness is one of the given points")
+        if self.domain == "01":
+            return sum(1 << d for d in np.flatnonzero(self.witness > 0).tolist())
         return _witness_index(self.witness)
 
     def __repr__(self) -> str:
         n = self.witness.shape[0]
-        where = f"witness_index={self.witness_index}, " if n <= 64 else ""
+        where = (f"witness_index={self.witness_index}, "
+                 if n <= 64 and self.domain != "points" else "")
+        if self.domain != "pm1":
+            where += f"domain={self.domain!r}, "
         return (f"SparsityCertificate(max_active={self.max_active}, n={n}, {where}"
                 f"initial_bound={self.initial_bound}, "
                 f"n_candidate_units={self.n_candidate_units}, n_nodes={self.n_nodes}, "
@@ -487,7 +508,107 @@ def _pairwise_core(weights, biases, tol, best) -> np.ndarray:
     return units[alive]
 
 
-def certify_sparsity(net, *, max_nodes=None, time_limit=None) -> SparsityCertificate:
+def _certify_points(net, points_, start_time) -> SparsityCertificate:
+    """Exact maximum of ``|A(x)|`` over the rows of ``points_`` (exact counts)."""
+    P = check_matrix(points_, "domain", n_columns=net.n_features)
+    counts = net.activation_counts(P)
+    i = int(np.argmax(counts))
+    witness = P[i].copy()
+    witness.flags.writeable = False
+    best = int(counts[i])
+    return SparsityCertificate(max_active=best, witness=witness, initial_bound=best,
+                               n_candidate_units=net.width, n_nodes=0,
+                               n_leaf_points=int(P.shape[0]),
+                               elapsed=time.monotonic() - start_time, domain="points")
+
+
+def _zero_one_thresholds(net) -> tuple[np.ndarray, np.ndarray, bool]:
+    r"""Thresholds of the :math:`\pm 1` network equivalent to ``net`` on :math:`\{0,1\}^n`.
+
+    With :math:`x_{01} = (1 - x)/2`, :math:`2(\langle w, x_{01}\rangle - b) =
+    \langle -w, x\rangle - \tau` with :math:`\tau = 2b - \sum_d w_d`
+    (exactly; ``-w`` and ``2b`` are exact in float64).  Returns ``(low,
+    high, exact)``: floats with :math:`\mathrm{low}_j \le \tau_j \le
+    \mathrm{high}_j`, equal to :math:`\tau_j` where it is a float64
+    (``exact`` when that holds for every unit).
+    """
+    low = np.empty(net.width)
+    high = np.empty(net.width)
+    exact = True
+    for j, (w, b) in enumerate(zip(net.weights, net.biases)):
+        terms = [2.0 * float(b)] + [-float(v) for v in w]
+        near = math.fsum(terms)           # correctly rounded
+        if Fraction(near) == sum(map(Fraction, terms)):
+            low[j] = high[j] = near
+        else:
+            exact = False
+            low[j], high[j] = math.nextafter(near, -math.inf), math.nextafter(near, math.inf)
+    return low, high, exact
+
+
+# On {0,1}^n, a gap left by rounded thresholds is closed by exact counts at
+# every point when n is at most this.
+_ZERO_ONE_EXHAUSTIVE_BITS = 20
+
+
+def _certify_zero_one(net, max_nodes, time_limit, start_time) -> SparsityCertificate:
+    r"""``certify_sparsity`` over :math:`\{0,1\}^n` (see its notes)."""
+    low, high, exact = _zero_one_thresholds(net)
+    weights = -net.weights
+    if not np.all(np.isfinite(2.0 * net.biases)):
+        raise ValueError("biases beyond float64's max / 2 cannot be certified on {0,1}^n; "
+                         "rescale the network (u relu(<w, x> - b) = (c u) relu(<w/c, x> - b/c))")
+
+    def to01(x):
+        return (1.0 - x) / 2.0     # exact on +-1
+
+    def run(thresholds):
+        try:
+            return certify_sparsity(SparseReLUNetwork(weights, thresholds, net.output_weights),
+                                    max_nodes=max_nodes, time_limit=time_limit)
+        except CertificationIncomplete as exc:
+            point = to01(exc.witness)
+            found = int(net.activation_counts(point[None, :])[0])
+            raise CertificationIncomplete(
+                f"{exc} (on {{0,1}}^n)", found, point, exc.n_nodes,
+                time.monotonic() - start_time) from None
+
+    upper = run(low)        # thresholds <= tau: a superset of the active units
+    witness = to01(upper.witness)
+    best = int(net.activation_counts(witness[None, :])[0])
+    nodes = upper.n_nodes
+    if best != upper.max_active and not exact:
+        lower = run(high)   # thresholds >= tau: a subset of the active units
+        nodes += lower.n_nodes
+        other = to01(lower.witness)
+        count = int(net.activation_counts(other[None, :])[0])
+        if count > best:
+            best, witness = count, other
+    if best != upper.max_active and net.n_features <= _ZERO_ONE_EXHAUSTIVE_BITS:
+        # Exact counts at every point of {0,1}^n settle it (2^n <= 2^20 rows).
+        for start in range(0, 2**net.n_features, 2**16):
+            chunk = to01(points(net.n_features, start,
+                                min(start + 2**16, 2**net.n_features)))
+            counts = net.activation_counts(chunk)
+            i = int(np.argmax(counts))
+            if counts[i] > best:
+                best, witness = int(counts[i]), chunk[i].copy()
+        upper = dataclasses.replace(upper, max_active=best)
+    if best != upper.max_active:
+        raise CertificationIncomplete(
+            f"on {{0,1}}^n the rounding of the transformed thresholds leaves the sparsity "
+            f"between {best} and {upper.max_active}; no certified value", best, witness,
+            nodes, time.monotonic() - start_time)
+    witness.flags.writeable = False
+    return SparsityCertificate(max_active=best, witness=witness,
+                               initial_bound=upper.initial_bound,
+                               n_candidate_units=upper.n_candidate_units, n_nodes=nodes,
+                               n_leaf_points=upper.n_leaf_points,
+                               elapsed=time.monotonic() - start_time, domain="01")
+
+
+def certify_sparsity(net, *, max_nodes=None, time_limit=None,
+                     domain="pm1") -> SparsityCertificate:
     r"""Exact sparsity :math:`\max_{x \in \{-1,1\}^n} |A(x)|` by branch and bound.
 
     The search fixes coordinates one at a time, depth first, in order of
@@ -547,6 +668,24 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None) -> SparsityCertifi
         Stop after about this many seconds (checked inside the search every
         1024 subcubes).  Ctrl-C is honoured between batches of tasks; use
         ``time_limit`` to bound a search that may be long.
+    domain : {"pm1", "01"} or array_like of shape (m, n), default="pm1"
+        Where the maximum is taken: :math:`\{-1,1\}^n`, :math:`\{0,1\}^n`,
+        or the finite set of rows of an array (exact counts by
+        :meth:`~sparselearn.SparseReLUNetwork.activation_counts`; the
+        witness is a row attaining the maximum).  On :math:`\{0,1\}^n` the
+        change of variables :math:`x_{01} = (1 - x)/2` turns the network
+        into one on :math:`\{-1,1\}^n` with weights :math:`-w_j` and
+        thresholds :math:`\tau_j = 2b_j - \sum_d w_{jd}` (twice the
+        pre-activation, same sign).  :math:`\tau_j` is a sum of floats:
+        where it is not a float64, the search runs with the float just
+        below it (every truly active unit stays active: an upper bound) and
+        the witness is counted exactly with the original network on
+        :math:`\{0,1\}^n`; if that count is below the bound, a second
+        search with the float just above gives a lower bound; if the two
+        still differ, exact counts at all :math:`2^n` points decide when
+        :math:`n \le 20`, and otherwise :class:`CertificationIncomplete` is
+        raised with both bounds.  A returned value is therefore the exact
+        maximum under the exact activity rule.
 
     Returns
     -------
@@ -588,6 +727,14 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None) -> SparsityCertifi
     """
     start_time = time.monotonic()
     net = _check_network(net)
+    if isinstance(domain, str):
+        if domain not in ("pm1", "01"):
+            raise ValueError(f"domain must be 'pm1', '01' or an (m, n) array of points, got "
+                             f"{domain!r}")
+        if domain == "01":
+            return _certify_zero_one(net, max_nodes, time_limit, start_time)
+    else:
+        return _certify_points(net, domain, start_time)
     if max_nodes is not None:
         max_nodes = check_int(max_nodes, "max_nodes", minimum=1)
     if time_limit is not None:

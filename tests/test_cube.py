@@ -445,3 +445,57 @@ def test_truth_table_of_a_multi_output_network_needs_output():
     # The hidden layer alone decides the histogram: same as any one output.
     np.testing.assert_array_equal(cube.activation_histogram(net),
                                   cube.activation_histogram(net.select_output(0)))
+
+
+# ------------------------------------------------- certificates on other domains
+def _zero_one_points(n):
+    return (1.0 - all_cube_points(n)) / 2.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(tie_networks(n=st.integers(1, 7)), dyadic_networks(n=st.integers(1, 7))))
+def test_certify_on_the_zero_one_cube_equals_brute_force(net):
+    # Decimal and planted-tie weights: the transformed thresholds 2b - sum(w)
+    # round, and the exact answer must survive that.
+    P = _zero_one_points(net.n_features)
+    truth = int(exact_active(P, net.weights, net.biases).sum(axis=1).max())
+    cert = cube.certify_sparsity(net, domain="01")
+    assert cert.max_active == truth and cert.domain == "01"
+    assert set(np.unique(cert.witness)) <= {0.0, 1.0}
+    assert int(exact_active(cert.witness[None, :], net.weights, net.biases).sum()) == truth
+    np.testing.assert_array_equal(P[cert.witness_index], cert.witness)
+
+
+def test_zero_one_cube_differs_from_the_pm1_cube():
+    # relu(-x_0 - x_1 - 1.5) is active at (-1, -1) but nowhere on {0,1}^2;
+    # relu(x_0 - 0.5) is never active on {-1,1}^2 at x_0 = -1 but is at x_0 = 1.
+    net = SparseReLUNetwork([[-1.0, -1.0]], [1.5], [1.0])
+    assert cube.certify_sparsity(net).max_active == 1
+    cert = cube.certify_sparsity(net, domain="01")
+    assert cert.max_active == 0
+    both = SparseReLUNetwork([[-1.0, -1.0], [1.0, 0.0]], [1.5, 0.5], [1.0, 1.0])
+    assert cube.certify_sparsity(both).max_active == 1      # never together on +-1
+    assert cube.certify_sparsity(both, domain="01").max_active == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(tie_networks(), st.data())
+def test_certify_on_a_point_set_is_the_exact_maximum(net, data):
+    X = data.draw(st.lists(st.lists(st.sampled_from([-1.0, 0.0, 0.1, 1.0, 1 / 3]),
+                                    min_size=net.n_features, max_size=net.n_features),
+                           min_size=1, max_size=20).map(np.array))
+    counts = exact_active(X, net.weights, net.biases).sum(axis=1)
+    cert = cube.certify_sparsity(net, domain=X)
+    assert cert.max_active == counts.max() and cert.domain == "points"
+    assert any(np.array_equal(cert.witness, row) for row in X[counts == counts.max()])
+    with pytest.raises(ValueError, match="witness_index"):
+        cert.witness_index
+    assert "domain='points'" in repr(cert)
+
+
+def test_certify_refuses_an_unknown_domain():
+    net = SparseReLUNetwork([[1.0]], [0.0], [1.0])
+    with pytest.raises(ValueError, match="domain must be 'pm1', '01'"):
+        cube.certify_sparsity(net, domain="box")
+    with pytest.raises(ValueError, match="domain"):
+        cube.certify_sparsity(net, domain=np.zeros((2, 3)))
