@@ -47,10 +47,4 @@ numpydoc_validation_exclude = {
     # cannot find a "def" line for them (and they take no parameters).
     r"^sparselearn\.learners\.ParityDesign\.(n_samples|n_features|degree|products"
     r"|n_jobs|max_bytes|n_words|level_sizes|n_output_features|n_lower)$",
-    # PAC and Rademacher docstrings still missing a Parameters or Returns
-    # entry (issue 11, left to the owner of those packages): remove a line
-    # once its docstring is complete.
-    r"^sparselearn\.pac\.junta_sum_target$",
-    r"^sparselearn\.rademacher\.d_q$",
-    r"^sparselearn\.rademacher\.SignFamily\.(check_sparse_on|network|sample)$",
 }
