@@ -74,6 +74,7 @@ from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_float, check
 from .network import SparseReLUNetwork, min_valuation
 
 __all__ = [
+    "Box",
     "CertificationIncomplete",
     "SparsityCertificate",
     "activation_histogram",
@@ -372,8 +373,13 @@ class SparsityCertificate:
     elapsed : float
         Wall-clock seconds.
     domain : str
-        ``"pm1"`` (:math:`\{-1,1\}^n`), ``"01"`` (:math:`\{0,1\}^n`) or
-        ``"points"`` (a finite point set); the maximum is over that domain.
+        ``"pm1"`` (:math:`\{-1,1\}^n`), ``"01"`` (:math:`\{0,1\}^n`),
+        ``"points"`` (a finite point set) or ``"box"`` (:class:`Box`); the
+        maximum is over that domain.
+    lp_tolerance : float or None
+        For a box: the relative margin below which the LP declares a set of
+        units unable to be active together (see :class:`Box`); ``None``
+        on the other domains, whose certificates are exact.
     """
 
     max_active: int
@@ -384,6 +390,7 @@ class SparsityCertificate:
     n_leaf_points: int
     elapsed: float
     domain: str = "pm1"
+    lp_tolerance: float | None = None
 
     @property
     def witness_index(self) -> int:
@@ -391,11 +398,11 @@ class SparsityCertificate:
 
         On :math:`\{0,1\}^n` bit ``j`` of the index is ``witness[j]`` (the
         point :math:`(1 - x)/2` of the :math:`\pm 1` point of that index).
-        Undefined (``ValueError``) for a finite point set.
+        Undefined (``ValueError``) for a finite point set or a box.
         """
-        if self.domain == "points":
-            raise ValueError("witness_index is defined on the cube domains only; the "
-                             "witness is one of the given points")
+        if self.domain in ("points", "box"):
+            raise ValueError("witness_index is defined on the cube domains only; this "
+                             f"certificate is over domain {self.domain!r}")
         if self.domain == "01":
             return sum(1 << d for d in np.flatnonzero(self.witness > 0).tolist())
         return _witness_index(self.witness)
@@ -403,7 +410,7 @@ class SparsityCertificate:
     def __repr__(self) -> str:
         n = self.witness.shape[0]
         where = (f"witness_index={self.witness_index}, "
-                 if n <= 64 and self.domain != "points" else "")
+                 if n <= 64 and self.domain in ("pm1", "01") else "")
         if self.domain != "pm1":
             where += f"domain={self.domain!r}, "
         return (f"SparsityCertificate(max_active={self.max_active}, n={n}, {where}"
@@ -506,6 +513,134 @@ def _pairwise_core(weights, biases, tol, best) -> np.ndarray:
             break
         alive &= ~weak
     return units[alive]
+
+
+class Box:
+    r"""The axis-aligned box :math:`\prod_d [\mathrm{lo}_d, \mathrm{hi}_d]`, a domain of
+    :func:`certify_sparsity`.
+
+    Parameters
+    ----------
+    lo, hi : float or array_like of shape (n,)
+        Finite bounds, ``lo <= hi`` (scalars apply to every coordinate).
+
+    Notes
+    -----
+    On a box the sparsity is a maximum feasible subsystem problem: the
+    largest set :math:`S` of units with a point :math:`x` in the box where
+    :math:`\langle w_j, x\rangle > b_j` for all :math:`j \in S`.  The
+    search branches on the units (include first), pruning with interval
+    bounds (a unit whose maximum over the box is not positive is never
+    active) and the best count found.  A candidate set is tested with one
+    LP (SciPy's HiGHS): maximise :math:`t \le 1` subject to
+    :math:`(\langle w_j, x\rangle - b_j)/M_j \ge t` for :math:`j \in S`,
+    :math:`x` in the box, with :math:`M_j = \|w_j\|_1\|x\|_\infty + |b_j|`
+    over the box.  The set counts as feasible when :math:`t^* >`
+    ``lp_tolerance`` (1e-6, ten times HiGHS's feasibility tolerance).  The
+    LP's point is counted exactly; the certificate's ``max_active`` is that
+    exact count, and it is returned only when it equals the largest
+    feasible set found.  Guarantee: the witness has exactly ``max_active``
+    active units, and no point of the box has more than ``max_active``
+    units with relative margin above ``lp_tolerance``; units active only
+    by a smaller margin can be missed (this is the LP's tolerance of the
+    upper bound).  The search is exponential in the number of units in
+    the worst case.
+    """
+
+    def __init__(self, lo, hi):
+        lo_arr = np.atleast_1d(np.asarray(lo, dtype=np.float64))
+        hi_arr = np.atleast_1d(np.asarray(hi, dtype=np.float64))
+        if lo_arr.ndim != 1 or hi_arr.ndim != 1:
+            raise ValueError("Box bounds must be scalars or 1-D arrays")
+        if not (np.all(np.isfinite(lo_arr)) and np.all(np.isfinite(hi_arr))):
+            raise ValueError("Box bounds must be finite")
+        lo_arr, hi_arr = np.broadcast_arrays(lo_arr, hi_arr)
+        if np.any(lo_arr > hi_arr):
+            d = int(np.flatnonzero(lo_arr > hi_arr)[0])
+            raise ValueError(f"Box needs lo <= hi; coordinate {d} has lo={lo_arr[d]!r} > "
+                             f"hi={hi_arr[d]!r}")
+        self.lo, self.hi = lo_arr.copy(), hi_arr.copy()
+        self.lo.flags.writeable = self.hi.flags.writeable = False
+
+    def __repr__(self) -> str:
+        return f"Box(lo={self.lo.tolist()}, hi={self.hi.tolist()})"
+
+
+_LP_TOLERANCE = 1e-6
+
+
+def _certify_box(net, box, max_nodes, time_limit, start_time) -> SparsityCertificate:
+    """``certify_sparsity`` over a :class:`Box` (see its notes)."""
+    from scipy.optimize import linprog
+
+    s, n = net.width, net.n_features
+    lo, hi = box.lo, box.hi
+    if lo.shape[0] == 1 and n > 1:
+        lo, hi = np.full(n, lo[0]), np.full(n, hi[0])
+    if lo.shape[0] != n:
+        raise ValueError(f"the Box has {lo.shape[0]} coordinates but the network has "
+                         f"n_features={n}")
+    W, b = net.weights, net.biases
+    radius = float(max(np.abs(lo).max(), np.abs(hi).max()))
+    scale = np.abs(W).sum(axis=1) * radius + np.abs(b)
+    scale = np.where(scale > 0.0, scale, 1.0)
+    Wn, bn = W / scale[:, None], b / scale
+    z_max = np.maximum(Wn * lo, Wn * hi).sum(axis=1) - bn
+    candidates = np.flatnonzero(z_max > _LP_TOLERANCE)
+    candidates = candidates[np.argsort(-z_max[candidates], kind="stable")]
+    bounds = [(float(l), float(h)) for l, h in zip(lo, hi)] + [(None, 1.0)]
+    cost = np.zeros(n + 1)
+    cost[-1] = -1.0
+
+    def feasible(S):
+        A = np.hstack([-Wn[S], np.ones((len(S), 1))])
+        res = linprog(cost, A_ub=A, b_ub=-bn[S], bounds=bounds, method="highs")
+        if res.status != 0 or -res.fun <= _LP_TOLERANCE:
+            return None
+        return np.clip(res.x[:n], lo, hi)
+
+    def exact_count(x):
+        return int(net.activation_counts(x[None, :])[0])
+
+    witness = (lo + hi) / 2.0
+    best = exact_count(witness)
+    largest = 0          # largest LP-feasible set found
+    nodes = 0
+    deadline = None if time_limit is None else start_time + time_limit
+
+    def search(S, position):
+        nonlocal best, witness, largest, nodes
+        nodes += 1
+        if ((max_nodes is not None and nodes > max_nodes)
+                or (deadline is not None and time.monotonic() > deadline)):
+            raise CertificationIncomplete(
+                "box search stopped by max_nodes or time_limit", best, witness.copy(), nodes,
+                time.monotonic() - start_time)
+        if len(S) + candidates.size - position <= max(best, largest):
+            return
+        j = int(candidates[position])
+        x = feasible(S + [j])
+        if x is not None:
+            largest = max(largest, len(S) + 1)
+            count = exact_count(x)
+            if count > best:
+                best, witness = count, x
+            search(S + [j], position + 1)
+        search(S, position + 1)
+
+    if candidates.size:
+        search([], 0)
+    if best < largest:
+        raise CertificationIncomplete(
+            f"on the box, a set of {largest} units is LP-feasible (margin > "
+            f"{_LP_TOLERANCE:g}) but the best point found has {best} exactly active units",
+            best, witness.copy(), nodes, time.monotonic() - start_time)
+    witness = np.array(witness)
+    witness.flags.writeable = False
+    return SparsityCertificate(max_active=best, witness=witness, initial_bound=0,
+                               n_candidate_units=int(candidates.size), n_nodes=nodes,
+                               n_leaf_points=0, elapsed=time.monotonic() - start_time,
+                               domain="box", lp_tolerance=_LP_TOLERANCE)
 
 
 def _certify_points(net, points_, start_time) -> SparsityCertificate:
@@ -668,9 +803,10 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         Stop after about this many seconds (checked inside the search every
         1024 subcubes).  Ctrl-C is honoured between batches of tasks; use
         ``time_limit`` to bound a search that may be long.
-    domain : {"pm1", "01"} or array_like of shape (m, n), default="pm1"
+    domain : {"pm1", "01"}, Box or array_like of shape (m, n), default="pm1"
         Where the maximum is taken: :math:`\{-1,1\}^n`, :math:`\{0,1\}^n`,
-        or the finite set of rows of an array (exact counts by
+        a :class:`Box` (LP-based, with the tolerance its notes state), or
+        the finite set of rows of an array (exact counts by
         :meth:`~sparselearn.SparseReLUNetwork.activation_counts`; the
         witness is a row attaining the maximum).  On :math:`\{0,1\}^n` the
         change of variables :math:`x_{01} = (1 - x)/2` turns the network
@@ -733,6 +869,8 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
                              f"{domain!r}")
         if domain == "01":
             return _certify_zero_one(net, max_nodes, time_limit, start_time)
+    elif isinstance(domain, Box):
+        return _certify_box(net, domain, max_nodes, time_limit, start_time)
     else:
         return _certify_points(net, domain, start_time)
     if max_nodes is not None:

@@ -499,3 +499,39 @@ def test_certify_refuses_an_unknown_domain():
         cube.certify_sparsity(net, domain="box")
     with pytest.raises(ValueError, match="domain"):
         cube.certify_sparsity(net, domain=np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_certify_on_a_box_against_dense_sampling_and_lp_witnesses(seed):
+    # Gaussian networks on n <= 4: a 25^n grid plus 20000 uniform points
+    # never find more active units than the certificate, and its witness
+    # lies in the box with exactly max_active (exactly decided) active units.
+    rng = np.random.default_rng(seed)
+    n, s = int(rng.integers(1, 5)), int(rng.integers(1, 7))
+    net = SparseReLUNetwork(rng.normal(size=(s, n)), rng.normal(size=s), np.ones(s))
+    lo = rng.uniform(-2.0, 0.0, size=n)
+    hi = lo + rng.uniform(0.0, 3.0, size=n)
+    cert = cube.certify_sparsity(net, domain=cube.Box(lo, hi))
+    assert cert.domain == "box" and cert.lp_tolerance == 1e-6
+    grid = np.stack(np.meshgrid(*[np.linspace(a, c, 25) for a, c in zip(lo, hi)]),
+                    -1).reshape(-1, n)
+    sample = lo + (hi - lo) * rng.random((20000, n))
+    assert net.activation_counts(np.vstack([grid, sample])).max() <= cert.max_active
+    assert np.all(cert.witness >= lo) and np.all(cert.witness <= hi)
+    assert int(exact_active(cert.witness[None, :], net.weights, net.biases).sum()) \
+        == cert.max_active
+
+
+def test_certify_on_a_box_differs_from_the_cube():
+    # On [0, 16]^2 both units are active at (16, 16); on {-1,1}^2 neither
+    # can be (x_0 + x_1 <= 2 < 3).
+    net = SparseReLUNetwork([[1.0, 1.0], [1.0, 0.0]], [3.0, 3.0], [1.0, 1.0])
+    assert cube.certify_sparsity(net).max_active == 0
+    cert = cube.certify_sparsity(net, domain=cube.Box(0.0, 16.0))
+    assert cert.max_active == 2
+    with pytest.raises(ValueError, match="lo <= hi"):
+        cube.Box([0.0, 1.0], [1.0, 0.0])
+    with pytest.raises(ValueError, match="n_features=2"):
+        cube.certify_sparsity(net, domain=cube.Box(np.zeros(3), np.ones(3)))
+    with pytest.raises(ValueError, match="witness_index"):
+        cert.witness_index
