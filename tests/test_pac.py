@@ -568,7 +568,8 @@ class _NeverCalled:
 
 def test_exact_evaluation_over_a_huge_cube_is_refused(monkeypatch):
     """verify_pac(exact_max_n=40) silently walked 2^40 points per trial."""
-    from sparselearn.pac import _factories, bump_target, verify_sweep
+    from sparselearn import cube
+    from sparselearn.pac import bump_target, verify_sweep
 
     def no_walk(*args):
         raise AssertionError("the 2^n walk started: it was not refused")
@@ -582,7 +583,7 @@ def test_exact_evaluation_over_a_huge_cube_is_refused(monkeypatch):
             lambda z: z[:, 0], [0], params["n_features"]),
             {"n_features": [31], "n_samples": [10]}, eps=0.1, delta=0.1, trials=1,
             exact_max_n=40)
-    monkeypatch.setattr(_factories, "_cube_slice", no_walk)
+    monkeypatch.setattr(cube, "points", no_walk)
     with pytest.raises(ValueError, match=r"2\^40 .* for the second moment"):
         bump_target({"n_features": 40, "width": 4, "sparsity": 2},
                     np.random.default_rng(0), exact_max_n=40)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import math
 
+from .. import cube
 from .._results import renamed_argument
 from .._validation import MAX_CUBE_DIM, check_int
 from ..network import SparseReLUNetwork
-from ._trial import _EVAL_CHUNK_ROWS, _check_exact_walk, _cube_slice, _uniform_points
+from ._trial import _EVAL_CHUNK_ROWS, _check_exact_walk
 
 
 def bump_target(params, rng, *, exact_max_n=16, n_draws=2**16,
@@ -70,8 +71,8 @@ def bump_target(params, rng, *, exact_max_n=16, n_draws=2**16,
     square_sum = 0.0
     for start in range(0, total, _EVAL_CHUNK_ROWS):
         stop = min(start + _EVAL_CHUNK_ROWS, total)
-        X = _cube_slice(start, stop, n) if n <= exact_max_n \
-            else _uniform_points(rng, stop - start, n)
+        X = cube.points(n, start, stop) if n <= exact_max_n \
+            else cube._uniform_points(rng, stop - start, n)
         square_sum += math.fsum(net(X) ** 2)
     if square_sum == 0.0:
         return net

@@ -9,6 +9,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .. import cube
 from .._validation import check_memory, check_random_state
 from ..network import SparseReLUNetwork
 from ._results import PACResult, _frozen_array
@@ -39,17 +40,6 @@ def _child_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSeque
     but without ``spawn``'s counter: the same for any order of calls."""
     return np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (index,),
                                   pool_size=root.pool_size)
-
-
-def _uniform_points(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
-    """``rows`` i.i.d. uniform points of ``{-1,1}^n``, float64 C-contiguous."""
-    return 1.0 - 2.0 * rng.integers(0, 2, size=(rows, n), dtype=np.int8).astype(np.float64)
-
-
-def _cube_slice(start: int, stop: int, n: int) -> np.ndarray:
-    """Cube points of index ``start..stop-1`` (bit ``j`` set means ``x_j = -1``)."""
-    index = np.arange(start, stop, dtype=np.int64)
-    return 1.0 - 2.0 * ((index[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(np.float64)
 
 
 def _evaluate(function, X: np.ndarray, what: str) -> np.ndarray:
@@ -101,7 +91,7 @@ def _trial(make_learner, make_target, spec: dict, index: int):
     target, _ = _draw_target(make_target, check_random_state(target_seed), n)
 
     rng = check_random_state(sample_seed)
-    X = _uniform_points(rng, m, n)
+    X = cube._uniform_points(rng, m, n)  # sizes checked by _trial_spec
     y = _evaluate(target, X, "the target")
     if spec["noise"] > 0.0:
         y = y + spec["noise"] * rng.standard_normal(m)
@@ -131,9 +121,9 @@ def _trial(make_learner, make_target, spec: dict, index: int):
     for start in range(0, total, _EVAL_CHUNK_ROWS):
         stop = min(start + _EVAL_CHUNK_ROWS, total)
         if spec["exact"]:
-            X = _cube_slice(start, stop, n)
+            X = cube.points(n, start, stop)
         else:
-            X = _uniform_points(test_rng, stop - start, n)
+            X = cube._uniform_points(test_rng, stop - start, n)
         f = _evaluate(target, X, "the target")
         h = _evaluate(learner.predict, X, "the learner's predict")
         d = (h - f) ** 2

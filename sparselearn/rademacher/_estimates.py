@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .. import cube
 from .._results import ResultMixin, deprecated_alias
 from .._validation import (check_float, check_int, check_matrix, check_memory,
                            check_random_state)
@@ -82,10 +83,6 @@ def _estimate(values: np.ndarray, m: int, method: str) -> RademacherEstimate:
                               n_draws=int(values.size), m=m, method=method, values=values)
 
 
-def _rademacher_signs(rng, rows: int, m: int) -> np.ndarray:
-    return 1.0 - 2.0 * rng.integers(0, 2, size=(rows, m), dtype=np.int8)
-
-
 def empirical_rademacher(construction, sample, n_draws=1000,
                          random_state=None, *, max_bytes=None) -> RademacherEstimate:
     r"""Monte-Carlo Rademacher complexity of a construction, with the exact supremum.
@@ -154,7 +151,7 @@ def empirical_rademacher(construction, sample, n_draws=1000,
     values = np.empty(n_draws)
     for start in range(0, n_draws, rows):
         stop = min(start + rows, n_draws)
-        zeta = _rademacher_signs(rng, stop - start, m)
+        zeta = cube._uniform_points(rng, stop - start, m)
         if fresh:
             # Draw d's sample is support[J[d]]; sum_i zeta_i G(x_i) groups by support point.
             J = rng.integers(0, p, size=(stop - start, m))
@@ -245,7 +242,7 @@ def rademacher_lower_estimate(X, s, k, W, B, n_draws=20, random_state=None, n_re
     values = np.empty(n_draws)
     unconverged = 0
     for d in range(n_draws):
-        zeta = _rademacher_signs(rng, 1, m)[0]
+        zeta = cube._uniform_points(rng, 1, m)[0]
         candidates = [0.0, k * B * abs(zeta.sum()) / m]
         for _ in range(n_restarts):
             estimator = SparseReLURegressor(width=s, sparsity=k, W=W, B=B, loss="correlation",
