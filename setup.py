@@ -78,8 +78,12 @@ def extensions():
         for ext in exts:
             ext.sparselearn_variant = variant
         # Its own build_dir: the generated C names the module, so it differs.
-        result += cythonize(exts, compiler_directives=DIRECTIVES, nthreads=os.cpu_count() or 1,
-                            build_dir=os.path.join("build", "cython", variant))
+        built = cythonize(exts, compiler_directives=DIRECTIVES, nthreads=os.cpu_count() or 1,
+                          build_dir=os.path.join("build", "cython", variant))
+        for ext in built:  # Cython's cached header flags leak the previous variant's -march
+            ext.extra_compile_args = [a for a in ext.extra_compile_args
+                                      if not a.startswith("-march=")] + list(flags)
+        result += built
     return result
 
 

@@ -7,6 +7,11 @@ Run from the repository root::
 
 Peers (optional: a missing peer is skipped with a message):
 
+- ``fht-cpu`` (``pip install fht-cpu``): ``fht_cpu.fht`` in place (SIMD
+  kernels; one thread for a 1-D array), float64 and float32 at
+  ``n = 16, 20, 22, 24``, against sparselearn on one thread and on every
+  thread.
+
 - ``pyfwht`` (``pip install pyfwht``): its CPU backend (one thread, AVX2
   when the wheel has it), in place on float64, at ``n = 20`` and ``24``.
   sparselearn is timed with one OpenMP thread (``threadpoolctl``) for the
@@ -99,6 +104,28 @@ def compare_pyfwht(rows, repeats):
         rows.append((f"pyfwht OpenMP vs ours {os.cpu_count()} threads", n, t_peer_omp, t_all))
 
 
+def compare_fht_cpu(rows, repeats):
+    try:
+        import fht_cpu
+    except ImportError:
+        print("fht-cpu not installed (pip install fht-cpu): skipping its rows")
+        return
+    for dtype in ("float64", "float32"):
+        for n in (16, 20, 22, 24):
+            a = np.random.default_rng(n).standard_normal(2**n).astype(dtype)
+            check = fht_cpu.fht(a.copy())
+            tol = 1e-12 if dtype == "float64" else 1e-5
+            np.testing.assert_allclose(fwht(a), check, rtol=tol, atol=tol * np.abs(check).max())
+            t = best_times({
+                "ours1": (ours, 1),
+                "ours": (ours, None),
+                "peer": (fht_cpu.fht, None),
+            }, a.copy, repeats)
+            rows.append((f"fht-cpu {dtype}, 1 thread vs ours 1 thread", n, t["peer"], t["ours1"]))
+            rows.append((f"fht-cpu {dtype}, 1 thread vs ours {os.cpu_count()} threads", n,
+                         t["peer"], t["ours"]))
+
+
 def compare_boofun(rows, repeats):
     try:
         with warnings.catch_warnings(), silenced_stderr():
@@ -135,12 +162,16 @@ def main():
     args = parser.parse_args()
     repeats = 3 if args.quick else 7
     rows = []
+    from sparselearn._kernels import variant
+    print(f"sparselearn kernels: {variant} variant (sparselearn.show_config())")
+    compare_fht_cpu(rows, repeats)
     compare_pyfwht(rows, repeats)
     compare_boofun(rows, repeats)
-    print(f"\nfloat64, best of {repeats} (boofun n=20: 1 run); ratio = peer / sparselearn")
-    print(f"{'comparison':<44} {'n':>3} {'peer ms':>10} {'ours ms':>9} {'ratio':>8}")
+    print(f"\nbest of {repeats} (boofun n=20: 1 run); float64 unless stated; "
+          "ratio = peer / sparselearn")
+    print(f"{'comparison':<48} {'n':>3} {'peer ms':>10} {'ours ms':>9} {'ratio':>8}")
     for label, n, peer, mine in rows:
-        print(f"{label:<44} {n:>3} {1e3 * peer:>10.2f} {1e3 * mine:>9.2f} {peer / mine:>8.2f}")
+        print(f"{label:<48} {n:>3} {1e3 * peer:>10.3f} {1e3 * mine:>9.3f} {peer / mine:>8.2f}")
 
     spec = np.random.default_rng(0).standard_normal(2**24)
     t = best_times({"deg": (degree_weights, None), "inf": (influences, None)},

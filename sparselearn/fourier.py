@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 # The sampling estimators evaluate the function on chunks of about this many
-# bytes of points, so memory stays flat for any n_samples.
+# bytes of points, so memory stays flat for any n_draws.
 _CHUNK_BYTES = 16 * 2**20
 
 
@@ -230,12 +230,14 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
 
     Notes
     -----
-    Cache-blocked Cython kernel (:mod:`sparselearn._kernels._fwht`): one
-    pass over memory does all levels inside 256 KiB blocks, and each further
-    pass does up to 12 levels on panels gathered into an L2-resident buffer,
-    so a transform of length :math:`2^n` reads and writes memory
-    :math:`1 + \lceil (n - 15)/12 \rceil` times (twice for
-    :math:`16 \le n \le 27`) instead of the :math:`n` times of a level-by-level
+    Cache-blocked Cython kernel (:mod:`sparselearn._kernels._fwht`, built
+    per instruction set and dispatched at import, see
+    :func:`sparselearn.show_config`): one pass over memory does all levels
+    inside 1 MiB blocks, and each further pass does up to 10 levels on panels
+    gathered into a cache-resident buffer, so a transform of length
+    :math:`2^n` reads and writes memory :math:`1 + \lceil (n - B)/10 \rceil`
+    times (:math:`B = 17` in float64, 18 in float32; twice up to
+    :math:`n = 27`) instead of the :math:`n` times of a level-by-level
     transform; beyond the cache it runs at memory bandwidth.  Blocks and
     panels are spread over the OpenMP threads (``OMP_NUM_THREADS`` or
     ``threadpoolctl`` limit them).  Each output is a sum of :math:`2^n` terms
@@ -575,13 +577,29 @@ def _as_cube_function(f, n_features):
     return evaluate, n
 
 
-def _check_n_samples(n_samples) -> int:
-    return check_int(n_samples, "n_samples", minimum=2)
+def _check_n_draws(n_draws, n_samples, caller: str) -> int:
+    """The Monte-Carlo size from ``n_draws=`` or its deprecated alias ``n_samples=``.
+
+    ``n_samples`` names the training sample size elsewhere in the library
+    (the glossary), so a Monte-Carlo size is ``n_draws``; ``n_samples=``
+    still works with a :class:`FutureWarning`.
+    """
+    if n_samples is not None:
+        if n_draws is not None:
+            raise TypeError(f"{caller}: pass n_draws only (n_samples is its deprecated name)")
+        warnings.warn(f"{caller}(n_samples=...) is renamed n_draws=...; 'n_samples' names "
+                      "a training sample size elsewhere", FutureWarning, stacklevel=3)
+        n_draws = n_samples
+    return check_int(_DEFAULT_DRAWS if n_draws is None else n_draws, "n_draws", minimum=2)
+
+
+#: Monte-Carlo size of the estimators when ``n_draws`` is not given.
+_DEFAULT_DRAWS = 10_000
 
 
 class _Moments:
     """Running mean and sum of squared deviations over chunks (Chan et al.),
-    so estimators keep memory flat and stay accurate for any ``n_samples``."""
+    so estimators keep memory flat and stay accurate for any ``n_draws``."""
 
     def __init__(self):
         self.count = 0
@@ -605,19 +623,19 @@ class _Moments:
         return Estimate(np.asarray(self.mean), np.asarray(stderr))
 
 
-def _chunks(n_samples: int, bytes_per_sample: float):
-    """Sizes of consecutive chunks of about ``_CHUNK_BYTES`` summing to ``n_samples``."""
+def _chunks(n_draws: int, bytes_per_sample: float):
+    """Sizes of consecutive chunks of about ``_CHUNK_BYTES`` summing to ``n_draws``."""
     size = max(1, int(_CHUNK_BYTES // max(bytes_per_sample, 1.0)))
-    for start in range(0, n_samples, size):
-        yield min(size, n_samples - start)
+    for start in range(0, n_draws, size):
+        yield min(size, n_draws - start)
 
 
-def estimate_influences(f, *, n_features=None, n_samples=10_000,
-                        random_state=None) -> Estimate:
+def estimate_influences(f, *, n_features=None, n_draws=None, random_state=None,
+                        n_samples=None) -> Estimate:
     r"""Monte-Carlo estimate of every coordinate influence :math:`\mathrm{Inf}_i[f]`.
 
     Averages :math:`\bigl((f(x) - f(x^{\oplus i}))/2\bigr)^2 = (D_i f(x))^2`
-    over ``n_samples`` uniform points :math:`x`, for every ``i`` at once
+    over ``n_draws`` uniform points :math:`x`, for every ``i`` at once
     (:math:`n + 1` evaluations per point); see :func:`influences`.
 
     Parameters
@@ -627,9 +645,12 @@ def estimate_influences(f, *, n_features=None, n_samples=10_000,
         :math:`\pm 1` points and returning ``m`` real values.
     n_features : int, optional
         The dimension ``n``; required for a callable.
-    n_samples : int, default=10_000
-        Number of points :math:`x`, at least 2.
+    n_draws : int, default=10_000
+        Number of points :math:`x`, at least 2 (the Monte-Carlo size).
     random_state : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness.
+    n_samples : int, optional
+        Deprecated name of ``n_draws`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -643,14 +664,14 @@ def estimate_influences(f, *, n_features=None, n_samples=10_000,
         the default budget; use :func:`estimate_total_influence` then.
     """
     evaluate, n = _as_cube_function(f, n_features)
-    n_samples = _check_n_samples(n_samples)
+    n_draws = _check_n_draws(n_draws, n_samples, "estimate_influences")
     # One sample needs its n + 1 points at once; refuse before allocating.
     check_memory(8.0 * n * (n + 1), f"the n + 1 = {n + 1} points evaluated per sample "
                  f"by estimate_influences (n = {n})")
     rng = check_random_state(random_state)
     moments = _Moments()
     flip = 1.0 - 2.0 * np.eye(n)
-    for m in _chunks(n_samples, 8.0 * n * (n + 1)):
+    for m in _chunks(n_draws, 8.0 * n * (n + 1)):
         X = _uniform_points(rng, m, n)
         neighbours = (X[:, None, :] * flip).reshape(m * n, n)  # row (a, i) = x_a with i flipped
         values = evaluate(np.concatenate([X, neighbours]))
@@ -659,8 +680,8 @@ def estimate_influences(f, *, n_features=None, n_samples=10_000,
     return moments.estimate()
 
 
-def estimate_total_influence(f, *, n_features=None, n_samples=10_000,
-                             random_state=None) -> Estimate:
+def estimate_total_influence(f, *, n_features=None, n_draws=None, random_state=None,
+                             n_samples=None) -> Estimate:
     r"""Monte-Carlo estimate of the total influence :math:`I[f]`.
 
     Each sample draws a uniform point :math:`x` and a uniform coordinate
@@ -674,9 +695,12 @@ def estimate_total_influence(f, *, n_features=None, n_samples=10_000,
         A network, or a function on ``(m, n)`` arrays of :math:`\pm 1` points.
     n_features : int, optional
         The dimension ``n``; required for a callable.
-    n_samples : int, default=10_000
-        Number of ``(x, i)`` draws, at least 2.
+    n_draws : int, default=10_000
+        Number of ``(x, i)`` draws, at least 2 (the Monte-Carlo size).
     random_state : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness.
+    n_samples : int, optional
+        Deprecated name of ``n_draws`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -684,10 +708,10 @@ def estimate_total_influence(f, *, n_features=None, n_samples=10_000,
         Floats ``estimate`` and ``stderr``.
     """
     evaluate, n = _as_cube_function(f, n_features)
-    n_samples = _check_n_samples(n_samples)
+    n_draws = _check_n_draws(n_draws, n_samples, "estimate_total_influence")
     rng = check_random_state(random_state)
     moments = _Moments()
-    for m in _chunks(n_samples, 16.0 * n):
+    for m in _chunks(n_draws, 16.0 * n):
         X = _uniform_points(rng, m, n)
         Y = X.copy()
         Y[np.arange(m), rng.integers(0, n, size=m)] *= -1.0
@@ -696,11 +720,11 @@ def estimate_total_influence(f, *, n_features=None, n_samples=10_000,
     return moments.estimate()
 
 
-def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_samples=10_000,
-                               random_state=None, delta=None) -> Estimate:
+def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_draws=None,
+                               random_state=None, delta=None, n_samples=None) -> Estimate:
     r"""Monte-Carlo estimate of :math:`NS_\delta[f]` (real-valued convention).
 
-    Averages :math:`\tfrac12 (f(x) - f(y))^2` over ``n_samples`` pairs with
+    Averages :math:`\tfrac12 (f(x) - f(y))^2` over ``n_draws`` pairs with
     :math:`x` uniform and :math:`y` equal to :math:`x` with each coordinate
     flipped independently with probability ``flip_rate``; see
     :func:`noise_sensitivity` for the convention (twice O'Donnell's for
@@ -714,12 +738,14 @@ def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_samples=
         Flip probability :math:`\delta` in ``[0, 1/2]``.
     n_features : int, optional
         The dimension ``n``; required for a callable.
-    n_samples : int, default=10_000
-        Number of pairs, at least 2.
+    n_draws : int, default=10_000
+        Number of pairs, at least 2 (the Monte-Carlo size).
     random_state : None, int, SeedSequence or numpy.random.Generator
         Source of randomness.
     delta : float, optional
         Deprecated name of ``flip_rate`` (a :class:`FutureWarning`).
+    n_samples : int, optional
+        Deprecated name of ``n_draws`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -728,10 +754,10 @@ def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_samples=
     """
     evaluate, n = _as_cube_function(f, n_features)
     flip_rate = _check_flip_rate(flip_rate, delta, "estimate_noise_sensitivity")
-    n_samples = _check_n_samples(n_samples)
+    n_draws = _check_n_draws(n_draws, n_samples, "estimate_noise_sensitivity")
     rng = check_random_state(random_state)
     moments = _Moments()
-    for m in _chunks(n_samples, 16.0 * n):
+    for m in _chunks(n_draws, 16.0 * n):
         X = _uniform_points(rng, m, n)
         Y = np.where(rng.random((m, n)) < flip_rate, -X, X)
         values = evaluate(np.concatenate([X, Y]))
@@ -774,7 +800,7 @@ def estimate_coefficients(X, y, subsets) -> Estimate:
     (plus any zero-mean noise), :math:`\frac1m \sum_a y_a \chi_S(x_a)` is an
     unbiased estimate of :math:`\hat f(S)` (THEORY.md section 3, the
     coefficient-estimation form of the low-degree algorithm).  The sample is
-    given, so there is no ``n_samples``/``random_state``: ``m = len(X)``.
+    given, so there is no ``n_draws``/``random_state``: ``m = len(X)``.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Benchmarks for sparselearn.fourier: the Walsh-Hadamard transform and the
-popcount reductions, each next to its NumPy twin, plus the peer transform
-(pyfwht, one thread) when it is installed.
+popcount reductions, each next to its NumPy twin, plus the peer transforms
+(fht-cpu and pyfwht, one thread) when they are installed.
 
 The NumPy twins are only run up to n = 20 (at n = 24 the level-by-level
 twin takes seconds and measures NumPy, not this library)."""
@@ -58,6 +58,24 @@ class PeerFWHT:
 
     def time_pyfwht_cpu(self, n):
         self.pyfwht.transform(self.a, self.pyfwht.Backend.CPU)
+
+
+class PeerFhtCpu:
+    """fht-cpu's SIMD transform (one thread on a 1-D array), float64 and float32."""
+
+    params = ([16, 20, 24], ["float64", "float32"])
+    param_names = ["n", "dtype"]
+
+    def setup(self, n, dtype):
+        try:
+            import fht_cpu
+        except ImportError:
+            raise NotImplementedError("fht-cpu not installed")
+        self.fht = fht_cpu.fht
+        self.a = np.random.default_rng(n).standard_normal(2**n).astype(dtype)
+
+    def time_fht_cpu(self, n, dtype):
+        self.fht(self.a)
 
 
 class SpectralReductions:
