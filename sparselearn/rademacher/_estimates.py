@@ -297,7 +297,6 @@ def _certify(network, X, zeta, k, W, B):
         return None
     if shrink < 1.0:  # scaling outer weights keeps the active sets
         candidate = SparseReLUNetwork(weights, biases, u * shrink)
-    W_h, B_h = candidate.norm_bounds()
-    if candidate.activation_counts(X).max() > k or W_h > W or B_h > B:
+    if not candidate.in_class(X, k, W, B):  # the certificate: exact, no tolerance
         return None
     return candidate
