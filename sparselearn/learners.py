@@ -1081,10 +1081,9 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from sparselearn.cube import uniform_points
     >>> from sparselearn.learners import LowDegreeRegressor
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.choice([-1.0, 1.0], size=(500, 6))
+    >>> X = uniform_points(6, 500, random_state=0)
     >>> y = 2.0 * X[:, 0] * X[:, 3] - X[:, 5] + 0.5
     >>> model = LowDegreeRegressor(degree=2).fit(X, y)
     >>> {S: round(c, 6) for S, c in model.fourier_coefficients_.items() if abs(c) > 1e-6}
@@ -1261,9 +1260,9 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
     Examples
     --------
     >>> import numpy as np
+    >>> from sparselearn.cube import uniform_points
     >>> from sparselearn.learners import LowDegreeClassifier
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.choice([-1.0, 1.0], size=(400, 5))
+    >>> X = uniform_points(5, 400, random_state=0)
     >>> y = np.where(X[:, 0] + X[:, 1] + X[:, 2] > 0, 1, -1)  # majority of 3
     >>> model = LowDegreeClassifier(degree=3).fit(X, y)
     >>> model.score(X, y)

@@ -365,9 +365,22 @@ def test_delta_is_a_deprecated_alias_of_flip_rate():
         F.noise_sensitivity(spec)
     net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
     with pytest.warns(FutureWarning, match="flip_rate"):
-        old = F.estimate_noise_sensitivity(net, delta=0.2, n_samples=50, random_state=0)
-    assert old == F.estimate_noise_sensitivity(net, flip_rate=0.2, n_samples=50,
+        old = F.estimate_noise_sensitivity(net, delta=0.2, n_draws=50, random_state=0)
+    assert old == F.estimate_noise_sensitivity(net, flip_rate=0.2, n_draws=50,
                                                random_state=0)
+
+
+def test_n_samples_is_a_deprecated_alias_of_n_draws():
+    # "n_samples" is a training sample size in the rest of the library.
+    net = SparseReLUNetwork([[1.0, 1.0, 0.5]], [0.0], [1.0])
+    for estimator, args in ((F.estimate_influences, ()), (F.estimate_total_influence, ()),
+                            (F.estimate_noise_sensitivity, (0.1,))):
+        with pytest.warns(FutureWarning, match="n_draws"):
+            old = estimator(net, *args, n_samples=40, random_state=3)
+        new = estimator(net, *args, n_draws=40, random_state=3)
+        np.testing.assert_array_equal(old.estimate, new.estimate)
+        with pytest.raises(TypeError, match="n_draws only"):
+            estimator(net, *args, n_draws=40, n_samples=40)
 
 
 def test_spectral_validation():
@@ -406,7 +419,7 @@ def test_spectral_validation():
 
 # ------------------------------------------------------------- estimators
 # Each comparison below allows Z standard errors.  For an average of
-# n_samples i.i.d. bounded values the CLT gives a two-sided failure
+# n_draws i.i.d. bounded values the CLT gives a two-sided failure
 # probability of about 2 Phi(-5) = 5.7e-7 per compared number; the seeds are
 # fixed, so CI is deterministic.
 Z = 5.0
@@ -421,12 +434,12 @@ def _assert_within(estimate, exact, z=Z):
 def test_estimators_agree_with_exact_values_on_networks(seed):
     net = bump_network(8, 12, 3, random_state=seed)
     spec = F.spectrum(net)
-    _assert_within(F.estimate_influences(net, n_samples=4000, random_state=seed),
+    _assert_within(F.estimate_influences(net, n_draws=4000, random_state=seed),
                    F.influences(spec))
-    _assert_within(F.estimate_total_influence(net, n_samples=20000, random_state=seed),
+    _assert_within(F.estimate_total_influence(net, n_draws=20000, random_state=seed),
                    F.total_influence(spec))
     for delta in (0.05, 0.25, 0.5):
-        _assert_within(F.estimate_noise_sensitivity(net, delta, n_samples=20000,
+        _assert_within(F.estimate_noise_sensitivity(net, delta, n_draws=20000,
                                                     random_state=seed),
                        F.noise_sensitivity(spec, delta))
     rng = np.random.default_rng(seed)
@@ -445,12 +458,12 @@ def test_estimators_accept_callables():
     def majority(points):
         return np.sign(points[:, :3].sum(axis=1))
 
-    _assert_within(F.estimate_influences(majority, n_features=n, n_samples=4000,
+    _assert_within(F.estimate_influences(majority, n_features=n, n_draws=4000,
                                          random_state=3), F.influences(spec))
-    _assert_within(F.estimate_total_influence(majority, n_features=n, n_samples=20000,
+    _assert_within(F.estimate_total_influence(majority, n_features=n, n_draws=20000,
                                               random_state=4), F.total_influence(spec))
     _assert_within(F.estimate_noise_sensitivity(majority, 0.1, n_features=n,
-                                                n_samples=20000, random_state=5),
+                                                n_draws=20000, random_state=5),
                    F.noise_sensitivity(spec, 0.1))
 
 
@@ -464,7 +477,7 @@ def test_standard_errors_are_calibrated():
     rng = np.random.default_rng(11)
     z = []
     for _ in range(200):
-        estimate = F.estimate_noise_sensitivity(net, 0.2, n_samples=500, random_state=rng)
+        estimate = F.estimate_noise_sensitivity(net, 0.2, n_draws=500, random_state=rng)
         z.append(abs(estimate.estimate - exact) / estimate.stderr)
     z = np.array(z)
     assert np.mean(z <= 2) >= 0.90
@@ -473,11 +486,11 @@ def test_standard_errors_are_calibrated():
 
 def test_estimators_are_reproducible():
     net = random_network(6, 5, random_state=0)
-    first = F.estimate_influences(net, n_samples=300, random_state=42)
-    again = F.estimate_influences(net, n_samples=300, random_state=42)
+    first = F.estimate_influences(net, n_draws=300, random_state=42)
+    again = F.estimate_influences(net, n_draws=300, random_state=42)
     np.testing.assert_array_equal(first.estimate, again.estimate)
     np.testing.assert_array_equal(first.stderr, again.stderr)
-    estimate, stderr = F.estimate_total_influence(net, n_samples=300, random_state=1)
+    estimate, stderr = F.estimate_total_influence(net, n_draws=300, random_state=1)
     assert isinstance(estimate, float) and stderr > 0  # unpacks as a pair
 
 
@@ -504,21 +517,21 @@ def test_estimators_in_many_chunks(monkeypatch):
     monkeypatch.setattr(F, "_CHUNK_BYTES", 4000)  # chunks of a few samples
     net = bump_network(6, 6, 2, random_state=4)
     spec = F.spectrum(net)
-    _assert_within(F.estimate_influences(net, n_samples=1000, random_state=2),
+    _assert_within(F.estimate_influences(net, n_draws=1000, random_state=2),
                    F.influences(spec))
-    _assert_within(F.estimate_noise_sensitivity(net, 0.3, n_samples=1000, random_state=2),
+    _assert_within(F.estimate_noise_sensitivity(net, 0.3, n_draws=1000, random_state=2),
                    F.noise_sensitivity(spec, 0.3))
 
 
 def test_estimator_validation():
     net = random_network(4, 3, random_state=0)
     with pytest.raises(ValueError, match="f returned shape \\(10, 1\\)"):
-        F.estimate_total_influence(lambda X: X[:, :1], n_features=4, n_samples=5)
+        F.estimate_total_influence(lambda X: X[:, :1], n_features=4, n_draws=5)
     with pytest.raises(ValueError, match="f returned shape \\(\\)"):
-        F.estimate_noise_sensitivity(lambda X: 1.0, 0.1, n_features=4, n_samples=5)
+        F.estimate_noise_sensitivity(lambda X: 1.0, 0.1, n_features=4, n_draws=5)
     with pytest.raises(ValueError, match="f\\(X\\) contains NaN"):
         F.estimate_influences(lambda X: np.full(X.shape[0], np.nan), n_features=4,
-                              n_samples=5)
+                              n_draws=5)
     with pytest.raises(TypeError, match="n_features is required"):
         F.estimate_influences(lambda X: X[:, 0])
     with pytest.raises(ValueError, match="does not match the network"):
@@ -527,8 +540,8 @@ def test_estimator_validation():
         F.estimate_total_influence(np.zeros(16))
     with pytest.raises(MemoryBudgetError, match="points evaluated per sample"):
         F.estimate_influences(lambda X: X[:, 0], n_features=30_000)
-    with pytest.raises(ValueError, match="n_samples must be >= 2"):
-        F.estimate_total_influence(net, n_samples=1)
+    with pytest.raises(ValueError, match="n_draws must be >= 2"):
+        F.estimate_total_influence(net, n_draws=1)
     with pytest.raises(ValueError, match="flip_rate must be a flip probability"):
         F.estimate_noise_sensitivity(net, 0.7)
     with pytest.raises(TypeError, match="random_state"):
@@ -619,4 +632,4 @@ def test_spectrum_of_a_multi_output_network_needs_output():
     with pytest.raises(TypeError, match="truth table has one output"):
         F.spectrum(np.zeros(8), output=0)
     with pytest.raises(ValueError, match="select_output"):
-        F.estimate_total_influence(net, n_samples=10, random_state=0)
+        F.estimate_total_influence(net, n_draws=10, random_state=0)
