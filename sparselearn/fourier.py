@@ -53,11 +53,15 @@ import numpy as np
 
 from ._kernels import _fwht, _spectral
 from . import _plotting
+from ._results import renamed_argument
 from .cube import _uniform_points
 from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_cube_points,
                           check_float, check_int, check_memory, check_random_state,
                           check_vector)
 from .network import SparseReLUNetwork
+
+#: Monte-Carlo size of the estimators when ``n_draws`` is not given.
+_DEFAULT_DRAWS = 10_000
 
 __all__ = [
     "Estimate",
@@ -165,19 +169,13 @@ def _check_degree(d, n: int, name: str = "d") -> int:
     return d
 
 
-def _check_flip_rate(flip_rate, delta, caller: str) -> float:
-    """The flip rate from ``flip_rate=`` or its deprecated alias ``delta=``.
+def _check_flip_rate(flip_rate, caller: str) -> float:
+    """A flip rate in ``[0, 1/2]``.
 
     ``delta`` names a failure probability elsewhere in the library (the
-    glossary), so the flip rate is ``flip_rate``; ``delta=`` still works
-    with a :class:`FutureWarning`.
+    glossary), so the flip rate is ``flip_rate``; the callers still accept
+    ``delta=`` with a :class:`FutureWarning` (``renamed_argument``).
     """
-    if delta is not None:
-        if flip_rate is not None:
-            raise TypeError(f"{caller}: pass flip_rate only (delta is its deprecated name)")
-        warnings.warn(f"{caller}(delta=...) is renamed flip_rate=...; 'delta' names a "
-                      "failure probability elsewhere", FutureWarning, stacklevel=3)
-        flip_rate = delta
     if flip_rate is None:
         raise TypeError(f"{caller}() missing the required argument flip_rate")
     flip_rate = check_float(flip_rate, "flip_rate")
@@ -509,7 +507,7 @@ def _noise_factors(n: int, delta: float) -> np.ndarray:
 
 
 def noise_sensitivity(spec, flip_rate=None, *, delta=None) -> float:
-    r"""Noise sensitivity at flip rate :math:`\delta` (``flip_rate``), in THEORY.md's real-valued convention.
+    r"""Noise sensitivity at flip rate ``flip_rate`` (THEORY.md's real-valued convention).
 
     .. math::
 
@@ -538,7 +536,9 @@ def noise_sensitivity(spec, flip_rate=None, *, delta=None) -> float:
     float
     """
     spec, n = _check_spectrum(spec)
-    flip_rate = _check_flip_rate(flip_rate, delta, "noise_sensitivity")
+    flip_rate = _check_flip_rate(
+        renamed_argument("noise_sensitivity", "delta", "flip_rate", delta, flip_rate, None),
+        "noise_sensitivity")
     return float(_noise_factors(n, flip_rate) @ degree_weights(spec))
 
 
@@ -577,24 +577,17 @@ def _as_cube_function(f, n_features):
     return evaluate, n
 
 
-def _check_n_draws(n_draws, n_samples, caller: str) -> int:
-    """The Monte-Carlo size from ``n_draws=`` or its deprecated alias ``n_samples=``.
+def _check_n_draws(n_draws) -> int:
+    """A Monte-Carlo size ``>= 2``.
 
     ``n_samples`` names the training sample size elsewhere in the library
-    (the glossary), so a Monte-Carlo size is ``n_draws``; ``n_samples=``
-    still works with a :class:`FutureWarning`.
+    (the glossary), so a Monte-Carlo size is ``n_draws``; the estimators
+    still accept ``n_samples=`` with a :class:`FutureWarning`
+    (``renamed_argument``).
     """
-    if n_samples is not None:
-        if n_draws is not None:
-            raise TypeError(f"{caller}: pass n_draws only (n_samples is its deprecated name)")
-        warnings.warn(f"{caller}(n_samples=...) is renamed n_draws=...; 'n_samples' names "
-                      "a training sample size elsewhere", FutureWarning, stacklevel=3)
-        n_draws = n_samples
-    return check_int(_DEFAULT_DRAWS if n_draws is None else n_draws, "n_draws", minimum=2)
+    return check_int(n_draws, "n_draws", minimum=2)
 
 
-#: Monte-Carlo size of the estimators when ``n_draws`` is not given.
-_DEFAULT_DRAWS = 10_000
 
 
 class _Moments:
@@ -630,8 +623,8 @@ def _chunks(n_draws: int, bytes_per_sample: float):
         yield min(size, n_draws - start)
 
 
-def estimate_influences(f, *, n_features=None, n_draws=None, random_state=None,
-                        n_samples=None) -> Estimate:
+def estimate_influences(f, *, n_features=None, n_draws=_DEFAULT_DRAWS,
+                        random_state=None, n_samples=None) -> Estimate:
     r"""Monte-Carlo estimate of every coordinate influence :math:`\mathrm{Inf}_i[f]`.
 
     Averages :math:`\bigl((f(x) - f(x^{\oplus i}))/2\bigr)^2 = (D_i f(x))^2`
@@ -664,7 +657,8 @@ def estimate_influences(f, *, n_features=None, n_draws=None, random_state=None,
         the default budget; use :func:`estimate_total_influence` then.
     """
     evaluate, n = _as_cube_function(f, n_features)
-    n_draws = _check_n_draws(n_draws, n_samples, "estimate_influences")
+    n_draws = _check_n_draws(renamed_argument("estimate_influences", "n_samples", "n_draws",
+                                              n_samples, n_draws, _DEFAULT_DRAWS))
     # One sample needs its n + 1 points at once; refuse before allocating.
     check_memory(8.0 * n * (n + 1), f"the n + 1 = {n + 1} points evaluated per sample "
                  f"by estimate_influences (n = {n})")
@@ -680,8 +674,8 @@ def estimate_influences(f, *, n_features=None, n_draws=None, random_state=None,
     return moments.estimate()
 
 
-def estimate_total_influence(f, *, n_features=None, n_draws=None, random_state=None,
-                             n_samples=None) -> Estimate:
+def estimate_total_influence(f, *, n_features=None, n_draws=_DEFAULT_DRAWS,
+                             random_state=None, n_samples=None) -> Estimate:
     r"""Monte-Carlo estimate of the total influence :math:`I[f]`.
 
     Each sample draws a uniform point :math:`x` and a uniform coordinate
@@ -708,7 +702,8 @@ def estimate_total_influence(f, *, n_features=None, n_draws=None, random_state=N
         Floats ``estimate`` and ``stderr``.
     """
     evaluate, n = _as_cube_function(f, n_features)
-    n_draws = _check_n_draws(n_draws, n_samples, "estimate_total_influence")
+    n_draws = _check_n_draws(renamed_argument("estimate_total_influence", "n_samples", "n_draws",
+                                              n_samples, n_draws, _DEFAULT_DRAWS))
     rng = check_random_state(random_state)
     moments = _Moments()
     for m in _chunks(n_draws, 16.0 * n):
@@ -720,7 +715,7 @@ def estimate_total_influence(f, *, n_features=None, n_draws=None, random_state=N
     return moments.estimate()
 
 
-def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_draws=None,
+def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_draws=_DEFAULT_DRAWS,
                                random_state=None, delta=None, n_samples=None) -> Estimate:
     r"""Monte-Carlo estimate of :math:`NS_\delta[f]` (real-valued convention).
 
@@ -753,8 +748,12 @@ def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_draws=No
         Floats ``estimate`` and ``stderr``.
     """
     evaluate, n = _as_cube_function(f, n_features)
-    flip_rate = _check_flip_rate(flip_rate, delta, "estimate_noise_sensitivity")
-    n_draws = _check_n_draws(n_draws, n_samples, "estimate_noise_sensitivity")
+    flip_rate = _check_flip_rate(
+        renamed_argument("estimate_noise_sensitivity", "delta", "flip_rate", delta, flip_rate,
+                         None),
+        "estimate_noise_sensitivity")
+    n_draws = _check_n_draws(renamed_argument("estimate_noise_sensitivity", "n_samples", "n_draws",
+                                              n_samples, n_draws, _DEFAULT_DRAWS))
     rng = check_random_state(random_state)
     moments = _Moments()
     for m in _chunks(n_draws, 16.0 * n):

@@ -359,7 +359,7 @@ def test_delta_is_a_deprecated_alias_of_flip_rate():
     assert F.noise_sensitivity(spec, flip_rate=0.1) == pytest.approx(expected, rel=1e-14)
     with pytest.warns(FutureWarning, match="flip_rate"):
         assert F.noise_sensitivity(spec, delta=0.1) == pytest.approx(expected, rel=1e-14)
-    with pytest.raises(TypeError, match="flip_rate only"):
+    with pytest.raises(TypeError, match="pass flip_rate= only"):
         F.noise_sensitivity(spec, 0.1, delta=0.1)
     with pytest.raises(TypeError, match="flip_rate"):
         F.noise_sensitivity(spec)
@@ -379,7 +379,7 @@ def test_n_samples_is_a_deprecated_alias_of_n_draws():
             old = estimator(net, *args, n_samples=40, random_state=3)
         new = estimator(net, *args, n_draws=40, random_state=3)
         np.testing.assert_array_equal(old.estimate, new.estimate)
-        with pytest.raises(TypeError, match="n_draws only"):
+        with pytest.raises(TypeError, match="pass n_draws= only"):
             estimator(net, *args, n_draws=40, n_samples=40)
 
 
