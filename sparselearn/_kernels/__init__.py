@@ -9,11 +9,13 @@ reference.
 Run-time dispatch.  ``setup.py`` builds each kernel module ``_k`` once per
 *variant*: ``_k`` for baseline x86-64 (or whatever the platform's default
 is), ``_k_v3`` for ``x86-64-v3`` (AVX2 + FMA) and ``_k_v4`` for
-``x86-64-v4`` (AVX-512), the latter two on x86-64 only.  On import this
+``x86-64-v4`` (AVX-512, the kernels that gain from it), the latter two on
+x86-64 only.  On import this
 package asks :func:`sparselearn._kernels._cpu.x86_level` what the CPU and
-the operating system support, takes the highest variant that is supported
-*and* built for every kernel, and binds ``sparselearn._kernels._k`` (the
-attribute and the ``sys.modules`` entry) to that variant's module, so
+the operating system support, selects the highest variant that is supported
+and built, and binds ``sparselearn._kernels._k`` (the attribute and the
+``sys.modules`` entry) to the highest build of ``_k`` at or below it (not
+every kernel has a ``_v4`` build: ``setup.py`` says which gain from it), so
 ``from sparselearn._kernels import _cube`` needs no change.  The
 environment variable ``SPARSELEARN_CPU_VARIANT`` (``baseline``,
 ``x86-64-v3``, ``x86-64-v4``) asks for a given variant, for tests and
@@ -51,9 +53,18 @@ def _kernel_names(built):
 
 
 def _usable(level, kernels, built):
-    """Variant names the CPU supports and every kernel has been built for."""
+    """Variant names the CPU supports and at least one kernel has been built for."""
     return [name for name, suffix, need in VARIANTS
-            if level >= need and all(k + suffix in built for k in kernels)]
+            if level >= need and (not suffix or any(k + suffix in built for k in kernels))]
+
+
+def _module_name(kernel, variant, built):
+    """The highest build of ``kernel`` at or below ``variant``."""
+    names = [name for name, _, _ in VARIANTS]
+    for _, suffix, _ in reversed(VARIANTS[:names.index(variant) + 1]):
+        if kernel + suffix in built:
+            return kernel + suffix
+    raise ImportError(f"sparselearn._kernels.{kernel} has no baseline build")
 
 
 def _choose(usable, requested):
@@ -77,10 +88,9 @@ KERNELS = tuple(_kernel_names(_built))
 usable_variants = tuple(_usable(x86_level, KERNELS, _built))
 #: The variant the kernels below were loaded from.
 variant = _choose(list(usable_variants), os.environ.get(ENV_VAR))
-_suffix = dict((name, suffix) for name, suffix, _ in VARIANTS)[variant]
 
 for _name in KERNELS:
-    _module = importlib.import_module(f"{__name__}.{_name}{_suffix}")
+    _module = importlib.import_module(f"{__name__}.{_module_name(_name, variant, _built)}")
     globals()[_name] = _module
     sys.modules[f"{__name__}.{_name}"] = _module
 del _name, _module
