@@ -257,8 +257,19 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
         check_memory(float(array.size) * np.dtype(dtype).itemsize,
                      f"the transform of a (shape {array.shape}, {np.dtype(dtype).name})",
                      max_bytes)
-        _check_finite_rows(array, "a", dtype)
         result = np.array(array, dtype=dtype, order="C", copy=True)
+        if result.size:
+            # No pre-check needed: the copy is ours, and every coefficient is
+            # a signed sum of all entries, so a NaN or infinite entry makes
+            # coefficient 0 (the row sum) non-finite, as does a row whose
+            # sum overflows; _check_finite_rows then says which.
+            rows = result.reshape(-1, result.shape[-1])
+            _fwht.fwht_rows(rows)
+            if not np.all(np.isfinite(rows[:, 0])):
+                _check_finite_rows(array, "a", dtype)
+                raise ValueError(f"a has entries so large that its transform overflows "
+                                 f"{np.dtype(dtype).name}; rescale it first")
+        return result
     else:
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
@@ -276,7 +287,13 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
         if not in_place and np.shares_memory(array, out):
             raise ValueError("out overlaps a without being the same array; pass out=a "
                              "for an in-place transform or a separate out")
-        _check_finite_rows(array, "a", out.dtype)
+        if in_place and array.size:  # one vectorised read pass in the kernel
+            if not _fwht.rows_sum_finite(array.reshape(-1, array.shape[-1])):
+                _check_finite_rows(array, "a", out.dtype)
+                raise ValueError(f"a has entries so large that its transform overflows "
+                                 f"{out.dtype.name}; rescale it first")
+        else:
+            _check_finite_rows(array, "a", out.dtype)
         if not in_place:
             np.copyto(out, array, casting="same_kind")
         result = out

@@ -88,9 +88,23 @@ cdef extern from *:
     } \
     SL_LOW3_VECTOR(T)
 
+    /* Row sum in 8 lanes (one vector accumulator): non-finite exactly when
+       an entry is NaN or infinite or a partial sum overflows. */
+    #define SL_SUM(T) \
+    static inline T sl_sum_##T(const T *x, Py_ssize_t N) { \
+        sl_v8_##T acc = {0, 0, 0, 0, 0, 0, 0, 0}, v; \
+        Py_ssize_t i = 0; \
+        T total = 0; \
+        for (; i + 8 <= N; i += 8) { memcpy(&v, x + i, sizeof v); acc += v; } \
+        for (; i < N; i++) total += x[i]; \
+        return total + (((acc[0] + acc[1]) + (acc[2] + acc[3])) \
+                        + ((acc[4] + acc[5]) + (acc[6] + acc[7]))); \
+    }
+
     #if SL_HAVE_SHUFFLE
     #define SL_LOW3_VECTOR(T) \
     typedef T sl_v8_##T __attribute__((vector_size(8 * sizeof(T)))); \
+    SL_SUM(T) \
     static inline void sl_low3_##T(T *x, Py_ssize_t N) { \
         const sl_v8_##T s0 = {1, -1, 1, -1, 1, -1, 1, -1}; \
         const sl_v8_##T s1 = {1, 1, -1, -1, 1, 1, -1, -1}; \
@@ -106,6 +120,8 @@ cdef extern from *:
     }
     #else
     #define SL_LOW3_VECTOR(T) \
+    typedef T sl_v8_##T __attribute__((vector_size(8 * sizeof(T)))); \
+    SL_SUM(T) \
     static inline void sl_low3_##T(T *x, Py_ssize_t N) { \
         for (Py_ssize_t i = 0; i + 8 <= N; i += 8) sl_low3_scalar_##T(x + i); \
     }
@@ -120,6 +136,8 @@ cdef extern from *:
                          double* p5, double* p6, double* p7, Py_ssize_t h) noexcept nogil
     void sl_low3_float(float* x, Py_ssize_t N) noexcept nogil
     void sl_low3_double(double* x, Py_ssize_t N) noexcept nogil
+    float sl_sum_float(const float* x, Py_ssize_t N) noexcept nogil
+    double sl_sum_double(const double* x, Py_ssize_t N) noexcept nogil
 
 ctypedef fused real:
     float
@@ -302,3 +320,27 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
                    (<Py_ssize_t> 1) << r, (<Py_ssize_t> 1) << lo,
                    (<Py_ssize_t> 1) << pw, pw, r)
         lo = hi
+
+
+def rows_sum_finite(const real[:, ::1] a):
+    """Whether every row's sum (in ``a``'s precision, 8 lanes) is finite.
+
+    False exactly when some entry is NaN or infinite or a row's partial sums
+    overflow: the check :func:`sparselearn.fourier.fwht` makes before a
+    transform into ``out`` (one read pass, no temporary).
+    """
+    cdef Py_ssize_t i, m = a.shape[0], N = a.shape[1]
+    cdef double total
+    cdef bint finite = True
+    if N == 0:
+        return True
+    with nogil:
+        for i in range(m):
+            if real is double:
+                total = sl_sum_double(&a[i, 0], N)
+            else:
+                total = sl_sum_float(&a[i, 0], N)
+            if not (total - total == 0.0):
+                finite = False
+                break
+    return finite
