@@ -15,7 +15,7 @@ element once from main memory):
    ``2^17`` float64 or ``2^18`` float32, resident in a modern L2; a table
    up to that size is transformed in one block, without a second pass) get
    levels ``0 .. BLOCK_LOG-1``.  Inside a
-   block, L1-sized sub-blocks of ``2^L1_LOG`` elements get levels 0-2 from an
+   block, L1-sized sub-blocks of ``2^L1_LOG`` elements (32 KiB) get levels 0-2 from an
    8-point in-register kernel and the next levels from radix-8 sweeps (three
    levels per sweep, unit-stride inner loops the compiler vectorises, with
    radix 4 or 2 for a remainder); the block's upper levels are then such
@@ -145,8 +145,8 @@ ctypedef fused real:
 
 cdef enum:
     # log2 of the sizes described in the module docstring, in elements
-    # (BLOCK_BYTES_LOG in bytes).
-    L1_LOG = 11
+    # (the *_BYTES_LOG ones in bytes).
+    L1_BYTES_LOG = 15
     BLOCK_BYTES_LOG = 20
     BUF_LOG = 13
     PANEL_LOG_MIN = 3
@@ -243,7 +243,8 @@ cdef void _levels(real* x, Py_ssize_t N, int lo, int hi) noexcept nogil:
 cdef void _block(real* x, int b) noexcept nogil:
     """All levels ``0 .. b-1`` of the contiguous block ``x[0:2^b]``."""
     cdef Py_ssize_t N = (<Py_ssize_t> 1) << b, i
-    cdef int s = b if b < L1_LOG else L1_LOG
+    cdef int l1 = L1_BYTES_LOG - (3 if real is double else 2)
+    cdef int s = b if b < l1 else l1
     if b < 3:
         _levels(x, N, 0, b)
         return
