@@ -1091,7 +1091,7 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
     """
 
     def fit(self, X, y):
-        """Fit on points ``X`` of shape ``(m, n)`` and real targets ``y`` of shape ``(m,)``.
+        r"""Fit on points ``X`` of shape ``(m, n)`` and real targets ``y`` of shape ``(m,)``.
 
         Parameters
         ----------
@@ -1275,7 +1275,7 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         return tags
 
     def fit(self, X, y):
-        """Fit on points ``X`` of shape ``(m, n)`` and two-class labels ``y``.
+        r"""Fit on points ``X`` of shape ``(m, n)`` and two-class labels ``y``.
 
         Parameters
         ----------
