@@ -609,9 +609,9 @@ class ParityDesign:
         Returns
         -------
         G : ndarray of shape (D, D)
-            :math:`P^\top P`.
+            :math:`P^\\top P`.
         b : ndarray of shape (D,)
-            :math:`P^\top y`.
+            :math:`P^\\top y`.
         """
         y = check_vector(y, "y", length=self.n_samples)
         if max_bytes is None:
