@@ -60,6 +60,8 @@ from ._validation import (check_float, check_int, check_memory,
                           check_numeric_input, check_random_state, check_width_and_sparsity)
 from .network import SparseReLUNetwork
 
+__all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
+
 _LOSSES = ("squared", "correlation")
 
 # Adam's constants (Kingma and Ba 2015), as in scikit-learn's MLP.
