@@ -304,7 +304,8 @@ class SparseReLUNetwork:
         """Refuse a finite float64 ``X`` whose inner products could overflow."""
         if X.size:
             x_max = max(float(X.max()), -float(X.min()))
-            if x_max > 1.0 and x_max > np.finfo(np.float64).max / (2.0 * self._max_magnitude):
+            # Written as a product so an all-zero network (magnitude 0) divides nothing.
+            if x_max > 1.0 and x_max * 2.0 * self._max_magnitude > np.finfo(np.float64).max:
                 raise ValueError(
                     f"X is too large for this network: entries up to {x_max:.3g} make "
                     "the inner products <w_j, x> overflow float64; rescale X (and the "
