@@ -74,12 +74,12 @@ def _demo_target(args):
     from . import targets
 
     if args.target == "juntas":
-        block = args.width // args.sparsity
-        if block * args.sparsity != args.width or block < 2 or block & (block - 1):
+        try:
+            t = targets.junta_block_bits(args.width, args.sparsity)
+        except ValueError:
             raise CommandError(f"--target juntas needs --width = sparsity * 2^t with t >= 1 "
-                               f"(e.g. --width {4 * args.sparsity}), got {args.width}")
-        return targets.junta_sum_network(args.n, args.sparsity, block.bit_length() - 1,
-                                         random_state=args.seed)
+                               f"(e.g. --width {4 * args.sparsity}), got {args.width}") from None
+        return targets.junta_sum_network(args.n, args.sparsity, t, random_state=args.seed)
     return targets.bump_network(args.n, args.width, args.sparsity, random_state=args.seed)
 
 

@@ -28,7 +28,8 @@ from ._validation import (check_cube_dimension, check_float, check_int, check_me
 from .cube import points
 from .network import SparseReLUNetwork
 
-__all__ = ["bump_network", "junta_network", "junta_sum_network", "random_network"]
+__all__ = ["bump_network", "junta_block_bits", "junta_network", "junta_sum_network",
+           "random_network"]
 
 # Candidate codewords drawn per accepted codeword before a radius is declared
 # unattainable by rejection sampling.
@@ -227,6 +228,35 @@ def junta_network(g, coords, n) -> SparseReLUNetwork:
     weights[:, coords] = z
     biases = np.full(2**t, float(t - 1))
     return SparseReLUNetwork(weights, biases, values)
+
+
+def junta_block_bits(width, k) -> int:
+    """The junta size ``t`` of a sum of ``k`` juntas of total width ``width = k 2^t``.
+
+    Parameters
+    ----------
+    width : int
+        The width :math:`s` of :func:`junta_sum_network`'s result.
+    k : int
+        Number of juntas.
+
+    Returns
+    -------
+    int
+        ``t >= 1`` with ``width == k * 2**t``.
+
+    Raises
+    ------
+    ValueError
+        If ``width`` is not of that form (the message suggests valid widths).
+    """
+    k = check_int(k, "sparsity", minimum=1)
+    width = check_int(width, "width", minimum=1)
+    block = width // k
+    if block * k != width or block < 2 or block & (block - 1):
+        raise ValueError(f"width={width} must be sparsity * 2^t with t >= 1 for a sum of "
+                         f"{k} juntas (e.g. width={2 * k} or {4 * k})")
+    return block.bit_length() - 1
 
 
 def junta_sum_network(n, k, t, random_state=None) -> SparseReLUNetwork:

@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import all_cube_points
 
-from sparselearn import SparseReLUNetwork
+from sparselearn import SparseReLUNetwork, targets
 from sparselearn.targets import bump_network, junta_network, junta_sum_network, random_network
 
 
@@ -192,3 +192,15 @@ def test_junta_sum_bad_input():
         junta_sum_network(5, 3, 2)
     with pytest.raises(ValueError, match="t must be >= 1"):
         junta_sum_network(5, 1, 0)
+
+
+@pytest.mark.parametrize("width, k, t", [(4, 2, 1), (8, 2, 2), (48, 3, 4)])
+def test_junta_block_bits_inverts_the_width_rule(width, k, t):
+    assert targets.junta_block_bits(width, k) == t
+    assert targets.junta_sum_network(2 * k * t, k, t, random_state=0).width == width
+
+
+@pytest.mark.parametrize("width, k", [(3, 2), (6, 2), (2, 2), (12, 2)])
+def test_junta_block_bits_refuses_other_widths(width, k):
+    with pytest.raises(ValueError, match="sparsity \\* 2\\^t"):
+        targets.junta_block_bits(width, k)

@@ -104,20 +104,14 @@ def junta_sum_target(params, rng) -> SparseReLUNetwork:
     SparseReLUNetwork
         With :math:`\mathbb{E}[f^2] = 1` exactly.
     """
-    from ..targets import junta_sum_network
+    from ..targets import junta_block_bits, junta_sum_network
 
     for name in ("n_features", "width", "sparsity"):
         if name not in params:
             raise ValueError(f"junta_sum_target needs grid parameter {name!r} (got "
                              f"{sorted(params)})")
-    k = check_int(params["sparsity"], "sparsity", minimum=1)
-    width = check_int(params["width"], "width", minimum=1)
-    block = width // k
-    if block * k != width or block < 2 or block & (block - 1):
-        raise ValueError(f"width={width} must be sparsity * 2^t with t >= 1 for a sum of "
-                         f"{k} juntas (e.g. width={2 * k} or {4 * k})")
-    return junta_sum_network(params["n_features"], k, block.bit_length() - 1,
-                             random_state=rng)
+    t = junta_block_bits(params["width"], params["sparsity"])
+    return junta_sum_network(params["n_features"], params["sparsity"], t, random_state=rng)
 
 
 def low_degree_learner(params, *, degree=None, max_degree=4, n_jobs=1, random_state=0,
