@@ -739,6 +739,17 @@ class _InterruptWatchdog:
         self._reader.close()
 
 
+def _silence_teardown() -> None:
+    """After Ctrl-C, worker pools shut down mid-task (joblib's loky manager
+    thread, for one, can fail with a KeyError then): their tracebacks are no
+    news to a user who asked to stop, so background-thread and
+    during-shutdown exceptions are dropped (SPARSELEARN_DEBUG=1 keeps them)."""
+    import threading
+
+    threading.excepthook = lambda args: None
+    sys.unraisablehook = lambda unraisable: None
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the process exit code (0, 1, 2 or 130)."""
     command = "command"
@@ -767,6 +778,8 @@ def main(argv=None) -> int:
         if watchdog is None or watchdog.report():
             if _debug():
                 traceback.print_exc()
+            else:
+                _silence_teardown()
             print(f"sparselearn {command}: interrupted", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     finally:
