@@ -28,22 +28,14 @@ are compared: where they differ, the float path was wrong.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from compare_foundation import best_time  # noqa: E402  (this script's folder)
+
 from sparselearn import SparseReLUNetwork, cube  # noqa: E402
 from sparselearn._kernels import _cube, _network  # noqa: E402
-
-
-def best_time(run, repeats):
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def make_network(kind, n, s, rng):

@@ -1,0 +1,30 @@
+"""The comparison scripts under benchmarks/ that the docs tell users to run
+work as written (small sizes here; the figures themselves are not asserted:
+tests never assert wall-clock time)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.slow
+def test_compare_exactness_runs_and_agrees_where_floats_are_exact(tmp_path):
+    # Run from another directory, as a user would after cloning.
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "compare_exactness.py"),
+         "--m", "2000", "--n", "16", "--s", "32", "--cube-n", "10", "--cube-s", "16",
+         "--repeats", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines()
+            if line.startswith(("activation_counts", "activation_histogram"))]
+    assert len(rows) == 7  # counts: 2 Gaussian inputs + decimal + dyadic; 3 histograms
+    for line in rows:
+        if "dyadic" in line:
+            # Dyadic weights on cube points: the float path is exact, so the
+            # exact and float decisions must agree everywhere.
+            wrong = int(line.split()[-2] if "counts" in line else line.split()[-1])
+            assert wrong == 0, line
