@@ -373,17 +373,22 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         # amortise waking OpenMP threads (on a loaded machine that costs
         # milliseconds per call): run the kernels on one thread.  BLAS keeps
         # its own threads for the X @ W.T products.
+        # One training loop for every output count: a 1-D y is trained as
+        # one column (views of y and u, so u is updated in place).  The RMS
+        # of y keeps the summation each case always had (the iterates are
+        # reproducible across versions to the last bit).
+        if y.ndim == 1:
+            Y, u_t = y.reshape(m, 1), u.reshape(1, s)
+            y_rms = math.sqrt(float(y @ y) / m)
+        else:
+            Y, u_t = y, np.ascontiguousarray(u.T)
+            y_rms = math.sqrt(float(np.mean(y * y)))
+        loss = _squared_loss if p["loss"] == "squared" else _correlation_loss
         with threadpool_limits(limits=1, user_api="openmp"):
-            if y.ndim == 1:
-                self.loss_curve_ = _train(X, y, w, b, u, c, p, batch, rng)
-            else:
-                u_t = np.ascontiguousarray(u.T)
-                loss = _squared_loss if p["loss"] == "squared" else _correlation_loss
-                y_rms = math.sqrt(float(np.mean(y * y)))
-                self.loss_curve_ = _train_multi(X, y, w, b, u_t, c, p, batch, rng, loss,
-                                                y_rms if y_rms > 0.0 else 1.0,
-                                                type(self).__name__)
-                u = np.ascontiguousarray(u_t.T)
+            self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, loss,
+                                      y_rms if y_rms > 0.0 else 1.0, type(self).__name__)
+        if y.ndim != 1:
+            u = np.ascontiguousarray(u_t.T)
         self.n_iter_ = len(self.loss_curve_)
 
         if p["W"] is not None:
@@ -551,8 +556,8 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         u_t = np.ascontiguousarray(u.T)
         c = np.zeros((1, n_classes))
         with threadpool_limits(limits=1, user_api="openmp"):
-            self.loss_curve_ = _train_multi(X, Y, w, b, u_t, c, p, batch, rng, _softmax_loss,
-                                            1.0, type(self).__name__)
+            self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, _softmax_loss, 1.0,
+                                      type(self).__name__)
         self.n_iter_ = len(self.loss_curve_)
         if p["W"] is not None:
             while np.linalg.norm(w, axis=1).max() > p["W"]:
@@ -648,104 +653,29 @@ def _project_rows(P, radius):
     P[over] *= (radius / norms[over] * (1.0 - 4 * np.finfo(float).eps))[:, None]
 
 
-def _train(X, y, w, b, u, c, p, batch, rng):
-    """Projected minibatch Adam on ``(w, b, u, c)`` in place; returns the loss curve."""
-    m, n = X.shape
-    s, k = w.shape[0], p["k"]
-    squared = p["loss"] == "squared"
-    radius_w = -1.0 if p["W"] is None else p["W"]
-    radius_b = -1.0 if p["B"] is None else p["B"]
-    y_rms = math.sqrt(float(y @ y) / m)
-    penalty = p["penalty"] * (y_rms if y_rms > 0.0 else 1.0)
-    # 2-D views so one fused Adam kernel serves every parameter block: a
-    # length-1 row's ball projection is the clip to [-radius, radius].
-    blocks = [(w, radius_w), (b.reshape(s, 1), radius_b), (u.reshape(s, 1), 1.0)]
-    if p["fit_intercept"]:
-        blocks.append((c, -1.0))
-    grads = [np.zeros_like(P) for P, _ in blocks]
-    moments = [(np.zeros_like(P), np.zeros_like(P)) for P, _ in blocks]
-    grad_w, grad_b, grad_u = grads[0], grads[1].reshape(s), grads[2].reshape(s)
+def _entry_sum(a, b) -> float:
+    """``sum(a * b)`` over all entries of two ``(m, o)`` arrays.
 
-    Xb = np.empty((batch, n))
-    G = np.empty((batch, s))
-    counts = np.empty(batch, dtype=np.int64)
-    indptr = np.zeros(batch + 1, dtype=np.int64)
-    indices = np.empty(batch * s, dtype=np.int64)
-    values = np.empty(batch * s)
-    n_kept = np.empty(batch, dtype=np.int64)
-    out = np.empty(batch)
-    excess = np.empty(batch)
-
-    curve = []
-    best, stalled, step_count = np.inf, 0, 0
-    for epoch in range(p["max_epochs"]):
-        order = rng.permutation(m)
-        total = 0.0
-        active_total = 0
-        for start in range(0, m, batch):
-            rows = order[start:start + batch]
-            mb = rows.shape[0]
-            np.take(X, rows, axis=0, out=Xb[:mb])
-            np.matmul(Xb[:mb], w.T, out=G[:mb])
-            _network.count_positive(G[:mb], b, counts[:mb])
-            np.cumsum(counts[:mb], out=indptr[1:mb + 1])
-            _sparse_backprop.ranked_supports(G[:mb], b, k, indptr[:mb + 1], indices,
-                                             values, n_kept[:mb])
-            _sparse_backprop.capped_output(indptr[:mb + 1], indices, values, n_kept[:mb],
-                                           u, p["cap"], out[:mb], excess[:mb])
-            h = out[:mb] + c[0, 0]
-            target = y[rows]
-            if squared:
-                residual = h - target
-                loss = 0.5 * float(residual @ residual) / mb
-                r = residual / mb
-            else:
-                loss = -float(target @ h) / mb
-                r = -target / mb
-            loss += penalty * float(excess[:mb].sum()) / mb
-            _sparse_backprop.sparse_backward(Xb[:mb], r, u, indptr[:mb + 1], indices, values,
-                                             n_kept[:mb], p["cap"], penalty / mb,
-                                             grad_w, grad_b, grad_u)
-            if p["fit_intercept"]:
-                grads[3][0, 0] = r.sum()
-            step_count += 1
-            step = (p["learning_rate"] * math.sqrt(1.0 - _BETA2 ** step_count)
-                    / (1.0 - _BETA1 ** step_count))
-            for (P, radius), grad, (m1, m2) in zip(blocks, grads, moments):
-                _sparse_backprop.adam_step(P, grad, m1, m2, step, _BETA1, _BETA2,
-                                           _ADAM_EPS, radius)
-            total += loss * mb
-            active_total += int(indptr[mb])
-        curve.append(total / m)
-        if p["verbose"]:
-            print(f"epoch {epoch + 1}: objective {curve[-1]:.6g}, "
-                  f"mean active units {active_total / m:.3g}")
-        # Stopping rule of scikit-learn's MLP: no tol-improvement for a while.
-        if curve[-1] > best - p["tol"]:
-            stalled += 1
-        else:
-            stalled = 0
-        best = min(best, curve[-1])
-        if stalled >= p["n_iter_no_change"]:
-            break
-    else:
-        warnings.warn(f"SparseReLURegressor: max_epochs={p['max_epochs']} reached before "
-                      f"the objective stopped improving by tol={p['tol']}; raise "
-                      "max_epochs or tol", ConvergenceWarning, stacklevel=3)
-    return curve
+    One column is summed by the BLAS dot of the two columns, the summation
+    the single-output fit has always used, so its loss curve (and thus its
+    stopping epoch) is reproduced to the last bit.
+    """
+    if a.shape[1] == 1:
+        return float(a[:, 0] @ b[:, 0])
+    return float(np.sum(a * b))
 
 
 def _squared_loss(h, target):
     """``(1/2m) sum_i ||h_i - y_i||^2`` and its gradient with respect to ``h``."""
     residual = h - target
     mb = h.shape[0]
-    return 0.5 * float(np.sum(residual * residual)) / mb, residual / mb
+    return 0.5 * _entry_sum(residual, residual) / mb, residual / mb
 
 
 def _correlation_loss(h, target):
     """``-(1/m) sum_i <y_i, h_i>`` and its gradient."""
     mb = h.shape[0]
-    return -float(np.sum(target * h)) / mb, -target / mb
+    return -_entry_sum(target, h) / mb, -target / mb
 
 
 def _softmax_loss(h, target):
@@ -758,18 +688,23 @@ def _softmax_loss(h, target):
     return -float(np.sum(target * log_p)) / mb, (np.exp(log_p) - target) / mb
 
 
-def _train_multi(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
-    r"""Projected minibatch Adam for ``o`` outputs on one shared hidden layer.
+def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
+    r"""Projected minibatch Adam on ``(w, b, u, c)`` in place; returns the loss curve.
 
-    ``u_t`` holds the output weights transposed, shape ``(o, s)``, so each
-    output's weights are a contiguous row for the kernels.  The gradient of
+    The one training loop of both estimators, for ``o >= 1`` outputs on one
+    shared hidden layer (a single-output fit is ``o = 1``: ``Y`` of shape
+    ``(m, 1)``).  ``u_t`` holds the output weights transposed, shape
+    ``(o, s)``, so each output's weights are a contiguous row for the
+    kernels.  ``loss_fn(h, target)`` returns the minibatch loss and its
+    gradient with respect to the outputs ``h`` (shape ``(m_b, o)``);
+    ``penalty_scale`` is the :math:`\bar y` of the sparsity penalty and
+    ``name`` the estimator named in the convergence warning.  The gradient of
     the hidden parameters is linear in the pairs :math:`(r_{\cdot t}, u_{\cdot t})`:
-    with :math:`a_{ij} = [j\in K_i]\sum_t r_{it} u_{jt} + [j\in E_i]\lambdaar y/m_b`,
+    with :math:`a_{ij} = [j\in K_i]\sum_t r_{it} u_{jt} + [j\in E_i]\lambda\bar y/m_b`,
     one call of the single-output backward kernel per output (the penalty
     in the first only) and a sum give it exactly.  ``u_t`` is projected
     entrywise onto :math:`|u_{jt}| \le 1` (the class's :math:`\max|u| \le 1`
     over all outputs, as in :meth:`SparseReLUNetwork.norm_bounds`).
-    Returns the loss curve; updates the arrays in place.
     """
     m, n = X.shape
     s, k, o = w.shape[0], p["k"], u_t.shape[0]
@@ -794,6 +729,12 @@ def _train_multi(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name
     out = np.empty((o, batch))
     excess = np.empty(batch)
 
+    # Per-minibatch Python overhead matters (the kernels take microseconds):
+    # look the kernels and the rows of u_t up once.
+    capped_output = _sparse_backprop.capped_output
+    sparse_backward = _sparse_backprop.sparse_backward
+    u_rows, cap = list(u_t), p["cap"]
+
     curve = []
     best, stalled, step_count = np.inf, 0, 0
     for epoch in range(p["max_epochs"]):
@@ -809,22 +750,21 @@ def _train_multi(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name
             np.cumsum(counts[:mb], out=indptr[1:mb + 1])
             _sparse_backprop.ranked_supports(G[:mb], b, k, indptr[:mb + 1], indices,
                                              values, n_kept[:mb])
+            ptr, kept = indptr[:mb + 1], n_kept[:mb]
             for t in range(o):
-                _sparse_backprop.capped_output(indptr[:mb + 1], indices, values, n_kept[:mb],
-                                               u_t[t], p["cap"], out[t, :mb], excess[:mb])
+                capped_output(ptr, indices, values, kept, u_rows[t], cap, out[t, :mb],
+                              excess[:mb])
             h = out[:, :mb].T + c[0]
             loss, R = loss_fn(h, Y[rows])
             R_t = np.ascontiguousarray(R.T)
             loss += penalty * float(excess[:mb].sum()) / mb
-            for t in range(o):
-                first = t == 0
-                _sparse_backprop.sparse_backward(
-                    Xb[:mb], R_t[t], u_t[t], indptr[:mb + 1], indices, values, n_kept[:mb],
-                    p["cap"], penalty / mb if first else 0.0,
-                    grad_w if first else extra_w, grad_b if first else extra_b, grad_u[t])
-                if not first:
-                    grad_w += extra_w
-                    grad_b += extra_b
+            sparse_backward(Xb[:mb], R_t[0], u_rows[0], ptr, indices, values, kept, cap,
+                            penalty / mb, grad_w, grad_b, grad_u[0])
+            for t in range(1, o):
+                sparse_backward(Xb[:mb], R_t[t], u_rows[t], ptr, indices, values, kept, cap,
+                                0.0, extra_w, extra_b, grad_u[t])
+                grad_w += extra_w
+                grad_b += extra_b
             if p["fit_intercept"]:
                 grads[3][0] = R.sum(axis=0)
             step_count += 1
