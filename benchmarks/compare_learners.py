@@ -10,7 +10,7 @@ Sections (run all, or name some on the command line):
     ``PolynomialFeatures(degree=3, interaction_only=True)`` + ``Ridge``
     against ``LowDegreeRegressor(degree=3)`` (same ridge ``alpha``) at
     ``n = 32``, ``m = 20000``, on a 2-sparse network of width 16 (two
-    juntas, THEORY.md section 3) with label noise: end-to-end time (fit + predict on 10,000 test points), peak
+    juntas, docs/theory.rst, section 3) with label noise: end-to-end time (fit + predict on 10,000 test points), peak
     memory and test MSE.  Goal: >= 10x faster, <= 1/5 of the peak memory,
     test MSE equal within 1%.
 ``boofun``

@@ -10,9 +10,9 @@ Three networks of width s = 64 on n = 14 inputs, rescaled to E[f^2] = 1:
 
 Panels: (a) the Fourier weight W^{=j} at each degree; (b) the tail W^{>d},
 the squared error of the best degree-d approximation, with the bound
-W^{>=d} <= NS_{1/d} / (1 - e^{-2}) of THEORY.md section 3 dashed; (c) the noise
+W^{>=d} <= NS_{1/d} / (1 - e^{-2}) of docs/theory.rst, section 3 dashed; (c) the noise
 sensitivity NS_delta[f] against the sparse difference bound
-min(2k, s) sum_j u_j^2 NS_delta[g_j] of THEORY.md section 3, where g_j is unit
+min(2k, s) sum_j u_j^2 NS_delta[g_j] of docs/theory.rst, section 3, where g_j is unit
 j's activation (the dense network only gets the factor s).
 
 Run from the repository root::

@@ -1,6 +1,6 @@
 r"""Generalisation gap of approximate ERM over sparse ReLU networks.
 
-THEORY.md section 4: the empirical Rademacher complexity of the class
+docs/theory.rst, section 4: the empirical Rademacher complexity of the class
 :math:`H(n, s, k, W, B)` scales like :math:`\sqrt{s k / m}` (up to logs)
 instead of the dense neuron-wise :math:`s/\sqrt m`, so the generalisation gap
 of ERM over the class should grow like :math:`\sqrt s` in the width at fixed

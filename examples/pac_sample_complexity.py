@@ -1,7 +1,7 @@
 """Empirical PAC verification of the low-degree learner on sparse networks.
 
 Part 1, learning a k-sparse network on n = 32 inputs.  The target is a sum of
-k junta networks on disjoint pairs of coordinates (THEORY.md section 3's
+k junta networks on disjoint pairs of coordinates (docs/theory.rst, section 3's
 embedding, each block 1-sparse on the whole cube), so exactly k of its
 s = 4k units are active at every point: it is k-sparse on all of
 {-1,1}^32, and its Fourier degree is 2.  Labels carry Gaussian noise (the
@@ -14,7 +14,7 @@ trials (Clopper-Pearson, 95%), for 2-sparse to 8-sparse bump networks
 (Hamming balls of radius 3 on n = 12 inputs, errors exact over all 4096
 points), learned with LowDegreeRegressor(degree=3).  Radius-3 bumps cannot
 be packed 8 to a group in 12 bits, so k starts at 2.  The same learner's
-theoretical sample size m = D log(D / delta) / eps (THEORY.md section 3,
+theoretical sample size m = D log(D / delta) / eps (docs/theory.rst, section 3,
 constant 1) is drawn for comparison.
 
 Every target is scaled to E[f^2] = 1, so eps is a relative error.
@@ -71,7 +71,7 @@ def part_one():
                         trials, noise=noise, random_state=SEED)
     print(result)
     D = sum(math.comb(n, j) for j in range(3))
-    print(f"D = {D} features at degree 2; THEORY.md's m = D log(D/delta)/eps = "
+    print(f"D = {D} features at degree 2; docs/theory.rst's m = D log(D/delta)/eps = "
           f"{D * math.log(D / delta) / eps:,.0f} (constant 1); "
           f"least-squares variance noise^2 D / (m - D) = {noise**2 * D / (m - D):.4f}")
     print(f"[{time.perf_counter() - start:.0f} s]\n")

@@ -1,7 +1,7 @@
 """Empirical Rademacher complexity of the extremal constructions against m, s and k.
 
 For each parameter value, the expected empirical Rademacher complexity
-E_S Rad_S of the cluster, cap and constant sign families (THEORY.md
+E_S Rad_S of the cluster, cap and constant sign families (docs/theory.rst,
 section 4) is estimated by Monte Carlo with the exact supremum over each
 family and a fresh sample S per sign draw, and plotted between the valid
 lower bounds (Li et al. Thm 3 and Thm 12) and the upper bounds (the best one,

@@ -597,7 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--plot", help="save a figure of success against samples (PNG)")
 
     bounds = sub.add_parser("bounds", parents=[common],
-                            help="THEORY.md's Rademacher bounds for given parameters")
+                            help="docs/theory.rst's Rademacher bounds for given parameters")
     bounds.add_argument("--n", type=_positive_int, required=True, help="input dimension")
     bounds.add_argument("--width", type=_positive_int, required=True, help="width s")
     bounds.add_argument("--sparsity", type=_positive_int, required=True, help="sparsity k")

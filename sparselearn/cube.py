@@ -16,7 +16,7 @@ What is computed
 For a :class:`~sparselearn.SparseReLUNetwork`
 :math:`h(x) = \sum_j u_j\,\mathrm{relu}(\langle w_j, x\rangle - b_j) + c`
 with active support :math:`A(x) = \{j : \langle w_j, x\rangle - b_j > 0\}`
-(THEORY.md, section 2):
+(docs/theory.rst, section 2):
 
 - :func:`truth_table`: :math:`h(x)` at all :math:`2^n` points;
 - :func:`activation_histogram`: how many points have

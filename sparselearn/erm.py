@@ -1,7 +1,7 @@
 r"""Approximate empirical risk minimisation over the sparse ReLU class.
 
 :class:`SparseReLURegressor` fits a network of the class
-:math:`H(n, s, k, W, B)` of THEORY.md section 2,
+:math:`H(n, s, k, W, B)` of docs/theory.rst, section 2,
 
 .. math::
 
@@ -40,7 +40,7 @@ penalty is on), so its cost grows with :math:`k`, not with the width
 With ``loss="correlation"`` the trainer maximises
 :math:`\frac1m\sum_i y_i h(x_i)` under the norm bounds; with Rademacher
 signs as ``y`` this is the inner supremum of the empirical Rademacher
-complexity (THEORY.md section 4), used by
+complexity (docs/theory.rst, section 4), used by
 :func:`sparselearn.rademacher.rademacher_lower_estimate`.
 """
 from __future__ import annotations
@@ -98,7 +98,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
     :math:`H(n, s, k, W, B)` enforced at every step and the activation budget
     :math:`k` enforced during training (top-:math:`k` cap and excess
     penalty) and, at the end, by a bias-raising repair; the fitted network
-    is then certified on the training set (THEORY.md sections 2 and 4).
+    is then certified on the training set (docs/theory.rst sections 2 and 4).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-r"""Fourier analysis on the cube :math:`\{-1,1\}^n` (THEORY.md, section 3).
+r"""Fourier analysis on the cube :math:`\{-1,1\}^n` (docs/theory.rst, section 3).
 
 Every real function on the cube has a unique multilinear expansion
 
@@ -32,7 +32,7 @@ Quantities derived from a spectrum
 - :func:`influences`, :func:`total_influence`:
   :math:`\mathrm{Inf}_i[f] = \sum_{S \ni i} \hat f(S)^2` and
   :math:`I[f] = \sum_S |S|\,\hat f(S)^2`;
-- :func:`noise_sensitivity`, in THEORY.md's real-valued convention
+- :func:`noise_sensitivity`, in docs/theory.rst's real-valued convention
   :math:`NS_\delta[f] = \tfrac12\,\mathbb{E}[(f(x) - f(y))^2]`.
 
 Estimators
@@ -310,7 +310,7 @@ def spectrum(f, *, max_bytes=None, output=None) -> np.ndarray:
         \hat f(S) = \mathbb{E}_x\bigl[f(x)\,\chi_S(x)\bigr]
                   = 2^{-n} \sum_{x \in \{-1,1\}^n} f(x)\,\chi_S(x),
 
-    computed as ``fwht(table) / 2**n`` (THEORY.md, section 3).
+    computed as ``fwht(table) / 2**n`` (docs/theory.rst, section 3).
 
     Parameters
     ----------
@@ -394,7 +394,7 @@ def degree_weights(spec) -> np.ndarray:
     -------
     ndarray of float64, shape (n + 1,)
         ``W[j]`` for ``j = 0 .. n``; they sum to :math:`\mathbb{E}[f^2]`
-        (Parseval, THEORY.md section 3).
+        (Parseval, docs/theory.rst, section 3).
 
     Notes
     -----
@@ -428,7 +428,7 @@ def tail_weight(spec, d) -> float:
     -------
     float
         The tail weight; it bounds the low-degree algorithm's approximation
-        error (THEORY.md section 3) and satisfies Markov's bound
+        error (docs/theory.rst, section 3) and satisfies Markov's bound
         :math:`W^{>d} \le I[f]/d` and, for ``d >= 2``,
         :math:`W^{\ge d} \le NS_{1/d}[f] / (1 - e^{-2})`.
     """
@@ -447,7 +447,7 @@ def best_degree_approximation_error(spec, d) -> float:
         = \mathbb{E}\bigl[(f - f^{\le d})^2\bigr] = W^{>d}[f],
 
     attained by the truncation :math:`f^{\le d} = \sum_{|S| \le d}
-    \hat f(S)\chi_S` since the characters are orthonormal (THEORY.md
+    \hat f(S)\chi_S` since the characters are orthonormal (docs/theory.rst,
     section 3).  This is the error the low-degree algorithm pays with
     infinitely many samples.
 
@@ -499,7 +499,7 @@ def influences(spec) -> np.ndarray:
 def total_influence(spec) -> float:
     r"""Total influence :math:`I[f] = \sum_S |S|\,\hat f(S)^2 = \sum_i \mathrm{Inf}_i[f]`.
 
-    THEORY.md section 3 (the average sensitivity for :math:`\pm 1`-valued
+    docs/theory.rst, section 3 (the average sensitivity for :math:`\pm 1`-valued
     :math:`f`); Markov's inequality gives :math:`W^{>d}[f] \le I[f]/d`.
 
     Parameters
@@ -524,7 +524,7 @@ def _noise_factors(n: int, delta: float) -> np.ndarray:
 
 
 def noise_sensitivity(spec, flip_rate=None, *, delta=None) -> float:
-    r"""Noise sensitivity at flip rate ``flip_rate`` (THEORY.md's real-valued convention).
+    r"""Noise sensitivity at flip rate ``flip_rate`` (docs/theory.rst's real-valued convention).
 
     .. math::
 
@@ -533,7 +533,7 @@ def noise_sensitivity(spec, flip_rate=None, *, delta=None) -> float:
 
     where :math:`x` is uniform and :math:`y` is :math:`x` with each
     coordinate flipped independently with probability :math:`\delta`
-    (THEORY.md section 3).  For :math:`\pm 1`-valued :math:`f` this is
+    (docs/theory.rst, section 3).  For :math:`\pm 1`-valued :math:`f` this is
     **twice** O'Donnell's :math:`\Pr[f(x) \ne f(y)]`, since
     :math:`(f(x) - f(y))^2 = 4\cdot 1[f(x) \ne f(y)]`.  With
     :math:`\delta = 1/d` (``d >= 2``),
@@ -814,7 +814,7 @@ def estimate_coefficients(X, y, subsets) -> Estimate:
 
     For :math:`x_a` i.i.d. uniform on the cube and :math:`y_a = f(x_a)`
     (plus any zero-mean noise), :math:`\frac1m \sum_a y_a \chi_S(x_a)` is an
-    unbiased estimate of :math:`\hat f(S)` (THEORY.md section 3, the
+    unbiased estimate of :math:`\hat f(S)` (docs/theory.rst, section 3, the
     coefficient-estimation form of the low-degree algorithm).  The sample is
     given, so there is no ``n_draws``/``random_state``: ``m = len(X)``.
 

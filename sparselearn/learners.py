@@ -1,7 +1,7 @@
 r"""The low-degree algorithm as scikit-learn estimators.
 
 Least squares over the parities :math:`\chi_S(x) = \prod_{i \in S} x_i`,
-:math:`|S| \le d`, of points :math:`x \in \{-1,1\}^n` (THEORY.md section 3):
+:math:`|S| \le d`, of points :math:`x \in \{-1,1\}^n` (docs/theory.rst, section 3):
 if the target's Fourier tail weight :math:`W^{>d}[f]` is at most
 :math:`\varepsilon`, regression over these
 :math:`D = \sum_{j \le d} \binom{n}{j}` features with
@@ -1068,7 +1068,7 @@ _ATTRIBUTES_DOC = r"""
 class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
     __doc__ = r"""Least-squares regression on the parities of degree at most ``d``.
 
-    The low-degree algorithm of THEORY.md section 3: the model is
+    The low-degree algorithm of docs/theory.rst, section 3: the model is
     :math:`\hat f(x) = \sum_{|S| \le d} c_S \chi_S(x)` on :math:`x \in \{-1,1\}^n`,
     fitted by ordinary (or ridge) least squares without ever storing the
     ``m x D`` feature matrix.
@@ -1247,7 +1247,7 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
     :class:`LowDegreeRegressor` does, and the prediction is the sign of the
     fit (a score of exactly 0 goes to ``classes_[0]``, as in scikit-learn's
     linear classifiers).  This is the L2-regression route to agnostic
-    learning of Boolean labels (THEORY.md section 3).
+    learning of Boolean labels (docs/theory.rst, section 3).
 
     Parameters
     ----------""" + _PARAMETERS_DOC + r"""

@@ -17,7 +17,7 @@ for every output.  The *active support* of ``x`` is
 :math:`A(x) = \{j : \langle w_j, x\rangle - b_j > 0\}` (strictly positive: a
 unit at exactly zero contributes nothing and counts as inactive), and the
 network is :math:`k`-sparse on a set :math:`X_0` when
-:math:`|A(x)| \le k` for every :math:`x \in X_0` (THEORY.md, section 2).
+:math:`|A(x)| \le k` for every :math:`x \in X_0` (docs/theory.rst, section 2).
 
 Exact activity
 --------------
@@ -565,7 +565,7 @@ class SparseReLUNetwork:
 
     # ------------------------------------------------------- norms, reduction
     def norm_bounds(self) -> tuple[float, float]:
-        r"""Effective norm bounds ``(W, B)`` of THEORY.md section 2.
+        r"""Effective norm bounds ``(W, B)`` of docs/theory.rst, section 2.
 
         :math:`W = \max_j |u_j| \cdot \max_j \|w_j\|_2` and
         :math:`B = \max_j |u_j| \cdot \max_j |b_j|`: the smallest values for

@@ -6,7 +6,7 @@ These are the ground truths for tests, benchmarks and PAC experiments:
   1-sparse on the whole cube, so the network is ``k``-sparse on
   :math:`\{-1,1\}^n` for every ``n``, with a planted point where exactly
   ``k`` units are active.
-- :func:`junta_network`: THEORY.md section 3's embedding of any function of
+- :func:`junta_network`: docs/theory.rst, section 3's embedding of any function of
   ``t`` coordinates as a 1-sparse network of width :math:`2^t` (parities on
   :math:`\log_2 s` bits are in the class).
 - :func:`junta_sum_network`: ``k`` juntas on disjoint blocks of ``t``
@@ -181,7 +181,7 @@ def junta_network(g, coords, n) -> SparseReLUNetwork:
     :math:`\langle z, x_J\rangle = t` iff :math:`x_J = z` and is at most
     :math:`t - 2` otherwise, exactly one unit is active at every point of the
     cube, with activation 1: the network computes :math:`g(x_J)` exactly and
-    is 1-sparse on the whole cube (THEORY.md section 3).
+    is 1-sparse on the whole cube (docs/theory.rst, section 3).
 
     Parameters
     ----------

@@ -300,7 +300,7 @@ def test_learns_a_sparse_bump_target_on_the_cube():
 
 def test_correlation_loss_finds_positive_correlation_within_the_envelope():
     # With y = Rademacher signs, a certified network's correlation is at most
-    # the envelope k (W R + B) of THEORY.md section 4 (|h(x)| <= k (W R + B)
+    # the envelope k (W R + B) of docs/theory.rst, section 4 (|h(x)| <= k (W R + B)
     # for a k-sparse network) and, with s >= m units available, far above 0.
     rng = np.random.default_rng(7)
     X = rng.normal(size=(16, 6))

@@ -1,5 +1,5 @@
 """Tests for sparselearn.fourier: kernels against NumPy twins, the Fourier
-identities of THEORY.md section 3 checked against independent brute-force
+identities of docs/theory.rst, section 3 checked against independent brute-force
 computations on the whole cube, the sparse difference bounds, the sampling
 estimators against exact values, and argument validation."""
 import math

@@ -428,7 +428,7 @@ def _junta_fourier(table, coords, t):
 
 
 def test_learns_a_junta_network_realizable_and_noisy():
-    """A junta of t=3 coordinates is a degree-3 polynomial (THEORY.md section 3
+    """A junta of t=3 coordinates is a degree-3 polynomial (docs/theory.rst, section 3
     embedding), so degree-3 least squares is realizable.
 
     Noise-free: exact recovery whenever the 2000 x 299 design has full column

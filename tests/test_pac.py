@@ -104,7 +104,7 @@ def normalised(net):
                              net.output_bias / scale)
 
 
-# THEORY.md section 3: if W^{>d}[f] <= eps/2, least squares over the D monomials
+# docs/theory.rst, section 3: if W^{>d}[f] <= eps/2, least squares over the D monomials
 # of degree <= d with m = C D log(D / delta) / eps samples has excess error
 # O(eps) w.p. 1 - delta.  The constant C is not known; these tests take C = 1,
 # an empirical choice, not a proved one.  The failure probabilities stated in

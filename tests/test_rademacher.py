@@ -1,6 +1,6 @@
-"""Tests for sparselearn.rademacher against THEORY.md section 4.
+"""Tests for sparselearn.rademacher against docs/theory.rst, section 4.
 
-Every formula is recomputed here from THEORY.md's text (not from the
+Every formula is recomputed here from docs/theory.rst's text (not from the
 module), suprema are checked by brute force over all sign patterns of the
 actual networks, and Monte-Carlo estimates are compared with exact
 expectations.  Statistical assertions use fixed seeds and allow 4 standard

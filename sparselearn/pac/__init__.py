@@ -11,7 +11,7 @@ A learner *PAC-learns* a target class under the uniform distribution on
 where ``h`` is the hypothesis fitted on ``m`` uniform points labelled by ``f``
 (realizable case) or by ``f`` plus independent Gaussian noise (the agnostic
 case; ``f`` is then the Bayes regressor and
-:math:`\mathbb{E}_x[(h - f)^2]` is the *excess* squared risk).  THEORY.md
+:math:`\mathbb{E}_x[(h - f)^2]` is the *excess* squared risk).  docs/theory.rst,
 section 3 states this for least squares over the ``D`` monomials of degree
 ``<= d`` with :math:`m = O(D \log(D/\delta)/\varepsilon)` whenever the
 target's tail weight :math:`W^{>d}[f]` is at most :math:`\varepsilon`.

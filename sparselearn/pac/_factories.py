@@ -20,7 +20,7 @@ def bump_target(params, rng, *, exact_max_n=16, n_draws=2**16,
     Draws :func:`sparselearn.targets.bump_network` with ``n =
     params["n_features"]``, ``s = params["width"]``, ``k = params["sparsity"]``
     and the Hamming radius ``params["radius"]`` if the grid has one (else
-    the default): a ``k``-sparse member of THEORY.md section 2's class on
+    the default): a ``k``-sparse member of docs/theory.rst, section 2's class on
     the whole cube.  Its output layer is divided by
     :math:`\sqrt{\mathbb{E}_x[f(x)^2]}`, so that
     :math:`\mathbb{E}[f^2] = 1` and ``eps`` reads as a fraction of the

@@ -26,7 +26,7 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
        :math:`\mathbb{E}_{x}[(h(x) - f(x))^2]` under the uniform
        distribution: exactly, as the mean over all :math:`2^n` points, when
        ``n <= exact_max_n`` (by Parseval this equals
-       :math:`\sum_S (\hat h(S) - \hat f(S))^2`, THEORY.md section 3);
+       :math:`\sum_S (\hat h(S) - \hat f(S))^2`, docs/theory.rst, section 3);
        otherwise as the mean over ``n_draws`` fresh uniform points, with its
        standard error.
 

@@ -1,6 +1,6 @@
 r"""Rademacher complexity of sparse ReLU networks: bounds, extremal constructions, estimates.
 
-Everything here traces to THEORY.md section 4.  The empirical Rademacher
+Everything here traces to docs/theory.rst, section 4.  The empirical Rademacher
 complexity of a class :math:`H` on a sample :math:`S = (x_1, \dots, x_m)` is
 
 .. math::
@@ -12,12 +12,12 @@ complexity of a class :math:`H` on a sample :math:`S = (x_1, \dots, x_m)` is
 and :math:`H = H(n, s, k, W, B)` is the class of width-:math:`s` networks
 with :math:`\max_j|u_j|\max_j\|w_j\| \le W`,
 :math:`\max_j|u_j|\max_j|b_j| \le B` and at most :math:`k` active units on
-every input (THEORY.md section 2).  Inputs have norm at most :math:`R` and
+every input (docs/theory.rst, section 2).  Inputs have norm at most :math:`R` and
 :math:`A = W R`.
 
 The module offers three things:
 
-- :func:`bounds` evaluates every bound of THEORY.md's table (upper bounds,
+- :func:`bounds` evaluates every bound of docs/theory.rst's table (upper bounds,
   lower bounds with their conditions, and two rates whose constants are not
   known, labelled as such), :func:`rho` the exact
   :math:`\rho_m = \mathbb E|\sum_i \zeta_i| / m`, and

@@ -1,4 +1,4 @@
-"""Rademacher bounds of THEORY.md section 4: the constants, rho_m, every row of
+"""Rademacher bounds of docs/theory.rst, section 4: the constants, rho_m, every row of
 the table (:func:`bounds`) and the excess-risk consequence."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .._validation import check_float, check_int, check_open_unit, check_width_a
 #: :math:`\tau = \sqrt3/2`, the cosine of the caps' angular radius (30 degrees).
 TAU = math.sqrt(3.0) / 2.0
 
-#: :math:`C_0` of Li et al. Thm 2, exactly as THEORY.md section 4 writes it.
+#: :math:`C_0` of Li et al. Thm 2, exactly as docs/theory.rst, section 4 writes it.
 C0 = ((6.0 * math.sqrt(320.0) + 6.0) / math.log(2.0)
       + (1.0 + 36.0 * math.sqrt(math.log(2.0))) / math.log(2.0) ** 1.5)
 
@@ -61,7 +61,7 @@ def d_q(q) -> int:
 
     With :math:`n \ge q` the cap directions are orthonormal; with
     :math:`16\log(2q) \le n < q`, random sign vectors are separated with
-    probability at least 7/8 per draw (THEORY.md section 4).
+    probability at least 7/8 per draw (docs/theory.rst, section 4).
 
     Parameters
     ----------
@@ -92,7 +92,7 @@ def rho(m) -> float:
     :math:`\binom{2h}{h}4^{-h} = (\pi h)^{-1/2}(1 - \frac1{8h} + \frac1{128h^2}
     + \frac5{1024h^3} - \frac{21}{32768h^4} + O(h^{-5}))` beyond (relative
     error below :math:`10^{-16}` there).  It satisfies
-    :math:`1/\sqrt{3m} \le \rho_m \le 1/\sqrt m` (THEORY.md section 4) and
+    :math:`1/\sqrt{3m} \le \rho_m \le 1/\sqrt m` (docs/theory.rst, section 4) and
     :math:`\rho_m \sqrt m \to \sqrt{2/\pi}`.
 
     Parameters
@@ -124,7 +124,7 @@ def rho(m) -> float:
 # ------------------------------------------------------------------ bounds
 @dataclass(frozen=True)
 class Bound(ResultMixin):
-    """One row of the table of THEORY.md section 4.
+    """One row of the table of docs/theory.rst, section 4.
 
     Parameters
     ----------
@@ -178,7 +178,7 @@ class Bound(ResultMixin):
 
 @dataclass(frozen=True)
 class RademacherBounds(ResultMixin):
-    r"""Every bound of THEORY.md section 4 for one parameter set (see :func:`bounds`).
+    r"""Every bound of docs/theory.rst, section 4 for one parameter set (see :func:`bounds`).
 
     Printing it gives the table.  ``str(result)`` lists every row with its
     kind, source and condition; the conditions are also available as
@@ -217,7 +217,7 @@ class RademacherBounds(ResultMixin):
 
     @property
     def conditions(self) -> dict:
-        r"""The four conditions of THEORY.md section 4 and whether they hold.
+        r"""The four conditions of docs/theory.rst, section 4 and whether they hold.
 
         ``"n >= q"`` (orthogonal clusters, Thm 3), ``"n >= d_q"`` (caps,
         Thm 12), ``"B >= tau A"`` (then :math:`a = A` and the caps reach the
@@ -305,7 +305,7 @@ class RademacherBounds(ResultMixin):
 
 
 def bounds(n, s, k, W, B, R, m) -> RademacherBounds:
-    r"""Every Rademacher bound of THEORY.md section 4 for :math:`H(n, s, k, W, B)` on ``m`` samples.
+    r"""Every Rademacher bound of docs/theory.rst, section 4 for :math:`H(n, s, k, W, B)` on ``m`` samples.
 
     With :math:`A = WR`, :math:`q = \min(\lfloor s/k\rfloor, m)`,
     :math:`\tau = \sqrt3/2`, :math:`a = \min(A, B/\tau)` and the exact
@@ -416,7 +416,7 @@ def excess_risk_bound(bounds_result, lipschitz, loss_bound, delta) -> float:
     with :math:`U_m` = ``bounds_result.best_upper``: with probability at
     least :math:`1-\delta` over ``m`` i.i.d. samples, an empirical risk
     minimiser over :math:`H` for an :math:`L`-Lipschitz loss bounded by
-    :math:`b_\ell` has excess risk at most this (THEORY.md section 4).  It
+    :math:`b_\ell` has excess risk at most this (docs/theory.rst, section 4).  It
     is a statistical statement: no efficient ERM algorithm is implied.
 
     Parameters

@@ -36,7 +36,7 @@ class SignFamily:
         \sup_\theta \frac1m \sum_i \zeta_i h_\theta(x_i)
         = \frac1m \sum_{b=1}^q \Big|\sum_i \zeta_i G_b(x_i)\Big|.
 
-    For the clusters on their support this is THEORY.md's
+    For the clusters on their support this is docs/theory.rst's
     :math:`(kA/m)\sum_b|\sum_i \zeta_i 1\{J_i = b\}|`.
 
     Parameters
@@ -210,7 +210,7 @@ def _block_family(name, s, k, block_weights, block_bias, support, peak) -> SignF
 
 
 def cluster_construction(n, s, k, W, R, m=None) -> SignFamily:
-    r"""Orthogonal clusters (Li et al. Thm 3; THEORY.md section 4).
+    r"""Orthogonal clusters (Li et al. Thm 3; docs/theory.rst, section 4).
 
     :math:`q` orthonormal directions :math:`e_b` (the first :math:`q`
     coordinate vectors); cluster :math:`b` is :math:`k` parallel units with
@@ -337,7 +337,7 @@ def separated_directions(q, n, random_state=None) -> np.ndarray:
 
 
 def cap_construction(n, s, k, W, B, R, m=None, random_state=None) -> SignFamily:
-    r"""Spherical caps, :math:`k`-sparse on the whole ball (Li et al. Thm 12; THEORY.md section 4).
+    r"""Spherical caps, :math:`k`-sparse on the whole ball (Li et al. Thm 12; docs/theory.rst, section 4).
 
     With :math:`\tau = \sqrt3/2`, :math:`a = \min(A, B/\tau)` and unit
     directions :math:`u_b` with pairwise inner products at most 1/2
