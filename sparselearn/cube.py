@@ -573,7 +573,7 @@ def _certify_box(net, box, max_nodes, time_limit, start_time) -> SparsityCertifi
     """``certify_sparsity`` over a :class:`Box` (see its notes)."""
     from scipy.optimize import linprog
 
-    s, n = net.width, net.n_features
+    n = net.n_features
     lo, hi = box.lo, box.hi
     if lo.shape[0] == 1 and n > 1:
         lo, hi = np.full(n, lo[0]), np.full(n, hi[0])

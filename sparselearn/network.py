@@ -59,7 +59,6 @@ wrong on half of the rows.
 """
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
