@@ -357,23 +357,6 @@ class SparseReLUNetwork:
         X = self._check_X(X)
         return X @ self._weights.T - self._biases
 
-    def _active_mask(self, G, X, x_norm, exact) -> np.ndarray:
-        """Boolean ``(m, s)`` mask of the exactly active units of a chunk."""
-        m = G.shape[0]
-        counts = np.empty(m, dtype=np.int64)
-        _network.count_active(G, X, x_norm, exact, self._weights, self._biases,
-                              self._weights_l1, self._tol_w, self._tol_b, self._valuation,
-                              counts)
-        offsets = np.zeros(m + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        indices = np.empty(int(offsets[-1]), dtype=np.int64)
-        _network.fill_supports(G, X, x_norm, exact, self._weights, self._biases,
-                               self._weights_l1, self._tol_w, self._tol_b,
-                               self._valuation, offsets[:-1], indices)
-        mask = np.zeros(G.shape, dtype=bool)
-        mask[np.repeat(np.arange(m), counts), indices] = True
-        return mask
-
     def forward(self, X) -> np.ndarray:
         r"""Network output on each row of ``X`` (shape ``(m, n)``).
 
@@ -401,13 +384,9 @@ class SparseReLUNetwork:
         """:meth:`forward` on rows already checked by :meth:`_check_X`."""
         if self.multi_output:
             out = np.empty((X.shape[0], self.n_outputs), dtype=np.float64)
-            for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
-                mask = self._active_mask(G, X[start:stop], x_norm, exact)
-                G -= self._biases
-                # An exactly active unit with a computed z <= 0 (a near-tie)
-                # contributes max(z, 0) = 0, as in the single-output kernel.
-                np.maximum(G, 0.0, out=G)
-                G[~mask] = 0.0
+            for start, stop, G, args in self._decision_chunks(X):
+                # G becomes the hidden layer's exact output (module notes).
+                _network.masked_relu(G, X[start:stop], *args)
                 np.matmul(G, self._output_weights, out=out[start:stop])
             out += self._output_bias
             return out

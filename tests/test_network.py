@@ -55,6 +55,10 @@ def test_kernels_equal_numpy_twins(shape_source, data):
     np.testing.assert_array_equal(got, indices)
     _network.count_positive(G, b, counts)
     np.testing.assert_array_equal(counts, reference.count_positive(G, b))
+    relu = G.copy()
+    _network.masked_relu(relu, X, float(np.abs(X).max(initial=0.0)), False, W, b, l1, tol_w,
+                         tol_b, v)
+    np.testing.assert_array_equal(relu, reference.masked_relu(G, X, W, b))
 
 
 @given(network_and_points())

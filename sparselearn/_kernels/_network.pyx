@@ -286,6 +286,38 @@ def fill_supports(const double[:, ::1] G, const double[:, ::1] X, double x_norm_
                 pos = pos + 1
 
 
+def masked_relu(double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
+                bint exact_floats,
+                const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                const double[::1] tol_w, const double[::1] tol_b, int weight_valuation):
+    """Overwrite ``G`` with ``max(G - b, 0)`` on the exactly active units and
+    0 elsewhere: the hidden layer's output, ready for one BLAS product with
+    a multi-output matrix.  Decisions are those of :func:`count_active`."""
+    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
+    cdef bint float_decides, near_tie
+    cdef double z
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
+    cdef RowBound r
+    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
+    for i in prange(m, nogil=True, schedule="static"):
+        float_decides = True
+        if not exact_floats:
+            _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
+        if not exact_floats and near_tie:
+            r = _row_bound(&X[i, 0], n, &U)
+            float_decides = r.all_exact
+        for j in range(s):
+            z = G[i, j] - b[j]
+            if float_decides:
+                G[i, j] = z if z > 0.0 else 0.0
+            elif z > 0.0 and _active(z, j, b[j], &r, &U, &W[j, 0], &X[i, 0], n):
+                G[i, j] = z
+            else:
+                # Exactly inactive, or active with a computed z <= 0 (a
+                # near-tie), whose ReLU value max(z, 0) is 0 either way.
+                G[i, j] = 0.0
+
+
 def count_positive(const double[:, ::1] G, const double[::1] b, long long[::1] counts):
     """``counts[i] = #{j : G[i, j] - b[j] > 0}`` in floating point (no exact re-decision)."""
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], i, j

@@ -37,6 +37,11 @@ def relu_combine(G, X, W, b, u):
     return np.where(active_mask(G, X, W, b), np.maximum(G - b, 0.0), 0.0) @ u
 
 
+def masked_relu(G, X, W, b):
+    """``max(G - b, 0)`` on the exactly active units, 0 elsewhere (a new array)."""
+    return np.where(active_mask(G, X, W, b), np.maximum(G - b, 0.0), 0.0)
+
+
 def count_active(G, X, W, b):
     """Number of exactly active units per row (int64)."""
     return np.count_nonzero(active_mask(G, X, W, b), axis=1).astype(np.int64)
