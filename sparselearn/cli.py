@@ -256,9 +256,10 @@ def _cmd_profile(args) -> dict:
     from .profile import activation_profile
 
     net = _load_network(args.network)
-    X, _ = _read_data(args.data, n_features=net.n_features)
+    X, _, names = _read_data(args, n_features=net.n_features)
     profile = activation_profile(net, X)
-    report = {"command": "profile", "network": str(args.network), "data": str(args.data)}
+    report = {"command": "profile", "network": str(args.network), "data": str(args.data),
+              **_header_report(names)}
     report.update(profile.to_dict())
     report["_text"] = str(profile)
     return report
@@ -266,6 +267,8 @@ def _cmd_profile(args) -> dict:
 
 def _print_profile(report: dict) -> None:
     print(f"{report['network']} on {report['data']}:")
+    if _header_line(report):
+        print(_header_line(report))
     print(report["_text"])
 
 
@@ -290,16 +293,33 @@ def _print_bounds(report: dict) -> None:
     print(report["_table"])
 
 
-def _read_data(path, n_features=None):
-    """``(X, y)`` from DATA (see :func:`sparselearn.io.read_xy`); ``y`` is ``None``
-    when the file has no labels."""
-    return _io.read_xy(path, n_features=n_features)
+def _read_data(args, n_features=None):
+    """``(X, y, names)`` from ``args.data`` (see :func:`sparselearn.io.read_xy`),
+    the CSV header read as ``args.header`` says; ``y`` is ``None`` when the
+    file has no labels, ``names`` is ``None`` when it has no header."""
+    return _io.read_xy(args.data, n_features=n_features, header=args.header,
+                       return_names=True)
+
+
+def _header_report(names) -> dict:
+    """The ``header`` entry of a report: the CSV header's column names, or None."""
+    if names is None:
+        return {"header": None}
+    features, label = names
+    return {"header": list(features) + ([] if label is None else [label])}
+
+
+def _header_line(report: dict):
+    """``header detected: a, b, y`` when the data had a header, else None."""
+    if report.get("header") is None:
+        return None
+    return "header detected: " + ", ".join(report["header"])
 
 
 def _cmd_learn(args) -> dict:
     from .learners import LowDegreeRegressor
 
-    X, y = _read_data(args.data)
+    X, y, names = _read_data(args)
     if y is None:
         raise CommandError(f"{args.data}: no labels; learning needs y (array y in an "
                            ".npz, or the last column of a table)")
@@ -312,11 +332,17 @@ def _cmd_learn(args) -> dict:
     seconds = time.perf_counter() - start
     residual = model.predict(X) - np.asarray(y, dtype=np.float64)
     largest = sorted(model.fourier_coefficients_.items(), key=lambda item: -abs(item[1]))
+    feature_names = (list(names[0]) if names is not None
+                     else [f"x{i}" for i in range(X.shape[1])])
     report = {"command": "learn", "data": str(args.data), "n_samples": int(X.shape[0]),
               "n_features": int(X.shape[1]), "degree": int(model.degree_),
               "n_parities": int(model.coef_.size), "n_iter": int(model.n_iter_),
               "train_mse": float(np.mean(residual**2)), "fit_seconds": seconds,
-              "top_coefficients": [{"subset": list(S), "coefficient": c}
+              **_header_report(names),
+              "feature_names": feature_names,
+              "top_coefficients": [{"subset": list(S),
+                                    "names": [feature_names[i] for i in S],
+                                    "coefficient": c}
                                    for S, c in largest[:10]]}
     if model.cv_results_ is not None:
         report["cv_mean_test_mse"] = {int(d): float(e) for d, e in
@@ -331,13 +357,15 @@ def _print_learn(report: dict) -> None:
     print(f"learned a degree-{report['degree']} model on {report['n_samples']} samples, "
           f"n={report['n_features']} ({report['n_parities']} parities, "
           f"{report['n_iter']} solver iterations, {report['fit_seconds']:.2f} s)")
+    if _header_line(report):
+        print(f"  {_header_line(report)}")
     print(f"  training MSE  {report['train_mse']:.6g}")
     if "cv_mean_test_mse" in report:
         curve = ", ".join(f"d={d}: {e:.4g}" for d, e in report["cv_mean_test_mse"].items())
         print(f"  validation    {curve}")
     print("  largest coefficients:")
     for row in report["top_coefficients"]:
-        subset = "{" + ", ".join(map(str, row["subset"])) + "}"
+        subset = "{" + ", ".join(row["names"]) + "}"
         print(f"    {subset:<20} {row['coefficient']:+.6g}")
     if "model" in report:
         print(f"  saved to {report['model']}")
@@ -347,10 +375,10 @@ def _cmd_predict(args) -> dict:
     from .learners import LowDegreeRegressor
 
     model = LowDegreeRegressor.load(args.model)
-    X, y = _read_data(args.data, n_features=model.n_features_in_)
+    X, y, names = _read_data(args, n_features=model.n_features_in_)
     predictions = model.predict(X)
     report = {"command": "predict", "model": str(args.model), "data": str(args.data),
-              "n_samples": int(X.shape[0])}
+              "n_samples": int(X.shape[0]), **_header_report(names)}
     if y is not None:
         report["mse"] = float(np.mean((predictions - np.asarray(y, dtype=np.float64))**2))
     if args.out:
@@ -365,6 +393,8 @@ def _cmd_predict(args) -> dict:
 
 
 def _print_predict(report: dict) -> None:
+    if _header_line(report):  # stdout holds only the predictions
+        print(f"{report['data']}: {_header_line(report)}", file=sys.stderr)
     if "predictions" in report:
         for value in report["predictions"]:
             print(f"{value:.17g}")
@@ -487,6 +517,14 @@ def _time_limit(text: str):
     return _positive_float(text)
 
 
+def _add_header_flag(parser) -> None:
+    parser.add_argument("--header", choices=_io.HEADER_CHOICES, default="auto",
+                        help="does the CSV's first line hold column names? auto "
+                             "(default): yes when one of its fields is a non-empty "
+                             "non-number (an empty field is a missing value, an error); "
+                             "yes; no.  Ignored for .npy and .npz")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sparselearn`` command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -537,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("network", help="a network saved with SparseReLUNetwork.save (.npz)")
     profile.add_argument("data", help="CSV or .npy table (an extra last column of labels "
                                       "is ignored), or .npz with an array X")
+    _add_header_flag(profile)
     learn = sub.add_parser("learn", parents=[common],
                            help="fit a LowDegreeRegressor to DATA (CSV, .npy, .npz)")
     learn.add_argument("data", help="CSV or .npy table with y in the last column, or "
@@ -551,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--seed", type=int, default=0, help="seed of the validation folds")
     learn.add_argument("--out", help="save the model here (.npz is appended unless the "
                                      "name ends with it)")
+    _add_header_flag(learn)
 
     predict = sub.add_parser("predict", parents=[common],
                              help="predict DATA with a model saved by 'learn --out'")
@@ -559,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "is read as labels) or .npz with X (and y)")
     predict.add_argument("--out", help="write predictions here (.csv or .npy) instead "
                                        "of printing them")
+    _add_header_flag(predict)
 
     verify = sub.add_parser("verify", parents=[common],
                             help="PAC verification sweep over a parameter grid")

@@ -475,8 +475,21 @@ def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
 _CSV_BYTES_PER_BYTE = 8
 
 
-def read_csv(path, *, max_bytes=None) -> np.ndarray:
+#: Accepted values of the ``header=`` option of the CSV readers.
+HEADER_CHOICES = ("auto", "yes", "no")
+
+
+def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
     """A 2-D float64 table from a comma-separated file (one optional header row).
+
+    Header rule (``header="auto"``): the first line is a header exactly when
+    one of its fields is non-empty and not a number; an *empty* field is a
+    missing value, never a sign of a header, so ``1,,0.5`` on line 1 is an
+    error naming line 1 rather than a silently dropped row.  ``"yes"``
+    always reads the first line as column names, ``"no"`` never does.
+    Errors name the file line (1-based, the header line counted): a value
+    that is empty or not a number, or a row whose number of fields differs
+    from the first line's ("line 7 has 4 fields, expected 5").
 
     The file's size bounds the table's: it is checked against the budget
     before parsing.
@@ -488,16 +501,24 @@ def read_csv(path, *, max_bytes=None) -> np.ndarray:
     max_bytes : float, optional
         Memory budget for parsing; default
         :data:`~sparselearn._validation.DEFAULT_MAX_BYTES`.
+    header : {"auto", "yes", "no"}, default="auto"
+        Whether the first line holds column names (see above).
+    return_names : bool, default=False
+        Also return the column names (``None`` when there is no header).
 
     Returns
     -------
-    ndarray of float64, shape (rows, columns)
+    table : ndarray of float64, shape (rows, columns)
+    names : list of str or None
+        Only with ``return_names=True``.
 
     Raises
     ------
     UnreadableFileError
         For a file that is not such a table, with the file's name.
     """
+    if header not in HEADER_CHOICES:
+        raise ValueError(f"header must be one of {HEADER_CHOICES}, got {header!r}")
     with _open_regular(path) as (handle, size):
         _budget(path, _CSV_BYTES_PER_BYTE * size, f"parsing a {format_bytes(size)} CSV "
                 "table", max_bytes)
@@ -506,22 +527,67 @@ def read_csv(path, *, max_bytes=None) -> np.ndarray:
         raise _fail(path, "changed size while being read")
     if b"\x00" in data:
         raise _fail(path, "not a numeric CSV table (binary data)")
+    names = None
     try:
         first = data.split(b"\n", 1)[0].decode("utf-8")
-        skip = 0
-        try:  # a first line that is not all numbers is a header row
-            _parse_csv(first.encode("utf-8"), 0)
-        except _PARSE_ERRORS:
-            skip = 1
-        table = _parse_csv(data, skip)
+        fields = [field.strip() for field in first.split("#", 1)[0].split(",")]
+        if header == "yes" or (header == "auto" and any(
+                field and not _is_number(field) for field in fields)):
+            names = fields
+        skip = 0 if names is None else 1
+        try:
+            table = _parse_csv(data, skip)
+        except _PARSE_ERRORS as exc:
+            problem = _csv_problem(data, skip)
+            raise _fail(path, "not a numeric CSV table ("
+                        + (problem or _oneline(exc)) + ")") from None
     except UnicodeError:
         raise _fail(path, "not a numeric CSV table (not UTF-8 text)") from None
-    except _PARSE_ERRORS as exc:
-        raise _fail(path, f"not a numeric CSV table ({_oneline(exc)})") from None
-    if skip and table.size == 0:
+    if names is not None and table.size == 0:
         raise _fail(path, "not a numeric CSV table (no numeric rows; its first line "
                           f"{_oneline(first)[:60]!r} is not numbers)")
-    return table
+    if names is not None and table.size and len(names) != table.shape[1]:
+        problem = _csv_problem(data, skip) or (f"the header, line 1, has {len(names)} "
+                                               f"fields, the rows {table.shape[1]}")
+        raise _fail(path, f"not a numeric CSV table ({problem})")
+    return (table, names) if return_names else table
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "_" not in text
+
+
+def _csv_problem(data: bytes, skip: int):
+    """The first bad line of a CSV table, described with its 1-based file line
+    number, or ``None`` if none is found (the parser's message is used then)."""
+    try:
+        expected = None
+        for number, raw in enumerate(data.decode("utf-8").splitlines(), start=1):
+            line = raw.split("#", 1)[0]
+            if not line.strip():
+                continue
+            fields = [field.strip() for field in line.split(",")]
+            if expected is None:
+                expected = len(fields)
+            if number <= skip:
+                continue
+            if len(fields) != expected:
+                return (f"line {number} has {len(fields)} fields, expected {expected}"
+                        + (" as on line 1" if skip else ""))
+            for column, field in enumerate(fields, start=1):
+                if not field:
+                    return (f"line {number}, field {column} is empty: a missing value, "
+                            "and every value must be a number")
+                if not _is_number(field):
+                    return (f"line {number}, field {column}: {_oneline(field)[:40]!r} is "
+                            "not a number")
+    except _PARSE_ERRORS:
+        return None
+    return None
 
 
 def _parse_csv(data: bytes, skip: int) -> np.ndarray:
@@ -532,7 +598,8 @@ def _parse_csv(data: bytes, skip: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------ CLI tables
-def read_table(path, *, max_bytes=None, extra_per_element: int = 8) -> np.ndarray:
+def read_table(path, *, max_bytes=None, extra_per_element: int = 8, header="auto",
+               return_names=False):
     """A non-empty numeric 2-D table from CSV (optional header row) or ``.npy``.
 
     Parameters
@@ -543,21 +610,29 @@ def read_table(path, *, max_bytes=None, extra_per_element: int = 8) -> np.ndarra
         Memory budget (see :func:`read_npy` and :func:`read_csv`).
     extra_per_element : int, default=8
         Bytes per element of the caller's copy (``.npy`` only).
+    header : {"auto", "yes", "no"}, default="auto"
+        CSV only: whether the first line holds column names (:func:`read_csv`).
+    return_names : bool, default=False
+        Also return the column names (``None`` without a header, and for ``.npy``).
 
     Returns
     -------
-    ndarray, shape (rows, columns)
+    table : ndarray, shape (rows, columns)
+    names : list of str or None
+        Only with ``return_names=True``.
     """
+    names = None
     if os.fspath(path).endswith(".npy"):
         table = read_npy(path, max_bytes=max_bytes, extra_per_element=extra_per_element)
     else:
-        table = read_csv(path, max_bytes=max_bytes)
+        table, names = read_csv(path, max_bytes=max_bytes, header=header,
+                                return_names=True)
     if table.ndim != 2 or table.shape[0] == 0 or table.shape[1] == 0:
         raise _fail(path, f"expected a non-empty 2-D table, got shape {table.shape}")
-    return table
+    return (table, names) if return_names else table
 
 
-def read_xy(path, n_features=None, *, max_bytes=None):
+def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_names=False):
     """``(X, y)`` from a data file; ``y`` is ``None`` when the file has no labels.
 
     ``.npz``: arrays ``X`` (2-D) and optionally ``y`` (1-D, one per row of
@@ -574,11 +649,17 @@ def read_xy(path, n_features=None, *, max_bytes=None):
         Expected number of columns of ``X``.
     max_bytes : float, optional
         Memory budget (see :func:`read_npy`).
+    header : {"auto", "yes", "no"}, default="auto"
+        CSV only: whether the first line holds column names (:func:`read_csv`).
+    return_names : bool, default=False
+        Also return the CSV header's names: ``(X names, y name)``, or ``None``.
 
     Returns
     -------
     X : ndarray of float64, shape (m, n)
     y : ndarray of float64, shape (m,), or None
+    names : tuple (list of str, str or None), or None
+        Only with ``return_names=True``.
 
     Raises
     ------
@@ -590,6 +671,7 @@ def read_xy(path, n_features=None, *, max_bytes=None):
         if "X" not in arrays:
             raise _fail(path, "the archive needs an array named X (and y for labels)")
         X, y = arrays["X"], arrays.get("y")
+        names = None
         if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
             raise _fail(path, f"X must be a non-empty 2-D array (n_samples, n_features), "
                               f"got shape {X.shape}")
@@ -597,17 +679,20 @@ def read_xy(path, n_features=None, *, max_bytes=None):
             raise _fail(path, f"y must be 1-D with one label per row of X ({X.shape[0]}), "
                               f"got shape {y.shape}")
     else:
-        table = read_table(path, max_bytes=max_bytes)
+        table, columns = read_table(path, max_bytes=max_bytes, header=header,
+                                    return_names=True)
         if n_features is None or table.shape[1] == n_features + 1:
             if table.shape[1] < 2:
                 raise _fail(path, "needs at least two columns (features, then y)")
             X, y = table[:, :-1], table[:, -1]
+            names = None if columns is None else (columns[:-1], columns[-1])
         else:
             X, y = table, None
+            names = None if columns is None else (columns, None)
     for name, array in (("X", X), ("y", y)):
         if array is not None and array.dtype.kind == "f" and not np.isfinite(array).all():
             raise _fail(path, f"{name} contains NaN or infinite values")
-    return X, y
+    return (X, y, names) if return_names else (X, y)
 
 
 # ---------------------------------------------------------------- writing

@@ -442,3 +442,124 @@ def test_profile_command_text_json_and_bad_input(capsys, tmp_path):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "sparselearn profile" in err
     code, out, err = run(capsys, "profile", path, str(tmp_path / "missing.csv"))
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------- CSV headers (issue 13)
+def _cli(*argv):
+    """``sparselearn ARGV`` in a child process: (exit code, stdout, stderr)."""
+    result = subprocess.run([sys.executable, "-m", "sparselearn", *argv],
+                            capture_output=True, text=True, timeout=120)
+    return result.returncode, result.stdout, result.stderr
+
+
+def _csv_lines(n_rows=300, seed=1):
+    """Rows of a degree-2 target on {-1,1}^4 (label last), as CSV text lines."""
+    rng = np.random.default_rng(seed)
+    X = rng.choice([-1, 1], size=(n_rows, 4))
+    y = X[:, 0] * X[:, 3] + 0.5 * X[:, 1]
+    return [",".join(map(str, row)) + f",{label:g}" for row, label in zip(X, y)]
+
+
+def test_learn_refuses_an_empty_field_on_line_1_instead_of_dropping_the_row(tmp_path):
+    lines = _csv_lines()
+    lines[0] = ",".join(lines[0].split(",")[:1] + [""] + lines[0].split(",")[2:])
+    path = tmp_path / "gap.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = _cli("learn", str(path), "--degree", "2", "--quiet")
+    assert code == cli.EXIT_USAGE, out
+    assert "line 1, field 2 is empty" in err and str(path) in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_learn_reports_the_header_and_prints_its_names(tmp_path):
+    path = tmp_path / "named.csv"
+    path.write_text("\n".join(["a,b,c,d,target"] + _csv_lines()) + "\n")
+    code, out, err = _cli("learn", str(path), "--degree", "2", "--quiet")
+    assert code == 0, err
+    assert "header detected: a, b, c, d, target" in out
+    assert "on 300 samples" in out
+    assert "{a, d}" in out and "{b}" in out  # not {0, 3} and {1}
+    code, out, err = _cli("learn", str(path), "--degree", "2", "--json")
+    report = json.loads(out)
+    assert report["header"] == ["a", "b", "c", "d", "target"]
+    top = {tuple(row["names"]): row["coefficient"] for row in report["top_coefficients"]}
+    assert top[("a", "d")] == pytest.approx(1.0) and top[("b",)] == pytest.approx(0.5)
+    # Without a header the features are named x0, x1, ... and no header is reported.
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(_csv_lines()) + "\n")
+    code, out, err = _cli("learn", str(plain), "--degree", "2", "--json")
+    report = json.loads(out)
+    assert report["header"] is None and report["n_samples"] == 300
+    assert report["feature_names"] == ["x0", "x1", "x2", "x3"]
+
+
+def test_header_flag_yes_and_no(tmp_path):
+    named = tmp_path / "named.csv"
+    named.write_text("\n".join(["a,b,c,d,target"] + _csv_lines()) + "\n")
+    code, _, err = _cli("learn", str(named), "--header", "no", "--quiet")
+    assert code == cli.EXIT_USAGE
+    assert "line 1, field 1: 'a' is not a number" in err
+    # --header yes takes a numeric-looking first line as names.
+    numbered = tmp_path / "numbered.csv"
+    numbered.write_text("\n".join(["1,-1,1,-1,1"] + _csv_lines()) + "\n")
+    code, out, err = _cli("learn", str(numbered), "--header", "yes", "--degree", "1",
+                          "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["n_samples"] == 300 and report["header"] == ["1", "-1", "1", "-1", "1"]
+    code, out, err = _cli("learn", str(numbered), "--header", "auto", "--degree", "1",
+                          "--json")
+    assert json.loads(out)["n_samples"] == 301 and json.loads(out)["header"] is None
+
+
+def test_bad_values_are_reported_by_file_line(tmp_path):
+    lines = ["a,b,c,d,target"] + _csv_lines()
+    fields = lines[4].split(",")
+    fields[2] = ""
+    lines[4] = ",".join(fields)  # file line 5: the header is line 1
+    path = tmp_path / "gap.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, _, err = _cli("learn", str(path), "--quiet")
+    assert code == cli.EXIT_USAGE
+    assert "line 5, field 3 is empty" in err and len(err.strip().splitlines()) == 1
+    lines[4] = lines[5]
+    lines[9] = lines[9].replace(",", ",x", 1)
+    path.write_text("\n".join(lines) + "\n")
+    code, _, err = _cli("predict", str(tmp_path / "no-model.npz"), str(path), "--quiet")
+    assert code == cli.EXIT_USAGE  # the model is read first: no such file
+    code, _, err = _cli("learn", str(path), "--quiet")
+    assert "line 10, field 2" in err and "not a number" in err
+
+
+def test_ragged_rows_are_refused_naming_the_line_and_counts(tmp_path):
+    lines = ["a,b,c,d,target"] + _csv_lines()
+    lines[6] = ",".join(lines[6].split(",")[:4])  # file line 7: 4 fields of 5
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, _, err = _cli("learn", str(path), "--quiet")
+    assert code == cli.EXIT_USAGE
+    assert "line 7 has 4 fields, expected 5" in err and len(err.strip().splitlines()) == 1
+    # A data row shorter than the header on every line: the first one is named.
+    short = tmp_path / "short.csv"
+    short.write_text("\n".join(["a,b,c,d,e,target"] + _csv_lines()) + "\n")
+    code, _, err = _cli("learn", str(short), "--quiet")
+    assert code == cli.EXIT_USAGE and "line 2 has 5 fields, expected 6" in err
+
+
+def test_predict_and_profile_report_the_header(tmp_path):
+    from sparselearn import LowDegreeRegressor, SparseReLUNetwork
+    named = tmp_path / "named.csv"
+    named.write_text("\n".join(["a,b,c,d,target"] + _csv_lines()) + "\n")
+    X = np.loadtxt(named, delimiter=",", skiprows=1)
+    model = LowDegreeRegressor(degree=2).fit(X[:, :4], X[:, 4]).save(tmp_path / "m")
+    code, out, err = _cli("predict", model, str(named), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["header"] == ["a", "b", "c", "d", "target"] and report["n_samples"] == 300
+    code, out, err = _cli("predict", model, str(named))
+    assert "header detected: a, b, c, d, target" in err
+    assert len(out.split()) == 300  # stdout holds only the predictions
+    net = SparseReLUNetwork(np.eye(4), np.zeros(4), np.ones(4)).save(tmp_path / "net")
+    code, out, err = _cli("profile", net, str(named))
+    assert code == 0, err
+    assert "header detected: a, b, c, d, target" in out
