@@ -632,3 +632,31 @@ def test_atheris_harness_seed_corpus_loads(tmp_path):
         path.write_bytes(data[1:])
         for loader in loaders[kind]:
             loader(path)  # no error on a valid file
+
+
+def test_csv_header_rule_names_and_file_lines(tmp_path):
+    """Issue 13: a header only for a non-empty non-number on line 1; bad values
+    and ragged rows named by their 1-based file line (the header counted)."""
+    path = tmp_path / "t.csv"
+    path.write_text("a, b ,y\n1,-1,0.5\n-1,1,2\n")
+    table, names = io.read_csv(path, return_names=True)
+    assert names == ["a", "b", "y"] and table.shape == (2, 3)
+    X, y, names = io.read_xy(path, return_names=True)
+    assert names == (["a", "b"], "y") and X.shape == (2, 2)
+    with pytest.raises(io.UnreadableFileError, match="line 1, field 1: 'a' is not a number"):
+        io.read_csv(path, header="no")
+    path.write_text("1,-1,0.5\n-1,1,2\n")
+    assert io.read_csv(path, return_names=True)[1] is None
+    table, names = io.read_csv(path, header="yes", return_names=True)
+    assert names == ["1", "-1", "0.5"] and table.shape == (1, 3)
+    path.write_text("1,,0.5\n-1,1,2\n-1,1,2\n")  # empty field on line 1: not a header
+    with pytest.raises(io.UnreadableFileError, match="line 1, field 2 is empty"):
+        io.read_xy(path)
+    path.write_text("a,b,y\n1,1,1\n\n1,1,1\n1,1,\n")  # a blank line still counts
+    with pytest.raises(io.UnreadableFileError, match="line 5, field 3 is empty"):
+        io.read_table(path)
+    path.write_text("a,b,y\n1,1,1\n1,1,1,1\n")
+    with pytest.raises(io.UnreadableFileError, match="line 3 has 4 fields, expected 3"):
+        io.read_table(path)
+    with pytest.raises(ValueError, match="header must be one of"):
+        io.read_csv(path, header="maybe")
