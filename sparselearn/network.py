@@ -78,6 +78,9 @@ _CHUNK_BYTES = 16 * 2**20
 _SAVE_FORMAT = "sparselearn.SparseReLUNetwork/2"
 _READ_FORMATS = (_SAVE_FORMAT, "sparselearn.SparseReLUNetwork/1")
 
+#: Largest ``||w_j||_1 + |b_j|`` a network may have (see the constructor).
+_MAX_MAGNITUDE = 2.0**1020
+
 #: Valuation reported for an all-zero parameter set (larger than any float64's).
 _NO_VALUATION = 4096
 
@@ -179,11 +182,16 @@ class SparseReLUNetwork:
         with np.errstate(over="ignore"):
             self._weights_l1 = np.abs(self._weights).sum(axis=1)
             magnitude = self._weights_l1 + np.abs(self._biases)
-        if not np.all(np.isfinite(magnitude)):
-            j = int(np.flatnonzero(~np.isfinite(magnitude))[0])
+        # The cube's walks and bounds add up to 2 |w_jd| to a pre-activation
+        # and sum bounds over up to 8 units at a time (cube.certify_sparsity's
+        # joint tests): magnitudes up to 2^1020 keep all of that finite.
+        too_large = ~(magnitude <= _MAX_MAGNITUDE)
+        if too_large.any():
+            j = int(np.flatnonzero(too_large)[0])
             raise ValueError(
                 f"weights and biases are too large: unit {j}'s pre-activations can reach "
-                "||w_j||_1 + |b_j|, which overflows float64.  Rescale the unit: "
+                f"||w_j||_1 + |b_j| = {magnitude[j]:.3g}, beyond 2^1020 = {_MAX_MAGNITUDE:.3g}, "
+                "where sums of them overflow float64.  Rescale the unit: "
                 "u relu(<w, x> - b) = (c u) relu(<w / c, x> - b / c) for any c > 0.")
         # Largest pre-activation magnitude per unit of ||x||_inf: inputs whose
         # inner products could overflow are refused by _check_X.

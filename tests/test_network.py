@@ -311,19 +311,24 @@ def test_extreme_magnitudes_are_decided_exactly(magnitude):
 def test_parameters_whose_sums_overflow_are_refused():
     # Issue 10: 1e308 weights used to overflow with RuntimeWarnings and
     # silently infinite truth tables.
-    with pytest.raises(ValueError, match="overflows float64.*Rescale"):
+    with pytest.raises(ValueError, match="overflow float64.*Rescale"):
         SparseReLUNetwork([[1e308, 1e308]], [0.0], [1.0])
+    # Review finding: a finite ||w||_1 of 1e308 still overflowed the cube
+    # walks (z + 2 w became NaN and a unit went uncounted), and 3 x -0.6e308
+    # in a joint bound pruned a true optimum of certify_sparsity.
+    with pytest.raises(ValueError, match="beyond 2\\^1020"):
+        SparseReLUNetwork([[1e308, 1e300]], [0.0], [1.0])
 
 
 def test_near_limit_parameters_work_without_warnings():
     import warnings
 
     from sparselearn import cube
-    net = SparseReLUNetwork([[1e307, 1e307]], [0.0], [1.0])
+    net = SparseReLUNetwork([[4e306, 4e306]], [0.0], [1.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         W, B = net.norm_bounds()
-        assert W == pytest.approx(np.sqrt(2) * 1e307) and B == 0.0
+        assert W == pytest.approx(np.sqrt(2) * 4e306) and B == 0.0
         np.testing.assert_array_equal(net.activation_counts(all_cube_points(2)), [1, 0, 0, 0])
         assert cube.certify_sparsity(net).max_active == 1
     with pytest.raises(ValueError, match="X is too large"):
