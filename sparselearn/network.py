@@ -326,12 +326,17 @@ class SparseReLUNetwork:
             stop = min(start + rows, X.shape[0])
             yield start, stop, np.ascontiguousarray(X[start:stop] @ weights_t)
 
-    def _exact_test_chunks(self, X):
-        """:meth:`_inner_product_chunks` with what the exact activity test
-        needs: the chunk's largest ``|x_id|`` (it scales the rounding bound
-        of the first screening; two full reductions are far cheaper than a
-        norm per row), and whether the float computation is exact for the
-        whole chunk (integer entries with dyadic parameters: module notes)."""
+    def _decision_chunks(self, X):
+        """Yield ``(start, stop, G, args)``: the inner products of each chunk
+        of :meth:`_inner_product_chunks` and the arguments every exact
+        decision kernel of ``_network`` takes after ``(G, X)``.
+
+        They include the chunk's largest ``|x_id|`` (it scales the rounding
+        bound of the first screening; two full reductions are far cheaper
+        than a norm per row), and whether the float computation is exact for
+        the whole chunk (integer entries with dyadic parameters: module
+        notes).
+        """
         for start, stop, G in self._inner_product_chunks(X):
             chunk = X[start:stop]
             x_bound = max(float(chunk.max()), -float(chunk.min()))
@@ -339,13 +344,6 @@ class SparseReLUNetwork:
                      and self._max_magnitude * max(x_bound, 1.0)
                      <= 2.0 ** min(52 + self._valuation, 1000)
                      and np.array_equal(chunk, np.rint(chunk)))
-            yield start, stop, G, x_bound, exact
-
-    def _decision_chunks(self, X):
-        """Yield ``(start, stop, G, args)``: the inner products of each chunk
-        and the trailing arguments of the exact decision kernels
-        (``_network.count_active`` / ``fill_supports``)."""
-        for start, stop, G, x_bound, exact in self._exact_test_chunks(X):
             yield start, stop, G, (x_bound, exact, self._weights, self._biases,
                                    self._weights_l1, self._tol_w, self._tol_b,
                                    self._valuation)
@@ -399,10 +397,8 @@ class SparseReLUNetwork:
             out += self._output_bias
             return out
         out = np.empty(X.shape[0], dtype=np.float64)
-        for start, stop, G, x_norm, exact in self._exact_test_chunks(X):
-            _network.relu_combine(G, X[start:stop], x_norm, exact, self._weights, self._biases,
-                                  self._output_weights, self._weights_l1, self._tol_w, self._tol_b,
-                                  self._valuation,
+        for start, stop, G, args in self._decision_chunks(X):
+            _network.relu_combine(G, X[start:stop], *args, self._output_weights,
                                   out[start:stop])
         out += self._output_bias
         return out

@@ -44,7 +44,8 @@ def test_kernels_equal_numpy_twins(shape_source, data):
     l1, v = np.abs(W).sum(axis=1), min_valuation(W, b)
     tol_w, tol_b = _network.rounding_bounds(l1, b, n)
     out = np.empty(m)
-    _network.relu_combine(G, X, float(np.abs(X).max(initial=0.0)), False, W, b, u, l1, tol_w, tol_b, v, out)
+    _network.relu_combine(G, X, float(np.abs(X).max(initial=0.0)), False, W, b, l1, tol_w, tol_b, v,
+                          u, out)
     np.testing.assert_allclose(out, reference.relu_combine(G, X, W, b, u), rtol=1e-12, atol=1e-12)
     counts = np.empty(m, dtype=np.int64)
     _network.count_active(G, X, float(np.abs(X).max(initial=0.0)), False, W, b, l1, tol_w, tol_b, v, counts)

@@ -169,6 +169,23 @@ cdef inline long long _count_row_exact(const double* g, const double* b, Py_ssiz
     return count
 
 
+cdef inline bint _float_decides(const double* g, const double* b, Py_ssize_t s,
+                                double screen, bint exact_floats, const double* x,
+                                Py_ssize_t n, UnitBounds* U, RowBound* r) noexcept nogil:
+    """Whether the float sign ``g - b > 0`` is the exact decision for the
+    whole row: the caller promised exact floats, or no ``z`` is within the
+    screening bound, or the row's partial sums are exact.  Otherwise fills
+    ``r`` for :func:`_active`."""
+    cdef bint near_tie
+    if exact_floats:
+        return True
+    _count_and_screen(g, b, s, screen, &near_tie)
+    if not near_tie:
+        return True
+    r[0] = _row_bound(x, n, U)
+    return r.all_exact
+
+
 # Arguments shared by the exact kernels: ``X`` (m, n) the rows and ``W``
 # (s, n) the weights with ``G = X @ W.T``; ``w_l1[j] = ||w_j||_1``;
 # ``tol_w``, ``tol_b`` the per-unit rounding bound, ``tol_ij = tol_w[j] *
@@ -197,9 +214,9 @@ def rounding_bounds(const double[::1] w_l1, const double[::1] b, Py_ssize_t n):
 
 def relu_combine(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
                  bint exact_floats,
-                 const double[:, ::1] W, const double[::1] b, const double[::1] u,
-                 const double[::1] w_l1, const double[::1] tol_w, const double[::1] tol_b,
-                 int weight_valuation, double[::1] out):
+                 const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                 const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
+                 const double[::1] u, double[::1] out):
     """``out[i] = sum_{j active} u[j] * max(G[i, j] - b[j], 0)``.
 
     An exactly inactive unit contributes exactly nothing; an active one its
@@ -267,18 +284,14 @@ def fill_supports(const double[:, ::1] G, const double[:, ::1] X, double x_norm_
     """
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
     cdef long long pos
-    cdef bint float_decides, near_tie
+    cdef bint float_decides
     cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
     cdef RowBound r
     cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     for i in prange(m, nogil=True, schedule="static"):
         pos = indptr[i]
-        float_decides = True
-        if not exact_floats:
-            _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
-        if not exact_floats and near_tie:
-            r = _row_bound(&X[i, 0], n, &U)
-            float_decides = r.all_exact
+        float_decides = _float_decides(&G[i, 0], &b[0], s, screen, exact_floats, &X[i, 0], n,
+                                       &U, &r)
         for j in range(s):
             if (G[i, j] - b[j] > 0.0 if float_decides else
                     _active(G[i, j] - b[j], j, b[j], &r, &U, &W[j, 0], &X[i, 0], n)):
@@ -294,18 +307,14 @@ def masked_relu(double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
     0 elsewhere: the hidden layer's output, ready for one BLAS product with
     a multi-output matrix.  Decisions are those of :func:`count_active`."""
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
-    cdef bint float_decides, near_tie
+    cdef bint float_decides
     cdef double z
     cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
     cdef RowBound r
     cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     for i in prange(m, nogil=True, schedule="static"):
-        float_decides = True
-        if not exact_floats:
-            _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
-        if not exact_floats and near_tie:
-            r = _row_bound(&X[i, 0], n, &U)
-            float_decides = r.all_exact
+        float_decides = _float_decides(&G[i, 0], &b[0], s, screen, exact_floats, &X[i, 0], n,
+                                       &U, &r)
         for j in range(s):
             z = G[i, j] - b[j]
             if float_decides:
