@@ -7,7 +7,7 @@ A point :math:`x \\in \\{-1,1\\}^n` is stored as ``w = ceil(n / 64)`` 64-bit
 words, bit ``j`` set exactly when :math:`x_j = -1` (the library's cube index
 convention), and a subset :math:`S \\subseteq [n]` as a bitmask of the same
 width.  Then :math:`\\chi_S(x) = \\prod_{i \\in S} x_i = (-1)^{|x \\wedge S|}`,
-the parity of the popcount of the AND (THEORY.md section 3).  Over ``m``
+the parity of the popcount of the AND (docs/theory.rst, section 3).  Over ``m``
 points and ``D`` subsets the (never materialised) feature matrix is
 ``P[i, s] = chi_{S_s}(x_i)``; the kernels compute
 

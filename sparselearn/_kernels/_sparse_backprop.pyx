@@ -6,7 +6,7 @@
 A minibatch step of :class:`sparselearn.erm.SparseReLURegressor` works on the
 inner products ``G = X @ W.T`` (BLAS, in the caller) and the biases ``b``: the
 pre-activation of unit ``j`` on row ``i`` is ``z_ij = G[i, j] - b[j]`` and the
-unit is active when ``z_ij > 0`` (THEORY.md section 2).
+unit is active when ``z_ij > 0`` (docs/theory.rst, section 2).
 
 - :func:`ranked_supports` stores each row's active units in CSR form, the
   ``min(k, a_i)`` largest pre-activations first (the *kept* units).
