@@ -4,7 +4,7 @@ Sections (run all, or name some on the command line):
 
 ``products``
     One fused :math:`P^\\top P c` (a CG iteration) by the two routes of
-    :class:`sparselearn.learners.ParityDesign`: dense BLAS over the
+    :class:`sparselearn.parities.ParityDesign`: dense BLAS over the
     lower-degree parities, and popcount over bit-packed rows.
 ``sklearn``
     ``PolynomialFeatures(degree=3, interaction_only=True)`` + ``Ridge``

@@ -306,11 +306,12 @@ def test_fit_validates_once_not_per_cg_iteration(monkeypatch):
     # Arrays are validated at fit's boundary; the design and the CG loop
     # below it trust them (no check_vector or check_cube_points per
     # iteration or per validation fold).
-    from sparselearn import learners
+    from sparselearn import learners, parities
     calls = []
-    for name in ("check_vector", "check_cube_points"):
-        original = getattr(learners, name)
-        monkeypatch.setattr(learners, name,
+    for module, name in ((learners, "check_vector"), (parities, "check_vector"),
+                         (parities, "check_cube_points")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name,
                             lambda *a, _f=original, _n=name, **kw: calls.append(_n) or _f(*a, **kw))
     rng = np.random.default_rng(0)
     X = rng.choice([-1.0, 1.0], size=(300, 8))

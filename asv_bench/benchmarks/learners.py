@@ -5,7 +5,8 @@ import numpy as np
 
 from sparselearn._kernels import _parity
 from sparselearn._reference import parity as reference
-from sparselearn.learners import LowDegreeRegressor, ParityDesign, pack_rows
+from sparselearn.learners import LowDegreeRegressor
+from sparselearn.parities import ParityDesign, pack_rows
 
 
 def _cube(rng, m, n):

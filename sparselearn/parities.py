@@ -1,0 +1,733 @@
+r"""The parity feature matrix of a sample, as a matrix-free linear operator.
+
+For points :math:`x \in \{-1,1\}^n` the parities
+:math:`\chi_S(x) = \prod_{i \in S} x_i`, :math:`|S| \le d`, are the
+:math:`D = \sum_{j \le d} \binom{n}{j}` features of the low-degree
+algorithm (docs/theory.rst, section 3; the estimators are in
+:mod:`sparselearn.learners`).
+
+The ``m x D`` feature matrix :math:`P` is never stored.  Solvers only need
+:math:`P c` and :math:`P^\top r`, computed chunk by chunk in one of two ways:
+
+- **dense BLAS** (the default route): a degree-:math:`d` subset is
+  :math:`S = \{i\} \cup T` with :math:`i = \min S`, so the top-degree part of
+  :math:`P c` is :math:`\sum_i x_i\,(Q c^{(i)})` where :math:`Q` holds the
+  degree-:math:`(d-1)` parities of a chunk of rows and :math:`c^{(i)}` the
+  coefficients of the sets with minimum :math:`i`; stacking the columns
+  :math:`c^{(i)}` turns it into one matrix product, and likewise
+  :math:`P^\top r` into :math:`Q^\top (X \odot r)`.  Only the
+  :math:`m \times \binom{n}{d-1}` lower-degree block is ever built, one
+  chunk of rows at a time.
+- **popcount**: each row packed into 64-bit words, each subset a bitmask,
+  :math:`\chi_S(x) = (-1)^{\mathrm{popcount}(x \wedge S)}`, in the Cython
+  kernels of :mod:`sparselearn._kernels._parity`.
+
+Measured on the project's 2-core machine, the BLAS route is 7-14x faster per
+CG iteration (``python benchmarks/compare_learners.py products``), so the
+estimators use it for every degree ``>= 1``; the popcount kernels build the
+explicit feature rows that the ``"exact"`` solver factors (QR, then SVD:
+the minimum-norm least-squares solution) and compute the degree-0 model,
+and stay selectable through :class:`ParityDesign` for benchmarks.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse.linalg
+from threadpoolctl import ThreadpoolController
+
+from ._kernels import _parity
+from ._validation import check_cube_points, check_float, check_int, check_memory, check_vector
+
+__all__ = ["ParityDesign", "n_parity_features", "pack_rows", "parity_subsets"]
+
+# Rows per chunk are chosen so the chunk's lower-degree parity block takes
+# about this many bytes: large enough for BLAS efficiency, small enough to
+# stay in cache and keep memory flat for any number of samples.
+_CHUNK_BYTES = 2 * 2**20
+_MIN_CHUNK_ROWS = 16
+# Width of the column blocks of the top-degree product; narrower blocks skip
+# more of the structurally zero coefficients (i >= min T), wider ones make
+# better use of BLAS.
+_BLOCK_WIDTH = 16
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_controller() -> ThreadpoolController:
+    """The process's thread-pool controller, inspected once (about 5 ms)."""
+    return ThreadpoolController()
+
+
+# --------------------------------------------------------------- subsets
+def n_parity_features(n, degree) -> int:
+    r"""Number of parities of degree at most ``degree`` on ``n`` bits.
+
+    :math:`D = \sum_{j=0}^{d} \binom{n}{j}`.
+
+    Parameters
+    ----------
+    n : int
+        Number of bits, ``>= 1``.
+    degree : int
+        Largest subset size ``d``, ``0 <= d <= n``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> n_parity_features(64, 3)
+    43745
+    """
+    n = check_int(n, "n", minimum=1)
+    degree = check_int(degree, "degree", minimum=0, maximum=n)
+    return sum(math.comb(n, j) for j in range(degree + 1))
+
+
+def _combinations(n: int, t: int) -> np.ndarray:
+    """All ``t``-subsets of ``range(n)`` in lexicographic order, shape ``(C(n,t), t)``.
+
+    Built from the ``(t-1)``-subsets: those with minimum ``> i`` are the last
+    ``C(n-1-i, t-1)`` of them in lexicographic order, so the ``t``-subsets
+    with minimum ``i`` are ``i`` followed by that suffix.
+    """
+    if t == 0:
+        return np.zeros((1, 0), dtype=np.int64)
+    lower = _combinations(n, t - 1)
+    blocks = []
+    for i in range(n):
+        count = math.comb(n - 1 - i, t - 1)
+        if count == 0:
+            break
+        suffix = lower[lower.shape[0] - count:]
+        blocks.append(np.hstack([np.full((count, 1), i, dtype=np.int64), suffix]))
+    if not blocks:
+        return np.zeros((0, t), dtype=np.int64)
+    return np.vstack(blocks)
+
+
+def _subsets_bytes(n: int, degree: int) -> float:
+    """Peak bytes of :func:`parity_subsets`: per ``t``-subset a list slot, a
+    tuple and ``t`` int objects, plus the int64 rows and the transient list
+    of lists it is built from (measured peak: 190 bytes per 2-subset)."""
+    return sum(math.comb(n, t) * (112.0 + 64.0 * t) for t in range(degree + 1))
+
+
+def parity_subsets(n, degree, *, max_bytes=None) -> list[tuple[int, ...]]:
+    """The subsets ``S`` with ``|S| <= degree``, in the order of ``coef_``.
+
+    Ordered by size, then lexicographically: ``(), (0,), (1,), ..., (0, 1),
+    (0, 2), ...``.  A list of ``D`` Python tuples takes about
+    ``110 + 64 d`` bytes per subset at its peak; it is checked against ``max_bytes``
+    (default 4 GiB) before anything is built, with a
+    :class:`~sparselearn.MemoryBudgetError` giving the figure.
+
+    Parameters
+    ----------
+    n : int
+        Number of bits, ``>= 1``.
+    degree : int
+        Largest subset size, ``0 <= degree <= n``.
+    max_bytes : float, optional
+        Memory budget of the list.
+
+    Returns
+    -------
+    list of tuple of int
+    """
+    n = check_int(n, "n", minimum=1)
+    degree = check_int(degree, "degree", minimum=0, maximum=n)
+    if max_bytes is not None:
+        max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
+    check_memory(_subsets_bytes(n, degree),
+                 f"parity_subsets(n={n}, degree={degree}): a list of "
+                 f"{n_parity_features(n, degree)} tuples", max_bytes)
+    return [tuple(row) for t in range(degree + 1) for row in _combinations(n, t).tolist()]
+
+
+def _masks(combos: np.ndarray, n_words: int) -> np.ndarray:
+    """Bitmasks ``(len(combos), n_words)`` uint64 of the subsets in ``combos``."""
+    masks = np.zeros((combos.shape[0], n_words), dtype=np.uint64)
+    rows = np.arange(combos.shape[0])
+    for column in combos.T:
+        np.bitwise_or.at(masks, (rows, column // 64),
+                         np.left_shift(np.uint64(1), (column % 64).astype(np.uint64)))
+    return masks
+
+
+def pack_rows(X: np.ndarray) -> np.ndarray:
+    """Pack a +-1 matrix ``(m, n)`` into ``(m, ceil(n/64))`` uint64 words.
+
+    Bit ``j`` of a row is set exactly when ``x_j = -1`` (the cube index
+    convention of CONTRIBUTING.md).
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (m, n)
+        Entries exactly +1 or -1.
+
+    Returns
+    -------
+    ndarray of uint64, shape (m, ceil(n / 64))
+    """
+    m, n = X.shape
+    n_words = max(1, -(-n // 64))
+    padded = np.zeros((m, 64 * n_words), dtype=bool)
+    padded[:, :n] = X < 0
+    packed = np.packbits(padded, axis=1, bitorder="little")
+    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
+
+
+# ----------------------------------------------------------- the operator
+class ParityDesign:
+    r"""The parity feature matrix :math:`P` of a sample, as a linear operator.
+
+    ``P[i, s] = chi_{S_s}(x_i)`` over the subsets of :func:`parity_subsets`
+    ``(n, degree)``; nothing of size ``m x D`` is ever allocated.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        Points of :math:`\{-1,1\}^n` (checked: every entry exactly
+        :math:`\pm 1`).
+    degree : int
+        Largest subset size ``d``, ``0 <= d <= n``.
+    products : {"blas", "popcount"}
+        How :meth:`matvec` and :meth:`rmatvec` are computed (module
+        docstring).  Both give the same numbers up to rounding.
+    n_jobs : int
+        Threads of the BLAS route; each takes a contiguous share of the
+        rows.  The popcount kernels use OpenMP's default thread count.
+    max_bytes : float, optional
+        Memory budget of the design: its packed rows, subset masks and
+        product buffers (checked before anything is allocated, a
+        :class:`~sparselearn.MemoryBudgetError` gives the figure), and the
+        default budget of :meth:`gram`.  ``None``: the library default
+        (4 GiB).
+
+    Notes
+    -----
+    The kernels behind the products run without bounds checks, so the
+    design owns private, read-only copies of its arrays and takes every
+    shape from its own record: editing the caller's ``X`` afterwards
+    changes nothing, and :attr:`X`, :attr:`xbits` and :attr:`masks` are
+    fresh read-only views (reshaping one leaves the design untouched).
+    """
+
+    def __init__(self, X: np.ndarray, degree: int, products: str = "blas",
+                 n_jobs: int = 1, max_bytes: float | None = None):
+        if products not in ("blas", "popcount"):
+            raise ValueError(f"products must be 'blas' or 'popcount', got {products!r}")
+        # The kernels run without bounds checks: validate here, since this
+        # class is public.  The estimators, whose arrays are validated once at
+        # fit/predict, build designs through _from_checked instead.
+        X = check_cube_points(X, "X")
+        degree = check_int(degree, "degree", minimum=0, maximum=X.shape[1])
+        n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
+        if max_bytes is not None:
+            max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
+        self._build(X, degree, products, n_jobs, max_bytes)
+
+    @classmethod
+    def _from_checked(cls, X, degree, n_jobs=1, max_bytes=None, products="blas"):
+        """A design on arguments already validated as :meth:`__init__` does
+        (``X`` finite float64 with entries +-1, ``0 <= degree <= n``,
+        ``n_jobs >= 1``): the trusted path below the public boundary."""
+        design = cls.__new__(cls)
+        design._build(X, degree, products, n_jobs, max_bytes)
+        return design
+
+    def _build(self, X, degree, products, n_jobs, max_bytes):
+        m, n = X.shape
+        d = degree
+        words = max(1, -(-n // 64))
+        level_sizes = tuple(math.comb(n, t) for t in range(d + 1))
+        D = sum(level_sizes)
+        check_memory(self._construction_bytes(m, n, d, n_jobs),
+                     f"ParityDesign(m={m}, n={n}, degree={d}) with D={D} parities",
+                     max_bytes)
+        # Private copies, read-only: a caller who keeps X (or flips its
+        # writeable flag back) cannot change what the kernels read.
+        X = np.array(X, dtype=np.float64, order="C", copy=True)
+        xbits = pack_rows(X)
+        masks = np.vstack([_masks(_combinations(n, t), words) for t in range(d + 1)])
+        for array in (X, xbits, masks):
+            array.flags.writeable = False
+        self._X, self._xbits, self._masks = X, xbits, masks
+        self._n_samples, self._n_features, self._degree = m, n, d
+        self._products, self._n_jobs, self._max_bytes = products, n_jobs, max_bytes
+        self._n_words = words
+        self._level_sizes = level_sizes
+        self._n_output_features = D
+        # Parities below the top degree; the top level is never built.
+        self._n_lower = D - level_sizes[-1]
+        self._level_starts = np.cumsum([0] + list(level_sizes[:-1]))[:d].astype(np.int64)
+        self._level_counts = np.array(
+            [[math.comb(n - 1 - i, t - 1) if t else 0 for i in range(n)]
+             for t in range(max(d, 1))], dtype=np.int64)
+        self._chunk_rows = int(max(_MIN_CHUNK_ROWS, min(self.n_samples,
+                                           _CHUNK_BYTES // (8 * max(1, self.n_lower)))))
+        self._blocks = self._top_blocks() if d >= 1 else []
+
+    # The record: read-only, so the shapes the kernels are given cannot drift
+    # from the arrays they read.
+    n_samples = property(lambda self: self._n_samples, doc="Number of points ``m``.")
+    n_features = property(lambda self: self._n_features, doc="Input dimension ``n``.")
+    degree = property(lambda self: self._degree, doc="Largest subset size ``d``.")
+    products = property(lambda self: self._products, doc='``"blas"`` or ``"popcount"``.')
+    n_jobs = property(lambda self: self._n_jobs, doc="Threads of the BLAS route.")
+    max_bytes = property(lambda self: self._max_bytes,
+                         doc="Memory budget (``None``: the library default).")
+    n_words = property(lambda self: self._n_words,
+                       doc="64-bit words per packed row, ``ceil(n / 64)``.")
+    level_sizes = property(lambda self: list(self._level_sizes),
+                           doc="``[C(n, 0), ..., C(n, d)]`` (a fresh list).")
+    n_output_features = property(lambda self: self._n_output_features,
+                                 doc="Number of parities ``D``.")
+    n_lower = property(lambda self: self._n_lower,
+                       doc="Number of parities of degree ``< d``.")
+
+    @staticmethod
+    def _readonly_view(array: np.ndarray) -> np.ndarray:
+        view = array.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def X(self) -> np.ndarray:
+        """The design's copy of the points, shape ``(m, n)`` (a fresh read-only view)."""
+        return self._readonly_view(self._X)
+
+    @property
+    def xbits(self) -> np.ndarray:
+        """Packed rows, uint64 ``(m, n_words)`` (a fresh read-only view)."""
+        return self._readonly_view(self._xbits)
+
+    @property
+    def masks(self) -> np.ndarray:
+        """Subset bitmasks, uint64 ``(D, n_words)`` (a fresh read-only view)."""
+        return self._readonly_view(self._masks)
+
+    def _check_record(self) -> None:
+        """Refuse to run a kernel if an array no longer matches the record."""
+        m, n, w = self._n_samples, self._n_features, self._n_words
+        if (self._X.shape != (m, n) or self._xbits.shape != (m, w)
+                or self._masks.shape != (self._n_output_features, w)):
+            raise RuntimeError("ParityDesign's private arrays were modified; build a "
+                               "new ParityDesign")
+
+    @classmethod
+    def _construction_bytes(cls, m: int, n: int, degree: int, n_jobs: int) -> float:
+        """Bytes of a design and of its products, from ``m``, ``n``, ``d``.
+
+        :meth:`estimate_bytes` for the products, plus what construction
+        holds at its peak: the bool padding of :func:`pack_rows` and, at the
+        top degree, its subsets (and their stacking copy), the mask scatter
+        indices, the stacking copy of the masks and the block layout.
+        """
+        words = max(1, -(-n // 64))
+        D = sum(math.comb(n, t) for t in range(degree + 1))
+        top = math.comb(n, degree)
+        nbytes = cls.estimate_bytes(m, n, degree, "cg", n_jobs)
+        nbytes += 64.0 * m * words + 8.0 * D * words
+        nbytes += 8.0 * top * (2 * degree + 5)
+        return nbytes
+
+    def _top_blocks(self):
+        """Column blocks ``[a, b)`` of the top-degree product and their layout.
+
+        For ``i = min S`` in ``[a, b)`` the set ``T = S - {i}`` lies in the
+        suffix of the ``(d-1)``-subsets with minimum ``> a``, which starts at
+        row ``start`` of the lower block of that degree; ``flat`` places the
+        block's coefficients (contiguous in ``coef`` from ``first``) in the
+        ``(rows, b - a)`` coefficient matrix, the rest of which is zero.
+        """
+        n, d = self.n_features, self.degree
+        n_prev = self.level_sizes[d - 1]
+        prev_offset = self.n_lower - n_prev  # column of the first (d-1)-subset
+        first = self.n_lower
+        blocks = []
+        for a in range(0, n, _BLOCK_WIDTH):
+            b = min(a + _BLOCK_WIDTH, n)
+            rows = math.comb(n - 1 - a, d - 1)
+            if rows == 0:
+                break
+            start = n_prev - rows
+            flat = []
+            for i in range(a, b):
+                count = math.comb(n - 1 - i, d - 1)
+                row0 = (n_prev - count) - start
+                flat.append((row0 + np.arange(count)) * (b - a) + (i - a))
+            flat = np.concatenate(flat)
+            blocks.append((a, b, prev_offset + start, rows, first, first + flat.size, flat))
+            first += flat.size
+        return blocks
+
+    # Memory ------------------------------------------------------------
+    @staticmethod
+    def estimate_bytes(n_samples: int, n_features: int, degree: int,
+                       solver: str, n_jobs: int = 1) -> float:
+        """Bytes a fit allocates beyond its input, from ``m``, ``n``, ``D``.
+
+        Packed rows and masks, the working copy of ``X``, ``O(1)`` vectors of
+        length ``m`` and ``D``, and per thread one chunk of lower-degree
+        parities, the coefficient blocks and a length-``D`` accumulator;
+        plus, for ``"exact"``, its QR block (``D + 1`` columns) and the
+        copy of the ``D x D`` triangular factor that the SVD overwrites.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of points ``m``.
+        n_features : int
+            Input dimension ``n``.
+        degree : int
+            Largest subset size ``d``.
+        solver : {"lmn", "cg", "exact"}
+            The solver the fit uses.
+        n_jobs : int, default=1
+            Threads, each with its own chunk buffers.
+
+        Returns
+        -------
+        float
+            Estimated bytes.
+        """
+        m, n = n_samples, n_features
+        words = max(1, -(-n // 64))
+        D = sum(math.comb(n, j) for j in range(degree + 1))
+        n_lower = D - math.comb(n, degree)
+        chunk = max(_MIN_CHUNK_ROWS, min(m, _CHUNK_BYTES // (8 * max(1, n_lower))))
+        nbytes = 8.0 * m * (n + words + 6)
+        nbytes += 8.0 * D * (words + 8)
+        per_thread = chunk * (n_lower + 3 * _BLOCK_WIDTH + 2) + D
+        per_thread += 2 * math.comb(n, max(degree - 1, 0)) * _BLOCK_WIDTH
+        nbytes += 8.0 * max(1, n_jobs) * per_thread
+        if solver == "exact":
+            nbytes += 8.0 * (2 * D * D + chunk * D)
+        return nbytes
+
+    # Products ------------------------------------------------------------
+    def _over_rows(self, work, size):
+        """Sum ``work(start, stop, total)`` over row chunks, split across threads.
+
+        Each of ``n_jobs`` threads takes a contiguous share of the rows and
+        accumulates into its own length-``size`` array.  BLAS is held to one
+        thread meanwhile: its thread pool on these chunk-sized products cost
+        up to ten times the CPU time on a loaded 2-core machine, and nested
+        under our threads it only competes with them.
+        """
+        m = self.n_samples
+        jobs = max(1, min(self.n_jobs, m // self._chunk_rows))
+
+        def share(bounds):
+            lo, hi = bounds
+            total = np.zeros(size)
+            for start in range(lo, hi, self._chunk_rows):
+                work(start, min(start + self._chunk_rows, hi), total)
+            return total
+
+        edges = np.linspace(0, m, jobs + 1).astype(int)
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            if jobs == 1:
+                return share((0, m))
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                return sum(pool.map(share, zip(edges[:-1], edges[1:])))
+
+    def _lower_block(self, start, stop):
+        """Parities of degree ``< d`` of rows ``start:stop``, by degree."""
+        Q = np.empty((stop - start, self.n_lower), dtype=np.float64)
+        _parity.parity_levels(self._X[start:stop], self._level_counts,
+                              self._level_starts, Q)
+        return Q
+
+    def _predict_chunk(self, Q, Xc, coef, top):
+        out = Q @ coef[:self.n_lower]
+        for (a, b, col, rows, _, _, _), C in zip(self._blocks, top):
+            out += np.einsum("ij,ij->i", Xc[:, a:b], Q[:, col:col + rows] @ C)
+        return out
+
+    def _correlate_chunk(self, Q, Xc, r, grad):
+        grad[:self.n_lower] += r @ Q
+        for a, b, col, rows, first, last, flat in self._blocks:
+            G = Q[:, col:col + rows].T @ (Xc[:, a:b] * r[:, None])
+            grad[first:last] += G.ravel()[flat]
+
+    def _top_matrices(self, coef):
+        """The dense ``(rows, b - a)`` coefficient matrix of every block."""
+        top = []
+        for a, b, _, rows, first, last, flat in self._blocks:
+            C = np.zeros((rows, b - a))
+            C.ravel()[flat] = coef[first:last]
+            top.append(C)
+        return top
+
+    def _use_popcount(self):
+        return self.products == "popcount" or self.degree == 0
+
+    def matvec(self, coef: np.ndarray) -> np.ndarray:
+        """Predictions :math:`P c`.
+
+        Parameters
+        ----------
+        coef : array_like of shape (D,)
+            One coefficient per parity, in the order of :func:`parity_subsets`.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        return self._matvec(check_vector(coef, "coef", length=self.n_output_features))
+
+    # The public products validate their vector and call these, which trust
+    # it (finite float64, C-contiguous, the right length): the solvers call
+    # them directly, so no check runs inside an iteration.
+    def _matvec(self, coef: np.ndarray) -> np.ndarray:
+        self._check_record()
+        if self._use_popcount():
+            out = np.empty(self.n_samples)
+            _parity.parity_matvec(self._xbits, self._masks, coef, out)
+            return out
+        top = self._top_matrices(coef)
+        out = np.empty(self.n_samples)
+
+        def work(start, stop, _):
+            out[start:stop] = self._predict_chunk(self._lower_block(start, stop),
+                                                  self._X[start:stop], coef, top)
+
+        self._over_rows(work, 0)
+        return out
+
+    def rmatvec(self, r: np.ndarray) -> np.ndarray:
+        """Correlations :math:`P^\\top r`.
+
+        Parameters
+        ----------
+        r : array_like of shape (m,)
+            One value per point.
+
+        Returns
+        -------
+        ndarray of shape (D,)
+        """
+        return self._rmatvec(check_vector(r, "r", length=self.n_samples))
+
+    def _rmatvec(self, r: np.ndarray) -> np.ndarray:
+        self._check_record()
+        if self._use_popcount():
+            grad = np.empty(self.n_output_features)
+            _parity.parity_rmatvec(self._xbits, self._masks, r, grad)
+            return grad
+
+        def work(start, stop, grad):
+            self._correlate_chunk(self._lower_block(start, stop), self._X[start:stop],
+                                  r[start:stop], grad)
+
+        return self._over_rows(work, self.n_output_features)
+
+    def normal_matvec(self, coef: np.ndarray) -> np.ndarray:
+        """:math:`P^\\top P c`, fusing both products so each chunk's parities
+        are built once.
+
+        Parameters
+        ----------
+        coef : array_like of shape (D,)
+            One coefficient per parity.
+
+        Returns
+        -------
+        ndarray of shape (D,)
+        """
+        return self._normal_matvec(check_vector(coef, "coef", length=self.n_output_features))
+
+    def _normal_matvec(self, coef: np.ndarray) -> np.ndarray:
+        self._check_record()
+        if self._use_popcount():
+            return self._rmatvec(self._matvec(coef))
+        top = self._top_matrices(coef)
+
+        def work(start, stop, grad):
+            Q, Xc = self._lower_block(start, stop), self._X[start:stop]
+            self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top), grad)
+
+        return self._over_rows(work, self.n_output_features)
+
+    def gram(self, y: np.ndarray, *, max_bytes: float | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """:math:`P^\\top P` (``D x D``) and :math:`P^\\top y`, from explicit row chunks.
+
+        Needs about ``8 D^2`` bytes, checked against ``max_bytes`` (default:
+        the design's :attr:`max_bytes`) before anything is allocated.
+
+        Parameters
+        ----------
+        y : array_like of shape (m,)
+            Targets.
+        max_bytes : float, optional
+            Memory budget of the ``D x D`` matrix.
+
+        Returns
+        -------
+        G : ndarray of shape (D, D)
+            :math:`P^\\top P`.
+        b : ndarray of shape (D,)
+            :math:`P^\\top y`.
+        """
+        y = check_vector(y, "y", length=self.n_samples)
+        if max_bytes is None:
+            max_bytes = self._max_bytes
+        else:
+            max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
+        D = self.n_output_features
+        rows = int(max(1, min(self.n_samples, _CHUNK_BYTES // (8 * D))))
+        check_memory(8.0 * D * (D + rows + 1),
+                     f"the Gram matrix P^T P of {D} parities ({D} x {D} float64)",
+                     max_bytes)
+        self._check_record()
+        G = np.zeros((D, D))
+        b = np.zeros(D)
+        for start in range(0, self.n_samples, rows):
+            stop = min(start + rows, self.n_samples)
+            P = np.empty((stop - start, D))
+            _parity.parity_features(self._xbits[start:stop], self._masks, P)
+            G += P.T @ P
+            b += P.T @ y[start:stop]
+        return G, b
+
+
+# ---------------------------------------------------------------- solvers
+def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter):
+    r"""Conjugate gradient on :math:`(P^\top P + \alpha I) c = P^\top y`.
+
+    Started at 0, every iterate lies in the row space of :math:`P`, so for
+    ``alpha = 0`` the limit is the minimum-norm least-squares solution, the
+    one :func:`numpy.linalg.lstsq` returns.  Both sides are divided by
+    ``m`` so that under the uniform distribution the matrix is close to the
+    identity.  Stops when :math:`\|r_k\| < \mathrm{tol}\,\|P^\top y\|`
+    (:func:`scipy.sparse.linalg.cg` on a
+    :class:`~scipy.sparse.linalg.LinearOperator` of the fused product).
+    Returns ``(coef, n_iter, converged)``.
+
+    Accuracy.  With :math:`A = P^\top P + \alpha I`, :math:`c^*` the
+    (minimum-norm) solution and :math:`\kappa = \lambda_{\max}(A) /
+    \lambda_{\min}^{+}(A)` (smallest nonzero eigenvalue), the error
+    :math:`c_k - c^*` lies in the range of :math:`A`, so
+    :math:`\|c_k - c^*\| \le \|r_k\| / \lambda_{\min}^{+}` and
+    :math:`\|P^\top y\| = \|A c^*\| \le \lambda_{\max}\|c^*\|` give
+
+    .. math::
+
+       \frac{\|c_k - c^*\|_2}{\|c^*\|_2} \le \kappa\,\mathrm{tol}
+
+    (in exact arithmetic; rounding adds :math:`O(\kappa\,\varepsilon_{\mathrm{mach}})`).
+    By Parseval the left side is also the relative root-mean-square
+    difference of the two fitted polynomials over the whole cube.  Under
+    uniform samples :math:`\kappa \approx ((1 + \sqrt{D/m}) / (1 -
+    \sqrt{D/m}))^2` for :math:`\alpha = 0`: 9 at :math:`m = 4D`, 34 at
+    :math:`m = 2D`.  Measured against an exact solve (``n <= 12``,
+    ``d <= 3``, five seeds each), the ratio of the relative error to
+    ``tol`` was at most 6 for :math:`m \ge 2D` and at most 44 at
+    :math:`m = 1.2D` to :math:`1.3D`, for every ``tol`` from ``1e-6`` to
+    ``1e-10``.
+    """
+    m = design.n_samples
+    D = design.n_output_features
+    b = design._rmatvec(y) / m
+    # scipy's CG on a LinearOperator over the fused product replaced a
+    # hand-written loop (issue 11) at no cost: timed against it on the junta
+    # task of benchmarks/compare_learners.py (d = 3, alpha = 1, tol = 1e-6;
+    # n = 16, 20, 24 with m = 4000, 8000, 12,000), both took the same 16-17
+    # iterations to the same coefficients (relative error to an exact solve
+    # 1.6e-6, 8.9e-7, 1.2e-6) in the same time (ratio 0.96-1.00).  Its rule
+    # ||r|| < max(rtol ||b||, atol) is the one documented above.
+    operator = scipy.sparse.linalg.LinearOperator(
+        (D, D), dtype=np.float64,
+        matvec=lambda c: design._normal_matvec(c) / m + (alpha / m) * c)
+    n_iter = [0]
+
+    def count(_):
+        n_iter[0] += 1
+
+    coef, info = scipy.sparse.linalg.cg(operator, b, rtol=tol, atol=0.0, maxiter=max_iter,
+                                        callback=count)
+    return coef, n_iter[0], info == 0
+
+
+def _solve_exact(design: ParityDesign, y, alpha):
+    r"""Minimum-norm (ridge) least squares from a QR of the explicit feature rows.
+
+    Minimises :math:`\|y - Pc\|^2 + \alpha\|c\|^2`, which is ordinary least
+    squares on the stacked design :math:`A = [P;\ \sqrt\alpha\,I]` with
+    targets :math:`t = [y;\ 0]`.  The thin QR factorisation
+
+    .. math::
+
+       [A \;\; t] = \tilde Q \begin{bmatrix} R & z \\ 0 & \rho \end{bmatrix}
+
+    is accumulated one chunk of explicit rows at a time (the ``(D+1)``-row
+    factor so far is stacked on the chunk's rows ``[P_j\ y_j]`` and
+    refactored by Householder QR, so :math:`P^\top P` is never formed and its
+    condition number is not squared).  Since
+    :math:`\|t - Ac\|^2 = \|z - Rc\|^2 + \rho^2` for every :math:`c`, both
+    problems have the same minimisers and the same minimum-norm one, which
+    is :math:`c = R^{+}_\tau z`: an SVD of :math:`R` (LAPACK ``gelsd``)
+    with every singular value :math:`\sigma_i \le \tau\sigma_1` treated as
+    zero, :math:`\tau = \max(m, D)\,\varepsilon_{\mathrm{mach}}`, the
+    default cutoff of :func:`numpy.linalg.lstsq`.  The singular values of
+    :math:`R` are :math:`\sqrt{\sigma_i(P)^2 + \alpha}`: for
+    :math:`\alpha = 0` this is the minimum-norm least-squares solution with
+    :func:`numpy.linalg.lstsq`'s rank decision, for :math:`\alpha > 0` the
+    unique ridge solution (the cutoff can only act if
+    :math:`\alpha \le (\tau\sigma_1)^2`, at rounding level).
+
+    On :math:`\pm1` designs a rank deficiency is exact (an integer relation
+    between columns), and rounding leaves its singular values far below the
+    cutoff: over 300 random rank-deficient designs (``n <= 8``, ``d <= 3``,
+    repeated rows, ``m < D`` and ``m`` close to ``D``, random chunkings)
+    they stayed below :math:`0.16\,\tau\sigma_1`, while the smallest genuine
+    one was above :math:`10^{12}\,\tau\sigma_1`.
+
+    Cost :math:`O(m D^2 + D^3)` time; memory :math:`16(D+1)^2` bytes for
+    the stacked block and the copy of :math:`R` that ``gelsd`` overwrites,
+    plus about ``_CHUNK_BYTES`` (2 MiB) of chunk rows, within
+    :meth:`ParityDesign.estimate_bytes`.  BLAS runs single-threaded.
+    """
+    m, D = design.n_samples, design.n_output_features
+    xbits, masks = design.xbits, design.masks
+    # Rows per chunk: the chunk's features and its rows in the stacked
+    # matrix take about _CHUNK_BYTES together.
+    rows = int(max(1, min(m, _CHUNK_BYTES // (16 * (D + 1)))))
+    stacked = np.zeros((D + 1 + rows, D + 1), order="F")
+    stacked[np.arange(D), np.arange(D)] = math.sqrt(alpha)  # the ridge rows
+    features = np.empty((rows, D))
+    geqrf, geqrf_lwork = scipy.linalg.get_lapack_funcs(("geqrf", "geqrf_lwork"),
+                                                       (stacked,))
+    work, info = geqrf_lwork(m=stacked.shape[0], n=stacked.shape[1])
+    lwork = max(int(np.real(work)), stacked.shape[1]) if info == 0 else 32 * stacked.shape[1]
+    cutoff = max(m, D) * np.finfo(np.float64).eps
+    # Single-threaded BLAS, as in ParityDesign._over_rows: on a loaded 2-core
+    # machine its thread pool made a 2030 x 30 QR 500 times slower.
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        for start in range(0, m, rows):
+            stop = min(start + rows, m)
+            k = stop - start
+            _parity.parity_features(xbits[start:stop], masks, features[:k])
+            stacked[D + 1:D + 1 + k, :D] = features[:k]
+            stacked[D + 1:D + 1 + k, D] = y[start:stop]
+            stacked[D + 1 + k:] = 0.0  # a short last chunk: zero rows change nothing
+            stacked, _, _, info = geqrf(stacked, lwork=lwork, overwrite_a=True)
+            if info != 0:  # pragma: no cover - only for invalid arguments
+                raise RuntimeError(f"LAPACK geqrf failed with info={info}")
+            # Keep the triangular factor; the Householder vectors below its
+            # diagonal (and in the chunk's rows, overwritten next) are not needed.
+            for j in range(D):
+                stacked[j + 1:D + 1, j] = 0.0
+        R, z = stacked[:D, :D], stacked[:D, D].copy()
+        return scipy.linalg.lstsq(R, z, cond=cutoff, lapack_driver="gelsd",
+                                  check_finite=False)[0]
+
