@@ -316,6 +316,21 @@ def _header_line(report: dict):
     return "header detected: " + ", ".join(report["header"])
 
 
+def _check_encoding(args, X) -> None:
+    """The inputs match ``--encoding``, said in the command's terms (the
+    library's message names its ``input_encoding=`` argument)."""
+    allowed = (-1.0, 1.0) if args.encoding == "pm1" else (0.0, 1.0)
+    bad = np.argwhere(~np.isin(X, allowed))
+    if bad.size:
+        i, j = (int(v) for v in bad[0])
+        other = "01" if args.encoding == "pm1" else "pm1"
+        what = {"pm1": "+1 or -1", "01": "0 or 1"}
+        raise CommandError(f"{args.data}: with --encoding {args.encoding} every input must "
+                           f"be exactly {what[args.encoding]}, but data row {i + 1}, "
+                           f"column {j + 1} is {X[i, j]:g}; pass --encoding {other} for "
+                           f"{what[other].replace(' or ', '/')} data")
+
+
 def _cmd_learn(args) -> dict:
     from .learners import LowDegreeRegressor
 
@@ -323,6 +338,7 @@ def _cmd_learn(args) -> dict:
     if y is None:
         raise CommandError(f"{args.data}: no labels; learning needs y (array y in an "
                            ".npz, or the last column of a table)")
+    _check_encoding(args, X)
     model = LowDegreeRegressor(degree=args.degree, max_degree=args.max_degree,
                                solver=args.solver, input_encoding=args.encoding,
                                random_state=args.seed)
@@ -345,9 +361,15 @@ def _cmd_learn(args) -> dict:
                                     "coefficient": c}
                                    for S, c in largest[:10]]}
     if model.cv_results_ is not None:
+        cv = model.cv_results_
         report["cv_mean_test_mse"] = {int(d): float(e) for d, e in
-                                      zip(model.cv_results_["degree"],
-                                          model.cv_results_["mean_test_mse"])}
+                                      zip(cv["degree"], cv["mean_test_mse"])}
+        # NaN marks a degree validation skipped: more parities than samples
+        # in a training split, so least squares would be underdetermined.
+        report["cv_skipped"] = {int(d): f"{int(D)} parities, more than the "
+                                        "samples of a training split"
+                                for d, D, e in zip(cv["degree"], cv["n_features"],
+                                                   cv["mean_test_mse"]) if np.isnan(e)}
     if args.out:
         report["model"] = model.save(args.out)  # the path written (.npz appended)
     return report
@@ -361,7 +383,9 @@ def _print_learn(report: dict) -> None:
         print(f"  {_header_line(report)}")
     print(f"  training MSE  {report['train_mse']:.6g}")
     if "cv_mean_test_mse" in report:
-        curve = ", ".join(f"d={d}: {e:.4g}" for d, e in report["cv_mean_test_mse"].items())
+        skipped = report.get("cv_skipped", {})
+        curve = ", ".join(f"d={d}: skipped ({skipped[d]})" if d in skipped else
+                          f"d={d}: {e:.4g}" for d, e in report["cv_mean_test_mse"].items())
         print(f"  validation    {curve}")
     print("  largest coefficients:")
     for row in report["top_coefficients"]:
@@ -525,26 +549,42 @@ def _add_header_flag(parser) -> None:
                              "yes; no.  Ignored for .npy and .npz")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command's error convention: a usage error is ONE
+    line on stderr (``sparselearn verify: error: ...; see sparselearn verify
+    --help``) and exit code 2, not argparse's usage block."""
+
+    def error(self, message):
+        text = " ".join(str(message).split())
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {text}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sparselearn`` command."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true",
                         help="print the report as JSON on stdout")
     common.add_argument("--quiet", action="store_true",
                         help="no progress output on stderr")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sparselearn",
         description="Sparsely activated ReLU networks: build, certify, learn, verify.")
     parser.add_argument("--version", action="version", version=f"sparselearn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    demo = sub.add_parser("demo", parents=[common],
-                          help="build a k-sparse target, certify, learn and verify it")
+    demo = sub.add_parser(
+        "demo", parents=[common],
+        help="build a k-sparse target, certify, learn and verify it",
+        description="Build a k-sparse target network on {-1,1}^n, certify its sparsity "
+                    "exactly, learn it with a low-degree regressor from noisy samples, "
+                    "and run a PAC check.  Errors are measured exactly over the whole "
+                    "cube, so the demo keeps --n <= 24.")
     demo.add_argument("--target", choices=("juntas", "bump"), default="juntas",
                       help="juntas: k disjoint juntas of degree log2(s/k) (default); "
                            "bump: Hamming-ball bumps")
-    demo.add_argument("--n", type=_positive_int, default=20, help="input dimension (20)")
+    demo.add_argument("--n", type=_positive_int, default=20,
+                      help="input dimension, at most 24 (20)")
     demo.add_argument("--width", type=_positive_int, default=12, help="width s (12)")
     demo.add_argument("--sparsity", type=_positive_int, default=3, help="sparsity k (3)")
     demo.add_argument("--samples", type=_positive_int, default=4000,
@@ -561,8 +601,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
     demo.add_argument("--plot", help="save the degree profile and learning curve (PNG)")
 
-    certify = sub.add_parser("certify", parents=[common],
-                             help="exact sparsity of a saved network on the cube")
+    certify = sub.add_parser(
+        "certify", parents=[common], help="exact sparsity of a saved network on the cube",
+        description="Certify the exact sparsity max_x |A(x)| of a saved network over the "
+                    "whole cube {-1,1}^n (with a witness point), and print the activation "
+                    "histogram when n is small.  Make a network with 'sparselearn target'.")
     certify.add_argument("network", help="a network saved with SparseReLUNetwork.save (.npz)")
     certify.add_argument("--time-limit", type=_time_limit,
                          default=DEFAULT_CERTIFY_TIME_LIMIT,
@@ -570,21 +613,32 @@ def build_parser() -> argparse.ArgumentParser:
                               f"({DEFAULT_CERTIFY_TIME_LIMIT:g}; 'none' for no limit)")
     certify.add_argument("--histogram-max-n", type=int, default=22,
                          help="also print the activation histogram when n <= this (22)")
-    profile = sub.add_parser("profile", parents=[common],
-                             help="activation profile of a saved network on DATA")
+    profile = sub.add_parser(
+        "profile", parents=[common], help="activation profile of a saved network on DATA",
+        description="How many hidden units of a saved network are active at each point "
+                    "of DATA: the distribution of active counts and per-unit rates.")
     profile.add_argument("network", help="a network saved with SparseReLUNetwork.save (.npz)")
     profile.add_argument("data", help="CSV or .npy table (an extra last column of labels "
                                       "is ignored), or .npz with an array X")
     _add_header_flag(profile)
-    learn = sub.add_parser("learn", parents=[common],
-                           help="fit a LowDegreeRegressor to DATA (CSV, .npy, .npz)")
+    learn = sub.add_parser(
+        "learn", parents=[common], help="fit a LowDegreeRegressor to DATA (CSV, .npy, .npz)",
+        description="Fit a low-degree Fourier (parity) regressor to labelled points of the "
+                    "cube; the degree is chosen by cross-validation unless --degree is "
+                    "given.  Prints the largest coefficients; --out saves the model for "
+                    "'sparselearn predict'.")
     learn.add_argument("data", help="CSV or .npy table with y in the last column, or "
                                     ".npz with arrays X and y")
     learn.add_argument("--degree", type=int, default=None,
                        help="degree d (default: chosen by validation)")
     learn.add_argument("--max-degree", type=int, default=4,
                        help="largest degree tried when --degree is not given (4)")
-    learn.add_argument("--solver", choices=("auto", "lmn", "cg", "exact"), default="auto")
+    learn.add_argument("--solver", choices=("auto", "lmn", "cg", "exact"), default="auto",
+                       help="lmn: empirical Fourier coefficients (Linial-Mansour-Nisan, "
+                            "one pass, not least squares); cg: least squares by conjugate "
+                            "gradients, matrix-free; exact: least squares by QR of the "
+                            "feature rows; auto (default): exact up to 32 parities, cg "
+                            "beyond")
     learn.add_argument("--encoding", choices=("pm1", "01"), default="pm1",
                        help="inputs are +-1 (pm1, default) or 0/1 (01)")
     learn.add_argument("--seed", type=int, default=0, help="seed of the validation folds")
@@ -592,8 +646,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      "name ends with it)")
     _add_header_flag(learn)
 
-    predict = sub.add_parser("predict", parents=[common],
-                             help="predict DATA with a model saved by 'learn --out'")
+    predict = sub.add_parser(
+        "predict", parents=[common], help="predict DATA with a model saved by 'learn --out'",
+        description="Predict the points of DATA with a model saved by 'sparselearn learn "
+                    "--out'; with labels in DATA, also report the mean squared error.")
     predict.add_argument("model", help="a model saved by 'sparselearn learn --out'")
     predict.add_argument("data", help="CSV/.npy table of points (an extra last column "
                                       "is read as labels) or .npz with X (and y)")
@@ -601,8 +657,13 @@ def build_parser() -> argparse.ArgumentParser:
                                        "of printing them")
     _add_header_flag(predict)
 
-    verify = sub.add_parser("verify", parents=[common],
-                            help="PAC verification sweep over a parameter grid")
+    verify = sub.add_parser(
+        "verify", parents=[common], help="PAC verification sweep over a parameter grid",
+        description="Empirical PAC verification: for every point of the grid (n, width, "
+                    "sparsity, samples, degree), run independent trials that draw a "
+                    "target, learn it, and count the trials whose excess error is at "
+                    "most eps; a grid point passes when the Clopper-Pearson bound shows "
+                    "success probability at least 1 - delta.")
     verify.add_argument("--n", type=_positive_int, nargs="+", default=[10],
                         help="input dimensions (10)")
     verify.add_argument("--width", type=_positive_int, nargs="+", default=[8],
@@ -637,8 +698,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--out", help="write the table (.csv, or .json)")
     verify.add_argument("--plot", help="save a figure of success against samples (PNG)")
 
-    bounds = sub.add_parser("bounds", parents=[common],
-                            help="docs/theory.rst's Rademacher bounds for given parameters")
+    bounds = sub.add_parser(
+        "bounds", parents=[common],
+        help="docs/theory.rst's Rademacher bounds for given parameters",
+        description="The Rademacher complexity bounds of docs/theory.rst (upper and lower, "
+                    "with their conditions) for sparsely activated networks with the "
+                    "given n, width, sparsity, sample size and norm bounds.")
     bounds.add_argument("--n", type=_positive_int, required=True, help="input dimension")
     bounds.add_argument("--width", type=_positive_int, required=True, help="width s")
     bounds.add_argument("--sparsity", type=_positive_int, required=True, help="sparsity k")

@@ -563,3 +563,55 @@ def test_predict_and_profile_report_the_header(tmp_path):
     code, out, err = _cli("profile", net, str(named))
     assert code == 0, err
     assert "header detected: a, b, c, d, target" in out
+
+
+# ------------------------------------------- messages in the CLI's terms (issue 13)
+def test_encoding_error_names_the_flag_not_the_python_argument(tmp_path):
+    zero_one = tmp_path / "01.csv"
+    zero_one.write_text("\n".join(line.replace("-1", "0") for line in _csv_lines()) + "\n")
+    code, _, err = _cli("learn", str(zero_one))
+    assert code == cli.EXIT_USAGE
+    assert "--encoding 01" in err and "input_encoding" not in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, err = _cli("learn", str(zero_one), "--encoding", "01", "--quiet")
+    assert code == 0, err
+
+
+def test_validation_line_says_why_a_degree_was_skipped(tmp_path):
+    # 40 samples on {-1,1}^4: cv=5 training splits hold 32 samples; degree 3
+    # has 1 + 4 + 6 + 4 = 15 parities (kept), degree 4 has 16 (kept); on
+    # {-1,1}^8 with 40 samples degree 3 has 93 parities > 32: skipped.
+    rng = np.random.default_rng(3)
+    X = rng.choice([-1, 1], size=(40, 8))
+    path = tmp_path / "small.csv"
+    np.savetxt(path, np.c_[X, X[:, 0] * X[:, 1]], delimiter=",", fmt="%d")
+    code, out, err = _cli("learn", str(path), "--max-degree", "3")
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if "validation" in line)
+    assert "nan" not in line
+    assert "d=3: skipped (93 parities, more than the samples of a training split)" in line
+
+
+@pytest.mark.parametrize("argv", [["verify", "--n", "x"], ["nonsense"], [],
+                                  ["demo", "--bogus"], ["learn"]])
+def test_argparse_errors_are_one_stderr_line_with_exit_2(argv):
+    code, out, err = _cli(*argv)
+    assert code == cli.EXIT_USAGE
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert "error:" in err and "--help" in err
+
+
+def test_every_subcommand_help_has_a_description():
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert set(cli.COMMANDS) <= set(commands)
+    for name, sub in commands.items():
+        assert sub.description and len(sub.description) > 40, name
+    code, out, _ = _cli("learn", "--help")
+    assert code == 0
+    options = " ".join(out.split("options:", 1)[1].split())
+    solver_help = options.split("--solver", 1)[1].split("--encoding", 1)[0]
+    assert "conjugate gradients" in solver_help
+    code, out, _ = _cli("demo", "--help")
+    assert code == 0 and "at most 24" in " ".join(out.split())
