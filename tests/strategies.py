@@ -7,6 +7,7 @@ exactly in float64 and plain float code must agree bit for bit.
 planted ties, where float sums round and only exact decisions agree with
 ``exact_active``, the integer-arithmetic reference.
 """
+import itertools
 from fractions import Fraction
 
 import numpy as np
@@ -36,6 +37,13 @@ def cube_points(draw, n, m=st.integers(1, 40)):
     m = draw(m) if not isinstance(m, int) else m
     bits = draw(arrays(np.int8, (m, n), elements=st.integers(0, 1), fill=st.nothing()))
     return 1.0 - 2.0 * bits.astype(np.float64)
+
+
+def explicit_parity_features(X, degree):
+    """P[i, s] = prod_{j in S_s} X[i, j] over itertools' subsets, by size."""
+    n = X.shape[1]
+    subsets = [S for t in range(degree + 1) for S in itertools.combinations(range(n), t)]
+    return np.column_stack([np.prod(X[:, list(S)], axis=1) for S in subsets])
 
 
 def all_cube_points(n):

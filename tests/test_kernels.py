@@ -28,7 +28,7 @@ TWIN_TESTS = " or ".join([
     "activation_histogram_equals_brute", "truth_table_equals_brute",                 # _cube
     "walks_with_many_chunks", "walks_on_general_floats", "certified_sparsity_equals_brute",
 ])
-TWIN_FILES = ["tests/test_fourier.py", "tests/test_network.py", "tests/test_learners.py",
+TWIN_FILES = ["tests/test_fourier.py", "tests/test_network.py", "tests/test_parities.py",
               "tests/test_erm.py", "tests/test_cube.py"]
 
 

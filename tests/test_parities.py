@@ -1,0 +1,271 @@
+"""Tests for sparselearn.parities: subset order and count, bit packing, the
+parity kernels against their NumPy twins, the matrix-free products of
+ParityDesign against the explicit feature matrix, its validation, views,
+copies and memory budgets, and the solvers against numpy.linalg.lstsq."""
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from strategies import cube_points, explicit_parity_features
+
+from sparselearn import MemoryBudgetError
+from sparselearn._kernels import _parity
+from sparselearn._reference import parity as reference
+from sparselearn.parities import (ParityDesign, _solve_cg, _solve_exact, n_parity_features,
+                                  pack_rows, parity_subsets)
+
+dyadic = st.integers(-24, 24).map(lambda v: v / 8.0)
+finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _random_cube(rng, m, n):
+    return rng.choice(np.array([-1.0, 1.0]), size=(m, n))
+
+
+# ------------------------------------------------------------------ subsets
+@given(n=st.integers(1, 12), degree=st.integers(0, 5))
+def test_subsets_are_itertools_order_and_count(n, degree):
+    degree = min(degree, n)
+    expected = [S for t in range(degree + 1) for S in itertools.combinations(range(n), t)]
+    assert parity_subsets(n, degree) == expected
+    assert n_parity_features(n, degree) == len(expected)
+
+
+def test_scale_feature_count():
+    assert n_parity_features(64, 3) == 43745
+
+
+@given(data=st.data(), n=st.integers(1, 150))
+def test_pack_rows_follows_the_cube_index_convention(data, n):
+    X = data.draw(cube_points(n, m=st.integers(1, 5)))
+    words = pack_rows(X)
+    assert words.shape == (X.shape[0], -(-n // 64)) and words.dtype == np.uint64
+    for i, row in enumerate(X):
+        for j in range(n):
+            bit = (int(words[i, j // 64]) >> (j % 64)) & 1
+            assert bit == (row[j] == -1.0)
+
+
+# ------------------------------------------------------- kernels vs twins
+@st.composite
+def packed_problem(draw, max_n=150):
+    """Bit-packed points, random subset masks, dyadic vectors of matching size."""
+    n = draw(st.integers(1, max_n))
+    X = draw(cube_points(n, m=st.integers(1, 30)))
+    n_subsets = draw(st.integers(1, 40))
+    members = draw(arrays(np.bool_, (n_subsets, n), elements=st.booleans(), fill=st.nothing()))
+    masks = pack_rows(np.where(members, -1.0, 1.0))
+    coef = draw(arrays(np.float64, (n_subsets,), elements=dyadic, fill=st.nothing()))
+    r = draw(arrays(np.float64, (X.shape[0],), elements=dyadic, fill=st.nothing()))
+    return X, pack_rows(X), masks, coef, r
+
+
+@given(problem=packed_problem())
+def test_parity_kernels_equal_numpy_twins(problem):
+    X, xbits, masks, coef, r = problem
+    # Dyadic entries with small magnitudes: every sum is exact in float64.
+    P = np.empty((xbits.shape[0], masks.shape[0]))
+    _parity.parity_features(xbits, masks, P)
+    np.testing.assert_array_equal(P, reference.parity_features(xbits, masks))
+    out = np.empty(xbits.shape[0])
+    _parity.parity_matvec(xbits, masks, coef, out)
+    np.testing.assert_array_equal(out, reference.parity_matvec(xbits, masks, coef))
+    grad = np.empty(masks.shape[0])
+    _parity.parity_rmatvec(xbits, masks, r, grad)
+    np.testing.assert_array_equal(grad, reference.parity_rmatvec(xbits, masks, r))
+
+
+@given(problem=packed_problem(max_n=70))
+def test_twin_feature_matrix_is_the_product_of_coordinates(problem):
+    """The twin itself, against prod_{j in S} x_j written out (no bits)."""
+    X, xbits, masks, _, _ = problem
+    members = reference.unpack(masks, X.shape[1]) < 0
+    expected = np.array([[np.prod(x[member]) for member in members] for x in X])
+    np.testing.assert_array_equal(reference.parity_features(xbits, masks), expected)
+
+
+@given(data=st.data(), n=st.integers(1, 9), degree=st.integers(1, 4))
+def test_parity_levels_equals_twin(data, n, degree):
+    degree = min(degree, n)
+    X = data.draw(cube_points(n, m=st.integers(1, 20)))
+    design = ParityDesign(X, degree)
+    Q = np.empty((X.shape[0], design.n_lower))
+    _parity.parity_levels(X, design._level_counts, design._level_starts, Q)
+    np.testing.assert_array_equal(Q, reference.parity_levels(X, degree - 1))
+
+
+# ----------------------------------------------- matrix-free products vs P
+@settings(max_examples=30)
+@given(data=st.data(), n=st.integers(1, 70), degree=st.integers(0, 4),
+       products=st.sampled_from(["blas", "popcount"]), n_jobs=st.sampled_from([1, 2]))
+def test_design_products_equal_explicit_feature_matrix(data, n, degree, products, n_jobs):
+    degree = min(degree, n, 2 if n > 12 else 4)
+    X = data.draw(cube_points(n, m=st.integers(1, 60)))
+    design = ParityDesign(X, degree, products=products, n_jobs=n_jobs)
+    design._chunk_rows = data.draw(st.integers(16, 64))  # exercise several chunks
+    P = explicit_parity_features(X, degree)
+    assert design.n_output_features == P.shape[1]
+    coef = data.draw(arrays(np.float64, (P.shape[1],), elements=finite, fill=st.nothing()))
+    r = data.draw(arrays(np.float64, (X.shape[0],), elements=finite, fill=st.nothing()))
+    np.testing.assert_allclose(design.matvec(coef), P @ coef, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(design.rmatvec(r), P.T @ r, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(design.normal_matvec(coef), P.T @ (P @ coef),
+                               rtol=1e-12, atol=1e-8)
+    if P.shape[1] <= 400:
+        G, b = design.gram(r)
+        np.testing.assert_allclose(G, P.T @ P, atol=1e-9)
+        np.testing.assert_allclose(b, P.T @ r, atol=1e-9)
+
+
+def test_parity_design_validates_before_the_kernels():
+    """ParityDesign is public and its kernels run without bounds checks."""
+    X = np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0]])
+    for products in ("blas", "popcount"):
+        design = ParityDesign(X, 2, products=products)
+        with pytest.raises(ValueError, match="coef must have length 7"):
+            design.matvec(np.ones(2))
+        with pytest.raises(ValueError, match="coef must have length 7"):
+            design.normal_matvec(np.ones(8))
+        with pytest.raises(ValueError, match="r must have length 2"):
+            design.rmatvec(np.ones(1))
+        with pytest.raises(ValueError, match="y must have length 2"):
+            design.gram(np.ones(3))
+    with pytest.raises(ValueError, match="degree must be <= 3"):
+        ParityDesign(X, 4)
+    with pytest.raises(ValueError, match="exactly \\+1 or -1"):
+        ParityDesign([[0.5, 2.0, -3.0]], 1)
+
+
+# ----------------------------------------- memory safety and memory budgets
+_DESIGN_MUTATIONS = r"""
+import numpy as np
+from sparselearn.parities import ParityDesign
+
+rng = np.random.default_rng(0)
+X = rng.choice([-1.0, 1.0], size=(300, 70))  # two packed words per row
+for products in ("blas", "popcount"):
+    design = ParityDesign(X, 2, products=products)
+    coef = rng.normal(size=design.n_output_features)
+    r = rng.normal(size=design.n_samples)
+    before = [design.matvec(coef), design.rmatvec(r), design.normal_matvec(coef),
+              *design.gram(r)]
+    for name in ("X", "xbits", "masks"):
+        view = getattr(design, name)
+        view.shape = (view.size, 1)  # works even on a read-only array
+        assert getattr(design, name).shape != view.shape, name
+        assert not getattr(design, name).flags.writeable, name
+    for name in ("n_samples", "n_features", "n_words", "n_output_features", "n_lower",
+                 "degree", "products", "n_jobs"):
+        try:
+            setattr(design, name, 1)
+        except AttributeError:
+            pass
+        else:
+            raise AssertionError(f"{name} could be reassigned")
+    design.level_sizes[-1] = 10**9  # a fresh list: changes nothing
+    after = [design.matvec(coef), design.rmatvec(r), design.normal_matvec(coef),
+             *design.gram(r)]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+print("ok")
+"""
+
+
+def test_parity_design_hands_out_views_that_cannot_reach_its_arrays():
+    """Reshaping what X, xbits and masks return, or reassigning the record
+    (n_samples, n_output_features, ...), used to reach the arrays the
+    bounds-check-free kernels read; run in a subprocess since that could
+    crash the interpreter."""
+    done = subprocess.run([sys.executable, "-c", _DESIGN_MUTATIONS], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
+
+
+def test_parity_design_copies_the_callers_X():
+    """ParityDesign kept the caller's X: editing it afterwards changed the BLAS
+    route but not the packed popcount route (they disagreed by 74)."""
+    rng = np.random.default_rng(1)
+    X = _random_cube(rng, 120, 9)
+    X.flags.writeable = False
+    blas, popcount = ParityDesign(X, 3), ParityDesign(X, 3, products="popcount")
+    assert not np.shares_memory(blas.X, X) and not np.shares_memory(popcount.X, X)
+    coef = rng.normal(size=blas.n_output_features)
+    r = rng.normal(size=X.shape[0])
+    expected = [blas.matvec(coef), blas.rmatvec(r)]
+    X.flags.writeable = True  # the caller's array stays the caller's
+    X[:, :4] *= -1.0
+    X[0, 0] = np.nan
+    for design in (blas, popcount):
+        np.testing.assert_allclose(design.matvec(coef), expected[0], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(design.rmatvec(r), expected[1], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(design.normal_matvec(coef),
+                                   design.rmatvec(design.matvec(coef)), rtol=1e-10,
+                                   atol=1e-8)
+
+
+def test_parity_design_memory_budgets():
+    """gram tried 14.3 GiB at n=64, d=3; the constructor at n=200, d=4 and
+    parity_subsets(20000, 2) allocated without a budget."""
+    X = _random_cube(np.random.default_rng(2), 10, 64)
+    design = ParityDesign(X, 3)
+    with pytest.raises(MemoryBudgetError, match=r"1351 x 1351 .* needs about 14\.0 MiB"):
+        ParityDesign(X[:, :20], 3).gram(np.ones(10), max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"43745 x 43745 .* needs about 14\.3 GiB"):
+        design.gram(np.ones(10))
+    G, b = ParityDesign(X[:, :6], 2, max_bytes=2**20).gram(np.ones(10))
+    assert G.shape == (22, 22) and b.shape == (22,)
+    with pytest.raises(MemoryBudgetError, match=r"ParityDesign\(m=10, n=64, degree=3\)"):
+        ParityDesign(X, 3, max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"ParityDesign\(m=2, n=200, degree=4\) with "
+                                                r"D=66018451 parities needs about .* GiB"):
+        ParityDesign(np.ones((2, 200)), 4)
+    with pytest.raises(MemoryBudgetError, match="parity_subsets"):
+        parity_subsets(64, 3, max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError, match=r"200010001 tuples needs about .* GiB"):
+        parity_subsets(20000, 2)
+    assert len(parity_subsets(64, 3, max_bytes=2**30)) == 43745
+
+
+# ------------------------------------------------------------------ solvers
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(2, 8), degree=st.integers(1, 3),
+       alpha=st.sampled_from([0.0, 0.5]))
+def test_solvers_equal_least_squares_on_the_explicit_matrix(seed, n, degree, alpha):
+    degree = min(degree, n)
+    rng = np.random.default_rng(seed)
+    D = n_parity_features(n, degree)
+    m = 4 * D + 10  # full column rank with overwhelming probability
+    X = _random_cube(rng, m, n)
+    y = rng.normal(size=m)
+    P = explicit_parity_features(X, degree)
+    if alpha == 0.0:
+        expected = np.linalg.lstsq(P, y, rcond=None)[0]
+    else:
+        expected = np.linalg.solve(P.T @ P + alpha * np.eye(D), P.T @ y)
+    design = ParityDesign(X, degree)
+    np.testing.assert_allclose(_solve_exact(design, y, alpha), expected, rtol=1e-7, atol=1e-9)
+    coef, n_iter, _ = _solve_cg(design, y, alpha, 1e-13, 10 * D)
+    np.testing.assert_allclose(coef, expected, rtol=1e-7, atol=1e-9)
+    assert 1 <= n_iter <= 10 * D
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_solvers_give_the_minimum_norm_solution_when_underdetermined(seed):
+    """m = 20 < D = 42: _solve_exact by construction (an SVD cutoff) and CG
+    because, started at 0, its iterates stay in the row space of P."""
+    rng = np.random.default_rng(seed)
+    X = _random_cube(rng, 20, 6)
+    y = rng.normal(size=20)
+    P = explicit_parity_features(X, 3)
+    expected = np.linalg.lstsq(P, y, rcond=None)[0]
+    design = ParityDesign(X, 3)
+    np.testing.assert_allclose(_solve_exact(design, y, 0.0), expected, atol=1e-8)
+    coef, n_iter, converged = _solve_cg(design, y, 0.0, 1e-12, 1000)
+    assert converged and n_iter <= 1000
+    np.testing.assert_allclose(coef, expected, atol=1e-8)
