@@ -65,6 +65,7 @@ _DEFAULT_DRAWS = 10_000
 __all__ = [
     "Estimate",
     "best_degree_approximation_error",
+    "degree_for_tail",
     "degree_weights",
     "estimate_coefficients",
     "estimate_influences",
@@ -463,6 +464,59 @@ def best_degree_approximation_error(spec, d) -> float:
         Equal to ``tail_weight(spec, d)``.
     """
     return tail_weight(spec, d)
+
+
+def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:
+    r"""The degree the low-degree algorithm needs: the smallest ``d`` with
+    :math:`W^{>d}[f] \le \text{fraction} \cdot \varepsilon \cdot \mathbb{E}[f^2]`.
+
+    Least squares over the monomials of degree :math:`\le d` has, with
+    infinitely many samples, the relative error
+    :math:`W^{>d}[f]/\mathbb{E}[f^2]` (:func:`best_degree_approximation_error`);
+    with :math:`m` samples it adds an estimation term that
+    :math:`m = O(D \log(D/\delta)/\varepsilon)` samples make
+    :math:`O(\varepsilon)` (docs/theory.rst, section 3).  Choosing the
+    smallest ``d`` whose tail is at most ``fraction`` of the tolerance leaves
+    the share ``1 - fraction`` of :math:`\varepsilon \mathbb{E}[f^2]` for the
+    estimation term, at the fewest monomials :math:`D` that allow it.  The
+    tolerance is relative to :math:`\mathbb{E}[f^2]` (the zero predictor's
+    error), as everywhere in the library.
+
+    Parameters
+    ----------
+    f : SparseReLUNetwork or array_like of shape (2**n,)
+        A network (its exact :func:`spectrum` is computed) or a spectrum.
+    eps : float
+        Relative tolerance :math:`\varepsilon > 0`.
+    fraction : float, default=0.5
+        Share of ``eps`` the approximation error may use, in ``(0, 1]``.
+    max_bytes : float, optional
+        Memory budget of the spectrum of a network (``8 * 2**n`` bytes).
+
+    Returns
+    -------
+    int
+        ``d`` in ``0 .. n`` (``W^{>n} = 0``, so it always exists; ``0`` for
+        the zero function).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparselearn.fourier import degree_for_tail
+    >>> # f = x_0 + 0.1 x_0 x_1: W^{>1} = 0.01 of E[f^2] = 1.01
+    >>> spec = np.array([0.0, 1.0, 0.0, 0.1])
+    >>> degree_for_tail(spec, eps=0.1), degree_for_tail(spec, eps=0.01)
+    (1, 2)
+    """
+    eps = check_float(eps, "eps", minimum=0.0, strict_minimum=True)
+    fraction = check_float(fraction, "fraction", minimum=0.0, maximum=1.0,
+                           strict_minimum=True)
+    if isinstance(f, SparseReLUNetwork):
+        f = spectrum(f, max_bytes=max_bytes)
+    weights = degree_weights(f)
+    budget = fraction * eps * float(weights.sum())
+    tails = np.concatenate([np.cumsum(weights[::-1])[::-1][1:], [0.0]])  # W^{>d}, d = 0..n
+    return int(np.flatnonzero(tails <= budget)[0])
 
 
 def influences(spec) -> np.ndarray:
