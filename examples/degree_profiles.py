@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 from sparselearn import cube  # noqa: E402
 from sparselearn.fourier import (degree_weights, fwht, noise_sensitivity,  # noqa: E402
                                  plot_degree_profile, spectrum)
+from sparselearn.io import save_figure  # noqa: E402
 from sparselearn.targets import bump_network, random_network  # noqa: E402
 
 N, WIDTH, SEED = 14, 64, 0
@@ -106,7 +107,7 @@ def main():
     axes[2].legend(fontsize=8)
     fig.tight_layout()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(OUT, dpi=120)
+    save_figure(fig, OUT, dpi=120)  # atomic: a stopped run leaves the old figure
     print("NS_delta[f] and the sparse difference bound min(2k, s) sum_j u_j^2 NS_delta[g_j]"
           f" at delta = {DELTAS[2]:.3f}:")
     for label, (ns, bound, k) in amplification.items():

@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from sparselearn.erm import SparseReLURegressor  # noqa: E402
+from sparselearn.io import save_figure  # noqa: E402
 from sparselearn.targets import bump_network  # noqa: E402
 
 N_FEATURES, TARGET_WIDTH, TARGET_K, RADIUS = 12, 8, 2, 2
@@ -151,7 +152,7 @@ def main():
     fig.suptitle("Generalisation gap of SparseReLURegressor on a 2-sparse target "
                  f"(cube n = {N_FEATURES}, label noise)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(FIGURE, dpi=120)
+    save_figure(fig, FIGURE, dpi=120)  # atomic: a stopped run leaves the old figure
     print(f"wrote {os.path.normpath(FIGURE)}")
 
 

@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 
 from sparselearn import SparseReLUNetwork  # noqa: E402
 from sparselearn.cube import points  # noqa: E402
+from sparselearn.io import save_figure  # noqa: E402
 from sparselearn.learners import LowDegreeRegressor  # noqa: E402
 from sparselearn.pac import (plot_sample_complexity, sample_complexity_curve,  # noqa: E402
                              verify_pac)
@@ -129,7 +130,7 @@ def part_two():
     ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1.0, 0.72))
     fig.tight_layout()
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(OUTPUT, dpi=150)
+    save_figure(fig, OUTPUT, dpi=150)  # atomic: a stopped run leaves the old figure
     print(f"wrote {OUTPUT}")
     return curve
 

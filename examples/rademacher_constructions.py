@@ -29,6 +29,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sparselearn.io import save_figure  # noqa: E402
 from sparselearn.rademacher import (bounds, cap_construction, cluster_construction,  # noqa: E402
                                     constant_construction, empirical_rademacher,
                                     rademacher_lower_estimate)
@@ -106,7 +107,7 @@ def main():
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=8)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(OUTPUT, dpi=110)
+    save_figure(fig, OUTPUT, dpi=110)  # atomic: a stopped run leaves the old figure
     print(f"wrote {OUTPUT} in {time.perf_counter() - start:.1f} s "
           f"({N_DRAWS} sign draws per point, seed {SEED})")
 
