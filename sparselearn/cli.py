@@ -9,8 +9,10 @@ stderr and a non-zero exit code, never a traceback.
 Exit codes: 0 success; 2 bad usage or input (flags, unreadable or malformed
 files, parameters the library refuses, files that cannot be written, an
 unreachable scheduler); 130 interrupted (Ctrl-C); 1 an unexpected error,
-which is a bug: one line asking to report it, and the traceback only when
-the environment variable ``SPARSELEARN_DEBUG=1`` is set.  Every file goes
+which is a bug: one line asking to open an issue in the sparselearn
+repository with the traceback, which it saves to a file in the temporary
+directory and names (printed too when the environment variable
+``SPARSELEARN_DEBUG=1`` is set).  Every file goes
 through :mod:`sparselearn.io` (size-checked reads, atomic writes).
 """
 from __future__ import annotations
@@ -39,8 +41,6 @@ EXIT_INTERRUPTED = 130
 DEFAULT_CERTIFY_TIME_LIMIT = 600.0
 #: Default of ``verify --connect-timeout``, in seconds.
 DEFAULT_CONNECT_TIMEOUT = 30.0
-#: Where the bug-report line points.
-ISSUES_URL = "the sparselearn issue tracker"
 
 
 class CommandError(Exception):
@@ -293,6 +293,41 @@ def _print_bounds(report: dict) -> None:
     print(report["_table"])
 
 
+def _cmd_target(args) -> dict:
+    from . import targets
+
+    if args.family == "bump":
+        net = targets.bump_network(args.n, args.width, args.sparsity, radius=args.radius,
+                                   random_state=args.seed)
+        promise = f"{args.sparsity}-sparse on the whole cube by construction"
+    elif args.family == "junta":
+        try:
+            t = targets.junta_block_bits(args.width, args.sparsity)
+        except ValueError:
+            raise CommandError(f"junta targets need --width = sparsity * 2^t with t >= 1 "
+                               f"(e.g. --width {4 * args.sparsity} for t = 2), got "
+                               f"--width {args.width} --sparsity {args.sparsity}") from None
+        net = targets.junta_sum_network(args.n, args.sparsity, t, random_state=args.seed)
+        promise = (f"exactly {args.sparsity} active units at every point, degree {t}, "
+                   "E[f^2] = 1")
+    else:
+        net = targets.random_network(args.n, args.width, random_state=args.seed,
+                                     bias_quantile=args.bias_quantile,
+                                     output_scale=args.output_scale)
+        promise = "sparsity measured, not promised: certify it"
+    path = net.save(args.out)
+    return {"command": "target", "family": args.family, "n": net.n_features,
+            "width": net.width, "sparsity": getattr(args, "sparsity", None),
+            "seed": args.seed, "norm_bounds": dict(zip(("W", "B"), net.norm_bounds())),
+            "promise": promise, "out": path}
+
+
+def _print_target(report: dict) -> None:
+    print(f"wrote a {report['family']} network, n={report['n']}, width s={report['width']} "
+          f"({report['promise']}) to {report['out']}")
+    print(f"  next: sparselearn certify {report['out']}")
+
+
 def _read_data(args, n_features=None):
     """``(X, y, names)`` from ``args.data`` (see :func:`sparselearn.io.read_xy`),
     the CSV header read as ``args.header`` says; ``y`` is ``None`` when the
@@ -511,6 +546,7 @@ COMMANDS = {
     "learn": (_cmd_learn, _print_learn),
     "predict": (_cmd_predict, _print_predict),
     "verify": (_cmd_verify, _print_verify),
+    "target": (_cmd_target, _print_target),
 }
 
 
@@ -712,6 +748,42 @@ def build_parser() -> argparse.ArgumentParser:
     bounds.add_argument("--B", type=float, default=1.0, help="bias bound B (1)")
     bounds.add_argument("--R", type=float, default=None,
                         help="input radius R (default sqrt(n), the cube's)")
+    target = sub.add_parser(
+        "target", help="make an oracle network (bump, junta, random) and save it (.npz)",
+        description="Make a network with known structure (sparselearn.targets) and save it "
+                    "for 'sparselearn certify' and 'sparselearn profile': bump (k groups of "
+                    "Hamming-ball bumps, k-sparse on the whole cube), junta (a sum of k "
+                    "juntas on disjoint blocks of t = log2(width/k) coordinates, exactly "
+                    "k active units everywhere), random (Gaussian weights, sparsity "
+                    "measured, not promised).")
+    families = target.add_subparsers(dest="family", metavar="FAMILY", required=True)
+    for family, summary in (
+            ("bump", "k-sparse Hamming-ball bumps (targets.bump_network)"),
+            ("junta", "sum of k disjoint juntas (targets.junta_sum_network)"),
+            ("random", "Gaussian random network (targets.random_network)")):
+        one = families.add_parser(family, parents=[common], help=summary,
+                                  description=f"Save a {summary} to --out.")
+        one.add_argument("--n", type=_positive_int, required=True, help="input dimension")
+        one.add_argument("--width", type=_positive_int, required=True,
+                         help="width s" + (" = sparsity * 2^t" if family == "junta" else ""))
+        if family != "random":
+            one.add_argument("--sparsity", type=_positive_int, required=True,
+                             help="sparsity k" + (" (number of groups)" if family == "bump"
+                                                  else " (number of juntas)"))
+        if family == "bump":
+            one.add_argument("--radius", type=int, default=None,
+                             help="Hamming radius r of every bump, 0 <= r < n/2 (default: "
+                                  "the largest random codes typically allow)")
+        if family == "random":
+            one.add_argument("--bias-quantile", type=float, default=0.5,
+                             help="each unit is active on about 1 - this fraction of the "
+                                  "cube, in [0, 1) (0.5)")
+            one.add_argument("--output-scale", type=_positive_float, default=1.0,
+                             help="scale of the output weights (1)")
+        one.add_argument("--seed", type=int, default=0, help="random seed (0)")
+        one.add_argument("--out", required=True,
+                         help="where to save the network (.npz is appended unless the "
+                              "name ends with it)")
     return parser
 
 
@@ -825,6 +897,7 @@ class _InterruptWatchdog:
                         if self.handled:
                             return
                         self.handled = True
+                        _io._discard_pending()  # os._exit runs no finally blocks
                         print(f"sparselearn {self.command}: interrupted", file=sys.stderr,
                               flush=True)
                         os._exit(EXIT_INTERRUPTED)
@@ -856,6 +929,21 @@ def _silence_teardown() -> None:
     sys.unraisablehook = lambda unraisable: None
 
 
+def _save_traceback(exc: BaseException) -> str:
+    """Write ``exc``'s traceback to a new file in the temporary directory, for
+    the bug report; returns the words naming it (or how to see it instead)."""
+    import tempfile
+
+    text = "".join(traceback.format_exception(exc))
+    try:
+        fd, path = tempfile.mkstemp(prefix="sparselearn-traceback-", suffix=".txt")
+        os.close(fd)
+        _io.save_text(path, text)
+    except OSError:
+        return "the traceback (SPARSELEARN_DEBUG=1 prints it)"
+    return f"the traceback saved in {path}"
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the process exit code (0, 1, 2 or 130)."""
     command = "command"
@@ -875,8 +963,8 @@ def main(argv=None) -> int:
                 print(f"sparselearn {command}: error: {_error_line(exc)}", file=sys.stderr)
                 return EXIT_USAGE
             print(f"sparselearn {command}: internal error ({type(exc).__name__}: "
-                  f"{_error_line(exc)}); this is a bug, please report it to {ISSUES_URL} "
-                  "with the command line (SPARSELEARN_DEBUG=1 shows the traceback)",
+                  f"{_error_line(exc)}); this is a bug: please report it in an issue of the "
+                  f"sparselearn repository with the command line and {_save_traceback(exc)}",
                   file=sys.stderr)
             return EXIT_BUG
         return _print_report(args, report, show)

@@ -615,3 +615,115 @@ def test_every_subcommand_help_has_a_description():
     assert "conjugate gradients" in solver_help
     code, out, _ = _cli("demo", "--help")
     assert code == 0 and "at most 24" in " ".join(out.split())
+
+
+# ------------------------------------------------ sparselearn target (issue 13)
+def test_target_command_makes_networks_that_certify_needs_no_python_for(tmp_path):
+    from sparselearn import targets
+    from sparselearn.network import SparseReLUNetwork
+
+    bump = tmp_path / "bump"
+    code, out, err = _cli("target", "bump", "--n", "14", "--width", "12", "--sparsity", "3",
+                          "--seed", "5", "--out", str(bump))
+    assert code == 0, err
+    assert f"to {bump}.npz" in out  # the .npz suffix rule, the path actually written
+    code, out, err = _cli("certify", f"{bump}.npz", "--json")
+    assert code == 0, err
+    assert json.loads(out)["certified_sparsity"] == 3  # planted point attains k
+    expected = targets.bump_network(14, 12, 3, random_state=5)
+    saved = SparseReLUNetwork.load(f"{bump}.npz")
+    np.testing.assert_array_equal(saved.weights, expected.weights)
+    np.testing.assert_array_equal(saved.output_weights, expected.output_weights)
+
+    junta = tmp_path / "junta.npz"
+    code, _, err = _cli("target", "junta", "--n", "9", "--width", "8", "--sparsity", "2",
+                        "--out", str(junta), "--quiet")
+    assert code == 0, err
+    code, out, _ = _cli("certify", str(junta), "--json")
+    # Exactly 2 active units at every one of the 2^9 points.
+    assert json.loads(out)["activation_histogram"] == [0, 0, 2**9] + [0] * 6
+
+    rand = tmp_path / "random.npz"
+    code, out, err = _cli("target", "random", "--n", "6", "--width", "5", "--seed", "2",
+                          "--bias-quantile", "0.8", "--out", str(rand), "--json")
+    assert code == 0, err
+    assert json.loads(out)["out"] == str(rand)
+    expected = targets.random_network(6, 5, random_state=2, bias_quantile=0.8)
+    np.testing.assert_array_equal(SparseReLUNetwork.load(rand).biases, expected.biases)
+    data = tmp_path / "points.csv"
+    np.savetxt(data, np.random.default_rng(0).choice([-1, 1], size=(20, 6)), delimiter=",",
+               fmt="%d")
+    code, out, err = _cli("profile", str(rand), str(data))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["target", "junta", "--n", "9", "--width", "6", "--sparsity", "2"], "sparsity * 2^t"),
+    (["target", "bump", "--n", "9", "--width", "2", "--sparsity", "3"], "k=3 exceeds"),
+    (["target", "bump", "--n", "9", "--width", "4"], "required"),
+    (["target", "cube", "--n", "9"], "invalid choice"),
+])
+def test_target_command_bad_parameters_are_one_line(tmp_path, argv, message):
+    if "--sparsity" in argv or argv[1] == "junta":
+        argv = argv + ["--out", str(tmp_path / "x.npz")]
+    code, out, err = _cli(*argv)
+    assert code == cli.EXIT_USAGE
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "x.npz").exists()
+
+
+# ------------------------------------------- interrupts, bug reports (issue 10)
+def test_bug_report_line_names_the_saved_traceback(capsys, monkeypatch, tmp_path):
+    """The bug line points at something real: the traceback, saved to a file
+    it names (no placeholder tracker address)."""
+    def broken(args):
+        raise RuntimeError("an invariant broke")
+    monkeypatch.setitem(cli.COMMANDS, "bounds", (broken, print))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    code, _, err = run(capsys, "bounds", "--n", "3", "--width", "2", "--sparsity", "1",
+                       "--samples", "5")
+    assert code == cli.EXIT_BUG and len(err.strip().splitlines()) == 1
+    assert "issue tracker" not in err and "http" not in err
+    saved = list(tmp_path.glob("sparselearn-traceback-*.txt"))
+    assert len(saved) == 1 and f"traceback saved in {saved[0]}" in err
+    text = saved[0].read_text()
+    assert text.startswith("Traceback") and "RuntimeError: an invariant broke" in text
+    assert "in broken" in text
+
+
+_STUCK_MID_WRITE_SCRIPT = """
+import signal, sys, time
+from sparselearn import cli, io
+watchdog = cli._InterruptWatchdog("test", grace=0.2)
+with io.atomic_write(sys.argv[1]) as handle:
+    handle.write(b"half of the new model")
+    # The main thread now acts as a compiled kernel does: it does not return to
+    # the interpreter, so only the watchdog thread can act on Ctrl-C.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    print("ready", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_watchdog_exit_mid_write_leaves_no_temporary_file(tmp_path):
+    """Ctrl-C while the main thread is stuck inside an atomic write: the
+    watchdog ends the process (os._exit runs no finally block) and must remove
+    the write's temporary file first; the previous file stays intact."""
+    import signal
+    target = tmp_path / "model.npz"
+    target.write_bytes(b"the previous model")
+    child = subprocess.Popen([sys.executable, "-c", _STUCK_MID_WRITE_SCRIPT, str(target)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        assert len(list(tmp_path.iterdir())) == 2  # the target and the temporary file
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == cli.EXIT_INTERRUPTED
+    assert err.strip() == "sparselearn test: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+    assert target.read_bytes() == b"the previous model"

@@ -62,3 +62,27 @@ def test_readme_import_and_certify_blocks_run_and_say_what_they_show():
     box = cube.certify_sparsity(net, domain=cube.Box(0.0, 16.0))
     assert on_data.max_active <= box.max_active <= net.width
     assert int(net.activation_counts(box.witness[None, :])[0]) == box.max_active
+
+
+def _shell_lines(path, start):
+    """The lines of the ``.. code-block:: bash`` blocks of ``path`` that start
+    with ``start``, comments included (the shell drops them)."""
+    import re
+
+    text = (ROOT / path).read_text()
+    blocks = re.findall(r"\.\. code-block:: bash\n\n((?:   .*\n|\n)+)", text)
+    return [line.strip() for block in blocks for line in block.splitlines()
+            if line.strip().startswith(start)]
+
+
+def test_quickstart_target_and_certify_commands_run_as_written(tmp_path):
+    """The quickstart's shell lines that make oracle networks and certify one
+    run as written (in a fresh folder) and print what their comments say."""
+    lines = _shell_lines("docs/quickstart.rst", ("sparselearn target", "sparselearn certify"))
+    assert len(lines) >= 3
+    for line in lines:
+        result = subprocess.run(line, shell=True, cwd=tmp_path, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, (line, result.stderr)
+        if line.startswith("sparselearn certify") and "sparsity: 2" in line:
+            assert "certified sparsity  2" in result.stdout
