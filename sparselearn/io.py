@@ -696,6 +696,19 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
 
 
 # ---------------------------------------------------------------- writing
+# Temporary files of the atomic writes in progress, by path: a process that
+# ends with os._exit (the command line's Ctrl-C watchdog) runs no finally
+# blocks, so it removes them with _discard_pending() first.
+_PENDING: set = set()
+
+
+def _discard_pending() -> None:
+    """Remove the temporary files of every atomic write in progress."""
+    for temporary in list(_PENDING):
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
 def _new_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
@@ -710,7 +723,9 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     writes into a hidden temporary file in the same directory, flushes and
     fsyncs it, and :func:`os.replace` s it onto ``path`` when the block ends
     without an exception.  On any exception (including KeyboardInterrupt)
-    the temporary file is removed and ``path`` is left as it was.  A new
+    the temporary file is removed and ``path`` is left as it was; so is it
+    when the command line's Ctrl-C watchdog ends the process with
+    :func:`os._exit` mid-write.  A new
     file gets the usual permissions (``0o666`` minus the umask); a replaced
     file keeps its mode.
 
@@ -735,6 +750,7 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     except OSError:
         file_mode = _new_file_mode()
     fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    _PENDING.add(temporary)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -746,6 +762,8 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    finally:
+        _PENDING.discard(temporary)
 
 
 def save_npz(path, **arrays) -> str:
