@@ -788,3 +788,52 @@ def test_serial_and_local_parallel_runs_need_no_dask(tmp_path):
            'dask.distributed, which is not installed: pip install "sparselearn[dask]"' \
            in done.stdout
     assert "DASK None None" in done.stdout
+
+
+# ------------------------------------------------------- multi-output targets
+def test_verify_pac_learns_the_chosen_output_of_a_multi_output_target():
+    # With exact evaluation (n = 5 <= exact_max_n) the zero predictor's error
+    # is E[f_t^2] over the cube for the chosen output t, computed here with
+    # NumPy from the network's arrays on all 32 points.
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(6, 5)), rng.normal(size=6)
+    U, c = rng.normal(size=(6, 3)), np.array([0.5, -1.0, 2.0])
+    net = SparseReLUNetwork(W, b, U, c)
+    X = all_cube_points(5)
+    F = np.maximum(X @ W.T - b, 0.0) @ U + c
+    for t in range(3):
+        result = verify_pac(ZeroPredictor, lambda rng: net, n_samples=10, eps=100.0,
+                            delta=0.5, trials=2, random_state=0, output=t)
+        assert result.exact
+        np.testing.assert_allclose(result.errors, np.mean(F[:, t] ** 2), rtol=1e-12)
+        np.testing.assert_allclose(result.target_norms, np.mean(F[:, t] ** 2), rtol=1e-12)
+    # A plain callable returning (m, o) values: column t.
+    result = verify_pac(ZeroPredictor, lambda rng: (lambda Z: np.stack([Z[:, 0], 3 * Z[:, 1]],
+                                                                        1)),
+                        n_samples=10, eps=100.0, delta=0.5, trials=2, random_state=0,
+                        n_features=5, output=1)
+    np.testing.assert_allclose(result.errors, 9.0)
+
+
+def test_pac_output_is_validated_and_required_for_multi_output_targets():
+    net = SparseReLUNetwork(np.ones((2, 3)), np.zeros(2), np.ones((2, 2)), np.zeros(2))
+    common = dict(n_samples=10, eps=1.0, delta=0.5, trials=2, random_state=0)
+    with pytest.raises(ValueError, match="2 outputs; pass output=t"):
+        verify_pac(ZeroPredictor, lambda rng: net, **common)
+    with pytest.raises(ValueError, match="output=2, but make_target returned a network with 2"):
+        verify_pac(ZeroPredictor, lambda rng: net, output=2, **common)
+    with pytest.raises(ValueError, match="output"):
+        verify_pac(ZeroPredictor, lambda rng: net, output=-1, **common)
+    with pytest.raises(TypeError, match="output"):
+        verify_pac(ZeroPredictor, lambda rng: net, output=0.5, **common)
+    with pytest.raises(ValueError, match="output=0 was given"):
+        verify_pac(ZeroPredictor, lambda rng: (lambda Z: Z[:, 0]), output=0, n_features=3,
+                   **common)
+    # The search shares the option (validated once).
+    with pytest.raises(ValueError, match="output"):
+        sample_complexity_curve(ZeroPredictor, lambda p: (lambda rng: net), [1], eps=1.0,
+                                delta=0.5, trials=2, m_grid=[10], random_state=0)
+    result = sample_complexity_curve(ZeroPredictor, lambda p: (lambda rng: net), [1],
+                                     eps=100.0, delta=0.5, trials=2, m_grid=[10],
+                                     random_state=0, output=1)
+    assert result.min_samples[0] == 10

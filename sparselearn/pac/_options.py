@@ -31,11 +31,12 @@ class Options:
     progress: bool | None
     max_bytes: object
     root: np.random.SeedSequence
+    output: int | None = None
 
     @classmethod
     def validate(cls, make_learner, *, delta, trials, noise, confidence, random_state,
                  scheduler, n_jobs, exact_max_n, n_draws, progress, max_bytes,
-                 n_features=None) -> Options:
+                 n_features=None, output=None) -> Options:
         """Check every shared argument (naming it in the error) and derive the root seed."""
         make_learner = _check_factory(make_learner, "make_learner")
         delta = check_open_unit(delta, "delta")
@@ -49,7 +50,11 @@ class Options:
         scheduler = _check_scheduler(scheduler, n_jobs)
         if n_features is not None:
             n_features = check_int(n_features, "n_features", minimum=1)
-        return cls(make_learner=make_learner, delta=delta, trials=trials, noise=noise,
+        if output is not None:
+            # The upper end (the target's output count) is checked per trial.
+            output = check_int(output, "output", minimum=0)
+        return cls(output=output,
+                   make_learner=make_learner, delta=delta, trials=trials, noise=noise,
                    confidence=confidence, n_jobs=n_jobs, scheduler=scheduler,
                    n_features=n_features, exact_max_n=exact_max_n, n_draws=n_draws,
                    progress=progress, max_bytes=max_bytes, root=_root_seed(random_state))

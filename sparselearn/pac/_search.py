@@ -74,7 +74,7 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
                             confidence=0.95, criterion="consistent", param_name="param",
                             random_state=None, scheduler=None, n_jobs=1, n_features=None,
                             exact_max_n=16, n_draws=100_000, progress=None,
-                            max_bytes=None, n_test=None) -> SampleComplexityResult:
+                            max_bytes=None, n_test=None, output=None) -> SampleComplexityResult:
     r"""The smallest sample size at which a PAC guarantee holds, as a function of a parameter.
 
     For each value ``p`` in ``params`` this searches for the smallest ``m``
@@ -117,7 +117,7 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
         Bisection range.
     rtol : float, default=0.1
         Relative width at which bisection stops.
-    noise, confidence, random_state, scheduler, n_jobs, n_features, exact_max_n, n_draws, max_bytes
+    noise, confidence, random_state, scheduler, n_jobs, n_features, exact_max_n, n_draws, max_bytes, output
         As in :func:`verify_pac`.  Parameter ``i`` uses the ``i``-th child of
         the root seed, and trial ``j`` at every ``m`` the ``j``-th child of
         that: a trial's seed depends on ``(i, j)`` only, never on where or
@@ -147,7 +147,7 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
                                confidence=confidence, random_state=random_state,
                                scheduler=scheduler, n_jobs=n_jobs, exact_max_n=exact_max_n,
                                n_draws=n_draws, progress=progress, max_bytes=max_bytes,
-                               n_features=n_features)
+                               n_features=n_features, output=output)
     make_target_for = _check_factory(make_target_for, "make_target_for")
     if isinstance(params, (str, bytes)) or not isinstance(params, Sequence | np.ndarray):
         raise TypeError(f"params must be a sequence of parameter values, got "

@@ -52,19 +52,51 @@ def _evaluate(function, X: np.ndarray, what: str) -> np.ndarray:
     return values
 
 
-def _draw_target(make_target, rng, n: int | None):
-    """Call ``make_target(rng)`` and check it gives a function on ``{-1,1}^n``."""
+class _OutputColumn:
+    """Column ``output`` of a plain callable target returning ``(m, o)`` values."""
+
+    def __init__(self, function, output: int):
+        self.function, self.output = function, output
+
+    def __call__(self, X):
+        values = np.asarray(self.function(X))
+        if values.ndim != 2 or not 0 <= self.output < values.shape[1]:
+            raise ValueError(f"output={self.output} was given, so the target must return "
+                             f"(m, o) values with o > {self.output}; it returned shape "
+                             f"{values.shape}")
+        return values[:, self.output]
+
+
+def _draw_target(make_target, rng, n: int | None, output: int | None = None):
+    """Call ``make_target(rng)`` and check it gives a function on ``{-1,1}^n``.
+
+    With ``output`` (validated by :class:`~sparselearn.pac._options.Options`),
+    the scalar target is output ``output`` of a multi-output network
+    (:meth:`SparseReLUNetwork.select_output`) or column ``output`` of a
+    callable's ``(m, o)`` values; a multi-output network without ``output``
+    is refused, naming the argument.
+    """
     target = make_target(rng)
     if isinstance(target, SparseReLUNetwork):
         if n is not None and target.n_features != n:
             raise ValueError(f"make_target returned a network on n={target.n_features} "
                              f"inputs, expected n={n} (every trial must use the same n)")
+        if target.multi_output or output is not None:
+            if output is not None and output >= target.n_outputs:
+                raise ValueError(f"output={output}, but make_target returned a network with "
+                                 f"{target.n_outputs} output(s); pass 0 <= output < "
+                                 f"{target.n_outputs}")
+            if output is None and target.n_outputs > 1:
+                raise ValueError(f"make_target returned a network with {target.n_outputs} "
+                                 "outputs; pass output=t (0 <= t < "
+                                 f"{target.n_outputs}) to learn one of them")
+            target = target.select_output(output)
         return target, target.n_features
     if callable(target):
         if n is None:
             raise TypeError("make_target returned a plain callable; pass n_features= so "
                             "the cube dimension is known (or return a SparseReLUNetwork)")
-        return target, n
+        return (target if output is None else _OutputColumn(target, output)), n
     raise TypeError("make_target(rng) must return a SparseReLUNetwork or a callable "
                     f"f(X) -> values, got {type(target).__name__}")
 
@@ -88,7 +120,8 @@ def _trial(make_learner, make_target, spec: dict, index: int):
     n = spec["n_features"]
     m = spec["n_samples"]
     target_seed, sample_seed, test_seed = _child_seed(spec["root"], index).spawn(3)
-    target, _ = _draw_target(make_target, check_random_state(target_seed), n)
+    target, _ = _draw_target(make_target, check_random_state(target_seed), n,
+                             spec.get("output"))
 
     rng = check_random_state(sample_seed)
     X = cube._uniform_points(rng, m, n)  # sizes checked by _trial_spec
@@ -149,7 +182,8 @@ def _trial_spec(make_target, root, n_samples, options, n_features=None) -> dict:
     if n_features is None:
         # Probe trial 0's target (it is drawn again, identically, in the trial).
         target_seed = _child_seed(root, 0).spawn(1)[0]
-        _, n_features = _draw_target(make_target, check_random_state(target_seed), None)
+        _, n_features = _draw_target(make_target, check_random_state(target_seed), None,
+                                     options.output)
     check_memory(8.0 * n_samples * (n_features + 2),
                  f"a training sample of {n_samples} points of {{-1,1}}^{n_features}",
                  max_bytes)
@@ -160,7 +194,7 @@ def _trial_spec(make_target, root, n_samples, options, n_features=None) -> dict:
         check_memory(8.0 * (n_draws + _EVAL_CHUNK_ROWS * (n_features + 3)),
                      f"an error estimate on {n_draws} test points", max_bytes)
     return {"root": root, "n_features": n_features, "n_samples": n_samples,
-            "noise": noise, "exact": exact, "n_draws": n_draws}
+            "noise": noise, "exact": exact, "n_draws": n_draws, "output": options.output}
 
 
 def _check_exact_walk(n: int, exact_max_n: int, what: str) -> None:
