@@ -27,7 +27,7 @@ import traceback
 
 import numpy as np
 
-from . import __version__
+from . import __version__, _startup
 from . import io as _io
 from ._plotting import import_pyplot
 from ._validation import MemoryBudgetError
@@ -88,16 +88,6 @@ def _demo_trial_target(args, rng):
     return _demo_target(argparse.Namespace(**{**vars(args), "seed": rng}))
 
 
-def _excess_error(model, target_spectrum) -> float:
-    """Exact :math:`E[(h - f)^2]` under the uniform distribution, by Parseval:
-    the squared distance between the target's spectrum and the model's
-    coefficients placed at their subsets' bitmasks (the cube convention)."""
-    difference = target_spectrum.copy()
-    for subset, coefficient in zip(model.subsets_, model.coef_):
-        difference[sum(1 << i for i in subset)] -= coefficient
-    return float(difference @ difference)
-
-
 def _cmd_demo(args) -> dict:
     from functools import partial
 
@@ -145,7 +135,7 @@ def _cmd_demo(args) -> dict:
     timings["learn"] = time.perf_counter() - start
     report["degree"] = int(model.degree_)
     report["n_parities"] = int(model.coef_.size)
-    report["excess_error"] = _excess_error(model, spectrum)
+    report["excess_error"] = fourier.excess_error(spectrum, model)
     report["best_possible_error"] = float(fourier.tail_weight(spectrum, model.degree_))
     report["cv_mean_test_mse"] = [float(e) for e in model.cv_results_["mean_test_mse"]]
 
@@ -172,8 +162,9 @@ def _plot_demo(args, spectrum, X, y, model) -> None:
 
     plt = import_pyplot("--plot", backend="Agg")
     sizes = np.unique(np.geomspace(max(8, model.coef_.size // 2), X.shape[0], 8).astype(int))
-    errors = [_excess_error(LowDegreeRegressor(degree=model.degree_).fit(X[:m], y[:m]),
-                            spectrum) for m in sizes]
+    errors = [fourier.excess_error(spectrum,
+                                   LowDegreeRegressor(degree=model.degree_).fit(X[:m], y[:m]))
+              for m in sizes]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     fourier.plot_degree_profile(spectrum, labels=[f"{args.target} target, k={args.sparsity}"],
                                 ax=left)
@@ -949,6 +940,9 @@ def main(argv=None) -> int:
     command = "command"
     watchdog = None
     try:
+        # From here Ctrl-C is KeyboardInterrupt, handled below (until now the
+        # start-up guard of sparselearn/_startup.py answered it).
+        _startup.release()
         parser = build_parser()
         args = parser.parse_args(argv)
         command = args.command

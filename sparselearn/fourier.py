@@ -29,6 +29,8 @@ Quantities derived from a spectrum
 - :func:`tail_weight`, :func:`best_degree_approximation_error`:
   :math:`W^{>d}[f]`, the squared :math:`L^2` error of the best degree-``d``
   approximation;
+- :func:`excess_error`: :math:`\mathbb{E}[(h - f)^2]` of a fitted low-degree
+  model :math:`h`, by Parseval;
 - :func:`influences`, :func:`total_influence`:
   :math:`\mathrm{Inf}_i[f] = \sum_{S \ni i} \hat f(S)^2` and
   :math:`I[f] = \sum_S |S|\,\hat f(S)^2`;
@@ -71,6 +73,7 @@ __all__ = [
     "estimate_influences",
     "estimate_noise_sensitivity",
     "estimate_total_influence",
+    "excess_error",
     "fwht",
     "influences",
     "noise_sensitivity",
@@ -464,6 +467,82 @@ def best_degree_approximation_error(spec, d) -> float:
         Equal to ``tail_weight(spec, d)``.
     """
     return tail_weight(spec, d)
+
+
+def excess_error(spec, model, *, max_bytes=None) -> float:
+    r"""Exact excess squared error of a fitted low-degree model, from the target's spectrum.
+
+    For :math:`h = \sum_{S} c_S \chi_S` (the model's ``coef_`` at its
+    ``subsets_``) and a target :math:`f` with spectrum ``spec``, Parseval
+    gives (docs/theory.rst, section 3)
+
+    .. math::
+
+        \mathbb{E}_x\bigl[(h(x) - f(x))^2\bigr] = \sum_S \bigl(c_S - \hat f(S)\bigr)^2
+
+    under the uniform distribution on :math:`\{-1,1\}^n`, with
+    :math:`c_S = 0` off the model's subsets.  This is the error
+    :func:`sparselearn.pac.verify_pac` measures exactly (it calls this for a
+    :class:`~sparselearn.learners.LowDegreeRegressor`) and the one the
+    ``sparselearn demo`` command reports.
+
+    Parameters
+    ----------
+    spec : array_like of shape (2**n,)
+        Fourier coefficients of the target, in the cube index convention
+        (:func:`spectrum`).
+    model : LowDegreeRegressor or LowDegreeClassifier
+        A fitted model on ``n`` features; its polynomial is the regressor's
+        ``predict`` (the classifier's ``decision_function``) on the cube.
+    max_bytes : float, optional
+        Budget for the ``8 * 2**n``-byte working copy of ``spec``.
+
+    Returns
+    -------
+    float
+        :math:`\mathbb{E}_x[(h(x) - f(x))^2]`; with ``spec`` the spectrum of
+        the noise-free target, the excess squared risk of ``h``.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a fitted low-degree model.
+    ValueError
+        If ``spec`` is not a spectrum or the model was fitted on another ``n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparselearn.fourier import excess_error, spectrum
+    >>> from sparselearn.learners import LowDegreeRegressor
+    >>> X = np.array([[1.0, 1.0], [-1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]])
+    >>> f = X[:, 0] * X[:, 1]   # the cube's points in index order
+    >>> model = LowDegreeRegressor(degree=1).fit(X, f)
+    >>> round(excess_error(spectrum(f), model), 12)   # misses chi_{0,1}
+    1.0
+    """
+    spec, n = _check_spectrum(spec)
+    subsets, coef = getattr(model, "subsets_", None), getattr(model, "coef_", None)
+    if subsets is None or coef is None:
+        raise TypeError("model must be a fitted LowDegreeRegressor or LowDegreeClassifier "
+                        f"(with subsets_ and coef_), got {type(model).__name__}")
+    coef = check_vector(coef, "model.coef_", length=len(subsets))
+    if getattr(model, "n_features_in_", None) != n:
+        raise ValueError(f"model was fitted on n_features_in_="
+                         f"{getattr(model, 'n_features_in_', None)} features, but spec is "
+                         f"a spectrum on {{-1,1}}^{n}")
+    check_memory(8.0 * 2**n, f"excess_error on {{-1,1}}^{n} (a copy of spec)", max_bytes)
+    return _excess_error(spec, subsets, coef)
+
+
+def _excess_error(spec: np.ndarray, subsets, coef: np.ndarray) -> float:
+    """:func:`excess_error` on trusted arguments: a float64 spectrum on
+    ``{-1,1}^n``, subsets of ``range(n)`` (no repeats) and their coefficients."""
+    difference = spec.copy()
+    masks = np.fromiter((sum(1 << i for i in subset) for subset in subsets), dtype=np.int64,
+                        count=len(subsets))
+    difference[masks] -= coef
+    return float(difference @ difference)
 
 
 def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:

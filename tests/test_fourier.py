@@ -271,6 +271,48 @@ def test_tail_weight_is_the_least_squares_error(net, data):
     assert F.best_degree_approximation_error(spec, d) == F.tail_weight(spec, d)
 
 
+@given(dyadic_networks(n=st.integers(1, 6), s=st.integers(1, 6)), st.data())
+@settings(max_examples=20, deadline=None)
+def test_excess_error_is_the_mean_square_over_the_cube(net, data):
+    """Parseval against the definition: the mean of (h - f)^2 over all 2^n
+    points, with h the fitted model's own predictions."""
+    from sparselearn.learners import LowDegreeClassifier, LowDegreeRegressor
+
+    n = net.n_features
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    X = 1.0 - 2.0 * rng.integers(0, 2, size=(40, n))
+    y = net(X) + rng.normal(size=40)
+    degree = data.draw(st.integers(0, min(n, 2)))
+    spec = F.spectrum(net)
+    cube = all_cube_points(n)
+    scale = max(1.0, np.mean(net(cube) ** 2))
+    regressor = LowDegreeRegressor(degree=degree, solver="exact").fit(X, y)
+    brute = np.mean((regressor.predict(cube) - net(cube)) ** 2)
+    assert abs(F.excess_error(spec, regressor) - brute) <= 1e-10 * max(scale, brute)
+    if degree >= 1:  # the classifier's polynomial is its decision function
+        labels = rng.permutation(40) % 2  # both classes
+        classifier = LowDegreeClassifier(degree=degree, solver="exact").fit(X, labels)
+        brute = np.mean((classifier.decision_function(cube) - net(cube)) ** 2)
+        assert abs(F.excess_error(spec, classifier) - brute) <= 1e-10 * max(scale, brute)
+
+
+def test_excess_error_refuses_unfitted_or_mismatched_models():
+    from sparselearn.learners import LowDegreeRegressor
+
+    X = all_cube_points(3)
+    spec = F.spectrum(X[:, 0] * X[:, 1])
+    model = LowDegreeRegressor(degree=1).fit(X, X[:, 0])
+    assert F.excess_error(spec, model) == pytest.approx(2.0, abs=1e-12)  # 1 + 1 by Parseval
+    with pytest.raises(TypeError, match="model must be a fitted LowDegreeRegressor"):
+        F.excess_error(spec, LowDegreeRegressor())
+    with pytest.raises(ValueError, match="n_features_in_=3 .* on \\{-1,1\\}\\^2"):
+        F.excess_error(spec[:4], model)
+    with pytest.raises(ValueError, match="spec must have length 2\\^n"):
+        F.excess_error(spec[:5], model)
+    with pytest.raises(MemoryBudgetError, match="excess_error"):
+        F.excess_error(spec, model, max_bytes=16)
+
+
 @given(dyadic_networks(n=st.integers(1, 6), s=st.integers(1, 6)),
        st.floats(0.0, 0.5))
 @settings(max_examples=30)
