@@ -19,12 +19,10 @@ Run from the repository root::
 
     python examples/degree_profiles.py
 
-It writes docs/figures/degree_profiles.png and prints the tails at
+It writes degree_profiles.png (into ``--out DIR``, else a temporary folder) and prints the tails at
 d = 1, 2, 4, 8 and both sides of the bound at one delta.
 """
 import math
-import os
-import pathlib
 
 import matplotlib
 
@@ -37,14 +35,11 @@ from sparselearn.fourier import (degree_weights, fwht, noise_sensitivity,  # noq
                                  plot_degree_profile, spectrum)
 from sparselearn.io import save_figure  # noqa: E402
 from sparselearn.targets import bump_network, random_network  # noqa: E402
+from _output import figure_path  # noqa: E402  (examples/_output.py)
 
 N, WIDTH, SEED = 14, 64, 0
 TAIL_DEGREES = (1, 2, 4, 8)
 DELTAS = np.linspace(0.01, 0.5, 25)
-# Figures go to docs/figures, or to $SPARSELEARN_FIGURE_DIR (the smoke tests).
-FIGURE_DIR = pathlib.Path(os.environ.get(
-    "SPARSELEARN_FIGURE_DIR", pathlib.Path(__file__).resolve().parent.parent / "docs" / "figures"))
-OUT = FIGURE_DIR / "degree_profiles.png"
 
 
 def unit_spectra(net):
@@ -106,7 +101,7 @@ def main():
     axes[1].legend(fontsize=8)
     axes[2].legend(fontsize=8)
     fig.tight_layout()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT = figure_path("degree_profiles.png")  # --out DIR, else a temporary folder
     save_figure(fig, OUT, dpi=120)  # atomic: a stopped run leaves the old figure
     print("NS_delta[f] and the sparse difference bound min(2k, s) sum_j u_j^2 NS_delta[g_j]"
           f" at delta = {DELTAS[2]:.3f}:")

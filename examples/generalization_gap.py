@@ -27,10 +27,9 @@ Run from the repository root (about two minutes on two cores)::
 
     python examples/generalization_gap.py
 
-It writes ``docs/figures/generalization_gap.png`` and prints the table.
+It writes ``generalization_gap.png`` (into ``--out DIR``, else a temporary folder) and prints the table.
 """
 import os
-import pathlib
 import time
 import warnings
 
@@ -44,6 +43,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sparselearn.erm import SparseReLURegressor  # noqa: E402
 from sparselearn.io import save_figure  # noqa: E402
 from sparselearn.targets import bump_network  # noqa: E402
+from _output import figure_path  # noqa: E402  (examples/_output.py)
 
 N_FEATURES, TARGET_WIDTH, TARGET_K, RADIUS = 12, 8, 2, 2
 M_TRAIN, M_TEST = 1000, 4000
@@ -56,10 +56,6 @@ S_FIXED = 64
 SPARSITIES = (1, 2, 4, 8, 16, 32)
 TRAINER = dict(W=W, B=B, learning_rate=0.01, batch_size=32, max_epochs=300, tol=1e-6,
                n_iter_no_change=20)
-# Figures go to docs/figures, or to $SPARSELEARN_FIGURE_DIR (the smoke tests).
-FIGURE_DIR = pathlib.Path(os.environ.get(
-    "SPARSELEARN_FIGURE_DIR", pathlib.Path(__file__).resolve().parent.parent / "docs" / "figures"))
-FIGURE = str(FIGURE_DIR / "generalization_gap.png")
 
 
 def sample(seed):
@@ -152,6 +148,7 @@ def main():
     fig.suptitle("Generalisation gap of SparseReLURegressor on a 2-sparse target "
                  f"(cube n = {N_FEATURES}, label noise)", fontsize=10)
     fig.tight_layout()
+    FIGURE = str(figure_path("generalization_gap.png"))  # --out DIR, else a temporary folder
     save_figure(fig, FIGURE, dpi=120)  # atomic: a stopped run leaves the old figure
     print(f"wrote {os.path.normpath(FIGURE)}")
 

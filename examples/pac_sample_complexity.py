@@ -23,12 +23,11 @@ Run from the repository root::
 
     python examples/pac_sample_complexity.py
 
-It prints both tables and writes docs/figures/sample_complexity.png.  It
+It prints both tables and writes sample_complexity.png (into ``--out DIR``, else a
+temporary folder).  It
 takes a few minutes on a 2-core machine.
 """
 import math
-import os
-import pathlib
 import time
 
 import matplotlib
@@ -44,12 +43,9 @@ from sparselearn.learners import LowDegreeRegressor  # noqa: E402
 from sparselearn.pac import (plot_sample_complexity, sample_complexity_curve,  # noqa: E402
                              verify_pac)
 from sparselearn.targets import bump_network, junta_sum_network  # noqa: E402
+from _output import figure_path  # noqa: E402  (examples/_output.py)
 
 SEED = 2026
-# Figures go to docs/figures, or to $SPARSELEARN_FIGURE_DIR (the smoke tests).
-FIGURE_DIR = pathlib.Path(os.environ.get(
-    "SPARSELEARN_FIGURE_DIR", pathlib.Path(__file__).resolve().parent.parent / "docs" / "figures"))
-OUTPUT = FIGURE_DIR / "sample_complexity.png"
 
 
 # ----------------------------------------------------- part 1: n = 32
@@ -129,7 +125,7 @@ def part_two():
                  f"Pr[err <= {EPS}] >= {1 - DELTA:g}", fontsize="medium")
     ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1.0, 0.72))
     fig.tight_layout()
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT = figure_path("sample_complexity.png")  # --out DIR, else a temporary folder
     save_figure(fig, OUTPUT, dpi=150)  # atomic: a stopped run leaves the old figure
     print(f"wrote {OUTPUT}")
     return curve

@@ -12,14 +12,12 @@ Run from the repository root::
 
     python examples/rademacher_constructions.py
 
-It writes docs/figures/rademacher_constructions.png and prints the measured
+It writes rademacher_constructions.png (into ``--out DIR``, else a temporary folder) and prints the measured
 values.  With ``--lower-estimate`` it also compares, on cluster samples, the
 trainer-based lower estimate of the whole class's complexity
 (rademacher_lower_estimate) with the exact cluster-family value (about a
 minute on two cores).
 """
-import os
-import pathlib
 import sys
 import time
 
@@ -33,6 +31,7 @@ from sparselearn.io import save_figure  # noqa: E402
 from sparselearn.rademacher import (bounds, cap_construction, cluster_construction,  # noqa: E402
                                     constant_construction, empirical_rademacher,
                                     rademacher_lower_estimate)
+from _output import figure_path  # noqa: E402  (examples/_output.py)
 
 N_DRAWS = 400
 SEED = 2026
@@ -43,10 +42,6 @@ SWEEPS = {
     "s": [4, 16, 64, 256, 1024],
     "k": [1, 2, 4, 8, 16, 32, 64, 128, 256],
 }
-# Figures go to docs/figures, or to $SPARSELEARN_FIGURE_DIR (the smoke tests).
-FIGURE_DIR = pathlib.Path(os.environ.get(
-    "SPARSELEARN_FIGURE_DIR", pathlib.Path(__file__).resolve().parent.parent / "docs" / "figures"))
-OUTPUT = FIGURE_DIR / "rademacher_constructions.png"
 
 
 def measure(params, seed):
@@ -106,7 +101,7 @@ def main():
     axes[0].set_ylabel(r"empirical Rademacher complexity $E_S\,\widehat{\mathfrak{R}}_S$")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=8)
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT = figure_path("rademacher_constructions.png")  # --out DIR, else a temporary folder
     save_figure(fig, OUTPUT, dpi=110)  # atomic: a stopped run leaves the old figure
     print(f"wrote {OUTPUT} in {time.perf_counter() - start:.1f} s "
           f"({N_DRAWS} sign draws per point, seed {SEED})")

@@ -1,29 +1,70 @@
-"""The example scripts that make the documentation's figures still run.
+"""The example scripts that make the documentation's figures still run, and
+never overwrite the tracked figures unless asked to.
 
-The fast ones run here end to end, writing their figures to a temporary
-folder (``SPARSELEARN_FIGURE_DIR``) instead of ``docs/figures``.  The two
-slow ones (``generalization_gap.py``, about 30 s, and
-``pac_sample_complexity.py``, several minutes) are run by hand when their
-figures are regenerated.
+The fast ones run here end to end: with ``--out DIR`` (into ``DIR``), with
+no option (into a new temporary folder, which they print), and through
+``python docs/make_figures.py NAME --out DIR``, the one command that
+regenerates ``docs/figures`` (each way once, on one of the two scripts).  The two slow ones (``generalization_gap.py``,
+about 30 s, and ``pac_sample_complexity.py``, several minutes) are run by
+hand when their figures are regenerated.
 """
+import hashlib
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+FIGURES = ROOT / "docs" / "figures"
 
 
-@pytest.mark.parametrize("script, figure", [
-    ("degree_profiles.py", "degree_profiles.png"),
-    ("rademacher_constructions.py", "rademacher_constructions.png"),
-])
-def test_example_runs_and_writes_its_figure(tmp_path, script, figure):
+def _run(argv, cwd):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, *map(str, argv)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _digests():
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in FIGURES.glob("*.png")}
+
+
+def test_example_writes_into_the_folder_given(tmp_path):
     pytest.importorskip("matplotlib")
-    env = {**os.environ, "SPARSELEARN_FIGURE_DIR": str(tmp_path), "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, str(EXAMPLES / script)], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
+    out = tmp_path / "chosen"
+    figure = out / "rademacher_constructions.png"
+    result = _run([EXAMPLES / "rademacher_constructions.py", "--out", out], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / figure).stat().st_size > 10_000
+    assert figure.stat().st_size > 10_000
+    assert f"wrote {figure}" in result.stdout
+
+
+def test_example_never_writes_into_docs_figures_by_default():
+    pytest.importorskip("matplotlib")
+    before = _digests()
+    # No option, run from the repository root as the docstrings say: the
+    # figure goes to a fresh temporary folder that the script names.
+    result = _run([EXAMPLES / "degree_profiles.py"], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    written = re.search(r"wrote (\S+\.png)", result.stdout)
+    assert written, result.stdout
+    path = pathlib.Path(written.group(1))
+    assert path.name == "degree_profiles.png" and path.stat().st_size > 10_000
+    assert FIGURES not in path.parents and "temporary folder" in result.stdout
+    path.unlink()
+    path.parent.rmdir()
+    assert _digests() == before
+
+
+def test_make_figures_runs_the_named_example_into_the_folder_given(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = _run([ROOT / "docs" / "make_figures.py", "degree_profiles", "--out", tmp_path],
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "degree_profiles.png").stat().st_size > 10_000
+    result = _run([ROOT / "docs" / "make_figures.py", "nonsense"], cwd=tmp_path)
+    assert result.returncode == 2 and "unknown example 'nonsense'" in result.stderr
