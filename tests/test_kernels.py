@@ -24,7 +24,7 @@ TWIN_TESTS = " or ".join([
     "kernels_equal_numpy_twins",                                                     # _network
     "parity_kernels_equal_numpy_twins", "parity_levels_equals_twin",                 # _parity
     "ranked_supports_equal_twin", "capped_output_and_backward_equal",               # _sparse_backprop
-    "adam_step_equals_twin",
+    "adam_step_equals_twin", "fused_supports_equal_twin", "backward_touched_equals",
     "activation_histogram_equals_brute", "truth_table_equals_brute",                 # _cube
     "walks_with_many_chunks", "walks_on_general_floats", "certified_sparsity_equals_brute",
 ])

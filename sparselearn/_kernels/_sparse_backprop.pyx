@@ -208,3 +208,169 @@ def adam_step(double[:, ::1] P, const double[:, ::1] grad, double[:, ::1] m1,
             scale = radius / sqrt(norm2) * (1.0 - 8.881784197001252e-16)
             for t in range(cols):
                 P[i, t] = P[i, t] * scale
+
+
+def fused_supports(const double[:, ::1] G, const double[::1] b, Py_ssize_t k,
+                   long long[::1] indptr, long long[::1] indices, double[::1] values,
+                   long long[::1] n_kept):
+    """:func:`ranked_supports` and its counting pass in one scan of ``G``.
+
+    Writes ``indptr`` (``indptr[0]`` is set to 0; ``indptr[i+1] - indptr[i]``
+    is the active count ``a_i`` of row ``i``) and the same ``indices``,
+    ``values`` and ``n_kept`` as :func:`ranked_supports` given that
+    ``indptr``.  ``indices`` and ``values`` need room for ``m * s`` entries
+    (the most there can be).  One pass: each block of 8 units is first
+    tested as a whole, so a sparse row costs little more than reading it.
+    Serial (rows run in order, each row's entries follow the previous
+    row's).
+    """
+    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], i, j, j0, blocks = s - s % 8
+    cdef long long start, stop, pos = 0, p, q, best, kept, tmp_index
+    cdef double z, tmp_value
+    cdef const double* g
+    cdef const double* bb = &b[0]
+    cdef bint any_active
+    with nogil:
+        indptr[0] = 0
+        for i in range(m):
+            g = &G[i, 0]
+            start = pos
+            for j0 in range(0, blocks, 8):
+                any_active = ((g[j0] - bb[j0] > 0.0) | (g[j0 + 1] - bb[j0 + 1] > 0.0)
+                              | (g[j0 + 2] - bb[j0 + 2] > 0.0) | (g[j0 + 3] - bb[j0 + 3] > 0.0)
+                              | (g[j0 + 4] - bb[j0 + 4] > 0.0) | (g[j0 + 5] - bb[j0 + 5] > 0.0)
+                              | (g[j0 + 6] - bb[j0 + 6] > 0.0) | (g[j0 + 7] - bb[j0 + 7] > 0.0))
+                if any_active:
+                    for j in range(j0, j0 + 8):
+                        z = g[j] - bb[j]
+                        if z > 0.0:
+                            indices[pos] = j
+                            values[pos] = z
+                            pos = pos + 1
+            for j in range(blocks, s):
+                z = g[j] - bb[j]
+                if z > 0.0:
+                    indices[pos] = j
+                    values[pos] = z
+                    pos = pos + 1
+            stop = pos
+            indptr[i + 1] = stop
+            kept = stop - start
+            if kept > k:
+                kept = k
+            for p in range(start, start + kept):
+                best = p
+                for q in range(p + 1, stop):
+                    if values[q] > values[best] or (values[q] == values[best]
+                                                    and indices[q] < indices[best]):
+                        best = q
+                if best != p:
+                    tmp_index = indices[p]
+                    indices[p] = indices[best]
+                    indices[best] = tmp_index
+                    tmp_value = values[p]
+                    values[p] = values[best]
+                    values[best] = tmp_value
+            n_kept[i] = kept
+
+
+def sparse_backward_touched(const double[:, ::1] X, const double[::1] r,
+                            const double[::1] u, const long long[::1] indptr,
+                            const long long[::1] indices, const double[::1] values,
+                            const long long[::1] n_kept, bint cap, double penalty,
+                            long long[::1] touched, double[:, ::1] grad_w,
+                            double[::1] grad_b, double[::1] grad_u):
+    """:func:`sparse_backward` on the touched units only, in compact rows.
+
+    The *touched* units are those with at least one entry in the supports
+    (active on some row of the minibatch, kept or excess).  Writes their
+    indices, increasing, to ``touched[:T]`` and returns ``T``; row ``q < T``
+    of ``grad_w``, ``grad_b`` and ``grad_u`` is the gradient of unit
+    ``touched[q]``, equal to the bit to row ``touched[q]`` of
+    :func:`sparse_backward` on the same arguments (same summation order);
+    every other unit's gradient is zero and is not written.  Cost
+    ``O(nnz * n + s)`` (the ``O(s)`` part is one integer pass); the arrays
+    need ``s`` rows.
+    """
+    cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = u.shape[0]
+    cdef Py_ssize_t i, j, t, e, pos, q
+    cdef long long contrib_stop, kept_stop, n_touched = 0
+    cdef double a, zu
+    cdef long long[::1] unit_ptr = np.zeros(s + 1, dtype=np.int64)
+    cdef long long[::1] fill = np.empty(s, dtype=np.int64)
+    cdef Py_ssize_t nnz = indptr[m] - indptr[0]
+    cdef long long[::1] rows = np.empty(nnz, dtype=np.int64)
+    cdef double[::1] coef = np.empty(nnz, dtype=np.float64)
+    cdef double[::1] ucoef = np.empty(nnz, dtype=np.float64)
+    with nogil:
+        # Counting sort by unit of every entry (zero-gradient excess entries
+        # included: they make their unit touched).
+        for e in range(indptr[0], indptr[m]):
+            unit_ptr[indices[e] + 1] += 1
+        for j in range(s):
+            if unit_ptr[j + 1] > 0:
+                touched[n_touched] = j
+                n_touched = n_touched + 1
+            unit_ptr[j + 1] += unit_ptr[j]
+            fill[j] = unit_ptr[j]
+        for i in range(m):
+            kept_stop = indptr[i] + n_kept[i]
+            contrib_stop = kept_stop if cap else indptr[i + 1]
+            for e in range(indptr[i], indptr[i + 1]):
+                if e < contrib_stop:
+                    a = r[i] * u[indices[e]]
+                    zu = r[i] * values[e]
+                else:
+                    a = 0.0
+                    zu = 0.0
+                if e >= kept_stop:
+                    a = a + penalty
+                j = indices[e]
+                pos = fill[j]
+                fill[j] = pos + 1
+                rows[pos] = i
+                coef[pos] = a
+                ucoef[pos] = zu
+        for q in prange(n_touched, schedule="dynamic"):
+            j = touched[q]
+            for t in range(n):
+                grad_w[q, t] = 0.0
+            grad_b[q] = 0.0
+            grad_u[q] = 0.0
+            for pos in range(unit_ptr[j], unit_ptr[j + 1]):
+                a = coef[pos]
+                i = rows[pos]
+                if a == 0.0 and ucoef[pos] == 0.0:
+                    continue
+                for t in range(n):
+                    grad_w[q, t] = grad_w[q, t] + a * X[i, t]
+                grad_b[q] = grad_b[q] - a
+                grad_u[q] = grad_u[q] + ucoef[pos]
+    return n_touched
+
+
+def lazy_adam_step(double[:, ::1] P, const double[:, ::1] grad, double[:, ::1] m1,
+                   double[:, ::1] m2, const long long[::1] rows, Py_ssize_t n_rows,
+                   double step, double beta1, double beta2, double eps, double radius):
+    """:func:`adam_step` on the rows ``rows[:n_rows]`` of ``P``, ``m1``, ``m2`` only.
+
+    Row ``rows[q]`` of ``P`` and of the moments gets exactly the update
+    :func:`adam_step` gives it, with gradient row ``grad[q]`` (compact: one
+    gradient row per listed row); the other rows are left as they are (lazy
+    Adam).  ``rows`` must be distinct.
+    """
+    cdef Py_ssize_t cols = P.shape[1], q, i, t
+    cdef double g, norm2, scale
+    for q in prange(n_rows, nogil=True, schedule="static"):
+        i = rows[q]
+        norm2 = 0.0
+        for t in range(cols):
+            g = grad[q, t]
+            m1[i, t] = beta1 * m1[i, t] + (1.0 - beta1) * g
+            m2[i, t] = beta2 * m2[i, t] + (1.0 - beta2) * g * g
+            P[i, t] = P[i, t] - step * m1[i, t] / (sqrt(m2[i, t]) + eps)
+            norm2 = norm2 + P[i, t] * P[i, t]
+        if radius >= 0.0 and norm2 > radius * radius:
+            scale = radius / sqrt(norm2) * (1.0 - 8.881784197001252e-16)
+            for t in range(cols):
+                P[i, t] = P[i, t] * scale

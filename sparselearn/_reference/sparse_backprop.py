@@ -77,3 +77,25 @@ def adam_step(P, grad, m1, m2, step, beta1, beta2, eps, radius):
         scale = radius / np.where(over, norms, 1.0) * (1.0 - 4 * np.finfo(float).eps)
         P = np.where(over[:, None], P * scale[:, None], P)
     return P, m1, m2
+
+
+def fused_supports(G, b, k):
+    """The one-scan kernel's result: the same CSR as :func:`ranked_supports`."""
+    return ranked_supports(G, b, k)
+
+
+def sparse_backward_touched(X, G, b, u, r, k, cap, penalty):
+    """``(touched, grad_w, grad_b, grad_u)``: the units active on at least one
+    row (increasing) and their rows of :func:`sparse_backward`'s gradients."""
+    touched = np.flatnonzero((G - b > 0.0).any(axis=0))
+    grad_w, grad_b, grad_u = sparse_backward(X, G, b, u, r, k, cap, penalty)
+    return touched, grad_w[touched], grad_b[touched], grad_u[touched]
+
+
+def lazy_adam_step(P, grad, m1, m2, rows, step, beta1, beta2, eps, radius):
+    """Lazy Adam: :func:`adam_step` on the listed rows (``grad`` holds one row
+    per listed row), the other rows unchanged; returns new ``(P, m1, m2)``."""
+    P, m1, m2 = P.copy(), m1.copy(), m2.copy()
+    P[rows], m1[rows], m2[rows] = adam_step(P[rows], grad, m1[rows], m2[rows], step,
+                                            beta1, beta2, eps, radius)
+    return P, m1, m2
