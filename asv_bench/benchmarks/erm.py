@@ -1,5 +1,6 @@
 """Benchmarks for sparselearn.erm: the sparse backward kernel against its
-dense NumPy twin, and a whole fit at two sizes."""
+dense NumPy twin, the trainer's step (former against today's paths) and a
+whole fit at two sizes."""
 import warnings
 
 import numpy as np
@@ -8,8 +9,8 @@ from threadpoolctl import threadpool_limits
 
 from sparselearn._kernels import _network, _sparse_backprop
 from sparselearn._reference import sparse_backprop as reference
-from sparselearn.erm import SparseReLURegressor
-from sparselearn.targets import bump_network
+from sparselearn.erm import SparseReLURegressor, _initial_parameters, _squared_loss, _train
+from sparselearn.targets import bump_network, random_network
 
 
 class SparseBackward:
@@ -87,3 +88,37 @@ class Fit:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.estimator.fit(self.X, self.y)
+
+
+class TrainerStep:
+    """One epoch of the trainer (m = 2048 rows, batch 64: 32 steps) at n = 64,
+    k = 8: the former step (two scans, dense Adam), today's default (one
+    scan, dense Adam; same iterates) and lazy Adam (touched units only)."""
+
+    params = ([1024, 4096], ["former", "adam", "lazy_adam"])
+    param_names = ["s", "path"]
+    timeout = 120
+
+    def setup(self, s, path):
+        rng = np.random.default_rng(0)
+        n, k, m = 64, 8, 2048
+        self.X = rng.normal(size=(m, n))
+        self.y = random_network(n, 2 * k, random_state=0, bias_quantile=0.95)(self.X)
+        estimator = SparseReLURegressor(width=s, sparsity=k, W=4.0, B=4.0, max_epochs=1,
+                                        tol=0.0, n_iter_no_change=2)
+        self.p = dict(estimator._validated_params(), _two_scans=path == "former",
+                      solver="adam" if path == "former" else path)
+        self.start = _initial_parameters(self.X, self.y, s, k, 4.0, 4.0,
+                                         np.random.default_rng(0))
+        self.limits = threadpool_limits(limits=1)
+
+    def teardown(self, s, path):
+        self.limits.restore_original_limits()
+
+    def time_epoch(self, s, path):
+        w, b, u = (np.array(a) for a in self.start)
+        m = self.X.shape[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _train(self.X, self.y.reshape(m, 1), w, b, u.reshape(1, -1), np.zeros((1, 1)),
+                   self.p, 64, np.random.default_rng(1), _squared_loss, 1.0, "asv")
