@@ -17,6 +17,12 @@ verification):
 - :mod:`sparselearn.rademacher`: Rademacher complexity bounds, extremal
   constructions and Monte-Carlo estimates.
 """
+from ._startup import guard as _guard_start_up
+
+# First, before the slow imports: for the sparselearn command (only), Ctrl-C
+# while it starts is one line and exit 130, not a traceback.
+_guard_start_up()
+
 try:
     from ._kernels import _network  # noqa: F401  (compiled: fails first if absent)
 except ImportError as exc:  # pragma: no cover - depends on how it was installed

@@ -727,3 +727,64 @@ def test_watchdog_exit_mid_write_leaves_no_temporary_file(tmp_path):
     assert err.strip() == "sparselearn test: interrupted"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
     assert target.read_bytes() == b"the previous model"
+
+
+_CONSOLE_SCRIPT = """import re
+import sys
+from sparselearn.cli import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\\\.pyw|\\\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+
+def _mapped(pid: int, marker: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            return marker in maps.read()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/maps")
+@pytest.mark.parametrize("entry", ["python -m sparselearn", "console script"])
+@pytest.mark.parametrize("marker", ["_multiarray_umath", "sklearn"])
+def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, entry, marker):
+    """Ctrl-C during the ~1 s of start-up imports (NumPy, scikit-learn) that
+    run before cli.main: exit 130 and one line, not a KeyboardInterrupt
+    traceback.  The signal is sent as soon as the child has mapped NumPy's
+    core extension (early in `import sparselearn`), or scikit-learn's first
+    extension (midway), both long before the command's own handling."""
+    import signal
+    import time
+    path = tmp_path / "dense.npz"
+    random_network(48, 64, random_state=0).save(path)
+    if entry == "console script":
+        script = tmp_path / "sparselearn"  # what pip writes for [project.scripts]
+        script.write_text(_CONSOLE_SCRIPT)
+        argv = [sys.executable, str(script)]
+    else:
+        argv = [sys.executable, "-m", "sparselearn"]
+    child = subprocess.Popen(argv + ["certify", str(path), "--time-limit", "none"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _mapped(child.pid, marker) and child.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert "Traceback" not in err
+    assert child.returncode == cli.EXIT_INTERRUPTED, err
+    assert err.strip() == "sparselearn certify: interrupted"
+
+
+def test_start_up_guard_leaves_library_users_alone():
+    """Only the command gets the start-up guard: a program importing
+    sparselearn keeps Python's KeyboardInterrupt."""
+    code = ("import signal, sparselearn; "
+            "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
