@@ -35,12 +35,7 @@ then works on the active supports only: the backward pass
 (:func:`sparselearn._kernels._sparse_backprop.sparse_backward`) touches the
 :math:`\le k` kept units of each example (plus the excess ones while the
 penalty is on), so its cost grows with :math:`k`, not with the width
-:math:`s`.  One scan of the inner products finds and ranks the active units
-(:func:`sparselearn._kernels._sparse_backprop.fused_supports`).  The
-optimiser is dense Adam by default; ``solver="lazy_adam"`` updates only the
-units the minibatch activates, which makes the rest of the step
-proportional to the active units too (only the ``X @ W.T`` product and its
-scan remain :math:`O(s)`).
+:math:`s`.
 
 With ``loss="correlation"`` the trainer maximises
 :math:`\frac1m\sum_i y_i h(x_i)` under the norm bounds; with Rademacher
@@ -60,6 +55,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
+from . import io as _io
 from ._kernels import _network, _sparse_backprop
 from ._validation import (check_float, check_int, check_memory,
                           check_numeric_input, check_random_state, check_width_and_sparsity)
@@ -68,7 +64,11 @@ from .network import SparseReLUNetwork
 __all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
 
 _LOSSES = ("squared", "correlation")
-_SOLVERS = ("adam", "lazy_adam")
+_MULTI_CLASS = ("softmax", "ovr")
+
+# Format tags of the saved estimators (see _save_estimator).
+_REGRESSOR_FORMAT = "sparselearn.SparseReLURegressor/1"
+_CLASSIFIER_FORMAT = "sparselearn.SparseReLUClassifier/1"
 
 # Adam's constants (Kingma and Ba 2015), as in scikit-learn's MLP.
 _BETA1, _BETA2, _ADAM_EPS = 0.9, 0.999, 1e-8
@@ -169,20 +169,6 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         Memory budget of a fit (parameters, optimiser state, minibatch
         buffers); a larger request raises :class:`MemoryBudgetError` before
         allocating.  ``None`` uses the library default.
-    solver : {"adam", "lazy_adam"}, default="adam"
-        ``"adam"``: every step updates every parameter and both Adam
-        moments (units no example of the minibatch activates still move by
-        their momentum).  ``"lazy_adam"``: a step updates only the units
-        *touched* by the minibatch, those active on at least one of its rows
-        (kept or excess): their rows of :math:`w`, :math:`b`, :math:`u` and of
-        the moments get exactly the Adam update (bias correction by the
-        global step count), the other units and their moments stay as they
-        are, as in TensorFlow's LazyAdam and PyTorch's SparseAdam.  The
-        iterates differ from ``"adam"``'s; a step then costs time in
-        proportion to the touched units instead of the width :math:`s`
-        (apart from the ``X @ W.T`` product and one scan of it), about half
-        the time at :math:`s = 4096, k = 8`
-        (``benchmarks/compare_erm_step.py``).
 
     Attributes
     ----------
@@ -277,7 +263,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
                  fit_intercept=True, learning_rate=0.01, batch_size=64, max_epochs=200,
                  tol=1e-4, n_iter_no_change=10, sparsity_penalty=0.1,
                  cap_activations=True, repair=True, random_state=None, verbose=False,
-                 max_bytes=None, solver="adam"):
+                 max_bytes=None):
         self.width = width
         self.sparsity = sparsity
         self.W = W
@@ -295,7 +281,6 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.max_bytes = max_bytes
-        self.solver = solver
 
     # ------------------------------------------------------------ validation
     def _validated_params(self) -> dict:
@@ -303,9 +288,6 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         s, k = check_width_and_sparsity(self.width, self.sparsity, ("width", "sparsity"))
         if not isinstance(self.loss, str) or self.loss not in _LOSSES:
             raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-        solver = self.solver
-        if not isinstance(solver, str) or solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {_SOLVERS}, got {solver!r}")
         W = _check_bound(self.W, "W")
         B = _check_bound(self.B, "B")
         if self.loss == "correlation" and (W is None or B is None):
@@ -328,7 +310,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             cap=_check_bool(self.cap_activations, "cap_activations"),
             repair=_check_bool(self.repair, "repair"),
             verbose=_check_bool(self.verbose, "verbose"),
-            max_bytes=max_bytes, solver=solver,
+            max_bytes=max_bytes,
         )
 
     def _validated_data(self, X, y):
@@ -470,14 +452,68 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self.network_(X)
 
+    def save(self, path) -> str:
+        """Write the fitted estimator as an ``.npz`` archive; returns the path written.
+
+        The archive (format ``sparselearn.SparseReLURegressor/1``) holds the
+        network's arrays, the constructor parameters and the fitted
+        attributes as JSON (a ``random_state`` that is not ``None`` or an
+        int is stored as ``None``), and the feature names, if any.
+        ``.npz`` is appended to ``path`` unless it ends with it, and the
+        file is written atomically (:func:`sparselearn.io.save_npz`).
+        Read it back with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write.
+
+        Returns
+        -------
+        str
+            The path written.
+        """
+        return _save_estimator(self, path, _REGRESSOR_FORMAT)
+
+    @classmethod
+    def load(cls, path) -> "SparseReLURegressor":
+        """Read an estimator written by :meth:`save` (``allow_pickle=False``).
+
+        ``.npz`` is appended to ``path`` unless it ends with it.  Sizes are
+        checked before reading (:func:`sparselearn.io.load_archive`); the
+        loaded estimator predicts exactly as the saved one did.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The saved estimator.
+
+        Returns
+        -------
+        SparseReLURegressor
+
+        Raises
+        ------
+        sparselearn.io.UnreadableFileError
+            (a :class:`ValueError`) If the file is missing, not such an
+            archive (another format tag, missing or extra arrays), carries
+            pickled objects, or its parameters, network or fitted attributes
+            are malformed or inconsistent.
+        """
+        return _load_estimator(cls, path, _REGRESSOR_FORMAT)
+
 
 class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
-    r"""Softmax classifier on one shared :math:`k`-sparse ReLU hidden layer.
+    r"""Softmax or one-vs-rest classifier on one shared :math:`k`-sparse ReLU hidden layer.
 
     With :math:`C` classes the network has :math:`C` outputs (logits)
     :math:`h_t(x) = \sum_j u_{jt}\,\mathrm{relu}(\langle w_j, x\rangle - b_j) + c_t`
     on one hidden layer, fitted by minimising the mean cross-entropy of
-    :math:`\mathrm{softmax}(h(x))` with the same trainer as
+    :math:`\mathrm{softmax}(h(x))` (``multi_class="softmax"``) or the sum
+    over classes of the binary cross-entropies of
+    :math:`\sigma(h_t(x))` against :math:`[y = t]` (``multi_class="ovr"``,
+    one-vs-rest: :math:`C` binary problems sharing the hidden layer) with
+    the same trainer as
     :class:`SparseReLURegressor`: norm bounds by projection (:math:`|u_{jt}|
     \le 1`, :math:`\|w_j\| \le W`, :math:`|b_j| \le B`), the activation
     budget ``k`` during training (top-``k`` cap and excess penalty, scaled by
@@ -489,6 +525,14 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
     width, sparsity, W, B, fit_intercept, learning_rate, batch_size, max_epochs, tol, n_iter_no_change, sparsity_penalty, cap_activations, repair, random_state, verbose, max_bytes
         As for :class:`SparseReLURegressor` (``fit_intercept`` fits the
         logit biases :math:`c_t`).
+    multi_class : {"softmax", "ovr"}, default="softmax"
+        ``"softmax"``: minimise
+        :math:`-\frac1m\sum_i \log\mathrm{softmax}(h(x_i))_{y_i}`.
+        ``"ovr"``: minimise
+        :math:`\frac1m\sum_i\sum_t \bigl(\log(1 + e^{h_t(x_i)}) - [y_i = t]\,h_t(x_i)\bigr)`,
+        one logistic regression per class on the shared hidden layer.
+        Either way ``predict`` is the class of largest logit; the budget,
+        repair and certificate concern the hidden layer and are the same.
 
     Attributes
     ----------
@@ -501,7 +545,9 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         hidden layer's budget and the norm bounds with :math:`\max|u|` over
         all outputs.
     train_objective_ : float
-        Mean cross-entropy of ``network_`` on the training set.
+        The training loss of ``multi_class`` (mean softmax cross-entropy,
+        or mean summed one-vs-rest binary cross-entropy) of ``network_`` on
+        the training set.
 
     Examples
     --------
@@ -519,7 +565,8 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, width=100, sparsity=10, *, W=None, B=None, fit_intercept=True,
                  learning_rate=0.01, batch_size=64, max_epochs=200, tol=1e-4,
                  n_iter_no_change=10, sparsity_penalty=0.1, cap_activations=True,
-                 repair=True, random_state=None, verbose=False, max_bytes=None):
+                 repair=True, random_state=None, verbose=False, max_bytes=None,
+                 multi_class="softmax"):
         self.width = width
         self.sparsity = sparsity
         self.W = W
@@ -536,6 +583,7 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.max_bytes = max_bytes
+        self.multi_class = multi_class
 
     def fit(self, X, y):
         """Fit the classifier to ``(X, y)`` and certify it on ``X``.
@@ -551,7 +599,12 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : SparseReLUClassifier
         """
-        p = SparseReLURegressor(**self.get_params())._validated_params()
+        params = self.get_params()
+        multi_class = params.pop("multi_class")
+        if not isinstance(multi_class, str) or multi_class not in _MULTI_CLASS:
+            raise ValueError(f"multi_class must be one of {_MULTI_CLASS}, got {multi_class!r}")
+        loss_fn = _softmax_loss if multi_class == "softmax" else _ovr_loss
+        p = SparseReLURegressor(**params)._validated_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None")
@@ -580,7 +633,7 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         u_t = np.ascontiguousarray(u.T)
         c = np.zeros((1, n_classes))
         with threadpool_limits(limits=1, user_api="openmp"):
-            self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, _softmax_loss, 1.0,
+            self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, 1.0,
                                       type(self).__name__)
         self.n_iter_ = len(self.loss_curve_)
         if p["W"] is not None:
@@ -597,7 +650,7 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         self.mean_active_ = float(counts.mean())
         self.norm_bounds_ = network.norm_bounds()
         self.in_class_ = network._in_class(counts, k, p["W"], p["B"])
-        self.train_objective_ = _softmax_loss(network._forward(X), Y)[0]
+        self.train_objective_ = loss_fn(network._forward(X), Y)[0]
         return self
 
     def _logits(self, X):
@@ -607,7 +660,12 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         return self.network_(X)
 
     def predict_proba(self, X):
-        """Softmax of the fitted network's logits, shape ``(m, C)`` (columns as ``classes_``).
+        r"""Class probabilities, shape ``(m, C)`` (columns as ``classes_``).
+
+        With ``multi_class="softmax"`` the softmax of the logits; with
+        ``"ovr"`` the one-vs-rest probabilities :math:`\sigma(h_t(x))`
+        normalised to sum to 1 over the classes (scikit-learn's convention
+        for one-vs-rest logistic regression).
 
         Parameters
         ----------
@@ -618,7 +676,10 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         ndarray of float64, shape (m, C)
         """
         h = self._logits(X)
-        e = np.exp(h - h.max(axis=1, keepdims=True))
+        if self.multi_class == "ovr":
+            e = 0.5 * (1.0 + np.tanh(0.5 * h))     # sigmoid, no overflow
+        else:
+            e = np.exp(h - h.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, X):
@@ -634,6 +695,54 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
+
+    def save(self, path) -> str:
+        """Write the fitted classifier as an ``.npz`` archive; returns the path written.
+
+        As :meth:`SparseReLURegressor.save` (format
+        ``sparselearn.SparseReLUClassifier/1``), plus ``classes_``, which
+        must be numbers, booleans or strings (object labels cannot be
+        stored without pickle).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write.
+
+        Returns
+        -------
+        str
+            The path written.
+
+        Raises
+        ------
+        TypeError
+            If ``classes_`` has an object dtype.
+        """
+        check_is_fitted(self)
+        classes = np.asarray(self.classes_)
+        if classes.dtype.kind not in _io.NUMERIC_KINDS + "U":
+            raise TypeError(f"classes_ of dtype {classes.dtype} cannot be saved without "
+                            "pickle; fit on numeric, boolean or string labels")
+        return _save_estimator(self, path, _CLASSIFIER_FORMAT, classes=classes)
+
+    @classmethod
+    def load(cls, path) -> "SparseReLUClassifier":
+        """Read a classifier written by :meth:`save` (``allow_pickle=False``).
+
+        The rules and errors of :meth:`SparseReLURegressor.load`; the saved
+        ``classes_`` must be distinct and as many as the network's outputs.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The saved classifier.
+
+        Returns
+        -------
+        SparseReLUClassifier
+        """
+        return _load_estimator(cls, path, _CLASSIFIER_FORMAT, extra_keys=("classes",))
 
 
 # ---------------------------------------------------------------- training
@@ -712,6 +821,15 @@ def _softmax_loss(h, target):
     return -float(np.sum(target * log_p)) / mb, (np.exp(log_p) - target) / mb
 
 
+def _ovr_loss(h, target):
+    r"""One-vs-rest loss :math:`\frac1m\sum_i\sum_t (\log(1 + e^{h_{it}}) - y_{it} h_{it})`
+    against one-hot ``target``, and its gradient ``(sigmoid(h) - target) / m``."""
+    mb = h.shape[0]
+    softplus = np.logaddexp(0.0, h)
+    sigmoid = 0.5 * (1.0 + np.tanh(0.5 * h))
+    return float(np.sum(softplus - target * h)) / mb, (sigmoid - target) / mb
+
+
 def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
     r"""Projected minibatch Adam on ``(w, b, u, c)`` in place; returns the loss curve.
 
@@ -729,10 +847,6 @@ def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
     in the first only) and a sum give it exactly.  ``u_t`` is projected
     entrywise onto :math:`|u_{jt}| \le 1` (the class's :math:`\max|u| \le 1`
     over all outputs, as in :meth:`SparseReLUNetwork.norm_bounds`).
-    With ``p["solver"] == "lazy_adam"`` the gradients are computed in compact
-    rows for the touched units only (units in the minibatch's supports) and
-    only their rows of ``w``, ``b``, ``u_t`` and the moments are updated
-    (the output bias ``c`` always is).
     """
     m, n = X.shape
     s, k, o = w.shape[0], p["k"], u_t.shape[0]
@@ -762,15 +876,6 @@ def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
     capped_output = _sparse_backprop.capped_output
     sparse_backward = _sparse_backprop.sparse_backward
     u_rows, cap = list(u_t), p["cap"]
-    fused_supports = _sparse_backprop.fused_supports
-    backward_touched = _sparse_backprop.sparse_backward_touched
-    lazy_adam_step = _sparse_backprop.lazy_adam_step
-    # p["_two_scans"]: the former count-then-rank scans (benchmarks, tests).
-    two_scans, lazy = p.get("_two_scans", False), p["solver"] == "lazy_adam"
-    touched = np.empty(s, dtype=np.int64)
-    if lazy and o > 1:
-        u_grad, u_index = np.empty((o * s, 1)), np.empty(o * s, dtype=np.int64)
-        u_offsets = (s * np.arange(o, dtype=np.int64))[:, None]
 
     curve = []
     best, stalled, step_count = np.inf, 0, 0
@@ -783,15 +888,10 @@ def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
             mb = rows.shape[0]
             np.take(X, rows, axis=0, out=Xb[:mb])
             np.matmul(Xb[:mb], w.T, out=G[:mb])
-            if two_scans:
-                # The former path (count, then rank), same result; kept for
-                # benchmarks/compare_erm_step.py and the tests.
-                _network.count_positive(G[:mb], b, counts[:mb])
-                np.cumsum(counts[:mb], out=indptr[1:mb + 1])
-                _sparse_backprop.ranked_supports(G[:mb], b, k, indptr[:mb + 1], indices,
-                                                 values, n_kept[:mb])
-            else:
-                fused_supports(G[:mb], b, k, indptr[:mb + 1], indices, values, n_kept[:mb])
+            _network.count_positive(G[:mb], b, counts[:mb])
+            np.cumsum(counts[:mb], out=indptr[1:mb + 1])
+            _sparse_backprop.ranked_supports(G[:mb], b, k, indptr[:mb + 1], indices,
+                                             values, n_kept[:mb])
             ptr, kept = indptr[:mb + 1], n_kept[:mb]
             for t in range(o):
                 capped_output(ptr, indices, values, kept, u_rows[t], cap, out[t, :mb],
@@ -800,49 +900,21 @@ def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
             loss, R = loss_fn(h, Y[rows])
             R_t = np.ascontiguousarray(R.T)
             loss += penalty * float(excess[:mb].sum()) / mb
+            sparse_backward(Xb[:mb], R_t[0], u_rows[0], ptr, indices, values, kept, cap,
+                            penalty / mb, grad_w, grad_b, grad_u[0])
+            for t in range(1, o):
+                sparse_backward(Xb[:mb], R_t[t], u_rows[t], ptr, indices, values, kept, cap,
+                                0.0, extra_w, extra_b, grad_u[t])
+                grad_w += extra_w
+                grad_b += extra_b
             if p["fit_intercept"]:
                 grads[3][0] = R.sum(axis=0)
             step_count += 1
             step = (p["learning_rate"] * math.sqrt(1.0 - _BETA2 ** step_count)
                     / (1.0 - _BETA1 ** step_count))
-            if lazy:
-                # Gradients of the touched units only, in compact rows; each
-                # equals the dense path's row to the bit.
-                nt = backward_touched(Xb[:mb], R_t[0], u_rows[0], ptr, indices, values, kept,
-                                      cap, penalty / mb, touched, grad_w, grad_b, grad_u[0])
-                for t in range(1, o):
-                    backward_touched(Xb[:mb], R_t[t], u_rows[t], ptr, indices, values, kept,
-                                     cap, 0.0, touched, extra_w, extra_b, grad_u[t])
-                    grad_w[:nt] += extra_w[:nt]
-                    grad_b[:nt] += extra_b[:nt]
-                ws, bs, us = moments[0], moments[1], moments[2]
-                lazy_adam_step(w, grad_w, ws[0], ws[1], touched, nt, step, _BETA1, _BETA2,
-                               _ADAM_EPS, radius_w)
-                lazy_adam_step(blocks[1][0], grads[1], bs[0], bs[1], touched, nt, step, _BETA1,
-                               _BETA2, _ADAM_EPS, radius_b)
-                if o == 1:
-                    lazy_adam_step(blocks[2][0], grads[2], us[0], us[1], touched, nt, step,
-                                   _BETA1, _BETA2, _ADAM_EPS, 1.0)
-                else:
-                    # Row t * s + j of u_t.reshape(o * s, 1) is u_{jt}.
-                    u_grad[:o * nt, 0] = grad_u[:, :nt].ravel()
-                    u_index[:o * nt] = (u_offsets + touched[None, :nt]).ravel()
-                    lazy_adam_step(blocks[2][0], u_grad, us[0], us[1], u_index, o * nt, step,
-                                   _BETA1, _BETA2, _ADAM_EPS, 1.0)
-                if p["fit_intercept"]:
-                    _sparse_backprop.adam_step(c, grads[3], moments[3][0], moments[3][1], step,
-                                               _BETA1, _BETA2, _ADAM_EPS, -1.0)
-            else:
-                sparse_backward(Xb[:mb], R_t[0], u_rows[0], ptr, indices, values, kept, cap,
-                                penalty / mb, grad_w, grad_b, grad_u[0])
-                for t in range(1, o):
-                    sparse_backward(Xb[:mb], R_t[t], u_rows[t], ptr, indices, values, kept,
-                                    cap, 0.0, extra_w, extra_b, grad_u[t])
-                    grad_w += extra_w
-                    grad_b += extra_b
-                for (P, radius), grad, (m1, m2) in zip(blocks, grads, moments):
-                    _sparse_backprop.adam_step(P, grad, m1, m2, step, _BETA1, _BETA2,
-                                               _ADAM_EPS, radius)
+            for (P, radius), grad, (m1, m2) in zip(blocks, grads, moments):
+                _sparse_backprop.adam_step(P, grad, m1, m2, step, _BETA1, _BETA2,
+                                           _ADAM_EPS, radius)
             total += loss * mb
             active_total += int(indptr[mb])
         curve.append(total / m)
@@ -922,3 +994,123 @@ def _repair(X, w, b, k, B, max_bytes) -> int:
             new_b[above] = B
         b[to_fix] = new_b
     return int(changed.sum())
+
+
+# ------------------------------------------------------------- persistence
+# Fitted attributes stored as JSON, with their types (norm_bounds_ is
+# recomputed from the network, and must agree with the stored value).
+_FITTED_ATTRIBUTES = {"max_active_": int, "mean_active_": float, "in_class_": bool,
+                      "train_objective_": float, "n_units_repaired_": int, "n_iter_": int,
+                      "n_features_in_": int, "loss_curve_": list, "norm_bounds_": list}
+
+
+def _save_estimator(est, path, format_tag, **extra) -> str:
+    """Write a fitted SparseReLURegressor/Classifier (see their ``save``)."""
+    import json
+
+    check_is_fitted(est)
+    params = {name: value.item() if isinstance(value, np.generic) else value
+              for name, value in est.get_params().items()}
+    state = params["random_state"]
+    if not (state is None or isinstance(state, (int, np.integer))
+            and not isinstance(state, bool)):
+        params["random_state"] = None
+    else:
+        params["random_state"] = None if state is None else int(state)
+    fitted = {name: getattr(est, name) for name in _FITTED_ATTRIBUTES}
+    fitted["loss_curve_"] = [float(v) for v in fitted["loss_curve_"]]
+    fitted["norm_bounds_"] = [float(v) for v in fitted["norm_bounds_"]]
+    names = getattr(est, "feature_names_in_", None)
+    net = est.network_
+    return _io.save_npz(
+        path, format=np.array(format_tag), params=np.array(json.dumps(params)),
+        fitted=np.array(json.dumps(fitted)),
+        feature_names=np.array([] if names is None else [str(v) for v in names], dtype=str),
+        weights=net.weights, biases=net.biases, output_weights=net.output_weights,
+        output_bias=np.array(net.output_bias), **extra)
+
+
+def _load_estimator(cls, path, format_tag, extra_keys=()):
+    """The estimator saved at ``path`` by :func:`_save_estimator`, every part checked."""
+    import json
+
+    string_keys = {"params", "fitted", "feature_names", *extra_keys}
+    arrays = _io.load_archive(path, format_tag,
+                              {"params", "fitted", "feature_names", "weights", "biases",
+                               "output_weights", "output_bias", *extra_keys},
+                              string_keys=string_keys)
+    shown = _io.npz_path(path)
+    try:
+        documents = {}
+        for key in ("params", "fitted"):
+            if arrays[key].shape != () or arrays[key].dtype.kind != "U":
+                raise ValueError(f"{key} must be one JSON string")
+            try:
+                documents[key] = json.loads(str(arrays[key]))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{key} is not valid JSON: {exc}") from None
+            if not isinstance(documents[key], dict):
+                raise ValueError(f"{key} must be a JSON object")
+        params, fitted = documents["params"], documents["fitted"]
+        expected = set(cls().get_params())
+        if set(params) != expected:
+            raise ValueError(f"the parameters must have the keys {sorted(expected)}, got "
+                             f"{sorted(params)}")
+        for name, value in params.items():
+            if value is not None and not isinstance(value, (bool, int, float, str)):
+                raise ValueError(f"parameter {name} must be a number, a string or null")
+        est = cls(**params)
+        if cls is SparseReLUClassifier:
+            if est.multi_class not in _MULTI_CLASS:
+                raise ValueError(f"multi_class must be one of {_MULTI_CLASS}")
+            params = dict(params)
+            del params["multi_class"]
+        SparseReLURegressor(**params)._validated_params()
+        if set(fitted) != set(_FITTED_ATTRIBUTES):
+            raise ValueError(f"the fitted attributes must be {sorted(_FITTED_ATTRIBUTES)}")
+        for name, kind in _FITTED_ATTRIBUTES.items():
+            value = fitted[name]
+            ok = (isinstance(value, kind) if kind is not float
+                  else isinstance(value, (int, float)) and not isinstance(value, bool))
+            if kind is int and isinstance(value, bool):
+                ok = False
+            if kind is list:
+                ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                for v in value)
+            if not ok:
+                raise ValueError(f"fitted attribute {name} must be a JSON {kind.__name__}")
+        bias = arrays["output_bias"]
+        bias = float(bias) if bias.shape == () else bias
+        network = SparseReLUNetwork(arrays["weights"], arrays["biases"],
+                                    arrays["output_weights"], bias)
+        if fitted["n_features_in_"] != network.n_features:
+            raise ValueError(f"n_features_in_={fitted['n_features_in_']} but the network "
+                             f"has {network.n_features} features")
+        if list(network.norm_bounds()) != fitted["norm_bounds_"]:
+            raise ValueError("the stored norm_bounds_ differ from the network's")
+        if not 0 <= fitted["max_active_"] <= network.width:
+            raise ValueError("max_active_ must lie in [0, width]")
+        names = arrays["feature_names"]
+        if names.ndim != 1 or (names.size and (names.dtype.kind != "U"
+                                              or names.size != network.n_features)):
+            raise ValueError("feature_names must be empty or one string per feature")
+        if "classes" in arrays:
+            classes = arrays["classes"]
+            if (classes.ndim != 1 or classes.shape[0] < 2
+                    or np.unique(classes).shape[0] != classes.shape[0]):
+                raise ValueError("classes must hold at least two distinct labels")
+            if network.n_outputs != classes.shape[0]:
+                raise ValueError(f"{classes.shape[0]} classes but the network has "
+                                 f"{network.n_outputs} outputs")
+            est.classes_ = classes
+    except (TypeError, ValueError) as exc:
+        raise _io.UnreadableFileError(f"{shown}: not a saved {cls.__name__} ({exc})") from None
+    for name in _FITTED_ATTRIBUTES:
+        setattr(est, name, fitted[name])
+    est.norm_bounds_ = network.norm_bounds()
+    est.mean_active_ = float(est.mean_active_)
+    est.train_objective_ = float(est.train_objective_)
+    est.network_ = network
+    if names.size:
+        est.feature_names_in_ = names.astype(object)
+    return est

@@ -2,6 +2,7 @@
 gradient against finite differences, projection, repair and certification,
 reproducibility, learning a sparse target, scikit-learn conventions and
 argument validation."""
+import json
 import warnings
 
 import numpy as np
@@ -107,74 +108,6 @@ def test_adam_step_equals_twin_and_projects(P, data, radius):
     if radius >= 0:
         # Inside the ball as NumPy computes norms, despite rounding.
         assert np.all(np.linalg.norm(P, axis=1) <= radius)
-
-
-@given(batches(elements=dyadic))
-def test_fused_supports_equal_twin_and_the_two_scans(batch):
-    # Dyadic entries: exact pre-activations and real ties.  The one-scan
-    # kernel must give the count-then-rank kernels' arrays entry for entry
-    # (the trainer's iterates depend on the order), and the twin's kept set.
-    _, G, b, _, _, k = batch
-    m, s = G.shape
-    indptr, indices, values, n_kept = _supports(G, b, k)
-    f_indptr = np.full(m + 1, -1, dtype=np.int64)
-    f_indices, f_values = np.empty(m * s, dtype=np.int64), np.empty(m * s)
-    f_kept = np.empty(m, dtype=np.int64)
-    _sparse_backprop.fused_supports(G, b, k, f_indptr, f_indices, f_values, f_kept)
-    np.testing.assert_array_equal(f_indptr, indptr)
-    np.testing.assert_array_equal(f_kept, n_kept)
-    np.testing.assert_array_equal(f_indices[:indptr[-1]], indices)
-    np.testing.assert_array_equal(f_values[:indptr[-1]], values)
-    ref_indptr, ref_indices, _, ref_kept = reference.fused_supports(G, b, k)
-    np.testing.assert_array_equal(f_indptr, ref_indptr)
-    for i in range(m):
-        kept_stop = indptr[i] + n_kept[i]
-        np.testing.assert_array_equal(f_indices[indptr[i]:kept_stop],
-                                      ref_indices[indptr[i]:kept_stop])
-
-
-@given(batches(), st.booleans(), st.sampled_from([0.0, 0.5]))
-def test_backward_touched_equals_the_dense_rows_and_twin(batch, cap, penalty):
-    X, G, b, u, r, k = batch
-    m, s = G.shape
-    indptr, indices, values, n_kept = _supports(G, b, k)
-    dense = np.empty((s, X.shape[1])), np.empty(s), np.empty(s)
-    _sparse_backprop.sparse_backward(X, r, u, indptr, indices, values, n_kept, cap, penalty,
-                                     *dense)
-    touched = np.empty(s, dtype=np.int64)
-    rows = np.full((s, X.shape[1]), np.nan), np.full(s, np.nan), np.full(s, np.nan)
-    nt = _sparse_backprop.sparse_backward_touched(X, r, u, indptr, indices, values, n_kept,
-                                                  cap, penalty, touched, *rows)
-    ref_touched, ref_w, ref_b, ref_u = reference.sparse_backward_touched(X, G, b, u, r, k,
-                                                                         cap, penalty)
-    np.testing.assert_array_equal(touched[:nt], ref_touched)
-    for full, compact, ref in zip(dense, rows, (ref_w, ref_b, ref_u)):
-        # Bit for bit the dense kernel's rows (same sums in the same order),
-        # and zero on the untouched units.
-        np.testing.assert_array_equal(compact[:nt], full[ref_touched])
-        assert not np.any(np.delete(full, ref_touched, axis=0))
-        np.testing.assert_allclose(compact[:nt], ref, rtol=1e-10, atol=1e-9)
-
-
-@given(arrays(np.float64, st.tuples(st.integers(1, 8), st.integers(1, 5)), elements=finite,
-              fill=st.nothing()), st.data(), st.sampled_from([-1.0, 0.3, 2.0]))
-def test_lazy_adam_step_equals_twin_and_leaves_other_rows(P, data, radius):
-    rows = np.asarray(sorted(data.draw(st.sets(st.integers(0, P.shape[0] - 1)))),
-                      dtype=np.int64)
-    shape = (rows.shape[0], P.shape[1])
-    grad = data.draw(arrays(np.float64, shape, elements=finite, fill=st.nothing()))
-    m1 = data.draw(arrays(np.float64, P.shape, elements=finite, fill=st.nothing()))
-    m2 = data.draw(arrays(np.float64, P.shape, elements=st.floats(0, 4), fill=st.nothing()))
-    ref = reference.lazy_adam_step(P, grad, m1, m2, rows, 0.1, 0.9, 0.999, 1e-8, radius)
-    new = P.copy(), m1.copy(), m2.copy()
-    # Padding past the listed rows must be ignored.
-    listed = np.concatenate([rows, np.zeros(2, dtype=np.int64)])
-    _sparse_backprop.lazy_adam_step(*new[:1], grad, *new[1:], listed, rows.shape[0], 0.1, 0.9,
-                                    0.999, 1e-8, radius)
-    untouched = np.setdiff1d(np.arange(P.shape[0]), rows)
-    for after, before, expected in zip(new, (P, m1, m2), ref):
-        np.testing.assert_allclose(after, expected, rtol=1e-12, atol=1e-12)
-        np.testing.assert_array_equal(after[untouched], before[untouched])
 
 
 # --------------------------------------------------- gradient, independently
@@ -570,97 +503,140 @@ def test_sklearn_classifier_checks(estimator, check):
         check(estimator)
 
 
-# ------------------------------------------- the trainer's step (issue 14)
-class _TwoScans(SparseReLURegressor):
-    """The former step (count, then rank the active units): same iterates."""
+# ----------------------------------------------------------- one-vs-rest
+def test_ovr_loss_gradient_matches_finite_differences():
+    from sparselearn.erm import _ovr_loss
+    rng = np.random.default_rng(4)
+    h = rng.normal(scale=3.0, size=(5, 3))
+    target = np.eye(3)[rng.integers(0, 3, size=5)]
+    loss, grad = _ovr_loss(h, target)
+    # The definition, written out: mean over rows of the summed binary
+    # cross-entropies -[y log p + (1 - y) log(1 - p)], p = 1 / (1 + e^-h).
+    p = 1.0 / (1.0 + np.exp(-h))
+    assert loss == pytest.approx(-np.sum(target * np.log(p) + (1 - target) * np.log(1 - p)) / 5)
+    step = 1e-6
+    for i, t in [(0, 0), (2, 1), (4, 2)]:
+        bumped = h.copy()
+        bumped[i, t] += step
+        assert grad[i, t] == pytest.approx((_ovr_loss(bumped, target)[0] - loss) / step,
+                                           rel=1e-4, abs=1e-8)
 
-    def _validated_params(self):
-        return dict(super()._validated_params(), _two_scans=True)
+
+def test_ovr_classifier_learns_on_a_shared_certified_layer():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 3))
+    y = np.array(["left", "mid", "right"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+    params = dict(width=16, sparsity=3, W=8.0, B=8.0, random_state=0, max_epochs=100,
+                  tol=1e-3)
+    ovr = SparseReLUClassifier(multi_class="ovr", **params).fit(X, y)
+    softmax = SparseReLUClassifier(**params).fit(X, y)
+    assert ovr.network_.n_outputs == 3 and ovr.network_.width == 16
+    assert ovr.in_class_ and ovr.network_.activation_counts(X).max() <= 3
+    # Probabilities: sigmoids of the logits (NumPy, from the network's
+    # arrays), normalised over the classes.
+    net = ovr.network_
+    logits = np.maximum(X @ net.weights.T - net.biases, 0.0) @ net.output_weights \
+        + net.output_bias
+    sig = 1.0 / (1.0 + np.exp(-logits))
+    np.testing.assert_allclose(ovr.predict_proba(X), sig / sig.sum(axis=1, keepdims=True),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(ovr.predict(X), ovr.classes_[logits.argmax(axis=1)])
+    # Deterministic (fixed seed): a 1-D threshold problem is easy for both
+    # losses, and they are different objectives (different fits).
+    assert ovr.score(X, y) > 0.9
+    assert not np.array_equal(ovr.network_.output_weights, softmax.network_.output_weights)
+    with pytest.raises(ValueError, match="multi_class"):
+        SparseReLUClassifier(width=4, sparsity=2, multi_class="ovo").fit(X, y)
 
 
-def _step_problem(o):
-    rng = np.random.default_rng(11)
-    X = rng.normal(size=(300, 5))
-    Y = np.stack([np.maximum(X[:, t] - 0.3, 0.0) for t in range(o)], axis=1)
-    return X, Y[:, 0] if o == 1 else Y
-
-
-@pytest.mark.parametrize("o", [1, 3])
-@pytest.mark.parametrize("solver", ["adam", "lazy_adam"])
-def test_one_scan_step_keeps_the_iterates_of_the_two_scans(o, solver):
-    X, y = _step_problem(o)
-    params = dict(width=24, sparsity=3, W=4.0, B=4.0, max_epochs=4, random_state=5,
-                  solver=solver, batch_size=32)
+# ------------------------------------------------------------ save / load
+def _fitted_estimators():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(150, 3))
+    y = np.maximum(X[:, 0] - 0.5, 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        new = SparseReLURegressor(**params).fit(X, y)
-        old = _TwoScans(**params).fit(X, y)
-    assert new.loss_curve_ == old.loss_curve_
-    for attr in ("weights", "biases", "output_weights", "output_bias"):
-        np.testing.assert_array_equal(getattr(new.network_, attr),
-                                      getattr(old.network_, attr))
+        yield X, SparseReLURegressor(width=6, sparsity=2, W=4.0, B=4.0, random_state=0,
+                                     max_epochs=5).fit(X, y)
+        yield X, SparseReLURegressor(width=6, sparsity=2, random_state=np.int64(1),
+                                     max_epochs=5).fit(X, np.stack([y, X[:, 1]], 1))
+        labels = np.array(["a", "b", "c"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+        yield X, SparseReLUClassifier(width=6, sparsity=2, max_epochs=5,
+                                      random_state=0).fit(X, labels)
+        yield X, SparseReLUClassifier(width=6, sparsity=3, max_epochs=5, multi_class="ovr",
+                                      random_state=0).fit(X, (X[:, 1] > 0).astype(int) + 7)
 
 
-def _lazy_adam_reference(X, y, width, k, W, B, lr, batch, epochs, penalty, seed):
-    """Lazy Adam written out with the NumPy twins (single output, squared loss,
-    output bias): each step updates the units active on some minibatch row."""
-    from sparselearn.erm import _ADAM_EPS, _BETA1, _BETA2, _initial_parameters
-    rng = np.random.default_rng(seed)
-    w, b, u = _initial_parameters(X, y, width, k, W, B, rng)
-    c = np.zeros((1, 1))
-    params = [w, b[:, None], u[:, None], c]
-    moments = [(np.zeros_like(P), np.zeros_like(P)) for P in params]
-    radii = [W, B, 1.0, -1.0]
-    scale = penalty * np.sqrt(np.mean(y * y))
-    m, curve, t = X.shape[0], [], 0
-    for _ in range(epochs):
-        order, total = rng.permutation(m), 0.0
-        for start in range(0, m, batch):
-            rows = order[start:start + batch]
-            Xb, mb = X[rows], rows.shape[0]
-            w, b, u, c = params[0], params[1][:, 0], params[2][:, 0], params[3]
-            G = Xb @ w.T
-            out, excess = reference.capped_output(G, b, u, k, True)
-            residual = out + c[0, 0] - y[rows]
-            total += (0.5 * residual @ residual / mb + scale * excess.sum() / mb) * mb
-            touched, gw, gb, gu = reference.sparse_backward_touched(
-                Xb, G, b, u, residual / mb, k, True, scale / mb)
-            t += 1
-            step = lr * np.sqrt(1.0 - _BETA2 ** t) / (1.0 - _BETA1 ** t)
-            grads = [gw, gb[:, None], gu[:, None], np.array([[residual.sum() / mb]])]
-            for q, (P, grad, (m1, m2), radius) in enumerate(zip(params, grads, moments, radii)):
-                lines = touched if q < 3 else np.array([0])
-                P, m1, m2 = reference.lazy_adam_step(P, grad, m1, m2, lines, step, _BETA1,
-                                                     _BETA2, _ADAM_EPS, radius)
-                params[q], moments[q] = P, (m1, m2)
-        curve.append(total / m)
-    return params, curve
+def test_erm_estimators_round_trip_exactly(tmp_path):
+    for i, (X, est) in enumerate(_fitted_estimators()):
+        path = est.save(tmp_path / f"model{i}")
+        assert path.endswith(".npz")
+        loaded = type(est).load(tmp_path / f"model{i}")
+        assert loaded.get_params() == est.get_params()
+        np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+        for name in ("weights", "biases", "output_weights"):
+            np.testing.assert_array_equal(getattr(loaded.network_, name),
+                                          getattr(est.network_, name))
+        for name in ("max_active_", "mean_active_", "in_class_", "norm_bounds_",
+                     "train_objective_", "n_units_repaired_", "n_iter_", "n_features_in_",
+                     "loss_curve_"):
+            assert getattr(loaded, name) == getattr(est, name), name
+        if hasattr(est, "classes_"):
+            np.testing.assert_array_equal(loaded.classes_, est.classes_)
+            np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+            assert loaded.score(X, est.predict(X)) == 1.0
 
 
-def test_lazy_adam_fit_equals_a_slow_reference_and_is_seeded():
-    X, y = _step_problem(1)
-    params = dict(width=24, sparsity=3, W=4.0, B=4.0, learning_rate=0.01, batch_size=32,
-                  max_epochs=3, tol=0.0, n_iter_no_change=10, sparsity_penalty=0.1,
-                  repair=False, random_state=7, solver="lazy_adam")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = SparseReLURegressor(**params).fit(X, y)
-        again = SparseReLURegressor(**params).fit(X, y)
-        dense = SparseReLURegressor(**dict(params, solver="adam")).fit(X, y)
-    (w, b, u, c), curve = _lazy_adam_reference(X, y, 24, 3, 4.0, 4.0, 0.01, 32, 3, 0.1, 7)
-    # The twins sum in another order (BLAS products): agreement to rounding.
-    net = fit.network_
-    np.testing.assert_allclose(net.weights, w, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(net.biases, b[:, 0], rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(net.output_weights, u[:, 0], rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(net.output_bias, c[0, 0], rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(fit.loss_curve_, curve, rtol=1e-9)
-    # Same seed, same fit; and lazy Adam really is another algorithm.
-    assert fit.loss_curve_ == again.loss_curve_
-    np.testing.assert_array_equal(net.weights, again.network_.weights)
-    assert not np.array_equal(net.weights, dense.network_.weights)
+def test_erm_save_keeps_feature_names_and_needs_a_fit(tmp_path):
+    from sklearn.exceptions import NotFittedError
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["age", "dose"])
+    est = SparseReLURegressor(width=4, sparsity=2, max_epochs=3,
+                              random_state=rng).fit(frame, frame["age"].to_numpy())
+    loaded = SparseReLURegressor.load(est.save(tmp_path / "named.npz"))
+    np.testing.assert_array_equal(loaded.feature_names_in_, ["age", "dose"])
+    assert loaded.random_state is None      # a Generator is not stored
+    np.testing.assert_array_equal(loaded.predict(frame), est.predict(frame))
+    with pytest.raises(NotFittedError):
+        SparseReLUClassifier().save(tmp_path / "unfitted.npz")
 
 
-def test_solver_is_checked():
-    with pytest.raises(ValueError, match="solver must be one of"):
-        SparseReLURegressor(solver="sgd").fit(np.zeros((4, 2)), np.zeros(4))
+def test_erm_load_refuses_corrupted_files(tmp_path):
+    from sparselearn import io
+    from sparselearn.io import UnreadableFileError
+    X, est = next(_fitted_estimators())
+    good = est.save(tmp_path / "good.npz")
+    data = open(good, "rb").read()
+    (tmp_path / "cut.npz").write_bytes(data[:len(data) // 2])
+    with pytest.raises(UnreadableFileError, match="cut.npz"):
+        SparseReLURegressor.load(tmp_path / "cut.npz")
+    # A network file, or a regressor read as a classifier: another format.
+    est.network_.save(tmp_path / "net.npz")
+    with pytest.raises(UnreadableFileError, match="not a saved SparseReLURegressor"):
+        SparseReLURegressor.load(tmp_path / "net.npz")
+    with pytest.raises(UnreadableFileError, match="not a saved SparseReLUClassifier"):
+        SparseReLUClassifier.load(good)
+    # Tampered contents, one at a time, each refused with the reason.
+    arrays = dict(np.load(good, allow_pickle=False))
+
+    def tampered(name, match, **changes):
+        io.save_npz(tmp_path / name, **{**arrays, **changes})
+        with pytest.raises(UnreadableFileError, match=match):
+            SparseReLURegressor.load(tmp_path / name)
+
+    tampered("json.npz", "params", params=np.array("{not json"))
+    tampered("keys.npz", "parameters must have the keys", params=np.array('{"width": 6}'))
+    tampered("width.npz", "n_features_in_", weights=np.ones((6, 4)))
+    tampered("bounds.npz", "norm_bounds_", biases=arrays["biases"] + 100.0)
+    tampered("tag.npz", "format tag", format=np.array("sparselearn.SparseReLURegressor/9"))
+    tampered("names.npz", "feature_names", feature_names=np.array(["only one"]))
+    fitted = json.loads(str(arrays["fitted"]))
+    tampered("fitted.npz", "fitted attribute n_iter_",
+             fitted=np.array(json.dumps({**fitted, "n_iter_": 2.5})))
+    tampered("classes.npz", "fitted attributes must be",
+             fitted=np.array(json.dumps({**fitted, "extra_": 1})))
+    with pytest.raises(TypeError, match="cannot be saved without pickle"):
+        clf = SparseReLUClassifier(width=4, sparsity=2, max_epochs=2).fit(
+            X, np.array(["a", "b"] * 75, dtype=object))
+        clf.save(tmp_path / "objects.npz")
