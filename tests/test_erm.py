@@ -110,6 +110,74 @@ def test_adam_step_equals_twin_and_projects(P, data, radius):
         assert np.all(np.linalg.norm(P, axis=1) <= radius)
 
 
+@given(batches(elements=dyadic))
+def test_fused_supports_equal_twin_and_the_two_scans(batch):
+    # Dyadic entries: exact pre-activations and real ties.  The one-scan
+    # kernel must give the count-then-rank kernels' arrays entry for entry
+    # (the trainer's iterates depend on the order), and the twin's kept set.
+    _, G, b, _, _, k = batch
+    m, s = G.shape
+    indptr, indices, values, n_kept = _supports(G, b, k)
+    f_indptr = np.full(m + 1, -1, dtype=np.int64)
+    f_indices, f_values = np.empty(m * s, dtype=np.int64), np.empty(m * s)
+    f_kept = np.empty(m, dtype=np.int64)
+    _sparse_backprop.fused_supports(G, b, k, f_indptr, f_indices, f_values, f_kept)
+    np.testing.assert_array_equal(f_indptr, indptr)
+    np.testing.assert_array_equal(f_kept, n_kept)
+    np.testing.assert_array_equal(f_indices[:indptr[-1]], indices)
+    np.testing.assert_array_equal(f_values[:indptr[-1]], values)
+    ref_indptr, ref_indices, _, ref_kept = reference.fused_supports(G, b, k)
+    np.testing.assert_array_equal(f_indptr, ref_indptr)
+    for i in range(m):
+        kept_stop = indptr[i] + n_kept[i]
+        np.testing.assert_array_equal(f_indices[indptr[i]:kept_stop],
+                                      ref_indices[indptr[i]:kept_stop])
+
+
+@given(batches(), st.booleans(), st.sampled_from([0.0, 0.5]))
+def test_backward_touched_equals_the_dense_rows_and_twin(batch, cap, penalty):
+    X, G, b, u, r, k = batch
+    m, s = G.shape
+    indptr, indices, values, n_kept = _supports(G, b, k)
+    dense = np.empty((s, X.shape[1])), np.empty(s), np.empty(s)
+    _sparse_backprop.sparse_backward(X, r, u, indptr, indices, values, n_kept, cap, penalty,
+                                     *dense)
+    touched = np.empty(s, dtype=np.int64)
+    rows = np.full((s, X.shape[1]), np.nan), np.full(s, np.nan), np.full(s, np.nan)
+    nt = _sparse_backprop.sparse_backward_touched(X, r, u, indptr, indices, values, n_kept,
+                                                  cap, penalty, touched, *rows)
+    ref_touched, ref_w, ref_b, ref_u = reference.sparse_backward_touched(X, G, b, u, r, k,
+                                                                         cap, penalty)
+    np.testing.assert_array_equal(touched[:nt], ref_touched)
+    for full, compact, ref in zip(dense, rows, (ref_w, ref_b, ref_u)):
+        # Bit for bit the dense kernel's rows (same sums in the same order),
+        # and zero on the untouched units.
+        np.testing.assert_array_equal(compact[:nt], full[ref_touched])
+        assert not np.any(np.delete(full, ref_touched, axis=0))
+        np.testing.assert_allclose(compact[:nt], ref, rtol=1e-10, atol=1e-9)
+
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 8), st.integers(1, 5)), elements=finite,
+              fill=st.nothing()), st.data(), st.sampled_from([-1.0, 0.3, 2.0]))
+def test_lazy_adam_step_equals_twin_and_leaves_other_rows(P, data, radius):
+    rows = np.asarray(sorted(data.draw(st.sets(st.integers(0, P.shape[0] - 1)))),
+                      dtype=np.int64)
+    shape = (rows.shape[0], P.shape[1])
+    grad = data.draw(arrays(np.float64, shape, elements=finite, fill=st.nothing()))
+    m1 = data.draw(arrays(np.float64, P.shape, elements=finite, fill=st.nothing()))
+    m2 = data.draw(arrays(np.float64, P.shape, elements=st.floats(0, 4), fill=st.nothing()))
+    ref = reference.lazy_adam_step(P, grad, m1, m2, rows, 0.1, 0.9, 0.999, 1e-8, radius)
+    new = P.copy(), m1.copy(), m2.copy()
+    # Padding past the listed rows must be ignored.
+    listed = np.concatenate([rows, np.zeros(2, dtype=np.int64)])
+    _sparse_backprop.lazy_adam_step(*new[:1], grad, *new[1:], listed, rows.shape[0], 0.1, 0.9,
+                                    0.999, 1e-8, radius)
+    untouched = np.setdiff1d(np.arange(P.shape[0]), rows)
+    for after, before, expected in zip(new, (P, m1, m2), ref):
+        np.testing.assert_allclose(after, expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(after[untouched], before[untouched])
+
+
 # --------------------------------------------------- gradient, independently
 def _objective(X, y, w, b, u, c, k, cap, penalty):
     """Squared loss of the top-k network plus the excess penalty, written out."""
@@ -640,3 +708,99 @@ def test_erm_load_refuses_corrupted_files(tmp_path):
         clf = SparseReLUClassifier(width=4, sparsity=2, max_epochs=2).fit(
             X, np.array(["a", "b"] * 75, dtype=object))
         clf.save(tmp_path / "objects.npz")
+
+
+# ------------------------------------------- the trainer's step (issue 14)
+class _TwoScans(SparseReLURegressor):
+    """The former step (count, then rank the active units): same iterates."""
+
+    def _validated_params(self):
+        return dict(super()._validated_params(), _two_scans=True)
+
+
+def _step_problem(o):
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(300, 5))
+    Y = np.stack([np.maximum(X[:, t] - 0.3, 0.0) for t in range(o)], axis=1)
+    return X, Y[:, 0] if o == 1 else Y
+
+
+@pytest.mark.parametrize("o", [1, 3])
+@pytest.mark.parametrize("solver", ["adam", "lazy_adam"])
+def test_one_scan_step_keeps_the_iterates_of_the_two_scans(o, solver):
+    X, y = _step_problem(o)
+    params = dict(width=24, sparsity=3, W=4.0, B=4.0, max_epochs=4, random_state=5,
+                  solver=solver, batch_size=32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        new = SparseReLURegressor(**params).fit(X, y)
+        old = _TwoScans(**params).fit(X, y)
+    assert new.loss_curve_ == old.loss_curve_
+    for attr in ("weights", "biases", "output_weights", "output_bias"):
+        np.testing.assert_array_equal(getattr(new.network_, attr),
+                                      getattr(old.network_, attr))
+
+
+def _lazy_adam_reference(X, y, width, k, W, B, lr, batch, epochs, penalty, seed):
+    """Lazy Adam written out with the NumPy twins (single output, squared loss,
+    output bias): each step updates the units active on some minibatch row."""
+    from sparselearn.erm import _ADAM_EPS, _BETA1, _BETA2, _initial_parameters
+    rng = np.random.default_rng(seed)
+    w, b, u = _initial_parameters(X, y, width, k, W, B, rng)
+    c = np.zeros((1, 1))
+    params = [w, b[:, None], u[:, None], c]
+    moments = [(np.zeros_like(P), np.zeros_like(P)) for P in params]
+    radii = [W, B, 1.0, -1.0]
+    scale = penalty * np.sqrt(np.mean(y * y))
+    m, curve, t = X.shape[0], [], 0
+    for _ in range(epochs):
+        order, total = rng.permutation(m), 0.0
+        for start in range(0, m, batch):
+            rows = order[start:start + batch]
+            Xb, mb = X[rows], rows.shape[0]
+            w, b, u, c = params[0], params[1][:, 0], params[2][:, 0], params[3]
+            G = Xb @ w.T
+            out, excess = reference.capped_output(G, b, u, k, True)
+            residual = out + c[0, 0] - y[rows]
+            total += (0.5 * residual @ residual / mb + scale * excess.sum() / mb) * mb
+            touched, gw, gb, gu = reference.sparse_backward_touched(
+                Xb, G, b, u, residual / mb, k, True, scale / mb)
+            t += 1
+            step = lr * np.sqrt(1.0 - _BETA2 ** t) / (1.0 - _BETA1 ** t)
+            grads = [gw, gb[:, None], gu[:, None], np.array([[residual.sum() / mb]])]
+            for q, (P, grad, (m1, m2), radius) in enumerate(zip(params, grads, moments, radii)):
+                lines = touched if q < 3 else np.array([0])
+                P, m1, m2 = reference.lazy_adam_step(P, grad, m1, m2, lines, step, _BETA1,
+                                                     _BETA2, _ADAM_EPS, radius)
+                params[q], moments[q] = P, (m1, m2)
+        curve.append(total / m)
+    return params, curve
+
+
+def test_lazy_adam_fit_equals_a_slow_reference_and_is_seeded():
+    X, y = _step_problem(1)
+    params = dict(width=24, sparsity=3, W=4.0, B=4.0, learning_rate=0.01, batch_size=32,
+                  max_epochs=3, tol=0.0, n_iter_no_change=10, sparsity_penalty=0.1,
+                  repair=False, random_state=7, solver="lazy_adam")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = SparseReLURegressor(**params).fit(X, y)
+        again = SparseReLURegressor(**params).fit(X, y)
+        dense = SparseReLURegressor(**dict(params, solver="adam")).fit(X, y)
+    (w, b, u, c), curve = _lazy_adam_reference(X, y, 24, 3, 4.0, 4.0, 0.01, 32, 3, 0.1, 7)
+    # The twins sum in another order (BLAS products): agreement to rounding.
+    net = fit.network_
+    np.testing.assert_allclose(net.weights, w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(net.biases, b[:, 0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(net.output_weights, u[:, 0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(net.output_bias, c[0, 0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fit.loss_curve_, curve, rtol=1e-9)
+    # Same seed, same fit; and lazy Adam really is another algorithm.
+    assert fit.loss_curve_ == again.loss_curve_
+    np.testing.assert_array_equal(net.weights, again.network_.weights)
+    assert not np.array_equal(net.weights, dense.network_.weights)
+
+
+def test_solver_is_checked():
+    with pytest.raises(ValueError, match="solver must be one of"):
+        SparseReLURegressor(solver="sgd").fit(np.zeros((4, 2)), np.zeros(4))
