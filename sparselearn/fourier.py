@@ -508,7 +508,8 @@ def excess_error(spec, model, *, max_bytes=None) -> float:
     TypeError
         If ``model`` is not a fitted low-degree model.
     ValueError
-        If ``spec`` is not a spectrum or the model was fitted on another ``n``.
+        If ``spec`` is not a spectrum, or the model was fitted on another
+        ``n`` or on real-valued inputs (``domain_`` other than ``"cube"``).
 
     Examples
     --------
@@ -527,6 +528,10 @@ def excess_error(spec, model, *, max_bytes=None) -> float:
         raise TypeError("model must be a fitted LowDegreeRegressor or LowDegreeClassifier "
                         f"(with subsets_ and coef_), got {type(model).__name__}")
     coef = check_vector(coef, "model.coef_", length=len(subsets))
+    if getattr(model, "domain_", "cube") != "cube":
+        raise ValueError(f"model was fitted with domain_={model.domain_!r}: its polynomial is "
+                         "not over the cube's +-1 coordinates, so a spectrum does not give "
+                         "its error (fit it on cube data, domain='cube')")
     if getattr(model, "n_features_in_", None) != n:
         raise ValueError(f"model was fitted on n_features_in_="
                          f"{getattr(model, 'n_features_in_', None)} features, but spec is "

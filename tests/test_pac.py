@@ -206,6 +206,34 @@ def test_exact_error_of_a_linear_fit_matches_brute_force():
     np.testing.assert_allclose(np.sort(result.errors), brute, rtol=1e-10)
 
 
+class _WalkedRegressor(LowDegreeRegressor):
+    """The same fits; as a subclass (which could predict otherwise) the trial
+    measures its error by walking the cube with predict."""
+
+
+def test_low_degree_error_by_parseval_equals_the_walk(monkeypatch):
+    """A LowDegreeRegressor's exact error is fourier.excess_error of the
+    target's spectrum; it equals the mean of (h - f)^2 over the cube."""
+    from sparselearn import fourier
+
+    calls = []
+    original = fourier.excess_error
+    monkeypatch.setattr(fourier, "excess_error",
+                        lambda *a, **kw: calls.append(1) or original(*a, **kw))
+    n = 8
+    make_target = lambda rng: random_network(n, 5, random_state=rng, bias_quantile=0.7)
+    args = (make_target, 150, 0.1, 0.1)
+    parseval = verify_pac(lambda: LowDegreeRegressor(degree=2), *args, trials=3,
+                          random_state=4, noise=0.3)
+    assert len(calls) == 3
+    walked = verify_pac(lambda: _WalkedRegressor(degree=2), *args, trials=3,
+                        random_state=4, noise=0.3)
+    assert len(calls) == 3 and parseval.exact and walked.exact
+    np.testing.assert_allclose(parseval.errors, walked.errors, rtol=1e-10)
+    np.testing.assert_array_equal(parseval.target_norms, walked.target_norms)
+    np.testing.assert_array_equal(parseval.stderr, 0.0)
+
+
 def test_sampled_error_agrees_with_exact_within_its_standard_error():
     n = 11
     make_target = lambda rng: random_network(n, 5, random_state=rng, bias_quantile=0.7)
@@ -248,18 +276,21 @@ def _bump_target(rng):
 
 
 def test_same_seed_same_result_and_n_jobs_do_not_matter():
+    # Unnormalised bump targets (E[f^2] ~ 0.01): an absolute eps keeps the
+    # degree-2 class within reach, so the trials run.
     args = (low_degree_learner(2), _bump_target, 60, 0.05, 0.1)
-    serial = verify_pac(*args, trials=6, random_state=42)
-    again = verify_pac(*args, trials=6, random_state=42)
-    parallel = verify_pac(*args, trials=6, random_state=42, n_jobs=2)
+    kwargs = dict(eps_scale="absolute")
+    serial = verify_pac(*args, trials=6, random_state=42, **kwargs)
+    again = verify_pac(*args, trials=6, random_state=42, **kwargs)
+    parallel = verify_pac(*args, trials=6, random_state=42, n_jobs=2, **kwargs)
     assert _comparable(serial) == _comparable(again) == _comparable(parallel)
     # The first trials do not depend on how many follow.
-    shorter = verify_pac(*args, trials=4, random_state=42)
+    shorter = verify_pac(*args, trials=4, random_state=42, **kwargs)
     np.testing.assert_array_equal(shorter.errors, serial.errors[:4])
     # The recorded root seed replays the run; another seed changes it.
-    replay = verify_pac(*args, trials=6, random_state=serial.seed)
+    replay = verify_pac(*args, trials=6, random_state=serial.seed, **kwargs)
     np.testing.assert_array_equal(replay.errors, serial.errors)
-    other = verify_pac(*args, trials=6, random_state=43)
+    other = verify_pac(*args, trials=6, random_state=43, **kwargs)
     assert not np.array_equal(other.errors, serial.errors)
 
 

@@ -9,7 +9,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .. import cube
+from .. import cube, fourier
 from .._validation import check_memory, check_random_state
 from ..network import SparseReLUNetwork
 from ._results import PACResult, _frozen_array
@@ -22,6 +22,11 @@ _EVAL_CHUNK_ROWS = 2**15
 # but the time does not, and 2^30 points per trial is already hours of
 # evaluation; a larger exact_max_n is refused rather than walked silently.
 _MAX_EXACT_DIM = 30
+
+# Largest cube dimension at which a LowDegreeRegressor's exact error is taken
+# by Parseval from the target's truth table: three 2^n float64 arrays (8 MiB
+# each at n = 20, about the walk's own chunk memory); above it, the walk.
+_PARSEVAL_MAX_DIM = 20
 
 
 def _root_seed(random_state) -> np.random.SeedSequence:
@@ -141,10 +146,15 @@ def _trial(make_learner, make_target, spec: dict, index: int):
 
     # Accumulate sum((h - f)^2) and sum(f^2) chunk by chunk; in the sampled
     # case also keep the squared differences for their standard deviation.
+    # A low-degree regressor's exact error comes from the target's truth
+    # table by Parseval (fourier.excess_error), without its predictions.
+    table = None
     if spec["exact"]:
         total = 2**n
         test_rng = None
         squares = None
+        if n <= _PARSEVAL_MAX_DIM and _is_cube_polynomial(learner):
+            table = np.empty(total, dtype=np.float64)
     else:
         total = spec["n_draws"]
         test_rng = check_random_state(test_seed)
@@ -158,15 +168,31 @@ def _trial(make_learner, make_target, spec: dict, index: int):
         else:
             X = cube._uniform_points(test_rng, stop - start, n)
         f = _evaluate(target, X, "the target")
+        norm_sum += math.fsum(f * f)
+        if table is not None:
+            table[start:stop] = f
+            continue
         h = _evaluate(learner.predict, X, "the learner's predict")
         d = (h - f) ** 2
         error_sum += math.fsum(d)
-        norm_sum += math.fsum(f * f)
         if squares is not None:
             squares[start:stop] = d
-    error = error_sum / total
+    if table is not None:
+        error = fourier.excess_error(fourier.spectrum(table), learner)
+    else:
+        error = error_sum / total
     stderr = 0.0 if squares is None else float(np.std(squares, ddof=1) / math.sqrt(total))
     return error, stderr, norm_sum / total, fit_seconds
+
+
+def _is_cube_polynomial(learner) -> bool:
+    """Whether ``learner.predict`` on the cube is the polynomial of its
+    ``coef_`` and ``subsets_`` (a plain, fitted :class:`LowDegreeRegressor`
+    on +-1 inputs; a subclass may predict otherwise)."""
+    from ..learners import LowDegreeRegressor
+
+    return (type(learner) is LowDegreeRegressor and learner.input_encoding == "pm1"
+            and getattr(learner, "domain_", "cube") == "cube")
 
 
 def _trial_spec(make_target, root, n_samples, options, n_features=None) -> dict:
