@@ -10,6 +10,13 @@ error :math:`O(\varepsilon)` with probability :math:`1 - \delta`.  Sparse
 ReLU networks have small tail weight at low degree, which is why this learns
 them (see :doc:`/learners`).
 
+On any other finite real data (``domain="real"``, or detected by the default
+``domain="auto"``) the same estimators fit least squares over the
+multilinear monomials :math:`\prod_{i \in S} x_i`, ``|S| <= d``: the
+features of scikit-learn's ``PolynomialFeatures(degree=d,
+interaction_only=True)``, in the same order.  There the columns are not
+orthonormal, so there is no Fourier reading and no ``"lmn"``.
+
 The feature matrix is never stored: :class:`~sparselearn.parities.ParityDesign`
 computes its products chunk by chunk, and its least-squares solvers
 (conjugate gradient, or a QR of explicit rows for tiny feature sets) only
@@ -27,28 +34,36 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from . import io as _io
-from ._validation import (check_float, check_int, check_memory, check_numeric_input,
-                          check_open_unit, check_random_state, check_vector)
+from ._validation import (check_float, check_int, check_matrix, check_memory,
+                          check_numeric_input, check_open_unit, check_random_state,
+                          check_vector)
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
 from .parities import (ParityDesign, n_parity_features, pack_rows, parity_subsets,
-                       _solve_cg, _solve_exact)
+                       _solve_block_cg, _solve_cg, _solve_exact)
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
            "n_parity_features", "pack_rows", "parity_subsets"]
 
 
 _SOLVERS = ("auto", "lmn", "cg", "exact")
-_SAVE_FORMAT = "sparselearn.LowDegreeRegressor/1"
-_CLASSIFIER_FORMAT = "sparselearn.LowDegreeClassifier/1"
+# Version 2 (issue 16) adds domain, standardize, the standardisation
+# arrays and multiclass coefficients; version-1 files (cube models) still load.
+_SAVE_FORMAT = "sparselearn.LowDegreeRegressor/2"
+_CLASSIFIER_FORMAT = "sparselearn.LowDegreeClassifier/2"
+_V1_FORMATS = {_SAVE_FORMAT: "sparselearn.LowDegreeRegressor/1",
+               _CLASSIFIER_FORMAT: "sparselearn.LowDegreeClassifier/1"}
 # Constructor parameters kept in a saved model (random_state may be a
 # Generator, which has no portable form; it only affects fitting anyway).
-_SAVED_PARAMS = ("degree", "max_degree", "solver", "alpha", "tol", "max_iter",
-                 "input_encoding", "cv", "max_bytes", "n_jobs")
+_V1_PARAMS = ("degree", "max_degree", "solver", "alpha", "tol", "max_iter",
+              "input_encoding", "cv", "max_bytes", "n_jobs")
+_SAVED_PARAMS = _V1_PARAMS + ("domain", "standardize")
 _ENCODINGS = ("pm1", "01")
+_DOMAINS = ("auto", "cube", "real")
+_DOMAIN_CODES = ("cube", "real")  # domain_ in a saved file: its index here
 # "auto" uses the exact solver (QR of the explicit feature rows) only for
 # tiny feature sets: measured on uniform +-1 samples with one OpenMP thread,
 # it beat CG at D = 29 and 32 (1.6-1.9 ms against 2.1-8 ms at m = 2000) and
@@ -67,8 +82,9 @@ class _LowDegreeModel(BaseEstimator):
     """Shared fitting machinery of the regressor and the classifier."""
 
     def __init__(self, degree=None, *, max_degree=4, solver="auto", alpha=0.0,
-                 tol=1e-6, max_iter=1000, input_encoding="pm1", cv=5,
-                 max_bytes=None, n_jobs=None, random_state=None):
+                 tol=1e-6, max_iter=1000, input_encoding="pm1", domain="auto",
+                 standardize=False, cv=5, max_bytes=None, n_jobs=None,
+                 random_state=None):
         self.degree = degree
         self.max_degree = max_degree
         self.solver = solver
@@ -76,6 +92,8 @@ class _LowDegreeModel(BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.input_encoding = input_encoding
+        self.domain = domain
+        self.standardize = standardize
         self.cv = cv
         self.max_bytes = max_bytes
         self.n_jobs = n_jobs
@@ -89,6 +107,18 @@ class _LowDegreeModel(BaseEstimator):
             raise ValueError(f"input_encoding must be 'pm1' (entries +-1) or '01' "
                              f"(entries 0/1, mapped to x = 1 - 2 * X), got "
                              f"{self.input_encoding!r}")
+        if self.domain not in _DOMAINS:
+            raise ValueError(f"domain must be 'auto' (the cube when every entry is +-1, "
+                             f"else real), 'cube' or 'real', got {self.domain!r}")
+        if not isinstance(self.standardize, (bool, np.bool_)):
+            raise TypeError(f"standardize must be True or False, got {self.standardize!r}")
+        if self.input_encoding == "01" and self.domain == "real":
+            raise ValueError("input_encoding='01' maps 0/1 data onto the cube; it needs "
+                             "domain='cube' or 'auto' (fit 0/1 data as real values with "
+                             "input_encoding='pm1', domain='real')")
+        if self.standardize and (self.domain == "cube" or self.input_encoding == "01"):
+            raise ValueError("standardize=True makes the inputs real-valued; it needs "
+                             "domain='real' or 'auto' and input_encoding='pm1'")
         check_float(self.alpha, "alpha", minimum=0.0)
         check_float(self.tol, "tol", minimum=0.0, strict_minimum=True)
         check_int(self.max_iter, "max_iter", minimum=1)
@@ -120,17 +150,45 @@ class _LowDegreeModel(BaseEstimator):
         # Parities of degree > n do not exist; larger max_degree adds nothing.
         return list(range(min(max_degree, n_features) + 1))
 
+    def _resolve_domain(self, X):
+        """The domain of validated float training input ``X``: ``"auto"`` is
+        the cube exactly when every entry is +-1 (then the parities are the
+        orthonormal Fourier basis of the uniform distribution and nothing
+        changes from the cube-only estimators), and real otherwise."""
+        if self.input_encoding == "01" or self.domain == "cube":
+            return "cube"
+        if self.domain == "real" or self.standardize:
+            return "real"
+        return "cube" if np.all(np.abs(X) == 1.0) else "real"
+
+    def _set_standardization(self, X):
+        """``mean_`` and ``scale_`` (population standard deviation, 1 for a
+        constant column, as :class:`~sklearn.preprocessing.StandardScaler`)."""
+        if self.domain_ == "real" and self.standardize:
+            self.mean_ = X.mean(axis=0)
+            scale = X.std(axis=0)
+            scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(self.mean_))] = 1.0
+            self.scale_ = scale
+        else:
+            self.mean_ = self.scale_ = None
+
     def _encode(self, X):
-        """Map validated float input to +-1, refusing anything else."""
+        """Map validated float input to the fitted domain ``domain_``: standardised
+        reals, or +-1 points (refusing anything else)."""
+        if self.domain_ == "real":
+            if self.mean_ is not None:
+                X = (X - self.mean_) / self.scale_
+            return np.ascontiguousarray(X, dtype=np.float64)
         if self.input_encoding == "01":
             if not np.all((X == 0.0) | (X == 1.0)):
                 raise ValueError("X must have entries exactly 0 or 1 with "
                                  "input_encoding='01'")
             return np.ascontiguousarray(1.0 - 2.0 * X)
         if not np.all(np.abs(X) == 1.0):
-            raise ValueError("X must be a point set of the cube {-1, 1}^n: every entry "
-                             "must be exactly +1 or -1; pass input_encoding='01' for "
-                             "0/1 data")
+            raise ValueError("X must be a point set of the cube {-1, 1}^n (the model's "
+                             "domain_ is 'cube'): every entry must be exactly +1 or -1; "
+                             "pass input_encoding='01' for 0/1 data, or fit with "
+                             "domain='real' (or 'auto') for real-valued data")
         return np.ascontiguousarray(X, dtype=np.float64)
 
     def _threads(self):
@@ -145,17 +203,23 @@ class _LowDegreeModel(BaseEstimator):
         return "exact" if D <= _EXACT_MAX_FEATURES else "cg"
 
     # Fitting ---------------------------------------------------------------
+    def _design(self, X, degree):
+        return ParityDesign._from_checked(X, degree, self._threads(), self.max_bytes,
+                                          domain=self.domain_)
+
     def _fit_once(self, X, y, degree):
-        """Fit one degree; returns ``(coef, n_iter)``."""
-        design = ParityDesign._from_checked(X, degree, self._threads(), self.max_bytes)
+        """Fit one degree on targets ``y`` (``(m,)``, or ``(m, c)`` solved
+        together); returns ``(coef, n_iter)``, ``coef`` ``(D,)`` or ``(D, c)``."""
+        design = self._design(X, degree)
         solver = self._resolve_solver(design.n_output_features)
         # A direct solver counts as one iteration (scikit-learn's n_iter_ >= 1).
         if solver == "lmn":
             return design._rmatvec(y) / design.n_samples, 1
         if solver == "exact":
             return _solve_exact(design, y, float(self.alpha)), 1
-        coef, n_iter, converged = _solve_cg(design, y, float(self.alpha),
-                                            float(self.tol), int(self.max_iter))
+        solve = _solve_cg if y.ndim == 1 else _solve_block_cg
+        coef, n_iter, converged = solve(design, y, float(self.alpha),
+                                        float(self.tol), int(self.max_iter))
         if not converged:
             warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
                           f"max_iter={self.max_iter} iterations at degree {degree}; "
@@ -164,17 +228,30 @@ class _LowDegreeModel(BaseEstimator):
         return coef, n_iter
 
     def _fit_pm1(self, X, y):
-        """Fit on validated float ``X`` and float targets ``y``."""
+        """Fit on validated float ``X`` and float targets ``y`` (``(m,)`` or ``(m, c)``)."""
         m, n = X.shape
         degrees = self._check_params(n)
+        self.domain_ = self._resolve_domain(X)
         solver = self._resolve_solver(n_parity_features(n, degrees[-1]))
-        nbytes = ParityDesign.estimate_bytes(m, n, degrees[-1], solver, self._threads())
+        if solver == "lmn" and self.domain_ == "real":
+            raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
+                             "uniform points of the cube; on real-valued X (domain_="
+                             "'real') use solver='auto', 'cg' or 'exact'")
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        nbytes = ParityDesign.estimate_bytes(m, n, degrees[-1], solver, self._threads(),
+                                             n_outputs=n_outputs, domain=self.domain_)
         if len(degrees) > 1:
             nbytes += 8.0 * m * n  # training and validation copies of X
         check_memory(nbytes,
                      f"{type(self).__name__} fit (m={m}, n={n}, degree={degrees[-1]}, "
                      f"D={n_parity_features(n, degrees[-1])}, solver={solver!r})",
                      self.max_bytes)
+        if self.domain_ == "cube":
+            # The cube check runs before standardisation is decided (it needs
+            # the fitted domain_, and the cube never standardises).
+            self.mean_ = self.scale_ = None
+        else:
+            self._set_standardization(X)
         X = self._encode(X)
         rng = check_random_state(self.random_state)
         if len(degrees) == 1:
@@ -182,10 +259,47 @@ class _LowDegreeModel(BaseEstimator):
             self.cv_results_ = None
         else:
             self.degree_, self.cv_results_ = self._select_degree(X, y, degrees, rng)
-        self.coef_, self.n_iter_ = self._fit_once(X, y, self.degree_)
+        coef, self.n_iter_ = self._fit_once(X, y, self.degree_)
+        # One row of coefficients per output, as scikit-learn's linear models.
+        self.coef_ = coef if coef.ndim == 1 else np.ascontiguousarray(coef.T)
         self.subsets_ = parity_subsets(n, self.degree_, max_bytes=self.max_bytes)
-        self.fourier_coefficients_ = dict(zip(self.subsets_, self.coef_.tolist()))
+        self._set_fourier()
         return self
+
+    def _set_fourier(self):
+        """``fourier_coefficients_``: on the cube ``{S: c_S}`` (an array of one
+        per class for a multiclass model); off it ``None``, since monomials of
+        real data are not an orthonormal basis."""
+        if self.domain_ != "cube":
+            self.fourier_coefficients_ = None
+        elif self.coef_.ndim == 1:
+            self.fourier_coefficients_ = dict(zip(self.subsets_, self.coef_.tolist()))
+        else:
+            self.fourier_coefficients_ = dict(zip(self.subsets_, self.coef_.T.copy()))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the monomials, in the order of ``coef_``.
+
+        The names of :class:`~sklearn.preprocessing.PolynomialFeatures`
+        ``(degree_, interaction_only=True)``, whose columns are the same
+        features in the same order: ``"1"``, then ``"x0"``, ``"x1"``, ...,
+        then ``"x0 x1"``, ... (the input names joined by spaces).
+
+        Parameters
+        ----------
+        input_features : array_like of str or None, default=None
+            Input names; ``None``: ``feature_names_in_`` if fitted on a
+            DataFrame, else ``x0, x1, ...``.
+
+        Returns
+        -------
+        ndarray of object, shape (D,)
+            One name per coefficient.
+        """
+        check_is_fitted(self, "coef_")
+        names = _check_feature_names_in(self, input_features)
+        return np.asarray([" ".join(names[j] for j in S) if S else "1"
+                           for S in self.subsets_], dtype=object)
 
     def _select_degree(self, X, y, degrees, rng):
         r"""Validation mean squared error of every degree; the smallest
@@ -243,8 +357,7 @@ class _LowDegreeModel(BaseEstimator):
                 if n_parity_features(n, degree) > train.size:
                     continue
                 coef, _ = self._fit_once(X_train, y[train], degree)
-                prediction = ParityDesign._from_checked(
-                    X_val, degree, self._threads(), self.max_bytes)._matvec(coef)
+                prediction = self._design(X_val, degree)._matvec(coef)
                 errors[k, f] = np.mean((prediction - y[held_out]) ** 2)
         mean = errors.mean(axis=1)  # NaN for the skipped degrees
         results = {
@@ -266,10 +379,17 @@ class _LowDegreeModel(BaseEstimator):
         check_numeric_input(X, "X")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         X = self._encode(X)
-        # coef_ is a public attribute a caller may have replaced: matvec
-        # checks it (once per call) before the kernels read it.
-        return ParityDesign._from_checked(X, self.degree_, self._threads(),
-                                          self.max_bytes).matvec(self.coef_)
+        # coef_ is a public attribute a caller may have replaced: it is
+        # checked here (once per call) before the kernels read it.
+        design = self._design(X, self.degree_)
+        if getattr(self, "classes_", None) is not None and len(self.classes_) > 2:
+            coef = check_matrix(self.coef_, "coef_", n_columns=design.n_output_features)
+            if coef.shape[0] != len(self.classes_):
+                raise ValueError(f"coef_ must have {len(self.classes_)} rows (one per "
+                                 f"class), got {coef.shape[0]}")
+            return design._matvec(np.ascontiguousarray(coef.T))
+        coef = check_vector(self.coef_, "coef", length=design.n_output_features)
+        return design._matvec(coef)
 
 
 _PARAMETERS_DOC = r"""
@@ -300,9 +420,15 @@ _PARAMETERS_DOC = r"""
         features, ``"cg"`` beyond (CG converges in a few dozen iterations
         under the uniform distribution).
     alpha : float, default=0.0
-        Ridge penalty: minimise :math:`\|y - Pc\|^2 + \alpha\|c\|^2`
-        (scikit-learn's ``Ridge`` convention; the constant feature is
-        penalised too).  Ignored by ``"lmn"``.
+        Ridge penalty: minimise :math:`\|y - Pc\|^2 + \alpha\|c\|^2`, a
+        sum (not a mean) of squares as in scikit-learn's ``Ridge``, so
+        ``alpha`` has its scale.  One difference: ``Ridge`` (with its
+        default ``fit_intercept=True``) does not penalise its intercept, while
+        here the constant monomial is a coefficient like the others and is
+        penalised too; the exact scikit-learn equivalent is
+        ``PolynomialFeatures(d, interaction_only=True)`` (with its bias
+        column) followed by ``Ridge(alpha, fit_intercept=False)``.  For
+        ``alpha = 0`` the two conventions coincide.  Ignored by ``"lmn"``.
     tol : float, default=1e-6
         CG stops when the normal-equation residual is at most ``tol`` times
         :math:`\|P^\top y\|`.  Then the coefficients are within
@@ -326,6 +452,31 @@ _PARAMETERS_DOC = r"""
         ``"pm1"``: ``X`` must hold exactly :math:`\pm1`.  ``"01"``: ``X``
         holds 0/1 and is mapped to :math:`x = 1 - 2X` (bit 1 is -1, the cube
         index convention).
+    domain : {"auto", "cube", "real"}, default="auto"
+        ``"cube"``: ``X`` must be points of :math:`\{-1,1\}^n` (or 0/1 with
+        ``input_encoding="01"``); the features are the parities, orthonormal
+        under the uniform distribution, so ``coef_`` estimates Fourier
+        coefficients (``fourier_coefficients_``), ``"lmn"`` is available and
+        the products may use the popcount kernels.  ``"real"``: any finite
+        ``X``; the features are the monomials :math:`\prod_{i \in S} x_i`,
+        computed by the BLAS route, CG is preconditioned by the diagonal of
+        :math:`P^\top P`, ``fourier_coefficients_`` is ``None`` and
+        ``"lmn"`` is refused.  ``"auto"``: the cube exactly when every
+        training entry is :math:`\pm1` (or ``input_encoding="01"``), else
+        real; detection costs one pass over ``X`` and keeps the cube
+        behaviour for cube data.  The fitted choice is ``domain_``.
+    standardize : bool, default=False
+        Real domain only: centre and scale each input column (mean 0,
+        variance 1 over the training rows; ``mean_``, ``scale_``) before
+        forming the monomials.  The multilinear polynomials of degree at
+        most ``d`` are closed under :math:`x_i \mapsto (x_i - \mu_i) /
+        \sigma_i` (each monomial expands into monomials of its subsets), so
+        with ``alpha = 0`` the fitted function and its predictions are the
+        same; what changes is the conditioning (fewer CG iterations on
+        off-centre data), the meaning of ``coef_`` (coefficients of the
+        standardised monomials) and, for ``alpha > 0``, which function the
+        penalty prefers.  Needs ``domain`` ``"real"`` or ``"auto"`` (then
+        real).
     cv : int or float, default=5
         Degree selection: ``K >= 2`` folds, or a held-out fraction in (0, 1).
     max_bytes : float or None, default=None
@@ -340,12 +491,21 @@ _PARAMETERS_DOC = r"""
         Shuffles the validation folds."""
 
 _ATTRIBUTES_DOC = r"""
-    coef_ : ndarray of shape (D,)
-        Coefficients of the parities, in the order of ``subsets_``.
+    coef_ : ndarray of shape (D,) or (n_classes, D)
+        Coefficients of the parities (monomials off the cube), in the order
+        of ``subsets_``, which is the column order of
+        ``PolynomialFeatures(degree_, interaction_only=True)``
+        (``get_feature_names_out`` gives the names); a row per class for a
+        multiclass classifier.
     subsets_ : list of tuple of int
         The subsets ``S`` (sorted coordinates), by size then lexicographic.
-    fourier_coefficients_ : dict
-        ``{S: coefficient}``, the learned degree-``d`` Fourier expansion.
+    fourier_coefficients_ : dict or None
+        ``{S: coefficient}``, the learned degree-``d`` Fourier expansion;
+        ``None`` when ``domain_`` is ``"real"`` (no orthonormal basis there).
+    domain_ : {"cube", "real"}
+        The domain of the fit (parameter ``domain``).
+    mean_, scale_ : ndarray of shape (n,) or None
+        The standardisation (``standardize=True``), else ``None``.
     degree_ : int
         The degree used (given or selected).
     cv_results_ : dict or None
@@ -355,7 +515,8 @@ _ATTRIBUTES_DOC = r"""
         degree was given.
     n_iter_ : int
         CG iterations of the final fit (1 for the one-pass solvers
-        ``"lmn"`` and ``"exact"``).
+        ``"lmn"`` and ``"exact"``); for a multiclass classifier the passes
+        of the block CG, the iterations of its slowest class.
     n_features_in_ : int
         Input dimension ``n``."""
 
@@ -366,7 +527,10 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
     The low-degree algorithm of docs/theory.rst, section 3: the model is
     :math:`\hat f(x) = \sum_{|S| \le d} c_S \chi_S(x)` on :math:`x \in \{-1,1\}^n`,
     fitted by ordinary (or ridge) least squares without ever storing the
-    ``m x D`` feature matrix.
+    ``m x D`` feature matrix.  On real-valued data the same model over the
+    multilinear monomials :math:`\prod_{i \in S} x_i` (``domain``): the
+    predictions of ``PolynomialFeatures(d, interaction_only=True)`` followed
+    by least squares.
 
     Parameters
     ----------""" + _PARAMETERS_DOC + r"""
@@ -386,13 +550,13 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
     """
 
     def fit(self, X, y):
-        r"""Fit on points ``X`` of shape ``(m, n)`` and real targets ``y`` of shape ``(m,)``.
+        r"""Fit on inputs ``X`` of shape ``(m, n)`` and real targets ``y`` of shape ``(m,)``.
 
         Parameters
         ----------
         X : array_like of shape (m, n)
             Points of :math:`\{-1,1\}^n` (or of :math:`\{0,1\}^n` with
-            ``input_encoding="01"``).
+            ``input_encoding="01"``), or any finite reals (``domain``).
         y : array_like of shape (m,)
             Real targets.
 
@@ -480,25 +644,39 @@ def _loaded_model_bytes(n_parities: int, degree: int) -> float:
 def _save_model(model, path, format_tag: str, **extra) -> str:
     check_is_fitted(model, "coef_")
     params = {name: model.get_params()[name] for name in _SAVED_PARAMS}
+    # Format 2: the fitted domain as a number (0 the cube, 1 real; numeric
+    # arrays need no string rule) and the standardisation (empty arrays when
+    # there is none).
+    mean = np.zeros(0) if model.mean_ is None else model.mean_
+    scale = np.zeros(0) if model.scale_ is None else model.scale_
     return _io.save_npz(path, format=np.array(format_tag), params=np.array(json.dumps(params)),
                         coef=model.coef_, degree=np.array(model.degree_),
                         n_features=np.array(model.n_features_in_),
-                        n_iter=np.array(model.n_iter_), **extra)
+                        n_iter=np.array(model.n_iter_),
+                        domain=np.array(_DOMAIN_CODES.index(model.domain_)),
+                        mean=mean, scale=scale, **extra)
 
 
 def _load_model(cls, path, format_tag: str, max_bytes, extra_keys=(), string_keys=()):
-    """The model saved at ``path`` and the arrays named ``extra_keys``."""
-    arrays = _io.load_archive(path, format_tag,
-                              {"params", "coef", "degree", "n_features", "n_iter",
-                               *extra_keys}, string_keys={"params", *string_keys})
+    """The model saved at ``path`` (format 2, or a cube model of format 1)
+    and the arrays named ``extra_keys``."""
     shown = _io.npz_path(path)
+    keys = {"params", "coef", "degree", "n_features", "n_iter", *extra_keys}
+    version2 = "domain" in _io.npz_names(shown)
+    if version2:
+        arrays = _io.load_archive(path, format_tag, keys | {"domain", "mean", "scale"},
+                                  string_keys={"params", *string_keys})
+    else:
+        arrays = _io.load_archive(path, _V1_FORMATS[format_tag], keys,
+                                  string_keys={"params", *string_keys})
+    saved_params = _SAVED_PARAMS if version2 else _V1_PARAMS
     try:
         if arrays["params"].shape != () or arrays["params"].dtype.kind != "U":
             raise ValueError("params must be one JSON string")
         params = json.loads(str(arrays["params"]))
-        if not isinstance(params, dict) or set(params) != set(_SAVED_PARAMS):
+        if not isinstance(params, dict) or set(params) != set(saved_params):
             raise ValueError(f"the parameters must be a JSON object with the keys "
-                             f"{sorted(_SAVED_PARAMS)}")
+                             f"{sorted(saved_params)}")
         for name, value in params.items():
             if value is not None and not isinstance(value, (bool, int, float, str)):
                 raise ValueError(f"parameter {name} must be a number, a string or null, "
@@ -509,11 +687,26 @@ def _load_model(cls, path, format_tag: str, max_bytes, extra_keys=(), string_key
         n = check_int(arrays["n_features"].item(), "n_features", minimum=1)
         degree = check_int(arrays["degree"].item(), "degree", minimum=0, maximum=n)
         n_iter = check_int(arrays["n_iter"].item(), "n_iter", minimum=0)
-        coef = check_vector(arrays["coef"], "coef")
         expected = n_parity_features(n, degree)
-        if coef.shape[0] != expected:
-            raise ValueError(f"{coef.shape[0]} coefficients, but degree {degree} on n={n} "
+        if arrays["coef"].ndim == 2 and version2 and "classes" in extra_keys:
+            coef = check_matrix(arrays["coef"], "coef")  # a multiclass row per class
+        else:
+            coef = check_vector(arrays["coef"], "coef")
+        if coef.shape[-1] != expected:
+            raise ValueError(f"{coef.shape[-1]} coefficients, but degree {degree} on n={n} "
                              f"has {expected} parities")
+        domain, mean, scale = "cube", None, None
+        if version2:
+            code = arrays["domain"]
+            if code.shape != () or code.dtype.kind not in "iu" or code.item() not in (0, 1):
+                raise ValueError("domain must be one integer, 0 (the cube) or 1 (real)")
+            domain = _DOMAIN_CODES[code.item()]
+            if arrays["mean"].size or arrays["scale"].size:
+                mean = check_vector(arrays["mean"], "mean", length=n)
+                scale = check_vector(arrays["scale"], "scale", length=n)
+                if domain != "real" or not np.all(scale > 0):
+                    raise ValueError("a standardisation needs domain 'real' and positive "
+                                     "scales")
         check_memory(_loaded_model_bytes(expected, degree),
                      f"the {expected} subsets and coefficients of the loaded model",
                      max_bytes)
@@ -529,28 +722,42 @@ def _load_model(cls, path, format_tag: str, max_bytes, extra_keys=(), string_key
     model.coef_ = coef
     model.n_iter_ = n_iter
     model.cv_results_ = None
+    model.domain_, model.mean_, model.scale_ = domain, mean, scale
     model.subsets_ = parity_subsets(n, degree, max_bytes=max_bytes)
-    model.fourier_coefficients_ = dict(zip(model.subsets_, coef.tolist()))
+    model._set_fourier()
     return model, arrays
 
 
 class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
-    __doc__ = r"""Binary classification by low-degree L2 regression on :math:`\pm1` labels.
+    __doc__ = r"""Classification by low-degree L2 regression on :math:`\pm1` labels.
 
-    The two classes are coded :math:`-1` (``classes_[0]``) and :math:`+1`
+    Two classes are coded :math:`-1` (``classes_[0]``) and :math:`+1`
     (``classes_[1]``), the polynomial is fitted by least squares exactly as
     :class:`LowDegreeRegressor` does, and the prediction is the sign of the
     fit (a score of exactly 0 goes to ``classes_[0]``, as in scikit-learn's
     linear classifiers).  This is the L2-regression route to agnostic
     learning of Boolean labels (docs/theory.rst, section 3).
 
+    With ``K > 2`` classes it is one-vs-rest, as scikit-learn's
+    :class:`~sklearn.linear_model.RidgeClassifier`: class ``k`` gets the
+    target :math:`+1` on its samples and :math:`-1` elsewhere, the ``K``
+    least-squares problems share one design and are solved together (one
+    block of ``K`` right-hand sides, one pass over the data per CG
+    iteration for all of them), ``decision_function`` has shape
+    ``(m, K)`` and the prediction is its arg max (ties to the first
+    class).  There is no ``predict_proba`` (least-squares scores are not
+    probabilities), as for ``RidgeClassifier``.
+
     Parameters
     ----------""" + _PARAMETERS_DOC + r"""
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        The class labels; ``classes_[1]`` is coded +1.""" + _ATTRIBUTES_DOC + r"""
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted; with two classes ``classes_[1]`` is coded
+        +1.  With ``n_classes > 2``, ``coef_`` has shape ``(n_classes, D)``
+        (a row per class) and ``fourier_coefficients_`` maps each subset to
+        an array of ``n_classes`` coefficients.""" + _ATTRIBUTES_DOC + r"""
 
     Examples
     --------
@@ -564,21 +771,17 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
     1.0
     """
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
-
     def fit(self, X, y):
-        r"""Fit on points ``X`` of shape ``(m, n)`` and two-class labels ``y``.
+        r"""Fit on inputs ``X`` of shape ``(m, n)`` and class labels ``y``.
 
         Parameters
         ----------
         X : array_like of shape (m, n)
             Points of :math:`\{-1,1\}^n` (or of :math:`\{0,1\}^n` with
-            ``input_encoding="01"``).
+            ``input_encoding="01"``), or any finite reals (``domain``).
         y : array_like of shape (m,)
-            Labels of exactly two classes; ``classes_[1]`` is encoded +1.
+            Labels of at least two classes; with two, ``classes_[1]`` is
+            encoded +1.
 
         Returns
         -------
@@ -588,17 +791,22 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        if y_type != "binary":
-            raise ValueError("Only binary classification is supported. The type of "
-                             f"the target is {y_type}.")
+        if y_type not in ("binary", "multiclass"):
+            raise ValueError(f"{type(self).__name__} needs one label per sample (binary "
+                             f"or multiclass); the type of the target is {y_type}.")
         self.classes_ = np.unique(y)
-        if self.classes_.size != 2:
-            raise ValueError(f"{type(self).__name__} needs two classes in y, got one "
-                             f"class {self.classes_.tolist()}")
-        return self._fit_pm1(X, np.where(y == self.classes_[1], 1.0, -1.0))
+        if self.classes_.size < 2:
+            raise ValueError(f"{type(self).__name__} needs at least two classes in y, got "
+                             f"one class {self.classes_.tolist()}")
+        if self.classes_.size == 2:
+            return self._fit_pm1(X, np.where(y == self.classes_[1], 1.0, -1.0))
+        # One-vs-rest: a +-1 column per class, all solved on the one design.
+        targets = np.where(y[:, None] == self.classes_[None, :], 1.0, -1.0)
+        return self._fit_pm1(X, np.ascontiguousarray(targets))
 
     def decision_function(self, X):
-        """The fitted polynomial; positive values predict ``classes_[1]``.
+        """The fitted polynomials: with two classes one score, positive for
+        ``classes_[1]``; with more, one score per class (one-vs-rest).
 
         Parameters
         ----------
@@ -607,12 +815,13 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
 
         Returns
         -------
-        ndarray of float64, shape (m,)
+        ndarray of float64, shape (m,) or (m, n_classes)
         """
         return self._decision(X)
 
     def predict(self, X):
-        """``classes_[1]`` where the decision function is positive, else ``classes_[0]``.
+        """``classes_[1]`` where the decision function is positive, else
+        ``classes_[0]``; with more classes the one of largest score.
 
         Parameters
         ----------
@@ -624,8 +833,10 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         ndarray of shape (m,)
             Labels from ``classes_``.
         """
-        positive = self._decision(X) > 0
-        return self.classes_[positive.astype(np.int64)]
+        scores = self._decision(X)
+        if scores.ndim == 2:
+            return self.classes_[np.argmax(scores, axis=1)]
+        return self.classes_[(scores > 0).astype(np.int64)]
 
     def save(self, path) -> str:
         """Write the fitted classifier as an uncompressed ``.npz`` archive; returns the path written.
@@ -673,8 +884,13 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         model, arrays = _load_model(cls, path, _CLASSIFIER_FORMAT, max_bytes,
                                     extra_keys=("classes",), string_keys=("classes",))
         classes = arrays["classes"]
-        if classes.shape != (2,) or classes[0] == classes[1]:
-            raise _io.UnreadableFileError(f"{_io.npz_path(path)}: classes must hold two "
-                                          f"distinct labels, got shape {classes.shape}")
+        n_rows = 2 if model.coef_.ndim == 1 else model.coef_.shape[0]
+        if (classes.ndim != 1 or classes.shape[0] != n_rows or n_rows < 2
+                or (model.coef_.ndim == 2 and n_rows == 2)
+                or np.unique(classes).size != classes.size):
+            raise _io.UnreadableFileError(
+                f"{_io.npz_path(path)}: classes must hold distinct labels, two for one row "
+                f"of coefficients or one per row, got shape {classes.shape} for "
+                f"coefficients of shape {model.coef_.shape}")
         model.classes_ = classes
         return model

@@ -28,6 +28,19 @@ estimators use it for every degree ``>= 1``; the popcount kernels build the
 explicit feature rows that the ``"exact"`` solver factors (QR, then SVD:
 the minimum-norm least-squares solution) and compute the degree-0 model,
 and stay selectable through :class:`ParityDesign` for benchmarks.
+
+**Real-valued inputs** (``domain="real"``).  The BLAS route never uses
+:math:`x_i^2 = 1`: for any finite real ``X`` it computes the products of the
+multilinear monomials :math:`\prod_{i \in S} x_i`, ``|S| <= d`` (the
+columns of scikit-learn's ``PolynomialFeatures(degree=d,
+interaction_only=True)``, in the same order: by size, then
+lexicographically).  Off the cube the columns are not orthonormal, so there
+is no popcount route (it needs :math:`\pm1` entries) and no Fourier
+reading; the solvers then precondition with the diagonal of
+:math:`P^\top P`, which is the same product structure on ``X**2``
+(:meth:`ParityDesign.diagonal`).  Every product also takes a block of
+``c`` columns (coefficients ``(D, c)``, residuals ``(m, c)``), so ``c``
+right-hand sides share each pass over the data.
 """
 from __future__ import annotations
 
@@ -41,7 +54,8 @@ import scipy.sparse.linalg
 from threadpoolctl import ThreadpoolController
 
 from ._kernels import _parity
-from ._validation import check_cube_points, check_float, check_int, check_memory, check_vector
+from ._validation import (check_cube_points, check_float, check_int, check_matrix,
+                          check_memory, check_vector)
 
 __all__ = ["ParityDesign", "n_parity_features", "pack_rows", "parity_subsets"]
 
@@ -188,13 +202,16 @@ class ParityDesign:
     r"""The parity feature matrix :math:`P` of a sample, as a linear operator.
 
     ``P[i, s] = chi_{S_s}(x_i)`` over the subsets of :func:`parity_subsets`
-    ``(n, degree)``; nothing of size ``m x D`` is ever allocated.
+    ``(n, degree)``; nothing of size ``m x D`` is ever allocated.  With
+    ``domain="real"`` the columns are the monomials
+    :math:`\prod_{j \in S_s} x_{ij}` of any finite real ``X`` (module
+    docstring).
 
     Parameters
     ----------
     X : array_like of shape (m, n)
         Points of :math:`\{-1,1\}^n` (checked: every entry exactly
-        :math:`\pm 1`).
+        :math:`\pm 1`), or with ``domain="real"`` any finite reals.
     degree : int
         Largest subset size ``d``, ``0 <= d <= n``.
     products : {"blas", "popcount"}
@@ -209,6 +226,9 @@ class ParityDesign:
         :class:`~sparselearn.MemoryBudgetError` gives the figure), and the
         default budget of :meth:`gram`.  ``None``: the library default
         (4 GiB).
+    domain : {"cube", "real"}, default="cube"
+        ``"real"``: ``X`` may hold any finite reals; only the ``"blas"``
+        products exist then.
 
     Notes
     -----
@@ -220,29 +240,36 @@ class ParityDesign:
     """
 
     def __init__(self, X: np.ndarray, degree: int, products: str = "blas",
-                 n_jobs: int = 1, max_bytes: float | None = None):
+                 n_jobs: int = 1, max_bytes: float | None = None, domain: str = "cube"):
         if products not in ("blas", "popcount"):
             raise ValueError(f"products must be 'blas' or 'popcount', got {products!r}")
+        if domain not in ("cube", "real"):
+            raise ValueError(f"domain must be 'cube' or 'real', got {domain!r}")
+        if domain == "real" and products == "popcount":
+            raise ValueError("products='popcount' needs points of the cube (domain='cube'); "
+                             "real-valued X uses products='blas'")
         # The kernels run without bounds checks: validate here, since this
         # class is public.  The estimators, whose arrays are validated once at
         # fit/predict, build designs through _from_checked instead.
-        X = check_cube_points(X, "X")
+        X = check_cube_points(X, "X") if domain == "cube" else check_matrix(X, "X")
         degree = check_int(degree, "degree", minimum=0, maximum=X.shape[1])
         n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
         if max_bytes is not None:
             max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
-        self._build(X, degree, products, n_jobs, max_bytes)
+        self._build(X, degree, products, n_jobs, max_bytes, domain)
 
     @classmethod
-    def _from_checked(cls, X, degree, n_jobs=1, max_bytes=None, products="blas"):
+    def _from_checked(cls, X, degree, n_jobs=1, max_bytes=None, products="blas",
+                      domain="cube"):
         """A design on arguments already validated as :meth:`__init__` does
-        (``X`` finite float64 with entries +-1, ``0 <= degree <= n``,
-        ``n_jobs >= 1``): the trusted path below the public boundary."""
+        (``X`` finite float64, with entries +-1 unless ``domain="real"``,
+        ``0 <= degree <= n``, ``n_jobs >= 1``): the trusted path below the
+        public boundary."""
         design = cls.__new__(cls)
-        design._build(X, degree, products, n_jobs, max_bytes)
+        design._build(X, degree, products, n_jobs, max_bytes, domain)
         return design
 
-    def _build(self, X, degree, products, n_jobs, max_bytes):
+    def _build(self, X, degree, products, n_jobs, max_bytes, domain="cube"):
         m, n = X.shape
         d = degree
         words = max(1, -(-n // 64))
@@ -261,6 +288,7 @@ class ParityDesign:
         self._X, self._xbits, self._masks = X, xbits, masks
         self._n_samples, self._n_features, self._degree = m, n, d
         self._products, self._n_jobs, self._max_bytes = products, n_jobs, max_bytes
+        self._domain = domain
         self._n_words = words
         self._level_sizes = level_sizes
         self._n_output_features = D
@@ -273,6 +301,11 @@ class ParityDesign:
         self._chunk_rows = int(max(_MIN_CHUNK_ROWS, min(self.n_samples,
                                            _CHUNK_BYTES // (8 * max(1, self.n_lower)))))
         self._blocks = self._top_blocks() if d >= 1 else []
+        # Every level 0..d, for the explicit rows of a real-valued design.
+        self._all_starts = np.cumsum([0] + list(level_sizes[:-1])).astype(np.int64)
+        self._all_counts = np.array(
+            [[math.comb(n - 1 - i, t - 1) if t else 0 for i in range(n)]
+             for t in range(d + 1)], dtype=np.int64)
 
     # The record: read-only, so the shapes the kernels are given cannot drift
     # from the arrays they read.
@@ -280,6 +313,7 @@ class ParityDesign:
     n_features = property(lambda self: self._n_features, doc="Input dimension ``n``.")
     degree = property(lambda self: self._degree, doc="Largest subset size ``d``.")
     products = property(lambda self: self._products, doc='``"blas"`` or ``"popcount"``.')
+    domain = property(lambda self: self._domain, doc='``"cube"`` or ``"real"``.')
     n_jobs = property(lambda self: self._n_jobs, doc="Threads of the BLAS route.")
     max_bytes = property(lambda self: self._max_bytes,
                          doc="Memory budget (``None``: the library default).")
@@ -371,7 +405,8 @@ class ParityDesign:
     # Memory ------------------------------------------------------------
     @staticmethod
     def estimate_bytes(n_samples: int, n_features: int, degree: int,
-                       solver: str, n_jobs: int = 1) -> float:
+                       solver: str, n_jobs: int = 1, n_outputs: int = 1,
+                       domain: str = "cube") -> float:
         """Bytes a fit allocates beyond its input, from ``m``, ``n``, ``D``.
 
         Packed rows and masks, the working copy of ``X``, ``O(1)`` vectors of
@@ -379,6 +414,9 @@ class ParityDesign:
         parities, the coefficient blocks and a length-``D`` accumulator;
         plus, for ``"exact"``, its QR block (``D + 1`` columns) and the
         copy of the ``D x D`` triangular factor that the SVD overwrites.
+        With ``n_outputs = c`` right-hand sides the vectors and blocks are
+        ``c`` columns wide; off the cube the preconditioner's design on
+        ``X**2`` is one more copy of the data.
 
         Parameters
         ----------
@@ -392,6 +430,10 @@ class ParityDesign:
             The solver the fit uses.
         n_jobs : int, default=1
             Threads, each with its own chunk buffers.
+        n_outputs : int, default=1
+            Right-hand sides solved together (classes of a classifier).
+        domain : {"cube", "real"}, default="cube"
+            The design's domain.
 
         Returns
         -------
@@ -403,13 +445,16 @@ class ParityDesign:
         D = sum(math.comb(n, j) for j in range(degree + 1))
         n_lower = D - math.comb(n, degree)
         chunk = max(_MIN_CHUNK_ROWS, min(m, _CHUNK_BYTES // (8 * max(1, n_lower))))
-        nbytes = 8.0 * m * (n + words + 6)
-        nbytes += 8.0 * D * (words + 8)
-        per_thread = chunk * (n_lower + 3 * _BLOCK_WIDTH + 2) + D
-        per_thread += 2 * math.comb(n, max(degree - 1, 0)) * _BLOCK_WIDTH
+        c = max(1, n_outputs)
+        nbytes = 8.0 * m * (n + words + 6 * c)
+        nbytes += 8.0 * D * (words + 8 * c)
+        if domain == "real":
+            nbytes += 8.0 * m * (n + words) + 8.0 * D * words
+        per_thread = chunk * (n_lower + (3 * _BLOCK_WIDTH + 2) * c) + D * c
+        per_thread += 2 * math.comb(n, max(degree - 1, 0)) * _BLOCK_WIDTH * c
         nbytes += 8.0 * max(1, n_jobs) * per_thread
         if solver == "exact":
-            nbytes += 8.0 * (2 * D * D + chunk * D)
+            nbytes += 8.0 * (2 * (D + c) * (D + c) + chunk * (D + c))
         return nbytes
 
     # Products ------------------------------------------------------------
@@ -448,53 +493,83 @@ class ParityDesign:
 
     def _predict_chunk(self, Q, Xc, coef, top):
         out = Q @ coef[:self.n_lower]
+        if coef.ndim == 2:  # a block of c coefficient columns: C is (rows, b - a, c)
+            c = coef.shape[1]
+            for (a, b, col, rows, _, _, _), C in zip(self._blocks, top):
+                Z = (Q[:, col:col + rows] @ C.reshape(rows, -1)).reshape(-1, b - a, c)
+                out += np.einsum("ij,ijk->ik", Xc[:, a:b], Z)
+            return out
         for (a, b, col, rows, _, _, _), C in zip(self._blocks, top):
             out += np.einsum("ij,ij->i", Xc[:, a:b], Q[:, col:col + rows] @ C)
         return out
 
     def _correlate_chunk(self, Q, Xc, r, grad):
-        grad[:self.n_lower] += r @ Q
+        grad[:self.n_lower] += Q.T @ r if r.ndim == 2 else r @ Q
+        if r.ndim == 2:
+            c = r.shape[1]
+            for a, b, col, rows, first, last, flat in self._blocks:
+                W = (Xc[:, a:b, None] * r[:, None, :]).reshape(r.shape[0], -1)
+                G = Q[:, col:col + rows].T @ W
+                grad[first:last] += G.reshape(-1, c)[flat]
+            return
         for a, b, col, rows, first, last, flat in self._blocks:
             G = Q[:, col:col + rows].T @ (Xc[:, a:b] * r[:, None])
             grad[first:last] += G.ravel()[flat]
 
     def _top_matrices(self, coef):
-        """The dense ``(rows, b - a)`` coefficient matrix of every block."""
+        """The dense ``(rows, b - a)`` coefficient matrix of every block
+        (``(rows, b - a, c)`` for a ``(D, c)`` block of coefficients)."""
         top = []
         for a, b, _, rows, first, last, flat in self._blocks:
-            C = np.zeros((rows, b - a))
-            C.ravel()[flat] = coef[first:last]
+            C = np.zeros((rows, b - a) + coef.shape[1:])
+            C.reshape((rows * (b - a),) + coef.shape[1:])[flat] = coef[first:last]
             top.append(C)
         return top
 
     def _use_popcount(self):
-        return self.products == "popcount" or self.degree == 0
+        return self._domain == "cube" and (self.products == "popcount" or self.degree == 0)
+
+    def _check_operand(self, value, name, length):
+        """A finite float64 ``(length,)`` vector or ``(length, c)`` block."""
+        if np.ndim(value) == 2:
+            array = check_matrix(value, name)
+            if array.shape[0] != length:
+                raise ValueError(f"{name} must have {length} rows, got {array.shape[0]}")
+            return array
+        return check_vector(value, name, length=length)
 
     def matvec(self, coef: np.ndarray) -> np.ndarray:
         """Predictions :math:`P c`.
 
         Parameters
         ----------
-        coef : array_like of shape (D,)
-            One coefficient per parity, in the order of :func:`parity_subsets`.
+        coef : array_like of shape (D,) or (D, c)
+            One coefficient per parity, in the order of :func:`parity_subsets`
+            (a column per output for a block).
 
         Returns
         -------
-        ndarray of shape (m,)
+        ndarray of shape (m,) or (m, c)
         """
-        return self._matvec(check_vector(coef, "coef", length=self.n_output_features))
+        return self._matvec(self._check_operand(coef, "coef", self.n_output_features))
 
     # The public products validate their vector and call these, which trust
     # it (finite float64, C-contiguous, the right length): the solvers call
     # them directly, so no check runs inside an iteration.
     def _matvec(self, coef: np.ndarray) -> np.ndarray:
         self._check_record()
+        shape = (self.n_samples,) + coef.shape[1:]
         if self._use_popcount():
+            if coef.ndim == 2:
+                return np.column_stack([self._matvec(np.ascontiguousarray(column))
+                                        for column in coef.T]).reshape(shape)
             out = np.empty(self.n_samples)
             _parity.parity_matvec(self._xbits, self._masks, coef, out)
             return out
+        if self.degree == 0:  # real domain: the constant column only
+            return np.broadcast_to(coef[0], shape).copy()
         top = self._top_matrices(coef)
-        out = np.empty(self.n_samples)
+        out = np.empty(shape)
 
         def work(start, stop, _):
             out[start:stop] = self._predict_chunk(self._lower_block(start, stop),
@@ -508,27 +583,32 @@ class ParityDesign:
 
         Parameters
         ----------
-        r : array_like of shape (m,)
-            One value per point.
+        r : array_like of shape (m,) or (m, c)
+            One value per point (a column per output for a block).
 
         Returns
         -------
-        ndarray of shape (D,)
+        ndarray of shape (D,) or (D, c)
         """
-        return self._rmatvec(check_vector(r, "r", length=self.n_samples))
+        return self._rmatvec(self._check_operand(r, "r", self.n_samples))
 
     def _rmatvec(self, r: np.ndarray) -> np.ndarray:
         self._check_record()
         if self._use_popcount():
+            if r.ndim == 2:
+                return np.column_stack([self._rmatvec(np.ascontiguousarray(column))
+                                        for column in r.T])
             grad = np.empty(self.n_output_features)
             _parity.parity_rmatvec(self._xbits, self._masks, r, grad)
             return grad
+        if self.degree == 0:
+            return r.sum(axis=0, keepdims=True).reshape((1,) + r.shape[1:])
 
         def work(start, stop, grad):
             self._correlate_chunk(self._lower_block(start, stop), self._X[start:stop],
                                   r[start:stop], grad)
 
-        return self._over_rows(work, self.n_output_features)
+        return self._over_rows(work, (self.n_output_features,) + r.shape[1:])
 
     def normal_matvec(self, coef: np.ndarray) -> np.ndarray:
         """:math:`P^\\top P c`, fusing both products so each chunk's parities
@@ -536,18 +616,19 @@ class ParityDesign:
 
         Parameters
         ----------
-        coef : array_like of shape (D,)
-            One coefficient per parity.
+        coef : array_like of shape (D,) or (D, c)
+            One coefficient per parity (a column per output for a block).
 
         Returns
         -------
-        ndarray of shape (D,)
+        ndarray of shape (D,) or (D, c)
         """
-        return self._normal_matvec(check_vector(coef, "coef", length=self.n_output_features))
+        return self._normal_matvec(self._check_operand(coef, "coef",
+                                                       self.n_output_features))
 
     def _normal_matvec(self, coef: np.ndarray) -> np.ndarray:
         self._check_record()
-        if self._use_popcount():
+        if self._use_popcount() or self.degree == 0:
             return self._rmatvec(self._matvec(coef))
         top = self._top_matrices(coef)
 
@@ -555,7 +636,34 @@ class ParityDesign:
             Q, Xc = self._lower_block(start, stop), self._X[start:stop]
             self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top), grad)
 
-        return self._over_rows(work, self.n_output_features)
+        return self._over_rows(work, (self.n_output_features,) + coef.shape[1:])
+
+    def _explicit_rows(self, start, stop, out):
+        """The explicit feature rows ``P[start:stop]`` into ``out`` (``(k, D)``)."""
+        if self._domain == "cube":
+            _parity.parity_features(self._xbits[start:stop], self._masks, out)
+        else:
+            _parity.parity_levels(self._X[start:stop], self._all_counts,
+                                  self._all_starts, out)
+
+    def diagonal(self) -> np.ndarray:
+        r"""The diagonal of :math:`P^\top P`: :math:`\sum_i \prod_{j \in S} x_{ij}^2`.
+
+        On the cube every entry is ``m``.  Off it, the same products on
+        ``X**2`` summed over the rows: one pass (:meth:`rmatvec` of a design
+        on ``X**2`` with a vector of ones), the Jacobi preconditioner of the
+        solvers.
+
+        Returns
+        -------
+        ndarray of shape (D,)
+        """
+        self._check_record()
+        if self._domain == "cube":
+            return np.full(self.n_output_features, float(self.n_samples))
+        squares = ParityDesign._from_checked(self._X ** 2, self.degree, self.n_jobs,
+                                             self.max_bytes, domain="real")
+        return squares._rmatvec(np.ones(self.n_samples))
 
     def gram(self, y: np.ndarray, *, max_bytes: float | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
@@ -594,14 +702,26 @@ class ParityDesign:
         for start in range(0, self.n_samples, rows):
             stop = min(start + rows, self.n_samples)
             P = np.empty((stop - start, D))
-            _parity.parity_features(self._xbits[start:stop], self._masks, P)
+            self._explicit_rows(start, stop, P)
             G += P.T @ P
             b += P.T @ y[start:stop]
         return G, b
 
 
 # ---------------------------------------------------------------- solvers
-def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter):
+def _jacobi(design: ParityDesign, alpha):
+    """The inverse diagonal of :math:`(P^\top P + \alpha I) / m`, or ``None`` on
+    the cube, where that diagonal is constant and changes no CG iterate."""
+    if design.domain == "cube":
+        return None
+    diagonal = (design.diagonal() + alpha) / design.n_samples
+    # A zero column (all its rows 0) has a zero diagonal and, unpenalised, no
+    # effect on the solution: any positive scale keeps CG in the row space.
+    diagonal[diagonal <= 0.0] = 1.0
+    return 1.0 / diagonal
+
+
+def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True):
     r"""Conjugate gradient on :math:`(P^\top P + \alpha I) c = P^\top y`.
 
     Started at 0, every iterate lies in the row space of :math:`P`, so for
@@ -634,6 +754,17 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter):
     ``tol`` was at most 6 for :math:`m \ge 2D` and at most 44 at
     :math:`m = 1.2D` to :math:`1.3D`, for every ``tol`` from ``1e-6`` to
     ``1e-10``.
+
+    Off the cube (``design.domain == "real"``) the matrix is far from a
+    multiple of the identity (correlated features, monomials of unequal
+    scale) and, with ``precondition``, scipy's ``cg`` gets ``M =
+    diag(P^T P + alpha I)^{-1}`` (Jacobi; :meth:`ParityDesign.diagonal`,
+    one pass).  Its stopping rule stays the unpreconditioned residual
+    above, so the accuracy bound is unchanged; only the iteration count
+    drops.  A preconditioned iterate lies in the range of :math:`M P^\top`,
+    not of :math:`P^\top`, so for a rank-deficient design with
+    ``alpha = 0`` the limit is a least-squares solution but not always the
+    minimum-norm one (use ``solver="exact"`` or ``alpha > 0`` there).
     """
     m = design.n_samples
     D = design.n_output_features
@@ -653,9 +784,59 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter):
     def count(_):
         n_iter[0] += 1
 
+    inverse = _jacobi(design, alpha) if precondition else None
+    M = None if inverse is None else scipy.sparse.linalg.LinearOperator(
+        (D, D), dtype=np.float64, matvec=lambda v: inverse * v.ravel())
     coef, info = scipy.sparse.linalg.cg(operator, b, rtol=tol, atol=0.0, maxiter=max_iter,
-                                        callback=count)
+                                        M=M, callback=count)
     return coef, n_iter[0], info == 0
+
+
+def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=True):
+    r"""Conjugate gradient for ``c`` right-hand sides at once: the columns of
+    :math:`(P^\top P + \alpha I) C = P^\top Y`, ``Y`` of shape ``(m, c)``.
+
+    scipy has no block CG, so this is written here: ``c`` (Jacobi-
+    preconditioned, as :func:`_solve_cg`) CG recurrences run in lockstep,
+    each with its own step sizes, and every iteration computes the ``c``
+    products :math:`P^\top P p_k` in one pass over the data
+    (:meth:`ParityDesign._normal_matvec` on a ``(D, c)`` block).  It is not
+    O'Leary's block CG, whose matrix-valued steps search the joint Krylov
+    space but need rank-revealing deflation when columns converge or
+    become dependent; here each column is exactly the CG of
+    :func:`_solve_cg` (same iterates in exact arithmetic, same stopping rule
+    :math:`\|r\| < \mathrm{tol}\,\|P^\top y\|` per column), and a
+    converged column is frozen and dropped from later passes.  Returns
+    ``(coef (D, c), n_iter, converged)``: ``n_iter`` is the number of passes,
+    the iterations of the slowest column.
+    """
+    m = design.n_samples
+    B = design._rmatvec(Y) / m
+    inverse = _jacobi(design, alpha) if precondition else None
+    inverse = np.ones(B.shape[0]) if inverse is None else inverse
+    C = np.zeros_like(B)
+    R = B.copy()
+    Z = inverse[:, None] * R
+    P = Z.copy()
+    rz = np.einsum("ij,ij->j", R, Z)
+    threshold = tol * np.linalg.norm(B, axis=0)
+    # A zero right-hand side is solved by C = 0 at once (scipy's rule too).
+    norms = np.linalg.norm(R, axis=0)
+    active = np.flatnonzero((norms >= threshold) & (norms > 0.0))
+    n_iter = 0
+    while active.size and n_iter < max_iter:
+        Pa = np.ascontiguousarray(P[:, active])
+        AP = design._normal_matvec(Pa) / m + (alpha / m) * Pa
+        step = rz[active] / np.einsum("ij,ij->j", Pa, AP)
+        C[:, active] += step * Pa
+        R[:, active] -= step * AP
+        Z[:, active] = inverse[:, None] * R[:, active]
+        rz_new = np.einsum("ij,ij->j", R[:, active], Z[:, active])
+        P[:, active] = Z[:, active] + (rz_new / rz[active]) * Pa
+        rz[active] = rz_new
+        n_iter += 1
+        active = active[np.linalg.norm(R[:, active], axis=0) >= threshold[active]]
+    return C, max(n_iter, 1), active.size == 0
 
 
 def _solve_exact(design: ParityDesign, y, alpha):
@@ -692,17 +873,24 @@ def _solve_exact(design: ParityDesign, y, alpha):
     they stayed below :math:`0.16\,\tau\sigma_1`, while the smallest genuine
     one was above :math:`10^{12}\,\tau\sigma_1`.
 
+    ``y`` may be a block ``(m, c)`` of targets: ``[P\ Y]`` is factored at
+    once and the ``c`` columns of :math:`z` are solved together.  Off the
+    cube the explicit rows are the monomials of real ``X``: rank
+    deficiencies are then not exact integer relations, and the cutoff is
+    :func:`numpy.linalg.lstsq`'s rule as stated, nothing stronger.
+
     Cost :math:`O(m D^2 + D^3)` time; memory :math:`16(D+1)^2` bytes for
     the stacked block and the copy of :math:`R` that ``gelsd`` overwrites,
     plus about ``_CHUNK_BYTES`` (2 MiB) of chunk rows, within
     :meth:`ParityDesign.estimate_bytes`.  BLAS runs single-threaded.
     """
     m, D = design.n_samples, design.n_output_features
-    xbits, masks = design.xbits, design.masks
+    Y = y.reshape(m, -1)
+    c = Y.shape[1]
     # Rows per chunk: the chunk's features and its rows in the stacked
     # matrix take about _CHUNK_BYTES together.
-    rows = int(max(1, min(m, _CHUNK_BYTES // (16 * (D + 1)))))
-    stacked = np.zeros((D + 1 + rows, D + 1), order="F")
+    rows = int(max(1, min(m, _CHUNK_BYTES // (16 * (D + c)))))
+    stacked = np.zeros((D + c + rows, D + c), order="F")
     stacked[np.arange(D), np.arange(D)] = math.sqrt(alpha)  # the ridge rows
     features = np.empty((rows, D))
     geqrf, geqrf_lwork = scipy.linalg.get_lapack_funcs(("geqrf", "geqrf_lwork"),
@@ -716,18 +904,19 @@ def _solve_exact(design: ParityDesign, y, alpha):
         for start in range(0, m, rows):
             stop = min(start + rows, m)
             k = stop - start
-            _parity.parity_features(xbits[start:stop], masks, features[:k])
-            stacked[D + 1:D + 1 + k, :D] = features[:k]
-            stacked[D + 1:D + 1 + k, D] = y[start:stop]
-            stacked[D + 1 + k:] = 0.0  # a short last chunk: zero rows change nothing
+            design._explicit_rows(start, stop, features[:k])
+            stacked[D + c:D + c + k, :D] = features[:k]
+            stacked[D + c:D + c + k, D:] = Y[start:stop]
+            stacked[D + c + k:] = 0.0  # a short last chunk: zero rows change nothing
             stacked, _, _, info = geqrf(stacked, lwork=lwork, overwrite_a=True)
             if info != 0:  # pragma: no cover - only for invalid arguments
                 raise RuntimeError(f"LAPACK geqrf failed with info={info}")
             # Keep the triangular factor; the Householder vectors below its
             # diagonal (and in the chunk's rows, overwritten next) are not needed.
-            for j in range(D):
-                stacked[j + 1:D + 1, j] = 0.0
-        R, z = stacked[:D, :D], stacked[:D, D].copy()
-        return scipy.linalg.lstsq(R, z, cond=cutoff, lapack_driver="gelsd",
+            for j in range(D + c):
+                stacked[j + 1:D + c, j] = 0.0
+        R, z = stacked[:D, :D], stacked[:D, D:].copy()
+        coef = scipy.linalg.lstsq(R, z, cond=cutoff, lapack_driver="gelsd",
                                   check_finite=False)[0]
+        return coef.reshape((D,) + y.shape[1:])
 

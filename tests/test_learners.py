@@ -393,7 +393,7 @@ def test_memory_is_refused_before_allocating():
 def test_bad_X_raises(small_data, X_bad, match):
     _, y = small_data
     with pytest.raises(ValueError, match=match):
-        LowDegreeRegressor(degree=1).fit(X_bad, y)
+        LowDegreeRegressor(degree=1, domain="cube").fit(X_bad, y)
 
 
 def test_bad_y_and_predict_inputs_raise(small_data):
@@ -411,8 +411,8 @@ def test_bad_y_and_predict_inputs_raise(small_data):
         model.predict(X[:, :3])
     with pytest.raises(ValueError, match=r"exactly \+1 or -1"):
         model.predict(np.zeros((2, 4)))
-    with pytest.raises(ValueError, match="Only binary classification"):
-        LowDegreeClassifier(degree=1).fit(X, np.arange(40) % 3)
+    with pytest.raises(ValueError, match="y should be a 1d array"):
+        LowDegreeClassifier(degree=1).fit(X, np.eye(4)[np.arange(40) % 4][:, :3])
     with pytest.raises(ValueError, match="two classes"):
         LowDegreeClassifier(degree=1).fit(X, np.ones(40))
     with pytest.raises(ValueError, match="n_samples=3"):
@@ -420,72 +420,14 @@ def test_bad_y_and_predict_inputs_raise(small_data):
 
 
 # --------------------------------------------------------- scikit-learn API
-def _to_cube(X):
-    return np.where(np.asarray(X, dtype=np.float64) >= 0, 1.0, -1.0)
-
-
-class _SignedInputRegressor(LowDegreeRegressor):
-    """Test double: maps real inputs to the cube by sign before fitting, so the
-    data-dependent estimator checks (which feed real-valued X) exercise the
-    whole fit/predict machinery.  Sign-quantised features cannot fit the
-    checks' linear regression target well, hence ``poor_score``."""
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.regressor_tags.poor_score = True
-        return tags
-
-    def _encode(self, X):
-        return super()._encode(_to_cube(X))
-
-
-class _SignedInputClassifier(LowDegreeClassifier):
-    """Classifier twin of :class:`_SignedInputRegressor`."""
-
-    def _encode(self, X):
-        return super()._encode(_to_cube(X))
-
-
-# The estimator checks feed real-valued X (iris, make_regression, ...),
-# which the learners refuse by design: inputs must be points of {-1,1}^n.
-# Every check that fits on such data therefore fails on the bare estimators
-# with "X must be a point set of the cube"; they are listed here and run in
-# full on the sign-mapped test doubles above (where all of them pass).
-_NEEDS_REAL_INPUT = [
-    "check_fit_score_takes_y", "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
-    "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
-    "check_f_contiguous_array_estimator", "check_supervised_y_2d",
-    "check_non_transformer_estimators_n_iter", "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_dict_unchanged", "check_fit_idempotent",
-    "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d",
-]
-_NEEDS_REAL_INPUT_REGRESSOR = [
-    "check_fit2d_1sample", "check_regressors_train", "check_regressor_data_not_an_array",
-    "check_regressors_no_decision_function", "check_regressors_int",
-]
-_NEEDS_REAL_INPUT_CLASSIFIER = [
-    "check_classifier_data_not_an_array", "check_classifiers_classes",
-    "check_classifiers_train",
-]
-
-
-def _expected_failures(estimator):
-    if isinstance(estimator, (_SignedInputRegressor, _SignedInputClassifier)):
-        return {}
-    specific = (_NEEDS_REAL_INPUT_CLASSIFIER if isinstance(estimator, LowDegreeClassifier)
-                else _NEEDS_REAL_INPUT_REGRESSOR)
-    return {name: "inputs must be points of {-1,1}^n; the check feeds real-valued X"
-            for name in _NEEDS_REAL_INPUT + specific}
-
-
+# Every check runs on the bare estimators with no expected failure: real-valued
+# X (iris, make_regression, ...) takes domain="auto" to the real monomials
+# (issue 16; until then 58 checks were expected failures).
 @parametrize_with_checks(
     [LowDegreeRegressor(degree=2), LowDegreeClassifier(degree=2),
-     _SignedInputRegressor(degree=2), _SignedInputClassifier(degree=2),
-     _SignedInputRegressor(max_degree=2, cv=3, random_state=0)],
-    expected_failed_checks=_expected_failures, xfail_strict=True)
+     LowDegreeRegressor(max_degree=2, cv=3, random_state=0),
+     LowDegreeRegressor(degree=2, standardize=True, solver="cg"),
+     LowDegreeClassifier(degree=2, standardize=True, solver="cg")])
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
