@@ -19,10 +19,17 @@ import pytest
 from strategies import all_cube_points
 
 from sparselearn import SparseReLUNetwork
+from sparselearn import pac
 from sparselearn.pac import (PACResult, SweepResult, bump_target, low_degree_learner,
-                             plot_sweep, sample_complexity_curve, verify_pac,
-                             verify_sweep)
+                             plot_sweep)
 from sparselearn.targets import bump_network
+
+# These tests check where and how trials run and are recorded, not what they
+# decide: degree 2 cannot reach eps = 0.1 on these bump targets, so the
+# pre-flight report (tests/test_pac.py) would skip the trials; it is off here.
+verify_pac = functools.partial(pac.verify_pac, preflight=False)
+verify_sweep = functools.partial(pac.verify_sweep, preflight=False)
+sample_complexity_curve = functools.partial(pac.sample_complexity_curve, preflight=False)
 
 distributed = pytest.importorskip("distributed")
 

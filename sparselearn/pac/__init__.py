@@ -53,6 +53,7 @@ from __future__ import annotations
 from ._execution import _check_scheduler  # noqa: F401  (used by sparselearn.cli)
 from ._factories import bump_target, junta_sum_target, low_degree_learner
 from ._plots import plot_sample_complexity, plot_sweep
+from ._preflight import InfeasibleWarning
 from ._results import Evaluation, PACResult, SampleComplexityResult, SweepResult
 from ._search import sample_complexity_curve
 from ._stats import clopper_pearson
@@ -61,6 +62,7 @@ from ._verify import verify_pac
 
 __all__ = [
     "Evaluation",
+    "InfeasibleWarning",
     "PACResult",
     "SampleComplexityResult",
     "SweepResult",

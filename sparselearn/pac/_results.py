@@ -53,6 +53,16 @@ class PACResult(ResultMixin):
     seed : numpy.random.SeedSequence
         Root seed; trial ``i`` used its ``i``-th child, so
         ``verify_pac(..., random_state=result.seed)`` reproduces the run.
+    eps_scale : {"relative", "absolute"}, default="absolute"
+        How ``eps`` is read: ``"relative"`` (what the entry points use) means
+        a trial succeeds when its error is at most ``eps`` times its
+        ``target_norms`` entry (:math:`\mathbb{E}[f^2]`, the zero
+        predictor's error), ``"absolute"`` when it is at most ``eps``.
+    preflight : dict, optional
+        The pre-flight report (the best relative error the learner's class
+        can reach on trial 0's target, next to ``eps``; its ``"message"`` is
+        one line).  When its ``"feasible"`` is ``False`` no trial was run:
+        ``trials`` is 0 and the interval ``(0, 0)``.
 
     Attributes
     ----------
@@ -73,6 +83,8 @@ class PACResult(ResultMixin):
     target_norms: np.ndarray
     fit_seconds: np.ndarray
     seed: np.random.SeedSequence
+    eps_scale: str = "absolute"
+    preflight: dict | None = None
 
     stderrs = deprecated_alias("stderrs", "stderr")
     n_test = deprecated_alias("n_test", "n_draws")
@@ -83,18 +95,44 @@ class PACResult(ResultMixin):
         return int(self.errors.shape[0])
 
     @property
+    def thresholds(self) -> np.ndarray:
+        r"""Each trial's tolerance on its error: :math:`\varepsilon\,\mathbb{E}[f^2]`
+        (``eps_scale="relative"``) or :math:`\varepsilon`."""
+        if self.eps_scale == "relative":
+            return self.eps * self.target_norms
+        return np.full(self.errors.shape, self.eps)
+
+    @property
+    def relative_errors(self) -> np.ndarray:
+        r"""Each trial's error over its :math:`\mathbb{E}[f^2]` (the zero
+        predictor scores 1); 0 for a zero error, infinite for a zero target."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = self.errors / self.target_norms
+        return np.where(self.errors == 0.0, 0.0, ratio)
+
+    @property
+    def infeasible(self) -> bool:
+        """Whether the pre-flight report found ``eps`` out of the class's reach
+        (then no trial was run)."""
+        return self.preflight is not None and self.preflight.get("feasible") is False
+
+    @property
     def successes(self) -> int:
-        r"""Number of trials with error :math:`\le \varepsilon`."""
-        return int(np.count_nonzero(self.errors <= self.eps))
+        r"""Number of trials with error :math:`\le \varepsilon` (see ``eps_scale``)."""
+        return int(np.count_nonzero(self.errors <= self.thresholds))
 
     @property
     def success_fraction(self) -> float:
-        """``successes / trials``: the point estimate of Pr[error <= eps]."""
-        return self.successes / self.trials
+        """``successes / trials``: the point estimate of Pr[error <= eps] (0
+        when the pre-flight skipped the trials)."""
+        return self.successes / self.trials if self.trials else 0.0
 
     @property
     def interval(self) -> tuple[float, float]:
-        """Clopper-Pearson interval for Pr[error <= eps] at ``confidence``."""
+        """Clopper-Pearson interval for Pr[error <= eps] at ``confidence``;
+        ``(0, 0)`` when the pre-flight showed no trial can succeed."""
+        if not self.trials:
+            return (0.0, 0.0) if self.infeasible else (0.0, 1.0)
         return clopper_pearson(self.successes, self.trials, self.confidence)
 
     @property
@@ -136,7 +174,9 @@ class PACResult(ResultMixin):
             "fit_seconds": self.fit_seconds.tolist(), "successes": self.successes,
             "success_fraction": self.success_fraction,
             "interval": [lower, upper], "consistent": self.consistent,
-            "certified": self.certified,
+            "certified": self.certified, "eps_scale": self.eps_scale,
+            "relative_errors": self.relative_errors.tolist(),
+            "infeasible": self.infeasible, "preflight": self.preflight,
             # Entropy may exceed 64 bits: a string survives every JSON parser.
             "seed": {"entropy": str(self.seed.entropy),
                      "spawn_key": list(self.seed.spawn_key)},
@@ -148,7 +188,8 @@ class PACResult(ResultMixin):
         return [{"trial": i, "error": float(self.errors[i]), "stderr": float(self.stderr[i]),
                  "target_norm": float(self.target_norms[i]),
                  "fit_seconds": float(self.fit_seconds[i]),
-                 "success": bool(self.errors[i] <= self.eps)} for i in range(self.trials)]
+                 "success": bool(self.errors[i] <= self.thresholds[i])}
+                for i in range(self.trials)]
 
     def to_table(self, per_trial: bool | None = None) -> str:
         """Readable text report.
@@ -166,33 +207,43 @@ class PACResult(ResultMixin):
             per_trial = self.trials <= _MAX_TABLE_ROWS
         how = (f"exact over all 2^{self.n_features} points" if self.exact
                else f"estimated on {self.n_draws} fresh uniform points")
+        scale = " x E[f^2]" if self.eps_scale == "relative" else " (absolute)"
         lines = [
             f"PAC verification: n = {self.n_features}, m = {self.n_samples} samples, "
-            f"eps = {self.eps:g}, delta = {self.delta:g}, noise = {self.noise:g}, "
+            f"eps = {self.eps:g}{scale}, delta = {self.delta:g}, noise = {self.noise:g}, "
             f"{self.trials} trials",
-            f"excess squared error E[(h - f)^2] {how}",
-            "",
+            f"excess squared error E[(h - f)^2] {how}; the zero predictor's is E[f^2] "
+            "(relative error 1)",
         ]
+        if self.preflight is not None:
+            lines.append(self.preflight["message"])
+        lines.append("")
+        if not self.trials:
+            return "\n".join(lines + [f"Pr[error <= eps] >= {1.0 - self.delta:g}: REJECTED "
+                                      "(infeasible: no trial run)"])
         if per_trial:
             lines.append(f"{'trial':>5}  {'error':>11}  {'stderr':>10}  "
-                         f"{'E[f^2]':>10}  {'fit s':>7}  <= eps")
+                         f"{'E[f^2]':>10}  {'relative':>9}  {'fit s':>7}  <= eps")
+            relative, thresholds = self.relative_errors, self.thresholds
             for i in range(self.trials):
-                ok = "yes" if self.errors[i] <= self.eps else "NO"
+                ok = "yes" if self.errors[i] <= thresholds[i] else "NO"
                 lines.append(f"{i:>5}  {self.errors[i]:>11.4e}  {self.stderr[i]:>10.2e}  "
-                             f"{self.target_norms[i]:>10.4g}  {self.fit_seconds[i]:>7.2f}"
-                             f"  {ok}")
+                             f"{self.target_norms[i]:>10.4g}  {relative[i]:>9.4f}  "
+                             f"{self.fit_seconds[i]:>7.2f}  {ok}")
             lines.append("")
         quantiles = np.quantile(self.errors, [0.0, 0.5, 0.9, 1.0])
         lines.append("error min / median / 90% / max: "
                      + " / ".join(f"{q:.4e}" for q in quantiles)
-                     + f"   (median E[f^2] = {np.median(self.target_norms):.4g})")
+                     + f"   (median E[f^2] = {np.median(self.target_norms):.4g}, median "
+                     f"relative error {np.median(self.relative_errors):.4g})")
         lower, upper = self.interval
         target = 1.0 - self.delta
         pct = f"{100 * self.confidence:g}%"
         lines += [
             f"successes: {self.successes}/{self.trials} = {self.success_fraction:.3f}; "
             f"{pct} Clopper-Pearson interval [{lower:.4f}, {upper:.4f}]",
-            f"Pr[error <= {self.eps:g}] >= {target:g}: "
+            f"Pr[error <= {self.eps:g}{' E[f^2]' if self.eps_scale == 'relative' else ''}]"
+            f" >= {target:g}: "
             + ("consistent" if self.consistent else "REJECTED")
             + f" (upper end {upper:.4f} {'>=' if self.consistent else '<'} {target:g}); "
             + ("certified" if self.certified else "not certified")
@@ -281,6 +332,10 @@ class SampleComplexityResult(ResultMixin):
         ``(lower_bracket, min_samples]``.
     evaluations : tuple of tuple of Evaluation
         Every run, per parameter, sorted by ``m``.
+    preflight : tuple of (dict or None), default=()
+        The pre-flight report of each parameter value (see
+        :func:`verify_pac`); a value whose report has ``"feasible"`` ``False``
+        was not searched (no evaluations).
     """
 
     param_name: str
@@ -294,6 +349,7 @@ class SampleComplexityResult(ResultMixin):
     min_samples: tuple
     lower_brackets: tuple
     evaluations: tuple
+    preflight: tuple = ()
 
     def to_dict(self) -> dict:
         """JSON-serialisable summary.
@@ -309,6 +365,7 @@ class SampleComplexityResult(ResultMixin):
             "min_samples": list(self.min_samples),
             "lower_brackets": list(self.lower_brackets),
             "evaluations": [[e.to_dict() for e in runs] for runs in self.evaluations],
+            "preflight": list(self.preflight),
         }
 
     def _frame_records(self) -> list[dict]:
@@ -339,7 +396,9 @@ class SampleComplexityResult(ResultMixin):
             m_star = self.min_samples[i]
             low = self.lower_brackets[i]
             runs = self.evaluations[i]
-            if m_star is None:
+            if not runs:
+                shown, bracket, succ = "infeasible", "not searched", "-"
+            elif m_star is None:
                 shown, bracket, succ = f"> {runs[-1].n_samples}", "not reached", "-"
             else:
                 shown = str(m_star)
@@ -348,6 +407,10 @@ class SampleComplexityResult(ResultMixin):
                 succ = f"{hit.successes}/{hit.trials}"
             lines.append(f"{str(_plain(param)):>10}  {self.eps[i]:>8.3g}  {shown:>9}  "
                          f"{bracket:>20}  {succ:>15}  {len(runs)}")
+        notes = [f"{self.param_name}={_plain(param)}: {report['message']}"
+                 for param, report in zip(self.params, self.preflight) if report is not None]
+        if notes:
+            lines += ["", "pre-flight (before any trial):"] + notes
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -362,7 +425,8 @@ def _plain(value):
 # Columns of SweepResult.to_records() besides the grid parameters.
 _RECORD_COLUMNS = ("trials", "successes", "success_fraction", "ci_lower", "ci_upper",
                    "consistent", "certified", "mean_error", "median_error", "max_error",
-                   "mean_target_norm", "exact", "n_draws")
+                   "mean_target_norm", "exact", "n_draws", "median_relative_error",
+                   "best_relative_error", "feasible")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -403,8 +467,12 @@ class SweepResult(ResultMixin):
         ``successes``, ``success_fraction``, the Clopper-Pearson interval
         ``ci_lower``/``ci_upper``, the decisions ``consistent``/``certified``,
         ``mean_error``/``median_error``/``max_error``, ``mean_target_norm``
-        (:math:`\\mathbb{E}[f^2]`, the zero predictor's error), ``exact`` and
-        ``n_draws``.
+        (:math:`\\mathbb{E}[f^2]`, the zero predictor's error), ``exact``,
+        ``n_draws``, ``median_relative_error`` (error over :math:`\\mathbb{E}[f^2]`),
+        and from the pre-flight report ``best_relative_error`` (the class's
+        floor on the point's first target, ``None`` if unknown) and
+        ``feasible`` (``False``: no trial was run; the error columns are then
+        ``None``).
 
         Returns
         -------
@@ -413,16 +481,23 @@ class SweepResult(ResultMixin):
         records = []
         for point, result in zip(self.points, self.results):
             lower, upper = result.interval
+            ran = result.trials > 0
+            preflight = result.preflight or {}
             records.append(dict(point) | {
                 "trials": result.trials, "successes": result.successes,
                 "success_fraction": result.success_fraction,
                 "ci_lower": lower, "ci_upper": upper,
                 "consistent": result.consistent, "certified": result.certified,
-                "mean_error": float(np.mean(result.errors)),
-                "median_error": float(np.median(result.errors)),
-                "max_error": float(np.max(result.errors)),
-                "mean_target_norm": float(np.mean(result.target_norms)),
+                "mean_error": float(np.mean(result.errors)) if ran else None,
+                "median_error": float(np.median(result.errors)) if ran else None,
+                "max_error": float(np.max(result.errors)) if ran else None,
+                "mean_target_norm": (float(np.mean(result.target_norms)) if ran
+                                     else preflight.get("energy")),
                 "exact": result.exact, "n_draws": result.n_draws,
+                "median_relative_error": (float(np.median(result.relative_errors)) if ran
+                                          else None),
+                "best_relative_error": preflight.get("best_relative_error"),
+                "feasible": not result.infeasible,
             })
         return records
 
@@ -484,24 +559,44 @@ class SweepResult(ResultMixin):
         pct = f"{100 * self.confidence:g}%"
         names = list(self.param_names)
         widths = [max(len(name), 6) for name in names]
+        relative = all(r.eps_scale == "relative" for r in self.results)
+        bound = f"{self.eps:g} E[f^2]" if relative else f"{self.eps:g}"
         lines = [
-            f"PAC sweep: Pr[error <= {self.eps:g}] >= {1 - self.delta:g}, "
+            f"PAC sweep: Pr[error <= {bound}] >= {1 - self.delta:g}, "
             f"{self.trials} trials per point, noise = {self.noise:g}, {pct} "
-            "Clopper-Pearson intervals",
+            "Clopper-Pearson intervals; errors relative to E[f^2] (the zero predictor "
+            "scores 1)",
             "",
             "  ".join(f"{name:>{w}}" for name, w in zip(names, widths))
-            + f"  {'success':>9}  {'interval':>17}  {'mean err':>10}  {'max err':>10}"
-            + "  decision",
+            + f"  {'success':>9}  {'interval':>17}  {'best':>6}  {'median':>8}  "
+            + f"{'max':>8}  decision",
         ]
-        for record in self.to_records():
-            decision = ("certified" if record["certified"] else
+        messages = []
+        for record, result in zip(self.to_records(), self.results):
+            decision = ("INFEASIBLE" if not record["feasible"] else
+                        "certified" if record["certified"] else
                         "consistent" if record["consistent"] else "REJECTED")
+            best = record["best_relative_error"]
+            ran = result.trials > 0
             lines.append(
                 "  ".join(f"{str(record[name]):>{w}}" for name, w in zip(names, widths))
                 + f"  {record['successes']:>4}/{record['trials']:<4}"
                 + f"  [{record['ci_lower']:.3f}, {record['ci_upper']:.3f}]".rjust(19)
-                + f"  {record['mean_error']:>10.3e}  {record['max_error']:>10.3e}"
+                + ("       -" if best is None else f"  {best:>6.3f}")
+                + (f"  {record['median_relative_error']:>8.4f}"
+                   f"  {float(np.max(result.relative_errors)):>8.4f}" if ran
+                   else f"  {'-':>8}  {'-':>8}")
                 + f"  {decision}")
+            if result.preflight is not None:
+                family = ", ".join(f"{name}={record[name]}" for name in names
+                                   if name != "n_samples")
+                message = f"{family}: {result.preflight['message']}" if family \
+                    else result.preflight["message"]
+                if message not in messages:
+                    messages.append(message)
+        if messages:
+            lines += ["", "best = the class's best relative error on each point's first "
+                      "target (pre-flight, before any trial):"] + messages
         return "\n".join(lines)
 
     def __str__(self) -> str:

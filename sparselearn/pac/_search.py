@@ -1,6 +1,7 @@
 """sample_complexity_curve: the smallest sample size at which the PAC check passes."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
@@ -11,6 +12,8 @@ from .._results import renamed_argument
 from .._validation import check_float, check_int
 from ._execution import _check_factory, _check_picklable, _NoBar, _progress_bar
 from ._options import Options, _check_eps
+from ._preflight import (_check_eps_scale, _check_preflight, _preflight, _warn_eps_scale,
+                         _warn_infeasible)
 from ._results import Evaluation, SampleComplexityResult, _plain
 from ._trial import _child_seed, _pac_result, _run_trial, _trial_calls, _trial_spec
 
@@ -74,7 +77,8 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
                             confidence=0.95, criterion="consistent", param_name="param",
                             random_state=None, scheduler=None, n_jobs=1, n_features=None,
                             exact_max_n=16, n_draws=100_000, progress=None,
-                            max_bytes=None, n_test=None, output=None) -> SampleComplexityResult:
+                            max_bytes=None, n_test=None, output=None, eps_scale=None,
+                            preflight=True) -> SampleComplexityResult:
     r"""The smallest sample size at which a PAC guarantee holds, as a function of a parameter.
 
     For each value ``p`` in ``params`` this searches for the smallest ``m``
@@ -133,6 +137,14 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
         Progress bar over the ``verify_pac`` runs (see :func:`verify_pac`).
     n_test : int, optional
         Deprecated alias of ``n_draws`` (``FutureWarning``).
+    eps_scale : {"relative", "absolute"}, optional
+        As in :func:`verify_pac`: ``eps`` is relative to
+        :math:`\mathbb{E}[f^2]` by default.
+    preflight : bool, default=True
+        As in :func:`verify_pac`, once per parameter value on its first
+        target: a value whose ``eps`` is out of the class's reach is not
+        searched (``min_samples`` ``None``, no evaluations, an
+        :class:`InfeasibleWarning`); ``result.preflight`` holds the reports.
 
     Returns
     -------
@@ -185,6 +197,8 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
                              f"confidence={confidence} and delta={delta}: even {trials}/"
                              f"{trials} successes give a lower end {best_lower:.4f} < "
                              f"{1 - delta:g}; use trials >= {needed}")
+    scale = _check_eps_scale(eps_scale)
+    preflight = _check_preflight(preflight)
     runner = options.runner()
     targets = []
     for param in params:
@@ -194,11 +208,22 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
             _check_picklable(**{f"make_target_for({param!r})": make_target})
         targets.append(make_target)
 
-    min_samples, lower_brackets, evaluations = [], [], []
+    min_samples, lower_brackets, evaluations, reports, energies = [], [], [], [], []
     with runner, _progress_bar(options.progress, desc="sample complexity",
                                unit="run") as bar:
         for index, (param, make_target) in enumerate(zip(params, targets)):
             param_seed = _child_seed(options.root, index)
+            report = (_preflight(options.make_learner, make_target, param_seed,
+                                 options.n_features, eps_values[index], options, scale)
+                      if preflight else None)
+            reports.append(report)
+            if report is not None:
+                energies.append(report["energy"])
+            if _warn_infeasible(report):
+                min_samples.append(None)
+                lower_brackets.append(None)
+                evaluations.append(())
+                continue
 
             def run(m, make_target=make_target, eps=eps_values[index], seed=param_seed,
                     param=param):
@@ -207,7 +232,9 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
                 outcomes = runner.map(_run_trial, _trial_calls(options.make_learner,
                                                                make_target, spec, trials),
                                       _NoBar)
-                result = _pac_result(spec, outcomes, eps, options)
+                result = dataclasses.replace(_pac_result(spec, outcomes, eps, options),
+                                             eps_scale=scale)
+                energies.extend(result.target_norms)
                 bar.update()
                 passed = result.consistent if criterion == "consistent" else result.certified
                 return Evaluation(m, result.successes, result.trials, result.interval,
@@ -217,8 +244,10 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
             min_samples.append(m_star)
             lower_brackets.append(low)
             evaluations.append(runs)
+    if scale == "relative":
+        _warn_eps_scale(eps_scale, energies, "sample_complexity_curve")
     return SampleComplexityResult(
         param_name=param_name, params=params, eps=eps_values, delta=delta,
         confidence=confidence, criterion=criterion, noise=options.noise, trials=trials,
         min_samples=tuple(min_samples), lower_brackets=tuple(lower_brackets),
-        evaluations=tuple(evaluations))
+        evaluations=tuple(evaluations), preflight=tuple(reports))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -14,6 +15,8 @@ from .._results import renamed_argument
 from .._validation import check_int
 from ._execution import _check_factory, _progress_bar
 from ._options import Options, _check_eps
+from ._preflight import (_check_eps_scale, _check_preflight, _preflight, _skipped_result,
+                         _warn_eps_scale, _warn_infeasible)
 from ._results import _RECORD_COLUMNS, SweepResult, _plain
 from ._trial import _pac_result, _run_trial, _trial_calls, _trial_spec
 
@@ -71,7 +74,8 @@ def _point_seed(root: np.random.SeedSequence, point: dict) -> np.random.SeedSequ
 def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0, *,
                  confidence=0.95, random_state=None, scheduler=None, n_jobs=1,
                  exact_max_n=16, n_draws=100_000, progress=None,
-                 max_bytes=None, n_test=None, output=None) -> SweepResult:
+                 max_bytes=None, n_test=None, output=None, eps_scale=None,
+                 preflight=True) -> SweepResult:
     r"""Run :func:`verify_pac` at every point of a parameter grid.
 
     ``grid`` maps parameter names to lists of values; its Cartesian product
@@ -99,8 +103,15 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
         ``"n_features"``, if present, is the cube dimension ``n`` (checked
         against the networks drawn).  Other names are free and only read by
         the two factories.
-    eps, delta, trials, noise, confidence, exact_max_n, n_draws, max_bytes, output
-        As in :func:`verify_pac`, the same at every point.
+    eps, delta, trials, noise, confidence, exact_max_n, n_draws, max_bytes, output, eps_scale
+        As in :func:`verify_pac`, the same at every point (``eps`` relative
+        to each target's :math:`\mathbb{E}[f^2]`).
+    preflight : bool, default=True
+        As in :func:`verify_pac`, at every point, on the point's first
+        target (points differing only in ``n_samples`` share it and one
+        report): a point whose ``eps`` is out of its class's reach runs no
+        trial and shows as ``INFEASIBLE``, with one
+        :class:`InfeasibleWarning` per such family.
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Root seed of the sweep.  Point ``p`` runs with the seed
         ``SeedSequence(root.entropy, spawn_key=root.spawn_key + (h(p),))``,
@@ -151,12 +162,14 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
     make_target = _check_factory(make_target, "make_target")
     grid = _check_grid(grid)
     eps = _check_eps(eps)
+    scale = _check_eps_scale(eps_scale)
+    preflight = _check_preflight(preflight)
     runner = options.runner(make_target=make_target)
     make_learner, trials, root = options.make_learner, options.trials, options.root
 
     names = tuple(grid)
     points = tuple(dict(zip(names, values)) for values in itertools.product(*grid.values()))
-    specs, calls = [], []
+    specs, calls, reports, families = [], [], [], {}
     for point in points:
         # Copies, so a factory that edits its argument cannot change the
         # recorded point.
@@ -168,12 +181,36 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
         spec = _trial_spec(target_for, _point_seed(root, point), point["n_samples"], options,
                            n_features=n)
         specs.append(spec)
-        calls += _trial_calls(learner_for, target_for, spec, trials)
+        report = None
+        if preflight:
+            # Points differing only in n_samples share their targets: one
+            # report (and at most one warning) per family.
+            family = json.dumps({k: v for k, v in point.items() if k != "n_samples"},
+                                sort_keys=True)
+            if family not in families:
+                families[family] = _preflight(functools.partial(make_learner, dict(point)),
+                                              target_for, spec["root"], spec["n_features"],
+                                              eps, options, scale)
+                _warn_infeasible(families[family])
+            report = families[family]
+        reports.append(report)
+        if report is None or report["feasible"] is not False:
+            calls += _trial_calls(learner_for, target_for, spec, trials)
     with runner, _progress_bar(options.progress, total=len(calls), unit="trial",
                                desc=f"PAC sweep ({len(points)} points)") as bar:
         outcomes = runner.map(_run_trial, calls, bar)
-    results = tuple(_pac_result(spec, outcomes[i * trials:(i + 1) * trials], eps, options)
-                    for i, spec in enumerate(specs))
+    results, done = [], 0
+    for spec, report in zip(specs, reports):
+        if report is not None and report["feasible"] is False:
+            results.append(_skipped_result(spec, eps, options, report, scale))
+            continue
+        result = _pac_result(spec, outcomes[done:done + trials], eps, options)
+        done += trials
+        results.append(dataclasses.replace(result, eps_scale=scale, preflight=report))
+    results = tuple(results)
+    if scale == "relative":
+        _warn_eps_scale(eps_scale, [e for r in results for e in r.target_norms]
+                        + [r["energy"] for r in reports if r is not None], "verify_sweep")
     return SweepResult(param_names=names, points=points, results=results, eps=eps,
                        delta=options.delta, noise=options.noise,
                        confidence=options.confidence, trials=trials, seed=root)

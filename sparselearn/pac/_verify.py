@@ -1,17 +1,22 @@
 """verify_pac: check one PAC guarantee empirically."""
 from __future__ import annotations
 
+import dataclasses
+
 from .._results import renamed_argument
 from .._validation import check_int
 from ._execution import _check_factory, _progress_bar
 from ._options import Options, _check_eps
+from ._preflight import (_check_eps_scale, _check_preflight, _preflight, _skipped_result,
+                         _warn_eps_scale, _warn_infeasible)
 from ._results import PACResult
 from ._trial import _pac_result, _run_trial, _trial_calls, _trial_spec
 
 def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0.0, *,
                confidence=0.95, random_state=None, scheduler=None, n_jobs=1,
                n_features=None, exact_max_n=16, n_draws=100_000, progress=None,
-               max_bytes=None, n_test=None, output=None) -> PACResult:
+               max_bytes=None, n_test=None, output=None, eps_scale=None,
+               preflight=True) -> PACResult:
     r"""Check a PAC guarantee empirically: :math:`\Pr[\text{error} \le \varepsilon] \ge 1 - \delta`.
 
     Each of ``trials`` independent trials
@@ -19,8 +24,12 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     1. draws a target ``f = make_target(rng)``;
     2. draws ``n_samples`` i.i.d. uniform points :math:`x_i` of
        :math:`\{-1,1\}^n` with labels :math:`y_i = f(x_i) + \sigma \xi_i`,
-       :math:`\xi_i \sim N(0, 1)`, :math:`\sigma` = ``noise`` (the agnostic
-       case when :math:`\sigma > 0`);
+       :math:`\xi_i \sim N(0, 1)`, :math:`\sigma` = ``noise``
+       (*realizable with noisy labels* when :math:`\sigma > 0`: the regression
+       function :math:`\mathbb{E}[y \mid x]` is still ``f``; the *agnostic*
+       case is a target outside the learner's class, e.g. a network with
+       :math:`W^{>d}[f] > 0` for a degree-``d`` learner, whose best error
+       in the class is then :math:`W^{>d}[f]`, docs/theory.rst, section 3);
     3. fits ``h = make_learner().fit(X, y)``;
     4. measures the excess squared error
        :math:`\mathbb{E}_{x}[(h(x) - f(x))^2]` under the uniform
@@ -30,7 +39,9 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
        otherwise as the mean over ``n_draws`` fresh uniform points, with its
        standard error.
 
-    A trial succeeds when its error is at most ``eps``.  The number of
+    A trial succeeds when its error is at most ``eps`` times
+    :math:`\mathbb{E}[f^2]` (the error of the zero predictor, measured on
+    the same points: a relative error of 1 means learning nothing).  The number of
     successes gives a Clopper-Pearson interval for
     :math:`p = \Pr[\text{error} \le \varepsilon]` (:func:`clopper_pearson`);
     the guarantee :math:`p \ge 1 - \delta` is *consistent* with the trials
@@ -60,8 +71,8 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     n_samples : int
         Training-sample size ``m >= 1``.
     eps : float
-        Error tolerance :math:`\varepsilon > 0` (absolute, in the squared
-        units of the target: compare with ``result.target_norms``).
+        Error tolerance :math:`\varepsilon > 0`, relative to
+        :math:`\mathbb{E}[f^2]` (see ``eps_scale``).
     delta : float
         Failure probability :math:`\delta \in (0, 1)`.
     trials : int
@@ -116,6 +127,24 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
         layer, one output), or column ``output`` of a callable's ``(m, o)``
         values.  Required when ``make_target`` returns a network with more
         than one output (refused otherwise, naming ``output``).
+    eps_scale : {"relative", "absolute"}, optional
+        ``"relative"`` (the default): a trial succeeds when its error is at
+        most :math:`\varepsilon\,\mathbb{E}[f^2]`.  ``"absolute"``: at most
+        :math:`\varepsilon`, the meaning ``eps`` had before; left unset, a
+        ``FutureWarning`` says so when a target's :math:`\mathbb{E}[f^2]`
+        is not 1 (where the two differ).
+    preflight : bool, default=True
+        Before any trial, report the best relative error the learner's
+        class can reach on trial 0's target, :math:`W^{>d}[f]/\mathbb{E}[f^2]`
+        for a learner of degree ``<= d`` (``get_params()`` with ``degree``,
+        or ``max_degree`` when ``degree=None``): exact from the spectrum when
+        ``n <= exact_max_n``, else estimated on ``n_draws`` fresh points with
+        its standard error.  When it exceeds ``eps`` (for an estimate, by
+        three standard errors) no sample size can pass: an
+        :class:`InfeasibleWarning` says so in one line, with the smallest
+        degree that reaches ``eps / 2``, and the trials are skipped
+        (``result.infeasible``, ``result.trials == 0``).  The report is
+        ``result.preflight``.  ``False``: no report, the trials always run.
 
     Returns
     -------
@@ -130,7 +159,7 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
         cannot be pickled when trials run in other processes; if
         ``scheduler`` is of the wrong type.
     ValueError
-        If ``eps <= 0``, ``delta`` or ``confidence`` is outside ``(0, 1)``,
+        If ``eps <= 0``, ``eps_scale`` is not one of its values, ``delta`` or ``confidence`` is outside ``(0, 1)``,
         ``trials < 1``, a target has the wrong ``n``, a function returns
         the wrong shape, ``scheduler`` is not an address, or ``n_jobs != 1``
         together with ``scheduler``.
@@ -187,10 +216,21 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     make_target = _check_factory(make_target, "make_target")
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     eps = _check_eps(eps)
+    scale = _check_eps_scale(eps_scale)
+    preflight = _check_preflight(preflight)
     runner = options.runner(make_target=make_target)
     spec = _trial_spec(make_target, options.root, n_samples, options)
+    report = (_preflight(options.make_learner, make_target, options.root,
+                         spec["n_features"], eps, options, scale) if preflight else None)
+    if _warn_infeasible(report):
+        _warn_eps_scale(eps_scale, [report["energy"]], "verify_pac")
+        return _skipped_result(spec, eps, options, report, scale)
     with runner, _progress_bar(options.progress, total=options.trials, unit="trial",
                                desc=f"PAC trials (m={n_samples})") as bar:
         outcomes = runner.map(_run_trial, _trial_calls(options.make_learner, make_target,
                                                        spec, options.trials), bar)
-    return _pac_result(spec, outcomes, eps, options)
+    result = dataclasses.replace(_pac_result(spec, outcomes, eps, options), eps_scale=scale,
+                                 preflight=report)
+    if scale == "relative":
+        _warn_eps_scale(eps_scale, result.target_norms, "verify_pac")
+    return result
