@@ -777,6 +777,19 @@ def _chunks(n_draws: int, bytes_per_sample: float):
         yield min(size, n_draws - start)
 
 
+def _neighbour_estimate(evaluate, n, n_draws, rng, bytes_per_sample, neighbours,
+                        statistic) -> Estimate:
+    """Mean and standard error of ``statistic(f(x), f(neighbours(x)))`` over
+    ``n_draws`` uniform points ``x``, chunk by chunk; ``f`` is evaluated once
+    per chunk, on the points and their neighbours stacked."""
+    moments = _Moments()
+    for m in _chunks(n_draws, bytes_per_sample):
+        X = _uniform_points(rng, m, n)
+        values = evaluate(np.concatenate([X, neighbours(X)]))
+        moments.add(statistic(values[:m], values[m:]))
+    return moments.estimate()
+
+
 def estimate_influences(f, *, n_features=None, n_draws=_DEFAULT_DRAWS,
                         random_state=None, n_samples=None) -> Estimate:
     r"""Monte-Carlo estimate of every coordinate influence :math:`\mathrm{Inf}_i[f]`.
@@ -817,15 +830,12 @@ def estimate_influences(f, *, n_features=None, n_draws=_DEFAULT_DRAWS,
     check_memory(8.0 * n * (n + 1), f"the n + 1 = {n + 1} points evaluated per sample "
                  f"by estimate_influences (n = {n})")
     rng = check_random_state(random_state)
-    moments = _Moments()
     flip = 1.0 - 2.0 * np.eye(n)
-    for m in _chunks(n_draws, 8.0 * n * (n + 1)):
-        X = _uniform_points(rng, m, n)
-        neighbours = (X[:, None, :] * flip).reshape(m * n, n)  # row (a, i) = x_a with i flipped
-        values = evaluate(np.concatenate([X, neighbours]))
-        diffs = (values[:m, None] - values[m:].reshape(m, n)) / 2.0
-        moments.add(diffs**2)
-    return moments.estimate()
+    return _neighbour_estimate(
+        evaluate, n, n_draws, rng, 8.0 * n * (n + 1),
+        # row (a, i) = x_a with coordinate i flipped
+        lambda X: (X[:, None, :] * flip).reshape(X.shape[0] * n, n),
+        lambda fx, fy: ((fx[:, None] - fy.reshape(fx.shape[0], n)) / 2.0) ** 2)
 
 
 def estimate_total_influence(f, *, n_features=None, n_draws=_DEFAULT_DRAWS,
@@ -859,14 +869,14 @@ def estimate_total_influence(f, *, n_features=None, n_draws=_DEFAULT_DRAWS,
     n_draws = _check_n_draws(renamed_argument("estimate_total_influence", "n_samples", "n_draws",
                                               n_samples, n_draws, _DEFAULT_DRAWS))
     rng = check_random_state(random_state)
-    moments = _Moments()
-    for m in _chunks(n_draws, 16.0 * n):
-        X = _uniform_points(rng, m, n)
+
+    def flip_one(X):  # each row with one uniform coordinate flipped
         Y = X.copy()
-        Y[np.arange(m), rng.integers(0, n, size=m)] *= -1.0
-        values = evaluate(np.concatenate([X, Y]))
-        moments.add(n * ((values[:m] - values[m:]) / 2.0) ** 2)
-    return moments.estimate()
+        Y[np.arange(X.shape[0]), rng.integers(0, n, size=X.shape[0])] *= -1.0
+        return Y
+
+    return _neighbour_estimate(evaluate, n, n_draws, rng, 16.0 * n, flip_one,
+                               lambda fx, fy: n * ((fx - fy) / 2.0) ** 2)
 
 
 def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_draws=_DEFAULT_DRAWS,
@@ -909,13 +919,9 @@ def estimate_noise_sensitivity(f, flip_rate=None, *, n_features=None, n_draws=_D
     n_draws = _check_n_draws(renamed_argument("estimate_noise_sensitivity", "n_samples", "n_draws",
                                               n_samples, n_draws, _DEFAULT_DRAWS))
     rng = check_random_state(random_state)
-    moments = _Moments()
-    for m in _chunks(n_draws, 16.0 * n):
-        X = _uniform_points(rng, m, n)
-        Y = np.where(rng.random((m, n)) < flip_rate, -X, X)
-        values = evaluate(np.concatenate([X, Y]))
-        moments.add(0.5 * (values[:m] - values[m:]) ** 2)
-    return moments.estimate()
+    return _neighbour_estimate(evaluate, n, n_draws, rng, 16.0 * n,
+                               lambda X: np.where(rng.random(X.shape) < flip_rate, -X, X),
+                               lambda fx, fy: 0.5 * (fx - fy) ** 2)
 
 
 def _parse_subsets(subsets, n: int) -> list[np.ndarray]:
