@@ -16,8 +16,8 @@ from strategies import cube_points, explicit_parity_features
 from sparselearn import MemoryBudgetError
 from sparselearn._kernels import _parity
 from sparselearn._reference import parity as reference
-from sparselearn.parities import (ParityDesign, _solve_cg, _solve_exact, n_parity_features,
-                                  pack_rows, parity_subsets)
+from sparselearn.parities import (ParityDesign, _solve_block_cg, _solve_cg, _solve_exact,
+                                  n_parity_features, pack_rows, parity_subsets)
 
 dyadic = st.integers(-24, 24).map(lambda v: v / 8.0)
 finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
@@ -269,3 +269,115 @@ def test_solvers_give_the_minimum_norm_solution_when_underdetermined(seed):
     coef, n_iter, converged = _solve_cg(design, y, 0.0, 1e-12, 1000)
     assert converged and n_iter <= 1000
     np.testing.assert_allclose(coef, expected, atol=1e-8)
+
+
+# ------------------------------------------------- real-valued inputs (issue 16)
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), n=st.integers(1, 20), degree=st.integers(0, 4),
+       c=st.sampled_from([None, 1, 3]), n_jobs=st.sampled_from([1, 2]))
+def test_real_design_products_equal_explicit_monomials(data, n, degree, c, n_jobs):
+    """domain="real": P holds prod_{j in S} x_j of any finite X (no x_j^2 = 1),
+    for a vector or a (D, c) / (m, c) block, and diagonal() is diag(P^T P)."""
+    degree = min(degree, n, 2 if n > 10 else 4)
+    m = data.draw(st.integers(1, 60))
+    X = data.draw(arrays(np.float64, (m, n), elements=finite))
+    design = ParityDesign(X, degree, n_jobs=n_jobs, domain="real")
+    design._chunk_rows = data.draw(st.integers(16, 64))  # several chunks
+    P = explicit_parity_features(X, degree)
+    D = P.shape[1]
+    tail = () if c is None else (c,)
+    coef = data.draw(arrays(np.float64, (D,) + tail, elements=finite))
+    r = data.draw(arrays(np.float64, (m,) + tail, elements=finite))
+    # Entries of P reach 4^4: tolerances relative to the products' magnitudes.
+    scale = 1.0 + np.abs(P).max()
+    np.testing.assert_allclose(design.matvec(coef), P @ coef, rtol=1e-12,
+                               atol=1e-10 * scale * (1 + np.abs(coef).sum()))
+    np.testing.assert_allclose(design.rmatvec(r), P.T @ r, rtol=1e-12,
+                               atol=1e-10 * scale * (1 + np.abs(r).sum()))
+    np.testing.assert_allclose(design.normal_matvec(coef), P.T @ (P @ coef), rtol=1e-10,
+                               atol=1e-9 * scale**2 * m * (1 + np.abs(coef).sum()))
+    np.testing.assert_allclose(design.diagonal(), (P**2).sum(axis=0), rtol=1e-12,
+                               atol=1e-12 * scale**2)
+    if D <= 200:
+        G, b = design.gram(r[:, 0] if r.ndim == 2 else r)
+        np.testing.assert_allclose(G, P.T @ P, rtol=1e-12, atol=1e-10 * scale**2 * m)
+
+
+def test_real_domain_refuses_popcount_and_the_cube_refuses_real_points():
+    X = np.array([[0.5, -2.0], [1.0, 3.0]])
+    with pytest.raises(ValueError, match="products='popcount' needs points of the cube"):
+        ParityDesign(X, 1, products="popcount", domain="real")
+    with pytest.raises(ValueError, match=r"exactly \+1 or -1"):
+        ParityDesign(X, 1)
+    with pytest.raises(ValueError, match="domain must be 'cube' or 'real'"):
+        ParityDesign(X, 1, domain="reals")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        ParityDesign(np.array([[np.inf, 1.0]]), 1, domain="real")
+    design = ParityDesign(X, 2, domain="real")
+    with pytest.raises(ValueError, match="coef must have 4 rows, got 3"):
+        design.matvec(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("products", ["blas", "popcount"])
+def test_cube_block_products_are_the_columns_products(products):
+    rng = np.random.default_rng(21)
+    X = _random_cube(rng, 70, 9)
+    design = ParityDesign(X, 3, products=products)
+    C = rng.normal(size=(design.n_output_features, 4))
+    R = rng.normal(size=(70, 4))
+    for k in range(4):
+        np.testing.assert_allclose(design.matvec(C)[:, k], design.matvec(C[:, k]),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(design.rmatvec(R)[:, k], design.rmatvec(R[:, k]),
+                                   rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(design.diagonal(), np.full(design.n_output_features, 70.0))
+
+
+@pytest.mark.parametrize("domain", ["cube", "real"])
+@pytest.mark.parametrize("alpha", [0.0, 2.0])
+def test_block_cg_and_exact_solve_every_column(domain, alpha):
+    """c right-hand sides at once: each column is the (ridge) least-squares
+    solution on the explicit matrix, from _solve_block_cg and _solve_exact."""
+    rng = np.random.default_rng(22)
+    n, degree, m = 6, 2, 150
+    X = _random_cube(rng, m, n) if domain == "cube" else rng.normal(size=(m, n)) + 1.0
+    Y = rng.normal(size=(m, 5))
+    Y[:, 3] = 0.0  # a zero right-hand side is solved by 0 at once
+    P = explicit_parity_features(X, degree)
+    D = P.shape[1]
+    expected = np.linalg.solve(P.T @ P + alpha * np.eye(D), P.T @ Y)
+    design = ParityDesign(X, degree, domain=domain)
+    np.testing.assert_allclose(_solve_exact(design, Y, alpha), expected, rtol=1e-9,
+                               atol=1e-11)
+    coef, n_iter, converged = _solve_block_cg(design, Y, alpha, 1e-12, 500)
+    assert converged and 1 <= n_iter <= 500
+    np.testing.assert_allclose(coef, expected, rtol=1e-7, atol=1e-9)
+    assert not coef[:, 3].any()
+    # Column by column, scipy's CG (the single-output solver) agrees too.
+    for k in (0, 4):
+        single, _, _ = _solve_cg(design, np.ascontiguousarray(Y[:, k]), alpha, 1e-12, 500)
+        np.testing.assert_allclose(single, expected[:, k], rtol=1e-7, atol=1e-9)
+
+
+def test_jacobi_preconditioner_cuts_iterations_on_correlated_features():
+    """Correlated Gaussian X (covariance condition number 100) whose columns
+    have unequal scales (0.1 to 10): the monomials' norms then differ by
+    orders of magnitude, and the diagonal preconditioner lowers the
+    (deterministic) iteration count to the same tolerance (168 -> 57 with
+    this seed; measured 58 -> 53 at equal scales, where it can do little
+    against the correlation itself), reaching the same fit."""
+    rng = np.random.default_rng(23)
+    n, degree, m = 8, 2, 2000
+    Q = np.linalg.qr(rng.normal(size=(n, n)))[0]
+    cov = Q @ np.diag(np.geomspace(1.0, 100.0, n)) @ Q.T
+    X = rng.multivariate_normal(np.zeros(n), cov / 10.0, size=m) * np.geomspace(0.1, 10, n)
+    y = X[:, 0] * X[:, 1] - X[:, 2] + rng.normal(size=m)
+    design = ParityDesign(X, degree, domain="real")
+    plain, plain_iter, plain_ok = _solve_cg(design, y, 0.0, 1e-8, 5000, precondition=False)
+    jacobi, jacobi_iter, jacobi_ok = _solve_cg(design, y, 0.0, 1e-8, 5000)
+    assert plain_ok and jacobi_ok
+    assert jacobi_iter < plain_iter / 2, (jacobi_iter, plain_iter)
+    fit = design.matvec(_solve_exact(design, y, 0.0))
+    for coef in (plain, jacobi):
+        np.testing.assert_allclose(design.matvec(coef), fit, rtol=0,
+                                   atol=1e-5 * np.abs(fit).max())
