@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .._plotting import import_pyplot
+from .. import _plotting
 from ._results import SampleComplexityResult, SweepResult, _plain
 
 
@@ -39,9 +39,7 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     if not isinstance(result, SampleComplexityResult):
         raise TypeError("result must be a SampleComplexityResult from "
                         f"sample_complexity_curve, got {type(result).__name__}")
-    plt = import_pyplot("plot_sample_complexity")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.0, 3.5))
+    ax = _plotting.axes("plot_sample_complexity", ax, figsize=(5.0, 3.5))
     found = [i for i, m in enumerate(result.min_samples) if m is not None]
     missing = [i for i, m in enumerate(result.min_samples) if m is None]
     numeric = all(isinstance(_plain(p), numbers.Real) for p in result.params)
@@ -115,9 +113,7 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     errors = ("mean_error", "median_error", "max_error")
     if y not in ("success_fraction",) + errors:
         raise ValueError(f"y must be 'success_fraction' or one of {errors}, got {y!r}")
-    plt = import_pyplot("plot_sweep")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.0, 3.5))
+    ax = _plotting.axes("plot_sweep", ax, figsize=(5.0, 3.5))
     # One line per combination of the parameters that vary besides x; the
     # fixed ones go into the title.
     values = {name: {repr(r[name]) for r in records} for name in result.param_names}
