@@ -527,3 +527,215 @@ def test_estimators_refuse_strings_dates_and_durations(kind):
     # Class labels may be anything, strings included.
     labels = np.where(y > 0, "yes", "no")
     assert set(LowDegreeClassifier(degree=1).fit(X, labels).predict(X)) <= {"yes", "no"}
+
+
+# ------------------------------------------------- real-valued inputs (issue 16)
+def _sklearn_pipeline(degree, alpha, scaler=False):
+    """The scikit-learn model ours equals: every monomial of degree <= d with
+    its bias column, ridge-penalised uniformly (Ridge with fit_intercept=False:
+    our constant monomial is penalised like the other coefficients)."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+    steps = [StandardScaler()] if scaler else []
+    return make_pipeline(*steps, PolynomialFeatures(degree, interaction_only=True),
+                         Ridge(alpha=alpha, fit_intercept=False, solver="svd"))
+
+
+def _data(kind, rng, m, n):
+    if kind == "real":  # correlated Gaussian, off-centre
+        mixing = rng.normal(size=(n, n))
+        return rng.normal(size=(m, n)) @ mixing + 0.5
+    if kind == "01":
+        return rng.integers(0, 2, size=(m, n)).astype(float)
+    return _random_cube(rng, m, n)
+
+
+@pytest.mark.parametrize("kind", ["real", "01", "pm1"])
+@pytest.mark.parametrize("degree", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_predictions_equal_polynomial_features_and_ridge(kind, degree, alpha):
+    """On real, 0/1 and +-1 data, every solver equals PolynomialFeatures(
+    interaction_only=True) + Ridge: same coefficients in the same order (the
+    feature names too) and the same predictions on new points."""
+    rng = np.random.default_rng(100 + degree)
+    n, m = 5, 200  # D <= 31 < m: full column rank with overwhelming probability
+    X, X_test = _data(kind, rng, m, n), _data(kind, rng, 50, n)
+    y = rng.normal(size=m) + X[:, 0] * X[:, 1]
+    reference = _sklearn_pipeline(degree, alpha).fit(X, y)
+    expected = reference.predict(X_test)
+    ridge = reference[-1]
+    names = reference[0].get_feature_names_out()
+    for solver in ("auto", "cg", "exact"):
+        model = LowDegreeRegressor(degree=degree, alpha=alpha, solver=solver,
+                                   tol=1e-12, max_iter=2000).fit(X, y)
+        assert model.domain_ == ("cube" if kind == "pm1" else "real")
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(model.predict(X_test), expected, rtol=0,
+                                   atol=1e-8 * scale)
+        np.testing.assert_allclose(model.coef_, ridge.coef_, rtol=0,
+                                   atol=1e-8 * np.abs(ridge.coef_).max())
+        assert model.get_feature_names_out().tolist() == names.tolist()
+
+
+def test_feature_names_follow_dataframe_columns():
+    import pandas as pd
+    rng = np.random.default_rng(101)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["age", "dose", "t"])
+    model = LowDegreeRegressor(degree=2).fit(frame, rng.normal(size=40))
+    assert model.get_feature_names_out().tolist() == [
+        "1", "age", "dose", "t", "age dose", "age t", "dose t"]
+    plain = LowDegreeRegressor(degree=2).fit(frame.to_numpy(), rng.normal(size=40))
+    assert plain.get_feature_names_out()[4] == "x0 x1"
+    assert plain.get_feature_names_out(["a", "b", "c"])[4] == "a b"
+    with pytest.raises(NotFittedError):
+        LowDegreeRegressor().get_feature_names_out()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_real_rank_deficient_designs_give_the_minimum_norm_solution(seed):
+    """m < D, and repeated rows: solver="exact" is numpy.linalg.lstsq's
+    minimum-norm solution on real monomials too; ridge is the unique ridge
+    solution."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(12, 6))  # D = 22 > m = 12
+    X = np.vstack([X, X[:5]])     # and five repeated rows
+    y = rng.normal(size=17)
+    P = explicit_parity_features(X, 2)
+    expected = np.linalg.lstsq(P, y, rcond=None)[0]
+    model = LowDegreeRegressor(degree=2, solver="exact").fit(X, y)
+    np.testing.assert_allclose(model.coef_, expected, rtol=0,
+                               atol=1e-9 * np.linalg.norm(expected))
+    ridge = LowDegreeRegressor(degree=2, solver="exact", alpha=0.3).fit(X, y)
+    np.testing.assert_allclose(
+        ridge.coef_, np.linalg.solve(P.T @ P + 0.3 * np.eye(22), P.T @ y), rtol=0,
+        atol=1e-9 * np.linalg.norm(ridge.coef_))
+
+
+def test_standardize_keeps_the_least_squares_fit_and_matches_standard_scaler():
+    """Multilinear polynomials of degree <= d are closed under per-column
+    affine maps, so with alpha = 0 standardising changes coef_ but not the
+    fitted function; with alpha > 0 it is StandardScaler + the pipeline."""
+    rng = np.random.default_rng(102)
+    X = rng.normal(size=(300, 4)) * [1.0, 10.0, 0.1, 3.0] + [5.0, -2.0, 0.0, 1.0]
+    X_test = rng.normal(size=(40, 4)) * 2.0
+    y = X[:, 0] * X[:, 1] - X[:, 3] + rng.normal(size=300)
+    plain = LowDegreeRegressor(degree=3, solver="exact").fit(X, y)
+    standard = LowDegreeRegressor(degree=3, solver="exact", standardize=True).fit(X, y)
+    np.testing.assert_allclose(standard.mean_, X.mean(axis=0))
+    np.testing.assert_allclose(standard.scale_, X.std(axis=0))
+    assert plain.mean_ is None and plain.scale_ is None
+    scale = np.abs(plain.predict(X_test)).max()
+    np.testing.assert_allclose(standard.predict(X_test), plain.predict(X_test), rtol=0,
+                               atol=1e-9 * scale)
+    assert np.abs(standard.coef_ - plain.coef_).max() > 1.0
+    ridge = LowDegreeRegressor(degree=3, alpha=2.0, standardize=True, tol=1e-12).fit(X, y)
+    expected = _sklearn_pipeline(3, 2.0, scaler=True).fit(X, y).predict(X_test)
+    np.testing.assert_allclose(ridge.predict(X_test), expected, rtol=0, atol=1e-8 * scale)
+
+
+def test_domain_rules():
+    rng = np.random.default_rng(103)
+    cube, real = _random_cube(rng, 60, 4), rng.normal(size=(60, 4))
+    y = rng.normal(size=60)
+    cube_model = LowDegreeRegressor(degree=2).fit(cube, y)
+    assert cube_model.domain_ == "cube" and isinstance(cube_model.fourier_coefficients_, dict)
+    real_model = LowDegreeRegressor(degree=2).fit(real, y)
+    assert real_model.domain_ == "real" and real_model.fourier_coefficients_ is None
+    # Declared real on cube points: the same least-squares fit by another route.
+    forced = LowDegreeRegressor(degree=2, domain="real", solver="exact").fit(cube, y)
+    np.testing.assert_allclose(forced.coef_, LowDegreeRegressor(
+        degree=2, solver="exact").fit(cube, y).coef_, atol=1e-10)
+    with pytest.raises(ValueError, match="solver='lmn' estimates Fourier coefficients"):
+        LowDegreeRegressor(degree=2, solver="lmn").fit(real, y)
+    with pytest.raises(ValueError, match=r"exactly \+1 or -1"):
+        LowDegreeRegressor(degree=2, domain="cube").fit(real, y)
+    with pytest.raises(ValueError, match=r"domain_ is 'cube'"):
+        cube_model.predict(real)
+    for params, match in [({"domain": "reals"}, "domain must be 'auto'"),
+                          ({"standardize": 1}, "standardize must be True or False"),
+                          ({"standardize": True, "domain": "cube"}, "standardize=True"),
+                          ({"input_encoding": "01", "domain": "real"},
+                           "input_encoding='01' maps 0/1 data onto the cube")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            LowDegreeRegressor(degree=1, **params).fit(real, y)
+
+
+# ------------------------------------------------------- multiclass (issue 16)
+@pytest.mark.parametrize("solver", ["exact", "cg"])
+@pytest.mark.parametrize("domain", ["real", "cube"])
+def test_multiclass_equals_ridge_classifier_on_polynomial_features(solver, domain):
+    """One-vs-rest least squares: RidgeClassifier on the monomial features
+    (fit_intercept=False, the bias column included) has the same coef_ (a
+    row per class), decision_function and predictions."""
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.preprocessing import PolynomialFeatures
+    rng = np.random.default_rng(104)
+    m, n = 400, 6
+    X = rng.normal(size=(m, n)) if domain == "real" else _random_cube(rng, m, n)
+    labels = np.array(["a", "b", "c", "d"])
+    y = labels[np.argmax(X[:, :4] * X[:, 1:5] + 0.3 * rng.normal(size=(m, 4)), axis=1)]
+    features = PolynomialFeatures(2, interaction_only=True)
+    P = features.fit_transform(X)
+    reference = RidgeClassifier(alpha=1.0, fit_intercept=False, solver="svd").fit(P, y)
+    model = LowDegreeClassifier(degree=2, alpha=1.0, solver=solver, tol=1e-12).fit(X, y)
+    assert model.classes_.tolist() == labels.tolist()
+    assert model.coef_.shape == (4, 22)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-8)
+    X_test = rng.normal(size=(100, n)) if domain == "real" else _random_cube(rng, 100, n)
+    scores = model.decision_function(X_test)
+    assert scores.shape == (100, 4)
+    np.testing.assert_allclose(scores, reference.decision_function(
+        features.transform(X_test)), rtol=0, atol=1e-8)
+    assert (model.predict(X_test) == reference.predict(features.transform(X_test))).all()
+    assert not hasattr(model, "predict_proba")
+    if domain == "cube":
+        assert model.fourier_coefficients_[(0, 1)].shape == (4,)
+    # Each class's row is the binary fit of that class against the rest.
+    one = LowDegreeRegressor(degree=2, alpha=1.0, solver="exact").fit(
+        X, np.where(y == "c", 1.0, -1.0))
+    np.testing.assert_allclose(model.coef_[2], one.coef_, rtol=0, atol=1e-8)
+
+
+def test_binary_classifier_keeps_one_decision_column():
+    rng = np.random.default_rng(105)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    model = LowDegreeClassifier(degree=2).fit(X, y)
+    assert model.coef_.shape == (7,) and model.decision_function(X).shape == (100,)
+    # The binary fit is the regression on +-1 labels, and predicts its sign.
+    regression = LowDegreeRegressor(degree=2).fit(X, 2.0 * y - 1.0)
+    np.testing.assert_allclose(model.decision_function(X), regression.predict(X),
+                               rtol=0, atol=1e-12)
+    assert (model.predict(X) == (regression.predict(X) > 0)).all()
+
+
+def test_multiclass_save_load_and_format_1_files(tmp_path):
+    """Format 2 round trip (multiclass, standardised reals); a format-1 file
+    (the layout written before issue 16: no domain, mean, scale, ten
+    parameters) still loads as a cube model and predicts the same."""
+    from sparselearn import io
+    rng = np.random.default_rng(106)
+    X = rng.normal(size=(200, 4))
+    y = np.argmax(X[:, :3], axis=1)
+    model = LowDegreeClassifier(degree=2, standardize=True).fit(X, y)
+    loaded = LowDegreeClassifier.load(model.save(tmp_path / "multi"))
+    np.testing.assert_array_equal(loaded.decision_function(X), model.decision_function(X))
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    assert loaded.domain_ == "real" and loaded.get_params()["standardize"] is True
+    cube = _random_cube(rng, 100, 4)
+    fitted = LowDegreeClassifier(degree=2).fit(cube, cube[:, 0] * cube[:, 1] > 0)
+    v1_params = {"degree": 2, "max_degree": 4, "solver": "auto", "alpha": 0.0,
+                 "tol": 1e-6, "max_iter": 1000, "input_encoding": "pm1", "cv": 5,
+                 "max_bytes": None, "n_jobs": None}
+    import json
+    path = io.save_npz(tmp_path / "old.npz",
+                       format=np.array("sparselearn.LowDegreeClassifier/1"),
+                       params=np.array(json.dumps(v1_params)), coef=fitted.coef_,
+                       degree=np.array(2), n_features=np.array(4), n_iter=np.array(1),
+                       classes=fitted.classes_)
+    old = LowDegreeClassifier.load(path)
+    assert old.domain_ == "cube" and old.mean_ is None
+    np.testing.assert_array_equal(old.predict(cube), fitted.predict(cube))
+    with pytest.raises(ValueError, match="not a saved LowDegreeRegressor"):
+        LowDegreeRegressor.load(path)
