@@ -421,23 +421,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             u = np.ascontiguousarray(u_t.T)
         self.n_iter_ = len(self.loss_curve_)
 
-        if p["W"] is not None:
-            # The kernel's projection sums squares in its own order; make the
-            # bound hold for the norm the certificate computes.
-            while np.linalg.norm(w, axis=1).max() > p["W"]:
-                _project_rows(w, p["W"])
-        self.n_units_repaired_ = 0
-        if p["repair"]:
-            self.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
-        network = SparseReLUNetwork(w, b, u, float(c[0, 0]) if u.ndim == 1 else c[0])
-        # X was validated above: only the network-specific overflow test runs.
-        network._check_magnitude(X)
-        counts = network._activation_counts(X)
-        self.network_ = network
-        self.max_active_ = int(counts.max())
-        self.mean_active_ = float(counts.mean())
-        self.norm_bounds_ = network.norm_bounds()
-        self.in_class_ = network._in_class(counts, k, p["W"], p["B"])
+        network = _finish_fit(self, X, w, b, u, float(c[0, 0]) if u.ndim == 1 else c[0], k, p)
         prediction = network._forward(X)
         scale = 1 if y.ndim == 1 else y.shape[1]   # sum over outputs, mean over rows
         if p["loss"] == "squared":
@@ -660,20 +644,7 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
             self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, 1.0,
                                       type(self).__name__)
         self.n_iter_ = len(self.loss_curve_)
-        if p["W"] is not None:
-            while np.linalg.norm(w, axis=1).max() > p["W"]:
-                _project_rows(w, p["W"])
-        self.n_units_repaired_ = 0
-        if p["repair"]:
-            self.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
-        network = SparseReLUNetwork(w, b, np.ascontiguousarray(u_t.T), c[0])
-        network._check_magnitude(X)
-        counts = network._activation_counts(X)
-        self.network_ = network
-        self.max_active_ = int(counts.max())
-        self.mean_active_ = float(counts.mean())
-        self.norm_bounds_ = network.norm_bounds()
-        self.in_class_ = network._in_class(counts, k, p["W"], p["B"])
+        network = _finish_fit(self, X, w, b, np.ascontiguousarray(u_t.T), c[0], k, p)
         self.train_objective_ = loss_fn(network._forward(X), Y)[0]
         return self
 
@@ -801,6 +772,31 @@ def _initial_parameters(X, y, s, k, W, B, rng):
     y_rms = math.sqrt(float(np.mean(y * y)))
     magnitude = 0.5 if output_rms == 0.0 or y_rms == 0.0 else min(1.0, y_rms / output_rms)
     return np.ascontiguousarray(w), b, magnitude * signs
+
+
+def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
+    """After training: enforce the weight bound exactly, repair, build the
+    network and certify it on the training set ``X``; sets the fitted
+    attributes ``n_units_repaired_``, ``network_``, ``max_active_``,
+    ``mean_active_``, ``norm_bounds_`` and ``in_class_`` of ``est``."""
+    if p["W"] is not None:
+        # The kernel's projection sums squares in its own order; make the
+        # bound hold for the norm the certificate computes.
+        while np.linalg.norm(w, axis=1).max() > p["W"]:
+            _project_rows(w, p["W"])
+    est.n_units_repaired_ = 0
+    if p["repair"]:
+        est.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
+    network = SparseReLUNetwork(w, b, u, c)
+    # X was validated by fit: only the network-specific overflow test runs.
+    network._check_magnitude(X)
+    counts = network._activation_counts(X)
+    est.network_ = network
+    est.max_active_ = int(counts.max())
+    est.mean_active_ = float(counts.mean())
+    est.norm_bounds_ = network.norm_bounds()
+    est.in_class_ = network._in_class(counts, k, p["W"], p["B"])
+    return network
 
 
 def _project_rows(P, radius):
