@@ -211,33 +211,72 @@ def _print_demo(report: dict) -> None:
         print(f"  figure      {report['plot']}")
 
 
+def _certify_domain(args, net):
+    """``(domain, description)`` for ``certify_sparsity`` from ``--domain``."""
+    from . import cube
+
+    kind, rest = args.domain[0], args.domain[1:]
+    n = net.n_features
+    needed = {"pm1": 0, "01": 0, "box": 2, "points": 1}
+    if kind not in needed:
+        raise CommandError(f"--domain must start with pm1, 01, box or points, got {kind!r}")
+    if len(rest) != needed[kind]:
+        usage = {"pm1": "--domain pm1", "01": "--domain 01", "box": "--domain box LO HI",
+                 "points": "--domain points FILE"}[kind]
+        raise CommandError(f"{usage} takes {needed[kind]} value(s) after {kind!r}, got "
+                           f"{len(rest)}: {' '.join(args.domain)!r}")
+    if kind == "pm1":
+        return "pm1", f"{{-1,1}}^{n}"
+    if kind == "01":
+        return "01", f"{{0,1}}^{n}"
+    if kind == "box":
+        try:
+            lo, hi = (float(v) for v in rest)
+        except ValueError:
+            raise CommandError(f"--domain box LO HI needs two numbers, got {rest}") from None
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+            raise CommandError(f"--domain box LO HI needs finite LO <= HI, got {lo:g} {hi:g}")
+        return cube.Box(lo, hi), f"the box [{lo:g}, {hi:g}]^{n}"
+    X, _, _ = _io.read_xy(rest[0], n_features=n, header=args.header, return_names=True)
+    return X, f"the {X.shape[0]} points of {rest[0]}"
+
+
 def _cmd_certify(args) -> dict:
     from . import cube
 
     net = _load_network(args.network)
+    domain, where = _certify_domain(args, net)
     report = {"command": "certify", "network": str(args.network), "n": net.n_features,
-              "width": net.width}
+              "width": net.width, "domain": args.domain[0], "domain_description": where}
     try:
-        certificate = cube.certify_sparsity(net, time_limit=args.time_limit)
+        certificate = cube.certify_sparsity(net, time_limit=args.time_limit, domain=domain)
     except cube.CertificationIncomplete as exc:
         limit = "none" if args.time_limit is None else f"{args.time_limit:g} s"
         raise CommandError(f"not certified within --time-limit {limit}: the "
                            f"sparsity is at least {exc.lower_bound}; raise the limit with "
                            "--time-limit SECONDS (or --time-limit none for no limit)"
                            ) from None
+    cube_domain = args.domain[0] in ("pm1", "01")
     report.update(certified_sparsity=certificate.max_active,
-                  witness=certificate.witness.astype(int).tolist(),
-                  nodes=certificate.n_nodes, seconds=certificate.elapsed)
-    if net.n_features <= args.histogram_max_n:
+                  witness=(certificate.witness.astype(int) if cube_domain
+                           else certificate.witness).tolist(),
+                  nodes=certificate.n_nodes, seconds=certificate.elapsed,
+                  lp_tolerance=certificate.lp_tolerance)
+    if args.domain[0] == "pm1" and net.n_features <= args.histogram_max_n:
         report["activation_histogram"] = cube.activation_histogram(net).tolist()
     return report
 
 
 def _print_certify(report: dict) -> None:
-    print(f"{report['network']}: width {report['width']} on {{-1,1}}^{report['n']}")
+    where = report.get("domain_description", f"{{-1,1}}^{report['n']}")
+    print(f"{report['network']}: width {report['width']} on {where}")
+    nodes = "subcubes" if report.get("domain", "pm1") in ("pm1", "01") else "search nodes"
     print(f"  certified sparsity  {report['certified_sparsity']} "
-          f"({report['nodes']} subcubes, {report['seconds']:.2f} s)")
+          f"({report['nodes']} {nodes}, {report['seconds']:.2f} s)")
     print(f"  witness             {report['witness']}")
+    if report.get("lp_tolerance") is not None:
+        print(f"  LP tolerance        {report['lp_tolerance']:g} (units active only by a "
+              "smaller relative margin can be missed)")
     if "activation_histogram" in report:
         histogram = np.asarray(report["activation_histogram"])
         print(f"  histogram           {{{_format_histogram(histogram)}}}")
@@ -639,7 +678,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"give up after this many seconds "
                               f"({DEFAULT_CERTIFY_TIME_LIMIT:g}; 'none' for no limit)")
     certify.add_argument("--histogram-max-n", type=int, default=22,
-                         help="also print the activation histogram when n <= this (22)")
+                         help="also print the activation histogram when n <= this (22; "
+                              "--domain pm1 only)")
+    certify.add_argument("--domain", nargs="+", default=["pm1"],
+                         metavar="KIND [VALUES]",
+                         help="where the maximum is taken: pm1 (default, {-1,1}^n), 01 "
+                              "({0,1}^n), box LO HI (the box [LO, HI]^n; LP-based, see "
+                              "sparselearn.cube.Box) or points FILE (the rows of a CSV/.npy "
+                              "table or the X of an .npz; an extra last column is ignored)")
+    _add_header_flag(certify)
     profile = sub.add_parser(
         "profile", parents=[common], help="activation profile of a saved network on DATA",
         description="How many hidden units of a saved network are active at each point "

@@ -788,3 +788,44 @@ def test_start_up_guard_leaves_library_users_alone():
     code = ("import signal, sparselearn; "
             "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+# ------------------------------------------------------ certify --domain
+def test_certify_domains_on_the_command_line(tmp_path, capsys):
+    # Units x0 + x1 > 3 and x0 > 3: never active on {-1,1}^2 or {0,1}^2
+    # (x0 + x1 <= 2), both at once on [0, 16]^2 (e.g. at (16, 16)), and on
+    # the listed points (0, 0) and (4, -2) only x0 > 3 at (4, -2).
+    from sparselearn import SparseReLUNetwork
+    net = SparseReLUNetwork([[1.0, 1.0], [1.0, 0.0]], [3.0, 3.0], [1.0, 1.0])
+    path = net.save(tmp_path / "net.npz")
+    points = tmp_path / "points.csv"
+    points.write_text("x0,x1\n0,0\n4,-2\n")
+    expected = {("pm1",): 0, ("01",): 0, ("box", "0", "16"): 2, ("points", str(points)): 1}
+    for domain, value in expected.items():
+        code, out, err = run(capsys, "certify", path, "--domain", *domain, "--json")
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["certified_sparsity"] == value and report["domain"] == domain[0]
+        witness = np.array(report["witness"], dtype=float)
+        assert int(net.activation_counts(witness[None, :])[0]) == value
+        assert ("activation_histogram" in report) == (domain == ("pm1",))
+    assert report["witness"] == [4.0, -2.0]
+    # The installed command, as a user types it.
+    code, out, _ = _cli("certify", path, "--domain", "box", "0", "16")
+    assert code == 0
+    assert "on the box [0, 16]^2" in out and "LP tolerance" in out
+    assert "certified sparsity  2" in out
+
+
+@pytest.mark.parametrize("domain, message", [
+    (["box", "0"], "--domain box LO HI takes 2 value(s)"),
+    (["box", "3", "1"], "finite LO <= HI"),
+    (["box", "a", "1"], "two numbers"),
+    (["points"], "--domain points FILE takes 1 value(s)"),
+    (["points", "missing.csv"], "missing.csv"),
+    (["cube"], "--domain must start with pm1, 01, box or points"),
+    (["01", "x"], "--domain 01 takes 0 value(s)"),
+])
+def test_certify_bad_domains_are_one_line_errors(tmp_path, capsys, domain, message):
+    from sparselearn import SparseReLUNetwork
+    path = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0]).save(tmp_path / "net.npz")
+    assert message in _one_line_exit_2(capsys, "certify", path, "--domain", *domain)
