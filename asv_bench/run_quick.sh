@@ -4,6 +4,7 @@
 # the benchmarks, if any benchmark (or any parameter combination) failed.
 #
 #     asv_bench/run_quick.sh            # from anywhere in the checkout
+#     python asv_bench/dashboard.py --no-publish   # then view it (offline)
 #
 # Environment: PYTHON (default python3), the interpreter whose environment is
 # benchmarked (asv --python=same) and which must have asv installed.
@@ -113,6 +114,11 @@ if failed:
 EOF
 
 "${asv[@]}" publish "${conf[@]}" </dev/null
+# asv's page loads its JavaScript from CDNs; point it at Debian's packaged
+# copies so it works offline ('python asv_bench/dashboard.py --no-publish'
+# serves it).  Without those packages the page stays online-only.
+"$python" "$here/dashboard.py" --no-publish --no-serve --html "$here/html" </dev/null \
+    || echo "run_quick.sh: warning: the dashboard still loads its JavaScript from CDNs" >&2
 
 if (( run_status != 0 || check_status != 0 )); then
     echo "run_quick.sh: asv run exited with $run_status; see the failures above" >&2

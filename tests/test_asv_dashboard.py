@@ -1,25 +1,25 @@
-"""The published asv dashboard (``asv_bench/html``) renders in headless Chromium.
+"""The published asv dashboard (``asv_bench/html``) renders in headless Chromium,
+served by the user-facing command ``python asv_bench/dashboard.py``.
 
 ``asv_bench/run_quick.sh`` runs the benchmarks and publishes the dashboard;
-these tests then load it the way a reader would, over HTTP (the page fetches
-its JSON with XHR, which browsers refuse from ``file://``), and check that
-every published benchmark appears in the benchmark grid and in the benchmark
-list.  They skip, saying why, when Chromium is not installed or nothing has
-been published, so the ordinary ``pytest`` run does not depend on asv.
-
-asv's page takes jQuery, Flot and its plugins, Bootstrap, a table sorter and
-an MD5 function from public CDNs, which neither CI nor the developers'
-machines reach, so the server serves Debian's packaged copies in their place; everything asv generated
-(its scripts, the page and the JSON) is served unchanged, and Chromium is
-kept off any other host so the test is the same with or without a network.
+these tests then serve a copy of it with ``asv_bench/dashboard.py
+--no-publish --port 0`` (which points asv's CDN references at Debian's
+packaged jQuery, Flot, Bootstrap, table sorter and MD5, copied into
+``_vendor/``) and load it the way a reader would, over HTTP (the page
+fetches its JSON with XHR, which browsers refuse from ``file://``), and
+check that every published benchmark appears in the benchmark grid and in
+the benchmark list.  Chromium is kept off every host but the loopback
+server, so the test is the same with or without a network.  They skip,
+saying why, when Chromium is not installed or nothing has been published,
+so the ordinary ``pytest`` run does not depend on asv; the rewriting itself
+is tested on a synthetic page without either.
 """
-import functools
-import http.server
+import importlib.util
 import json
 import re
 import shutil
 import subprocess
-import threading
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -28,88 +28,37 @@ import pytest
 ASV_BENCH = Path(__file__).resolve().parents[1] / "asv_bench"
 HTML_DIR = ASV_BENCH / "html"
 
-# asv's CDN scripts and stylesheet by file name -> Debian's copy.  Versions
-# differ (Flot 4 for 0.8.3, jQuery 3.6 for 3.3) but the API asv uses is the
-# same, which is what the rendering checks below establish.
-_DEBIAN_JS = Path("/usr/share/javascript")
-VENDORED = {
-    "jquery-3.3.1.min.js": _DEBIAN_JS / "jquery/jquery.min.js",
-    "jquery.flot.min.js": _DEBIAN_JS / "jquery-flot/jquery.flot.min.js",
-    "jquery.flot.time.min.js": _DEBIAN_JS / "jquery-flot/jquery.flot.time.min.js",
-    "jquery.flot.selection.min.js": _DEBIAN_JS / "jquery-flot/jquery.flot.selection.min.js",
-    "jquery.flot.categories.min.js": _DEBIAN_JS / "jquery-flot/jquery.flot.categories.min.js",
-    "stupidtable.min.js": _DEBIAN_JS / "jquery-stupidtable/stupidtable.min.js",
-    "md5.min.js": _DEBIAN_JS / "blueimp-md5/md5.min.js",
-    "bootstrap.min.js": _DEBIAN_JS / "bootstrap/js/bootstrap.min.js",
-    "bootstrap.min.css": _DEBIAN_JS / "bootstrap/css/bootstrap.min.css",
-}
-DEBIAN_PACKAGES = ("libjs-jquery libjs-jquery-flot libjs-jquery-stupidtable "
-                   "node-blueimp-md5 libjs-bootstrap")
-# Orders the bars of bar charts; no Debian package, and the pages checked
-# here draw none, so its tag is dropped.
-NOT_NEEDED = {"jquery.flot.orderBars.js"}
-
-_EXTERNAL = re.compile(
-    r'<script\b[^>]*\bsrc="(https?://[^"]*)"[^>]*>\s*</script>'
-    r'|<link\b[^>]*\bhref="(https?://[^"]*)"[^>]*>')
-_SUBRESOURCE_ATTRIBUTES = re.compile(r'\s(?:integrity|crossorigin|referrerpolicy)="[^"]*"')
+_spec = importlib.util.spec_from_file_location("asv_dashboard", ASV_BENCH / "dashboard.py")
+dashboard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dashboard)
 
 CHROMIUM_TIMEOUT = 120  # seconds; a render takes a few on a loaded 2-core machine
+_REMOTE = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="https?://')
 
 
-def localize(page):
-    """Point asv's CDN references at ``/_vendor/<file name>``.
-
-    Subresource-integrity hashes are removed (they pin the CDN builds);
-    an external reference that is neither vendored nor known to be
-    unneeded is an error, so an asv upgrade that adds one is noticed here.
-    """
-    def replace(match):
-        url = match.group(1) or match.group(2)
-        name = url.rsplit("/", 1)[-1]
-        if name in NOT_NEEDED:
-            return ""
-        if name not in VENDORED:
-            raise AssertionError(f"asv's index.html loads {url}, which has no local "
-                                 "copy: add it to VENDORED or NOT_NEEDED")
-        tag = _SUBRESOURCE_ATTRIBUTES.sub("", match.group(0))
-        return tag.replace(url, f"/_vendor/{name}")
-
-    return _EXTERNAL.sub(replace, page)
+def test_localize_points_cdn_references_at_local_copies():
+    page = ('<link href="https://cdn.example/bootstrap.min.css" rel="stylesheet" '
+            'integrity="sha384-x" crossorigin="anonymous">\n'
+            '<script src="https://cdn.example/jquery-3.3.1.min.js" integrity="sha-y">'
+            '</script>\n<script src="https://cdn.example/jquery.flot.orderBars.js"></script>'
+            '\n<script src="asv.js"></script>')
+    local = dashboard.localize(page)
+    assert not _REMOTE.search(local)
+    assert '<script src="_vendor/jquery-3.3.1.min.js"></script>' in local
+    assert 'href="_vendor/bootstrap.min.css"' in local and "integrity" not in local
+    assert "orderBars" not in local and '<script src="asv.js"></script>' in local
+    assert dashboard.localize(local) == local  # idempotent
+    with pytest.raises(dashboard.DashboardError, match="no local copy"):
+        dashboard.localize('<script src="https://cdn.example/new-library.js"></script>')
 
 
-class DashboardHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the published dashboard, with ``index.html`` replaced by
-    ``index_page`` (the localized page) and ``/_vendor/`` mapped to Debian's
-    copies of asv's dependencies."""
-
-    def __init__(self, *args, index_page, **kwargs):
-        self.index_page = index_page
-        super().__init__(*args, **kwargs)
-
-    def do_GET(self):
-        path = self.path.split("?", 1)[0]
-        if path in ("/", "/index.html"):
-            self._send(self.index_page, "text/html; charset=utf-8")
-        elif path.startswith("/_vendor/"):
-            source = VENDORED.get(path[len("/_vendor/"):])
-            if source is None:
-                self.send_error(404)
-            else:
-                kind = "text/css" if source.suffix == ".css" else "text/javascript"
-                self._send(source.read_bytes(), kind)
-        else:
-            super().do_GET()
-
-    def _send(self, body, content_type):
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args):
-        pass  # keep pytest's output clean
+def test_command_without_a_dashboard_is_one_line_and_exit_2(tmp_path):
+    done = subprocess.run([sys.executable, str(ASV_BENCH / "dashboard.py"), "--no-publish",
+                           "--no-serve", "--html", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "no asv dashboard published" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 @pytest.fixture(scope="module")
@@ -141,24 +90,31 @@ def published(index):
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(chromium, published):
-    """URL of the dashboard served on a free loopback port for this module."""
-    missing = [str(p) for p in VENDORED.values() if not p.is_file()]
+def dashboard_url(chromium, published, tmp_path_factory):
+    """URL of a copy of the dashboard served by ``asv_bench/dashboard.py
+    --no-publish --port 0`` for this module."""
+    missing = [str(p) for p in dashboard.VENDORED.values() if not p.is_file()]
     if missing:
         pytest.skip(f"Debian's copies of asv's scripts are missing ({missing[0]}, ...): "
-                    f"apt-get install {DEBIAN_PACKAGES}")
-    page = localize((HTML_DIR / "index.html").read_text(encoding="utf-8"))
-    handler = functools.partial(DashboardHandler, directory=str(HTML_DIR),
-                                index_page=page.encode("utf-8"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+                    f"apt-get install {dashboard.DEBIAN_PACKAGES}")
+    copy = tmp_path_factory.mktemp("dashboard") / "html"
+    shutil.copytree(HTML_DIR, copy)
+    server = subprocess.Popen([sys.executable, str(ASV_BENCH / "dashboard.py"), "--no-publish",
+                               "--html", str(copy), "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        line = ""
+        for line in server.stdout:
+            if line.startswith("serving "):
+                break
+        match = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
+        assert match, f"no URL printed: {line!r} {server.stderr.read() if server.poll() else ''}"
+        page = (copy / "index.html").read_text(encoding="utf-8")
+        assert not _REMOTE.search(page), "the served page still loads remote files"
+        yield match.group(1) + "index.html"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def render(chromium, url, profile_dir):
