@@ -24,6 +24,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 
 import numpy as np
 
@@ -94,12 +95,17 @@ def _cmd_demo(args) -> dict:
     from . import cube, fourier, pac
     from .learners import LowDegreeRegressor
 
+    if args.n is None:
+        # Hamming-ball bumps spread their weight over high degrees as n grows
+        # (W^{>5}/E[f^2] ~ 0.05 at n = 10, 0.29 at n = 20): the demo keeps
+        # them at a size where the degree the theory needs fits 4000 samples.
+        args.n = 10 if args.target == "bump" else 20
     if args.n > 24:
         raise CommandError(f"--n {args.n}: the demo measures errors exactly over the whole "
                            "cube, so it keeps n <= 24")
     report = {"command": "demo", "target": args.target, "n": args.n, "width": args.width,
               "sparsity": args.sparsity, "seed": args.seed, "n_samples": args.samples,
-              "noise": args.noise}
+              "noise": args.noise, "eps": args.eps, "eps_scale": "relative"}
     timings = report["seconds"] = {}
 
     start = time.perf_counter()
@@ -130,21 +136,37 @@ def _cmd_demo(args) -> dict:
     X = cube.uniform_points(args.n, args.samples, rng)
     y = net(X) + args.noise * rng.standard_normal(args.samples)
     start = time.perf_counter()
-    model = LowDegreeRegressor(degree=None, max_degree=args.max_degree,
+    if args.degree == "tail":
+        degree = fourier.degree_for_tail(spectrum, args.eps, args.tail_fraction)
+        report["degree_rule"] = (f"from the target's spectrum (the smallest d with "
+                                 f"W^{{>d}} <= {args.tail_fraction:g} x eps x E[f^2])")
+    elif args.degree == "cv":
+        degree, report["degree_rule"] = None, "chosen by validation"
+    else:
+        degree, report["degree_rule"] = args.degree, "as given"
+    model = LowDegreeRegressor(degree=degree, max_degree=args.max_degree,
                                random_state=args.seed).fit(X, y)
     timings["learn"] = time.perf_counter() - start
     report["degree"] = int(model.degree_)
     report["n_parities"] = int(model.coef_.size)
     report["excess_error"] = fourier.excess_error(spectrum, model)
     report["best_possible_error"] = float(fourier.tail_weight(spectrum, model.degree_))
-    report["cv_mean_test_mse"] = [float(e) for e in model.cv_results_["mean_test_mse"]]
+    energy = report["energy"] if report["energy"] > 0 else 1.0
+    report["relative_excess_error"] = report["excess_error"] / energy
+    report["best_relative_error"] = report["best_possible_error"] / energy
+    if degree is None:
+        report["cv_mean_test_mse"] = [float(e) for e in model.cv_results_["mean_test_mse"]]
 
     _say(args, f"PAC verification, {args.trials} trials ...")
     start = time.perf_counter()
-    result = pac.verify_pac(partial(LowDegreeRegressor, degree=model.degree_),
-                            partial(_demo_trial_target, args), args.samples, args.eps,
-                            args.delta, args.trials, args.noise, random_state=args.seed,
-                            exact_max_n=args.n, progress=_progress_enabled(args))
+    with warnings.catch_warnings():
+        # The pre-flight line is in the report; no second copy on stderr.
+        warnings.simplefilter("ignore", pac.InfeasibleWarning)
+        result = pac.verify_pac(partial(LowDegreeRegressor, degree=model.degree_),
+                                partial(_demo_trial_target, args), args.samples, args.eps,
+                                args.delta, args.trials, args.noise, random_state=args.seed,
+                                exact_max_n=args.n, progress=_progress_enabled(args),
+                                eps_scale="relative")
     timings["pac"] = time.perf_counter() - start
     report["pac"] = result.to_dict()
     report["_pac_table"] = result.to_table()
@@ -198,12 +220,15 @@ def _print_demo(report: dict) -> None:
     print(f"  histogram   points by active count {{{_format_histogram(histogram)}}}")
     weights = ", ".join(f"{w:.3g}" for w in report["degree_weights"][:6])
     print(f"  spectrum    W^=j for j = 0..5: {weights}")
-    print(f"  learned     degree {report['degree']} chosen by validation "
+    print(f"  learned     degree {report['degree']} "
+          f"{report.get('degree_rule', 'chosen by validation')} "
           f"({report['n_parities']} parities, m={report['n_samples']}, label noise "
           f"{report['noise']:g}, "
           f"{seconds['learn']:.2f} s)")
-    print(f"  error       exact excess E[(h - f)^2] = {report['excess_error']:.4g} "
-          f"(best degree-{report['degree']} error {report['best_possible_error']:.4g})")
+    print(f"  error       exact excess E[(h - f)^2] = {report['excess_error']:.4g} = "
+          f"{report['relative_excess_error']:.4g} x E[f^2] (best degree-{report['degree']}: "
+          f"{report['best_relative_error']:.4g} x E[f^2]; zero predictor: 1 x E[f^2] = "
+          f"{report['energy']:.4g})")
     print("  PAC check   " + report["_pac_table"].replace("\n", "\n              "))
     print("  timings     " + ", ".join(f"{name} {value:.2f} s"
                                        for name, value in seconds.items()))
@@ -501,9 +526,18 @@ def _cmd_verify(args) -> dict:
 
     grid = {"n_features": args.n, "width": args.width, "sparsity": args.sparsity,
             "n_samples": args.samples}
-    if args.degree is not None:
-        grid["degree"] = args.degree
     target = {"bump": pac.bump_target, "juntas": pac.junta_sum_target}[args.target]
+    learner = partial(pac.low_degree_learner, max_degree=args.max_degree)
+    tail_degrees = None
+    if args.degree == ["tail"]:
+        tail_degrees = _tail_degrees(args, target)
+        learner = partial(_tail_degree_learner, tail_degrees)
+    elif args.degree is not None:
+        if "tail" in args.degree:
+            raise CommandError("--degree tail stands alone (one degree per target family, "
+                               "from its spectrum); got --degree "
+                               + " ".join(map(str, args.degree)))
+        grid["degree"] = args.degree
     _say(args, f"verifying {len(args.n) * len(args.width) * len(args.sparsity)} target "
                f"families x {len(args.samples)} sample sizes x {args.trials} trials ...")
     client = None
@@ -511,15 +545,26 @@ def _cmd_verify(args) -> dict:
         pac._check_scheduler(args.scheduler, args.jobs)  # the address's form, first
         client = _connect(args.scheduler, args.connect_timeout)
     try:
-        result = pac.verify_sweep(partial(pac.low_degree_learner,
-                                          max_degree=args.max_degree),
-                                  target, grid, args.eps, args.delta, args.trials,
-                                  args.noise, random_state=args.seed, scheduler=client,
-                                  n_jobs=args.jobs, progress=_progress_enabled(args))
+        with warnings.catch_warnings():
+            # The pre-flight lines are in the table; no second copy on stderr.
+            warnings.simplefilter("ignore", pac.InfeasibleWarning)
+            result = pac.verify_sweep(learner, target, grid, args.eps, args.delta,
+                                      args.trials, args.noise, random_state=args.seed,
+                                      scheduler=client, n_jobs=args.jobs,
+                                      progress=_progress_enabled(args), eps_scale="relative")
     finally:
         if client is not None:
             client.close()
     report = {"command": "verify", **result.to_dict(), "_table": result.to_table()}
+    if tail_degrees is not None:
+        report["tail_degrees"] = [
+            {"n_features": n, "width": w, "sparsity": k, "degree": d}
+            for (n, w, k), d in tail_degrees.items()]
+        report["_table"] = (
+            f"--degree tail: per target family, the smallest d with W^{{>d}} <= "
+            f"{args.tail_fraction:g} x eps x E[f^2] on its first target: "
+            + ", ".join(f"n={n} s={w} k={k}: d={d}" for (n, w, k), d in tail_degrees.items())
+            + "\n" + report["_table"])
     if args.out:
         if str(args.out).endswith(".json"):
             result.to_json(args.out)
@@ -534,6 +579,39 @@ def _cmd_verify(args) -> dict:
         finally:
             plt.close(axes.figure)
     return report
+
+
+def _tail_degrees(args, target) -> dict:
+    """``{(n, s, k): d}``: for each target family of a ``verify --degree tail``
+    sweep, :func:`~sparselearn.fourier.degree_for_tail` of its first target
+    (the one its first trial draws, and the pre-flight report reads)."""
+    from . import fourier
+    from .pac._sweep import _point_seed
+    from .pac._trial import _child_seed, _root_seed
+
+    root, degrees = _root_seed(args.seed), {}
+    for n in args.n:
+        if n > 24:
+            raise CommandError(f"--degree tail reads each target's exact spectrum (2^n "
+                               f"values); --n {n} is beyond the n <= 24 it allows")
+        for width in args.width:
+            for sparsity in args.sparsity:
+                point = {"n_features": n, "width": width, "sparsity": sparsity}
+                seed = _child_seed(_point_seed(root, point), 0).spawn(1)[0]
+                net = target(point, np.random.default_rng(seed))
+                degrees[(n, width, sparsity)] = fourier.degree_for_tail(
+                    net, args.eps, args.tail_fraction)
+    return degrees
+
+
+def _tail_degree_learner(degrees, params):
+    """The ``verify --degree tail`` learner of a grid point: a
+    :func:`~sparselearn.pac.low_degree_learner` at its family's degree
+    (module level, so it pickles for --jobs and --scheduler)."""
+    from . import pac
+
+    key = (params["n_features"], params["width"], params["sparsity"])
+    return pac.low_degree_learner(params, degree=degrees[key])
 
 
 def _connect(address: str, timeout: float):
@@ -601,6 +679,32 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _degree_rule(words):
+    """An argparse type: a degree ``>= 0`` or one of ``words``."""
+    def parse(text: str):
+        if text in words:
+            return text
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(
+                f"expected a degree >= 0 or {' or '.join(words)}, got {text!r}")
+        return value
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
+
+
 def _time_limit(text: str):
     if text.strip().lower() in ("none", "inf", "infinity"):
         return None
@@ -649,19 +753,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--target", choices=("juntas", "bump"), default="juntas",
                       help="juntas: k disjoint juntas of degree log2(s/k) (default); "
                            "bump: Hamming-ball bumps")
-    demo.add_argument("--n", type=_positive_int, default=20,
-                      help="input dimension, at most 24 (20)")
+    demo.add_argument("--n", type=_positive_int, default=None,
+                      help="input dimension, at most 24 (20 for juntas, 10 for bump)")
     demo.add_argument("--width", type=_positive_int, default=12, help="width s (12)")
     demo.add_argument("--sparsity", type=_positive_int, default=3, help="sparsity k (3)")
     demo.add_argument("--samples", type=_positive_int, default=4000,
                       help="training samples m (4000)")
+    demo.add_argument("--degree", type=_degree_rule(("tail", "cv")), default="tail",
+                      help="learner degree: tail (default: the smallest d with W^{>d} <= "
+                           "--tail-fraction x eps x E[f^2], from the target's spectrum), "
+                           "cv (validation up to --max-degree) or an integer")
+    demo.add_argument("--tail-fraction", type=_fraction, default=0.5,
+                      help="share of eps the degree's tail may use, in (0, 1] (0.5)")
     demo.add_argument("--max-degree", type=int, default=3,
-                      help="largest degree tried by validation (3)")
+                      help="largest degree tried by validation with --degree cv (3)")
     demo.add_argument("--noise", type=float, default=0.1,
                       help="standard deviation of Gaussian label noise (0.1)")
     demo.add_argument("--trials", type=_positive_int, default=20, help="PAC trials (20)")
-    demo.add_argument("--eps", type=_positive_float, default=0.05,
-                      help="PAC accuracy: excess squared error (0.05)")
+    demo.add_argument("--eps", type=_positive_float, default=0.1,
+                      help="PAC accuracy: excess squared error, as a fraction of E[f^2] "
+                           "(0.1)")
     demo.add_argument("--delta", type=_positive_float, default=0.2,
                       help="PAC failure probability (0.2)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
@@ -748,8 +859,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sample sizes m (500 2000)")
     verify.add_argument("--target", choices=("bump", "juntas"), default="bump",
                         help="target family, scaled to E[f^2] = 1 (bump)")
-    verify.add_argument("--degree", type=int, nargs="+", default=None,
-                        help="learner degrees (default: chosen by validation)")
+    verify.add_argument("--degree", type=_degree_rule(("tail",)), nargs="+", default=None,
+                        help="learner degrees, or tail: per target family the smallest d "
+                             "with W^{>d} <= --tail-fraction x eps x E[f^2] on its first "
+                             "target (default: chosen by validation up to --max-degree)")
+    verify.add_argument("--tail-fraction", type=_fraction, default=0.5,
+                        help="with --degree tail: share of eps the tail may use, in (0, 1] "
+                             "(0.5)")
     verify.add_argument("--max-degree", type=int, default=3,
                         help="largest degree tried by validation (3)")
     verify.add_argument("--trials", type=_positive_int, default=10,
@@ -902,12 +1018,13 @@ class _InterruptWatchdog:
     has not handled the interrupt within ``grace`` seconds, the thread prints
     the one line and ends the process with exit code 130."""
 
-    def __init__(self, command: str, grace: float = 2.0):
+    def __init__(self, command: str, grace: float = 2.0, teardown: float = 10.0):
         import signal
         import socket
         import threading
 
         self.command, self.grace, self.handled = command, grace, False
+        self.teardown, self.raised = teardown, False
         self.lock = threading.Lock()
         self._signal = signal
         self._reader, self._writer = socket.socketpair()
@@ -920,8 +1037,19 @@ class _InterruptWatchdog:
             self._writer.close()
             self._reader = None
             return
+        self._previous_handler = signal.signal(signal.SIGINT, self._on_interrupt)
         threading.Thread(target=self._watch, name="sparselearn-interrupt",
                          daemon=True).start()
+
+    def _on_interrupt(self, signum, frame):
+        """Python's part of Ctrl-C, run by the main thread: worker pools tear
+        down while the KeyboardInterrupt unwinds, so their tracebacks are
+        silenced from now on, and the watchdog grants the unwinding up to
+        ``teardown`` more seconds before it ends the process itself."""
+        self.raised = True
+        if not _debug():
+            _silence_teardown()
+        raise KeyboardInterrupt
 
     def _watch(self):
         try:
@@ -931,6 +1059,9 @@ class _InterruptWatchdog:
                     return
                 if self._signal.SIGINT in data:
                     time.sleep(self.grace)
+                    deadline = time.monotonic() + self.teardown
+                    while self.raised and not self.handled and time.monotonic() < deadline:
+                        time.sleep(0.05)
                     with self.lock:
                         if self.handled:
                             return
@@ -951,6 +1082,7 @@ class _InterruptWatchdog:
     def close(self):
         if self._reader is None:
             return
+        self._signal.signal(self._signal.SIGINT, self._previous_handler)
         self._signal.set_wakeup_fd(self._previous)
         self._writer.close()
         self._reader.close()
@@ -965,6 +1097,20 @@ def _silence_teardown() -> None:
 
     threading.excepthook = lambda args: None
     sys.unraisablehook = lambda unraisable: None
+
+
+def _stop_worker_pools() -> None:
+    """After Ctrl-C, shut down joblib's loky process pool if one was started
+    (``verify --jobs N``), killing its workers and waiting for them: left to
+    the interpreter's exit, its manager thread fails with a KeyError and its
+    resource tracker warns of leaked semaphores."""
+    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(reusable, "_executor", None)
+    if executor is not None:
+        try:
+            executor.shutdown(wait=True, kill_workers=True)
+        except Exception:  # a pool already broken by the interrupt: nothing left to stop
+            pass
 
 
 def _save_traceback(exc: BaseException) -> str:
@@ -1015,6 +1161,7 @@ def main(argv=None) -> int:
                 traceback.print_exc()
             else:
                 _silence_teardown()
+            _stop_worker_pools()
             print(f"sparselearn {command}: interrupted", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     finally:

@@ -5,13 +5,20 @@ A learner *PAC-learns* a target class under the uniform distribution on
 
 .. math::
 
-    \Pr_{\text{sample}}\bigl[\,\mathbb{E}_x[(h(x) - f(x))^2] \le \varepsilon\,\bigr]
-    \ge 1 - \delta,
+    \Pr_{\text{sample}}\bigl[\,\mathbb{E}_x[(h(x) - f(x))^2] \le
+    \varepsilon\,\mathbb{E}_x[f(x)^2]\,\bigr] \ge 1 - \delta,
 
 where ``h`` is the hypothesis fitted on ``m`` uniform points labelled by ``f``
-(realizable case) or by ``f`` plus independent Gaussian noise (the agnostic
-case; ``f`` is then the Bayes regressor and
-:math:`\mathbb{E}_x[(h - f)^2]` is the *excess* squared risk).  docs/theory.rst,
+(realizable case) or by ``f`` plus independent Gaussian noise (realizable
+with noisy labels: ``f`` is still the regression function, and
+:math:`\mathbb{E}_x[(h - f)^2]` is the *excess* squared risk).  ``eps`` is
+relative to :math:`\mathbb{E}[f^2]`, the zero predictor's error.  In the
+*agnostic* case the target lies outside the learner's class (a tail
+:math:`W^{>d}[f] > 0` at the learner's degree ``d``) and the guarantee is
+:math:`\mathbb{E}[(h - f)^2] \le W^{>d}[f] + \varepsilon\,\mathbb{E}[f^2]`
+(``verify_pac(agnostic=True)``).  Before any trial, every entry point reports
+the class's best relative error :math:`W^{>d}[f]/\mathbb{E}[f^2]` on the first
+target and skips the trials when ``eps`` is below it.  docs/theory.rst,
 section 3 states this for least squares over the ``D`` monomials of degree
 ``<= d`` with :math:`m = O(D \log(D/\delta)/\varepsilon)` whenever the
 target's tail weight :math:`W^{>d}[f]` is at most :math:`\varepsilon`.

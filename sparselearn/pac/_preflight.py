@@ -121,7 +121,7 @@ def _estimate(target, n: int, d: int, n_draws: int, rng, max_bytes):
 
 
 def _preflight(make_learner, make_target, root, n, eps, options,
-               eps_scale="relative") -> dict:
+               eps_scale="relative", agnostic=False) -> dict:
     """The report for one run (a :func:`verify_pac` call, a sweep point, a
     parameter of a search): a JSON-ready dict whose ``"message"`` is one line
     and whose ``"feasible"`` is ``False`` only when ``eps`` is out of reach
@@ -162,6 +162,10 @@ def _preflight(make_learner, make_target, root, n, eps, options,
                           best_relative_error=relative, best_relative_error_stderr=stderr,
                           feasible=bool(relative - 3.0 * stderr
                                         <= _relative_limit(eps, eps_scale, energy)))
+    if agnostic:
+        # Judged against the class's best, not zero: never out of reach.
+        report.update(feasible=None, suggested_degree=None, suggested_error=None)
+    report["agnostic"] = bool(agnostic)
     report["message"] = _message(report)
     return report
 
@@ -189,6 +193,10 @@ def _message(report: dict) -> str:
     best = report["best_relative_error"]
     shown = (f"{best:.3g}" if report["exact"]
              else f"{best:.3g} +- {report['best_relative_error_stderr']:.2g} (estimated)")
+    if report.get("agnostic"):
+        return (f"pre-flight (agnostic): best relative error at degree <= {d} is {shown} on "
+                f"trial 0's target; each trial is judged on its error minus its own "
+                f"target's best; {baseline}")
     if report["feasible"]:
         return (f"pre-flight: best relative error at degree <= {d} is {shown} <= eps "
                 f"{eps} on trial 0's target; {baseline}")
@@ -258,3 +266,30 @@ def _skipped_result(spec, eps, options, report, eps_scale):
         n_draws=2**n if spec["exact"] else spec["n_draws"], errors=empty, stderr=empty,
         target_norms=empty, fit_seconds=empty, seed=spec["root"], eps_scale=eps_scale,
         preflight=report)
+
+
+def _class_errors(make_learner, make_target, spec, trials, options) -> np.ndarray:
+    r"""Each trial's best error in the learner's class, :math:`W^{>d}[f]` of
+    its target (drawn again from the trial's seed), exactly from its spectrum:
+    the baseline of ``verify_pac(agnostic=True)``."""
+    n = spec["n_features"]
+    d = _class_degree(make_learner(), n)
+    if d is None:
+        raise TypeError("agnostic=True compares each trial with the best error of the "
+                        "learner's class, so make_learner() must state its degree: a "
+                        "get_params() with an integer degree (or degree=None and "
+                        "max_degree), as LowDegreeRegressor has")
+    if not spec["exact"]:
+        raise ValueError(f"agnostic=True needs each target's exact spectrum: n={n} exceeds "
+                         f"exact_max_n={options.exact_max_n}; raise exact_max_n (or use "
+                         "n <= exact_max_n)")
+    check_memory(8.0 * 2**n, f"the spectrum of each target over {{-1,1}}^{n} (agnostic=True)",
+                 options.max_bytes)
+    output = getattr(options, "output", None)
+    errors = np.empty(trials)
+    for index in range(trials):
+        target_seed = _child_seed(spec["root"], index).spawn(1)[0]
+        target, _ = _draw_target(make_target, check_random_state(target_seed), n,
+                                 *(() if output is None else (output,)))
+        errors[index] = float(_exact_weights(target, n, options.max_bytes)[d + 1:].sum())
+    return errors

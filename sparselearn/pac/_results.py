@@ -63,6 +63,11 @@ class PACResult(ResultMixin):
         can reach on trial 0's target, next to ``eps``; its ``"message"`` is
         one line).  When its ``"feasible"`` is ``False`` no trial was run:
         ``trials`` is 0 and the interval ``(0, 0)``.
+    class_errors : ndarray of shape (trials,), optional
+        Agnostic runs (``verify_pac(agnostic=True)``): each trial's best
+        error in the learner's class, :math:`W^{>d}[f]` of its target; a
+        trial then succeeds when ``errors - class_errors`` (its excess over
+        the class's best) is within its threshold.  ``None`` otherwise.
 
     Attributes
     ----------
@@ -85,6 +90,7 @@ class PACResult(ResultMixin):
     seed: np.random.SeedSequence
     eps_scale: str = "absolute"
     preflight: dict | None = None
+    class_errors: np.ndarray | None = None
 
     stderrs = deprecated_alias("stderrs", "stderr")
     n_test = deprecated_alias("n_test", "n_draws")
@@ -117,9 +123,21 @@ class PACResult(ResultMixin):
         return self.preflight is not None and self.preflight.get("feasible") is False
 
     @property
+    def agnostic(self) -> bool:
+        """Whether trials are judged against the class's best error (``class_errors``)."""
+        return self.class_errors is not None
+
+    @property
+    def judged_errors(self) -> np.ndarray:
+        """What each trial's threshold is compared with: ``errors``, or in an
+        agnostic run ``errors - class_errors`` (the excess over the class's best)."""
+        return self.errors if self.class_errors is None else self.errors - self.class_errors
+
+    @property
     def successes(self) -> int:
-        r"""Number of trials with error :math:`\le \varepsilon` (see ``eps_scale``)."""
-        return int(np.count_nonzero(self.errors <= self.thresholds))
+        r"""Number of trials with error :math:`\le \varepsilon` (see ``eps_scale``
+        and ``class_errors``)."""
+        return int(np.count_nonzero(self.judged_errors <= self.thresholds))
 
     @property
     def success_fraction(self) -> float:
@@ -177,6 +195,8 @@ class PACResult(ResultMixin):
             "certified": self.certified, "eps_scale": self.eps_scale,
             "relative_errors": self.relative_errors.tolist(),
             "infeasible": self.infeasible, "preflight": self.preflight,
+            "agnostic": self.agnostic,
+            "class_errors": None if self.class_errors is None else self.class_errors.tolist(),
             # Entropy may exceed 64 bits: a string survives every JSON parser.
             "seed": {"entropy": str(self.seed.entropy),
                      "spawn_key": list(self.seed.spawn_key)},
@@ -188,7 +208,7 @@ class PACResult(ResultMixin):
         return [{"trial": i, "error": float(self.errors[i]), "stderr": float(self.stderr[i]),
                  "target_norm": float(self.target_norms[i]),
                  "fit_seconds": float(self.fit_seconds[i]),
-                 "success": bool(self.errors[i] <= self.thresholds[i])}
+                 "success": bool(self.judged_errors[i] <= self.thresholds[i])}
                 for i in range(self.trials)]
 
     def to_table(self, per_trial: bool | None = None) -> str:
@@ -215,6 +235,9 @@ class PACResult(ResultMixin):
             f"excess squared error E[(h - f)^2] {how}; the zero predictor's is E[f^2] "
             "(relative error 1)",
         ]
+        if self.agnostic:
+            lines.append("agnostic: each trial is judged on its error minus the class's best "
+                         "W^{>d}[f] for its target (column 'best')")
         if self.preflight is not None:
             lines.append(self.preflight["message"])
         lines.append("")
@@ -224,12 +247,16 @@ class PACResult(ResultMixin):
         if per_trial:
             lines.append(f"{'trial':>5}  {'error':>11}  {'stderr':>10}  "
                          f"{'E[f^2]':>10}  {'relative':>9}  {'fit s':>7}  <= eps")
+            if self.agnostic:
+                lines[-1] = lines[-1].replace("  <= eps", f"  {'best':>11}  <= eps")
             relative, thresholds = self.relative_errors, self.thresholds
+            judged = self.judged_errors
             for i in range(self.trials):
-                ok = "yes" if self.errors[i] <= thresholds[i] else "NO"
+                ok = "yes" if judged[i] <= thresholds[i] else "NO"
+                best = f"  {self.class_errors[i]:>11.4e}" if self.agnostic else ""
                 lines.append(f"{i:>5}  {self.errors[i]:>11.4e}  {self.stderr[i]:>10.2e}  "
                              f"{self.target_norms[i]:>10.4g}  {relative[i]:>9.4f}  "
-                             f"{self.fit_seconds[i]:>7.2f}  {ok}")
+                             f"{self.fit_seconds[i]:>7.2f}{best}  {ok}")
             lines.append("")
         quantiles = np.quantile(self.errors, [0.0, 0.5, 0.9, 1.0])
         lines.append("error min / median / 90% / max: "
@@ -242,7 +269,8 @@ class PACResult(ResultMixin):
         lines += [
             f"successes: {self.successes}/{self.trials} = {self.success_fraction:.3f}; "
             f"{pct} Clopper-Pearson interval [{lower:.4f}, {upper:.4f}]",
-            f"Pr[error <= {self.eps:g}{' E[f^2]' if self.eps_scale == 'relative' else ''}]"
+            f"Pr[error{' - best' if self.agnostic else ''} <= {self.eps:g}"
+            f"{' E[f^2]' if self.eps_scale == 'relative' else ''}]"
             f" >= {target:g}: "
             + ("consistent" if self.consistent else "REJECTED")
             + f" (upper end {upper:.4f} {'>=' if self.consistent else '<'} {target:g}); "

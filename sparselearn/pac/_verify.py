@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from .._results import renamed_argument
 from .._validation import check_int
 from ._execution import _check_factory, _progress_bar
 from ._options import Options, _check_eps
-from ._preflight import (_check_eps_scale, _check_preflight, _preflight, _skipped_result,
-                         _warn_eps_scale, _warn_infeasible)
-from ._results import PACResult
+from ._preflight import (_check_eps_scale, _check_preflight, _class_errors, _preflight,
+                         _skipped_result, _warn_eps_scale, _warn_infeasible)
+from ._results import PACResult, _frozen_array
 from ._trial import _pac_result, _run_trial, _trial_calls, _trial_spec
 
 def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0.0, *,
                confidence=0.95, random_state=None, scheduler=None, n_jobs=1,
                n_features=None, exact_max_n=16, n_draws=100_000, progress=None,
                max_bytes=None, n_test=None, output=None, eps_scale=None,
-               preflight=True) -> PACResult:
+               preflight=True, agnostic=False) -> PACResult:
     r"""Check a PAC guarantee empirically: :math:`\Pr[\text{error} \le \varepsilon] \ge 1 - \delta`.
 
     Each of ``trials`` independent trials
@@ -145,6 +147,18 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
         degree that reaches ``eps / 2``, and the trials are skipped
         (``result.infeasible``, ``result.trials == 0``).  The report is
         ``result.preflight``.  ``False``: no report, the trials always run.
+    agnostic : bool, default=False
+        Judge each trial against the best its learner's class can do, the
+        agnostic guarantee
+        :math:`\mathbb{E}[(h - f)^2] \le W^{>d}[f] + \varepsilon\,\mathbb{E}[f^2]`
+        for a degree-``<= d`` learner (which must state its degree as for
+        ``preflight``): a trial succeeds when its error minus its own
+        target's :math:`W^{>d}[f]` (``result.class_errors``, exact from the
+        spectrum, so ``n <= exact_max_n`` is required) is within the
+        tolerance.  Use it with targets outside the class (non-zero tail
+        at degree ``d``), where ``f`` is not learnable to error ``eps``
+        but the best approximation in the class is; the pre-flight then
+        reports the class's best error without skipping anything.
 
     Returns
     -------
@@ -208,11 +222,7 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     (10, True)
     """
     n_draws = renamed_argument("verify_pac", "n_test", "n_draws", n_test, n_draws, 100_000)
-    options = Options.validate(make_learner, delta=delta, trials=trials, noise=noise,
-                               confidence=confidence, random_state=random_state,
-                               scheduler=scheduler, n_jobs=n_jobs, exact_max_n=exact_max_n,
-                               n_draws=n_draws, progress=progress, max_bytes=max_bytes,
-                               n_features=n_features, output=output)
+    options = Options.from_arguments(locals())
     make_target = _check_factory(make_target, "make_target")
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     eps = _check_eps(eps)
@@ -220,8 +230,13 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     preflight = _check_preflight(preflight)
     runner = options.runner(make_target=make_target)
     spec = _trial_spec(make_target, options.root, n_samples, options)
+    if not isinstance(agnostic, (bool, np.bool_)):
+        raise TypeError(f"agnostic must be True or False, got {type(agnostic).__name__}")
+    class_errors = (_class_errors(options.make_learner, make_target, spec, options.trials,
+                                  options) if agnostic else None)
     report = (_preflight(options.make_learner, make_target, options.root,
-                         spec["n_features"], eps, options, scale) if preflight else None)
+                         spec["n_features"], eps, options, scale, agnostic)
+              if preflight else None)
     if _warn_infeasible(report):
         _warn_eps_scale(eps_scale, [report["energy"]], "verify_pac")
         return _skipped_result(spec, eps, options, report, scale)
@@ -230,7 +245,9 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
         outcomes = runner.map(_run_trial, _trial_calls(options.make_learner, make_target,
                                                        spec, options.trials), bar)
     result = dataclasses.replace(_pac_result(spec, outcomes, eps, options), eps_scale=scale,
-                                 preflight=report)
+                                 preflight=report,
+                                 class_errors=(None if class_errors is None
+                                               else _frozen_array(class_errors)))
     if scale == "relative":
         _warn_eps_scale(eps_scale, result.target_norms, "verify_pac")
     return result
