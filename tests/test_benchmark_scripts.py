@@ -28,3 +28,17 @@ def test_compare_exactness_runs_and_agrees_where_floats_are_exact(tmp_path):
             # exact and float decisions must agree everywhere.
             wrong = int(line.split()[-2] if "counts" in line else line.split()[-1])
             assert wrong == 0, line
+
+
+@pytest.mark.slow
+def test_compare_certify_runs_and_the_milp_agrees(tmp_path):
+    # The box certificate and the MILP peer must report the same maximum on
+    # every network (the script exits 1 and prints NO otherwise).
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "compare_certify.py"),
+         "--sizes", "4x6", "6x8", "--seeds", "2"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.split() and line.split()[0].isdigit()]
+    assert len(rows) == 4 and all(row[-1] == "yes" for row in rows)
