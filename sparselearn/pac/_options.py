@@ -12,6 +12,11 @@ from ._execution import (_check_factory, _check_n_jobs, _check_picklable, _check
 from ._trial import _root_seed
 
 
+# The keyword arguments of Options.validate, by the entry points' parameter names.
+_SHARED = ("delta", "trials", "noise", "confidence", "random_state", "scheduler", "n_jobs",
+           "exact_max_n", "n_draws", "progress", "max_bytes", "n_features", "output")
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
     """Validated arguments of one PAC run (a :func:`verify_pac` call, a search
@@ -58,6 +63,15 @@ class Options:
                    confidence=confidence, n_jobs=n_jobs, scheduler=scheduler,
                    n_features=n_features, exact_max_n=exact_max_n, n_draws=n_draws,
                    progress=progress, max_bytes=max_bytes, root=_root_seed(random_state))
+
+    @classmethod
+    def from_arguments(cls, arguments: dict) -> Options:
+        """:meth:`validate` on the shared arguments of an entry point, picked by
+        name from its ``locals()`` (its parameters; ``n_draws`` with the
+        ``n_test`` alias already resolved), so that every entry point forwards
+        the same ones the same way."""
+        shared = {name: arguments[name] for name in _SHARED if name in arguments}
+        return cls.validate(arguments["make_learner"], **shared)
 
     def runner(self, **factories) -> _TrialRunner:
         """The trial runner; when trials leave this process, ``make_learner``

@@ -155,11 +155,7 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
     """
     n_draws = renamed_argument("sample_complexity_curve", "n_test", "n_draws", n_test,
                                n_draws, 100_000)
-    options = Options.validate(make_learner, delta=delta, trials=trials, noise=noise,
-                               confidence=confidence, random_state=random_state,
-                               scheduler=scheduler, n_jobs=n_jobs, exact_max_n=exact_max_n,
-                               n_draws=n_draws, progress=progress, max_bytes=max_bytes,
-                               n_features=n_features, output=output)
+    options = Options.from_arguments(locals())
     make_target_for = _check_factory(make_target_for, "make_target_for")
     if isinstance(params, (str, bytes)) or not isinstance(params, Sequence | np.ndarray):
         raise TypeError(f"params must be a sequence of parameter values, got "

@@ -154,11 +154,7 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
     [(1, 4), (2, 4)]
     """
     n_draws = renamed_argument("verify_sweep", "n_test", "n_draws", n_test, n_draws, 100_000)
-    options = Options.validate(make_learner, delta=delta, trials=trials, noise=noise,
-                               confidence=confidence, random_state=random_state,
-                               scheduler=scheduler, n_jobs=n_jobs, exact_max_n=exact_max_n,
-                               n_draws=n_draws, progress=progress, max_bytes=max_bytes,
-                               output=output)
+    options = Options.from_arguments(locals())
     make_target = _check_factory(make_target, "make_target")
     grid = _check_grid(grid)
     eps = _check_eps(eps)
