@@ -2,7 +2,10 @@
 docstring example in the public modules runs and prints what it shows."""
 import doctest
 import importlib
+import os
 import pathlib
+import re
+import shutil
 import subprocess
 import sys
 
@@ -21,17 +24,96 @@ def test_docstring_examples(name):
     assert result.failed == 0
 
 
-def test_sphinx_build_has_no_warnings(tmp_path):
+@pytest.fixture(scope="module")
+def built_html(tmp_path_factory):
+    """The site built once by ``sphinx -W`` (warnings are errors), or a failure."""
     pytest.importorskip("sphinx", reason="install the test extra: pip install -e '.[test]'")
     pytest.importorskip("numpydoc")
+    html = tmp_path_factory.mktemp("docs") / "html"
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q",
-         str(ROOT / "docs"), str(tmp_path / "html")],
+         str(ROOT / "docs"), str(html)],
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "html" / "index.html").exists()
+    return html
+
+
+def test_sphinx_build_has_no_warnings(built_html):
+    assert (built_html / "index.html").exists()
     for page in ("theory", "quickstart", "api/network"):
-        assert (tmp_path / "html" / f"{page}.html").exists()
+        assert (built_html / f"{page}.html").exists()
+
+
+# Debian's libjs-mathjax; docs/conf.py uses it when present.
+_LOCAL_MATHJAX = pathlib.Path("/usr/share/javascript/mathjax/MathJax.js")
+_REMOTE_SCRIPT = re.compile(r'<script\b[^>]*\bsrc="(?:https?:)?//[^"]*"', re.I)
+
+
+def test_math_needs_no_network_when_mathjax_is_installed(built_html, tmp_path):
+    """With Debian's MathJax installed, no page loads a remote script, the
+    local copy is in the site, and (when Chromium is there) the formulas of
+    the theory page render offline, from file://, with every host blocked."""
+    if not _LOCAL_MATHJAX.is_file():
+        pytest.skip("Debian's MathJax is not installed (apt-get install libjs-mathjax); "
+                    "the docs then load MathJax from its CDN")
+    pages = list(built_html.rglob("*.html"))
+    remote = [(page.name, match.group(0)) for page in pages
+              for match in _REMOTE_SCRIPT.finditer(page.read_text(encoding="utf-8"))]
+    assert not remote, remote[:3]
+    theory = (built_html / "theory.html").read_text(encoding="utf-8")
+    assert 'src="_static/mathjax/MathJax.js?config=TeX-AMS_CHTML"' in theory
+    assert (built_html / "_static" / "mathjax" / "MathJax.js").is_file()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return
+    done = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=20000",
+         "--dump-dom", (built_html / "theory.html").as_uri()],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # MathJax's CommonHTML output: one element per typeset formula; raw TeX
+    # (no MathJax) leaves none.  The page has more than a hundred formulas.
+    assert done.stdout.count('class="mjx-chtml') > 100
+    assert "Math Processing Error" not in done.stdout
+
+
+def test_code_blocks_scroll_instead_of_being_cut(built_html):
+    """The site's stylesheet lets wide code blocks scroll sideways."""
+    page = (built_html / "rademacher.html").read_text(encoding="utf-8")
+    assert "_static/custom.css" in page
+    css = (built_html / "_static" / "custom.css").read_text(encoding="utf-8")
+    assert re.search(r"pre[^{]*\{[^}]*overflow-x:\s*auto", css)
+
+
+# Pages whose examples are doctests: their shown output is the code's.
+DOCTEST_PAGES = ["quickstart.rst", "fourier.rst", "learners.rst", "rademacher.rst",
+                 "erm.rst"]
+
+
+@pytest.mark.parametrize("page", DOCTEST_PAGES)
+def test_shown_outputs_in_the_docs_are_the_codes(page):
+    """Every ``>>>`` example on the page runs and prints what the page shows
+    (so a shown output cannot drift from the code, as rademacher.rst's "NO"
+    for what the table prints as "n/a" once did)."""
+    path = ROOT / "docs" / page
+    assert ">>> " in path.read_text(encoding="utf-8"), f"{page} has no doctest examples"
+    result = doctest.testfile(str(path), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_docs_show_no_output_outside_doctests():
+    """No page (other than pac.rst, another topic's) shows a program's output in
+    a plain ``code-block:: text`` after a python block: outputs are doctests."""
+    import glob
+
+    for name in sorted(glob.glob(str(ROOT / "docs" / "*.rst"))):
+        if name.endswith("pac.rst"):
+            continue
+        text = pathlib.Path(name).read_text(encoding="utf-8")
+        assert ".. code-block:: text" not in text, name
 
 
 def test_readme_tour_runs_and_says_what_it_shows():
@@ -86,3 +168,29 @@ def test_quickstart_target_and_certify_commands_run_as_written(tmp_path):
         assert result.returncode == 0, (line, result.stderr)
         if line.startswith("sparselearn certify") and "sparsity: 2" in line:
             assert "certified sparsity  2" in result.stdout
+
+
+def test_readme_asv_block_installs_asv_records_a_commit_and_serves_offline():
+    """The README's benchmark commands work on a fresh machine: they install
+    the bench extra (which has asv), run the script that records results
+    under the commit hash (a bare 'asv run --quick' records nothing that
+    'asv publish' shows), and serve through the command that replaces the
+    dashboard's CDN JavaScript by local copies (CI runs the first two; the
+    dashboard tests run the third)."""
+    import tomllib
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Benchmarks", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ['pip install -e ".[bench]"', "asv_bench/run_quick.sh",
+                        "python asv_bench/dashboard.py --no-publish"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    assert any(req.startswith("asv") for req in extras["bench"])
+    script = ROOT / "asv_bench" / "run_quick.sh"
+    assert os.access(script, os.X_OK)
+    assert "--set-commit-hash" in script.read_text() and "dashboard.py" in script.read_text()
+    done = subprocess.run([sys.executable, str(ROOT / "asv_bench" / "dashboard.py"), "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--no-publish" in done.stdout
