@@ -82,5 +82,5 @@ numpydoc_validation_exclude = {
     # Read-only record attributes defined as property(lambda ...): numpydoc
     # cannot find a "def" line for them (and they take no parameters).
     r"^sparselearn\.parities\.ParityDesign\.(n_samples|n_features|degree|products"
-    r"|n_jobs|max_bytes|n_words|level_sizes|n_output_features|n_lower)$",
+    r"|n_jobs|max_bytes|n_words|level_sizes|n_output_features|n_lower|domain)$",
 }
