@@ -68,3 +68,19 @@ def test_make_figures_runs_the_named_example_into_the_folder_given(tmp_path):
     assert (tmp_path / "degree_profiles.png").stat().st_size > 10_000
     result = _run([ROOT / "docs" / "make_figures.py", "nonsense"], cwd=tmp_path)
     assert result.returncode == 2 and "unknown example 'nonsense'" in result.stderr
+
+
+def test_digits_example_fast_part_imports_profiles_and_certifies(tmp_path):
+    # The fast part of the worked example of docs/digits.rst, as the page
+    # runs it: the imported MLP reproduces predict, every sparse classifier
+    # is certified k-sparse on its training images, and the figure is
+    # written where asked.
+    pytest.importorskip("matplotlib")
+    result = _run([EXAMPLES / "digits_mlp.py", "--fast", "--out", tmp_path], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "predictions equal to MLPClassifier.predict: True" in out
+    assert out.count("certified on the training images") == 2
+    assert "<= k = 2: True" in out and "<= k = 8: True" in out
+    assert "assume x uniform on {-1,1}^n" in out
+    assert (tmp_path / "digits_sparsity.png").stat().st_size > 10_000
