@@ -280,3 +280,149 @@ def check_random_state(random_state) -> np.random.Generator:
         raise ValueError(f"random_state must be non-negative, got {random_state}")
     return np.random.default_rng(int(random_state))
 
+
+
+# ------------------------------------------------- estimator parameter constraints
+# The pattern of scikit-learn's ``_parameter_constraints`` class attribute and
+# ``validate_parameter_constraints`` (sklearn/utils/_param_validation.py).
+# That module is private in scikit-learn, so the pattern is copied here, cut
+# down to the constraint kinds the estimators use, rather than imported; the
+# checks delegate to the functions above, so the messages are theirs.
+class Interval:
+    """Numbers of ``kind`` (:class:`numbers.Integral` or :class:`numbers.Real`)
+    between ``left`` and ``right`` (``None``: unbounded); ``closed`` says which
+    ends belong: ``"left"``, ``"right"``, ``"both"`` or ``"neither"``;
+    ``description`` replaces the generated one (``an int >= 2``) in messages."""
+
+    def __init__(self, kind, left=None, right=None, closed="left", description=None):
+        self.kind, self.left, self.right, self.closed = kind, left, right, closed
+        self.description = description
+
+    def accepts_type(self, value) -> bool:
+        return (isinstance(value, self.kind)
+                and not isinstance(value, (bool, np.bool_, np.timedelta64)))
+
+    def check(self, value, name: str):
+        if self.kind is numbers.Integral:
+            value = check_int(value, name, minimum=self.left)
+        else:
+            value = check_float(value, name, minimum=self.left,
+                                strict_minimum=self.closed in ("right", "neither"))
+        if self.right is not None:
+            if self.closed in ("right", "both"):
+                if value > self.right:
+                    raise ValueError(f"{name} must be <= {self.right}, got {value}")
+            elif value >= self.right:
+                raise ValueError(f"{name} must be < {self.right}, got {value}")
+        return value
+
+    def __str__(self) -> str:
+        if self.description is not None:
+            return self.description
+        what = "an int" if self.kind is numbers.Integral else "a float"
+        if self.left is not None and self.right is not None:
+            brackets = {"left": "[)", "right": "(]", "both": "[]", "neither": "()"}[self.closed]
+            return f"{what} in {brackets[0]}{self.left}, {self.right}{brackets[1]}"
+        if self.left is not None:
+            return f"{what} {'>=' if self.closed in ('left', 'both') else '>'} {self.left}"
+        if self.right is not None:
+            return f"{what} {'<=' if self.closed in ('right', 'both') else '<'} {self.right}"
+        return what
+
+
+class StrOptions:
+    """One of ``options`` (a tuple); ``description`` replaces ``one of (...)``
+    in the message."""
+
+    def __init__(self, options: tuple, description: str | None = None):
+        self.options, self.description = tuple(options), description
+
+    def accepts_type(self, value) -> bool:
+        return True
+
+    def check(self, value, name: str):
+        if not isinstance(value, str) or value not in self.options:
+            raise ValueError(f"{name} must be {self}, got {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return self.description or f"one of {self.options}"
+
+
+class _Boolean:
+    def accepts_type(self, value) -> bool:
+        return True
+
+    def check(self, value, name: str) -> bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {type(value).__name__} "
+                            f"{value!r}")
+        return bool(value)
+
+    def __str__(self) -> str:
+        return "True or False"
+
+
+class _RandomState:
+    def accepts_type(self, value) -> bool:
+        return True
+
+    def check(self, value, name: str):
+        check_random_state(value)  # names random_state itself
+        return value
+
+    def __str__(self) -> str:
+        return "None, an int, a SeedSequence or a numpy.random.Generator"
+
+
+#: Constraint for a flag (``True``/``False``, NumPy bools included).
+BOOLEAN = _Boolean()
+#: Constraint for a ``random_state`` argument (see :func:`check_random_state`).
+RANDOM_STATE = _RandomState()
+
+
+def validate_parameters(constraints: dict, params: dict) -> dict:
+    """Check ``params`` against ``constraints``; returns the checked values.
+
+    ``constraints`` maps a parameter name to a list of alternatives: an
+    :class:`Interval`, a :class:`StrOptions`, :data:`BOOLEAN`,
+    :data:`RANDOM_STATE`, or a literal (``None``, ``-1``) the value may
+    equal.  The first non-literal alternative is the parameter's main form
+    and reports its own error (the message of :func:`check_int`,
+    :func:`check_float`, ...); a value that only a later alternative's type
+    admits, or none, is refused with every alternative listed (a
+    ``ValueError``, or a ``TypeError`` when no alternative takes its type).
+    """
+    checked = {}
+    for name, alternatives in constraints.items():
+        checked[name] = _check_parameter(name, params[name], alternatives)
+    return checked
+
+
+def _check_parameter(name: str, value, alternatives):
+    literals = [c for c in alternatives if not hasattr(c, "check")]
+    forms = [c for c in alternatives if hasattr(c, "check")]
+    if any(value is c or (c is not None and isinstance(value, numbers.Number)
+                          and not isinstance(value, (bool, np.bool_)) and value == c)
+           for c in literals):
+        return value
+    typed = [c for c in forms if c.accepts_type(value)]
+    if len(forms) == 1 or forms[0] in typed:
+        try:
+            return forms[0].check(value, name)
+        except (TypeError, ValueError):
+            for form in typed[1:] if forms[0] in typed else ():
+                try:
+                    return form.check(value, name)
+                except (TypeError, ValueError):
+                    pass
+            raise
+    for form in typed:
+        try:
+            return form.check(value, name)
+        except (TypeError, ValueError):
+            pass
+    allowed = " or ".join([repr(c) for c in literals] + [str(c) for c in forms])
+    if not typed:
+        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+    raise ValueError(f"{name} must be {allowed}, got {value!r}")

@@ -37,9 +37,9 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from . import io as _io
-from ._validation import (check_float, check_int, check_matrix, check_memory,
-                          check_numeric_input, check_open_unit, check_random_state,
-                          check_vector)
+from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int,
+                          check_matrix, check_memory, check_numeric_input, check_random_state,
+                          check_vector, validate_parameters)
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
 from .parities import (ParityDesign, n_parity_features, pack_rows, parity_subsets,
@@ -81,6 +81,28 @@ _TIE_FACTOR = 100.0
 class _LowDegreeModel(BaseEstimator):
     """Shared fitting machinery of the regressor and the classifier."""
 
+    # What each constructor parameter may be (sparselearn._validation's copy
+    # of scikit-learn's pattern); checked by _check_params at fit.
+    _parameter_constraints = {
+        "degree": [None, Interval(numbers.Integral, 0)],
+        "max_degree": [Interval(numbers.Integral, 0)],
+        "solver": [StrOptions(_SOLVERS)],
+        "alpha": [Interval(numbers.Real, 0.0)],
+        "tol": [Interval(numbers.Real, 0.0, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1)],
+        "input_encoding": [StrOptions(_ENCODINGS, "'pm1' (entries +-1) or '01' (entries "
+                                                  "0/1, mapped to x = 1 - 2 * X)")],
+        "domain": [StrOptions(_DOMAINS, "'auto' (the cube when every entry is +-1, else "
+                                        "real), 'cube' or 'real'")],
+        "standardize": [BOOLEAN],
+        "cv": [Interval(numbers.Integral, 2, description="an int >= 2 (K-fold)"),
+               Interval(numbers.Real, 0, 1, "neither",
+                        description="a float in (0, 1) (held-out fraction)")],
+        "max_bytes": [None, Interval(numbers.Real, 0.0, closed="neither")],
+        "n_jobs": [None, -1, Interval(numbers.Integral, 1)],
+        "random_state": [RANDOM_STATE],
+    }
+
     def __init__(self, degree=None, *, max_degree=4, solver="auto", alpha=0.0,
                  tol=1e-6, max_iter=1000, input_encoding="pm1", domain="auto",
                  standardize=False, cv=5, max_bytes=None, n_jobs=None,
@@ -101,17 +123,8 @@ class _LowDegreeModel(BaseEstimator):
 
     # Validation ------------------------------------------------------------
     def _check_params(self, n_features):
-        if self.solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {_SOLVERS}, got {self.solver!r}")
-        if self.input_encoding not in _ENCODINGS:
-            raise ValueError(f"input_encoding must be 'pm1' (entries +-1) or '01' "
-                             f"(entries 0/1, mapped to x = 1 - 2 * X), got "
-                             f"{self.input_encoding!r}")
-        if self.domain not in _DOMAINS:
-            raise ValueError(f"domain must be 'auto' (the cube when every entry is +-1, "
-                             f"else real), 'cube' or 'real', got {self.domain!r}")
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            raise TypeError(f"standardize must be True or False, got {self.standardize!r}")
+        checked = validate_parameters(self._parameter_constraints,
+                                      self.get_params(deep=False))
         if self.input_encoding == "01" and self.domain == "real":
             raise ValueError("input_encoding='01' maps 0/1 data onto the cube; it needs "
                              "domain='cube' or 'auto' (fit 0/1 data as real values with "
@@ -119,36 +132,15 @@ class _LowDegreeModel(BaseEstimator):
         if self.standardize and (self.domain == "cube" or self.input_encoding == "01"):
             raise ValueError("standardize=True makes the inputs real-valued; it needs "
                              "domain='real' or 'auto' and input_encoding='pm1'")
-        check_float(self.alpha, "alpha", minimum=0.0)
-        check_float(self.tol, "tol", minimum=0.0, strict_minimum=True)
-        check_int(self.max_iter, "max_iter", minimum=1)
-        if self.max_bytes is not None:
-            check_float(self.max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
-        check_random_state(self.random_state)
-        if self.n_jobs is not None and self.n_jobs != -1:
-            check_int(self.n_jobs, "n_jobs", minimum=1)
-        max_degree = check_int(self.max_degree, "max_degree", minimum=0)
-        cv = self.cv
-        if isinstance(cv, numbers.Integral) and not isinstance(cv, (bool, np.bool_)):
-            check_int(cv, "cv", minimum=2)
-        elif isinstance(cv, numbers.Real) and not isinstance(cv, (bool, np.bool_)):
-            try:
-                check_open_unit(cv, "cv")
-            except ValueError:
-                raise ValueError("cv must be an int >= 2 (K-fold) or a float in (0, 1) "
-                                 f"(held-out fraction), got {cv!r}") from None
-        else:
-            raise TypeError("cv must be an int >= 2 (K-fold) or a float in (0, 1) "
-                            f"(held-out fraction), got {type(cv).__name__} {cv!r}")
         if self.degree is not None:
-            degree = check_int(self.degree, "degree", minimum=0)
+            degree = checked["degree"]
             if degree > n_features:
                 raise ValueError(f"degree={degree} exceeds n_features={n_features}: a "
                                  f"parity on {n_features} bits has degree at most "
                                  f"{n_features}")
             return [degree]
         # Parities of degree > n do not exist; larger max_degree adds nothing.
-        return list(range(min(max_degree, n_features) + 1))
+        return list(range(min(checked["max_degree"], n_features) + 1))
 
     def _resolve_domain(self, X):
         """The domain of validated float training input ``X``: ``"auto"`` is

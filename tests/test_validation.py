@@ -2,12 +2,14 @@
 shares refuse what is not a real number (strings, dates, durations, complex,
 NaN/inf) with an error naming the argument."""
 import datetime
+import numbers
 
 import numpy as np
 import pytest
 
-from sparselearn._validation import (check_cube_points, check_float, check_int, check_matrix,
-                                     check_numeric_input, check_vector)
+from sparselearn._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions,
+                                     check_cube_points, check_float, check_int, check_matrix,
+                                     check_numeric_input, check_vector, validate_parameters)
 
 
 @pytest.mark.parametrize("value", [np.timedelta64(3), np.timedelta64(3, "s"),
@@ -82,3 +84,50 @@ def test_check_numeric_input_passes_numbers_unchanged():
     check_numeric_input(pd.DataFrame(X), "X")
     with pytest.raises(TypeError, match="X must hold numbers, found str"):
         check_numeric_input(pd.DataFrame({"a": [1.0], "b": ["x"]}), "X")
+
+
+# ------------------------------------------------------ parameter constraints
+_CONSTRAINTS = {
+    "count": [None, -1, Interval(numbers.Integral, 1)],
+    "rate": [Interval(numbers.Real, 0, 1, "right")],
+    "split": [Interval(numbers.Integral, 2), Interval(numbers.Real, 0, 1, "neither")],
+    "kind": [StrOptions(("a", "b"))],
+    "flag": [BOOLEAN],
+    "seed": [RANDOM_STATE],
+}
+_GOOD = {"count": 3, "rate": 1.0, "split": 5, "kind": "a", "flag": np.True_, "seed": 7}
+
+
+def test_validate_parameters_returns_the_checked_values():
+    checked = validate_parameters(_CONSTRAINTS, _GOOD)
+    assert checked == {"count": 3, "rate": 1.0, "split": 5, "kind": "a", "flag": True,
+                       "seed": 7}
+    assert type(checked["flag"]) is bool
+    for count in (None, -1, 1, np.int64(4)):
+        assert validate_parameters(_CONSTRAINTS, {**_GOOD, "count": count})["count"] == count
+    assert validate_parameters(_CONSTRAINTS, {**_GOOD, "split": 0.25})["split"] == 0.25
+
+
+@pytest.mark.parametrize("name, value, error, match", [
+    # One non-literal form: its own check's message (check_int, check_float).
+    ("count", 0, ValueError, "^count must be >= 1, got 0$"),
+    ("count", 1.5, TypeError, "^count must be an integer, got float 1.5$"),
+    ("count", True, TypeError, "^count must be an integer, got bool True$"),
+    ("rate", 0.0, ValueError, "^rate must be > 0, got 0.0$"),
+    ("rate", 1.5, ValueError, "^rate must be <= 1, got 1.5$"),
+    ("rate", "x", TypeError, "^rate must be a real number"),
+    # Several forms: the first reports its own error, a value only a later
+    # form's type admits (or none) gets them all listed.
+    ("split", 1, ValueError, "^split must be >= 2, got 1$"),
+    ("split", 1.5, ValueError, r"^split must be an int >= 2 or a float in \(0, 1\), got 1.5$"),
+    ("split", "x", TypeError, r"^split must be an int >= 2 or a float in \(0, 1\), got str"),
+    ("split", None, TypeError, "^split must be an int >= 2 or a float in"),
+    ("kind", "c", ValueError, r"^kind must be one of \('a', 'b'\), got 'c'$"),
+    ("kind", 1, ValueError, r"^kind must be one of \('a', 'b'\), got 1$"),
+    ("flag", 1, TypeError, "^flag must be True or False, got int 1$"),
+    ("seed", -1, ValueError, "^random_state must be non-negative"),
+])
+def test_validate_parameters_names_the_parameter(name, value, error, match):
+    with pytest.raises(error, match=match):
+        validate_parameters(_CONSTRAINTS, {**_GOOD, name: value})
+
