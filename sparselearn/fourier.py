@@ -1018,7 +1018,8 @@ def plot_degree_profile(spectra, labels=None, *, kind="weights", normalize=True,
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax``, or the axes of the new figure, with one curve per spectrum.
+        ``ax``, or the axes of the new figure, with one curve per spectrum,
+        integer ticks on the degree axis, and a title unless ``ax`` had one.
 
     Raises
     ------
@@ -1053,10 +1054,16 @@ def plot_degree_profile(spectra, labels=None, *, kind="weights", normalize=True,
         else:
             tail = np.cumsum(weights[::-1])[::-1][1:]  # tail[d] = W^{>d}
             ax.plot(np.arange(tail.shape[0]), tail, marker="o", label=label)
+    from matplotlib.ticker import MaxNLocator
+
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # degrees are integers
     ax.set_xlabel("degree j" if kind == "weights" else "degree d")
     scale = " / E[f^2]" if normalize else ""
     ax.set_ylabel((r"$W^{=j}$" if kind == "weights" else r"$W^{>d}$") + scale)
+    if not ax.get_title():
+        ax.set_title("Fourier weight by degree" if kind == "weights"
+                     else "tail weight beyond degree d")
     if any(label is not None for label in labels):
         ax.legend()
     return ax

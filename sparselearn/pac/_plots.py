@@ -9,6 +9,11 @@ from .. import _plotting
 from ._results import SampleComplexityResult, SweepResult, _plain
 
 
+# One marker per line of plot_sweep, so lines drawn on top of each other
+# stay distinguishable.
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
 def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     """Plot a :class:`SampleComplexityResult`: ``m*`` against the parameter.
 
@@ -71,12 +76,16 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     """Plot a :class:`SweepResult` against one grid parameter.
 
     One line per combination of the values of the other parameters that
-    vary (those with one value are named in the title).  With
+    vary (those with one value are named in the title), each with its own
+    marker; with several lines the points are shifted sideways by a few
+    percent of the axis (``x`` values themselves are in the result's table)
+    so that coinciding lines stay visible.  With
     ``y="success_fraction"`` each point carries its Clopper-Pearson interval
-    as an error bar and a dashed line marks the target :math:`1 - \\delta`;
-    with an error column (``"mean_error"``, ``"median_error"``,
-    ``"max_error"``) the axis is logarithmic and the dashed line marks
-    ``eps``.
+    as an error bar and a dashed line, in the legend, marks the target
+    :math:`1 - \\delta`; with an error column (``"mean_error"``,
+    ``"median_error"``, ``"max_error"``) the axis is logarithmic and the
+    dashed line marks ``eps``.  A figure made here (``ax`` omitted) is laid
+    out so that the axis labels fit.
 
     Parameters
     ----------
@@ -113,6 +122,7 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     errors = ("mean_error", "median_error", "max_error")
     if y not in ("success_fraction",) + errors:
         raise ValueError(f"y must be 'success_fraction' or one of {errors}, got {y!r}")
+    new_figure = ax is None
     ax = _plotting.axes("plot_sweep", ax, figsize=(5.0, 3.5))
     # One line per combination of the parameters that vary besides x; the
     # fixed ones go into the title.
@@ -123,23 +133,32 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     groups = {}
     for record in records:
         groups.setdefault(tuple(record[name] for name in others), []).append(record)
-    for key, rows in groups.items():
+    log_x = x == "n_samples"
+    span = np.ptp([float(r[x]) for r in records]) or 1.0
+    for index, (key, rows) in enumerate(groups.items()):
         rows.sort(key=lambda r: r[x])
-        xs = [r[x] for r in rows]
+        # Sideways shift of line `index`: 2.5% of a decade (a factor 1.06)
+        # on the log axis, 1.5% of the range on a linear one, centred.
+        shift = (index - (len(groups) - 1) / 2) if len(groups) > 1 else 0.0
+        xs = [r[x] * 10 ** (0.025 * shift) if log_x else r[x] + 0.015 * span * shift
+              for r in rows]
         ys = np.array([r[y] for r in rows])
         label = ", ".join(f"{name}={value}" for name, value in zip(others, key)) or None
         if y == "success_fraction":
             yerr = [ys - [r["ci_lower"] for r in rows], [r["ci_upper"] for r in rows] - ys]
         else:
             yerr = None
-        ax.errorbar(xs, ys, yerr=yerr, label=label, **({"marker": "o", "capsize": 3}
-                                                        | kwargs))
+        style = {"marker": _MARKERS[index % len(_MARKERS)], "capsize": 3, "alpha": 0.85,
+                 "markersize": 7 - 1.5 * (index % 3)}
+        ax.errorbar(xs, ys, yerr=yerr, label=label, **(style | kwargs))
     if y == "success_fraction":
-        ax.axhline(1 - result.delta, color="gray", linestyle="--", linewidth=1)
+        ax.axhline(1 - result.delta, color="gray", linestyle="--", linewidth=1,
+                   label=f"target 1 - delta = {1 - result.delta:g}")
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel(f"Pr[error <= {result.eps:g}]")
     else:
-        ax.axhline(result.eps, color="gray", linestyle="--", linewidth=1)
+        ax.axhline(result.eps, color="gray", linestyle="--", linewidth=1,
+                   label=f"eps = {result.eps:g}")
         ax.set_yscale("log")
         ax.set_ylabel(y.replace("_", " "))
     if x == "n_samples":
@@ -147,6 +166,7 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     ax.set_xlabel(x)
     ax.set_title(", ".join(fixed + [f"{result.trials} trials per point"]),
                  fontsize="medium")
-    if others:
-        ax.legend(fontsize="small")
+    ax.legend(fontsize="small")
+    if new_figure:
+        ax.figure.tight_layout()  # the x-label inside the figure
     return ax
