@@ -42,3 +42,16 @@ def test_compare_certify_runs_and_the_milp_agrees(tmp_path):
     rows = [line.split() for line in result.stdout.splitlines()
             if line.split() and line.split()[0].isdigit()]
     assert len(rows) == 4 and all(row[-1] == "yes" for row in rows)
+
+
+def test_compare_multi_output_runs_and_outputs_agree(tmp_path):
+    # The script asserts that the library's and NumPy's outputs agree to
+    # rounding before printing a row.
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "compare_multi_output.py"),
+         "--m", "500", "--s", "32", "--o", "1", "3", "--repeats", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.split() and line.split()[0].isdigit()]
+    assert [row[0] for row in rows] == ["1", "3"]

@@ -105,3 +105,35 @@ class ExactDecisions:
         counts = np.empty(self.m, dtype=np.int64)
         for start, stop, G in self.net._inner_product_chunks(self.X):
             _network.count_positive(G, self.net.biases, counts[start:stop])
+
+
+class MultiOutputForward:
+    """``net(X)`` with ``o`` outputs (exact decisions, ``masked_relu``, then one
+    BLAS product) versus the float NumPy ``relu(X W^T - b) @ U + c``; the same
+    comparison as ``benchmarks/compare_multi_output.py``."""
+
+    params = ([10_000, 100_000], [1, 10])
+    param_names = ["m", "o"]
+    n, s = 64, 256
+
+    def setup(self, m, o):
+        from sparselearn import SparseReLUNetwork
+        rng = np.random.default_rng(m + o)
+        hidden = random_network(self.n, self.s, random_state=0, bias_quantile=0.9)
+        self.X = rng.choice(np.array([-1.0, 1.0]), size=(m, self.n))
+        self.U = rng.normal(size=(self.s, o)) if o > 1 else rng.normal(size=self.s)
+        self.c = rng.normal(size=o) if o > 1 else 0.5
+        self.W, self.b = hidden.weights, hidden.biases
+        self.net = SparseReLUNetwork(self.W, self.b, self.U, self.c)
+
+    def time_forward(self, m, o):
+        self.net(self.X)
+
+    def time_numpy(self, m, o):
+        np.maximum(self.X @ self.W.T - self.b, 0.0) @ self.U + self.c
+
+    def peakmem_forward(self, m, o):
+        self.net(self.X)
+
+    def peakmem_numpy(self, m, o):
+        self.time_numpy(m, o)

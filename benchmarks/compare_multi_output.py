@@ -1,0 +1,60 @@
+"""The multi-output forward pass against NumPy, in one process.
+
+Run from the repository root::
+
+    python benchmarks/compare_multi_output.py             # m=1e5, n=64, s=256, o=10
+    python benchmarks/compare_multi_output.py --m 20000   # any sizes
+
+``net(X)`` of a network with ``o`` outputs (output weights of shape
+``(s, o)``) decides every unit's activity exactly (``masked_relu`` kernel:
+float pre-activation, rigorous rounding bound, exact re-evaluation of
+near-ties) and then makes one
+BLAS product with the output weights.  The peer is the plain float NumPy
+expression ``np.maximum(X @ W.T - b, 0) @ U + c`` (no exact decisions).
+Both run on the same random +-1 inputs and a random network whose units are
+active on about 10% of inputs; the outputs are compared (to rounding) and
+the ratio library / NumPy is printed (1.00: as fast as NumPy).
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from compare_foundation import best_time  # noqa: E402  (this script's folder)
+
+from sparselearn import SparseReLUNetwork  # noqa: E402
+from sparselearn.targets import random_network  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--m", type=int, default=100_000, help="rows (100000)")
+    parser.add_argument("--n", type=int, default=64, help="input dimension (64)")
+    parser.add_argument("--s", type=int, default=256, help="width (256)")
+    parser.add_argument("--o", type=int, nargs="+", default=[1, 10],
+                        help="output counts (1 10)")
+    parser.add_argument("--repeats", type=int, default=5, help="timing repeats (5)")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    hidden = random_network(args.n, args.s, random_state=0, bias_quantile=0.9)
+    X = rng.choice(np.array([-1.0, 1.0]), size=(args.m, args.n))
+    W, b = hidden.weights, hidden.biases
+    print(f"m={args.m}, n={args.n}, s={args.s}; best of {args.repeats}; "
+          "ratio = sparselearn / NumPy")
+    print(f"{'o':>4} {'sparselearn s':>14} {'NumPy s':>10} {'ratio':>7}")
+    for o in args.o:
+        U = rng.normal(size=(args.s, o)) if o > 1 else rng.normal(size=args.s)
+        c = rng.normal(size=o) if o > 1 else 0.5
+        net = SparseReLUNetwork(W, b, U, c)
+        t_lib, out = best_time(lambda: net(X), args.repeats)
+        t_np, ref = best_time(lambda: np.maximum(X @ W.T - b, 0.0) @ U + c, args.repeats)
+        scale = (np.abs(X) @ np.abs(W).T + np.abs(b)) @ np.abs(U)
+        assert np.all(np.abs(out - ref) <= 1e-12 * (scale + 1.0)), "outputs differ"
+        print(f"{o:>4} {t_lib:>14.4f} {t_np:>10.4f} {t_lib / t_np:>7.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
