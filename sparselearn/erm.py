@@ -51,6 +51,7 @@ complexity (docs/theory.rst, section 4), used by
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -62,8 +63,8 @@ from threadpoolctl import threadpool_limits
 
 from . import io as _io
 from ._kernels import _network, _sparse_backprop
-from ._validation import (check_float, check_int, check_memory,
-                          check_numeric_input, check_random_state, check_width_and_sparsity)
+from ._validation import (BOOLEAN, Interval, StrOptions, check_memory, check_numeric_input,
+                          check_random_state, check_width_and_sparsity, validate_parameters)
 from .network import SparseReLUNetwork
 
 __all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
@@ -88,18 +89,6 @@ _CHUNK_BYTES = 16 * 2**20
 
 # Repair rounds before giving up; one suffices unless rounding interferes.
 _MAX_REPAIR_ROUNDS = 4
-
-
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
-def _check_bound(value, name: str):
-    if value is None:
-        return None
-    return check_float(value, name, minimum=0.0)
 
 
 class SparseReLURegressor(RegressorMixin, BaseEstimator):
@@ -304,37 +293,41 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         self.solver = solver
 
     # ------------------------------------------------------------ validation
+    # What each constructor parameter may be (sparselearn._validation's copy
+    # of scikit-learn's pattern); width and sparsity are checked as a pair.
+    _parameter_constraints = {
+        "loss": [StrOptions(_LOSSES)],
+        "solver": [StrOptions(_SOLVERS)],
+        "W": [None, Interval(numbers.Real, 0.0)],
+        "B": [None, Interval(numbers.Real, 0.0)],
+        "max_bytes": [None, Interval(numbers.Real, 0.0, closed="neither")],
+        "fit_intercept": [BOOLEAN],
+        "learning_rate": [Interval(numbers.Real, 0.0, closed="neither")],
+        "batch_size": [Interval(numbers.Integral, 1)],
+        "max_epochs": [Interval(numbers.Integral, 1)],
+        "tol": [Interval(numbers.Real, 0.0)],
+        "n_iter_no_change": [Interval(numbers.Integral, 1)],
+        "sparsity_penalty": [Interval(numbers.Real, 0.0)],
+        "cap_activations": [BOOLEAN],
+        "repair": [BOOLEAN],
+        "verbose": [BOOLEAN],
+    }
+
     def _validated_params(self) -> dict:
         """Every hyper-parameter checked, as a dict (estimator left untouched)."""
         s, k = check_width_and_sparsity(self.width, self.sparsity, ("width", "sparsity"))
-        if not isinstance(self.loss, str) or self.loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-        solver = self.solver
-        if not isinstance(solver, str) or solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {_SOLVERS}, got {solver!r}")
-        W = _check_bound(self.W, "W")
-        B = _check_bound(self.B, "B")
-        if self.loss == "correlation" and (W is None or B is None):
+        c = validate_parameters(self._parameter_constraints,
+                                {name: getattr(self, name) for name in self._parameter_constraints})
+        if c["loss"] == "correlation" and (c["W"] is None or c["B"] is None):
             raise ValueError("loss='correlation' needs finite norm bounds W and B: the "
                              "correlation is unbounded over networks with unbounded weights")
-        max_bytes = self.max_bytes
-        if max_bytes is not None:
-            max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
         return dict(
-            s=s, k=k, W=W, B=B, loss=self.loss,
-            fit_intercept=_check_bool(self.fit_intercept, "fit_intercept")
-            and self.loss == "squared",
-            learning_rate=check_float(self.learning_rate, "learning_rate", minimum=0.0,
-                                      strict_minimum=True),
-            batch_size=check_int(self.batch_size, "batch_size", minimum=1),
-            max_epochs=check_int(self.max_epochs, "max_epochs", minimum=1),
-            tol=check_float(self.tol, "tol", minimum=0.0),
-            n_iter_no_change=check_int(self.n_iter_no_change, "n_iter_no_change", minimum=1),
-            penalty=check_float(self.sparsity_penalty, "sparsity_penalty", minimum=0.0),
-            cap=_check_bool(self.cap_activations, "cap_activations"),
-            repair=_check_bool(self.repair, "repair"),
-            verbose=_check_bool(self.verbose, "verbose"),
-            max_bytes=max_bytes, solver=solver,
+            s=s, k=k, W=c["W"], B=c["B"], loss=c["loss"],
+            fit_intercept=c["fit_intercept"] and c["loss"] == "squared",
+            learning_rate=c["learning_rate"], batch_size=c["batch_size"],
+            max_epochs=c["max_epochs"], tol=c["tol"], n_iter_no_change=c["n_iter_no_change"],
+            penalty=c["sparsity_penalty"], cap=c["cap_activations"], repair=c["repair"],
+            verbose=c["verbose"], max_bytes=c["max_bytes"], solver=c["solver"],
         )
 
     def _validated_data(self, X, y):
@@ -570,6 +563,10 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
     (True, True, True)
     """
 
+    # Its own parameter; the others are SparseReLURegressor's, checked by the
+    # regressor fit builds from them.
+    _parameter_constraints = {"multi_class": [StrOptions(_MULTI_CLASS)]}
+
     def __init__(self, width=100, sparsity=10, *, W=None, B=None, fit_intercept=True,
                  learning_rate=0.01, batch_size=64, max_epochs=200, tol=1e-4,
                  n_iter_no_change=10, sparsity_penalty=0.1, cap_activations=True,
@@ -608,9 +605,8 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         self : SparseReLUClassifier
         """
         params = self.get_params()
-        multi_class = params.pop("multi_class")
-        if not isinstance(multi_class, str) or multi_class not in _MULTI_CLASS:
-            raise ValueError(f"multi_class must be one of {_MULTI_CLASS}, got {multi_class!r}")
+        multi_class = validate_parameters(self._parameter_constraints, params)["multi_class"]
+        del params["multi_class"]
         loss_fn = _softmax_loss if multi_class == "softmax" else _ovr_loss
         p = SparseReLURegressor(**params)._validated_params()
         if y is None:
