@@ -551,7 +551,7 @@ def _cmd_verify(args) -> dict:
             result = pac.verify_sweep(learner, target, grid, args.eps, args.delta,
                                       args.trials, args.noise, random_state=args.seed,
                                       scheduler=client, n_jobs=args.jobs,
-                                      progress=_progress_enabled(args), eps_scale="relative")
+                                      progress=not args.quiet, eps_scale="relative")
     finally:
         if client is not None:
             client.close()

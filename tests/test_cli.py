@@ -1,6 +1,7 @@
 """Tests for the command line: every command, its JSON output, and its
 handling of bad input (one line on stderr, non-zero exit, no traceback)."""
 import json
+import re
 import subprocess
 import sys
 
@@ -789,6 +790,7 @@ def test_start_up_guard_leaves_library_users_alone():
             "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
+
 # ------------------------------------------------------ certify --domain
 def test_certify_domains_on_the_command_line(tmp_path, capsys):
     # Units x0 + x1 > 3 and x0 > 3: never active on {-1,1}^2 or {0,1}^2
@@ -829,3 +831,34 @@ def test_certify_bad_domains_are_one_line_errors(tmp_path, capsys, domain, messa
     from sparselearn import SparseReLUNetwork
     path = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0]).save(tmp_path / "net.npz")
     assert message in _one_line_exit_2(capsys, "certify", path, "--domain", *domain)
+
+
+# ------------------------------------------------- verify progress (issue 13)
+_VERIFY_SLOW = ["verify", "--n", "10", "--width", "8", "--sparsity", "2", "--samples", "2000",
+                "4000", "--target", "juntas", "--degree", "2", "--trials", "40"]
+
+
+def test_verify_prints_periodic_progress_lines_when_stderr_is_not_a_terminal():
+    import os
+
+    # Interval shortened from 10 s so that a ~2 s run shows several lines.
+    env = {**os.environ, "SPARSELEARN_PROGRESS_INTERVAL": "0.2"}
+    result = subprocess.run([sys.executable, "-m", "sparselearn", *_VERIFY_SLOW],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr  # lines for a log, not a redrawn bar
+    lines = [line for line in result.stderr.splitlines() if line.startswith("PAC sweep")]
+    assert len(lines) >= 2, result.stderr
+    assert re.fullmatch(r"PAC sweep \(2 points\): \d+/80 trials, \d+ s elapsed.*", lines[0])
+    assert re.fullmatch(r"PAC sweep \(2 points\): done, 80 trials in \d+ s", lines[-1])
+    quiet = subprocess.run([sys.executable, "-m", "sparselearn", *_VERIFY_SLOW, "--quiet"],
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_short_verify_runs_print_no_progress_when_not_a_terminal():
+    code, out, err = _cli("verify", "--n", "6", "--width", "4", "--sparsity", "2",
+                          "--samples", "100", "--target", "juntas", "--degree", "2",
+                          "--trials", "3")
+    assert code == 0, err
+    assert "PAC sweep (1 points)" not in err and "trials" not in err

@@ -7,8 +7,11 @@ when a scheduler is asked for.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
+import threading
+import time
 import uuid
 
 import numpy as np
@@ -49,13 +52,92 @@ def _check_progress(progress):
     return progress
 
 
+#: Seconds between the progress lines written when stderr is not a terminal
+#: (``progress=True``); the environment variable
+#: ``SPARSELEARN_PROGRESS_INTERVAL`` overrides it.
+PROGRESS_LINE_INTERVAL = 10.0
+
+
 def _progress_bar(progress, **kwargs):
-    """A tqdm bar on stderr; ``progress=None`` shows it only on a terminal
-    (tqdm's own ``disable=None`` rule: off when stderr is not a TTY)."""
+    """Progress on stderr.  On a terminal a tqdm bar; ``progress=None`` shows
+    it only there (tqdm's own ``disable=None`` rule).  With ``progress=True``
+    and stderr not a terminal (a log file, a pipe, CI), tqdm's carriage
+    returns would pile up on one line, so :class:`_LineProgress` writes one
+    plain line every ``PROGRESS_LINE_INTERVAL`` seconds instead, and nothing
+    for a run shorter than that."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if progress and not (isatty is not None and isatty()):
+        return _LineProgress(file=sys.stderr, **kwargs)
     from tqdm.auto import tqdm
 
     return tqdm(file=sys.stderr, disable=None if progress is None else not progress,
                 **kwargs)
+
+
+def _line_interval() -> float:
+    text = os.environ.get("SPARSELEARN_PROGRESS_INTERVAL", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return PROGRESS_LINE_INTERVAL
+    return value if value > 0 else PROGRESS_LINE_INTERVAL
+
+
+class _LineProgress:
+    """tqdm's ``update``/``set_postfix``/context-manager interface, writing
+    ``DESC: 12/40 trials, 30 s elapsed, about 70 s left`` lines: one every
+    ``interval`` seconds from a background thread (so a slow trial does not
+    silence it), and a last ``done`` line if any line was written."""
+
+    def __init__(self, total=None, desc="progress", unit="it", file=None, interval=None,
+                 **ignored):
+        self.total, self.desc, self.unit = total, desc or "progress", unit
+        self.file = sys.stderr if file is None else file
+        self.interval = _line_interval() if interval is None else float(interval)
+        self.n, self.postfix, self.lines = 0, "", 0
+        self._start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True,
+                                        name="sparselearn-progress")
+
+    def __enter__(self):
+        self._start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        self._stop.set()
+        self._thread.join()
+        if kind is None and self.lines:
+            self._write(f"{self.desc}: done, {self.n} {self.unit}s in "
+                        f"{time.monotonic() - self._start:.0f} s")
+        return False
+
+    def update(self, n=1):
+        self.n += n
+
+    def set_postfix(self, values=None, **kwargs):
+        values = {**(values or {}), **kwargs}
+        self.postfix = ", ".join(f"{key}={value}" for key, value in values.items())
+
+    def _tick(self):
+        while not self._stop.wait(self.interval):
+            self._write(self._status())
+
+    def _status(self) -> str:
+        elapsed = time.monotonic() - self._start
+        done = f"{self.n}/{self.total}" if self.total else f"{self.n}"
+        text = f"{self.desc}: {done} {self.unit}s, {elapsed:.0f} s elapsed"
+        if self.total and self.n:
+            text += f", about {elapsed * (self.total - self.n) / self.n:.0f} s left"
+        return text + (f" ({self.postfix})" if self.postfix else "")
+
+    def _write(self, line: str):
+        try:
+            print(line, file=self.file, flush=True)
+            self.lines += 1
+        except (OSError, ValueError):  # a closed or broken stderr: no progress
+            self._stop.set()
 
 
 def _local_workers(n_jobs: int) -> int:

@@ -117,7 +117,10 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
         error estimate) when ``n > exact_max_n``; at least 2.
     progress : bool, optional
         Progress bar on stderr.  By default shown only when stderr is a
-        terminal; ``True`` forces it, ``False`` hides it.
+        terminal; ``True`` forces it (when stderr is not a terminal, as a
+        plain line every 10 s -- the environment variable
+        ``SPARSELEARN_PROGRESS_INTERVAL`` sets the seconds -- and nothing
+        for a shorter run), ``False`` hides it.
     max_bytes : float, optional
         Memory budget for the per-trial sample (see
         :func:`sparselearn._validation.check_memory`).
