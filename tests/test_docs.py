@@ -4,6 +4,7 @@ import doctest
 import importlib
 import os
 import pathlib
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -19,9 +20,17 @@ PUBLIC_MODULES = ["network", "targets", "cube", "fourier", "learners", "pac",
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(f"sparselearn.{name}")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE
-                             | doctest.ELLIPSIS)
-    assert result.failed == 0
+    # doctest.testmod collects only what a module defines itself: for a
+    # package (pac, rademacher) also run each submodule's examples, in the
+    # package's namespace, where the documented names live.
+    modules = [module] + [importlib.import_module(f"{module.__name__}.{info.name}")
+                          for info in pkgutil.iter_modules(getattr(module, "__path__", []))]
+    failed = 0
+    for each in modules:
+        result = doctest.testmod(each, extraglobs=vars(module),
+                                 optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+        failed += result.failed
+    assert failed == 0
 
 
 @pytest.fixture(scope="module")

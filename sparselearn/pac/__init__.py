@@ -83,9 +83,3 @@ __all__ = [
     "verify_pac",
     "verify_sweep",
 ]
-
-# doctest.testmod() of this package (tests/test_docs.py) only collects objects
-# defined in the package module itself: list the re-exported ones so their
-# docstring examples keep running.
-__test__ = {name: value for name, value in list(globals().items())
-            if name in __all__ and callable(value)}

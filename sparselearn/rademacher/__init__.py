@@ -69,9 +69,3 @@ __all__ = [
     "rho",
     "separated_directions",
 ]
-
-# doctest.testmod() of this package (tests/test_docs.py) only collects objects
-# defined in the package module itself: list the re-exported ones so their
-# docstring examples keep running.
-__test__ = {name: value for name, value in list(globals().items())
-            if name in __all__ and callable(value)}
