@@ -98,7 +98,7 @@ def test_code_blocks_scroll_instead_of_being_cut(built_html):
 
 # Pages whose examples are doctests: their shown output is the code's.
 DOCTEST_PAGES = ["quickstart.rst", "fourier.rst", "learners.rst", "rademacher.rst",
-                 "erm.rst"]
+                 "erm.rst", "digits.rst"]
 
 
 @pytest.mark.parametrize("page", DOCTEST_PAGES)
