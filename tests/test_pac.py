@@ -868,3 +868,170 @@ def test_pac_output_is_validated_and_required_for_multi_output_targets():
                                      eps=100.0, delta=0.5, trials=2, m_grid=[10],
                                      random_state=0, output=1)
     assert result.min_samples[0] == 10
+
+
+# ------------------------------------------------- pre-flight report (issue 13)
+def test_preflight_reports_the_class_floor_exactly_and_skips_infeasible_runs():
+    from sparselearn.pac import InfeasibleWarning
+
+    net = normalised(bump_network(8, 6, 2, random_state=0))
+    tails = tail_weights(net)  # independent transform; E[f^2] = 1 (normalised)
+    assert tails[2] > 0.5  # degree 2 cannot come near eps = 0.1 on this bump
+    with pytest.warns(InfeasibleWarning, match="no sample size can pass at degree <= 2: "
+                                               "best relative error 0.84"):
+        skipped = verify_pac(low_degree_learner(2), lambda rng: net, 200, 0.1, 0.1,
+                             trials=5, random_state=0)
+    report = skipped.preflight
+    assert skipped.infeasible and skipped.trials == 0 and skipped.fit_seconds.size == 0
+    assert not skipped.consistent and not skipped.certified and skipped.interval == (0, 0)
+    assert report["exact"] and report["degree"] == 2
+    assert report["best_relative_error"] == pytest.approx(tails[2], rel=1e-9)
+    assert report["energy"] == pytest.approx(1.0, rel=1e-12)
+    # The suggested degree is the smallest one whose floor is at most eps / 2.
+    suggested = int(np.flatnonzero(tails <= 0.05)[0])
+    assert report["suggested_degree"] == suggested
+    assert f"degree {suggested} reaches" in report["message"]
+    assert report["message"] in str(skipped)
+    assert "zero predictor: relative error 1" in report["message"]
+    assert json.loads(json.dumps(skipped.to_dict()))["infeasible"] is True
+    # At the suggested degree the class can reach eps: the trials run.
+    ran = verify_pac(low_degree_learner(suggested), lambda rng: net, 300, 0.1, 0.1,
+                     trials=2, random_state=0)
+    assert ran.trials == 2 and not ran.infeasible and ran.preflight["feasible"] is True
+    assert ran.preflight["message"].startswith(f"pre-flight: best relative error at degree "
+                                               f"<= {suggested} is")
+    # A learner that does not state its degree: no floor, the trials run.
+    other = verify_pac(ZeroPredictor, lambda rng: net, 10, 0.1, 0.1, trials=2,
+                       random_state=0)
+    assert other.trials == 2 and other.preflight["best_relative_error"] is None
+    assert "unknown" in other.preflight["message"]
+    # preflight=False: no report, the trials always run.
+    forced = verify_pac(low_degree_learner(2), lambda rng: net, 200, 0.1, 0.1, trials=2,
+                        random_state=0, preflight=False)
+    assert forced.preflight is None and forced.trials == 2 and forced.successes == 0
+
+
+def test_preflight_estimate_agrees_with_the_exact_floor_within_its_stderr():
+    # n = 12 > exact_max_n = 8: the floor is estimated on fresh points.
+    net = normalised(bump_network(12, 6, 2, random_state=1))
+    exact = tail_weights(net)[2]
+    result = verify_pac(low_degree_learner(2), lambda rng: net, 100, 0.99, 0.1, trials=1,
+                        exact_max_n=8, n_draws=20_000, random_state=0)
+    report = result.preflight
+    assert report["exact"] is False and "(estimated)" in report["message"]
+    estimate, stderr = report["best_relative_error"], report["best_relative_error_stderr"]
+    assert 0 < stderr < 0.05
+    # A jackknife over 10 batches: (estimate - exact) / stderr is about t with
+    # 9 degrees of freedom, beyond 4.5 with probability ~0.15% (fixed seed).
+    assert abs(estimate - exact) <= 4.5 * stderr
+    assert report["energy"] == pytest.approx(1.0, abs=4.5 * report["energy_stderr"])
+
+
+def test_eps_is_relative_to_the_second_moment_unless_asked_otherwise():
+    import warnings
+
+    # The zero predictor on f = 2: error 4 = E[f^2], relative error 1.
+    args = (ZeroPredictor, constant_target(2.0), 10)
+    common = dict(delta=0.1, trials=3, n_features=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # a chosen scale: no warning
+        relative = verify_pac(*args, 0.5, eps_scale="relative", **common)
+        loose = verify_pac(*args, 1.5, eps_scale="relative", **common)
+        absolute = verify_pac(*args, 1.5, eps_scale="absolute", **common)
+    np.testing.assert_array_equal(relative.relative_errors, 1.0)
+    assert relative.successes == 0 and loose.successes == 3 and absolute.successes == 0
+    np.testing.assert_array_equal(loose.thresholds, 6.0)
+    assert relative.to_dict()["eps_scale"] == "relative"
+    with pytest.warns(FutureWarning, match="eps is now relative to E\\[f\\^2\\].*= 4"):
+        default = verify_pac(*args, 0.5, **common)
+    assert default.eps_scale == "relative" and default.successes == 0
+    with pytest.raises(ValueError, match="eps_scale must be 'relative'"):
+        verify_pac(*args, 0.5, eps_scale="percent", **common)
+
+
+def test_searches_and_sweeps_do_not_spend_trials_out_of_reach():
+    import functools
+
+    from sparselearn import pac
+
+    make_target_for = lambda p: (lambda rng: normalised(bump_network(8, 6, 2,
+                                                                     random_state=0)))
+    with pytest.warns(pac.InfeasibleWarning):
+        curve = sample_complexity_curve(low_degree_learner(2), make_target_for,
+                                        [0.1, 0.95], eps=[0.1, 0.95], delta=0.2, trials=3,
+                                        m_grid=[50, 400], random_state=0)
+    assert curve.min_samples[0] is None and curve.evaluations[0] == ()
+    assert curve.preflight[0]["feasible"] is False and curve.preflight[1]["feasible"]
+    assert len(curve.evaluations[1]) >= 1
+    assert "infeasible" in curve.to_table()
+    json.dumps(curve.to_dict(), allow_nan=False)
+
+    with pytest.warns(pac.InfeasibleWarning):
+        sweep = pac.verify_sweep(functools.partial(pac.low_degree_learner),
+                                 pac.bump_target, {"n_features": [8], "width": [6],
+                                                   "sparsity": [2], "degree": [2, 8],
+                                                   "n_samples": [400]},
+                                 0.1, 0.2, 3, random_state=0)
+    records = sweep.to_records()
+    assert [r["feasible"] for r in records] == [False, True]
+    assert [r["trials"] for r in records] == [0, 3]
+    assert records[0]["mean_error"] is None and records[1]["best_relative_error"] == 0.0
+    assert "INFEASIBLE" in sweep.to_table()
+    json.dumps(sweep.to_dict(), allow_nan=False)
+
+
+# ----------------------------------------- agnostic: targets outside the class
+def _certified_sparse_random(seed):
+    from sparselearn import cube
+
+    net = random_network(8, 6, random_state=seed, bias_quantile=0.8)
+    assert cube.certify_sparsity(net).max_active == 4  # sparse: 4 of 6 units at most
+    return normalised(net)
+
+
+@pytest.mark.parametrize("target, d, noise", [
+    (normalised(bump_network(8, 6, 2, random_state=0)), 2, 0.0),
+    (normalised(bump_network(8, 6, 2, random_state=0)), 2, 0.3),
+    (_certified_sparse_random(0), 1, 0.3),
+])
+def test_low_degree_learner_meets_the_agnostic_guarantee(target, d, noise):
+    # Targets from the class with a non-zero tail at the learner's degree d:
+    # no degree-d hypothesis reaches them, but least squares approaches the
+    # best one, f^{<=d}.  With orthonormal features of constant norm
+    # (||phi(x)||^2 = D), E[(h - f)^2] - W^{>d} = E||c_hat - c||^2 is about
+    # D (W^{>d} + sigma^2) / (m - D - 1) (the sandwich covariance's trace;
+    # m - D - 1 the Gaussian-design finite-sample factor), so by Markov
+    # the excess exceeds that over delta with probability <= delta.
+    n = target.n_features
+    tails = tail_weights(target)
+    assert tails[d] > 0.1  # genuinely outside the class
+    D = sum(math.comb(n, j) for j in range(d + 1))
+    m, delta = 20 * D, 0.1
+    term = D * (tails[d] + noise**2) / (m - D - 1) / delta
+    result = verify_pac(low_degree_learner(d), lambda rng: target, m, term, delta,
+                        trials=20, noise=noise, confidence=0.998, random_state=1,
+                        eps_scale="absolute", agnostic=True)
+    # Under that premise the exact binomial test rejects w.p. <= 0.1%.
+    assert result.consistent, str(result)
+    np.testing.assert_allclose(result.class_errors, tails[d], rtol=1e-9)
+    # Parseval, deterministically: never below the class's best.
+    assert np.all(result.errors >= tails[d] * (1 - 1e-9))
+    assert result.preflight["feasible"] is None and "agnostic" in result.preflight["message"]
+    assert result.to_dict()["agnostic"] is True
+    # The realizable reading of the same tolerance is out of the class's reach.
+    realizable = verify_pac(low_degree_learner(d), lambda rng: target, m, term, delta,
+                            trials=2, noise=noise, random_state=1, eps_scale="absolute",
+                            preflight=False)
+    assert realizable.successes == 0
+
+
+def test_agnostic_mode_needs_a_learner_that_states_its_degree_and_exact_spectra():
+    net = normalised(bump_network(8, 6, 2, random_state=0))
+    with pytest.raises(TypeError, match="must state its degree"):
+        verify_pac(ZeroPredictor, lambda rng: net, 10, 0.1, 0.1, trials=2, agnostic=True)
+    with pytest.raises(ValueError, match="agnostic=True needs each target's exact spectrum"):
+        verify_pac(low_degree_learner(1), lambda rng: net, 10, 0.1, 0.1, trials=2,
+                   agnostic=True, exact_max_n=4)
+    with pytest.raises(TypeError, match="agnostic must be True or False"):
+        verify_pac(low_degree_learner(1), lambda rng: net, 10, 0.1, 0.1, trials=2,
+                   agnostic="yes")
