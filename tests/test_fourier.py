@@ -675,3 +675,26 @@ def test_spectrum_of_a_multi_output_network_needs_output():
         F.spectrum(np.zeros(8), output=0)
     with pytest.raises(ValueError, match="select_output"):
         F.estimate_total_influence(net, n_draws=10, random_state=0)
+
+
+def test_degree_for_tail_is_the_smallest_degree_within_the_budget():
+    # f = x_0 + 0.5 x_0 x_1 x_2 on {-1,1}^3: E[f^2] = 1.25, W^{>1} = W^{>2} = 0.25.
+    X = all_cube_points(3)
+    table = X[:, 0] + 0.5 * X[:, 0] * X[:, 1] * X[:, 2]
+    spec = F.spectrum(table)
+    # budget fraction * eps * E[f^2]: 0.5 * 0.5 * 1.25 = 0.3125 >= 0.25 -> degree 1;
+    # 0.5 * 0.3 * 1.25 = 0.1875 < 0.25 -> the tail vanishes only at degree 3.
+    assert F.degree_for_tail(spec, 0.5) == 1
+    assert F.degree_for_tail(spec, 0.3) == 3
+    assert F.degree_for_tail(spec, 0.3, fraction=1.0) == 1  # 0.375 >= 0.25
+    assert F.degree_for_tail(np.zeros(8), 0.1) == 0
+    net = bump_network(8, 6, 2, random_state=0)
+    net_spec = F.spectrum(net)
+    d = F.degree_for_tail(net, 0.1)
+    assert d == F.degree_for_tail(net_spec, 0.1)
+    energy = float(net_spec @ net_spec)
+    assert F.tail_weight(net_spec, d) <= 0.05 * energy < F.tail_weight(net_spec, d - 1)
+    with pytest.raises(ValueError, match="eps"):
+        F.degree_for_tail(spec, 0.0)
+    with pytest.raises(ValueError, match="fraction"):
+        F.degree_for_tail(spec, 0.1, fraction=0.0)
