@@ -862,3 +862,87 @@ def test_short_verify_runs_print_no_progress_when_not_a_terminal():
                           "--trials", "3")
     assert code == 0, err
     assert "PAC sweep (1 points)" not in err and "trials" not in err
+
+
+# ------------------------------------- verify / demo pass for the right reasons
+def _readme_verify_line():
+    import pathlib
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    lines = [line.strip() for line in readme.splitlines()
+             if line.startswith("sparselearn verify --n")]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_readme_verify_line_runs_as_written_and_passes_for_the_right_reasons(tmp_path):
+    import shlex
+
+    argv = shlex.split(_readme_verify_line())
+    assert argv[0] == "sparselearn"
+    # As written (in a fresh directory: it writes sweep.csv and sweep.png),
+    # through this interpreter's package rather than whatever is on PATH.
+    result = subprocess.run([sys.executable, "-m", "sparselearn", *argv[1:]], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no warnings: the pre-flight lines are in the table
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.strip().startswith("10 ")]
+    decisions = {(int(row[2]), int(row[3])): row[-1] for row in rows}
+    # m = 500 < D monomials at the tail degree: rejected; m = 4000: the
+    # guarantee is consistent with the trials at both sparsities.
+    assert decisions == {(2, 500): "REJECTED", (2, 4000): "consistent",
+                         (4, 500): "REJECTED", (4, 4000): "consistent"}
+    # ... and for the right reason: the class's floor is below eps on every
+    # family, and the zero predictor's baseline is stated.
+    assert "--degree tail: per target family" in result.stdout
+    assert result.stdout.count("pre-flight: best relative error at degree <=") == 2
+    assert "zero predictor: relative error 1" in result.stdout
+    assert (tmp_path / "sweep.csv").stat().st_size > 0
+    assert (tmp_path / "sweep.png").stat().st_size > 0
+
+
+def test_verify_explains_an_eps_out_of_the_degrees_reach(capsys):
+    # Validation up to the default --max-degree 3 cannot reach eps = 0.1 on
+    # these bumps (W^{>3}/E[f^2] ~ 0.4): said in one line, no trial spent.
+    code, out, err = run(capsys, "verify", "--n", "10", "--width", "8", "--sparsity", "2",
+                         "--samples", "500", "--trials", "3", "--json")
+    assert code == 0 and err == ""
+    report = json.loads(out)
+    (row,) = report["rows"]
+    assert row["feasible"] is False and row["trials"] == 0 and not row["consistent"]
+    assert row["best_relative_error"] > 0.1
+    code, out, _ = run(capsys, "verify", "--n", "10", "--width", "8", "--sparsity", "2",
+                       "--samples", "500", "--trials", "3")
+    assert "INFEASIBLE" in out
+    assert "no sample size can pass at degree <= 3: best relative error 0.4" in out
+    err = _one_line_exit_2(capsys, "verify", "--degree", "tail", "3")
+    assert "--degree tail stands alone" in err
+    with pytest.raises(SystemExit) as info:
+        cli.main(["verify", "--tail-fraction", "2"])
+    assert info.value.code == cli.EXIT_USAGE
+    assert "(0, 1]" in capsys.readouterr().err
+
+
+def test_demo_bump_default_passes_for_the_right_reasons(capsys):
+    code, out, _ = run(capsys, "demo", "--target", "bump", "--json", "--quiet")
+    assert code == 0
+    report = json.loads(out)
+    assert report["n"] == 10 and report["eps"] == 0.1 and report["eps_scale"] == "relative"
+    # The degree the theory needs: W^{>d} at most half of eps, relative.
+    assert report["best_relative_error"] <= 0.05
+    # Far better than the zero predictor (relative error 1), within eps,
+    # and no better than the class allows (Parseval).
+    assert report["best_relative_error"] <= report["relative_excess_error"] < 0.1
+    assert report["pac"]["eps_scale"] == "relative" and report["pac"]["consistent"]
+    assert max(report["pac"]["relative_errors"]) < 0.5
+    assert report["pac"]["preflight"]["feasible"] is True
+
+
+def test_demo_prints_relative_errors_and_the_zero_predictor(capsys):
+    code, out, _ = run(capsys, "demo", "--n", "12", "--samples", "1500", "--trials", "2",
+                       "--quiet")
+    assert code == 0
+    assert "x E[f^2]" in out and "zero predictor: 1 x E[f^2]" in out
+    assert "degree 2 from the target's spectrum" in out
+    assert "Pr[error <= 0.1 E[f^2]]" in out
