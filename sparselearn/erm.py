@@ -394,8 +394,10 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         c = np.zeros((1, 1 if y.ndim == 1 else y.shape[1]))
         # A minibatch kernel call is a few microseconds of work, too little to
         # amortise waking OpenMP threads (on a loaded machine that costs
-        # milliseconds per call): run the kernels on one thread.  BLAS keeps
-        # its own threads for the X @ W.T products.
+        # milliseconds per call): run the kernels on one thread.  The same
+        # holds for BLAS on the minibatch products X_b @ W.T (m_b rows): its
+        # second thread made a fit about 3x slower on the 2-core machine
+        # (benchmarks/compare_threads.py), so it runs on one thread too.
         # One training loop for every output count: a 1-D y is trained as
         # one column (views of y and u, so u is updated in place).  The RMS
         # of y keeps the summation each case always had (the iterates are
@@ -407,7 +409,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             Y, u_t = y, np.ascontiguousarray(u.T)
             y_rms = math.sqrt(float(np.mean(y * y)))
         loss = _squared_loss if p["loss"] == "squared" else _correlation_loss
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with threadpool_limits(limits=1):
             self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, loss,
                                       y_rms if y_rms > 0.0 else 1.0, type(self).__name__)
         if y.ndim != 1:
@@ -636,7 +638,7 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         w, b, u = _initial_parameters(X, Y, s, k, p["W"], p["B"], rng)
         u_t = np.ascontiguousarray(u.T)
         c = np.zeros((1, n_classes))
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with threadpool_limits(limits=1):
             self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, 1.0,
                                       type(self).__name__)
         self.n_iter_ = len(self.loss_curve_)

@@ -56,12 +56,24 @@ of the plain float decision; with dyadic weights (multiples of 1/8) 1.0-1.3x;
 with decimal weights (multiples of 0.1) 5x, because 0.8% of all pairs are
 near-ties and are re-evaluated exactly, and there the float decision was
 wrong on half of the rows.
+
+Threads.  :meth:`~SparseReLUNetwork.forward` (single output),
+:meth:`~SparseReLUNetwork.activation_counts` and
+:meth:`~SparseReLUNetwork.active_supports` open one OpenMP parallel region
+per call, in which each thread computes the inner products of its blocks of
+rows with a one-thread BLAS product and decides them while they are in
+cache; BLAS is held to one thread for the call (``threadpoolctl``), so BLAS
+and OpenMP threads never compete for the cores.  Results do not depend on
+the thread count (``python benchmarks/compare_threads.py`` times one
+thread against the default).
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ._kernels import _network
 from . import io as _io
@@ -71,6 +83,24 @@ from ._validation import check_float, check_int, check_matrix, check_vector
 # about this many bytes: large enough for BLAS efficiency, small enough to
 # keep memory flat for any number of rows.
 _CHUNK_BYTES = 16 * 2**20
+
+# The kernels that compute their own inner products (one OpenMP parallel
+# region per call) do so in blocks of rows of about this many bytes each.
+_BLOCK_BYTES = 4 * 2**20
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_pools() -> ThreadpoolController:
+    """The process's thread pools, inspected once (a few ms), after SciPy's
+    BLAS (the one the kernels call) is loaded."""
+    import scipy.linalg.cython_blas  # noqa: F401
+    return ThreadpoolController()
+
+
+def _one_thread_blas():
+    """Context holding BLAS to one thread: the one-region kernels call BLAS
+    from every OpenMP thread, each thread's product on its own core."""
+    return _blas_pools().limit(limits=1, user_api="blas")
 
 # Format 2 (this version) also stores multi-output networks: output_weights
 # (s,) or (s, o), output_bias () or (o,).  Format 1 (single output only) is
@@ -348,6 +378,30 @@ class SparseReLUNetwork:
                                    self._weights_l1, self._tol_w, self._tol_b,
                                    self._valuation)
 
+    def _decision_args(self, X):
+        """The arguments the one-region kernels of ``_network`` take after
+        ``X``, for all of ``X``: those of :meth:`_decision_chunks` with the
+        largest ``|x_id|`` of all rows, and the exactness test over all rows
+        (in row chunks, so no copy of ``X`` is made)."""
+        x_bound = max(float(X.max()), -float(X.min())) if X.size else 0.0
+        exact = (self._valuation < _NO_VALUATION
+                 and self._max_magnitude * max(x_bound, 1.0)
+                 <= 2.0 ** min(52 + self._valuation, 1000))
+        if exact:
+            rows = max(1, _CHUNK_BYTES // (8 * max(1, X.shape[1])))
+            exact = all(np.array_equal(X[i:i + rows], np.rint(X[i:i + rows]))
+                        for i in range(0, X.shape[0], rows))
+        return (x_bound, exact, self._weights, self._biases, self._weights_l1, self._tol_w,
+                self._tol_b, self._valuation)
+
+    def _block_rows(self, X) -> int:
+        """Rows per block of the one-region kernels: the block's inner
+        products take about ``_BLOCK_BYTES`` (they stay in cache between the
+        product and the decisions), and there are at least 8 blocks when
+        ``X`` has enough rows, so both threads get work."""
+        rows = _BLOCK_BYTES // (8 * max(1, self.width))
+        return int(max(16, min(rows, -(-X.shape[0] // 8))))
+
     def pre_activations(self, X) -> np.ndarray:
         r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`.
 
@@ -397,9 +451,9 @@ class SparseReLUNetwork:
             out += self._output_bias
             return out
         out = np.empty(X.shape[0], dtype=np.float64)
-        for start, stop, G, args in self._decision_chunks(X):
-            _network.relu_combine(G, X[start:stop], *args, self._output_weights,
-                                  out[start:stop])
+        with _one_thread_blas():
+            _network.forward_rows(X, *self._decision_args(X), self._output_weights, out,
+                                  self._block_rows(X))
         out += self._output_bias
         return out
 
@@ -422,8 +476,8 @@ class SparseReLUNetwork:
     def _activation_counts(self, X) -> np.ndarray:
         """:meth:`activation_counts` on rows already checked by :meth:`_check_X`."""
         counts = np.empty(X.shape[0], dtype=np.int64)
-        for start, stop, G, args in self._decision_chunks(X):
-            _network.count_active(G, X[start:stop], *args, counts[start:stop])
+        with _one_thread_blas():
+            _network.count_rows(X, *self._decision_args(X), counts, self._block_rows(X))
         return counts
 
     def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -443,20 +497,14 @@ class SparseReLUNetwork:
         """
         X = self._check_X(X)
         counts = np.empty(X.shape[0], dtype=np.int64)
-        pieces = [np.empty(0, dtype=np.int64)]
-        # One pass: each chunk's inner products serve both the counts and the
-        # fill, so X @ W.T is computed once (CSR offsets are chunk-local).
-        for start, stop, G, args in self._decision_chunks(X):
-            chunk_counts = counts[start:stop]
-            _network.count_active(G, X[start:stop], *args, chunk_counts)
-            offsets = np.zeros(stop - start + 1, dtype=np.int64)
-            np.cumsum(chunk_counts, out=offsets[1:])
-            chunk_indices = np.empty(int(offsets[-1]), dtype=np.int64)
-            _network.fill_supports(G, X[start:stop], *args, offsets[:-1], chunk_indices)
-            pieces.append(chunk_indices)
+        # One pass: each block's inner products serve both the counts and the
+        # fill, so X @ W.T is computed once.
+        with _one_thread_blas():
+            indices = _network.supports_rows(X, *self._decision_args(X), counts,
+                                             self._block_rows(X))
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        return indptr, np.concatenate(pieces)
+        return indptr, indices
 
     def max_active(self, X) -> int:
         """Largest number of simultaneously active units over the rows of ``X``.

@@ -11,7 +11,13 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from strategies import decimal, exact_active, tie_networks
+from threadpoolctl import threadpool_limits
 
 import sparselearn
 from sparselearn import _kernels
@@ -125,3 +131,53 @@ def test_every_other_variant_kernels_equal_numpy_twins():
         output = proc.communicate(timeout=600)[0]
         assert proc.returncode == 0, f"{variant}:\n{output[-4000:]}"
         assert " passed" in output and " failed" not in output, output[-2000:]
+
+
+# ------------------------------------- one parallel region per call (issue 14)
+@settings(max_examples=25, deadline=None)
+@given(tie_networks(), st.data())
+def test_one_region_kernels_equal_the_chunk_kernels_for_any_blocks_and_threads(net, data):
+    """``forward_rows``, ``count_rows`` and ``supports_rows`` compute their own
+    products in blocks inside one OpenMP region; their decisions must be the
+    exact ones (tie networks: near-ties are frequent) for every block size,
+    and their results must not depend on the thread count."""
+    from sparselearn._kernels import _network
+    from sparselearn.network import _one_thread_blas
+    n, m = net.n_features, data.draw(st.integers(1, 40))
+    X = data.draw(arrays(np.float64, (m, n), elements=decimal, fill=st.nothing()))
+    args = net._decision_args(X)
+    active = exact_active(X, net.weights, net.biases)
+    results = []
+    for block_rows in (1, 3, 16):
+        for threads in (1, 2):
+            counts, supports_counts, out = (np.empty(m, dtype=np.int64),
+                                            np.empty(m, dtype=np.int64), np.empty(m))
+            with threadpool_limits(limits=threads, user_api="openmp"), _one_thread_blas():
+                _network.count_rows(X, *args, counts, block_rows)
+                indices = _network.supports_rows(X, *args, supports_counts, block_rows)
+                _network.forward_rows(X, *args, net.output_weights, out, block_rows)
+            np.testing.assert_array_equal(counts, active.sum(axis=1))
+            np.testing.assert_array_equal(supports_counts, counts)
+            np.testing.assert_array_equal(indices, np.nonzero(active)[1])
+            # Values: exactly inactive units contribute nothing; the rest is
+            # the chunk kernel's sum up to the products' rounding.
+            expected = np.where(active, X @ net.weights.T - net.biases, 0.0) @ net.output_weights
+            magnitude = (np.abs(X) @ np.abs(net.weights).T + np.abs(net.biases)) @ np.abs(
+                net.output_weights) + 1.0
+            assert np.all(np.abs(out - expected) <= 1e-12 * magnitude)
+            np.testing.assert_array_equal(out[~active.any(axis=1)], 0.0)
+            results.append((block_rows, out))
+    for (block_a, out_a), (block_b, out_b) in zip(results[::2], results[1::2]):
+        np.testing.assert_array_equal(out_a, out_b)  # same blocks, 1 vs 2 threads
+    # And the NumPy twins (an independent band-and-Fraction decision).
+    from sparselearn._reference import network as twin
+    np.testing.assert_array_equal(twin.count_rows(X, net.weights, net.biases), counts)
+    twin_counts, twin_indices = twin.supports_rows(X, net.weights, net.biases)
+    np.testing.assert_array_equal(twin_counts, counts)
+    np.testing.assert_array_equal(twin_indices, indices)
+    np.testing.assert_allclose(twin.forward_rows(X, net.weights, net.biases, net.output_weights),
+                               out, rtol=0, atol=1e-12 * float(magnitude.max()))
+    # No rows: nothing written, nothing returned.
+    empty = np.empty((0, n))
+    assert _network.supports_rows(empty, *net._decision_args(empty),
+                                  np.empty(0, dtype=np.int64), 4).shape == (0,)

@@ -6,7 +6,9 @@
 Each function takes the inner products ``G = X @ W.T`` of a chunk of rows
 (computed by BLAS in the caller) and the biases ``b``; the computed
 pre-activation of unit ``j`` on row ``i`` is ``z = G[i, j] - b[j]``.  Rows
-are split across threads with ``prange``.
+are split across threads with ``prange``.  :func:`forward_rows`,
+:func:`count_rows` and :func:`supports_rows` take the rows ``X`` instead and
+compute ``G`` block by block inside one parallel region (see there).
 
 Exact decisions.  Unit ``j`` is *active* on row ``i`` when the exact real
 number ``<w_j, x_i> - b_j`` is strictly positive (:mod:`sparselearn.network`).
@@ -31,9 +33,11 @@ re-checked exactly.
 
 NumPy twins: :mod:`sparselearn._reference.network`.
 """
-from cython.parallel cimport prange
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
+from cython.parallel cimport parallel, prange
 from libc.math cimport fabs, ldexp
 from libc.stdint cimport uint64_t
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 from ._exact cimport SAFE_MAX, exact_dot_sign
@@ -186,6 +190,71 @@ cdef inline bint _float_decides(const double* g, const double* b, Py_ssize_t s,
     return r.all_exact
 
 
+cdef inline double _relu_combine_row(const double* g, const double* b, Py_ssize_t s,
+                                     double tol, bint exact_floats, const double* x,
+                                     Py_ssize_t n, UnitBounds* U, const double* W,
+                                     const double* u) noexcept nogil:
+    """One row of :func:`relu_combine` (``tol``: the screening bound)."""
+    cdef Py_ssize_t j
+    cdef double acc = 0.0, positive = 0.0, above = 0.0, z
+    cdef RowBound r
+    for j in range(s):
+        z = g[j] - b[j]
+        acc = acc + (u[j] * z if z > 0.0 else 0.0)
+        positive = positive + (1.0 if z > 0.0 else 0.0)
+        above = above + (1.0 if z > tol else 0.0)
+    # Only 0 < z <= tol is in doubt (z <= 0 contributes 0 anyway).
+    if positive != above and not exact_floats:
+        r = _row_bound(x, n, U)
+        if not r.all_exact:
+            # Sum again without the exactly inactive units (z <= 0
+            # contributes 0 whichever way, so only z > 0 is decided).
+            acc = 0.0
+            for j in range(s):
+                z = g[j] - b[j]
+                if z > 0.0 and _active(z, j, b[j], &r, U, W + j * n, x, n):
+                    acc = acc + u[j] * z
+    return acc
+
+
+cdef inline long long _count_row(const double* g, const double* b, Py_ssize_t s,
+                                 double screen, const double* x, Py_ssize_t n, UnitBounds* U,
+                                 const double* W) noexcept nogil:
+    """One row of :func:`count_active` (not ``exact_floats``)."""
+    cdef bint near_tie
+    cdef long long count = _count_and_screen(g, b, s, screen, &near_tie)
+    cdef RowBound r
+    if near_tie:
+        r = _row_bound(x, n, U)
+        count = _count_row_exact(g, b, s, &r, U, W, x, n)
+    return count
+
+
+cdef inline long long _count_row_plain(const double* g, const double* b,
+                                       Py_ssize_t s) noexcept nogil:
+    """One row of :func:`count_positive`."""
+    cdef Py_ssize_t j
+    cdef double c = 0.0
+    for j in range(s):
+        c = c + (1.0 if g[j] - b[j] > 0.0 else 0.0)
+    return <long long> c
+
+
+cdef inline void _fill_row(const double* g, const double* b, Py_ssize_t s, double screen,
+                           bint exact_floats, const double* x, Py_ssize_t n, UnitBounds* U,
+                           const double* W, long long* indices) noexcept nogil:
+    """One row of :func:`fill_supports`: its active units to ``indices[0:]``."""
+    cdef Py_ssize_t j
+    cdef long long pos = 0
+    cdef RowBound r
+    cdef bint float_decides = _float_decides(g, b, s, screen, exact_floats, x, n, U, &r)
+    for j in range(s):
+        if (g[j] - b[j] > 0.0 if float_decides else
+                _active(g[j] - b[j], j, b[j], &r, U, W + j * n, x, n)):
+            indices[pos] = j
+            pos = pos + 1
+
+
 # Arguments shared by the exact kernels: ``X`` (m, n) the rows and ``W``
 # (s, n) the weights with ``G = X @ W.T``; ``w_l1[j] = ||w_j||_1``;
 # ``tol_w``, ``tol_b`` the per-unit rounding bound, ``tol_ij = tol_w[j] *
@@ -222,32 +291,12 @@ def relu_combine(const double[:, ::1] G, const double[:, ::1] X, double x_norm_b
     An exactly inactive unit contributes exactly nothing; an active one its
     computed ReLU value.
     """
-    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
-    cdef double acc, z, tol, positive, above
+    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i
     cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef RowBound r
+    cdef double tol = U.max_tol_w * x_norm_bound + U.max_tol_b
     for i in prange(m, nogil=True, schedule="static"):
-        acc = 0.0
-        positive = 0.0
-        above = 0.0
-        tol = U.max_tol_w * x_norm_bound + U.max_tol_b
-        for j in range(s):
-            z = G[i, j] - b[j]
-            acc = acc + (u[j] * z if z > 0.0 else 0.0)
-            positive = positive + (1.0 if z > 0.0 else 0.0)
-            above = above + (1.0 if z > tol else 0.0)
-        # Only 0 < z <= tol is in doubt (z <= 0 contributes 0 anyway).
-        if positive != above and not exact_floats:
-            r = _row_bound(&X[i, 0], n, &U)
-            if not r.all_exact:
-                # Sum again without the exactly inactive units (z <= 0
-                # contributes 0 whichever way, so only z > 0 is decided).
-                acc = 0.0
-                for j in range(s):
-                    z = G[i, j] - b[j]
-                    if z > 0.0 and _active(z, j, b[j], &r, &U, &W[j, 0], &X[i, 0], n):
-                        acc = acc + u[j] * z
-        out[i] = acc
+        out[i] = _relu_combine_row(&G[i, 0], &b[0], s, tol, exact_floats, &X[i, 0], n,
+                                   &U, &W[0, 0], &u[0])
 
 
 def count_active(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
@@ -256,19 +305,14 @@ def count_active(const double[:, ::1] G, const double[:, ::1] X, double x_norm_b
                  const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
                  long long[::1] counts):
     """``counts[i] = #{j : <w_j, x_i> - b_j > 0}``, decided exactly."""
-    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
-    cdef bint near_tie
+    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i
     cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef RowBound r
     cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     if exact_floats:
         count_positive(G, b, counts)
         return
     for i in prange(m, nogil=True, schedule="static"):
-        counts[i] = _count_and_screen(&G[i, 0], &b[0], s, screen, &near_tie)
-        if near_tie:
-            r = _row_bound(&X[i, 0], n, &U)
-            counts[i] = _count_row_exact(&G[i, 0], &b[0], s, &r, &U, &W[0, 0], &X[i, 0], n)
+        counts[i] = _count_row(&G[i, 0], &b[0], s, screen, &X[i, 0], n, &U, &W[0, 0])
 
 
 def fill_supports(const double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
@@ -282,21 +326,12 @@ def fill_supports(const double[:, ::1] G, const double[:, ::1] X, double x_norm_
     arguments (with a leading zero, offset as the caller chooses); the
     decisions are the same, pair by pair.
     """
-    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i, j
-    cdef long long pos
-    cdef bint float_decides
+    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], n = X.shape[1], i
     cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef RowBound r
     cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     for i in prange(m, nogil=True, schedule="static"):
-        pos = indptr[i]
-        float_decides = _float_decides(&G[i, 0], &b[0], s, screen, exact_floats, &X[i, 0], n,
-                                       &U, &r)
-        for j in range(s):
-            if (G[i, j] - b[j] > 0.0 if float_decides else
-                    _active(G[i, j] - b[j], j, b[j], &r, &U, &W[j, 0], &X[i, 0], n)):
-                indices[pos] = j
-                pos = pos + 1
+        _fill_row(&G[i, 0], &b[0], s, screen, exact_floats, &X[i, 0], n, &U, &W[0, 0],
+                  &indices[0] + indptr[i])
 
 
 def masked_relu(double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
@@ -329,10 +364,196 @@ def masked_relu(double[:, ::1] G, const double[:, ::1] X, double x_norm_bound,
 
 def count_positive(const double[:, ::1] G, const double[::1] b, long long[::1] counts):
     """``counts[i] = #{j : G[i, j] - b[j] > 0}`` in floating point (no exact re-decision)."""
-    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], i, j
-    cdef double c
+    cdef Py_ssize_t m = G.shape[0], s = G.shape[1], i
     for i in prange(m, nogil=True, schedule="static"):
-        c = 0.0
-        for j in range(s):
-            c = c + (1.0 if G[i, j] - b[j] > 0.0 else 0.0)
-        counts[i] = <long long> c
+        counts[i] = _count_row_plain(&G[i, 0], &b[0], s)
+
+
+# ------------------------------------------------- one parallel region per call
+# The kernels below take the rows ``X`` instead of their inner products and
+# compute ``G = X @ W.T`` themselves, block of rows by block of rows, inside
+# one OpenMP parallel region: each thread multiplies its block with BLAS
+# (``dgemm`` of SciPy's BLAS, which the caller holds to one thread, so BLAS
+# threads and OpenMP threads never compete for the cores) into its own
+# buffer, which stays in cache for the decisions that follow.  Blocks are
+# handed out dynamically, so a thread slowed down by other processes takes
+# fewer of them.  The decisions are those of the ``G`` kernels above, row by
+# row (the same row helpers; the rounding bound holds whatever order BLAS
+# sums in).
+
+ctypedef void (*dgemm_t)(char*, char*, int*, int*, int*, double*, double*, int*, double*,
+                         int*, double*, double*, int*) noexcept nogil
+cdef dgemm_t _dgemm = NULL
+
+
+cdef dgemm_t _blas_dgemm() except NULL:
+    global _dgemm
+    if _dgemm == NULL:
+        from scipy.linalg import cython_blas
+        capsule = cython_blas.__pyx_capi__["dgemm"]
+        _dgemm = <dgemm_t> PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+    return _dgemm
+
+
+cdef inline void _block_products(dgemm_t dgemm, const double* X, const double* W,
+                                 Py_ssize_t rows, Py_ssize_t n, Py_ssize_t s,
+                                 double* g) noexcept nogil:
+    """``g[i * s + j] = <x_i, w_j>`` for the ``rows`` rows at ``X``: in
+    column-major terms ``g (s x rows) = W (s x n) . X^T (n x rows)``."""
+    cdef char transa = b"T", transb = b"N"
+    cdef int m_ = <int> s, n_ = <int> rows, k_ = <int> n, lda = <int> n, ldb = <int> n
+    cdef int ldc = <int> s
+    cdef double one = 1.0, zero = 0.0
+    dgemm(&transa, &transb, &m_, &n_, &k_, &one, <double*> W, &lda, <double*> X, &ldb,
+          &zero, g, &ldc)
+
+
+def forward_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
+                 const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                 const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
+                 const double[::1] u, double[::1] out, Py_ssize_t block_rows):
+    """:func:`relu_combine` of every row of ``X``, products included, in one
+    parallel region (blocks of ``block_rows`` rows)."""
+    cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
+    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
+    cdef double tol = U.max_tol_w * x_norm_bound + U.max_tol_b
+    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef double* g
+    cdef int[1] status
+    status[0] = 0
+    if m == 0:
+        return
+    with nogil, parallel():
+        g = <double*> malloc(block_rows * s * sizeof(double))
+        if g != NULL:
+            for blk in prange(n_blocks, schedule="dynamic"):
+                start = blk * block_rows
+                rows = min(block_rows, m - start)
+                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+                for i in range(rows):
+                    out[start + i] = _relu_combine_row(g + i * s, &b[0], s, tol, exact_floats,
+                                                       &X[start + i, 0], n, &U, &W[0, 0],
+                                                       &u[0])
+            free(g)
+        else:
+            status[0] = 1
+    if status[0]:
+        raise MemoryError("forward_rows: no memory for a block of inner products")
+
+
+def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
+               const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+               const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
+               long long[::1] counts, Py_ssize_t block_rows):
+    """:func:`count_active` of every row of ``X``, products included, in one
+    parallel region (blocks of ``block_rows`` rows)."""
+    cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
+    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
+    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
+    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef double* g
+    cdef int[1] status
+    status[0] = 0
+    if m == 0:
+        return
+    with nogil, parallel():
+        g = <double*> malloc(block_rows * s * sizeof(double))
+        if g != NULL:
+            for blk in prange(n_blocks, schedule="dynamic"):
+                start = blk * block_rows
+                rows = min(block_rows, m - start)
+                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+                for i in range(rows):
+                    if exact_floats:
+                        counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
+                    else:
+                        counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
+                                                       &X[start + i, 0], n, &U, &W[0, 0])
+            free(g)
+        else:
+            status[0] = 1
+    if status[0]:
+        raise MemoryError("count_rows: no memory for a block of inner products")
+
+
+def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
+                  const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                  const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
+                  long long[::1] counts, Py_ssize_t block_rows):
+    """Active supports of every row of ``X`` (:func:`count_active` then
+    :func:`fill_supports`), products included, in one parallel region.
+
+    Writes ``counts`` and returns the concatenated indices (int64), row by
+    row.  Each block's products serve both its counts and its fill; the
+    block's indices go to a buffer of their own, copied in place after the
+    region (``O(nnz)``).
+    """
+    import numpy as np
+    cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
+    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
+    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
+    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef double* g
+    cdef long long total, pos
+    cdef long long* block_indices
+    cdef int[1] status
+    status[0] = 0
+    if m == 0:
+        return np.empty(0, dtype=np.int64)
+    cdef long long** blocks = <long long**> malloc(n_blocks * sizeof(long long*))
+    cdef long long[::1] block_nnz = np.zeros(n_blocks, dtype=np.int64)
+    if blocks == NULL:
+        raise MemoryError("supports_rows: no memory for the block table")
+    for blk in range(n_blocks):
+        blocks[blk] = NULL
+    try:
+        with nogil, parallel():
+            g = <double*> malloc(block_rows * s * sizeof(double))
+            if g == NULL:
+                status[0] = 1
+            else:
+                for blk in prange(n_blocks, schedule="dynamic"):
+                    start = blk * block_rows
+                    rows = min(block_rows, m - start)
+                    _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+                    total = 0
+                    for i in range(rows):
+                        if exact_floats:
+                            counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
+                        else:
+                            counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
+                                                           &X[start + i, 0], n, &U, &W[0, 0])
+                        total = total + counts[start + i]
+                    block_nnz[blk] = total
+                    block_indices = <long long*> malloc((total + 1) * sizeof(long long))
+                    blocks[blk] = block_indices
+                    if block_indices == NULL:
+                        status[0] = 1
+                    else:
+                        pos = 0
+                        for i in range(rows):
+                            _fill_row(g + i * s, &b[0], s, screen, exact_floats,
+                                      &X[start + i, 0], n, &U, &W[0, 0], block_indices + pos)
+                            pos = pos + counts[start + i]
+                free(g)
+        if status[0]:
+            raise MemoryError("supports_rows: no memory for a block")
+        indices = np.empty(int(np.sum(block_nnz)), dtype=np.int64)
+        _gather_blocks(blocks, block_nnz, indices)
+        return indices
+    finally:
+        for blk in range(n_blocks):
+            free(blocks[blk])
+        free(blocks)
+
+
+cdef void _gather_blocks(long long** blocks, const long long[::1] block_nnz,
+                         long long[::1] indices) noexcept:
+    cdef Py_ssize_t blk, pos = 0
+    for blk in range(block_nnz.shape[0]):
+        if block_nnz[blk] > 0:
+            memcpy(&indices[pos], blocks[blk], block_nnz[blk] * sizeof(long long))
+            pos += block_nnz[blk]

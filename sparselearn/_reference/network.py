@@ -59,3 +59,19 @@ def supports(G, X, W, b):
 def count_positive(G, b):
     """Number of strictly positive computed ``G - b`` per row (int64)."""
     return np.count_nonzero(G - b > 0.0, axis=1).astype(np.int64)
+
+
+def forward_rows(X, W, b, u):
+    """:func:`relu_combine` with the products ``G = X @ W.T`` computed here."""
+    return relu_combine(X @ W.T, X, W, b, u)
+
+
+def count_rows(X, W, b):
+    """:func:`count_active` with the products computed here."""
+    return count_active(X @ W.T, X, W, b)
+
+
+def supports_rows(X, W, b):
+    """``(counts, indices)``: :func:`supports` with the products computed here."""
+    indptr, indices = supports(X @ W.T, X, W, b)
+    return np.diff(indptr), indices

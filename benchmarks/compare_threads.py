@@ -1,0 +1,145 @@
+"""Two threads against one, and the activation kernels against plain NumPy.
+
+For every public call backed by a compiled kernel this script times the
+call with the libraries' default thread settings (no environment variable:
+on this project's machine 2 BLAS and 2 OpenMP threads) and with every
+thread pool held to one thread (``threadpoolctl.threadpool_limits(1)``), in
+one process; the ratio ``1 thread / default`` is above 1 when the second
+thread helps.  The activation kernels (``forward``, ``activation_counts``,
+``active_supports`` of :class:`sparselearn.SparseReLUNetwork`) are also
+timed against the plain NumPy float computation (``X @ W.T - b`` and a
+mask; it decides activity in floating point, the library exactly), both
+with the default threads (``numpy/ours``) and both on one thread
+(``(1 thr)``).
+
+The settings alternate within each of ``--repeat`` rounds so that a
+changing machine load hits them alike, and each figure is the best over
+the rounds.  Run from the repository root::
+
+    python benchmarks/compare_threads.py
+    python benchmarks/compare_threads.py --m 100000 --s 4096 16384 --repeat 5
+
+Timings depend on the machine and its load (the project's machine is
+shared); compare ratios, not seconds.
+"""
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from sparselearn import SparseReLUNetwork, cube
+from sparselearn.erm import SparseReLURegressor
+from sparselearn.fourier import fwht
+from sparselearn.parities import ParityDesign, n_parity_features
+
+
+def numpy_forward(X, W, b, u):
+    return np.maximum(X @ W.T - b, 0.0) @ u
+
+
+def numpy_counts(X, W, b):
+    return np.count_nonzero(X @ W.T - b > 0.0, axis=1)
+
+
+def numpy_supports(X, W, b):
+    rows, cols = np.nonzero(X @ W.T - b > 0.0)
+    indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=X.shape[0]), out=indptr[1:])
+    return indptr, cols
+
+
+def calls(m, widths):
+    """(name, function, NumPy peer or None) for every timed call."""
+    rng = np.random.default_rng(0)
+    n = 64
+    X = rng.normal(size=(m, n))
+    out = []
+    for s in widths:
+        W = rng.normal(size=(s, n)) / np.sqrt(n)
+        # Biases at the 99th percentile of the inner products: about 1% of
+        # the units (s / 100) active per row.
+        b = np.quantile(X[:2000] @ W.T, 0.99, axis=0)
+        u = rng.normal(size=s)
+        net = SparseReLUNetwork(W, b, u)
+        size = f"m={m} n={n} s={s}"
+        out += [(f"forward {size}", lambda net=net: net.forward(X),
+                 lambda W=W, b=b, u=u: numpy_forward(X, W, b, u)),
+                (f"activation_counts {size}", lambda net=net: net.activation_counts(X),
+                 lambda W=W, b=b: numpy_counts(X, W, b)),
+                (f"active_supports {size}", lambda net=net: net.active_supports(X),
+                 lambda W=W, b=b: numpy_supports(X, W, b))]
+    walk_net = SparseReLUNetwork(rng.normal(size=(256, 20)), rng.normal(size=256),
+                                 rng.normal(size=256))
+    out += [("cube.activation_histogram n=20 s=256",
+             lambda: cube.activation_histogram(walk_net), None),
+            ("cube.truth_table n=20 s=256", lambda: cube.truth_table(walk_net), None)]
+    a = rng.normal(size=2**22)
+    out.append(("fourier.fwht float64 n=22 (copy)", lambda: fwht(a), None))
+    Xc = rng.choice([-1.0, 1.0], size=(20000, 64))
+    design = ParityDesign(Xc, 3)
+    coef = rng.normal(size=n_parity_features(64, 3))
+    out.append(("ParityDesign.normal_matvec n=64 d=3 m=20000", lambda: design.normal_matvec(coef),
+                None))
+    Xe = rng.normal(size=(2000, 12))
+    ye = np.maximum(Xe[:, 0], 0.0)
+    est = SparseReLURegressor(width=256, sparsity=4, W=4.0, B=4.0, max_epochs=3, tol=0.0,
+                              random_state=0)
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(Xe, ye)
+    out.append(("SparseReLURegressor.fit m=2000 s=256 3 epochs", fit, None))
+    return out
+
+
+def best_time(fn, limit):
+    if limit is None:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+    with threadpool_limits(limits=limit):
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--m", type=int, default=20000, help="rows of the activation calls")
+    parser.add_argument("--s", type=int, nargs="+", default=[4096], help="widths")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating rounds")
+    args = parser.parse_args()
+    pools = sorted({(p["user_api"], p["internal_api"], p["num_threads"])
+                    for p in threadpool_info()})
+    print(f"{os.cpu_count()} CPUs; default thread pools: "
+          + ", ".join(f"{api} ({lib}) {k}" for api, lib, k in pools)
+          + f"; best of {args.repeat} alternating rounds")
+    header = (f"{'call':<48} {'default ms':>10} {'1 thread ms':>11} {'1 thr/default':>13} "
+              f"{'numpy ms':>9} {'numpy/ours':>10} {'numpy 1 thr':>11} {'(1 thr)':>7}")
+    print(header)
+    print("-" * len(header))
+    for name, fn, peer in calls(args.m, args.s):
+        fn()  # warm-up (first-call allocations, thread pool start)
+        best = {"default": np.inf, "one": np.inf, "numpy": np.inf, "numpy one": np.inf}
+        for _ in range(args.repeat):
+            best["default"] = min(best["default"], best_time(fn, None))
+            best["one"] = min(best["one"], best_time(fn, 1))
+            if peer is not None:
+                best["numpy"] = min(best["numpy"], best_time(peer, None))
+                best["numpy one"] = min(best["numpy one"], best_time(peer, 1))
+        line = (f"{name:<48} {best['default'] * 1e3:>10.1f} {best['one'] * 1e3:>11.1f} "
+                f"{best['one'] / best['default']:>13.2f}")
+        if peer is not None:
+            line += (f" {best['numpy'] * 1e3:>9.1f} {best['numpy'] / best['default']:>10.2f}"
+                     f" {best['numpy one'] * 1e3:>11.1f}"
+                     f" {best['numpy one'] / best['one']:>7.2f}")
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
