@@ -21,6 +21,7 @@ repository root::
 
     python benchmarks/compare_erm_step.py
     python benchmarks/compare_erm_step.py --s 1024 4096 --k 8 --repeat 5
+    python benchmarks/compare_erm_step.py --s 64 --m 256 --epochs 1 --repeat 1   # seconds
 
 All thread pools are limited to ``--threads`` threads (default 1; the fit
 itself runs its kernels on one OpenMP thread); ``--threads 0`` keeps the

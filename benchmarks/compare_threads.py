@@ -18,6 +18,7 @@ the rounds.  Run from the repository root::
 
     python benchmarks/compare_threads.py
     python benchmarks/compare_threads.py --m 100000 --s 4096 16384 --repeat 5
+    python benchmarks/compare_threads.py --m 2000 --s 256 --quick --repeat 1   # seconds
 
 Timings depend on the machine and its load (the project's machine is
 shared); compare ratios, not seconds.
@@ -52,8 +53,9 @@ def numpy_supports(X, W, b):
     return indptr, cols
 
 
-def calls(m, widths):
-    """(name, function, NumPy peer or None) for every timed call."""
+def calls(m, widths, quick=False):
+    """(name, function, NumPy peer or None) for every timed call (``quick``:
+    small sizes for the calls other than the activation kernels)."""
     rng = np.random.default_rng(0)
     n = 64
     X = rng.normal(size=(m, n))
@@ -72,18 +74,19 @@ def calls(m, widths):
                  lambda W=W, b=b: numpy_counts(X, W, b)),
                 (f"active_supports {size}", lambda net=net: net.active_supports(X),
                  lambda W=W, b=b: numpy_supports(X, W, b))]
-    walk_net = SparseReLUNetwork(rng.normal(size=(256, 20)), rng.normal(size=256),
+    walk_n, fwht_n, parity_n, parity_m = (12, 14, 16, 2000) if quick else (20, 22, 64, 20000)
+    walk_net = SparseReLUNetwork(rng.normal(size=(256, walk_n)), rng.normal(size=256),
                                  rng.normal(size=256))
-    out += [("cube.activation_histogram n=20 s=256",
+    out += [(f"cube.activation_histogram n={walk_n} s=256",
              lambda: cube.activation_histogram(walk_net), None),
-            ("cube.truth_table n=20 s=256", lambda: cube.truth_table(walk_net), None)]
-    a = rng.normal(size=2**22)
-    out.append(("fourier.fwht float64 n=22 (copy)", lambda: fwht(a), None))
-    Xc = rng.choice([-1.0, 1.0], size=(20000, 64))
+            (f"cube.truth_table n={walk_n} s=256", lambda: cube.truth_table(walk_net), None)]
+    a = rng.normal(size=2**fwht_n)
+    out.append((f"fourier.fwht float64 n={fwht_n} (copy)", lambda: fwht(a), None))
+    Xc = rng.choice([-1.0, 1.0], size=(parity_m, parity_n))
     design = ParityDesign(Xc, 3)
-    coef = rng.normal(size=n_parity_features(64, 3))
-    out.append(("ParityDesign.normal_matvec n=64 d=3 m=20000", lambda: design.normal_matvec(coef),
-                None))
+    coef = rng.normal(size=n_parity_features(parity_n, 3))
+    out.append((f"ParityDesign.normal_matvec n={parity_n} d=3 m={parity_m}",
+                lambda: design.normal_matvec(coef), None))
     Xe = rng.normal(size=(2000, 12))
     ye = np.maximum(Xe[:, 0], 0.0)
     est = SparseReLURegressor(width=256, sparsity=4, W=4.0, B=4.0, max_epochs=3, tol=0.0,
@@ -92,20 +95,24 @@ def calls(m, widths):
     def fit():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            est.fit(Xe, ye)
+            return est.fit(Xe, ye).network_.weights.copy()
     out.append(("SparseReLURegressor.fit m=2000 s=256 3 epochs", fit, None))
     return out
 
 
-def best_time(fn, limit):
-    if limit is None:
-        start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
+def timed(fn, limit):
+    """(seconds, result) of one call, with every pool at ``limit`` threads
+    (None: the defaults)."""
     with threadpool_limits(limits=limit):
         start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
+        out = fn()
+        return time.perf_counter() - start, out
+
+
+def same(a, b):
+    if isinstance(a, tuple):
+        return all(same(x, y) for x, y in zip(a, b))
+    return a is None and b is None or np.array_equal(a, b)
 
 
 def main():
@@ -113,6 +120,8 @@ def main():
     parser.add_argument("--m", type=int, default=20000, help="rows of the activation calls")
     parser.add_argument("--s", type=int, nargs="+", default=[4096], help="widths")
     parser.add_argument("--repeat", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes for the calls other than the activation kernels")
     args = parser.parse_args()
     pools = sorted({(p["user_api"], p["internal_api"], p["num_threads"])
                     for p in threadpool_info()})
@@ -123,15 +132,19 @@ def main():
               f"{'numpy ms':>9} {'numpy/ours':>10} {'numpy 1 thr':>11} {'(1 thr)':>7}")
     print(header)
     print("-" * len(header))
-    for name, fn, peer in calls(args.m, args.s):
+    for name, fn, peer in calls(args.m, args.s, args.quick):
         fn()  # warm-up (first-call allocations, thread pool start)
         best = {"default": np.inf, "one": np.inf, "numpy": np.inf, "numpy one": np.inf}
         for _ in range(args.repeat):
-            best["default"] = min(best["default"], best_time(fn, None))
-            best["one"] = min(best["one"], best_time(fn, 1))
+            t, out_default = timed(fn, None)
+            best["default"] = min(best["default"], t)
+            t, out_one = timed(fn, 1)
+            best["one"] = min(best["one"], t)
+            if not same(out_default, out_one):
+                raise AssertionError(f"{name}: the result depends on the thread count")
             if peer is not None:
-                best["numpy"] = min(best["numpy"], best_time(peer, None))
-                best["numpy one"] = min(best["numpy one"], best_time(peer, 1))
+                best["numpy"] = min(best["numpy"], timed(peer, None)[0])
+                best["numpy one"] = min(best["numpy one"], timed(peer, 1)[0])
         line = (f"{name:<48} {best['default'] * 1e3:>10.1f} {best['one'] * 1e3:>11.1f} "
                 f"{best['one'] / best['default']:>13.2f}")
         if peer is not None:
@@ -139,6 +152,7 @@ def main():
                      f" {best['numpy one'] * 1e3:>11.1f}"
                      f" {best['numpy one'] / best['one']:>7.2f}")
         print(line, flush=True)
+    print("results identical on one thread and with the defaults")
 
 
 if __name__ == "__main__":

@@ -55,3 +55,30 @@ def test_compare_multi_output_runs_and_outputs_agree(tmp_path):
     rows = [line.split() for line in result.stdout.splitlines()
             if line.split() and line.split()[0].isdigit()]
     assert [row[0] for row in rows] == ["1", "3"]
+
+
+def test_compare_erm_step_runs_and_the_one_scan_step_keeps_the_iterates(tmp_path):
+    # The script compares the former two-scan step with today's (same
+    # iterates: it prints "yes" only when the final weights are equal).
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "compare_erm_step.py"),
+         "--s", "64", "--m", "256", "--epochs", "1", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.split() and line.split()[0].isdigit()]
+    assert len(rows) == 1 and rows[0][0] == "64" and rows[0][-1] == "yes"
+
+
+@pytest.mark.slow
+def test_compare_threads_runs_and_results_do_not_depend_on_threads(tmp_path):
+    # The script raises if a call's result differs between one thread and
+    # the default thread settings.
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "compare_threads.py"),
+         "--m", "2000", "--s", "256", "--quick", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "results identical on one thread and with the defaults" in result.stdout
+    assert sum(line.startswith(("forward", "activation_counts", "active_supports"))
+               for line in result.stdout.splitlines()) == 3
