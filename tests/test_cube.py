@@ -611,3 +611,45 @@ def test_exact_enumeration_decides_strict_and_degenerate_boxes():
     assert not _strictly_feasible([0], w, b, [1.0, 0.0], [1.0, 0.0])
     net = SparseReLUNetwork(w, b, np.ones(3))
     assert cube.certify_sparsity(net, domain=cube.Box([0.0, 0.0], [1.0, 1.0])).max_active == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_certify_on_a_box_equals_lp_verified_enumeration_at_n_5_and_6(seed):
+    # Fourier-Motzkin is too slow at n = 6, so each of the 2^s sets S is
+    # decided by an LP independent of the library's (unnormalised: maximise
+    # t with <w_j, x> - b_j >= t on S, x in the box).  A set counts as
+    # feasible only when t* > 0 AND the LP's point is strictly active on all
+    # of S in exact integer arithmetic (an exact proof of feasibility).
+    # Infeasibility rests on t* <= 0; with small integer and half-integer
+    # data t* is a vertex value with a small denominator, and a set with
+    # |t*| < 1e-6 (t* = 0: the units can only reach their thresholds
+    # together, as happens for some seeds) is decided by the exact
+    # Fourier-Motzkin elimination above instead.
+    from itertools import combinations
+
+    from scipy.optimize import linprog
+    rng = np.random.default_rng(200 + seed)
+    n, s = 5 + seed % 2, int(rng.integers(4, 8))
+    weights = rng.integers(-3, 4, size=(s, n)).astype(float)
+    biases = rng.integers(-6, 7, size=s) / 2.0
+    lo = rng.integers(-2, 1, size=n).astype(float)
+    hi = lo + rng.integers(0, 3, size=n)
+    best = 0
+    for size in range(1, s + 1):
+        for S in map(list, combinations(range(s), size)):
+            A = np.hstack([-weights[S], np.ones((size, 1))])
+            res = linprog(np.r_[np.zeros(n), -1.0], A_ub=A, b_ub=-biases[S],
+                          bounds=list(zip(lo, hi)) + [(None, None)], method="highs")
+            assert res.status == 0
+            t = -res.fun
+            if abs(t) < 1e-6:
+                if _strictly_feasible(S, weights, biases, lo, hi):
+                    best = max(best, size)
+            elif t > 0:
+                x = np.clip(res.x[:n], lo, hi)
+                assert exact_active(x[None, :], weights[S], biases[S]).all()
+                best = max(best, size)
+    cert = cube.certify_sparsity(SparseReLUNetwork(weights, biases, np.ones(s)),
+                                 domain=cube.Box(lo, hi))
+    assert cert.max_active == best
+    assert int(exact_active(cert.witness[None, :], weights, biases).sum()) == best
