@@ -16,6 +16,7 @@ Standard library only: this runs before NumPy is imported.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -37,8 +38,11 @@ def _module_after_dash_m(orig_argv) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
 def is_command_line() -> bool:
-    """Whether this process is the ``sparselearn`` command being started."""
+    """Whether this process is the ``sparselearn`` command.  Decided once, when
+    the package is imported (:func:`guard`): ``python -m`` rewrites
+    ``sys.argv[0]`` afterwards."""
     if not sys.argv:
         return False
     if sys.argv[0] == "-m":  # python -m NAME: argv[0] is "-m" while NAME's package imports

@@ -1101,16 +1101,25 @@ def _silence_teardown() -> None:
 
 def _stop_worker_pools() -> None:
     """After Ctrl-C, shut down joblib's loky process pool if one was started
-    (``verify --jobs N``), killing its workers and waiting for them: left to
-    the interpreter's exit, its manager thread fails with a KeyError and its
-    resource tracker warns of leaked semaphores."""
+    (``verify --jobs N``), killing its workers and waiting for them, and, in
+    the ``sparselearn`` process itself (about to exit), release the pools'
+    semaphores now: left to the interpreter's exit, the pool that joblib
+    aborted unregisters them too late and loky's resource tracker prints
+    "leaked semlock objects" warnings."""
     reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
     executor = getattr(reusable, "_executor", None)
-    if executor is not None:
-        try:
-            executor.shutdown(wait=True, kill_workers=True)
-        except Exception:  # a pool already broken by the interrupt: nothing left to stop
-            pass
+    if executor is None:
+        return
+    try:
+        executor.shutdown(wait=True, kill_workers=True)
+    except Exception:  # a pool already broken by the interrupt: nothing left to stop
+        pass
+    if _startup.is_command_line():  # not when main() runs inside another program
+        import gc
+        from multiprocessing import util
+
+        gc.collect()
+        util._run_finalizers(0)  # what exit would run: the semaphores' unlink + unregister
 
 
 def _save_traceback(exc: BaseException) -> str:
