@@ -863,6 +863,10 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
     """
     start_time = time.monotonic()
     net = _check_network(net)
+    if max_nodes is not None:
+        max_nodes = check_int(max_nodes, "max_nodes", minimum=1)
+    if time_limit is not None:
+        time_limit = check_float(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
     if isinstance(domain, str):
         if domain not in ("pm1", "01"):
             raise ValueError(f"domain must be 'pm1', '01' or an (m, n) array of points, got "
@@ -873,10 +877,6 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         return _certify_box(net, domain, max_nodes, time_limit, start_time)
     else:
         return _certify_points(net, domain, start_time)
-    if max_nodes is not None:
-        max_nodes = check_int(max_nodes, "max_nodes", minimum=1)
-    if time_limit is not None:
-        time_limit = check_float(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
     s, n = net.width, net.n_features
     leaf_bits = min(n, _LEAF_BITS)
     split_depth = min(n - leaf_bits, _SPLIT_BITS)

@@ -653,3 +653,12 @@ def test_certify_on_a_box_equals_lp_verified_enumeration_at_n_5_and_6(seed):
                                  domain=cube.Box(lo, hi))
     assert cert.max_active == best
     assert int(exact_active(cert.witness[None, :], weights, biases).sum()) == best
+
+
+def test_certify_checks_its_budgets_on_every_domain():
+    net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
+    for domain in ("pm1", "01", cube.Box(0.0, 1.0), np.zeros((2, 2))):
+        with pytest.raises(ValueError, match="time_limit"):
+            cube.certify_sparsity(net, time_limit=-1.0, domain=domain)
+        with pytest.raises(TypeError, match="max_nodes"):
+            cube.certify_sparsity(net, max_nodes="many", domain=domain)
