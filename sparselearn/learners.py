@@ -43,13 +43,13 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
 from .parities import (ParityDesign, n_parity_features, pack_rows, parity_subsets,
-                       _solve_block_cg, _solve_cg, _solve_exact)
+                       _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact)
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
            "n_parity_features", "pack_rows", "parity_subsets"]
 
 
-_SOLVERS = ("auto", "lmn", "cg", "exact")
+_SOLVERS = ("auto", "lmn", "cg", "exact", "cholesky")
 # Version 2 (issue 16) adds domain, standardize, the standardisation
 # arrays and multiclass coefficients; version-1 files (cube models) still load.
 _SAVE_FORMAT = "sparselearn.LowDegreeRegressor/2"
@@ -70,6 +70,13 @@ _DOMAIN_CODES = ("cube", "real")  # domain_ in a saved file: its index here
 # lost at D = 79 (9.9 ms against 7.6 ms at m = 2000, n = 12, d = 2) and
 # beyond (0.19 s against 0.065 s at D = 176, m = 20,000).
 _EXACT_MAX_FEATURES = 32
+# Off the cube "auto" forms the normal equations (solver="cholesky") up to
+# this many features (2 x 8 D^2 bytes: 576 MB at 6000), CG beyond: on
+# correlated real features CG needed 321-589 iterations
+# (benchmarks/compare_learners.py real, n = 12, d = 3 and n = 24, d = 2),
+# 0.5-0.9x the speed of PolynomialFeatures + Ridge, where m D^2 + D^3 / 3
+# flops do not depend on the conditioning.
+_CHOLESKY_MAX_FEATURES = 6000
 # Degree selection treats validation scores within 100 * tol (relative, in
 # root-mean-square units) of the best as tied and keeps the smallest degree
 # (_LowDegreeModel._select_degree): a factor 100 covers CG's relative error
@@ -192,6 +199,8 @@ class _LowDegreeModel(BaseEstimator):
     def _resolve_solver(self, D):
         if self.solver != "auto":
             return self.solver
+        if getattr(self, "domain_", "cube") == "real":
+            return "cholesky" if D <= _CHOLESKY_MAX_FEATURES else "cg"
         return "exact" if D <= _EXACT_MAX_FEATURES else "cg"
 
     # Fitting ---------------------------------------------------------------
@@ -209,6 +218,8 @@ class _LowDegreeModel(BaseEstimator):
             return design._rmatvec(y) / design.n_samples, 1
         if solver == "exact":
             return _solve_exact(design, y, float(self.alpha)), 1
+        if solver == "cholesky":
+            return _solve_cholesky(design, y, float(self.alpha)), 1
         solve = _solve_cg if y.ndim == 1 else _solve_block_cg
         coef, n_iter, converged = solve(design, y, float(self.alpha),
                                         float(self.tol), int(self.max_iter))
@@ -397,7 +408,7 @@ _PARAMETERS_DOC = r"""
         than a training split has samples are not tried.
     max_degree : int, default=4
         Largest degree tried when ``degree=None``.
-    solver : {"auto", "lmn", "cg", "exact"}, default="auto"
+    solver : {"auto", "lmn", "cg", "exact", "cholesky"}, default="auto"
         ``"lmn"``: the Linial-Mansour-Nisan estimates
         :math:`\hat f(S) \approx \frac1m\sum_i y_i\chi_S(x_i)` (one pass, not
         least squares).  ``"cg"``: conjugate gradient on the normal
@@ -408,9 +419,16 @@ _PARAMETERS_DOC = r"""
         :math:`P` is rank-deficient (repeated points, ``m`` near or below
         ``D``), with :func:`numpy.linalg.lstsq`'s rank cutoff: singular
         values at most :math:`\max(m, D)\,\varepsilon_{\mathrm{mach}}`
-        times the largest count as zero.  ``"auto"``: ``"exact"`` up to 32
-        features, ``"cg"`` beyond (CG converges in a few dozen iterations
-        under the uniform distribution).
+        times the largest count as zero.  ``"cholesky"``: the normal
+        equations :math:`(P^\top P + \alpha I) c = P^\top y` formed from
+        chunks of explicit rows (``8 D^2`` bytes) and solved by Cholesky, as
+        scikit-learn's ``Ridge(solver="cholesky")`` (its accuracy degrades
+        with the squared condition number of :math:`P`; a singular system
+        falls back to its minimum-norm solution).  ``"auto"`` on the cube:
+        ``"exact"`` up to 32 features, ``"cg"`` beyond (CG converges in a
+        few dozen iterations under the uniform distribution); on real data
+        (``domain_ == "real"``): ``"cholesky"`` up to 6000 features, whose
+        cost does not depend on the conditioning, ``"cg"`` beyond.
     alpha : float, default=0.0
         Ridge penalty: minimise :math:`\|y - Pc\|^2 + \alpha\|c\|^2`, a
         sum (not a mean) of squares as in scikit-learn's ``Ridge``, so

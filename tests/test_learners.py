@@ -566,7 +566,7 @@ def test_predictions_equal_polynomial_features_and_ridge(kind, degree, alpha):
     expected = reference.predict(X_test)
     ridge = reference[-1]
     names = reference[0].get_feature_names_out()
-    for solver in ("auto", "cg", "exact"):
+    for solver in ("auto", "cg", "exact", "cholesky"):
         model = LowDegreeRegressor(degree=degree, alpha=alpha, solver=solver,
                                    tol=1e-12, max_iter=2000).fit(X, y)
         assert model.domain_ == ("cube" if kind == "pm1" else "real")
@@ -606,10 +606,17 @@ def test_real_rank_deficient_designs_give_the_minimum_norm_solution(seed):
     model = LowDegreeRegressor(degree=2, solver="exact").fit(X, y)
     np.testing.assert_allclose(model.coef_, expected, rtol=0,
                                atol=1e-9 * np.linalg.norm(expected))
-    ridge = LowDegreeRegressor(degree=2, solver="exact", alpha=0.3).fit(X, y)
-    np.testing.assert_allclose(
-        ridge.coef_, np.linalg.solve(P.T @ P + 0.3 * np.eye(22), P.T @ y), rtol=0,
-        atol=1e-9 * np.linalg.norm(ridge.coef_))
+    for solver in ("exact", "cholesky"):
+        ridge = LowDegreeRegressor(degree=2, solver=solver, alpha=0.3).fit(X, y)
+        np.testing.assert_allclose(
+            ridge.coef_, np.linalg.solve(P.T @ P + 0.3 * np.eye(22), P.T @ y), rtol=0,
+            atol=1e-9 * np.linalg.norm(ridge.coef_))
+    # The singular normal equations (alpha = 0) take cholesky's fallback: a
+    # least-squares fit (same fitted values as lstsq) of about the minimum norm.
+    fallback = LowDegreeRegressor(degree=2, solver="cholesky").fit(X, y)
+    np.testing.assert_allclose(P @ fallback.coef_, P @ expected, rtol=0,
+                               atol=1e-6 * np.abs(y).max())
+    assert np.linalg.norm(fallback.coef_) <= 1.01 * np.linalg.norm(expected)
 
 
 def test_standardize_keeps_the_least_squares_fit_and_matches_standard_scaler():

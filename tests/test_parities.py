@@ -16,8 +16,9 @@ from strategies import cube_points, explicit_parity_features
 from sparselearn import MemoryBudgetError
 from sparselearn._kernels import _parity
 from sparselearn._reference import parity as reference
-from sparselearn.parities import (ParityDesign, _solve_block_cg, _solve_cg, _solve_exact,
-                                  n_parity_features, pack_rows, parity_subsets)
+from sparselearn.parities import (ParityDesign, _solve_block_cg, _solve_cg, _solve_cholesky,
+                                  _solve_exact, n_parity_features, pack_rows,
+                                  parity_subsets)
 
 dyadic = st.integers(-24, 24).map(lambda v: v / 8.0)
 finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
@@ -337,7 +338,8 @@ def test_cube_block_products_are_the_columns_products(products):
 @pytest.mark.parametrize("alpha", [0.0, 2.0])
 def test_block_cg_and_exact_solve_every_column(domain, alpha):
     """c right-hand sides at once: each column is the (ridge) least-squares
-    solution on the explicit matrix, from _solve_block_cg and _solve_exact."""
+    solution on the explicit matrix, from _solve_block_cg, _solve_exact and
+    _solve_cholesky."""
     rng = np.random.default_rng(22)
     n, degree, m = 6, 2, 150
     X = _random_cube(rng, m, n) if domain == "cube" else rng.normal(size=(m, n)) + 1.0
@@ -348,6 +350,8 @@ def test_block_cg_and_exact_solve_every_column(domain, alpha):
     expected = np.linalg.solve(P.T @ P + alpha * np.eye(D), P.T @ Y)
     design = ParityDesign(X, degree, domain=domain)
     np.testing.assert_allclose(_solve_exact(design, Y, alpha), expected, rtol=1e-9,
+                               atol=1e-11)
+    np.testing.assert_allclose(_solve_cholesky(design, Y, alpha), expected, rtol=1e-9,
                                atol=1e-11)
     coef, n_iter, converged = _solve_block_cg(design, Y, alpha, 1e-12, 500)
     assert converged and 1 <= n_iter <= 500
