@@ -5,7 +5,7 @@ import numpy as np
 
 from sparselearn._kernels import _parity
 from sparselearn._reference import parity as reference
-from sparselearn.learners import LowDegreeRegressor
+from sparselearn.learners import LowDegreeClassifier, LowDegreeRegressor
 from sparselearn.parities import ParityDesign, pack_rows
 
 
@@ -115,6 +115,67 @@ class FitVersusPolynomialRidge:
 
     def peakmem_polyridge(self, m):
         self._polyridge().fit(self.X, self.y)
+
+
+class RealFitVersusPolynomialRidge:
+    """Real-valued inputs (issue 16): correlated Gaussian X, degree 2,
+    LowDegreeRegressor (solver "auto": Cholesky on the chunked normal
+    equations, and the preconditioned CG) against its exact scikit-learn
+    equivalent PolynomialFeatures(interaction_only=True) +
+    Ridge(fit_intercept=False, solver="cholesky")."""
+
+    params = ([5_000, 20_000], ["auto", "cg", "polyridge"])
+    param_names = ["m", "fit"]
+    timeout = 300
+    number = 1
+    repeat = (1, 3, 60.0)
+
+    def setup(self, m, fit):
+        rng = np.random.default_rng(0)
+        n = 24
+        Q = np.linalg.qr(rng.normal(size=(n, n)))[0]
+        root = Q * np.sqrt(np.geomspace(1.0, 100.0, n) / 10.0)
+        self.X = rng.normal(size=(m, n)) @ root.T
+        self.y = self.X[:, 0] * self.X[:, 1] - self.X[:, 2] + 0.1 * rng.normal(size=m)
+
+    def _fit(self, fit):
+        if fit == "polyridge":
+            from sklearn.linear_model import Ridge
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import PolynomialFeatures
+            model = make_pipeline(PolynomialFeatures(2, interaction_only=True),
+                                  Ridge(alpha=1.0, fit_intercept=False, solver="cholesky"))
+        else:
+            model = LowDegreeRegressor(degree=2, alpha=1.0, solver=fit, max_iter=5000)
+        model.fit(self.X, self.y)
+
+    def time_fit(self, m, fit):
+        self._fit(fit)
+
+    def peakmem_fit(self, m, fit):
+        self._fit(fit)
+
+
+class MulticlassFit:
+    """One-vs-rest on 10 classes, one block CG (cube, d = 2, n = 32) against
+    ten single-output fits of the same design."""
+
+    params = ["block", "ten_fits"]
+    param_names = ["how"]
+    timeout = 120
+
+    def setup(self, how):
+        rng = np.random.default_rng(0)
+        self.X = _cube(rng, 5_000, 32)
+        self.y = rng.integers(0, 10, size=5_000)
+
+    def time_fit(self, how):
+        if how == "block":
+            LowDegreeClassifier(degree=2, alpha=1.0, solver="cg").fit(self.X, self.y)
+        else:
+            for k in range(10):
+                LowDegreeRegressor(degree=2, alpha=1.0, solver="cg").fit(
+                    self.X, np.where(self.y == k, 1.0, -1.0))
 
 
 class PackRows:
