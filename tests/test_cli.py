@@ -713,6 +713,7 @@ def test_watchdog_exit_mid_write_leaves_no_temporary_file(tmp_path):
     watchdog ends the process (os._exit runs no finally block) and must remove
     the write's temporary file first; the previous file stays intact."""
     import signal
+    import time
     target = tmp_path / "model.npz"
     target.write_bytes(b"the previous model")
     child = subprocess.Popen([sys.executable, "-c", _STUCK_MID_WRITE_SCRIPT, str(target)],
@@ -720,6 +721,7 @@ def test_watchdog_exit_mid_write_leaves_no_temporary_file(tmp_path):
     try:
         assert child.stdout.readline().strip() == "ready"
         assert len(list(tmp_path.iterdir())) == 2  # the target and the temporary file
+        time.sleep(0.5)  # past the last bytecode before the child's sleep
         child.send_signal(signal.SIGINT)
         _, err = child.communicate(timeout=30)
     finally:
