@@ -456,8 +456,8 @@ class ParityDesign:
         nbytes += 8.0 * max(1, n_jobs) * per_thread
         if solver == "exact":
             nbytes += 8.0 * (2 * (D + c) * (D + c) + chunk * (D + c))
-        elif solver == "cholesky":  # G, its factor, the chunk rows
-            nbytes += 8.0 * (2 * D * D + 2 * D * c) + _CHUNK_BYTES
+        elif solver == "cholesky":  # G, its factor, the chunk rows (<= D / 4 + ...)
+            nbytes += 8.0 * (2 * D * D + 2 * D * c) + max(_CHUNK_BYTES, 2.0 * D * D)
         return nbytes
 
     # Products ------------------------------------------------------------
@@ -867,7 +867,10 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     D = design.n_output_features
     m = design.n_samples
     Y = y.reshape(m, -1)
-    rows = int(max(1, min(m, _CHUNK_BYTES // (8 * D))))
+    # Each chunk's product rewrites all of G: chunks of at least D / 4 rows
+    # (a quarter of G's bytes) keep that update compute-bound; 2 MiB chunks
+    # (48 rows at D = 5489) made it memory-bound.
+    rows = int(max(1, min(m, max(_CHUNK_BYTES // (8 * D), D // 4))))
     G = np.zeros((D, D))
     B = np.zeros((D, Y.shape[1]))
     features = np.empty((rows, D))
