@@ -1099,6 +1099,14 @@ def _silence_teardown() -> None:
     sys.unraisablehook = lambda unraisable: None
 
 
+# loky's resource tracker (a process of its own, started with the warning
+# options of this one) warns of "leaked" semaphores when a pool killed by
+# Ctrl-C unregistered them in a race with its exit; they are unlinked by then
+# (the second warning says FileNotFoundError).  Its warnings are for library
+# developers, not for a user who pressed Ctrl-C: the command line drops them.
+_TRACKER_WARNINGS = "ignore:resource_tracker:UserWarning"
+
+
 def _stop_worker_pools() -> None:
     """After Ctrl-C, shut down joblib's loky process pool if one was started
     (``verify --jobs N``), killing its workers and waiting for them, and, in
@@ -1145,6 +1153,8 @@ def main(argv=None) -> int:
         # From here Ctrl-C is KeyboardInterrupt, handled below (until now the
         # start-up guard of sparselearn/_startup.py answered it).
         _startup.release()
+        if _startup.is_command_line() and _TRACKER_WARNINGS not in sys.warnoptions:
+            sys.warnoptions.append(_TRACKER_WARNINGS)  # read when a pool starts
         parser = build_parser()
         args = parser.parse_args(argv)
         command = args.command

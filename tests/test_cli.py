@@ -948,3 +948,38 @@ def test_demo_prints_relative_errors_and_the_zero_predictor(capsys):
     assert "x E[f^2]" in out and "zero predictor: 1 x E[f^2]" in out
     assert "degree 2 from the target's spectrum" in out
     assert "Pr[error <= 0.1 E[f^2]]" in out
+
+
+def _children(pid: int) -> list:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return children.read().split()
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/task")
+def test_ctrl_c_with_a_worker_pool_is_one_line(tmp_path):
+    """verify --jobs 2 interrupted while its loky workers run trials: exit 130
+    and one line; no ExecutorManagerThread traceback from the pool's teardown,
+    no 'leaked semlock' warning from loky's resource tracker."""
+    import signal
+    import time
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sparselearn", "verify", "--target", "juntas", "--n", "14",
+         "--width", "8", "--sparsity", "2", "--samples", "60000", "--degree", "2",
+         "--trials", "400", "--jobs", "2", "--quiet"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        # the resource tracker and two workers
+        while len(_children(child.pid)) < 3 and child.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(1.0)  # trials under way
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == cli.EXIT_INTERRUPTED, err
+    assert err.strip() == "sparselearn verify: interrupted"
