@@ -65,7 +65,7 @@ from . import io as _io
 from ._kernels import _network, _sparse_backprop
 from ._validation import (BOOLEAN, Interval, StrOptions, check_memory, check_numeric_input,
                           check_random_state, check_width_and_sparsity, validate_parameters)
-from .network import SparseReLUNetwork
+from .network import _PARALLEL_WORK, SparseReLUNetwork, _blas_pools
 
 __all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
 
@@ -1004,8 +1004,18 @@ def _repair(X, w, b, k, B, max_bytes) -> int:
     """Raise biases (in place) until no row of ``X`` has more than ``k`` active units.
 
     See the Notes of :class:`SparseReLURegressor`.  Returns the number of
-    units changed.
+    units changed.  A small repair (below ``network._PARALLEL_WORK``
+    multiply-adds per round) runs on one thread, BLAS and OpenMP alike:
+    waking second threads for it cost more than the work.
     """
+    if X.shape[0] * w.shape[0] * (X.shape[1] + 8) >= _PARALLEL_WORK:
+        return _repair_rounds(X, w, b, k, B, max_bytes)
+    with _blas_pools().limit(limits=1):
+        return _repair_rounds(X, w, b, k, B, max_bytes)
+
+
+def _repair_rounds(X, w, b, k, B, max_bytes) -> int:
+    """:func:`_repair` with the thread pools as they are."""
     m, n = X.shape
     s = w.shape[0]
     rows_per_chunk = max(1, _CHUNK_BYTES // (8 * s))

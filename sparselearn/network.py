@@ -88,6 +88,10 @@ _CHUNK_BYTES = 16 * 2**20
 # region per call) do so in blocks of rows of about this many bytes each.
 _BLOCK_BYTES = 4 * 2**20
 
+# Calls below this many multiply-adds (m s (n + 8)) run on one thread: a few
+# milliseconds of work, about what waking a second thread can cost.
+_PARALLEL_WORK = 2**26
+
 
 @functools.lru_cache(maxsize=None)
 def _blas_pools() -> ThreadpoolController:
@@ -394,13 +398,20 @@ class SparseReLUNetwork:
         return (x_bound, exact, self._weights, self._biases, self._weights_l1, self._tol_w,
                 self._tol_b, self._valuation)
 
-    def _block_rows(self, X) -> int:
-        """Rows per block of the one-region kernels: the block's inner
-        products take about ``_BLOCK_BYTES`` (they stay in cache between the
-        product and the decisions), and there are at least 8 blocks when
-        ``X`` has enough rows, so both threads get work."""
+    def _blocks(self, X) -> tuple[int, int]:
+        """``(block_rows, n_threads)`` of the one-region kernels.
+
+        A block's inner products take about ``_BLOCK_BYTES`` (they stay in
+        cache between the product and the decisions), and there are at least
+        8 blocks when ``X`` has enough rows, so every thread gets work.  A
+        call of less than ``_PARALLEL_WORK`` multiply-adds runs on one thread
+        (``n_threads = 1``; else 0, OpenMP's default): waking a second thread
+        costs more than it saves there, milliseconds on a loaded machine.
+        """
         rows = _BLOCK_BYTES // (8 * max(1, self.width))
-        return int(max(16, min(rows, -(-X.shape[0] // 8))))
+        block_rows = int(max(16, min(rows, -(-X.shape[0] // 8))))
+        work = X.shape[0] * self.width * (self.n_features + 8)
+        return block_rows, (1 if work < _PARALLEL_WORK else 0)
 
     def pre_activations(self, X) -> np.ndarray:
         r"""Pre-activations :math:`\langle w_j, x_i\rangle - b_j`.
@@ -453,7 +464,7 @@ class SparseReLUNetwork:
         out = np.empty(X.shape[0], dtype=np.float64)
         with _one_thread_blas():
             _network.forward_rows(X, *self._decision_args(X), self._output_weights, out,
-                                  self._block_rows(X))
+                                  *self._blocks(X))
         out += self._output_bias
         return out
 
@@ -477,7 +488,7 @@ class SparseReLUNetwork:
         """:meth:`activation_counts` on rows already checked by :meth:`_check_X`."""
         counts = np.empty(X.shape[0], dtype=np.int64)
         with _one_thread_blas():
-            _network.count_rows(X, *self._decision_args(X), counts, self._block_rows(X))
+            _network.count_rows(X, *self._decision_args(X), counts, *self._blocks(X))
         return counts
 
     def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -501,7 +512,7 @@ class SparseReLUNetwork:
         # fill, so X @ W.T is computed once.
         with _one_thread_blas():
             indices = _network.supports_rows(X, *self._decision_args(X), counts,
-                                             self._block_rows(X))
+                                             *self._blocks(X))
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         return indptr, indices

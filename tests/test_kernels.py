@@ -153,9 +153,10 @@ def test_one_region_kernels_equal_the_chunk_kernels_for_any_blocks_and_threads(n
             counts, supports_counts, out = (np.empty(m, dtype=np.int64),
                                             np.empty(m, dtype=np.int64), np.empty(m))
             with threadpool_limits(limits=threads, user_api="openmp"), _one_thread_blas():
-                _network.count_rows(X, *args, counts, block_rows)
-                indices = _network.supports_rows(X, *args, supports_counts, block_rows)
-                _network.forward_rows(X, *args, net.output_weights, out, block_rows)
+                _network.count_rows(X, *args, counts, block_rows, threads)
+                indices = _network.supports_rows(X, *args, supports_counts, block_rows,
+                                                 threads)
+                _network.forward_rows(X, *args, net.output_weights, out, block_rows, threads)
             np.testing.assert_array_equal(counts, active.sum(axis=1))
             np.testing.assert_array_equal(supports_counts, counts)
             np.testing.assert_array_equal(indices, np.nonzero(active)[1])
@@ -180,4 +181,4 @@ def test_one_region_kernels_equal_the_chunk_kernels_for_any_blocks_and_threads(n
     # No rows: nothing written, nothing returned.
     empty = np.empty((0, n))
     assert _network.supports_rows(empty, *net._decision_args(empty),
-                                  np.empty(0, dtype=np.int64), 4).shape == (0,)
+                                  np.empty(0, dtype=np.int64), 4, 0).shape == (0,)

@@ -39,6 +39,7 @@ from libc.math cimport fabs, ldexp
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
+from openmp cimport omp_get_max_threads
 
 from ._exact cimport SAFE_MAX, exact_dot_sign
 
@@ -379,7 +380,9 @@ def count_positive(const double[:, ::1] G, const double[::1] b, long long[::1] c
 # handed out dynamically, so a thread slowed down by other processes takes
 # fewer of them.  The decisions are those of the ``G`` kernels above, row by
 # row (the same row helpers; the rounding bound holds whatever order BLAS
-# sums in).
+# sums in).  ``n_threads`` is the team size (``<= 0``: OpenMP's current
+# default); the caller passes 1 for calls too small to repay waking a second
+# thread, which on a loaded machine costs milliseconds.
 
 ctypedef void (*dgemm_t)(char*, char*, int*, int*, int*, double*, double*, int*, double*,
                          int*, double*, double*, int*) noexcept nogil
@@ -411,7 +414,8 @@ cdef inline void _block_products(dgemm_t dgemm, const double* X, const double* W
 def forward_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                  const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                  const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
-                 const double[::1] u, double[::1] out, Py_ssize_t block_rows):
+                 const double[::1] u, double[::1] out, Py_ssize_t block_rows,
+                 int n_threads):
     """:func:`relu_combine` of every row of ``X``, products included, in one
     parallel region (blocks of ``block_rows`` rows)."""
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
@@ -424,7 +428,9 @@ def forward_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
     status[0] = 0
     if m == 0:
         return
-    with nogil, parallel():
+    if n_threads <= 0:
+        n_threads = omp_get_max_threads()
+    with nogil, parallel(num_threads=n_threads):
         g = <double*> malloc(block_rows * s * sizeof(double))
         if g != NULL:
             for blk in prange(n_blocks, schedule="dynamic"):
@@ -445,7 +451,8 @@ def forward_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
 def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
-               long long[::1] counts, Py_ssize_t block_rows):
+               long long[::1] counts, Py_ssize_t block_rows,
+               int n_threads):
     """:func:`count_active` of every row of ``X``, products included, in one
     parallel region (blocks of ``block_rows`` rows)."""
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
@@ -458,7 +465,9 @@ def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
     status[0] = 0
     if m == 0:
         return
-    with nogil, parallel():
+    if n_threads <= 0:
+        n_threads = omp_get_max_threads()
+    with nogil, parallel(num_threads=n_threads):
         g = <double*> malloc(block_rows * s * sizeof(double))
         if g != NULL:
             for blk in prange(n_blocks, schedule="dynamic"):
@@ -481,7 +490,8 @@ def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
 def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                   const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                   const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
-                  long long[::1] counts, Py_ssize_t block_rows):
+                  long long[::1] counts, Py_ssize_t block_rows,
+                  int n_threads):
     """Active supports of every row of ``X`` (:func:`count_active` then
     :func:`fill_supports`), products included, in one parallel region.
 
@@ -510,7 +520,9 @@ def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats
     for blk in range(n_blocks):
         blocks[blk] = NULL
     try:
-        with nogil, parallel():
+        if n_threads <= 0:
+            n_threads = omp_get_max_threads()
+        with nogil, parallel(num_threads=n_threads):
             g = <double*> malloc(block_rows * s * sizeof(double))
             if g == NULL:
                 status[0] = 1
