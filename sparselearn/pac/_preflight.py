@@ -112,10 +112,13 @@ def _estimate(target, n: int, d: int, n_draws: int, rng, max_bytes):
         return (1.0 - low / energy if energy > 0 else 0.0), energy
 
     relative, energy = ratio(total, dots, squares)
+    # The unbiased estimate of a (near) zero tail can fall below 0: the floor
+    # is reported clipped to [0, 1], with the unclipped estimate's stderr.
+    clipped = min(max(relative, 0.0), 1.0)
     leave_out = np.array([ratio(total - sums[b], np.delete(dots, b), np.delete(squares, b))
                           for b in range(_BATCHES)])
     scale = math.sqrt((_BATCHES - 1) / _BATCHES)
-    return (relative, scale * float(np.sqrt(np.sum((leave_out[:, 0]
+    return (clipped, scale * float(np.sqrt(np.sum((leave_out[:, 0]
                                                      - leave_out[:, 0].mean()) ** 2))),
             energy, float(np.std(squares, ddof=1) / math.sqrt(_BATCHES)))
 
@@ -210,7 +213,8 @@ def _message(report: dict) -> str:
 
 class InfeasibleWarning(UserWarning):
     """The pre-flight report found ``eps`` below the best relative error the
-    learner's class can reach: no sample size can pass, the trials were skipped."""
+    learner's class can reach: no sample size can pass, the trials were skipped.
+    """
 
 
 _EPS_SCALES = ("relative", "absolute")

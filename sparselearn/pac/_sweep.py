@@ -150,8 +150,9 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
     ...                       bump_target, {"n_features": [6], "width": [4],
     ...                       "sparsity": [1, 2], "n_samples": [300]},
     ...                       eps=0.5, delta=0.2, trials=4, random_state=0)
-    >>> [(r["sparsity"], r["trials"]) for r in result.to_records()]
-    [(1, 4), (2, 4)]
+    >>> # sparsity 1: degree 2 cannot reach eps = 0.5 (the pre-flight), no trial run
+    >>> [(r["sparsity"], r["trials"], r["feasible"]) for r in result.to_records()]
+    [(1, 0, False), (2, 4, True)]
     """
     n_draws = renamed_argument("verify_sweep", "n_test", "n_draws", n_test, n_draws, 100_000)
     options = Options.from_arguments(locals())
