@@ -18,6 +18,7 @@ through :mod:`sparselearn.io` (size-checked reads, atomic writes).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import linecache
 import os
@@ -540,12 +541,16 @@ def _cmd_verify(args) -> dict:
         grid["degree"] = args.degree
     _say(args, f"verifying {len(args.n) * len(args.width) * len(args.sparsity)} target "
                f"families x {len(args.samples)} sample sizes x {args.trials} trials ...")
-    client = None
+    client, patience = None, contextlib.nullcontext()
     if args.scheduler is not None:
         pac._check_scheduler(args.scheduler, args.jobs)  # the address's form, first
         client = _connect(args.scheduler, args.connect_timeout)
+        import dask  # the trial runner waits that long for workers that died, too
+
+        patience = dask.config.set({"distributed.comm.timeouts.connect":
+                                    f"{args.connect_timeout}s"})
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), patience:
             # The pre-flight lines are in the table; no second copy on stderr.
             warnings.simplefilter("ignore", pac.InfeasibleWarning)
             result = pac.verify_sweep(learner, target, grid, args.eps, args.delta,
@@ -882,7 +887,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--connect-timeout", type=_positive_float,
                         default=DEFAULT_CONNECT_TIMEOUT,
                         help="seconds to wait for the --scheduler, then again for its "
-                             f"first worker ({DEFAULT_CONNECT_TIMEOUT:g})")
+                             "first worker, and for a new one if all die mid-run "
+                             f"({DEFAULT_CONNECT_TIMEOUT:g})")
     verify.add_argument("--jobs", type=int, default=1,
                         help="local worker processes when no --scheduler is given (1)")
     verify.add_argument("--out", help="write the table (.csv, or .json)")

@@ -983,3 +983,42 @@ def test_ctrl_c_with_a_worker_pool_is_one_line(tmp_path):
         child.kill()
     assert child.returncode == cli.EXIT_INTERRUPTED, err
     assert err.strip() == "sparselearn verify: interrupted"
+
+
+def test_verify_fails_cleanly_when_the_dask_workers_die(tmp_path):
+    """A real worker process (no nanny to restart it) killed mid-run: verify
+    stops within --connect-timeout with one line naming the lost workers
+    (exit 2) instead of waiting forever on trials nobody will run."""
+    distributed = pytest.importorskip("distributed")
+    import threading
+    import time
+    with distributed.LocalCluster(n_workers=0, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--no-nanny",
+             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def kill_once_busy():
+            deadline = time.monotonic() + 60
+            while (not any(w.processing for w in cluster.scheduler.workers.values())
+                   and time.monotonic() < deadline):
+                time.sleep(0.02)
+            worker.kill()
+
+        killer = threading.Thread(target=kill_once_busy, daemon=True)
+        killer.start()
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", "sparselearn", "verify", "--scheduler", address,
+                 "--connect-timeout", "2", "--target", "juntas", "--n", "14", "--width", "8",
+                 "--sparsity", "2", "--samples", "60000", "--degree", "2", "--trials", "400",
+                 "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=90)
+        finally:
+            worker.kill()
+            killer.join(timeout=5)
+    assert result.returncode == cli.EXIT_USAGE, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "lost all its workers" in lines[0] and "--connect-timeout" in lines[0]

@@ -21,6 +21,10 @@ from .._validation import check_int
 # A distributed scheduler address: protocol://location.
 _ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://\S+")
 
+# Seconds between looks at the Dask futures, and between checks that the
+# cluster still has workers while none finishes.
+_FUTURES_POLL, _LIVENESS_POLL = 0.05, 0.5
+
 _DASK_EXTRA = ('running trials on a Dask cluster (scheduler=) needs dask.distributed, '
                'which is not installed: pip install "sparselearn[dask]"')
 
@@ -290,15 +294,53 @@ class _TrialRunner:
         return outcomes
 
     def _map_distributed(self, function, calls, bar, name):
-        from distributed import as_completed
+        """Submit every call, tick ``bar`` as each finishes, raise the first
+        failing trial's exception; and never wait forever on a cluster whose
+        workers died: with no worker for the connect timeout (dask config
+        ``distributed.comm.timeouts.connect``, which ``sparselearn verify
+        --connect-timeout`` sets), or a trial whose workers kept dying, raise
+        a ConnectionError saying so."""
+        import dask
+        from dask.utils import parse_timedelta
+        from distributed import KilledWorker
 
+        patience = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"),
+                                   default="seconds")
         futures = [self._client.submit(function, *args, key=f"{name}-{i}")
                    for i, args in enumerate(calls)]
+        pending, alone_since, checked = list(futures), None, time.monotonic()
         try:
-            for future in as_completed(futures, loop=self._client.loop):
-                if future.status == "error":
-                    future.result()  # raises the trial's exception here
-                bar.update()
+            while pending:
+                # Future.done() reads this client's own state (no default
+                # client needed, unlike distributed.wait).
+                finished = [future.done() for future in pending]
+                done = [future for future, over in zip(pending, finished) if over]
+                pending = [future for future, over in zip(pending, finished) if not over]
+                for future in done:
+                    if future.status == "error":
+                        try:
+                            future.result()  # raises the trial's exception here
+                        except KilledWorker as exc:
+                            raise ConnectionError(
+                                f"the Dask workers running a trial kept dying ({exc}); "
+                                "are they running out of memory?") from exc
+                    bar.update()
+                if done or time.monotonic() - checked < _LIVENESS_POLL:
+                    if not done:
+                        time.sleep(_FUTURES_POLL)
+                    continue
+                checked = time.monotonic()
+                if self._client.scheduler_info().get("workers"):
+                    alone_since = None
+                elif alone_since is None:
+                    alone_since = time.monotonic()
+                elif time.monotonic() - alone_since > patience:
+                    raise ConnectionError(
+                        f"the Dask cluster at {self._client.scheduler.address} lost all its "
+                        f"workers: none for {patience:g} s, {len(pending)} of "
+                        f"{len(futures)} trials unfinished; restart the workers and run "
+                        "again (how long to wait: sparselearn verify --connect-timeout, "
+                        "dask config 'distributed.comm.timeouts.connect' in Python)")
             return self._client.gather(futures)
         finally:
             self._client.cancel(futures)
