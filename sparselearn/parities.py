@@ -871,14 +871,18 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     # (a quarter of G's bytes) keep that update compute-bound; 2 MiB chunks
     # (48 rows at D = 5489) made it memory-bound.
     rows = int(max(1, min(m, max(_CHUNK_BYTES // (8 * D), D // 4))))
-    G = np.zeros((D, D))
+    # Only G's upper triangle is accumulated (BLAS syrk, half the flops of a
+    # general product); chunk rows are C-ordered, so their transpose is the
+    # Fortran-ordered D x k operand syrk wants, without a copy.
+    G = np.zeros((D, D), order="F")
     B = np.zeros((D, Y.shape[1]))
     features = np.empty((rows, D))
+    syrk = scipy.linalg.get_blas_funcs("syrk", (G,))
     for start in range(0, m, rows):
         stop = min(start + rows, m)
         k = stop - start
         design._explicit_rows(start, stop, features[:k])
-        G += features[:k].T @ features[:k]
+        G = syrk(1.0, features[:k].T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
         B += features[:k].T @ Y[start:stop]
     G[np.diag_indices(D)] += alpha
     try:
@@ -886,9 +890,11 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
             # An ill-conditioned factor (rcond below eps) would give a
             # rounding-dominated solution: take the fallback instead.
             warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
-            coef = scipy.linalg.solve(G, B, assume_a="pos", check_finite=False)
+            coef = scipy.linalg.solve(G, B, assume_a="pos", lower=False,
+                                      check_finite=False)
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning):
-        coef = scipy.linalg.lstsq(G, B, lapack_driver="gelsd", check_finite=False,
+        full = np.triu(G) + np.triu(G, 1).T  # the lower triangle was never written
+        coef = scipy.linalg.lstsq(full, B, lapack_driver="gelsd", check_finite=False,
                                   cond=D * np.finfo(np.float64).eps)[0]
     return coef.reshape((D,) + y.shape[1:])
 
