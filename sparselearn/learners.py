@@ -525,8 +525,9 @@ _ATTRIBUTES_DOC = r"""
         degree was given.
     n_iter_ : int
         CG iterations of the final fit (1 for the one-pass solvers
-        ``"lmn"`` and ``"exact"``); for a multiclass classifier the passes
-        of the block CG, the iterations of its slowest class.
+        ``"lmn"``, ``"exact"`` and ``"cholesky"``); for a multiclass
+        classifier the passes of the block CG, the iterations of its
+        slowest class.
     n_features_in_ : int
         Input dimension ``n``."""
 
