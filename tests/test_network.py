@@ -454,3 +454,39 @@ def test_load_reads_format_1_files():
     assert net == SparseReLUNetwork([[0.5, -1.0, 0.25], [1.0, 1.0, -2.0]], [0.125, -0.5],
                                     [3.0, -0.75], output_bias=1.5)
     assert isinstance(net.output_bias, float)
+
+
+def test_network_owns_its_arrays_and_hands_out_views_that_cannot_reach_them():
+    """Issue 10: `net.weights` was the internal array, whose `.shape` NumPy
+    lets anyone set (even read-only): reshaped to (2^12, 2), the kernels read
+    out of bounds (SIGSEGV in forward, activation_counts, active_supports;
+    NaNs from cube.truth_table).  And the constructor kept a caller's
+    C-contiguous float64 arrays, made them read-only, and followed later edits
+    of them (a NaN written there silently deactivated a unit)."""
+    from sparselearn import cube
+    rng = np.random.default_rng(0)
+    W, b, u = rng.standard_normal((3, 1 << 12)), rng.standard_normal(3), np.ones(3)
+    net = SparseReLUNetwork(W, b, u)
+    X = rng.choice([-1.0, 1.0], size=(16, 1 << 12))
+    expected = (net(X), net.activation_counts(X), net.active_supports(X))
+    assert W.flags.writeable and b.flags.writeable  # the caller's arrays stay theirs
+    W[:] = np.nan
+    b[:] = np.inf
+    for name in ("weights", "biases", "output_weights"):
+        view = getattr(net, name)
+        view.shape = (view.size, 1)  # NumPy allows it even on a read-only array
+    assert net.weights.shape == (3, 1 << 12) and net.biases.shape == (3,)
+    np.testing.assert_array_equal(net(X), expected[0])
+    np.testing.assert_array_equal(net.activation_counts(X), expected[1])
+    supports = net.active_supports(X)
+    assert len(supports) == len(expected[2])
+    assert all(np.array_equal(a, e) for a, e in zip(supports, expected[2]))
+    with pytest.raises(ValueError, match="X"):
+        net(np.ones((64, 1)))  # the shape an attacker gave the view: refused, not read
+    small = SparseReLUNetwork(rng.standard_normal((4, 6)), rng.standard_normal(4),
+                              rng.standard_normal(4))
+    table = cube.truth_table(small)
+    view = small.weights
+    view.shape = (24, 1)
+    np.testing.assert_array_equal(cube.truth_table(small), table)
+    assert np.isfinite(table).all()
