@@ -698,3 +698,33 @@ def test_library_and_examples_write_files_only_through_io():
     assert offenders == []
     for path in examples:  # and each example does write its figure
         assert "save_figure(" in path.read_text(), path.name
+
+
+def test_every_writer_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
+    """Issue 10: `learn --out model.npz` and `verify --out f.csv` truncated
+    the target first.  Each writer of an output (models, networks, sweep
+    tables as CSV and JSON, text) now fails with the old file intact and no
+    temporary file, here with the disk failing at the final flush."""
+    import functools
+    from sparselearn.pac import bump_target, low_degree_learner, verify_sweep
+    sweep = verify_sweep(functools.partial(low_degree_learner, degree=1), bump_target,
+                         {"n_features": [4], "width": [2], "sparsity": [1],
+                          "n_samples": [30]}, 0.9, 0.2, 1, random_state=0)
+    rng = np.random.default_rng(0)
+    X = rng.choice([-1.0, 1.0], size=(50, 4))
+    model = LowDegreeRegressor(degree=1).fit(X, X[:, 0])
+    writers = {"sweep.csv": sweep.to_csv, "sweep.json": sweep.to_json,
+               "model.npz": model.save, "net.npz": random_network(4, 3, random_state=0).save,
+               "notes.txt": lambda path: io.save_text(path, "new")}
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+    for name, write in writers.items():
+        path = tmp_path / name
+        path.write_bytes(b"the previous contents")
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "fsync", disk_full)
+            with pytest.raises(OSError, match="No space left"):
+                write(path)
+        assert path.read_bytes() == b"the previous contents", name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(writers)
