@@ -561,6 +561,9 @@ def _cmd_verify(args) -> dict:
         if client is not None:
             client.close()
     report = {"command": "verify", **result.to_dict(), "_table": result.to_table()}
+    if any(r.infeasible for r in result.results):
+        report["_table"] += ("\n(--degree tail learns each family at the smallest degree "
+                             "whose tail leaves room for eps)")
     if tail_degrees is not None:
         report["tail_degrees"] = [
             {"n_features": n, "width": w, "sparsity": k, "degree": d}
