@@ -69,7 +69,9 @@ thread against the default).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import warnings
 
 import numpy as np
@@ -101,10 +103,31 @@ def _blas_pools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+_blas_hold = {"depth": 0, "limiter": None}
+_blas_hold_lock = threading.Lock()
+
+
+@contextlib.contextmanager
 def _one_thread_blas():
     """Context holding BLAS to one thread: the one-region kernels call BLAS
-    from every OpenMP thread, each thread's product on its own core."""
-    return _blas_pools().limit(limits=1, user_api="blas")
+    from every OpenMP thread, each thread's product on its own core.
+
+    BLAS's thread count is process-wide: calls overlapping in several Python
+    threads share one hold (set by the first to enter, restored by the last
+    to leave), so none restores a count another one set.
+    """
+    with _blas_hold_lock:
+        if _blas_hold["depth"] == 0:
+            _blas_hold["limiter"] = _blas_pools().limit(limits=1, user_api="blas")
+        _blas_hold["depth"] += 1
+    try:
+        yield
+    finally:
+        with _blas_hold_lock:
+            _blas_hold["depth"] -= 1
+            if _blas_hold["depth"] == 0:
+                _blas_hold["limiter"].restore_original_limits()
+                _blas_hold["limiter"] = None
 
 # Format 2 (this version) also stores multi-output networks: output_weights
 # (s,) or (s, o), output_bias () or (o,).  Format 1 (single output only) is

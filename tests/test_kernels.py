@@ -182,3 +182,28 @@ def test_one_region_kernels_equal_the_chunk_kernels_for_any_blocks_and_threads(n
     empty = np.empty((0, n))
     assert _network.supports_rows(empty, *net._decision_args(empty),
                                   np.empty(0, dtype=np.int64), 4, 0).shape == (0,)
+
+
+def test_overlapping_calls_from_python_threads_restore_the_blas_threads():
+    """The one-region kernels hold BLAS to one thread (a process-wide
+    setting) during a call; calls overlapping in several Python threads must
+    leave it as it was, and still give the same counts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    from sparselearn import SparseReLUNetwork
+    rng = np.random.default_rng(0)
+    net = SparseReLUNetwork(rng.normal(size=(512, 32)), rng.normal(size=512),
+                            rng.normal(size=512))
+    X = rng.normal(size=(3000, 32))
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before, expected = blas_threads(), net.activation_counts(X)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: net.activation_counts(X), range(24)))
+    assert blas_threads() == before
+    for counts in results:
+        np.testing.assert_array_equal(counts, expected)
