@@ -58,7 +58,8 @@ from ._kernels import _parity
 from ._validation import (check_cube_points, check_float, check_int, check_matrix,
                           check_memory, check_vector)
 
-__all__ = ["ParityDesign", "n_parity_features", "pack_rows", "parity_subsets"]
+__all__ = ["PackedCube", "ParityDesign", "n_parity_features", "pack_cube", "pack_rows",
+           "parity_subsets"]
 
 # Rows per chunk are chosen so the chunk's lower-degree parity block takes
 # about this many bytes: large enough for BLAS efficiency, small enough to
@@ -198,6 +199,167 @@ def pack_rows(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
 
 
+# Rows packed at a time by pack_cube: the chunk's bool padding and its
+# +-1 check take about 8 * 64 * words + 8 * n bytes a row.
+_PACK_ROWS = 8192
+
+
+def _unpack(bits: np.ndarray, n: int) -> np.ndarray:
+    """The float64 +-1 rows ``(k, n)`` of packed rows ``bits`` ``(k, words)``."""
+    octets = np.ascontiguousarray(bits).astype("<u8", copy=False).view(np.uint8)
+    flags = np.unpackbits(octets, axis=1, count=n, bitorder="little")
+    return 1.0 - 2.0 * flags
+
+
+class PackedCube:
+    r"""Points of :math:`\{-1,1\}^n` stored as packed bits, one bit per entry.
+
+    Row ``i`` is ``ceil(n / 64)`` uint64 words; bit ``j`` is set exactly
+    when :math:`x_{ij} = -1` (the cube index convention of CONTRIBUTING.md,
+    the layout of :func:`pack_rows`), and the padding bits past ``n`` are 0.
+    An ``m x n`` sample takes ``8 m ceil(n/64)`` bytes, an eighth of a byte
+    per entry at ``n = 64 k`` (64 times less than float64).
+    :class:`ParityDesign` and the estimators of :mod:`sparselearn.learners`
+    accept it wherever they accept cube points, and expand only one chunk
+    of rows at a time to float64.  Build one with :func:`pack_cube` (from
+    any +-1 array, also memory-mapped, chunk by chunk) or from packed words.
+
+    Parameters
+    ----------
+    bits : array_like of uint64, shape (m, ceil(n / 64))
+        Packed rows (copied: the object owns a private, read-only copy).
+    n : int
+        Input dimension ``n >= 1``.
+    """
+
+    def __init__(self, bits, n):
+        n = check_int(n, "n", minimum=1)
+        words = max(1, -(-n // 64))
+        bits = np.asarray(bits)
+        if bits.dtype != np.uint64 or bits.ndim != 2 or bits.shape[1] != words:
+            raise ValueError(f"bits must be a uint64 array of shape (m, {words}) for n={n}, "
+                             f"got {bits.dtype} of shape {bits.shape}")
+        if n % 64 and np.any(bits[:, -1] >> np.uint64(n % 64)):
+            raise ValueError(f"bits has set bits past n={n} (padding bits must be 0)")
+        bits = np.array(bits, dtype=np.uint64, order="C", copy=True)
+        bits.flags.writeable = False
+        self._bits, self._n = bits, n
+
+    @classmethod
+    def _trusted(cls, bits: np.ndarray, n: int) -> "PackedCube":
+        """Wrap a private read-only ``bits`` array the caller made (no copy)."""
+        packed = cls.__new__(cls)
+        bits.flags.writeable = False
+        packed._bits, packed._n = bits, n
+        return packed
+
+    shape = property(lambda self: (self._bits.shape[0], self._n),
+                     doc="``(m, n)``: points and input dimension.")
+    ndim = 2
+    n_samples = property(lambda self: self._bits.shape[0], doc="Number of points ``m``.")
+    n_features = property(lambda self: self._n, doc="Input dimension ``n``.")
+    nbytes = property(lambda self: self._bits.nbytes, doc="Bytes of the packed words.")
+
+    @property
+    def bits(self) -> np.ndarray:
+        """The packed words ``(m, ceil(n / 64))`` (a fresh read-only view)."""
+        view = self._bits.view()
+        view.flags.writeable = False
+        return view
+
+    def __len__(self) -> int:
+        return self._bits.shape[0]
+
+    def __getitem__(self, rows) -> "PackedCube":
+        """The points ``rows`` (a slice, or integer or boolean row indices)."""
+        if isinstance(rows, tuple):
+            raise TypeError("PackedCube is indexed by rows only (a slice or row indices)")
+        selected = self._bits[rows]
+        if selected.ndim != 2:
+            selected = selected.reshape(1, -1)
+        return PackedCube._trusted(np.ascontiguousarray(selected), self._n)
+
+    def to_points(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Rows ``start:stop`` as float64 +-1 points.
+
+        Parameters
+        ----------
+        start : int, default=0
+            First row.
+        stop : int, optional
+            One past the last row (default: ``m``).
+
+        Returns
+        -------
+        ndarray of float64, shape (stop - start, n)
+        """
+        return _unpack(self._bits[start:stop], self._n)
+
+    def __repr__(self) -> str:
+        return f"PackedCube(m={self.n_samples}, n={self.n_features})"
+
+
+def _pack_chunks(X, max_bytes=None, what="the packed sample"):
+    """Pack a 2-D real or integer array (a memory map too), ``_PACK_ROWS``
+    rows at a time; ``None`` if an entry is not exactly +-1.  The only
+    allocation of size ``m`` is the packed words, checked against
+    ``max_bytes`` first."""
+    m, n = X.shape
+    words = max(1, -(-n // 64))
+    check_memory(8.0 * m * words + (8.0 * n + 72.0 * words) * min(m, _PACK_ROWS),
+                 f"{what} ({m} x {n} points, {words} words a row)", max_bytes)
+    bits = np.empty((m, words), dtype=np.uint64)
+    for start in range(0, m, _PACK_ROWS):
+        chunk = np.asarray(X[start:start + _PACK_ROWS])
+        if not np.all(np.abs(chunk) == 1):
+            return None
+        bits[start:start + chunk.shape[0]] = pack_rows(chunk)
+    return PackedCube._trusted(bits, n)
+
+
+def _check_packable(X, name):
+    """A 2-D numpy array (or memory map) of real or integer dtype with ``n >= 1``."""
+    if not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+    if X.dtype.kind not in "if":
+        raise TypeError(f"{name} must hold real or integer +-1 entries, got dtype {X.dtype}")
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"{name} must be a non-empty 2-D array (m, n), got shape {X.shape}")
+    return X
+
+
+def pack_cube(X, *, max_bytes=None) -> PackedCube:
+    r"""Pack +-1 points into a :class:`PackedCube`, a chunk of rows at a time.
+
+    ``X`` may be any 2-D real or integer array with entries exactly +1 or -1:
+    ``int8`` (one byte an entry), float64, or a memory map
+    (``np.load(path, mmap_mode="r")``), which is then read from disk in
+    chunks of 8192 rows and never held in memory as a whole.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        Points of :math:`\{-1,1\}^n`.
+    max_bytes : float, optional
+        Memory budget of the packed words (``8 m ceil(n/64)`` bytes) and one
+        chunk; ``None``: the library default.
+
+    Returns
+    -------
+    PackedCube
+    """
+    if isinstance(X, PackedCube):
+        return X
+    X = _check_packable(X, "X")
+    if max_bytes is not None:
+        max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
+    packed = _pack_chunks(X, max_bytes)
+    if packed is None:
+        raise ValueError("X must be a point set of the cube {-1, 1}^n: every entry must "
+                         "be exactly +1 or -1 (map {0, 1} data with X = 1 - 2 * X01)")
+    return packed
+
+
 # ----------------------------------------------------------- the operator
 class ParityDesign:
     r"""The parity feature matrix :math:`P` of a sample, as a linear operator.
@@ -210,9 +372,12 @@ class ParityDesign:
 
     Parameters
     ----------
-    X : array_like of shape (m, n)
+    X : array_like of shape (m, n) or PackedCube
         Points of :math:`\{-1,1\}^n` (checked: every entry exactly
-        :math:`\pm 1`), or with ``domain="real"`` any finite reals.
+        :math:`\pm 1`), or with ``domain="real"`` any finite reals.  On the
+        cube ``X`` may be ``int8``, float64, a memory map
+        (``np.load(path, mmap_mode="r")``, read in chunks) or a
+        :class:`PackedCube`; the design keeps only the packed bits.
     degree : int
         Largest subset size ``d``, ``0 <= d <= n``.
     products : {"blas", "popcount"}
@@ -252,11 +417,16 @@ class ParityDesign:
         # The kernels run without bounds checks: validate here, since this
         # class is public.  The estimators, whose arrays are validated once at
         # fit/predict, build designs through _from_checked instead.
-        X = check_cube_points(X, "X") if domain == "cube" else check_matrix(X, "X")
-        degree = check_int(degree, "degree", minimum=0, maximum=X.shape[1])
-        n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
         if max_bytes is not None:
             max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
+        if domain == "real":
+            X = check_matrix(X, "X")
+        else:
+            # Checked and packed a chunk at a time: int8 or memory-mapped
+            # points are never converted to float64 as a whole.
+            X = pack_cube(X, max_bytes=max_bytes)
+        degree = check_int(degree, "degree", minimum=0, maximum=X.shape[1])
+        n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
         self._build(X, degree, products, n_jobs, max_bytes, domain)
 
     @classmethod
@@ -264,6 +434,7 @@ class ParityDesign:
                       domain="cube"):
         """A design on arguments already validated as :meth:`__init__` does
         (``X`` finite float64, with entries +-1 unless ``domain="real"``,
+        or on the cube a :class:`PackedCube`,
         ``0 <= degree <= n``, ``n_jobs >= 1``): the trusted path below the
         public boundary."""
         design = cls.__new__(cls)
@@ -276,16 +447,25 @@ class ParityDesign:
         words = max(1, -(-n // 64))
         level_sizes = tuple(math.comb(n, t) for t in range(d + 1))
         D = sum(level_sizes)
-        check_memory(self._construction_bytes(m, n, d, n_jobs),
+        check_memory(self._construction_bytes(m, n, d, n_jobs, domain,
+                                              packed=isinstance(X, PackedCube)),
                      f"ParityDesign(m={m}, n={n}, degree={d}) with D={D} parities",
                      max_bytes)
         # Private copies, read-only: a caller who keeps X (or flips its
-        # writeable flag back) cannot change what the kernels read.
-        X = np.array(X, dtype=np.float64, order="C", copy=True)
-        xbits = pack_rows(X)
+        # writeable flag back) cannot change what the kernels read.  On the
+        # cube the design keeps only the packed bits (1 bit an entry; a
+        # PackedCube's words are already private and read-only, so they are
+        # shared) and the BLAS route expands one chunk of rows at a time.
+        if domain == "cube":
+            packed = X if isinstance(X, PackedCube) else _pack_chunks(X, max_bytes)
+            X, xbits = None, packed._bits
+        else:
+            X = np.array(X, dtype=np.float64, order="C", copy=True)
+            xbits = pack_rows(X)
         masks = np.vstack([_masks(_combinations(n, t), words) for t in range(d + 1)])
         for array in (X, xbits, masks):
-            array.flags.writeable = False
+            if array is not None:
+                array.flags.writeable = False
         self._X, self._xbits, self._masks = X, xbits, masks
         self._n_samples, self._n_features, self._degree = m, n, d
         self._products, self._n_jobs, self._max_bytes = products, n_jobs, max_bytes
@@ -335,7 +515,11 @@ class ParityDesign:
 
     @property
     def X(self) -> np.ndarray:
-        """The design's copy of the points, shape ``(m, n)`` (a fresh read-only view)."""
+        """The points, float64 ``(m, n)`` (read-only): a fresh view of the
+        design's copy off the cube, on it a fresh expansion of :attr:`xbits`
+        (``8 m n`` bytes; the design itself keeps only the bits)."""
+        if self._X is None:
+            return self._readonly_view(_unpack(self._xbits, self._n_features))
         return self._readonly_view(self._X)
 
     @property
@@ -351,25 +535,32 @@ class ParityDesign:
     def _check_record(self) -> None:
         """Refuse to run a kernel if an array no longer matches the record."""
         m, n, w = self._n_samples, self._n_features, self._n_words
-        if (self._X.shape != (m, n) or self._xbits.shape != (m, w)
+        if ((self._X is not None and self._X.shape != (m, n)) or self._xbits.shape != (m, w)
                 or self._masks.shape != (self._n_output_features, w)):
             raise RuntimeError("ParityDesign's private arrays were modified; build a "
                                "new ParityDesign")
 
     @classmethod
-    def _construction_bytes(cls, m: int, n: int, degree: int, n_jobs: int) -> float:
+    def _construction_bytes(cls, m: int, n: int, degree: int, n_jobs: int,
+                            domain: str = "cube", packed: bool = False) -> float:
         """Bytes of a design and of its products, from ``m``, ``n``, ``d``.
 
         :meth:`estimate_bytes` for the products, plus what construction
-        holds at its peak: the bool padding of :func:`pack_rows` and, at the
+        holds at its peak: the bool padding of :func:`pack_rows` (of all
+        rows off the cube, of one chunk of :func:`pack_cube` on it, nothing
+        for a :class:`PackedCube`, whose words are shared) and, at the
         top degree, its subsets (and their stacking copy), the mask scatter
         indices, the stacking copy of the masks and the block layout.
         """
         words = max(1, -(-n // 64))
         D = sum(math.comb(n, t) for t in range(degree + 1))
         top = math.comb(n, degree)
-        nbytes = cls.estimate_bytes(m, n, degree, "cg", n_jobs)
-        nbytes += 64.0 * m * words + 8.0 * D * words
+        nbytes = cls.estimate_bytes(m, n, degree, "cg", n_jobs, domain=domain)
+        if domain == "real":
+            nbytes += 64.0 * m * words
+        elif not packed:
+            nbytes += (8.0 * n + 72.0 * words) * min(m, _PACK_ROWS)
+        nbytes += 8.0 * D * words
         nbytes += 8.0 * top * (2 * degree + 5)
         return nbytes
 
@@ -410,9 +601,12 @@ class ParityDesign:
                        domain: str = "cube") -> float:
         """Bytes a fit allocates beyond its input, from ``m``, ``n``, ``D``.
 
-        Packed rows and masks, the working copy of ``X``, ``O(1)`` vectors of
+        Packed rows and masks (on the cube the packed rows, ``8 m
+        ceil(n/64)`` bytes, are the design's only copy of the sample; off it
+        also a float64 copy of ``X``), ``O(1)`` vectors of
         length ``m`` and ``D``, and per thread one chunk of lower-degree
-        parities, the coefficient blocks and a length-``D`` accumulator;
+        parities and of expanded float64 rows, the coefficient blocks and a
+        length-``D`` accumulator;
         plus, for ``"exact"``, its QR block (``D + 1`` columns) and the
         copy of the ``D x D`` triangular factor that the SVD overwrites.
         With ``n_outputs = c`` right-hand sides the vectors and blocks are
@@ -447,11 +641,11 @@ class ParityDesign:
         n_lower = D - math.comb(n, degree)
         chunk = max(_MIN_CHUNK_ROWS, min(m, _CHUNK_BYTES // (8 * max(1, n_lower))))
         c = max(1, n_outputs)
-        nbytes = 8.0 * m * (n + words + 6 * c)
+        nbytes = 8.0 * m * (words + 6 * c) + (8.0 * m * n if domain == "real" else 0.0)
         nbytes += 8.0 * D * (words + 8 * c)
         if domain == "real":
             nbytes += 8.0 * m * (n + words) + 8.0 * D * words
-        per_thread = chunk * (n_lower + (3 * _BLOCK_WIDTH + 2) * c) + D * c
+        per_thread = chunk * (n_lower + n + (3 * _BLOCK_WIDTH + 2) * c) + D * c
         per_thread += 2 * math.comb(n, max(degree - 1, 0)) * _BLOCK_WIDTH * c
         nbytes += 8.0 * max(1, n_jobs) * per_thread
         if solver == "exact":
@@ -487,10 +681,18 @@ class ParityDesign:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 return sum(pool.map(share, zip(edges[:-1], edges[1:])))
 
-    def _lower_block(self, start, stop):
-        """Parities of degree ``< d`` of rows ``start:stop``, by degree."""
+    def _rows(self, start, stop):
+        """Float64 rows ``start:stop`` of the sample (expanded from the bits
+        on the cube)."""
+        if self._X is None:
+            return _unpack(self._xbits[start:stop], self._n_features)
+        return self._X[start:stop]
+
+    def _lower_block(self, start, stop, Xc=None):
+        """Parities of degree ``< d`` of rows ``start:stop`` (float64 ``Xc``
+        if given), by degree."""
         Q = np.empty((stop - start, self.n_lower), dtype=np.float64)
-        _parity.parity_levels(self._X[start:stop], self._level_counts,
+        _parity.parity_levels(self._rows(start, stop) if Xc is None else Xc, self._level_counts,
                               self._level_starts, Q)
         return Q
 
@@ -575,8 +777,9 @@ class ParityDesign:
         out = np.empty(shape)
 
         def work(start, stop, _):
-            out[start:stop] = self._predict_chunk(self._lower_block(start, stop),
-                                                  self._X[start:stop], coef, top)
+            Xc = self._rows(start, stop)
+            out[start:stop] = self._predict_chunk(self._lower_block(start, stop, Xc),
+                                                  Xc, coef, top)
 
         self._over_rows(work, 0)
         return out
@@ -608,7 +811,8 @@ class ParityDesign:
             return r.sum(axis=0, keepdims=True).reshape((1,) + r.shape[1:])
 
         def work(start, stop, grad):
-            self._correlate_chunk(self._lower_block(start, stop), self._X[start:stop],
+            Xc = self._rows(start, stop)
+            self._correlate_chunk(self._lower_block(start, stop, Xc), Xc,
                                   r[start:stop], grad)
 
         return self._over_rows(work, (self.n_output_features,) + r.shape[1:])
@@ -636,7 +840,8 @@ class ParityDesign:
         top = self._top_matrices(coef)
 
         def work(start, stop, grad):
-            Q, Xc = self._lower_block(start, stop), self._X[start:stop]
+            Xc = self._rows(start, stop)
+            Q = self._lower_block(start, stop, Xc)
             self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top), grad)
 
         return self._over_rows(work, (self.n_output_features,) + coef.shape[1:])
