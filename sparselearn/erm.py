@@ -670,7 +670,11 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         """
         h = self._logits(X)
         if self.multi_class == "ovr":
-            e = 0.5 * (1.0 + np.tanh(0.5 * h))     # sigmoid, no overflow
+            # sigma(h) normalised, from log sigma(h) = -log(1 + e^{-h}): the
+            # ratios stay exact when every sigma(h_t) underflows (all logits
+            # below about -38, where 0.5 * (1 + tanh(h / 2)) is exactly 0).
+            e = -np.logaddexp(0.0, -h)
+            e = np.exp(e - e.max(axis=1, keepdims=True))
         else:
             e = np.exp(h - h.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)

@@ -3,6 +3,7 @@ gradient against finite differences, projection, repair and certification,
 reproducibility, learning a sparse target, scikit-learn conventions and
 argument validation."""
 import json
+import math
 import warnings
 
 import numpy as np
@@ -615,6 +616,28 @@ def test_ovr_classifier_learns_on_a_shared_certified_layer():
     assert not np.array_equal(ovr.network_.output_weights, softmax.network_.output_weights)
     with pytest.raises(ValueError, match="multi_class"):
         SparseReLUClassifier(width=4, sparsity=2, multi_class="ovo").fit(X, y)
+
+
+def test_ovr_probabilities_stay_finite_when_every_sigmoid_underflows():
+    # Logits -60, -50, -70 on every row (zero output weights): each sigmoid
+    # is e^h to rounding, so the normalised ones are the softmax of the
+    # logits, 1 / (1 + e^-10 + e^-20) for the middle class, etc.  The
+    # tanh form of the sigmoid is exactly 0 below h = -38 and gave NaN.
+    from sparselearn.network import SparseReLUNetwork
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SparseReLUClassifier(width=4, sparsity=2, max_epochs=2, multi_class="ovr",
+                                   random_state=0).fit(X, y)
+    net = est.network_
+    est.network_ = SparseReLUNetwork(net.weights, net.biases, np.zeros((4, 3)),
+                                     np.array([-60.0, -50.0, -70.0]))
+    z = 1.0 + math.exp(-10.0) + math.exp(-20.0)
+    expected = [math.exp(-10.0) / z, 1.0 / z, math.exp(-20.0) / z]
+    np.testing.assert_allclose(est.predict_proba(X[:5]), np.tile(expected, (5, 1)),
+                               rtol=1e-12)
 
 
 # ------------------------------------------------------------ save / load
