@@ -42,8 +42,9 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
                           check_vector, validate_parameters)
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
-from .parities import (ParityDesign, n_parity_features, pack_rows, parity_subsets,
+from .parities import (PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets,
                        _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact)
+from .parities import _check_packable, _pack_chunks
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
            "n_parity_features", "pack_rows", "parity_subsets"]
@@ -149,6 +150,51 @@ class _LowDegreeModel(BaseEstimator):
         # Parities of degree > n do not exist; larger max_degree adds nothing.
         return list(range(min(checked["max_degree"], n_features) + 1))
 
+    def _compact_input(self, X, reset):
+        """``X`` as a :class:`PackedCube` when it is compact cube input, else
+        ``None`` (the float64 path).
+
+        Compact: a :class:`PackedCube`, or an integer or memory-mapped numpy
+        array whose entries are all +-1 while the model is (or, at ``fit``,
+        may be) on the cube with ``input_encoding="pm1"``.  Such input is
+        checked and packed a chunk of rows at a time (memory maps are read
+        from disk in chunks), never converted to float64 as a whole.
+        """
+        if reset:  # max_bytes is used before _fit_pm1 checks the parameters
+            validate_parameters(self._parameter_constraints, self.get_params(deep=False))
+        if not isinstance(X, PackedCube):
+            if not (isinstance(X, np.memmap) or (isinstance(X, np.ndarray)
+                                                 and X.dtype.kind == "i")):
+                return None
+            if self.input_encoding != "pm1" or (
+                    self.domain_ == "real" if not reset else
+                    (self.domain == "real" or self.standardize)):
+                return None
+            X = _check_packable(X, "X")
+            packed = _pack_chunks(X, self.max_bytes, "the packed sample X")
+            if packed is None:
+                if (self.domain_ if not reset else self.domain) == "cube":
+                    raise ValueError("X must be a point set of the cube {-1, 1}^n: every "
+                                     "entry must be exactly +1 or -1")
+                return None  # real data under domain="auto": the float64 path
+            X = packed
+        elif reset and (self.domain == "real" or self.standardize
+                        or self.input_encoding != "pm1"):
+            raise ValueError("X is a PackedCube (points of the cube): it needs "
+                             "domain='cube' or 'auto', standardize=False and "
+                             "input_encoding='pm1'")
+        elif not reset and self.domain_ != "cube":
+            raise ValueError("X is a PackedCube but the model was fitted on real-valued "
+                             "data (domain_='real'); pass float64 points")
+        if reset:
+            self.n_features_in_ = X.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input")
+        return X
+
     def _resolve_domain(self, X):
         """The domain of validated float training input ``X``: ``"auto"`` is
         the cube exactly when every entry is +-1 (then the parities are the
@@ -158,6 +204,8 @@ class _LowDegreeModel(BaseEstimator):
             return "cube"
         if self.domain == "real" or self.standardize:
             return "real"
+        if isinstance(X, PackedCube):
+            return "cube"
         return "cube" if np.all(np.abs(X) == 1.0) else "real"
 
     def _set_standardization(self, X):
@@ -173,7 +221,9 @@ class _LowDegreeModel(BaseEstimator):
 
     def _encode(self, X):
         """Map validated float input to the fitted domain ``domain_``: standardised
-        reals, or +-1 points (refusing anything else)."""
+        reals, or +-1 points (refusing anything else; a PackedCube as is)."""
+        if isinstance(X, PackedCube):
+            return X
         if self.domain_ == "real":
             if self.mean_ is not None:
                 X = (X - self.mean_) / self.scale_
@@ -243,8 +293,8 @@ class _LowDegreeModel(BaseEstimator):
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         nbytes = ParityDesign.estimate_bytes(m, n, degrees[-1], solver, self._threads(),
                                              n_outputs=n_outputs, domain=self.domain_)
-        if len(degrees) > 1:
-            nbytes += 8.0 * m * n  # training and validation copies of X
+        if len(degrees) > 1:  # training and validation copies of X (or its bits)
+            nbytes += 8.0 * m * (-(-n // 64) if isinstance(X, PackedCube) else n)
         check_memory(nbytes,
                      f"{type(self).__name__} fit (m={m}, n={n}, degree={degrees[-1]}, "
                      f"D={n_parity_features(n, degrees[-1])}, solver={solver!r})",
@@ -379,9 +429,11 @@ class _LowDegreeModel(BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self, "coef_")
-        check_numeric_input(X, "X")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        X = self._encode(X)
+        packed = self._compact_input(X, reset=False)
+        if packed is None:
+            check_numeric_input(X, "X")
+            X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = self._encode(X if packed is None else packed)
         # coef_ is a public attribute a caller may have replaced: it is
         # checked here (once per call) before the kernels read it.
         design = self._design(X, self.degree_)
@@ -565,9 +617,14 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
 
         Parameters
         ----------
-        X : array_like of shape (m, n)
+        X : array_like of shape (m, n) or PackedCube
             Points of :math:`\{-1,1\}^n` (or of :math:`\{0,1\}^n` with
             ``input_encoding="01"``), or any finite reals (``domain``).
+            Cube points may also come compact, never converted to float64
+            as a whole: ``int8`` +-1, a memory-mapped ``.npy``
+            (``np.load(path, mmap_mode="r")``, read in row chunks), or a
+            :class:`~sparselearn.parities.PackedCube` (1 bit an entry); see
+            :doc:`/learners`, "Large samples".
         y : array_like of shape (m,)
             Real targets.
 
@@ -575,6 +632,10 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
         -------
         self : LowDegreeRegressor
         """
+        packed = self._compact_input(X, reset=True)
+        if packed is not None:
+            y = check_vector(y, "y", length=packed.shape[0])
+            return self._fit_pm1(packed, np.ascontiguousarray(y, dtype=np.float64))
         check_numeric_input(X, "X")
         check_numeric_input(y, "y")
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)

@@ -746,3 +746,62 @@ def test_multiclass_save_load_and_format_1_files(tmp_path):
     np.testing.assert_array_equal(old.predict(cube), fitted.predict(cube))
     with pytest.raises(ValueError, match="not a saved LowDegreeRegressor"):
         LowDegreeRegressor.load(path)
+
+
+# --------------------------------------------- compact and out-of-core samples (issue 15)
+def _compact_problem(m=2500, n=10, seed=30):
+    rng = np.random.default_rng(seed)
+    X = rng.choice(np.array([-1, 1], dtype=np.int8), size=(m, n))
+    Xf = X.astype(np.float64)
+    y = 2.0 * Xf[:, 0] * Xf[:, 3] * Xf[:, 5] - Xf[:, 2] + 0.1 * rng.normal(size=m)
+    return X, Xf, y
+
+
+@pytest.mark.parametrize("solver", ["cg", "exact"])
+def test_int8_packed_and_memmap_fits_equal_the_float64_fit(solver, tmp_path):
+    from sparselearn.parities import pack_cube
+    X8, Xf, y = _compact_problem(n=10 if solver == "cg" else 6)
+    path = tmp_path / "x.npy"
+    np.save(path, X8)
+    params = dict(degree=3, solver=solver, tol=1e-12)
+    reference = LowDegreeRegressor(**params).fit(Xf, y)
+    for X in (X8, pack_cube(X8), np.load(path, mmap_mode="r")):
+        model = LowDegreeRegressor(**params).fit(X, y)
+        assert model.domain_ == "cube" and model.n_features_in_ == Xf.shape[1]
+        np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
+                                   atol=1e-10 * np.linalg.norm(reference.coef_))
+        np.testing.assert_allclose(model.predict(X), reference.predict(Xf), rtol=1e-10,
+                                   atol=1e-10)
+
+
+def test_memmap_fit_selects_the_degree_and_keeps_the_caller_file(tmp_path):
+    X8, Xf, y = _compact_problem()
+    path = tmp_path / "x.npy"
+    np.save(path, X8)
+    mapped = np.load(path, mmap_mode="r")
+    params = dict(max_degree=3, cv=3, solver="cg", tol=1e-10, random_state=0)
+    model = LowDegreeRegressor(**params).fit(mapped, y)
+    reference = LowDegreeRegressor(**params).fit(Xf, y)
+    assert model.degree_ == reference.degree_ == 3
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
+                               atol=1e-10 * np.linalg.norm(reference.coef_))
+    np.testing.assert_array_equal(np.load(path), X8)
+
+
+def test_compact_inputs_are_refused_clearly():
+    from sparselearn.parities import pack_cube
+    X8, _, y = _compact_problem(m=200, n=6)
+    with pytest.raises(ValueError, match="PackedCube .* domain='cube'"):
+        LowDegreeRegressor(degree=1, domain="real").fit(pack_cube(X8), y)
+    bad = X8.copy()
+    bad[0, 0] = 0
+    with pytest.raises(ValueError, match="exactly"):
+        LowDegreeRegressor(degree=1, domain="cube").fit(bad, y)
+    # domain="auto" on integer data that is not +-1: the real-valued fit.
+    assert LowDegreeRegressor(degree=1).fit(bad, y).domain_ == "real"
+    model = LowDegreeRegressor(degree=1).fit(X8, y)
+    with pytest.raises(ValueError, match="expecting 6 features"):
+        model.predict(X8[:, :5])
+    with pytest.raises(MemoryBudgetError,
+                       match=r"packed sample X \(200 x 6 points.* needs about"):
+        LowDegreeRegressor(degree=1, max_bytes=100.0).fit(X8, y)

@@ -385,3 +385,67 @@ def test_jacobi_preconditioner_cuts_iterations_on_correlated_features():
     for coef in (plain, jacobi):
         np.testing.assert_allclose(design.matvec(coef), fit, rtol=0,
                                    atol=1e-5 * np.abs(fit).max())
+
+
+# --------------------------------------------- compact and out-of-core samples (issue 15)
+def _planted_int8(rng, m, n):
+    return rng.choice(np.array([-1, 1], dtype=np.int8), size=(m, n))
+
+
+def test_pack_cube_matches_pack_rows_and_round_trips():
+    from sparselearn.parities import PackedCube, pack_cube, pack_rows
+    rng = np.random.default_rng(20)
+    X = _planted_int8(rng, 9000, 70)  # more than one 8192-row packing chunk, two words
+    packed = pack_cube(X)
+    np.testing.assert_array_equal(packed.bits, pack_rows(X.astype(np.float64)))
+    np.testing.assert_array_equal(packed.to_points(), X)
+    np.testing.assert_array_equal(packed[[5, 2]].to_points(), X[[5, 2]])
+    assert packed.shape == (9000, 70) and packed.nbytes == 9000 * 2 * 8
+    assert not packed.bits.flags.writeable
+    # PackedCube(bits, n) copies its words and checks their layout.
+    bits = pack_rows(X[:10].astype(np.float64))
+    copy = PackedCube(bits, 70)
+    bits[0, 0] ^= np.uint64(1)
+    assert copy.bits[0, 0] != bits[0, 0]
+    with pytest.raises(ValueError, match="padding bits"):
+        PackedCube(np.full((2, 2), np.uint64(2**63)), 70)
+    with pytest.raises(ValueError, match=r"shape \(m, 2\)"):
+        PackedCube(bits[:, :1], 70)
+    with pytest.raises(ValueError, match="exactly"):
+        pack_cube(np.zeros((3, 4), dtype=np.int8))
+    with pytest.raises(TypeError, match="dtype"):
+        pack_cube(np.ones((3, 4), dtype=bool))
+    # The budget covers the packed words and one chunk, refused before allocating.
+    with pytest.raises(MemoryBudgetError, match="packed sample .* needs about"):
+        pack_cube(X, max_bytes=1e4)
+
+
+def test_compact_designs_keep_only_bits_and_give_the_float_products(tmp_path):
+    from sparselearn.parities import pack_cube
+    rng = np.random.default_rng(21)
+    X8 = _planted_int8(rng, 700, 12)
+    path = tmp_path / "x.npy"
+    np.save(path, X8)
+    Xf = X8.astype(np.float64)
+    coef = rng.normal(size=n_parity_features_of(12, 3))
+    r = rng.normal(size=700)
+    inputs = [Xf, X8, pack_cube(X8), np.load(path, mmap_mode="r")]
+    designs = [ParityDesign(X, 3) for X in inputs]
+    # The reference: the explicit feature matrix from the popcount kernel.
+    P = np.empty((700, designs[0].n_output_features))
+    _parity.parity_features(designs[0].xbits, designs[0].masks, P)
+    for design in designs:
+        assert design._X is None and design.xbits.nbytes == 700 * 8
+        np.testing.assert_array_equal(design.X, Xf)
+        np.testing.assert_allclose(design.matvec(coef), P @ coef, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(design.rmatvec(r), P.T @ r, rtol=1e-10, atol=1e-9)
+    # The estimate counts the bits, not a float64 copy, on the cube.
+    cube = ParityDesign.estimate_bytes(10**6, 128, 3, "cg")
+    real = ParityDesign.estimate_bytes(10**6, 128, 3, "cg", domain="real")
+    assert real - cube >= 8.0 * 10**6 * 128
+    assert cube < 8.0 * 10**6 * 128 / 2
+
+
+def n_parity_features_of(n, d):
+    import math
+    return sum(math.comb(n, t) for t in range(d + 1))
