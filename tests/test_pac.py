@@ -911,6 +911,30 @@ def test_preflight_reports_the_class_floor_exactly_and_skips_infeasible_runs():
     assert forced.preflight is None and forced.trials == 2 and forced.successes == 0
 
 
+def test_preflight_ignores_the_degree_of_a_non_polynomial_kernel():
+    # SVR and KernelRidge have degree=3, read by kernel="poly" only: an RBF
+    # kernel is not a degree-3 class, so the degree-4 parity x0 x1 x2 x3
+    # (floor 1 at degree 3) must not skip its trials; the polynomial kernel
+    # of degree 3 is such a class, and is skipped.
+    from sklearn.kernel_ridge import KernelRidge
+    from sklearn.svm import SVR
+
+    from sparselearn.pac import InfeasibleWarning
+
+    def parity(rng):
+        return lambda X: np.prod(X[:, :4], axis=1)
+
+    for make in (SVR, lambda: KernelRidge(kernel="rbf")):
+        ran = verify_pac(make, parity, 40, 0.5, 0.2, trials=1, n_features=6,
+                         random_state=0)
+        assert ran.trials == 1 and not ran.infeasible
+        assert ran.preflight["degree"] is None
+    with pytest.warns(InfeasibleWarning, match="at degree <= 3: best relative error 1 "):
+        skipped = verify_pac(lambda: KernelRidge(kernel="poly", degree=3), parity, 40, 0.5,
+                             0.2, trials=1, n_features=6, random_state=0)
+    assert skipped.infeasible and skipped.trials == 0
+
+
 def test_preflight_estimate_agrees_with_the_exact_floor_within_its_stderr():
     # n = 12 > exact_max_n = 8: the floor is estimated on fresh points.
     net = normalised(bump_network(12, 6, 2, random_state=1))

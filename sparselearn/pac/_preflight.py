@@ -39,13 +39,19 @@ _SUGGESTED_FRACTION = 0.5
 
 def _class_degree(learner, n: int) -> int | None:
     """The largest degree of the learner's hypotheses, when it says (a
-    ``get_params()`` with ``degree``, or ``degree=None`` and ``max_degree``)."""
+    ``get_params()`` with ``degree``, or ``degree=None`` and ``max_degree``).
+
+    A ``kernel`` parameter other than ``"poly"`` (scikit-learn's ``SVR``,
+    ``KernelRidge``: ``degree`` is read by the polynomial kernel only) means
+    the degree does not bound the hypotheses: ``None``."""
     get_params = getattr(learner, "get_params", None)
     if not callable(get_params):
         return None
     try:
         params = get_params(deep=False)
     except Exception:  # a foreign estimator: no report rather than a failure
+        return None
+    if params.get("kernel", "poly") != "poly":
         return None
     degree = params.get("degree", "absent")
     if degree is None:
