@@ -339,7 +339,9 @@ def test_verify_scheduler_without_workers_times_out(capsys):
     assert "has no workers" in err and "dask worker" in err
 
 
-def test_unexpected_errors_are_bugs_not_usage_errors(capsys, monkeypatch):
+def test_unexpected_errors_are_bugs_not_usage_errors(capsys, monkeypatch, tmp_path):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the saved tracebacks
     def broken(args):
         raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'int'")
     monkeypatch.setitem(cli.COMMANDS, "bounds", (broken, print))
@@ -680,9 +682,8 @@ def test_bug_report_line_names_the_saved_traceback(capsys, monkeypatch, tmp_path
     def broken(args):
         raise RuntimeError("an invariant broke")
     monkeypatch.setitem(cli.COMMANDS, "bounds", (broken, print))
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
-    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     code, _, err = run(capsys, "bounds", "--n", "3", "--width", "2", "--sparsity", "1",
                        "--samples", "5")
     assert code == cli.EXIT_BUG and len(err.strip().splitlines()) == 1
