@@ -139,8 +139,9 @@ def test_sample_complexity_curve_on_a_cluster_equals_serial(cluster):
     assert remote.min_samples == serial.min_samples
 
 
-def test_verify_sweep_on_a_cluster_equals_serial(cluster, capsys):
+def test_verify_sweep_on_a_cluster_equals_serial(cluster, capsys, monkeypatch):
     local, client = cluster
+    monkeypatch.setenv("SPARSELEARN_PROGRESS_INTERVAL", "1e-4")  # lines even for a short run
     serial = verify_sweep(SWEEP_LEARNER, bump_target, GRID, 0.3, 0.2, 3, random_state=4)
     remote = verify_sweep(SWEEP_LEARNER, bump_target, GRID, 0.3, 0.2, 3, random_state=4,
                           scheduler=client, progress=True)
