@@ -402,8 +402,12 @@ def validate_parameters(constraints: dict, params: dict) -> dict:
 def _check_parameter(name: str, value, alternatives):
     literals = [c for c in alternatives if not hasattr(c, "check")]
     forms = [c for c in alternatives if hasattr(c, "check")]
+    # A literal number matches a value of its own kind only (n_jobs=-1.0 is
+    # a float, refused like 1.0, not the literal -1).
     if any(value is c or (c is not None and isinstance(value, numbers.Number)
-                          and not isinstance(value, (bool, np.bool_)) and value == c)
+                          and not isinstance(value, (bool, np.bool_)) and value == c
+                          and (isinstance(value, numbers.Integral)
+                               or not isinstance(c, numbers.Integral)))
            for c in literals):
         return value
     typed = [c for c in forms if c.accepts_type(value)]

@@ -113,6 +113,7 @@ def test_validate_parameters_returns_the_checked_values():
     ("count", 0, ValueError, "^count must be >= 1, got 0$"),
     ("count", 1.5, TypeError, "^count must be an integer, got float 1.5$"),
     ("count", True, TypeError, "^count must be an integer, got bool True$"),
+    ("count", -1.0, TypeError, "^count must be an integer, got float -1.0$"),
     ("rate", 0.0, ValueError, "^rate must be > 0, got 0.0$"),
     ("rate", 1.5, ValueError, "^rate must be <= 1, got 1.5$"),
     ("rate", "x", TypeError, "^rate must be a real number"),
