@@ -36,6 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from . import _distributed
 from . import io as _io
 from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int,
                           check_matrix, check_memory, check_numeric_input, check_random_state,
@@ -632,6 +633,8 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
         -------
         self : LowDegreeRegressor
         """
+        if _distributed.is_dask_array(X):
+            return self._fit_dask(X, y)
         packed = self._compact_input(X, reset=True)
         if packed is not None:
             y = check_vector(y, "y", length=packed.shape[0])
@@ -641,18 +644,83 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         return self._fit_pm1(X, np.ascontiguousarray(y, dtype=np.float64))
 
+    def _fit_dask(self, X, y):
+        """Fit on a row-chunked dask array on the current ``dask.distributed``
+        client: each product a map over row blocks and a tree reduction, CG
+        on the client (:mod:`sparselearn._distributed`)."""
+        validate_parameters(self._parameter_constraints, self.get_params(deep=False))
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"X must be a non-empty 2-D array (m, n), got shape {X.shape}")
+        m, n = (int(size) for size in X.shape)
+        if self.degree is None:
+            raise ValueError("fitting on a dask array needs an explicit degree= (degree "
+                             "selection by validation runs in memory only)")
+        if self.domain == "real" or self.standardize or self.input_encoding != "pm1":
+            raise ValueError("fitting on a dask array supports cube points only: "
+                             "domain='cube' or 'auto', standardize=False, "
+                             "input_encoding='pm1'")
+        if self.solver not in ("auto", "cg", "lmn"):
+            raise ValueError(f"solver={self.solver!r} is not distributed; on a dask array "
+                             "use solver='auto' (conjugate gradient), 'cg' or 'lmn'")
+        degree = self._check_params(n)[0]
+        y = np.asarray(y.compute() if _distributed.is_dask_array(y) else y)
+        y = np.ascontiguousarray(check_vector(y, "y", length=m), dtype=np.float64)
+        D = n_parity_features(n, degree)
+        # On the client: y and O(1) length-D vectors (each block's design is
+        # checked against max_bytes on its worker).
+        check_memory(8.0 * (2 * m + 12 * D),
+                     f"{type(self).__name__} fit on a dask array (m={m}, n={n}, "
+                     f"degree={degree}, D={D}) on the client", self.max_bytes)
+        client = _distributed.get_client()
+        design = _distributed.DaskParityDesign(client, X, degree, self.max_bytes)
+        try:
+            if self.solver == "lmn":
+                coef, self.n_iter_ = design._rmatvec(y) / m, 1
+            else:
+                coef, self.n_iter_, converged = _solve_cg(design, y, float(self.alpha),
+                                                          float(self.tol),
+                                                          int(self.max_iter))
+                if not converged:
+                    warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
+                                  f"max_iter={self.max_iter} iterations at degree "
+                                  f"{degree}; raise max_iter, add a ridge alpha, or use "
+                                  "more samples", ConvergenceWarning, stacklevel=2)
+        finally:
+            design.close()
+        self.n_features_in_ = n
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.domain_ = "cube"
+        self.mean_ = self.scale_ = None
+        self.degree_, self.cv_results_ = degree, None
+        self.coef_ = coef
+        self.subsets_ = parity_subsets(n, degree, max_bytes=self.max_bytes)
+        self._set_fourier()
+        return self
+
     def predict(self, X):
         """The fitted polynomial :math:`\\sum_S c_S \\chi_S(x)` on each row of ``X``.
 
         Parameters
         ----------
         X : array_like of shape (m, n)
-            Points, in the encoding of the training data.
+            Points, in the encoding of the training data; a row-chunked dask
+            array of cube points gives a lazy dask array.
 
         Returns
         -------
         ndarray of float64, shape (m,)
+            A :class:`dask.array.Array` for a dask ``X``.
         """
+        if _distributed.is_dask_array(X):
+            check_is_fitted(self, "coef_")
+            if self.domain_ != "cube" or X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(f"X must be a dask array of cube points with "
+                                 f"{self.n_features_in_} columns for a model with "
+                                 f"domain_='cube' (got shape {X.shape}, domain_="
+                                 f"{self.domain_!r})")
+            coef = check_vector(self.coef_, "coef", length=len(self.subsets_))
+            return _distributed.predict(X, coef, self.degree_)
         return self._decision(X)
 
     def save(self, path) -> str:

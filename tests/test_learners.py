@@ -805,3 +805,88 @@ def test_compact_inputs_are_refused_clearly():
     with pytest.raises(MemoryBudgetError,
                        match=r"packed sample X \(200 x 6 points.* needs about"):
         LowDegreeRegressor(degree=1, max_bytes=100.0).fit(X8, y)
+
+
+# ----------------------------------------- the fit on a dask array (issue 15)
+@pytest.fixture(scope="module")
+def dask_client():
+    """Two single-threaded worker processes (with nannies) on loopback."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+    with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
+        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                           host="127.0.0.1", dashboard_address=None)
+        client = distributed.Client(cluster, timeout="30s", set_as_default=False)
+        try:
+            client.wait_for_workers(2, timeout=60)
+            yield cluster, client
+        finally:
+            client.close(timeout=30)
+            cluster.close(timeout=30)
+
+
+def _dask_problem():
+    da = pytest.importorskip("dask.array")
+    X8, Xf, y = _compact_problem(m=3000, n=10, seed=31)
+    return da.from_array(X8, chunks=(700, 10)), Xf, y
+
+
+def test_dask_fit_equals_the_in_memory_fit_and_predicts_lazily(dask_client):
+    _, client = dask_client
+    dX, Xf, y = _dask_problem()
+    params = dict(degree=3, solver="cg", tol=1e-12)
+    reference = LowDegreeRegressor(**params).fit(Xf, y)
+    with client.as_current():
+        model = LowDegreeRegressor(**params).fit(dX, y)
+        prediction = model.predict(dX)
+        assert type(prediction).__module__.startswith("dask.array")
+        values = prediction.compute()
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
+                               atol=1e-10 * np.linalg.norm(reference.coef_))
+    np.testing.assert_allclose(values, reference.predict(Xf), rtol=1e-10, atol=1e-10)
+    with client.as_current(), pytest.raises(ValueError, match="explicit degree="):
+        LowDegreeRegressor().fit(dX, y)
+
+
+def test_dask_fit_recovers_from_a_worker_killed_mid_fit(dask_client, monkeypatch):
+    """The block designs have lineage, so the scheduler rebuilds what the
+    killed worker held (its nanny restarts it) and the fit ends with the
+    in-memory coefficients; a timeout bounds every product meanwhile."""
+    import os
+    import signal
+
+    from sparselearn import _distributed
+    _, client = dask_client
+    dX, Xf, y = _dask_problem()
+    params = dict(degree=3, solver="cg", tol=1e-12)
+    reference = LowDegreeRegressor(**params).fit(Xf, y)
+    monkeypatch.setattr(_distributed, "_PRODUCT_TIMEOUT", 60.0)
+    original = _distributed.DaskParityDesign._normal_matvec
+    calls = []
+
+    def killing(self, coef):
+        calls.append(1)
+        if len(calls) == 3:
+            pid = next(iter(client.run(os.getpid).values()))
+            os.kill(pid, signal.SIGKILL)
+        return original(self, coef)
+
+    monkeypatch.setattr(_distributed.DaskParityDesign, "_normal_matvec", killing)
+    with client.as_current():
+        model = LowDegreeRegressor(**params).fit(dX, y)
+    assert len(calls) > 3
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
+                               atol=1e-10 * np.linalg.norm(reference.coef_))
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_dask_fit_without_workers_fails_with_a_timeout(dask_client, monkeypatch):
+    """Last of the dask tests: it retires every worker of the shared cluster."""
+    from sparselearn import _distributed
+    cluster, client = dask_client
+    dX, _, y = _dask_problem()
+    monkeypatch.setattr(_distributed, "_PRODUCT_TIMEOUT", 2.0)
+    client.retire_workers(list(client.scheduler_info()["workers"]), close_workers=True)
+    cluster.scale(0)
+    with client.as_current(), pytest.raises(TimeoutError, match="no live worker"):
+        LowDegreeRegressor(degree=2).fit(dX, y)

@@ -1,0 +1,170 @@
+r"""The low-degree fit on a row-chunked :class:`dask.array.Array` (issue 15).
+
+Every product of the least-squares solvers is a sum over rows, so on a
+``dask.distributed`` cluster each one is a map over the row blocks and a
+tree reduction: every worker holds a :class:`~sparselearn.parities.ParityDesign`
+of its blocks (packed bits only, built once, on the worker, from the block
+of ``X``), each product sends the current length-``D`` vector to every
+block and sums the length-``D`` results pairwise up a tree; the conjugate
+gradient iteration itself (:func:`sparselearn.parities._solve_cg`, the same
+code as in memory) runs on the client, which holds ``O(D)`` vectors and the
+targets.  The coefficients equal the in-memory fit up to the rounding of
+the different summation order.
+
+Failures.  The block designs and the broadcast vectors are results of tasks
+whose inputs the scheduler keeps (the graph of ``X``), so when a worker dies
+mid-fit the scheduler recomputes what it held on the remaining (or
+restarted) workers and the fit **recovers** with the same coefficients; a
+task that keeps killing workers ends in ``KilledWorker``, re-raised as a
+:class:`RuntimeError`, and a product without a result within
+``_PRODUCT_TIMEOUT`` seconds (no worker left) raises :class:`TimeoutError`,
+so a fit never hangs.
+
+dask is an optional dependency: nothing here imports it until a dask array
+is passed.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .parities import ParityDesign, _pack_chunks
+
+# Seconds a product may take before the fit gives up (no worker left, or a
+# cluster that stopped answering).
+_PRODUCT_TIMEOUT = 600.0
+# Partial sums combined by each task of the tree reduction.
+_FAN_IN = 4
+
+
+def is_dask_array(X) -> bool:
+    """Whether ``X`` is a dask array (without importing dask)."""
+    return type(X).__module__.startswith("dask.array") and hasattr(X, "chunks")
+
+
+def _block_design(block, degree, max_bytes):
+    """On a worker: the design of one row block (checked +-1, packed)."""
+    packed = _pack_chunks(np.asarray(block), max_bytes, "a row block of X")
+    if packed is None:
+        raise ValueError("X must be a point set of the cube {-1, 1}^n: every entry "
+                         "must be exactly +1 or -1")
+    return ParityDesign._from_checked(packed, degree, 1, max_bytes)
+
+
+def _identity(value):
+    return value
+
+
+def _block_rmatvec(design, r):
+    return design._rmatvec(r)
+
+
+def _block_normal_matvec(design, coef):
+    return design._normal_matvec(coef)
+
+
+def _add(*parts):
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def _predict_block(block, coef, degree):
+    packed = _pack_chunks(np.asarray(block))
+    if packed is None:
+        raise ValueError("X must be a point set of the cube {-1, 1}^n: every entry "
+                         "must be exactly +1 or -1")
+    return ParityDesign._from_checked(packed, degree)._matvec(coef)
+
+
+def predict(X, coef, degree):
+    """The lazy dask array of predictions of a fitted cube model on dask ``X``."""
+    X = X.rechunk({1: -1})
+    return X.map_blocks(_predict_block, coef, degree, drop_axis=1, dtype=np.float64)
+
+
+def get_client():
+    """The current ``dask.distributed`` client, or a clear error."""
+    try:
+        import distributed
+    except ImportError as error:  # pragma: no cover - dask without distributed
+        raise ImportError("fitting on a dask array needs dask.distributed: "
+                          "pip install 'sparselearn[dask]'") from error
+    try:
+        return distributed.get_client()
+    except ValueError as error:
+        raise ValueError("fitting on a dask array needs a running dask.distributed "
+                         "Client (distributed.Client(...)); none was found") from error
+
+
+class DaskParityDesign:
+    """The products of :class:`~sparselearn.parities.ParityDesign` that the CG
+    solver calls, over the row blocks of a dask array (module docstring).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The cluster.
+    X : dask.array.Array of shape (m, n)
+        Points of the cube, chunked along rows (columns are rechunked to one
+        block).
+    degree : int
+        Largest subset size ``d``.
+    max_bytes : float or None
+        Memory budget of each block's design (checked on its worker).
+    """
+
+    domain = "cube"
+
+    def __init__(self, client, X, degree, max_bytes):
+        import dask
+
+        X = X.rechunk({1: -1})
+        self._client = client
+        self._edges = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int)
+        self.n_samples = int(self._edges[-1])
+        blocks = X.to_delayed().ravel()
+        self._designs = client.compute(
+            [dask.delayed(_block_design)(block, degree, max_bytes) for block in blocks])
+        self.n_output_features = sum(math.comb(X.shape[1], t) for t in range(degree + 1))
+
+    def _result(self, future):
+        """``future``'s value within the timeout, or a clear error."""
+        import distributed
+
+        try:
+            return future.result(timeout=_PRODUCT_TIMEOUT)
+        except distributed.TimeoutError as error:
+            raise TimeoutError(
+                f"a product of the distributed low-degree fit gave no result within "
+                f"{_PRODUCT_TIMEOUT:g} s: the cluster has no live worker or stopped "
+                "answering") from error
+        except distributed.KilledWorker as error:
+            raise RuntimeError(
+                "the distributed low-degree fit lost its workers repeatedly "
+                f"(KilledWorker: {error}); check the workers' memory limits") from error
+
+    def _reduce(self, parts):
+        """The sum of the futures ``parts`` by a tree of ``_FAN_IN``-way additions."""
+        while len(parts) > 1:
+            parts = [self._client.submit(_add, *parts[i:i + _FAN_IN], pure=False)
+                     for i in range(0, len(parts), _FAN_IN)]
+        return self._result(parts[0])
+
+    def _rmatvec(self, r):
+        pieces = [r[a:b] for a, b in zip(self._edges[:-1], self._edges[1:])]
+        return self._reduce(self._client.map(_block_rmatvec, self._designs, pieces,
+                                             pure=False))
+
+    def _normal_matvec(self, coef):
+        # A task result, not scattered data: the scheduler keeps its input and
+        # can recompute it if the worker holding it dies.
+        shared = self._client.submit(_identity, np.array(coef), pure=False)
+        return self._reduce(self._client.map(_block_normal_matvec, self._designs,
+                                             [shared] * len(self._designs), pure=False))
+
+    def close(self):
+        """Release the block designs on the workers."""
+        self._client.cancel(self._designs)
