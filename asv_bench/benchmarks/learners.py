@@ -6,7 +6,7 @@ import numpy as np
 from sparselearn._kernels import _parity
 from sparselearn._reference import parity as reference
 from sparselearn.learners import LowDegreeClassifier, LowDegreeRegressor
-from sparselearn.parities import ParityDesign, pack_rows
+from sparselearn.parities import ParityDesign, pack_cube, pack_rows
 
 
 def _cube(rng, m, n):
@@ -186,3 +186,52 @@ class PackRows:
 
     def time_pack_rows(self):
         pack_rows(self.X)
+
+
+class PackedChunkedProducts:
+    """The chunked BLAS products on packed input (issue 15): a cube design
+    keeps only the bits and expands one chunk of rows at a time, against the
+    same products from a float64 copy of the same +-1 rows (domain="real",
+    the pre-issue-15 storage); and packing an int8 memory-mapped .npy."""
+
+    params = ([(32, 3), (64, 2)], ["packed", "float64"])
+    param_names = ["n_d", "storage"]
+    timeout = 120
+
+    def setup(self, n_d, storage):
+        n, d = n_d
+        rng = np.random.default_rng(0)
+        X = _cube(rng, 20_000, n)
+        self.design = ParityDesign(X.astype(np.int8) if storage == "packed" else X, d,
+                                   domain="cube" if storage == "packed" else "real")
+        self.coef = rng.normal(size=self.design.n_output_features)
+        self.r = rng.normal(size=20_000)
+
+    def time_normal_matvec(self, n_d, storage):
+        self.design.normal_matvec(self.coef)
+
+    def time_rmatvec(self, n_d, storage):
+        self.design.rmatvec(self.r)
+
+
+class PackMemmap:
+    """pack_cube on an int8 memory-mapped .npy (200,000 x 128): read and
+    packed in row chunks; peak memory is the 3.2 MB of bits plus a chunk."""
+
+    def setup(self):
+        import os
+        import tempfile
+        self.folder = tempfile.mkdtemp()
+        self.path = os.path.join(self.folder, "x.npy")
+        rng = np.random.default_rng(0)
+        np.save(self.path, rng.choice(np.array([-1, 1], dtype=np.int8), size=(200_000, 128)))
+
+    def teardown(self):
+        import shutil
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def time_pack_cube(self):
+        pack_cube(np.load(self.path, mmap_mode="r"))
+
+    def peakmem_pack_cube(self):
+        pack_cube(np.load(self.path, mmap_mode="r"))
