@@ -1052,6 +1052,39 @@ def test_low_degree_learner_meets_the_agnostic_guarantee(target, d, noise):
     assert realizable.successes == 0
 
 
+def test_sample_complexity_curve_searches_the_agnostic_guarantee():
+    # The bump network above (W^{>2}[f] = 0.84, outside the degree-2 class).
+    # At m = 20 D the agnostic excess is within `term` with probability >= 0.9
+    # per trial (Markov, the premise of the test above), so the curve's run at
+    # m = 20 D is consistent at 99.8% except with probability <= 0.1%.
+    target = normalised(bump_network(8, 6, 2, random_state=0))
+    tails = tail_weights(target)
+    D, delta = 1 + 8 + 28, 0.1
+    m = 20 * D
+    term = D * tails[2] / (m - D - 1) / delta
+    assert term < tails[2]  # so the realizable reading is out of reach
+    kwargs = dict(m_grid=[m // 4, m], confidence=0.998, random_state=1,
+                  eps_scale="absolute")
+    curve = sample_complexity_curve(low_degree_learner(2), lambda p: lambda rng: target, [0],
+                                    term, delta, 20, agnostic=True, **kwargs)
+    assert curve.min_samples[0] is not None and curve.min_samples[0] <= m, str(curve)
+    assert "agnostic" in curve.preflight[0]["message"]
+    # Each run is the agnostic verify_pac of the documented seed (parameter
+    # 0 uses the root's child 0, the same trials at every m).
+    seed = np.random.SeedSequence(1, spawn_key=(0,))
+    for run in curve.evaluations[0]:
+        single = verify_pac(low_degree_learner(2), lambda rng: target, run.n_samples, term,
+                            delta, 20, confidence=0.998, random_state=seed,
+                            eps_scale="absolute", agnostic=True)
+        assert (run.successes, run.trials) == (single.successes, single.trials)
+    # The realizable reading of the same tolerance: the pre-flight skips it.
+    with pytest.warns(UserWarning, match="no sample size can pass"):
+        realizable = sample_complexity_curve(low_degree_learner(2),
+                                             lambda p: lambda rng: target, [0], term, delta,
+                                             20, **kwargs)
+    assert realizable.min_samples == (None,) and realizable.evaluations == ((),)
+
+
 def test_agnostic_mode_needs_a_learner_that_states_its_degree_and_exact_spectra():
     net = normalised(bump_network(8, 6, 2, random_state=0))
     with pytest.raises(TypeError, match="must state its degree"):

@@ -378,3 +378,56 @@ def test_grid_n_features_is_the_cube_dimension():
     with pytest.raises(ValueError, match="network on n=6 inputs, expected n=5"):
         verify_sweep(SWEEP_LEARNER, lambda params, rng: TARGET(rng),
                      {"n_features": [5], "n_samples": [10]}, 0.1, 0.1, 2)
+
+
+# ---------------------------------------- agnostic: targets outside the class
+def _unit_bump_network():
+    """bump_network(8, 6, 2, seed 0) scaled to E[f^2] = 1 over the cube, and
+    its exact tails W^{>d}[f] (Sylvester-Hadamard: chi_S(x_i) = H[i, S] in
+    the cube index convention), computed here without the library."""
+    from scipy.linalg import hadamard
+
+    net = bump_network(8, 6, 2, random_state=0)
+    values = net(all_cube_points(8))
+    scale = math.sqrt(np.mean(values**2))
+    net = SparseReLUNetwork(net.weights, net.biases, net.output_weights / scale,
+                            net.output_bias / scale)
+    fhat = hadamard(256) @ (values / scale) / 256
+    degree = np.array([bin(S).count("1") for S in range(256)])
+    return net, np.array([np.sum(fhat[degree > d] ** 2) for d in range(9)])
+
+
+def test_verify_sweep_agnostic_mode_judges_each_point_against_its_class():
+    # W^{>2}[f] = 0.84: no degree-2 hypothesis reaches the target.  At
+    # m = 20 D the agnostic excess E[(h - f)^2] - W^{>2} exceeds `term` with
+    # probability <= delta per trial (Markov on its expectation
+    # D W^{>2} / (m - D - 1), as in tests/test_pac.py), so that point is
+    # consistent at 99.8% except with probability <= 0.1%.
+    from sparselearn.learners import LowDegreeRegressor
+
+    net, tails = _unit_bump_network()
+    D, delta = 1 + 8 + 28, 0.1
+    m = 20 * D
+    term = D * tails[2] / (m - D - 1) / delta
+    grid = {"degree": [2], "n_samples": [m // 4, m]}
+    learner = lambda point: LowDegreeRegressor(degree=point["degree"])  # noqa: E731
+    kwargs = dict(confidence=0.998, random_state=3, eps_scale="absolute")
+    sweep = pac.verify_sweep(learner, lambda point, rng: net, grid, term, delta, 20,
+                             agnostic=True, **kwargs)
+    for result in sweep.results:
+        assert result.agnostic and result.trials == 20
+        np.testing.assert_allclose(result.class_errors, tails[2], rtol=1e-9)
+        assert np.all(result.errors >= tails[2] * (1 - 1e-9))  # Parseval
+        # The point is verify_pac(agnostic=True) at its recorded seed.
+        single = pac.verify_pac(lambda: learner({"degree": 2}), lambda rng: net,
+                                result.n_samples, term, delta, 20, agnostic=True,
+                                **(kwargs | {"random_state": result.seed}))
+        assert_same_trials(result, single)
+        assert result.successes == single.successes
+    assert sweep.results[1].consistent, str(sweep)
+    json.dumps(sweep.to_dict(), allow_nan=False)
+    # The realizable reading of the same tolerance is out of the class's reach.
+    with pytest.warns(pac.InfeasibleWarning):
+        realizable = pac.verify_sweep(learner, lambda point, rng: net, grid, term, delta, 20,
+                                      **kwargs)
+    assert [r["feasible"] for r in realizable.to_records()] == [False, False]

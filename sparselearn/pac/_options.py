@@ -14,7 +14,8 @@ from ._trial import _root_seed
 
 # The keyword arguments of Options.validate, by the entry points' parameter names.
 _SHARED = ("delta", "trials", "noise", "confidence", "random_state", "scheduler", "n_jobs",
-           "exact_max_n", "n_draws", "progress", "max_bytes", "n_features", "output")
+           "exact_max_n", "n_draws", "progress", "max_bytes", "n_features", "output",
+           "agnostic")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,11 +38,12 @@ class Options:
     max_bytes: object
     root: np.random.SeedSequence
     output: int | None = None
+    agnostic: bool = False
 
     @classmethod
     def validate(cls, make_learner, *, delta, trials, noise, confidence, random_state,
                  scheduler, n_jobs, exact_max_n, n_draws, progress, max_bytes,
-                 n_features=None, output=None) -> Options:
+                 n_features=None, output=None, agnostic=False) -> Options:
         """Check every shared argument (naming it in the error) and derive the root seed."""
         make_learner = _check_factory(make_learner, "make_learner")
         delta = check_open_unit(delta, "delta")
@@ -58,7 +60,9 @@ class Options:
         if output is not None:
             # The upper end (the target's output count) is checked per trial.
             output = check_int(output, "output", minimum=0)
-        return cls(output=output,
+        if not isinstance(agnostic, (bool, np.bool_)):
+            raise TypeError(f"agnostic must be True or False, got {type(agnostic).__name__}")
+        return cls(output=output, agnostic=bool(agnostic),
                    make_learner=make_learner, delta=delta, trials=trials, noise=noise,
                    confidence=confidence, n_jobs=n_jobs, scheduler=scheduler,
                    n_features=n_features, exact_max_n=exact_max_n, n_draws=n_draws,

@@ -12,9 +12,9 @@ from .._results import renamed_argument
 from .._validation import check_float, check_int
 from ._execution import _check_factory, _check_picklable, _NoBar, _progress_bar
 from ._options import Options, _check_eps
-from ._preflight import (_check_eps_scale, _check_preflight, _preflight, _warn_eps_scale,
-                         _warn_infeasible)
-from ._results import Evaluation, SampleComplexityResult, _plain
+from ._preflight import (_check_eps_scale, _check_preflight, _class_errors, _preflight,
+                         _warn_eps_scale, _warn_infeasible)
+from ._results import Evaluation, SampleComplexityResult, _frozen_array, _plain
 from ._trial import _child_seed, _pac_result, _run_trial, _trial_calls, _trial_spec
 
 _CRITERIA = ("consistent", "certified")
@@ -78,7 +78,7 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
                             random_state=None, scheduler=None, n_jobs=1, n_features=None,
                             exact_max_n=16, n_draws=100_000, progress=None,
                             max_bytes=None, n_test=None, output=None, eps_scale=None,
-                            preflight=True) -> SampleComplexityResult:
+                            preflight=True, agnostic=False) -> SampleComplexityResult:
     r"""The smallest sample size at which a PAC guarantee holds, as a function of a parameter.
 
     For each value ``p`` in ``params`` this searches for the smallest ``m``
@@ -145,6 +145,13 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
         target: a value whose ``eps`` is out of the class's reach is not
         searched (``min_samples`` ``None``, no evaluations, an
         :class:`InfeasibleWarning`); ``result.preflight`` holds the reports.
+    agnostic : bool, default=False
+        As in :func:`verify_pac`: at every ``m``, a trial passes when its
+        error minus its own target's :math:`W^{>d}[f]` (the class's best,
+        exact from the spectrum, so ``n <= exact_max_n``; computed once per
+        parameter value, the targets being the same at every ``m``) is
+        within the tolerance, so the search finds the sample size of the
+        agnostic guarantee; no parameter value is skipped as out of reach.
 
     Returns
     -------
@@ -210,7 +217,8 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
         for index, (param, make_target) in enumerate(zip(params, targets)):
             param_seed = _child_seed(options.root, index)
             report = (_preflight(options.make_learner, make_target, param_seed,
-                                 options.n_features, eps_values[index], options, scale)
+                                 options.n_features, eps_values[index], options, scale,
+                                 options.agnostic)
                       if preflight else None)
             reports.append(report)
             if report is not None:
@@ -221,15 +229,22 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
                 evaluations.append(())
                 continue
 
+            # Agnostic: the trials' best errors in the class, the same at every m.
+            baseline = []
+
             def run(m, make_target=make_target, eps=eps_values[index], seed=param_seed,
-                    param=param):
+                    param=param, baseline=baseline):
                 bar.set_postfix({param_name: _plain(param), "m": m})
                 spec = _trial_spec(make_target, seed, m, options)
+                if options.agnostic and not baseline:
+                    baseline.append(_frozen_array(_class_errors(
+                        options.make_learner, make_target, spec, trials, options)))
                 outcomes = runner.map(_run_trial, _trial_calls(options.make_learner,
                                                                make_target, spec, trials),
                                       _NoBar)
                 result = dataclasses.replace(_pac_result(spec, outcomes, eps, options),
-                                             eps_scale=scale)
+                                             eps_scale=scale,
+                                             class_errors=baseline[0] if baseline else None)
                 energies.extend(result.target_norms)
                 bar.update()
                 passed = result.consistent if criterion == "consistent" else result.certified

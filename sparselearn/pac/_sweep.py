@@ -15,9 +15,9 @@ from .._results import renamed_argument
 from .._validation import check_int
 from ._execution import _check_factory, _progress_bar
 from ._options import Options, _check_eps
-from ._preflight import (_check_eps_scale, _check_preflight, _preflight, _skipped_result,
-                         _warn_eps_scale, _warn_infeasible)
-from ._results import _RECORD_COLUMNS, SweepResult, _plain
+from ._preflight import (_check_eps_scale, _check_preflight, _class_errors, _preflight,
+                         _skipped_result, _warn_eps_scale, _warn_infeasible)
+from ._results import _RECORD_COLUMNS, SweepResult, _frozen_array, _plain
 from ._trial import _pac_result, _run_trial, _trial_calls, _trial_spec
 
 
@@ -75,7 +75,7 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
                  confidence=0.95, random_state=None, scheduler=None, n_jobs=1,
                  exact_max_n=16, n_draws=100_000, progress=None,
                  max_bytes=None, n_test=None, output=None, eps_scale=None,
-                 preflight=True) -> SweepResult:
+                 preflight=True, agnostic=False) -> SweepResult:
     r"""Run :func:`verify_pac` at every point of a parameter grid.
 
     ``grid`` maps parameter names to lists of values; its Cartesian product
@@ -112,6 +112,12 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
         report): a point whose ``eps`` is out of its class's reach runs no
         trial and shows as ``INFEASIBLE``, with one
         :class:`InfeasibleWarning` per such family.
+    agnostic : bool, default=False
+        As in :func:`verify_pac`, at every point: each trial is judged on its
+        error minus its own target's :math:`W^{>d}[f]` (the best of the
+        point's learner class, exact from the spectrum, so
+        ``n <= exact_max_n``); the points' ``class_errors`` hold them and no
+        point is skipped as out of reach.
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Root seed of the sweep.  Point ``p`` runs with the seed
         ``SeedSequence(root.entropy, spawn_key=root.spawn_key + (h(p),))``,
@@ -166,7 +172,7 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
 
     names = tuple(grid)
     points = tuple(dict(zip(names, values)) for values in itertools.product(*grid.values()))
-    specs, calls, reports, families = [], [], [], {}
+    specs, calls, reports, families, baselines = [], [], [], {}, []
     for point in points:
         # Copies, so a factory that edits its argument cannot change the
         # recorded point.
@@ -178,6 +184,10 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
         spec = _trial_spec(target_for, _point_seed(root, point), point["n_samples"], options,
                            n_features=n)
         specs.append(spec)
+        # Agnostic: each trial's best error in the point's class (its target's
+        # W^{>d}[f]); None otherwise.
+        baselines.append(_class_errors(learner_for, target_for, spec, trials, options)
+                         if options.agnostic else None)
         report = None
         if preflight:
             # Points differing only in n_samples share their targets: one
@@ -187,7 +197,7 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
             if family not in families:
                 families[family] = _preflight(functools.partial(make_learner, dict(point)),
                                               target_for, spec["root"], spec["n_features"],
-                                              eps, options, scale)
+                                              eps, options, scale, options.agnostic)
                 _warn_infeasible(families[family])
             report = families[family]
         reports.append(report)
@@ -197,13 +207,15 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
                                desc=f"PAC sweep ({len(points)} points)") as bar:
         outcomes = runner.map(_run_trial, calls, bar)
     results, done = [], 0
-    for spec, report in zip(specs, reports):
+    for spec, report, baseline in zip(specs, reports, baselines):
         if report is not None and report["feasible"] is False:
             results.append(_skipped_result(spec, eps, options, report, scale))
             continue
         result = _pac_result(spec, outcomes[done:done + trials], eps, options)
         done += trials
-        results.append(dataclasses.replace(result, eps_scale=scale, preflight=report))
+        results.append(dataclasses.replace(
+            result, eps_scale=scale, preflight=report,
+            class_errors=None if baseline is None else _frozen_array(baseline)))
     results = tuple(results)
     if scale == "relative":
         _warn_eps_scale(eps_scale, [e for r in results for e in r.target_norms]

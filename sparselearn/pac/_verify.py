@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from .._results import renamed_argument
 from .._validation import check_int
 from ._execution import _check_factory, _progress_bar
@@ -233,12 +231,10 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     preflight = _check_preflight(preflight)
     runner = options.runner(make_target=make_target)
     spec = _trial_spec(make_target, options.root, n_samples, options)
-    if not isinstance(agnostic, (bool, np.bool_)):
-        raise TypeError(f"agnostic must be True or False, got {type(agnostic).__name__}")
     class_errors = (_class_errors(options.make_learner, make_target, spec, options.trials,
-                                  options) if agnostic else None)
+                                  options) if options.agnostic else None)
     report = (_preflight(options.make_learner, make_target, options.root,
-                         spec["n_features"], eps, options, scale, agnostic)
+                         spec["n_features"], eps, options, scale, options.agnostic)
               if preflight else None)
     if _warn_infeasible(report):
         _warn_eps_scale(eps_scale, [report["energy"]], "verify_pac")
