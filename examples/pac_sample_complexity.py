@@ -4,9 +4,12 @@ Part 1, learning a k-sparse network on n = 32 inputs.  The target is a sum of
 k junta networks on disjoint pairs of coordinates (docs/theory.rst, section 3's
 embedding, each block 1-sparse on the whole cube), so exactly k of its
 s = 4k units are active at every point: it is k-sparse on all of
-{-1,1}^32, and its Fourier degree is 2.  Labels carry Gaussian noise (the
-agnostic case).  verify_pac fits LowDegreeRegressor(degree=2) in each trial
-and measures the excess error E[(h - f)^2] on 100,000 fresh test points.
+{-1,1}^32, and its Fourier degree is 2.  Labels carry independent Gaussian
+noise: realizable with noisy labels (f is still the regression function
+E[y | x]; not agnostic, which needs a target outside the learner's class, see
+verify_pac(agnostic=True)).  verify_pac fits LowDegreeRegressor(degree=2) in
+each trial and measures the excess error E[(h - f)^2] on 100,000 fresh test
+points.
 
 Part 2, the sample-complexity curve against k at fixed width s = 8: the
 smallest m at which Pr[error <= eps] >= 1 - delta is consistent with the
