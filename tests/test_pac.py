@@ -1007,6 +1007,26 @@ def test_searches_and_sweeps_do_not_spend_trials_out_of_reach():
     json.dumps(sweep.to_dict(), allow_nan=False)
 
 
+def test_sweep_preflight_follows_a_degree_chosen_from_n_samples():
+    # Points differing only in n_samples share their target, but a learner
+    # whose degree grows with n_samples has one floor per degree: the parity
+    # x0 x1 x2 x3 is out of reach at degree 1 (floor 1), exactly learnable
+    # at degree 4 (floor 0, 400 samples for D = 57 monomials).
+    from sparselearn.pac import InfeasibleWarning, verify_sweep
+
+    def learner(point):
+        return LowDegreeRegressor(degree=1 if point["n_samples"] < 100 else 4,
+                                  solver="exact")
+
+    with pytest.warns(InfeasibleWarning, match="at degree <= 1"):
+        sweep = verify_sweep(learner, lambda point, rng: lambda X: np.prod(X[:, :4], axis=1),
+                             {"n_features": [6], "n_samples": [50, 400]}, 0.2, 0.2, 2,
+                             random_state=0)
+    records = sweep.to_records()
+    assert [(r["feasible"], r["trials"]) for r in records] == [(False, 0), (True, 2)]
+    assert sweep.results[1].preflight["degree"] == 4
+
+
 # ----------------------------------------- agnostic: targets outside the class
 def _certified_sparse_random(seed):
     from sparselearn import cube

@@ -15,8 +15,8 @@ from .._results import renamed_argument
 from .._validation import check_int
 from ._execution import _check_factory, _progress_bar
 from ._options import Options, _check_eps
-from ._preflight import (_check_eps_scale, _check_preflight, _class_errors, _preflight,
-                         _skipped_result, _warn_eps_scale, _warn_infeasible)
+from ._preflight import (_check_eps_scale, _check_preflight, _class_degree, _class_errors,
+                         _preflight, _skipped_result, _warn_eps_scale, _warn_infeasible)
 from ._results import _RECORD_COLUMNS, SweepResult, _frozen_array, _plain
 from ._trial import _pac_result, _run_trial, _trial_calls, _trial_spec
 
@@ -108,8 +108,9 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
         to each target's :math:`\mathbb{E}[f^2]`).
     preflight : bool, default=True
         As in :func:`verify_pac`, at every point, on the point's first
-        target (points differing only in ``n_samples`` share it and one
-        report): a point whose ``eps`` is out of its class's reach runs no
+        target (points differing only in ``n_samples`` share it, and one
+        report when their learners have the same degree): a point whose
+        ``eps`` is out of its class's reach runs no
         trial and shows as ``INFEASIBLE``, with one
         :class:`InfeasibleWarning` per such family.
     agnostic : bool, default=False
@@ -191,9 +192,11 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
         report = None
         if preflight:
             # Points differing only in n_samples share their targets: one
-            # report (and at most one warning) per family.
-            family = json.dumps({k: v for k, v in point.items() if k != "n_samples"},
-                                sort_keys=True)
+            # report (and at most one warning) per family and learner degree
+            # (make_learner may choose its degree from n_samples).
+            family = (json.dumps({k: v for k, v in point.items() if k != "n_samples"},
+                                 sort_keys=True),
+                      _class_degree(learner_for(), spec["n_features"]))
             if family not in families:
                 families[family] = _preflight(functools.partial(make_learner, dict(point)),
                                               target_for, spec["root"], spec["n_features"],
