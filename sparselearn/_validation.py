@@ -305,6 +305,9 @@ class Interval:
     def check(self, value, name: str):
         if self.kind is numbers.Integral:
             value = check_int(value, name, minimum=self.left)
+            if self.left is not None and self.closed in ("right", "neither") \
+                    and value <= self.left:
+                raise ValueError(f"{name} must be > {self.left}, got {value}")
         else:
             value = check_float(value, name, minimum=self.left,
                                 strict_minimum=self.closed in ("right", "neither"))

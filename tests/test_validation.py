@@ -132,3 +132,11 @@ def test_validate_parameters_names_the_parameter(name, value, error, match):
     with pytest.raises(error, match=match):
         validate_parameters(_CONSTRAINTS, {**_GOOD, name: value})
 
+
+def test_integer_interval_open_at_the_left_refuses_its_end():
+    positive = {"count": [Interval(numbers.Integral, 0, 3, closed="neither")]}
+    assert validate_parameters(positive, {"count": 1}) == {"count": 1}
+    for value, match in ((0, "^count must be > 0, got 0$"), (3, "^count must be < 3, got 3$")):
+        with pytest.raises(ValueError, match=match):
+            validate_parameters(positive, {"count": value})
+
