@@ -419,38 +419,69 @@ def _check_encoding(args, X) -> None:
         raise CommandError(f"{args.data}: with --encoding {args.encoding} every input must "
                            f"be exactly {what[args.encoding]}, but data row {i + 1}, "
                            f"column {j + 1} is {X[i, j]:g}; pass --encoding {other} for "
-                           f"{what[other].replace(' or ', '/')} data")
+                           f"{what[other].replace(' or ', '/')} data, or --domain real "
+                           "for real-valued data")
+
+
+def _largest_coefficients(subsets, coef, feature_names, count: int) -> list:
+    """The ``count`` coefficients of largest magnitude as report rows."""
+    order = np.argsort(-np.abs(coef), kind="stable")[:count]
+    return [{"subset": list(subsets[i]), "names": [feature_names[j] for j in subsets[i]],
+             "coefficient": float(coef[i])} for i in order]
 
 
 def _cmd_learn(args) -> dict:
-    from .learners import LowDegreeRegressor
+    from .learners import LowDegreeClassifier, LowDegreeRegressor
 
     X, y, names = _read_data(args)
     if y is None:
         raise CommandError(f"{args.data}: no labels; learning needs y (array y in an "
                            ".npz, or the last column of a table)")
-    _check_encoding(args, X)
-    model = LowDegreeRegressor(degree=args.degree, max_degree=args.max_degree,
-                               solver=args.solver, input_encoding=args.encoding,
-                               random_state=args.seed)
+    if args.encoding == "01" and args.domain == "real":
+        raise CommandError("--encoding 01 maps 0/1 inputs to the cube; it cannot be "
+                           "combined with --domain real")
+    if args.standardize and args.domain == "cube":
+        raise CommandError("--standardize scales real-valued inputs; pass --domain real "
+                           "(cube points are never standardised)")
+    if args.domain == "cube" or args.encoding == "01":
+        _check_encoding(args, X)
+    if args.solver == "lmn" and args.domain != "cube":
+        raise CommandError(f"--solver lmn estimates Fourier coefficients of cube data; "
+                           f"with --domain {args.domain} use --solver auto, cg, exact "
+                           "or cholesky")
+    estimator = LowDegreeClassifier if args.task == "classify" else LowDegreeRegressor
+    model = estimator(degree=args.degree, max_degree=args.max_degree,
+                      solver=args.solver, alpha=args.alpha, input_encoding=args.encoding,
+                      domain=args.domain, standardize=args.standardize,
+                      random_state=args.seed)
     _say(args, f"fitting a low-degree model on {X.shape[0]} samples, n={X.shape[1]} ...")
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
-    residual = model.predict(X) - np.asarray(y, dtype=np.float64)
-    largest = sorted(model.fourier_coefficients_.items(), key=lambda item: -abs(item[1]))
     feature_names = (list(names[0]) if names is not None
                      else [f"x{i}" for i in range(X.shape[1])])
-    report = {"command": "learn", "data": str(args.data), "n_samples": int(X.shape[0]),
+    report = {"command": "learn", "task": args.task, "domain": model.domain_,
+              "data": str(args.data), "n_samples": int(X.shape[0]),
               "n_features": int(X.shape[1]), "degree": int(model.degree_),
-              "n_parities": int(model.coef_.size), "n_iter": int(model.n_iter_),
-              "train_mse": float(np.mean(residual**2)), "fit_seconds": seconds,
-              **_header_report(names),
-              "feature_names": feature_names,
-              "top_coefficients": [{"subset": list(S),
-                                    "names": [feature_names[i] for i in S],
-                                    "coefficient": c}
-                                   for S, c in largest[:10]]}
+              "n_parities": int(model.coef_.shape[-1]), "n_iter": int(model.n_iter_),
+              "fit_seconds": seconds, **_header_report(names),
+              "feature_names": feature_names}
+    if args.task == "classify":
+        # Labels read from a table are floats; integral ones are shown as ints.
+        classes = [int(c) if float(c).is_integer() else float(c) for c in model.classes_]
+        report["classes"] = classes
+        report["train_accuracy"] = float(np.mean(model.predict(X) == y))
+        coef = model.coef_[None, :] if model.coef_.ndim == 1 else model.coef_
+        # Two classes: one polynomial, positive for the second class.
+        shown = classes[1:] if model.coef_.ndim == 1 else classes
+        report["top_coefficients_by_class"] = {
+            str(label): _largest_coefficients(model.subsets_, row, feature_names, 5)
+            for label, row in zip(shown, coef)}
+    else:
+        residual = model.predict(X) - np.asarray(y, dtype=np.float64)
+        report["train_mse"] = float(np.mean(residual**2))
+        report["top_coefficients"] = _largest_coefficients(model.subsets_, model.coef_,
+                                                           feature_names, 10)
     if model.cv_results_ is not None:
         cv = model.cv_results_
         report["cv_mean_test_mse"] = {int(d): float(e) for d, e in
@@ -467,34 +498,46 @@ def _cmd_learn(args) -> dict:
 
 
 def _print_learn(report: dict) -> None:
-    print(f"learned a degree-{report['degree']} model on {report['n_samples']} samples, "
-          f"n={report['n_features']} ({report['n_parities']} parities, "
+    features = "parities" if report["domain"] == "cube" else "monomials"
+    what = (f"{len(report['classes'])}-class classifier" if report["task"] == "classify"
+            else "model")
+    print(f"learned a degree-{report['degree']} {what} on {report['n_samples']} samples, "
+          f"n={report['n_features']} ({report['n_parities']} {features}, "
           f"{report['n_iter']} solver iterations, {report['fit_seconds']:.2f} s)")
     if _header_line(report):
         print(f"  {_header_line(report)}")
-    print(f"  training MSE  {report['train_mse']:.6g}")
+    if report["task"] == "classify":
+        print(f"  training accuracy  {report['train_accuracy']:.4f}")
+    else:
+        print(f"  training MSE  {report['train_mse']:.6g}")
     if "cv_mean_test_mse" in report:
         skipped = report.get("cv_skipped", {})
         curve = ", ".join(f"d={d}: skipped ({skipped[d]})" if d in skipped else
                           f"d={d}: {e:.4g}" for d, e in report["cv_mean_test_mse"].items())
         print(f"  validation    {curve}")
-    print("  largest coefficients:")
-    for row in report["top_coefficients"]:
-        subset = "{" + ", ".join(row["names"]) + "}"
-        print(f"    {subset:<20} {row['coefficient']:+.6g}")
+    groups = report.get("top_coefficients_by_class") or {"": report["top_coefficients"]}
+    for label, rows in groups.items():
+        print("  largest coefficients" + (f" of class {label}:" if label else ":"))
+        for row in rows:
+            subset = "{" + ", ".join(row["names"]) + "}"
+            print(f"    {subset:<20} {row['coefficient']:+.6g}")
     if "model" in report:
         print(f"  saved to {report['model']}")
 
 
 def _cmd_predict(args) -> dict:
-    from .learners import LowDegreeRegressor
+    from .learners import LowDegreeClassifier, LowDegreeRegressor
 
-    model = LowDegreeRegressor.load(args.model)
+    # A classifier's archive is the one with class labels (learn --task classify).
+    classify = "classes" in _io.npz_names(_io.npz_path(args.model))
+    model = (LowDegreeClassifier if classify else LowDegreeRegressor).load(args.model)
     X, y, names = _read_data(args, n_features=model.n_features_in_)
     predictions = model.predict(X)
     report = {"command": "predict", "model": str(args.model), "data": str(args.data),
               "n_samples": int(X.shape[0]), **_header_report(names)}
-    if y is not None:
+    if y is not None and classify:
+        report["accuracy"] = float(np.mean(predictions == y))
+    elif y is not None:
         report["mse"] = float(np.mean((predictions - np.asarray(y, dtype=np.float64))**2))
     if args.out:
         if str(args.out).endswith(".npy"):
@@ -518,6 +561,9 @@ def _print_predict(report: dict) -> None:
     if "mse" in report:
         print(f"mean squared error against the labels in {report['data']}: "
               f"{report['mse']:.6g}", file=sys.stderr)
+    if "accuracy" in report:
+        print(f"accuracy against the labels in {report['data']}: "
+              f"{report['accuracy']:.6g}", file=sys.stderr)
 
 
 def _cmd_verify(args) -> dict:
@@ -815,25 +861,46 @@ def build_parser() -> argparse.ArgumentParser:
                                       "is ignored), or .npz with an array X")
     _add_header_flag(profile)
     learn = sub.add_parser(
-        "learn", parents=[common], help="fit a LowDegreeRegressor to DATA (CSV, .npy, .npz)",
+        "learn", parents=[common],
+        help="fit a LowDegreeRegressor (or, --task classify, a LowDegreeClassifier) to DATA",
         description="Fit a low-degree Fourier (parity) regressor to labelled points of the "
-                    "cube; the degree is chosen by cross-validation unless --degree is "
-                    "given.  Prints the largest coefficients; --out saves the model for "
-                    "'sparselearn predict'.")
+                    "cube, or with --domain real (or auto) least squares over the "
+                    "multilinear monomials of real-valued inputs; --task classify fits a "
+                    "one-vs-rest classifier for any number of classes.  The degree is "
+                    "chosen by cross-validation unless --degree is given.  Prints the "
+                    "largest coefficients; --out saves the model for 'sparselearn "
+                    "predict'.")
     learn.add_argument("data", help="CSV or .npy table with y in the last column, or "
                                     ".npz with arrays X and y")
     learn.add_argument("--degree", type=int, default=None,
                        help="degree d (default: chosen by validation)")
     learn.add_argument("--max-degree", type=int, default=4,
                        help="largest degree tried when --degree is not given (4)")
-    learn.add_argument("--solver", choices=("auto", "lmn", "cg", "exact"), default="auto",
+    learn.add_argument("--solver", choices=("auto", "lmn", "cg", "exact", "cholesky"),
+                       default="auto",
                        help="lmn: empirical Fourier coefficients (Linial-Mansour-Nisan, "
-                            "one pass, not least squares); cg: least squares by conjugate "
-                            "gradients, matrix-free; exact: least squares by QR of the "
-                            "feature rows; auto (default): exact up to 32 parities, cg "
-                            "beyond")
+                            "one pass, not least squares; cube only); cg: least squares by "
+                            "conjugate gradients, matrix-free; exact: least squares by QR "
+                            "of the feature rows; cholesky: the normal equations, as "
+                            "scikit-learn's Ridge(solver='cholesky'); auto (default): on "
+                            "the cube exact up to 32 parities, cg beyond; on real data "
+                            "cholesky up to 6000 monomials, cg beyond")
     learn.add_argument("--encoding", choices=("pm1", "01"), default="pm1",
-                       help="inputs are +-1 (pm1, default) or 0/1 (01)")
+                       help="cube inputs are +-1 (pm1, default) or 0/1 (01)")
+    learn.add_argument("--domain", choices=("cube", "real", "auto"), default="cube",
+                       help="cube (default): every input must be +-1 (or 0/1 with "
+                            "--encoding 01); real: any finite numbers, features are the "
+                            "multilinear monomials (scikit-learn's PolynomialFeatures("
+                            "interaction_only=True)); auto: the cube when every input is "
+                            "+-1, else real")
+    learn.add_argument("--task", choices=("regress", "classify"), default="regress",
+                       help="regress (default): least squares on the labels; classify: "
+                            "one-vs-rest least squares on +-1 class indicators, any "
+                            "number of classes (as scikit-learn's RidgeClassifier)")
+    learn.add_argument("--alpha", type=float, default=0.0,
+                       help="ridge penalty, in scikit-learn's meaning (default 0)")
+    learn.add_argument("--standardize", action="store_true",
+                       help="with --domain real: centre and scale every input column first")
     learn.add_argument("--seed", type=int, default=0, help="seed of the validation folds")
     learn.add_argument("--out", help="save the model here (.npz is appended unless the "
                                      "name ends with it)")

@@ -1023,3 +1023,101 @@ def test_verify_fails_cleanly_when_the_dask_workers_die(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "lost all its workers" in lines[0] and "--connect-timeout" in lines[0]
+
+
+# ------------------------------- learn on real-valued data, classify (issue 16)
+def _poly(X, degree):
+    from sklearn.preprocessing import PolynomialFeatures
+
+    return PolynomialFeatures(degree, interaction_only=True).fit_transform(X)
+
+
+def test_learn_real_valued_csv_matches_the_least_squares_pipeline(tmp_path):
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(300, 4)) @ rng.normal(size=(4, 4))  # correlated columns
+    y = X[:, 0] * X[:, 1] - 0.5 * X[:, 2] + 0.1 * rng.normal(size=300)
+    data, model = tmp_path / "real.csv", tmp_path / "model.npz"
+    np.savetxt(data, np.c_[X, y], delimiter=",", fmt="%.17g")
+    code, out, err = _cli("learn", str(data), "--domain", "real", "--degree", "2",
+                          "--out", str(model), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["domain"] == "real" and report["n_parities"] == 11
+    # Least squares over 1, x_i, x_i x_j (PolynomialFeatures' columns) by lstsq.
+    P = _poly(X, 2)
+    expected = P @ np.linalg.lstsq(P, y, rcond=None)[0]
+    assert report["train_mse"] == pytest.approx(np.mean((expected - y) ** 2), rel=1e-6)
+    assert report["top_coefficients"][0]["names"] == ["x0", "x1"]
+    predictions = tmp_path / "pred.npy"
+    code, _, err = _cli("predict", str(model), str(data), "--out", str(predictions))
+    assert code == 0, err
+    np.testing.assert_allclose(np.load(predictions), expected, rtol=1e-6,
+                               atol=1e-6 * np.abs(expected).max())
+    # The default domain is still the cube, and its refusal names the way out.
+    code, _, err = _cli("learn", str(data))
+    assert code == cli.EXIT_USAGE and "--domain real" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_learn_task_classify_multiclass_matches_ridge_classifier(tmp_path):
+    from sklearn.linear_model import RidgeClassifier
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(400, 3))
+    y = np.select([X[:, 0] * X[:, 1] > 0.3, X[:, 2] > 0.5], [2, 5], default=9)
+    data, model = tmp_path / "classes.csv", tmp_path / "classifier"
+    np.savetxt(data, np.c_[X, y], delimiter=",", fmt="%.17g")
+    code, out, err = _cli("learn", str(data), "--task", "classify", "--domain", "auto",
+                          "--degree", "2", "--alpha", "1.0", "--out", str(model), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["classes"] == [2, 5, 9] and report["domain"] == "real"
+    assert set(report["top_coefficients_by_class"]) == {"2", "5", "9"}
+    # The same one-vs-rest ridge problem, penalising every column (no intercept).
+    P = _poly(X, 2)
+    peer = RidgeClassifier(alpha=1.0, fit_intercept=False).fit(P, y)
+    assert report["train_accuracy"] == pytest.approx(peer.score(P, y), abs=1 / 400)
+    predictions = tmp_path / "labels.csv"
+    code, _, err = _cli("predict", str(model) + ".npz", str(data), "--out", str(predictions))
+    assert code == 0, err
+    assert "accuracy against the labels" in err
+    labels = np.loadtxt(predictions)
+    assert set(np.unique(labels)) <= {2.0, 5.0, 9.0}
+    assert np.mean(labels == peer.predict(P)) >= 0.99  # ties of near-equal scores aside
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--domain", "real", "--encoding", "01"], "cannot be combined with --domain real"),
+    (["--standardize"], "--standardize scales real-valued inputs"),
+    (["--domain", "real", "--solver", "lmn"], "--solver lmn estimates Fourier"),
+    (["--task", "classify"], "+1 or -1"),
+])
+def test_learn_domain_and_task_flag_errors_are_one_line(tmp_path, capsys, extra, message):
+    path = tmp_path / "real.csv"
+    rng = np.random.default_rng(0)
+    np.savetxt(path, np.c_[rng.normal(size=(50, 3)), rng.integers(0, 2, 50)], delimiter=",")
+    code, _, err = run(capsys, "learn", str(path), *extra)
+    assert code == cli.EXIT_USAGE, err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def _learners_page_shell_lines():
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "learners.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: bash\n\n((?:   .*\n|\n)+)", text)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_learners_page_command_line_example_runs_as_written(tmp_path):
+    lines = _learners_page_shell_lines()
+    assert any(line.startswith("sparselearn learn") and "--task classify" in line
+               for line in lines), lines
+    for line in lines:
+        result = subprocess.run(line, shell=True, cwd=tmp_path, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, (line, result.stderr)
+        if line.startswith("sparselearn learn"):
+            assert "10-class classifier" in result.stdout
+    assert np.loadtxt(tmp_path / "labels.csv").shape == (1797,)
