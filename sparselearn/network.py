@@ -57,7 +57,7 @@ with decimal weights (multiples of 0.1) 5x, because 0.8% of all pairs are
 near-ties and are re-evaluated exactly, and there the float decision was
 wrong on half of the rows.
 
-Threads.  :meth:`~SparseReLUNetwork.forward` (single output),
+Threads.  :meth:`~SparseReLUNetwork.forward` (single and multi-output),
 :meth:`~SparseReLUNetwork.activation_counts` and
 :meth:`~SparseReLUNetwork.active_supports` open one OpenMP parallel region
 per call, in which each thread computes the inner products of its blocks of
@@ -421,7 +421,7 @@ class SparseReLUNetwork:
         return (x_bound, exact, self._weights, self._biases, self._weights_l1, self._tol_w,
                 self._tol_b, self._valuation)
 
-    def _blocks(self, X) -> tuple[int, int]:
+    def _blocks(self, X, n_outputs: int = 0) -> tuple[int, int]:
         """``(block_rows, n_threads)`` of the one-region kernels.
 
         A block's inner products take about ``_BLOCK_BYTES`` (they stay in
@@ -430,10 +430,11 @@ class SparseReLUNetwork:
         call of less than ``_PARALLEL_WORK`` multiply-adds runs on one thread
         (``n_threads = 1``; else 0, OpenMP's default): waking a second thread
         costs more than it saves there, milliseconds on a loaded machine.
+        ``n_outputs``: the multi-output product's extra ``m s o`` multiply-adds.
         """
         rows = _BLOCK_BYTES // (8 * max(1, self.width))
         block_rows = int(max(16, min(rows, -(-X.shape[0] // 8))))
-        work = X.shape[0] * self.width * (self.n_features + 8)
+        work = X.shape[0] * self.width * (self.n_features + 8 + n_outputs)
         return block_rows, (1 if work < _PARALLEL_WORK else 0)
 
     def pre_activations(self, X) -> np.ndarray:
@@ -456,7 +457,7 @@ class SparseReLUNetwork:
 
         Returns shape ``(m,)`` for a single-output network and ``(m, o)``
         for a multi-output one.  In both cases only the exactly active units
-        contribute (module notes); a multi-output chunk computes the exact
+        contribute (module notes); a multi-output block of rows computes the exact
         active mask once and then one BLAS product
         :math:`\mathrm{relu}_A(Z)\,U` with the ``(s, o)`` output matrix, so
         its sums may be rounded in another order than the single-output
@@ -478,10 +479,10 @@ class SparseReLUNetwork:
         """:meth:`forward` on rows already checked by :meth:`_check_X`."""
         if self.multi_output:
             out = np.empty((X.shape[0], self.n_outputs), dtype=np.float64)
-            for start, stop, G, args in self._decision_chunks(X):
-                # G becomes the hidden layer's exact output (module notes).
-                _network.masked_relu(G, X[start:stop], *args)
-                np.matmul(G, self._output_weights, out=out[start:stop])
+            with _one_thread_blas():
+                # Each block: products, exact masked ReLU, output product.
+                _network.forward_multi_rows(X, *self._decision_args(X), self._output_weights,
+                                            out, *self._blocks(X, self.n_outputs))
             out += self._output_bias
             return out
         out = np.empty(X.shape[0], dtype=np.float64)

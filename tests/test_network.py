@@ -490,3 +490,46 @@ def test_network_owns_its_arrays_and_hands_out_views_that_cannot_reach_them():
     view.shape = (24, 1)
     np.testing.assert_array_equal(cube.truth_table(small), table)
     assert np.isfinite(table).all()
+
+
+# ------------------------- multi-output forward in one parallel region (issue 14)
+@settings(max_examples=25, deadline=None)
+@given(multi_output_networks(tie_networks()), st.data())
+def test_multi_output_rows_kernels_equal_numpy_twins_for_any_blocks_and_threads(net, data):
+    """``forward_multi_rows`` computes each block's products, exact masked
+    ReLU and output product inside one OpenMP region: the decisions must be
+    the exact ones (tie networks, decimal rows: near-ties are frequent) for
+    every block size, and the result must not depend on the thread count."""
+    from threadpoolctl import threadpool_limits
+
+    from sparselearn.network import _one_thread_blas
+    n, m = net.n_features, data.draw(st.integers(1, 40))
+    X = data.draw(arrays(np.float64, (m, n), elements=decimal, fill=st.nothing()))
+    args = net._decision_args(X)
+    U = net.output_weights
+    active = exact_active(X, net.weights, net.biases)
+    G = X @ net.weights.T
+    # Exactly inactive units contribute nothing; the rest is the twin's
+    # product up to rounding (the kernel sums in BLAS's order).
+    expected = reference.forward_multi_rows(X, net.weights, net.biases, U)
+    np.testing.assert_array_equal(
+        expected, np.where(active, np.maximum(G - net.biases, 0.0), 0.0) @ U)
+    magnitude = (np.abs(X) @ np.abs(net.weights).T + np.abs(net.biases)) @ np.abs(U) + 1.0
+    for block_rows in (1, 3, 16):
+        outs = []
+        for threads in (1, 2):
+            out = np.full((m, U.shape[1]), np.nan)
+            with threadpool_limits(limits=threads, user_api="openmp"), _one_thread_blas():
+                _network.forward_multi_rows(X, *args, U, out, block_rows, threads)
+            assert np.all(np.abs(out - expected) <= 1e-12 * magnitude)
+            np.testing.assert_array_equal(out[~active.any(axis=1)], 0.0)
+            outs.append(out)
+        np.testing.assert_array_equal(outs[0], outs[1])  # same blocks, 1 vs 2 threads
+    # The public forward uses this kernel.
+    with_bias = net(X)
+    assert np.all(np.abs(with_bias - net.output_bias - expected) <= 1e-12 * magnitude
+                  + 1e-12 * np.abs(net.output_bias))
+    # No rows: nothing written.
+    empty = np.empty((0, n))
+    _network.forward_multi_rows(empty, *net._decision_args(empty), U,
+                                np.empty((0, U.shape[1])), 4, 0)

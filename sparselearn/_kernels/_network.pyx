@@ -448,6 +448,82 @@ def forward_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
         raise MemoryError("forward_rows: no memory for a block of inner products")
 
 
+cdef inline void _masked_relu_row(double* g, const double* b, Py_ssize_t s, double screen,
+                                  bint exact_floats, const double* x, Py_ssize_t n,
+                                  UnitBounds* U, const double* W) noexcept nogil:
+    """One row of :func:`masked_relu`, in place."""
+    cdef Py_ssize_t j
+    cdef double z
+    cdef RowBound r
+    cdef bint float_decides = _float_decides(g, b, s, screen, exact_floats, x, n, U, &r)
+    for j in range(s):
+        z = g[j] - b[j]
+        if float_decides:
+            g[j] = z if z > 0.0 else 0.0
+        elif z > 0.0 and _active(z, j, b[j], &r, U, W + j * n, x, n):
+            g[j] = z
+        else:
+            # Exactly inactive, or active with a computed z <= 0 (a
+            # near-tie), whose ReLU value max(z, 0) is 0 either way.
+            g[j] = 0.0
+
+
+cdef inline void _block_output(dgemm_t dgemm, const double* g, const double* U_out,
+                               Py_ssize_t rows, Py_ssize_t s, Py_ssize_t o,
+                               double* out) noexcept nogil:
+    """``out (rows x o) = g (rows x s) . U_out (s x o)``, all row-major: in
+    column-major terms ``out^T (o x rows) = U_out^T (o x s) . g^T (s x rows)``."""
+    cdef char trans = b"N"
+    cdef int m_ = <int> o, n_ = <int> rows, k_ = <int> s, lda = <int> o, ldb = <int> s
+    cdef int ldc = <int> o
+    cdef double one = 1.0, zero = 0.0
+    dgemm(&trans, &trans, &m_, &n_, &k_, &one, <double*> U_out, &lda, <double*> g, &ldb,
+          &zero, out, &ldc)
+
+
+def forward_multi_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
+                       const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                       const double[::1] tol_w, const double[::1] tol_b,
+                       int weight_valuation, const double[:, ::1] U_out,
+                       double[:, ::1] out, Py_ssize_t block_rows, int n_threads):
+    """``out = relu_A(X W^T - b) @ U_out`` (:func:`masked_relu`, then the
+    product with the ``(s, o)`` output weights) in one parallel region.
+
+    Each block of ``block_rows`` rows gets its inner products, its exact
+    masked ReLU (in place, while in cache) and its output product, two
+    one-thread ``dgemm`` calls, on one thread.
+    """
+    cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], o = U_out.shape[1]
+    cdef Py_ssize_t blk, i, start, rows
+    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
+    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
+    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef double* g
+    cdef int[1] status
+    status[0] = 0
+    if m == 0:
+        return
+    if n_threads <= 0:
+        n_threads = omp_get_max_threads()
+    with nogil, parallel(num_threads=n_threads):
+        g = <double*> malloc(block_rows * s * sizeof(double))
+        if g != NULL:
+            for blk in prange(n_blocks, schedule="dynamic"):
+                start = blk * block_rows
+                rows = min(block_rows, m - start)
+                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+                for i in range(rows):
+                    _masked_relu_row(g + i * s, &b[0], s, screen, exact_floats,
+                                     &X[start + i, 0], n, &U, &W[0, 0])
+                _block_output(dgemm, g, &U_out[0, 0], rows, s, o, &out[start, 0])
+            free(g)
+        else:
+            status[0] = 1
+    if status[0]:
+        raise MemoryError("forward_multi_rows: no memory for a block of inner products")
+
+
 def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,

@@ -75,3 +75,9 @@ def supports_rows(X, W, b):
     """``(counts, indices)``: :func:`supports` with the products computed here."""
     indptr, indices = supports(X @ W.T, X, W, b)
     return np.diff(indptr), indices
+
+
+def forward_multi_rows(X, W, b, U):
+    """:func:`masked_relu` of the products ``X @ W.T``, times the ``(s, o)``
+    output weights ``U``."""
+    return masked_relu(X @ W.T, X, W, b) @ U
