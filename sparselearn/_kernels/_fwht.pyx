@@ -78,6 +78,19 @@ cdef extern from *:
             p4[j] = b0 - b4; p5[j] = b1 - b5; p6[j] = b2 - b6; p7[j] = b3 - b7; \
         } \
     } \
+    static inline void sl_rows4_##T(T *__restrict__ p0, T *__restrict__ p1, T *__restrict__ p2, \
+                                    T *__restrict__ p3, Py_ssize_t h) { \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = p0[j] + p1[j], a1 = p0[j] - p1[j], a2 = p2[j] + p3[j], a3 = p2[j] - p3[j]; \
+            p0[j] = a0 + a2; p1[j] = a1 + a3; p2[j] = a0 - a2; p3[j] = a1 - a3; \
+        } \
+    } \
+    static inline void sl_rows2_##T(T *__restrict__ p0, T *__restrict__ p1, Py_ssize_t h) { \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = p0[j] + p1[j], a1 = p0[j] - p1[j]; \
+            p0[j] = a0; p1[j] = a1; \
+        } \
+    } \
     static inline void sl_low3_scalar_##T(T *p) { \
         T a0 = p[0] + p[1], a1 = p[0] - p[1], a2 = p[2] + p[3], a3 = p[2] - p[3]; \
         T a4 = p[4] + p[5], a5 = p[4] - p[5], a6 = p[6] + p[7], a7 = p[6] - p[7]; \
@@ -134,6 +147,11 @@ cdef extern from *:
                         float* p6, float* p7, Py_ssize_t h) noexcept nogil
     void sl_rows8_double(double* p0, double* p1, double* p2, double* p3, double* p4,
                          double* p5, double* p6, double* p7, Py_ssize_t h) noexcept nogil
+    void sl_rows4_float(float* p0, float* p1, float* p2, float* p3, Py_ssize_t h) noexcept nogil
+    void sl_rows4_double(double* p0, double* p1, double* p2, double* p3,
+                         Py_ssize_t h) noexcept nogil
+    void sl_rows2_float(float* p0, float* p1, Py_ssize_t h) noexcept nogil
+    void sl_rows2_double(double* p0, double* p1, Py_ssize_t h) noexcept nogil
     void sl_low3_float(float* x, Py_ssize_t N) noexcept nogil
     void sl_low3_double(double* x, Py_ssize_t N) noexcept nogil
     float sl_sum_float(const float* x, Py_ssize_t N) noexcept nogil
@@ -150,6 +168,11 @@ cdef enum:
     BLOCK_BYTES_LOG = 20
     BUF_LOG = 13
     PANEL_LOG_MIN = 3
+    # A chunk of at most STRIDED_MAX levels is done where the data lies, in
+    # column strips of 2^STRIP_BYTES_LOG bytes per row (at most 8 rows at a
+    # power-of-two stride fit the ways of L1 and L2, so no copy is needed).
+    STRIDED_MAX = 3
+    STRIP_BYTES_LOG = 14
     # Below this many elements (2 MiB of float64) one thread is as fast as
     # several and cannot be stalled by a descheduled sibling at the barrier.
     PARALLEL_MIN = 1 << 18
@@ -267,6 +290,28 @@ cdef void _panel(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
         memcpy(x + q * stride, buf + q * P, nbytes)
 
 
+cdef void _strided(real* p, Py_ssize_t h, Py_ssize_t w, int r) noexcept nogil:
+    """Levels ``lo .. lo+r-1`` (``h = 2^lo``, ``1 <= r <= 3``) on the ``2^r``
+    rows ``p + q * h`` of ``w`` elements each, in place."""
+    if r == 3:
+        if real is double:
+            sl_rows8_double(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h, p + 6 * h,
+                            p + 7 * h, w)
+        else:
+            sl_rows8_float(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h, p + 6 * h,
+                           p + 7 * h, w)
+    elif r == 2:
+        if real is double:
+            sl_rows4_double(p, p + h, p + 2 * h, p + 3 * h, w)
+        else:
+            sl_rows4_float(p, p + h, p + 2 * h, p + 3 * h, w)
+    else:
+        if real is double:
+            sl_rows2_double(p, p + h, w)
+        else:
+            sl_rows2_float(p, p + h, w)
+
+
 def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
     """Transform every row of ``a`` (shape ``(m, 2^n)``) in place.
 
@@ -309,6 +354,19 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
         r = (remaining + (n_chunks - c) - 1) // (n_chunks - c)
         hi = lo + r
         remaining -= r
+        if r <= STRIDED_MAX:
+            pw = STRIP_BYTES_LOG - (3 if real is double else 2)
+            if pw > lo:
+                pw = lo
+            n_cols = ((<Py_ssize_t> 1) << lo) >> pw
+            n_panels = (total >> hi) * n_cols
+            for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="static"):
+                top = p // n_cols
+                col = p - top * n_cols
+                _strided(x + (top << hi) + (col << pw), (<Py_ssize_t> 1) << lo,
+                         (<Py_ssize_t> 1) << pw, r)
+            lo = hi
+            continue
         pw = buf_log - r
         if pw > lo:
             pw = lo
