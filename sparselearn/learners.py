@@ -675,11 +675,10 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
         design = _distributed.DaskParityDesign(client, X, degree, self.max_bytes)
         try:
             if self.solver == "lmn":
-                coef, self.n_iter_ = design._rmatvec(y) / m, 1
+                coef, n_iter = design._rmatvec(y) / m, 1
             else:
-                coef, self.n_iter_, converged = _solve_cg(design, y, float(self.alpha),
-                                                          float(self.tol),
-                                                          int(self.max_iter))
+                coef, n_iter, converged = _solve_cg(design, y, float(self.alpha),
+                                                    float(self.tol), int(self.max_iter))
                 if not converged:
                     warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
                                   f"max_iter={self.max_iter} iterations at degree "
@@ -692,7 +691,7 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
             del self.feature_names_in_
         self.domain_ = "cube"
         self.mean_ = self.scale_ = None
-        self.degree_, self.cv_results_ = degree, None
+        self.degree_, self.cv_results_, self.n_iter_ = degree, None, n_iter
         self.coef_ = coef
         self.subsets_ = parity_subsets(n, degree, max_bytes=self.max_bytes)
         self._set_fourier()

@@ -255,7 +255,7 @@ class PackedCube:
 
     shape = property(lambda self: (self._bits.shape[0], self._n),
                      doc="``(m, n)``: points and input dimension.")
-    ndim = 2
+    ndim = property(lambda self: 2, doc="``2``: a matrix of points.")
     n_samples = property(lambda self: self._bits.shape[0], doc="Number of points ``m``.")
     n_features = property(lambda self: self._n, doc="Input dimension ``n``.")
     nbytes = property(lambda self: self._bits.nbytes, doc="Bytes of the packed words.")
