@@ -82,3 +82,25 @@ def test_compare_threads_runs_and_results_do_not_depend_on_threads(tmp_path):
     assert "results identical on one thread and with the defaults" in result.stdout
     assert sum(line.startswith(("forward", "activation_counts", "active_supports"))
                for line in result.stdout.splitlines()) == 3
+
+
+def test_compare_learners_real_and_digits_sections_at_a_tiny_size(tmp_path):
+    """compare_learners.py's issue-16 sections (real-valued X against
+    PolynomialFeatures + Ridge, digits against RidgeClassifier) run from
+    another directory at a tiny size, and the two solvers of one ridge
+    problem agree: predictions to 1e-6 relative, accuracies equal (the same
+    least-squares scores on 75 test images; a tie within rounding is all that
+    could split them)."""
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "compare_learners.py"),
+         "real", "digits", "--repeat", "1", "--real-sizes", "6,2,400",
+         "--digits-images", "300", "--digits-degree", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    real = [line.split() for line in lines if line.split()[:3] == ["6", "2", "400"]]
+    assert len(real) == 1 and real[0][3] == "22"  # D = 1 + 6 + 15
+    assert float(real[0][-1]) < 1e-6
+    assert "d=1 (65 monomials), m=225 train, 75 test" in result.stdout
+    ours = [line for line in lines if line.strip().startswith("LowDegreeClassifier")]
+    assert len(ours) == 2 and all("accuracy +0.00 points" in line for line in ours), ours
