@@ -376,7 +376,7 @@ def section_real(repeat, sizes):
                   f"{ours['n_iter']:>8} {diff:>14.1e}")
 
 
-def section_digits(repeat):
+def section_digits(repeat, n_images=None, d=2):
     import warnings as _warnings
 
     from sklearn.datasets import load_digits
@@ -386,10 +386,13 @@ def section_digits(repeat):
 
     from sparselearn.learners import LowDegreeClassifier
     X, y = load_digits(return_X_y=True)
+    if n_images is not None:  # --digits-images: the first images only (quick runs)
+        X, y = X[:n_images], y[:n_images]
     X, X_test, y, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
-    print(f"\n== digits: 10 classes, n=64, d=2 (2081 monomials), m={len(y)} train, "
+    D = sum(math.comb(64, j) for j in range(d + 1))
+    print(f"\n== digits: 10 classes, n=64, d={d} ({D} monomials), m={len(y)} train, "
           f"{len(y_test)} test ==")
-    features = PolynomialFeatures(2, interaction_only=True)
+    features = PolynomialFeatures(d, interaction_only=True)
 
     def peer():
         return RidgeClassifier(alpha=ALPHA, fit_intercept=False).fit(
@@ -403,7 +406,7 @@ def section_digits(repeat):
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always")
             ours_wall, _, ours = _best_of(repeat, lambda: LowDegreeClassifier(
-                degree=2, alpha=ALPHA, solver=solver, n_jobs=2).fit(X, y))
+                degree=d, alpha=ALPHA, solver=solver, n_jobs=2).fit(X, y))
         note = "  (did not converge)" if caught else ""
         print(f"{'LowDegreeClassifier ' + solver:>34} {ours_wall:>7.2f} "
               f"{ours.score(X_test, y_test):>14.4f} {ours.n_iter_:>8}{note}   "
@@ -426,6 +429,11 @@ def main():
     parser.add_argument("--repeat", type=int, default=2, help="timing repeats (best kept)")
     parser.add_argument("--real-sizes", nargs="+", default=["32,3,20000", "64,2,200000"],
                         metavar="N,D,M", help="sizes of the 'real' section")
+    parser.add_argument("--digits-images", type=int, default=None, metavar="M",
+                        help="the 'digits' section on the first M of the 1,797 images "
+                             "(default: all)")
+    parser.add_argument("--digits-degree", type=int, default=2, metavar="D",
+                        help="degree of the 'digits' section (default 2)")
     options = parser.parse_args()
     unknown = set(options.sections) - set(SECTIONS)
     if unknown:
@@ -440,6 +448,8 @@ def main():
     for name in options.sections or list(SECTIONS):
         if name == "real":
             section_real(options.repeat, sizes)
+        elif name == "digits":
+            section_digits(options.repeat, options.digits_images, options.digits_degree)
         else:
             SECTIONS[name](options.repeat)
 
