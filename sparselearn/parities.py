@@ -44,7 +44,6 @@ right-hand sides share each pass over the data.
 """
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -52,11 +51,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
-from threadpoolctl import ThreadpoolController
 
 from ._kernels import _parity
 from ._validation import (check_cube_points, check_float, check_int, check_matrix,
                           check_memory, check_vector)
+from .network import _one_thread_blas
 
 __all__ = ["PackedCube", "ParityDesign", "n_parity_features", "pack_cube", "pack_rows",
            "parity_subsets"]
@@ -70,12 +69,6 @@ _MIN_CHUNK_ROWS = 16
 # more of the structurally zero coefficients (i >= min T), wider ones make
 # better use of BLAS.
 _BLOCK_WIDTH = 16
-
-
-@functools.lru_cache(maxsize=None)
-def _blas_controller() -> ThreadpoolController:
-    """The process's thread-pool controller, inspected once (about 5 ms)."""
-    return ThreadpoolController()
 
 
 # --------------------------------------------------------------- subsets
@@ -253,12 +246,31 @@ class PackedCube:
         packed._bits, packed._n = bits, n
         return packed
 
-    shape = property(lambda self: (self._bits.shape[0], self._n),
-                     doc="``(m, n)``: points and input dimension.")
-    ndim = property(lambda self: 2, doc="``2``: a matrix of points.")
-    n_samples = property(lambda self: self._bits.shape[0], doc="Number of points ``m``.")
-    n_features = property(lambda self: self._n, doc="Input dimension ``n``.")
-    nbytes = property(lambda self: self._bits.nbytes, doc="Bytes of the packed words.")
+    # Plain defs, not property(lambda ...): numpydoc validates them.
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(m, n)``: points and input dimension."""
+        return (self._bits.shape[0], self._n)
+
+    @property
+    def ndim(self) -> int:
+        """``2``: a matrix of points."""
+        return 2
+
+    @property
+    def n_samples(self) -> int:
+        """Number of points ``m``."""
+        return self._bits.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        """Input dimension ``n``."""
+        return self._n
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the packed words."""
+        return self._bits.nbytes
 
     @property
     def bits(self) -> np.ndarray:
@@ -675,7 +687,7 @@ class ParityDesign:
             return total
 
         edges = np.linspace(0, m, jobs + 1).astype(int)
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with _one_thread_blas():
             if jobs == 1:
                 return share((0, m))
             with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -1165,7 +1177,7 @@ def _solve_exact(design: ParityDesign, y, alpha):
     cutoff = max(m, D) * np.finfo(np.float64).eps
     # Single-threaded BLAS, as in ParityDesign._over_rows: on a loaded 2-core
     # machine its thread pool made a 2030 x 30 QR 500 times slower.
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with _one_thread_blas():
         for start in range(0, m, rows):
             stop = min(start + rows, m)
             k = stop - start
