@@ -84,6 +84,24 @@ def test_compare_threads_runs_and_results_do_not_depend_on_threads(tmp_path):
                for line in result.stdout.splitlines()) == 3
 
 
+def test_scale_lowdegree_runs_as_docs_learners_shows(tmp_path):
+    """docs/learners.rst's small run of the out-of-core script (issue 15): the
+    excess error of the fit is exact by Parseval, and for least squares with
+    m = 3000 > D = 299 it concentrates around sigma^2 D / (m - D) (a sum of
+    about D chi-square terms, relative spread sqrt(2 / D) = 8%); a factor 2
+    either way is beyond 6 sigma (fixed seed: deterministic anyway)."""
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "scale_lowdegree.py"),
+         "--m", "3000", "--n", "12"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.split() and line.split()[0] == "3000"]
+    assert len(rows) == 1
+    excess, predicted = float(rows[0][-2]), float(rows[0][-1])
+    assert predicted / 2 < excess < 2 * predicted
+
+
 def test_compare_learners_real_and_digits_sections_at_a_tiny_size(tmp_path):
     """compare_learners.py's issue-16 sections (real-valued X against
     PolynomialFeatures + Ridge, digits against RidgeClassifier) run from
