@@ -59,13 +59,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
-from threadpoolctl import threadpool_limits
 
 from . import io as _io
 from ._kernels import _network, _sparse_backprop
 from ._validation import (BOOLEAN, Interval, StrOptions, check_memory, check_numeric_input,
                           check_random_state, check_width_and_sparsity, validate_parameters)
-from .network import _PARALLEL_WORK, SparseReLUNetwork, _blas_pools
+from .network import _PARALLEL_WORK, SparseReLUNetwork, _one_thread_all
 
 __all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
 
@@ -409,7 +408,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             Y, u_t = y, np.ascontiguousarray(u.T)
             y_rms = math.sqrt(float(np.mean(y * y)))
         loss = _squared_loss if p["loss"] == "squared" else _correlation_loss
-        with threadpool_limits(limits=1):
+        with _one_thread_all():
             self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, loss,
                                       y_rms if y_rms > 0.0 else 1.0, type(self).__name__)
         if y.ndim != 1:
@@ -638,7 +637,7 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         w, b, u = _initial_parameters(X, Y, s, k, p["W"], p["B"], rng)
         u_t = np.ascontiguousarray(u.T)
         c = np.zeros((1, n_classes))
-        with threadpool_limits(limits=1):
+        with _one_thread_all():
             self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, 1.0,
                                       type(self).__name__)
         self.n_iter_ = len(self.loss_curve_)
@@ -1014,7 +1013,7 @@ def _repair(X, w, b, k, B, max_bytes) -> int:
     """
     if X.shape[0] * w.shape[0] * (X.shape[1] + 8) >= _PARALLEL_WORK:
         return _repair_rounds(X, w, b, k, B, max_bytes)
-    with _blas_pools().limit(limits=1):
+    with _one_thread_all():
         return _repair_rounds(X, w, b, k, B, max_bytes)
 
 

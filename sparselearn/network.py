@@ -103,31 +103,51 @@ def _blas_pools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-_blas_hold = {"depth": 0, "limiter": None}
-_blas_hold_lock = threading.Lock()
+_thread_holds = {"blas": {"depth": 0, "limiter": None},
+                 "openmp": {"depth": 0, "limiter": None}}
+_thread_hold_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _one_thread_blas():
-    """Context holding BLAS to one thread: the one-region kernels call BLAS
-    from every OpenMP thread, each thread's product on its own core.
+def _one_thread_pool(user_api: str):
+    """Context holding the ``user_api`` (``"blas"`` or ``"openmp"``) thread
+    pools to one thread.
 
-    BLAS's thread count is process-wide: calls overlapping in several Python
-    threads share one hold (set by the first to enter, restored by the last
-    to leave), so none restores a count another one set.
+    Their thread count is process-wide: holds overlapping in several Python
+    threads, from any module, share one (set by the first to enter, restored
+    by the last to leave), so none restores a count another one set.  A
+    plain ``threadpool_limits`` overlapping another in a second thread can
+    capture the other's 1 as "original" and leave it set for good.
     """
-    with _blas_hold_lock:
-        if _blas_hold["depth"] == 0:
-            _blas_hold["limiter"] = _blas_pools().limit(limits=1, user_api="blas")
-        _blas_hold["depth"] += 1
+    hold = _thread_holds[user_api]
+    with _thread_hold_lock:
+        if hold["depth"] == 0:
+            hold["limiter"] = _blas_pools().limit(limits=1, user_api=user_api)
+        hold["depth"] += 1
     try:
         yield
     finally:
-        with _blas_hold_lock:
-            _blas_hold["depth"] -= 1
-            if _blas_hold["depth"] == 0:
-                _blas_hold["limiter"].restore_original_limits()
-                _blas_hold["limiter"] = None
+        with _thread_hold_lock:
+            hold["depth"] -= 1
+            if hold["depth"] == 0:
+                hold["limiter"].restore_original_limits()
+                hold["limiter"] = None
+
+
+def _one_thread_blas():
+    """Context holding BLAS to one thread (:func:`_one_thread_pool`): the
+    one-region kernels call BLAS from every OpenMP thread, each thread's
+    product on its own core."""
+    return _one_thread_pool("blas")
+
+
+@contextlib.contextmanager
+def _one_thread_all():
+    """BLAS and OpenMP both held to one thread (shared holds, as
+    :func:`_one_thread_pool`)."""
+    with _one_thread_pool("blas"), _one_thread_pool("openmp"):
+        yield
+
 
 # Format 2 (this version) also stores multi-output networks: output_weights
 # (s,) or (s, o), output_bias () or (o,).  Format 1 (single output only) is

@@ -533,3 +533,29 @@ def test_multi_output_rows_kernels_equal_numpy_twins_for_any_blocks_and_threads(
     empty = np.empty((0, n))
     _network.forward_multi_rows(empty, *net._decision_args(empty), U,
                                 np.empty((0, U.shape[1])), 4, 0)
+
+
+def test_thread_holds_overlapping_out_of_order_restore_the_pools():
+    """The one-thread holds of the network kernels, the ERM fit (BLAS and
+    OpenMP) and the parity products share one count per pool, so holds that
+    overlap in several Python threads and end out of order (the first to
+    enter leaves first) restore the original counts; a plain
+    ``threadpool_limits`` entered second captured the first one's 1 as
+    "original" and left it set for good."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sparselearn.network import _one_thread_all, _one_thread_blas
+
+    def counts(api):
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == api]
+
+    with threadpool_limits(limits=2):  # a known count, above 1, to restore
+        before = counts("blas"), counts("openmp")
+        network_call, erm_fit = _one_thread_blas(), _one_thread_all()
+        network_call.__enter__()                  # thread A: a network call
+        erm_fit.__enter__()                       # thread B: an ERM fit starts
+        assert set(counts("blas")) == {1}
+        network_call.__exit__(None, None, None)   # A ends first: B still holds
+        assert set(counts("blas")) == {1} and set(counts("openmp")) == {1}
+        erm_fit.__exit__(None, None, None)
+        assert (counts("blas"), counts("openmp")) == before
