@@ -29,6 +29,12 @@ explicit feature rows that the ``"exact"`` solver factors (QR, then SVD:
 the minimum-norm least-squares solution) and compute the degree-0 model,
 and stay selectable through :class:`ParityDesign` for benchmarks.
 
+**Storage.**  On the cube a design keeps only the rows packed to bits (a
+:class:`PackedCube`, 1 bit an entry, built from ``int8``, float64 or
+memory-mapped input by :func:`pack_cube` a chunk of rows at a time), and
+the BLAS route expands each chunk of rows to float64 just before its
+products, so a fit's memory is dominated by the ``m x n`` bits.
+
 **Real-valued inputs** (``domain="real"``).  The BLAS route never uses
 :math:`x_i^2 = 1`: for any finite real ``X`` it computes the products of the
 multilinear monomials :math:`\prod_{i \in S} x_i`, ``|S| <= d`` (the
@@ -633,7 +639,7 @@ class ParityDesign:
             Input dimension ``n``.
         degree : int
             Largest subset size ``d``.
-        solver : {"lmn", "cg", "exact", "cholesky"}
+        solver : {"lmn", "cg", "exact", "cholesky", "sketch"}
             The solver the fit uses.
         n_jobs : int, default=1
             Threads, each with its own chunk buffers.
@@ -664,6 +670,10 @@ class ParityDesign:
             nbytes += 8.0 * (2 * (D + c) * (D + c) + chunk * (D + c))
         elif solver == "cholesky":  # G, its factor, the chunk rows (<= D / 4 + ...)
             nbytes += 8.0 * (2 * D * D + 2 * D * c) + max(_CHUNK_BYTES, 2.0 * D * D)
+        elif solver == "sketch":  # the sample's X, design and G (factored in place), chunk rows
+            s = min(m, _SKETCH_ROWS_PER_FEATURE * D)
+            nbytes += 8.0 * (s * (2 * n + words) + D * D + 4 * D * c) + max(_CHUNK_BYTES,
+                                                                             2.0 * D * D)
         return nbytes
 
     # Products ------------------------------------------------------------
@@ -1197,3 +1207,97 @@ def _solve_exact(design: ParityDesign, y, alpha):
                                   check_finite=False)[0]
         return coef.reshape((D,) + y.shape[1:])
 
+
+
+# Rows of the sample whose Gram preconditions solver="sketch": this many times
+# D.  Measured on the compare_learners.py real task (correlated Gaussian X,
+# condition 100, n = 64, d = 2, m = 50,000, alpha = 1, tol = 1e-10): 3 D rows
+# took 40 iterations.
+_SKETCH_ROWS_PER_FEATURE = 4
+
+
+def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
+    r"""Sketch-and-precondition: CG on the normal equations, preconditioned by
+    the Cholesky factor of the Gram of a random subsample of the rows.
+
+    With :math:`S` a uniform sample of :math:`s = \min(m, 4D)` rows
+    (without replacement) and :math:`P_S` their explicit features,
+
+    .. math::
+
+       \tilde G = \frac{m}{s} P_S^\top P_S + \alpha I = R^\top R
+
+    is an unbiased estimate of :math:`A = P^\top P + \alpha I`, formed at
+    :math:`s D^2` flops instead of the :math:`m D^2` of
+    :func:`_solve_cholesky`, and factored once (:math:`D^3/3`).  CG on
+    :math:`A c = P^\top y` with the preconditioner :math:`\tilde G^{-1}`
+    (two triangular solves an iteration) then converges at the rate of
+    :math:`\kappa(\tilde G^{-1} A)`, a constant set by how well the sample
+    represents the rows, not by the conditioning of the features: the
+    correlations that make plain CG take hundreds of iterations are in
+    :math:`\tilde G` too.  Every iteration is one matrix-free
+    :meth:`ParityDesign._normal_matvec` (one pass over the data, never the
+    ``m x D`` matrix).  The stopping rule is the unpreconditioned residual
+    of :func:`_solve_cg`, :math:`\|r_k\| < \mathrm{tol}\,\|P^\top y\|`, so
+    its accuracy bound :math:`\kappa(A)\,\mathrm{tol}` holds unchanged; the
+    result equals the ridge solution of :func:`_solve_cholesky` (and of
+    scikit-learn's ``Ridge(solver="cholesky")``) to that accuracy whatever
+    rows were sampled (``rng`` changes the iteration count only).
+
+    When the sample is all the rows (``m <= 4D``) this is
+    :func:`_solve_cholesky` itself.  A sample Gram that is not numerically
+    positive definite (``alpha = 0`` with a rank-deficient sample; the
+    factor's smallest squared pivot below :math:`D\,\varepsilon_{\mathrm{mach}}`
+    times the largest diagonal entry) falls back to :func:`_solve_cholesky`
+    and its minimum-norm rule.  ``y`` of shape ``(m, c)``: one factor, then
+    a CG per column.  Returns ``(coef, n_iter, converged)``, ``n_iter`` the
+    iterations of the slowest column (1 for a direct fallback).
+    """
+    m, D = design.n_samples, design.n_output_features
+    s = min(m, _SKETCH_ROWS_PER_FEATURE * D)
+    if s == m:
+        return _solve_cholesky(design, y, alpha), 1, True
+    pick = np.sort(rng.choice(m, size=s, replace=False))
+    sample = ParityDesign._from_checked(np.ascontiguousarray(design.X[pick]), design.degree,
+                                        design.n_jobs, design.max_bytes,
+                                        domain=design.domain)
+    rows = int(max(1, min(s, max(_CHUNK_BYTES // (8 * D), D // 4))))
+    G = np.zeros((D, D), order="F")
+    features = np.empty((rows, D))
+    syrk = scipy.linalg.get_blas_funcs("syrk", (G,))
+    for start in range(0, s, rows):
+        stop = min(start + rows, s)
+        sample._explicit_rows(start, stop, features[:stop - start])
+        G = syrk(1.0, features[:stop - start].T, beta=1.0, c=G, trans=0, lower=0,
+                 overwrite_c=1)
+    del features
+    # Scaled by 1/s, the sample's estimate of P^T P / m (CG runs on A / m).
+    G *= 1.0 / s
+    G[np.diag_indices(D)] += alpha / m
+    try:
+        factor = scipy.linalg.cho_factor(G, lower=False, overwrite_a=True,
+                                         check_finite=False)
+    except np.linalg.LinAlgError:
+        factor = None
+    if factor is not None:
+        pivots = np.abs(np.diag(factor[0])) ** 2
+        if pivots.min() <= D * np.finfo(np.float64).eps * pivots.max():
+            factor = None
+    if factor is None:
+        return _solve_cholesky(design, y, alpha), 1, True
+    operator = scipy.sparse.linalg.LinearOperator(
+        (D, D), dtype=np.float64,
+        matvec=lambda c: design._normal_matvec(c) / m + (alpha / m) * c)
+    M = scipy.sparse.linalg.LinearOperator(
+        (D, D), dtype=np.float64,
+        matvec=lambda v: scipy.linalg.cho_solve(factor, v.ravel(), check_finite=False))
+    B = (design._rmatvec(y) / m).reshape(D, -1)
+    coef = np.zeros_like(B)
+    n_iter, converged = 1, True
+    for j in range(B.shape[1]):
+        count = [0]
+        coef[:, j], info = scipy.sparse.linalg.cg(
+            operator, B[:, j], rtol=tol, atol=0.0, maxiter=max_iter, M=M,
+            callback=lambda _: count.__setitem__(0, count[0] + 1))
+        n_iter, converged = max(n_iter, count[0]), converged and info == 0
+    return coef.reshape((D,) + y.shape[1:]), n_iter, converged
