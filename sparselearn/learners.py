@@ -290,7 +290,7 @@ class _LowDegreeModel(BaseEstimator):
         if solver == "lmn" and self.domain_ == "real":
             raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
                              "uniform points of the cube; on real-valued X (domain_="
-                             "'real') use solver='auto', 'cg' or 'exact'")
+                             "'real') use solver='auto', 'cholesky', 'cg' or 'exact'")
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         nbytes = ParityDesign.estimate_bytes(m, n, degrees[-1], solver, self._threads(),
                                              n_outputs=n_outputs, domain=self.domain_)
