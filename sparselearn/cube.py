@@ -36,6 +36,16 @@ changes one coordinate per step, so every pre-activation
 in :math:`O(s)` instead of recomputed in :math:`O(ns)`.  Values are stored
 at the natural index, never at the Gray rank.
 
+Threads.  Each kernel call opens one OpenMP parallel region whose threads
+take whole chunks one at a time (a thread slowed down by other processes
+takes fewer); a chunk's result does not depend on the thread that walks it,
+so results are identical for every thread count.  A walk of fewer than
+``2^26`` point-units (:math:`2^n s`, tens of milliseconds on one core) runs
+on one thread, as does each batch of :func:`certify_sparsity`'s search until
+the batches take long enough: waking a second thread costs up to
+milliseconds on a loaded machine (``python benchmarks/compare_threads.py``
+times one thread against the default).
+
 Exact decisions.  Unit :math:`j` is active at :math:`x` when the exact
 real :math:`\langle w_j, x\rangle - b_j` is strictly positive (the
 definition of :mod:`sparselearn.network`); the histogram, the truth table's
@@ -90,6 +100,13 @@ _CHUNK_BITS = 12
 # Points per kernel call; the kernel holds the GIL-free thread team for one
 # call, so Ctrl-C is honoured between calls.
 _BATCH_POINTS = 2**22
+# Walks of fewer than this many point-units (2^n s) run on one thread:
+# waking a second costs up to milliseconds on a loaded machine (measured
+# with benchmarks/compare_threads.py on the project's shared 2-core machine).
+_PARALLEL_WALK = 2**26
+# A batch of branch-and-bound tasks runs on two or more threads only when
+# the previous batch, scaled to this batch's size, took at least this long.
+_PARALLEL_SECONDS = 0.1
 # Branch and bound: finish subcubes of at most 2^_LEAF_BITS points with a
 # walk; split the first _SPLIT_BITS coordinates into independent tasks, run
 # in batches of _BATCH_TASKS, doubling after each batch (each batch starts
@@ -246,6 +263,12 @@ def _uniform_points(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
     return 1.0 - 2.0 * rng.integers(0, 2, size=(m, n), dtype=np.int8)
 
 
+def _walk_threads(n: int, s: int) -> int:
+    """Team size of a Gray-code walk: 1 below ``_PARALLEL_WALK``, else 0
+    (OpenMP's default)."""
+    return 1 if 2.0**n * max(s, 1) < _PARALLEL_WALK else 0
+
+
 def truth_table(net, max_bytes=None, *, output=None) -> np.ndarray:
     r"""The values :math:`h(x)` of a network at every point of the cube.
 
@@ -292,9 +315,10 @@ def truth_table(net, max_bytes=None, *, output=None) -> np.ndarray:
     out = np.empty(2**n, dtype=np.float64)
     bits, batches = _chunk_batches(n)
     tol = _walk_tolerance(net.weights, net.biases, 2**bits)
+    threads = _walk_threads(n, net.width)
     for start, stop in batches:
         _cube.truth_table(weights_t, net.biases, net.output_weights,
-                          net.output_bias, tol, bits, start, stop, out)
+                          net.output_bias, tol, bits, start, stop, out, threads)
     return out
 
 
@@ -337,8 +361,10 @@ def activation_histogram(net) -> np.ndarray:
     hist = np.zeros(net.width + 1, dtype=np.int64)
     bits, batches = _chunk_batches(n)
     tol = _walk_tolerance(net.weights, net.biases, 2**bits)
+    threads = _walk_threads(n, net.width)
     for start, stop in batches:
-        _cube.activation_histogram(weights_t, net.biases, tol, bits, start, stop, hist)
+        _cube.activation_histogram(weights_t, net.biases, tol, bits, start, stop, hist,
+                                   threads)
     return hist
 
 
@@ -380,6 +406,14 @@ class SparsityCertificate:
         For a box: the relative margin below which the LP declares a set of
         units unable to be active together (see :class:`Box`); ``None``
         on the other domains, whose certificates are exact.
+    method : str or None
+        For a box: ``"bnb"`` (the LP-per-node branch and bound) or ``"milp"``
+        (one mixed-integer program); ``None`` on the other domains.
+    mip_tolerances : dict or None
+        For ``method="milp"``: the HiGHS settings the upper bound rests on
+        (``mip_rel_gap`` 0, and HiGHS's default
+        ``primal_feasibility_tolerance`` 1e-7 and ``mip_feasibility_tolerance``
+        1e-6; see :class:`Box`); ``None`` otherwise.
     """
 
     max_active: int
@@ -391,6 +425,8 @@ class SparsityCertificate:
     elapsed: float
     domain: str = "pm1"
     lp_tolerance: float | None = None
+    method: str | None = None
+    mip_tolerances: dict | None = None
 
     @property
     def witness_index(self) -> int:
@@ -434,10 +470,15 @@ class CertificationIncomplete(RuntimeError):
         Subcubes visited before stopping.
     elapsed : float
         Wall-clock seconds before stopping.
+    upper_bound : int or None
+        A proven upper bound when the search has one (a box with
+        ``method="milp"``: HiGHS's dual bound, under the tolerances of
+        :class:`Box`), else ``None``.
     """
 
-    def __init__(self, message, lower_bound, witness, n_nodes, elapsed):
+    def __init__(self, message, lower_bound, witness, n_nodes, elapsed, upper_bound=None):
         super().__init__(message)
+        self.upper_bound = upper_bound
         self.lower_bound = lower_bound
         self.witness = witness
         self.n_nodes = n_nodes
@@ -545,6 +586,27 @@ class Box:
     by a smaller margin can be missed (this is the LP's tolerance of the
     upper bound).  The search is exponential in the number of units in
     the worst case.
+
+    ``certify_sparsity(net, domain=box, method="milp")`` solves the same
+    problem as one mixed-integer program with ``scipy.optimize.milp``
+    (HiGHS): maximise :math:`\sum_j a_j`, :math:`a_j \in \{0, 1\}`, over
+    the units with :math:`\max_{\mathrm{box}} z_j >` ``lp_tolerance``
+    (:math:`z_j = (\langle w_j, x\rangle - b_j)/M_j`), subject to
+    :math:`z_j \ge \tau - (\tau - L_j)(1 - a_j)` with :math:`\tau` =
+    ``lp_tolerance`` and the exact big-M :math:`L_j = \min_{\mathrm{box}} z_j`
+    (interval arithmetic), plus :math:`a_j + a_l \le 1` for pairs whose
+    interval maximum of :math:`z_j + z_l` is below :math:`2\tau`.  It is
+    solved with ``mip_rel_gap=0``.  The MILP's point, and the LP point of
+    its active set (the LP above), are counted exactly; ``max_active`` is
+    that exact count, returned only when it reaches HiGHS's proven optimum.
+    Guarantee: the witness has exactly ``max_active`` active units (exact
+    arithmetic, no tolerance), and no point of the box has more than
+    ``max_active`` units with relative margin above ``lp_tolerance``,
+    provided HiGHS's floating-point search is correct within its
+    ``primal_feasibility_tolerance`` (1e-7) and ``mip_feasibility_tolerance``
+    (1e-6) (the certificate's ``mip_tolerances``).  When the time or node
+    budget runs out, :class:`CertificationIncomplete` carries the exact
+    lower bound and HiGHS's dual bound as ``upper_bound``.
     """
 
     def __init__(self, lo, hi):
@@ -569,10 +631,15 @@ class Box:
 _LP_TOLERANCE = 1e-6
 
 
-def _certify_box(net, box, max_nodes, time_limit, start_time) -> SparsityCertificate:
-    """``certify_sparsity`` over a :class:`Box` (see its notes)."""
-    from scipy.optimize import linprog
+# HiGHS settings behind a method="milp" box certificate (scipy.optimize.milp
+# passes mip_rel_gap; the two feasibility tolerances are HiGHS's defaults).
+_MIP_TOLERANCES = {"mip_rel_gap": 0.0, "primal_feasibility_tolerance": 1e-7,
+                   "mip_feasibility_tolerance": 1e-6}
 
+
+def _box_problem(net, box):
+    """Per-coordinate bounds and the normalised units ``(lo, hi, Wn, bn)``
+    (``z_j = <Wn_j, x> - bn_j``, see :class:`Box`)."""
     n = net.n_features
     lo, hi = box.lo, box.hi
     if lo.shape[0] == 1 and n > 1:
@@ -584,20 +651,123 @@ def _certify_box(net, box, max_nodes, time_limit, start_time) -> SparsityCertifi
     radius = float(max(np.abs(lo).max(), np.abs(hi).max()))
     scale = np.abs(W).sum(axis=1) * radius + np.abs(b)
     scale = np.where(scale > 0.0, scale, 1.0)
-    Wn, bn = W / scale[:, None], b / scale
-    z_max = np.maximum(Wn * lo, Wn * hi).sum(axis=1) - bn
-    candidates = np.flatnonzero(z_max > _LP_TOLERANCE)
-    candidates = candidates[np.argsort(-z_max[candidates], kind="stable")]
+    return lo, hi, W / scale[:, None], b / scale
+
+
+def _box_lp_point(Wn, bn, lo, hi, S):
+    """The LP of :class:`Box` for the units ``S``: the box point maximising
+    their smallest normalised margin ``t <= 1``, or ``None`` when
+    ``t* <= lp_tolerance``."""
+    from scipy.optimize import linprog
+
+    n = lo.shape[0]
     bounds = [(float(l), float(h)) for l, h in zip(lo, hi)] + [(None, 1.0)]
     cost = np.zeros(n + 1)
     cost[-1] = -1.0
+    A = np.hstack([-Wn[S], np.ones((len(S), 1))])
+    res = linprog(cost, A_ub=A, b_ub=-bn[S], bounds=bounds, method="highs")
+    if res.status != 0 or -res.fun <= _LP_TOLERANCE:
+        return None
+    return np.clip(res.x[:n], lo, hi)
+
+
+def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCertificate:
+    """``certify_sparsity(..., method="milp")`` over a :class:`Box` (see its notes)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    lo, hi, Wn, bn = _box_problem(net, box)
+    n, tau = lo.shape[0], _LP_TOLERANCE
+
+    def exact_count(x):
+        return int(net.activation_counts(x[None, :])[0])
+
+    witness = (lo + hi) / 2.0
+    best = exact_count(witness)
+    units = np.flatnonzero(np.maximum(Wn * lo, Wn * hi).sum(axis=1) - bn > tau)
+    m = units.size
+    upper, n_nodes = 0, 0
+    if m:
+        check_memory(8.0 * m * (n + 3 * m),
+                     f"the MILP constraint matrix ({m} units, n={n})")
+        Wu, bu = Wn[units], bn[units]
+        low = np.minimum(Wu * lo, Wu * hi).sum(axis=1) - bu
+        # a_j + a_l <= 1 when z_j + z_l < 2 tau on the whole box (with a
+        # margin far above the sums' rounding error, so no pair is cut wrongly).
+        pairs = []
+        for j in range(m - 1):
+            w = Wu[j] + Wu[j + 1:]
+            pair_max = np.maximum(w * lo, w * hi).sum(axis=1) - bu[j] - bu[j + 1:]
+            for l in np.flatnonzero(pair_max + 1e-12 < 2.0 * tau).tolist():
+                pairs.append((j, j + 1 + l))
+        constraints = [LinearConstraint(np.hstack([Wu, -np.diag(tau - low)]),
+                                        lb=low + bu, ub=np.inf)]
+        if pairs:
+            rows = np.repeat(np.arange(len(pairs)), 2)
+            cols = n + np.asarray(pairs).ravel()
+            constraints.append(LinearConstraint(
+                coo_matrix((np.ones(rows.size), (rows, cols)), shape=(len(pairs), n + m)),
+                ub=1.0))
+        options = {"mip_rel_gap": _MIP_TOLERANCES["mip_rel_gap"]}
+        if max_nodes is not None:
+            options["node_limit"] = max_nodes
+        if time_limit is not None:
+            remaining = start_time + time_limit - time.monotonic()
+            if remaining <= 0.0:
+                raise CertificationIncomplete(
+                    "box MILP stopped by time_limit before it started", best,
+                    witness.copy(), 0, time.monotonic() - start_time)
+            options["time_limit"] = remaining
+        result = milp(np.concatenate([np.zeros(n), -np.ones(m)]), constraints=constraints,
+                      integrality=np.concatenate([np.zeros(n), np.ones(m)]),
+                      bounds=Bounds(np.concatenate([lo, np.zeros(m)]),
+                                    np.concatenate([hi, np.ones(m)])),
+                      options=options)
+        n_nodes = int(result.mip_node_count or 0)
+        if result.x is not None:
+            x = np.clip(result.x[:n], lo, hi)
+            points = [x]
+            S = units[result.x[n:] > 0.5]
+            if S.size:
+                polished = _box_lp_point(Wn, bn, lo, hi, S)
+                if polished is not None:
+                    points.append(polished)
+            for x in points:
+                count = exact_count(x)
+                if count > best:
+                    best, witness = count, x
+        if result.mip_dual_bound is not None and np.isfinite(result.mip_dual_bound):
+            upper = int(math.floor(-result.mip_dual_bound + 1e-6))
+        else:
+            upper = m
+        if result.status != 0:
+            raise CertificationIncomplete(
+                f"box MILP stopped ({result.message}); {best} <= max_active <= {upper}",
+                best, witness.copy(), n_nodes, time.monotonic() - start_time,
+                upper_bound=upper)
+    if best < upper:
+        raise CertificationIncomplete(
+            f"on the box, HiGHS's MILP optimum is {upper} units with margin > {tau:g} "
+            f"but the best point found has {best} exactly active units",
+            best, witness.copy(), n_nodes, time.monotonic() - start_time, upper_bound=upper)
+    witness = np.array(witness)
+    witness.flags.writeable = False
+    return SparsityCertificate(max_active=best, witness=witness, initial_bound=0,
+                               n_candidate_units=int(m), n_nodes=n_nodes,
+                               n_leaf_points=0, elapsed=time.monotonic() - start_time,
+                               domain="box", lp_tolerance=tau, method="milp",
+                               mip_tolerances=dict(_MIP_TOLERANCES))
+
+
+def _certify_box(net, box, max_nodes, time_limit, start_time) -> SparsityCertificate:
+    """``certify_sparsity`` over a :class:`Box` (see its notes)."""
+    lo, hi, Wn, bn = _box_problem(net, box)
+    z_max = np.maximum(Wn * lo, Wn * hi).sum(axis=1) - bn
+    candidates = np.flatnonzero(z_max > _LP_TOLERANCE)
+    candidates = candidates[np.argsort(-z_max[candidates], kind="stable")]
 
     def feasible(S):
-        A = np.hstack([-Wn[S], np.ones((len(S), 1))])
-        res = linprog(cost, A_ub=A, b_ub=-bn[S], bounds=bounds, method="highs")
-        if res.status != 0 or -res.fun <= _LP_TOLERANCE:
-            return None
-        return np.clip(res.x[:n], lo, hi)
+        return _box_lp_point(Wn, bn, lo, hi, S)
 
     def exact_count(x):
         return int(net.activation_counts(x[None, :])[0])
@@ -640,7 +810,7 @@ def _certify_box(net, box, max_nodes, time_limit, start_time) -> SparsityCertifi
     return SparsityCertificate(max_active=best, witness=witness, initial_bound=0,
                                n_candidate_units=int(candidates.size), n_nodes=nodes,
                                n_leaf_points=0, elapsed=time.monotonic() - start_time,
-                               domain="box", lp_tolerance=_LP_TOLERANCE)
+                               domain="box", lp_tolerance=_LP_TOLERANCE, method="bnb")
 
 
 def _certify_points(net, points_, start_time) -> SparsityCertificate:
@@ -743,7 +913,7 @@ def _certify_zero_one(net, max_nodes, time_limit, start_time) -> SparsityCertifi
 
 
 def certify_sparsity(net, *, max_nodes=None, time_limit=None,
-                     domain="pm1") -> SparsityCertificate:
+                     domain="pm1", method="bnb") -> SparsityCertificate:
     r"""Exact sparsity :math:`\max_{x \in \{-1,1\}^n} |A(x)|` by branch and bound.
 
     The search fixes coordinates one at a time, depth first, in order of
@@ -822,6 +992,14 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         :math:`n \le 20`, and otherwise :class:`CertificationIncomplete` is
         raised with both bounds.  A returned value is therefore the exact
         maximum under the exact activity rule.
+    method : {"bnb", "milp"}, default="bnb"
+        On a :class:`Box` only: ``"bnb"``, the branch and bound over units
+        with one LP per node, or ``"milp"``, one mixed-integer program
+        solved by HiGHS (``scipy.optimize.milp``), whose witness is checked
+        exactly and whose upper bound rests on the HiGHS tolerances stated in
+        :class:`Box` (much faster on boxes such as the pixel box
+        :math:`[0, 16]^{64}`: ``benchmarks/compare_certify.py``).  The
+        other domains take ``"bnb"`` only.
 
     Returns
     -------
@@ -867,6 +1045,11 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         max_nodes = check_int(max_nodes, "max_nodes", minimum=1)
     if time_limit is not None:
         time_limit = check_float(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
+    if method not in ("bnb", "milp"):
+        raise ValueError(f"method must be 'bnb' or 'milp', got {method!r}")
+    if method == "milp" and not isinstance(domain, Box):
+        raise ValueError("method='milp' applies to a Box domain only; use method='bnb' "
+                         f"(the default) for domain {type(domain).__name__}")
     if isinstance(domain, str):
         if domain not in ("pm1", "01"):
             raise ValueError(f"domain must be 'pm1', '01' or an (m, n) array of points, got "
@@ -874,6 +1057,8 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         if domain == "01":
             return _certify_zero_one(net, max_nodes, time_limit, start_time)
     elif isinstance(domain, Box):
+        if method == "milp":
+            return _certify_box_milp(net, domain, max_nodes, time_limit, start_time)
         return _certify_box(net, domain, max_nodes, time_limit, start_time)
     else:
         return _certify_points(net, domain, start_time)
@@ -913,7 +1098,12 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
     n_nodes = n_leaf_points = 0
     reason = None
     first, batch_size = 0, _BATCH_TASKS
+    # The first batch runs on one thread; later ones on the default team
+    # once the previous batch, scaled to the next one's size, took
+    # _PARALLEL_SECONDS (tasks are independent: results do not depend on it).
+    batch_threads = 1
     while first < prefixes.shape[0]:
+        batch_start = time.monotonic()
         batch = prefixes[first:first + batch_size]
         size = batch.shape[0]
         found = np.empty(size, dtype=np.int64)
@@ -924,7 +1114,9 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         node_limit = 2**62 if max_nodes is None else max(1, max_nodes - n_nodes)
         _cube.max_active(weights_t, biases, tol, walk_tol, batch, split_depth, leaf_bits,
                          best, node_limit, deadline, found, found_x, nodes,
-                         leaf_points, status)
+                         leaf_points, status, batch_threads)
+        if batch_threads == 1 and (time.monotonic() - batch_start) * 2 >= _PARALLEL_SECONDS:
+            batch_threads = 0
         n_nodes += int(nodes.sum())
         n_leaf_points += int(leaf_points.sum())
         if np.any(status == _cube.STATUS_NO_MEMORY):

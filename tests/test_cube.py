@@ -662,3 +662,74 @@ def test_certify_checks_its_budgets_on_every_domain():
             cube.certify_sparsity(net, time_limit=-1.0, domain=domain)
         with pytest.raises(TypeError, match="max_nodes"):
             cube.certify_sparsity(net, max_nodes="many", domain=domain)
+
+
+# ------------------------- one parallel region per walk, any team (issue 14)
+@settings(max_examples=20, deadline=None)
+@given(net=tie_networks(n=st.integers(1, 9), s=st.integers(1, 8)))
+def test_walks_identical_for_any_thread_count_and_chunk_size(net):
+    """The Gray-code walks hand chunks to the threads of one parallel region
+    dynamically: for every chunk length (the block size) and kernel call
+    split, the histogram must be the exact one (tie networks: near-ties are
+    frequent) and both results identical on 1 and 2 threads."""
+    from sparselearn._kernels import _cube
+    n, s = net.n_features, net.width
+    X = all_cube_points(n)
+    active = exact_active(X, net.weights, net.biases)
+    expected_hist = np.bincount(active.sum(axis=1), minlength=s + 1)
+    relu = np.where(active, np.maximum(X @ net.weights.T - net.biases, 0.0), 0.0)
+    expected_table = relu @ net.output_weights + net.output_bias
+    magnitude = (np.abs(X) @ np.abs(net.weights).T + np.abs(net.biases)) @ np.abs(
+        net.output_weights) + abs(net.output_bias) + 1.0
+    weights_t = np.ascontiguousarray(net.weights.T)
+    for bits in sorted({0, 1, min(n, 3), n}):
+        tol = cube._walk_tolerance(net.weights, net.biases, 2**bits)
+        n_chunks = 2**(n - bits)
+        # One call over all chunks, and calls of 3 chunks each.
+        splits = [[(0, n_chunks)], [(q, min(q + 3, n_chunks)) for q in range(0, n_chunks, 3)]]
+        tables = []
+        for threads in (1, 2):
+            for split in splits:
+                hist, table = np.zeros(s + 1, dtype=np.int64), np.full(2**n, np.nan)
+                for start, stop in split:
+                    _cube.activation_histogram(weights_t, net.biases, tol, bits, start, stop,
+                                               hist, threads)
+                    _cube.truth_table(weights_t, net.biases, net.output_weights,
+                                      net.output_bias, tol, bits, start, stop, table, threads)
+                np.testing.assert_array_equal(hist, expected_hist)
+                # Values: exactly inactive units add nothing; the rest to rounding.
+                assert np.all(np.abs(table - expected_table) <= 1e-9 * magnitude)
+                tables.append(table)
+        for table in tables[1:]:
+            np.testing.assert_array_equal(table, tables[0])
+
+
+@settings(max_examples=15, deadline=None)
+@given(net=tie_networks(n=st.integers(3, 9), s=st.integers(1, 8)))
+def test_certify_search_identical_for_any_thread_count(net):
+    """Branch-and-bound tasks are independent: the exact maximum (integer
+    reference), the witness's count, the node and leaf-point counts do not
+    depend on the team size, nor on whether batches switch to two threads."""
+    expected = int(exact_active(all_cube_points(net.n_features), net.weights,
+                                net.biases).sum(axis=1).max())
+    results = []
+    for seconds in (np.inf, 0.0):  # every batch on one thread / the default team
+        with small_search(), mock.patch.object(cube, "_PARALLEL_SECONDS", seconds):
+            cert = cube.certify_sparsity(net)
+        assert cert.max_active == expected
+        assert _count_at(net, cert.witness) == expected
+        results.append((cert.max_active, cert.n_nodes, cert.n_leaf_points,
+                        cert.witness.tolist()))
+    assert results[0] == results[1]
+
+
+def test_small_walks_run_on_one_thread_and_large_ones_on_the_default_team():
+    assert cube._walk_threads(10, 64) == 1
+    assert cube._walk_threads(20, 256) == 0
+    # The threshold is on 2^n s: the same call on both sides of it.
+    net = random_network(12, 16, random_state=0, bias_quantile=0.8)
+    with mock.patch.object(cube, "_PARALLEL_WALK", 0):
+        parallel = cube.activation_histogram(net), cube.truth_table(net)
+    serial = cube.activation_histogram(net), cube.truth_table(net)
+    for a, b in zip(parallel, serial):
+        np.testing.assert_array_equal(a, b)

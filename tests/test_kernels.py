@@ -33,6 +33,7 @@ TWIN_TESTS = " or ".join([
     "adam_step_equals_twin", "fused_supports_equal_twin", "backward_touched_equals",
     "activation_histogram_equals_brute", "truth_table_equals_brute",                 # _cube
     "walks_with_many_chunks", "walks_on_general_floats", "certified_sparsity_equals_brute",
+    "identical_for_any_thread_count",                                                # _cube threads
 ])
 TWIN_FILES = ["tests/test_fourier.py", "tests/test_network.py", "tests/test_parities.py",
               "tests/test_erm.py", "tests/test_cube.py"]

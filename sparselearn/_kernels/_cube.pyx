@@ -15,7 +15,15 @@ changes by ``-2 w_jd`` (bit ``d`` set, ``x_d: +1 -> -1``) or ``+2 w_jd``
 starts from pre-activations recomputed from scratch, so rounding drift is
 bounded by the chunk length (see :mod:`sparselearn.cube`).  Values are
 written at the natural index ``base | g(t)``, never at the Gray rank.
-Chunks are independent and run under ``prange``.
+Chunks are independent: each call opens one parallel region whose threads
+take chunks (contiguous ranges of ``2^L`` indices) one at a time from a
+shared counter (``schedule="dynamic"``), so a thread slowed down by other
+processes takes fewer of them; each thread walks in its own buffer (rows
+padded to whole cache lines, as are the per-thread histograms merged after
+the region), and a chunk's result does not depend on which thread walks it,
+so results are identical for every thread count.  ``n_threads`` is the team
+size (``<= 0``: OpenMP's current default); :mod:`sparselearn.cube` passes 1
+for walks too small to repay waking a second thread.
 
 Exact decisions.  A unit is active when the exact ``<w_j, x> - b_j`` is
 strictly positive.  Every walk takes a per-unit bound ``tol_j`` on the
@@ -309,21 +317,31 @@ cdef inline Py_ssize_t _padded(Py_ssize_t size) noexcept nogil:
     return (size + 7) // 8 * 8 + 8
 
 
+cdef int _team_size(int n_threads, long long n_chunks) noexcept:
+    """Threads of a walk's parallel region: ``n_threads`` (``<= 0``: OpenMP's
+    current default), at most one per chunk, at least one."""
+    if n_threads <= 0:
+        n_threads = openmp.omp_get_max_threads()
+    if n_chunks < n_threads:
+        n_threads = <int> n_chunks
+    return n_threads if n_threads > 0 else 1
+
+
 def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
                 const double[::1] output_weights, double output_bias,
                 const double[::1] tol, int chunk_bits, long long chunk_start,
-                long long chunk_stop, double[::1] out):
+                long long chunk_stop, double[::1] out, int n_threads=0):
     """Fill ``out[i] = h(x(i))`` for the chunks ``[chunk_start, chunk_stop)``.
 
     ``weights_t`` is ``W.T`` (shape ``(n, s)``); chunk ``q`` covers indices
     ``[q 2^L, (q + 1) 2^L)`` with ``L = chunk_bits``; ``out`` has length
     ``2^n``; ``tol`` (shape ``(s,)``) bounds the walk's rounding error per
     unit (all zeros: the walk is exact).  Exactly inactive units contribute
-    exactly nothing.
+    exactly nothing.  ``n_threads``: the team size (module notes).
     """
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1], j
     cdef Py_ssize_t stride = _padded(s)
-    cdef int nthreads = openmp.omp_get_max_threads()
+    cdef int nthreads = _team_size(n_threads, chunk_stop - chunk_start)
     cdef long long q
     cdef int tid
     cdef bint exact_walk = True
@@ -334,7 +352,7 @@ def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
     if z == NULL:
         raise MemoryError("truth_table: cannot allocate the per-thread buffers")
     try:
-        for q in prange(chunk_start, chunk_stop, nogil=True, schedule="static",
+        for q in prange(chunk_start, chunk_stop, nogil=True, schedule="dynamic",
                         num_threads=nthreads):
             tid = threadid()
             _truth_table_chunk(&weights_t[0, 0], &biases[0], &output_weights[0],
@@ -347,13 +365,13 @@ def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
 
 def activation_histogram(const double[:, ::1] weights_t, const double[::1] biases,
                          const double[::1] tol, int chunk_bits, long long chunk_start,
-                         long long chunk_stop, long long[::1] hist):
+                         long long chunk_stop, long long[::1] hist, int n_threads=0):
     """Add to ``hist[c]`` the points of chunks ``[chunk_start, chunk_stop)``
     with exactly ``c`` active units (``hist`` has length ``s + 1``; ``tol``
     as in :func:`truth_table`)."""
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1], j
     cdef Py_ssize_t stride = _padded(s + 1)
-    cdef int nthreads = openmp.omp_get_max_threads(), tid, r
+    cdef int nthreads = _team_size(n_threads, chunk_stop - chunk_start), tid, r
     cdef long long q
     cdef bint exact_walk = True
     for j in range(s):
@@ -367,7 +385,7 @@ def activation_histogram(const double[:, ::1] weights_t, const double[::1] biase
         free(local)
         raise MemoryError("activation_histogram: cannot allocate the per-thread buffers")
     try:
-        for q in prange(chunk_start, chunk_stop, nogil=True, schedule="static",
+        for q in prange(chunk_start, chunk_stop, nogil=True, schedule="dynamic",
                         num_threads=nthreads):
             tid = threadid()
             _histogram_chunk(&weights_t[0, 0], &biases[0], &tol[0], exact_walk, n, s,
@@ -756,7 +774,7 @@ def max_active(const double[:, ::1] weights_t, const double[::1] biases,
                int split_depth, int leaf_bits, long long lower_bound,
                long long node_limit, double deadline, long long[::1] best,
                signed char[:, ::1] witness, long long[::1] nodes,
-               long long[::1] leaf_points, int[::1] status):
+               long long[::1] leaf_points, int[::1] status, int n_threads=0):
     """Branch and bound for ``max_x #{j : <w_j, x> - b_j > 0}``, one task per prefix.
 
     Task ``q`` searches the subcube whose first ``split_depth`` coordinates
@@ -771,11 +789,13 @@ def max_active(const double[:, ::1] weights_t, const double[::1] biases,
     ``status[q]`` is 0 when the task finished, 1 when it visited more than
     ``node_limit`` nodes, 2 when ``deadline`` (``CLOCK_MONOTONIC`` seconds,
     ignored if ``<= 0``) passed, 3 when out of memory; only a finished task
-    certifies its subcube.
+    certifies its subcube.  ``n_threads`` is the team size (``<= 0``:
+    OpenMP's default); tasks are independent, so results do not depend on it.
     """
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1]
     cdef Py_ssize_t n_tasks = prefixes.shape[0], q
-    for q in prange(n_tasks, nogil=True, schedule="dynamic"):
+    cdef int nthreads = _team_size(n_threads, n_tasks)
+    for q in prange(n_tasks, nogil=True, schedule="dynamic", num_threads=nthreads):
         status[q] = _run_task(&weights_t[0, 0], &biases[0], &tol[0], &walk_tol[0], n, s,
                               split_depth, leaf_bits, prefixes[q], lower_bound,
                               node_limit, deadline, &best[q], &witness[q, 0],
