@@ -83,13 +83,15 @@ def test_fwht_kernel_equals_numpy_twin(a, dtype):
     assert np.all(np.abs(got - expected) <= bound)
 
 
-@given(st.integers(1, 14), st.integers(0, 6), st.integers(4, 8), st.integers(1, 3),
+@given(st.integers(1, 14), st.integers(0, 6), st.integers(4, 11), st.integers(1, 3),
        st.integers(0, 2**16))
 @settings(max_examples=30)
 def test_fwht_every_blocking_schedule_agrees(n, block_log, buf_log, m, seed):
     # Small block and buffer sizes force several panel passes on small arrays,
-    # the schedule the default sizes use only beyond n = 27.  Integer data:
-    # every schedule must give the exact result.
+    # the schedule the default sizes use only beyond n = 27; buf_log up to 11
+    # gives chunks of up to 8 levels (gather, middle and scatter levels of a
+    # panel all present), chunks of <= 3 levels take the in-place strided
+    # path.  Integer data: every schedule must give the exact result.
     a = np.random.default_rng(seed).integers(-8, 9, size=(m, 2**n)).astype(np.float64)
     got = a.copy()
     _fwht.fwht_rows(got, block_log=block_log, buf_log=buf_log)
@@ -102,6 +104,19 @@ def test_fwht_panel_pass_sizes_against_twin(n, m):
     got = a.copy()
     _fwht.fwht_rows(got)
     np.testing.assert_array_equal(got, fwht_twin.fwht_rows(a))  # integers: exact
+
+
+@pytest.mark.parametrize("n, dtype", [(20, np.float64), (21, np.float64), (22, np.float32)])
+def test_fwht_panel_pass_sizes_bit_identical_on_floats(n, dtype):
+    # The kernel applies levels 0 .. n-1 in increasing order like the twin
+    # (radix-4/8 butterflies and fused gathers only group them), so even on
+    # random floats every output is the same rounded sum.  Default sizes:
+    # n = 20 has a 3-level (float64) / 2-level (float32) strided pass,
+    # n = 21 float64 and n = 22 float32 a 4-level panel pass.
+    a = np.random.default_rng(n).standard_normal((1, 2**n)).astype(dtype)
+    got = a.copy()
+    _fwht.fwht_rows(got)
+    np.testing.assert_array_equal(got, fwht_twin.fwht_rows(a))
 
 
 @given(st.integers(1, 15), st.integers(0, 2**16))

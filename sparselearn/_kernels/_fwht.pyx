@@ -21,12 +21,22 @@ element once from main memory):
    radix 4 or 2 for a remainder); the block's upper levels are then such
    sweeps over the L2-resident block.
 2. **Panel passes.**  The levels ``BLOCK_LOG .. n-1`` are split into chunks
-   of at most ``BUF_LOG - PANEL_LOG_MIN`` levels.  For a chunk ``lo .. hi-1``
-   a *panel* is the ``2^(hi-lo)`` row segments of ``2^pw`` contiguous
-   elements at stride ``2^lo``; it is copied into a contiguous per-thread
-   buffer of ``2^BUF_LOG`` elements, transformed there by the same radix-8
-   sweeps, and copied back.  Copying avoids the cache-set conflicts that
-   power-of-two strides cause when the panel is transformed where it lies.
+   of at most ``BUF_LOG - PANEL_LOG_MIN`` levels.  A chunk of at most
+   ``STRIDED_MAX`` (3) levels is done where the data lies: one radix-8/4/2
+   butterfly over 8, 4 or 2 rows at stride ``2^lo``, in column strips (that
+   few rows at a power-of-two stride fit the ways of L1 and L2).  For a
+   longer chunk ``lo .. hi-1`` a *panel* is the ``2^(hi-lo)`` row segments
+   of ``2^pw`` contiguous elements at stride ``2^lo``; it is gathered into a
+   contiguous per-thread buffer of ``2^BUF_LOG`` elements with the chunk's
+   first 3 levels done on the way (a copy-butterfly), its middle levels done
+   there by the same radix-8 sweeps, and scattered back with its last 1-3
+   levels done on the way; the next panel is prefetched meanwhile.  The
+   buffer avoids the cache-set conflicts that many rows at a power-of-two
+   stride cause when the panel is transformed where it lies.
+
+Levels are always applied in increasing order (the butterflies only group
+consecutive ones), so every output is rounded exactly as in the
+level-by-level NumPy twin, on any schedule and any number of threads.
 
 So a length-``2^n`` transform makes ``1 + ceil((n - B) / 10)`` passes over
 memory for ``n > B`` (``B = 17`` in float64, 18 in float32: two passes up to
@@ -91,6 +101,60 @@ cdef extern from *:
             p0[j] = a0; p1[j] = a1; \
         } \
     } \
+    /* Copy-butterflies: radix 8/4/2 from rows src + k * ss to rows dst + k * ds
+       (k < radix, h elements each), the gather and scatter of a panel with
+       its first and last levels fused in. */ \
+    static inline void sl_cb8c_##T(const T *__restrict__ s0, const T *__restrict__ s1, \
+            const T *__restrict__ s2, const T *__restrict__ s3, const T *__restrict__ s4, \
+            const T *__restrict__ s5, const T *__restrict__ s6, const T *__restrict__ s7, \
+            T *__restrict__ d0, T *__restrict__ d1, T *__restrict__ d2, T *__restrict__ d3, \
+            T *__restrict__ d4, T *__restrict__ d5, T *__restrict__ d6, T *__restrict__ d7, \
+            Py_ssize_t h) { \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = s0[j] + s1[j], a1 = s0[j] - s1[j], a2 = s2[j] + s3[j], a3 = s2[j] - s3[j]; \
+            T a4 = s4[j] + s5[j], a5 = s4[j] - s5[j], a6 = s6[j] + s7[j], a7 = s6[j] - s7[j]; \
+            T b0 = a0 + a2, b1 = a1 + a3, b2 = a0 - a2, b3 = a1 - a3; \
+            T b4 = a4 + a6, b5 = a5 + a7, b6 = a4 - a6, b7 = a5 - a7; \
+            d0[j] = b0 + b4; d1[j] = b1 + b5; d2[j] = b2 + b6; d3[j] = b3 + b7; \
+            d4[j] = b0 - b4; d5[j] = b1 - b5; d6[j] = b2 - b6; d7[j] = b3 - b7; \
+        } \
+    } \
+    static inline void sl_cb8_##T(const T *src, Py_ssize_t ss, T *dst, Py_ssize_t ds, \
+                                  Py_ssize_t h) { \
+        sl_cb8c_##T(src, src + ss, src + 2 * ss, src + 3 * ss, src + 4 * ss, src + 5 * ss, \
+                    src + 6 * ss, src + 7 * ss, dst, dst + ds, dst + 2 * ds, dst + 3 * ds, \
+                    dst + 4 * ds, dst + 5 * ds, dst + 6 * ds, dst + 7 * ds, h); \
+    } \
+    static inline void sl_cb4c_##T(const T *__restrict__ s0, const T *__restrict__ s1, \
+            const T *__restrict__ s2, const T *__restrict__ s3, T *__restrict__ d0, \
+            T *__restrict__ d1, T *__restrict__ d2, T *__restrict__ d3, Py_ssize_t h) { \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = s0[j] + s1[j], a1 = s0[j] - s1[j], a2 = s2[j] + s3[j], a3 = s2[j] - s3[j]; \
+            d0[j] = a0 + a2; d1[j] = a1 + a3; d2[j] = a0 - a2; d3[j] = a1 - a3; \
+        } \
+    } \
+    static inline void sl_cb4_##T(const T *src, Py_ssize_t ss, T *dst, Py_ssize_t ds, \
+                                  Py_ssize_t h) { \
+        sl_cb4c_##T(src, src + ss, src + 2 * ss, src + 3 * ss, dst, dst + ds, dst + 2 * ds, \
+                    dst + 3 * ds, h); \
+    } \
+    static inline void sl_cb2c_##T(const T *__restrict__ s0, const T *__restrict__ s1, \
+            T *__restrict__ d0, T *__restrict__ d1, Py_ssize_t h) { \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = s0[j] + s1[j], a1 = s0[j] - s1[j]; \
+            d0[j] = a0; d1[j] = a1; \
+        } \
+    } \
+    static inline void sl_cb2_##T(const T *src, Py_ssize_t ss, T *dst, Py_ssize_t ds, \
+                                  Py_ssize_t h) { \
+        sl_cb2c_##T(src, src + ss, dst, dst + ds, h); \
+    } \
+    static inline void sl_prefetch_##T(const T *x, Py_ssize_t stride, Py_ssize_t R, \
+                                       Py_ssize_t P) { \
+        for (Py_ssize_t q = 0; q < R; q++) \
+            for (Py_ssize_t j = 0; j < P; j += 64 / sizeof(T)) \
+                __builtin_prefetch(x + q * stride + j, 0, 2); \
+    } \
     static inline void sl_low3_scalar_##T(T *p) { \
         T a0 = p[0] + p[1], a1 = p[0] - p[1], a2 = p[2] + p[3], a3 = p[2] - p[3]; \
         T a4 = p[4] + p[5], a5 = p[4] - p[5], a6 = p[6] + p[7], a7 = p[6] - p[7]; \
@@ -152,6 +216,22 @@ cdef extern from *:
                          Py_ssize_t h) noexcept nogil
     void sl_rows2_float(float* p0, float* p1, Py_ssize_t h) noexcept nogil
     void sl_rows2_double(double* p0, double* p1, Py_ssize_t h) noexcept nogil
+    void sl_cb8_float(const float* src, Py_ssize_t ss, float* dst, Py_ssize_t ds,
+                      Py_ssize_t h) noexcept nogil
+    void sl_cb8_double(const double* src, Py_ssize_t ss, double* dst, Py_ssize_t ds,
+                       Py_ssize_t h) noexcept nogil
+    void sl_cb4_float(const float* src, Py_ssize_t ss, float* dst, Py_ssize_t ds,
+                      Py_ssize_t h) noexcept nogil
+    void sl_cb4_double(const double* src, Py_ssize_t ss, double* dst, Py_ssize_t ds,
+                       Py_ssize_t h) noexcept nogil
+    void sl_cb2_float(const float* src, Py_ssize_t ss, float* dst, Py_ssize_t ds,
+                      Py_ssize_t h) noexcept nogil
+    void sl_cb2_double(const double* src, Py_ssize_t ss, double* dst, Py_ssize_t ds,
+                       Py_ssize_t h) noexcept nogil
+    void sl_prefetch_float(const float* x, Py_ssize_t stride, Py_ssize_t R,
+                           Py_ssize_t P) noexcept nogil
+    void sl_prefetch_double(const double* x, Py_ssize_t stride, Py_ssize_t R,
+                            Py_ssize_t P) noexcept nogil
     void sl_low3_float(float* x, Py_ssize_t N) noexcept nogil
     void sl_low3_double(double* x, Py_ssize_t N) noexcept nogil
     float sl_sum_float(const float* x, Py_ssize_t N) noexcept nogil
@@ -277,17 +357,53 @@ cdef void _block(real* x, int b) noexcept nogil:
     _levels(x, N, s, b)
 
 
+cdef inline void _cb(const real* src, Py_ssize_t ss, real* dst, Py_ssize_t ds,
+                     Py_ssize_t h, int g) noexcept nogil:
+    """Copy-butterfly of ``g`` levels (1 to 3) from rows ``src + k * ss`` to
+    rows ``dst + k * ds``, ``k < 2^g``, ``h`` elements each."""
+    if g == 3:
+        if real is double:
+            sl_cb8_double(src, ss, dst, ds, h)
+        else:
+            sl_cb8_float(src, ss, dst, ds, h)
+    elif g == 2:
+        if real is double:
+            sl_cb4_double(src, ss, dst, ds, h)
+        else:
+            sl_cb4_float(src, ss, dst, ds, h)
+    else:
+        if real is double:
+            sl_cb2_double(src, ss, dst, ds, h)
+        else:
+            sl_cb2_float(src, ss, dst, ds, h)
+
+
 cdef void _panel(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
                  Py_ssize_t P, int pw, int r) noexcept nogil:
     """Levels of a chunk on one panel: ``R = 2^r`` segments of ``P = 2^pw``
-    elements at ``x + q * stride``, gathered into ``buf``, transformed, scattered."""
+    elements at ``x + q * stride`` (``r >= 2``).
+
+    The gather into ``buf`` does the chunk's first ``g`` levels on its way
+    (segments ``q`` differing in bits ``0 .. g-1``), the buffer the middle
+    ones, and the scatter back the last ``t`` (bits ``r-t .. r-1``): the
+    levels stay in increasing order, so the arithmetic is that of the
+    level-by-level transform.  The panel to the right (the next one) is
+    prefetched into L2 while this one is in the buffer.
+    """
+    cdef int g = 3 if r >= 4 else r - 1
+    cdef int t = r - g if r - g < 3 else 3
+    cdef int mid = r - g - t
     cdef Py_ssize_t q
-    cdef size_t nbytes = P * sizeof(real)
-    for q in range(R):
-        memcpy(buf + q * P, x + q * stride, nbytes)
-    _levels(buf, R * P, pw, pw + r)
-    for q in range(R):
-        memcpy(x + q * stride, buf + q * P, nbytes)
+    for q in range(R >> g):
+        _cb(x + (q << g) * stride, stride, buf + (q << g) * P, P, P, g)
+    if real is double:
+        sl_prefetch_double(x + P, stride, R, P)
+    else:
+        sl_prefetch_float(x + P, stride, R, P)
+    if mid > 0:
+        _levels(buf, R * P, pw + g, pw + g + mid)
+    for q in range((<Py_ssize_t> 1) << (g + mid)):
+        _cb(buf + q * P, P << (g + mid), x + q * stride, stride << (g + mid), P, t)
 
 
 cdef void _strided(real* p, Py_ssize_t h, Py_ssize_t w, int r) noexcept nogil:
@@ -372,7 +488,8 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
             pw = lo
         n_cols = ((<Py_ssize_t> 1) << lo) >> pw
         n_panels = (total >> hi) * n_cols
-        for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="dynamic"):
+        for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="dynamic",
+                        chunksize=4):
             top = p // n_cols
             col = p - top * n_cols
             _panel(x + (top << hi) + (col << pw), &buf[threadid(), 0],
