@@ -1283,7 +1283,7 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     # The factor and its triangular solves run on one BLAS thread: on the
     # shared 2-core machine the pool made potrf of a 2081 x 2081 matrix take
     # 0.8-7.4 s against 0.23 s on one thread (gemm: 0.92 s against 0.73-0.83 s).
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with _one_thread_blas():
         try:
             factor = scipy.linalg.cho_factor(G, lower=False, overwrite_a=True,
                                              check_finite=False)
@@ -1304,7 +1304,7 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     B = (design._rmatvec(y) / m).reshape(D, -1)
     coef = np.zeros_like(B)
     n_iter, converged = 1, True
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with _one_thread_blas():
         for j in range(B.shape[1]):
             count = [0]
             coef[:, j], info = scipy.sparse.linalg.cg(
