@@ -20,8 +20,16 @@ the rounds.  Run from the repository root::
     python benchmarks/compare_threads.py --m 100000 --s 4096 16384 --repeat 5
     python benchmarks/compare_threads.py --m 2000 --s 256 --quick --repeat 1   # seconds
 
-Timings depend on the machine and its load (the project's machine is
-shared); compare ratios, not seconds.
+Also timed: the multi-output forward pass (``o = 10`` outputs, against
+NumPy's ``relu(X W^T - b) @ U``), the Gray-code walks of
+:mod:`sparselearn.cube` at a size on each side of their one-thread
+threshold, and :func:`sparselearn.cube.certify_sparsity` (its leaf walks).
+
+Timings depend on the machine and its load: the project's machine is
+shared (other processes take cores at random moments, and a thread that
+waits for a core makes two threads no faster than one), so every figure is
+the minimum over the rounds and the load average is printed before and
+after; compare ratios, not seconds.
 """
 import argparse
 import os
@@ -36,10 +44,15 @@ from sparselearn import SparseReLUNetwork, cube
 from sparselearn.erm import SparseReLURegressor
 from sparselearn.fourier import fwht
 from sparselearn.parities import ParityDesign, n_parity_features
+from sparselearn.targets import random_network
 
 
 def numpy_forward(X, W, b, u):
     return np.maximum(X @ W.T - b, 0.0) @ u
+
+
+def numpy_multi_forward(X, W, b, U):
+    return np.maximum(X @ W.T - b, 0.0) @ U
 
 
 def numpy_counts(X, W, b):
@@ -74,12 +87,26 @@ def calls(m, widths, quick=False):
                  lambda W=W, b=b: numpy_counts(X, W, b)),
                 (f"active_supports {size}", lambda net=net: net.active_supports(X),
                  lambda W=W, b=b: numpy_supports(X, W, b))]
+    W = rng.normal(size=(256, n)) / np.sqrt(n)
+    b = np.quantile(X[:2000] @ W.T, 0.9, axis=0)
+    U = rng.normal(size=(256, 10))
+    multi = SparseReLUNetwork(W, b, U, np.zeros(10))
+    out += [(f"multi-output forward o=10 m={m} n={n} s=256", lambda: multi.forward(X),
+             lambda: numpy_multi_forward(X, W, b, U))]
     walk_n, fwht_n, parity_n, parity_m = (12, 14, 16, 2000) if quick else (20, 22, 64, 20000)
-    walk_net = SparseReLUNetwork(rng.normal(size=(256, walk_n)), rng.normal(size=256),
-                                 rng.normal(size=256))
-    out += [(f"cube.activation_histogram n={walk_n} s=256",
-             lambda: cube.activation_histogram(walk_net), None),
-            (f"cube.truth_table n={walk_n} s=256", lambda: cube.truth_table(walk_net), None)]
+    # Walks at n = walk_n - 3 (below cube._PARALLEL_WALK: one thread) and
+    # n = walk_n (above it, for the default walk_n = 20).
+    for wn in (walk_n - 3, walk_n):
+        walk_net = SparseReLUNetwork(rng.normal(size=(256, wn)), rng.normal(size=256),
+                                     rng.normal(size=256))
+        out += [(f"cube.activation_histogram n={wn} s=256",
+                 lambda net=walk_net: cube.activation_histogram(net), None),
+                (f"cube.truth_table n={wn} s=256",
+                 lambda net=walk_net: cube.truth_table(net), None)]
+    cert_n = 16 if quick else 24
+    cert_net = random_network(cert_n, 64, random_state=5, bias_quantile=0.97)
+    out.append((f"cube.certify_sparsity n={cert_n} s=64",
+                lambda: cube.certify_sparsity(cert_net).max_active, None))
     a = rng.normal(size=2**fwht_n)
     out.append((f"fourier.fwht float64 n={fwht_n} (copy)", lambda: fwht(a), None))
     Xc = rng.choice([-1.0, 1.0], size=(parity_m, parity_n))
@@ -127,7 +154,9 @@ def main():
                     for p in threadpool_info()})
     print(f"{os.cpu_count()} CPUs; default thread pools: "
           + ", ".join(f"{api} ({lib}) {k}" for api, lib, k in pools)
-          + f"; best of {args.repeat} alternating rounds")
+          + f"; best of {args.repeat} alternating rounds; load average "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg())
+          + " (a shared machine: see the notes)")
     header = (f"{'call':<48} {'default ms':>10} {'1 thread ms':>11} {'1 thr/default':>13} "
               f"{'numpy ms':>9} {'numpy/ours':>10} {'numpy 1 thr':>11} {'(1 thr)':>7}")
     print(header)
@@ -152,6 +181,7 @@ def main():
                      f" {best['numpy one'] * 1e3:>11.1f}"
                      f" {best['numpy one'] / best['one']:>7.2f}")
         print(line, flush=True)
+    print("load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print("results identical on one thread and with the defaults")
 
 
