@@ -447,8 +447,8 @@ def _cmd_learn(args) -> dict:
         _check_encoding(args, X)
     if args.solver == "lmn" and args.domain != "cube":
         raise CommandError(f"--solver lmn estimates Fourier coefficients of cube data; "
-                           f"with --domain {args.domain} use --solver auto, cg, exact "
-                           "or cholesky")
+                           f"with --domain {args.domain} use --solver auto, cg, exact, "
+                           "cholesky or sketch")
     estimator = LowDegreeClassifier if args.task == "classify" else LowDegreeRegressor
     model = estimator(degree=args.degree, max_degree=args.max_degree,
                       solver=args.solver, alpha=args.alpha, input_encoding=args.encoding,
@@ -876,15 +876,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="degree d (default: chosen by validation)")
     learn.add_argument("--max-degree", type=int, default=4,
                        help="largest degree tried when --degree is not given (4)")
-    learn.add_argument("--solver", choices=("auto", "lmn", "cg", "exact", "cholesky"),
+    learn.add_argument("--solver",
+                       choices=("auto", "lmn", "cg", "exact", "cholesky", "sketch"),
                        default="auto",
                        help="lmn: empirical Fourier coefficients (Linial-Mansour-Nisan, "
                             "one pass, not least squares; cube only); cg: least squares by "
                             "conjugate gradients, matrix-free; exact: least squares by QR "
                             "of the feature rows; cholesky: the normal equations, as "
-                            "scikit-learn's Ridge(solver='cholesky'); auto (default): on "
-                            "the cube exact up to 32 parities, cg beyond; on real data "
-                            "cholesky up to 6000 monomials, cg beyond")
+                            "scikit-learn's Ridge(solver='cholesky'); sketch: cg "
+                            "preconditioned by the normal equations of a random sample of "
+                            "4 D rows; auto (default): on the cube exact up to 32 "
+                            "parities, cg beyond; on real data up to 6000 monomials "
+                            "sketch from 500 monomials and 8 samples per monomial, "
+                            "cholesky otherwise; cg beyond")
     learn.add_argument("--encoding", choices=("pm1", "01"), default="pm1",
                        help="cube inputs are +-1 (pm1, default) or 0/1 (01)")
     learn.add_argument("--domain", choices=("cube", "real", "auto"), default="cube",

@@ -44,14 +44,15 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
 from .parities import (PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets,
-                       _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact)
+                       _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact,
+                       _solve_sketch)
 from .parities import _check_packable, _pack_chunks
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
            "n_parity_features", "pack_rows", "parity_subsets"]
 
 
-_SOLVERS = ("auto", "lmn", "cg", "exact", "cholesky")
+_SOLVERS = ("auto", "lmn", "cg", "exact", "cholesky", "sketch")
 # Version 2 (issue 16) adds domain, standardize, the standardisation
 # arrays and multiclass coefficients; version-1 files (cube models) still load.
 _SAVE_FORMAT = "sparselearn.LowDegreeRegressor/2"
@@ -79,6 +80,16 @@ _EXACT_MAX_FEATURES = 32
 # 0.5-0.9x the speed of PolynomialFeatures + Ridge, where m D^2 + D^3 / 3
 # flops do not depend on the conditioning.
 _CHOLESKY_MAX_FEATURES = 6000
+# Within that range "auto" preconditions CG by a sample's Gram (solver=
+# "sketch") from this many samples per feature, measured against
+# "cholesky" on correlated Gaussian X (compare_learners.py real_task, alpha = 1,
+# tol = 1e-9, shared 2-core machine): 0.72x at m = 5 D and 1.24x at m = 8 D for
+# n = 40, d = 2 (D = 821); 1.59x at 5 D and 3.0x at 16 D for n = 64, d = 2.
+# Small designs lose to the one-shot solve (per-iteration overhead): 0.22x
+# at m = 10 D and 1.04x at 20 D for n = 24, d = 2 (D = 301), hence also a
+# minimum D between the two measured.
+_SKETCH_MIN_SAMPLES_PER_FEATURE = 8
+_SKETCH_MIN_FEATURES = 500
 # Degree selection treats validation scores within 100 * tol (relative, in
 # root-mean-square units) of the best as tied and keeps the smallest degree
 # (_LowDegreeModel._select_degree): a factor 100 covers CG's relative error
@@ -247,11 +258,15 @@ class _LowDegreeModel(BaseEstimator):
             return joblib.cpu_count()
         return int(self.n_jobs)
 
-    def _resolve_solver(self, D):
+    def _resolve_solver(self, D, m):
         if self.solver != "auto":
             return self.solver
         if getattr(self, "domain_", "cube") == "real":
-            return "cholesky" if D <= _CHOLESKY_MAX_FEATURES else "cg"
+            if D > _CHOLESKY_MAX_FEATURES:
+                return "cg"
+            if D >= _SKETCH_MIN_FEATURES and m >= _SKETCH_MIN_SAMPLES_PER_FEATURE * D:
+                return "sketch"
+            return "cholesky"
         return "exact" if D <= _EXACT_MAX_FEATURES else "cg"
 
     # Fitting ---------------------------------------------------------------
@@ -263,7 +278,7 @@ class _LowDegreeModel(BaseEstimator):
         """Fit one degree on targets ``y`` (``(m,)``, or ``(m, c)`` solved
         together); returns ``(coef, n_iter)``, ``coef`` ``(D,)`` or ``(D, c)``."""
         design = self._design(X, degree)
-        solver = self._resolve_solver(design.n_output_features)
+        solver = self._resolve_solver(design.n_output_features, design.n_samples)
         # A direct solver counts as one iteration (scikit-learn's n_iter_ >= 1).
         if solver == "lmn":
             return design._rmatvec(y) / design.n_samples, 1
@@ -271,6 +286,18 @@ class _LowDegreeModel(BaseEstimator):
             return _solve_exact(design, y, float(self.alpha)), 1
         if solver == "cholesky":
             return _solve_cholesky(design, y, float(self.alpha)), 1
+        if solver == "sketch":
+            coef, n_iter, converged = _solve_sketch(
+                design, y, float(self.alpha), float(self.tol), int(self.max_iter),
+                # A fixed sample by default: refits agree to the last digit.
+                np.random.default_rng(0) if self.random_state is None
+                else check_random_state(self.random_state))
+            if not converged:
+                warnings.warn(f"the sketch-preconditioned conjugate gradient did not reach "
+                              f"tol={self.tol} in max_iter={self.max_iter} iterations at "
+                              f"degree {degree}; raise max_iter or use solver='cholesky'",
+                              ConvergenceWarning, stacklevel=3)
+            return coef, n_iter
         solve = _solve_cg if y.ndim == 1 else _solve_block_cg
         coef, n_iter, converged = solve(design, y, float(self.alpha),
                                         float(self.tol), int(self.max_iter))
@@ -286,7 +313,7 @@ class _LowDegreeModel(BaseEstimator):
         m, n = X.shape
         degrees = self._check_params(n)
         self.domain_ = self._resolve_domain(X)
-        solver = self._resolve_solver(n_parity_features(n, degrees[-1]))
+        solver = self._resolve_solver(n_parity_features(n, degrees[-1]), m)
         if solver == "lmn" and self.domain_ == "real":
             raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
                              "uniform points of the cube; on real-valued X (domain_="
@@ -461,7 +488,7 @@ _PARAMETERS_DOC = r"""
         than a training split has samples are not tried.
     max_degree : int, default=4
         Largest degree tried when ``degree=None``.
-    solver : {"auto", "lmn", "cg", "exact", "cholesky"}, default="auto"
+    solver : {"auto", "lmn", "cg", "exact", "cholesky", "sketch"}, default="auto"
         ``"lmn"``: the Linial-Mansour-Nisan estimates
         :math:`\hat f(S) \approx \frac1m\sum_i y_i\chi_S(x_i)` (one pass, not
         least squares).  ``"cg"``: conjugate gradient on the normal
@@ -477,11 +504,20 @@ _PARAMETERS_DOC = r"""
         chunks of explicit rows (``8 D^2`` bytes) and solved by Cholesky, as
         scikit-learn's ``Ridge(solver="cholesky")`` (its accuracy degrades
         with the squared condition number of :math:`P`; a singular system
-        falls back to its minimum-norm solution).  ``"auto"`` on the cube:
+        falls back to its minimum-norm solution).  ``"sketch"``: CG on the
+        same normal equations preconditioned by the Cholesky factor of
+        :math:`\frac{m}{s} P_S^\top P_S + \alpha I`, the Gram of a uniform
+        sample of :math:`s = \min(m, 4D)` rows (drawn by ``random_state``;
+        ``None``: a fixed seed): :math:`s D^2` flops for the factor instead of :math:`m D^2`,
+        then a few dozen matrix-free iterations whatever the correlations of
+        the features; stops by the rule of ``tol``, so the result is the
+        ``"cholesky"`` solution to that accuracy.  ``"auto"`` on the cube:
         ``"exact"`` up to 32 features, ``"cg"`` beyond (CG converges in a
         few dozen iterations under the uniform distribution); on real data
-        (``domain_ == "real"``): ``"cholesky"`` up to 6000 features, whose
-        cost does not depend on the conditioning, ``"cg"`` beyond.
+        (``domain_ == "real"``) up to 6000 features, whose cost then does
+        not depend on the conditioning, ``"sketch"`` from ``D >= 500``
+        features and ``m >= 8 D`` samples and ``"cholesky"`` otherwise;
+        ``"cg"`` beyond 6000.
     alpha : float, default=0.0
         Ridge penalty: minimise :math:`\|y - Pc\|^2 + \alpha\|c\|^2`, a
         sum (not a mean) of squares as in scikit-learn's ``Ridge``, so

@@ -890,3 +890,75 @@ def test_dask_fit_without_workers_fails_with_a_timeout(dask_client, monkeypatch)
     cluster.scale(0)
     with client.as_current(), pytest.raises(TimeoutError, match="no live worker"):
         LowDegreeRegressor(degree=2).fit(dX, y)
+
+
+# ------------------------------------- solver="sketch" (issue 16, performance)
+def _correlated_gaussian(m, n, seed, condition=100.0):
+    """Gaussian rows with a random covariance of the given condition number."""
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.normal(size=(n, n)))[0]
+    return rng.normal(size=(m, n)) @ (Q * np.sqrt(np.geomspace(1.0, condition, n))).T, rng
+
+
+def _poly_features(X, degree):
+    from sklearn.preprocessing import PolynomialFeatures
+
+    return PolynomialFeatures(degree, interaction_only=True).fit_transform(X)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+@pytest.mark.parametrize("n, degree", [(6, 2), (5, 3)])
+def test_sketch_solver_gives_the_ridge_solution(n, degree, alpha):
+    # m = 600 > 4 D (D = 22 and 26), so the preconditioner is a true sample.
+    X, rng = _correlated_gaussian(600, n, seed=n + degree)
+    y = X[:, 0] * X[:, 1] - X[:, 2] + 0.1 * rng.normal(size=600)
+    P = _poly_features(X, degree)
+    exact = np.linalg.solve(P.T @ P + alpha * np.eye(P.shape[1]), P.T @ y)
+    model = LowDegreeRegressor(degree=degree, alpha=alpha, solver="sketch", tol=1e-10,
+                               random_state=0).fit(X, y)
+    assert model.n_iter_ > 1  # it iterated, from a sample of 4 D < m rows
+    X_test, _ = _correlated_gaussian(200, n, seed=99)
+    expected = _poly_features(X_test, degree) @ exact
+    np.testing.assert_allclose(model.predict(X_test), expected, rtol=0,
+                               atol=1e-6 * np.linalg.norm(expected) / np.sqrt(200))
+    # Another sample of rows changes the iterations, not the solution.
+    other = LowDegreeRegressor(degree=degree, alpha=alpha, solver="sketch", tol=1e-10,
+                               random_state=1).fit(X, y)
+    np.testing.assert_allclose(other.predict(X_test), expected, rtol=0,
+                               atol=1e-6 * np.linalg.norm(expected) / np.sqrt(200))
+
+
+def test_sketch_solver_rank_deficient_falls_back_to_the_minimum_norm_solution():
+    X, rng = _correlated_gaussian(400, 4, seed=3)
+    X[:, 3] = X[:, 0]  # x3 = x0: columns x3 and x0 (and x0 x1, x3 x1, ...) coincide
+    y = X[:, 0] * X[:, 1] + 0.1 * rng.normal(size=400)
+    P = _poly_features(X, 2)
+    minimum_norm = np.linalg.lstsq(P, y, rcond=None)[0]
+    model = LowDegreeRegressor(degree=2, solver="sketch", random_state=0).fit(X, y)
+    np.testing.assert_allclose(model.coef_, minimum_norm, rtol=0,
+                               atol=1e-6 * np.linalg.norm(minimum_norm))
+
+
+def test_sketch_solver_multiclass_matches_ridge_classifier():
+    from sklearn.linear_model import RidgeClassifier
+
+    X, _ = _correlated_gaussian(900, 5, seed=5)
+    y = np.select([X[:, 0] * X[:, 1] > 1.0, X[:, 2] > 1.0], [0, 1], default=2)
+    P = _poly_features(X, 2)
+    peer = RidgeClassifier(alpha=1.0, fit_intercept=False).fit(P, y)
+    model = LowDegreeClassifier(degree=2, alpha=1.0, solver="sketch", tol=1e-10,
+                                random_state=0).fit(X, y)
+    scores = peer.decision_function(P)
+    np.testing.assert_allclose(model.decision_function(X), scores, rtol=0,
+                               atol=1e-6 * np.abs(scores).max())
+
+
+def test_auto_solver_off_the_cube_samples_from_eight_rows_per_feature():
+    # n = 32, d = 2: D = 529 >= 500.  m = 4000 < 8 D uses the one-shot normal
+    # equations (n_iter_ 1), m = 4300 >= 8 D the sketch-preconditioned CG
+    # (several iterations); D = 22 < 500 never samples.
+    X, rng = _correlated_gaussian(4300, 32, seed=8)
+    y = X[:, 0] - X[:, 1] * X[:, 2] + 0.1 * rng.normal(size=4300)
+    assert LowDegreeRegressor(degree=2).fit(X[:4000], y[:4000]).n_iter_ == 1
+    assert LowDegreeRegressor(degree=2).fit(X, y).n_iter_ > 1
+    assert LowDegreeRegressor(degree=2).fit(X[:, :6], y).n_iter_ == 1
