@@ -231,6 +231,23 @@ def test_fwht_validation_messages():
         F.fwht(np.ones(2**12), max_bytes=1000)
 
 
+def test_fwht_in_place_check_on_long_rows_refuses_before_writing():
+    # Rows of >= 2^16 elements are checked in chunks (over the threads):
+    # a NaN in the last chunk, and a float32 row whose 2^16-element chunk sums
+    # are finite (about 6.6e37 each) but whose total (5.2e38) overflows, are
+    # both refused with nothing written.
+    a = np.ones((2, 2**18))
+    a[1, -1] = np.nan
+    original = a.copy()
+    with pytest.raises(ValueError, match="NaN"):
+        F.fwht(a, out=a)
+    np.testing.assert_array_equal(a, original)
+    big = np.full(2**19, 1e33, dtype=np.float32)
+    with pytest.raises(ValueError, match="overflows float32"):
+        F.fwht(big, out=big)
+    assert np.all(big == np.float32(1e33))
+
+
 # ---------------------------------------------------------------- spectra
 @given(dyadic_networks(n=st.integers(1, 7)))
 @settings(max_examples=30)

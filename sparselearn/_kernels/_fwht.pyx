@@ -256,6 +256,8 @@ cdef enum:
     # Below this many elements (2 MiB of float64) one thread is as fast as
     # several and cannot be stalled by a descheduled sibling at the barrier.
     PARALLEL_MIN = 1 << 18
+    # rows_sum_finite sums rows at least this long (log2) in chunks of it.
+    SUM_CHUNK_LOG = 16
 
 
 cdef inline void _sweep2(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
@@ -499,17 +501,48 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
 
 
 def rows_sum_finite(const real[:, ::1] a):
-    """Whether every row's sum (in ``a``'s precision, 8 lanes) is finite.
+    """Whether every row's sum (in ``a``'s precision) is finite.
 
     False exactly when some entry is NaN or infinite or a row's partial sums
     overflow: the check :func:`sparselearn.fourier.fwht` makes before a
-    transform into ``out`` (one read pass, no temporary).
+    transform into ``out`` (one read pass).  Rows of at least
+    ``2^SUM_CHUNK_LOG`` elements are summed in chunks of that size spread over
+    the OpenMP threads (8 lanes each), then each row's chunk sums in order;
+    shorter rows one by one (8 lanes each).
     """
-    cdef Py_ssize_t i, m = a.shape[0], N = a.shape[1]
-    cdef double total
+    cdef Py_ssize_t i, c, m = a.shape[0], N = a.shape[1]
+    cdef Py_ssize_t CH = (<Py_ssize_t> 1) << SUM_CHUNK_LOG
+    cdef Py_ssize_t n_chunks, per_row
+    cdef real total
     cdef bint finite = True
+    cdef int n_threads
+    cdef const real* x
+    cdef real[::1] partial
     if N == 0:
         return True
+    if N >= CH:
+        x = &a[0, 0]
+        per_row = N // CH
+        n_chunks = m * per_row
+        n_threads = openmp.omp_get_max_threads() if m * N >= PARALLEL_MIN else 1
+        if real is float:
+            partial = np.empty(n_chunks, dtype=np.float32)
+        else:
+            partial = np.empty(n_chunks, dtype=np.float64)
+        for c in prange(n_chunks, nogil=True, num_threads=n_threads, schedule="static"):
+            if real is double:
+                partial[c] = sl_sum_double(x + c * CH, CH)
+            else:
+                partial[c] = sl_sum_float(x + c * CH, CH)
+        with nogil:
+            for i in range(m):
+                total = 0
+                for c in range(i * per_row, (i + 1) * per_row):
+                    total = total + partial[c]
+                if not (total - total == 0.0):
+                    finite = False
+                    break
+        return finite
     with nogil:
         for i in range(m):
             if real is double:
