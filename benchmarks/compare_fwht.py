@@ -193,8 +193,8 @@ def main():
         print(f"{label:<48} {n:>3} {1e3 * peer:>10.3f} {1e3 * mine:>9.3f} {peer / mine:>8.2f}")
 
     if limits:
-        print(f"\nbandwidth limit = passes x one in-place read-modify-write pass (1 thread); "
-              f"ours / limit is a time ratio")
+        print("\nbandwidth limit = passes x one in-place read-modify-write pass (1 thread); "
+              "ours / limit is a time ratio")
         print(f"{'dtype':<8} {'n':>3} {'passes':>6} {'pass ms':>8} {'limit ms':>9} "
               f"{'ours/limit 1 thr':>17} {f'ours/limit {os.cpu_count()} thr':>17}")
         for dtype, n, passes, t_pass, t_one, t_all in limits:
