@@ -234,16 +234,20 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
     Cache-blocked Cython kernel (:mod:`sparselearn._kernels._fwht`, built
     per instruction set and dispatched at import, see
     :func:`sparselearn.show_config`): one pass over memory does all levels
-    inside 1 MiB blocks, and each further pass does up to 10 levels on panels
-    gathered into a cache-resident buffer, so a transform of length
+    inside 1 MiB blocks, and each further pass does up to 10 levels (at most
+    3 in place, in column strips; more on panels gathered into a
+    cache-resident buffer with the first and last levels done by the gather
+    and the scatter), so a transform of length
     :math:`2^n` reads and writes memory :math:`1 + \lceil (n - B)/10 \rceil`
     times (:math:`B = 17` in float64, 18 in float32; twice up to
     :math:`n = 27`) instead of the :math:`n` times of a level-by-level
     transform; beyond the cache it runs at memory bandwidth.  Blocks and
     panels are spread over the OpenMP threads (``OMP_NUM_THREADS`` or
-    ``threadpoolctl`` limit them).  Each output is a sum of :math:`2^n` terms
-    formed in a balanced tree, so its rounding error is at most about
-    :math:`n\,u \sum_i |a_i|` (:math:`u` the unit roundoff).
+    ``threadpoolctl`` limit them).  Levels are applied in increasing order
+    on every schedule, instruction-set variant and thread count, so the
+    result is bitwise the same on all of them.  Each output is a sum of
+    :math:`2^n` terms formed in a balanced tree, so its rounding error is at
+    most about :math:`n\,u \sum_i |a_i|` (:math:`u` the unit roundoff).
 
     Examples
     --------
