@@ -595,7 +595,8 @@ class Box:
     :math:`z_j \ge \tau - (\tau - L_j)(1 - a_j)` with :math:`\tau` =
     ``lp_tolerance`` and the exact big-M :math:`L_j = \min_{\mathrm{box}} z_j`
     (interval arithmetic), plus :math:`a_j + a_l \le 1` for pairs whose
-    interval maximum of :math:`z_j + z_l` is below :math:`2\tau`.  It is
+    maximum of :math:`\min(z_j, z_l)` over the box is below :math:`\tau`
+    (decided exactly by interval arithmetic through the minimax theorem).  It is
     solved with ``mip_rel_gap=0``.  The MILP's point, and the LP point of
     its active set (the LP above), are counted exactly; ``max_active`` is
     that exact count, returned only when it reaches HiGHS's proven optimum.
@@ -671,6 +672,36 @@ def _box_lp_point(Wn, bn, lo, hi, S):
     return np.clip(res.x[:n], lo, hi)
 
 
+def _box_conflicts(Wu, bu, lo, hi, tau) -> list:
+    r"""Pairs ``(j, l)`` of units that cannot both reach margin ``tau`` on the box.
+
+    By the minimax theorem :math:`\max_x \min(z_j, z_l) = \min_{\lambda \in
+    [0, 1]} g(\lambda)`, :math:`g(\lambda) = \max_x (\lambda z_j + (1 -
+    \lambda) z_l)` (interval arithmetic), a convex piecewise-linear function
+    whose minimum lies at :math:`\lambda \in \{0, 1\}` or where a
+    coordinate's combined weight changes sign; a pair is returned when that
+    minimum is below ``tau`` by more than ``1e-12`` (far above the rounding
+    error of the normalised sums, so no compatible pair is returned).
+    """
+    m, n = Wu.shape
+    pairs = []
+    step = max(1, 2**22 // ((n + 2) * max(n, 1)))
+    for j in range(m - 1):
+        for start in range(j + 1, m, step):
+            wl, bl = Wu[start:start + step], bu[start:start + step]
+            diff = wl - Wu[j]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lam = np.where(diff != 0.0, wl / diff, 0.0)
+            lam = np.clip(np.concatenate([lam, np.zeros((len(wl), 1)),
+                                          np.ones((len(wl), 1))], axis=1), 0.0, 1.0)
+            w = lam[:, :, None] * Wu[j] + (1.0 - lam[:, :, None]) * wl[:, None, :]
+            g = (np.maximum(w * lo, w * hi).sum(axis=2)
+                 - (lam * bu[j] + (1.0 - lam) * bl[:, None]))
+            for l in np.flatnonzero(g.min(axis=1) + 1e-12 < tau).tolist():
+                pairs.append((j, start + l))
+    return pairs
+
+
 def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCertificate:
     """``certify_sparsity(..., method="milp")`` over a :class:`Box` (see its notes)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -692,14 +723,7 @@ def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCe
                      f"the MILP constraint matrix ({m} units, n={n})")
         Wu, bu = Wn[units], bn[units]
         low = np.minimum(Wu * lo, Wu * hi).sum(axis=1) - bu
-        # a_j + a_l <= 1 when z_j + z_l < 2 tau on the whole box (with a
-        # margin far above the sums' rounding error, so no pair is cut wrongly).
-        pairs = []
-        for j in range(m - 1):
-            w = Wu[j] + Wu[j + 1:]
-            pair_max = np.maximum(w * lo, w * hi).sum(axis=1) - bu[j] - bu[j + 1:]
-            for l in np.flatnonzero(pair_max + 1e-12 < 2.0 * tau).tolist():
-                pairs.append((j, j + 1 + l))
+        pairs = _box_conflicts(Wu, bu, lo, hi, tau)
         constraints = [LinearConstraint(np.hstack([Wu, -np.diag(tau - low)]),
                                         lb=low + bu, ub=np.inf)]
         if pairs:

@@ -501,8 +501,9 @@ def test_certify_refuses_an_unknown_domain():
         cube.certify_sparsity(net, domain=np.zeros((2, 3)))
 
 
+@pytest.mark.parametrize("method", ["bnb", "milp"])
 @pytest.mark.parametrize("seed", range(12))
-def test_certify_on_a_box_against_dense_sampling_and_lp_witnesses(seed):
+def test_certify_on_a_box_against_dense_sampling_and_lp_witnesses(seed, method):
     # Gaussian networks on n <= 4: a 25^n grid plus 20000 uniform points
     # never find more active units than the certificate, and its witness
     # lies in the box with exactly max_active (exactly decided) active units.
@@ -511,8 +512,8 @@ def test_certify_on_a_box_against_dense_sampling_and_lp_witnesses(seed):
     net = SparseReLUNetwork(rng.normal(size=(s, n)), rng.normal(size=s), np.ones(s))
     lo = rng.uniform(-2.0, 0.0, size=n)
     hi = lo + rng.uniform(0.0, 3.0, size=n)
-    cert = cube.certify_sparsity(net, domain=cube.Box(lo, hi))
-    assert cert.domain == "box" and cert.lp_tolerance == 1e-6
+    cert = cube.certify_sparsity(net, domain=cube.Box(lo, hi), method=method)
+    assert cert.domain == "box" and cert.lp_tolerance == 1e-6 and cert.method == method
     grid = np.stack(np.meshgrid(*[np.linspace(a, c, 25) for a, c in zip(lo, hi)]),
                     -1).reshape(-1, n)
     sample = lo + (hi - lo) * rng.random((20000, n))
@@ -569,8 +570,9 @@ def _strictly_feasible(units, weights, biases, lo, hi) -> bool:
     return all(c > 0 if strict else c >= 0 for _, c, strict in rows)
 
 
+@pytest.mark.parametrize("method", ["bnb", "milp"])
 @pytest.mark.parametrize("seed", range(10))
-def test_certify_on_a_box_equals_exact_enumeration_of_active_sets(seed):
+def test_certify_on_a_box_equals_exact_enumeration_of_active_sets(seed, method):
     # Exact brute force: the largest set of units with a common point of
     # the box where all are strictly active, every one of the 2^s sets
     # decided by exact rational Fourier-Motzkin elimination (n <= 4, s <= 6).
@@ -591,7 +593,7 @@ def test_certify_on_a_box_equals_exact_enumeration_of_active_sets(seed):
     net = SparseReLUNetwork(weights, biases, np.ones(s))
     best = max(len(S) for size in range(s + 1) for S in combinations(range(s), size)
                if _strictly_feasible(S, weights, biases, lo, hi))
-    cert = cube.certify_sparsity(net, domain=cube.Box(lo, hi))
+    cert = cube.certify_sparsity(net, domain=cube.Box(lo, hi), method=method)
     assert cert.max_active == best
     assert np.all(cert.witness >= lo) and np.all(cert.witness <= hi)
     assert int(exact_active(cert.witness[None, :], weights, biases).sum()) == best
@@ -613,8 +615,9 @@ def test_exact_enumeration_decides_strict_and_degenerate_boxes():
     assert cube.certify_sparsity(net, domain=cube.Box([0.0, 0.0], [1.0, 1.0])).max_active == 1
 
 
+@pytest.mark.parametrize("method", ["bnb", "milp"])
 @pytest.mark.parametrize("seed", range(6))
-def test_certify_on_a_box_equals_lp_verified_enumeration_at_n_5_and_6(seed):
+def test_certify_on_a_box_equals_lp_verified_enumeration_at_n_5_and_6(seed, method):
     # Fourier-Motzkin is too slow at n = 6, so each of the 2^s sets S is
     # decided by an LP independent of the library's (unnormalised: maximise
     # t with <w_j, x> - b_j >= t on S, x in the box).  A set counts as
@@ -650,9 +653,75 @@ def test_certify_on_a_box_equals_lp_verified_enumeration_at_n_5_and_6(seed):
                 assert exact_active(x[None, :], weights[S], biases[S]).all()
                 best = max(best, size)
     cert = cube.certify_sparsity(SparseReLUNetwork(weights, biases, np.ones(s)),
-                                 domain=cube.Box(lo, hi))
+                                 domain=cube.Box(lo, hi), method=method)
     assert cert.max_active == best
     assert int(exact_active(cert.witness[None, :], weights, biases).sum()) == best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_box_conflicts_are_the_pairs_an_lp_finds_infeasible(seed):
+    # The MILP's pair cuts a_j + a_l <= 1 come from interval arithmetic
+    # (minimax over lambda); an independent LP (maximise t with
+    # z_j, z_l >= t on the box) must put exactly those pairs below tau.
+    # Gaussian data: no pair's LP optimum lies within 1e-9 of tau (checked
+    # below), so the two decisions cannot differ by rounding.
+    from scipy.optimize import linprog
+    rng = np.random.default_rng(300 + seed)
+    n, s = 6, 12
+    W = rng.normal(size=(s, n))
+    b = rng.normal(size=s) * 4.0
+    lo, hi = np.zeros(n), np.full(n, 3.0)
+    scale = np.abs(W).sum(axis=1) * 3.0 + np.abs(b)
+    Wn, bn = W / scale[:, None], b / scale
+    tau = 1e-6
+    found = set(cube._box_conflicts(Wn, bn, lo, hi, tau))
+    expected = set()
+    for j in range(s):
+        for l in range(j + 1, s):
+            res = linprog(np.r_[np.zeros(n), -1.0],
+                          A_ub=np.hstack([-Wn[[j, l]], np.ones((2, 1))]), b_ub=-bn[[j, l]],
+                          bounds=list(zip(lo, hi)) + [(None, None)], method="highs")
+            assert res.status == 0 and abs(-res.fun - tau) > 1e-9
+            if -res.fun < tau:
+                expected.add((j, l))
+    assert found == expected and 0 < len(found) < s * (s - 1) // 2
+
+
+def test_certify_box_milp_reports_both_bounds_when_stopped():
+    # A budget of one HiGHS node on a network where the root does not
+    # settle the problem: CertificationIncomplete carries an exactly
+    # counted lower bound and HiGHS's dual bound, and they bracket the
+    # value the unstopped MILP and the branch and bound both certify.
+    rng = np.random.default_rng(1)
+    n, s = 8, 16   # HiGHS needs 15 nodes for this one (scipy 1.17)
+    W = rng.normal(size=(s, n))
+    b = np.quantile(rng.uniform(0.0, 16.0, size=(4096, n)) @ W.T, 0.8, axis=0)
+    net = SparseReLUNetwork(W, b, np.ones(s))
+    box = cube.Box(0.0, 16.0)
+    cert = cube.certify_sparsity(net, domain=box, method="milp")
+    assert cert.max_active == cube.certify_sparsity(net, domain=box).max_active
+    assert cert.mip_tolerances == {"mip_rel_gap": 0.0, "primal_feasibility_tolerance": 1e-7,
+                                   "mip_feasibility_tolerance": 1e-6}
+    assert int(exact_active(cert.witness[None, :], W, b).sum()) == cert.max_active
+    with pytest.raises(cube.CertificationIncomplete) as info:
+        cube.certify_sparsity(net, domain=box, method="milp", max_nodes=1)
+    exc = info.value
+    assert exc.lower_bound <= cert.max_active <= exc.upper_bound
+    assert exc.lower_bound < exc.upper_bound
+    assert int(exact_active(exc.witness[None, :], W, b).sum()) == exc.lower_bound
+
+
+def test_certify_method_is_checked():
+    net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
+    with pytest.raises(ValueError, match="method must be 'bnb' or 'milp'"):
+        cube.certify_sparsity(net, domain=cube.Box(0.0, 1.0), method="lp")
+    with pytest.raises(ValueError, match="method='milp' applies to a Box"):
+        cube.certify_sparsity(net, method="milp")
+    assert cube.certify_sparsity(net).method is None
+    # No unit can reach its threshold: the MILP is not even built.
+    dead = SparseReLUNetwork([[1.0, 1.0]], [5.0], [1.0])
+    cert = cube.certify_sparsity(dead, domain=cube.Box(0.0, 1.0), method="milp")
+    assert cert.max_active == 0 and cert.n_candidate_units == 0
 
 
 def test_certify_checks_its_budgets_on_every_domain():
