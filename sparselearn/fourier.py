@@ -287,10 +287,10 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
         if not out.flags.c_contiguous or not out.flags.writeable:
             raise ValueError("out must be C-contiguous and writable (use "
                              "np.ascontiguousarray to get such an array)")
-        in_place = (isinstance(array, np.ndarray) and array.dtype == out.dtype
-                    and array.__array_interface__["data"][0]
-                    == out.__array_interface__["data"][0]
-                    and array.strides == out.strides)
+        in_place = array is out or (
+            isinstance(array, np.ndarray) and array.dtype == out.dtype
+            and array.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+            and array.strides == out.strides)
         if not in_place and np.shares_memory(array, out):
             raise ValueError("out overlaps a without being the same array; pass out=a "
                              "for an in-place transform or a separate out")

@@ -165,13 +165,20 @@ cdef extern from *:
     } \
     SL_LOW3_VECTOR(T)
 
-    /* Row sum in 8 lanes (one vector accumulator): non-finite exactly when
-       an entry is NaN or infinite or a partial sum overflows. */
+    /* Row sum in 4 x 8 lanes (four vector accumulators, so the adds are not
+       one latency-bound chain): non-finite exactly when an entry is NaN or
+       infinite or a partial sum overflows. */
     #define SL_SUM(T) \
     static inline T sl_sum_##T(const T *x, Py_ssize_t N) { \
-        sl_v8_##T acc = {0, 0, 0, 0, 0, 0, 0, 0}, v; \
+        sl_v8_##T acc = {0, 0, 0, 0, 0, 0, 0, 0}, acc1 = acc, acc2 = acc, acc3 = acc, v, w, y, z; \
         Py_ssize_t i = 0; \
         T total = 0; \
+        for (; i + 32 <= N; i += 32) { \
+            memcpy(&v, x + i, sizeof v); memcpy(&w, x + i + 8, sizeof w); \
+            memcpy(&y, x + i + 16, sizeof y); memcpy(&z, x + i + 24, sizeof z); \
+            acc += v; acc1 += w; acc2 += y; acc3 += z; \
+        } \
+        acc = (acc + acc1) + (acc2 + acc3); \
         for (; i + 8 <= N; i += 8) { memcpy(&v, x + i, sizeof v); acc += v; } \
         for (; i < N; i++) total += x[i]; \
         return total + (((acc[0] + acc[1]) + (acc[2] + acc[3])) \
@@ -506,9 +513,10 @@ def rows_sum_finite(const real[:, ::1] a):
     False exactly when some entry is NaN or infinite or a row's partial sums
     overflow: the check :func:`sparselearn.fourier.fwht` makes before a
     transform into ``out`` (one read pass).  Rows of at least
-    ``2^SUM_CHUNK_LOG`` elements are summed in chunks of that size spread over
-    the OpenMP threads (8 lanes each), then each row's chunk sums in order;
-    shorter rows one by one (8 lanes each).
+    ``2^SUM_CHUNK_LOG`` elements in an array of at least ``PARALLEL_MIN``
+    elements are summed on several threads in chunks of that size (32 lanes
+    each), then each row's chunk sums in order; otherwise row by row (32
+    lanes each).
     """
     cdef Py_ssize_t i, c, m = a.shape[0], N = a.shape[1]
     cdef Py_ssize_t CH = (<Py_ssize_t> 1) << SUM_CHUNK_LOG
@@ -520,11 +528,11 @@ def rows_sum_finite(const real[:, ::1] a):
     cdef real[::1] partial
     if N == 0:
         return True
-    if N >= CH:
+    n_threads = openmp.omp_get_max_threads() if m * N >= PARALLEL_MIN else 1
+    if N >= CH and n_threads > 1:
         x = &a[0, 0]
         per_row = N // CH
         n_chunks = m * per_row
-        n_threads = openmp.omp_get_max_threads() if m * N >= PARALLEL_MIN else 1
         if real is float:
             partial = np.empty(n_chunks, dtype=np.float32)
         else:
