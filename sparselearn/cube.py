@@ -740,7 +740,7 @@ def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCe
             if remaining <= 0.0:
                 raise CertificationIncomplete(
                     "box MILP stopped by time_limit before it started", best,
-                    witness.copy(), 0, time.monotonic() - start_time)
+                    witness.copy(), 0, time.monotonic() - start_time, upper_bound=int(m))
             options["time_limit"] = remaining
         result = milp(np.concatenate([np.zeros(n), -np.ones(m)]), constraints=constraints,
                       integrality=np.concatenate([np.zeros(n), np.ones(m)]),

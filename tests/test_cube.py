@@ -711,6 +711,19 @@ def test_certify_box_milp_reports_both_bounds_when_stopped():
     assert int(exact_active(exc.witness[None, :], W, b).sum()) == exc.lower_bound
 
 
+def test_certify_box_milp_out_of_time_before_the_solve_still_bounds():
+    # A time limit of 1 ns is spent before HiGHS starts: the exception's
+    # bounds are the exact count at the box centre (only x_0 + x_1 = 1 > 0.5)
+    # and the number of units.
+    net = SparseReLUNetwork([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.5, 0.5, 0.5],
+                            np.ones(3))
+    with pytest.raises(cube.CertificationIncomplete) as info:
+        cube.certify_sparsity(net, domain=cube.Box(0.0, 1.0), method="milp",
+                              time_limit=1e-9)
+    assert (info.value.lower_bound, info.value.upper_bound) == (1, 3)   # centre: unit 2
+    assert cube.certify_sparsity(net, domain=cube.Box(0.0, 1.0), method="milp").max_active == 3
+
+
 def test_certify_method_is_checked():
     net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
     with pytest.raises(ValueError, match="method must be 'bnb' or 'milp'"):

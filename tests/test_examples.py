@@ -84,3 +84,15 @@ def test_digits_example_fast_part_imports_profiles_and_certifies(tmp_path):
     assert "<= k = 2: True" in out and "<= k = 8: True" in out
     assert "assume x uniform on {-1,1}^n" in out
     assert (tmp_path / "digits_sparsity.png").stat().st_size > 10_000
+    # Box certificates (method="milp"): a certified value or an interval
+    # lower <= upper.  The test images lie in [0, 16]^64, so no bound may be
+    # below the exact maximum on them; the MLP's value, 63, is also what the
+    # independent branch and bound certifies (docs/digits.rst).
+    rows = re.findall(r"^(\S.*?)\s+test accuracy .* max on test data\s+(\d+)  "
+                      r"on \[0,16\]\^64 (?:= (\d+)|in \[(\d+), (\d+)\])", out, re.M)
+    assert len(rows) == 3, out
+    for name, on_data, value, lower, upper in rows:
+        lower, upper = (int(value), int(value)) if value else (int(lower), int(upper))
+        assert int(on_data) <= lower <= upper <= 64, name
+        if name.startswith("MLPClassifier"):
+            assert lower <= 63 <= upper
