@@ -596,7 +596,8 @@ class Box:
     ``lp_tolerance`` and the exact big-M :math:`L_j = \min_{\mathrm{box}} z_j`
     (interval arithmetic), plus :math:`a_j + a_l \le 1` for pairs whose
     maximum of :math:`\min(z_j, z_l)` over the box is below :math:`\tau`
-    (decided exactly by interval arithmetic through the minimax theorem).  It is
+    (interval arithmetic through the minimax theorem, with a ``1e-12`` margin
+    against rounding, so a compatible pair is never cut).  It is
     solved with ``mip_rel_gap=0``.  The MILP's point, and the LP point of
     its active set (the LP above), are counted exactly; ``max_active`` is
     that exact count, returned only when it reaches HiGHS's proven optimum.
