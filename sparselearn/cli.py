@@ -885,7 +885,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "of the feature rows; cholesky: the normal equations, as "
                             "scikit-learn's Ridge(solver='cholesky'); sketch: cg "
                             "preconditioned by the normal equations of a random sample of "
-                            "4 D rows; auto (default): on the cube exact up to 32 "
+                            "max(4 D, sqrt(m D)) rows; auto (default): on the cube exact "
+                            "up to 32 "
                             "parities, cg beyond; on real data up to 6000 monomials "
                             "sketch from 500 monomials and 8 samples per monomial, "
                             "cholesky otherwise; cg beyond")

@@ -507,8 +507,9 @@ _PARAMETERS_DOC = r"""
         falls back to its minimum-norm solution).  ``"sketch"``: CG on the
         same normal equations preconditioned by the Cholesky factor of
         :math:`\frac{m}{s} P_S^\top P_S + \alpha I`, the Gram of a uniform
-        sample of :math:`s = \min(m, 4D)` rows (drawn by ``random_state``;
-        ``None``: a fixed seed): :math:`s D^2` flops for the factor instead of :math:`m D^2`,
+        sample of :math:`s = \min(m, \max(4D, \lceil\sqrt{mD}\rceil))` rows
+        (drawn by ``random_state``; ``None``: a fixed seed): :math:`s D^2`
+        flops for the factor instead of :math:`m D^2`,
         then a few dozen matrix-free iterations whatever the correlations of
         the features; stops by the rule of ``tol``, so the result is the
         ``"cholesky"`` solution to that accuracy.  ``"auto"`` on the cube:
