@@ -449,3 +449,27 @@ def test_compact_designs_keep_only_bits_and_give_the_float_products(tmp_path):
 def n_parity_features_of(n, d):
     import math
     return sum(math.comb(n, t) for t in range(d + 1))
+
+
+def test_sketch_solver_stays_within_its_memory_estimate():
+    """solver="sketch" (issue 16): what a fit allocates (tracemalloc peak,
+    inputs excluded) is within ParityDesign.estimate_bytes for it, on real
+    data where the sample is a true subset (m = 6000 > max(4 D, sqrt(m D)))."""
+    import tracemalloc
+
+    from sparselearn.learners import LowDegreeRegressor
+
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(6000, 12)) @ rng.normal(size=(12, 12))
+    y = X[:, 0] * X[:, 1] + rng.normal(size=6000)
+    D = n_parity_features_of(12, 2)
+    assert max(4 * D, np.sqrt(6000 * D)) < 6000
+    model = LowDegreeRegressor(degree=2, solver="sketch", alpha=1.0, n_jobs=1,
+                               random_state=0)
+    tracemalloc.start()
+    model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert model.n_iter_ > 1
+    assert peak <= ParityDesign.estimate_bytes(6000, 12, 2, "sketch", n_jobs=1,
+                                               domain="real")
