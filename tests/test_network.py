@@ -559,3 +559,28 @@ def test_thread_holds_overlapping_out_of_order_restore_the_pools():
         assert set(counts("blas")) == {1} and set(counts("openmp")) == {1}
         erm_fit.__exit__(None, None, None)
         assert (counts("blas"), counts("openmp")) == before
+
+
+def test_one_region_kernels_refuse_an_unallocatable_block_buffer():
+    """The per-thread block buffers are allocated before the parallel region,
+    holding the GIL, so a failure is a MemoryError before any thread starts.
+    (Allocated per thread inside the region, one thread failing while the
+    other succeeded could skip the loop whose barrier the other waits at; that
+    race is not reproducible in a test, this checks the refusal path.)"""
+    from sparselearn._kernels import _network
+
+    rng = np.random.default_rng(0)
+    net = SparseReLUNetwork(rng.standard_normal((8, 4)), rng.standard_normal(8),
+                            rng.standard_normal(8))
+    X = np.ascontiguousarray(rng.standard_normal((32, 4)))
+    args = net._decision_args(X)
+    huge = 1 << 42  # rows per block: 2 threads x 2^42 x 8 units x 8 bytes
+    with pytest.raises(MemoryError):
+        _network.count_rows(X, *args, np.empty(32, dtype=np.int64), huge, 2)
+    with pytest.raises(MemoryError):
+        _network.supports_rows(X, *args, np.empty(32, dtype=np.int64), huge, 2)
+    with pytest.raises(MemoryError):
+        _network.forward_rows(X, *args, net._output_weights, np.empty(32), huge, 2)
+    counts = np.empty(32, dtype=np.int64)
+    _network.count_rows(X, *args, counts, 4, 2)
+    np.testing.assert_array_equal(counts, net.activation_counts(X))

@@ -34,7 +34,7 @@ re-checked exactly.
 NumPy twins: :mod:`sparselearn._reference.network`.
 """
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport fabs, ldexp
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
@@ -398,6 +398,13 @@ cdef dgemm_t _blas_dgemm() except NULL:
     return _dgemm
 
 
+def _scratch(int n_threads, Py_ssize_t block_rows, Py_ssize_t s):
+    """One ``block_rows x s`` buffer of inner products per thread, allocated
+    (or refused with :class:`MemoryError`) while holding the GIL."""
+    import numpy as np
+    return np.empty(max(n_threads, 1) * block_rows * s)
+
+
 cdef inline void _block_products(dgemm_t dgemm, const double* X, const double* W,
                                  Py_ssize_t rows, Py_ssize_t n, Py_ssize_t s,
                                  double* g) noexcept nogil:
@@ -424,28 +431,24 @@ def forward_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
     cdef double tol = U.max_tol_w * x_norm_bound + U.max_tol_b
     cdef dgemm_t dgemm = _blas_dgemm()
     cdef double* g
-    cdef int[1] status
-    status[0] = 0
     if m == 0:
         return
     if n_threads <= 0:
         n_threads = omp_get_max_threads()
+    # Every thread's block buffer is allocated before the region: a thread
+    # whose own allocation failed would skip the prange that the others wait
+    # for at its closing barrier.
+    cdef double[::1] scratch = _scratch(n_threads, block_rows, s)
     with nogil, parallel(num_threads=n_threads):
-        g = <double*> malloc(block_rows * s * sizeof(double))
-        if g != NULL:
-            for blk in prange(n_blocks, schedule="dynamic"):
-                start = blk * block_rows
-                rows = min(block_rows, m - start)
-                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
-                for i in range(rows):
-                    out[start + i] = _relu_combine_row(g + i * s, &b[0], s, tol, exact_floats,
-                                                       &X[start + i, 0], n, &U, &W[0, 0],
-                                                       &u[0])
-            free(g)
-        else:
-            status[0] = 1
-    if status[0]:
-        raise MemoryError("forward_rows: no memory for a block of inner products")
+        g = &scratch[0] + threadid() * block_rows * s
+        for blk in prange(n_blocks, schedule="dynamic"):
+            start = blk * block_rows
+            rows = min(block_rows, m - start)
+            _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+            for i in range(rows):
+                out[start + i] = _relu_combine_row(g + i * s, &b[0], s, tol, exact_floats,
+                                                   &X[start + i, 0], n, &U, &W[0, 0],
+                                                   &u[0])
 
 
 cdef inline void _masked_relu_row(double* g, const double* b, Py_ssize_t s, double screen,
@@ -500,28 +503,24 @@ def forward_multi_rows(const double[:, ::1] X, double x_norm_bound, bint exact_f
     cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     cdef dgemm_t dgemm = _blas_dgemm()
     cdef double* g
-    cdef int[1] status
-    status[0] = 0
     if m == 0:
         return
     if n_threads <= 0:
         n_threads = omp_get_max_threads()
+    # Every thread's block buffer is allocated before the region: a thread
+    # whose own allocation failed would skip the prange that the others wait
+    # for at its closing barrier.
+    cdef double[::1] scratch = _scratch(n_threads, block_rows, s)
     with nogil, parallel(num_threads=n_threads):
-        g = <double*> malloc(block_rows * s * sizeof(double))
-        if g != NULL:
-            for blk in prange(n_blocks, schedule="dynamic"):
-                start = blk * block_rows
-                rows = min(block_rows, m - start)
-                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
-                for i in range(rows):
-                    _masked_relu_row(g + i * s, &b[0], s, screen, exact_floats,
-                                     &X[start + i, 0], n, &U, &W[0, 0])
-                _block_output(dgemm, g, &U_out[0, 0], rows, s, o, &out[start, 0])
-            free(g)
-        else:
-            status[0] = 1
-    if status[0]:
-        raise MemoryError("forward_multi_rows: no memory for a block of inner products")
+        g = &scratch[0] + threadid() * block_rows * s
+        for blk in prange(n_blocks, schedule="dynamic"):
+            start = blk * block_rows
+            rows = min(block_rows, m - start)
+            _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+            for i in range(rows):
+                _masked_relu_row(g + i * s, &b[0], s, screen, exact_floats,
+                                 &X[start + i, 0], n, &U, &W[0, 0])
+            _block_output(dgemm, g, &U_out[0, 0], rows, s, o, &out[start, 0])
 
 
 def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
@@ -537,30 +536,26 @@ def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
     cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     cdef dgemm_t dgemm = _blas_dgemm()
     cdef double* g
-    cdef int[1] status
-    status[0] = 0
     if m == 0:
         return
     if n_threads <= 0:
         n_threads = omp_get_max_threads()
+    # Every thread's block buffer is allocated before the region: a thread
+    # whose own allocation failed would skip the prange that the others wait
+    # for at its closing barrier.
+    cdef double[::1] scratch = _scratch(n_threads, block_rows, s)
     with nogil, parallel(num_threads=n_threads):
-        g = <double*> malloc(block_rows * s * sizeof(double))
-        if g != NULL:
-            for blk in prange(n_blocks, schedule="dynamic"):
-                start = blk * block_rows
-                rows = min(block_rows, m - start)
-                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
-                for i in range(rows):
-                    if exact_floats:
-                        counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
-                    else:
-                        counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
-                                                       &X[start + i, 0], n, &U, &W[0, 0])
-            free(g)
-        else:
-            status[0] = 1
-    if status[0]:
-        raise MemoryError("count_rows: no memory for a block of inner products")
+        g = &scratch[0] + threadid() * block_rows * s
+        for blk in prange(n_blocks, schedule="dynamic"):
+            start = blk * block_rows
+            rows = min(block_rows, m - start)
+            _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+            for i in range(rows):
+                if exact_floats:
+                    counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
+                else:
+                    counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
+                                                   &X[start + i, 0], n, &U, &W[0, 0])
 
 
 def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
@@ -589,6 +584,7 @@ def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats
     status[0] = 0
     if m == 0:
         return np.empty(0, dtype=np.int64)
+    cdef double[::1] scratch
     cdef long long** blocks = <long long**> malloc(n_blocks * sizeof(long long*))
     cdef long long[::1] block_nnz = np.zeros(n_blocks, dtype=np.int64)
     if blocks == NULL:
@@ -598,35 +594,32 @@ def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats
     try:
         if n_threads <= 0:
             n_threads = omp_get_max_threads()
+        scratch = _scratch(n_threads, block_rows, s)  # before the region: see forward_rows
         with nogil, parallel(num_threads=n_threads):
-            g = <double*> malloc(block_rows * s * sizeof(double))
-            if g == NULL:
-                status[0] = 1
-            else:
-                for blk in prange(n_blocks, schedule="dynamic"):
-                    start = blk * block_rows
-                    rows = min(block_rows, m - start)
-                    _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
-                    total = 0
-                    for i in range(rows):
-                        if exact_floats:
-                            counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
-                        else:
-                            counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
-                                                           &X[start + i, 0], n, &U, &W[0, 0])
-                        total = total + counts[start + i]
-                    block_nnz[blk] = total
-                    block_indices = <long long*> malloc((total + 1) * sizeof(long long))
-                    blocks[blk] = block_indices
-                    if block_indices == NULL:
-                        status[0] = 1
+            g = &scratch[0] + threadid() * block_rows * s
+            for blk in prange(n_blocks, schedule="dynamic"):
+                start = blk * block_rows
+                rows = min(block_rows, m - start)
+                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+                total = 0
+                for i in range(rows):
+                    if exact_floats:
+                        counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
                     else:
-                        pos = 0
-                        for i in range(rows):
-                            _fill_row(g + i * s, &b[0], s, screen, exact_floats,
-                                      &X[start + i, 0], n, &U, &W[0, 0], block_indices + pos)
-                            pos = pos + counts[start + i]
-                free(g)
+                        counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
+                                                       &X[start + i, 0], n, &U, &W[0, 0])
+                    total = total + counts[start + i]
+                block_nnz[blk] = total
+                block_indices = <long long*> malloc((total + 1) * sizeof(long long))
+                blocks[blk] = block_indices
+                if block_indices == NULL:
+                    status[0] = 1
+                else:
+                    pos = 0
+                    for i in range(rows):
+                        _fill_row(g + i * s, &b[0], s, screen, exact_floats,
+                                  &X[start + i, 0], n, &U, &W[0, 0], block_indices + pos)
+                        pos = pos + counts[start + i]
         if status[0]:
             raise MemoryError("supports_rows: no memory for a block")
         indices = np.empty(int(np.sum(block_nnz)), dtype=np.int64)
