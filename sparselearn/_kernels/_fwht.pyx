@@ -30,9 +30,9 @@ element once from main memory):
    contiguous per-thread buffer of ``2^BUF_LOG`` elements with the chunk's
    first 3 levels done on the way (a copy-butterfly), its middle levels done
    there by the same radix-8 sweeps, and scattered back with its last 1-3
-   levels done on the way; the next panel is prefetched meanwhile.  The
-   buffer avoids the cache-set conflicts that many rows at a power-of-two
-   stride cause when the panel is transformed where it lies.
+   levels done on the way.  The buffer avoids the cache-set conflicts that
+   many rows at a power-of-two stride cause when the panel is transformed
+   where it lies.
 
 Levels are always applied in increasing order (the butterflies only group
 consecutive ones), so every output is rounded exactly as in the
@@ -149,12 +149,6 @@ cdef extern from *:
                                   Py_ssize_t h) { \
         sl_cb2c_##T(src, src + ss, dst, dst + ds, h); \
     } \
-    static inline void sl_prefetch_##T(const T *x, Py_ssize_t stride, Py_ssize_t R, \
-                                       Py_ssize_t P) { \
-        for (Py_ssize_t q = 0; q < R; q++) \
-            for (Py_ssize_t j = 0; j < P; j += 64 / sizeof(T)) \
-                __builtin_prefetch(x + q * stride + j, 0, 2); \
-    } \
     static inline void sl_low3_scalar_##T(T *p) { \
         T a0 = p[0] + p[1], a1 = p[0] - p[1], a2 = p[2] + p[3], a3 = p[2] - p[3]; \
         T a4 = p[4] + p[5], a5 = p[4] - p[5], a6 = p[6] + p[7], a7 = p[6] - p[7]; \
@@ -235,10 +229,6 @@ cdef extern from *:
                       Py_ssize_t h) noexcept nogil
     void sl_cb2_double(const double* src, Py_ssize_t ss, double* dst, Py_ssize_t ds,
                        Py_ssize_t h) noexcept nogil
-    void sl_prefetch_float(const float* x, Py_ssize_t stride, Py_ssize_t R,
-                           Py_ssize_t P) noexcept nogil
-    void sl_prefetch_double(const double* x, Py_ssize_t stride, Py_ssize_t R,
-                            Py_ssize_t P) noexcept nogil
     void sl_low3_float(float* x, Py_ssize_t N) noexcept nogil
     void sl_low3_double(double* x, Py_ssize_t N) noexcept nogil
     float sl_sum_float(const float* x, Py_ssize_t N) noexcept nogil
@@ -396,8 +386,7 @@ cdef void _panel(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
     (segments ``q`` differing in bits ``0 .. g-1``), the buffer the middle
     ones, and the scatter back the last ``t`` (bits ``r-t .. r-1``): the
     levels stay in increasing order, so the arithmetic is that of the
-    level-by-level transform.  The panel to the right (the next one) is
-    prefetched into L2 while this one is in the buffer.
+    level-by-level transform.
     """
     cdef int g = 3 if r >= 4 else r - 1
     cdef int t = r - g if r - g < 3 else 3
@@ -405,10 +394,6 @@ cdef void _panel(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
     cdef Py_ssize_t q
     for q in range(R >> g):
         _cb(x + (q << g) * stride, stride, buf + (q << g) * P, P, P, g)
-    if real is double:
-        sl_prefetch_double(x + P, stride, R, P)
-    else:
-        sl_prefetch_float(x + P, stride, R, P)
     if mid > 0:
         _levels(buf, R * P, pw + g, pw + g + mid)
     for q in range((<Py_ssize_t> 1) << (g + mid)):
