@@ -15,8 +15,9 @@ element once from main memory):
    ``2^17`` float64 or ``2^18`` float32, resident in a modern L2; a table
    up to that size is transformed in one block, without a second pass) get
    levels ``0 .. BLOCK_LOG-1``.  Inside a
-   block, L1-sized sub-blocks of ``2^L1_LOG`` elements (32 KiB) get levels 0-2 from an
-   8-point in-register kernel and the next levels from radix-8 sweeps (three
+   block, L1-sized sub-blocks of ``2^L1_LOG`` elements (32 KiB) get levels 0-5
+   from a 64-point in-register kernel (levels 0-2 inside each of 8 vectors,
+   3-5 across them) and the next levels from radix-8 sweeps (three
    levels per sweep, unit-stride inner loops the compiler vectorises, with
    radix 4 or 2 for a remainder); the block's upper levels are then such
    sweeps over the L2-resident block.
@@ -195,6 +196,37 @@ cdef extern from *:
             v = SL_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3) + v * s2; \
             memcpy(x + i, &v, sizeof v); \
         } \
+    } \
+    static inline sl_v8_##T sl_v3_##T(sl_v8_##T v) { \
+        const sl_v8_##T s0 = {1, -1, 1, -1, 1, -1, 1, -1}; \
+        const sl_v8_##T s1 = {1, 1, -1, -1, 1, 1, -1, -1}; \
+        const sl_v8_##T s2 = {1, 1, 1, 1, -1, -1, -1, -1}; \
+        v = SL_SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6) + v * s0; \
+        v = SL_SHUFFLE(v, 2, 3, 0, 1, 6, 7, 4, 5) + v * s1; \
+        return SL_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3) + v * s2; \
+    } \
+    /* Levels 0-5 of each group of 64 consecutive elements in registers:
+       levels 0-2 inside each of 8 vectors, then 3-5 across them. */ \
+    static inline void sl_low6_##T(T *x, Py_ssize_t N) { \
+        for (Py_ssize_t i = 0; i + 64 <= N; i += 64) { \
+            sl_v8_##T v0, v1, v2, v3, v4, v5, v6, v7; \
+            memcpy(&v0, x + i, sizeof v0); memcpy(&v1, x + i + 8, sizeof v1); \
+            memcpy(&v2, x + i + 16, sizeof v2); memcpy(&v3, x + i + 24, sizeof v3); \
+            memcpy(&v4, x + i + 32, sizeof v4); memcpy(&v5, x + i + 40, sizeof v5); \
+            memcpy(&v6, x + i + 48, sizeof v6); memcpy(&v7, x + i + 56, sizeof v7); \
+            v0 = sl_v3_##T(v0); v1 = sl_v3_##T(v1); v2 = sl_v3_##T(v2); v3 = sl_v3_##T(v3); \
+            v4 = sl_v3_##T(v4); v5 = sl_v3_##T(v5); v6 = sl_v3_##T(v6); v7 = sl_v3_##T(v7); \
+            sl_v8_##T a0 = v0 + v1, a1 = v0 - v1, a2 = v2 + v3, a3 = v2 - v3; \
+            sl_v8_##T a4 = v4 + v5, a5 = v4 - v5, a6 = v6 + v7, a7 = v6 - v7; \
+            sl_v8_##T b0 = a0 + a2, b1 = a1 + a3, b2 = a0 - a2, b3 = a1 - a3; \
+            sl_v8_##T b4 = a4 + a6, b5 = a5 + a7, b6 = a4 - a6, b7 = a5 - a7; \
+            v0 = b0 + b4; v1 = b1 + b5; v2 = b2 + b6; v3 = b3 + b7; \
+            v4 = b0 - b4; v5 = b1 - b5; v6 = b2 - b6; v7 = b3 - b7; \
+            memcpy(x + i, &v0, sizeof v0); memcpy(x + i + 8, &v1, sizeof v1); \
+            memcpy(x + i + 16, &v2, sizeof v2); memcpy(x + i + 24, &v3, sizeof v3); \
+            memcpy(x + i + 32, &v4, sizeof v4); memcpy(x + i + 40, &v5, sizeof v5); \
+            memcpy(x + i + 48, &v6, sizeof v6); memcpy(x + i + 56, &v7, sizeof v7); \
+        } \
     }
     #else
     #define SL_LOW3_VECTOR(T) \
@@ -202,6 +234,12 @@ cdef extern from *:
     SL_SUM(T) \
     static inline void sl_low3_##T(T *x, Py_ssize_t N) { \
         for (Py_ssize_t i = 0; i + 8 <= N; i += 8) sl_low3_scalar_##T(x + i); \
+    } \
+    static inline void sl_low6_##T(T *x, Py_ssize_t N) { \
+        sl_low3_##T(x, N); \
+        for (Py_ssize_t i = 0; i + 64 <= N; i += 64) \
+            sl_rows8_##T(x + i, x + i + 8, x + i + 16, x + i + 24, x + i + 32, x + i + 40, \
+                         x + i + 48, x + i + 56, 8); \
     }
     #endif
 
@@ -229,6 +267,8 @@ cdef extern from *:
                       Py_ssize_t h) noexcept nogil
     void sl_cb2_double(const double* src, Py_ssize_t ss, double* dst, Py_ssize_t ds,
                        Py_ssize_t h) noexcept nogil
+    void sl_low6_float(float* x, Py_ssize_t N) noexcept nogil
+    void sl_low6_double(double* x, Py_ssize_t N) noexcept nogil
     void sl_low3_float(float* x, Py_ssize_t N) noexcept nogil
     void sl_low3_double(double* x, Py_ssize_t N) noexcept nogil
     float sl_sum_float(const float* x, Py_ssize_t N) noexcept nogil
@@ -351,8 +391,15 @@ cdef void _block(real* x, int b) noexcept nogil:
         _levels(x, N, 0, b)
         return
     for i in range(N >> s):
-        _low3(x + (i << s), (<Py_ssize_t> 1) << s)
-        _levels(x + (i << s), (<Py_ssize_t> 1) << s, 3, s)
+        if s >= 6:  # levels 0-5 in registers, 64 elements at a time
+            if real is double:
+                sl_low6_double(x + (i << s), (<Py_ssize_t> 1) << s)
+            else:
+                sl_low6_float(x + (i << s), (<Py_ssize_t> 1) << s)
+            _levels(x + (i << s), (<Py_ssize_t> 1) << s, 6, s)
+        else:
+            _low3(x + (i << s), (<Py_ssize_t> 1) << s)
+            _levels(x + (i << s), (<Py_ssize_t> 1) << s, 3, s)
     _levels(x, N, s, b)
 
 
