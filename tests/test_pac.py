@@ -1115,3 +1115,32 @@ def test_agnostic_mode_needs_a_learner_that_states_its_degree_and_exact_spectra(
     with pytest.raises(TypeError, match="agnostic must be True or False"):
         verify_pac(low_degree_learner(1), lambda rng: net, 10, 0.1, 0.1, trials=2,
                    agnostic="yes")
+
+
+def test_trials_run_with_single_threaded_pools_and_restore_them():
+    """Each trial holds BLAS and OpenMP at one thread (per-trial results do
+    not depend on the worker's thread count) and gives the count back; the
+    pools are looked up again after an import (a learner's own library)."""
+    from threadpoolctl import threadpool_info
+
+    from sparselearn.pac import _trial
+
+    seen = []
+
+    class ThreadCountingLearner(ZeroPredictor):
+        def fit(self, X, y):
+            seen.append({pool["user_api"]: pool["num_threads"] for pool in threadpool_info()})
+            return super().fit(X, y)
+
+    before = {pool["user_api"]: pool["num_threads"] for pool in threadpool_info()}
+    verify_pac(ThreadCountingLearner, _ok_target, 10, 0.1, 0.1, 2, random_state=0,
+               eps_scale="absolute", preflight=False)
+    assert len(seen) == 2 and all(set(counts.values()) == {1} for counts in seen)
+    assert {pool["user_api"]: pool["num_threads"] for pool in threadpool_info()} == before
+    first = _trial._thread_pools()
+    assert _trial._thread_pools() is first  # cached while nothing is imported
+    import importlib
+    import sys
+    sys.modules.pop("json.tool", None)
+    importlib.import_module("json.tool")
+    assert _trial._thread_pools() is not first

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .. import cube, fourier
 from .._validation import check_memory, check_random_state
@@ -117,8 +118,25 @@ def _run_trial(make_learner, make_target, spec: dict, index: int):
     differently (Dask's workers already run single-threaded), and trials,
     not threads inside a fit, are the unit of parallelism here.
     """
-    with threadpool_limits(limits=1):
+    with _thread_pools().limit(limits=1):
         return _trial(make_learner, make_target, spec, index)
+
+
+_POOLS: tuple[int, ThreadpoolController] | None = None
+
+
+def _thread_pools() -> ThreadpoolController:
+    """The process's thread pools, found again only when a module was imported
+    since the last look.  Finding them (``threadpool_limits`` does it on every
+    call) reads every loaded library, about 2.4 ms; at thousands of cheap
+    trials that was 80% of a sample-complexity search.  A learner that brings
+    its own pool (torch's MKL, say) loads it by importing its package, which
+    changes ``sys.modules`` and so triggers a new look."""
+    global _POOLS
+    key = len(sys.modules)
+    if _POOLS is None or _POOLS[0] != key:
+        _POOLS = (key, ThreadpoolController())
+    return _POOLS[1]
 
 
 def _trial(make_learner, make_target, spec: dict, index: int):
