@@ -19,8 +19,9 @@ from scipy.stats import binom, norm
 from strategies import all_cube_points
 
 from sparselearn import SparseReLUNetwork
-from sparselearn.pac import (PACResult, SampleComplexityResult, clopper_pearson,
-                             plot_sample_complexity, sample_complexity_curve, verify_pac)
+from sparselearn.pac import (InfeasibleWarning, PACResult, SampleComplexityResult,
+                             clopper_pearson, plot_sample_complexity, sample_complexity_curve,
+                             verify_pac)
 from sparselearn.targets import bump_network, junta_network, random_network
 
 from sparselearn.learners import LowDegreeRegressor
@@ -166,7 +167,8 @@ def test_clopper_pearson_bad_input(args, error, match):
 def test_exact_error_of_zero_predictor_is_the_mean_square_of_the_target():
     n = 7
     result = verify_pac(ZeroPredictor, lambda rng: bump_network(n, 6, 2, random_state=rng),
-                        50, eps=0.1, delta=0.1, trials=4, random_state=11)
+                        50, eps=0.1, delta=0.1, trials=4, random_state=11,
+                        eps_scale="absolute")
     assert result.exact and result.n_draws == 2**n
     for i, seed in enumerate(_trial_target_seeds(result)):
         net = bump_network(n, 6, 2, random_state=np.random.default_rng(seed))
@@ -198,7 +200,7 @@ def test_exact_error_of_a_linear_fit_matches_brute_force():
             return self
 
     result = verify_pac(lambda: RecordingLinear(1), lambda rng: net, 30, eps=0.1,
-                        delta=0.1, trials=3, random_state=5)
+                        delta=0.1, trials=3, random_state=5, eps_scale="absolute")
     X = all_cube_points(n)
     # Trials may run in any order (results come back in trial order), so
     # compare as sorted lists.
@@ -224,10 +226,10 @@ def test_low_degree_error_by_parseval_equals_the_walk(monkeypatch):
     make_target = lambda rng: random_network(n, 5, random_state=rng, bias_quantile=0.7)
     args = (make_target, 150, 0.1, 0.1)
     parseval = verify_pac(lambda: LowDegreeRegressor(degree=2), *args, trials=3,
-                          random_state=4, noise=0.3)
+                          random_state=4, noise=0.3, eps_scale="absolute")
     assert len(calls) == 3
     walked = verify_pac(lambda: _WalkedRegressor(degree=2), *args, trials=3,
-                        random_state=4, noise=0.3)
+                        random_state=4, noise=0.3, eps_scale="absolute")
     assert len(calls) == 3 and parseval.exact and walked.exact
     np.testing.assert_allclose(parseval.errors, walked.errors, rtol=1e-10)
     np.testing.assert_array_equal(parseval.target_norms, walked.target_norms)
@@ -238,9 +240,10 @@ def test_sampled_error_agrees_with_exact_within_its_standard_error():
     n = 11
     make_target = lambda rng: random_network(n, 5, random_state=rng, bias_quantile=0.7)
     exact = verify_pac(low_degree_learner(1), make_target, 200, 0.1, 0.1, trials=3,
-                       random_state=2, exact_max_n=n)
+                       random_state=2, exact_max_n=n, eps_scale="absolute")
     sampled = verify_pac(low_degree_learner(1), make_target, 200, 0.1, 0.1, trials=3,
-                         random_state=2, exact_max_n=n - 1, n_draws=20_000)
+                         random_state=2, exact_max_n=n - 1, n_draws=20_000,
+                         eps_scale="absolute")
     assert exact.exact and not sampled.exact and sampled.n_draws == 20_000
     assert np.all(sampled.stderr > 0)
     # Same seeds, same fits: only the error measurement differs.  The sampled
@@ -258,7 +261,7 @@ def test_noise_has_the_requested_standard_deviation():
             return self
 
     verify_pac(Recorder, constant_target(0.0), 20_000, 0.1, 0.1, trials=1, noise=0.5,
-               n_features=3, random_state=0)
+               n_features=3, random_state=0, eps_scale="absolute")
     # Sample sd of 20000 N(0, 0.25) draws: relative sd error ~ 1/sqrt(2m) = 0.5%;
     # a 3% window fails with probability < 1e-16.
     assert np.std(labels[0]) == pytest.approx(0.5, rel=0.03)
@@ -437,8 +440,10 @@ def test_low_degree_learner_is_pac_on_oracle_targets(family, seed, noise):
     assert np.all(result.errors >= tails[d] * (1 - 1e-9) - 1e-12)
     if tails[max(d - 1, 0)] > EPS and d > 0:
         # One degree less cannot reach eps at any m: reported as failing.
-        short = verify_pac(low_degree_learner(d - 1), lambda rng: net, m, EPS, DELTA,
-                           trials=3, noise=noise, random_state=seed)
+        # The pre-flight finds it out of reach and says so.
+        with pytest.warns(InfeasibleWarning, match=f"can pass at degree <= {d - 1}:"):
+            short = verify_pac(low_degree_learner(d - 1), lambda rng: net, m, EPS, DELTA,
+                               trials=3, noise=noise, random_state=seed)
         assert short.successes == 0 and not short.consistent
 
 
@@ -472,9 +477,9 @@ def test_low_degree_learner_on_random_bump_networks():
 def test_library_learner_equals_least_squares_on_the_same_trials():
     make_target = lambda rng: random_network(7, 5, random_state=rng, bias_quantile=0.7)
     ours = verify_pac(lambda: LowDegreeRegressor(degree=2), make_target, 300, 0.1, 0.1,
-                      trials=3, noise=0.3, random_state=4)
+                      trials=3, noise=0.3, random_state=4, eps_scale="absolute")
     reference = verify_pac(lambda: ParityLeastSquares(2), make_target, 300, 0.1, 0.1,
-                           trials=3, noise=0.3, random_state=4)
+                           trials=3, noise=0.3, random_state=4, eps_scale="absolute")
     np.testing.assert_allclose(ours.errors, reference.errors, rtol=1e-6, atol=1e-12)
 
 
@@ -492,12 +497,13 @@ class ThresholdLearner(MeanPredictor):
 def test_grid_and_bisection_find_the_same_threshold():
     args = (ThresholdLearner, lambda p: constant_target(p), [1.0, 2.0], 0.1, 0.1, 3)
     grid = sample_complexity_curve(*args, m_grid=range(30, 45), n_features=2,
-                                   random_state=0)
+                                   random_state=0, eps_scale="absolute")
     bisect = sample_complexity_curve(*args, m_min=1, m_max=1000, rtol=1e-9, n_features=2,
-                                     random_state=0)
+                                     random_state=0, eps_scale="absolute")
     assert grid.min_samples == bisect.min_samples == (37, 37)
     assert grid.lower_brackets == bisect.lower_brackets == (36, 36)
-    never = sample_complexity_curve(*args, m_grid=[5, 10], n_features=2, random_state=0)
+    never = sample_complexity_curve(*args, m_grid=[5, 10], n_features=2, random_state=0,
+                                    eps_scale="absolute")
     assert never.min_samples == (None, None)
     assert "not reached" in never.to_table()
 
@@ -567,7 +573,7 @@ def test_plot_sample_complexity(tmp_path):
     matplotlib.use("Agg")
     result = sample_complexity_curve(ThresholdLearner, lambda p: constant_target(p),
                                      [1.0, 2.0, 3.0], 0.1, 0.1, 3, m_grid=[10, 40],
-                                     n_features=2, random_state=0)
+                                     n_features=2, random_state=0, eps_scale="absolute")
     ax = plot_sample_complexity(result, label="threshold")
     line = ax.get_lines()[0]
     np.testing.assert_array_equal(line.get_ydata(), [40, 40, 40])
@@ -715,7 +721,8 @@ def test_deprecated_names_warn_and_keep_working():
     from sparselearn.pac import bump_target, verify_sweep
 
     network = bump_network(12, 4, 2, random_state=0)
-    kwargs = dict(n_samples=40, eps=0.5, delta=0.2, trials=2, random_state=3, exact_max_n=4)
+    kwargs = dict(n_samples=40, eps=0.5, delta=0.2, trials=2, random_state=3, exact_max_n=4,
+                  eps_scale="absolute")
     new = verify_pac(low_degree_learner(1), lambda rng: network, n_draws=500, **kwargs)
     with pytest.warns(FutureWarning, match=r"verify_pac\(n_test=...\) is deprecated"):
         old = verify_pac(low_degree_learner(1), lambda rng: network, n_test=500, **kwargs)
@@ -761,7 +768,7 @@ def test_pac_results_share_one_interface():
     assert result.to_frame()["error"].tolist() == result.errors.tolist()
     curve = sample_complexity_curve(MeanPredictor, lambda p: constant_target(p), [1.0, 2.0],
                                     0.1, 0.1, 3, m_grid=[5, 10], n_features=3,
-                                    param_name="level", random_state=0)
+                                    param_name="level", random_state=0, eps_scale="absolute")
     runs = sum(len(r) for r in curve.evaluations)
     _assert_result_interface(curve, runs, ["level", "eps", "n_samples", "successes",
                                            "ci_lower", "ci_upper", "passed", "min_samples"])
@@ -837,7 +844,8 @@ def test_verify_pac_learns_the_chosen_output_of_a_multi_output_target():
     F = np.maximum(X @ W.T - b, 0.0) @ U + c
     for t in range(3):
         result = verify_pac(ZeroPredictor, lambda rng: net, n_samples=10, eps=100.0,
-                            delta=0.5, trials=2, random_state=0, output=t)
+                            delta=0.5, trials=2, random_state=0, output=t,
+                            eps_scale="absolute")
         assert result.exact
         np.testing.assert_allclose(result.errors, np.mean(F[:, t] ** 2), rtol=1e-12)
         np.testing.assert_allclose(result.target_norms, np.mean(F[:, t] ** 2), rtol=1e-12)
@@ -845,7 +853,7 @@ def test_verify_pac_learns_the_chosen_output_of_a_multi_output_target():
     result = verify_pac(ZeroPredictor, lambda rng: (lambda Z: np.stack([Z[:, 0], 3 * Z[:, 1]],
                                                                         1)),
                         n_samples=10, eps=100.0, delta=0.5, trials=2, random_state=0,
-                        n_features=5, output=1)
+                        n_features=5, output=1, eps_scale="absolute")
     np.testing.assert_allclose(result.errors, 9.0)
 
 
@@ -869,7 +877,7 @@ def test_pac_output_is_validated_and_required_for_multi_output_targets():
                                 delta=0.5, trials=2, m_grid=[10], random_state=0)
     result = sample_complexity_curve(ZeroPredictor, lambda p: (lambda rng: net), [1],
                                      eps=100.0, delta=0.5, trials=2, m_grid=[10],
-                                     random_state=0, output=1)
+                                     random_state=0, output=1, eps_scale="absolute")
     assert result.min_samples[0] == 10
 
 

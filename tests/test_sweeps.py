@@ -123,9 +123,10 @@ def test_lambda_factories_travel_by_value(cluster):
     _, client = cluster
     make_target = lambda rng: bump_network(6, 4, 2, random_state=rng)  # noqa: E731
     make_learner = lambda: low_degree_learner({}, degree=1)  # noqa: E731
-    serial = verify_pac(make_learner, make_target, 50, 0.1, 0.1, trials=3, random_state=2)
+    serial = verify_pac(make_learner, make_target, 50, 0.1, 0.1, trials=3, random_state=2,
+                        eps_scale="absolute")
     remote = verify_pac(make_learner, make_target, 50, 0.1, 0.1, trials=3, random_state=2,
-                        scheduler=client)
+                        scheduler=client, eps_scale="absolute")
     assert_same_trials(serial, remote)
 
 
