@@ -152,12 +152,19 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
 
     Examples
     --------
-    >>> import functools
-    >>> result = verify_sweep(functools.partial(low_degree_learner, degree=2),
-    ...                       bump_target, {"n_features": [6], "width": [4],
-    ...                       "sparsity": [1, 2], "n_samples": [300]},
-    ...                       eps=0.5, delta=0.2, trials=4, random_state=0)
-    >>> # sparsity 1: degree 2 cannot reach eps = 0.5 (the pre-flight), no trial run
+    >>> import functools, warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     result = verify_sweep(functools.partial(low_degree_learner, degree=2),
+    ...                           bump_target, {"n_features": [6], "width": [4],
+    ...                           "sparsity": [1, 2], "n_samples": [300]},
+    ...                           eps=0.5, delta=0.2, trials=4, random_state=0,
+    ...                           eps_scale="relative")
+    >>> # sparsity 1: degree 2 cannot reach eps = 0.5; the pre-flight says so
+    >>> # with an InfeasibleWarning and runs no trial
+    >>> [(w.category.__name__, str(w.message).split(";")[0]) for w in caught]
+    [('InfeasibleWarning', 'no sample size can pass at degree <= 2: best relative error
+      0.737 > eps 0.5')]
     >>> [(r["sparsity"], r["trials"], r["feasible"]) for r in result.to_records()]
     [(1, 0, False), (2, 4, True)]
     """
