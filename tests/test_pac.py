@@ -245,6 +245,7 @@ def test_sampled_error_agrees_with_exact_within_its_standard_error():
                          random_state=2, exact_max_n=n - 1, n_draws=20_000,
                          eps_scale="absolute")
     assert exact.exact and not sampled.exact and sampled.n_draws == 20_000
+    assert exact.trials == sampled.trials == 3   # run, not skipped by the pre-flight
     assert np.all(sampled.stderr > 0)
     # Same seeds, same fits: only the error measurement differs.  The sampled
     # mean of 20000 squared differences is within 5 standard errors of the
