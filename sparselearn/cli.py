@@ -274,12 +274,18 @@ def _cmd_certify(args) -> dict:
     domain, where = _certify_domain(args, net)
     report = {"command": "certify", "network": str(args.network), "n": net.n_features,
               "width": net.width, "domain": args.domain[0], "domain_description": where}
+    if args.method == "milp" and args.domain[0] != "box":
+        raise CommandError(f"--method milp applies to --domain box only, got --domain "
+                           f"{args.domain[0]}; use --method bnb (the default) there")
     try:
-        certificate = cube.certify_sparsity(net, time_limit=args.time_limit, domain=domain)
+        certificate = cube.certify_sparsity(net, time_limit=args.time_limit, domain=domain,
+                                            method=args.method)
     except cube.CertificationIncomplete as exc:
         limit = "none" if args.time_limit is None else f"{args.time_limit:g} s"
+        bounds = (f"at least {exc.lower_bound}" if exc.upper_bound is None
+                  else f"between {exc.lower_bound} and {exc.upper_bound}")
         raise CommandError(f"not certified within --time-limit {limit}: the "
-                           f"sparsity is at least {exc.lower_bound}; raise the limit with "
+                           f"sparsity is {bounds}; raise the limit with "
                            "--time-limit SECONDS (or --time-limit none for no limit)"
                            ) from None
     cube_domain = args.domain[0] in ("pm1", "01")
@@ -287,7 +293,8 @@ def _cmd_certify(args) -> dict:
                   witness=(certificate.witness.astype(int) if cube_domain
                            else certificate.witness).tolist(),
                   nodes=certificate.n_nodes, seconds=certificate.elapsed,
-                  lp_tolerance=certificate.lp_tolerance)
+                  lp_tolerance=certificate.lp_tolerance, method=args.method,
+                  mip_tolerances=certificate.mip_tolerances)
     if args.domain[0] == "pm1" and net.n_features <= args.histogram_max_n:
         report["activation_histogram"] = cube.activation_histogram(net).tolist()
     return report
@@ -303,6 +310,9 @@ def _print_certify(report: dict) -> None:
     if report.get("lp_tolerance") is not None:
         print(f"  LP tolerance        {report['lp_tolerance']:g} (units active only by a "
               "smaller relative margin can be missed)")
+    if report.get("mip_tolerances"):
+        settings = ", ".join(f"{key} {value:g}" for key, value in report["mip_tolerances"].items())
+        print(f"  MILP (HiGHS)        upper bound proven under {settings}")
     if "activation_histogram" in report:
         histogram = np.asarray(report["activation_histogram"])
         print(f"  histogram           {{{_format_histogram(histogram)}}}")
@@ -851,6 +861,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "({0,1}^n), box LO HI (the box [LO, HI]^n; LP-based, see "
                               "sparselearn.cube.Box) or points FILE (the rows of a CSV/.npy "
                               "table or the X of an .npz; an extra last column is ignored)")
+    certify.add_argument("--method", choices=("bnb", "milp"), default="bnb",
+                         help="search for --domain box: bnb (default, branch and bound with "
+                              "an LP per node) or milp (one HiGHS MILP, often much faster; "
+                              "the witness is recounted exactly and the upper bound rests "
+                              "on the MIP tolerances printed)")
     _add_header_flag(certify)
     profile = sub.add_parser(
         "profile", parents=[common], help="activation profile of a saved network on DATA",

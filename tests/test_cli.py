@@ -819,6 +819,21 @@ def test_certify_domains_on_the_command_line(tmp_path, capsys):
     assert code == 0
     assert "on the box [0, 16]^2" in out and "LP tolerance" in out
     assert "certified sparsity  2" in out
+    # One HiGHS MILP instead of the branch and bound: same maximum, an exact
+    # witness, and the tolerances its upper bound rests on.
+    code, out, err = run(capsys, "certify", path, "--domain", "box", "0", "16",
+                         "--method", "milp", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["certified_sparsity"] == 2 and report["method"] == "milp"
+    assert report["mip_tolerances"]["mip_rel_gap"] == 0.0
+    witness = np.array(report["witness"], dtype=float)
+    assert int(net.activation_counts(witness[None, :])[0]) == 2
+    code, out, err = run(capsys, "certify", path, "--domain", "box", "0", "16",
+                         "--method", "milp")
+    assert code == 0 and "MILP (HiGHS)        upper bound proven under mip_rel_gap 0" in out
+    assert "--method milp applies to --domain box only" in _one_line_exit_2(
+        capsys, "certify", path, "--method", "milp")
 
 
 @pytest.mark.parametrize("domain, message", [
