@@ -25,6 +25,31 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt
 
 
+cdef inline long long _rank_top_k(long long[::1] indices, double[::1] values,
+                                  long long start, long long stop, Py_ssize_t k) noexcept nogil:
+    """Partial selection sort of one row's entries ``[start, stop)``: the first
+    ``min(k, stop - start)`` become the largest values in decreasing order,
+    ties broken by the lower unit index; returns that count."""
+    cdef long long kept = stop - start, p, q, best, tmp_index
+    cdef double tmp_value
+    if kept > k:
+        kept = k
+    for p in range(start, start + kept):
+        best = p
+        for q in range(p + 1, stop):
+            if values[q] > values[best] or (values[q] == values[best]
+                                            and indices[q] < indices[best]):
+                best = q
+        if best != p:
+            tmp_index = indices[p]
+            indices[p] = indices[best]
+            indices[best] = tmp_index
+            tmp_value = values[p]
+            values[p] = values[best]
+            values[best] = tmp_value
+    return kept
+
+
 def ranked_supports(const double[:, ::1] G, const double[::1] b, Py_ssize_t k,
                     const long long[::1] indptr, long long[::1] indices,
                     double[::1] values, long long[::1] n_kept):
@@ -39,8 +64,8 @@ def ranked_supports(const double[:, ::1] G, const double[::1] b, Py_ssize_t k,
     ``O(s + k a_i)`` per row.
     """
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], i, j
-    cdef long long start, stop, pos, p, q, best, kept, tmp_index
-    cdef double z, tmp_value
+    cdef long long start, pos
+    cdef double z
     for i in prange(m, nogil=True, schedule="static"):
         start = indptr[i]
         pos = start
@@ -50,24 +75,7 @@ def ranked_supports(const double[:, ::1] G, const double[::1] b, Py_ssize_t k,
                 indices[pos] = j
                 values[pos] = z
                 pos = pos + 1
-        stop = pos
-        kept = stop - start
-        if kept > k:
-            kept = k
-        for p in range(start, start + kept):
-            best = p
-            for q in range(p + 1, stop):
-                if values[q] > values[best] or (values[q] == values[best]
-                                                and indices[q] < indices[best]):
-                    best = q
-            if best != p:
-                tmp_index = indices[p]
-                indices[p] = indices[best]
-                indices[best] = tmp_index
-                tmp_value = values[p]
-                values[p] = values[best]
-                values[best] = tmp_value
-        n_kept[i] = kept
+        n_kept[i] = _rank_top_k(indices, values, start, pos, k)
 
 
 def capped_output(const long long[::1] indptr, const long long[::1] indices,
@@ -225,8 +233,8 @@ def fused_supports(const double[:, ::1] G, const double[::1] b, Py_ssize_t k,
     row's).
     """
     cdef Py_ssize_t m = G.shape[0], s = G.shape[1], i, j, j0, blocks = s - s % 8
-    cdef long long start, stop, pos = 0, p, q, best, kept, tmp_index
-    cdef double z, tmp_value
+    cdef long long start, pos = 0
+    cdef double z
     cdef const double* g
     cdef const double* bb = &b[0]
     cdef bint any_active
@@ -253,25 +261,8 @@ def fused_supports(const double[:, ::1] G, const double[::1] b, Py_ssize_t k,
                     indices[pos] = j
                     values[pos] = z
                     pos = pos + 1
-            stop = pos
-            indptr[i + 1] = stop
-            kept = stop - start
-            if kept > k:
-                kept = k
-            for p in range(start, start + kept):
-                best = p
-                for q in range(p + 1, stop):
-                    if values[q] > values[best] or (values[q] == values[best]
-                                                    and indices[q] < indices[best]):
-                        best = q
-                if best != p:
-                    tmp_index = indices[p]
-                    indices[p] = indices[best]
-                    indices[best] = tmp_index
-                    tmp_value = values[p]
-                    values[p] = values[best]
-                    values[best] = tmp_value
-            n_kept[i] = kept
+            indptr[i + 1] = pos
+            n_kept[i] = _rank_top_k(indices, values, start, pos, k)
 
 
 def sparse_backward_touched(const double[:, ::1] X, const double[::1] r,
