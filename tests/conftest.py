@@ -6,6 +6,7 @@ so CI is deterministic, and without a per-example deadline, since the
 """
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -21,3 +22,23 @@ settings.register_profile("dev", deadline=None, max_examples=200)
 # tests the main run already made on the default variant; fewer examples.
 settings.register_profile("variant", parent=settings.get_profile("ci"), max_examples=6)
 settings.load_profile(os.environ.get("SPARSELEARN_HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A ``distributed.LocalCluster`` of two single-threaded worker processes
+    (with nannies) on loopback and its client, per test module (a module may
+    retire the workers in its last test); skipped without ``distributed``."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
+        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                           host="127.0.0.1", dashboard_address=None)
+        client = distributed.Client(cluster, timeout="30s", set_as_default=False)
+        try:
+            client.wait_for_workers(2, timeout=60)
+            yield cluster, client
+        finally:
+            client.close(timeout=30)
+            cluster.close(timeout=30)

@@ -808,31 +808,14 @@ def test_compact_inputs_are_refused_clearly():
 
 
 # ----------------------------------------- the fit on a dask array (issue 15)
-@pytest.fixture(scope="module")
-def dask_client():
-    """Two single-threaded worker processes (with nannies) on loopback."""
-    distributed = pytest.importorskip("distributed")
-    import dask
-    with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
-        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           host="127.0.0.1", dashboard_address=None)
-        client = distributed.Client(cluster, timeout="30s", set_as_default=False)
-        try:
-            client.wait_for_workers(2, timeout=60)
-            yield cluster, client
-        finally:
-            client.close(timeout=30)
-            cluster.close(timeout=30)
-
-
 def _dask_problem():
     da = pytest.importorskip("dask.array")
     X8, Xf, y = _compact_problem(m=3000, n=10, seed=31)
     return da.from_array(X8, chunks=(700, 10)), Xf, y
 
 
-def test_dask_fit_equals_the_in_memory_fit_and_predicts_lazily(dask_client):
-    _, client = dask_client
+def test_dask_fit_equals_the_in_memory_fit_and_predicts_lazily(dask_cluster):
+    _, client = dask_cluster
     dX, Xf, y = _dask_problem()
     params = dict(degree=3, solver="cg", tol=1e-12)
     reference = LowDegreeRegressor(**params).fit(Xf, y)
@@ -848,7 +831,7 @@ def test_dask_fit_equals_the_in_memory_fit_and_predicts_lazily(dask_client):
         LowDegreeRegressor().fit(dX, y)
 
 
-def test_dask_fit_recovers_from_a_worker_killed_mid_fit(dask_client, monkeypatch):
+def test_dask_fit_recovers_from_a_worker_killed_mid_fit(dask_cluster, monkeypatch):
     """The block designs have lineage, so the scheduler rebuilds what the
     killed worker held (its nanny restarts it) and the fit ends with the
     in-memory coefficients; a timeout bounds every product meanwhile."""
@@ -856,7 +839,7 @@ def test_dask_fit_recovers_from_a_worker_killed_mid_fit(dask_client, monkeypatch
     import signal
 
     from sparselearn import _distributed
-    _, client = dask_client
+    _, client = dask_cluster
     dX, Xf, y = _dask_problem()
     params = dict(degree=3, solver="cg", tol=1e-12)
     reference = LowDegreeRegressor(**params).fit(Xf, y)
@@ -880,10 +863,10 @@ def test_dask_fit_recovers_from_a_worker_killed_mid_fit(dask_client, monkeypatch
     client.wait_for_workers(2, timeout=60)
 
 
-def test_dask_fit_without_workers_fails_with_a_timeout(dask_client, monkeypatch):
+def test_dask_fit_without_workers_fails_with_a_timeout(dask_cluster, monkeypatch):
     """Last of the dask tests: it retires every worker of the shared cluster."""
     from sparselearn import _distributed
-    cluster, client = dask_client
+    cluster, client = dask_cluster
     dX, _, y = _dask_problem()
     monkeypatch.setattr(_distributed, "_PRODUCT_TIMEOUT", 2.0)
     client.retire_workers(list(client.scheduler_info()["workers"]), close_workers=True)

@@ -46,21 +46,6 @@ def target_for(sparsity):
     return functools.partial(bump_target, POINT | {"sparsity": sparsity})
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """Two single-threaded worker processes on loopback, closed at the end."""
-    with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
-        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           host="127.0.0.1", dashboard_address=None)
-        client = distributed.Client(cluster, timeout="30s", set_as_default=False)
-        try:
-            client.wait_for_workers(2, timeout=60)
-            yield cluster, client
-        finally:
-            client.close(timeout=30)
-            cluster.close(timeout=30)
-
-
 def _client_count(dask_scheduler):
     return len(dask_scheduler.clients)
 
@@ -98,8 +83,8 @@ def test_local_process_pool_equals_serial():
 
 
 # ------------------------------------------------ the cluster equals serial
-def test_verify_pac_on_a_cluster_equals_serial(cluster):
-    _, client = cluster
+def test_verify_pac_on_a_cluster_equals_serial(dask_cluster):
+    _, client = dask_cluster
     serial = verify_pac(LEARNER, TARGET, 60, 0.1, 0.1, trials=6, noise=0.2, random_state=11)
     remote = verify_pac(LEARNER, TARGET, 60, 0.1, 0.1, trials=6, noise=0.2, random_state=11,
                         scheduler=client)
@@ -107,8 +92,8 @@ def test_verify_pac_on_a_cluster_equals_serial(cluster):
     assert client.status == "running"  # a Client passed in is left open
 
 
-def test_address_string_connects_and_closes(cluster):
-    local, client = cluster
+def test_address_string_connects_and_closes(dask_cluster):
+    local, client = dask_cluster
     before = client.run_on_scheduler(_client_count)
     serial = verify_pac(LEARNER, TARGET, 60, 0.1, 0.1, trials=4, random_state=5)
     remote = verify_pac(LEARNER, TARGET, 60, 0.1, 0.1, trials=4, random_state=5,
@@ -119,8 +104,8 @@ def test_address_string_connects_and_closes(cluster):
     assert client.run_on_scheduler(_client_count) == before
 
 
-def test_lambda_factories_travel_by_value(cluster):
-    _, client = cluster
+def test_lambda_factories_travel_by_value(dask_cluster):
+    _, client = dask_cluster
     make_target = lambda rng: bump_network(6, 4, 2, random_state=rng)  # noqa: E731
     make_learner = lambda: low_degree_learner({}, degree=1)  # noqa: E731
     serial = verify_pac(make_learner, make_target, 50, 0.1, 0.1, trials=3, random_state=2,
@@ -130,8 +115,8 @@ def test_lambda_factories_travel_by_value(cluster):
     assert_same_trials(serial, remote)
 
 
-def test_sample_complexity_curve_on_a_cluster_equals_serial(cluster):
-    _, client = cluster
+def test_sample_complexity_curve_on_a_cluster_equals_serial(dask_cluster):
+    _, client = dask_cluster
     args = (LEARNER, target_for, [1, 2], 0.3, 0.5, 4)
     kwargs = dict(m_grid=[20, 80, 320], random_state=9)
     serial = sample_complexity_curve(*args, **kwargs)
@@ -140,8 +125,8 @@ def test_sample_complexity_curve_on_a_cluster_equals_serial(cluster):
     assert remote.min_samples == serial.min_samples
 
 
-def test_verify_sweep_on_a_cluster_equals_serial(cluster, capsys, monkeypatch):
-    local, client = cluster
+def test_verify_sweep_on_a_cluster_equals_serial(dask_cluster, capsys, monkeypatch):
+    local, client = dask_cluster
     monkeypatch.setenv("SPARSELEARN_PROGRESS_INTERVAL", "1e-4")  # lines even for a short run
     serial = verify_sweep(SWEEP_LEARNER, bump_target, GRID, 0.3, 0.2, 3, random_state=4)
     remote = verify_sweep(SWEEP_LEARNER, bump_target, GRID, 0.3, 0.2, 3, random_state=4,
@@ -327,8 +312,8 @@ def test_unreachable_address_is_one_clear_error():
             verify_pac(LEARNER, TARGET, 20, 0.1, 0.1, 2, scheduler="tcp://127.0.0.1:1")
 
 
-def test_closed_client_and_cluster_objects_are_refused(cluster):
-    local, _ = cluster
+def test_closed_client_and_cluster_objects_are_refused(dask_cluster):
+    local, _ = dask_cluster
     with pytest.raises(TypeError, match="dask.distributed.Client"):
         verify_pac(LEARNER, TARGET, 20, 0.1, 0.1, 2, scheduler=local)
     client = distributed.Client(local, timeout="30s", set_as_default=False)
@@ -337,8 +322,8 @@ def test_closed_client_and_cluster_objects_are_refused(cluster):
         verify_pac(LEARNER, TARGET, 20, 0.1, 0.1, 2, scheduler=client)
 
 
-def test_trial_errors_on_workers_reach_the_caller(cluster):
-    _, client = cluster
+def test_trial_errors_on_workers_reach_the_caller(dask_cluster):
+    _, client = dask_cluster
     with pytest.raises(ValueError, match="network on n=6 inputs, expected n=5"):
         verify_pac(LEARNER, TARGET, 20, 0.1, 0.1, 2, n_features=5, scheduler=client)
 
