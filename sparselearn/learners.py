@@ -883,6 +883,12 @@ def _load_model(cls, path, format_tag: str, max_bytes, extra_keys=(), string_key
                 if domain != "real" or not np.all(scale > 0):
                     raise ValueError("a standardisation needs domain 'real' and positive "
                                      "scales")
+            # fit stores a standardisation exactly when standardize=True on
+            # real data; without this a crafted file could say one and hold
+            # the other, and predict would silently skip (or apply) it.
+            if (mean is not None) != (bool(params["standardize"]) and domain == "real"):
+                raise ValueError("standardize=True on domain 'real' needs the saved mean "
+                                 "and scale, and they are only saved then")
         check_memory(_loaded_model_bytes(expected, degree),
                      f"the {expected} subsets and coefficients of the loaded model",
                      max_bytes)

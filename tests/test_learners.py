@@ -479,6 +479,36 @@ def test_load_refuses_inconsistent_or_foreign_files(tmp_path):
         LowDegreeRegressor().save(tmp_path / "unfitted.npz")
 
 
+def test_load_refuses_a_standardisation_that_disagrees_with_its_parameters(tmp_path):
+    """A crafted format-2 file whose ``standardize`` parameter says one thing
+    and whose mean/scale arrays another is refused, not loaded into a model
+    whose predict silently skips (or applies) the standardisation."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(120, 3))
+    y = X[:, 0] * X[:, 1]
+    cases = []
+    standardized = LowDegreeRegressor(degree=2, standardize=True).fit(X, y)
+    plain = LowDegreeRegressor(degree=2, domain="real").fit(X, y)
+    for model, edit in ((standardized, "drop"), (plain, "add")):
+        path = tmp_path / f"{edit}.npz"
+        model.save(path)
+        with np.load(path) as archive:
+            arrays = dict(archive)
+        if edit == "drop":  # standardize=True, but no mean/scale saved
+            arrays["mean"] = arrays["scale"] = np.zeros(0)
+        else:  # standardize=False, but a mean/scale saved
+            arrays["mean"], arrays["scale"] = np.zeros(3), np.ones(3)
+        np.savez(path, **arrays)
+        cases.append(path)
+    for path in cases:
+        with pytest.raises(ValueError, match="needs the saved mean and scale"):
+            LowDegreeRegressor.load(path)
+    # The unedited files still load and predict as the fitted models.
+    standardized.save(tmp_path / "ok.npz")
+    np.testing.assert_array_equal(LowDegreeRegressor.load(tmp_path / "ok.npz").predict(X),
+                                  standardized.predict(X))
+
+
 def test_estimators_hold_no_caller_array():
     """The fitted estimators feed the parity kernels from their own coef_ and
     a fresh design per call: editing the caller's arrays or reshaping coef_
