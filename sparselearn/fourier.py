@@ -56,6 +56,7 @@ from ._kernels import _fwht, _spectral
 from . import _plotting
 from ._results import renamed_argument
 from .cube import _uniform_points
+from .parities import parity_subsets
 from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_cube_points,
                           check_float, check_int, check_memory, check_random_state,
                           check_vector)
@@ -476,8 +477,9 @@ def best_degree_approximation_error(spec, d) -> float:
 def excess_error(spec, model, *, max_bytes=None) -> float:
     r"""Exact excess squared error of a fitted low-degree model, from the target's spectrum.
 
-    For :math:`h = \sum_{S} c_S \chi_S` (the model's ``coef_`` at its
-    ``subsets_``) and a target :math:`f` with spectrum ``spec``, Parseval
+    For :math:`h = \sum_{S} c_S \chi_S` (the model's ``coef_`` at the
+    subsets :func:`~sparselearn.parities.parity_subsets` ``(n, degree_)``,
+    the polynomial its ``predict`` evaluates) and a target :math:`f` with spectrum ``spec``, Parseval
     gives (docs/theory.rst, section 3)
 
     .. math::
@@ -527,11 +529,10 @@ def excess_error(spec, model, *, max_bytes=None) -> float:
     1.0
     """
     spec, n = _check_spectrum(spec)
-    subsets, coef = getattr(model, "subsets_", None), getattr(model, "coef_", None)
-    if subsets is None or coef is None:
+    degree, coef = getattr(model, "degree_", None), getattr(model, "coef_", None)
+    if not isinstance(degree, numbers.Integral) or coef is None:
         raise TypeError("model must be a fitted LowDegreeRegressor or LowDegreeClassifier "
-                        f"(with subsets_ and coef_), got {type(model).__name__}")
-    coef = check_vector(coef, "model.coef_", length=len(subsets))
+                        f"(with degree_ and coef_), got {type(model).__name__}")
     if getattr(model, "domain_", "cube") != "cube":
         raise ValueError(f"model was fitted with domain_={model.domain_!r}: its polynomial is "
                          "not over the cube's +-1 coordinates, so a spectrum does not give "
@@ -540,7 +541,13 @@ def excess_error(spec, model, *, max_bytes=None) -> float:
         raise ValueError(f"model was fitted on n_features_in_="
                          f"{getattr(model, 'n_features_in_', None)} features, but spec is "
                          f"a spectrum on {{-1,1}}^{n}")
+    if not 0 <= degree <= n:
+        raise ValueError(f"model.degree_={degree} is not a degree on {{-1,1}}^{n}")
+    # The subsets are rebuilt from degree_, as predict does: the model's
+    # subsets_ list is a description a caller may edit, not its polynomial.
     check_memory(8.0 * 2**n, f"excess_error on {{-1,1}}^{n} (a copy of spec)", max_bytes)
+    subsets = parity_subsets(n, int(degree), max_bytes=max_bytes)
+    coef = check_vector(coef, "model.coef_", length=len(subsets))
     return _excess_error(spec, subsets, coef)
 
 

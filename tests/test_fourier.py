@@ -335,6 +335,11 @@ def test_excess_error_refuses_unfitted_or_mismatched_models():
     spec = F.spectrum(X[:, 0] * X[:, 1])
     model = LowDegreeRegressor(degree=1).fit(X, X[:, 0])
     assert F.excess_error(spec, model) == pytest.approx(2.0, abs=1e-12)  # 1 + 1 by Parseval
+    # The polynomial is the one predict evaluates (from degree_ and coef_):
+    # an edited subsets_ description neither changes the error nor breaks it.
+    edited = LowDegreeRegressor(degree=1).fit(X, X[:, 0])
+    edited.subsets_ = [(0, 0)] * len(edited.subsets_)
+    assert F.excess_error(spec, edited) == pytest.approx(2.0, abs=1e-12)
     with pytest.raises(TypeError, match="model must be a fitted LowDegreeRegressor"):
         F.excess_error(spec, LowDegreeRegressor())
     with pytest.raises(ValueError, match="n_features_in_=3 .* on \\{-1,1\\}\\^2"):
