@@ -224,10 +224,7 @@ class _LowDegreeModel(BaseEstimator):
         """``mean_`` and ``scale_`` (population standard deviation, 1 for a
         constant column, as :class:`~sklearn.preprocessing.StandardScaler`)."""
         if self.domain_ == "real" and self.standardize:
-            self.mean_ = X.mean(axis=0)
-            scale = X.std(axis=0)
-            scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(self.mean_))] = 1.0
-            self.scale_ = scale
+            self.mean_, self.scale_ = _standardization(X)
         else:
             self.mean_ = self.scale_ = None
 
@@ -333,13 +330,14 @@ class _LowDegreeModel(BaseEstimator):
             self.mean_ = self.scale_ = None
         else:
             self._set_standardization(X)
+        raw = X if self.mean_ is not None else None
         X = self._encode(X)
         rng = check_random_state(self.random_state)
         if len(degrees) == 1:
             self.degree_ = degrees[0]
             self.cv_results_ = None
         else:
-            self.degree_, self.cv_results_ = self._select_degree(X, y, degrees, rng)
+            self.degree_, self.cv_results_ = self._select_degree(X, y, degrees, rng, raw)
         coef, self.n_iter_ = self._fit_once(X, y, self.degree_)
         # One row of coefficients per output, as scikit-learn's linear models.
         self.coef_ = coef if coef.ndim == 1 else np.ascontiguousarray(coef.T)
@@ -382,9 +380,15 @@ class _LowDegreeModel(BaseEstimator):
         return np.asarray([" ".join(names[j] for j in S) if S else "1"
                            for S in self.subsets_], dtype=object)
 
-    def _select_degree(self, X, y, degrees, rng):
+    def _select_degree(self, X, y, degrees, rng, raw=None):
         r"""Validation mean squared error of every degree; the smallest
         degree within a near-tie of the best wins.
+
+        ``X`` is the encoded sample; with ``standardize=True`` ``raw`` is
+        the sample before standardisation, and every fold is standardised
+        by its own training rows' mean and scale (as a scikit-learn
+        ``Pipeline`` of ``StandardScaler`` and the model would be), so no
+        statistic of the held-out rows reaches the fit that scores them.
 
         With :math:`\mathrm{MSE}_d` the fold-averaged validation error of
         degree :math:`d` and :math:`s` the fold average of the validation
@@ -431,7 +435,12 @@ class _LowDegreeModel(BaseEstimator):
         errors = np.full((len(degrees), len(folds)), np.nan)
         for f, held_out in enumerate(folds):
             train = np.setdiff1d(order, held_out, assume_unique=True)
-            X_train, X_val = X[train], X[held_out]
+            if raw is None:
+                X_train, X_val = X[train], X[held_out]
+            else:
+                mean, scale = _standardization(raw[train])
+                X_train = np.ascontiguousarray((raw[train] - mean) / scale)
+                X_val = np.ascontiguousarray((raw[held_out] - mean) / scale)
             for k, degree in enumerate(degrees):
                 # More features than training samples: least squares is
                 # underdetermined and its validation error meaningless.
@@ -809,6 +818,16 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
             exceed the memory budget.
         """
         return _load_model(cls, path, _SAVE_FORMAT, max_bytes)[0]
+
+
+def _standardization(X):
+    """Column means and scales of float ``X``: the population standard
+    deviation, 1 for a constant column (as
+    :class:`~sklearn.preprocessing.StandardScaler`)."""
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))] = 1.0
+    return mean, scale
 
 
 # Bytes per parity of a loaded model's Python objects: the subsets_ tuples

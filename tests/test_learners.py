@@ -649,6 +649,29 @@ def test_real_rank_deficient_designs_give_the_minimum_norm_solution(seed):
     assert np.linalg.norm(fallback.coef_) <= 1.01 * np.linalg.norm(expected)
 
 
+def test_standardize_is_refitted_on_every_cross_validation_fold():
+    """Degree selection with standardize=True scores each degree as a
+    StandardScaler + PolynomialFeatures + Ridge pipeline fitted on the
+    fold's training rows only: the held-out rows' mean and scale never
+    reach the fit that scores them."""
+    rng = np.random.default_rng(103)
+    X = rng.normal(size=(120, 3)) * [1.0, 8.0, 0.2] + [4.0, -1.0, 0.5]
+    y = X[:, 0] * X[:, 2] + rng.normal(size=120)
+    model = LowDegreeRegressor(max_degree=2, cv=3, alpha=1.5, standardize=True, tol=1e-13,
+                               random_state=7).fit(X, y)
+    # The folds the estimator documents: a permutation by its random_state,
+    # split into cv nearly equal parts.
+    order = np.random.default_rng(7).permutation(120)
+    folds = np.array_split(order, 3)
+    for k, degree in enumerate(model.cv_results_["degree"]):
+        for f, held_out in enumerate(folds):
+            train = np.setdiff1d(order, held_out)
+            pipeline = _sklearn_pipeline(int(degree), 1.5, scaler=True).fit(X[train], y[train])
+            expected = np.mean((pipeline.predict(X[held_out]) - y[held_out]) ** 2)
+            assert model.cv_results_["split_test_mse"][k, f] == pytest.approx(expected,
+                                                                              rel=1e-9)
+
+
 def test_standardize_keeps_the_least_squares_fit_and_matches_standard_scaler():
     """Multilinear polynomials of degree <= d are closed under per-column
     affine maps, so with alpha = 0 standardising changes coef_ but not the
