@@ -80,9 +80,14 @@ def _predict_block(block, coef, degree):
 
 
 def predict(X, coef, degree):
-    """The lazy dask array of predictions of a fitted cube model on dask ``X``."""
+    """The lazy dask array of predictions of a fitted cube model on dask ``X``:
+    ``(m,)`` for coefficients ``(D,)``, ``(m, c)`` for ``(D, c)`` (a
+    multiclass classifier's scores)."""
     X = X.rechunk({1: -1})
-    return X.map_blocks(_predict_block, coef, degree, drop_axis=1, dtype=np.float64)
+    if coef.ndim == 1:
+        return X.map_blocks(_predict_block, coef, degree, drop_axis=1, dtype=np.float64)
+    return X.map_blocks(_predict_block, coef, degree, chunks=(X.chunks[0], (coef.shape[1],)),
+                        dtype=np.float64)
 
 
 def get_client():

@@ -34,7 +34,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import (_check_feature_names_in, check_array, check_is_fitted,
+                                      column_or_1d, validate_data)
 
 from . import _distributed
 from . import io as _io
@@ -345,6 +346,86 @@ class _LowDegreeModel(BaseEstimator):
         self._set_fourier()
         return self
 
+    def _fit_dask(self, X, y):
+        """Fit on a row-chunked dask array on the current ``dask.distributed``
+        client: each product a map over row blocks and a tree reduction, CG
+        on the client (:mod:`sparselearn._distributed`); ``y`` (a dask array
+        too, or not) becomes the float targets of :meth:`_targets`."""
+        validate_parameters(self._parameter_constraints, self.get_params(deep=False))
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"X must be a non-empty 2-D array (m, n), got shape {X.shape}")
+        if X.dtype.kind not in "if":
+            raise TypeError(f"X must hold real or integer +-1 entries, got dtype {X.dtype}")
+        m, n = (int(size) for size in X.shape)
+        if self.degree is None:
+            raise ValueError("fitting on a dask array needs an explicit degree= (degree "
+                             "selection by validation runs in memory only)")
+        if self.domain == "real" or self.standardize or self.input_encoding != "pm1":
+            raise ValueError("fitting on a dask array supports cube points only: "
+                             "domain='cube' or 'auto', standardize=False, "
+                             "input_encoding='pm1'")
+        if self.solver not in ("auto", "cg", "lmn"):
+            raise ValueError(f"solver={self.solver!r} is not distributed; on a dask array "
+                             "use solver='auto' (conjugate gradient), 'cg' or 'lmn'")
+        degree = self._check_params(n)[0]
+        y = self._targets(y.compute() if _distributed.is_dask_array(y) else y, m)
+        D = n_parity_features(n, degree)
+        c = 1 if y.ndim == 1 else y.shape[1]
+        # On the client: y and O(1) length-D vectors (c columns of each; every
+        # block's design is checked against max_bytes on its worker).
+        check_memory(8.0 * c * (2 * m + 12 * D),
+                     f"{type(self).__name__} fit on a dask array (m={m}, n={n}, "
+                     f"degree={degree}, D={D}) on the client", self.max_bytes)
+        client = _distributed.get_client()
+        design = _distributed.DaskParityDesign(client, X, degree, self.max_bytes)
+        try:
+            if self.solver == "lmn":
+                coef, n_iter = design._rmatvec(y) / m, 1
+            else:
+                solve = _solve_cg if y.ndim == 1 else _solve_block_cg
+                coef, n_iter, converged = solve(design, y, float(self.alpha),
+                                                float(self.tol), int(self.max_iter))
+                if not converged:
+                    warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
+                                  f"max_iter={self.max_iter} iterations at degree "
+                                  f"{degree}; raise max_iter, add a ridge alpha, or use "
+                                  "more samples", ConvergenceWarning, stacklevel=2)
+        finally:
+            design.close()
+        self.n_features_in_ = n
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.domain_ = "cube"
+        self.mean_ = self.scale_ = None
+        self.degree_, self.cv_results_, self.n_iter_ = degree, None, n_iter
+        self.coef_ = coef if coef.ndim == 1 else np.ascontiguousarray(coef.T)
+        self.subsets_ = parity_subsets(n, degree, max_bytes=self.max_bytes)
+        self._set_fourier()
+        return self
+
+    def _decision_dask(self, X):
+        """The lazy decision values of a fitted cube model on a dask array ``X``."""
+        check_is_fitted(self, "coef_")
+        if self.domain_ != "cube" or X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X must be a dask array of cube points with "
+                             f"{self.n_features_in_} columns for a model with "
+                             f"domain_='cube' (got shape {X.shape}, domain_="
+                             f"{self.domain_!r})")
+        return _distributed.predict(X, self._checked_coef(len(self.subsets_)), self.degree_)
+
+    def _checked_coef(self, D):
+        """``coef_`` checked against ``D`` parities (and ``classes_``), as the
+        ``(D,)`` or ``(D, n_classes)`` operand of the products."""
+        # coef_ is a public attribute a caller may have replaced: it is
+        # checked here (once per call) before the kernels read it.
+        if getattr(self, "classes_", None) is not None and len(self.classes_) > 2:
+            coef = check_matrix(self.coef_, "coef_", n_columns=D)
+            if coef.shape[0] != len(self.classes_):
+                raise ValueError(f"coef_ must have {len(self.classes_)} rows (one per "
+                                 f"class), got {coef.shape[0]}")
+            return np.ascontiguousarray(coef.T)
+        return check_vector(self.coef_, "coef", length=D)
+
     def _set_fourier(self):
         """``fourier_coefficients_``: on the cube ``{S: c_S}`` (an array of one
         per class for a multiclass model); off it ``None``, since monomials of
@@ -471,17 +552,8 @@ class _LowDegreeModel(BaseEstimator):
             check_numeric_input(X, "X")
             X = validate_data(self, X, reset=False, dtype=np.float64)
         X = self._encode(X if packed is None else packed)
-        # coef_ is a public attribute a caller may have replaced: it is
-        # checked here (once per call) before the kernels read it.
         design = self._design(X, self.degree_)
-        if getattr(self, "classes_", None) is not None and len(self.classes_) > 2:
-            coef = check_matrix(self.coef_, "coef_", n_columns=design.n_output_features)
-            if coef.shape[0] != len(self.classes_):
-                raise ValueError(f"coef_ must have {len(self.classes_)} rows (one per "
-                                 f"class), got {coef.shape[0]}")
-            return design._matvec(np.ascontiguousarray(coef.T))
-        coef = check_vector(self.coef_, "coef", length=design.n_output_features)
-        return design._matvec(coef)
+        return design._matvec(self._checked_coef(design.n_output_features))
 
 
 _PARAMETERS_DOC = r"""
@@ -690,58 +762,9 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         return self._fit_pm1(X, np.ascontiguousarray(y, dtype=np.float64))
 
-    def _fit_dask(self, X, y):
-        """Fit on a row-chunked dask array on the current ``dask.distributed``
-        client: each product a map over row blocks and a tree reduction, CG
-        on the client (:mod:`sparselearn._distributed`)."""
-        validate_parameters(self._parameter_constraints, self.get_params(deep=False))
-        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-            raise ValueError(f"X must be a non-empty 2-D array (m, n), got shape {X.shape}")
-        m, n = (int(size) for size in X.shape)
-        if self.degree is None:
-            raise ValueError("fitting on a dask array needs an explicit degree= (degree "
-                             "selection by validation runs in memory only)")
-        if self.domain == "real" or self.standardize or self.input_encoding != "pm1":
-            raise ValueError("fitting on a dask array supports cube points only: "
-                             "domain='cube' or 'auto', standardize=False, "
-                             "input_encoding='pm1'")
-        if self.solver not in ("auto", "cg", "lmn"):
-            raise ValueError(f"solver={self.solver!r} is not distributed; on a dask array "
-                             "use solver='auto' (conjugate gradient), 'cg' or 'lmn'")
-        degree = self._check_params(n)[0]
-        y = np.asarray(y.compute() if _distributed.is_dask_array(y) else y)
-        y = np.ascontiguousarray(check_vector(y, "y", length=m), dtype=np.float64)
-        D = n_parity_features(n, degree)
-        # On the client: y and O(1) length-D vectors (each block's design is
-        # checked against max_bytes on its worker).
-        check_memory(8.0 * (2 * m + 12 * D),
-                     f"{type(self).__name__} fit on a dask array (m={m}, n={n}, "
-                     f"degree={degree}, D={D}) on the client", self.max_bytes)
-        client = _distributed.get_client()
-        design = _distributed.DaskParityDesign(client, X, degree, self.max_bytes)
-        try:
-            if self.solver == "lmn":
-                coef, n_iter = design._rmatvec(y) / m, 1
-            else:
-                coef, n_iter, converged = _solve_cg(design, y, float(self.alpha),
-                                                    float(self.tol), int(self.max_iter))
-                if not converged:
-                    warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
-                                  f"max_iter={self.max_iter} iterations at degree "
-                                  f"{degree}; raise max_iter, add a ridge alpha, or use "
-                                  "more samples", ConvergenceWarning, stacklevel=2)
-        finally:
-            design.close()
-        self.n_features_in_ = n
-        if hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        self.domain_ = "cube"
-        self.mean_ = self.scale_ = None
-        self.degree_, self.cv_results_, self.n_iter_ = degree, None, n_iter
-        self.coef_ = coef
-        self.subsets_ = parity_subsets(n, degree, max_bytes=self.max_bytes)
-        self._set_fourier()
-        return self
+    def _targets(self, y, m):
+        """Real targets ``y`` checked (``m`` of them), as float64."""
+        return np.ascontiguousarray(check_vector(y, "y", length=m), dtype=np.float64)
 
     def predict(self, X):
         """The fitted polynomial :math:`\\sum_S c_S \\chi_S(x)` on each row of ``X``.
@@ -758,14 +781,7 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
             A :class:`dask.array.Array` for a dask ``X``.
         """
         if _distributed.is_dask_array(X):
-            check_is_fitted(self, "coef_")
-            if self.domain_ != "cube" or X.ndim != 2 or X.shape[1] != self.n_features_in_:
-                raise ValueError(f"X must be a dask array of cube points with "
-                                 f"{self.n_features_in_} columns for a model with "
-                                 f"domain_='cube' (got shape {X.shape}, domain_="
-                                 f"{self.domain_!r})")
-            coef = check_vector(self.coef_, "coef", length=len(self.subsets_))
-            return _distributed.predict(X, coef, self.degree_)
+            return self._decision_dask(X)
         return self._decision(X)
 
     def save(self, path) -> str:
@@ -929,6 +945,16 @@ def _load_model(cls, path, format_tag: str, max_bytes, extra_keys=(), string_key
     return model, arrays
 
 
+def _labels_of(scores, classes):
+    """The labels of decision values: ``classes[1]`` where a single score is
+    positive (else ``classes[0]``), the arg max of a row of scores (ties to
+    the first class).  Module-level, so that dask workers can run it on
+    blocks."""
+    if scores.ndim == 2:
+        return classes[np.argmax(scores, axis=1)]
+    return classes[(scores > 0).astype(np.int64)]
+
+
 class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
     __doc__ = r"""Classification by low-degree L2 regression on :math:`\pm1` labels.
 
@@ -977,9 +1003,16 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
 
         Parameters
         ----------
-        X : array_like of shape (m, n)
+        X : array_like of shape (m, n) or PackedCube
             Points of :math:`\{-1,1\}^n` (or of :math:`\{0,1\}^n` with
             ``input_encoding="01"``), or any finite reals (``domain``).
+            Cube points may also come compact, as for
+            :meth:`LowDegreeRegressor.fit`: ``int8`` +-1, a memory-mapped
+            ``.npy`` (read in row chunks), a
+            :class:`~sparselearn.parities.PackedCube`, or a row-chunked
+            :class:`dask.array.Array` with a ``dask.distributed`` client
+            current (an explicit ``degree=``; see :doc:`/learners`, "Large
+            samples").
         y : array_like of shape (m,)
             Labels of at least two classes; with two, ``classes_[1]`` is
             encoded +1.
@@ -988,8 +1021,23 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         -------
         self : LowDegreeClassifier
         """
+        if _distributed.is_dask_array(X):
+            return self._fit_dask(X, y)
+        packed = self._compact_input(X, reset=True)
+        if packed is not None:
+            return self._fit_pm1(packed, self._targets(y, packed.shape[0]))
         check_numeric_input(X, "X")  # labels y may be strings
         X, y = validate_data(self, X, y, dtype=np.float64)
+        return self._fit_pm1(X, self._targets(y, X.shape[0]))
+
+    def _targets(self, y, m):
+        """Set ``classes_`` from the labels ``y`` (``m`` of them) and return
+        the +-1 targets: ``(m,)`` for two classes, ``(m, n_classes)``
+        one-vs-rest."""
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != m:
+            raise ValueError(f"y has {y.shape[0]} labels, but X has {m} rows")
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
         if y_type not in ("binary", "multiclass"):
@@ -1000,10 +1048,9 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
             raise ValueError(f"{type(self).__name__} needs at least two classes in y, got "
                              f"one class {self.classes_.tolist()}")
         if self.classes_.size == 2:
-            return self._fit_pm1(X, np.where(y == self.classes_[1], 1.0, -1.0))
+            return np.where(y == self.classes_[1], 1.0, -1.0)
         # One-vs-rest: a +-1 column per class, all solved on the one design.
-        targets = np.where(y[:, None] == self.classes_[None, :], 1.0, -1.0)
-        return self._fit_pm1(X, np.ascontiguousarray(targets))
+        return np.ascontiguousarray(np.where(y[:, None] == self.classes_[None, :], 1.0, -1.0))
 
     def decision_function(self, X):
         """The fitted polynomials: with two classes one score, positive for
@@ -1011,13 +1058,18 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
 
         Parameters
         ----------
-        X : array_like of shape (m, n)
-            Points, in the encoding of the training data.
+        X : array_like of shape (m, n) or PackedCube
+            Points, in the encoding of the training data (cube points also
+            compact, as for :meth:`fit`); a row-chunked dask array of cube
+            points gives a lazy dask array.
 
         Returns
         -------
         ndarray of float64, shape (m,) or (m, n_classes)
+            A :class:`dask.array.Array` for a dask ``X``.
         """
+        if _distributed.is_dask_array(X):
+            return self._decision_dask(X)
         return self._decision(X)
 
     def predict(self, X):
@@ -1026,18 +1078,22 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
 
         Parameters
         ----------
-        X : array_like of shape (m, n)
-            Points, in the encoding of the training data.
+        X : array_like of shape (m, n) or PackedCube
+            Points, in the encoding of the training data (cube points also
+            compact, as for :meth:`fit`); a row-chunked dask array of cube
+            points gives a lazy dask array.
 
         Returns
         -------
         ndarray of shape (m,)
-            Labels from ``classes_``.
+            Labels from ``classes_``; a :class:`dask.array.Array` for a
+            dask ``X``.
         """
-        scores = self._decision(X)
-        if scores.ndim == 2:
-            return self.classes_[np.argmax(scores, axis=1)]
-        return self.classes_[(scores > 0).astype(np.int64)]
+        if _distributed.is_dask_array(X):
+            scores = self._decision_dask(X)
+            return scores.map_blocks(_labels_of, self.classes_, dtype=self.classes_.dtype,
+                                     **({"drop_axis": 1} if scores.ndim == 2 else {}))
+        return _labels_of(self._decision(X), self.classes_)
 
     def save(self, path) -> str:
         """Write the fitted classifier as an uncompressed ``.npz`` archive; returns the path written.

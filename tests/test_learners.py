@@ -860,6 +860,82 @@ def test_compact_inputs_are_refused_clearly():
         LowDegreeRegressor(degree=1, max_bytes=100.0).fit(X8, y)
 
 
+def _class_labels(Xf, multiclass):
+    """String labels of the compact problem: two classes (a noisy degree-2
+    parity) or three (one-vs-rest)."""
+    if multiclass:
+        return np.array(["u", "v", "w"])[(Xf[:, 2] > 0).astype(int)
+                                         + (Xf[:, 0] * Xf[:, 3] > 0).astype(int)]
+    return np.where(Xf[:, 0] * Xf[:, 1] - 0.5 * Xf[:, 4] > 0, "yes", "no")
+
+
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_classifier_int8_packed_and_memmap_fits_equal_the_float64_fit(multiclass, tmp_path):
+    from sparselearn.parities import pack_cube
+    X8, Xf, _ = _compact_problem(m=1500)
+    y = _class_labels(Xf, multiclass)
+    path = tmp_path / "x.npy"
+    np.save(path, X8)
+    params = dict(degree=3, solver="cg", tol=1e-12)
+    reference = LowDegreeClassifier(**params).fit(Xf, y)
+    scores = reference.decision_function(Xf)
+    for X in (X8, pack_cube(X8), np.load(path, mmap_mode="r")):
+        model = LowDegreeClassifier(**params).fit(X, y)
+        np.testing.assert_array_equal(model.classes_, reference.classes_)
+        assert model.domain_ == "cube" and model.coef_.shape == reference.coef_.shape
+        np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
+                                   atol=1e-10 * np.linalg.norm(reference.coef_))
+        np.testing.assert_allclose(model.decision_function(X), scores, rtol=0,
+                                   atol=1e-10 * np.abs(scores).max())
+        # Scores within 1e-10 of a tie could flip a label; none is that close here.
+        assert np.abs(scores if scores.ndim == 1 else np.diff(np.sort(scores)[:, -2:])).min() > 1e-6
+        np.testing.assert_array_equal(model.predict(X), reference.predict(Xf))
+
+
+def test_classifier_memmap_fit_selects_the_degree_and_checks_labels(tmp_path):
+    X8, Xf, _ = _compact_problem(m=1200)
+    y = _class_labels(Xf, False)
+    path = tmp_path / "x.npy"
+    np.save(path, X8)
+    params = dict(max_degree=3, cv=3, solver="cg", tol=1e-10, random_state=0)
+    model = LowDegreeClassifier(**params).fit(np.load(path, mmap_mode="r"), y)
+    reference = LowDegreeClassifier(**params).fit(Xf, y)
+    assert model.degree_ == reference.degree_
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
+                               atol=1e-10 * np.linalg.norm(reference.coef_))
+    with pytest.raises(ValueError, match="y has 1199 labels, but X has 1200 rows"):
+        LowDegreeClassifier(degree=1).fit(X8, y[1:])
+    with pytest.raises(ValueError, match="at least two classes"):
+        LowDegreeClassifier(degree=1).fit(X8, np.zeros(1200))
+
+
+@pytest.mark.parametrize("estimator", [LowDegreeRegressor, LowDegreeClassifier])
+def test_compact_fits_are_refused_with_the_figure_before_allocating(estimator, tmp_path):
+    """Packed and memory-mapped input: a fit over the budget is refused from
+    the shape, after packing 50 rows (400 bytes) and before the design or
+    the subsets (n = 64, d = 4: 679,121 parities, about 88 MiB) exist."""
+    import tracemalloc
+
+    from sparselearn.parities import pack_cube
+    rng = np.random.default_rng(40)
+    X8 = rng.choice(np.array([-1, 1], dtype=np.int8), size=(50, 64))
+    y = np.where(X8[:, 0] > 0, 1, -1)
+    path = tmp_path / "x.npy"
+    np.save(path, X8)
+    for X in (pack_cube(X8), np.load(path, mmap_mode="r")):
+        tracemalloc.start()
+        try:
+            with pytest.raises(MemoryBudgetError,
+                               match=rf"{estimator.__name__} fit \(m=50, n=64, degree=4, "
+                                     r"D=679121, solver='cg'\) needs about 8\d\.\d MiB, "
+                                     r"more than the 9\.5 MiB allowed"):
+                estimator(degree=4, max_bytes=1e7).fit(X, y)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 1e6
+
+
 # ----------------------------------------- the fit on a dask array (issue 15)
 def _dask_problem():
     da = pytest.importorskip("dask.array")
@@ -914,6 +990,47 @@ def test_dask_fit_recovers_from_a_worker_killed_mid_fit(dask_cluster, monkeypatc
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
                                atol=1e-10 * np.linalg.norm(reference.coef_))
     client.wait_for_workers(2, timeout=60)
+
+
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_dask_classifier_equals_the_in_memory_fit_and_predicts_lazily(dask_cluster,
+                                                                      multiclass):
+    """Binary (CG) and three classes (block CG over the distributed products),
+    labels given as a dask array too."""
+    da = pytest.importorskip("dask.array")
+    _, client = dask_cluster
+    dX, Xf, _ = _dask_problem()
+    y = _class_labels(Xf, multiclass)
+    params = dict(degree=3, solver="cg", tol=1e-12)
+    reference = LowDegreeClassifier(**params).fit(Xf, y)
+    scores = reference.decision_function(Xf)
+    with client.as_current():
+        model = LowDegreeClassifier(**params).fit(dX, da.from_array(y, chunks=700))
+        decision, labels = model.decision_function(dX), model.predict(dX)
+        for lazy in (decision, labels):
+            assert type(lazy).__module__.startswith("dask.array")
+        assert decision.shape == scores.shape and labels.shape == (Xf.shape[0],)
+        decision, labels = decision.compute(), labels.compute()
+    np.testing.assert_array_equal(model.classes_, reference.classes_)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
+                               atol=1e-10 * np.linalg.norm(reference.coef_))
+    np.testing.assert_allclose(decision, scores, rtol=0, atol=1e-10 * np.abs(scores).max())
+    # No score within 1e-6 of a tie, so rounding cannot flip a label.
+    assert np.abs(scores if scores.ndim == 1 else np.diff(np.sort(scores)[:, -2:])).min() > 1e-6
+    np.testing.assert_array_equal(labels, reference.predict(Xf))
+
+
+def test_dask_fit_budgets_refuse_before_computing(dask_cluster):
+    """The client's vectors are checked before any task is sent; a block
+    design over the budget is refused on its worker, with the figure."""
+    _, client = dask_cluster
+    dX, _, y = _dask_problem()
+    with client.as_current():
+        with pytest.raises(MemoryBudgetError, match=r"on the client needs about 63\.4 KiB"):
+            LowDegreeRegressor(degree=3, max_bytes=6e4).fit(dX, y)
+        with pytest.raises(MemoryBudgetError, match=r"ParityDesign\(m=700, n=10, degree=3\)"
+                                                    r" with D=176 parities needs about"):
+            LowDegreeClassifier(degree=3, max_bytes=2e5).fit(dX, np.sign(y))
 
 
 def test_dask_fit_without_workers_fails_with_a_timeout(dask_cluster, monkeypatch):
