@@ -224,9 +224,16 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
         If ``a`` is not real numeric, or ``out`` is not a float32/float64
         ndarray.
     ValueError
-        If the last axis of ``a`` is not a power of two, ``a`` contains NaN
-        or infinity, ``out`` has the wrong shape or layout, or ``out``
-        partially overlaps ``a``.  Nothing is written in these cases.
+        If the last axis of ``a`` is not a power of two, ``out`` has the
+        wrong shape or layout, or ``out`` partially overlaps ``a`` (nothing
+        is written in these cases); or if ``a`` contains NaN or infinity, or
+        its transform overflows (some coefficient's magnitude exceeds the
+        largest float of the precision: overflow is an error, never a
+        silent ``inf``).  These two are found in the transform's last sweep
+        (a NaN or infinite entry makes every coefficient non-finite), so
+        ``out``, if given, then holds the non-finite transform: with
+        ``out=a`` the input is overwritten, keep a copy if you need it
+        back; ``a`` itself is untouched otherwise.
     MemoryBudgetError
         If the result would exceed ``max_bytes``.
 
@@ -242,7 +249,10 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
     :math:`2^n` reads and writes memory :math:`1 + \lceil (n - B)/10 \rceil`
     times (:math:`B = 17` in float64, 18 in float32; twice up to
     :math:`n = 27`) instead of the :math:`n` times of a level-by-level
-    transform; beyond the cache it runs at memory bandwidth.  Blocks and
+    transform; beyond the cache it runs at memory bandwidth.  The
+    finiteness check adds no pass: the last sweep also sums what it writes
+    (a non-finite sum on finite coefficients, which only a sum near the
+    float limit gives, is settled by a scan of the output).  Blocks and
     panels are spread over the OpenMP threads (``OMP_NUM_THREADS`` or
     ``threadpoolctl`` limit them).  Levels are applied in increasing order
     on every schedule, instruction-set variant and thread count, so the
@@ -266,18 +276,6 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
                      f"the transform of a (shape {array.shape}, {np.dtype(dtype).name})",
                      max_bytes)
         result = np.array(array, dtype=dtype, order="C", copy=True)
-        if result.size:
-            # No pre-check needed: the copy is ours, and every coefficient is
-            # a signed sum of all entries, so a NaN or infinite entry makes
-            # coefficient 0 (the row sum) non-finite, as does a row whose
-            # sum overflows; _check_finite_rows then says which.
-            rows = result.reshape(-1, result.shape[-1])
-            _fwht.fwht_rows(rows)
-            if not np.all(np.isfinite(rows[:, 0])):
-                _check_finite_rows(array, "a", dtype)
-                raise ValueError(f"a has entries so large that its transform overflows "
-                                 f"{np.dtype(dtype).name}; rescale it first")
-        return result
     else:
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
@@ -295,18 +293,22 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
         if not in_place and np.shares_memory(array, out):
             raise ValueError("out overlaps a without being the same array; pass out=a "
                              "for an in-place transform or a separate out")
-        if in_place and array.size:  # one vectorised read pass in the kernel
-            if not _fwht.rows_sum_finite(array.reshape(-1, array.shape[-1])):
-                _check_finite_rows(array, "a", out.dtype)
-                raise ValueError(f"a has entries so large that its transform overflows "
-                                 f"{out.dtype.name}; rescale it first")
-        else:
-            _check_finite_rows(array, "a", out.dtype)
         if not in_place:
-            np.copyto(out, array, casting="same_kind")
+            with np.errstate(over="ignore"):  # an entry beyond float32: reported below
+                np.copyto(out, array, casting="same_kind")
         result = out
-    if result.size:
-        _fwht.fwht_rows(result.reshape(-1, result.shape[-1]))
+    # No check before the transform: the kernel checks its output in its last
+    # sweep, and a NaN or infinite entry makes every output non-finite.
+    if result.size and not _fwht.fwht_rows(result.reshape(-1, result.shape[-1])):
+        name = result.dtype.name
+        if out is not None and in_place:
+            raise ValueError(f"a contains NaN or infinite values, or entries so large that "
+                             f"its transform overflows {name}: out=a now holds that "
+                             f"non-finite transform (rescale a first, or keep a copy)")
+        if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+            raise ValueError("a contains NaN or infinite values")
+        raise ValueError(f"a has entries so large that its transform overflows {name}; "
+                         f"rescale it first")
     return result
 
 

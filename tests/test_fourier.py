@@ -74,13 +74,74 @@ def batches(draw, max_n=12):
 @given(batches(), st.sampled_from([np.float64, np.float32]))
 def test_fwht_kernel_equals_numpy_twin(a, dtype):
     got = a.astype(dtype)
-    _fwht.fwht_rows(got)
+    assert _fwht.fwht_rows(got) is True  # |a| <= 1e3, n <= 12: every output finite
     expected = fwht_twin.fwht_rows(a.astype(dtype).astype(np.float64))
     n = a.shape[1].bit_length() - 1
     # Each output is a +-1 sum of 2^n inputs: error <= n * eps * sum |a| (balanced tree).
     eps = np.finfo(dtype).eps
     bound = (n + 1) * eps * np.abs(a).sum(axis=1, keepdims=True) + 1e-300
     assert np.all(np.abs(got - expected) <= bound)
+
+
+# Inputs planted in a random integer table: NaN, +inf, -inf, and an inf
+# pair that cancels in the row sum (+inf - inf = NaN there, +-inf elsewhere).
+_PLANTS = {"nan": [np.nan], "+inf": [np.inf], "-inf": [-np.inf], "cancel": [np.inf, -np.inf]}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n, block_log, buf_log", [
+    *[(n, -1, 13) for n in range(13)],  # one block: the check in its last sweep
+    (6, 2, 5), (9, 3, 5),               # last chunk strided (in place)
+    (9, 2, 11), (12, 3, 8)])            # last chunk a panel (the check in its scatter)
+@pytest.mark.parametrize("plant", sorted(_PLANTS))
+def test_fwht_kernel_equals_numpy_twin_on_non_finite_input(dtype, n, block_log, buf_log, plant):
+    # The kernel's flag is "every output finite", fused into its last sweep
+    # (on every schedule), and a non-finite entry makes every output
+    # non-finite; the outputs themselves are the twin's, inf and NaN included.
+    rng = np.random.default_rng(n)
+    a = rng.integers(-8, 9, size=(2, 2**n)).astype(dtype)
+    values = _PLANTS[plant][:2**n]
+    where = rng.choice(2**n, size=len(values), replace=False)
+    a[1, where] = values
+    got = a.copy()
+    assert _fwht.fwht_rows(got, block_log=block_log, buf_log=buf_log) is False
+    with np.errstate(invalid="ignore"):
+        expected = fwht_twin.fwht_rows(a)
+    np.testing.assert_array_equal(got, expected)  # integers, inf, NaN: exact
+    assert np.all(np.isfinite(got[0])) and not np.any(np.isfinite(got[1]))
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 3e38)])
+@pytest.mark.parametrize("n, block_log, buf_log", [
+    (1, -1, 13), (7, -1, 13), (13, -1, 13), (9, 3, 5), (12, 3, 8), (18, -1, 13)])
+def test_fwht_kernel_equals_numpy_twin_near_overflow(dtype, big, n, block_log, buf_log):
+    # Finite outputs whose sum overflows (a point mass: every output is
+    # `big`) must not be flagged (the sum is re-settled by a scan); a row
+    # whose transform overflows in one coefficient only ([b, -b, 0, ...]:
+    # coefficient 0 is 0, coefficient 1 is 2b = inf) must be.
+    a = np.zeros((2, 2**n), dtype=dtype)
+    a[0, 0] = big
+    got = a.copy()
+    assert _fwht.fwht_rows(got, block_log=block_log, buf_log=buf_log) is True
+    np.testing.assert_array_equal(got, fwht_twin.fwht_rows(a))
+    a[1, :2] = [big, -big]
+    got = a.copy()
+    assert _fwht.fwht_rows(got, block_log=block_log, buf_log=buf_log) is False
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(got, fwht_twin.fwht_rows(a))
+    assert got[1, 0] == 0 and np.isinf(got[1, 1])
+
+
+@pytest.mark.parametrize("n, dtype", [(14, np.float32), (17, np.float64), (18, np.float32),
+                                      (18, np.float64)])
+def test_fwht_kernel_equals_numpy_twin_at_larger_sizes(n, dtype):
+    # Default sizes: n = 14 float32 and 17 float64 are one block (sub-blocks
+    # and then L2 sweeps), 18 float32 the largest single block, 18 float64
+    # a block pass and one strided level.  Same level order: bit-identical.
+    a = np.random.default_rng(n).standard_normal((1, 2**n)).astype(dtype)
+    got = a.copy()
+    assert _fwht.fwht_rows(got) is True
+    np.testing.assert_array_equal(got, fwht_twin.fwht_rows(a))
 
 
 @given(st.integers(1, 14), st.integers(0, 6), st.integers(4, 11), st.integers(1, 3),
@@ -203,10 +264,6 @@ def test_fwht_validation_messages():
     a[3] = np.nan
     with pytest.raises(ValueError, match="a contains NaN or infinite"):
         F.fwht(a)
-    original = a.copy()
-    with pytest.raises(ValueError, match="NaN"):
-        F.fwht(a, out=a)
-    np.testing.assert_array_equal(a, original)  # nothing written before the error
     a[3] = np.inf
     with pytest.raises(ValueError, match="infinite"):
         F.fwht(a)
@@ -231,21 +288,53 @@ def test_fwht_validation_messages():
         F.fwht(np.ones(2**12), max_bytes=1000)
 
 
-def test_fwht_in_place_check_on_long_rows_refuses_before_writing():
-    # Rows of >= 2^16 elements are checked in chunks (over the threads):
-    # a NaN in the last chunk, and a float32 row whose 2^16-element chunk sums
-    # are finite (about 6.6e37 each) but whose total (5.2e38) overflows, are
-    # both refused with nothing written.
-    a = np.ones((2, 2**18))
-    a[1, -1] = np.nan
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [0, 3, 18, 20])  # n = 20: a block pass and a strided pass
+@pytest.mark.parametrize("plant", sorted(_PLANTS))
+@pytest.mark.parametrize("target", ["new", "out", "in place"])
+def test_fwht_refuses_non_finite_input(dtype, n, plant, target):
+    # A NaN or infinite entry (one of two rows) is found by the kernel's
+    # fused output check and raised as documented: the caller's a is
+    # untouched unless out=a, and out then holds the non-finite transform.
+    a = np.ones((2, 2**n), dtype=dtype)
+    values = _PLANTS[plant][:2**n]
+    a[1, -len(values):] = values
     original = a.copy()
-    with pytest.raises(ValueError, match="NaN"):
-        F.fwht(a, out=a)
-    np.testing.assert_array_equal(a, original)
-    big = np.full(2**19, 1e33, dtype=np.float32)
-    with pytest.raises(ValueError, match="overflows float32"):
-        F.fwht(big, out=big)
-    assert np.all(big == np.float32(1e33))
+    out = {"new": None, "out": np.zeros_like(a), "in place": a}[target]
+    message = ("a contains NaN or infinite values, or entries so large" if target == "in place"
+               else "a contains NaN or infinite values$")
+    with pytest.raises(ValueError, match=message):
+        F.fwht(a, out=out)
+    if target == "in place":
+        assert not np.any(np.isfinite(a[1]))  # overwritten by its non-finite transform
+        np.testing.assert_array_equal(a[0], np.eye(1, 2**n)[0] * 2**n)  # the finite row
+    else:
+        np.testing.assert_array_equal(a, original)
+    if target == "out":
+        assert not np.any(np.isfinite(out[1]))
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 3e38)])
+@pytest.mark.parametrize("target", ["new", "out", "in place"])
+def test_fwht_overflow_is_an_error_not_inf(dtype, big, target):
+    name = np.dtype(dtype).name
+    def call(a):
+        return F.fwht(a, out={"new": None, "out": np.zeros_like(a), "in place": a}[target])
+    message = "or entries so large" if target == "in place" else "overflows " + name
+    # Coefficient 0 (the sum) overflows:
+    with pytest.raises(ValueError, match=message):
+        call(np.full(2**19, big / 2**18, dtype=dtype))
+    # Only coefficient 1 overflows (b - (-b) = 2b), coefficient 0 is 0:
+    a = np.zeros(2**20, dtype=dtype)
+    a[:2] = [big, -big]
+    with pytest.raises(ValueError, match=message):
+        call(a)
+    # No overflow: a point mass of `big` has every coefficient equal to it
+    # (their sum, which the kernel's check forms, overflows; not an error).
+    a = np.zeros(2**20, dtype=dtype)
+    a[0] = big
+    assert np.all(call(a) == dtype(big))
+
 
 
 # ---------------------------------------------------------------- spectra

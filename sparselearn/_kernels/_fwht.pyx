@@ -44,6 +44,11 @@ memory for ``n > B`` (``B = 17`` in float64, 18 in float32: two passes up to
 ``n = 27``) and works in cache below that.
 Blocks and panels are independent, so both passes are ``prange`` loops.
 
+The last sweep of the schedule (the block's last sweep for a one-pass
+transform, else the last strided sweep or the scatter of the last panels)
+uses ``*_k`` butterflies that also sum what they write: the finiteness check
+of the output costs one vector add per element and no pass of its own.
+
 NumPy twin: :func:`sparselearn._reference.fourier.fwht_rows`.
 """
 import numpy as np
@@ -149,6 +154,119 @@ cdef extern from *:
     static inline void sl_cb2_##T(const T *src, Py_ssize_t ss, T *dst, Py_ssize_t ds, \
                                   Py_ssize_t h) { \
         sl_cb2c_##T(src, src + ss, dst, dst + ds, h); \
+    } \
+    /* The same butterflies for the last sweep of a transform: they also
+       return the sum of the values they write (a vector reduction, one add
+       per output), which is non-finite whenever one of them is (NaN
+       propagates, inf + finite = inf, inf - inf = NaN); a finite output set
+       whose sum overflows makes it non-finite too, and the caller then
+       scans the outputs (sl_all_finite). */ \
+    static inline T sl_rows8k_##T(T *__restrict__ p0, T *__restrict__ p1, T *__restrict__ p2, \
+                                  T *__restrict__ p3, T *__restrict__ p4, T *__restrict__ p5, \
+                                  T *__restrict__ p6, T *__restrict__ p7, Py_ssize_t h) { \
+        T acc = 0; \
+        _Pragma("omp simd reduction(+:acc)") \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = p0[j] + p1[j], a1 = p0[j] - p1[j], a2 = p2[j] + p3[j], a3 = p2[j] - p3[j]; \
+            T a4 = p4[j] + p5[j], a5 = p4[j] - p5[j], a6 = p6[j] + p7[j], a7 = p6[j] - p7[j]; \
+            T b0 = a0 + a2, b1 = a1 + a3, b2 = a0 - a2, b3 = a1 - a3; \
+            T b4 = a4 + a6, b5 = a5 + a7, b6 = a4 - a6, b7 = a5 - a7; \
+            T y0 = b0 + b4, y1 = b1 + b5, y2 = b2 + b6, y3 = b3 + b7; \
+            T y4 = b0 - b4, y5 = b1 - b5, y6 = b2 - b6, y7 = b3 - b7; \
+            p0[j] = y0; p1[j] = y1; p2[j] = y2; p3[j] = y3; \
+            p4[j] = y4; p5[j] = y5; p6[j] = y6; p7[j] = y7; \
+            acc += ((y0 + y1) + (y2 + y3)) + ((y4 + y5) + (y6 + y7)); \
+        } \
+        return acc; \
+    } \
+    static inline T sl_rows4k_##T(T *__restrict__ p0, T *__restrict__ p1, T *__restrict__ p2, \
+                                  T *__restrict__ p3, Py_ssize_t h) { \
+        T acc = 0; \
+        _Pragma("omp simd reduction(+:acc)") \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = p0[j] + p1[j], a1 = p0[j] - p1[j], a2 = p2[j] + p3[j], a3 = p2[j] - p3[j]; \
+            T y0 = a0 + a2, y1 = a1 + a3, y2 = a0 - a2, y3 = a1 - a3; \
+            p0[j] = y0; p1[j] = y1; p2[j] = y2; p3[j] = y3; \
+            acc += (y0 + y1) + (y2 + y3); \
+        } \
+        return acc; \
+    } \
+    static inline T sl_rows2k_##T(T *__restrict__ p0, T *__restrict__ p1, Py_ssize_t h) { \
+        T acc = 0; \
+        _Pragma("omp simd reduction(+:acc)") \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T y0 = p0[j] + p1[j], y1 = p0[j] - p1[j]; \
+            p0[j] = y0; p1[j] = y1; \
+            acc += y0 + y1; \
+        } \
+        return acc; \
+    } \
+    static inline T sl_cb8kc_##T(const T *__restrict__ s0, const T *__restrict__ s1, \
+            const T *__restrict__ s2, const T *__restrict__ s3, const T *__restrict__ s4, \
+            const T *__restrict__ s5, const T *__restrict__ s6, const T *__restrict__ s7, \
+            T *__restrict__ d0, T *__restrict__ d1, T *__restrict__ d2, T *__restrict__ d3, \
+            T *__restrict__ d4, T *__restrict__ d5, T *__restrict__ d6, T *__restrict__ d7, \
+            Py_ssize_t h) { \
+        T acc = 0; \
+        _Pragma("omp simd reduction(+:acc)") \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = s0[j] + s1[j], a1 = s0[j] - s1[j], a2 = s2[j] + s3[j], a3 = s2[j] - s3[j]; \
+            T a4 = s4[j] + s5[j], a5 = s4[j] - s5[j], a6 = s6[j] + s7[j], a7 = s6[j] - s7[j]; \
+            T b0 = a0 + a2, b1 = a1 + a3, b2 = a0 - a2, b3 = a1 - a3; \
+            T b4 = a4 + a6, b5 = a5 + a7, b6 = a4 - a6, b7 = a5 - a7; \
+            T y0 = b0 + b4, y1 = b1 + b5, y2 = b2 + b6, y3 = b3 + b7; \
+            T y4 = b0 - b4, y5 = b1 - b5, y6 = b2 - b6, y7 = b3 - b7; \
+            d0[j] = y0; d1[j] = y1; d2[j] = y2; d3[j] = y3; \
+            d4[j] = y4; d5[j] = y5; d6[j] = y6; d7[j] = y7; \
+            acc += ((y0 + y1) + (y2 + y3)) + ((y4 + y5) + (y6 + y7)); \
+        } \
+        return acc; \
+    } \
+    static inline T sl_cb8k_##T(const T *src, Py_ssize_t ss, T *dst, Py_ssize_t ds, \
+                                Py_ssize_t h) { \
+        return sl_cb8kc_##T(src, src + ss, src + 2 * ss, src + 3 * ss, src + 4 * ss, \
+                            src + 5 * ss, src + 6 * ss, src + 7 * ss, dst, dst + ds, \
+                            dst + 2 * ds, dst + 3 * ds, dst + 4 * ds, dst + 5 * ds, \
+                            dst + 6 * ds, dst + 7 * ds, h); \
+    } \
+    static inline T sl_cb4kc_##T(const T *__restrict__ s0, const T *__restrict__ s1, \
+            const T *__restrict__ s2, const T *__restrict__ s3, T *__restrict__ d0, \
+            T *__restrict__ d1, T *__restrict__ d2, T *__restrict__ d3, Py_ssize_t h) { \
+        T acc = 0; \
+        _Pragma("omp simd reduction(+:acc)") \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T a0 = s0[j] + s1[j], a1 = s0[j] - s1[j], a2 = s2[j] + s3[j], a3 = s2[j] - s3[j]; \
+            T y0 = a0 + a2, y1 = a1 + a3, y2 = a0 - a2, y3 = a1 - a3; \
+            d0[j] = y0; d1[j] = y1; d2[j] = y2; d3[j] = y3; \
+            acc += (y0 + y1) + (y2 + y3); \
+        } \
+        return acc; \
+    } \
+    static inline T sl_cb4k_##T(const T *src, Py_ssize_t ss, T *dst, Py_ssize_t ds, \
+                                Py_ssize_t h) { \
+        return sl_cb4kc_##T(src, src + ss, src + 2 * ss, src + 3 * ss, dst, dst + ds, \
+                            dst + 2 * ds, dst + 3 * ds, h); \
+    } \
+    static inline T sl_cb2kc_##T(const T *__restrict__ s0, const T *__restrict__ s1, \
+            T *__restrict__ d0, T *__restrict__ d1, Py_ssize_t h) { \
+        T acc = 0; \
+        _Pragma("omp simd reduction(+:acc)") \
+        for (Py_ssize_t j = 0; j < h; j++) { \
+            T y0 = s0[j] + s1[j], y1 = s0[j] - s1[j]; \
+            d0[j] = y0; d1[j] = y1; \
+            acc += y0 + y1; \
+        } \
+        return acc; \
+    } \
+    static inline T sl_cb2k_##T(const T *src, Py_ssize_t ss, T *dst, Py_ssize_t ds, \
+                                Py_ssize_t h) { \
+        return sl_cb2kc_##T(src, src + ss, dst, dst + ds, h); \
+    } \
+    /* Whether every x[i] is finite (x - x is 0 exactly then). */ \
+    static inline int sl_all_finite_##T(const T *x, Py_ssize_t N) { \
+        for (Py_ssize_t i = 0; i < N; i++) \
+            if (!(x[i] - x[i] == 0)) return 0; \
+        return 1; \
     } \
     static inline void sl_low3_scalar_##T(T *p) { \
         T a0 = p[0] + p[1], a1 = p[0] - p[1], a2 = p[2] + p[3], a3 = p[2] - p[3]; \
@@ -273,6 +391,30 @@ cdef extern from *:
     void sl_low3_double(double* x, Py_ssize_t N) noexcept nogil
     float sl_sum_float(const float* x, Py_ssize_t N) noexcept nogil
     double sl_sum_double(const double* x, Py_ssize_t N) noexcept nogil
+    float sl_rows8k_float(float* p0, float* p1, float* p2, float* p3, float* p4, float* p5,
+                          float* p6, float* p7, Py_ssize_t h) noexcept nogil
+    double sl_rows8k_double(double* p0, double* p1, double* p2, double* p3, double* p4,
+                            double* p5, double* p6, double* p7, Py_ssize_t h) noexcept nogil
+    float sl_rows4k_float(float* p0, float* p1, float* p2, float* p3,
+                          Py_ssize_t h) noexcept nogil
+    double sl_rows4k_double(double* p0, double* p1, double* p2, double* p3,
+                            Py_ssize_t h) noexcept nogil
+    float sl_rows2k_float(float* p0, float* p1, Py_ssize_t h) noexcept nogil
+    double sl_rows2k_double(double* p0, double* p1, Py_ssize_t h) noexcept nogil
+    float sl_cb8k_float(const float* src, Py_ssize_t ss, float* dst, Py_ssize_t ds,
+                        Py_ssize_t h) noexcept nogil
+    double sl_cb8k_double(const double* src, Py_ssize_t ss, double* dst, Py_ssize_t ds,
+                          Py_ssize_t h) noexcept nogil
+    float sl_cb4k_float(const float* src, Py_ssize_t ss, float* dst, Py_ssize_t ds,
+                        Py_ssize_t h) noexcept nogil
+    double sl_cb4k_double(const double* src, Py_ssize_t ss, double* dst, Py_ssize_t ds,
+                          Py_ssize_t h) noexcept nogil
+    float sl_cb2k_float(const float* src, Py_ssize_t ss, float* dst, Py_ssize_t ds,
+                        Py_ssize_t h) noexcept nogil
+    double sl_cb2k_double(const double* src, Py_ssize_t ss, double* dst, Py_ssize_t ds,
+                          Py_ssize_t h) noexcept nogil
+    int sl_all_finite_float(const float* x, Py_ssize_t N) noexcept nogil
+    int sl_all_finite_double(const double* x, Py_ssize_t N) noexcept nogil
 
 ctypedef fused real:
     float
@@ -293,8 +435,6 @@ cdef enum:
     # Below this many elements (2 MiB of float64) one thread is as fast as
     # several and cannot be stalled by a descheduled sibling at the barrier.
     PARALLEL_MIN = 1 << 18
-    # rows_sum_finite sums rows at least this long (log2) in chunks of it.
-    SUM_CHUNK_LOG = 16
 
 
 cdef inline void _sweep2(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
@@ -382,6 +522,79 @@ cdef void _levels(real* x, Py_ssize_t N, int lo, int hi) noexcept nogil:
         level += 2
 
 
+
+# The ``*_k`` twins of the sweeps below do the same arithmetic and also
+# return the sum of the values their last sweep writes (see sl_rows8k): the
+# transform's output check fused into its last sweep.
+cdef inline real _sweep8k(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real* p
+    cdef real acc = 0
+    for i in range(N // (8 * h)):
+        p = x + i * 8 * h
+        if real is double:
+            acc = acc + sl_rows8k_double(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h,
+                                         p + 6 * h, p + 7 * h, h)
+        else:
+            acc = acc + sl_rows8k_float(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h,
+                                        p + 6 * h, p + 7 * h, h)
+    return acc
+
+
+cdef inline real _sweep4k(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real* p
+    cdef real acc = 0
+    for i in range(N // (4 * h)):
+        p = x + i * 4 * h
+        if real is double:
+            acc = acc + sl_rows4k_double(p, p + h, p + 2 * h, p + 3 * h, h)
+        else:
+            acc = acc + sl_rows4k_float(p, p + h, p + 2 * h, p + 3 * h, h)
+    return acc
+
+
+cdef inline real _sweep2k(real* x, Py_ssize_t N, Py_ssize_t h) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real* p
+    cdef real acc = 0
+    for i in range(N // (2 * h)):
+        p = x + i * 2 * h
+        if real is double:
+            acc = acc + sl_rows2k_double(p, p + h, h)
+        else:
+            acc = acc + sl_rows2k_float(p, p + h, h)
+    return acc
+
+
+cdef inline real _sum(real* x, Py_ssize_t N) noexcept nogil:
+    if real is double:
+        return sl_sum_double(x, N)
+    else:
+        return sl_sum_float(x, N)
+
+
+cdef real _levels_k(real* x, Py_ssize_t N, int lo, int hi) noexcept nogil:
+    """:func:`_levels` (same sweeps), returning the sum of its output; a
+    separate sum when there are no levels."""
+    cdef int level = lo
+    while hi - level >= 3 and hi - level != 4:
+        if level + 3 == hi:
+            return _sweep8k(x, N, (<Py_ssize_t> 1) << level)
+        _sweep8(x, N, (<Py_ssize_t> 1) << level)
+        level += 3
+    if (hi - level) % 2 == 1:
+        if level + 1 == hi:
+            return _sweep2k(x, N, (<Py_ssize_t> 1) << level)
+        _sweep2(x, N, (<Py_ssize_t> 1) << level)
+        level += 1
+    while level < hi:
+        if level + 2 == hi:
+            return _sweep4k(x, N, (<Py_ssize_t> 1) << level)
+        _sweep4(x, N, (<Py_ssize_t> 1) << level)
+        level += 2
+    return _sum(x, N)
+
 cdef void _block(real* x, int b) noexcept nogil:
     """All levels ``0 .. b-1`` of the contiguous block ``x[0:2^b]``."""
     cdef Py_ssize_t N = (<Py_ssize_t> 1) << b, i
@@ -403,6 +616,30 @@ cdef void _block(real* x, int b) noexcept nogil:
     _levels(x, N, s, b)
 
 
+
+cdef real _block_k(real* x, int b) noexcept nogil:
+    """:func:`_block`, returning the sum of the block's output (fused into
+    its last sweep, or a separate sum of the small block in cache)."""
+    cdef Py_ssize_t N = (<Py_ssize_t> 1) << b, i
+    cdef int l1 = L1_BYTES_LOG - (3 if real is double else 2)
+    cdef int s = b if b < l1 else l1
+    if b < 3:
+        _levels(x, N, 0, b)
+        return _sum(x, N)
+    for i in range(N >> s):
+        if s >= 6:
+            if real is double:
+                sl_low6_double(x + (i << s), (<Py_ssize_t> 1) << s)
+            else:
+                sl_low6_float(x + (i << s), (<Py_ssize_t> 1) << s)
+            if s == b:
+                return _levels_k(x, N, 6, s)
+            _levels(x + (i << s), (<Py_ssize_t> 1) << s, 6, s)
+        else:
+            _low3(x + (i << s), (<Py_ssize_t> 1) << s)
+            return _levels_k(x, N, 3, s)  # s < 6: s == b, one sub-block
+    return _levels_k(x, N, s, b)
+
 cdef inline void _cb(const real* src, Py_ssize_t ss, real* dst, Py_ssize_t ds,
                      Py_ssize_t h, int g) noexcept nogil:
     """Copy-butterfly of ``g`` levels (1 to 3) from rows ``src + k * ss`` to
@@ -423,6 +660,26 @@ cdef inline void _cb(const real* src, Py_ssize_t ss, real* dst, Py_ssize_t ds,
         else:
             sl_cb2_float(src, ss, dst, ds, h)
 
+
+
+cdef inline real _cb_k(const real* src, Py_ssize_t ss, real* dst, Py_ssize_t ds,
+                       Py_ssize_t h, int g) noexcept nogil:
+    """:func:`_cb`, returning the sum of what it writes."""
+    if g == 3:
+        if real is double:
+            return sl_cb8k_double(src, ss, dst, ds, h)
+        else:
+            return sl_cb8k_float(src, ss, dst, ds, h)
+    elif g == 2:
+        if real is double:
+            return sl_cb4k_double(src, ss, dst, ds, h)
+        else:
+            return sl_cb4k_float(src, ss, dst, ds, h)
+    else:
+        if real is double:
+            return sl_cb2k_double(src, ss, dst, ds, h)
+        else:
+            return sl_cb2k_float(src, ss, dst, ds, h)
 
 cdef void _panel(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
                  Py_ssize_t P, int pw, int r) noexcept nogil:
@@ -447,6 +704,24 @@ cdef void _panel(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
         _cb(buf + q * P, P << (g + mid), x + q * stride, stride << (g + mid), P, t)
 
 
+
+cdef real _panel_k(real* x, real* buf, Py_ssize_t R, Py_ssize_t stride,
+                   Py_ssize_t P, int pw, int r) noexcept nogil:
+    """:func:`_panel` for the last chunk: returns the sum of the scattered output."""
+    cdef int g = 3 if r >= 4 else r - 1
+    cdef int t = r - g if r - g < 3 else 3
+    cdef int mid = r - g - t
+    cdef Py_ssize_t q
+    cdef real acc = 0
+    for q in range(R >> g):
+        _cb(x + (q << g) * stride, stride, buf + (q << g) * P, P, P, g)
+    if mid > 0:
+        _levels(buf, R * P, pw + g, pw + g + mid)
+    for q in range((<Py_ssize_t> 1) << (g + mid)):
+        acc = acc + _cb_k(buf + q * P, P << (g + mid), x + q * stride, stride << (g + mid),
+                          P, t)
+    return acc
+
 cdef void _strided(real* p, Py_ssize_t h, Py_ssize_t w, int r) noexcept nogil:
     """Levels ``lo .. lo+r-1`` (``h = 2^lo``, ``1 <= r <= 3``) on the ``2^r``
     rows ``p + q * h`` of ``w`` elements each, in place."""
@@ -469,8 +744,52 @@ cdef void _strided(real* p, Py_ssize_t h, Py_ssize_t w, int r) noexcept nogil:
             sl_rows2_float(p, p + h, w)
 
 
+
+cdef real _strided_k(real* p, Py_ssize_t h, Py_ssize_t w, int r) noexcept nogil:
+    """:func:`_strided` for the last chunk: returns the sum of its output."""
+    if r == 3:
+        if real is double:
+            return sl_rows8k_double(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h,
+                                    p + 6 * h, p + 7 * h, w)
+        else:
+            return sl_rows8k_float(p, p + h, p + 2 * h, p + 3 * h, p + 4 * h, p + 5 * h,
+                                   p + 6 * h, p + 7 * h, w)
+    elif r == 2:
+        if real is double:
+            return sl_rows4k_double(p, p + h, p + 2 * h, p + 3 * h, w)
+        else:
+            return sl_rows4k_float(p, p + h, p + 2 * h, p + 3 * h, w)
+    else:
+        if real is double:
+            return sl_rows2k_double(p, p + h, w)
+        else:
+            return sl_rows2k_float(p, p + h, w)
+
+
+cdef bint _all_finite(real total, real* x, Py_ssize_t count) noexcept nogil:
+    """Whether all ``count`` outputs are finite, given the sum of them the
+    last sweep returned: finite sum, yes; otherwise scan (the sum may have
+    overflowed on finite outputs)."""
+    return total - total == 0 or _scan_finite(x, count)
+
+
+cdef bint _scan_finite(real* x, Py_ssize_t count) noexcept nogil:
+    """Whether ``x[0:count]`` is all finite (one read; the rare path)."""
+    if real is double:
+        return sl_all_finite_double(x, count) != 0
+    else:
+        return sl_all_finite_float(x, count) != 0
+
 def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
-    """Transform every row of ``a`` (shape ``(m, 2^n)``) in place.
+    """Transform every row of ``a`` (shape ``(m, 2^n)``) in place; return
+    whether every output is finite.
+
+    The check is fused into the last sweep (each of its butterflies also
+    adds what it writes into a per-thread sum, see ``sl_rows8k``): a
+    non-finite output makes the total non-finite, and a non-finite total on
+    finite outputs (the sum overflowed) is settled by a scan of the output,
+    so the answer is exact either way.  A NaN or infinite input makes every
+    output non-finite (each is a signed sum of all entries).
 
     The caller guarantees that the row length is a power of two.  The
     block and buffer sizes (log2, in elements) are parameters only so that
@@ -481,8 +800,10 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
     if block_log < 0:
         block_log = BLOCK_BYTES_LOG - (3 if real is double else 2)
     cdef Py_ssize_t m = a.shape[0], N = a.shape[1]
-    if m == 0 or N <= 1:
-        return
+    if m == 0 or N == 0:
+        return True
+    if N == 1:  # the transform of length 1 is the identity
+        return bool(_scan_finite(&a[0, 0], m))
     cdef int n = 0
     while ((<Py_ssize_t> 1) << n) < N:
         n += 1
@@ -491,10 +812,13 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
     cdef real* x = &a[0, 0]
     cdef int b = n if n < block_log else block_log
     cdef Py_ssize_t block, n_blocks = total >> b
+    cdef real acc = 0  # the sum of the output, as the last sweep writes it
+    if n == b:
+        for block in prange(n_blocks, nogil=True, num_threads=n_threads, schedule="dynamic"):
+            acc += _block_k(x + (block << b), b)
+        return bool(_all_finite(acc, x, total))
     for block in prange(n_blocks, nogil=True, num_threads=n_threads, schedule="dynamic"):
         _block(x + (block << b), b)
-    if n == b:
-        return
 
     # Panel passes: split levels b .. n-1 into equal chunks of <= max_chunk.
     cdef int max_chunk = buf_log - PANEL_LOG_MIN
@@ -517,6 +841,14 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
                 pw = lo
             n_cols = ((<Py_ssize_t> 1) << lo) >> pw
             n_panels = (total >> hi) * n_cols
+            if c == n_chunks - 1:
+                for p in prange(n_panels, nogil=True, num_threads=n_threads,
+                                schedule="static"):
+                    top = p // n_cols
+                    col = p - top * n_cols
+                    acc += _strided_k(x + (top << hi) + (col << pw), (<Py_ssize_t> 1) << lo,
+                                      (<Py_ssize_t> 1) << pw, r)
+                break
             for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="static"):
                 top = p // n_cols
                 col = p - top * n_cols
@@ -529,6 +861,15 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
             pw = lo
         n_cols = ((<Py_ssize_t> 1) << lo) >> pw
         n_panels = (total >> hi) * n_cols
+        if c == n_chunks - 1:
+            for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="dynamic",
+                            chunksize=4):
+                top = p // n_cols
+                col = p - top * n_cols
+                acc += _panel_k(x + (top << hi) + (col << pw), &buf[threadid(), 0],
+                                (<Py_ssize_t> 1) << r, (<Py_ssize_t> 1) << lo,
+                                (<Py_ssize_t> 1) << pw, pw, r)
+            break
         for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="dynamic",
                         chunksize=4):
             top = p // n_cols
@@ -537,59 +878,5 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
                    (<Py_ssize_t> 1) << r, (<Py_ssize_t> 1) << lo,
                    (<Py_ssize_t> 1) << pw, pw, r)
         lo = hi
+    return bool(_all_finite(acc, x, total))
 
-
-def rows_sum_finite(const real[:, ::1] a):
-    """Whether every row's sum (in ``a``'s precision) is finite.
-
-    False exactly when some entry is NaN or infinite or a row's partial sums
-    overflow: the check :func:`sparselearn.fourier.fwht` makes before a
-    transform into ``out`` (one read pass).  Rows of at least
-    ``2^SUM_CHUNK_LOG`` elements in an array of at least ``PARALLEL_MIN``
-    elements are summed on several threads in chunks of that size (32 lanes
-    each), then each row's chunk sums in order; otherwise row by row (32
-    lanes each).
-    """
-    cdef Py_ssize_t i, c, m = a.shape[0], N = a.shape[1]
-    cdef Py_ssize_t CH = (<Py_ssize_t> 1) << SUM_CHUNK_LOG
-    cdef Py_ssize_t n_chunks, per_row
-    cdef real total
-    cdef bint finite = True
-    cdef int n_threads
-    cdef const real* x
-    cdef real[::1] partial
-    if N == 0:
-        return True
-    n_threads = openmp.omp_get_max_threads() if m * N >= PARALLEL_MIN else 1
-    if N >= CH and n_threads > 1:
-        x = &a[0, 0]
-        per_row = N // CH
-        n_chunks = m * per_row
-        if real is float:
-            partial = np.empty(n_chunks, dtype=np.float32)
-        else:
-            partial = np.empty(n_chunks, dtype=np.float64)
-        for c in prange(n_chunks, nogil=True, num_threads=n_threads, schedule="static"):
-            if real is double:
-                partial[c] = sl_sum_double(x + c * CH, CH)
-            else:
-                partial[c] = sl_sum_float(x + c * CH, CH)
-        with nogil:
-            for i in range(m):
-                total = 0
-                for c in range(i * per_row, (i + 1) * per_row):
-                    total = total + partial[c]
-                if not (total - total == 0.0):
-                    finite = False
-                    break
-        return finite
-    with nogil:
-        for i in range(m):
-            if real is double:
-                total = sl_sum_double(&a[i, 0], N)
-            else:
-                total = sl_sum_float(&a[i, 0], N)
-            if not (total - total == 0.0):
-                finite = False
-                break
-    return finite
