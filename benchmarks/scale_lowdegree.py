@@ -13,11 +13,16 @@ With ``--dask-workers K`` the same fit runs on a ``LocalCluster`` of ``K``
 single-threaded worker processes on 127.0.0.1, each row block read from the
 file by its worker.
 
-Printed: the time to write the data and to fit, CG iterations, the peak
-resident memory of this process (``VmHWM`` from ``/proc/self/status``, and
-``ru_maxrss``; with Dask the workers' memory is not included), the bytes the
-packed sample takes against a float64 copy (the ratio), and the excess
-error.  Since the target lies in the span of the parities, by Parseval
+Printed: the time to write the data and to fit (wall clock, and the CPU
+seconds of this process plus, with Dask, of the workers), CG iterations and
+the fit time per iteration (setup included), the peak resident memory of
+this process (``VmHWM`` from ``/proc/self/status``, and ``ru_maxrss``) and
+with Dask of the largest worker (``wkr MB``), the bytes the packed sample
+takes against a float64 copy (the ratio), and the excess error; then the
+fit's ``estimate_bytes`` and its time per iteration scaled linearly to
+``--project-m`` samples (default ``10^6``; the products are linear in
+``m``), the projection of the moonshot from a smaller run at the same
+``n, d``.  Since the target lies in the span of the parities, by Parseval
 (docs/theory.rst, section 3) the excess error of the fit over the uniform
 distribution is exactly :math:`\|\hat c - c\|_2^2`; for ordinary least
 squares on ``m > D + 1`` uniform points it is close to
@@ -27,13 +32,15 @@ squares on ``m > D + 1`` uniform points it is close to
 Usage (defaults: ``--n 128 --degree 3``, ``D = 349,633``)::
 
     python benchmarks/scale_lowdegree.py --m 20000 --n 40     # reduced, ~1 min
+    python benchmarks/scale_lowdegree.py --m 20000            # n = 128, d = 3: s/iteration
     python benchmarks/scale_lowdegree.py --m 1000000          # the moonshot
+    python benchmarks/scale_lowdegree.py --m 1000000 --dask-workers 2   # ... on a LocalCluster
 
 The moonshot (``n = 128, d = 3, m = 10^6``: 128 MB on disk, 16 MB packed,
 an overdetermined fit of 349,633 parities; goal under 15 minutes and 4 GB
-peak on a 2-core machine) has **not been run yet**: issue 15's session ran
-only reduced sizes on a shared machine (docs/learners.rst, "Large samples",
-lists what was run).
+peak on a 2-core machine) has **not been run yet**: only reduced sizes
+were, and its time is projected from the ``--m 20000`` run's cost per
+iteration (README, "Performance"; docs/learners.rst, "Large samples").
 """
 from __future__ import annotations
 
@@ -107,6 +114,19 @@ def peak_rss():
     return hwm, 1024.0 * resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def process_stats():
+    """``(VmHWM bytes, CPU seconds)`` of this process (also run on each Dask worker)."""
+    return peak_rss()[0], time.process_time()
+
+
+def cluster_stats(client):
+    """``(largest worker VmHWM, total worker CPU seconds)``, or NaNs in process."""
+    if client is None:
+        return float("nan"), 0.0
+    stats = list(client.run(process_stats).values())
+    return max(hwm for hwm, _ in stats), sum(cpu for _, cpu in stats)
+
+
 def _load_rows(path, start, stop):
     return np.array(np.load(path, mmap_mode="r")[start:stop])
 
@@ -134,13 +154,16 @@ def main(argv=None):
     parser.add_argument("--dask-workers", type=int, default=0,
                         help="fit on a LocalCluster of this many workers (0: in process)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--project-m", type=int, default=1_000_000,
+                        help="also print each fit's time per CG iteration scaled linearly "
+                             "to this many samples (same n, d; the products are linear in m)")
     args = parser.parse_args(argv)
     n, d = args.n, args.degree
     D = n_parity_features(n, d)
     print(f"n={n} d={d} D={D} sigma={args.sigma} terms={args.terms} tol={args.tol}")
-    print(f"{'m':>9} {'write s':>8} {'fit s':>8} {'iters':>5} {'VmHWM MB':>9} "
-          f"{'maxrss MB':>9} {'bits MB':>8} {'f64/bits':>8} {'excess':>10} "
-          f"{'sig2 D/(m-D)':>12}")
+    print(f"{'m':>9} {'write s':>8} {'fit s':>8} {'cpu s':>8} {'iters':>5} {'s/iter':>7} "
+          f"{'VmHWM MB':>9} {'maxrss MB':>9} {'wkr MB':>7} {'bits MB':>8} {'f64/bits':>8} "
+          f"{'excess':>10} {'sig2 D/(m-D)':>12}")
     client = cluster = None
     if args.dask_workers:
         import distributed
@@ -162,22 +185,29 @@ def main(argv=None):
                 model = LowDegreeRegressor(degree=d, solver="cg", tol=args.tol,
                                            n_jobs=args.n_jobs)
                 start = time.perf_counter()
+                cpu = time.process_time() + cluster_stats(client)[1]
                 if client is not None:
                     rows = max(1, -(-m // (4 * args.dask_workers)))
                     model.fit(dask_points(path, m, n, rows), y)
                 else:
                     model.fit(np.load(path, mmap_mode="r"), y)
                 fitted = time.perf_counter() - start
+                workers_hwm, workers_cpu = cluster_stats(client)
+                cpu = time.process_time() + workers_cpu - cpu
             excess = float(np.sum((model.coef_ - truth) ** 2))
             predicted = args.sigma**2 * D / (m - D) if m > D + 1 else float("nan")
             hwm, maxrss = peak_rss()
             bits = 8.0 * m * max(1, -(-n // 64))
-            print(f"{m:>9} {written:>8.1f} {fitted:>8.1f} {model.n_iter_:>5} "
-                  f"{hwm / 1e6:>9.0f} {maxrss / 1e6:>9.0f} {bits / 1e6:>8.1f} "
-                  f"{8.0 * m * n / bits:>8.0f} {excess:>10.3g} {predicted:>12.3g}",
-                  flush=True)
+            per_iteration = fitted / model.n_iter_
+            print(f"{m:>9} {written:>8.1f} {fitted:>8.1f} {cpu:>8.1f} {model.n_iter_:>5} "
+                  f"{per_iteration:>7.2f} {hwm / 1e6:>9.0f} {maxrss / 1e6:>9.0f} "
+                  f"{workers_hwm / 1e6:>7.0f} {bits / 1e6:>8.1f} {8.0 * m * n / bits:>8.0f} "
+                  f"{excess:>10.3g} {predicted:>12.3g}", flush=True)
             estimate = ParityDesign.estimate_bytes(m, n, d, "cg", args.n_jobs)
-            print(f"          estimate_bytes of the fit: {estimate / 1e6:.0f} MB")
+            print(f"          estimate_bytes of the fit: {estimate / 1e6:.0f} MB; "
+                  f"{per_iteration:.2f} s per CG iteration (setup included) scaled to "
+                  f"m={args.project_m}: {per_iteration * args.project_m / m:.0f} s per "
+                  "iteration", flush=True)
     finally:
         if client is not None:
             client.close()
