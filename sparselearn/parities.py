@@ -70,10 +70,45 @@ __all__ = ["PackedCube", "ParityDesign", "n_parity_features", "pack_cube", "pack
 # stay in cache and keep memory flat for any number of samples.
 _CHUNK_BYTES = 2 * 2**20
 _MIN_CHUNK_ROWS = 16
+# The top-degree gemms have the chunk's rows as one dimension (the inner one
+# of P^T r): chunks of fewer than _CHUNK_ROWS_FLOOR rows are widened to that
+# many while the lower block stays within _MAX_CHUNK_BYTES (n = 128, d = 3:
+# 128 rows of 8,129 parities instead of 31).
+_CHUNK_ROWS_FLOOR = 128
+_MAX_CHUNK_BYTES = 16 * 2**20
 # Width of the column blocks of the top-degree product; narrower blocks skip
 # more of the structurally zero coefficients (i >= min T), wider ones make
-# better use of BLAS.
+# better use of BLAS.  At degree <= 2 the lower block is only [1, x], the
+# products are bound by memory traffic, not flops, and one block of width n
+# (``rowsum(X * (X @ U))`` with ``U`` strictly upper triangular, and
+# ``(X * r).T @ X``) is 1.15-1.4x faster than 16-column blocks at n = 64,
+# m = 200,000 despite computing the structural zeros
+# (benchmarks/compare_parity_products.py).
 _BLOCK_WIDTH = 16
+
+
+def _block_width(n: int, degree: int) -> int:
+    """Column-block width of the top-degree product (see ``_BLOCK_WIDTH``)."""
+    return max(1, n) if degree <= 2 else _BLOCK_WIDTH
+
+
+def _top_dense_size(n: int, degree: int) -> int:
+    """Entries of the dense top-degree blocks of one column (the ``(rows,
+    b - a)`` matrices of ``ParityDesign._top_blocks``, structural zeros
+    included)."""
+    if degree < 1:
+        return 0
+    width = _block_width(n, degree)
+    return sum(math.comb(n - 1 - a, degree - 1) * (min(a + width, n) - a)
+               for a in range(0, n, width))
+
+
+def _chunk_rows(m: int, n_lower: int) -> int:
+    """Rows per chunk of the BLAS route (see ``_CHUNK_BYTES``)."""
+    rows = _CHUNK_BYTES // (8 * max(1, n_lower))
+    if rows < _CHUNK_ROWS_FLOOR:
+        rows = min(_CHUNK_ROWS_FLOOR, _MAX_CHUNK_BYTES // (8 * max(1, n_lower)))
+    return int(max(_MIN_CHUNK_ROWS, min(m, rows)))
 
 
 # --------------------------------------------------------------- subsets
@@ -503,8 +538,7 @@ class ParityDesign:
         self._level_counts = np.array(
             [[math.comb(n - 1 - i, t - 1) if t else 0 for i in range(n)]
              for t in range(max(d, 1))], dtype=np.int64)
-        self._chunk_rows = int(max(_MIN_CHUNK_ROWS, min(self.n_samples,
-                                           _CHUNK_BYTES // (8 * max(1, self.n_lower)))))
+        self._chunk_rows = _chunk_rows(m, self.n_lower)
         self._blocks = self._top_blocks() if d >= 1 else []
         # Every level 0..d, for the explicit rows of a real-valued design.
         self._all_starts = np.cumsum([0] + list(level_sizes[:-1])).astype(np.int64)
@@ -602,8 +636,9 @@ class ParityDesign:
         prev_offset = self.n_lower - n_prev  # column of the first (d-1)-subset
         first = self.n_lower
         blocks = []
-        for a in range(0, n, _BLOCK_WIDTH):
-            b = min(a + _BLOCK_WIDTH, n)
+        width = _block_width(n, d)
+        for a in range(0, n, width):
+            b = min(a + width, n)
             rows = math.comb(n - 1 - a, d - 1)
             if rows == 0:
                 break
@@ -663,15 +698,20 @@ class ParityDesign:
         words = max(1, -(-n // 64))
         D = sum(math.comb(n, j) for j in range(degree + 1))
         n_lower = D - math.comb(n, degree)
-        chunk = max(_MIN_CHUNK_ROWS, min(m, _CHUNK_BYTES // (8 * max(1, n_lower))))
+        chunk = _chunk_rows(m, n_lower)
+        width = _block_width(n, degree)
         c = max(1, n_outputs)
         nbytes = 8.0 * m * (words + 6 * c) + (8.0 * m * n if domain == "real" else 0.0)
         nbytes += 8.0 * D * (words + 8 * c)
         if domain == "real":
             nbytes += 8.0 * m * (n + words) + 8.0 * D * words
-        per_thread = chunk * (n_lower + n + (3 * _BLOCK_WIDTH + 2) * c) + D * c
-        per_thread += 2 * math.comb(n, max(degree - 1, 0)) * _BLOCK_WIDTH * c
-        nbytes += 8.0 * max(1, n_jobs) * per_thread
+        # Per thread: the chunk's blocks and temporaries, its accumulator, the
+        # dense top-degree block products (and one block's temporary); once:
+        # the dense coefficient blocks of the top degree.
+        dense = _top_dense_size(n, degree)
+        per_thread = chunk * (n_lower + n + (3 * width + 2) * c) + D * c + dense * c
+        per_thread += 2 * math.comb(n, max(degree - 1, 0)) * width * c
+        nbytes += 8.0 * max(1, n_jobs) * per_thread + 8.0 * dense * c
         if solver == "exact":
             nbytes += 8.0 * (2 * (D + c) * (D + c) + chunk * (D + c))
         elif solver in ("cholesky", "sketch"):  # G, its factor, the chunk rows (<= D / 4 + ...)
@@ -682,11 +722,16 @@ class ParityDesign:
         return nbytes
 
     # Products ------------------------------------------------------------
-    def _over_rows(self, work, size):
+    def _over_rows(self, work, size, top=False):
         """Sum ``work(start, stop, total)`` over row chunks, split across threads.
 
         Each of ``n_jobs`` threads takes a contiguous share of the rows and
-        accumulates into its own length-``size`` array.  BLAS is held to one
+        accumulates into its own length-``size`` array.  With ``top=True``
+        it is called as ``work(start, stop, total, dense)`` with the
+        thread's dense top-degree accumulators (:meth:`_top_accumulators`),
+        folded into ``total`` once at the end of the share rather than
+        gathered from every chunk (that gather was a quarter of
+        :meth:`normal_matvec` at ``n = 128, d = 3``).  BLAS is held to one
         thread meanwhile: its thread pool on these chunk-sized products cost
         up to ten times the CPU time on a loaded 2-core machine, and nested
         under our threads it only competes with them.
@@ -697,8 +742,14 @@ class ParityDesign:
         def share(bounds):
             lo, hi = bounds
             total = np.zeros(size)
+            if not top:
+                for start in range(lo, hi, self._chunk_rows):
+                    work(start, min(start + self._chunk_rows, hi), total)
+                return total
+            dense = self._top_accumulators(total.shape[1:])
             for start in range(lo, hi, self._chunk_rows):
-                work(start, min(start + self._chunk_rows, hi), total)
+                work(start, min(start + self._chunk_rows, hi), total, dense)
+            self._fold_top(total, dense)
             return total
 
         edges = np.linspace(0, m, jobs + 1).astype(int)
@@ -735,18 +786,30 @@ class ParityDesign:
             out += np.einsum("ij,ij->i", Xc[:, a:b], Q[:, col:col + rows] @ C)
         return out
 
-    def _correlate_chunk(self, Q, Xc, r, grad):
+    def _correlate_chunk(self, Q, Xc, r, grad, dense):
+        """Add the chunk's lower-degree correlations to ``grad`` and its
+        top-degree block products to the dense accumulators ``dense``."""
         grad[:self.n_lower] += Q.T @ r if r.ndim == 2 else r @ Q
         if r.ndim == 2:
-            c = r.shape[1]
-            for a, b, col, rows, first, last, flat in self._blocks:
+            for (a, b, col, rows, _, _, _), G in zip(self._blocks, dense):
                 W = (Xc[:, a:b, None] * r[:, None, :]).reshape(r.shape[0], -1)
-                G = Q[:, col:col + rows].T @ W
-                grad[first:last] += G.reshape(-1, c)[flat]
+                G += Q[:, col:col + rows].T @ W
             return
-        for a, b, col, rows, first, last, flat in self._blocks:
-            G = Q[:, col:col + rows].T @ (Xc[:, a:b] * r[:, None])
-            grad[first:last] += G.ravel()[flat]
+        for (a, b, col, rows, _, _, _), G in zip(self._blocks, dense):
+            G += Q[:, col:col + rows].T @ (Xc[:, a:b] * r[:, None])
+
+    def _top_accumulators(self, tail):
+        """Zeroed dense ``(rows, (b - a) * c)`` block products, one per block
+        (``tail = (c,)`` for ``c`` columns, ``()`` for one)."""
+        c = int(np.prod(tail, dtype=np.int64))
+        return [np.zeros((rows, (b - a) * c)) for a, b, _, rows, _, _, _ in self._blocks]
+
+    def _fold_top(self, grad, dense):
+        """Gather the coefficients' entries of the dense block products into
+        ``grad`` (the structural zeros are dropped)."""
+        tail = grad.shape[1:]
+        for (_, _, _, _, first, last, flat), G in zip(self._blocks, dense):
+            grad[first:last] += G.reshape((-1,) + tail)[flat]
 
     def _top_matrices(self, coef):
         """The dense ``(rows, b - a)`` coefficient matrix of every block
@@ -837,12 +900,12 @@ class ParityDesign:
         if self.degree == 0:
             return r.sum(axis=0, keepdims=True).reshape((1,) + r.shape[1:])
 
-        def work(start, stop, grad):
+        def work(start, stop, grad, dense):
             Xc = self._rows(start, stop)
             self._correlate_chunk(self._lower_block(start, stop, Xc), Xc,
-                                  r[start:stop], grad)
+                                  r[start:stop], grad, dense)
 
-        return self._over_rows(work, (self.n_output_features,) + r.shape[1:])
+        return self._over_rows(work, (self.n_output_features,) + r.shape[1:], top=True)
 
     def normal_matvec(self, coef: np.ndarray) -> np.ndarray:
         """:math:`P^\\top P c`, fusing both products so each chunk's parities
@@ -866,12 +929,12 @@ class ParityDesign:
             return self._rmatvec(self._matvec(coef))
         top = self._top_matrices(coef)
 
-        def work(start, stop, grad):
+        def work(start, stop, grad, dense):
             Xc = self._rows(start, stop)
             Q = self._lower_block(start, stop, Xc)
-            self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top), grad)
+            self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top), grad, dense)
 
-        return self._over_rows(work, (self.n_output_features,) + coef.shape[1:])
+        return self._over_rows(work, (self.n_output_features,) + coef.shape[1:], top=True)
 
     def _explicit_rows(self, start, stop, out):
         """The explicit feature rows ``P[start:stop]`` into ``out`` (``(k, D)``)."""

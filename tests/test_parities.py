@@ -123,6 +123,63 @@ def test_design_products_equal_explicit_feature_matrix(data, n, degree, products
         np.testing.assert_allclose(b, P.T @ r, atol=1e-9)
 
 
+@pytest.mark.parametrize("domain", ["cube", "real"])
+@pytest.mark.parametrize("n, degree", [(1, 0), (5, 0), (1, 1), (17, 1), (2, 2), (16, 2),
+                                       (33, 2), (3, 3), (16, 3), (17, 3), (35, 3),
+                                       (4, 4), (18, 4)])
+def test_blocked_products_equal_the_explicit_features_across_block_layouts(domain, n,
+                                                                           degree):
+    """The BLAS route's layouts (one full-width block at degree <= 2, blocks
+    of 16 columns above, n a multiple of 16 or not, one or several blocks),
+    its per-thread dense block accumulators folded once per share (one and
+    two threads, several chunks) and a (D, c) block, against the explicit
+    feature matrix of the itertools subsets, on the cube and off it."""
+    rng = np.random.default_rng(n * 10 + degree)
+    m = 90
+    X = _random_cube(rng, m, n) if domain == "cube" else rng.normal(size=(m, n))
+    P = explicit_parity_features(X, degree)
+    D = P.shape[1]
+    coef, r = rng.normal(size=(D, 3)), rng.normal(size=(m, 3))
+    # Tolerances relative to the products' magnitudes (entries of P are
+    # products of up to 4 Gaussians off the cube).
+    scale = np.abs(P).sum(axis=1).max()
+    for n_jobs in (1, 2):
+        design = ParityDesign(X, degree, n_jobs=n_jobs, domain=domain)
+        design._chunk_rows = 16  # six chunks, three a thread
+        for c in (0, 3):
+            a, b = (coef[:, 0], r[:, 0]) if c == 0 else (coef, r)
+            np.testing.assert_allclose(design.matvec(a), P @ a, rtol=0,
+                                       atol=1e-12 * scale * np.abs(a).max())
+            np.testing.assert_allclose(design.rmatvec(b), P.T @ b, rtol=0,
+                                       atol=1e-12 * m * np.abs(P).max() * np.abs(b).max())
+            np.testing.assert_allclose(design.normal_matvec(a), P.T @ (P @ a), rtol=0,
+                                       atol=1e-12 * m * scale**2 * np.abs(a).max())
+
+
+def test_estimate_bytes_bounds_the_products_dense_block_buffers():
+    """What normal_matvec allocates (tracemalloc peak: chunk blocks, each
+    thread's dense top-degree block products and accumulator, the dense
+    coefficient blocks) stays within the products' share of
+    ParityDesign.estimate_bytes, for one column and a block of 4, one and
+    two threads, at a degree with several 16-column blocks and at the
+    full-width degree 2."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    for n, degree in [(40, 3), (70, 2)]:
+        X = _random_cube(rng, 3000, n)
+        for n_jobs in (1, 2):
+            design = ParityDesign(X, degree, n_jobs=n_jobs)
+            for c in (1, 4):
+                coef = rng.normal(size=(design.n_output_features, c)).squeeze()
+                tracemalloc.start()
+                design.normal_matvec(coef)
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                assert peak <= ParityDesign.estimate_bytes(3000, n, degree, "cg", n_jobs,
+                                                           n_outputs=c)
+
+
 def test_parity_design_validates_before_the_kernels():
     """ParityDesign is public and its kernels run without bounds checks."""
     X = np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0]])
