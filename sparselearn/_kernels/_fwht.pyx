@@ -324,10 +324,16 @@ cdef extern from *:
         return SL_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3) + v * s2; \
     } \
     /* Levels 0-5 of each group of 64 consecutive elements in registers:
-       levels 0-2 inside each of 8 vectors, then 3-5 across them. */ \
+       levels 0-2 inside each of 8 vectors, then 3-5 across them.  The
+       same offset of the next N elements (the next sub-block) is prefetched
+       into L2 meanwhile (with intent to write), so that the sub-block's
+       remaining L1 sweeps overlap the memory traffic of the next one (past
+       the end of the array the hint is harmless: prefetches do not fault). */ \
     static inline void sl_low6_##T(T *x, Py_ssize_t N) { \
         for (Py_ssize_t i = 0; i + 64 <= N; i += 64) { \
             sl_v8_##T v0, v1, v2, v3, v4, v5, v6, v7; \
+            for (int l = 0; l < 64; l += 64 / (int) sizeof(T)) \
+                __builtin_prefetch(x + N + i + l, 1, 2); \
             memcpy(&v0, x + i, sizeof v0); memcpy(&v1, x + i + 8, sizeof v1); \
             memcpy(&v2, x + i + 16, sizeof v2); memcpy(&v3, x + i + 24, sizeof v3); \
             memcpy(&v4, x + i + 32, sizeof v4); memcpy(&v5, x + i + 40, sizeof v5); \
