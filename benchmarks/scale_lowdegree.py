@@ -16,7 +16,9 @@ file by its worker.
 Printed: the time to write the data and to fit (wall clock, and the CPU
 seconds of this process plus, with Dask, of the workers), CG iterations and
 the fit time per iteration (setup included), the peak resident memory of
-this process (``VmHWM`` from ``/proc/self/status``, and ``ru_maxrss``) and
+this process during the fit (``VmHWM`` from ``/proc/self/status``, and
+``ru_maxrss``; Linux resets both through ``/proc/self/clear_refs`` before
+the fit, so generating the data is not counted), and
 with Dask of the largest worker (``wkr MB``), the bytes the packed sample
 takes against a float64 copy (the ratio), and the excess error; then the
 fit's ``estimate_bytes`` and its time per iteration scaled linearly to
@@ -114,6 +116,18 @@ def peak_rss():
     return hwm, 1024.0 * resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def reset_peak_rss():
+    """Reset this process's ``VmHWM`` to its current RSS (Linux ``clear_refs``
+    code 5), so that it reports the fit's peak, not the data generation's;
+    whether it could."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def process_stats():
     """``(VmHWM bytes, CPU seconds)`` of this process (also run on each Dask worker)."""
     return peak_rss()[0], time.process_time()
@@ -184,6 +198,9 @@ def main(argv=None):
                 written = time.perf_counter() - start
                 model = LowDegreeRegressor(degree=d, solver="cg", tol=args.tol,
                                            n_jobs=args.n_jobs)
+                reset = reset_peak_rss()
+                if client is not None:  # the workers' peaks of this fit only, too
+                    client.run(reset_peak_rss)
                 start = time.perf_counter()
                 cpu = time.process_time() + cluster_stats(client)[1]
                 if client is not None:
@@ -203,6 +220,8 @@ def main(argv=None):
                   f"{per_iteration:>7.2f} {hwm / 1e6:>9.0f} {maxrss / 1e6:>9.0f} "
                   f"{workers_hwm / 1e6:>7.0f} {bits / 1e6:>8.1f} {8.0 * m * n / bits:>8.0f} "
                   f"{excess:>10.3g} {predicted:>12.3g}", flush=True)
+            if not reset:
+                print("          (VmHWM could not be reset: it includes writing the data)")
             estimate = ParityDesign.estimate_bytes(m, n, d, "cg", args.n_jobs)
             print(f"          estimate_bytes of the fit: {estimate / 1e6:.0f} MB; "
                   f"{per_iteration:.2f} s per CG iteration (setup included) scaled to "
