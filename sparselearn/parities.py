@@ -92,15 +92,88 @@ def _block_width(n: int, degree: int) -> int:
     return max(1, n) if degree <= 2 else _BLOCK_WIDTH
 
 
-def _top_dense_size(n: int, degree: int) -> int:
-    """Entries of the dense top-degree blocks of one column (the ``(rows,
-    b - a)`` matrices of ``ParityDesign._top_blocks``, structural zeros
-    included)."""
-    if degree < 1:
-        return 0
-    width = _block_width(n, degree)
-    return sum(math.comb(n - 1 - a, degree - 1) * (min(a + width, n) - a)
-               for a in range(0, n, width))
+# At degree >= 3 the top-degree product of an interval [l, r) of at least
+# _SPLIT_MIN_N coordinates is split at mid = (l + r) // 2: the sets with u
+# elements in [l, mid) and d - u in [mid, r), 0 < u < d, are dense "boxes"
+# (every u-subset with every (d-u)-subset: no structural zero, and gemms
+# C(mid - l, u) x C(r - mid, d - u) instead of 16 columns wide), three
+# quarters of the interval's sets at d = 3; the sets inside either half are
+# split again, down to intervals narrower than _SPLIT_MIN_N, which keep the
+# staircase blocks of _BLOCK_WIDTH columns.  A left half [l, mid) needs the
+# parities of x[l:mid] (a "left block", built per chunk); the subsets of a
+# right half [mid, r) are the last ones of its parent's block, like those of
+# [a, n) in the lower block.
+_SPLIT_MIN_N = 48
+
+
+def _top_layout(n: int, degree: int) -> tuple[list, list]:
+    """The blocks of the top-degree product without their index arrays, and
+    the intervals ``(l, mid)`` of the left blocks (``ParityDesign._top_blocks``).
+
+    A block is ``(kind, xs, x0, x1, ks, col, rows, args)``: its dense
+    coefficient matrix has ``rows`` rows, the columns ``[col, col + rows)``
+    of source ``ks``, and ``x1 - x0`` columns, the columns ``[x0, x1)`` of
+    source ``xs`` (a source is ``"q"``, the lower block, or the index of a
+    left block; each holds the parities of degree ``< d`` of an interval
+    ``[s, r)`` of the coordinates by size, then lexicographically).
+    ``kind`` is ``"box"`` (``args = (u, l, mid, r, s)``: the u-subsets of
+    ``[l, mid)``, from left block ``l``'s source, with the (d-u)-subsets of
+    ``[mid, r)``, the last of the parent's source ``[s, r)``) or ``"stair"``
+    (``args = (a, b, s, r)``: ``min S`` in ``[a, b)``, the rest of ``S``
+    in ``(min S, r)``, from the source ``[s, r)``).
+    """
+    d = degree
+    if d < 1:
+        return [], []
+    width = _block_width(n, d)
+    blocks, lefts = [], []
+
+    def starts(length):
+        return np.cumsum([0] + [math.comb(length, t) for t in range(d)])
+
+    def suffix(source, s, r, t, lo):
+        """Columns of the t-subsets of [lo, r) in the source of [s, r)."""
+        count = math.comb(r - lo, t)
+        return int(starts(r - s)[t]) + math.comb(r - s, t) - count, count
+
+    def visit(l, r, source, s):
+        if d >= 3 and r - l >= _SPLIT_MIN_N:
+            mid = (l + r) // 2
+            left = len(lefts)
+            lefts.append((l, mid))
+            for u in range(1, d):
+                left_col, n_left = int(starts(mid - l)[u]), math.comb(mid - l, u)
+                right_col, n_right = suffix(source, s, r, d - u, mid)
+                if n_left >= n_right:
+                    blocks.append(("box", source, right_col, right_col + n_right, left,
+                                   left_col, n_left, (u, l, mid, r, s)))
+                else:
+                    blocks.append(("box", left, left_col, left_col + n_left, source,
+                                   right_col, n_right, (u, l, mid, r, s)))
+            visit(l, mid, left, l)
+            visit(mid, r, source, s)
+            return
+        for a in range(l, r, width):
+            b = min(a + width, r)
+            col, rows = suffix(source, s, r, d - 1, a + 1)
+            if rows == 0:
+                break
+            blocks.append(("stair", "x", a, b, source, col, rows, (a, b, s, r)))
+
+    visit(0, n, "q", 0)
+    return blocks, lefts
+
+
+def _top_dense_size(n: int, degree: int) -> tuple[int, int, int, int]:
+    """Sizes of the top-degree layout for one column: entries of all its
+    dense blocks (structural zeros included), of the largest, the widest
+    block's columns, and the parities of all its left blocks."""
+    blocks, lefts = _top_layout(n, degree)
+    if not blocks:
+        return 0, 0, 1, 0
+    sizes = [rows * (x1 - x0) for _, _, x0, x1, _, _, rows, _ in blocks]
+    left = sum(math.comb(mid - l, t) for l, mid in lefts for t in range(degree))
+    return (sum(sizes), max(sizes), max(x1 - x0 for _, _, x0, x1, *_ in blocks), left)
 
 
 def _chunk_rows(m: int, n_lower: int) -> int:
@@ -539,6 +612,16 @@ class ParityDesign:
             [[math.comb(n - 1 - i, t - 1) if t else 0 for i in range(n)]
              for t in range(max(d, 1))], dtype=np.int64)
         self._chunk_rows = _chunk_rows(m, self.n_lower)
+        # The left blocks of the split layout (_top_layout): parities of
+        # degree < d of x[l:mid], each with its parity_levels tables.
+        self._lefts = []
+        for l, mid in _top_layout(n, d)[1]:
+            k = mid - l
+            self._lefts.append((l, mid, np.array(
+                [[math.comb(k - 1 - i, t - 1) if t else 0 for i in range(k)]
+                 for t in range(d)], dtype=np.int64),
+                np.cumsum([0] + [math.comb(k, t) for t in range(d - 1)]).astype(np.int64),
+                sum(math.comb(k, t) for t in range(d))))
         self._blocks = self._top_blocks() if d >= 1 else []
         # Every level 0..d, for the explicit rows of a real-valued design.
         self._all_starts = np.cumsum([0] + list(level_sizes[:-1])).astype(np.int64)
@@ -623,34 +706,54 @@ class ParityDesign:
         return nbytes
 
     def _top_blocks(self):
-        """Column blocks ``[a, b)`` of the top-degree product and their layout.
-
-        For ``i = min S`` in ``[a, b)`` the set ``T = S - {i}`` lies in the
-        suffix of the ``(d-1)``-subsets with minimum ``> a``, which starts at
-        row ``start`` of the lower block of that degree; ``flat`` places the
-        block's coefficients (contiguous in ``coef`` from ``first``) in the
-        ``(rows, b - a)`` coefficient matrix, the rest of which is zero.
+        """The blocks of the top-degree product (:func:`_top_layout`), each
+        ``(xs, x0, x1, ks, col, rows, src, flat)``: the dense coefficient
+        matrix ``C`` of shape ``(rows, x1 - x0)`` holds ``coef[src]`` at the
+        flat positions ``flat`` (zeros elsewhere), and the block adds
+        ``rowsum(F_xs[:, x0:x1] * (F_ks[:, col:col + rows] @ C))`` to
+        :math:`P c` (``F_x`` the rows, ``F_q`` the lower block, ``F_k`` the
+        ``k``-th left block; :meth:`_sources`).
         """
         n, d = self.n_features, self.degree
-        n_prev = self.level_sizes[d - 1]
-        prev_offset = self.n_lower - n_prev  # column of the first (d-1)-subset
-        first = self.n_lower
+        top = math.comb(n, d)
+        # rank of a sorted d-subset s_1 < ... < s_d among the d-subsets in
+        # lexicographic order: C(n, d) - 1 - sum_t C(n - 1 - s_t, d - t + 1).
+        table = np.array([[math.comb(v, k) for k in range(d + 2)] for v in range(n)],
+                         dtype=np.int64)
+
+        def index(subsets):
+            subsets = np.asarray(subsets, dtype=np.int64)
+            rank = top - 1 - sum(table[n - 1 - subsets[..., t], d - t] for t in range(d))
+            return self.n_lower + rank
+
         blocks = []
-        width = _block_width(n, d)
-        for a in range(0, n, width):
-            b = min(a + width, n)
-            rows = math.comb(n - 1 - a, d - 1)
-            if rows == 0:
-                break
+        for kind, xs, x0, x1, ks, col, rows, args in _top_layout(n, d)[0]:
+            if kind == "box":  # every u-subset of [l, mid) with every (d-u)-subset of [mid, r)
+                u, l, mid, r, _ = args
+                left = _combinations(mid - l, u) + l
+                right = _combinations(r - mid, d - u) + mid
+                sets = np.concatenate([np.repeat(left, len(right), axis=0),
+                                       np.tile(right, (len(left), 1))], axis=1)
+                src = index(sets).reshape(len(left), len(right))
+                if len(left) < len(right):  # the right subsets are the rows of C
+                    src = src.T
+                blocks.append((xs, x0, x1, ks, col, rows, src.ravel(),
+                               np.arange(src.size, dtype=np.int64)))
+                continue
+            # A staircase: i = min S in [a, b), the rest of S in (i, r), the
+            # last of the (d-1)-subsets of the source's interval [s, r).
+            a, b, s, r = args
+            n_prev = math.comb(r - s, d - 1)
             start = n_prev - rows
-            flat = []
+            suffix = _combinations(r - s, d - 1) + s
+            flat, src = [], []
             for i in range(a, b):
-                count = math.comb(n - 1 - i, d - 1)
+                count = math.comb(r - 1 - i, d - 1)
                 row0 = (n_prev - count) - start
-                flat.append((row0 + np.arange(count)) * (b - a) + (i - a))
-            flat = np.concatenate(flat)
-            blocks.append((a, b, prev_offset + start, rows, first, first + flat.size, flat))
-            first += flat.size
+                flat.append((row0 + np.arange(count, dtype=np.int64)) * (b - a) + (i - a))
+                T = suffix[n_prev - count:]
+                src.append(index(np.hstack([np.full((count, 1), i, dtype=np.int64), T])))
+            blocks.append((xs, x0, x1, ks, col, rows, np.concatenate(src), np.concatenate(flat)))
         return blocks
 
     # Memory ------------------------------------------------------------
@@ -708,9 +811,10 @@ class ParityDesign:
         # Per thread: the chunk's blocks and temporaries, its accumulator, the
         # dense top-degree block products (and one block's temporary); once:
         # the dense coefficient blocks of the top degree.
-        dense = _top_dense_size(n, degree)
-        per_thread = chunk * (n_lower + n + (3 * width + 2) * c) + D * c + dense * c
-        per_thread += 2 * math.comb(n, max(degree - 1, 0)) * width * c
+        # (and the left blocks of a split layout, and their contiguous rows).
+        dense, largest, widest, left = _top_dense_size(n, degree)
+        per_thread = (chunk * (n_lower + 2 * n + left + (3 * max(width, widest) + 2) * c)
+                      + D * c + dense * c + 2 * largest * c)
         nbytes += 8.0 * max(1, n_jobs) * per_thread + 8.0 * dense * c
         if solver == "exact":
             nbytes += 8.0 * (2 * (D + c) * (D + c) + chunk * (D + c))
@@ -774,50 +878,64 @@ class ParityDesign:
                               self._level_starts, Q)
         return Q
 
-    def _predict_chunk(self, Q, Xc, coef, top):
+    def _sources(self, Xc, Q):
+        """The arrays the top-degree blocks read for one chunk: the rows
+        ``"x"``, the lower block ``"q"`` and the left blocks ``0, 1, ...`` of
+        the split layout (:func:`_top_layout`), built here."""
+        arrays = {"x": Xc, "q": Q}
+        for k, (l, mid, counts, starts, size) in enumerate(self._lefts):
+            L = np.empty((Xc.shape[0], size), dtype=np.float64)
+            _parity.parity_levels(np.ascontiguousarray(Xc[:, l:mid]), counts, starts, L)
+            arrays[k] = L
+        return arrays
+
+    def _predict_chunk(self, Q, Xc, coef, top, arrays=None):
         out = Q @ coef[:self.n_lower]
-        if coef.ndim == 2:  # a block of c coefficient columns: C is (rows, b - a, c)
+        arrays = self._sources(Xc, Q) if arrays is None else arrays
+        if coef.ndim == 2:  # a block of c coefficient columns: C is (rows, x1 - x0, c)
             c = coef.shape[1]
-            for (a, b, col, rows, _, _, _), C in zip(self._blocks, top):
-                Z = (Q[:, col:col + rows] @ C.reshape(rows, -1)).reshape(-1, b - a, c)
-                out += np.einsum("ij,ijk->ik", Xc[:, a:b], Z)
+            for (xs, x0, x1, ks, col, rows, _, _), C in zip(self._blocks, top):
+                Z = (arrays[ks][:, col:col + rows] @ C.reshape(rows, -1)).reshape(-1, x1 - x0, c)
+                out += np.einsum("ij,ijk->ik", arrays[xs][:, x0:x1], Z)
             return out
-        for (a, b, col, rows, _, _, _), C in zip(self._blocks, top):
-            out += np.einsum("ij,ij->i", Xc[:, a:b], Q[:, col:col + rows] @ C)
+        for (xs, x0, x1, ks, col, rows, _, _), C in zip(self._blocks, top):
+            out += np.einsum("ij,ij->i", arrays[xs][:, x0:x1], arrays[ks][:, col:col + rows] @ C)
         return out
 
-    def _correlate_chunk(self, Q, Xc, r, grad, dense):
+    def _correlate_chunk(self, Q, Xc, r, grad, dense, arrays=None):
         """Add the chunk's lower-degree correlations to ``grad`` and its
-        top-degree block products to the dense accumulators ``dense``."""
+        top-degree block products to the dense accumulators ``dense``
+        (``arrays``: :meth:`_sources` of the chunk, built if not given)."""
         grad[:self.n_lower] += Q.T @ r if r.ndim == 2 else r @ Q
+        arrays = self._sources(Xc, Q) if arrays is None else arrays
         if r.ndim == 2:
-            for (a, b, col, rows, _, _, _), G in zip(self._blocks, dense):
-                W = (Xc[:, a:b, None] * r[:, None, :]).reshape(r.shape[0], -1)
-                G += Q[:, col:col + rows].T @ W
+            for (xs, x0, x1, ks, col, rows, _, _), G in zip(self._blocks, dense):
+                W = (arrays[xs][:, x0:x1, None] * r[:, None, :]).reshape(r.shape[0], -1)
+                G += arrays[ks][:, col:col + rows].T @ W
             return
-        for (a, b, col, rows, _, _, _), G in zip(self._blocks, dense):
-            G += Q[:, col:col + rows].T @ (Xc[:, a:b] * r[:, None])
+        for (xs, x0, x1, ks, col, rows, _, _), G in zip(self._blocks, dense):
+            G += arrays[ks][:, col:col + rows].T @ (arrays[xs][:, x0:x1] * r[:, None])
 
     def _top_accumulators(self, tail):
-        """Zeroed dense ``(rows, (b - a) * c)`` block products, one per block
+        """Zeroed dense ``(rows, (x1 - x0) * c)`` block products, one per block
         (``tail = (c,)`` for ``c`` columns, ``()`` for one)."""
         c = int(np.prod(tail, dtype=np.int64))
-        return [np.zeros((rows, (b - a) * c)) for a, b, _, rows, _, _, _ in self._blocks]
+        return [np.zeros((rows, (x1 - x0) * c)) for _, x0, x1, _, _, rows, _, _ in self._blocks]
 
     def _fold_top(self, grad, dense):
         """Gather the coefficients' entries of the dense block products into
         ``grad`` (the structural zeros are dropped)."""
         tail = grad.shape[1:]
-        for (_, _, _, _, first, last, flat), G in zip(self._blocks, dense):
-            grad[first:last] += G.reshape((-1,) + tail)[flat]
+        for (_, _, _, _, _, _, src, flat), G in zip(self._blocks, dense):
+            grad[src] += G.reshape((-1,) + tail)[flat]
 
     def _top_matrices(self, coef):
-        """The dense ``(rows, b - a)`` coefficient matrix of every block
-        (``(rows, b - a, c)`` for a ``(D, c)`` block of coefficients)."""
+        """The dense ``(rows, x1 - x0)`` coefficient matrix of every block
+        (``(rows, x1 - x0, c)`` for a ``(D, c)`` block of coefficients)."""
         top = []
-        for a, b, _, rows, first, last, flat in self._blocks:
-            C = np.zeros((rows, b - a) + coef.shape[1:])
-            C.reshape((rows * (b - a),) + coef.shape[1:])[flat] = coef[first:last]
+        for _, x0, x1, _, _, rows, src, flat in self._blocks:
+            C = np.zeros((rows, x1 - x0) + coef.shape[1:])
+            C.reshape((rows * (x1 - x0),) + coef.shape[1:])[flat] = coef[src]
             top.append(C)
         return top
 
@@ -932,7 +1050,9 @@ class ParityDesign:
         def work(start, stop, grad, dense):
             Xc = self._rows(start, stop)
             Q = self._lower_block(start, stop, Xc)
-            self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top), grad, dense)
+            arrays = self._sources(Xc, Q)  # built once for both products
+            self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top, arrays), grad,
+                                  dense, arrays)
 
         return self._over_rows(work, (self.n_output_features,) + coef.shape[1:], top=True)
 

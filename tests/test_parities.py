@@ -123,17 +123,21 @@ def test_design_products_equal_explicit_feature_matrix(data, n, degree, products
         np.testing.assert_allclose(b, P.T @ r, atol=1e-9)
 
 
+@pytest.mark.parametrize("split_min_n", [48, 6])
 @pytest.mark.parametrize("domain", ["cube", "real"])
 @pytest.mark.parametrize("n, degree", [(1, 0), (5, 0), (1, 1), (17, 1), (2, 2), (16, 2),
-                                       (33, 2), (3, 3), (16, 3), (17, 3), (35, 3),
-                                       (4, 4), (18, 4)])
-def test_blocked_products_equal_the_explicit_features_across_block_layouts(domain, n,
-                                                                           degree):
+                                       (33, 2), (3, 3), (6, 3), (7, 3), (16, 3), (17, 3),
+                                       (35, 3), (4, 4), (6, 4), (11, 4), (18, 4)])
+def test_blocked_products_equal_the_explicit_features_across_block_layouts(
+        monkeypatch, split_min_n, domain, n, degree):
     """The BLAS route's layouts (one full-width block at degree <= 2, blocks
-    of 16 columns above, n a multiple of 16 or not, one or several blocks),
-    its per-thread dense block accumulators folded once per share (one and
-    two threads, several chunks) and a (D, c) block, against the explicit
-    feature matrix of the itertools subsets, on the cube and off it."""
+    of 16 columns above, n a multiple of 16 or not, one or several blocks;
+    with split_min_n = 6 the split layout of _top_layout at small n: dense
+    boxes across the middle of each interval, split again down to intervals
+    of fewer than 6, staircases on left blocks and on the lower one), its per-thread dense block accumulators folded once per share (one
+    and two threads, several chunks) and a (D, c) block, against the
+    explicit feature matrix of the itertools subsets, on the cube and off it."""
+    monkeypatch.setattr("sparselearn.parities._SPLIT_MIN_N", split_min_n)
     rng = np.random.default_rng(n * 10 + degree)
     m = 90
     X = _random_cube(rng, m, n) if domain == "cube" else rng.normal(size=(m, n))
