@@ -79,6 +79,35 @@ class NormalProduct:
         self.design.normal_matvec(self.coef)
 
 
+class NormalProductVersusGemm:
+    """P^T P c on one thread against a square one-thread dgemm of the same
+    needed flops (4 m D): the time ratio is the share of the BLAS peak the
+    product reaches (issue 14, item 3; benchmarks/compare_parity_products.py
+    prints it)."""
+
+    params = [["64,3,20000,cube", "128,3,5000,cube", "64,2,200000,real"]]
+    param_names = ["n_d_m_domain"]
+    timeout = 120
+
+    def setup(self, case):
+        n, d, m, domain = case.split(",")
+        n, d, m = int(n), int(d), int(m)
+        rng = np.random.default_rng(0)
+        X = _cube(rng, m, n) if domain == "cube" else rng.normal(size=(m, n))
+        self.design = ParityDesign(X, d, n_jobs=1, domain=domain)
+        self.coef = rng.normal(size=self.design.n_output_features)
+        side = int(round((2.0 * m * self.design.n_output_features) ** (1 / 3)))
+        self.A, self.B = rng.normal(size=(side, side)), rng.normal(size=(side, side))
+
+    def time_normal_matvec(self, case):
+        self.design.normal_matvec(self.coef)
+
+    def time_dgemm_same_flops(self, case):
+        from sparselearn.network import _one_thread_blas
+        with _one_thread_blas():
+            self.A @ self.B
+
+
 class FitVersusPolynomialRidge:
     """End-to-end degree-3 fit, n = 32: LowDegreeRegressor against
     PolynomialFeatures(interaction_only=True) + Ridge (same alpha)."""
