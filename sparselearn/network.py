@@ -94,6 +94,21 @@ _BLOCK_BYTES = 4 * 2**20
 # milliseconds of work, about what waking a second thread can cost.
 _PARALLEL_WORK = 2**26
 
+# activation_counts and active_supports screen their decisions in float32
+# (count_rows32 / supports_rows32, see _screen_args); False runs the float64
+# kernels (the same decisions; benchmarks and tests compare the two).
+_FLOAT32_SCREENING = True
+
+# A block of rows whose float32 candidates (entries within the float32
+# rounding bound of a threshold) exceed this fraction of its entries is
+# redone in float64: re-deciding them one float64 inner product at a time
+# would cost more than the block's dgemm.
+_MAX_NEAR = 1.0 / 16
+
+# The float32 screening is used when |w_jd|, |x_id| and ||w_j||_1 ||x||_inf
+# are at most this (nothing overflows float32, whose limit is about 2^128).
+_FLOAT32_MAX = 2.0**100
+
 
 @functools.lru_cache(maxsize=None)
 def _blas_pools() -> ThreadpoolController:
@@ -441,6 +456,79 @@ class SparseReLUNetwork:
         return (x_bound, exact, self._weights, self._biases, self._weights_l1, self._tol_w,
                 self._tol_b, self._valuation)
 
+    def _screen_args(self, decision_args):
+        r"""The float32 screening arguments ``(W32, hi, lo, max_near)`` of
+        ``_network.count_rows32`` / ``supports_rows32`` for a call with
+        :meth:`_decision_args` ``decision_args``, or ``None`` to decide in
+        float64 (screening switched off, or magnitudes float32 cannot hold).
+
+        With :math:`u = 2^{-24}` and :math:`\gamma_k = k u / (1 - k u)`, the
+        float32 product :math:`s'_{ij}` of the float32 roundings of
+        :math:`w_j` and :math:`x_i`, summed in any order (with or without
+        FMA), satisfies :math:`|s'_{ij} - \langle w_j, x_i\rangle| \le
+        \gamma_{n+2} \|w_j\|_1 \|x_i\|_\infty + \eta_j`,
+        :math:`\eta_j = 2^{-146} (\|w_j\|_1 + n (\|x\|_\infty + 2))`
+        (conversions and products each add at most :math:`\gamma_2`, the sum
+        :math:`\gamma_n`; :math:`\eta_j` covers gradual underflow; the
+        derivation is in ``_network.pyx`` above ``count_rows32``).  The bound
+        ``tol_j`` used here is that expression with :math:`\|x\|_\infty`
+        the largest ``|x_id|`` of the call, evaluated in float64 and
+        enlarged by the factor :math:`1 + 2^{-20}`, which covers the
+        float64 rounding of ``||w_j||_1`` and of the expression itself
+        (relative :math:`(n + 10) 2^{-53}`).  The thresholds are rounded
+        outwards to float32: ``hi_j >= b_j + tol_j`` and ``lo_j <= b_j -
+        tol_j`` as real numbers (``nextafter`` after each rounding to
+        nearest that went the wrong way), so ``s' > hi_j`` proves the unit
+        active and ``s' <= lo_j`` inactive.  When every float32 partial sum
+        is exact (dyadic parameters, multiples of :math:`2^v` with
+        :math:`\max_j(\|w_j\|_1 + |b_j|) \max(\|x\|_\infty, 1) \le
+        2^{23 + v}`, on integer rows of magnitude at most :math:`2^{24}`:
+        the float32 analogue of the module's dyadic fast path), ``hi = lo =
+        b``, exactly.
+
+        Parameters
+        ----------
+        decision_args : tuple
+            What :meth:`_decision_args` returned for the rows.
+
+        Returns
+        -------
+        tuple or None
+        """
+        if not _FLOAT32_SCREENING:
+            return None
+        x_bound, exact = decision_args[0], decision_args[1]
+        n = self.n_features
+        l1 = self._weights_l1
+        max_l1 = float(l1.max()) if l1.size else 0.0
+        w_max = float(np.abs(self._weights).max()) if self._weights.size else 0.0
+        if (n + 2 > 2**20 or not (w_max <= _FLOAT32_MAX and x_bound <= _FLOAT32_MAX
+                                  and max_l1 * x_bound <= _FLOAT32_MAX)):
+            return None
+        weights32 = self._weights.astype(np.float32)
+        v = self._valuation
+        if (exact and -149 <= v <= 100 and x_bound <= 2.0**24
+                and self._max_magnitude * max(x_bound, 1.0) <= 2.0 ** (23 + v)):
+            hi = self._biases.astype(np.float32)   # exact: multiples of 2^v below 2^(23+v)
+            return weights32, hi, hi, _MAX_NEAR
+        u, k = 2.0**-24, n + 2
+        gamma = k * u / (1.0 - k * u)
+        tol = (gamma * l1 * x_bound + 2.0**-146 * (l1 + n * (x_bound + 2.0))) * (1.0 + 2.0**-20)
+        hi = self._outward_float32(np.nextafter(self._biases + tol, np.inf), np.inf)
+        lo = self._outward_float32(np.nextafter(self._biases - tol, -np.inf), -np.inf)
+        return weights32, hi, lo, _MAX_NEAR
+
+    @staticmethod
+    def _outward_float32(values, direction):
+        """``values`` (float64) rounded to float32 towards ``direction``
+        (``+inf``: the smallest float32 ``>=`` each value; ``-inf``: the
+        largest ``<=``), infinities where float32 has no such number."""
+        with np.errstate(over="ignore"):
+            out = values.astype(np.float32)
+        wrong = out < values if direction > 0 else out > values
+        out[wrong] = np.nextafter(out[wrong], np.float32(direction))
+        return out
+
     def _blocks(self, X, n_outputs: int = 0) -> tuple[int, int]:
         """``(block_rows, n_threads)`` of the one-region kernels.
 
@@ -531,8 +619,13 @@ class SparseReLUNetwork:
     def _activation_counts(self, X) -> np.ndarray:
         """:meth:`activation_counts` on rows already checked by :meth:`_check_X`."""
         counts = np.empty(X.shape[0], dtype=np.int64)
+        args = self._decision_args(X)
+        screen = self._screen_args(args)
         with _one_thread_blas():
-            _network.count_rows(X, *self._decision_args(X), counts, *self._blocks(X))
+            if screen is None:
+                _network.count_rows(X, *args, counts, *self._blocks(X))
+            else:
+                _network.count_rows32(X, *args, *screen, counts, *self._blocks(X))
         return counts
 
     def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -554,9 +647,14 @@ class SparseReLUNetwork:
         counts = np.empty(X.shape[0], dtype=np.int64)
         # One pass: each block's inner products serve both the counts and the
         # fill, so X @ W.T is computed once.
+        args = self._decision_args(X)
+        screen = self._screen_args(args)
         with _one_thread_blas():
-            indices = _network.supports_rows(X, *self._decision_args(X), counts,
-                                             *self._blocks(X))
+            if screen is None:
+                indices = _network.supports_rows(X, *args, counts, *self._blocks(X))
+            else:
+                indices = _network.supports_rows32(X, *args, *screen, counts,
+                                                   *self._blocks(X))
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         return indptr, indices

@@ -582,6 +582,200 @@ def test_one_region_kernels_refuse_an_unallocatable_block_buffer():
         _network.supports_rows(X, *args, np.empty(32, dtype=np.int64), huge, 2)
     with pytest.raises(MemoryError):
         _network.forward_rows(X, *args, net._output_weights, np.empty(32), huge, 2)
+    screen = net._screen_args(args)
+    for kernel in (_network.count_rows32, _network.supports_rows32):
+        with pytest.raises(MemoryError):
+            kernel(X, *args, *screen, np.empty(32, dtype=np.int64), huge, 2)
     counts = np.empty(32, dtype=np.int64)
     _network.count_rows(X, *args, counts, 4, 2)
     np.testing.assert_array_equal(counts, net.activation_counts(X))
+
+
+# ------------------------------- float32 screening of the decisions (issue 14)
+def _screened(net, X, max_near, block_rows, threads):
+    """``count_rows32`` and ``supports_rows32`` on checked rows ``X``, with
+    the candidate fraction ``max_near`` at which a block falls back to
+    float64 (0: any candidate; 2: never)."""
+    from threadpoolctl import threadpool_limits
+
+    from sparselearn.network import _one_thread_blas
+    args = net._decision_args(X)
+    screen = net._screen_args(args)
+    assert screen is not None
+    screen = (*screen[:3], max_near)
+    counts, supports_counts = (np.empty(X.shape[0], dtype=np.int64),
+                               np.empty(X.shape[0], dtype=np.int64))
+    with threadpool_limits(limits=threads, user_api="openmp"), _one_thread_blas():
+        _network.count_rows32(X, *args, *screen, counts, block_rows, threads)
+        indices = _network.supports_rows32(X, *args, *screen, supports_counts, block_rows,
+                                           threads)
+    np.testing.assert_array_equal(supports_counts, counts)
+    return counts, indices
+
+
+def _assert_screened_exact(net, X, active):
+    """Both paths of the screened kernels (per-candidate float64 re-decision,
+    block fallback), several block sizes and thread counts, give the exact
+    ``active`` mask."""
+    for max_near, block_rows, threads in ((0.0, 1, 1), (2.0, 3, 1), (0.0, 16, 2),
+                                          (2.0, 5, 2)):
+        counts, indices = _screened(net, X, max_near, block_rows, threads)
+        np.testing.assert_array_equal(counts, active.sum(axis=1))
+        np.testing.assert_array_equal(indices, np.nonzero(active)[1])
+
+
+def _fraction_active(X, W, b):
+    """The exact mask by :class:`fractions.Fraction` (the twin's definition)."""
+    return np.array([[reference.exact_preactivation(w, x, c) > 0 for w, c in zip(W, b)]
+                     for x in X], dtype=bool).reshape(len(X), len(W))
+
+
+def _float32_wrong(X, W, b):
+    """Entries where the plain float32 decision ``fl32(X) fl32(W)^T > b``
+    differs from the exact one (what the screening must repair)."""
+    with np.errstate(over="ignore"):
+        G32 = X.astype(np.float32) @ W.astype(np.float32).T
+    return np.count_nonzero((G32.astype(np.float64) > b) != _fraction_active(X, W, b))
+
+
+def test_float32_screening_kernels_equal_numpy_twins_at_adversarial_near_ties():
+    """Hand-made near-ties where float32 rounds the decision wrong: planted
+    ties of decimal weights, exact cancellations, integers near 2^52, values
+    that float32 rounds and float64 keeps, subnormal float32 values, and
+    points 1 float32 ulp or less from the hyperplane.  Checked against
+    Fraction arithmetic on every path of the screened kernels."""
+    d = [0.0, 2.0**-24, -2.0**-24, 2.0**-25, -2.0**-25, 2.0**-30, -2.0**-30, 2.0**-52,
+         -2.0**-52, 2.0**-23, -2.0**-23]
+    cases = []
+    # Decimal weights, bias planted at the float64 value of <w, x0> (0.1 + 0.7
+    # + 0.2 != 1 in float64; float32 rounds each term again).
+    w = np.array([0.1, 0.7, 0.2, -0.3])
+    x0 = np.array([1.0, 1.0, 1.0, -1.0])
+    X = np.array([x0, -x0, [1.0, 1.0, 1.0, 1.0]] + [x0 + [0.0, 0.0, e, 0.0] for e in d])
+    cases.append((np.array([w, w, -w]), np.array([float(w @ x0), 1.3, -1.3]), X))
+    # Exact cancellation (v, -v): a tie wherever the coordinates agree.
+    v = np.array([0.7, 0.1, 1 / 3])
+    X = np.array([[1.0, -1.0, 1.0, 1.0, -1.0, 1.0], [1.0, 1.0, 1.0, 1.0, -1.0, 1.0],
+                  [0.1, 0.7, 0.3, 0.1, 0.7, 0.3]])
+    cases.append((np.array([np.r_[v, -v], np.r_[-v, v]]), np.zeros(2), X))
+    # Integers near 2^52: float32 keeps 24 bits, so 2^52 + 1 becomes 2^52.
+    big = 2.0**52
+    W = np.array([[big + 1, -big], [big + 3, -(big + 2)], [2.0**53 - 1, -(2.0**53 - 2)]])
+    X = np.array([[1.0, 1.0], [1.0, 1.0 + 2.0**-52], [-1.0, -1.0], [0.5, 0.5]])
+    cases.append((W, np.array([0.0, 1.0, 0.5]), X))
+    cases.append((W, np.array([1.0, 0.5, 1.0]), X))
+    # Values float32 rounds (1 + 2^-30 -> 1) and float64 keeps; the hyperplane
+    # <w, x> = 1 approached to within 1 float32 ulp and less.
+    W = np.array([[1.0 + 2.0**-30, 0.0], [1.0, 1.0], [1.0 - 2.0**-40, 2.0**-40]])
+    X = np.array([[1.0, 0.0], [1.0, 1.0]] + [[0.5, 0.5 + e] for e in d]
+                 + [[1.0 + e, 0.0] for e in d])
+    cases.append((W, np.array([1.0, 1.0, 1.0]), X))
+    # Subnormal in float32 (below 2^-126), normal in float64.
+    W = np.array([[1e-40, 1e-41], [3e-45, -3e-45], [1e-39, 0.0]])
+    X = np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 0.5]])
+    cases.append((W, np.array([1e-40, 0.0, 1e-39]), X))
+    wrong = 0
+    for W, b, X in cases:
+        net = SparseReLUNetwork(W, b, np.ones(len(W)))
+        active = _fraction_active(X, W, b)
+        np.testing.assert_array_equal(active, exact_active(X, W, b))
+        wrong += _float32_wrong(X, W, b)
+        _assert_screened_exact(net, X, active)
+        np.testing.assert_array_equal(net.activation_counts(X), active.sum(axis=1))
+        np.testing.assert_array_equal(net.active_supports(X)[1], np.nonzero(active)[1])
+        np.testing.assert_array_equal(
+            reference.count_rows32(X, W, b), active.sum(axis=1))
+        np.testing.assert_array_equal(
+            reference.supports_rows32(X, W, b)[1], np.nonzero(active)[1])
+    assert wrong >= 10  # the inputs really defeat a plain float32 decision
+
+
+@settings(max_examples=15, deadline=None)
+@given(tie_networks(), st.data())
+def test_float32_screening_kernels_equal_numpy_twins_on_tie_networks(net, data):
+    """Tie networks (decimals, thirds, huge integers, planted ties) on every
+    cube point and on decimal rows: the screened kernels' decisions, on both
+    paths, are the exact ones, and ``forward`` (float64 values, never
+    screened) is the same with the screening switched off."""
+    import sparselearn.network as network_module
+    n = net.n_features
+    decimal_X = data.draw(arrays(np.float64, (6, n), elements=decimal, fill=st.nothing()))
+    for X in (all_cube_points(n), decimal_X):
+        active = exact_active(X, net.weights, net.biases)
+        _assert_screened_exact(net, X, active)
+        np.testing.assert_array_equal(reference.count_rows32(X, net.weights, net.biases),
+                                      active.sum(axis=1))
+    on = net(decimal_X)
+    try:
+        network_module._FLOAT32_SCREENING = False
+        np.testing.assert_array_equal(net(decimal_X), on)
+    finally:
+        network_module._FLOAT32_SCREENING = True
+
+
+def test_float32_screening_kernels_equal_numpy_twins_on_random_larger_inputs():
+    """Larger random inputs (Gaussian and decimal weights, Gaussian and cube
+    rows, n = 64): the screened kernels give what the float64 kernels give,
+    on both paths and with two threads."""
+    rng = np.random.default_rng(7)
+    n, s, m = 64, 300, 1500
+    for kind in ("gaussian", "decimal"):
+        W = (rng.normal(size=(s, n)) / 8 if kind == "gaussian"
+             else rng.integers(-9, 10, size=(s, n)) / 10.0)
+        for X in (rng.normal(size=(m, n)), rng.choice([-1.0, 1.0], size=(m, n))):
+            b = np.quantile(X[:500] @ W.T, 0.95, axis=0)
+            if kind == "decimal":
+                b = np.round(b, 1)
+            net = SparseReLUNetwork(W, b, np.ones(s))
+            args = net._decision_args(X)
+            expected = np.empty(m, dtype=np.int64)
+            expected_indices = _network.supports_rows(X, *args, expected, 64, 1)
+            for max_near, block_rows in ((0.0, 64), (2.0, 64), (1 / 16, 7)):
+                counts, indices = _screened(net, X, max_near, block_rows, 2)
+                np.testing.assert_array_equal(counts, expected)
+                np.testing.assert_array_equal(indices, expected_indices)
+
+
+def test_float32_thresholds_are_rounded_outwards_and_refused_out_of_range():
+    """``hi_j >= b_j + tol_j`` and ``lo_j <= b_j - tol_j`` as exact rationals
+    (tol_j >= gamma_{n+2} ||w_j||_1 ||x||_inf), hi = lo = b where float32 sums
+    are exact, and no screening where float32 could overflow."""
+    from fractions import Fraction
+    rng = np.random.default_rng(3)
+    n = 5
+    W = rng.normal(size=(6, n)) * np.array([1e-3, 1.0, 1e3, 1e6, 1e-30, 1e20])[:, None]
+    b = rng.normal(size=6) * np.array([1.0, 1e-8, 1e30, -1e50, 1e-40, 0.0])
+    net = SparseReLUNetwork(W, b, np.ones(6))
+    X = rng.normal(size=(4, n))
+    args = net._decision_args(X)
+    W32, hi, lo, _ = net._screen_args(args)
+    np.testing.assert_array_equal(W32, W.astype(np.float32))
+    u, x_bound = Fraction(1, 2**24), Fraction(float(np.abs(X).max()))
+    gamma = (n + 2) * u / (1 - (n + 2) * u)
+    for j in range(6):
+        l1 = sum(abs(Fraction(float(w))) for w in W[j])
+        tol = gamma * l1 * x_bound
+        assert hi[j] == np.inf or Fraction(float(hi[j])) >= Fraction(float(b[j])) + tol
+        assert lo[j] == -np.inf or Fraction(float(lo[j])) <= Fraction(float(b[j])) - tol
+    assert hi[3] == -np.finfo(np.float32).max and lo[3] == -np.inf  # b = -1e50: always active
+    # Dyadic weights on cube points: float32 sums are exact, thresholds are b.
+    net = SparseReLUNetwork([[0.5, -0.25, 1.0], [3.0, 1.0, -2.0]], [0.25, 2.0], [1.0, 1.0])
+    X = all_cube_points(3)
+    _, hi, lo, _ = net._screen_args(net._decision_args(X))
+    np.testing.assert_array_equal(hi, [0.25, 2.0])
+    np.testing.assert_array_equal(lo, hi)
+    # Dyadic but beyond 2^24 in float32 terms: a real bound again.
+    net = SparseReLUNetwork([[2.0**30 + 0.5, -2.0**30]], [0.25], [1.0])
+    _, hi, lo, _ = net._screen_args(net._decision_args(X[:, :2]))
+    assert lo[0] < 0.25 < hi[0]
+    np.testing.assert_array_equal(net.activation_counts(X[:, :2]),
+                                  exact_active(X[:, :2], net.weights, net.biases).sum(axis=1))
+    # Magnitudes float32 cannot hold: the float64 kernels decide.
+    net = SparseReLUNetwork([[2.0**110, 1.0]], [0.0], [1.0])
+    assert net._screen_args(net._decision_args(X[:, :2])) is None
+    np.testing.assert_array_equal(net.activation_counts(X[:, :2]),
+                                  exact_active(X[:, :2], net.weights, net.biases).sum(axis=1))
+    net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
+    big_X = np.array([[2.0**120, -2.0**120 + 2.0**68]])
+    assert net._screen_args(net._decision_args(big_X)) is None
+    np.testing.assert_array_equal(net.activation_counts(big_X), [1])

@@ -638,3 +638,412 @@ cdef void _gather_blocks(long long** blocks, const long long[::1] block_nnz,
         if block_nnz[blk] > 0:
             memcpy(&indices[pos], blocks[blk], block_nnz[blk] * sizeof(long long))
             pos += block_nnz[blk]
+
+
+# ------------------------------------------- float32 screening of the decisions
+# count_rows32 and supports_rows32 decide what count_rows and supports_rows
+# decide (the exact definition), faster: each block of rows is multiplied in
+# float32 (sgemm on float32 copies of W and of the block's rows), which is
+# about twice as fast as dgemm and halves the bytes the decisions read.
+#
+# Why the float32 sign is safe away from the thresholds.  Let u = 2^-24 and
+# gamma_k = k u / (1 - k u).  Round to nearest with gradual underflow: a
+# float32 conversion is w' = w (1 + a) + e, |a| <= u, |e| <= 2^-150, and a
+# product or fused multiply-add is (exact result)(1 + d) + e likewise (an
+# addition whose result is subnormal is exact, e = 0).  Then
+# w'_d x'_d = w_d x_d (1 + a_d)(1 + b_d) + e_d with |(1 + a)(1 + b) - 1| <=
+# gamma_2 and |e_d| <= 2^-149 (|w_d| + |x_d| + 1), and the float32 sum s' of
+# the n products, in ANY order and grouping BLAS uses, with or without FMA,
+# satisfies |s' - sum_d w'_d x'_d| <= gamma_n sum_d |w'_d x'_d| + n 2^-149.
+# Together (gamma_n + gamma_2 + gamma_n gamma_2 <= gamma_{n+2}):
+#
+#     |s'_ij - <w_j, x_i>| <= gamma_{n+2} ||w_j||_1 ||x_i||_inf + eta_j,
+#     eta_j = 2^-146 (||w_j||_1 + n (||x||_inf + 2)),
+#
+# which the caller (sparselearn.network._screen_args) bounds from above in
+# float64 by tol_j, with ||x||_inf the largest |x_id| of the call, and turns
+# into float32 thresholds rounded outwards: hi_j >= b_j + tol_j and
+# lo_j <= b_j - tol_j (b itself is never rounded to float32).  So s' > hi_j
+# means <w_j, x_i> > b_j (active) and s' <= lo_j means <w_j, x_i> <= b_j
+# (inactive), exactly; only lo_j < s' <= hi_j (a *candidate*) is re-decided,
+# by the float64 rule of this module (a float64 inner product and the
+# rounding bound tol_ij, then the exact sign inside it).  When the caller
+# has checked that every float32 partial sum is exact (dyadic parameters on
+# integer rows: module notes, with 2^23 for 2^52), hi = lo = b and there is
+# no candidate.  The caller also makes sure nothing overflows float32.
+#
+# A block whose candidates exceed ``max_near`` of its entries (ties are
+# frequent, e.g. decimal weights on cube points) is redone in float64 with
+# dgemm and the float64 row helpers, where re-deciding its candidates one
+# inner product at a time would cost more; a thread whose first blocks keep
+# falling back stops trying float32.  Either way the decisions are the
+# exact ones, so results never depend on which path a block took.
+
+ctypedef void (*sgemm_t)(char*, char*, int*, int*, int*, float*, float*, int*, float*,
+                         int*, float*, float*, int*) noexcept nogil
+cdef sgemm_t _sgemm = NULL
+
+
+cdef sgemm_t _blas_sgemm() except NULL:
+    global _sgemm
+    if _sgemm == NULL:
+        from scipy.linalg import cython_blas
+        capsule = cython_blas.__pyx_capi__["sgemm"]
+        _sgemm = <sgemm_t> PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+    return _sgemm
+
+
+cdef struct Screen32:
+    const float* W      # (s, n) float32 copy of the weights
+    const float* hi     # (s,)
+    const float* lo     # (s,)
+    double max_near     # candidates per entry above which a block falls back
+
+
+cdef inline void _block_products32(sgemm_t sgemm, const double* X, const float* W32,
+                                   Py_ssize_t rows, Py_ssize_t n, Py_ssize_t s,
+                                   float* x32, float* g) noexcept nogil:
+    """``g[i * s + j] = fl32(<fl32(x_i), fl32(w_j)>)`` for the ``rows`` rows
+    at ``X`` (converted to float32 in ``x32`` first), as :func:`_block_products`."""
+    cdef char transa = b"T", transb = b"N"
+    cdef int m_ = <int> s, n_ = <int> rows, k_ = <int> n, lda = <int> n, ldb = <int> n
+    cdef int ldc = <int> s
+    cdef float one = 1.0, zero = 0.0
+    cdef Py_ssize_t t
+    for t in range(rows * n):
+        x32[t] = <float> X[t]
+    sgemm(&transa, &transb, &m_, &n_, &k_, &one, <float*> W32, &lda, x32, &ldb, &zero, g,
+          &ldc)
+
+
+cdef inline void _screen32(const float* g, const float* hi, const float* lo, Py_ssize_t s,
+                           long long* n_hi, long long* n_lo) noexcept nogil:
+    """Counts of ``g > hi`` (surely active) and ``g > lo`` (active or
+    candidate) over one row: 32-bit integer sums (associative, so they
+    vectorize; a row has far fewer than 2^31 units)."""
+    cdef Py_ssize_t j
+    cdef int total_a = 0, total_c = 0
+    for j in range(s):
+        total_a = total_a + (g[j] > hi[j])
+        total_c = total_c + (g[j] > lo[j])
+    n_hi[0] = total_a
+    n_lo[0] = total_c
+
+
+cdef extern from *:
+    """
+    /* Bit k of the result: g[k] > lo[k], k < 16 (an ordered comparison: no
+       NaN reaches the kernels).  SIMD where the build has it. */
+    #if defined(__AVX2__)
+    #include <immintrin.h>
+    static inline unsigned sl_above_mask16(const float* g, const float* lo) {
+        unsigned a = (unsigned) _mm256_movemask_ps(_mm256_cmp_ps(
+            _mm256_loadu_ps(g), _mm256_loadu_ps(lo), _CMP_GT_OQ));
+        unsigned b = (unsigned) _mm256_movemask_ps(_mm256_cmp_ps(
+            _mm256_loadu_ps(g + 8), _mm256_loadu_ps(lo + 8), _CMP_GT_OQ));
+        return a | (b << 8);
+    }
+    #elif defined(__SSE2__)
+    #include <emmintrin.h>
+    static inline unsigned sl_above_mask16(const float* g, const float* lo) {
+        unsigned m = 0;
+        for (int q = 0; q < 4; q++)
+            m |= (unsigned) _mm_movemask_ps(_mm_cmpgt_ps(_mm_loadu_ps(g + 4 * q),
+                                                         _mm_loadu_ps(lo + 4 * q))) << (4 * q);
+        return m;
+    }
+    #else
+    static inline unsigned sl_above_mask16(const float* g, const float* lo) {
+        unsigned m = 0;
+        for (int k = 0; k < 16; k++)
+            m |= (unsigned) (g[k] > lo[k]) << k;
+        return m;
+    }
+    #endif
+    """
+    unsigned sl_above_mask16(const float* g, const float* lo) nogil
+    int __builtin_ctz(unsigned) nogil
+
+
+cdef inline double _dot64(const double* w, const double* x, Py_ssize_t n) noexcept nogil:
+    """``<w, x>`` in float64, four interleaved partial sums (any order is
+    covered by the module's rounding bound)."""
+    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+    cdef Py_ssize_t d, end = n - n % 4
+    for d in range(0, end, 4):
+        a0 = a0 + w[d] * x[d]
+        a1 = a1 + w[d + 1] * x[d + 1]
+        a2 = a2 + w[d + 2] * x[d + 2]
+        a3 = a3 + w[d + 3] * x[d + 3]
+    for d in range(end, n):
+        a0 = a0 + w[d] * x[d]
+    return (a0 + a1) + (a2 + a3)
+
+
+cdef inline bint _redecide(Py_ssize_t j, const double* x, Py_ssize_t n, const double* W,
+                           const double* b, bint exact_floats, RowBound* r,
+                           UnitBounds* U) noexcept nogil:
+    """The float64 decision of one candidate (its inner product computed here)."""
+    cdef double z = _dot64(W + j * n, x, n) - b[j]
+    if exact_floats:
+        return z > 0.0
+    return _active(z, j, b[j], r, U, W + j * n, x, n)
+
+
+cdef inline Py_ssize_t _row_decisions32(const float* g, Py_ssize_t s, const double* x,
+                                        Py_ssize_t n, const double* W, const double* b,
+                                        bint exact_floats, UnitBounds* U, Screen32* S,
+                                        bint candidates, long long* indices) noexcept nogil:
+    """Active units of one screened row: their number, and their indices
+    (increasing) written to ``indices`` unless it is NULL.  ``candidates``:
+    whether the row has any (else every ``g > lo`` is ``g > hi``, active).
+    The entries above ``lo`` are found 16 at a time by a SIMD comparison
+    mask, so a row costs about one vector compare per 16 units."""
+    cdef Py_ssize_t j, j0, k, end = s - s % 16, count = 0
+    cdef unsigned mask
+    cdef RowBound r
+    if candidates and not exact_floats:
+        r = _row_bound(x, n, U)
+    for j0 in range(0, end, 16):
+        mask = sl_above_mask16(g + j0, S.lo + j0)
+        while mask != 0:
+            j = j0 + __builtin_ctz(mask)
+            mask = mask & (mask - 1)
+            if (not candidates or g[j] > S.hi[j]
+                    or _redecide(j, x, n, W, b, exact_floats, &r, U)):
+                if indices != NULL:
+                    indices[count] = j
+                count = count + 1
+    for j in range(end, s):
+        if g[j] > S.lo[j] and (not candidates or g[j] > S.hi[j]
+                               or _redecide(j, x, n, W, b, exact_floats, &r, U)):
+            if indices != NULL:
+                indices[count] = j
+            count = count + 1
+    return count
+
+
+cdef inline bint _screen_block32(const float* g, Py_ssize_t rows, Py_ssize_t s,
+                                 Screen32* S, long long* n_hi,
+                                 long long* n_lo) noexcept nogil:
+    """Screen every row of a block; False when its candidates exceed
+    ``S.max_near`` of its entries (the block is then redone in float64)."""
+    cdef Py_ssize_t i
+    cdef long long near = 0
+    for i in range(rows):
+        _screen32(g + i * s, S.hi, S.lo, s, &n_hi[i], &n_lo[i])
+        near = near + (n_lo[i] - n_hi[i])
+    return near <= S.max_near * <double> (rows * s)
+
+
+cdef inline Screen32 _screen(const float[:, ::1] W32, const float[::1] hi,
+                             const float[::1] lo, double max_near) noexcept nogil:
+    cdef Screen32 S
+    S.W = &W32[0, 0]
+    S.hi = &hi[0]
+    S.lo = &lo[0]
+    S.max_near = max_near
+    return S
+
+
+def _scratch32(int n_threads, Py_ssize_t block_rows, Py_ssize_t n):
+    """Per thread: a block's rows in float32 and two counts per row
+    (allocated while holding the GIL, as :func:`_scratch`)."""
+    import numpy as np
+    return (np.empty(max(n_threads, 1) * block_rows * n, dtype=np.float32),
+            np.empty(max(n_threads, 1) * (2 * block_rows + 2), dtype=np.int64))
+
+
+# A thread stops trying float32 once this many of its blocks fell back and
+# they are at least half of its blocks so far.
+cdef enum:
+    FALLBACKS_TO_STOP = 2
+
+
+def count_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
+                 const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                 const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
+                 const float[:, ::1] W32, const float[::1] hi, const float[::1] lo,
+                 double max_near, long long[::1] counts, Py_ssize_t block_rows,
+                 int n_threads):
+    """:func:`count_rows` with float32 screening (see above); same counts.
+
+    ``W32`` is ``W`` rounded to float32, ``hi``, ``lo`` the float32
+    thresholds (module notes) and ``max_near`` the fraction of candidate
+    entries above which a block is redone in float64 (0: every block with a
+    candidate; above 1: never)."""
+    cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
+    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
+    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
+    cdef Screen32 S = _screen(W32, hi, lo, max_near)
+    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef sgemm_t sgemm = _blas_sgemm()
+    cdef double* g
+    cdef float* g32
+    cdef float* x32
+    cdef long long* n_hi
+    cdef long long* n_lo
+    cdef long long* tally   # this thread's (blocks tried in float32, fallbacks)
+    cdef bint done
+    if m == 0:
+        return
+    if n_threads <= 0:
+        n_threads = omp_get_max_threads()
+    cdef double[::1] scratch = _scratch(n_threads, block_rows, s)
+    x_scratch, count_scratch = _scratch32(n_threads, block_rows, n)
+    cdef float[::1] xs = x_scratch
+    cdef long long[::1] cs = count_scratch
+    with nogil, parallel(num_threads=n_threads):
+        g = &scratch[0] + threadid() * block_rows * s
+        g32 = <float*> g   # the float32 products share the float64 buffer
+        x32 = &xs[0] + threadid() * block_rows * n
+        n_hi = &cs[0] + threadid() * (2 * block_rows + 2)
+        n_lo = n_hi + block_rows
+        tally = n_lo + block_rows
+        tally[0] = 0
+        tally[1] = 0
+        for blk in prange(n_blocks, schedule="dynamic"):
+            start = blk * block_rows
+            rows = min(block_rows, m - start)
+            done = False
+            if tally[1] < FALLBACKS_TO_STOP or 2 * tally[1] < tally[0]:
+                tally[0] = tally[0] + 1
+                _block_products32(sgemm, &X[start, 0], S.W, rows, n, s, x32, g32)
+                done = _screen_block32(g32, rows, s, &S, n_hi, n_lo)
+                if done:
+                    for i in range(rows):
+                        if n_hi[i] == n_lo[i]:
+                            counts[start + i] = n_hi[i]
+                        else:
+                            counts[start + i] = _row_decisions32(
+                                g32 + i * s, s, &X[start + i, 0], n, &W[0, 0], &b[0],
+                                exact_floats, &U, &S, True, NULL)
+                else:
+                    tally[1] = tally[1] + 1
+            if not done:
+                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+                for i in range(rows):
+                    if exact_floats:
+                        counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
+                    else:
+                        counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
+                                                       &X[start + i, 0], n, &U, &W[0, 0])
+
+
+def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
+                    const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
+                    const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
+                    const float[:, ::1] W32, const float[::1] hi, const float[::1] lo,
+                    double max_near, long long[::1] counts, Py_ssize_t block_rows,
+                    int n_threads):
+    """:func:`supports_rows` with float32 screening (arguments of
+    :func:`count_rows32`); same counts and indices.
+
+    A screened block's index buffer is sized by its ``g > lo`` counts (an
+    upper bound on its active units), so each candidate is re-decided once.
+    """
+    import numpy as np
+    cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
+    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
+    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
+    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
+    cdef Screen32 S = _screen(W32, hi, lo, max_near)
+    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef sgemm_t sgemm = _blas_sgemm()
+    cdef double* g
+    cdef float* g32
+    cdef float* x32
+    cdef long long* n_hi
+    cdef long long* n_lo
+    cdef long long* tally
+    cdef bint done
+    cdef long long total, pos
+    cdef long long* block_indices
+    cdef int[1] status
+    status[0] = 0
+    if m == 0:
+        return np.empty(0, dtype=np.int64)
+    cdef double[::1] scratch
+    cdef float[::1] xs
+    cdef long long[::1] cs
+    cdef long long** blocks = <long long**> malloc(n_blocks * sizeof(long long*))
+    cdef long long[::1] block_nnz = np.zeros(n_blocks, dtype=np.int64)
+    if blocks == NULL:
+        raise MemoryError("supports_rows32: no memory for the block table")
+    for blk in range(n_blocks):
+        blocks[blk] = NULL
+    try:
+        if n_threads <= 0:
+            n_threads = omp_get_max_threads()
+        scratch = _scratch(n_threads, block_rows, s)  # before the region: see forward_rows
+        x_scratch, count_scratch = _scratch32(n_threads, block_rows, n)
+        xs = x_scratch
+        cs = count_scratch
+        with nogil, parallel(num_threads=n_threads):
+            g = &scratch[0] + threadid() * block_rows * s
+            g32 = <float*> g
+            x32 = &xs[0] + threadid() * block_rows * n
+            n_hi = &cs[0] + threadid() * (2 * block_rows + 2)
+            n_lo = n_hi + block_rows
+            tally = n_lo + block_rows
+            tally[0] = 0
+            tally[1] = 0
+            for blk in prange(n_blocks, schedule="dynamic"):
+                start = blk * block_rows
+                rows = min(block_rows, m - start)
+                done = False
+                if tally[1] < FALLBACKS_TO_STOP or 2 * tally[1] < tally[0]:
+                    tally[0] = tally[0] + 1
+                    _block_products32(sgemm, &X[start, 0], S.W, rows, n, s, x32, g32)
+                    done = _screen_block32(g32, rows, s, &S, n_hi, n_lo)
+                    if done:
+                        total = 0
+                        for i in range(rows):
+                            total = total + n_lo[i]
+                        block_indices = <long long*> malloc((total + 1) * sizeof(long long))
+                        blocks[blk] = block_indices
+                        if block_indices == NULL:
+                            status[0] = 1
+                        else:
+                            pos = 0
+                            for i in range(rows):
+                                counts[start + i] = _row_decisions32(
+                                    g32 + i * s, s, &X[start + i, 0], n, &W[0, 0], &b[0],
+                                    exact_floats, &U, &S, n_hi[i] != n_lo[i],
+                                    block_indices + pos)
+                                pos = pos + counts[start + i]
+                            block_nnz[blk] = pos
+                    else:
+                        tally[1] = tally[1] + 1
+                if not done:
+                    _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+                    total = 0
+                    for i in range(rows):
+                        if exact_floats:
+                            counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
+                        else:
+                            counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
+                                                           &X[start + i, 0], n, &U,
+                                                           &W[0, 0])
+                        total = total + counts[start + i]
+                    block_nnz[blk] = total
+                    block_indices = <long long*> malloc((total + 1) * sizeof(long long))
+                    blocks[blk] = block_indices
+                    if block_indices == NULL:
+                        status[0] = 1
+                    else:
+                        pos = 0
+                        for i in range(rows):
+                            _fill_row(g + i * s, &b[0], s, screen, exact_floats,
+                                      &X[start + i, 0], n, &U, &W[0, 0], block_indices + pos)
+                            pos = pos + counts[start + i]
+        if status[0]:
+            raise MemoryError("supports_rows32: no memory for a block")
+        indices = np.empty(int(np.sum(block_nnz)), dtype=np.int64)
+        _gather_blocks(blocks, block_nnz, indices)
+        return indices
+    finally:
+        for blk in range(n_blocks):
+            free(blocks[blk])
+        free(blocks)

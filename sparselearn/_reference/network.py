@@ -81,3 +81,15 @@ def forward_multi_rows(X, W, b, U):
     """:func:`masked_relu` of the products ``X @ W.T``, times the ``(s, o)``
     output weights ``U``."""
     return masked_relu(X @ W.T, X, W, b) @ U
+
+
+def count_rows32(X, W, b):
+    """Twin of the float32-screened kernel: its counts are, by design, the
+    exact ones of :func:`count_rows` (the screening changes only the speed)."""
+    return count_rows(X, W, b)
+
+
+def supports_rows32(X, W, b):
+    """Twin of the float32-screened kernel: ``(counts, indices)`` of
+    :func:`supports_rows`, the exact active supports."""
+    return supports_rows(X, W, b)
