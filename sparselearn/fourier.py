@@ -242,8 +242,9 @@ def fwht(a, out=None, *, max_bytes=None) -> np.ndarray:
     Cache-blocked Cython kernel (:mod:`sparselearn._kernels._fwht`, built
     per instruction set and dispatched at import, see
     :func:`sparselearn.show_config`): one pass over memory does all levels
-    inside 1 MiB blocks, and each further pass does up to 10 levels (at most
-    3 in place, in column strips; more on panels gathered into a
+    inside 1 MiB blocks (2 MiB at :math:`n = B + 7`, so that the second
+    pass needs no sweep of its own), and each further pass does up to 10
+    levels (at most 3 in place, in column strips; more on panels gathered into a
     cache-resident buffer with the first and last levels done by the gather
     and the scatter), so a transform of length
     :math:`2^n` reads and writes memory :math:`1 + \lceil (n - B)/10 \rceil`
