@@ -17,7 +17,13 @@ The ``m x D`` feature matrix :math:`P` is never stored.  Solvers only need
   :math:`c^{(i)}` turns it into one matrix product, and likewise
   :math:`P^\top r` into :math:`Q^\top (X \odot r)`.  Only the
   :math:`m \times \binom{n}{d-1}` lower-degree block is ever built, one
-  chunk of rows at a time.
+  chunk of rows at a time.  At degree ``>= 3`` and ``n >= 48`` the sets
+  with elements on both sides of ``n / 2`` (three quarters of them at
+  ``d = 3``) are dense products instead, every ``u``-subset of the first
+  half with every ``(d-u)``-subset of the second, and the halves are split
+  the same way while they are that wide: matrix products ``n / 2`` columns
+  wide with no structural zeros, where the staircase above has 16 columns
+  (``_top_layout``).
 - **popcount**: each row packed into 64-bit words, each subset a bitmask,
   :math:`\chi_S(x) = (-1)^{\mathrm{popcount}(x \wedge S)}`, in the Cython
   kernels of :mod:`sparselearn._kernels._parity`.
@@ -176,9 +182,12 @@ def _top_dense_size(n: int, degree: int) -> tuple[int, int, int, int]:
     return (sum(sizes), max(sizes), max(x1 - x0 for _, _, x0, x1, *_ in blocks), left)
 
 
-def _chunk_rows(m: int, n_lower: int) -> int:
-    """Rows per chunk of the BLAS route (see ``_CHUNK_BYTES``)."""
-    rows = _CHUNK_BYTES // (8 * max(1, n_lower))
+def _chunk_rows(m: int, n_lower: int, n: int) -> int:
+    """Rows per chunk of the BLAS route (see ``_CHUNK_BYTES``): the lower
+    block and about four ``n``-wide arrays (the rows, the products of a
+    full-width block and their temporaries: degree 2, n = 64, m = 200,000
+    runs 10% faster with these 816 rows than with 4,032)."""
+    rows = _CHUNK_BYTES // (8 * (max(1, n_lower) + 4 * n))
     if rows < _CHUNK_ROWS_FLOOR:
         rows = min(_CHUNK_ROWS_FLOOR, _MAX_CHUNK_BYTES // (8 * max(1, n_lower)))
     return int(max(_MIN_CHUNK_ROWS, min(m, rows)))
@@ -611,7 +620,7 @@ class ParityDesign:
         self._level_counts = np.array(
             [[math.comb(n - 1 - i, t - 1) if t else 0 for i in range(n)]
              for t in range(max(d, 1))], dtype=np.int64)
-        self._chunk_rows = _chunk_rows(m, self.n_lower)
+        self._chunk_rows = _chunk_rows(m, self.n_lower, n)
         # The left blocks of the split layout (_top_layout): parities of
         # degree < d of x[l:mid], each with its parity_levels tables.
         self._lefts = []
@@ -801,7 +810,7 @@ class ParityDesign:
         words = max(1, -(-n // 64))
         D = sum(math.comb(n, j) for j in range(degree + 1))
         n_lower = D - math.comb(n, degree)
-        chunk = _chunk_rows(m, n_lower)
+        chunk = _chunk_rows(m, n_lower, n)
         width = _block_width(n, degree)
         c = max(1, n_outputs)
         nbytes = 8.0 * m * (words + 6 * c) + (8.0 * m * n if domain == "real" else 0.0)
