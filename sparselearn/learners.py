@@ -45,8 +45,8 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
 from .parities import (PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets,
-                       _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact,
-                       _solve_sketch)
+                       _moments_apply, _solve_block_cg, _solve_cg, _solve_cholesky,
+                       _solve_exact, _solve_sketch)
 from .parities import _check_packable, _pack_chunks
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
@@ -91,6 +91,13 @@ _CHOLESKY_MAX_FEATURES = 6000
 # minimum D between the two measured.
 _SKETCH_MIN_SAMPLES_PER_FEATURE = 8
 _SKETCH_MIN_FEATURES = 500
+# Where the Gram is formed from its distinct moments (parities._MomentPlan:
+# from D = 256 when the table is at most half of G's entries) "sketch" also
+# runs below 8 D samples: its sample is then every row and its
+# preconditioner the float32 factor of the whole Gram (2-4 CG iterations).
+# n = 32, d = 3, m = 20,000 (D = 5489, m = 3.6 D), one process on the
+# loaded 2-core machine: 4.2 s against 10.0 s for "cholesky" (float64
+# moments, potrf) and 8.6-13.9 s for "cholesky" by syrk before the moments.
 # Degree selection treats validation scores within 100 * tol (relative, in
 # root-mean-square units) of the best as tied and keeps the smallest degree
 # (_LowDegreeModel._select_degree): a factor 100 covers CG's relative error
@@ -256,13 +263,14 @@ class _LowDegreeModel(BaseEstimator):
             return joblib.cpu_count()
         return int(self.n_jobs)
 
-    def _resolve_solver(self, D, m):
+    def _resolve_solver(self, D, m, n, degree):
         if self.solver != "auto":
             return self.solver
         if getattr(self, "domain_", "cube") == "real":
             if D > _CHOLESKY_MAX_FEATURES:
                 return "cg"
-            if D >= _SKETCH_MIN_FEATURES and m >= _SKETCH_MIN_SAMPLES_PER_FEATURE * D:
+            if D >= _SKETCH_MIN_FEATURES and (m >= _SKETCH_MIN_SAMPLES_PER_FEATURE * D
+                                              or _moments_apply(n, degree, "real")):
                 return "sketch"
             return "cholesky"
         return "exact" if D <= _EXACT_MAX_FEATURES else "cg"
@@ -276,7 +284,8 @@ class _LowDegreeModel(BaseEstimator):
         """Fit one degree on targets ``y`` (``(m,)``, or ``(m, c)`` solved
         together); returns ``(coef, n_iter)``, ``coef`` ``(D,)`` or ``(D, c)``."""
         design = self._design(X, degree)
-        solver = self._resolve_solver(design.n_output_features, design.n_samples)
+        solver = self._resolve_solver(design.n_output_features, design.n_samples,
+                                      design.n_features, degree)
         # A direct solver counts as one iteration (scikit-learn's n_iter_ >= 1).
         if solver == "lmn":
             return design._rmatvec(y) / design.n_samples, 1
@@ -311,7 +320,7 @@ class _LowDegreeModel(BaseEstimator):
         m, n = X.shape
         degrees = self._check_params(n)
         self.domain_ = self._resolve_domain(X)
-        solver = self._resolve_solver(n_parity_features(n, degrees[-1]), m)
+        solver = self._resolve_solver(n_parity_features(n, degrees[-1]), m, n, degrees[-1])
         if solver == "lmn" and self.domain_ == "real":
             raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
                              "uniform points of the cube; on real-valued X (domain_="
@@ -582,24 +591,29 @@ _PARAMETERS_DOC = r"""
         values at most :math:`\max(m, D)\,\varepsilon_{\mathrm{mach}}`
         times the largest count as zero.  ``"cholesky"``: the normal
         equations :math:`(P^\top P + \alpha I) c = P^\top y` formed from
-        chunks of explicit rows (``8 D^2`` bytes) and solved by Cholesky, as
+        chunks of explicit rows (``8 D^2`` bytes; on real data from ``D =
+        256``, each distinct entry of :math:`P^\top P`, a moment
+        :math:`\sum_i \prod_{j \in S \triangle T} x_{ij} \prod_{j \in S \cap
+        T} x_{ij}^2`, computed once) and solved by Cholesky, as
         scikit-learn's ``Ridge(solver="cholesky")`` (its accuracy degrades
         with the squared condition number of :math:`P`; a singular system
         falls back to its minimum-norm solution).  ``"sketch"``: CG on the
         same normal equations preconditioned by the Cholesky factor of
         :math:`\frac{m}{s} P_S^\top P_S + \alpha I`, the Gram of a uniform
         sample of :math:`s = \min(m, \max(4D, \lceil\sqrt{mD}\rceil))` rows
-        (drawn by ``random_state``; ``None``: a fixed seed): :math:`s D^2`
-        flops for the factor instead of :math:`m D^2`,
-        then a few dozen matrix-free iterations whatever the correlations of
+        (drawn by ``random_state``; ``None``: a fixed seed; on the moment
+        route formed and factored in float32, and with ``s = m`` the whole
+        Gram): :math:`s D^2` flops for the factor instead of :math:`m D^2`,
+        then a few dozen matrix-free iterations (a few with ``s = m``)
+        whatever the correlations of
         the features; stops by the rule of ``tol``, so the result is the
         ``"cholesky"`` solution to that accuracy.  ``"auto"`` on the cube:
         ``"exact"`` up to 32 features, ``"cg"`` beyond (CG converges in a
         few dozen iterations under the uniform distribution); on real data
         (``domain_ == "real"``) up to 6000 features, whose cost then does
         not depend on the conditioning, ``"sketch"`` from ``D >= 500``
-        features and ``m >= 8 D`` samples and ``"cholesky"`` otherwise;
-        ``"cg"`` beyond 6000.
+        features when ``m >= 8 D`` or the Gram is formed from its moments,
+        and ``"cholesky"`` otherwise; ``"cg"`` beyond 6000.
     alpha : float, default=0.0
         Ridge penalty: minimise :math:`\|y - Pc\|^2 + \alpha\|c\|^2`, a
         sum (not a mean) of squares as in scikit-learn's ``Ridge``, so

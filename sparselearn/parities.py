@@ -56,6 +56,7 @@ right-hand sides share each pass over the data.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from concurrent.futures import ThreadPoolExecutor
 
@@ -832,6 +833,10 @@ class ParityDesign:
         if solver == "sketch":  # the sample's X and its design; CG's vectors
             s = _sketch_rows(m, D)
             nbytes += 8.0 * (s * (2 * n + words) + 6 * D * c)
+        if solver in ("cholesky", "sketch") and _moments_apply(n, degree, domain):
+            # The moment route (_moment_gram): its tables and buffers; the
+            # sketch's float32 Gram is within the 8 D^2 counted above.
+            nbytes += _MomentPlan(n, degree).nbytes(_moment_rows(D), n_jobs)
         return nbytes
 
     # Products ------------------------------------------------------------
@@ -1281,11 +1286,350 @@ def _upper_norm1(G):
     return float(norms.max(initial=0.0))
 
 
+# Moments of a real-valued design (solver="cholesky" and "sketch"): on real
+# X an entry G[S, T] of P^T P is sum_r prod_{S xor T} x_r prod_{S and T} x_r^2,
+# a function of the multiset S + T only, so G has far fewer distinct entries
+# than D^2 / 2 (n = 32, d = 3: 2.6 million against 15 million; n = 64, d = 2:
+# 0.8 million against 2.2 million).  Each is computed once by a matrix product
+# and scattered into G (_MomentPlan, _moment_gram).
+_MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
+_MOMENT_MAX_SHARE = 0.5  # the moment table at most this share of G's D^2 / 2 entries
+_MOMENT_GROUP_ROWS = 16  # product blocks of fewer rows or ...
+_MOMENT_GROUP_COLS = 64  # ... columns are merged with the next (_MomentPlan)
+_MOMENT_SCATTER = 2**16  # moments scattered into G per step
+
+
+def _lex_rank_terms(n: int, p: int) -> np.ndarray:
+    """``terms[j, v] = C(n - 1 - v, p - j)``: the lexicographic rank among the
+    ``p``-subsets of ``range(n)`` of ``s_0 < ... < s_{p-1}`` is
+    ``C(n, p) - 1 - sum_j terms[j, s_j]`` (lexicographic order is the reversed
+    colexicographic order of the mirrored sets ``{n - 1 - s}``)."""
+    return np.array([[math.comb(n - 1 - v, p - j) for v in range(n)] for j in range(p)],
+                    dtype=np.int64).reshape(p, n)
+
+
+def _lex_rank(columns, n: int, p: int) -> np.ndarray:
+    """Lexicographic rank of the sets whose sorted elements are ``columns``
+    (``p`` integer arrays of equal length)."""
+    terms = _lex_rank_terms(n, p)
+    rank = np.full(len(columns[0]) if p else 1, math.comb(n, p) - 1, dtype=np.int64)
+    for j, column in enumerate(columns):
+        rank -= terms[j][column]
+    return rank
+
+
+def _union_rank(B, A, n: int) -> np.ndarray:
+    """Lexicographic rank of ``B + A`` for disjoint sorted element columns
+    ``B`` and ``A`` (lists of arrays): each element's position in the union is
+    its position in its own set plus the elements of the other set below it."""
+    p = len(B) + len(A)
+    terms = _lex_rank_terms(n, p).T.reshape(-1)  # (v, j) at v * p + j
+    rank = np.full(len(B[0]) if B else len(A[0]), math.comb(n, p) - 1, dtype=np.int64)
+    for own, other in ((B, A), (A, B)):
+        for i, e in enumerate(own):
+            position = np.full(e.shape, i, dtype=np.int64)
+            for f in other:
+                position += f < e
+            rank -= terms[e.astype(np.int64) * p + position]
+    return rank
+
+
+def _subsets_by_minimum(n: int, p: int):
+    """The ``p``-subsets of ``range(n)`` in lexicographic order, as int16
+    element columns, one block per minimum (``(first rank, columns)``)."""
+    if p == 0:
+        yield 0, []
+        return
+    lower = _combinations(n, p - 1).astype(np.int16)
+    rank = 0
+    for i in range(n):
+        count = math.comb(n - 1 - i, p - 1)
+        if count == 0:
+            break
+        suffix = lower[lower.shape[0] - count:]
+        yield rank, [np.full(count, i, dtype=np.int16)] + [suffix[:, j] for j in range(p - 1)]
+        rank += count
+
+
+class _MomentPlan:
+    r"""The distinct moments of a degree-``d`` design on ``n`` real inputs,
+    the products that compute them and where each is stored.
+
+    A moment is :math:`M(A, B) = \sum_r \prod_{i \in B} x_{ri}^2
+    \prod_{i \in A} x_{ri}` for disjoint ``A``, ``B`` with
+    :math:`|A| + 2|B| \le 2d`; :math:`G[S, T] = M(S \triangle T, S \cap T)`.
+    With ``F`` and ``W`` the explicit rows on ``X`` and ``X**2`` (every
+    level ``<= d``):
+
+    - ``|A| = a <= d``: :math:`F_a^\top W_{\le k_{max}}`, one product
+      (``k_max = d - ceil(a / 2)``, ``W``'s levels ``0..k_max`` contiguous);
+    - ``a > d``: ``A = A_1 + A_2`` with ``|A_1| = a // 2`` and
+      :math:`\max A_1 < \min A_2 = t`; for each ``t`` the left factors are
+      the ``a // 2``-subsets of ``range(t)`` (a prefix in colexicographic
+      order) and the right ones the ``A_2`` with minimum ``t`` (a block in
+      lexicographic order) times every ``W`` column of level ``<= k_max``:
+      one product per ``t`` computes each moment once.  Consecutive ``t``
+      whose product would have fewer than ``_MOMENT_GROUP_ROWS`` rows or
+      ``_MOMENT_GROUP_COLS`` columns share one product (left prefix of the
+      largest ``t``, the right blocks side by side; the rows beyond a
+      block's own prefix are computed and never read), since BLAS is slow
+      on skinny products.
+    """
+
+    def __init__(self, n: int, d: int):
+        self.n, self.d = n, d
+        self.sizes = [math.comb(n, p) for p in range(d + 1)]
+        self.starts = [0]
+        for size in self.sizes:
+            self.starts.append(self.starts[-1] + size)
+        self.n_features = self.starts[-1]
+        offset = 0
+        self.dense = {}
+        for a in range(d + 1):
+            width = self.starts[d - (a + 1) // 2 + 1]
+            self.dense[a] = (offset, width)
+            offset += self.sizes[a] * width
+        self.ordered = {}
+        for a in range(d + 1, 2 * d + 1):
+            a1, a2 = a // 2, a - a // 2
+            wk = self.starts[d - a2 + 1]
+            nb = [math.comb(n - 1 - t, a2 - 1) for t in range(n)]
+            lexstart = np.cumsum([0] + nb).astype(np.int64)
+            ts = [t for t in range(n) if math.comb(t, a1) and nb[t]]
+            groups, i = [], 0
+            while i < len(ts):
+                j, width = i, nb[ts[i]]
+                while (j + 1 < len(ts) and (math.comb(ts[j], a1) < _MOMENT_GROUP_ROWS
+                                            or width * wk < _MOMENT_GROUP_COLS)):
+                    j += 1
+                    width += nb[ts[j]]
+                lo, hi = ts[i], ts[j]
+                rows, cols = math.comb(hi, a1), int(lexstart[hi + 1] - lexstart[lo]) * wk
+                groups.append((lo, hi, rows, cols, offset))
+                offset += rows * cols
+                i = j + 1
+            # Per t: its group's offset, width and first right column.
+            where = np.zeros((3, n), dtype=np.int64)
+            for lo, hi, rows, cols, off in groups:
+                where[:, lo:hi + 1] = np.array([[off], [cols], [lexstart[lo]]])
+            self.ordered[a] = (a1, a2, wk, groups, lexstart, where)
+        self.size = offset
+        self._colex = {}
+
+    def colex(self, a1):
+        """The lexicographic ranks of the ``a1``-subsets in colexicographic order."""
+        if a1 not in self._colex:
+            combos = _combinations(self.n, a1)
+            rank = np.zeros(len(combos), dtype=np.int64)
+            for i in range(a1):
+                rank += np.array([math.comb(v, i + 1) for v in range(self.n)])[combos[:, i]]
+            self._colex[a1] = np.argsort(rank, kind="stable")
+        return self._colex[a1]
+
+    def nbytes(self, rows: int, n_jobs: int, itemsize: int = 8) -> float:
+        """Bytes :func:`_moment_gram` allocates besides ``G`` with ``rows``
+        rows per chunk on ``n_jobs`` threads (``itemsize`` 4: float32 products):
+        per thread its table, the chunk's explicit rows (and their float32
+        copies), the gathered left operand, the largest right operand and
+        product; the scatter's element columns, ranks and indices per work
+        item and thread; the subsets it enumerates."""
+        D, d, n = self.n_features, self.d, self.n
+        largest = max([self.sizes[a] * width for a, (_, width) in self.dense.items()]
+                      + [rows_g * cols for (*_, groups, _, _) in self.ordered.values()
+                         for (_, _, rows_g, cols, _) in groups])
+        right = max([0] + [cols for (_, _, wk, groups, _, _) in self.ordered.values()
+                           if wk > 1 for (_, _, _, cols, _) in groups])
+        left = max([0] + [self.sizes[a1] for (a1, *_) in self.ordered.values()])
+        per_thread = (8.0 * (self.size + 2 * rows * D + largest)
+                      + itemsize * rows * (left + right + (2 * D if itemsize == 4 else 0)))
+        scatter = 32.0 * (d + 4) * _MOMENT_SCATTER + 8.0 * n * (d + 1)
+        subsets = sum(24.0 * t * math.comb(n, t) for t in range(2 * d)) + 8.0 * D
+        return max(1, n_jobs) * (per_thread + scatter) + subsets
+
+    def accumulate(self, F, W, table):
+        """Add the products of one chunk of rows (explicit rows ``F`` on ``X``
+        and ``W`` on ``X**2``) to ``table``."""
+        st = self.starts
+        for a, (offset, width) in self.dense.items():
+            out = table[offset:offset + self.sizes[a] * width].reshape(self.sizes[a], width)
+            out += F[:, st[a]:st[a + 1]].T @ W[:, :width]
+        for a1, a2, wk, groups, lexstart, _ in self.ordered.values():
+            left = F[:, st[a1]:st[a1 + 1]][:, self.colex(a1)]
+            right_level = F[:, st[a2]:st[a2 + 1]]
+            for lo, hi, rows, cols, off in groups:
+                right = right_level[:, lexstart[lo]:lexstart[hi + 1]]
+                if wk > 1:
+                    right = (right[:, :, None] * W[:, None, :wk]).reshape(len(F), cols)
+                out = table[off:off + rows * cols].reshape(rows, cols)
+                out += left[:, :rows].T @ right
+
+    def index(self, A, B) -> np.ndarray:
+        """Positions in the table of the moments ``M(A, B)`` (sorted element
+        columns, lists of arrays; ``A`` and ``B`` disjoint)."""
+        n, a, k = self.n, len(A), len(B)
+        rB = (_lex_rank(B, n, k) if k else 0) + self.starts[k]
+        if a <= self.d:
+            offset, width = self.dense[a]
+            return offset + (_lex_rank(A, n, a) if a else 0) * width + rB
+        a1, a2, wk, _, _, where = self.ordered[a]
+        t = A[a1].astype(np.int64)
+        row = np.zeros(len(t), dtype=np.int64)
+        for i in range(a1):
+            row += np.array([math.comb(v, i + 1) for v in range(n)])[A[i]]
+        col = (_lex_rank(A[a1:], n, a2) - where[2][t]) * wk + rB
+        return where[0][t] + row * where[1][t] + col
+
+
+def _moment_rows(D: int) -> int:
+    """Rows per chunk of :func:`_moment_gram`: its products' inner dimension."""
+    return int(max(256, 4 * _CHUNK_BYTES // (8 * D)))
+
+
+def _moment_gram(design, G, Y=None, products=np.float64):
+    r"""The upper triangle of :math:`P^\top P` written into ``G`` (Fortran-ordered
+    ``D x D`` float64 or float32, real domain) from its distinct moments
+    (:class:`_MomentPlan`); returns :math:`P^\top Y` when ``Y`` (``(m, c)``)
+    is given.
+
+    With float64 ``products`` every entry is a sum over the same rows of the
+    same products as the explicit Gram, in another order: equal to rounding.
+    ``products=np.float32`` runs the products in single precision (twice the
+    BLAS rate), each chunk's sums added to a float64 table: entries then
+    carry relative errors of about ``1e-7`` (a preconditioner's accuracy,
+    :func:`_solve_sketch`).  The products run on ``design.n_jobs`` threads,
+    each over a contiguous share of the rows with its own table (one BLAS
+    thread each); the scatter then writes each entry of the upper triangle
+    from the summed table, also on those threads.
+    """
+    m, n, d = design.n_samples, design.n_features, design.degree
+    plan = _MomentPlan(n, d)
+    D = plan.n_features
+    rows = min(m, _moment_rows(D))
+    jobs = max(1, min(design.n_jobs, -(-m // rows)))
+    edges = np.linspace(0, m, jobs + 1).astype(int)
+    X = design._X
+
+    def share(bounds):
+        lo, hi = bounds
+        table = np.zeros(plan.size)
+        B = None if Y is None else np.zeros((D, Y.shape[1]))
+        F = np.empty((min(rows, hi - lo), D))
+        W = np.empty_like(F)
+        single = products == np.float32
+        F32, W32 = (np.empty(F.shape, np.float32), np.empty(F.shape, np.float32)) if single \
+            else (None, None)
+        for start in range(lo, hi, rows):
+            stop = min(start + rows, hi)
+            k = stop - start
+            design._explicit_rows(start, stop, F[:k])
+            _parity.parity_levels(np.square(X[start:stop]), design._all_counts,
+                                  design._all_starts, W[:k])
+            if B is not None:
+                B += F[:k].T @ Y[start:stop]
+            if single:
+                F32[:k], W32[:k] = F[:k], W[:k]
+                plan.accumulate(F32[:k], W32[:k], table)
+            else:
+                plan.accumulate(F[:k], W[:k], table)
+        return table, B
+
+    with _one_thread_blas():
+        if jobs == 1:
+            table, B = share((0, m))
+        else:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                parts = list(pool.map(share, zip(edges[:-1], edges[1:])))
+            table, B = parts[0]
+            for other, other_B in parts[1:]:
+                table += other
+                if B is not None:
+                    B += other_B
+            del parts
+    flat = G.T.reshape(-1)  # a view: (i, j) of the Fortran-ordered G at j * D + i
+
+    def scatter(work):
+        k, a, A, B_cols = work
+        values = table[plan.index(A, B_cols)]
+        for p, q in [(k + i, k + a - i) for i in range(a + 1) if k + i <= k + a - i <= d]:
+            for pattern in itertools.combinations(range(a), p - k):
+                if p == q and a and 0 not in pattern:
+                    continue  # (S, T) and (T, S): the same upper-triangle entry
+                mine = [A[j] for j in pattern]
+                rest = [A[j] for j in range(a) if j not in pattern]
+                if k:
+                    rS, rT = _union_rank(B_cols, mine, n), _union_rank(B_cols, rest, n)
+                else:
+                    rS, rT = _lex_rank(mine, n, p), _lex_rank(rest, n, q)
+                rS += plan.starts[p]
+                rT += plan.starts[q]
+                if p == q:
+                    rS, rT = np.minimum(rS, rT), np.maximum(rS, rT)
+                rT *= D
+                rT += rS
+                flat[rT] = values
+
+    works = ((k, a, A, B_cols) for k in range(d + 1) for a in range(2 * (d - k) + 1)
+             for A, B_cols in _disjoint_pairs(n, a, k))
+    # Each entry of the upper triangle is written by exactly one work item.
+    if jobs == 1:
+        for work in works:
+            scatter(work)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for _ in pool.map(scatter, works):
+                pass
+    return B
+
+
+def _disjoint_pairs(n: int, a: int, k: int):
+    """The disjoint pairs ``(A, B)`` of an ``a``-subset and a ``k``-subset of
+    ``range(n)``, as sorted int16 element columns, in steps of at most about
+    ``_MOMENT_SCATTER`` pairs."""
+    Bs = list(_subsets_by_minimum(n, k))
+    Bcols = [np.concatenate([block[1][j] for block in Bs]) for j in range(k)]
+    if k:
+        maskB = np.zeros(len(Bcols[0]), dtype=np.uint64)
+        for column in Bcols:
+            maskB |= np.left_shift(np.uint64(1), column.astype(np.uint64))
+    for _, A in _subsets_by_minimum(n, a):
+        size = len(A[0]) if a else 1
+        for lo in range(0, size, max(1, _MOMENT_SCATTER // max(1, len(Bcols[0]) if k else 1))):
+            hi = min(size, lo + max(1, _MOMENT_SCATTER // max(1, len(Bcols[0]) if k else 1)))
+            part = [column[lo:hi] for column in A]
+            if not k:
+                yield part, []
+                continue
+            maskA = np.zeros(hi - lo, dtype=np.uint64)
+            for column in part:
+                maskA |= np.left_shift(np.uint64(1), column.astype(np.uint64))
+            iB, iA = np.nonzero((maskB[:, None] & maskA[None, :]) == 0)
+            yield [column[iA] for column in part], [column[iB] for column in Bcols]
+
+
+def _use_moments(design) -> bool:
+    """Whether :func:`_moment_gram` forms the Gram (real domain, ``D`` of at
+    least ``_MOMENT_MIN_FEATURES`` and a table of at most ``_MOMENT_MAX_SHARE``
+    of ``D^2 / 2`` entries) rather than ``syrk`` on the explicit rows."""
+    return _moments_apply(design.n_features, design.degree, design.domain)
+
+
+def _moments_apply(n: int, degree: int, domain: str) -> bool:
+    """:func:`_use_moments` from ``n``, ``d`` and the domain."""
+    if domain != "real":
+        return False
+    D = sum(math.comb(n, t) for t in range(degree + 1))
+    return (D >= _MOMENT_MIN_FEATURES
+            and _MomentPlan(n, degree).size <= _MOMENT_MAX_SHARE * D * D / 2)
+
+
 def _normal_equations(design: ParityDesign, Y):
     r"""The upper triangle of :math:`G = P^\top P` (Fortran-ordered ``D x D``;
     the strict lower triangle is zero) and :math:`B = P^\top Y` (``(D, c)``)."""
     D = design.n_output_features
     m = design.n_samples
+    if _use_moments(design):
+        G = np.zeros((D, D), order="F")
+        return G, _moment_gram(design, G, Y)
     # Each chunk's product rewrites all of G: chunks of at least D / 4 rows
     # (a quarter of G's bytes) keep that update compute-bound; 2 MiB chunks
     # (48 rows at D = 5489) made it memory-bound.
@@ -1310,7 +1654,9 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     r"""Ridge least squares from the normal equations, formed chunk by chunk.
 
     :math:`G = P^\top P` and :math:`B = P^\top Y` are accumulated from
-    explicit rows (``8 D^2`` bytes, never the ``m x D`` matrix), then
+    explicit rows (``8 D^2`` bytes, never the ``m x D`` matrix; on real data
+    from :func:`_normal_equations`' distinct moments when
+    :func:`_use_moments`), then
     :math:`(G + \alpha I) c = B` is solved by Cholesky (LAPACK ``posv``):
     the solution scikit-learn's ``Ridge(solver="cholesky")`` computes on the
     materialised features, at ``m D^2 + D^3 / 3`` flops whatever the
@@ -1487,33 +1833,54 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     scikit-learn's ``Ridge(solver="cholesky")``) to that accuracy whatever
     rows were sampled (``rng`` changes the iteration count only).
 
-    When the sample is all the rows (``m <= 4D``) this is
+    On real data with :func:`_use_moments` the sample's Gram is formed from
+    its distinct moments (:func:`_moment_gram`) with float32 products into a
+    float32 matrix and factored in float32 (``spotrf``, half the time and
+    bytes of float64): its relative errors of about ``1e-7`` only perturb
+    the preconditioner, never the operator or the stopping rule.  When the
+    sample is all the rows (``m <= 4D``) that Gram is :math:`P^\top P`
+    itself, up to float32 rounding, and CG stops within a few iterations
+    (n = 32, d = 3, m = 20,000: 2); without the moment route this is
     :func:`_solve_cholesky` itself.  A sample Gram that is not numerically
     positive definite (``alpha = 0`` with a rank-deficient sample; the
-    factor's smallest squared pivot below :math:`D\,\varepsilon_{\mathrm{mach}}`
-    times the largest diagonal entry) falls back to :func:`_solve_cholesky`
+    factor's smallest squared pivot below :math:`D\,\varepsilon` times the
+    largest, :math:`\varepsilon` that of the factor's precision) falls back to :func:`_solve_cholesky`
     and its minimum-norm rule.  ``y`` of shape ``(m, c)``: one factor, then
     a CG per column.  Returns ``(coef, n_iter, converged)``, ``n_iter`` the
     iterations of the slowest column (1 for a direct fallback).
     """
     m, D = design.n_samples, design.n_output_features
     s = _sketch_rows(m, D)
-    if s == m:
+    moments = _use_moments(design)
+    if s == m and not moments:
         return _solve_cholesky(design, y, alpha), 1, True
-    pick = np.sort(rng.choice(m, size=s, replace=False))
-    sample = ParityDesign._from_checked(np.ascontiguousarray(design.X[pick]), design.degree,
-                                        design.n_jobs, design.max_bytes,
-                                        domain=design.domain)
-    rows = int(max(1, min(s, max(_CHUNK_BYTES // (8 * D), D // 4))))
-    G = np.zeros((D, D), order="F")
-    features = np.empty((rows, D))
-    syrk = scipy.linalg.get_blas_funcs("syrk", (G,))
-    for start in range(0, s, rows):
-        stop = min(start + rows, s)
-        sample._explicit_rows(start, stop, features[:stop - start])
-        G = syrk(1.0, features[:stop - start].T, beta=1.0, c=G, trans=0, lower=0,
-                 overwrite_c=1)
-    del features
+    if s == m:
+        sample = design  # every row: the preconditioner is the Gram itself, in float32
+    else:
+        pick = np.sort(rng.choice(m, size=s, replace=False))
+        sample = ParityDesign._from_checked(np.ascontiguousarray(design.X[pick]),
+                                            design.degree, design.n_jobs, design.max_bytes,
+                                            domain=design.domain)
+    if moments:
+        # The sample's Gram from its distinct moments in single precision,
+        # factored in single precision: its errors (relative 1e-7) are far
+        # below the sample's own, and at s = m (n = 32, d = 3, m = 20,000,
+        # kappa(G) = 8e5) the float32 factor of the exact Gram left
+        # kappa(R^-T G R^-1) = 1.003, the same as rounding G to float32.
+        G = np.zeros((D, D), dtype=np.float32, order="F")
+        _moment_gram(sample, G, products=np.float32)
+    else:
+        rows = int(max(1, min(s, max(_CHUNK_BYTES // (8 * D), D // 4))))
+        G = np.zeros((D, D), order="F")
+        features = np.empty((rows, D))
+        syrk = scipy.linalg.get_blas_funcs("syrk", (G,))
+        for start in range(0, s, rows):
+            stop = min(start + rows, s)
+            sample._explicit_rows(start, stop, features[:stop - start])
+            G = syrk(1.0, features[:stop - start].T, beta=1.0, c=G, trans=0, lower=0,
+                     overwrite_c=1)
+        del features
+    del sample
     # Scaled by 1/s, the sample's estimate of P^T P / m (CG runs on A / m).
     G *= 1.0 / s
     G[np.diag_indices(D)] += alpha / m
@@ -1527,17 +1894,19 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
         except np.linalg.LinAlgError:
             factor = None
     if factor is not None:
-        pivots = np.abs(np.diag(factor[0])) ** 2
-        if pivots.min() <= D * np.finfo(np.float64).eps * pivots.max():
+        pivots = np.abs(np.diag(factor[0])).astype(np.float64) ** 2
+        if pivots.min() <= D * np.finfo(G.dtype).eps * pivots.max():
             factor = None
     if factor is None:
+        del G
         return _solve_cholesky(design, y, alpha), 1, True
     operator = scipy.sparse.linalg.LinearOperator(
         (D, D), dtype=np.float64,
         matvec=lambda c: design._normal_matvec(c) / m + (alpha / m) * c)
     M = scipy.sparse.linalg.LinearOperator(
         (D, D), dtype=np.float64,
-        matvec=lambda v: scipy.linalg.cho_solve(factor, v.ravel(), check_finite=False))
+        matvec=lambda v: scipy.linalg.cho_solve(
+            factor, v.ravel().astype(G.dtype), check_finite=False).astype(np.float64))
     B = (design._rmatvec(y) / m).reshape(D, -1)
     coef = np.zeros_like(B)
     n_iter, converged = 1, True

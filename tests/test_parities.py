@@ -534,3 +534,127 @@ def test_sketch_solver_stays_within_its_memory_estimate():
     assert model.n_iter_ > 1
     assert peak <= ParityDesign.estimate_bytes(6000, 12, 2, "sketch", n_jobs=1,
                                                domain="real")
+
+
+# --------------------------------- the Gram from its distinct moments (issue 16)
+@pytest.fixture
+def moments_everywhere(monkeypatch):
+    """The moment route for every real design, however small (the default
+    keeps syrk below D = 256), and chunks of 7 rows: several chunks per
+    thread, a short last one."""
+    import sparselearn.parities as parities
+    monkeypatch.setattr(parities, "_MOMENT_MIN_FEATURES", 0)
+    monkeypatch.setattr(parities, "_MOMENT_MAX_SHARE", np.inf)
+    monkeypatch.setattr(parities, "_moment_rows", lambda D: 7)
+    monkeypatch.setattr(parities, "_MOMENT_SCATTER", 50)  # many scatter steps too
+    return parities
+
+
+@pytest.mark.parametrize("n, degree", [(1, 0), (4, 0), (1, 1), (5, 1), (2, 2), (6, 2),
+                                        (3, 3), (7, 3), (4, 4), (8, 4), (11, 3)])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_moment_gram_equals_the_explicit_gram(moments_everywhere, n, degree, n_jobs):
+    """_moment_gram writes the upper triangle of P^T P (each distinct moment
+    computed once, then scattered) and P^T Y: equal to the brute-force Gram
+    of the explicit monomials to rounding, at every degree 0..4, on one or
+    two threads; float32 products to single-precision accuracy."""
+    rng = np.random.default_rng(40 + 10 * n + degree)
+    m = 61
+    X = rng.normal(size=(m, n)) * rng.uniform(0.3, 3.0, size=n) + rng.normal(size=n)
+    Y = rng.normal(size=(m, 3))
+    P = explicit_parity_features(X, degree)
+    design = ParityDesign(X, degree, domain="real", n_jobs=n_jobs)
+    D = P.shape[1]
+    expected = np.triu(P.T @ P)
+    G = np.zeros((D, D), order="F")
+    B = moments_everywhere._moment_gram(design, G, Y)
+    scale = np.abs(P).sum(axis=0)
+    bound = 1e-13 * np.outer(scale, scale)  # rounding of sums of m products
+    assert np.all(np.abs(G - expected) <= bound)
+    assert not np.tril(G, -1).any()
+    np.testing.assert_allclose(B, P.T @ Y, rtol=1e-12, atol=1e-12 * np.abs(Y).sum())
+    G32 = np.zeros((D, D), dtype=np.float32, order="F")
+    assert moments_everywhere._moment_gram(design, G32, products=np.float32) is None
+    assert np.all(np.abs(G32 - expected) <= 1e-5 * np.outer(scale, scale))
+    assert not np.tril(G32, -1).any()
+
+
+def test_moment_plan_counts_each_distinct_moment():
+    """At n = 32, d = 3 the table holds each distinct moment (2.55 million
+    multisets of size <= 6 with multiplicities <= 2) plus the unused slots of
+    the dense layout and merged product blocks: a fifth of G's 15 million
+    upper-triangle entries."""
+    import math
+
+    from sparselearn.parities import _MomentPlan
+    n, d = 32, 3
+    distinct = sum(math.comb(n, k) * math.comb(n - k, a) for k in range(d + 1)
+                   for a in range(2 * (d - k) + 1))
+    D = n_parity_features_of(n, d)
+    size = _MomentPlan(n, d).size
+    assert distinct <= size <= 1.2 * distinct
+    assert size < 0.2 * D * D / 2
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.5])
+def test_solvers_on_the_moment_route(moments_everywhere, alpha):
+    """_solve_cholesky (float64 moments) and _solve_sketch with every row as
+    its sample (the float32 Gram as preconditioner) give the ridge solution
+    of the explicit matrix for a block of 3 right-hand sides."""
+    rng = np.random.default_rng(41)
+    n, degree, m = 7, 3, 300  # D = 64, m <= 4 D: the sketch samples every row
+    X = rng.normal(size=(m, n)) @ rng.normal(size=(n, n))
+    Y = rng.normal(size=(m, 3))
+    P = explicit_parity_features(X, degree)
+    D = P.shape[1]
+    expected = np.linalg.solve(P.T @ P + alpha * np.eye(D), P.T @ Y)
+    design = ParityDesign(X, degree, domain="real", n_jobs=2)
+    np.testing.assert_allclose(_solve_cholesky(design, Y, alpha), expected, rtol=1e-8,
+                               atol=1e-10 * np.abs(expected).max())
+    coef, n_iter, converged = moments_everywhere._solve_sketch(design, Y, alpha, 1e-12, 200,
+                                                               np.random.default_rng(0))
+    assert converged and 1 <= n_iter <= 200
+    np.testing.assert_allclose(P @ coef, P @ expected, rtol=0,
+                               atol=1e-8 * np.abs(P @ expected).max())
+
+
+def test_moment_route_rank_deficient_takes_the_minimum_norm_fallback(moments_everywhere):
+    """A repeated input column (x_1 = x_0) makes the monomials x_0 x_j and
+    x_1 x_j equal: with alpha = 0 the normal equations are singular, and
+    both solvers fall back to the minimum-norm least-squares fit."""
+    rng = np.random.default_rng(42)
+    m, degree = 200, 2
+    X = rng.normal(size=(m, 5))
+    X[:, 1] = X[:, 0]
+    y = X[:, 0] * X[:, 2] + rng.normal(size=m)
+    P = explicit_parity_features(X, degree)
+    expected = np.linalg.lstsq(P, y, rcond=None)[0]
+    design = ParityDesign(X, degree, domain="real")
+    chol = _solve_cholesky(design, y, 0.0)
+    sketch, n_iter, converged = moments_everywhere._solve_sketch(design, y, 0.0, 1e-10, 100,
+                                                                 np.random.default_rng(0))
+    for coef in (chol, sketch):
+        np.testing.assert_allclose(P @ coef, P @ expected, rtol=0, atol=1e-6)
+        assert np.linalg.norm(coef) <= 1.01 * np.linalg.norm(expected)
+
+
+def test_moment_route_stays_within_its_memory_estimate():
+    """solver="cholesky" and "sketch" on the moment route (n = 16, d = 3:
+    D = 697, the table 0.41 of D^2 / 2): the fit's allocations (tracemalloc
+    peak) are within ParityDesign.estimate_bytes, on two threads."""
+    import tracemalloc
+
+    from sparselearn.learners import LowDegreeRegressor
+    from sparselearn.parities import _moments_apply
+    rng = np.random.default_rng(43)
+    m, n = 1500, 16
+    assert _moments_apply(n, 3, "real")
+    X = rng.normal(size=(m, n))
+    y = X[:, 0] * X[:, 1] + rng.normal(size=m)
+    for solver in ("cholesky", "sketch"):
+        model = LowDegreeRegressor(degree=3, solver=solver, alpha=1.0, n_jobs=2, random_state=0)
+        tracemalloc.start()
+        model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak <= ParityDesign.estimate_bytes(m, n, 3, solver, n_jobs=2, domain="real")
