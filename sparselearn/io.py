@@ -25,7 +25,9 @@ Writing promises **atomic replacement**: the output (a model, a network, a
 CSV or JSON table, a figure) is written to a temporary file in the target's
 directory and moved over the target with :func:`os.replace` only once it is
 complete, so a failure mid-write (disk full, a file-size limit, Ctrl-C)
-leaves any previous file intact and no temporary file behind.
+leaves any previous file intact and no temporary file behind.  A symlink
+is followed (its target replaced, the link kept); a FIFO or device such as
+``/dev/stdout`` is written through, since it cannot be replaced.
 
 The suffix rule of saved archives (:func:`npz_path`): ``.npz`` is appended
 when the path does not already end with it, on save *and* on load, so
@@ -35,6 +37,7 @@ reads it back; the save functions return the path actually written.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
 import stat
@@ -729,6 +732,12 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     file gets the usual permissions (``0o666`` minus the umask); a replaced
     file keeps its mode.
 
+    A symbolic link is followed: the file it points to is replaced and the
+    link kept.  A path that is not a regular file -- a FIFO, a terminal or
+    another character device (``/dev/stdout``) -- cannot be replaced and is
+    written through directly (no atomicity: nothing to keep); a directory,
+    or a directory that does not exist, is an :class:`OSError` naming it.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -744,12 +753,29 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
         The open temporary file.
     """
     path = os.fspath(path)
-    directory, name = os.path.split(os.path.abspath(path))
     try:
-        file_mode = stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        file_mode = _new_file_mode()
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        info = os.stat(path)  # of what a symlink points to
+    except FileNotFoundError:
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file to write", path)
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        # A FIFO or device (/dev/stdout): os.replace would put a regular
+        # file in its place and its reader would get nothing.  Write into it.
+        with open(path, mode, **open_kwargs) as handle:
+            yield handle
+        return
+    # Replacing a symlink by a file would cut it from its target: replace
+    # the file it points to.
+    target = os.path.realpath(path)
+    directory, name = os.path.split(target)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, "its directory does not exist", path)
+    file_mode = _new_file_mode() if info is None else stat.S_IMODE(info.st_mode)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise type(exc)(exc.errno, exc.strerror, path) from None
     _PENDING.add(temporary)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
@@ -757,7 +783,7 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, file_mode)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)

@@ -482,6 +482,38 @@ def test_atomic_write_gives_new_files_normal_permissions(tmp_path):
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
 
 
+def test_atomic_write_follows_symlinks_and_writes_through_fifos(tmp_path):
+    """A symlink keeps pointing at its (replaced) target; a FIFO, which
+    os.replace would have turned into a regular file its reader never sees,
+    gets the bytes; a directory or a missing directory is an OSError naming
+    the path asked for."""
+    target = tmp_path / "t.csv"
+    target.write_text("old\n")
+    link = tmp_path / "l.csv"
+    link.symlink_to(target)
+    io.save_text(link, "new\n")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == "new\n"
+    assert sorted(os.listdir(tmp_path)) == ["l.csv", "t.csv"]
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen([sys.executable, "-c",
+                               f"print(open({str(fifo)!r}).read(), end='')"],
+                              stdout=subprocess.PIPE, text=True)
+    io.save_text(fifo, "through the pipe\n")
+    assert reader.communicate(timeout=30)[0] == "through the pipe\n"
+    assert pathlib.Path(fifo).is_fifo()
+
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        io.save_text(tmp_path, "x")
+    missing = tmp_path / "no" / "such" / "m.npz"
+    with pytest.raises(FileNotFoundError) as caught:
+        io.save_npz(missing, a=np.zeros(1))
+    assert caught.value.filename == str(missing)
+    assert sorted(os.listdir(tmp_path)) == ["l.csv", "pipe", "t.csv"]
+
+
 def test_figure_write_is_atomic(tmp_path):
     plt = pytest.importorskip("matplotlib.pyplot")
     figure = plt.figure()
