@@ -530,6 +530,9 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
         raise _fail(path, "changed size while being read")
     if b"\x00" in data:
         raise _fail(path, "not a numeric CSV table (binary data)")
+    # A UTF-8 byte-order mark (spreadsheet exports) is not part of the first
+    # field: left in, it made a numeric first row look like a header.
+    data = data.removeprefix(b"\xef\xbb\xbf")
     names = None
     try:
         first = data.split(b"\n", 1)[0].decode("utf-8")

@@ -327,6 +327,11 @@ def test_csv_with_and_without_header(tmp_path):
     np.testing.assert_array_equal(y, [0.5, 2])
     path.write_text("1,-1\n")
     assert io.read_table(path).shape == (1, 2)
+    # A UTF-8 byte-order mark (spreadsheet exports) is no header: both rows read.
+    path.write_bytes(b"\xef\xbb\xbf0.5,-1\n2,1\n")
+    np.testing.assert_array_equal(io.read_csv(path), [[0.5, -1], [2, 1]])
+    path.write_bytes(b"\xef\xbb\xbfa,y\n2,1\n")
+    assert io.read_csv(path, return_names=True)[1] == ["a", "y"]
 
 
 @pytest.mark.parametrize("content, match", [
