@@ -20,6 +20,11 @@ class FWHT:
 
     params = ([16, 20, 24], ["float64", "float32"], [1, 2])
     param_names = ["n", "dtype", "threads"]
+    # One in-place call per sample, each on fresh data from setup (no
+    # warm-up calls): a transform scales the data by 2^(n/2), so float32 at
+    # n = 16 would overflow (an error) after 16 calls on the same array.
+    number = 1
+    warmup_time = 0
 
     def setup(self, n, dtype, threads):
         self.a = np.random.default_rng(n).standard_normal(2**n).astype(dtype)
@@ -29,9 +34,7 @@ class FWHT:
         self.limits.restore_original_limits()
 
     def time_fwht(self, n, dtype, threads):
-        # In place: the transform is linear, so repeated runs stay finite
-        # for the handful of repeats asv makes (values grow by 2^(n/2)).
-        fourier.fwht(self.a, out=self.a)
+        fourier.fwht(self.a, out=self.a)  # in place, like the peers
 
     def time_twin(self, n, dtype, threads):
         if n > _TWIN_MAX_N or threads != 1:
@@ -65,6 +68,8 @@ class PeerFhtCpu:
 
     params = ([16, 20, 24], ["float64", "float32"])
     param_names = ["n", "dtype"]
+    number = 1  # fresh data for every call, as in FWHT
+    warmup_time = 0
 
     def setup(self, n, dtype):
         try:
