@@ -16,8 +16,8 @@ Peers (optional: a missing peer is skipped with a message):
   of the kernel's schedule: 1 up to ``n = 17`` in float64 / 18 in float32,
   then ``1 + ceil((n - B) / 10)``), is measured in the same run; the
   ``ours / limit`` table is a time ratio (<= 2 is the goal at ``n >= 24``).
-  sparselearn's time includes the public call's finiteness check, one more
-  read-only pass that the limit does not count.
+  sparselearn's time includes the public call's finiteness check, which
+  the kernel does in its last sweep (no pass of its own).
 
 - ``pyfwht`` (``pip install pyfwht``): its CPU backend (one thread, AVX2
   when the wheel has it), in place on float64, at ``n = 20`` and ``24``.
@@ -31,8 +31,11 @@ Peers (optional: a missing peer is skipped with a message):
 
 Every sparselearn time is the public :func:`sparselearn.fourier.fwht` (input
 validation included) on a fresh copy, in place (``out=a``); every time is the
-best of several repeats.  Ratios are peer time / sparselearn time (> 1 means
-sparselearn is faster).  Results are checked against each other.
+best of several repeats.  Each row prints both ratios, ``peer/ours`` (> 1
+means sparselearn is faster) and ``ours/peer`` (its inverse, < 1 means
+faster), and the CPU seconds of sparselearn's best run next to its wall
+time (CPU above wall: its threads ran; on a loaded machine CPU far below
+wall x threads means they waited).  Results are checked against each other.
 """
 import argparse
 import contextlib
@@ -49,7 +52,8 @@ from sparselearn.fourier import degree_weights, fwht, influences  # noqa: E402
 
 
 def best_times(candidates, prepare, repeats):
-    """Best wall time of each ``run(prepare())`` over ``repeats`` rounds.
+    """Best wall time of each ``run(prepare())`` over ``repeats`` rounds
+    (``best_times.cpu`` then holds each best run's process CPU time).
 
     ``candidates`` maps a name to ``(run, threads)``; ``threads`` (or None
     for the default) is the OpenMP thread limit during that call.  Each round
@@ -57,15 +61,18 @@ def best_times(candidates, prepare, repeats):
     changes over time slows all candidates alike; ``prepare`` is untimed.
     """
     best = {name: float("inf") for name in candidates}
+    best_times.cpu = {name: float("nan") for name in candidates}
     names = list(candidates)
     for round_ in range(repeats):
         for name in names[round_ % len(names):] + names[:round_ % len(names)]:
             run, threads = candidates[name]
             data = prepare()
             with threadpool_limits(threads, user_api="openmp"):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 run(data)
-                best[name] = min(best[name], time.perf_counter() - start)
+                wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+            if wall < best[name]:
+                best[name], best_times.cpu[name] = wall, cpu
     return best
 
 
@@ -106,9 +113,12 @@ def compare_pyfwht(rows, repeats):
             "omp": (lambda x: pyfwht.transform(x, pyfwht.Backend.OPENMP), None),
         }, a.copy, repeats)
         t_one, t_all, t_peer, t_peer_omp = t["ours1"], t["ours"], t["cpu"], t["omp"]
-        rows.append(("pyfwht CPU, 1 thread vs ours 1 thread", n, t_peer, t_one))
-        rows.append((f"pyfwht CPU, 1 thread vs ours {os.cpu_count()} threads", n, t_peer, t_all))
-        rows.append((f"pyfwht OpenMP vs ours {os.cpu_count()} threads", n, t_peer_omp, t_all))
+        cpu = best_times.cpu
+        rows.append(("pyfwht CPU, 1 thread vs ours 1 thread", n, t_peer, t_one, cpu["ours1"]))
+        rows.append((f"pyfwht CPU, 1 thread vs ours {os.cpu_count()} threads", n, t_peer, t_all,
+                     cpu["ours"]))
+        rows.append((f"pyfwht OpenMP vs ours {os.cpu_count()} threads", n, t_peer_omp, t_all,
+                     cpu["ours"]))
 
 
 def memory_passes(n, dtype):
@@ -139,9 +149,11 @@ def compare_fht_cpu(rows, repeats, limits):
                 "peer": (fht_cpu.fht, None),
                 "rmw": (rmw_pass, 1),
             }, a.copy, repeats)
-            rows.append((f"fht-cpu {dtype}, 1 thread vs ours 1 thread", n, t["peer"], t["ours1"]))
+            cpu = best_times.cpu
+            rows.append((f"fht-cpu {dtype}, 1 thread vs ours 1 thread", n, t["peer"], t["ours1"],
+                         cpu["ours1"]))
             rows.append((f"fht-cpu {dtype}, 1 thread vs ours {os.cpu_count()} threads", n,
-                         t["peer"], t["ours"]))
+                         t["peer"], t["ours"], cpu["ours"]))
             limits.append((dtype, n, memory_passes(n, dtype), t["rmw"], t["ours1"], t["ours"]))
 
 
@@ -166,13 +178,14 @@ def compare_boofun(rows, repeats):
 
         np.testing.assert_allclose(spectrum_call(None), fwht(signs) / 2**n, atol=1e-12)
         t_ours = best_times({"ours": (ours, None)}, signs.copy, repeats)["ours"]
+        cpu_ours = best_times.cpu["ours"]
         # The peers run pure-Python loops (seconds); one or three runs suffice.
         t = best_times({"fourier": (spectrum_call, None),
                         "fast": (lambda x: fast_walsh_hadamard(x, normalize=False), None)},
                        signs.copy, 1 if n >= 20 else min(repeats, 3))
         t_fourier, t_fast = t["fourier"], t["fast"]
-        rows.append(("boofun BooleanFunction.fourier()", n, t_fourier, t_ours))
-        rows.append(("boofun fast_walsh_hadamard", n, t_fast, t_ours))
+        rows.append(("boofun BooleanFunction.fourier()", n, t_fourier, t_ours, cpu_ours))
+        rows.append(("boofun fast_walsh_hadamard", n, t_fast, t_ours, cpu_ours))
 
 
 def main():
@@ -187,10 +200,12 @@ def main():
     compare_pyfwht(rows, repeats)
     compare_boofun(rows, repeats)
     print(f"\nbest of {repeats} (boofun n=20: 1 run); float64 unless stated; "
-          "ratio = peer / sparselearn")
-    print(f"{'comparison':<48} {'n':>3} {'peer ms':>10} {'ours ms':>9} {'ratio':>8}")
-    for label, n, peer, mine in rows:
-        print(f"{label:<48} {n:>3} {1e3 * peer:>10.3f} {1e3 * mine:>9.3f} {peer / mine:>8.2f}")
+          "peer/ours > 1 and ours/peer < 1: sparselearn is faster")
+    print(f"{'comparison':<48} {'n':>3} {'peer ms':>10} {'ours ms':>9} {'ours cpu ms':>11} "
+          f"{'peer/ours':>9} {'ours/peer':>9}")
+    for label, n, peer, mine, mine_cpu in rows:
+        print(f"{label:<48} {n:>3} {1e3 * peer:>10.3f} {1e3 * mine:>9.3f} "
+              f"{1e3 * mine_cpu:>11.3f} {peer / mine:>9.2f} {mine / peer:>9.2f}")
 
     if limits:
         print("\nbandwidth limit = passes x one in-place read-modify-write pass (1 thread); "
