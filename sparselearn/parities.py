@@ -828,6 +828,8 @@ class ParityDesign:
         nbytes += 8.0 * max(1, n_jobs) * per_thread + 8.0 * dense * c
         if solver == "exact":
             nbytes += 8.0 * (2 * (D + c) * (D + c) + chunk * (D + c))
+            if domain == "real":  # the SVD of the equilibrated R: U and V^T
+                nbytes += 8.0 * D * D
         elif solver in ("cholesky", "sketch"):  # G, its factor, the chunk rows (<= D / 4 + ...)
             nbytes += 8.0 * (2 * D * D + 2 * D * c) + max(_CHUNK_BYTES, 2.0 * D * D)
         if solver == "sketch":  # the sample's X and its design; CG's vectors
@@ -1650,6 +1652,37 @@ def _normal_equations(design: ParityDesign, Y):
     return G, B
 
 
+def _equilibration(diagonal) -> np.ndarray:
+    """The symmetric scaling :math:`s_j = 1/\\sqrt{A_{jj}}` of a positive
+    semidefinite matrix (``1`` where the diagonal entry is zero: a zero column)."""
+    diagonal = np.asarray(diagonal, dtype=np.float64)
+    s = np.ones_like(diagonal)
+    positive = diagonal > 0.0
+    s[positive] = 1.0 / np.sqrt(diagonal[positive])
+    return s
+
+
+def _original_min_norm(u, s, kept, null):
+    r"""The minimum-norm :math:`c` in the original coordinates among
+    :math:`c = S(u + N z)`, :math:`S = \mathrm{diag}(s)`: the scaled-coordinate
+    solution ``u`` (``(D, c)``) mapped back, less its projection on the
+    range of :math:`S N` (``null``, ``(D, k)``, orthonormal columns
+    spanning the dropped directions; ``kept``, ``(D, D - k)``, the others,
+    orthonormal and orthogonal to ``null``).  That range's orthogonal
+    complement is the range of :math:`S^{-1} V_r` (``kept``), so the smaller
+    of the two is orthonormalised (Householder QR)."""
+    c = s[:, None] * u
+    if null.shape[1] == 0:
+        return c
+    if null.shape[1] <= kept.shape[1]:
+        Q = scipy.linalg.qr(s[:, None] * null, mode="economic", overwrite_a=True,
+                            check_finite=False)[0]
+        return c - Q @ (Q.T @ c)
+    Q = scipy.linalg.qr(kept / s[:, None], mode="economic", overwrite_a=True,
+                        check_finite=False)[0]
+    return Q @ (Q.T @ c)
+
+
 def _solve_cholesky(design: ParityDesign, y, alpha):
     r"""Ridge least squares from the normal equations, formed chunk by chunk.
 
@@ -1664,13 +1697,24 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     features: hundreds of iterations).  Forming :math:`G` squares the
     condition number, so accuracy degrades like
     :math:`\kappa(P)^2 \varepsilon_{\mathrm{mach}}` (the same as
-    ``Ridge``); a matrix that is not numerically positive definite
+    ``Ridge``).  Off the cube the system is first equilibrated:
+    :math:`A = G + \alpha I` becomes :math:`SAS`, :math:`S =
+    \mathrm{diag}(A)^{-1/2}` (the columns of :math:`[P;\ \sqrt\alpha I]`
+    scaled to unit norm), factored and solved for :math:`u`, and
+    :math:`c = Su` (the same solution in exact arithmetic; badly scaled
+    columns, such as monomials of ``X * 1e-6``, no longer look singular).
+    On the cube every diagonal entry is :math:`m + \alpha` and nothing is
+    scaled.  A matrix that is not numerically positive definite
     (``alpha = 0`` and a rank-deficient design: LAPACK fails or reports a
-    reciprocal condition number below :math:`\varepsilon_{\mathrm{mach}}`)
-    falls back to the minimum-norm solution of the normal equations
-    (``gelsd`` on :math:`G + \alpha I`, singular values below
-    :math:`D\,\varepsilon_{\mathrm{mach}}` times the largest dropped),
-    a least-squares solution up to that cutoff.  ``y`` may
+    reciprocal condition number of :math:`SAS` below
+    :math:`\varepsilon_{\mathrm{mach}}`) falls back to the minimum-norm
+    solution of the normal equations: the rank is decided on :math:`SAS`
+    (on the cube on :math:`A`; eigenvalues, resp. singular values of
+    ``gelsd``, at most :math:`D\,\varepsilon_{\mathrm{mach}}` times the
+    largest are dropped), and among the solutions of the system so
+    truncated the one of least Euclidean norm in the original coordinates
+    :math:`c` is returned (:func:`_original_min_norm`), a least-squares
+    solution up to that cutoff.  ``y`` may
     be ``(m,)`` or ``(m, c)``.  BLAS keeps its thread pool here (large
     products, unlike the chunked CG route).
     """
@@ -1678,6 +1722,14 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     Y = y.reshape(design.n_samples, -1)
     G, B = _normal_equations(design, Y)
     G[np.diag_indices(D)] += alpha
+    # Off the cube, equilibrate: S (G + alpha I) S with S = diag(G + alpha I)^(-1/2)
+    # (columns of P scaled to unit norm); on the cube that diagonal is m + alpha
+    # everywhere, and no scaling keeps the results as they were.
+    s = _equilibration(np.diag(G)) if design.domain == "real" else None
+    if s is not None:
+        G *= s[:, None]
+        G *= s[None, :]
+        B = B * s[:, None]
     # potrf in place, then the reciprocal condition number from the factor
     # (pocon), as scipy.linalg.solve(assume_a="pos") does, but without its
     # copy of G (8 D^2 bytes) and its slower batched path: at n = 32, d = 3
@@ -1697,12 +1749,27 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
         factor = None
         G, B = _normal_equations(design, Y)  # the factorisation overwrote G
         G[np.diag_indices(D)] += alpha
+        if s is not None:
+            G *= s[:, None]
+            G *= s[None, :]
+            B = B * s[:, None]
         full = np.triu(G) + np.triu(G, 1).T  # the lower triangle was never written
         del G
-        coef = scipy.linalg.lstsq(full, B, lapack_driver="gelsd", check_finite=False,
-                                  cond=D * np.finfo(np.float64).eps)[0]
+        cutoff = D * np.finfo(np.float64).eps
+        if s is None:
+            coef = scipy.linalg.lstsq(full, B, lapack_driver="gelsd", check_finite=False,
+                                      cond=cutoff)[0]
+        else:
+            w, V = scipy.linalg.eigh(full, overwrite_a=True, check_finite=False)
+            del full
+            first = int(np.searchsorted(w, cutoff * max(w[-1], 0.0), side="right"))
+            kept, null = V[:, first:], V[:, :first]  # w is ascending
+            u = kept @ ((kept.T @ B) / w[first:, None])
+            coef = _original_min_norm(u, s, kept, null)
     else:
         coef = scipy.linalg.cho_solve(factor, B, check_finite=False)
+        if s is not None:
+            coef *= s[:, None]
     return coef.reshape((D,) + y.shape[1:])
 
 
@@ -1743,11 +1810,22 @@ def _solve_exact(design: ParityDesign, y, alpha):
     ``y`` may be a block ``(m, c)`` of targets: ``[P\ Y]`` is factored at
     once and the ``c`` columns of :math:`z` are solved together.  Off the
     cube the explicit rows are the monomials of real ``X``: rank
-    deficiencies are then not exact integer relations, and the cutoff is
-    :func:`numpy.linalg.lstsq`'s rule as stated, nothing stronger.
+    deficiencies are then not exact integer relations.  There the rank is
+    decided on the column-equilibrated :math:`RS` (:math:`S` the inverse
+    column norms of :math:`[P;\ \sqrt\alpha I]`, which are :math:`R`'s):
+    singular values of :math:`RS` at most :math:`\tau\sigma_1(RS)` are
+    dropped, :func:`numpy.linalg.lstsq`'s rule applied to the unit-norm
+    columns, so monomials of small scale (``X * 1e-6``) are kept rather
+    than cut off relative to the constant column; the minimum norm is
+    still taken in the original coordinates: among the solutions of the
+    truncated system the one of least :math:`\|c\|` is returned (an SVD
+    of :math:`RS` finds the dropped directions when there are any,
+    :func:`_original_min_norm`).  Nothing stronger than that rule is
+    claimed for real data.
 
     Cost :math:`O(m D^2 + D^3)` time; memory :math:`16(D+1)^2` bytes for
-    the stacked block and the copy of :math:`R` that ``gelsd`` overwrites,
+    the stacked block and the copy of :math:`R` that ``gelsd`` overwrites
+    (off the cube :math:`8D^2` more: the SVD's factors),
     plus about ``_CHUNK_BYTES`` (2 MiB) of chunk rows, within
     :meth:`ParityDesign.estimate_bytes`.  BLAS runs single-threaded.
     """
@@ -1783,8 +1861,28 @@ def _solve_exact(design: ParityDesign, y, alpha):
             for j in range(D + c):
                 stacked[j + 1:D + c, j] = 0.0
         R, z = stacked[:D, :D], stacked[:D, D:].copy()
-        coef = scipy.linalg.lstsq(R, z, cond=cutoff, lapack_driver="gelsd",
-                                  check_finite=False)[0]
+        if design.domain == "cube":  # every column norm is sqrt(m + alpha)
+            coef = scipy.linalg.lstsq(R, z, cond=cutoff, lapack_driver="gelsd",
+                                      check_finite=False)[0]
+            return coef.reshape((D,) + y.shape[1:])
+        # Off the cube: the rank decision on the column-equilibrated R S
+        # (S = diag of 1 / the column norms of [P; sqrt(alpha) I], which are
+        # R's column norms), the minimum norm in the original coordinates.
+        s = _equilibration(np.einsum("ij,ij->j", R, R))
+        R = R * s[None, :]
+        del stacked
+        u, _, rank, _ = scipy.linalg.lstsq(R, z, cond=cutoff, lapack_driver="gelsd",
+                                           check_finite=False)
+        if rank < D:  # the dropped directions, from an SVD of R S
+            U, sigma, Vt = scipy.linalg.svd(R, full_matrices=False, overwrite_a=True,
+                                            check_finite=False, lapack_driver="gesvd")
+            del R
+            rank = int(np.count_nonzero(sigma > cutoff * sigma[0])) if sigma[0] > 0 else 0
+            u = Vt[:rank].T @ ((U[:, :rank].T @ z) / sigma[:rank, None])
+            del U
+            coef = _original_min_norm(u, s, Vt[:rank].T, Vt[rank:].T)
+        else:
+            coef = s[:, None] * u
         return coef.reshape((D,) + y.shape[1:])
 
 

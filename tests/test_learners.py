@@ -649,6 +649,57 @@ def test_real_rank_deficient_designs_give_the_minimum_norm_solution(seed):
     assert np.linalg.norm(fallback.coef_) <= 1.01 * np.linalg.norm(expected)
 
 
+@pytest.mark.parametrize("solver", ["auto", "cholesky", "exact"])
+def test_badly_scaled_real_columns_are_solved_not_truncated(solver):
+    """X * 1e-6 (degree 3: monomials from 1 down to 1e-18) is well posed once
+    its columns are equilibrated: every direct solver gives the unique
+    least-squares fit.  Before equilibration the Gram's reciprocal condition
+    number (below eps) sent solver="cholesky" to its fallback, and
+    solver="exact" applied its SVD cutoff to R itself: both cutoffs,
+    relative to the largest singular value, dropped the small monomials
+    (cholesky kept the intercept only)."""
+    rng = np.random.default_rng(111)
+    Z = rng.normal(size=(300, 5))
+    y = (Z[:, 0] * Z[:, 1] * Z[:, 3] - 2.0 * Z[:, 2] + 0.5
+         + 0.1 * rng.normal(size=300))
+    X = 1e-6 * Z
+    P = explicit_parity_features(X, 3)
+    norms = np.linalg.norm(P, axis=0)
+    expected = np.linalg.lstsq(P / norms, y, rcond=None)[0] / norms  # full rank
+    model = LowDegreeRegressor(degree=3, solver=solver).fit(X, y)
+    assert model.domain_ == "real"
+    fitted = P @ expected
+    np.testing.assert_allclose(model.predict(X), fitted, rtol=0,
+                               atol=1e-8 * np.abs(fitted).max())
+    assert model.score(X, y) > 0.99
+
+
+@pytest.mark.parametrize("solver", ["cholesky", "exact"])
+@pytest.mark.parametrize("alpha", [0.0, 1e-3])
+def test_unequal_scales_keep_the_minimum_norm_in_the_original_coordinates(solver, alpha):
+    """x1 = 1024 x0 exactly: the columns x0 and x1 of P are proportional and
+    the normal equations singular.  The rank is decided on the equilibrated
+    system, but the solution is the minimum-norm one in the coordinates of
+    coef_: the weight b on x0 of the merged fit is split as
+    (c0, c1) = b (1, 1024) / (1 + 1024^2).  With alpha > 0 it is the unique
+    ridge solution."""
+    rng = np.random.default_rng(112)
+    X = rng.normal(size=(60, 3))
+    X[:, 1] = 1024.0 * X[:, 0]
+    y = 1.0 + X[:, 0] - X[:, 2] + 0.1 * rng.normal(size=60)
+    P = explicit_parity_features(X, 1)  # columns 1, x0, x1, x2
+    model = LowDegreeRegressor(degree=1, solver=solver, alpha=alpha).fit(X, y)
+    if alpha == 0.0:
+        merged = np.linalg.lstsq(P[:, [0, 1, 3]], y, rcond=None)[0]
+        b = merged[1]
+        expected = np.array([merged[0], b / (1 + 1024**2), 1024 * b / (1 + 1024**2),
+                             merged[2]])
+    else:
+        expected = np.linalg.solve(P.T @ P + alpha * np.eye(4), P.T @ y)
+    np.testing.assert_allclose(model.coef_, expected, rtol=0,
+                               atol=1e-8 * np.linalg.norm(expected))
+
+
 def test_standardize_is_refitted_on_every_cross_validation_fold():
     """Degree selection with standardize=True scores each degree as a
     StandardScaler + PolynomialFeatures + Ridge pipeline fitted on the
