@@ -69,8 +69,11 @@ count).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -703,6 +706,33 @@ def _box_conflicts(Wu, bu, lo, hi, tau) -> list:
     return pairs
 
 
+@contextlib.contextmanager
+def _c_stdout_silenced():
+    """File descriptor 1 points to ``/dev/null`` inside the block.
+
+    HiGHS writes some internal diagnostics with C ``printf``, past scipy's
+    ``disp=False`` (``HighsMipSolverData::transformNewIntegerFeasibleSolution
+    tmpSolver.run();`` when a MIP does not settle at the root node), into
+    the caller's standard output: it broke ``sparselearn certify --json``.
+    Python-level output of other threads meanwhile is lost too, so the block
+    holds only the solver call.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no descriptor 1 (a daemon): nothing to silence
+        saved = None
+    if saved is not None:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCertificate:
     """``certify_sparsity(..., method="milp")`` over a :class:`Box` (see its notes)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -743,11 +773,13 @@ def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCe
                     "box MILP stopped by time_limit before it started", best,
                     witness.copy(), 0, time.monotonic() - start_time, upper_bound=int(m))
             options["time_limit"] = remaining
-        result = milp(np.concatenate([np.zeros(n), -np.ones(m)]), constraints=constraints,
-                      integrality=np.concatenate([np.zeros(n), np.ones(m)]),
-                      bounds=Bounds(np.concatenate([lo, np.zeros(m)]),
-                                    np.concatenate([hi, np.ones(m)])),
-                      options=options)
+        with _c_stdout_silenced():
+            result = milp(np.concatenate([np.zeros(n), -np.ones(m)]),
+                          constraints=constraints,
+                          integrality=np.concatenate([np.zeros(n), np.ones(m)]),
+                          bounds=Bounds(np.concatenate([lo, np.zeros(m)]),
+                                        np.concatenate([hi, np.ones(m)])),
+                          options=options)
         n_nodes = int(result.mip_node_count or 0)
         if result.x is not None:
             x = np.clip(result.x[:n], lo, hi)

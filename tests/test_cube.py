@@ -724,6 +724,39 @@ def test_certify_box_milp_out_of_time_before_the_solve_still_bounds():
     assert cube.certify_sparsity(net, domain=cube.Box(0.0, 1.0), method="milp").max_active == 3
 
 
+def test_milp_solver_output_at_the_c_level_is_kept_off_stdout():
+    """HiGHS prints some diagnostics with C printf (past disp=False), which
+    broke ``certify --json``; the solver call runs with descriptor 1 on
+    /dev/null, and Python and C output before and after it are unaffected.
+    In a child process, whose real descriptor 1 the test reads."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import os
+        import numpy as np
+        from unittest import mock
+        from sparselearn import SparseReLUNetwork, cube
+        import scipy.optimize
+        real_milp = scipy.optimize.milp
+        def chatty_milp(*args, **kwargs):
+            os.write(1, b"C-LEVEL SOLVER LINE\\n")   # as HiGHS's printf does
+            return real_milp(*args, **kwargs)
+        net = SparseReLUNetwork([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.5, 0.5, 0.5],
+                                np.ones(3))
+        print("before", flush=True)
+        with mock.patch.object(scipy.optimize, "milp", chatty_milp):
+            cert = cube.certify_sparsity(net, domain=cube.Box(0.0, 1.0), method="milp")
+        print("after", cert.max_active, flush=True)
+        os.write(1, b"C after\\n")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "before\nafter 3\nC after\n"
+
+
 def test_certify_method_is_checked():
     net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
     with pytest.raises(ValueError, match="method must be 'bnb' or 'milp'"):

@@ -178,6 +178,24 @@ def test_quickstart_target_and_certify_commands_run_as_written(tmp_path):
             assert "certified sparsity  2" in result.stdout
 
 
+def test_readme_target_and_certify_commands_run_as_written(tmp_path):
+    """The README's command-line lines that make an oracle network and
+    certify it run as written, in a fresh folder, within a minute each, and
+    print the sparsity their comments state."""
+    block = (ROOT / "README.md").read_text().split("## Command line", 1)[1]
+    block = block.split("```bash\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines()
+             if line.startswith(("sparselearn target", "sparselearn certify"))]
+    assert [line.split()[1] for line in lines] == ["target", "certify", "certify"]
+    for line in lines:
+        result = subprocess.run(line, shell=True, cwd=tmp_path, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, (line, result.stderr)
+        stated = re.search(r"# (\d+)\b", line)
+        if line.startswith("sparselearn certify"):
+            assert f"certified sparsity  {stated.group(1)}" in result.stdout, line
+
+
 def test_readme_asv_block_installs_asv_records_a_commit_and_serves_offline():
     """The README's benchmark commands work on a fresh machine: they install
     the bench extra (which has asv), run the script that records results
