@@ -183,8 +183,10 @@ class _LowDegreeModel(BaseEstimator):
         if reset:  # max_bytes is used before _fit_pm1 checks the parameters
             validate_parameters(self._parameter_constraints, self.get_params(deep=False))
         if not isinstance(X, PackedCube):
-            if not (isinstance(X, np.memmap) or (isinstance(X, np.ndarray)
-                                                 and X.dtype.kind == "i")):
+            # Unsigned and bool arrays cannot hold -1: never cube points, so
+            # (memory-mapped too) they take the float64 path and its checks.
+            if not (isinstance(X, np.memmap) and X.dtype.kind in "if"
+                    or isinstance(X, np.ndarray) and X.dtype.kind == "i"):
                 return None
             if self.input_encoding != "pm1" or (
                     self.domain_ == "real" if not reset else

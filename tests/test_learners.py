@@ -892,6 +892,23 @@ def test_memmap_fit_selects_the_degree_and_keeps_the_caller_file(tmp_path):
     np.testing.assert_array_equal(np.load(path), X8)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.bool_])
+def test_unsigned_and_bool_memmaps_fit_as_the_same_array_in_memory(dtype, tmp_path):
+    """They cannot hold -1, so they are never packed cube points: memory-mapped
+    or not they take the float64 path (0/1 data, here real-valued under
+    domain="auto", or the cube with input_encoding="01")."""
+    rng = np.random.default_rng(21)
+    X = rng.integers(0, 2, size=(150, 5)).astype(dtype)
+    y = X[:, 0].astype(float) - 2.0 * X[:, 1] * X[:, 3]
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    for params in ({"degree": 2}, {"degree": 2, "input_encoding": "01"}):
+        mapped = LowDegreeRegressor(**params).fit(np.load(path, mmap_mode="r"), y)
+        in_memory = LowDegreeRegressor(**params).fit(X, y)
+        assert mapped.domain_ == in_memory.domain_
+        np.testing.assert_array_equal(mapped.coef_, in_memory.coef_)
+
+
 def test_compact_inputs_are_refused_clearly():
     from sparselearn.parities import pack_cube
     X8, _, y = _compact_problem(m=200, n=6)
