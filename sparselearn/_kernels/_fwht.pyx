@@ -858,13 +858,13 @@ def fwht_rows(real[:, ::1] a, int block_log=-1, int buf_log=BUF_LOG):
             n_panels = (total >> hi) * n_cols
             if c == n_chunks - 1:
                 for p in prange(n_panels, nogil=True, num_threads=n_threads,
-                                schedule="static"):
+                                schedule="dynamic"):
                     top = p // n_cols
                     col = p - top * n_cols
                     acc += _strided_k(x + (top << hi) + (col << pw), (<Py_ssize_t> 1) << lo,
                                       (<Py_ssize_t> 1) << pw, r)
                 break
-            for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="static"):
+            for p in prange(n_panels, nogil=True, num_threads=n_threads, schedule="dynamic"):
                 top = p // n_cols
                 col = p - top * n_cols
                 _strided(x + (top << hi) + (col << pw), (<Py_ssize_t> 1) << lo,
