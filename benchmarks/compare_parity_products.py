@@ -6,9 +6,10 @@ one-thread ``dgemm`` timed in the same process: the ratio is the share of
 the BLAS peak the product reaches.  Every product runs with BLAS on one
 thread (``--n-jobs`` threads of ours, default 1).
 
-For ``d <= 2`` the script also times the narrow-block layout that degrees
-``>= 3`` use (16 columns a block) on the same data, the peer of the
-full-width layout those degrees use.  On the cube, ``--float32`` adds the
+For ``d <= 2`` the script also times, on the same data, the full-width
+layout (one block of ``n`` columns: ``rowsum(X * (X @ U))`` with ``U``
+strictly upper triangular, and ``(X * r).T @ X``), the peer of the
+16-column blocks the library uses.  On the cube, ``--float32`` adds the
 same product with the (exactly ``+-1``) lower block and the coefficients
 in float32 (``sgemm``), its relative error against float64, and where a
 conjugate gradient on it stops: the relative normal-equation residual,
@@ -57,29 +58,31 @@ def dgemm_rate(size, repeat):
 
 
 def float32_normal_matvec(design, coef):
-    """``P^T P c`` with the lower block and the coefficients in float32
-    (the same blocks as the float64 route; the experiment, not the library)."""
+    """``P^T P c`` with the parity blocks and the coefficients in float32
+    (the library's blocks and layout, cast; the experiment, not the library)."""
     nl = design.n_lower
     coef32 = coef.astype(np.float32)
     top = [C.astype(np.float32) for C in design._top_matrices(coef)]
     grad = np.zeros(design.n_output_features, dtype=np.float32)
-    dense = [np.zeros((rows, b - a), dtype=np.float32)
-             for a, b, _, rows, _, _, _ in design._blocks]
+    dense = [np.zeros((rows, x1 - x0), dtype=np.float32)
+             for _, x0, x1, _, _, rows, _, _ in design._blocks]
     with _one_thread_blas():
         for start in range(0, design.n_samples, design._chunk_rows):
             stop = min(start + design._chunk_rows, design.n_samples)
             Xc = design._rows(start, stop)
-            Q = design._lower_block(start, stop, Xc).astype(np.float32)
-            X32 = Xc.astype(np.float32)
+            Q = design._lower_block(start, stop, Xc)
+            arrays = {k: v.astype(np.float32) for k, v in design._sources(Xc, Q).items()}
+            Q = arrays["q"]
             r = Q @ coef32[:nl]
-            for (a, b, col, rows, _, _, _), C in zip(design._blocks, top):
-                r += np.einsum("ij,ij->i", X32[:, a:b], Q[:, col:col + rows] @ C)
+            for (xs, x0, x1, ks, col, rows, _, _), C in zip(design._blocks, top):
+                r += np.einsum("ij,ij->i", arrays[xs][:, x0:x1],
+                               arrays[ks][:, col:col + rows] @ C)
             grad[:nl] += r @ Q
-            for (a, b, col, rows, _, _, _), G in zip(design._blocks, dense):
-                G += Q[:, col:col + rows].T @ (X32[:, a:b] * r[:, None])
+            for (xs, x0, x1, ks, col, rows, _, _), G in zip(design._blocks, dense):
+                G += arrays[ks][:, col:col + rows].T @ (arrays[xs][:, x0:x1] * r[:, None])
     out = grad.astype(np.float64)
-    for (_, _, _, _, first, last, flat), G in zip(design._blocks, dense):
-        out[first:last] += G.ravel()[flat]
+    for (_, _, _, _, _, _, src, flat), G in zip(design._blocks, dense):
+        out[src] += G.ravel()[flat]
     return out
 
 
@@ -96,11 +99,11 @@ def cg_residual(design, normal, y, tol):
     return np.linalg.norm(exact - b) / np.linalg.norm(b)
 
 
-def narrow_design(X, d, domain, n_jobs):
-    """The same design with 16-column blocks at any degree (the peer of the
-    full-width layout of ``d <= 2``)."""
+def full_width_design(X, d, domain, n_jobs):
+    """The same design with one block of ``n`` columns (the peer of the
+    16-column blocks at ``d <= 2``)."""
     saved = parities._block_width
-    parities._block_width = lambda n, degree: parities._BLOCK_WIDTH
+    parities._block_width = lambda n, degree: max(1, n)
     try:
         return ParityDesign(X, d, n_jobs=n_jobs, domain=domain)
     finally:
@@ -151,12 +154,13 @@ def main():
         rate = 4.0 * m * D / wall / 1e9
         peer = ""
         if d <= 2:
-            narrow = narrow_design(X, d, domain, options.n_jobs)
-            error = np.abs(narrow.normal_matvec(coef) - ref).max() / np.abs(ref).max()
+            full = full_width_design(X, d, domain, options.n_jobs)
+            error = np.abs(full.normal_matvec(coef) - ref).max() / np.abs(ref).max()
             if error > 1e-12:
                 raise AssertionError(f"the two block layouts differ by {error:.1e}")
-            narrow_wall, _ = _best_of(options.repeat, lambda: narrow.normal_matvec(coef))
-            peer = f"16-column blocks {narrow_wall:.3f} s: full width {narrow_wall / wall:.2f}x"
+            full_wall, full_cpu = _best_of(options.repeat, lambda: full.normal_matvec(coef))
+            peer = (f"full-width block {full_wall:.3f} s (cpu {full_cpu:.3f}): "
+                    f"16 columns {full_cpu / cpu:.2f}x by CPU time")
         print(f"{n:>4} {d:>2} {m:>7} {domain:>6} {D:>7} {wall:>8.3f} {cpu:>7.3f} "
               f"{rate:>8.1f} {rate / peak:>7.3f} {4.0 * m * D / cpu / 1e9 / peak_cpu:>6.3f}  "
               f"{peer}")

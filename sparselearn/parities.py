@@ -85,18 +85,20 @@ _CHUNK_ROWS_FLOOR = 128
 _MAX_CHUNK_BYTES = 16 * 2**20
 # Width of the column blocks of the top-degree product; narrower blocks skip
 # more of the structurally zero coefficients (i >= min T), wider ones make
-# better use of BLAS.  At degree <= 2 the lower block is only [1, x], the
-# products are bound by memory traffic, not flops, and one block of width n
-# (``rowsum(X * (X @ U))`` with ``U`` strictly upper triangular, and
-# ``(X * r).T @ X``) is 1.15-1.4x faster than 16-column blocks at n = 64,
-# m = 200,000 despite computing the structural zeros
-# (benchmarks/compare_parity_products.py).
+# better use of BLAS.  At degree 2 the products are bound by memory traffic,
+# not flops: one block of width n (``rowsum(X * (X @ U))`` with ``U``
+# strictly upper triangular, and ``(X * r).T @ X``) was 1.15-1.4x faster than
+# 16 columns with chunks of 4,032 rows, but with the chunks of _chunk_rows
+# (816 rows at n = 64) 16 columns are as fast or faster (real X, n = 64,
+# m = 200,000, one thread: 0.10-0.12 s a call against 0.12-0.14 s;
+# benchmarks/compare_parity_products.py times the full-width peer).
 _BLOCK_WIDTH = 16
 
 
 def _block_width(n: int, degree: int) -> int:
-    """Column-block width of the top-degree product (see ``_BLOCK_WIDTH``)."""
-    return max(1, n) if degree <= 2 else _BLOCK_WIDTH
+    """Column-block width of the top-degree product (see ``_BLOCK_WIDTH``;
+    the benchmark replaces it to time the full-width layout)."""
+    return _BLOCK_WIDTH
 
 
 # At degree >= 3 the top-degree product of an interval [l, r) of at least
@@ -185,9 +187,9 @@ def _top_dense_size(n: int, degree: int) -> tuple[int, int, int, int]:
 
 def _chunk_rows(m: int, n_lower: int, n: int) -> int:
     """Rows per chunk of the BLAS route (see ``_CHUNK_BYTES``): the lower
-    block and about four ``n``-wide arrays (the rows, the products of a
-    full-width block and their temporaries: degree 2, n = 64, m = 200,000
-    runs 10% faster with these 816 rows than with 4,032)."""
+    block and about four ``n``-wide arrays (the rows, a block's products
+    and their temporaries; degree 2, n = 64: 816 rows, where the lower
+    block alone gave 4,032, 1.2-1.5x slower a call)."""
     rows = _CHUNK_BYTES // (8 * (max(1, n_lower) + 4 * n))
     if rows < _CHUNK_ROWS_FLOOR:
         rows = min(_CHUNK_ROWS_FLOOR, _MAX_CHUNK_BYTES // (8 * max(1, n_lower)))

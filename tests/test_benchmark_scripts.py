@@ -127,7 +127,7 @@ def test_compare_learners_real_and_digits_sections_at_a_tiny_size(tmp_path):
 def test_compare_parity_products_runs_and_its_routes_agree(tmp_path):
     """benchmarks/compare_parity_products.py (issue 14, item 3) from another
     directory at tiny sizes: one row per case with its dgemm ratio, the
-    degree-2 rows with their 16-column peer (the script raises if the two
+    degree-2 rows with their full-width peer (the script raises if the two
     layouts' products differ by more than 1e-12 relative), and the float32
     experiment's row on the cube with its error against float64 (float32
     rounding: far above 1e-12, far below 1e-3 on these small sums)."""
@@ -140,7 +140,7 @@ def test_compare_parity_products_runs_and_its_routes_agree(tmp_path):
     rows = [line.split() for line in result.stdout.splitlines()
             if line.split() and line.split()[0].isdigit()]
     assert [row[:4] for row in rows] == [["12", "3", "500", "cube"], ["10", "2", "400", "real"]]
-    assert "16-column blocks" in " ".join(rows[1])
+    assert "full-width block" in " ".join(rows[1])
     f32 = [line for line in result.stdout.splitlines() if "float32 products" in line]
     assert len(f32) == 1
     error = float(f32[0].split("relative error ")[1].split(";")[0])

@@ -130,8 +130,8 @@ def test_design_products_equal_explicit_feature_matrix(data, n, degree, products
                                        (35, 3), (4, 4), (6, 4), (11, 4), (18, 4)])
 def test_blocked_products_equal_the_explicit_features_across_block_layouts(
         monkeypatch, split_min_n, domain, n, degree):
-    """The BLAS route's layouts (one full-width block at degree <= 2, blocks
-    of 16 columns above, n a multiple of 16 or not, one or several blocks;
+    """The BLAS route's layouts (staircase blocks of 16 columns, n a
+    multiple of 16 or not, one or several blocks;
     with split_min_n = 6 the split layout of _top_layout at small n: dense
     boxes across the middle of each interval, split again down to intervals
     of fewer than 6, staircases on left blocks and on the lower one), its per-thread dense block accumulators folded once per share (one
@@ -165,8 +165,7 @@ def test_estimate_bytes_bounds_the_products_dense_block_buffers():
     thread's dense top-degree block products and accumulator, the dense
     coefficient blocks) stays within the products' share of
     ParityDesign.estimate_bytes, for one column and a block of 4, one and
-    two threads, at a degree with several 16-column blocks and at the
-    full-width degree 2."""
+    two threads, at degree 3 (several 16-column blocks) and degree 2."""
     import tracemalloc
 
     rng = np.random.default_rng(3)
