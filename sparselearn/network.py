@@ -105,6 +105,12 @@ _FLOAT32_SCREENING = True
 # would cost more than the block's dgemm.
 _MAX_NEAR = 1.0 / 16
 
+# The float32 path's blocks hold float32 products (4 bytes each) and at least
+# this many rows: every sgemm call packs all of W again, which for few rows
+# costs about as much as the product (n = 64, s = 16384: blocks of 32 rows
+# took 1.3x the CPU time of 128-512).
+_MIN_ROWS32 = 256
+
 # The float32 screening is used when |w_jd|, |x_id| and ||w_j||_1 ||x||_inf
 # are at most this (nothing overflows float32, whose limit is about 2^128).
 _FLOAT32_MAX = 2.0**100
@@ -529,6 +535,14 @@ class SparseReLUNetwork:
         out[wrong] = np.nextafter(out[wrong], np.float32(direction))
         return out
 
+    def _blocks32(self, X) -> tuple[int, int]:
+        """``(block_rows, n_threads)`` of the float32-screened kernels: as
+        :meth:`_blocks` for float32 products, with at least ``_MIN_ROWS32``
+        rows per block."""
+        block_rows, n_threads = self._blocks(X)
+        rows = _BLOCK_BYTES // (4 * max(1, self.width))
+        return int(max(_MIN_ROWS32, min(rows, -(-X.shape[0] // 8)))), n_threads
+
     def _blocks(self, X, n_outputs: int = 0) -> tuple[int, int]:
         """``(block_rows, n_threads)`` of the one-region kernels.
 
@@ -625,7 +639,7 @@ class SparseReLUNetwork:
             if screen is None:
                 _network.count_rows(X, *args, counts, *self._blocks(X))
             else:
-                _network.count_rows32(X, *args, *screen, counts, *self._blocks(X))
+                _network.count_rows32(X, *args, *screen, counts, *self._blocks32(X))
         return counts
 
     def active_supports(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -654,7 +668,7 @@ class SparseReLUNetwork:
                 indices = _network.supports_rows(X, *args, counts, *self._blocks(X))
             else:
                 indices = _network.supports_rows32(X, *args, *screen, counts,
-                                                   *self._blocks(X))
+                                                   *self._blocks32(X))
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         return indptr, indices
