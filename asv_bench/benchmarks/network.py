@@ -107,6 +107,47 @@ class ExactDecisions:
             _network.count_positive(G, self.net.biases, counts[start:stop])
 
 
+class Float32Screening:
+    """``activation_counts`` and ``active_supports`` with their float32
+    screening (the default: ``sgemm``, float64 re-decision of the entries
+    within the float32 rounding bound) against the float64 kernels
+    (``network._FLOAT32_SCREENING = False``), the comparison of
+    ``benchmarks/compare_decisions.py``: Gaussian rows and weights, about 1%
+    of the units active per row.  Both decide exactly (same results)."""
+
+    params = ([1024, 4096],)
+    param_names = ["s"]
+    m, n = 20_000, 64
+
+    def setup(self, s):
+        from sparselearn import SparseReLUNetwork
+        rng = np.random.default_rng(s)
+        self.X = rng.normal(size=(self.m, self.n))
+        W = rng.normal(size=(s, self.n)) / np.sqrt(self.n)
+        b = np.quantile(self.X[:2000] @ W.T, 0.99, axis=0)
+        self.net = SparseReLUNetwork(W, b, np.ones(s))
+
+    def _float64(self, method):
+        from sparselearn import network
+        network._FLOAT32_SCREENING = False
+        try:
+            method(self.X)
+        finally:
+            network._FLOAT32_SCREENING = True
+
+    def time_counts_float32(self, s):
+        self.net.activation_counts(self.X)
+
+    def time_counts_float64(self, s):
+        self._float64(self.net.activation_counts)
+
+    def time_supports_float32(self, s):
+        self.net.active_supports(self.X)
+
+    def time_supports_float64(self, s):
+        self._float64(self.net.active_supports)
+
+
 class MultiOutputForward:
     """``net(X)`` with ``o`` outputs (exact decisions, ``masked_relu``, then one
     BLAS product) versus the float NumPy ``relu(X W^T - b) @ U + c``; the same
