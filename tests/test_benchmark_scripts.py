@@ -145,3 +145,17 @@ def test_compare_parity_products_runs_and_its_routes_agree(tmp_path):
     assert len(f32) == 1
     error = float(f32[0].split("relative error ")[1].split(";")[0])
     assert 1e-12 < error < 1e-3
+
+
+def test_compare_decisions_runs_and_the_float32_screening_keeps_the_results(tmp_path):
+    # The script stops with an AssertionError if the float32-screened and the
+    # float64 calls differ; the last line says they were identical.
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "compare_decisions.py"),
+         "--m", "2000", "--s", "256", "--tie-s", "64", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.startswith(("activation_counts", "active_supports"))]
+    assert len(rows) == 6
+    assert result.stdout.splitlines()[-1] == "new and old results identical in every case"
