@@ -92,7 +92,7 @@ _CHOLESKY_MAX_FEATURES = 6000
 _SKETCH_MIN_SAMPLES_PER_FEATURE = 8
 _SKETCH_MIN_FEATURES = 500
 # Where the Gram is formed from its distinct moments (parities._MomentPlan:
-# from D = 256 when the table is at most half of G's entries) "sketch" also
+# from D = 256 and m = 4000 when the table is at most half of G's entries) "sketch" also
 # runs below 8 D samples: its sample is then every row and its
 # preconditioner the float32 factor of the whole Gram (2-4 CG iterations).
 # n = 32, d = 3, m = 20,000 (D = 5489, m = 3.6 D), one process on the
@@ -272,7 +272,7 @@ class _LowDegreeModel(BaseEstimator):
             if D > _CHOLESKY_MAX_FEATURES:
                 return "cg"
             if D >= _SKETCH_MIN_FEATURES and (m >= _SKETCH_MIN_SAMPLES_PER_FEATURE * D
-                                              or _moments_apply(n, degree, "real")):
+                                              or _moments_apply(n, degree, "real", m)):
                 return "sketch"
             return "cholesky"
         return "exact" if D <= _EXACT_MAX_FEATURES else "cg"

@@ -111,7 +111,15 @@ def _block_width(n: int, degree: int) -> int:
 # staircase blocks of _BLOCK_WIDTH columns.  A left half [l, mid) needs the
 # parities of x[l:mid] (a "left block", built per chunk); the subsets of a
 # right half [mid, r) are the last ones of its parent's block, like those of
-# [a, n) in the lower block.
+# [a, n) in the lower block.  Splitting intervals down to 32 or 24 was
+# slower (more, smaller products).  Achieved (benchmarks/
+# compare_parity_products.py, one thread, rates by CPU time, load 5-7):
+# normal_matvec at 0.23-0.29 of the one-thread dgemm rate at n = 64, d = 3
+# (0.235 with the staircase alone), 0.375-0.39 at n = 128, d = 3 (0.20), and
+# 0.22 on real X at n = 64, d = 2, m = 200,000 (0.13); issue 14's goal of
+# 0.5 is not reached.  float32 blocks (exact: +-1) with sgemm run 1.6x
+# faster, but CG on them stops at a residual of 2-4e-7 (float64: 3e-11), so
+# the products stay float64.
 _SPLIT_MIN_N = 48
 
 
@@ -837,7 +845,8 @@ class ParityDesign:
         if solver == "sketch":  # the sample's X and its design; CG's vectors
             s = _sketch_rows(m, D)
             nbytes += 8.0 * (s * (2 * n + words) + 6 * D * c)
-        if solver in ("cholesky", "sketch") and _moments_apply(n, degree, domain):
+        if solver in ("cholesky", "sketch") and _moments_apply(
+                n, degree, domain, _sketch_rows(m, D) if solver == "sketch" else m):
             # The moment route (_moment_gram): its tables and buffers; the
             # sketch's float32 Gram is within the 8 D^2 counted above.
             nbytes += _MomentPlan(n, degree).nbytes(_moment_rows(D), n_jobs)
@@ -1297,6 +1306,10 @@ def _upper_norm1(G):
 # 0.8 million against 2.2 million).  Each is computed once by a matrix product
 # and scattered into G (_MomentPlan, _moment_gram).
 _MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
+# The scatter costs about as much as syrk on ~1000 rows whatever m: digits
+# (n = 64, d = 2, m = 1347) took 1.9 s on the moment route against 0.5 s
+# for syrk (loaded machine).
+_MOMENT_MIN_ROWS = 4000
 _MOMENT_MAX_SHARE = 0.5  # the moment table at most this share of G's D^2 / 2 entries
 _MOMENT_GROUP_ROWS = 16  # product blocks of fewer rows or ...
 _MOMENT_GROUP_COLS = 64  # ... columns are merged with the next (_MomentPlan)
@@ -1611,15 +1624,17 @@ def _disjoint_pairs(n: int, a: int, k: int):
 
 
 def _use_moments(design) -> bool:
-    """Whether :func:`_moment_gram` forms the Gram (real domain, ``D`` of at
+    """Whether :func:`_moment_gram` forms the Gram (real domain, at least
+    ``_MOMENT_MIN_ROWS`` rows, ``D`` of at
     least ``_MOMENT_MIN_FEATURES`` and a table of at most ``_MOMENT_MAX_SHARE``
     of ``D^2 / 2`` entries) rather than ``syrk`` on the explicit rows."""
-    return _moments_apply(design.n_features, design.degree, design.domain)
+    return _moments_apply(design.n_features, design.degree, design.domain,
+                          design.n_samples)
 
 
-def _moments_apply(n: int, degree: int, domain: str) -> bool:
-    """:func:`_use_moments` from ``n``, ``d`` and the domain."""
-    if domain != "real":
+def _moments_apply(n: int, degree: int, domain: str, m: int) -> bool:
+    """:func:`_use_moments` from ``n``, ``d``, the domain and ``m``."""
+    if domain != "real" or m < _MOMENT_MIN_ROWS:
         return False
     D = sum(math.comb(n, t) for t in range(degree + 1))
     return (D >= _MOMENT_MIN_FEATURES
@@ -1951,7 +1966,7 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     """
     m, D = design.n_samples, design.n_output_features
     s = _sketch_rows(m, D)
-    moments = _use_moments(design)
+    moments = _moments_apply(design.n_features, design.degree, design.domain, s)
     if s == m and not moments:
         return _solve_cholesky(design, y, alpha), 1, True
     if s == m:

@@ -543,6 +543,7 @@ def moments_everywhere(monkeypatch):
     thread, a short last one."""
     import sparselearn.parities as parities
     monkeypatch.setattr(parities, "_MOMENT_MIN_FEATURES", 0)
+    monkeypatch.setattr(parities, "_MOMENT_MIN_ROWS", 0)
     monkeypatch.setattr(parities, "_MOMENT_MAX_SHARE", np.inf)
     monkeypatch.setattr(parities, "_moment_rows", lambda D: 7)
     monkeypatch.setattr(parities, "_MOMENT_SCATTER", 50)  # many scatter steps too
@@ -639,15 +640,17 @@ def test_moment_route_rank_deficient_takes_the_minimum_norm_fallback(moments_eve
 
 def test_moment_route_stays_within_its_memory_estimate():
     """solver="cholesky" and "sketch" on the moment route (n = 16, d = 3:
-    D = 697, the table 0.41 of D^2 / 2): the fit's allocations (tracemalloc
-    peak) are within ParityDesign.estimate_bytes, on two threads."""
+    D = 697, the table 0.41 of D^2 / 2; the sketch's sample of 4090 rows is
+    on it too): the fit's allocations (tracemalloc peak) are within
+    ParityDesign.estimate_bytes, on two threads."""
     import tracemalloc
 
     from sparselearn.learners import LowDegreeRegressor
-    from sparselearn.parities import _moments_apply
+    from sparselearn.parities import _moments_apply, _sketch_rows
     rng = np.random.default_rng(43)
-    m, n = 1500, 16
-    assert _moments_apply(n, 3, "real")
+    m, n = 24000, 16
+    s = _sketch_rows(m, n_parity_features_of(n, 3))  # the sketch's sample
+    assert _moments_apply(n, 3, "real", m) and _moments_apply(n, 3, "real", s) and s < m
     X = rng.normal(size=(m, n))
     y = X[:, 0] * X[:, 1] + rng.normal(size=m)
     for solver in ("cholesky", "sketch"):
