@@ -523,6 +523,45 @@ def forward_multi_rows(const double[:, ::1] X, double x_norm_bound, bint exact_f
             _block_output(dgemm, g, &U_out[0, 0], rows, s, o, &out[start, 0])
 
 
+cdef inline void _count_block(dgemm_t dgemm, const double* X, const double* W,
+                              const double* b, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t s,
+                              double screen, bint exact_floats, UnitBounds* U, double* g,
+                              long long* counts) noexcept nogil:
+    """:func:`count_rows` on one block: the ``rows`` rows at ``X``, their
+    products in ``g``, their counts to ``counts[0:rows]``."""
+    cdef Py_ssize_t i
+    _block_products(dgemm, X, W, rows, n, s, g)
+    for i in range(rows):
+        if exact_floats:
+            counts[i] = _count_row_plain(g + i * s, b, s)
+        else:
+            counts[i] = _count_row(g + i * s, b, s, screen, X + i * n, n, U, W)
+
+
+cdef inline long long* _supports_block(dgemm_t dgemm, const double* X, const double* W,
+                                       const double* b, Py_ssize_t rows, Py_ssize_t n,
+                                       Py_ssize_t s, double screen, bint exact_floats,
+                                       UnitBounds* U, double* g, long long* counts,
+                                       long long* nnz) noexcept nogil:
+    """:func:`supports_rows` on one block: :func:`_count_block`, then the
+    block's active units, row by row, in a new ``malloc`` buffer (returned;
+    NULL when out of memory) of ``nnz[0]`` entries."""
+    cdef Py_ssize_t i
+    cdef long long total = 0, pos = 0
+    cdef long long* indices
+    _count_block(dgemm, X, W, b, rows, n, s, screen, exact_floats, U, g, counts)
+    for i in range(rows):
+        total = total + counts[i]
+    nnz[0] = total
+    indices = <long long*> malloc((total + 1) * sizeof(long long))
+    if indices != NULL:
+        for i in range(rows):
+            _fill_row(g + i * s, b, s, screen, exact_floats, X + i * n, n, U, W,
+                      indices + pos)
+            pos = pos + counts[i]
+    return indices
+
+
 def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
@@ -549,13 +588,8 @@ def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
         for blk in prange(n_blocks, schedule="dynamic"):
             start = blk * block_rows
             rows = min(block_rows, m - start)
-            _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
-            for i in range(rows):
-                if exact_floats:
-                    counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
-                else:
-                    counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
-                                                   &X[start + i, 0], n, &U, &W[0, 0])
+            _count_block(dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n, s, screen,
+                         exact_floats, &U, g, &counts[start])
 
 
 def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
@@ -578,8 +612,6 @@ def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats
     cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     cdef dgemm_t dgemm = _blas_dgemm()
     cdef double* g
-    cdef long long total, pos
-    cdef long long* block_indices
     cdef int[1] status
     status[0] = 0
     if m == 0:
@@ -600,26 +632,11 @@ def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats
             for blk in prange(n_blocks, schedule="dynamic"):
                 start = blk * block_rows
                 rows = min(block_rows, m - start)
-                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
-                total = 0
-                for i in range(rows):
-                    if exact_floats:
-                        counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
-                    else:
-                        counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
-                                                       &X[start + i, 0], n, &U, &W[0, 0])
-                    total = total + counts[start + i]
-                block_nnz[blk] = total
-                block_indices = <long long*> malloc((total + 1) * sizeof(long long))
-                blocks[blk] = block_indices
-                if block_indices == NULL:
+                blocks[blk] = _supports_block(dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n,
+                                              s, screen, exact_floats, &U, g,
+                                              &counts[start], &block_nnz[blk])
+                if blocks[blk] == NULL:
                     status[0] = 1
-                else:
-                    pos = 0
-                    for i in range(rows):
-                        _fill_row(g + i * s, &b[0], s, screen, exact_floats,
-                                  &X[start + i, 0], n, &U, &W[0, 0], block_indices + pos)
-                        pos = pos + counts[start + i]
         if status[0]:
             raise MemoryError("supports_rows: no memory for a block")
         indices = np.empty(int(np.sum(block_nnz)), dtype=np.int64)
@@ -922,13 +939,8 @@ def count_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                 else:
                     tally[1] = tally[1] + 1
             if not done:
-                _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
-                for i in range(rows):
-                    if exact_floats:
-                        counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
-                    else:
-                        counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
-                                                       &X[start + i, 0], n, &U, &W[0, 0])
+                _count_block(dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n, s, screen,
+                             exact_floats, &U, g, &counts[start])
 
 
 def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
@@ -1017,27 +1029,11 @@ def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floa
                     else:
                         tally[1] = tally[1] + 1
                 if not done:
-                    _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
-                    total = 0
-                    for i in range(rows):
-                        if exact_floats:
-                            counts[start + i] = _count_row_plain(g + i * s, &b[0], s)
-                        else:
-                            counts[start + i] = _count_row(g + i * s, &b[0], s, screen,
-                                                           &X[start + i, 0], n, &U,
-                                                           &W[0, 0])
-                        total = total + counts[start + i]
-                    block_nnz[blk] = total
-                    block_indices = <long long*> malloc((total + 1) * sizeof(long long))
-                    blocks[blk] = block_indices
-                    if block_indices == NULL:
+                    blocks[blk] = _supports_block(dgemm, &X[start, 0], &W[0, 0], &b[0], rows,
+                                                  n, s, screen, exact_floats, &U, g,
+                                                  &counts[start], &block_nnz[blk])
+                    if blocks[blk] == NULL:
                         status[0] = 1
-                    else:
-                        pos = 0
-                        for i in range(rows):
-                            _fill_row(g + i * s, &b[0], s, screen, exact_floats,
-                                      &X[start + i, 0], n, &U, &W[0, 0], block_indices + pos)
-                            pos = pos + counts[start + i]
         if status[0]:
             raise MemoryError("supports_rows32: no memory for a block")
         indices = np.empty(int(np.sum(block_nnz)), dtype=np.int64)
