@@ -902,7 +902,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "preconditioned by the normal equations of a random sample of "
                             "max(4 D, sqrt(m D)) rows; auto (default): on the cube exact "
                             "up to 32 "
-                            "parities, cg beyond; on real data up to 6000 monomials "
+                            "parities, cg beyond; on real data exact when there are "
+                            "fewer samples than monomials (an SVD of the m x D "
+                            "feature matrix), else up to 6000 monomials "
                             "sketch from 500 monomials and 8 samples per monomial, "
                             "cholesky otherwise; cg beyond")
     learn.add_argument("--encoding", choices=("pm1", "01"), default="pm1",

@@ -47,7 +47,8 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
 from .parities import (PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets,
                        _moments_apply, _solve_block_cg, _solve_cg, _solve_cholesky,
                        _solve_exact, _solve_sketch)
-from .parities import _check_packable, _pack_chunks
+from .parities import _check_packable, _pack_chunks, _wide_bytes
+from ._validation import DEFAULT_MAX_BYTES
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
            "n_parity_features", "pack_rows", "parity_subsets"]
@@ -98,6 +99,12 @@ _SKETCH_MIN_FEATURES = 500
 # n = 32, d = 3, m = 20,000 (D = 5489, m = 3.6 D), one process on the
 # loaded 2-core machine: 4.2 s against 10.0 s for "cholesky" (float64
 # moments, potrf) and 8.6-13.9 s for "cholesky" by syrk before the moments.
+# Off the cube, fewer samples than features (m < D) take the wide route
+# (solver="exact": the SVD of the explicit m x D rows, parities._solve_wide,
+# O(m^2 D)) whenever its 8 (3 m D + 5 m^2) bytes fit the budget: at m = 300,
+# n = 30, d = 3 (D = 4526, singular normal equations) "cholesky" took 158 s
+# in a tester's run (its fallback's eigendecomposition of the D x D Gram),
+# this route 0.3 s.
 # Degree selection treats validation scores within 100 * tol (relative, in
 # root-mean-square units) of the best as tied and keeps the smallest degree
 # (_LowDegreeModel._select_degree): a factor 100 covers CG's relative error
@@ -269,6 +276,9 @@ class _LowDegreeModel(BaseEstimator):
         if self.solver != "auto":
             return self.solver
         if getattr(self, "domain_", "cube") == "real":
+            budget = DEFAULT_MAX_BYTES if self.max_bytes is None else self.max_bytes
+            if m < D and _wide_bytes(m, D) <= budget:
+                return "exact"
             if D > _CHOLESKY_MAX_FEATURES:
                 return "cg"
             if D >= _SKETCH_MIN_FEATURES and (m >= _SKETCH_MIN_SAMPLES_PER_FEATURE * D
@@ -344,6 +354,9 @@ class _LowDegreeModel(BaseEstimator):
             self._set_standardization(X)
         raw = X if self.mean_ is not None else None
         X = self._encode(X)
+        if self.domain_ == "real":
+            _check_monomial_range(X, degrees[-1], 2, math.log(m),
+                                  "and their Gram", self.mean_ is not None)
         rng = check_random_state(self.random_state)
         if len(degrees) == 1:
             self.degree_ = degrees[0]
@@ -564,7 +577,14 @@ class _LowDegreeModel(BaseEstimator):
             X = validate_data(self, X, reset=False, dtype=np.float64)
         X = self._encode(X if packed is None else packed)
         design = self._design(X, self.degree_)
-        return design._matvec(self._checked_coef(design.n_output_features))
+        coef = self._checked_coef(design.n_output_features)
+        if self.domain_ == "real":
+            scale = float(np.abs(coef).max()) if coef.size else 0.0
+            _check_monomial_range(X, self.degree_, 1,
+                                  math.log(design.n_output_features * scale) if scale > 0
+                                  else -math.inf, "times coef_ (the prediction)",
+                                  self.mean_ is not None)
+        return design._matvec(coef)
 
 
 _PARAMETERS_DOC = r"""
@@ -591,15 +611,22 @@ _PARAMETERS_DOC = r"""
         :math:`P` is rank-deficient (repeated points, ``m`` near or below
         ``D``), with :func:`numpy.linalg.lstsq`'s rank cutoff: singular
         values at most :math:`\max(m, D)\,\varepsilon_{\mathrm{mach}}`
-        times the largest count as zero.  ``"cholesky"``: the normal
+        times the largest count as zero (on real data applied to the
+        columns scaled to unit norm, the minimum norm still that of
+        ``coef_``).  With ``m < D`` ``"exact"`` and ``"cholesky"`` both
+        take the SVD of the explicit ``m x D`` rows instead
+        (:math:`O(m^2 D)` flops, ``8 (3mD + 5m^2)`` bytes), the same
+        solution.  ``"cholesky"``: the normal
         equations :math:`(P^\top P + \alpha I) c = P^\top y` formed from
         chunks of explicit rows (``8 D^2`` bytes; on real data from ``D =
         256``, each distinct entry of :math:`P^\top P`, a moment
         :math:`\sum_i \prod_{j \in S \triangle T} x_{ij} \prod_{j \in S \cap
         T} x_{ij}^2`, computed once) and solved by Cholesky, as
         scikit-learn's ``Ridge(solver="cholesky")`` (its accuracy degrades
-        with the squared condition number of :math:`P`; a singular system
-        falls back to its minimum-norm solution).  ``"sketch"``: CG on the
+        with the squared condition number of :math:`P`; on real data the
+        system is equilibrated first, so badly scaled columns do not look
+        singular; a singular system falls back to its minimum-norm
+        solution).  ``"sketch"``: CG on the
         same normal equations preconditioned by the Cholesky factor of
         :math:`\frac{m}{s} P_S^\top P_S + \alpha I`, the Gram of a uniform
         sample of :math:`s = \min(m, \max(4D, \lceil\sqrt{mD}\rceil))` rows
@@ -612,7 +639,8 @@ _PARAMETERS_DOC = r"""
         ``"cholesky"`` solution to that accuracy.  ``"auto"`` on the cube:
         ``"exact"`` up to 32 features, ``"cg"`` beyond (CG converges in a
         few dozen iterations under the uniform distribution); on real data
-        (``domain_ == "real"``) up to 6000 features, whose cost then does
+        (``domain_ == "real"``) ``"exact"`` when ``m < D`` and the
+        explicit rows fit ``max_bytes``, else up to 6000 features, whose cost then does
         not depend on the conditioning, ``"sketch"`` from ``D >= 500``
         features when ``m >= 8 D`` or the Gram is formed from its moments,
         and ``"cholesky"`` otherwise; ``"cg"`` beyond 6000.
@@ -852,12 +880,59 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
         return _load_model(cls, path, _SAVE_FORMAT, max_bytes)[0]
 
 
+_LOG_FLOAT_MAX = math.log(np.finfo(np.float64).max)
+
+
+def _log_largest_monomial(X, degree: int) -> float:
+    r"""Natural log of a bound on the largest :math:`|\prod_{j \in S} x_{ij}|`
+    over rows and subsets of at most ``degree`` coordinates: the sum of each
+    row's ``degree`` largest :math:`\log\max(1, |x_{ij}|)` (factors below 1
+    only make a monomial smaller), a chunk of rows at a time."""
+    m, n = X.shape
+    d = min(degree, n)
+    largest = 0.0
+    if d == 0:
+        return largest
+    rows = max(1, 2**17 // max(1, n))
+    for start in range(0, m, rows):
+        logs = np.log(np.maximum(np.abs(X[start:start + rows]), 1.0))
+        top = np.partition(logs, n - d, axis=1)[:, n - d:] if d < n else logs
+        largest = max(largest, float(top.sum(axis=1).max()))
+    return largest
+
+
+def _check_monomial_range(X, degree: int, power: int, log_factor: float, what: str,
+                          standardized: bool) -> None:
+    """``ValueError`` naming ``X`` when ``log_factor`` plus ``power`` times the
+    log of its largest monomial (:func:`_log_largest_monomial`), or that
+    monomial itself, exceeds the largest float64 (real ``X``, before any
+    work): ``power = 2``, ``log_factor = log m`` bounds the Gram's entries
+    at fit, ``power = 1``, ``log_factor = log(D max|coef|)`` the predictions."""
+    largest = _log_largest_monomial(X, degree)
+    if max(largest, power * largest + log_factor) > _LOG_FLOAT_MAX:
+        name = "the standardised X" if standardized else "X"
+        raise ValueError(f"{name} has entries up to {float(np.abs(X).max()):.3g}: its "
+                         f"degree-{degree} monomials {what} overflow float64 (the largest "
+                         f"representable is {np.finfo(np.float64).max:.2g}); rescale X"
+                         + ("" if standardized else " or pass standardize=True (CLI: "
+                                                    "--standardize)"))
+
+
 def _standardization(X):
     """Column means and scales of float ``X``: the population standard
     deviation, 1 for a constant column (as
-    :class:`~sklearn.preprocessing.StandardScaler`)."""
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
+    :class:`~sklearn.preprocessing.StandardScaler`).  Columns whose sums or
+    squares overflow (entries near 1e154 and beyond) are computed scaled by
+    their largest magnitude."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0)
+        scale = X.std(axis=0)
+    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    if bad.any():
+        big = np.abs(X[:, bad]).max(axis=0)
+        scaled = X[:, bad] / big
+        mean[bad] = scaled.mean(axis=0) * big
+        scale[bad] = scaled.std(axis=0) * big
     scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))] = 1.0
     return mean, scale
 

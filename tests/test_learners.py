@@ -377,11 +377,13 @@ def test_bad_parameters_raise(small_data, params, error, match):
 
 
 def test_memory_is_refused_before_allocating():
-    # n = 64, d = 4: D = 679,121 features; the exact solver's Gram matrix alone
-    # would be 3.4 TiB.  Refused from the shape, so X can stay tiny.
+    # n = 64, d = 4: D = 679,121 features; the sketch solver's Gram matrix
+    # alone would be 3.4 TiB.  Refused from the shape, so X can stay tiny.
+    # ("exact" with these m = 10 < D rows takes the SVD of the 10 x D
+    # explicit rows, 155 MiB.)
     X = np.ones((10, 64))
     with pytest.raises(MemoryBudgetError, match=r"D=679121.*TiB"):
-        LowDegreeRegressor(degree=4, solver="exact").fit(X, np.zeros(10))
+        LowDegreeRegressor(degree=4, solver="sketch").fit(X, np.zeros(10))
 
 
 @pytest.mark.parametrize("X_bad, match", [
@@ -698,6 +700,73 @@ def test_unequal_scales_keep_the_minimum_norm_in_the_original_coordinates(solver
         expected = np.linalg.solve(P.T @ P + alpha * np.eye(4), P.T @ y)
     np.testing.assert_allclose(model.coef_, expected, rtol=0,
                                atol=1e-8 * np.linalg.norm(expected))
+
+
+def test_wide_real_problems_solve_the_explicit_rows_within_the_budget():
+    """m = 300 < D = 4526 (n = 30, d = 3): the normal equations are singular
+    and 8 D^2 = 164 MB; "auto", "exact" and "cholesky" take the SVD of the
+    explicit 300 x 4526 rows instead (about 36 MB), so a 100 MB budget
+    admits the fit (before, "auto" and "cholesky" were refused at about
+    650 MB, and ran minutes when admitted), and the result is lstsq's
+    minimum-norm solution; alpha > 0 gives the dual ridge solution
+    P^T (P P^T + alpha I)^-1 y.  A budget below the wide route's figure
+    refuses "exact" with it."""
+    rng = np.random.default_rng(113)
+    X = rng.normal(size=(300, 30))
+    y = rng.normal(size=300)
+    P = explicit_parity_features(X, 3)
+    expected = np.linalg.lstsq(P, y, rcond=None)[0]
+    for solver in ("auto", "exact", "cholesky"):
+        model = LowDegreeRegressor(degree=3, solver=solver, max_bytes=100e6).fit(X, y)
+        np.testing.assert_allclose(model.coef_, expected, rtol=0,
+                                   atol=1e-9 * np.linalg.norm(expected))
+    dual = P.T @ np.linalg.solve(P @ P.T + 0.5 * np.eye(300), y)
+    ridge = LowDegreeRegressor(degree=3, alpha=0.5, max_bytes=100e6).fit(X, y)
+    np.testing.assert_allclose(ridge.coef_, dual, rtol=0, atol=1e-9 * np.linalg.norm(dual))
+    with pytest.raises(MemoryBudgetError, match=r"solver='exact'\).*needs about 3\d\.\d MiB"):
+        LowDegreeRegressor(degree=3, solver="exact", max_bytes=20e6).fit(X, y)
+
+
+@pytest.mark.parametrize("domain,alpha", [("real", 0.0), ("real", 1.0), ("cube", 0.0)])
+def test_wide_route_stays_within_its_memory_estimate(domain, alpha):
+    """The wide route's allocations (tracemalloc peak of the fit, m = 150 <
+    D = 299) are within ParityDesign.estimate_bytes for "exact"."""
+    import tracemalloc
+    rng = np.random.default_rng(114)
+    X = rng.normal(size=(150, 12)) if domain == "real" else _random_cube(rng, 150, 12)
+    y = rng.normal(size=150)
+    model = LowDegreeRegressor(degree=3, solver="exact", alpha=alpha, domain=domain, n_jobs=1)
+    tracemalloc.start()
+    model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= ParityDesign.estimate_bytes(150, 12, 3, "exact", domain=domain)
+
+
+@pytest.mark.parametrize("solver", ["auto", "exact", "cg"])
+def test_real_X_whose_monomials_overflow_is_refused_naming_X(solver):
+    """Finite X ~ 1e300: its degree-2 monomials (1e600) overflow float64.
+    Before the check, auto/exact raised LinAlgError ("SVD did not
+    converge") and cg returned NaN coef_; now a ValueError naming X comes
+    before any work.  standardize=True checks (and here admits) the
+    standardised X; predict refuses X whose monomials times coef_ overflow."""
+    rng = np.random.default_rng(115)
+    Z = rng.normal(size=(50, 3))
+    y = Z[:, 0] * Z[:, 1] + 0.1 * rng.normal(size=50)
+    with pytest.raises(ValueError, match=r"^X has entries up to 2\.\d+e\+300: its degree-2 "
+                                         r"monomials and their Gram overflow float64.*"
+                                         r"standardize=True"):
+        LowDegreeRegressor(degree=2, solver=solver, domain="real").fit(1e300 * Z, y)
+    # Degree 1 at 1e150: squares 1e300 times m = 50 stay finite, no refusal.
+    assert np.isfinite(LowDegreeRegressor(degree=1, solver=solver).fit(
+        1e150 * Z, y).coef_).all()
+    scaled = LowDegreeRegressor(degree=2, solver=solver, standardize=True).fit(1e300 * Z, y)
+    plain = LowDegreeRegressor(degree=2, solver=solver, standardize=True).fit(Z, y)
+    np.testing.assert_allclose(scaled.predict(1e300 * Z), plain.predict(Z), rtol=0,
+                               atol=1e-8 * np.abs(y).max())
+    unscaled = LowDegreeRegressor(degree=2, solver=solver).fit(Z, y)
+    with pytest.raises(ValueError, match=r"^X has entries up to .*times coef_"):
+        unscaled.predict(1e300 * Z)
 
 
 def test_standardize_is_refitted_on_every_cross_validation_fold():
