@@ -1072,6 +1072,13 @@ def test_learn_real_valued_csv_matches_the_least_squares_pipeline(tmp_path):
     code, _, err = _cli("learn", str(data))
     assert code == cli.EXIT_USAGE and "--domain real" in err
     assert len(err.strip().splitlines()) == 1
+    # Finite entries whose monomials overflow (X ~ 1e300, degree 2): one
+    # usage line naming X, exit 2 (was "internal error ... this is a bug").
+    huge = tmp_path / "huge.csv"
+    np.savetxt(huge, np.c_[1e300 * X, y], delimiter=",", fmt="%.17g")
+    code, _, err = _cli("learn", str(huge), "--domain", "real", "--degree", "2")
+    assert code == cli.EXIT_USAGE and "X has entries up to" in err and "overflow" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_learn_task_classify_multiclass_matches_ridge_classifier(tmp_path):
