@@ -723,8 +723,9 @@ def _c_stdout_silenced():
     except OSError:  # no descriptor 1 (a daemon): nothing to silence
         saved = None
     if saved is not None:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
     try:
         yield
     finally:

@@ -118,6 +118,11 @@ def _open_regular(path):
     try:
         info = os.stat(shown)
     except FileNotFoundError:
+        if shown.endswith(".npz") and os.path.isfile(shown[:-4]):
+            # Most likely "model.csv" given where an archive belongs, and the
+            # suffix rule (npz_path) looked for model.csv.npz: name the file given.
+            raise _fail(shown[:-4], "not a saved model or network: those are .npz "
+                        f"archives (and there is no {os.path.basename(shown)})") from None
         raise _fail(path, "no such file") from None
     except OSError as exc:
         raise _fail(path, f"cannot be read ({exc.strerror or exc})") from None

@@ -364,7 +364,7 @@ def test_output_that_cannot_be_written_is_exit_2(tmp_path, capsys, parity_data):
     _, _, _, npz = parity_data
     err = _one_line_exit_2(capsys, "learn", str(npz), "--degree", "1", "--out",
                            str(tmp_path / "no-such-folder" / "model.npz"))
-    assert "No such file or directory" in err
+    assert "no-such-folder/model.npz: its directory does not exist" in err
 
 
 _INTERRUPT_SCRIPT = """

@@ -394,6 +394,14 @@ def test_network_save_and_load_share_the_suffix_rule(tmp_path):
     assert SparseReLUNetwork.load(written) == net
     assert io.npz_path("model.pkl") == "model.pkl.npz"
     assert io.npz_path("model.npz") == "model.npz"
+    # A file given without the suffix, e.g. a CSV where a model belongs: the
+    # message names it, not the .npz path the rule looked for.
+    table = tmp_path / "data.csv"
+    table.write_text("1,2\n")
+    with pytest.raises(io.UnreadableFileError,
+                       match=r"data.csv: not a saved model or network: those are .npz "
+                             r"archives \(and there is no data.csv.npz\)"):
+        SparseReLUNetwork.load(table)
 
 
 def _fitted(cls, labels=None, seed=0):
