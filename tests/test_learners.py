@@ -1229,6 +1229,22 @@ def test_sketch_solver_rank_deficient_falls_back_to_the_minimum_norm_solution():
                                atol=1e-6 * np.linalg.norm(minimum_norm))
 
 
+def test_sketch_preconditions_badly_scaled_real_columns():
+    """X * 1e-6 (degree 2): the sample Gram is equilibrated before its
+    factor's pivot test, so "sketch" preconditions CG (several iterations)
+    instead of taking its direct fallback (n_iter_ = 1, as before the
+    equilibration), and agrees with "cholesky" to the accuracy of tol."""
+    X, rng = _correlated_gaussian(1200, 12, seed=5)
+    y = X[:, 0] * X[:, 1] - X[:, 2] + 0.1 * rng.normal(size=1200)
+    X = 1e-6 * (X + 3.0)
+    direct = LowDegreeRegressor(degree=2, solver="cholesky").fit(X, y).predict(X)
+    model = LowDegreeRegressor(degree=2, solver="sketch", tol=1e-10,
+                               random_state=0).fit(X, y)
+    assert model.n_iter_ > 1
+    np.testing.assert_allclose(model.predict(X), direct, rtol=0,
+                               atol=1e-6 * np.abs(direct).max())
+
+
 def test_sketch_solver_multiclass_matches_ridge_classifier():
     from sklearn.linear_model import RidgeClassifier
 
