@@ -733,6 +733,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """A seed of numpy's generators: an integer ``>= 0``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -839,7 +850,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "(0.1)")
     demo.add_argument("--delta", type=_positive_float, default=0.2,
                       help="PAC failure probability (0.2)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
     demo.add_argument("--plot", help="save the degree profile and learning curve (PNG)")
 
     certify = sub.add_parser(
@@ -923,7 +934,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ridge penalty, in scikit-learn's meaning (default 0)")
     learn.add_argument("--standardize", action="store_true",
                        help="with --domain real: centre and scale every input column first")
-    learn.add_argument("--seed", type=int, default=0, help="seed of the validation folds")
+    learn.add_argument("--seed", type=_seed, default=0, help="seed of the validation folds")
     learn.add_argument("--out", help="save the model here (.npz is appended unless the "
                                      "name ends with it)")
     _add_header_flag(learn)
@@ -931,7 +942,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict = sub.add_parser(
         "predict", parents=[common], help="predict DATA with a model saved by 'learn --out'",
         description="Predict the points of DATA with a model saved by 'sparselearn learn "
-                    "--out'; with labels in DATA, also report the mean squared error.")
+                    "--out'; with labels in DATA, also report the mean squared error "
+                    "(a regressor) or the accuracy (a classifier).")
     predict.add_argument("model", help="a model saved by 'sparselearn learn --out'")
     predict.add_argument("data", help="CSV/.npy table of points (an extra last column "
                                       "is read as labels) or .npz with X (and y)")
@@ -973,7 +985,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="failure probability (0.1)")
     verify.add_argument("--noise", type=float, default=0.0,
                         help="standard deviation of Gaussian label noise (0)")
-    verify.add_argument("--seed", type=int, default=0, help="root seed of the sweep (0)")
+    verify.add_argument("--seed", type=_seed, default=0, help="root seed of the sweep (0)")
     verify.add_argument("--scheduler", default=None,
                         help="Dask scheduler address tcp://HOST:PORT (default: in process)")
     verify.add_argument("--connect-timeout", type=_positive_float,
@@ -1032,7 +1044,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "cube, in [0, 1) (0.5)")
             one.add_argument("--output-scale", type=_positive_float, default=1.0,
                              help="scale of the output weights (1)")
-        one.add_argument("--seed", type=int, default=0, help="random seed (0)")
+        one.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
         one.add_argument("--out", required=True,
                          help="where to save the network (.npz is appended unless the "
                               "name ends with it)")

@@ -100,6 +100,15 @@ def test_bad_flags_exit_with_usage_error(argv):
     assert info.value.code == cli.EXIT_USAGE
 
 
+@pytest.mark.parametrize("command", ["demo", "verify", "learn"])
+def test_a_negative_seed_is_refused_naming_the_flag(capsys, command):
+    # Not the library's "random_state must be non-negative", which names no flag.
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, *(["DATA.csv"] if command == "learn" else []), "--seed", "-1"])
+    assert info.value.code == cli.EXIT_USAGE
+    assert "argument --seed: expected a non-negative integer, got -1" in capsys.readouterr()[1]
+
+
 def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "sparselearn", "--version"],
                             capture_output=True, text=True, check=True)
