@@ -418,6 +418,33 @@ cdef inline void _block_products(dgemm_t dgemm, const double* X, const double* W
           &zero, g, &ldc)
 
 
+cdef struct Region:
+    UnitBounds U
+    double screen       # the first screening bound of every row (max_j tol_ij)
+    Py_ssize_t n_blocks
+    int n_threads       # the team size
+    dgemm_t dgemm
+
+
+cdef Region _region(Py_ssize_t m, Py_ssize_t block_rows, int n_threads,
+                    double x_norm_bound, const double[::1] w_l1, const double[::1] tol_w,
+                    const double[::1] tol_b, const double[::1] b,
+                    int weight_valuation) except *:
+    """What every one-region kernel sets up before its region: the unit
+    bounds, the screening bound, the number of blocks of ``block_rows`` rows
+    and the team size (``n_threads <= 0``: OpenMP's current default).  The
+    caller then allocates every thread's block buffer (:func:`_scratch`)
+    before the region: a thread whose own allocation failed would skip the
+    prange that the others wait for at its closing barrier."""
+    cdef Region R
+    R.U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
+    R.screen = R.U.max_tol_w * x_norm_bound + R.U.max_tol_b
+    R.n_blocks = (m + block_rows - 1) // block_rows
+    R.n_threads = n_threads if n_threads > 0 else omp_get_max_threads()
+    R.dgemm = _blas_dgemm()
+    return R
+
+
 def forward_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                  const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                  const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
@@ -426,28 +453,21 @@ def forward_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
     """:func:`relu_combine` of every row of ``X``, products included, in one
     parallel region (blocks of ``block_rows`` rows)."""
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
-    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
-    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef double tol = U.max_tol_w * x_norm_bound + U.max_tol_b
-    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef Region R = _region(m, block_rows, n_threads, x_norm_bound, w_l1, tol_w, tol_b, b,
+                            weight_valuation)
     cdef double* g
     if m == 0:
         return
-    if n_threads <= 0:
-        n_threads = omp_get_max_threads()
-    # Every thread's block buffer is allocated before the region: a thread
-    # whose own allocation failed would skip the prange that the others wait
-    # for at its closing barrier.
-    cdef double[::1] scratch = _scratch(n_threads, block_rows, s)
-    with nogil, parallel(num_threads=n_threads):
+    cdef double[::1] scratch = _scratch(R.n_threads, block_rows, s)
+    with nogil, parallel(num_threads=R.n_threads):
         g = &scratch[0] + threadid() * block_rows * s
-        for blk in prange(n_blocks, schedule="dynamic"):
+        for blk in prange(R.n_blocks, schedule="dynamic"):
             start = blk * block_rows
             rows = min(block_rows, m - start)
-            _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+            _block_products(R.dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
             for i in range(rows):
-                out[start + i] = _relu_combine_row(g + i * s, &b[0], s, tol, exact_floats,
-                                                   &X[start + i, 0], n, &U, &W[0, 0],
+                out[start + i] = _relu_combine_row(g + i * s, &b[0], s, R.screen, exact_floats,
+                                                   &X[start + i, 0], n, &R.U, &W[0, 0],
                                                    &u[0])
 
 
@@ -498,29 +518,22 @@ def forward_multi_rows(const double[:, ::1] X, double x_norm_bound, bint exact_f
     """
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], o = U_out.shape[1]
     cdef Py_ssize_t blk, i, start, rows
-    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
-    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
-    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef Region R = _region(m, block_rows, n_threads, x_norm_bound, w_l1, tol_w, tol_b, b,
+                            weight_valuation)
     cdef double* g
     if m == 0:
         return
-    if n_threads <= 0:
-        n_threads = omp_get_max_threads()
-    # Every thread's block buffer is allocated before the region: a thread
-    # whose own allocation failed would skip the prange that the others wait
-    # for at its closing barrier.
-    cdef double[::1] scratch = _scratch(n_threads, block_rows, s)
-    with nogil, parallel(num_threads=n_threads):
+    cdef double[::1] scratch = _scratch(R.n_threads, block_rows, s)
+    with nogil, parallel(num_threads=R.n_threads):
         g = &scratch[0] + threadid() * block_rows * s
-        for blk in prange(n_blocks, schedule="dynamic"):
+        for blk in prange(R.n_blocks, schedule="dynamic"):
             start = blk * block_rows
             rows = min(block_rows, m - start)
-            _block_products(dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
+            _block_products(R.dgemm, &X[start, 0], &W[0, 0], rows, n, s, g)
             for i in range(rows):
-                _masked_relu_row(g + i * s, &b[0], s, screen, exact_floats,
-                                 &X[start + i, 0], n, &U, &W[0, 0])
-            _block_output(dgemm, g, &U_out[0, 0], rows, s, o, &out[start, 0])
+                _masked_relu_row(g + i * s, &b[0], s, R.screen, exact_floats,
+                                 &X[start + i, 0], n, &R.U, &W[0, 0])
+            _block_output(R.dgemm, g, &U_out[0, 0], rows, s, o, &out[start, 0])
 
 
 cdef inline void _count_block(dgemm_t dgemm, const double* X, const double* W,
@@ -570,26 +583,19 @@ def count_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
     """:func:`count_active` of every row of ``X``, products included, in one
     parallel region (blocks of ``block_rows`` rows)."""
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
-    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
-    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
-    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef Region R = _region(m, block_rows, n_threads, x_norm_bound, w_l1, tol_w, tol_b, b,
+                            weight_valuation)
     cdef double* g
     if m == 0:
         return
-    if n_threads <= 0:
-        n_threads = omp_get_max_threads()
-    # Every thread's block buffer is allocated before the region: a thread
-    # whose own allocation failed would skip the prange that the others wait
-    # for at its closing barrier.
-    cdef double[::1] scratch = _scratch(n_threads, block_rows, s)
-    with nogil, parallel(num_threads=n_threads):
+    cdef double[::1] scratch = _scratch(R.n_threads, block_rows, s)
+    with nogil, parallel(num_threads=R.n_threads):
         g = &scratch[0] + threadid() * block_rows * s
-        for blk in prange(n_blocks, schedule="dynamic"):
+        for blk in prange(R.n_blocks, schedule="dynamic"):
             start = blk * block_rows
             rows = min(block_rows, m - start)
-            _count_block(dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n, s, screen,
-                         exact_floats, &U, g, &counts[start])
+            _count_block(R.dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n, s, R.screen,
+                         exact_floats, &R.U, g, &counts[start])
 
 
 def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
@@ -607,33 +613,29 @@ def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats
     """
     import numpy as np
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
-    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
-    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
-    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef Region R = _region(m, block_rows, n_threads, x_norm_bound, w_l1, tol_w, tol_b, b,
+                            weight_valuation)
     cdef double* g
     cdef int[1] status
     status[0] = 0
     if m == 0:
         return np.empty(0, dtype=np.int64)
     cdef double[::1] scratch
-    cdef long long** blocks = <long long**> malloc(n_blocks * sizeof(long long*))
-    cdef long long[::1] block_nnz = np.zeros(n_blocks, dtype=np.int64)
+    cdef long long** blocks = <long long**> malloc(R.n_blocks * sizeof(long long*))
+    cdef long long[::1] block_nnz = np.zeros(R.n_blocks, dtype=np.int64)
     if blocks == NULL:
         raise MemoryError("supports_rows: no memory for the block table")
-    for blk in range(n_blocks):
+    for blk in range(R.n_blocks):
         blocks[blk] = NULL
     try:
-        if n_threads <= 0:
-            n_threads = omp_get_max_threads()
-        scratch = _scratch(n_threads, block_rows, s)  # before the region: see forward_rows
-        with nogil, parallel(num_threads=n_threads):
+        scratch = _scratch(R.n_threads, block_rows, s)  # before the region: see _region
+        with nogil, parallel(num_threads=R.n_threads):
             g = &scratch[0] + threadid() * block_rows * s
-            for blk in prange(n_blocks, schedule="dynamic"):
+            for blk in prange(R.n_blocks, schedule="dynamic"):
                 start = blk * block_rows
                 rows = min(block_rows, m - start)
-                blocks[blk] = _supports_block(dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n,
-                                              s, screen, exact_floats, &U, g,
+                blocks[blk] = _supports_block(R.dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n,
+                                              s, R.screen, exact_floats, &R.U, g,
                                               &counts[start], &block_nnz[blk])
                 if blocks[blk] == NULL:
                     status[0] = 1
@@ -643,7 +645,7 @@ def supports_rows(const double[:, ::1] X, double x_norm_bound, bint exact_floats
         _gather_blocks(blocks, block_nnz, indices)
         return indices
     finally:
-        for blk in range(n_blocks):
+        for blk in range(R.n_blocks):
             free(blocks[blk])
         free(blocks)
 
@@ -890,11 +892,9 @@ def count_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
     entries above which a block is redone in float64 (0: every block with a
     candidate; above 1: never)."""
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
-    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
-    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     cdef Screen32 S = _screen(W32, hi, lo, max_near)
-    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef Region R = _region(m, block_rows, n_threads, x_norm_bound, w_l1, tol_w, tol_b, b,
+                            weight_valuation)
     cdef sgemm_t sgemm = _blas_sgemm()
     cdef double* g
     cdef float* g32
@@ -905,13 +905,11 @@ def count_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
     cdef bint done
     if m == 0:
         return
-    if n_threads <= 0:
-        n_threads = omp_get_max_threads()
-    cdef double[::1] scratch = _scratch(n_threads, block_rows, s)
-    x_scratch, count_scratch = _scratch32(n_threads, block_rows, n)
+    cdef double[::1] scratch = _scratch(R.n_threads, block_rows, s)
+    x_scratch, count_scratch = _scratch32(R.n_threads, block_rows, n)
     cdef float[::1] xs = x_scratch
     cdef long long[::1] cs = count_scratch
-    with nogil, parallel(num_threads=n_threads):
+    with nogil, parallel(num_threads=R.n_threads):
         g = &scratch[0] + threadid() * block_rows * s
         g32 = <float*> g   # the float32 products share the float64 buffer
         x32 = &xs[0] + threadid() * block_rows * n
@@ -920,7 +918,7 @@ def count_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
         tally = n_lo + block_rows
         tally[0] = 0
         tally[1] = 0
-        for blk in prange(n_blocks, schedule="dynamic"):
+        for blk in prange(R.n_blocks, schedule="dynamic"):
             start = blk * block_rows
             rows = min(block_rows, m - start)
             done = False
@@ -935,12 +933,12 @@ def count_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                         else:
                             counts[start + i] = _row_decisions32(
                                 g32 + i * s, s, &X[start + i, 0], n, &W[0, 0], &b[0],
-                                exact_floats, &U, &S, True, NULL)
+                                exact_floats, &R.U, &S, True, NULL)
                 else:
                     tally[1] = tally[1] + 1
             if not done:
-                _count_block(dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n, s, screen,
-                             exact_floats, &U, g, &counts[start])
+                _count_block(R.dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n, s, R.screen,
+                             exact_floats, &R.U, g, &counts[start])
 
 
 def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
@@ -957,11 +955,9 @@ def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floa
     """
     import numpy as np
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], s = W.shape[0], blk, i, start, rows
-    cdef Py_ssize_t n_blocks = (m + block_rows - 1) // block_rows
-    cdef UnitBounds U = _unit_bounds(w_l1, tol_w, tol_b, b, weight_valuation)
-    cdef double screen = U.max_tol_w * x_norm_bound + U.max_tol_b
     cdef Screen32 S = _screen(W32, hi, lo, max_near)
-    cdef dgemm_t dgemm = _blas_dgemm()
+    cdef Region R = _region(m, block_rows, n_threads, x_norm_bound, w_l1, tol_w, tol_b, b,
+                            weight_valuation)
     cdef sgemm_t sgemm = _blas_sgemm()
     cdef double* g
     cdef float* g32
@@ -979,20 +975,18 @@ def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floa
     cdef double[::1] scratch
     cdef float[::1] xs
     cdef long long[::1] cs
-    cdef long long** blocks = <long long**> malloc(n_blocks * sizeof(long long*))
-    cdef long long[::1] block_nnz = np.zeros(n_blocks, dtype=np.int64)
+    cdef long long** blocks = <long long**> malloc(R.n_blocks * sizeof(long long*))
+    cdef long long[::1] block_nnz = np.zeros(R.n_blocks, dtype=np.int64)
     if blocks == NULL:
         raise MemoryError("supports_rows32: no memory for the block table")
-    for blk in range(n_blocks):
+    for blk in range(R.n_blocks):
         blocks[blk] = NULL
     try:
-        if n_threads <= 0:
-            n_threads = omp_get_max_threads()
-        scratch = _scratch(n_threads, block_rows, s)  # before the region: see forward_rows
-        x_scratch, count_scratch = _scratch32(n_threads, block_rows, n)
+        scratch = _scratch(R.n_threads, block_rows, s)  # before the region: see _region
+        x_scratch, count_scratch = _scratch32(R.n_threads, block_rows, n)
         xs = x_scratch
         cs = count_scratch
-        with nogil, parallel(num_threads=n_threads):
+        with nogil, parallel(num_threads=R.n_threads):
             g = &scratch[0] + threadid() * block_rows * s
             g32 = <float*> g
             x32 = &xs[0] + threadid() * block_rows * n
@@ -1001,7 +995,7 @@ def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floa
             tally = n_lo + block_rows
             tally[0] = 0
             tally[1] = 0
-            for blk in prange(n_blocks, schedule="dynamic"):
+            for blk in prange(R.n_blocks, schedule="dynamic"):
                 start = blk * block_rows
                 rows = min(block_rows, m - start)
                 done = False
@@ -1022,15 +1016,15 @@ def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floa
                             for i in range(rows):
                                 counts[start + i] = _row_decisions32(
                                     g32 + i * s, s, &X[start + i, 0], n, &W[0, 0], &b[0],
-                                    exact_floats, &U, &S, n_hi[i] != n_lo[i],
+                                    exact_floats, &R.U, &S, n_hi[i] != n_lo[i],
                                     block_indices + pos)
                                 pos = pos + counts[start + i]
                             block_nnz[blk] = pos
                     else:
                         tally[1] = tally[1] + 1
                 if not done:
-                    blocks[blk] = _supports_block(dgemm, &X[start, 0], &W[0, 0], &b[0], rows,
-                                                  n, s, screen, exact_floats, &U, g,
+                    blocks[blk] = _supports_block(R.dgemm, &X[start, 0], &W[0, 0], &b[0], rows,
+                                                  n, s, R.screen, exact_floats, &R.U, g,
                                                   &counts[start], &block_nnz[blk])
                     if blocks[blk] == NULL:
                         status[0] = 1
@@ -1040,6 +1034,6 @@ def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floa
         _gather_blocks(blocks, block_nnz, indices)
         return indices
     finally:
-        for blk in range(n_blocks):
+        for blk in range(R.n_blocks):
             free(blocks[blk])
         free(blocks)
