@@ -49,6 +49,21 @@ weights on cube points).  The forward pass adds :math:`u_j \max(\hat z_{ij}, 0)`
 for the exactly active units only, so an exactly inactive unit contributes
 exactly nothing.
 
+Float32 screening.  :meth:`~SparseReLUNetwork.activation_counts` and
+:meth:`~SparseReLUNetwork.active_supports` need signs only, so they first
+multiply in float32 (``sgemm`` on float32 copies of :math:`W` and of each
+block of rows, about twice as fast as ``dgemm``).  Whatever order BLAS sums
+in, that product is within
+:math:`\gamma_{n+2}\|w_j\|_1\|x\|_\infty + \eta_j` of the exact
+:math:`\langle w_j, x_i\rangle` (:math:`u = 2^{-24}`; :math:`\eta_j` covers
+float32 underflow), so it decides every pair outside that band; the pairs
+inside it are re-decided by the float64 rule above (and exactly when that
+is in doubt too), and a block with many of them (ties everywhere, e.g.
+decimal weights on cube points) is redone in float64.  The results are the
+exact ones either way; ``python benchmarks/compare_decisions.py`` times
+both paths.  :meth:`~SparseReLUNetwork.forward` needs float64 values and is
+not screened.
+
 Cost (``python benchmarks/compare_exactness.py``, one thread, ``m = 50,000``
 points of the cube, ``n = 64``, ``s = 256``): with Gaussian weights near-ties
 are rare and :meth:`~SparseReLUNetwork.activation_counts` takes 1.2x the time
