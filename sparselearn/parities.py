@@ -1736,8 +1736,9 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     largest are dropped), and among the solutions of the system so
     truncated the one of least Euclidean norm in the original coordinates
     :math:`c` is returned (:func:`_original_min_norm`), a least-squares
-    solution up to that cutoff.  ``y`` may
-    be ``(m,)`` or ``(m, c)``.  BLAS keeps its thread pool here (large
+    solution up to that cutoff.  With ``m < D`` (``G`` singular at
+    ``alpha = 0``) :func:`_solve_wide` solves on the explicit rows instead.
+    ``y`` may be ``(m,)`` or ``(m, c)``.  BLAS keeps its thread pool here (large
     products, unlike the chunked CG route).
     """
     D = design.n_output_features
@@ -1851,7 +1852,9 @@ def _solve_exact(design: ParityDesign, y, alpha):
     the stacked block and the copy of :math:`R` that ``gelsd`` overwrites
     (off the cube :math:`8D^2` more: the SVD's factors),
     plus about ``_CHUNK_BYTES`` (2 MiB) of chunk rows, within
-    :meth:`ParityDesign.estimate_bytes`.  BLAS runs single-threaded.
+    :meth:`ParityDesign.estimate_bytes`.  BLAS runs single-threaded.  With
+    ``m < D`` :func:`_solve_wide` (an SVD of the explicit ``m x D`` rows,
+    the same rule) replaces the QR.
     """
     m, D = design.n_samples, design.n_output_features
     if m < D:  # wide: the SVD of the explicit m x D rows
