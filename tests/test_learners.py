@@ -1050,7 +1050,7 @@ def test_classifier_memmap_fit_selects_the_degree_and_checks_labels(tmp_path):
 def test_compact_fits_are_refused_with_the_figure_before_allocating(estimator, tmp_path):
     """Packed and memory-mapped input: a fit over the budget is refused from
     the shape, after packing 50 rows (400 bytes) and before the design or
-    the subsets (n = 64, d = 4: 679,121 parities, tens of MiB) exist."""
+    the subsets (n = 64, d = 4: 679,121 parities, over 10 times the budget) exist."""
     import tracemalloc
 
     from sparselearn.parities import pack_cube
