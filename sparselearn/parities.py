@@ -840,8 +840,9 @@ class ParityDesign:
         nbytes += 8.0 * max(1, n_jobs) * per_thread + 8.0 * dense * c
         if solver in ("exact", "cholesky") and m < D:  # the wide route, _solve_wide
             nbytes += _wide_bytes(m, D, c)
-        elif solver == "exact":
-            nbytes += 8.0 * (2 * (D + c) * (D + c) + chunk * (D + c))
+        elif solver == "exact":  # _solve_exact's own chunk: stacked rows and features
+            rows = max(1, min(m, _CHUNK_BYTES // (16 * (D + c))))
+            nbytes += 8.0 * (2 * (D + c) * (D + c) + 2 * rows * (D + c))
             if domain == "real":  # the SVD of the equilibrated R: U and V^T
                 nbytes += 8.0 * D * D
         elif solver in ("cholesky", "sketch"):  # G, its factor, the chunk rows (<= D / 4 + ...)
@@ -1899,7 +1900,7 @@ def _solve_exact(design: ParityDesign, y, alpha):
         # R's column norms), the minimum norm in the original coordinates.
         s = _equilibration(np.einsum("ij,ij->j", R, R))
         R = R * s[None, :]
-        del stacked
+        del stacked, features
         u, _, rank, _ = scipy.linalg.lstsq(R, z, cond=cutoff, lapack_driver="gelsd",
                                            check_finite=False)
         if rank < D:  # the dropped directions, from an SVD of R S
