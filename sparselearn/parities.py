@@ -1381,7 +1381,8 @@ class _MomentPlan:
     \prod_{i \in A} x_{ri}` for disjoint ``A``, ``B`` with
     :math:`|A| + 2|B| \le 2d`; :math:`G[S, T] = M(S \triangle T, S \cap T)`.
     With ``F`` and ``W`` the explicit rows on ``X`` and ``X**2`` (every
-    level ``<= d``):
+    level ``<= d`` of ``F``, ``< d`` of ``W``; ``a = 0`` sums ``W`` and
+    ``F_d ** 2``):
 
     - ``|A| = a <= d``: :math:`F_a^\top W_{\le k_{max}}`, one product
       (``k_max = d - ceil(a / 2)``, ``W``'s levels ``0..k_max`` contiguous);
@@ -1469,11 +1470,17 @@ class _MomentPlan:
         return max(1, n_jobs) * (per_thread + scatter) + subsets
 
     def accumulate(self, F, W, table):
-        """Add the products of one chunk of rows (explicit rows ``F`` on ``X``
-        and ``W`` on ``X**2``) to ``table``."""
+        """Add the products of one chunk of rows (explicit rows ``F`` on ``X``,
+        levels ``0..d``, and ``W`` on ``X**2``, levels ``0..d-1``) to ``table``."""
         st = self.starts
         for a, (offset, width) in self.dense.items():
             out = table[offset:offset + self.sizes[a] * width].reshape(self.sizes[a], width)
+            if a == 0:  # sums of the squares: W's levels < d, then F_d ** 2
+                lower = st[self.d]
+                out[0, :lower] += W[:, :lower].sum(axis=0)
+                top = F[:, lower:]
+                out[0, lower:] += np.einsum("ij,ij->j", top, top)
+                continue
             out += F[:, st[a]:st[a + 1]].T @ W[:, :width]
         for a1, a2, wk, groups, lexstart, _ in self.ordered.values():
             left = F[:, st[a1]:st[a1 + 1]][:, self.colex(a1)]
@@ -1536,16 +1543,20 @@ def _moment_gram(design, G, Y=None, products=np.float64):
         table = np.zeros(plan.size)
         B = None if Y is None else np.zeros((D, Y.shape[1]))
         F = np.empty((min(rows, hi - lo), D))
-        W = np.empty_like(F)
+        # X**2's levels below d only: no product reads level d of W (its
+        # column sums are those of F_d ** 2), 4960 of 5489 columns at n = 32,
+        # d = 3.
+        W = np.empty((F.shape[0], plan.starts[d]))
         single = products == np.float32
-        F32, W32 = (np.empty(F.shape, np.float32), np.empty(F.shape, np.float32)) if single \
+        F32, W32 = (np.empty(F.shape, np.float32), np.empty(W.shape, np.float32)) if single \
             else (None, None)
         for start in range(lo, hi, rows):
             stop = min(start + rows, hi)
             k = stop - start
             design._explicit_rows(start, stop, F[:k])
-            _parity.parity_levels(np.square(X[start:stop]), design._all_counts,
-                                  design._all_starts, W[:k])
+            if d:  # (parity_levels writes the constant column even for no levels)
+                _parity.parity_levels(np.square(X[start:stop]), design._level_counts,
+                                      design._level_starts, W[:k])
             if B is not None:
                 B += F[:k].T @ Y[start:stop]
             if single:
