@@ -4,6 +4,7 @@ selection, learning sanity, scikit-learn compatibility, persistence and
 argument validation.  The parity design and its solvers are tested in
 tests/test_parities.py."""
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -723,8 +724,14 @@ def test_wide_real_problems_solve_the_explicit_rows_within_the_budget():
     dual = P.T @ np.linalg.solve(P @ P.T + 0.5 * np.eye(300), y)
     ridge = LowDegreeRegressor(degree=3, alpha=0.5, max_bytes=100e6).fit(X, y)
     np.testing.assert_allclose(ridge.coef_, dual, rtol=0, atol=1e-9 * np.linalg.norm(dual))
-    with pytest.raises(MemoryBudgetError, match=r"solver='exact'\).*needs about 3\d\.\d MiB"):
-        LowDegreeRegressor(degree=3, solver="exact", max_bytes=20e6).fit(X, y)
+    from sparselearn._validation import format_bytes
+    figure = ParityDesign.estimate_bytes(300, 30, 3, "exact", n_jobs=1, domain="real")
+    # The explicit rows and the SVD's V (8 * 2 m D bytes) at least, well below
+    # the D x D QR block of the m >= D route (16 D^2 bytes).
+    assert 16 * 300 * 4526 < figure < 100e6 < 16 * 4526**2
+    with pytest.raises(MemoryBudgetError, match=r"solver='exact'\).*needs about "
+                                                + re.escape(format_bytes(figure))):
+        LowDegreeRegressor(degree=3, solver="exact", max_bytes=20e6, n_jobs=1).fit(X, y)
 
 
 @pytest.mark.parametrize("domain,alpha", [("real", 0.0), ("real", 1.0), ("cube", 0.0)])
