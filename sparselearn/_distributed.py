@@ -18,7 +18,10 @@ restarted) workers and the fit **recovers** with the same coefficients; a
 task that keeps killing workers ends in ``KilledWorker``, re-raised as a
 :class:`RuntimeError`, and a product without a result within
 ``_PRODUCT_TIMEOUT`` seconds (no worker left) raises :class:`TimeoutError`,
-so a fit never hangs.
+so a fit never hangs.  The block designs are awaited before the first
+product, so a block that is not cube points (or over ``max_bytes``) raises
+its error on the client once, before any product depends on it; the
+futures of a fit are released by dropping them, never cancelled.
 
 dask is an optional dependency: nothing here imports it until a dask array
 is passed.
@@ -48,7 +51,9 @@ def _block_design(block, degree, max_bytes):
     packed = _pack_chunks(np.asarray(block), max_bytes, "a row block of X")
     if packed is None:
         raise ValueError("X must be a point set of the cube {-1, 1}^n: every entry "
-                         "must be exactly +1 or -1")
+                         "must be exactly +1 or -1 (a fit on a dask array supports "
+                         "cube points only, domain='cube' or 'auto'; fit real-valued "
+                         "X in memory)")
     return ParityDesign._from_checked(packed, degree, 1, max_bytes)
 
 
@@ -133,6 +138,11 @@ class DaskParityDesign:
         blocks = X.to_delayed().ravel()
         self._designs = client.compute(
             [dask.delayed(_block_design)(block, degree, max_bytes) for block in blocks])
+        try:
+            self._wait_for_designs()
+        except BaseException:
+            self.close()
+            raise
         self.n_output_features = sum(math.comb(X.shape[1], t) for t in range(degree + 1))
 
     def _result(self, future):
@@ -150,6 +160,23 @@ class DaskParityDesign:
             raise RuntimeError(
                 "the distributed low-degree fit lost its workers repeatedly "
                 f"(KilledWorker: {error}); check the workers' memory limits") from error
+
+    def _wait_for_designs(self):
+        """Wait for every block's design (kept on its worker) and raise the
+        first block's error on the client (a block that is not cube points,
+        or over the budget) before any product depends on the designs."""
+        import distributed
+
+        try:
+            distributed.wait(self._designs, timeout=_PRODUCT_TIMEOUT)
+        except (distributed.TimeoutError, TimeoutError) as error:
+            raise TimeoutError(
+                f"the block designs of the distributed low-degree fit were not built "
+                f"within {_PRODUCT_TIMEOUT:g} s: the cluster has no live worker or "
+                "stopped answering") from error
+        for future in self._designs:
+            if future.status == "error":
+                self._result(future)
 
     def _reduce(self, parts):
         """The sum of the futures ``parts`` by a tree of ``_FAN_IN``-way additions."""
@@ -171,5 +198,8 @@ class DaskParityDesign:
                                              [shared] * len(self._designs), pure=False))
 
     def close(self):
-        """Release the block designs on the workers."""
-        self._client.cancel(self._designs)
+        """Release the block designs on the workers: the futures are dropped,
+        not cancelled (cancelling a design whose erred or finished products
+        nobody wants any more trips the scheduler's ``stimulus_cancel`` and
+        cuts the client's connection)."""
+        self._designs = []

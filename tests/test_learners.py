@@ -1180,6 +1180,31 @@ def test_dask_fit_budgets_refuse_before_computing(dask_cluster):
             LowDegreeClassifier(degree=3, max_bytes=1.2e5).fit(dX, np.sign(y))
 
 
+def test_dask_fit_on_non_cube_blocks_raises_and_leaves_the_client_usable(dask_cluster):
+    """A block with a 0 entry, then a real-valued X under domain='auto': each
+    fit raises the ValueError naming X (the designs are checked before any
+    product depends on them) and the next fit on the same client still
+    equals the in-memory fit (releasing the erred fit's futures used to cut
+    the client's scheduler connection)."""
+    da = pytest.importorskip("dask.array")
+    _, client = dask_cluster
+    dX, Xf, y = _dask_problem()
+    Xbad = Xf.copy()
+    Xbad[-1, 3] = 0.0
+    real = np.random.default_rng(5).normal(size=Xf.shape)
+    params = dict(degree=2, solver="cg", tol=1e-12)
+    reference = LowDegreeRegressor(**params).fit(Xf, y)
+    with client.as_current():
+        for bad in (Xbad, Xbad, real):
+            with pytest.raises(ValueError, match=r"X must be a point set of the cube.*"
+                                                 r"dask array supports cube points only"):
+                LowDegreeRegressor(domain="auto", **params).fit(
+                    da.from_array(bad, chunks=(700, 10)), y)
+            model = LowDegreeRegressor(**params).fit(dX, y)
+            np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
+                                       atol=1e-10 * np.linalg.norm(reference.coef_))
+
+
 def test_dask_fit_without_workers_fails_with_a_timeout(dask_cluster, monkeypatch):
     """Last of the dask tests: it retires every worker of the shared cluster."""
     from sparselearn import _distributed
