@@ -723,25 +723,21 @@ COMMANDS = {
 
 
 # ------------------------------------------------------------------ parser
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _integer_at_least(minimum: int, kind: str):
+    """An argparse type: an integer ``>= minimum``, called ``kind`` in errors."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {value}")
+        return value
+    return parse
 
 
-def _seed(text: str) -> int:
-    """A seed of numpy's generators: an integer ``>= 0``."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
+_positive_int = _integer_at_least(1, "a positive integer")
+_seed = _integer_at_least(0, "a non-negative integer")  # numpy's generators' seeds
 
 
 def _positive_float(text: str) -> float:
