@@ -839,9 +839,11 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
     def save(self, path) -> str:
         """Write the fitted model as an uncompressed ``.npz`` archive; returns the path written.
 
-        The archive holds the coefficients, the degree, the input dimension
-        and the constructor parameters (except ``random_state``); the subsets
-        are implied by ``(n, degree_)``.  ``.npz`` is appended to ``path``
+        The archive holds the coefficients, the degree, the input dimension,
+        the domain, the standardisation, the column names of a DataFrame fit
+        (``feature_names_in_``) and the constructor parameters (except
+        ``random_state``); the subsets are implied by ``(n, degree_)``, and
+        ``cv_results_`` is not kept (``None`` after :meth:`load`).  ``.npz`` is appended to ``path``
         unless it ends with it (the rule :meth:`load` follows too), and the
         file is written atomically: a failure mid-write leaves any previous
         file intact.  Read it back with :meth:`load`.
@@ -959,6 +961,11 @@ def _save_model(model, path, format_tag: str, **extra) -> str:
     # there is none).
     mean = np.zeros(0) if model.mean_ is None else model.mean_
     scale = np.zeros(0) if model.scale_ is None else model.scale_
+    # Column names of a DataFrame fit, when there were any (an optional entry
+    # of format 2: files without it load as before).
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        extra["feature_names"] = np.asarray(names, dtype=str)
     return _io.save_npz(path, format=np.array(format_tag), params=np.array(json.dumps(params)),
                         coef=model.coef_, degree=np.array(model.degree_),
                         n_features=np.array(model.n_features_in_),
@@ -972,7 +979,11 @@ def _load_model(cls, path, format_tag: str, max_bytes, extra_keys=(), string_key
     and the arrays named ``extra_keys``."""
     shown = _io.npz_path(path)
     keys = {"params", "coef", "degree", "n_features", "n_iter", *extra_keys}
-    version2 = "domain" in _io.npz_names(shown)
+    saved = _io.npz_names(shown)
+    version2 = "domain" in saved
+    if version2 and "feature_names" in saved:
+        keys.add("feature_names")
+        string_keys = (*string_keys, "feature_names")
     if version2:
         arrays = _io.load_archive(path, format_tag, keys | {"domain", "mean", "scale"},
                                   string_keys={"params", *string_keys})
@@ -1023,6 +1034,10 @@ def _load_model(cls, path, format_tag: str, max_bytes, extra_keys=(), string_key
             if (mean is not None) != (bool(params["standardize"]) and domain == "real"):
                 raise ValueError("standardize=True on domain 'real' needs the saved mean "
                                  "and scale, and they are only saved then")
+        names = arrays.get("feature_names")
+        if names is not None and (names.dtype.kind != "U" or names.shape != (n,)):
+            raise ValueError(f"feature_names must be {n} strings, got an array of dtype "
+                             f"{names.dtype} and shape {names.shape}")
         check_memory(_loaded_model_bytes(expected, degree),
                      f"the {expected} subsets and coefficients of the loaded model",
                      max_bytes)
@@ -1034,6 +1049,8 @@ def _load_model(cls, path, format_tag: str, max_bytes, extra_keys=(), string_key
     except (json.JSONDecodeError, TypeError, ValueError) as exc:
         raise _io.UnreadableFileError(f"{shown}: holds a malformed model: {exc}") from None
     model.n_features_in_ = n
+    if names is not None:  # scikit-learn's type: an object array of str
+        model.feature_names_in_ = names.astype(object)
     model.degree_ = degree
     model.coef_ = coef
     model.n_iter_ = n_iter

@@ -482,6 +482,37 @@ def test_load_refuses_inconsistent_or_foreign_files(tmp_path):
         LowDegreeRegressor().save(tmp_path / "unfitted.npz")
 
 
+def test_save_load_keeps_the_column_names_of_a_dataframe_fit(tmp_path):
+    """A DataFrame fit's feature_names_in_ survive save/load: the loaded model
+    names its monomials the same way and predicts a DataFrame without
+    scikit-learn's "fitted without feature names" warning; a file whose names
+    do not match n is refused."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame(rng.normal(size=(80, 3)), columns=["age", "dose", "weight"])
+    y = frame["age"] * frame["dose"]
+    for model in (LowDegreeRegressor(degree=2).fit(frame, y),
+                  LowDegreeClassifier(degree=2).fit(frame, y > 0)):
+        path = tmp_path / f"{type(model).__name__}.npz"
+        model.save(path)
+        loaded = type(model).load(path)
+        assert list(loaded.feature_names_in_) == ["age", "dose", "weight"]
+        assert list(loaded.get_feature_names_out()) == list(model.get_feature_names_out())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
+        with np.load(path) as archive:
+            arrays = dict(archive)
+        arrays["feature_names"] = arrays["feature_names"][:2]
+        np.savez(path, **arrays)
+        with pytest.raises(ValueError, match="feature_names must be 3 strings"):
+            type(model).load(path)
+    # A NumPy fit has no names and saves none.
+    plain = LowDegreeRegressor(degree=1).fit(frame.to_numpy(), y.to_numpy())
+    plain.save(tmp_path / "plain.npz")
+    assert not hasattr(LowDegreeRegressor.load(tmp_path / "plain.npz"), "feature_names_in_")
+
+
 def test_load_refuses_a_standardisation_that_disagrees_with_its_parameters(tmp_path):
     """A crafted format-2 file whose ``standardize`` parameter says one thing
     and whose mean/scale arrays another is refused, not loaded into a model
