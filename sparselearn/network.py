@@ -126,6 +126,11 @@ _MAX_NEAR = 1.0 / 16
 # took 1.3x the CPU time of 128-512).
 _MIN_ROWS32 = 256
 
+# Calls below this many multiply-adds (m s (n + 8)) are not screened: the
+# float32 set-up (thresholds, a float32 copy of W) costs about 0.1 ms, as
+# much as the float64 kernel takes there.
+_SCREEN_WORK = 2**21
+
 # The float32 screening is used when |w_jd|, |x_id| and ||w_j||_1 ||x||_inf
 # are at most this (nothing overflows float32, whose limit is about 2^128).
 _FLOAT32_MAX = 2.0**100
@@ -539,6 +544,13 @@ class SparseReLUNetwork:
         lo = self._outward_float32(np.nextafter(self._biases - tol, -np.inf), -np.inf)
         return weights32, hi, lo, _MAX_NEAR
 
+    def _screen_for(self, X, decision_args):
+        """:meth:`_screen_args` for a call on the checked rows ``X``, or
+        ``None`` (float64 kernels) for a call below ``_SCREEN_WORK``."""
+        if X.shape[0] * self.width * (self.n_features + 8) < _SCREEN_WORK:
+            return None
+        return self._screen_args(decision_args)
+
     @staticmethod
     def _outward_float32(values, direction):
         """``values`` (float64) rounded to float32 towards ``direction``
@@ -649,7 +661,7 @@ class SparseReLUNetwork:
         """:meth:`activation_counts` on rows already checked by :meth:`_check_X`."""
         counts = np.empty(X.shape[0], dtype=np.int64)
         args = self._decision_args(X)
-        screen = self._screen_args(args)
+        screen = self._screen_for(X, args)
         with _one_thread_blas():
             if screen is None:
                 _network.count_rows(X, *args, counts, *self._blocks(X))
@@ -677,7 +689,7 @@ class SparseReLUNetwork:
         # One pass: each block's inner products serve both the counts and the
         # fill, so X @ W.T is computed once.
         args = self._decision_args(X)
-        screen = self._screen_args(args)
+        screen = self._screen_for(X, args)
         with _one_thread_blas():
             if screen is None:
                 indices = _network.supports_rows(X, *args, counts, *self._blocks(X))

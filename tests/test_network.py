@@ -638,7 +638,7 @@ def _float32_wrong(X, W, b):
     return np.count_nonzero((G32.astype(np.float64) > b) != _fraction_active(X, W, b))
 
 
-def test_float32_screening_kernels_equal_numpy_twins_at_adversarial_near_ties():
+def test_float32_screening_kernels_equal_numpy_twins_at_adversarial_near_ties(monkeypatch):
     """Hand-made near-ties where float32 rounds the decision wrong: planted
     ties of decimal weights, exact cancellations, integers near 2^52, values
     that float32 rounds and float64 keeps, subnormal float32 values, and
@@ -688,6 +688,14 @@ def test_float32_screening_kernels_equal_numpy_twins_at_adversarial_near_ties():
         np.testing.assert_array_equal(
             reference.supports_rows32(X, W, b)[1], np.nonzero(active)[1])
     assert wrong >= 10  # the inputs really defeat a plain float32 decision
+    # The public methods screen these small calls too when the size gate is off.
+    monkeypatch.setattr("sparselearn.network._SCREEN_WORK", 0)
+    for W, b, X in cases:
+        net = SparseReLUNetwork(W, b, np.ones(len(W)))
+        assert net._screen_for(X, net._decision_args(X)) is not None
+        active = _fraction_active(X, W, b)
+        np.testing.assert_array_equal(net.activation_counts(X), active.sum(axis=1))
+        np.testing.assert_array_equal(net.active_supports(X)[1], np.nonzero(active)[1])
 
 
 @settings(max_examples=15, deadline=None)
@@ -734,6 +742,10 @@ def test_float32_screening_kernels_equal_numpy_twins_on_random_larger_inputs():
                 counts, indices = _screened(net, X, max_near, block_rows, 2)
                 np.testing.assert_array_equal(counts, expected)
                 np.testing.assert_array_equal(indices, expected_indices)
+            # The public methods take the screened kernels at this size.
+            assert net._screen_for(X, args) is not None
+            np.testing.assert_array_equal(net.activation_counts(X), expected)
+            np.testing.assert_array_equal(net.active_supports(X)[1], expected_indices)
 
 
 def test_float32_thresholds_are_rounded_outwards_and_refused_out_of_range():
