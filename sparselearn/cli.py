@@ -230,6 +230,12 @@ def _print_demo(report: dict) -> None:
           f"{report['relative_excess_error']:.4g} x E[f^2] (best degree-{report['degree']}: "
           f"{report['best_relative_error']:.4g} x E[f^2]; zero predictor: 1 x E[f^2] = "
           f"{report['energy']:.4g})")
+    if report["n_samples"] < 2 * report["n_parities"]:
+        # Least squares on m < 2D samples: its estimation error (about
+        # sigma^2 D / (m - D) for m > D) dwarfs the class's best.
+        print(f"  note        m={report['n_samples']} is under twice the {report['n_parities']} "
+              f"parities of degree {report['degree']}: too few samples to learn it; raise "
+              f"--samples (or --eps, which lowers the degree --degree tail picks)")
     print("  PAC check   " + report["_pac_table"].replace("\n", "\n              "))
     print("  timings     " + ", ".join(f"{name} {value:.2f} s"
                                        for name, value in seconds.items()))

@@ -49,6 +49,21 @@ def test_demo_bump_target_text(capsys):
     assert "PAC verification" in out
 
 
+def test_demo_says_when_the_samples_are_too_few_for_the_degree(capsys):
+    # The bump target at n=12 needs degree 2 here (--max-degree 2): D = 79
+    # parities, so m = 120 < 2D gets the note and m = 600 (the test above) not.
+    code, out, _ = run(capsys, "demo", "--target", "bump", "--n", "12", "--width", "8",
+                       "--sparsity", "2", "--samples", "120", "--trials", "2",
+                       "--max-degree", "2", "--degree", "2", "--quiet")
+    assert code == 0
+    assert ("note        m=120 is under twice the 79 parities of degree 2: too few samples"
+            in out)
+    code, out, _ = run(capsys, "demo", "--target", "bump", "--n", "12", "--width", "8",
+                       "--sparsity", "2", "--samples", "600", "--trials", "2",
+                       "--max-degree", "2", "--degree", "2", "--quiet")
+    assert code == 0 and "note " not in out
+
+
 def test_certify_saved_network(tmp_path, capsys):
     path = tmp_path / "junta.npz"
     junta_network(lambda z: z.prod(axis=1), [0, 2, 4], 9).save(path)
