@@ -65,8 +65,8 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from ._kernels import _parity
-from ._validation import (check_cube_points, check_float, check_int, check_matrix,
-                          check_memory, check_vector)
+from ._validation import (check_float, check_int, check_matrix, check_memory,
+                          check_vector)
 from .network import _one_thread_blas
 
 __all__ = ["PackedCube", "ParityDesign", "n_parity_features", "pack_cube", "pack_rows",
