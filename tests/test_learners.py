@@ -170,12 +170,11 @@ def test_cg_reports_non_convergence():
 
 def test_fit_validates_once_not_per_cg_iteration(monkeypatch):
     # Arrays are validated at fit's boundary; the design and the CG loop
-    # below it trust them (no check_vector or check_cube_points per
-    # iteration or per validation fold).
+    # below it trust them (no check_vector per iteration or per validation
+    # fold; cube points are checked once, while packing them).
     from sparselearn import learners, parities
     calls = []
-    for module, name in ((learners, "check_vector"), (parities, "check_vector"),
-                         (parities, "check_cube_points")):
+    for module, name in ((learners, "check_vector"), (parities, "check_vector")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name,
                             lambda *a, _f=original, _n=name, **kw: calls.append(_n) or _f(*a, **kw))
