@@ -1634,9 +1634,7 @@ def _disjoint_pairs(n: int, a: int, k: int):
     Bs = list(_subsets_by_minimum(n, k))
     Bcols = [np.concatenate([block[1][j] for block in Bs]) for j in range(k)]
     if k:
-        maskB = np.zeros(len(Bcols[0]), dtype=np.uint64)
-        for column in Bcols:
-            maskB |= np.left_shift(np.uint64(1), column.astype(np.uint64))
+        maskB = _bit_masks(Bcols, len(Bcols[0]), n)
     for _, A in _subsets_by_minimum(n, a):
         size = len(A[0]) if a else 1
         for lo in range(0, size, max(1, _MOMENT_SCATTER // max(1, len(Bcols[0]) if k else 1))):
@@ -1645,11 +1643,25 @@ def _disjoint_pairs(n: int, a: int, k: int):
             if not k:
                 yield part, []
                 continue
-            maskA = np.zeros(hi - lo, dtype=np.uint64)
-            for column in part:
-                maskA |= np.left_shift(np.uint64(1), column.astype(np.uint64))
-            iB, iA = np.nonzero((maskB[:, None] & maskA[None, :]) == 0)
+            maskA = _bit_masks(part, hi - lo, n)
+            iB, iA = np.nonzero(((maskB[:, None, :] & maskA[None, :, :]) == 0).all(axis=2))
             yield [column[iA] for column in part], [column[iB] for column in Bcols]
+
+
+def _bit_masks(columns, size: int, n: int) -> np.ndarray:
+    """The ``size`` subsets whose ``j``-th elements are ``columns[j]``, as
+    ``ceil(n / 64)`` words of bits each (``(size, words)`` uint64): one word
+    held only 64 elements, and numpy's shift by 64 or more is 0, which made
+    pairs sharing an element >= 64 look disjoint."""
+    masks = np.zeros((size, max(1, -(-n // 64))), dtype=np.uint64)
+    rows = np.arange(size)
+    for column in columns:
+        element = column.astype(np.int64)
+        # One element per row in a column: no (row, word) pair repeats, so
+        # the buffered in-place OR is exact.
+        masks[rows, element // 64] |= np.left_shift(np.uint64(1),
+                                                   (element % 64).astype(np.uint64))
+    return masks
 
 
 def _use_moments(design) -> bool:

@@ -579,6 +579,22 @@ def test_moment_gram_equals_the_explicit_gram(moments_everywhere, n, degree, n_j
     assert not np.tril(G32, -1).any()
 
 
+def test_moment_gram_past_64_features(moments_everywhere, monkeypatch):
+    """Subsets as bit masks of several 64-bit words: with one word, pairs
+    sharing an element >= 64 passed as disjoint (numpy's shift by 64 is 0)
+    and their moments were scattered into wrong entries (n = 66: errors
+    of 56 on entries of 3)."""
+    monkeypatch.setattr(moments_everywhere, "_MOMENT_SCATTER", 200_000)
+    rng = np.random.default_rng(466)
+    X = rng.normal(size=(30, 66))
+    P = explicit_parity_features(X, 2)
+    design = ParityDesign(X, 2, domain="real")
+    G = np.zeros((P.shape[1], P.shape[1]), order="F")
+    moments_everywhere._moment_gram(design, G)
+    scale = np.abs(P).sum(axis=0)
+    assert np.all(np.abs(G - np.triu(P.T @ P)) <= 1e-13 * np.outer(scale, scale))
+
+
 def test_moment_plan_counts_each_distinct_moment():
     """At n = 32, d = 3 the table holds each distinct moment (2.55 million
     multisets of size <= 6 with multiplicities <= 2) plus the unused slots of
