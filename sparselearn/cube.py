@@ -718,6 +718,7 @@ def _c_stdout_silenced():
     holds only the solver call.
     """
     sys.stdout.flush()
+    _flush_c_stdio()  # earlier C output keeps its place before the block
     try:
         saved = os.dup(1)
     except OSError:  # no descriptor 1 (a daemon): nothing to silence
@@ -730,8 +731,21 @@ def _c_stdout_silenced():
         yield
     finally:
         if saved is not None:
+            # C's stdout buffer (full buffering on a pipe or file) would
+            # otherwise write the solver's lines after fd 1 is restored.
+            _flush_c_stdio()
             os.dup2(saved, 1)
             os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    """``fflush(NULL)``: write out every C stdio buffer of the process."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no C library to ask (not on Linux/macOS)
+        pass
 
 
 def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCertificate:

@@ -9,6 +9,7 @@ integer arithmetic (``strategies.exact_active``).
 """
 import contextlib
 import dataclasses
+import os
 from unittest import mock
 
 import numpy as np
@@ -734,14 +735,17 @@ def test_milp_solver_output_at_the_c_level_is_kept_off_stdout():
     import textwrap
 
     code = textwrap.dedent("""
+        import ctypes
         import os
         import numpy as np
         from unittest import mock
         from sparselearn import SparseReLUNetwork, cube
         import scipy.optimize
         real_milp = scipy.optimize.milp
+        libc = ctypes.CDLL(None)
         def chatty_milp(*args, **kwargs):
-            os.write(1, b"C-LEVEL SOLVER LINE\\n")   # as HiGHS's printf does
+            libc.printf(b"C-LEVEL SOLVER LINE\\n")   # buffered C stdio, as HiGHS's
+            os.write(1, b"RAW SOLVER LINE\\n")
             return real_milp(*args, **kwargs)
         net = SparseReLUNetwork([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.5, 0.5, 0.5],
                                 np.ones(3))
@@ -751,8 +755,11 @@ def test_milp_solver_output_at_the_c_level_is_kept_off_stdout():
         print("after", cert.max_active, flush=True)
         os.write(1, b"C after\\n")
     """)
+    # Without PYTHONUNBUFFERED (which pytest runs may set, and which also
+    # unbuffers C stdio): stdout is a pipe, so C's printf is fully buffered.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "before\nafter 3\nC after\n"
 
