@@ -26,8 +26,9 @@ CSV or JSON table, a figure) is written to a temporary file in the target's
 directory and moved over the target with :func:`os.replace` only once it is
 complete, so a failure mid-write (disk full, a file-size limit, Ctrl-C)
 leaves any previous file intact and no temporary file behind.  A symlink
-is followed (its target replaced, the link kept); a FIFO or device such as
-``/dev/stdout`` is written through, since it cannot be replaced.
+is followed (its target replaced, the link kept); ``/dev/stdout`` and the
+other names of open descriptors, FIFOs and devices are written through,
+since they cannot be replaced.
 
 The suffix rule of saved archives (:func:`npz_path`): ``.npz`` is appended
 when the path does not already end with it, on save *and* on load, so
@@ -42,6 +43,7 @@ import math
 import os
 import stat
 import struct
+import sys
 import tempfile
 import tokenize
 import warnings
@@ -726,6 +728,20 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def _descriptor_of(path: str):
+    """The open file descriptor ``path`` names -- ``/dev/stdout``,
+    ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N`` -- or ``None``."""
+    absolute = os.path.abspath(path)
+    named = {"/dev/stdout": 1, "/dev/stderr": 2}
+    if absolute in named:
+        return named[absolute]
+    for prefix in ("/dev/fd/", "/proc/self/fd/", f"/proc/{os.getpid()}/fd/"):
+        number = absolute[len(prefix):]
+        if absolute.startswith(prefix) and number.isdigit():
+            return int(number)
+    return None
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb", **open_kwargs):
     """Open a temporary file next to ``path``; on success move it over ``path``.
@@ -741,10 +757,13 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     file keeps its mode.
 
     A symbolic link is followed: the file it points to is replaced and the
-    link kept.  A path that is not a regular file -- a FIFO, a terminal or
-    another character device (``/dev/stdout``) -- cannot be replaced and is
-    written through directly (no atomicity: nothing to keep); a directory,
-    or a directory that does not exist, is an :class:`OSError` naming it.
+    link kept.  A path naming an open descriptor (``/dev/stdout``,
+    ``/dev/stderr``, ``/dev/fd/N``) is written at that descriptor's offset,
+    whatever it is (a terminal, a pipe, or a shell redirect to a file, which
+    keeps what was written before); any other path that is not a regular
+    file -- a FIFO, a device -- cannot be replaced and is written through
+    (no atomicity in either case: nothing to keep); a directory, or a
+    directory that does not exist, is an :class:`OSError` naming it.
 
     Parameters
     ----------
@@ -761,6 +780,18 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
         The open temporary file.
     """
     path = os.fspath(path)
+    descriptor = _descriptor_of(path)
+    if descriptor is not None:
+        # /dev/stdout and the like name an open descriptor, which may be a
+        # shell redirect to a regular file: replacing (or reopening, which
+        # truncates) that file would lose what the process and the shell
+        # wrote before.  Write at the descriptor's own offset instead.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                stream.flush()
+        with os.fdopen(os.dup(descriptor), mode, **open_kwargs) as handle:
+            yield handle
+        return
     try:
         info = os.stat(path)  # of what a symlink points to
     except FileNotFoundError:

@@ -518,6 +518,18 @@ def test_atomic_write_follows_symlinks_and_writes_through_fifos(tmp_path):
     assert reader.communicate(timeout=30)[0] == "through the pipe\n"
     assert pathlib.Path(fifo).is_fifo()
 
+    # /dev/stdout redirected by the shell to a file (here appending): the
+    # payload lands at the descriptor's offset, after what was there and
+    # what the process printed, and the file is neither replaced nor truncated.
+    redirected = tmp_path / "log.txt"
+    redirected.write_text("old\n")
+    script = ("import sys; from sparselearn import io; print('before', flush=True); "
+              "io.save_text('/dev/stdout', 'payload\\n'); print('after')")
+    with open(redirected, "a") as stdout:
+        subprocess.run([sys.executable, "-c", script], stdout=stdout, check=True, timeout=60)
+    assert redirected.read_text() == "old\nbefore\npayload\nafter\n"
+    os.unlink(redirected)
+
     with pytest.raises(IsADirectoryError, match="is a directory"):
         io.save_text(tmp_path, "x")
     missing = tmp_path / "no" / "such" / "m.npz"
