@@ -126,6 +126,12 @@ _MAX_NEAR = 1.0 / 16
 # took 1.3x the CPU time of 128-512).
 _MIN_ROWS32 = 256
 
+# Networks wider than this many units are not screened: the float32 path's
+# blocks keep at least _MIN_ROWS32 rows, and its float64 fallback's scratch
+# (8 bytes a unit a row, per thread) would grow past 32 MiB per thread with
+# the width (512 MiB at s = 2^18), against the float64 kernels' 4 MiB.
+_MAX_SCREEN_WIDTH = 8 * _BLOCK_BYTES // (8 * _MIN_ROWS32)
+
 # Calls below this many multiply-adds (m s (n + 8)) are not screened: the
 # float32 set-up (thresholds, a float32 copy of W) costs about 0.1 ms, as
 # much as the float64 kernel takes there.
@@ -546,8 +552,10 @@ class SparseReLUNetwork:
 
     def _screen_for(self, X, decision_args):
         """:meth:`_screen_args` for a call on the checked rows ``X``, or
-        ``None`` (float64 kernels) for a call below ``_SCREEN_WORK``."""
-        if X.shape[0] * self.width * (self.n_features + 8) < _SCREEN_WORK:
+        ``None`` (float64 kernels) for a call below ``_SCREEN_WORK`` or a
+        network wider than ``_MAX_SCREEN_WIDTH``."""
+        if (X.shape[0] * self.width * (self.n_features + 8) < _SCREEN_WORK
+                or self.width > _MAX_SCREEN_WIDTH):
             return None
         return self._screen_args(decision_args)
 

@@ -721,6 +721,31 @@ def test_float32_screening_kernels_equal_numpy_twins_on_tie_networks(net, data):
         network_module._FLOAT32_SCREENING = True
 
 
+def test_float32_screening_stays_off_for_very_wide_networks(monkeypatch):
+    """Past _MAX_SCREEN_WIDTH units the float32 path's blocks of at least
+    _MIN_ROWS32 rows would need a float64 fallback scratch of more than 32 MiB
+    a thread: the float64 kernels decide (same counts), and one unit fewer
+    is screened."""
+    import sparselearn.network as network_module
+    monkeypatch.setattr(network_module, "_MAX_SCREEN_WIDTH", 40)
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(4000, 16))
+    screened = []
+    original = SparseReLUNetwork._screen_args
+
+    def spy(self, args):
+        screened.append(self.width)
+        return original(self, args)
+
+    monkeypatch.setattr(SparseReLUNetwork, "_screen_args", spy)
+    for width in (41, 40):
+        net = SparseReLUNetwork(rng.normal(size=(width, 16)), rng.normal(size=width),
+                                np.ones(width))
+        np.testing.assert_array_equal(net.activation_counts(X),
+                                      exact_active(X, net.weights, net.biases).sum(axis=1))
+    assert screened == [40]
+
+
 def test_float32_screening_kernels_equal_numpy_twins_on_random_larger_inputs():
     """Larger random inputs (Gaussian and decimal weights, Gaussian and cube
     rows, n = 64): the screened kernels give what the float64 kernels give,
