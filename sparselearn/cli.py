@@ -916,10 +916,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "max(4 D, sqrt(m D)) rows; auto (default): on the cube exact "
                             "up to 32 "
                             "parities, cg beyond; on real data exact when there are "
-                            "fewer samples than monomials (an SVD of the m x D "
-                            "feature matrix), else up to 6000 monomials "
-                            "sketch from 500 monomials and 8 samples per monomial, "
-                            "cholesky otherwise; cg beyond")
+                            "fewer samples than monomials and their m x D feature "
+                            "matrix fits the 4 GiB budget (an SVD of it), else up to 6000 "
+                            "monomials sketch from 500 monomials with 8 samples per "
+                            "monomial or at least 4000 samples (the Gram from its "
+                            "distinct moments, when their table is at most half of "
+                            "it), cholesky otherwise; cg beyond")
     learn.add_argument("--encoding", choices=("pm1", "01"), default="pm1",
                        help="cube inputs are +-1 (pm1, default) or 0/1 (01)")
     learn.add_argument("--domain", choices=("cube", "real", "auto"), default="cube",

@@ -47,7 +47,7 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
 from .parities import (PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets,
                        _moments_apply, _solve_block_cg, _solve_cg, _solve_cholesky,
                        _solve_exact, _solve_sketch)
-from .parities import _check_packable, _pack_chunks, _wide_bytes
+from .parities import _check_packable, _pack_chunks
 from ._validation import DEFAULT_MAX_BYTES
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
@@ -272,12 +272,15 @@ class _LowDegreeModel(BaseEstimator):
             return joblib.cpu_count()
         return int(self.n_jobs)
 
-    def _resolve_solver(self, D, m, n, degree):
+    def _resolve_solver(self, D, m, n, degree, n_outputs=1):
         if self.solver != "auto":
             return self.solver
         if getattr(self, "domain_", "cube") == "real":
             budget = DEFAULT_MAX_BYTES if self.max_bytes is None else self.max_bytes
-            if m < D and _wide_bytes(m, D) <= budget:
+            # The wide route's whole fit, as fit's budget check counts it (its
+            # explicit rows alone would let a fit that CG can run be refused).
+            if m < D and ParityDesign.estimate_bytes(m, n, degree, "exact", self._threads(),
+                                                     n_outputs, domain="real") <= budget:
                 return "exact"
             if D > _CHOLESKY_MAX_FEATURES:
                 return "cg"
@@ -297,7 +300,8 @@ class _LowDegreeModel(BaseEstimator):
         together); returns ``(coef, n_iter)``, ``coef`` ``(D,)`` or ``(D, c)``."""
         design = self._design(X, degree)
         solver = self._resolve_solver(design.n_output_features, design.n_samples,
-                                      design.n_features, degree)
+                                      design.n_features, degree,
+                                      1 if y.ndim == 1 else y.shape[1])
         # A direct solver counts as one iteration (scikit-learn's n_iter_ >= 1).
         if solver == "lmn":
             return design._rmatvec(y) / design.n_samples, 1
@@ -332,12 +336,13 @@ class _LowDegreeModel(BaseEstimator):
         m, n = X.shape
         degrees = self._check_params(n)
         self.domain_ = self._resolve_domain(X)
-        solver = self._resolve_solver(n_parity_features(n, degrees[-1]), m, n, degrees[-1])
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        solver = self._resolve_solver(n_parity_features(n, degrees[-1]), m, n, degrees[-1],
+                                      n_outputs)
         if solver == "lmn" and self.domain_ == "real":
             raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
                              "uniform points of the cube; on real-valued X (domain_="
                              "'real') use solver='auto', 'cholesky', 'cg' or 'exact'")
-        n_outputs = 1 if y.ndim == 1 else y.shape[1]
         nbytes = ParityDesign.estimate_bytes(m, n, degrees[-1], solver, self._threads(),
                                              n_outputs=n_outputs, domain=self.domain_)
         if len(degrees) > 1:  # training and validation copies of X (or its bits)
@@ -639,11 +644,13 @@ _PARAMETERS_DOC = r"""
         ``"cholesky"`` solution to that accuracy.  ``"auto"`` on the cube:
         ``"exact"`` up to 32 features, ``"cg"`` beyond (CG converges in a
         few dozen iterations under the uniform distribution); on real data
-        (``domain_ == "real"``) ``"exact"`` when ``m < D`` and the
-        explicit rows fit ``max_bytes``, else up to 6000 features, whose cost then does
-        not depend on the conditioning, ``"sketch"`` from ``D >= 500``
-        features when ``m >= 8 D`` or the Gram is formed from its moments,
-        and ``"cholesky"`` otherwise; ``"cg"`` beyond 6000.
+        (``domain_ == "real"``) ``"exact"`` when ``m < D`` and that fit
+        (its explicit rows) fits ``max_bytes``, else up to 6000 features,
+        whose cost then does not depend on the conditioning, ``"sketch"``
+        from ``D >= 500`` features when ``m >= 8 D`` or the Gram is formed
+        from its distinct moments (``m >= 4000`` and their table at most
+        half of the Gram's ``D^2 / 2`` entries), and ``"cholesky"``
+        otherwise; ``"cg"`` beyond 6000.
     alpha : float, default=0.0
         Ridge penalty: minimise :math:`\|y - Pc\|^2 + \alpha\|c\|^2`, a
         sum (not a mean) of squares as in scikit-learn's ``Ridge``, so

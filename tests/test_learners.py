@@ -733,6 +733,29 @@ def test_unequal_scales_keep_the_minimum_norm_in_the_original_coordinates(solver
                                atol=1e-8 * np.linalg.norm(expected))
 
 
+def test_auto_takes_the_wide_route_only_when_its_whole_fit_fits_the_budget():
+    """A budget between the wide route's explicit rows and its whole fit (rows,
+    design and buffers, fit's own check): "auto" then takes CG, which fits,
+    instead of choosing the wide route and being refused by fit's check."""
+    from sparselearn.parities import _wide_bytes
+    rng = np.random.default_rng(12)
+    m, n, d = 300, 40, 3
+    D = n_parity_features(n, d)
+    X = rng.normal(size=(m, n))
+    y = rng.normal(size=m)
+    whole = ParityDesign.estimate_bytes(m, n, d, "exact", 1, 1, domain="real")
+    assert _wide_bytes(m, D) < whole
+    budget = (_wide_bytes(m, D) + whole) / 2
+    model = LowDegreeRegressor(degree=d, domain="real", n_jobs=1, max_bytes=budget,
+                               tol=1e-3, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 5 iterations: not the point
+        model.fit(X, y)
+    assert model.n_iter_ > 1  # CG's iterations, not the direct solve's 1
+    model = LowDegreeRegressor(degree=d, domain="real", n_jobs=1, max_bytes=whole * 1.01)
+    assert model.fit(X, y).n_iter_ == 1  # the wide route
+
+
 def test_wide_real_problems_solve_the_explicit_rows_within_the_budget():
     """m = 300 < D = 4526 (n = 30, d = 3): the normal equations are singular
     and 8 D^2 = 164 MB; "auto", "exact" and "cholesky" take the SVD of the
