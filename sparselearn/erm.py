@@ -121,7 +121,8 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         output bias.  With Rademacher signs as ``y`` it approximates the
         supremum in the empirical Rademacher complexity from below.
     fit_intercept : bool, default=True
-        Fit an output bias :math:`c` (squared loss only).  The class
+        Fit an output bias :math:`c` (squared loss only), started at the
+        mean of ``y`` (and the initial outputs scaled to ``y`` minus it).  The class
         :math:`H` has no output bias: ``in_class_`` certifies the hidden part
         :math:`h - c`, and ``network_.output_bias`` holds :math:`c`.
     learning_rate : float, default=0.01
@@ -140,9 +141,9 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         :math:`\lambda\,\bar y\,\frac1{m_b}\sum_i\sum_{j\in E_i} z_{ij}`
         on the pre-activations of each example's excess active units (those
         ranked beyond ``k``), which drives them below threshold.
-        :math:`\bar y` is the root mean square of ``y`` (1 if it is 0), so
-        that penalty and loss scale alike with ``y`` and :math:`\lambda` is
-        dimensionless.
+        :math:`\bar y` is the root mean square of ``y`` (minus its mean
+        with an intercept; 1 if it is 0), so that penalty and loss scale
+        alike with ``y`` and :math:`\lambda` is dimensionless.
     cap_activations : bool, default=True
         During training, let only the ``k`` largest positive pre-activations
         of each example contribute to the output (ties: lower unit index).
@@ -389,8 +390,21 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
                      p["max_bytes"])
         rng = check_random_state(self.random_state)
 
-        w, b, u = _initial_parameters(X, y, s, k, p["W"], p["B"], rng)
-        c = np.zeros((1, 1 if y.ndim == 1 else y.shape[1]))
+        # The output bias starts at the targets' mean (0 without an
+        # intercept): Adam moves it by about learning_rate a step, so from 0
+        # it never reached the mean of targets such as diabetes' (152), and
+        # the hidden units were spent on the offset (R^2 -2.3 there).  The
+        # initial output scale, and the penalty's y-bar, are those of the
+        # centred targets.
+        # (Computed on the (m, o) view for both shapes, so that a 1-D y and
+        # its one-column 2-D form train to the same bits.)
+        columns = y.reshape(m, -1)
+        offset = (np.mean(columns, axis=0) if p["fit_intercept"]
+                  else np.zeros(columns.shape[1]))
+        centred = columns - offset
+        w, b, u = _initial_parameters(X, centred[:, 0] if y.ndim == 1 else centred, s, k,
+                                      p["W"], p["B"], rng)
+        c = offset.reshape(1, -1)
         # A minibatch kernel call is a few microseconds of work, too little to
         # amortise waking OpenMP threads (on a loaded machine that costs
         # milliseconds per call): run the kernels on one thread.  The same
@@ -398,15 +412,10 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         # second thread made a fit about 3x slower on the 2-core machine
         # (benchmarks/compare_threads.py), so it runs on one thread too.
         # One training loop for every output count: a 1-D y is trained as
-        # one column (views of y and u, so u is updated in place).  The RMS
-        # of y keeps the summation each case always had (the iterates are
-        # reproducible across versions to the last bit).
-        if y.ndim == 1:
-            Y, u_t = y.reshape(m, 1), u.reshape(1, s)
-            y_rms = math.sqrt(float(y @ y) / m)
-        else:
-            Y, u_t = y, np.ascontiguousarray(u.T)
-            y_rms = math.sqrt(float(np.mean(y * y)))
+        # one column (views of y and u, so u is updated in place).
+        Y = columns
+        u_t = u.reshape(1, s) if y.ndim == 1 else np.ascontiguousarray(u.T)
+        y_rms = math.sqrt(float(np.mean(centred * centred)))
         loss = _squared_loss if p["loss"] == "squared" else _correlation_loss
         with _one_thread_all():
             self.loss_curve_ = _train(X, Y, w, b, u_t, c, p, batch, rng, loss,
