@@ -97,9 +97,9 @@ def check_width_and_sparsity(s, k, names: tuple[str, str] = ("s", "k")) -> tuple
     k = check_int(k, k_name, minimum=1)
     if k > s:
         width = f"the width s={s}" if s_name == "s" else f"{s_name}={s}"
-        raise ValueError(f"{k_name}={k} exceeds {width}: a network of width {s_name} has "
-                         f"at most {s_name} active units, so the budget {k_name} must "
-                         f"satisfy {k_name} <= {s_name}")
+        raise ValueError(f"{k_name}={k} exceeds {width}: a network of width {s} has at "
+                         f"most {s} active units, so the budget {k_name} must satisfy "
+                         f"{k_name} <= {s_name}")
     return s, k
 
 
@@ -222,13 +222,15 @@ def check_vector(value, name: str, length: int | None = None) -> np.ndarray:
 
 
 def check_matrix(value, name: str, n_columns: int | None = None,
-                 allow_empty_rows: bool = False) -> np.ndarray:
-    """A finite 2-D float64 C-contiguous array, optionally with ``n_columns``."""
+                 allow_empty_rows: bool = False,
+                 layout: str = "of shape (n_samples, n_features)") -> np.ndarray:
+    """A finite 2-D float64 C-contiguous array, optionally with ``n_columns``;
+    ``layout`` says in errors what its rows and columns are (points by default)."""
     array = _as_float_array(value, name)
     if array.ndim != 2:
-        hint = " (use X.reshape(1, -1) for a single point)" if array.ndim == 1 else ""
-        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), "
-                         f"got shape {array.shape}{hint}")
+        hint = (" (use X.reshape(1, -1) for a single point)"
+                if array.ndim == 1 and "n_samples" in layout else "")
+        raise ValueError(f"{name} must be 2-D {layout}, got shape {array.shape}{hint}")
     if array.shape[0] == 0 and not allow_empty_rows:
         raise ValueError(f"{name} has no rows")
     if n_columns is not None and array.shape[1] != n_columns:

@@ -1121,7 +1121,10 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         raise ValueError(f"method must be 'bnb' or 'milp', got {method!r}")
     if method == "milp" and not isinstance(domain, Box):
         raise ValueError("method='milp' applies to a Box domain only; use method='bnb' "
-                         f"(the default) for domain {type(domain).__name__}")
+                         f"(the default) for domain={domain!r}"
+                         if isinstance(domain, str) else
+                         "method='milp' applies to a Box domain only; use method='bnb' "
+                         "(the default) for a domain of points")
     if isinstance(domain, str):
         if domain not in ("pm1", "01"):
             raise ValueError(f"domain must be 'pm1', '01' or an (m, n) array of points, got "

@@ -266,7 +266,8 @@ class SparseReLUNetwork:
     """
 
     def __init__(self, weights, biases, output_weights, output_bias=0.0):
-        weights = check_matrix(weights, "weights")
+        weights = check_matrix(weights, "weights",
+                               layout="of shape (s, n), a row w_j per hidden unit")
         s, n = weights.shape
         if n == 0:
             raise ValueError("weights must have at least one column (n_features >= 1)")

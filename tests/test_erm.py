@@ -409,7 +409,9 @@ Y_OK = X_OK[:, 0]
 
 
 @pytest.mark.parametrize("params, error, match", [
-    (dict(width=4, sparsity=5), ValueError, "sparsity=5 exceeds width=4"),
+    (dict(width=4, sparsity=5), ValueError,
+     "sparsity=5 exceeds width=4: a network of width 4 has at most 4 active units, so "
+     "the budget sparsity must satisfy sparsity <= width"),
     (dict(width=0), ValueError, "width must be >= 1"),
     (dict(sparsity=2.5), TypeError, "sparsity must be an integer"),
     (dict(W=-1.0), ValueError, "W must be >= 0"),

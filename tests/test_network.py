@@ -214,7 +214,9 @@ def test_load_refuses_wrong_contents(tmp_path):
 
 # ------------------------------------------------------------- bad input
 @pytest.mark.parametrize("args, match, error", [
-    (([1.0, 2.0], [0.0], [1.0]), "weights must be 2-D", ValueError),
+    (([1.0, 2.0], [0.0], [1.0]),  # the layout of weights, not the points' reshape hint
+     r"weights must be 2-D of shape \(s, n\), a row w_j per hidden unit, got shape \(2,\)$",
+     ValueError),
     ((np.ones((2, 3)), [0.0], [1.0, 1.0]), "biases must have length 2", ValueError),
     ((np.ones((2, 3)), [0.0, 0.0], [1.0]), "output_weights must have length 2", ValueError),
     ((np.ones((2, 3)), [0.0, np.nan], [1.0, 1.0]), "biases contains NaN", ValueError),
