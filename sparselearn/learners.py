@@ -295,6 +295,12 @@ class _LowDegreeModel(BaseEstimator):
         return ParityDesign._from_checked(X, degree, self._threads(), self.max_bytes,
                                           domain=self.domain_)
 
+    def _warn_cg(self, degree, stacklevel):
+        warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
+                      f"max_iter={self.max_iter} iterations at degree {degree}; "
+                      "raise max_iter, add a ridge alpha, or use more samples",
+                      ConvergenceWarning, stacklevel=stacklevel)
+
     def _fit_once(self, X, y, degree):
         """Fit one degree on targets ``y`` (``(m,)``, or ``(m, c)`` solved
         together); returns ``(coef, n_iter)``, ``coef`` ``(D,)`` or ``(D, c)``."""
@@ -325,10 +331,7 @@ class _LowDegreeModel(BaseEstimator):
         coef, n_iter, converged = solve(design, y, float(self.alpha),
                                         float(self.tol), int(self.max_iter))
         if not converged:
-            warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
-                          f"max_iter={self.max_iter} iterations at degree {degree}; "
-                          "raise max_iter, add a ridge alpha, or use more samples",
-                          ConvergenceWarning, stacklevel=3)
+            self._warn_cg(degree, stacklevel=4)
         return coef, n_iter
 
     def _fit_pm1(self, X, y):
@@ -415,10 +418,7 @@ class _LowDegreeModel(BaseEstimator):
                 coef, n_iter, converged = solve(design, y, float(self.alpha),
                                                 float(self.tol), int(self.max_iter))
                 if not converged:
-                    warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
-                                  f"max_iter={self.max_iter} iterations at degree "
-                                  f"{degree}; raise max_iter, add a ridge alpha, or use "
-                                  "more samples", ConvergenceWarning, stacklevel=2)
+                    self._warn_cg(degree, stacklevel=3)
         finally:
             design.close()
         self.n_features_in_ = n
