@@ -1127,8 +1127,8 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
                          "(the default) for a domain of points")
     if isinstance(domain, str):
         if domain not in ("pm1", "01"):
-            raise ValueError(f"domain must be 'pm1', '01' or an (m, n) array of points, got "
-                             f"{domain!r}")
+            raise ValueError(f"domain must be 'pm1', '01', a cube.Box or an (m, n) array of "
+                             f"points, got {domain!r}")
         if domain == "01":
             return _certify_zero_one(net, max_nodes, time_limit, start_time)
     elif isinstance(domain, Box):

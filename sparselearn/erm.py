@@ -443,6 +443,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         """Deprecated name of ``max_active_`` (``sparsity`` is the budget ``k``)."""
         warnings.warn("SparseReLURegressor.sparsity_ is renamed max_active_; 'sparsity' "
                       "names the budget k", FutureWarning, stacklevel=2)
+        check_is_fitted(self, "max_active_")  # NotFittedError, as for max_active_'s users
         return self.max_active_
 
     def predict(self, X):

@@ -282,6 +282,10 @@ def test_fit_validates_X_once_and_sparsity_is_deprecated(monkeypatch):
     assert est.in_class_ == est.network_.in_class(X, 2, 4.0, 4.0)
     with pytest.warns(FutureWarning, match="max_active_"):
         assert est.sparsity_ == est.max_active_
+    # Unfitted: scikit-learn's NotFittedError, not an AttributeError on max_active_.
+    from sklearn.exceptions import NotFittedError
+    with pytest.warns(FutureWarning), pytest.raises(NotFittedError):
+        SparseReLURegressor().sparsity_
 
 
 def test_in_class_is_truthful_without_repair():

@@ -50,8 +50,8 @@ def _check_grid(grid) -> dict:
         if len(set(map(repr, values))) != len(values):
             raise ValueError(f"grid[{name!r}] has repeated values {values}")
         checked[name] = values
-    checked["n_samples"] = [check_int(m, "grid['n_samples'][]", minimum=1)
-                            for m in checked["n_samples"]]
+    checked["n_samples"] = [check_int(m, f"grid['n_samples'][{i}]", minimum=1)
+                            for i, m in enumerate(checked["n_samples"])]
     return checked
 
 
@@ -188,7 +188,8 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
         target_for = functools.partial(make_target, dict(point))
         n = point.get("n_features")
         if n is not None:
-            n = check_int(n, "grid['n_features'][]", minimum=1)
+            n = check_int(n, f"grid['n_features'][{grid['n_features'].index(n)}]",
+                          minimum=1)
         spec = _trial_spec(target_for, _point_seed(root, point), point["n_samples"], options,
                            n_features=n)
         specs.append(spec)
