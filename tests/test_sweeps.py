@@ -183,12 +183,12 @@ def test_sweep_result_records_csv_json(tmp_path):
         assert record["mean_error"] == pytest.approx(pac.errors.mean())
         # bump_target has E[f^2] = 1 exactly (n = 6 <= exact_max_n).
         assert record["mean_target_norm"] == pytest.approx(1.0, rel=1e-12)
-    result.to_csv(tmp_path / "sweep.csv")
+    assert result.to_csv(tmp_path / "sweep.csv") == str(tmp_path / "sweep.csv")
     with open(tmp_path / "sweep.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 2 and rows[1]["n_samples"] == "200"
     assert float(rows[0]["mean_error"]) == pytest.approx(records[0]["mean_error"])
-    result.to_json(tmp_path / "sweep.json")
+    assert result.to_json(tmp_path / "sweep.json") == str(tmp_path / "sweep.json")
     payload = json.loads((tmp_path / "sweep.json").read_text())
     assert payload["rows"][1]["errors"] == result.results[1].errors.tolist()
     assert payload["delta"] == 0.2 and payload["param_names"] == list(result.param_names)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 
 import numpy as np
 
@@ -551,31 +552,43 @@ class SweepResult(ResultMixin):
     def _frame_records(self) -> list[dict]:
         return self.to_records()
 
-    def to_csv(self, path) -> None:
+    def to_csv(self, path) -> str:
         """Write :meth:`to_records` as CSV (header row, one row per point), atomically.
 
         Parameters
         ----------
         path : str or os.PathLike
             The file to write (replaced atomically).
+
+        Returns
+        -------
+        str
+            The path written (as the library's other writers return it).
         """
         records = self.to_records()
         with _io.atomic_write(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(records[0]))
             writer.writeheader()
             writer.writerows(records)
+        return os.fspath(path)
 
-    def to_json(self, path) -> None:
+    def to_json(self, path) -> str:
         """Write :meth:`to_dict` as JSON (strict: no NaN or infinity), atomically.
 
         Parameters
         ----------
         path : str or os.PathLike
             The file to write (replaced atomically).
+
+        Returns
+        -------
+        str
+            The path written.
         """
         with _io.atomic_write(path, "w", encoding="utf-8") as handle:
             json.dump(self.to_dict(), handle, indent=1, allow_nan=False)
             handle.write("\n")
+        return os.fspath(path)
 
     def to_table(self) -> str:
         """Readable text report: one row per grid point.
