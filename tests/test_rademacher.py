@@ -415,6 +415,9 @@ def test_lower_bound_below_estimates_below_upper_bound(params, seed):
     (lambda: bounds(5, 4, 2, 1.0, 1.0, 0.0, 10), ValueError, "R must be > 0"),
     (lambda: bounds(5, 4, 2, 1.0, 1.0, 1.0, 0), ValueError, "m must be >= 1"),
     (lambda: bounds(5, 4, 2, 1.0, float("nan"), 1.0, 10), ValueError, "B must be finite"),
+    # Finite norms whose bounds overflow: refused, not a table of inf "holding".
+    (lambda: bounds(100, 64, 2, 1e300, 1e300, 1e300, 1000), ValueError,
+     r"A = W R = inf\) overflow float64 in envelope"),
     (lambda: bounds(5.0, 4, 2, 1.0, 1.0, 1.0, 10), TypeError, "n must be an integer"),
     (lambda: rho(0), ValueError, "m must be >= 1"),
     (lambda: cluster_construction(3, 8, 2, 1.0, 1.0), ValueError, "n=3 < q=4"),

@@ -402,6 +402,13 @@ def bounds(n, s, k, W, B, R, m) -> RademacherBounds:
         Bound("ADKM Conjecture 20", (A + B) * sparse_rate, "rate", f"{_SOURCE_ADKM}",
               "conjecture; no constant; not a bound", None),
     )
+    overflowed = [row.name for row in rows if math.isinf(row.value)]
+    if overflowed:
+        # An infinite upper bound would print as holding, and the table's
+        # comparisons would be meaningless.
+        raise ValueError(f"W={W:g}, B={B:g}, R={R:g} (A = W R = {A:g}) overflow float64 in "
+                         f"{', '.join(overflowed)}; rescale W, B and R (e.g. to norms of "
+                         "order 1: the bounds grow linearly in A and B)")
     return RademacherBounds(n=n, s=s, k=k, W=W, B=B, R=R, m=m, A=A, q=q, d_q=dq, a=a,
                             rho_m=rho_m, rows=rows)
 
