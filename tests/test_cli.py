@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sparselearn import cli
+from sparselearn import SparseReLUNetwork, cli
 from sparselearn.targets import junta_network, random_network
 
 
@@ -82,6 +82,16 @@ def test_certify_reports_time_limit_without_claiming_a_value(tmp_path, capsys):
     assert code == cli.EXIT_USAGE
     assert "not certified" in err and "at least" in err
     assert "Traceback" not in err
+    # With --json the report of what was proved still reaches stdout (exit 2).
+    code, out, err = run(capsys, "certify", str(path), "--time-limit", "0.5", "--json")
+    assert code == cli.EXIT_USAGE and "not certified" in err
+    report = json.loads(out)
+    assert report["certified"] is False and report["upper_bound"] is None
+    witness = np.array(report["witness"], dtype=float)
+    assert witness.shape == (48,) and np.all(np.abs(witness) == 1)
+    # The lower bound is the exact count at the witness.
+    net = SparseReLUNetwork.load(path)
+    assert report["lower_bound"] == int(net.activation_counts(witness[None, :])[0])
 
 
 @pytest.mark.parametrize("argv, message", [
