@@ -429,10 +429,11 @@ def _header_report(names) -> dict:
 
 
 def _header_line(report: dict):
-    """``header detected: a, b, y`` when the data had a header, else None."""
+    """``header row: a, b, y`` when the data had a header (detected or
+    ``--header yes``), else None."""
     if report.get("header") is None:
         return None
-    return "header detected: " + ", ".join(report["header"])
+    return "header row: " + ", ".join(report["header"])
 
 
 def _check_encoding(args, X) -> None:

@@ -513,7 +513,7 @@ def test_learn_reports_the_header_and_prints_its_names(tmp_path):
     path.write_text("\n".join(["a,b,c,d,target"] + _csv_lines()) + "\n")
     code, out, err = _cli("learn", str(path), "--degree", "2", "--quiet")
     assert code == 0, err
-    assert "header detected: a, b, c, d, target" in out
+    assert "header row: a, b, c, d, target" in out
     assert "on 300 samples" in out
     assert "{a, d}" in out and "{b}" in out  # not {0, 3} and {1}
     code, out, err = _cli("learn", str(path), "--degree", "2", "--json")
@@ -594,12 +594,12 @@ def test_predict_and_profile_report_the_header(tmp_path):
     report = json.loads(out)
     assert report["header"] == ["a", "b", "c", "d", "target"] and report["n_samples"] == 300
     code, out, err = _cli("predict", model, str(named))
-    assert "header detected: a, b, c, d, target" in err
+    assert "header row: a, b, c, d, target" in err
     assert len(out.split()) == 300  # stdout holds only the predictions
     net = SparseReLUNetwork(np.eye(4), np.zeros(4), np.ones(4)).save(tmp_path / "net")
     code, out, err = _cli("profile", net, str(named))
     assert code == 0, err
-    assert "header detected: a, b, c, d, target" in out
+    assert "header row: a, b, c, d, target" in out
 
 
 # ------------------------------------------- messages in the CLI's terms (issue 13)
