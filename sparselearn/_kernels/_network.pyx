@@ -879,6 +879,25 @@ cdef enum:
     FALLBACKS_TO_STOP = 2
 
 
+cdef inline bint _try_block32(sgemm_t sgemm, const double* X, Screen32* S,
+                              Py_ssize_t rows, Py_ssize_t n, Py_ssize_t s, float* x32,
+                              float* g32, long long* n_hi, long long* n_lo,
+                              long long* tally) noexcept nogil:
+    """The float32 attempt on one block of :func:`count_rows32` and
+    :func:`supports_rows32`: True when its products are in ``g32`` and its
+    rows screened (``n_hi``, ``n_lo``), False for the float64 kernel.  A
+    thread stops trying once ``FALLBACKS_TO_STOP`` of its blocks fell back
+    and they are at least half of its tries (``tally``: tries, fallbacks)."""
+    if not (tally[1] < FALLBACKS_TO_STOP or 2 * tally[1] < tally[0]):
+        return False
+    tally[0] = tally[0] + 1
+    _block_products32(sgemm, X, S.W, rows, n, s, x32, g32)
+    if _screen_block32(g32, rows, s, S, n_hi, n_lo):
+        return True
+    tally[1] = tally[1] + 1
+    return False
+
+
 def count_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
                  const double[:, ::1] W, const double[::1] b, const double[::1] w_l1,
                  const double[::1] tol_w, const double[::1] tol_b, int weight_valuation,
@@ -921,22 +940,17 @@ def count_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floats,
         for blk in prange(R.n_blocks, schedule="dynamic"):
             start = blk * block_rows
             rows = min(block_rows, m - start)
-            done = False
-            if tally[1] < FALLBACKS_TO_STOP or 2 * tally[1] < tally[0]:
-                tally[0] = tally[0] + 1
-                _block_products32(sgemm, &X[start, 0], S.W, rows, n, s, x32, g32)
-                done = _screen_block32(g32, rows, s, &S, n_hi, n_lo)
-                if done:
-                    for i in range(rows):
-                        if n_hi[i] == n_lo[i]:
-                            counts[start + i] = n_hi[i]
-                        else:
-                            counts[start + i] = _row_decisions32(
-                                g32 + i * s, s, &X[start + i, 0], n, &W[0, 0], &b[0],
-                                exact_floats, &R.U, &S, True, NULL)
-                else:
-                    tally[1] = tally[1] + 1
-            if not done:
+            done = _try_block32(sgemm, &X[start, 0], &S, rows, n, s, x32, g32, n_hi, n_lo,
+                                tally)
+            if done:
+                for i in range(rows):
+                    if n_hi[i] == n_lo[i]:
+                        counts[start + i] = n_hi[i]
+                    else:
+                        counts[start + i] = _row_decisions32(
+                            g32 + i * s, s, &X[start + i, 0], n, &W[0, 0], &b[0],
+                            exact_floats, &R.U, &S, True, NULL)
+            else:
                 _count_block(R.dgemm, &X[start, 0], &W[0, 0], &b[0], rows, n, s, R.screen,
                              exact_floats, &R.U, g, &counts[start])
 
@@ -998,31 +1012,26 @@ def supports_rows32(const double[:, ::1] X, double x_norm_bound, bint exact_floa
             for blk in prange(R.n_blocks, schedule="dynamic"):
                 start = blk * block_rows
                 rows = min(block_rows, m - start)
-                done = False
-                if tally[1] < FALLBACKS_TO_STOP or 2 * tally[1] < tally[0]:
-                    tally[0] = tally[0] + 1
-                    _block_products32(sgemm, &X[start, 0], S.W, rows, n, s, x32, g32)
-                    done = _screen_block32(g32, rows, s, &S, n_hi, n_lo)
-                    if done:
-                        total = 0
-                        for i in range(rows):
-                            total = total + n_lo[i]
-                        block_indices = <long long*> malloc((total + 1) * sizeof(long long))
-                        blocks[blk] = block_indices
-                        if block_indices == NULL:
-                            status[0] = 1
-                        else:
-                            pos = 0
-                            for i in range(rows):
-                                counts[start + i] = _row_decisions32(
-                                    g32 + i * s, s, &X[start + i, 0], n, &W[0, 0], &b[0],
-                                    exact_floats, &R.U, &S, n_hi[i] != n_lo[i],
-                                    block_indices + pos)
-                                pos = pos + counts[start + i]
-                            block_nnz[blk] = pos
+                done = _try_block32(sgemm, &X[start, 0], &S, rows, n, s, x32, g32, n_hi,
+                                    n_lo, tally)
+                if done:
+                    total = 0
+                    for i in range(rows):
+                        total = total + n_lo[i]
+                    block_indices = <long long*> malloc((total + 1) * sizeof(long long))
+                    blocks[blk] = block_indices
+                    if block_indices == NULL:
+                        status[0] = 1
                     else:
-                        tally[1] = tally[1] + 1
-                if not done:
+                        pos = 0
+                        for i in range(rows):
+                            counts[start + i] = _row_decisions32(
+                                g32 + i * s, s, &X[start + i, 0], n, &W[0, 0], &b[0],
+                                exact_floats, &R.U, &S, n_hi[i] != n_lo[i],
+                                block_indices + pos)
+                            pos = pos + counts[start + i]
+                        block_nnz[blk] = pos
+                else:
                     blocks[blk] = _supports_block(R.dgemm, &X[start, 0], &W[0, 0], &b[0], rows,
                                                   n, s, R.screen, exact_floats, &R.U, g,
                                                   &counts[start], &block_nnz[blk])
