@@ -799,8 +799,9 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a file to write", path)
     if info is not None and not stat.S_ISREG(info.st_mode):
-        # A FIFO or device (/dev/stdout): os.replace would put a regular
-        # file in its place and its reader would get nothing.  Write into it.
+        # A FIFO or device (/dev/full, a named pipe): os.replace would put a
+        # regular file in its place and its reader would get nothing.  Write
+        # into it.
         with open(path, mode, **open_kwargs) as handle:
             yield handle
         return
