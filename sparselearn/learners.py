@@ -962,7 +962,12 @@ def _loaded_model_bytes(n_parities: int, degree: int) -> float:
 
 def _save_model(model, path, format_tag: str, **extra) -> str:
     check_is_fitted(model, "coef_")
-    params = {name: model.get_params()[name] for name in _SAVED_PARAMS}
+    # NumPy scalars (np.int64 degrees from a GridSearchCV over np.arange,
+    # np.float32 tolerances) are stored as the Python numbers they equal:
+    # JSON has no NumPy types.
+    params = {name: value.item() if isinstance(value, np.generic) else value
+              for name, value in ((name, model.get_params()[name])
+                                  for name in _SAVED_PARAMS)}
     # Format 2: the fitted domain as a number (0 the cube, 1 real; numeric
     # arrays need no string rule) and the standardisation (empty arrays when
     # there is none).

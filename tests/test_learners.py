@@ -1356,3 +1356,23 @@ def test_auto_solver_off_the_cube_samples_from_eight_rows_per_feature():
     assert LowDegreeRegressor(degree=2).fit(X[:4000], y[:4000]).n_iter_ == 1
     assert LowDegreeRegressor(degree=2).fit(X, y).n_iter_ > 1
     assert LowDegreeRegressor(degree=2).fit(X[:, :6], y).n_iter_ == 1
+
+
+def test_save_stores_numpy_scalar_parameters_as_numbers(tmp_path):
+    """Parameters given as NumPy scalars (a GridSearchCV over np.arange hands
+    out np.int64 degrees) are saved as the numbers they equal: save used to
+    raise json's "Object of type int64 is not JSON serializable"."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(90, 3))
+    y = X[:, 0] * X[:, 1]
+    model = LowDegreeRegressor(degree=np.int64(2), alpha=np.float32(0.5), tol=np.float64(1e-8),
+                               standardize=np.True_, n_jobs=np.int32(1)).fit(X, y)
+    loaded = LowDegreeRegressor.load(model.save(tmp_path / "numpy_params"))
+    params = loaded.get_params()
+    assert params["degree"] == 2 and type(params["degree"]) is int
+    assert params["alpha"] == 0.5 and params["tol"] == 1e-8
+    assert params["standardize"] is True and params["n_jobs"] == 1
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    classifier = LowDegreeClassifier(degree=np.int64(1)).fit(X, y > 0)
+    loaded = LowDegreeClassifier.load(classifier.save(tmp_path / "numpy_classifier"))
+    np.testing.assert_array_equal(loaded.predict(X), classifier.predict(X))
