@@ -936,21 +936,32 @@ def _check_monomial_range(X, degree: int, power: int, log_factor: float, what: s
 
 
 def _standardization(X):
-    """Column means and scales of float ``X``: the population standard
+    r"""Column means and scales of float ``X``: the population standard
     deviation, 1 for a constant column (as
     :class:`~sklearn.preprocessing.StandardScaler`).  Columns whose sums or
-    squares overflow (entries near 1e154 and beyond) are computed scaled by
-    their largest magnitude."""
+    squares overflow (entries near 1e154 and beyond) or underflow (spreads
+    below 1e-140) are computed scaled by their largest magnitude.
+
+    A column is constant when its variance is within rounding of zero,
+    scikit-learn's rule :math:`\sigma^2 \le m\epsilon\sigma^2 + (m\epsilon\mu)^2`
+    (``_is_constant_feature``), here in the overflow-free form
+    :math:`\sigma\sqrt{1 - m\epsilon} \le m\epsilon|\mu|`: relative to the
+    mean, so a column of genuinely tiny spread (``X * 1e-150``) is scaled,
+    not taken for a constant."""
     with np.errstate(over="ignore", invalid="ignore"):
         mean = X.mean(axis=0)
         scale = X.std(axis=0)
-    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    # Squares that underflow (spreads below about 1e-154) lose the variance
+    # to subnormals as surely as overflowing ones lose it to inf.
+    bad = ~(np.isfinite(mean) & np.isfinite(scale)) | (scale < 1e-140)
+    bad &= np.abs(X).max(axis=0) > 0.0
     if bad.any():
         big = np.abs(X[:, bad]).max(axis=0)
         scaled = X[:, bad] / big
         mean[bad] = scaled.mean(axis=0) * big
         scale[bad] = scaled.std(axis=0) * big
-    scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))] = 1.0
+    m_eps = X.shape[0] * np.finfo(np.float64).eps
+    scale[scale * math.sqrt(max(0.0, 1.0 - m_eps)) <= m_eps * np.abs(mean)] = 1.0
     return mean, scale
 
 

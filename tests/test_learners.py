@@ -1376,3 +1376,25 @@ def test_save_stores_numpy_scalar_parameters_as_numbers(tmp_path):
     classifier = LowDegreeClassifier(degree=np.int64(1)).fit(X, y > 0)
     loaded = LowDegreeClassifier.load(classifier.save(tmp_path / "numpy_classifier"))
     np.testing.assert_array_equal(loaded.predict(X), classifier.predict(X))
+
+
+def test_standardize_scales_columns_of_tiny_or_huge_spread():
+    """Standardisation is scale-free: ``X * s`` for s from 1e-300 to 1e300
+    gives the fit of ``X`` (alpha > 0, so the scale matters).  Before, a
+    spread below 2.2e-15 counted as a constant column (scale 1), and at
+    s = 1e-150 the predictions came out near 1e134."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(200, 4)) + 3.0
+    y = X[:, 0] * X[:, 1] - X[:, 2] + 0.1 * rng.normal(size=200)
+    reference = LowDegreeRegressor(degree=2, alpha=1.0, standardize=True).fit(X, y)
+    for s in (1e-300, 1e-170, 1e-150, 1e-20, 1e20, 1e200, 1e300):
+        model = LowDegreeRegressor(degree=2, alpha=1.0, standardize=True).fit(X * s, y)
+        np.testing.assert_allclose(model.scale_, X.std(axis=0) * s, rtol=1e-12)
+        np.testing.assert_allclose(model.predict(X * s), reference.predict(X), rtol=0,
+                                   atol=1e-9 * np.abs(y).max())
+    # Constant columns (any magnitude) keep scale 1, as StandardScaler's.
+    constant = np.c_[X, np.full(200, 0.1), np.full(200, 1e-200), np.zeros(200),
+                     np.full(200, 1e200)]
+    model = LowDegreeRegressor(degree=1, standardize=True).fit(constant, y)
+    np.testing.assert_array_equal(model.scale_[4:], 1.0)
+
