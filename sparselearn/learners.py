@@ -365,6 +365,7 @@ class _LowDegreeModel(BaseEstimator):
         if self.domain_ == "real":
             _check_monomial_range(X, degrees[-1], 2, math.log(m),
                                   "and their Gram", self.mean_ is not None)
+            _check_monomial_underflow(X, degrees[-1], self.mean_ is not None)
         rng = check_random_state(self.random_state)
         if len(degrees) == 1:
             self.degree_ = degrees[0]
@@ -933,6 +934,47 @@ def _check_monomial_range(X, degree: int, power: int, log_factor: float, what: s
                          f"representable is {np.finfo(np.float64).max:.2g}); rescale X"
                          + ("" if standardized else " or pass standardize=True (CLI: "
                                                     "--standardize)"))
+
+
+_LOG_FLOAT_TINY = math.log(np.finfo(np.float64).tiny)
+
+
+def _log_smallest_monomial(X, degree: int) -> float:
+    r"""Natural log of the smallest, over subsets :math:`S` of at most
+    ``degree`` non-constant columns, of the bound
+    :math:`\prod_{j \in S} \max_i |x_{ij}|` on the monomial's entries
+    (``inf`` when no column varies).  Constant columns are left out: their
+    monomials are multiples of lower-degree ones, so losing them changes no
+    prediction."""
+    m, n = X.shape
+    if degree == 0:
+        return math.inf
+    rows = max(1, 2**17 // max(1, n))
+    high, low = np.full(n, -np.inf), np.full(n, np.inf)
+    for start in range(0, m, rows):
+        high = np.maximum(high, X[start:start + rows].max(axis=0))
+        low = np.minimum(low, X[start:start + rows].min(axis=0))
+    varying = high > low
+    if not varying.any():
+        return math.inf
+    logs = np.sort(np.log(np.maximum(high[varying], -low[varying])))[:degree]
+    return float(np.cumsum(logs).min())  # factors above 1 only enlarge a product
+
+
+def _check_monomial_underflow(X, degree: int, standardized: bool) -> None:
+    """``ValueError`` naming ``X`` when every entry of some degree-``<= degree``
+    monomial of real ``X`` squares to below the smallest normal float64
+    (:func:`_log_smallest_monomial`): its column of the Gram (and CG's Jacobi
+    diagonal) underflows and the fit silently drops it, or gets NaN."""
+    smallest = _log_smallest_monomial(X, degree)
+    if 2.0 * smallest < _LOG_FLOAT_TINY:
+        name = "the standardised X" if standardized else "X"
+        raise ValueError(f"{name} is so small that one of its degree-{degree} monomials "
+                         f"has entries of magnitude at most {math.exp(smallest):.3g}, whose "
+                         f"squares underflow float64 (below {np.finfo(np.float64).tiny:.3g}): "
+                         f"the fit would lose it; rescale X" + ("" if standardized else
+                                                   " or pass standardize=True (CLI: "
+                                                   "--standardize)"))
 
 
 def _standardization(X):

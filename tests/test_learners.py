@@ -1398,3 +1398,25 @@ def test_standardize_scales_columns_of_tiny_or_huge_spread():
     model = LowDegreeRegressor(degree=1, standardize=True).fit(constant, y)
     np.testing.assert_array_equal(model.scale_[4:], 1.0)
 
+
+def test_fit_refuses_monomials_whose_squares_underflow():
+    """Off the cube, a monomial whose every entry squares below the smallest
+    normal float64 (X * 1e-100 at degree 2: entries near 1e-200) drops out
+    of the Gram: every solver used to return the degree-1 fit (R^2 0.45
+    instead of 0.99) and "cg" NaN coefficients.  fit says so instead;
+    standardize=True, or a constant tiny column (a multiple of the constant
+    monomial), is fine."""
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] * X[:, 1] + X[:, 2]
+    for solver in ("exact", "cholesky", "cg", "sketch"):
+        with pytest.raises(ValueError, match="degree-2 monomials.*underflow.*standardize=True"):
+            LowDegreeRegressor(degree=2, solver=solver).fit(X * 1e-100, y)
+    with pytest.raises(ValueError, match="degree-1 monomials"):
+        LowDegreeRegressor(degree=1).fit(np.c_[X, 1e-200 * X[:, 0]], y)
+    assert LowDegreeRegressor(degree=2, standardize=True).fit(X * 1e-100, y).score(
+        X * 1e-100, y) == pytest.approx(1.0)
+    assert LowDegreeRegressor(degree=2).fit(X * 1e-50, y).score(X * 1e-50, y) == pytest.approx(1.0)
+    tiny_constant = np.c_[X, np.full(300, 1e-200)]
+    assert LowDegreeRegressor(degree=2).fit(tiny_constant, y).score(tiny_constant, y) == \
+        pytest.approx(1.0)
