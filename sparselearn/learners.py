@@ -340,19 +340,26 @@ class _LowDegreeModel(BaseEstimator):
         degrees = self._check_params(n)
         self.domain_ = self._resolve_domain(X)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        solver = self._resolve_solver(n_parity_features(n, degrees[-1]), m, n, degrees[-1],
-                                      n_outputs)
+        # The largest degree any fit can use: selection skips the degrees with
+        # more parities than a training split has rows, so those never count
+        # against the budget (n = 200, m = 500 and the default max_degree=4
+        # used to be refused for degree 4's 66 million parities).
+        top = degrees[-1]
+        if len(degrees) > 1:
+            train = self._largest_training_split(m)
+            top = max(d for d in degrees if d == 0 or n_parity_features(n, d) <= train)
+        solver = self._resolve_solver(n_parity_features(n, top), m, n, top, n_outputs)
         if solver == "lmn" and self.domain_ == "real":
             raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
                              "uniform points of the cube; on real-valued X (domain_="
                              "'real') use solver='auto', 'cholesky', 'cg' or 'exact'")
-        nbytes = ParityDesign.estimate_bytes(m, n, degrees[-1], solver, self._threads(),
+        nbytes = ParityDesign.estimate_bytes(m, n, top, solver, self._threads(),
                                              n_outputs=n_outputs, domain=self.domain_)
         if len(degrees) > 1:  # training and validation copies of X (or its bits)
             nbytes += 8.0 * m * (-(-n // 64) if isinstance(X, PackedCube) else n)
         check_memory(nbytes,
-                     f"{type(self).__name__} fit (m={m}, n={n}, degree={degrees[-1]}, "
-                     f"D={n_parity_features(n, degrees[-1])}, solver={solver!r})",
+                     f"{type(self).__name__} fit (m={m}, n={n}, degree={top}, "
+                     f"D={n_parity_features(n, top)}, solver={solver!r})",
                      self.max_bytes)
         if self.domain_ == "cube":
             # The cube check runs before standardisation is decided (it needs
@@ -363,9 +370,9 @@ class _LowDegreeModel(BaseEstimator):
         raw = X if self.mean_ is not None else None
         X = self._encode(X)
         if self.domain_ == "real":
-            _check_monomial_range(X, degrees[-1], 2, math.log(m),
+            _check_monomial_range(X, top, 2, math.log(m),
                                   "and their Gram", self.mean_ is not None)
-            _check_monomial_underflow(X, degrees[-1], self.mean_ is not None)
+            _check_monomial_underflow(X, top, self.mean_ is not None)
         rng = check_random_state(self.random_state)
         if len(degrees) == 1:
             self.degree_ = degrees[0]
@@ -490,6 +497,15 @@ class _LowDegreeModel(BaseEstimator):
         names = _check_feature_names_in(self, input_features)
         return np.asarray([" ".join(names[j] for j in S) if S else "1"
                            for S in self.subsets_], dtype=object)
+
+    def _largest_training_split(self, m):
+        """Rows of the largest training split :meth:`_select_degree` makes of
+        ``m`` samples (``m`` itself when ``cv`` cannot split them: the
+        selection then raises)."""
+        if isinstance(self.cv, numbers.Integral):
+            return m - m // int(self.cv) if m >= self.cv else m
+        n_val = int(round(float(self.cv) * m))
+        return m - n_val if 1 <= n_val < m else m
 
     def _select_degree(self, X, y, degrees, rng, raw=None):
         r"""Validation mean squared error of every degree; the smallest

@@ -1420,3 +1420,22 @@ def test_fit_refuses_monomials_whose_squares_underflow():
     tiny_constant = np.c_[X, np.full(300, 1e-200)]
     assert LowDegreeRegressor(degree=2).fit(tiny_constant, y).score(tiny_constant, y) == \
         pytest.approx(1.0)
+
+
+def test_degree_selection_budget_counts_only_the_degrees_it_can_fit():
+    """Selection skips degrees with more parities than a training split has
+    rows, so the memory budget is checked at the largest degree it can fit:
+    n = 200, m = 500 under the default max_degree=4 was refused for degree
+    4's 66 million parities (11 GiB), though no fit goes past degree 1."""
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(500, 200))
+    y = X[:, 3] + 0.1 * rng.normal(size=500)
+    for data in (X, np.sign(X)):
+        model = LowDegreeRegressor(random_state=0).fit(data, y)
+        assert model.degree_ <= 1
+        assert np.isnan(model.cv_results_["mean_test_mse"][2:]).all()
+    # The budget still binds at the degrees that are fitted.
+    with pytest.raises(MemoryBudgetError, match="degree=1"):
+        LowDegreeRegressor(max_bytes=1e5).fit(X, y)
+    with pytest.raises(MemoryBudgetError, match="degree=4"):
+        LowDegreeRegressor(degree=4).fit(X, y)
