@@ -374,12 +374,20 @@ class _LowDegreeModel(BaseEstimator):
                                   "and their Gram", self.mean_ is not None)
             _check_monomial_underflow(X, top, self.mean_ is not None)
         rng = check_random_state(self.random_state)
+        y_scale = _target_scale(y)
+        y = y / y_scale
         if len(degrees) == 1:
             self.degree_ = degrees[0]
             self.cv_results_ = None
         else:
             self.degree_, self.cv_results_ = self._select_degree(X, y, degrees, rng, raw)
+            # Back to the units of y (inf where an MSE of targets near 1e154
+            # and beyond is not representable).
+            with np.errstate(over="ignore"):
+                for key in ("mean_test_mse", "std_test_mse", "split_test_mse"):
+                    self.cv_results_[key] = self.cv_results_[key] * y_scale * y_scale
         coef, self.n_iter_ = self._fit_once(X, y, self.degree_)
+        coef = coef * y_scale
         # One row of coefficients per output, as scikit-learn's linear models.
         self.coef_ = coef if coef.ndim == 1 else np.ascontiguousarray(coef.T)
         self.subsets_ = parity_subsets(n, self.degree_, max_bytes=self.max_bytes)
@@ -418,6 +426,8 @@ class _LowDegreeModel(BaseEstimator):
                      f"degree={degree}, D={D}) on the client", self.max_bytes)
         client = _distributed.get_client()
         design = _distributed.DaskParityDesign(client, X, degree, self.max_bytes)
+        y_scale = _target_scale(y)
+        y = y / y_scale
         try:
             if self.solver == "lmn":
                 coef, n_iter = design._rmatvec(y) / m, 1
@@ -429,6 +439,7 @@ class _LowDegreeModel(BaseEstimator):
                     self._warn_cg(degree, stacklevel=3)
         finally:
             design.close()
+        coef = coef * y_scale
         self.n_features_in_ = n
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
@@ -915,6 +926,20 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
 
 
 _LOG_FLOAT_MAX = math.log(np.finfo(np.float64).max)
+
+
+def _target_scale(y) -> float:
+    """The power of two nearest ``max |y|`` (1 for all-zero targets).
+
+    Every solver is linear in ``y`` (ridge included), so the estimators solve
+    for ``y / scale``, whose entries are at most about 1, and multiply the
+    coefficients back: exactly, since the scale is a power of two.  Without
+    it CG's squared residual norms underflowed for targets near 1e-160 (a
+    silently wrong fit) and overflowed near 1e154 (NaN coefficients)."""
+    largest = float(np.abs(y).max()) if y.size else 0.0
+    if largest == 0.0:
+        return 1.0
+    return math.ldexp(1.0, math.frexp(largest)[1])
 
 
 def _log_largest_monomial(X, degree: int) -> float:

@@ -1439,3 +1439,29 @@ def test_degree_selection_budget_counts_only_the_degrees_it_can_fit():
         LowDegreeRegressor(max_bytes=1e5).fit(X, y)
     with pytest.raises(MemoryBudgetError, match="degree=4"):
         LowDegreeRegressor(degree=4).fit(X, y)
+
+
+def test_fits_are_scale_equivariant_in_y_for_tiny_and_huge_targets():
+    """Least squares (ridge too) is linear in y, so ``y * s`` must give ``s``
+    times the fit.  CG's squared residual norms used to underflow for
+    s = 1e-300 (coefficients off by 30-120%, silently) and overflow for
+    s = 1e300 (NaN coefficients); the estimators now solve for y scaled by a
+    power of two near max |y|."""
+    rng = np.random.default_rng(11)
+    real = rng.normal(size=(300, 4))
+    y = real[:, 0] * real[:, 1] + real[:, 2]
+    for X in (real, np.sign(real)):
+        for solver in ("cg", "sketch", "cholesky"):
+            reference = LowDegreeRegressor(degree=2, solver=solver, alpha=0.5).fit(X, y)
+            for s in (1e-300, 1e300):
+                model = LowDegreeRegressor(degree=2, solver=solver, alpha=0.5).fit(X, y * s)
+                # Within CG's tolerance (y * s rounds differently from y).
+                np.testing.assert_allclose(model.coef_ / s, reference.coef_, rtol=0,
+                                           atol=1e-6 * np.abs(reference.coef_).max())
+    # Degree selection reports its validation errors in the units of y.
+    noisy = y + 0.1 * rng.normal(size=300)
+    selected = LowDegreeRegressor(random_state=0).fit(real, noisy * 2.0**-500)
+    unscaled = LowDegreeRegressor(random_state=0).fit(real, noisy)
+    assert selected.degree_ == unscaled.degree_ == 2
+    np.testing.assert_allclose(selected.cv_results_["mean_test_mse"] * 2.0**1000,
+                               unscaled.cv_results_["mean_test_mse"], rtol=1e-9)
