@@ -572,8 +572,10 @@ def _cmd_predict(args) -> dict:
         if str(args.out).endswith(".npy"):
             report["out"] = _io.save_npy(args.out, predictions)
         else:
+            # A classifier saved from Python may have string labels.
             report["out"] = _io.save_txt_array(args.out, predictions, delimiter=",",
-                                               fmt="%.17g")
+                                               fmt="%s" if predictions.dtype.kind == "U"
+                                               else "%.17g")
     else:
         report["predictions"] = predictions.tolist()
     return report
@@ -584,7 +586,7 @@ def _print_predict(report: dict) -> None:
         print(f"{report['data']}: {_header_line(report)}", file=sys.stderr)
     if "predictions" in report:
         for value in report["predictions"]:
-            print(f"{value:.17g}")
+            print(value if isinstance(value, str) else f"{value:.17g}")
     else:
         print(f"wrote {report['n_samples']} predictions to {report['out']}")
     if "mse" in report:
@@ -1289,6 +1291,9 @@ def main(argv=None) -> int:
         run, show = COMMANDS[args.command]
         try:
             report = run(args)
+            # Printing is part of the command: its failures are reported
+            # (and tracebacks saved) like any other, not dumped raw.
+            return _print_report(args, report, show)
         except Exception as exc:
             if _debug():
                 traceback.print_exc()
@@ -1300,7 +1305,6 @@ def main(argv=None) -> int:
                   f"sparselearn repository with the command line and {_save_traceback(exc)}",
                   file=sys.stderr)
             return EXIT_BUG
-        return _print_report(args, report, show)
     except KeyboardInterrupt:
         if watchdog is None or watchdog.report():
             if _debug():
