@@ -1037,7 +1037,8 @@ def _standardization(X):
     # Squares that underflow (spreads below about 1e-154) lose the variance
     # to subnormals as surely as overflowing ones lose it to inf.
     bad = ~(np.isfinite(mean) & np.isfinite(scale)) | (scale < 1e-140)
-    bad &= np.abs(X).max(axis=0) > 0.0
+    if bad.any():
+        bad[bad] = np.abs(X[:, bad]).max(axis=0) > 0.0  # all-zero columns stay as they are
     if bad.any():
         big = np.abs(X[:, bad]).max(axis=0)
         scaled = X[:, bad] / big
