@@ -1220,3 +1220,22 @@ def test_a_failure_while_printing_is_reported_as_a_bug_not_a_raw_traceback(
     assert code == 1
     assert "internal error (RuntimeError: printer broke)" in err
     assert "printer broke" in next(tmp_path.glob("sparselearn-traceback-*.txt")).read_text()
+
+
+@pytest.mark.parametrize("argv", [
+    ["target", "bump", "--n", "10", "--width", "4", "--sparsity", "2", "--out", ""],
+    ["learn", "data.csv", "--out", " "],
+    ["predict", "model.npz", "data.csv", "--out", ""],
+    ["verify", "--out", ""],
+    ["verify", "--plot", ""],
+    ["demo", "--plot", ""],
+])
+def test_an_empty_output_name_is_a_usage_error(argv, capsys, tmp_path, monkeypatch):
+    """``--out ''`` used to save nothing (learn) or a hidden ``.npz`` in the
+    current directory (target); it is refused before any work, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == cli.EXIT_USAGE
+    assert "expected a file name, got an empty one" in capsys.readouterr()[1]
+    assert list(tmp_path.iterdir()) == []
