@@ -572,8 +572,10 @@ def _cmd_predict(args) -> dict:
         if str(args.out).endswith(".npy"):
             report["out"] = _io.save_npy(args.out, predictions)
         else:
+            # A classifier saved from Python may have string labels.
             report["out"] = _io.save_txt_array(args.out, predictions, delimiter=",",
-                                               fmt="%.17g")
+                                               fmt="%s" if predictions.dtype.kind == "U"
+                                               else "%.17g")
     else:
         report["predictions"] = predictions.tolist()
     return report
@@ -584,7 +586,7 @@ def _print_predict(report: dict) -> None:
         print(f"{report['data']}: {_header_line(report)}", file=sys.stderr)
     if "predictions" in report:
         for value in report["predictions"]:
-            print(f"{value:.17g}")
+            print(value if isinstance(value, str) else f"{value:.17g}")
     else:
         print(f"wrote {report['n_samples']} predictions to {report['out']}")
     if "mse" in report:
@@ -769,6 +771,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _output_path(text: str) -> str:
+    """An argparse type: a non-empty output path (an empty one used to save
+    nothing for learn, or a hidden ``.npz`` for target)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name, got an empty one")
+    return text
+
+
 def _degree_rule(words):
     """An argparse type: a degree ``>= 0`` or one of ``words``."""
     def parse(text: str):
@@ -866,7 +876,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--delta", type=_positive_float, default=0.2,
                       help="PAC failure probability (0.2)")
     demo.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
-    demo.add_argument("--plot", help="save the degree profile and learning curve (PNG)")
+    demo.add_argument("--plot", type=_output_path,
+                      help="save the degree profile and learning curve (PNG)")
 
     certify = sub.add_parser(
         "certify", parents=[common], help="exact sparsity of a saved network on the cube",
@@ -952,8 +963,9 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--standardize", action="store_true",
                        help="with --domain real: centre and scale every input column first")
     learn.add_argument("--seed", type=_seed, default=0, help="seed of the validation folds")
-    learn.add_argument("--out", help="save the model here (.npz is appended unless the "
-                                     "name ends with it)")
+    learn.add_argument("--out", type=_output_path,
+                       help="save the model here (.npz is appended unless the name ends "
+                            "with it)")
     _add_header_flag(learn)
 
     predict = sub.add_parser(
@@ -964,8 +976,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="a model saved by 'sparselearn learn --out'")
     predict.add_argument("data", help="CSV/.npy table of points (an extra last column "
                                       "is read as labels) or .npz with X (and y)")
-    predict.add_argument("--out", help="write predictions here (.csv or .npy) instead "
-                                       "of printing them")
+    predict.add_argument("--out", type=_output_path,
+                         help="write predictions here (.csv or .npy) instead of printing "
+                              "them")
     _add_header_flag(predict)
 
     verify = sub.add_parser(
@@ -1012,8 +1025,9 @@ def build_parser() -> argparse.ArgumentParser:
                              f"({DEFAULT_CONNECT_TIMEOUT:g})")
     verify.add_argument("--jobs", type=int, default=1,
                         help="local worker processes when no --scheduler is given (1)")
-    verify.add_argument("--out", help="write the table (.csv, or .json)")
-    verify.add_argument("--plot", help="save a figure of success against samples (PNG)")
+    verify.add_argument("--out", type=_output_path, help="write the table (.csv, or .json)")
+    verify.add_argument("--plot", type=_output_path,
+                        help="save a figure of success against samples (PNG)")
 
     bounds = sub.add_parser(
         "bounds", parents=[common],
@@ -1062,7 +1076,7 @@ def build_parser() -> argparse.ArgumentParser:
             one.add_argument("--output-scale", type=_positive_float, default=1.0,
                              help="scale of the output weights (1)")
         one.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
-        one.add_argument("--out", required=True,
+        one.add_argument("--out", required=True, type=_output_path,
                          help="where to save the network (.npz is appended unless the "
                               "name ends with it)")
     return parser
@@ -1289,6 +1303,9 @@ def main(argv=None) -> int:
         run, show = COMMANDS[args.command]
         try:
             report = run(args)
+            # Printing is part of the command: its failures are reported
+            # (and tracebacks saved) like any other, not dumped raw.
+            return _print_report(args, report, show)
         except Exception as exc:
             if _debug():
                 traceback.print_exc()
@@ -1300,7 +1317,6 @@ def main(argv=None) -> int:
                   f"sparselearn repository with the command line and {_save_traceback(exc)}",
                   file=sys.stderr)
             return EXIT_BUG
-        return _print_report(args, report, show)
     except KeyboardInterrupt:
         if watchdog is None or watchdog.report():
             if _debug():

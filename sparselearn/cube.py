@@ -621,11 +621,14 @@ class Box:
             raise ValueError("Box bounds must be scalars or 1-D arrays")
         if not (np.all(np.isfinite(lo_arr)) and np.all(np.isfinite(hi_arr))):
             raise ValueError("Box bounds must be finite")
+        if lo_arr.size != hi_arr.size and 1 not in (lo_arr.size, hi_arr.size):
+            raise ValueError(f"Box bounds lo and hi must have the same length (or be "
+                             f"scalars), got {lo_arr.size} and {hi_arr.size}")
         lo_arr, hi_arr = np.broadcast_arrays(lo_arr, hi_arr)
         if np.any(lo_arr > hi_arr):
             d = int(np.flatnonzero(lo_arr > hi_arr)[0])
-            raise ValueError(f"Box needs lo <= hi; coordinate {d} has lo={lo_arr[d]!r} > "
-                             f"hi={hi_arr[d]!r}")
+            raise ValueError(f"Box needs lo <= hi; coordinate {d} has lo={float(lo_arr[d])!r} "
+                             f"> hi={float(hi_arr[d])!r}")
         self.lo, self.hi = lo_arr.copy(), hi_arr.copy()
         self.lo.flags.writeable = self.hi.flags.writeable = False
 

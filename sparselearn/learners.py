@@ -340,19 +340,26 @@ class _LowDegreeModel(BaseEstimator):
         degrees = self._check_params(n)
         self.domain_ = self._resolve_domain(X)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        solver = self._resolve_solver(n_parity_features(n, degrees[-1]), m, n, degrees[-1],
-                                      n_outputs)
+        # The largest degree any fit can use: selection skips the degrees with
+        # more parities than a training split has rows, so those never count
+        # against the budget (n = 200, m = 500 and the default max_degree=4
+        # used to be refused for degree 4's 66 million parities).
+        top = degrees[-1]
+        if len(degrees) > 1:
+            train = self._largest_training_split(m)
+            top = max(d for d in degrees if d == 0 or n_parity_features(n, d) <= train)
+        solver = self._resolve_solver(n_parity_features(n, top), m, n, top, n_outputs)
         if solver == "lmn" and self.domain_ == "real":
             raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
                              "uniform points of the cube; on real-valued X (domain_="
                              "'real') use solver='auto', 'cholesky', 'cg' or 'exact'")
-        nbytes = ParityDesign.estimate_bytes(m, n, degrees[-1], solver, self._threads(),
+        nbytes = ParityDesign.estimate_bytes(m, n, top, solver, self._threads(),
                                              n_outputs=n_outputs, domain=self.domain_)
         if len(degrees) > 1:  # training and validation copies of X (or its bits)
             nbytes += 8.0 * m * (-(-n // 64) if isinstance(X, PackedCube) else n)
         check_memory(nbytes,
-                     f"{type(self).__name__} fit (m={m}, n={n}, degree={degrees[-1]}, "
-                     f"D={n_parity_features(n, degrees[-1])}, solver={solver!r})",
+                     f"{type(self).__name__} fit (m={m}, n={n}, degree={top}, "
+                     f"D={n_parity_features(n, top)}, solver={solver!r})",
                      self.max_bytes)
         if self.domain_ == "cube":
             # The cube check runs before standardisation is decided (it needs
@@ -363,15 +370,24 @@ class _LowDegreeModel(BaseEstimator):
         raw = X if self.mean_ is not None else None
         X = self._encode(X)
         if self.domain_ == "real":
-            _check_monomial_range(X, degrees[-1], 2, math.log(m),
+            _check_monomial_range(X, top, 2, math.log(m),
                                   "and their Gram", self.mean_ is not None)
+            _check_monomial_underflow(X, top, self.mean_ is not None)
         rng = check_random_state(self.random_state)
+        y_scale = _target_scale(y)
+        y = y / y_scale
         if len(degrees) == 1:
             self.degree_ = degrees[0]
             self.cv_results_ = None
         else:
             self.degree_, self.cv_results_ = self._select_degree(X, y, degrees, rng, raw)
+            # Back to the units of y (inf where an MSE of targets near 1e154
+            # and beyond is not representable).
+            with np.errstate(over="ignore"):
+                for key in ("mean_test_mse", "std_test_mse", "split_test_mse"):
+                    self.cv_results_[key] = self.cv_results_[key] * y_scale * y_scale
         coef, self.n_iter_ = self._fit_once(X, y, self.degree_)
+        coef = coef * y_scale
         # One row of coefficients per output, as scikit-learn's linear models.
         self.coef_ = coef if coef.ndim == 1 else np.ascontiguousarray(coef.T)
         self.subsets_ = parity_subsets(n, self.degree_, max_bytes=self.max_bytes)
@@ -410,6 +426,8 @@ class _LowDegreeModel(BaseEstimator):
                      f"degree={degree}, D={D}) on the client", self.max_bytes)
         client = _distributed.get_client()
         design = _distributed.DaskParityDesign(client, X, degree, self.max_bytes)
+        y_scale = _target_scale(y)
+        y = y / y_scale
         try:
             if self.solver == "lmn":
                 coef, n_iter = design._rmatvec(y) / m, 1
@@ -421,6 +439,7 @@ class _LowDegreeModel(BaseEstimator):
                     self._warn_cg(degree, stacklevel=3)
         finally:
             design.close()
+        coef = coef * y_scale
         self.n_features_in_ = n
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
@@ -489,6 +508,15 @@ class _LowDegreeModel(BaseEstimator):
         names = _check_feature_names_in(self, input_features)
         return np.asarray([" ".join(names[j] for j in S) if S else "1"
                            for S in self.subsets_], dtype=object)
+
+    def _largest_training_split(self, m):
+        """Rows of the largest training split :meth:`_select_degree` makes of
+        ``m`` samples (``m`` itself when ``cv`` cannot split them: the
+        selection then raises)."""
+        if isinstance(self.cv, numbers.Integral):
+            return m - m // int(self.cv) if m >= self.cv else m
+        n_val = int(round(float(self.cv) * m))
+        return m - n_val if 1 <= n_val < m else m
 
     def _select_degree(self, X, y, degrees, rng, raw=None):
         r"""Validation mean squared error of every degree; the smallest
@@ -900,6 +928,20 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
 _LOG_FLOAT_MAX = math.log(np.finfo(np.float64).max)
 
 
+def _target_scale(y) -> float:
+    """The power of two nearest ``max |y|`` (1 for all-zero targets).
+
+    Every solver is linear in ``y`` (ridge included), so the estimators solve
+    for ``y / scale``, whose entries are at most about 1, and multiply the
+    coefficients back: exactly, since the scale is a power of two.  Without
+    it CG's squared residual norms underflowed for targets near 1e-160 (a
+    silently wrong fit) and overflowed near 1e154 (NaN coefficients)."""
+    largest = float(np.abs(y).max()) if y.size else 0.0
+    if largest == 0.0:
+        return 1.0
+    return math.ldexp(1.0, math.frexp(largest)[1])
+
+
 def _log_largest_monomial(X, degree: int) -> float:
     r"""Natural log of a bound on the largest :math:`|\prod_{j \in S} x_{ij}|`
     over rows and subsets of at most ``degree`` coordinates: the sum of each
@@ -935,22 +977,75 @@ def _check_monomial_range(X, degree: int, power: int, log_factor: float, what: s
                                                     "--standardize)"))
 
 
+_LOG_FLOAT_TINY = math.log(np.finfo(np.float64).tiny)
+
+
+def _log_smallest_monomial(X, degree: int) -> float:
+    r"""Natural log of the smallest, over subsets :math:`S` of at most
+    ``degree`` non-constant columns, of the bound
+    :math:`\prod_{j \in S} \max_i |x_{ij}|` on the monomial's entries
+    (``inf`` when no column varies).  Constant columns are left out: their
+    monomials are multiples of lower-degree ones, so losing them changes no
+    prediction."""
+    m, n = X.shape
+    if degree == 0:
+        return math.inf
+    rows = max(1, 2**17 // max(1, n))
+    high, low = np.full(n, -np.inf), np.full(n, np.inf)
+    for start in range(0, m, rows):
+        high = np.maximum(high, X[start:start + rows].max(axis=0))
+        low = np.minimum(low, X[start:start + rows].min(axis=0))
+    varying = high > low
+    if not varying.any():
+        return math.inf
+    logs = np.sort(np.log(np.maximum(high[varying], -low[varying])))[:degree]
+    return float(np.cumsum(logs).min())  # factors above 1 only enlarge a product
+
+
+def _check_monomial_underflow(X, degree: int, standardized: bool) -> None:
+    """``ValueError`` naming ``X`` when every entry of some degree-``<= degree``
+    monomial of real ``X`` squares to below the smallest normal float64
+    (:func:`_log_smallest_monomial`): its column of the Gram (and CG's Jacobi
+    diagonal) underflows and the fit silently drops it, or gets NaN."""
+    smallest = _log_smallest_monomial(X, degree)
+    if 2.0 * smallest < _LOG_FLOAT_TINY:
+        name = "the standardised X" if standardized else "X"
+        raise ValueError(f"{name} is so small that one of its degree-{degree} monomials "
+                         f"has entries of magnitude at most {math.exp(smallest):.3g}, whose "
+                         f"squares underflow float64 (below {np.finfo(np.float64).tiny:.3g}): "
+                         f"the fit would lose it; rescale X" + ("" if standardized else
+                                                   " or pass standardize=True (CLI: "
+                                                   "--standardize)"))
+
+
 def _standardization(X):
-    """Column means and scales of float ``X``: the population standard
+    r"""Column means and scales of float ``X``: the population standard
     deviation, 1 for a constant column (as
     :class:`~sklearn.preprocessing.StandardScaler`).  Columns whose sums or
-    squares overflow (entries near 1e154 and beyond) are computed scaled by
-    their largest magnitude."""
+    squares overflow (entries near 1e154 and beyond) or underflow (spreads
+    below 1e-140) are computed scaled by their largest magnitude.
+
+    A column is constant when its variance is within rounding of zero,
+    scikit-learn's rule :math:`\sigma^2 \le m\epsilon\sigma^2 + (m\epsilon\mu)^2`
+    (``_is_constant_feature``), here in the overflow-free form
+    :math:`\sigma\sqrt{1 - m\epsilon} \le m\epsilon|\mu|`: relative to the
+    mean, so a column of genuinely tiny spread (``X * 1e-150``) is scaled,
+    not taken for a constant."""
     with np.errstate(over="ignore", invalid="ignore"):
         mean = X.mean(axis=0)
         scale = X.std(axis=0)
-    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    # Squares that underflow (spreads below about 1e-154) lose the variance
+    # to subnormals as surely as overflowing ones lose it to inf.
+    bad = ~(np.isfinite(mean) & np.isfinite(scale)) | (scale < 1e-140)
+    if bad.any():
+        bad[bad] = np.abs(X[:, bad]).max(axis=0) > 0.0  # all-zero columns stay as they are
     if bad.any():
         big = np.abs(X[:, bad]).max(axis=0)
         scaled = X[:, bad] / big
         mean[bad] = scaled.mean(axis=0) * big
         scale[bad] = scaled.std(axis=0) * big
-    scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))] = 1.0
+    m_eps = X.shape[0] * np.finfo(np.float64).eps
+    scale[scale * math.sqrt(max(0.0, 1.0 - m_eps)) <= m_eps * np.abs(mean)] = 1.0
     return mean, scale
 
 
@@ -962,7 +1057,12 @@ def _loaded_model_bytes(n_parities: int, degree: int) -> float:
 
 def _save_model(model, path, format_tag: str, **extra) -> str:
     check_is_fitted(model, "coef_")
-    params = {name: model.get_params()[name] for name in _SAVED_PARAMS}
+    # NumPy scalars (np.int64 degrees from a GridSearchCV over np.arange,
+    # np.float32 tolerances) are stored as the Python numbers they equal:
+    # JSON has no NumPy types.
+    params = {name: value.item() if isinstance(value, np.generic) else value
+              for name, value in ((name, model.get_params()[name])
+                                  for name in _SAVED_PARAMS)}
     # Format 2: the fitted domain as a number (0 the cube, 1 real; numeric
     # arrays need no string rule) and the standardisation (empty arrays when
     # there is none).

@@ -423,9 +423,15 @@ class PackedCube:
         return self._bits.shape[0]
 
     def __getitem__(self, rows) -> "PackedCube":
-        """The points ``rows`` (a slice, or integer or boolean row indices)."""
+        """The points ``rows`` (a slice, or integer or boolean row indices);
+        ``X[rows, ...]`` and ``X[rows, :]``, the forms scikit-learn's
+        cross-validation splitters use, select the same rows."""
         if isinstance(rows, tuple):
-            raise TypeError("PackedCube is indexed by rows only (a slice or row indices)")
+            if len(rows) != 2 or not (rows[1] is Ellipsis or isinstance(rows[1], slice)
+                                      and rows[1] == slice(None)):
+                raise TypeError("PackedCube is indexed by rows only (a slice or row "
+                                "indices, optionally followed by ... or :)")
+            rows = rows[0]
         selected = self._bits[rows]
         if selected.ndim != 2:
             selected = selected.reshape(1, -1)

@@ -1177,3 +1177,65 @@ def test_learners_page_command_line_example_runs_as_written(tmp_path):
         if line.startswith("sparselearn learn"):
             assert "10-class classifier" in result.stdout
     assert np.loadtxt(tmp_path / "labels.csv").shape == (1797,)
+
+
+def test_predict_writes_the_string_labels_of_a_classifier_saved_from_python(tmp_path, capsys):
+    """A LowDegreeClassifier fitted in Python on string labels and saved:
+    ``predict`` prints and writes its labels (it used to fail formatting them
+    with "%.17g": a raw traceback on stdout, exit 1 with --out)."""
+    from sparselearn.learners import LowDegreeClassifier
+
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(60, 3))
+    labels = np.array(["cat", "dog"])[(X[:, 0] > 0).astype(int)]
+    model = LowDegreeClassifier(degree=1).fit(X, labels)
+    path = model.save(tmp_path / "strings")
+    data = tmp_path / "points.csv"
+    np.savetxt(data, X, delimiter=",", fmt="%.17g")
+    expected = model.predict(X).tolist()
+    code, out, err = run(capsys, "predict", path, str(data))
+    assert code == 0, err
+    assert out.split() == expected
+    written = tmp_path / "labels.csv"
+    code, _, err = run(capsys, "predict", path, str(data), "--out", str(written))
+    assert code == 0, err
+    assert written.read_text().split() == expected
+    code, out, _ = run(capsys, "predict", path, str(data), "--json")
+    assert code == 0 and json.loads(out)["predictions"] == expected
+
+
+def test_a_failure_while_printing_is_reported_as_a_bug_not_a_raw_traceback(
+        capsys, monkeypatch, tmp_path):
+    """An exception in a command's printer goes through the same handler as
+    one in the command: one line naming the saved traceback, exit 1."""
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the saved traceback
+
+    def broken_show(report):
+        raise RuntimeError("printer broke")
+
+    monkeypatch.setitem(cli.COMMANDS, "bounds", (cli.COMMANDS["bounds"][0], broken_show))
+    code, _, err = run(capsys, "bounds", "--n", "10", "--width", "4", "--sparsity", "2",
+                       "--samples", "100", "--W", "1", "--B", "1")
+    assert code == 1
+    assert "internal error (RuntimeError: printer broke)" in err
+    assert "printer broke" in next(tmp_path.glob("sparselearn-traceback-*.txt")).read_text()
+
+
+@pytest.mark.parametrize("argv", [
+    ["target", "bump", "--n", "10", "--width", "4", "--sparsity", "2", "--out", ""],
+    ["learn", "data.csv", "--out", " "],
+    ["predict", "model.npz", "data.csv", "--out", ""],
+    ["verify", "--out", ""],
+    ["verify", "--plot", ""],
+    ["demo", "--plot", ""],
+])
+def test_an_empty_output_name_is_a_usage_error(argv, capsys, tmp_path, monkeypatch):
+    """``--out ''`` used to save nothing (learn) or a hidden ``.npz`` in the
+    current directory (target); it is refused before any work, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == cli.EXIT_USAGE
+    assert "expected a file name, got an empty one" in capsys.readouterr()[1]
+    assert list(tmp_path.iterdir()) == []

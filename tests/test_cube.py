@@ -855,3 +855,14 @@ def test_small_walks_run_on_one_thread_and_large_ones_on_the_default_team():
     serial = cube.activation_histogram(net), cube.truth_table(net)
     for a, b in zip(parallel, serial):
         np.testing.assert_array_equal(a, b)
+
+
+def test_box_bound_errors_name_the_bounds_plainly():
+    """Box's errors show plain numbers (not np.float64(...)) and bounds of
+    different lengths are named as such, not as a NumPy broadcast error."""
+    with pytest.raises(ValueError, match=r"coordinate 1 has lo=1\.0 > hi=0\.0$"):
+        cube.Box([0.0, 1.0], [1.0, 0.0])
+    with pytest.raises(ValueError, match="lo and hi must have the same length .* 2 and 3"):
+        cube.Box([0.0, 0.0], [1.0, 1.0, 1.0])
+    box = cube.Box(0.0, [1.0, 2.0, 3.0])  # a scalar applies to every coordinate
+    assert box.lo.tolist() == [0.0, 0.0, 0.0] and box.hi.tolist() == [1.0, 2.0, 3.0]

@@ -1356,3 +1356,112 @@ def test_auto_solver_off_the_cube_samples_from_eight_rows_per_feature():
     assert LowDegreeRegressor(degree=2).fit(X[:4000], y[:4000]).n_iter_ == 1
     assert LowDegreeRegressor(degree=2).fit(X, y).n_iter_ > 1
     assert LowDegreeRegressor(degree=2).fit(X[:, :6], y).n_iter_ == 1
+
+
+def test_save_stores_numpy_scalar_parameters_as_numbers(tmp_path):
+    """Parameters given as NumPy scalars (a GridSearchCV over np.arange hands
+    out np.int64 degrees) are saved as the numbers they equal: save used to
+    raise json's "Object of type int64 is not JSON serializable"."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(90, 3))
+    y = X[:, 0] * X[:, 1]
+    model = LowDegreeRegressor(degree=np.int64(2), alpha=np.float32(0.5), tol=np.float64(1e-8),
+                               standardize=np.True_, n_jobs=np.int32(1)).fit(X, y)
+    loaded = LowDegreeRegressor.load(model.save(tmp_path / "numpy_params"))
+    params = loaded.get_params()
+    assert params["degree"] == 2 and type(params["degree"]) is int
+    assert params["alpha"] == 0.5 and params["tol"] == 1e-8
+    assert params["standardize"] is True and params["n_jobs"] == 1
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    classifier = LowDegreeClassifier(degree=np.int64(1)).fit(X, y > 0)
+    loaded = LowDegreeClassifier.load(classifier.save(tmp_path / "numpy_classifier"))
+    np.testing.assert_array_equal(loaded.predict(X), classifier.predict(X))
+
+
+def test_standardize_scales_columns_of_tiny_or_huge_spread():
+    """Standardisation is scale-free: ``X * s`` for s from 1e-300 to 1e300
+    gives the fit of ``X`` (alpha > 0, so the scale matters).  Before, a
+    spread below 2.2e-15 counted as a constant column (scale 1), and at
+    s = 1e-150 the predictions came out near 1e134."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(200, 4)) + 3.0
+    y = X[:, 0] * X[:, 1] - X[:, 2] + 0.1 * rng.normal(size=200)
+    reference = LowDegreeRegressor(degree=2, alpha=1.0, standardize=True).fit(X, y)
+    for s in (1e-300, 1e-170, 1e-150, 1e-20, 1e20, 1e200, 1e300):
+        model = LowDegreeRegressor(degree=2, alpha=1.0, standardize=True).fit(X * s, y)
+        np.testing.assert_allclose(model.scale_, X.std(axis=0) * s, rtol=1e-12)
+        np.testing.assert_allclose(model.predict(X * s), reference.predict(X), rtol=0,
+                                   atol=1e-9 * np.abs(y).max())
+    # Constant columns (any magnitude) keep scale 1, as StandardScaler's.
+    constant = np.c_[X, np.full(200, 0.1), np.full(200, 1e-200), np.zeros(200),
+                     np.full(200, 1e200)]
+    model = LowDegreeRegressor(degree=1, standardize=True).fit(constant, y)
+    np.testing.assert_array_equal(model.scale_[4:], 1.0)
+
+
+def test_fit_refuses_monomials_whose_squares_underflow():
+    """Off the cube, a monomial whose every entry squares below the smallest
+    normal float64 (X * 1e-100 at degree 2: entries near 1e-200) drops out
+    of the Gram: every solver used to return the degree-1 fit (R^2 0.45
+    instead of 0.99) and "cg" NaN coefficients.  fit says so instead;
+    standardize=True, or a constant tiny column (a multiple of the constant
+    monomial), is fine."""
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] * X[:, 1] + X[:, 2]
+    for solver in ("exact", "cholesky", "cg", "sketch"):
+        with pytest.raises(ValueError, match="degree-2 monomials.*underflow.*standardize=True"):
+            LowDegreeRegressor(degree=2, solver=solver).fit(X * 1e-100, y)
+    with pytest.raises(ValueError, match="degree-1 monomials"):
+        LowDegreeRegressor(degree=1).fit(np.c_[X, 1e-200 * X[:, 0]], y)
+    assert LowDegreeRegressor(degree=2, standardize=True).fit(X * 1e-100, y).score(
+        X * 1e-100, y) == pytest.approx(1.0)
+    assert LowDegreeRegressor(degree=2).fit(X * 1e-50, y).score(X * 1e-50, y) == pytest.approx(1.0)
+    tiny_constant = np.c_[X, np.full(300, 1e-200)]
+    assert LowDegreeRegressor(degree=2).fit(tiny_constant, y).score(tiny_constant, y) == \
+        pytest.approx(1.0)
+
+
+def test_degree_selection_budget_counts_only_the_degrees_it_can_fit():
+    """Selection skips degrees with more parities than a training split has
+    rows, so the memory budget is checked at the largest degree it can fit:
+    n = 200, m = 500 under the default max_degree=4 was refused for degree
+    4's 66 million parities (11 GiB), though no fit goes past degree 1."""
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(500, 200))
+    y = X[:, 3] + 0.1 * rng.normal(size=500)
+    for data in (X, np.sign(X)):
+        model = LowDegreeRegressor(random_state=0).fit(data, y)
+        assert model.degree_ <= 1
+        assert np.isnan(model.cv_results_["mean_test_mse"][2:]).all()
+    # The budget still binds at the degrees that are fitted.
+    with pytest.raises(MemoryBudgetError, match="degree=1"):
+        LowDegreeRegressor(max_bytes=1e5).fit(X, y)
+    with pytest.raises(MemoryBudgetError, match="degree=4"):
+        LowDegreeRegressor(degree=4).fit(X, y)
+
+
+def test_fits_are_scale_equivariant_in_y_for_tiny_and_huge_targets():
+    """Least squares (ridge too) is linear in y, so ``y * s`` must give ``s``
+    times the fit.  CG's squared residual norms used to underflow for
+    s = 1e-300 (coefficients off by 30-120%, silently) and overflow for
+    s = 1e300 (NaN coefficients); the estimators now solve for y scaled by a
+    power of two near max |y|."""
+    rng = np.random.default_rng(11)
+    real = rng.normal(size=(300, 4))
+    y = real[:, 0] * real[:, 1] + real[:, 2]
+    for X in (real, np.sign(real)):
+        for solver in ("cg", "sketch", "cholesky"):
+            reference = LowDegreeRegressor(degree=2, solver=solver, alpha=0.5).fit(X, y)
+            for s in (1e-300, 1e300):
+                model = LowDegreeRegressor(degree=2, solver=solver, alpha=0.5).fit(X, y * s)
+                # Within CG's tolerance (y * s rounds differently from y).
+                np.testing.assert_allclose(model.coef_ / s, reference.coef_, rtol=0,
+                                           atol=1e-6 * np.abs(reference.coef_).max())
+    # Degree selection reports its validation errors in the units of y.
+    noisy = y + 0.1 * rng.normal(size=300)
+    selected = LowDegreeRegressor(random_state=0).fit(real, noisy * 2.0**-500)
+    unscaled = LowDegreeRegressor(random_state=0).fit(real, noisy)
+    assert selected.degree_ == unscaled.degree_ == 2
+    np.testing.assert_allclose(selected.cv_results_["mean_test_mse"] * 2.0**1000,
+                               unscaled.cv_results_["mean_test_mse"], rtol=1e-9)

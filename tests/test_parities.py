@@ -480,6 +480,30 @@ def test_pack_cube_matches_pack_rows_and_round_trips():
         pack_cube(X, max_bytes=1e4)
 
 
+def test_packed_cube_works_with_scikit_learn_cross_validation():
+    """scikit-learn's splitters index ``X[rows, ...]``; a PackedCube takes that
+    (and ``X[rows, :]``) as ``X[rows]``, so cross_val_score runs on packed
+    points and scores exactly as on the int8 points (it used to raise
+    TypeError).  Column selections are still refused."""
+    from sklearn.model_selection import cross_val_score
+
+    from sparselearn.learners import LowDegreeRegressor
+    from sparselearn.parities import pack_cube
+    rng = np.random.default_rng(21)
+    X = _planted_int8(rng, 300, 6)
+    y = X[:, 0] * X[:, 1] + 0.1 * rng.normal(size=300)
+    packed = pack_cube(X)
+    rows = np.array([7, 3, 299])
+    np.testing.assert_array_equal(packed[rows, ...].to_points(), X[rows])
+    np.testing.assert_array_equal(packed[2:5, :].to_points(), X[2:5])
+    for columns in ([0, 1], slice(0, 3), 2):
+        with pytest.raises(TypeError, match="indexed by rows only"):
+            packed[rows, columns]
+    model = LowDegreeRegressor(degree=2)
+    np.testing.assert_array_equal(cross_val_score(model, packed, y, cv=3),
+                                  cross_val_score(model, X, y, cv=3))
+
+
 def test_compact_designs_keep_only_bits_and_give_the_float_products(tmp_path):
     from sparselearn.parities import pack_cube
     rng = np.random.default_rng(21)
