@@ -328,8 +328,14 @@ class _LowDegreeModel(BaseEstimator):
                               ConvergenceWarning, stacklevel=3)
             return coef, n_iter
         solve = _solve_cg if y.ndim == 1 else _solve_block_cg
+        # Jacobi-preconditioned CG converges to the least-squares solution of
+        # least diagonally weighted norm, not the minimum-norm one; with
+        # alpha = 0 and m < D the design is rank-deficient for certain and
+        # that choice is the whole answer (n = 10, d = 3, m = 100: predictions
+        # 73-85% away from "exact"), so there CG runs unpreconditioned.
+        precondition = not (self.alpha == 0 and design.n_samples < design.n_output_features)
         coef, n_iter, converged = solve(design, y, float(self.alpha),
-                                        float(self.tol), int(self.max_iter))
+                                        float(self.tol), int(self.max_iter), precondition)
         if not converged:
             self._warn_cg(degree, stacklevel=4)
         return coef, n_iter
