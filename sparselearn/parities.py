@@ -93,6 +93,9 @@ _MAX_CHUNK_BYTES = 16 * 2**20
 # m = 200,000, one thread: 0.10-0.12 s a call against 0.12-0.14 s;
 # benchmarks/compare_parity_products.py times the full-width peer).
 _BLOCK_WIDTH = 16
+# Rows whose float32 top-degree sums are folded into the float64 totals at a
+# time (ParityDesign._over_rows): bounds the length of every float32 sum.
+_FOLD_ROWS = 2048
 
 
 def _block_width(n: int, degree: int) -> int:
@@ -335,12 +338,16 @@ _BYTE_POINTS = 1.0 - 2.0 * np.unpackbits(np.arange(256, dtype=np.uint8)[:, None]
                                          bitorder="little").astype(np.float64)
 
 
-def _unpack(bits: np.ndarray, n: int) -> np.ndarray:
-    """The float64 +-1 rows ``(k, n)`` (C-contiguous) of packed rows ``bits``
-    ``(k, words)``: one table lookup per byte (10x faster than
-    ``np.unpackbits`` and the arithmetic on 4032 x 64 rows)."""
+_BYTE_POINTS32 = _BYTE_POINTS.astype(np.float32)
+
+
+def _unpack(bits: np.ndarray, n: int, dtype=np.float64) -> np.ndarray:
+    """The +-1 rows ``(k, n)`` (C-contiguous, float64 or float32: both exact)
+    of packed rows ``bits`` ``(k, words)``: one table lookup per byte (10x
+    faster than ``np.unpackbits`` and the arithmetic on 4032 x 64 rows)."""
+    table = _BYTE_POINTS32 if dtype == np.float32 else _BYTE_POINTS
     octets = np.ascontiguousarray(bits).astype("<u8", copy=False).view(np.uint8)
-    points = np.take(_BYTE_POINTS, octets, axis=0).reshape(octets.shape[0], -1)
+    points = np.take(table, octets, axis=0).reshape(octets.shape[0], -1)
     return points if points.shape[1] == n else np.ascontiguousarray(points[:, :n])
 
 
@@ -858,7 +865,7 @@ class ParityDesign:
         return nbytes
 
     # Products ------------------------------------------------------------
-    def _over_rows(self, work, size, top=False):
+    def _over_rows(self, work, size, top=False, dtype=np.float64):
         """Sum ``work(start, stop, total)`` over row chunks, split across threads.
 
         Each of ``n_jobs`` threads takes a contiguous share of the rows and
@@ -871,9 +878,17 @@ class ParityDesign:
         thread meanwhile: its thread pool on these chunk-sized products cost
         up to ten times the CPU time on a loaded 2-core machine, and nested
         under our threads it only competes with them.
+
+        ``dtype`` is the precision of the dense accumulators (``total`` is
+        float64 always).  float32 ones are folded into ``total`` every
+        ``_FOLD_ROWS`` rows, so a float32 sum runs over at most that many
+        terms and the error stays near ``eps32 * sqrt(_FOLD_ROWS)`` of the
+        terms' scale for any ``m`` (a float32 sum over all rows would grow
+        with ``m``).
         """
         m = self.n_samples
         jobs = max(1, min(self.n_jobs, m // self._chunk_rows))
+        fold = m if dtype == np.float64 else max(self._chunk_rows, _FOLD_ROWS)
 
         def share(bounds):
             lo, hi = bounds
@@ -882,9 +897,17 @@ class ParityDesign:
                 for start in range(lo, hi, self._chunk_rows):
                     work(start, min(start + self._chunk_rows, hi), total)
                 return total
-            dense = self._top_accumulators(total.shape[1:])
+            dense = self._top_accumulators(total.shape[1:], dtype)
+            pending = 0  # rows summed in dense since its last fold
             for start in range(lo, hi, self._chunk_rows):
-                work(start, min(start + self._chunk_rows, hi), total, dense)
+                stop = min(start + self._chunk_rows, hi)
+                work(start, stop, total, dense)
+                pending += stop - start
+                if pending >= fold and stop < hi:
+                    self._fold_top(total, dense)
+                    for G in dense:
+                        G.fill(0.0)
+                    pending = 0
             self._fold_top(total, dense)
             return total
 
@@ -895,19 +918,19 @@ class ParityDesign:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 return sum(pool.map(share, zip(edges[:-1], edges[1:])))
 
-    def _rows(self, start, stop):
-        """Float64 rows ``start:stop`` of the sample (expanded from the bits
-        on the cube)."""
+    def _rows(self, start, stop, dtype=np.float64):
+        """Rows ``start:stop`` of the sample (expanded from the bits on the
+        cube, in ``dtype``; float32 only there)."""
         if self._X is None:
-            return _unpack(self._xbits[start:stop], self._n_features)
+            return _unpack(self._xbits[start:stop], self._n_features, dtype)
         return self._X[start:stop]
 
     def _lower_block(self, start, stop, Xc=None):
-        """Parities of degree ``< d`` of rows ``start:stop`` (float64 ``Xc``
-        if given), by degree."""
-        Q = np.empty((stop - start, self.n_lower), dtype=np.float64)
-        _parity.parity_levels(self._rows(start, stop) if Xc is None else Xc, self._level_counts,
-                              self._level_starts, Q)
+        """Parities of degree ``< d`` of rows ``start:stop`` (``Xc`` if given,
+        float64 or float32; the block has its dtype), by degree."""
+        Xc = self._rows(start, stop) if Xc is None else Xc
+        Q = np.empty((stop - start, self.n_lower), dtype=Xc.dtype)
+        _parity.parity_levels(Xc, self._level_counts, self._level_starts, Q)
         return Q
 
     def _sources(self, Xc, Q):
@@ -916,7 +939,7 @@ class ParityDesign:
         the split layout (:func:`_top_layout`), built here."""
         arrays = {"x": Xc, "q": Q}
         for k, (l, mid, counts, starts, size) in enumerate(self._lefts):
-            L = np.empty((Xc.shape[0], size), dtype=np.float64)
+            L = np.empty((Xc.shape[0], size), dtype=Xc.dtype)
             _parity.parity_levels(np.ascontiguousarray(Xc[:, l:mid]), counts, starts, L)
             arrays[k] = L
         return arrays
@@ -948,11 +971,12 @@ class ParityDesign:
         for (xs, x0, x1, ks, col, rows, _, _), G in zip(self._blocks, dense):
             G += arrays[ks][:, col:col + rows].T @ (arrays[xs][:, x0:x1] * r[:, None])
 
-    def _top_accumulators(self, tail):
+    def _top_accumulators(self, tail, dtype=np.float64):
         """Zeroed dense ``(rows, (x1 - x0) * c)`` block products, one per block
         (``tail = (c,)`` for ``c`` columns, ``()`` for one)."""
         c = int(np.prod(tail, dtype=np.int64))
-        return [np.zeros((rows, (x1 - x0) * c)) for _, x0, x1, _, _, rows, _, _ in self._blocks]
+        return [np.zeros((rows, (x1 - x0) * c), dtype=dtype)
+                for _, x0, x1, _, _, rows, _, _ in self._blocks]
 
     def _fold_top(self, grad, dense):
         """Gather the coefficients' entries of the dense block products into
@@ -961,12 +985,13 @@ class ParityDesign:
         for (_, _, _, _, _, _, src, flat), G in zip(self._blocks, dense):
             grad[src] += G.reshape((-1,) + tail)[flat]
 
-    def _top_matrices(self, coef):
+    def _top_matrices(self, coef, dtype=np.float64):
         """The dense ``(rows, x1 - x0)`` coefficient matrix of every block
-        (``(rows, x1 - x0, c)`` for a ``(D, c)`` block of coefficients)."""
+        (``(rows, x1 - x0, c)`` for a ``(D, c)`` block of coefficients), in
+        ``dtype``."""
         top = []
         for _, x0, x1, _, _, rows, src, flat in self._blocks:
-            C = np.zeros((rows, x1 - x0) + coef.shape[1:])
+            C = np.zeros((rows, x1 - x0) + coef.shape[1:], dtype=dtype)
             C.reshape((rows * (x1 - x0),) + coef.shape[1:])[flat] = coef[src]
             top.append(C)
         return top
@@ -983,7 +1008,19 @@ class ParityDesign:
             return array
         return check_vector(value, name, length=length)
 
-    def matvec(self, coef: np.ndarray) -> np.ndarray:
+    def _check_dtype(self, dtype):
+        """``np.float64`` or ``np.float32``; float32 needs the cube (where every
+        parity is exactly +-1), and runs in float64 where the products have
+        no float32 route (the popcount kernels, degree 0)."""
+        if dtype not in (np.float64, np.float32, "float64", "float32"):
+            raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
+        dtype = np.dtype(dtype).type
+        if dtype == np.float32 and self._domain != "cube":
+            raise ValueError("dtype=np.float32 needs points of the cube (domain='cube'), "
+                             "whose parities are exactly +-1; real X uses float64")
+        return dtype
+
+    def matvec(self, coef: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """Predictions :math:`P c`.
 
         Parameters
@@ -991,17 +1028,20 @@ class ParityDesign:
         coef : array_like of shape (D,) or (D, c)
             One coefficient per parity, in the order of :func:`parity_subsets`
             (a column per output for a block).
+        dtype : {np.float64, np.float32}, default=np.float64
+            Precision of the products (see :meth:`normal_matvec`).
 
         Returns
         -------
-        ndarray of shape (m,) or (m, c)
+        ndarray of float64, shape (m,) or (m, c)
         """
-        return self._matvec(self._check_operand(coef, "coef", self.n_output_features))
+        return self._matvec(self._check_operand(coef, "coef", self.n_output_features),
+                            self._check_dtype(dtype))
 
     # The public products validate their vector and call these, which trust
     # it (finite float64, C-contiguous, the right length): the solvers call
     # them directly, so no check runs inside an iteration.
-    def _matvec(self, coef: np.ndarray) -> np.ndarray:
+    def _matvec(self, coef: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
         shape = (self.n_samples,) + coef.shape[1:]
         if self._use_popcount():
@@ -1013,32 +1053,36 @@ class ParityDesign:
             return out
         if self.degree == 0:  # real domain: the constant column only
             return np.broadcast_to(coef[0], shape).copy()
-        top = self._top_matrices(coef)
+        top = self._top_matrices(coef, dtype)
+        coef = coef.astype(dtype, copy=False)
         out = np.empty(shape)
 
         def work(start, stop, _):
-            Xc = self._rows(start, stop)
+            Xc = self._rows(start, stop, dtype)
             out[start:stop] = self._predict_chunk(self._lower_block(start, stop, Xc),
                                                   Xc, coef, top)
 
         self._over_rows(work, 0)
         return out
 
-    def rmatvec(self, r: np.ndarray) -> np.ndarray:
+    def rmatvec(self, r: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """Correlations :math:`P^\\top r`.
 
         Parameters
         ----------
         r : array_like of shape (m,) or (m, c)
             One value per point (a column per output for a block).
+        dtype : {np.float64, np.float32}, default=np.float64
+            Precision of the products (see :meth:`normal_matvec`).
 
         Returns
         -------
-        ndarray of shape (D,) or (D, c)
+        ndarray of float64, shape (D,) or (D, c)
         """
-        return self._rmatvec(self._check_operand(r, "r", self.n_samples))
+        return self._rmatvec(self._check_operand(r, "r", self.n_samples),
+                             self._check_dtype(dtype))
 
-    def _rmatvec(self, r: np.ndarray) -> np.ndarray:
+    def _rmatvec(self, r: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
         if self._use_popcount():
             if r.ndim == 2:
@@ -1051,13 +1095,14 @@ class ParityDesign:
             return r.sum(axis=0, keepdims=True).reshape((1,) + r.shape[1:])
 
         def work(start, stop, grad, dense):
-            Xc = self._rows(start, stop)
+            Xc = self._rows(start, stop, dtype)
             self._correlate_chunk(self._lower_block(start, stop, Xc), Xc,
-                                  r[start:stop], grad, dense)
+                                  r[start:stop].astype(dtype, copy=False), grad, dense)
 
-        return self._over_rows(work, (self.n_output_features,) + r.shape[1:], top=True)
+        return self._over_rows(work, (self.n_output_features,) + r.shape[1:], top=True,
+                               dtype=dtype)
 
-    def normal_matvec(self, coef: np.ndarray) -> np.ndarray:
+    def normal_matvec(self, coef: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """:math:`P^\\top P c`, fusing both products so each chunk's parities
         are built once.
 
@@ -1065,28 +1110,39 @@ class ParityDesign:
         ----------
         coef : array_like of shape (D,) or (D, c)
             One coefficient per parity (a column per output for a block).
+        dtype : {np.float64, np.float32}, default=np.float64
+            Precision of the products.  ``np.float32`` (cube only): the
+            parities, which are exactly +-1, and the coefficients rounded to
+            float32, with ``sgemm`` (up to twice the rate of ``dgemm``); the
+            chunk sums are float32, folded into float64 totals every
+            ``_FOLD_ROWS`` rows, so the result (float64) is within a few
+            ``eps32 = 6e-8`` of the float64 one relative to its largest
+            entry (about ``6e-7`` measured at ``n = 64..128, d = 3``).  The
+            popcount route and degree 0 run in float64 either way.
 
         Returns
         -------
-        ndarray of shape (D,) or (D, c)
+        ndarray of float64, shape (D,) or (D, c)
         """
-        return self._normal_matvec(self._check_operand(coef, "coef",
-                                                       self.n_output_features))
+        return self._normal_matvec(self._check_operand(coef, "coef", self.n_output_features),
+                                   self._check_dtype(dtype))
 
-    def _normal_matvec(self, coef: np.ndarray) -> np.ndarray:
+    def _normal_matvec(self, coef: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
         if self._use_popcount() or self.degree == 0:
             return self._rmatvec(self._matvec(coef))
-        top = self._top_matrices(coef)
+        top = self._top_matrices(coef, dtype)
+        coef = coef.astype(dtype, copy=False)
 
         def work(start, stop, grad, dense):
-            Xc = self._rows(start, stop)
+            Xc = self._rows(start, stop, dtype)
             Q = self._lower_block(start, stop, Xc)
             arrays = self._sources(Xc, Q)  # built once for both products
             self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top, arrays), grad,
                                   dense, arrays)
 
-        return self._over_rows(work, (self.n_output_features,) + coef.shape[1:], top=True)
+        return self._over_rows(work, (self.n_output_features,) + coef.shape[1:], top=True,
+                               dtype=dtype)
 
     def _explicit_rows(self, start, stop, out):
         """The explicit feature rows ``P[start:stop]`` into ``out`` (``(k, D)``)."""
