@@ -1227,7 +1227,128 @@ def _jacobi(design: ParityDesign, alpha):
     return 1.0 / diagonal
 
 
-def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True):
+# Mixed-precision CG (_solve_mixed).  Each inner CG, on float32 products,
+# stops at this relative residual or below: well above where CG on float32
+# products stalls (3.5e-7 of ||P^T y|| at n = 64..128, d = 3, m = 20,000),
+# so the float64 residual tracks the inner one; each refinement then cuts the
+# float64 residual by about this factor.
+_MIXED_INNER_TOL = 1e-5
+# A refinement that cuts the float64 residual by less than this factor means
+# the float32 products are too coarse for the system: finish in float64.
+_MIXED_MIN_GAIN = 0.5
+# Designs with fewer than this many m * D entries keep float64 CG under
+# products="auto": there a call is dominated by per-block overhead, not by
+# the gemms float32 speeds up, and the extra float64 residuals cost more.
+_MIXED_MIN_ENTRIES = 2**24
+
+
+def _mixed_applies(design, alpha, products="auto"):
+    """Whether CG runs mixed precision (:func:`_solve_mixed`): ``products``
+    is ``"float64"``, ``"mixed"`` or ``"auto"`` (mixed on a cube design of
+    at least ``_MIXED_MIN_ENTRIES`` entries with float32 products, unless
+    ``alpha = 0`` and ``m < D``)."""
+    if products not in ("auto", "float64", "mixed"):
+        raise ValueError(f"products must be 'auto', 'float64' or 'mixed', got {products!r}")
+    supported = (isinstance(design, ParityDesign) and design.domain == "cube"
+                 and not design._use_popcount() and design.degree >= 1)
+    m, D = design.n_samples, design.n_output_features
+    if products == "mixed":
+        return supported
+    # Not for alpha = 0 with m < D: the float32 rounding leaves a null-space
+    # component of about 1e-6 relative (m = 100, D = 176: 6e-6 against
+    # lstsq's minimum-norm solution, float64 CG 1e-10), which no float64
+    # residual sees.
+    return (products == "auto" and supported and (alpha > 0 or m >= D)
+            and m * D >= _MIXED_MIN_ENTRIES)
+
+
+def _cg_columns(design, R0, alpha, rtol, max_iter, dtype):
+    r"""Unpreconditioned CG on :math:`(P^\top P + \alpha I) E / m = R_0`,
+    column by column in lockstep (one pass over the data per iteration for
+    all columns, as :func:`_solve_block_cg`), from ``E = 0``, each column
+    stopping when its recursive residual is below ``rtol[j] * ||R_0[:, j]||``.
+    Products in ``dtype``.  Returns ``(E, iterations)``."""
+    m = design.n_samples
+    E = np.zeros_like(R0)
+    R = R0.copy()
+    P = R0.copy()
+    rr = np.einsum("ij,ij->j", R, R)
+    threshold = rtol * np.sqrt(rr)
+    active = np.flatnonzero(np.sqrt(rr) > threshold)
+    k = 0
+    while active.size and k < max_iter:
+        Pa = np.ascontiguousarray(P[:, active])
+        if Pa.shape[1] == 1:  # the vector path of the products is faster
+            AP = design._normal_matvec(Pa[:, 0], dtype)[:, None]
+        else:
+            AP = design._normal_matvec(Pa, dtype)
+        AP = AP / m + (alpha / m) * Pa
+        step = rr[active] / np.einsum("ij,ij->j", Pa, AP)
+        E[:, active] += step * Pa
+        R[:, active] -= step * AP
+        rr_new = np.einsum("ij,ij->j", R[:, active], R[:, active])
+        P[:, active] = R[:, active] + (rr_new / rr[active]) * Pa
+        rr[active] = rr_new
+        k += 1
+        active = active[np.sqrt(rr_new) > threshold[active]]
+    return E, k
+
+
+def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
+    r"""Mixed-precision CG on the columns of :math:`A C = B`,
+    :math:`A = (P^\top P + \alpha I) / m`, ``B`` ``(D, c)`` (float64, from
+    a float64 :math:`P^\top Y / m`): iterative refinement.
+
+    From :math:`C_0 = 0`, with the float64 residual :math:`R_k = B - A C_k`:
+    an inner CG (:func:`_cg_columns`) on :math:`A E = R_k` with float32
+    products (:meth:`ParityDesign.normal_matvec`, ``dtype=np.float32``),
+    stopped at a relative residual of ``max(_MIXED_INNER_TOL, tol ||B|| /
+    (2 ||R_k||))``, then :math:`C_{k+1} = C_k + E` and :math:`R_{k+1}`
+    from one float64 product.  A column stops when
+    :math:`\|R_k\| < \mathrm{tol}\,\|B\|` in float64: the stopping rule
+    of :func:`_solve_cg`, so its accuracy bound holds as stated there.
+    Each refinement cuts :math:`\|R\|` by about ``_MIXED_INNER_TOL``
+    (the float32 error of :math:`A E` is about ``1e-6`` of
+    :math:`\|R_k\|`); should one cut it by less than ``_MIXED_MIN_GAIN``
+    the rest runs on float64 products.
+
+    Every inner iterate is a combination of products of :math:`A` with
+    residuals, so it lies in the row space of :math:`P` up to rounding:
+    for ``alpha = 0`` the limit is the minimum-norm solution, up to a
+    null-space component of the order of the float32 rounding (about
+    ``1e-7`` of :math:`\|C\|` relative, measured; float64 CG: ``1e-15``).
+
+    Returns ``(C, n_iter, converged)``; ``n_iter`` counts the inner
+    iterations of all refinements (each refinement adds one float64
+    product, not counted).
+    """
+    threshold = tol * np.linalg.norm(B, axis=0)
+    C = np.zeros_like(B)
+    R = B.copy()
+    norms = np.linalg.norm(R, axis=0)
+    active = np.flatnonzero((norms >= threshold) & (norms > 0.0))
+    dtype, n_iter = np.float32, 0
+    m = design.n_samples
+    while active.size and n_iter < max_iter:
+        rtol = np.maximum(_MIXED_INNER_TOL if dtype == np.float32 else 0.0,
+                          0.5 * threshold[active] / norms[active])
+        E, k = _cg_columns(design, R[:, active], alpha, rtol, max_iter - n_iter, dtype)
+        n_iter += k
+        C[:, active] += E
+        Ca = np.ascontiguousarray(C[:, active])
+        AC = (design._normal_matvec(Ca[:, 0])[:, None] if Ca.shape[1] == 1
+              else design._normal_matvec(Ca))
+        R[:, active] = B[:, active] - (AC / m + (alpha / m) * Ca)
+        new = np.linalg.norm(R[:, active], axis=0)
+        if dtype == np.float32 and np.any(new > _MIXED_MIN_GAIN * norms[active]):
+            dtype = np.float64
+        norms[active] = new
+        active = active[new >= threshold[active]]
+    return C, max(n_iter, 1), active.size == 0
+
+
+def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True,
+              products="auto"):
     r"""Conjugate gradient on :math:`(P^\top P + \alpha I) c = P^\top y`.
 
     Started at 0, every iterate lies in the row space of :math:`P`, so for
@@ -1271,10 +1392,19 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True):
     not of :math:`P^\top`, so for a rank-deficient design with
     ``alpha = 0`` the limit is a least-squares solution but not always the
     minimum-norm one (use ``solver="exact"`` or ``alpha > 0`` there).
+
+    ``products``: ``"float64"`` products throughout, or ``"mixed"``
+    (:func:`_solve_mixed`: inner CGs on float32 products, refined against
+    the float64 residual; same stopping rule, cube only), or ``"auto"``
+    (mixed on a cube design with at least ``_MIXED_MIN_ENTRIES`` entries
+    ``m * D``).
     """
     m = design.n_samples
     D = design.n_output_features
     b = design._rmatvec(y) / m
+    if _mixed_applies(design, alpha, products):
+        coef, n_iter, converged = _solve_mixed(design, b[:, None], alpha, tol, max_iter)
+        return coef[:, 0], n_iter, converged
     # scipy's CG on a LinearOperator over the fused product replaced a
     # hand-written loop (issue 11) at no cost: timed against it on the junta
     # task of benchmarks/compare_learners.py (d = 3, alpha = 1, tol = 1e-6;
@@ -1298,7 +1428,8 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True):
     return coef, n_iter[0], info == 0
 
 
-def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=True):
+def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=True,
+                    products="auto"):
     r"""Conjugate gradient for ``c`` right-hand sides at once: the columns of
     :math:`(P^\top P + \alpha I) C = P^\top Y`, ``Y`` of shape ``(m, c)``.
 
@@ -1314,10 +1445,13 @@ def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=
     :math:`\|r\| < \mathrm{tol}\,\|P^\top y\|` per column), and a
     converged column is frozen and dropped from later passes.  Returns
     ``(coef (D, c), n_iter, converged)``: ``n_iter`` is the number of passes,
-    the iterations of the slowest column.
+    the iterations of the slowest column.  ``products`` as in
+    :func:`_solve_cg` (mixed: :func:`_solve_mixed` on all columns).
     """
     m = design.n_samples
     B = design._rmatvec(Y) / m
+    if _mixed_applies(design, alpha, products):
+        return _solve_mixed(design, B, alpha, tol, max_iter)
     inverse = _jacobi(design, alpha) if precondition else None
     inverse = np.ones(B.shape[0]) if inverse is None else inverse
     C = np.zeros_like(B)
