@@ -93,13 +93,24 @@ def test_twin_feature_matrix_is_the_product_of_coordinates(problem):
 @given(data=st.data(), n=st.integers(1, 9), degree=st.integers(1, 4),
        dtype=st.sampled_from([np.float64, np.float32]))
 def test_parity_levels_equals_twin(data, n, degree, dtype):
-    """Both precisions: on the cube every parity is +-1, exact in float32."""
+    """Both precisions (on the cube every parity is +-1, exact in float32);
+    with ``first``, the last level's columns from ``first`` on (its others
+    are left unwritten: NaN stays NaN; level 0, the constant, is written)."""
     degree = min(degree, n)
     X = data.draw(cube_points(n, m=st.integers(1, 20)))
     design = ParityDesign(X, degree)
     Q = np.empty((X.shape[0], design.n_lower), dtype=dtype)
     _parity.parity_levels(X.astype(dtype), design._level_counts, design._level_starts, Q)
-    np.testing.assert_array_equal(Q, reference.parity_levels(X, degree - 1))
+    expected = reference.parity_levels(X, degree - 1)
+    np.testing.assert_array_equal(Q, expected)
+    last = int(design._level_starts[-1])
+    first = data.draw(st.integers(0, design.n_lower))
+    Q.fill(np.nan)
+    _parity.parity_levels(X.astype(dtype), design._level_counts, design._level_starts, Q, first)
+    written = np.arange(design.n_lower) >= min(max(first, last), design.n_lower)
+    written[:max(last, 1)] = True  # the constant column is always written
+    np.testing.assert_array_equal(Q[:, written], expected[:, written])
+    assert np.isnan(Q[:, ~written]).all()
 
 
 # ----------------------------------------------- matrix-free products vs P

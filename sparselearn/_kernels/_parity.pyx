@@ -129,7 +129,8 @@ def parity_rmatvec(const uint64_t[:, ::1] xbits, const uint64_t[:, ::1] masks,
 
 
 def parity_levels(const cython.floating[:, ::1] X, const long long[:, ::1] counts,
-                  const long long[::1] starts, cython.floating[:, ::1] out):
+                  const long long[::1] starts, cython.floating[:, ::1] out,
+                  Py_ssize_t first=0):
     """All parities of degree ``< len(starts)`` of each row of ``X``, by degree.
 
     ``out[r, starts[t] + k]`` is ``chi_S(X[r])`` for the ``k``-th ``t``-subset
@@ -140,9 +141,11 @@ def parity_levels(const cython.floating[:, ::1] X, const long long[:, ::1] count
     level ``t - 1``.  Sequential, GIL released.  ``X`` and ``out`` are both
     float64 or both float32 (on the cube every entry is +-1, so float32 is
     exact and halves the memory traffic of the products that read ``out``).
+    Entries of the last level in columns before ``first`` are not written
+    (nothing is built from them; the caller does not read them).
     """
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], n_levels = starts.shape[0]
-    cdef Py_ssize_t r, t, i, j, dst, src, count
+    cdef Py_ssize_t r, t, i, j, j0, dst, src, count
     cdef cython.floating xi
     with nogil:
         for r in range(m):
@@ -155,6 +158,9 @@ def parity_levels(const cython.floating[:, ::1] X, const long long[:, ::1] count
                         break
                     xi = X[r, i]
                     src = starts[t] - count
-                    for j in range(count):
+                    j0 = 0
+                    if t == n_levels - 1 and first > dst:
+                        j0 = min(first - dst, count)
+                    for j in range(j0, count):
                         out[r, dst + j] = xi * out[r, src + j]
                     dst = dst + count
