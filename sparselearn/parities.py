@@ -1418,6 +1418,15 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True,
     (mixed on a cube design with at least ``_MIXED_MIN_ENTRIES`` entries
     ``m * D``).
     """
+    # BLAS on one thread for the solver's vector operations too: with two
+    # OpenBLAS threads each level-1 call of length D leaves a spinning
+    # thread behind, and float64 CG at n = 64, d = 3, m = 20,000 (41
+    # iterations) took 11.5 s of wall clock (8.9 s CPU) instead of 6.2 s.
+    with _one_thread_blas():
+        return _solve_cg_one_thread(design, y, alpha, tol, max_iter, precondition, products)
+
+
+def _solve_cg_one_thread(design, y, alpha, tol, max_iter, precondition, products):
     m = design.n_samples
     D = design.n_output_features
     b = design._rmatvec(y) / m
@@ -1467,6 +1476,12 @@ def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=
     the iterations of the slowest column.  ``products`` as in
     :func:`_solve_cg` (mixed: :func:`_solve_mixed` on all columns).
     """
+    with _one_thread_blas():  # as in _solve_cg
+        return _solve_block_cg_one_thread(design, Y, alpha, tol, max_iter, precondition,
+                                          products)
+
+
+def _solve_block_cg_one_thread(design, Y, alpha, tol, max_iter, precondition, products):
     m = design.n_samples
     B = design._rmatvec(Y) / m
     if _mixed_applies(design, alpha, products):
