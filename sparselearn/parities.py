@@ -115,14 +115,15 @@ def _block_width(n: int, degree: int) -> int:
 # parities of x[l:mid] (a "left block", built per chunk); the subsets of a
 # right half [mid, r) are the last ones of its parent's block, like those of
 # [a, n) in the lower block.  Splitting intervals down to 32 or 24 was
-# slower (more, smaller products).  Achieved (benchmarks/
-# compare_parity_products.py, one thread, rates by CPU time, load 5-7):
-# normal_matvec at 0.23-0.29 of the one-thread dgemm rate at n = 64, d = 3
-# (0.235 with the staircase alone), 0.375-0.39 at n = 128, d = 3 (0.20), and
-# 0.22 on real X at n = 64, d = 2, m = 200,000 (0.13); issue 14's goal of
-# 0.5 is not reached.  float32 blocks (exact: +-1) with sgemm run 1.6x
-# faster, but CG on them stops at a residual of 2-4e-7 (float64: 3e-11), so
-# the products stay float64.
+# slower (more, smaller products; in float32 too, and 8 or 32 columns
+# instead of 16 changed nothing measurable at n = 64).  Achieved
+# (benchmarks/compare_parity_products.py --float32, one run, one thread,
+# rates by CPU time against a 74.9 GFLOP/s dgemm, load average 2.4-2.5):
+# normal_matvec at 0.369 of the dgemm rate at n = 64, d = 3, m = 20,000 and
+# 0.462 at n = 128, d = 3 in float64, 0.590 and 0.848 with dtype=np.float32
+# (the +-1 parities exact, sgemm; relative error 4e-7), which meets issue
+# 14's goal of 0.5; real X, n = 64, d = 2, m = 200,000: 0.198.  CG keeps
+# float64 accuracy on float32 products by refinement (_solve_mixed).
 _SPLIT_MIN_N = 48
 
 
@@ -1136,7 +1137,8 @@ class ParityDesign:
             chunk sums are float32, folded into float64 totals every
             ``_FOLD_ROWS`` rows, so the result (float64) is within a few
             ``eps32 = 6e-8`` of the float64 one relative to its largest
-            entry (about ``6e-7`` measured at ``n = 64..128, d = 3``).  The
+            entry (``4e-7`` measured at ``n = 64`` and ``128``, ``d = 3``,
+            ``m = 20000``).  The
             popcount route and degree 0 run in float64 either way.
 
         Returns
@@ -1334,8 +1336,11 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
     Every inner iterate is a combination of products of :math:`A` with
     residuals, so it lies in the row space of :math:`P` up to rounding:
     for ``alpha = 0`` the limit is the minimum-norm solution, up to a
-    null-space component of the order of the float32 rounding (about
-    ``1e-7`` of :math:`\|C\|` relative, measured; float64 CG: ``1e-15``).
+    null-space component of the order of the float32 rounding, which no
+    float64 residual sees (measured against :func:`numpy.linalg.lstsq`:
+    ``8e-7`` of :math:`\|C\|` at ``m = 20, D = 42`` and ``6e-6`` at
+    ``m = 100, D = 176``; float64 CG ``4e-15`` and ``1e-10``), which is why
+    ``products="auto"`` keeps float64 there.
 
     Returns ``(C, n_iter, converged)``; ``n_iter`` counts the inner
     iterations of all refinements (each refinement adds one float64
