@@ -899,21 +899,26 @@ class ParityDesign:
 
         ``dtype`` is the precision of the dense accumulators (``total`` is
         float64 always).  float32 ones are added into float64 ones every
-        ``_FOLD_ROWS`` rows, so a float32 sum runs over at most that many
-        terms and the error stays near ``eps32 * sqrt(_FOLD_ROWS)`` of the
-        terms' scale for any ``m`` (a float32 sum over all rows would grow
-        with ``m``).
+        ``_FOLD_ROWS`` rows, so a float32 sum runs over fewer than that
+        many plus one chunk and its error stays near
+        ``eps32 * sqrt(_FOLD_ROWS)`` of the terms' scale for any ``m`` (a
+        float32 sum over all rows would grow with ``m``).  float32 chunks
+        have ``2 * _chunk_rows`` rows, the same bytes.
         """
         m = self.n_samples
         jobs = max(1, min(self.n_jobs, m // self._chunk_rows))
-        fold = m if dtype == np.float64 else max(self._chunk_rows, _FOLD_ROWS)
+        # float32 chunks take twice the rows in the same bytes (2-5% faster
+        # a call than _chunk_rows at n = 64..128, d = 3; float64 is slowest
+        # with 256 rows).
+        step = self._chunk_rows if dtype == np.float64 else 2 * self._chunk_rows
+        fold = m if dtype == np.float64 else max(step, _FOLD_ROWS)
 
         def share(bounds):
             lo, hi = bounds
             total = np.zeros(size)
             if not top:
-                for start in range(lo, hi, self._chunk_rows):
-                    work(start, min(start + self._chunk_rows, hi), total)
+                for start in range(lo, hi, step):
+                    work(start, min(start + step, hi), total)
                 return total
             dense = self._top_accumulators(total.shape[1:], dtype)
             # float32 sums are added into float64 copies of the dense blocks
@@ -921,8 +926,8 @@ class ParityDesign:
             # a call at n = 128, d = 3) and gathered once at the end.
             wide = dense if dtype == np.float64 else self._top_accumulators(total.shape[1:])
             pending = 0  # rows summed in dense since its last fold
-            for start in range(lo, hi, self._chunk_rows):
-                stop = min(start + self._chunk_rows, hi)
+            for start in range(lo, hi, step):
+                stop = min(start + step, hi)
                 work(start, stop, total, dense)
                 pending += stop - start
                 if wide is not dense and (pending >= fold or stop == hi):

@@ -187,9 +187,10 @@ def test_float32_products_are_the_float64_ones_to_float32_rounding(
     40 rows or once, one or two threads, a vector or a (D, c) block).
 
     A float32 product sums terms +-c_s (predictions, at most D of them) and
-    then +-r_i (at most max(fold, chunk) rows) with exact +-1 factors, so
-    to first order every entry of P^T P c is off by at most
-    (D + max(fold, chunk) + 2) * eps32 * m * ||c||_1 (||c||_1 bounds every
+    then +-r_i (fewer than fold rows plus one float32 chunk, which has
+    twice the float64 chunk's rows) with exact +-1 factors, so to first
+    order every entry of P^T P c is off by at most
+    (D + rows + 2) * eps32 * m * ||c||_1 (||c||_1 bounds every
     prediction) and every prediction by (D + 1) * eps32 * ||c||_1: the
     bounds asserted, with a factor 2 for the second-order terms."""
     with pytest.MonkeyPatch.context() as patch:
@@ -209,7 +210,7 @@ def _check_float32_products(data, n, degree, c, n_jobs, chunk, fold):
     coef = rng.normal(size=(D, c) if c else D)
     r = rng.normal(size=(m, c) if c else m)
     l1 = np.abs(coef).sum(axis=0)
-    rows = max(fold, design._chunk_rows)
+    rows = fold + 2 * design._chunk_rows  # float32 chunks have twice the rows
     got = design.matvec(coef, dtype=np.float32)
     assert got.dtype == np.float64
     assert np.all(np.abs(got - design.matvec(coef)) <= 2 * (D + 1) * _EPS32 * l1)
