@@ -118,11 +118,11 @@ def _block_width(n: int, degree: int) -> int:
 # slower (more, smaller products; in float32 too, and 8 or 32 columns
 # instead of 16 changed nothing measurable at n = 64).  Achieved
 # (benchmarks/compare_parity_products.py --float32, one run, one thread,
-# rates by CPU time against a 74.9 GFLOP/s dgemm, load average 2.4-2.5):
-# normal_matvec at 0.369 of the dgemm rate at n = 64, d = 3, m = 20,000 and
-# 0.462 at n = 128, d = 3 in float64, 0.590 and 0.848 with dtype=np.float32
-# (the +-1 parities exact, sgemm; relative error 4e-7), which meets issue
-# 14's goal of 0.5; real X, n = 64, d = 2, m = 200,000: 0.198.  CG keeps
+# rates by CPU time against a 76.6 GFLOP/s dgemm, load average 4.2-4.6):
+# normal_matvec at 0.344 of the dgemm rate at n = 64, d = 3, m = 20,000 and
+# 0.478 at n = 128, d = 3 in float64, 0.606 and 0.958 with dtype=np.float32
+# (the +-1 parities exact, sgemm; relative error 4-5e-7), which meets issue
+# 14's goal of 0.5; real X, n = 64, d = 2, m = 200,000: 0.190.  CG keeps
 # float64 accuracy on float32 products by refinement (_solve_mixed).
 _SPLIT_MIN_N = 48
 
@@ -1146,7 +1146,7 @@ class ParityDesign:
             chunk sums are float32, folded into float64 totals every
             ``_FOLD_ROWS`` rows, so the result (float64) is within a few
             ``eps32 = 6e-8`` of the float64 one relative to its largest
-            entry (``4e-7`` measured at ``n = 64`` and ``128``, ``d = 3``,
+            entry (``4e-7`` to ``5e-7`` measured at ``n = 64`` and ``128``, ``d = 3``,
             ``m = 20000``).  The
             popcount route and degree 0 run in float64 either way.
 
