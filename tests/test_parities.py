@@ -258,7 +258,9 @@ def test_estimate_bytes_bounds_the_products_dense_block_buffers():
     thread's dense top-degree block products and accumulator, the dense
     coefficient blocks) stays within the products' share of
     ParityDesign.estimate_bytes, for one column and a block of 4, one and
-    two threads, at degree 3 (several 16-column blocks) and degree 2."""
+    two threads, at degree 3 (several 16-column blocks) and degree 2, in
+    float64 and in float32 (whose float64 copies of the dense blocks the
+    float32 chunks and coefficient blocks leave room for)."""
     import tracemalloc
 
     rng = np.random.default_rng(3)
@@ -268,12 +270,13 @@ def test_estimate_bytes_bounds_the_products_dense_block_buffers():
             design = ParityDesign(X, degree, n_jobs=n_jobs)
             for c in (1, 4):
                 coef = rng.normal(size=(design.n_output_features, c)).squeeze()
-                tracemalloc.start()
-                design.normal_matvec(coef)
-                peak = tracemalloc.get_traced_memory()[1]
-                tracemalloc.stop()
-                assert peak <= ParityDesign.estimate_bytes(3000, n, degree, "cg", n_jobs,
-                                                           n_outputs=c)
+                for dtype in (np.float64, np.float32):
+                    tracemalloc.start()
+                    design.normal_matvec(coef, dtype=dtype)
+                    peak = tracemalloc.get_traced_memory()[1]
+                    tracemalloc.stop()
+                    assert peak <= ParityDesign.estimate_bytes(3000, n, degree, "cg", n_jobs,
+                                                               n_outputs=c)
 
 
 def test_parity_design_validates_before_the_kernels():
