@@ -10,11 +10,14 @@ For ``d <= 2`` the script also times, on the same data, the full-width
 layout (one block of ``n`` columns: ``rowsum(X * (X @ U))`` with ``U``
 strictly upper triangular, and ``(X * r).T @ X``), the peer of the
 16-column blocks the library uses.  On the cube, ``--float32`` adds the
-same product with the (exactly ``+-1``) lower block and the coefficients
-in float32 (``sgemm``), its relative error against float64, and where a
-conjugate gradient on it stops: the relative normal-equation residual,
-computed in float64, after CG to ``tol = 1e-10`` (ridge ``m / 4``, at most
-100 iterations) with float32 and with float64 products.
+library's float32 products (``normal_matvec(coef, dtype=np.float32)``:
+the exactly ``+-1`` parities and the coefficients in float32, ``sgemm``),
+their relative error against float64 and their rate against the same
+``dgemm``, and the conjugate gradient end to end (``_solve_cg``, ridge
+``m / 4``, ``--cg-tol``, at most 100 iterations) with float64 products and
+with mixed precision (float32 inner CG refined against float64 residuals):
+CPU seconds, iterations and the final relative normal-equation residual
+computed in float64.
 
 Run from the repository root::
 
@@ -57,46 +60,27 @@ def dgemm_rate(size, repeat):
     return 2.0 * size ** 3 / wall / 1e9, 2.0 * size ** 3 / cpu / 1e9
 
 
-def float32_normal_matvec(design, coef):
-    """``P^T P c`` with the parity blocks and the coefficients in float32
-    (the library's blocks and layout, cast; the experiment, not the library)."""
-    nl = design.n_lower
-    coef32 = coef.astype(np.float32)
-    top = [C.astype(np.float32) for C in design._top_matrices(coef)]
-    grad = np.zeros(design.n_output_features, dtype=np.float32)
-    dense = [np.zeros((rows, x1 - x0), dtype=np.float32)
-             for _, x0, x1, _, _, rows, _, _ in design._blocks]
+def sgemm_rate(size, repeat):
+    """GFLOP/s of one-thread sgemm on ``size x size`` matrices by CPU time
+    (the float32 products' own ceiling, for reference)."""
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(size, size)).astype(np.float32)
     with _one_thread_blas():
-        for start in range(0, design.n_samples, design._chunk_rows):
-            stop = min(start + design._chunk_rows, design.n_samples)
-            Xc = design._rows(start, stop)
-            Q = design._lower_block(start, stop, Xc)
-            arrays = {k: v.astype(np.float32) for k, v in design._sources(Xc, Q).items()}
-            Q = arrays["q"]
-            r = Q @ coef32[:nl]
-            for (xs, x0, x1, ks, col, rows, _, _), C in zip(design._blocks, top):
-                r += np.einsum("ij,ij->i", arrays[xs][:, x0:x1],
-                               arrays[ks][:, col:col + rows] @ C)
-            grad[:nl] += r @ Q
-            for (xs, x0, x1, ks, col, rows, _, _), G in zip(design._blocks, dense):
-                G += arrays[ks][:, col:col + rows].T @ (arrays[xs][:, x0:x1] * r[:, None])
-    out = grad.astype(np.float64)
-    for (_, _, _, _, _, _, src, flat), G in zip(design._blocks, dense):
-        out[src] += G.ravel()[flat]
-    return out
+        _, cpu = _best_of(max(repeat, 3), lambda: A @ A)
+    return 2.0 * size ** 3 / cpu / 1e9
 
 
-def cg_residual(design, normal, y, tol):
-    """Relative float64 residual of ``(P^T P + (m / 4) I) c = P^T y`` after
-    CG to ``tol`` (at most 100 iterations) with the products ``normal``."""
-    import scipy.sparse.linalg
-    D, alpha = design.n_output_features, design.n_samples / 4.0
+def cg_end_to_end(design, y, tol, products):
+    """CPU seconds, iterations and the relative float64 residual of
+    ``(P^T P + (m / 4) I) c = P^T y`` after the library's CG to ``tol`` (at
+    most 100 iterations) with ``products`` ("float64" or "mixed")."""
+    alpha = design.n_samples / 4.0
+    cpu = time.process_time()
+    c, n_iter, _ = parities._solve_cg(design, y, alpha, tol, 100, products=products)
+    cpu = time.process_time() - cpu
     b = design.rmatvec(y)
-    op = scipy.sparse.linalg.LinearOperator((D, D), matvec=lambda c: normal(c) + alpha * c,
-                                            dtype=np.float64)
-    c, _ = scipy.sparse.linalg.cg(op, b, rtol=tol, maxiter=100)
     exact = design.normal_matvec(c) + alpha * c
-    return np.linalg.norm(exact - b) / np.linalg.norm(b)
+    return cpu, n_iter, np.linalg.norm(exact - b) / np.linalg.norm(b)
 
 
 def full_width_design(X, d, domain, n_jobs):
@@ -120,7 +104,9 @@ def main():
     parser.add_argument("--gemm-size", type=int, default=2000,
                         help="side of the square dgemm peer (default 2000)")
     parser.add_argument("--float32", action="store_true",
-                        help="also the float32 experiment on the cube cases")
+                        help="also the float32 products and mixed-precision CG on the cube cases")
+    parser.add_argument("--cg-tol", type=float, default=1e-10,
+                        help="tolerance of the CG comparison (default 1e-10)")
     options = parser.parse_args()
     cases = []
     for size in options.sizes:
@@ -135,6 +121,9 @@ def main():
     peak, peak_cpu = dgemm_rate(options.gemm_size, options.repeat)
     print(f"one-thread dgemm ({options.gemm_size} x {options.gemm_size}): "
           f"{peak:.1f} GFLOP/s by wall clock, {peak_cpu:.1f} by CPU time")
+    if options.float32:
+        print(f"one-thread sgemm (same size): {sgemm_rate(options.gemm_size, options.repeat):.1f}"
+              f" GFLOP/s by CPU time (the f32 rows are still rated against dgemm)")
     print(f"normal_matvec, n_jobs={options.n_jobs}, needed flops 4 m D per call; /dgemm: "
           f"the rate over dgemm's, by wall clock and (one thread on a loaded machine: "
           f"the fair one) by CPU time")
@@ -165,18 +154,23 @@ def main():
               f"{rate:>8.1f} {rate / peak:>7.3f} {4.0 * m * D / cpu / 1e9 / peak_cpu:>6.3f}  "
               f"{peer}")
         if options.float32 and domain == "cube":
-            got = float32_normal_matvec(design, coef)
-            error = np.abs(got - ref).max() / np.abs(ref).max()
-            wall32, cpu32 = _best_of(options.repeat, lambda: float32_normal_matvec(design, coef))
+            def product32():
+                return design.normal_matvec(coef, dtype=np.float32)
+
+            error = np.abs(product32() - ref).max() / np.abs(ref).max()
+            wall32, cpu32 = _best_of(options.repeat, product32)
             rate32 = 4.0 * m * D / wall32 / 1e9
-            y = rng.normal(size=m)
-            res32 = cg_residual(design, lambda c: float32_normal_matvec(design, c), y, 1e-10)
-            res64 = cg_residual(design, design.normal_matvec, y, 1e-10)
             print(f"{'':>4} {'':>2} {'':>7} {'f32':>6} {D:>7} {wall32:>8.3f} {cpu32:>7.3f} "
                   f"{rate32:>8.1f} {rate32 / peak:>7.3f} "
-                  f"{4.0 * m * D / cpu32 / 1e9 / peak_cpu:>6.3f}  float32 products: relative error "
-                  f"{error:.1e}; CG to 1e-10 stops at residual {res32:.1e} "
-                  f"(float64 {res64:.1e})")
+                  f"{4.0 * m * D / cpu32 / 1e9 / peak_cpu:>6.3f}  dtype=float32: relative error "
+                  f"{error:.1e}, {cpu / cpu32:.2f}x float64 by CPU time")
+            y = rng.normal(size=m)
+            cpu64, it64, res64 = cg_end_to_end(design, y, options.cg_tol, "float64")
+            cpu_mixed, it_mixed, res_mixed = cg_end_to_end(design, y, options.cg_tol, "mixed")
+            print(f"{'':>4} {'':>2} {'':>7} {'CG':>6} {D:>7}  to tol {options.cg_tol:.0e}: "
+                  f"float64 {cpu64:.2f} s cpu, {it64} iterations, residual {res64:.1e}; "
+                  f"mixed {cpu_mixed:.2f} s, {it_mixed} iterations, residual {res_mixed:.1e}; "
+                  f"{cpu64 / cpu_mixed:.2f}x")
 
 
 if __name__ == "__main__":

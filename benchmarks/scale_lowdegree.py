@@ -164,6 +164,10 @@ def main(argv=None):
     parser.add_argument("--terms", type=int, default=12, help="planted parities")
     parser.add_argument("--sigma", type=float, default=0.5, help="label noise")
     parser.add_argument("--tol", type=float, default=1e-6)
+    parser.add_argument("--alpha", type=float, default=0.0,
+                        help="ridge penalty of the fit (default 0; a small positive alpha at "
+                             "m < D runs the mixed-precision CG that m > D runs unpenalised, "
+                             "so the projection to --project-m uses the same products)")
     parser.add_argument("--n-jobs", type=int, default=2, help="threads of the products")
     parser.add_argument("--dask-workers", type=int, default=0,
                         help="fit on a LocalCluster of this many workers (0: in process)")
@@ -174,7 +178,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     n, d = args.n, args.degree
     D = n_parity_features(n, d)
-    print(f"n={n} d={d} D={D} sigma={args.sigma} terms={args.terms} tol={args.tol}")
+    print(f"n={n} d={d} D={D} sigma={args.sigma} terms={args.terms} tol={args.tol} "
+          f"alpha={args.alpha}")
     print(f"{'m':>9} {'write s':>8} {'fit s':>8} {'cpu s':>8} {'iters':>5} {'s/iter':>7} "
           f"{'VmHWM MB':>9} {'maxrss MB':>9} {'wkr MB':>7} {'bits MB':>8} {'f64/bits':>8} "
           f"{'excess':>10} {'sig2 D/(m-D)':>12}")
@@ -197,7 +202,7 @@ def main(argv=None):
                 y = write_sample(path, m, n, subsets, coefficients, args.sigma, rng)
                 written = time.perf_counter() - start
                 model = LowDegreeRegressor(degree=d, solver="cg", tol=args.tol,
-                                           n_jobs=args.n_jobs)
+                                           alpha=args.alpha, n_jobs=args.n_jobs)
                 reset = reset_peak_rss()
                 if client is not None:  # the workers' peaks of this fit only, too
                     client.run(reset_peak_rss)

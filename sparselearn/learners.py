@@ -707,10 +707,12 @@ _PARAMETERS_DOC = r"""
         samples (9 at ``m = 4D``).  Measured on the cube: at most ``6 * tol``
         for ``m >= 2D``, so the default agrees with ``"exact"`` to about
         ``5e-6``; ``tol=1e-9`` gives ``1e-8`` or better at about 1.5 times
-        the iterations (21 against 32 at ``n = 32``, ``d = 3``,
-        ``m = 20,000``).  On real data :math:`\kappa` is that of the
-        monomials' Gram, often far larger, and ``"sketch"`` and ``"cg"``
-        agree less closely at the default: correlated ``X`` off the origin
+        the iterations (22 against 33 at ``n = 32``, ``d = 3``,
+        ``m = 20,000``, where the CG runs in mixed precision: float32
+        products refined against float64 residuals, same rule).  On real
+        data :math:`\kappa` is that of the monomials' Gram, often far
+        larger, and ``"sketch"`` and ``"cg"`` agree less closely at the
+        default: correlated ``X`` off the origin
         (``n = 32``, ``d = 2``, ``m = 6000``, ``"sketch"``) gave predictions
         within ``1.5e-5`` (``alpha = 0``) and ``4.3e-5`` (``alpha = 1``) of
         ``Ridge(solver="cholesky")``, relative, and ``2e-8`` and ``4e-8``

@@ -93,6 +93,9 @@ _MAX_CHUNK_BYTES = 16 * 2**20
 # m = 200,000, one thread: 0.10-0.12 s a call against 0.12-0.14 s;
 # benchmarks/compare_parity_products.py times the full-width peer).
 _BLOCK_WIDTH = 16
+# Rows whose float32 top-degree sums are folded into the float64 totals at a
+# time (ParityDesign._over_rows): bounds the length of every float32 sum.
+_FOLD_ROWS = 2048
 
 
 def _block_width(n: int, degree: int) -> int:
@@ -112,14 +115,15 @@ def _block_width(n: int, degree: int) -> int:
 # parities of x[l:mid] (a "left block", built per chunk); the subsets of a
 # right half [mid, r) are the last ones of its parent's block, like those of
 # [a, n) in the lower block.  Splitting intervals down to 32 or 24 was
-# slower (more, smaller products).  Achieved (benchmarks/
-# compare_parity_products.py, one thread, rates by CPU time, load 5-7):
-# normal_matvec at 0.23-0.29 of the one-thread dgemm rate at n = 64, d = 3
-# (0.235 with the staircase alone), 0.375-0.39 at n = 128, d = 3 (0.20), and
-# 0.22 on real X at n = 64, d = 2, m = 200,000 (0.13); issue 14's goal of
-# 0.5 is not reached.  float32 blocks (exact: +-1) with sgemm run 1.6x
-# faster, but CG on them stops at a residual of 2-4e-7 (float64: 3e-11), so
-# the products stay float64.
+# slower (more, smaller products; in float32 too, and 8 or 32 columns
+# instead of 16 changed nothing measurable at n = 64).  Achieved
+# (benchmarks/compare_parity_products.py --float32, one run, one thread,
+# rates by CPU time against a 76.6 GFLOP/s dgemm, load average 4.2-4.6):
+# normal_matvec at 0.344 of the dgemm rate at n = 64, d = 3, m = 20,000 and
+# 0.478 at n = 128, d = 3 in float64, 0.606 and 0.958 with dtype=np.float32
+# (the +-1 parities exact, sgemm; relative error 4-5e-7), which meets issue
+# 14's goal of 0.5; real X, n = 64, d = 2, m = 200,000: 0.190.  CG keeps
+# float64 accuracy on float32 products by refinement (_solve_mixed).
 _SPLIT_MIN_N = 48
 
 
@@ -335,12 +339,16 @@ _BYTE_POINTS = 1.0 - 2.0 * np.unpackbits(np.arange(256, dtype=np.uint8)[:, None]
                                          bitorder="little").astype(np.float64)
 
 
-def _unpack(bits: np.ndarray, n: int) -> np.ndarray:
-    """The float64 +-1 rows ``(k, n)`` (C-contiguous) of packed rows ``bits``
-    ``(k, words)``: one table lookup per byte (10x faster than
-    ``np.unpackbits`` and the arithmetic on 4032 x 64 rows)."""
+_BYTE_POINTS32 = _BYTE_POINTS.astype(np.float32)
+
+
+def _unpack(bits: np.ndarray, n: int, dtype=np.float64) -> np.ndarray:
+    """The +-1 rows ``(k, n)`` (C-contiguous, float64 or float32: both exact)
+    of packed rows ``bits`` ``(k, words)``: one table lookup per byte (10x
+    faster than ``np.unpackbits`` and the arithmetic on 4032 x 64 rows)."""
+    table = _BYTE_POINTS32 if dtype == np.float32 else _BYTE_POINTS
     octets = np.ascontiguousarray(bits).astype("<u8", copy=False).view(np.uint8)
-    points = np.take(_BYTE_POINTS, octets, axis=0).reshape(octets.shape[0], -1)
+    points = np.take(table, octets, axis=0).reshape(octets.shape[0], -1)
     return points if points.shape[1] == n else np.ascontiguousarray(points[:, :n])
 
 
@@ -649,6 +657,21 @@ class ParityDesign:
                 np.cumsum([0] + [math.comb(k, t) for t in range(d - 1)]).astype(np.int64),
                 sum(math.comb(k, t) for t in range(d))))
         self._blocks = self._top_blocks() if d >= 1 else []
+        # At degree 3 the pairs of the lower block (C(n, 2) of its
+        # 1 + n + C(n, 2) columns) are products of their own too: staircase
+        # blocks on the rows x (the degree-2 layout), so the lower-degree
+        # gemv reads only [1, x] (1 + n columns), not the whole lower block,
+        # and the pairs that no top-degree block reads are never built
+        # (see _direct).  Profiled at n = 64..128 the two gemvs over the
+        # whole lower block and its build took a quarter of a float32 call.
+        self._direct, self._first = self.n_lower, 0
+        if d == 3:
+            self._blocks = self._top_blocks(2) + self._blocks
+            self._direct = 1 + n
+            # The first pair column a top-degree block reads from "q".
+            self._first = min([x0 for xs, x0, *_ in self._blocks if xs == "q" and x0 > n]
+                              + [col for _, _, _, ks, col, *_ in self._blocks
+                                 if ks == "q" and col > n] + [self.n_lower])
         # Every level 0..d, for the explicit rows of a real-valued design.
         self._all_starts = np.cumsum([0] + list(level_sizes[:-1])).astype(np.int64)
         self._all_counts = np.array(
@@ -731,8 +754,9 @@ class ParityDesign:
         nbytes += 8.0 * top * (2 * degree + 5)
         return nbytes
 
-    def _top_blocks(self):
-        """The blocks of the top-degree product (:func:`_top_layout`), each
+    def _top_blocks(self, degree=None):
+        """The blocks of the degree-``degree`` product (:func:`_top_layout`;
+        default the top degree), each
         ``(xs, x0, x1, ks, col, rows, src, flat)``: the dense coefficient
         matrix ``C`` of shape ``(rows, x1 - x0)`` holds ``coef[src]`` at the
         flat positions ``flat`` (zeros elsewhere), and the block adds
@@ -740,8 +764,9 @@ class ParityDesign:
         :math:`P c` (``F_x`` the rows, ``F_q`` the lower block, ``F_k`` the
         ``k``-th left block; :meth:`_sources`).
         """
-        n, d = self.n_features, self.degree
+        n, d = self.n_features, self.degree if degree is None else degree
         top = math.comb(n, d)
+        offset = sum(math.comb(n, t) for t in range(d))  # where level d starts
         # rank of a sorted d-subset s_1 < ... < s_d among the d-subsets in
         # lexicographic order: C(n, d) - 1 - sum_t C(n - 1 - s_t, d - t + 1).
         table = np.array([[math.comb(v, k) for k in range(d + 2)] for v in range(n)],
@@ -750,7 +775,7 @@ class ParityDesign:
         def index(subsets):
             subsets = np.asarray(subsets, dtype=np.int64)
             rank = top - 1 - sum(table[n - 1 - subsets[..., t], d - t] for t in range(d))
-            return self.n_lower + rank
+            return offset + rank
 
         blocks = []
         for kind, xs, x0, x1, ks, col, rows, args in _top_layout(n, d)[0]:
@@ -864,7 +889,7 @@ class ParityDesign:
         return nbytes
 
     # Products ------------------------------------------------------------
-    def _over_rows(self, work, size, top=False):
+    def _over_rows(self, work, size, top=False, dtype=np.float64):
         """Sum ``work(start, stop, total)`` over row chunks, split across threads.
 
         Each of ``n_jobs`` threads takes a contiguous share of the rows and
@@ -877,21 +902,46 @@ class ParityDesign:
         thread meanwhile: its thread pool on these chunk-sized products cost
         up to ten times the CPU time on a loaded 2-core machine, and nested
         under our threads it only competes with them.
+
+        ``dtype`` is the precision of the dense accumulators (``total`` is
+        float64 always).  float32 ones are added into float64 ones every
+        ``_FOLD_ROWS`` rows, so a float32 sum runs over fewer than that
+        many plus one chunk and its error stays near
+        ``eps32 * sqrt(_FOLD_ROWS)`` of the terms' scale for any ``m`` (a
+        float32 sum over all rows would grow with ``m``).  float32 chunks
+        have ``2 * _chunk_rows`` rows, the same bytes.
         """
         m = self.n_samples
         jobs = max(1, min(self.n_jobs, m // self._chunk_rows))
+        # float32 chunks take twice the rows in the same bytes (2-5% faster
+        # a call than _chunk_rows at n = 64..128, d = 3; float64 is slowest
+        # with 256 rows).
+        step = self._chunk_rows if dtype == np.float64 else 2 * self._chunk_rows
+        fold = m if dtype == np.float64 else max(step, _FOLD_ROWS)
 
         def share(bounds):
             lo, hi = bounds
             total = np.zeros(size)
             if not top:
-                for start in range(lo, hi, self._chunk_rows):
-                    work(start, min(start + self._chunk_rows, hi), total)
+                for start in range(lo, hi, step):
+                    work(start, min(start + step, hi), total)
                 return total
-            dense = self._top_accumulators(total.shape[1:])
-            for start in range(lo, hi, self._chunk_rows):
-                work(start, min(start + self._chunk_rows, hi), total, dense)
-            self._fold_top(total, dense)
+            dense = self._top_accumulators(total.shape[1:], dtype)
+            # float32 sums are added into float64 copies of the dense blocks
+            # (a contiguous add; gathering into total every fold cost 6% of
+            # a call at n = 128, d = 3) and gathered once at the end.
+            wide = dense if dtype == np.float64 else self._top_accumulators(total.shape[1:])
+            pending = 0  # rows summed in dense since its last fold
+            for start in range(lo, hi, step):
+                stop = min(start + step, hi)
+                work(start, stop, total, dense)
+                pending += stop - start
+                if wide is not dense and (pending >= fold or stop == hi):
+                    for W, G in zip(wide, dense):
+                        W += G
+                        G.fill(0.0)
+                    pending = 0
+            self._fold_top(total, wide)
             return total
 
         edges = np.linspace(0, m, jobs + 1).astype(int)
@@ -901,19 +951,20 @@ class ParityDesign:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 return sum(pool.map(share, zip(edges[:-1], edges[1:])))
 
-    def _rows(self, start, stop):
-        """Float64 rows ``start:stop`` of the sample (expanded from the bits
-        on the cube)."""
+    def _rows(self, start, stop, dtype=np.float64):
+        """Rows ``start:stop`` of the sample (expanded from the bits on the
+        cube, in ``dtype``; float32 only there)."""
         if self._X is None:
-            return _unpack(self._xbits[start:stop], self._n_features)
+            return _unpack(self._xbits[start:stop], self._n_features, dtype)
         return self._X[start:stop]
 
     def _lower_block(self, start, stop, Xc=None):
-        """Parities of degree ``< d`` of rows ``start:stop`` (float64 ``Xc``
-        if given), by degree."""
-        Q = np.empty((stop - start, self.n_lower), dtype=np.float64)
-        _parity.parity_levels(self._rows(start, stop) if Xc is None else Xc, self._level_counts,
-                              self._level_starts, Q)
+        """Parities of degree ``< d`` of rows ``start:stop`` (``Xc`` if given,
+        float64 or float32; the block has its dtype), by degree."""
+        Xc = self._rows(start, stop) if Xc is None else Xc
+        Q = np.empty((stop - start, self.n_lower), dtype=Xc.dtype)
+        # Columns [1 + n, _first) are pairs no product reads (degree 3).
+        _parity.parity_levels(Xc, self._level_counts, self._level_starts, Q, self._first)
         return Q
 
     def _sources(self, Xc, Q):
@@ -922,13 +973,13 @@ class ParityDesign:
         the split layout (:func:`_top_layout`), built here."""
         arrays = {"x": Xc, "q": Q}
         for k, (l, mid, counts, starts, size) in enumerate(self._lefts):
-            L = np.empty((Xc.shape[0], size), dtype=np.float64)
+            L = np.empty((Xc.shape[0], size), dtype=Xc.dtype)
             _parity.parity_levels(np.ascontiguousarray(Xc[:, l:mid]), counts, starts, L)
             arrays[k] = L
         return arrays
 
     def _predict_chunk(self, Q, Xc, coef, top, arrays=None):
-        out = Q @ coef[:self.n_lower]
+        out = Q[:, :self._direct] @ coef[:self._direct]
         arrays = self._sources(Xc, Q) if arrays is None else arrays
         if coef.ndim == 2:  # a block of c coefficient columns: C is (rows, x1 - x0, c)
             c = coef.shape[1]
@@ -944,7 +995,8 @@ class ParityDesign:
         """Add the chunk's lower-degree correlations to ``grad`` and its
         top-degree block products to the dense accumulators ``dense``
         (``arrays``: :meth:`_sources` of the chunk, built if not given)."""
-        grad[:self.n_lower] += Q.T @ r if r.ndim == 2 else r @ Q
+        direct = Q[:, :self._direct]
+        grad[:self._direct] += direct.T @ r if r.ndim == 2 else r @ direct
         arrays = self._sources(Xc, Q) if arrays is None else arrays
         if r.ndim == 2:
             for (xs, x0, x1, ks, col, rows, _, _), G in zip(self._blocks, dense):
@@ -954,11 +1006,12 @@ class ParityDesign:
         for (xs, x0, x1, ks, col, rows, _, _), G in zip(self._blocks, dense):
             G += arrays[ks][:, col:col + rows].T @ (arrays[xs][:, x0:x1] * r[:, None])
 
-    def _top_accumulators(self, tail):
+    def _top_accumulators(self, tail, dtype=np.float64):
         """Zeroed dense ``(rows, (x1 - x0) * c)`` block products, one per block
         (``tail = (c,)`` for ``c`` columns, ``()`` for one)."""
         c = int(np.prod(tail, dtype=np.int64))
-        return [np.zeros((rows, (x1 - x0) * c)) for _, x0, x1, _, _, rows, _, _ in self._blocks]
+        return [np.zeros((rows, (x1 - x0) * c), dtype=dtype)
+                for _, x0, x1, _, _, rows, _, _ in self._blocks]
 
     def _fold_top(self, grad, dense):
         """Gather the coefficients' entries of the dense block products into
@@ -967,12 +1020,13 @@ class ParityDesign:
         for (_, _, _, _, _, _, src, flat), G in zip(self._blocks, dense):
             grad[src] += G.reshape((-1,) + tail)[flat]
 
-    def _top_matrices(self, coef):
+    def _top_matrices(self, coef, dtype=np.float64):
         """The dense ``(rows, x1 - x0)`` coefficient matrix of every block
-        (``(rows, x1 - x0, c)`` for a ``(D, c)`` block of coefficients)."""
+        (``(rows, x1 - x0, c)`` for a ``(D, c)`` block of coefficients), in
+        ``dtype``."""
         top = []
         for _, x0, x1, _, _, rows, src, flat in self._blocks:
-            C = np.zeros((rows, x1 - x0) + coef.shape[1:])
+            C = np.zeros((rows, x1 - x0) + coef.shape[1:], dtype=dtype)
             C.reshape((rows * (x1 - x0),) + coef.shape[1:])[flat] = coef[src]
             top.append(C)
         return top
@@ -989,7 +1043,19 @@ class ParityDesign:
             return array
         return check_vector(value, name, length=length)
 
-    def matvec(self, coef: np.ndarray) -> np.ndarray:
+    def _check_dtype(self, dtype):
+        """``np.float64`` or ``np.float32``; float32 needs the cube (where every
+        parity is exactly +-1), and runs in float64 where the products have
+        no float32 route (the popcount kernels, degree 0)."""
+        if dtype not in (np.float64, np.float32, "float64", "float32"):
+            raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
+        dtype = np.dtype(dtype).type
+        if dtype == np.float32 and self._domain != "cube":
+            raise ValueError("dtype=np.float32 needs points of the cube (domain='cube'), "
+                             "whose parities are exactly +-1; real X uses float64")
+        return dtype
+
+    def matvec(self, coef: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """Predictions :math:`P c`.
 
         Parameters
@@ -997,17 +1063,20 @@ class ParityDesign:
         coef : array_like of shape (D,) or (D, c)
             One coefficient per parity, in the order of :func:`parity_subsets`
             (a column per output for a block).
+        dtype : {np.float64, np.float32}, default=np.float64
+            Precision of the products (see :meth:`normal_matvec`).
 
         Returns
         -------
-        ndarray of shape (m,) or (m, c)
+        ndarray of float64, shape (m,) or (m, c)
         """
-        return self._matvec(self._check_operand(coef, "coef", self.n_output_features))
+        return self._matvec(self._check_operand(coef, "coef", self.n_output_features),
+                            self._check_dtype(dtype))
 
     # The public products validate their vector and call these, which trust
     # it (finite float64, C-contiguous, the right length): the solvers call
     # them directly, so no check runs inside an iteration.
-    def _matvec(self, coef: np.ndarray) -> np.ndarray:
+    def _matvec(self, coef: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
         shape = (self.n_samples,) + coef.shape[1:]
         if self._use_popcount():
@@ -1019,32 +1088,36 @@ class ParityDesign:
             return out
         if self.degree == 0:  # real domain: the constant column only
             return np.broadcast_to(coef[0], shape).copy()
-        top = self._top_matrices(coef)
+        top = self._top_matrices(coef, dtype)
+        coef = coef.astype(dtype, copy=False)
         out = np.empty(shape)
 
         def work(start, stop, _):
-            Xc = self._rows(start, stop)
+            Xc = self._rows(start, stop, dtype)
             out[start:stop] = self._predict_chunk(self._lower_block(start, stop, Xc),
                                                   Xc, coef, top)
 
         self._over_rows(work, 0)
         return out
 
-    def rmatvec(self, r: np.ndarray) -> np.ndarray:
+    def rmatvec(self, r: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """Correlations :math:`P^\\top r`.
 
         Parameters
         ----------
         r : array_like of shape (m,) or (m, c)
             One value per point (a column per output for a block).
+        dtype : {np.float64, np.float32}, default=np.float64
+            Precision of the products (see :meth:`normal_matvec`).
 
         Returns
         -------
-        ndarray of shape (D,) or (D, c)
+        ndarray of float64, shape (D,) or (D, c)
         """
-        return self._rmatvec(self._check_operand(r, "r", self.n_samples))
+        return self._rmatvec(self._check_operand(r, "r", self.n_samples),
+                             self._check_dtype(dtype))
 
-    def _rmatvec(self, r: np.ndarray) -> np.ndarray:
+    def _rmatvec(self, r: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
         if self._use_popcount():
             if r.ndim == 2:
@@ -1057,13 +1130,14 @@ class ParityDesign:
             return r.sum(axis=0, keepdims=True).reshape((1,) + r.shape[1:])
 
         def work(start, stop, grad, dense):
-            Xc = self._rows(start, stop)
+            Xc = self._rows(start, stop, dtype)
             self._correlate_chunk(self._lower_block(start, stop, Xc), Xc,
-                                  r[start:stop], grad, dense)
+                                  r[start:stop].astype(dtype, copy=False), grad, dense)
 
-        return self._over_rows(work, (self.n_output_features,) + r.shape[1:], top=True)
+        return self._over_rows(work, (self.n_output_features,) + r.shape[1:], top=True,
+                               dtype=dtype)
 
-    def normal_matvec(self, coef: np.ndarray) -> np.ndarray:
+    def normal_matvec(self, coef: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """:math:`P^\\top P c`, fusing both products so each chunk's parities
         are built once.
 
@@ -1071,28 +1145,40 @@ class ParityDesign:
         ----------
         coef : array_like of shape (D,) or (D, c)
             One coefficient per parity (a column per output for a block).
+        dtype : {np.float64, np.float32}, default=np.float64
+            Precision of the products.  ``np.float32`` (cube only): the
+            parities, which are exactly +-1, and the coefficients rounded to
+            float32, with ``sgemm`` (up to twice the rate of ``dgemm``); the
+            chunk sums are float32, folded into float64 totals every
+            ``_FOLD_ROWS`` rows, so the result (float64) is within a few
+            ``eps32 = 6e-8`` of the float64 one relative to its largest
+            entry (``4e-7`` to ``5e-7`` measured at ``n = 64`` and ``128``, ``d = 3``,
+            ``m = 20000``).  The
+            popcount route and degree 0 run in float64 either way.
 
         Returns
         -------
-        ndarray of shape (D,) or (D, c)
+        ndarray of float64, shape (D,) or (D, c)
         """
-        return self._normal_matvec(self._check_operand(coef, "coef",
-                                                       self.n_output_features))
+        return self._normal_matvec(self._check_operand(coef, "coef", self.n_output_features),
+                                   self._check_dtype(dtype))
 
-    def _normal_matvec(self, coef: np.ndarray) -> np.ndarray:
+    def _normal_matvec(self, coef: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
         if self._use_popcount() or self.degree == 0:
             return self._rmatvec(self._matvec(coef))
-        top = self._top_matrices(coef)
+        top = self._top_matrices(coef, dtype)
+        coef = coef.astype(dtype, copy=False)
 
         def work(start, stop, grad, dense):
-            Xc = self._rows(start, stop)
+            Xc = self._rows(start, stop, dtype)
             Q = self._lower_block(start, stop, Xc)
             arrays = self._sources(Xc, Q)  # built once for both products
             self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top, arrays), grad,
                                   dense, arrays)
 
-        return self._over_rows(work, (self.n_output_features,) + coef.shape[1:], top=True)
+        return self._over_rows(work, (self.n_output_features,) + coef.shape[1:], top=True,
+                               dtype=dtype)
 
     def _explicit_rows(self, start, stop, out):
         """The explicit feature rows ``P[start:stop]`` into ``out`` (``(k, D)``)."""
@@ -1177,7 +1263,131 @@ def _jacobi(design: ParityDesign, alpha):
     return 1.0 / diagonal
 
 
-def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True):
+# Mixed-precision CG (_solve_mixed).  Each inner CG, on float32 products,
+# stops at this relative residual or below: well above where CG on float32
+# products stalls (3.5e-7 of ||P^T y|| at n = 64..128, d = 3, m = 20,000),
+# so the float64 residual tracks the inner one; each refinement then cuts the
+# float64 residual by about this factor.
+_MIXED_INNER_TOL = 1e-5
+# A refinement that cuts the float64 residual by less than this factor means
+# the float32 products are too coarse for the system: finish in float64.
+_MIXED_MIN_GAIN = 0.5
+# Designs with fewer than this many m * D entries keep float64 CG under
+# products="auto": there a call is dominated by per-block overhead, not by
+# the gemms float32 speeds up, and the extra float64 residuals cost more.
+_MIXED_MIN_ENTRIES = 2**24
+
+
+def _mixed_applies(design, alpha, products="auto"):
+    """Whether CG runs mixed precision (:func:`_solve_mixed`): ``products``
+    is ``"float64"``, ``"mixed"`` or ``"auto"`` (mixed on a cube design of
+    at least ``_MIXED_MIN_ENTRIES`` entries with float32 products, unless
+    ``alpha = 0`` and ``m < D``)."""
+    if products not in ("auto", "float64", "mixed"):
+        raise ValueError(f"products must be 'auto', 'float64' or 'mixed', got {products!r}")
+    supported = (isinstance(design, ParityDesign) and design.domain == "cube"
+                 and not design._use_popcount() and design.degree >= 1)
+    m, D = design.n_samples, design.n_output_features
+    if products == "mixed":
+        return supported
+    # Not for alpha = 0 with m < D: the float32 rounding leaves a null-space
+    # component of about 1e-6 relative (m = 100, D = 176: 6e-6 against
+    # lstsq's minimum-norm solution, float64 CG 1e-10), which no float64
+    # residual sees.
+    return (products == "auto" and supported and (alpha > 0 or m >= D)
+            and m * D >= _MIXED_MIN_ENTRIES)
+
+
+def _cg_columns(design, R0, alpha, rtol, max_iter, dtype):
+    r"""Unpreconditioned CG on :math:`(P^\top P + \alpha I) E / m = R_0`,
+    column by column in lockstep (one pass over the data per iteration for
+    all columns, as :func:`_solve_block_cg`), from ``E = 0``, each column
+    stopping when its recursive residual is below ``rtol[j] * ||R_0[:, j]||``.
+    Products in ``dtype``.  Returns ``(E, iterations)``."""
+    m = design.n_samples
+    E = np.zeros_like(R0)
+    R = R0.copy()
+    P = R0.copy()
+    rr = np.einsum("ij,ij->j", R, R)
+    threshold = rtol * np.sqrt(rr)
+    active = np.flatnonzero(np.sqrt(rr) > threshold)
+    k = 0
+    while active.size and k < max_iter:
+        Pa = np.ascontiguousarray(P[:, active])
+        if Pa.shape[1] == 1:  # the vector path of the products is faster
+            AP = design._normal_matvec(Pa[:, 0], dtype)[:, None]
+        else:
+            AP = design._normal_matvec(Pa, dtype)
+        AP = AP / m + (alpha / m) * Pa
+        step = rr[active] / np.einsum("ij,ij->j", Pa, AP)
+        E[:, active] += step * Pa
+        R[:, active] -= step * AP
+        rr_new = np.einsum("ij,ij->j", R[:, active], R[:, active])
+        P[:, active] = R[:, active] + (rr_new / rr[active]) * Pa
+        rr[active] = rr_new
+        k += 1
+        active = active[np.sqrt(rr_new) > threshold[active]]
+    return E, k
+
+
+def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
+    r"""Mixed-precision CG on the columns of :math:`A C = B`,
+    :math:`A = (P^\top P + \alpha I) / m`, ``B`` ``(D, c)`` (float64, from
+    a float64 :math:`P^\top Y / m`): iterative refinement.
+
+    From :math:`C_0 = 0`, with the float64 residual :math:`R_k = B - A C_k`:
+    an inner CG (:func:`_cg_columns`) on :math:`A E = R_k` with float32
+    products (:meth:`ParityDesign.normal_matvec`, ``dtype=np.float32``),
+    stopped at a relative residual of ``max(_MIXED_INNER_TOL, tol ||B|| /
+    (2 ||R_k||))``, then :math:`C_{k+1} = C_k + E` and :math:`R_{k+1}`
+    from one float64 product.  A column stops when
+    :math:`\|R_k\| < \mathrm{tol}\,\|B\|` in float64: the stopping rule
+    of :func:`_solve_cg`, so its accuracy bound holds as stated there.
+    Each refinement cuts :math:`\|R\|` by about ``_MIXED_INNER_TOL``
+    (the float32 error of :math:`A E` is about ``1e-6`` of
+    :math:`\|R_k\|`); should one cut it by less than ``_MIXED_MIN_GAIN``
+    the rest runs on float64 products.
+
+    Every inner iterate is a combination of products of :math:`A` with
+    residuals, so it lies in the row space of :math:`P` up to rounding:
+    for ``alpha = 0`` the limit is the minimum-norm solution, up to a
+    null-space component of the order of the float32 rounding, which no
+    float64 residual sees (measured against :func:`numpy.linalg.lstsq`:
+    ``8e-7`` of :math:`\|C\|` at ``m = 20, D = 42`` and ``6e-6`` at
+    ``m = 100, D = 176``; float64 CG ``4e-15`` and ``1e-10``), which is why
+    ``products="auto"`` keeps float64 there.
+
+    Returns ``(C, n_iter, converged)``; ``n_iter`` counts the inner
+    iterations of all refinements (each refinement adds one float64
+    product, not counted).
+    """
+    threshold = tol * np.linalg.norm(B, axis=0)
+    C = np.zeros_like(B)
+    R = B.copy()
+    norms = np.linalg.norm(R, axis=0)
+    active = np.flatnonzero((norms >= threshold) & (norms > 0.0))
+    dtype, n_iter = np.float32, 0
+    m = design.n_samples
+    while active.size and n_iter < max_iter:
+        rtol = np.maximum(_MIXED_INNER_TOL if dtype == np.float32 else 0.0,
+                          0.5 * threshold[active] / norms[active])
+        E, k = _cg_columns(design, R[:, active], alpha, rtol, max_iter - n_iter, dtype)
+        n_iter += k
+        C[:, active] += E
+        Ca = np.ascontiguousarray(C[:, active])
+        AC = (design._normal_matvec(Ca[:, 0])[:, None] if Ca.shape[1] == 1
+              else design._normal_matvec(Ca))
+        R[:, active] = B[:, active] - (AC / m + (alpha / m) * Ca)
+        new = np.linalg.norm(R[:, active], axis=0)
+        if dtype == np.float32 and np.any(new > _MIXED_MIN_GAIN * norms[active]):
+            dtype = np.float64
+        norms[active] = new
+        active = active[new >= threshold[active]]
+    return C, max(n_iter, 1), active.size == 0
+
+
+def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True,
+              products="auto"):
     r"""Conjugate gradient on :math:`(P^\top P + \alpha I) c = P^\top y`.
 
     Started at 0, every iterate lies in the row space of :math:`P`, so for
@@ -1221,10 +1431,28 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True):
     not of :math:`P^\top`, so for a rank-deficient design with
     ``alpha = 0`` the limit is a least-squares solution but not always the
     minimum-norm one (use ``solver="exact"`` or ``alpha > 0`` there).
+
+    ``products``: ``"float64"`` products throughout, or ``"mixed"``
+    (:func:`_solve_mixed`: inner CGs on float32 products, refined against
+    the float64 residual; same stopping rule, cube only), or ``"auto"``
+    (mixed on a cube design with at least ``_MIXED_MIN_ENTRIES`` entries
+    ``m * D``).
     """
+    # BLAS on one thread for the solver's vector operations too: with two
+    # OpenBLAS threads each level-1 call of length D leaves a spinning
+    # thread behind, and float64 CG at n = 64, d = 3, m = 20,000 (41
+    # iterations) took 11.5 s of wall clock (8.9 s CPU) instead of 6.2 s.
+    with _one_thread_blas():
+        return _solve_cg_one_thread(design, y, alpha, tol, max_iter, precondition, products)
+
+
+def _solve_cg_one_thread(design, y, alpha, tol, max_iter, precondition, products):
     m = design.n_samples
     D = design.n_output_features
     b = design._rmatvec(y) / m
+    if _mixed_applies(design, alpha, products):
+        coef, n_iter, converged = _solve_mixed(design, b[:, None], alpha, tol, max_iter)
+        return coef[:, 0], n_iter, converged
     # scipy's CG on a LinearOperator over the fused product replaced a
     # hand-written loop (issue 11) at no cost: timed against it on the junta
     # task of benchmarks/compare_learners.py (d = 3, alpha = 1, tol = 1e-6;
@@ -1248,7 +1476,8 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True):
     return coef, n_iter[0], info == 0
 
 
-def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=True):
+def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=True,
+                    products="auto"):
     r"""Conjugate gradient for ``c`` right-hand sides at once: the columns of
     :math:`(P^\top P + \alpha I) C = P^\top Y`, ``Y`` of shape ``(m, c)``.
 
@@ -1264,10 +1493,19 @@ def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=
     :math:`\|r\| < \mathrm{tol}\,\|P^\top y\|` per column), and a
     converged column is frozen and dropped from later passes.  Returns
     ``(coef (D, c), n_iter, converged)``: ``n_iter`` is the number of passes,
-    the iterations of the slowest column.
+    the iterations of the slowest column.  ``products`` as in
+    :func:`_solve_cg` (mixed: :func:`_solve_mixed` on all columns).
     """
+    with _one_thread_blas():  # as in _solve_cg
+        return _solve_block_cg_one_thread(design, Y, alpha, tol, max_iter, precondition,
+                                          products)
+
+
+def _solve_block_cg_one_thread(design, Y, alpha, tol, max_iter, precondition, products):
     m = design.n_samples
     B = design._rmatvec(Y) / m
+    if _mixed_applies(design, alpha, products):
+        return _solve_mixed(design, B, alpha, tol, max_iter)
     inverse = _jacobi(design, alpha) if precondition else None
     inverse = np.ones(B.shape[0]) if inverse is None else inverse
     C = np.zeros_like(B)

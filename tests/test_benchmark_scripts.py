@@ -128,9 +128,11 @@ def test_compare_parity_products_runs_and_its_routes_agree(tmp_path):
     """benchmarks/compare_parity_products.py (issue 14, item 3) from another
     directory at tiny sizes: one row per case with its dgemm ratio, the
     degree-2 rows with their full-width peer (the script raises if the two
-    layouts' products differ by more than 1e-12 relative), and the float32
-    experiment's row on the cube with its error against float64 (float32
-    rounding: far above 1e-12, far below 1e-3 on these small sums)."""
+    layouts' products differ by more than 1e-12 relative), and on the cube
+    the library's float32 row with its error against float64 (float32
+    rounding: far above 1e-12, far below 1e-3 on these small sums) and the
+    CG row, float64 and mixed precision both meeting tol = 1e-10 in the
+    float64 residual (up to rounding of the recomputed residual)."""
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "benchmarks", "compare_parity_products.py"),
          "--sizes", "12,3,500,cube", "10,2,400,real", "--float32", "--repeat", "1",
@@ -141,10 +143,14 @@ def test_compare_parity_products_runs_and_its_routes_agree(tmp_path):
             if line.split() and line.split()[0].isdigit()]
     assert [row[:4] for row in rows] == [["12", "3", "500", "cube"], ["10", "2", "400", "real"]]
     assert "full-width block" in " ".join(rows[1])
-    f32 = [line for line in result.stdout.splitlines() if "float32 products" in line]
+    f32 = [line for line in result.stdout.splitlines() if "dtype=float32" in line]
     assert len(f32) == 1
-    error = float(f32[0].split("relative error ")[1].split(";")[0])
+    error = float(f32[0].split("relative error ")[1].split(",")[0])
     assert 1e-12 < error < 1e-3
+    cg = [line for line in result.stdout.splitlines() if "to tol 1e-10" in line]
+    assert len(cg) == 1
+    residuals = [float(part.split(";")[0]) for part in cg[0].split("residual ")[1:]]
+    assert len(residuals) == 2 and all(r < 2e-10 for r in residuals), residuals
 
 
 def test_compare_decisions_runs_and_the_float32_screening_keeps_the_results(tmp_path):

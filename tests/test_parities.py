@@ -90,14 +90,27 @@ def test_twin_feature_matrix_is_the_product_of_coordinates(problem):
     np.testing.assert_array_equal(reference.parity_features(xbits, masks), expected)
 
 
-@given(data=st.data(), n=st.integers(1, 9), degree=st.integers(1, 4))
-def test_parity_levels_equals_twin(data, n, degree):
+@given(data=st.data(), n=st.integers(1, 9), degree=st.integers(1, 4),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_parity_levels_equals_twin(data, n, degree, dtype):
+    """Both precisions (on the cube every parity is +-1, exact in float32);
+    with ``first``, the last level's columns from ``first`` on (its others
+    are left unwritten: NaN stays NaN; level 0, the constant, is written)."""
     degree = min(degree, n)
     X = data.draw(cube_points(n, m=st.integers(1, 20)))
     design = ParityDesign(X, degree)
-    Q = np.empty((X.shape[0], design.n_lower))
-    _parity.parity_levels(X, design._level_counts, design._level_starts, Q)
-    np.testing.assert_array_equal(Q, reference.parity_levels(X, degree - 1))
+    Q = np.empty((X.shape[0], design.n_lower), dtype=dtype)
+    _parity.parity_levels(X.astype(dtype), design._level_counts, design._level_starts, Q)
+    expected = reference.parity_levels(X, degree - 1)
+    np.testing.assert_array_equal(Q, expected)
+    last = int(design._level_starts[-1])
+    first = data.draw(st.integers(0, design.n_lower))
+    Q.fill(np.nan)
+    _parity.parity_levels(X.astype(dtype), design._level_counts, design._level_starts, Q, first)
+    written = np.arange(design.n_lower) >= min(max(first, last), design.n_lower)
+    written[:max(last, 1)] = True  # the constant column is always written
+    np.testing.assert_array_equal(Q[:, written], expected[:, written])
+    assert np.isnan(Q[:, ~written]).all()
 
 
 # ----------------------------------------------- matrix-free products vs P
@@ -160,12 +173,94 @@ def test_blocked_products_equal_the_explicit_features_across_block_layouts(
                                        atol=1e-12 * m * scale**2 * np.abs(a).max())
 
 
+_EPS32 = float(np.finfo(np.float32).eps)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), n=st.integers(1, 40), degree=st.integers(1, 4),
+       c=st.sampled_from([0, 1, 3]), n_jobs=st.sampled_from([1, 2]),
+       chunk=st.sampled_from([None, 16, 17]), fold=st.sampled_from([2048, 16, 40]))
+def test_float32_products_are_the_float64_ones_to_float32_rounding(
+        data, n, degree, c, n_jobs, chunk, fold):
+    """dtype=np.float32 against the float64 products, any shape (m = 1 and
+    n = 1 included, chunks of 16 or 17 rows, float32 sums folded every 16 or
+    40 rows or once, one or two threads, a vector or a (D, c) block).
+
+    A float32 product sums terms +-c_s (predictions, at most D of them) and
+    then +-r_i (fewer than fold rows plus one float32 chunk, which has
+    twice the float64 chunk's rows) with exact +-1 factors, so to first
+    order every entry of P^T P c is off by at most
+    (D + rows + 2) * eps32 * m * ||c||_1 (||c||_1 bounds every
+    prediction) and every prediction by (D + 1) * eps32 * ||c||_1: the
+    bounds asserted, with a factor 2 for the second-order terms."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sparselearn.parities._FOLD_ROWS", fold)
+        _check_float32_products(data, n, degree, c, n_jobs, chunk, fold)
+
+
+def _check_float32_products(data, n, degree, c, n_jobs, chunk, fold):
+    degree = min(degree, n, 2 if n > 12 else 4)
+    m = data.draw(st.integers(1, 120))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    X = _random_cube(rng, m, n)
+    design = ParityDesign(X, degree, n_jobs=n_jobs)
+    if chunk is not None:
+        design._chunk_rows = chunk
+    D = design.n_output_features
+    coef = rng.normal(size=(D, c) if c else D)
+    r = rng.normal(size=(m, c) if c else m)
+    l1 = np.abs(coef).sum(axis=0)
+    rows = fold + 2 * design._chunk_rows  # float32 chunks have twice the rows
+    got = design.matvec(coef, dtype=np.float32)
+    assert got.dtype == np.float64
+    assert np.all(np.abs(got - design.matvec(coef)) <= 2 * (D + 1) * _EPS32 * l1)
+    got = design.rmatvec(r, dtype=np.float32)
+    bound = 2 * (min(m, rows) + 1) * _EPS32 * np.abs(r).sum(axis=0)
+    assert np.all(np.abs(got - design.rmatvec(r)) <= bound)
+    got = design.normal_matvec(coef, dtype=np.float32)
+    bound = 2 * (D + min(m, rows) + 2) * _EPS32 * m * l1
+    assert np.all(np.abs(got - design.normal_matvec(coef)) <= bound)
+
+
+@pytest.mark.parametrize("n, degree", [(1, 1), (9, 2), (12, 3), (40, 2), (20, 4)])
+def test_float32_products_are_float32_and_close_to_float64(n, degree):
+    """m = 4 D + 50 points, Gaussian coefficients: the float32 normal
+    product is within 1e-5 of the float64 one in norm, relative (measured
+    2e-7 to 7e-7, from n = 10 to 128), and really is float32 (an error
+    above 1e-9: float64 would be near 1e-16)."""
+    rng = np.random.default_rng(n + 7 * degree)
+    D = n_parity_features(n, degree)
+    design = ParityDesign(_random_cube(rng, 4 * D + 50, n), degree)
+    design._chunk_rows = max(16, design.n_samples // 5)  # several chunks
+    for coef in (rng.normal(size=D), rng.normal(size=(D, 2))):
+        exact = design.normal_matvec(coef)
+        error = np.linalg.norm(design.normal_matvec(coef, dtype=np.float32) - exact)
+        assert 1e-9 < error / np.linalg.norm(exact) < 1e-5
+
+
+def test_float32_products_validate_their_dtype():
+    rng = np.random.default_rng(0)
+    design = ParityDesign(_random_cube(rng, 10, 4), 2)
+    with pytest.raises(ValueError, match="dtype"):
+        design.normal_matvec(np.ones(11), dtype=np.float16)
+    real = ParityDesign(rng.normal(size=(10, 4)), 2, domain="real")
+    with pytest.raises(ValueError, match="dtype=np.float32 needs points of the cube"):
+        real.matvec(np.ones(11), dtype=np.float32)
+    # Routes without float32 products run in float64 (the same numbers).
+    popcount = ParityDesign(_random_cube(rng, 10, 4), 2, products="popcount")
+    coef = rng.normal(size=11)
+    np.testing.assert_array_equal(popcount.normal_matvec(coef, dtype=np.float32),
+                                  popcount.normal_matvec(coef))
+
+
 def test_estimate_bytes_bounds_the_products_dense_block_buffers():
     """What normal_matvec allocates (tracemalloc peak: chunk blocks, each
     thread's dense top-degree block products and accumulator, the dense
     coefficient blocks) stays within the products' share of
     ParityDesign.estimate_bytes, for one column and a block of 4, one and
-    two threads, at degree 3 (several 16-column blocks) and degree 2."""
+    two threads, at degree 3 (several 16-column blocks) and degree 2, in
+    float64 and in float32 (whose float64 copies of the dense blocks the
+    float32 chunks and coefficient blocks leave room for)."""
     import tracemalloc
 
     rng = np.random.default_rng(3)
@@ -175,12 +270,13 @@ def test_estimate_bytes_bounds_the_products_dense_block_buffers():
             design = ParityDesign(X, degree, n_jobs=n_jobs)
             for c in (1, 4):
                 coef = rng.normal(size=(design.n_output_features, c)).squeeze()
-                tracemalloc.start()
-                design.normal_matvec(coef)
-                peak = tracemalloc.get_traced_memory()[1]
-                tracemalloc.stop()
-                assert peak <= ParityDesign.estimate_bytes(3000, n, degree, "cg", n_jobs,
-                                                           n_outputs=c)
+                for dtype in (np.float64, np.float32):
+                    tracemalloc.start()
+                    design.normal_matvec(coef, dtype=dtype)
+                    peak = tracemalloc.get_traced_memory()[1]
+                    tracemalloc.stop()
+                    assert peak <= ParityDesign.estimate_bytes(3000, n, degree, "cg", n_jobs,
+                                                               n_outputs=c)
 
 
 def test_parity_design_validates_before_the_kernels():
@@ -330,6 +426,109 @@ def test_solvers_give_the_minimum_norm_solution_when_underdetermined(seed):
     coef, n_iter, converged = _solve_cg(design, y, 0.0, 1e-12, 1000)
     assert converged and n_iter <= 1000
     np.testing.assert_allclose(coef, expected, atol=1e-8)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 3.0])
+@pytest.mark.parametrize("n, degree", [(8, 3), (12, 2), (6, 4)])
+def test_mixed_cg_meets_the_float64_stopping_rule_and_solution(n, degree, alpha):
+    """Mixed precision (float32 inner CG, float64 refinement) on m = 4 D + 10
+    points: the float64 residual meets ||r|| < tol ||P^T y|| / m, and the
+    coefficients are the exact (ridge) least-squares ones to kappa * tol
+    (kappa <= 9 at m = 4 D, plus rounding), like float64 CG's; the same for
+    three right-hand sides through _solve_block_cg."""
+    rng = np.random.default_rng(n * 31 + degree)
+    D = n_parity_features(n, degree)
+    m = 4 * D + 10
+    X = _random_cube(rng, m, n)
+    Y = rng.normal(size=(m, 3))
+    P = explicit_parity_features(X, degree)
+    A = P.T @ P + alpha * np.eye(D)
+    expected = np.linalg.solve(A, P.T @ Y)
+    design = ParityDesign(X, degree)
+    for tol in (1e-6, 1e-10):
+        coef, n_iter, converged = _solve_cg(design, Y[:, 0], alpha, tol, 10 * D,
+                                            products="mixed")
+        assert converged and 1 <= n_iter <= 10 * D
+        b = P.T @ Y[:, 0]
+        assert np.linalg.norm(A @ coef - b) < tol * np.linalg.norm(b)
+        error = np.linalg.norm(coef - expected[:, 0]) / np.linalg.norm(expected[:, 0])
+        assert error < 20 * tol + 1e-13
+        block, _, converged = _solve_block_cg(design, Y, alpha, tol, 10 * D, products="mixed")
+        assert converged
+        error = np.linalg.norm(block - expected, axis=0) / np.linalg.norm(expected, axis=0)
+        assert np.all(error < 20 * tol + 1e-13)
+
+
+def test_mixed_cg_counts_its_float32_products_and_falls_back_to_float64(monkeypatch):
+    """n_iter is the number of float32 products (the inner iterations); a
+    refinement that gains too little (forced: _MIXED_MIN_GAIN = 0) hands the
+    rest to float64 products, which still meet the tolerance."""
+    rng = np.random.default_rng(5)
+    X = _random_cube(rng, 400, 8)
+    y = rng.normal(size=400)
+    design = ParityDesign(X, 3)
+    calls = {np.float32: 0, np.float64: 0}
+    product = ParityDesign._normal_matvec
+
+    def counted(self, coef, dtype=np.float64):
+        calls[dtype] += 1
+        return product(self, coef, dtype)
+
+    monkeypatch.setattr(ParityDesign, "_normal_matvec", counted)
+    reference_coef, _, _ = _solve_cg(design, y, 1.0, 1e-11, 1000, products="float64")
+    assert calls[np.float32] == 0
+    calls[np.float64] = 0
+    coef, n_iter, converged = _solve_cg(design, y, 1.0, 1e-11, 1000, products="mixed")
+    assert converged and n_iter == calls[np.float32]
+    assert calls[np.float64] >= 2  # a refinement needs more than one
+    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_GAIN", 0.0)
+    calls[np.float32] = calls[np.float64] = 0
+    fallback, n_iter, converged = _solve_cg(design, y, 1.0, 1e-11, 1000, products="mixed")
+    assert converged and calls[np.float32] < n_iter  # float64 inner iterations too
+    for solution in (coef, fallback):
+        np.testing.assert_allclose(solution, reference_coef, rtol=0,
+                                   atol=1e-9 * np.abs(reference_coef).max())
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_mixed_cg_when_underdetermined(seed, monkeypatch):
+    """m = 20 < D = 42, alpha = 0: "auto" keeps float64 products (the
+    minimum-norm solution to 1e-8, as float64 CG) even when the design is
+    large enough for mixed precision; forced "mixed" stays within the
+    documented float32-rounding null-space component (1e-5 here, relative)."""
+    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 1)
+    rng = np.random.default_rng(seed)
+    X = _random_cube(rng, 20, 6)
+    y = rng.normal(size=20)
+    expected = np.linalg.lstsq(explicit_parity_features(X, 3), y, rcond=None)[0]
+    design = ParityDesign(X, 3)
+    coef, _, converged = _solve_cg(design, y, 0.0, 1e-12, 1000)
+    assert converged
+    np.testing.assert_allclose(coef, expected, atol=1e-8)
+    coef, _, converged = _solve_cg(design, y, 0.0, 1e-12, 1000, products="mixed")
+    assert converged
+    assert np.linalg.norm(coef - expected) < 1e-5 * np.linalg.norm(expected)
+
+
+def test_mixed_cg_choice(monkeypatch):
+    """"auto" is mixed on a large enough cube design (m D entries; unless
+    alpha = 0 and m < D); never off the cube, on the popcount route or on
+    other designs."""
+    from sparselearn.parities import _mixed_applies
+    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 60 * 56)
+    rng = np.random.default_rng(0)
+    big = ParityDesign(_random_cube(rng, 60, 10), 2)  # D = 56
+    assert _mixed_applies(big, 0.0) and _mixed_applies(big, 1.0, "mixed")
+    assert not _mixed_applies(big, 1.0, "float64")
+    small = ParityDesign(_random_cube(rng, 59, 10), 2)
+    assert not _mixed_applies(small, 1.0) and _mixed_applies(small, 1.0, "mixed")
+    wide = ParityDesign(_random_cube(rng, 20, 6), 3)
+    assert not _mixed_applies(wide, 0.0, "auto")
+    for other in (ParityDesign(rng.normal(size=(50, 10)), 2, domain="real"),
+                  ParityDesign(_random_cube(rng, 50, 10), 2, products="popcount")):
+        assert not _mixed_applies(other, 1.0, "mixed")
+    with pytest.raises(ValueError, match="products"):
+        _mixed_applies(small, 1.0, "float16")
 
 
 # ------------------------------------------------- real-valued inputs (issue 16)

@@ -108,6 +108,51 @@ class NormalProductVersusGemm:
             self.A @ self.B
 
 
+class Float32NormalProductVersusGemm:
+    """P^T P c with float32 products (normal_matvec(dtype=np.float32): the
+    exactly +-1 parities and float32 coefficients, sgemm) on one thread,
+    against its float64 twin and the same-flops one-thread dgemm of
+    NormalProductVersusGemm (issue 14, item 3; benchmarks/
+    compare_parity_products.py --float32 prints the ratios); and the
+    conjugate gradient to tol = 1e-10 (ridge m / 4, at most 100 iterations)
+    with float64 products against mixed precision."""
+
+    params = [["64,3,20000", "128,3,5000"]]
+    param_names = ["n_d_m"]
+    timeout = 300
+
+    def setup(self, case):
+        n, d, m = (int(v) for v in case.split(","))
+        rng = np.random.default_rng(0)
+        self.design = ParityDesign(_cube(rng, m, n), d, n_jobs=1)
+        self.coef = rng.normal(size=self.design.n_output_features)
+        self.y = rng.normal(size=m)
+        side = int(round((2.0 * m * self.design.n_output_features) ** (1 / 3)))
+        self.A, self.B = rng.normal(size=(side, side)), rng.normal(size=(side, side))
+
+    def time_float32_normal_matvec(self, case):
+        self.design.normal_matvec(self.coef, dtype=np.float32)
+
+    def time_float64_normal_matvec(self, case):
+        self.design.normal_matvec(self.coef)
+
+    def time_dgemm_same_flops(self, case):
+        from sparselearn.network import _one_thread_blas
+        with _one_thread_blas():
+            self.A @ self.B
+
+    def _cg(self, products):
+        from sparselearn.parities import _solve_cg
+        _solve_cg(self.design, self.y, self.design.n_samples / 4.0, 1e-10, 100,
+                  products=products)
+
+    def time_cg_float64(self, case):
+        self._cg("float64")
+
+    def time_cg_mixed(self, case):
+        self._cg("mixed")
+
+
 class FitVersusPolynomialRidge:
     """End-to-end degree-3 fit, n = 32: LowDegreeRegressor against
     PolynomialFeatures(interaction_only=True) + Ridge (same alpha)."""

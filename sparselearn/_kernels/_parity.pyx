@@ -24,13 +24,15 @@ rows (``parity_features``) or subset tiles (``parity_rmatvec``) with
 x86-64, so no ``-mpopcnt`` is needed.
 
 :func:`parity_levels` serves the dense-BLAS route instead: it builds the
-low-degree parities of a chunk of rows from the float coordinates by the
+low-degree parities of a chunk of rows from the float coordinates (float64
+or float32) by the
 recursion "the ``t``-sets with minimum ``i`` are ``i`` followed by the
 ``(t-1)``-sets with minimum ``> i``", one multiply per entry, with the GIL
 released and no threads of its own (the caller runs one chunk per thread).
 
 NumPy twins: :mod:`sparselearn._reference.parity`.
 """
+cimport cython
 from cython.parallel cimport prange
 from libc.stdint cimport uint64_t
 
@@ -126,8 +128,9 @@ def parity_rmatvec(const uint64_t[:, ::1] xbits, const uint64_t[:, ::1] masks,
                     out[s] += ri * _chi(xbits, i, masks, s, w)
 
 
-def parity_levels(const double[:, ::1] X, const long long[:, ::1] counts,
-                  const long long[::1] starts, double[:, ::1] out):
+def parity_levels(const cython.floating[:, ::1] X, const long long[:, ::1] counts,
+                  const long long[::1] starts, cython.floating[:, ::1] out,
+                  Py_ssize_t first=0):
     """All parities of degree ``< len(starts)`` of each row of ``X``, by degree.
 
     ``out[r, starts[t] + k]`` is ``chi_S(X[r])`` for the ``k``-th ``t``-subset
@@ -135,14 +138,18 @@ def parity_levels(const double[:, ::1] X, const long long[:, ::1] counts,
     where level ``t + 1`` starts) and ``starts[0] == 0``.  ``counts[t, i]``
     is ``C(n - 1 - i, t - 1)``, the number of ``t``-subsets with minimum
     ``i``; they are ``x_i`` times the last ``counts[t, i]`` entries of
-    level ``t - 1``.  Sequential, GIL released.
+    level ``t - 1``.  Sequential, GIL released.  ``X`` and ``out`` are both
+    float64 or both float32 (on the cube every entry is +-1, so float32 is
+    exact and halves the memory traffic of the products that read ``out``).
+    Entries of the last level in columns before ``first`` are not written
+    (nothing is built from them; the caller does not read them).
     """
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], n_levels = starts.shape[0]
-    cdef Py_ssize_t r, t, i, j, dst, src, count
-    cdef double xi
+    cdef Py_ssize_t r, t, i, j, j0, dst, src, count
+    cdef cython.floating xi
     with nogil:
         for r in range(m):
-            out[r, 0] = 1.0
+            out[r, 0] = 1
             for t in range(1, n_levels):
                 dst = starts[t]
                 for i in range(n):
@@ -151,6 +158,9 @@ def parity_levels(const double[:, ::1] X, const long long[:, ::1] counts,
                         break
                     xi = X[r, i]
                     src = starts[t] - count
-                    for j in range(count):
+                    j0 = 0
+                    if t == n_levels - 1 and first > dst:
+                        j0 = min(first - dst, count)
+                    for j in range(j0, count):
                         out[r, dst + j] = xi * out[r, src + j]
                     dst = dst + count
