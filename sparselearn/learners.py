@@ -707,9 +707,11 @@ _PARAMETERS_DOC = r"""
         samples (9 at ``m = 4D``).  Measured on the cube: at most ``6 * tol``
         for ``m >= 2D``, so the default agrees with ``"exact"`` to about
         ``5e-6``; ``tol=1e-9`` gives ``1e-8`` or better at about 1.5 times
-        the iterations (22 against 33 at ``n = 32``, ``d = 3``,
-        ``m = 20,000``, where the CG runs in mixed precision: float32
-        products refined against float64 residuals, same rule).  On real
+        the iterations (32 against 22 at ``n = 32``, ``d = 3``,
+        ``m = 20,000``; at the default the CG runs in mixed precision,
+        float32 products refined against float64 residuals, same rule,
+        and with ``alpha = 0`` tolerances below ``1e-6`` keep float64
+        products).  On real
         data :math:`\kappa` is that of the monomials' Gram, often far
         larger, and ``"sketch"`` and ``"cg"`` agree less closely at the
         default: correlated ``X`` off the origin

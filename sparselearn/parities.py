@@ -1276,13 +1276,25 @@ _MIXED_MIN_GAIN = 0.5
 # products="auto": there a call is dominated by per-block overhead, not by
 # the gemms float32 speeds up, and the extra float64 residuals cost more.
 _MIXED_MIN_ENTRIES = 2**24
+# Under products="auto", alpha = 0 runs mixed only for tol >= this: a
+# rank-deficient P (a repeated coordinate, say) then picks up a null-space
+# component of the float32 rounding, about 1e-6 of ||c|| (n = 20, d = 3,
+# m = 13,000 with a constant coordinate: 7.9e-7 against lstsq, float64 CG
+# 5.7e-11, both at tol = 1e-10), which no residual sees; at these
+# tolerances it is within the accuracy kappa * tol the stopping rule gives.
+_MIXED_MIN_TOL = 1e-6
+# An inner float32 CG that needs more iterations than this for its 1e-5 cut
+# is on an ill-conditioned system, where each refinement's restart throws
+# away more than float32 saves (n = 12, d = 3, m = 330, tol = 1e-10: float64
+# CG converged in 392 iterations, mixed not in 500): the rest runs float64.
+_MIXED_MAX_INNER = 64
 
 
-def _mixed_applies(design, alpha, products="auto"):
+def _mixed_applies(design, alpha, tol, products="auto"):
     """Whether CG runs mixed precision (:func:`_solve_mixed`): ``products``
     is ``"float64"``, ``"mixed"`` or ``"auto"`` (mixed on a cube design of
-    at least ``_MIXED_MIN_ENTRIES`` entries with float32 products, unless
-    ``alpha = 0`` and ``m < D``)."""
+    at least ``_MIXED_MIN_ENTRIES`` entries with float32 products, if
+    ``alpha > 0``, or ``m >= D`` and ``tol >= _MIXED_MIN_TOL``)."""
     if products not in ("auto", "float64", "mixed"):
         raise ValueError(f"products must be 'auto', 'float64' or 'mixed', got {products!r}")
     supported = (isinstance(design, ParityDesign) and design.domain == "cube"
@@ -1294,8 +1306,8 @@ def _mixed_applies(design, alpha, products="auto"):
     # component of about 1e-6 relative (m = 100, D = 176: 6e-6 against
     # lstsq's minimum-norm solution, float64 CG 1e-10), which no float64
     # residual sees.
-    return (products == "auto" and supported and (alpha > 0 or m >= D)
-            and m * D >= _MIXED_MIN_ENTRIES)
+    return (products == "auto" and supported and m * D >= _MIXED_MIN_ENTRIES
+            and (alpha > 0 or (m >= D and tol >= _MIXED_MIN_TOL)))
 
 
 def _cg_columns(design, R0, alpha, rtol, max_iter, dtype):
@@ -1346,7 +1358,9 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
     Each refinement cuts :math:`\|R\|` by about ``_MIXED_INNER_TOL``
     (the float32 error of :math:`A E` is about ``1e-6`` of
     :math:`\|R_k\|`); should one cut it by less than ``_MIXED_MIN_GAIN``
-    the rest runs on float64 products.
+    or an inner solve need ``_MIXED_MAX_INNER`` iterations (an ill-conditioned
+    system, where restarts cost more than float32 saves), the rest runs on
+    float64 products.
 
     Every inner iterate is a combination of products of :math:`A` with
     residuals, so it lies in the row space of :math:`P` up to rounding:
@@ -1371,7 +1385,10 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
     while active.size and n_iter < max_iter:
         rtol = np.maximum(_MIXED_INNER_TOL if dtype == np.float32 else 0.0,
                           0.5 * threshold[active] / norms[active])
-        E, k = _cg_columns(design, R[:, active], alpha, rtol, max_iter - n_iter, dtype)
+        budget = max_iter - n_iter
+        if dtype == np.float32:
+            budget = min(budget, _MIXED_MAX_INNER)
+        E, k = _cg_columns(design, R[:, active], alpha, rtol, budget, dtype)
         n_iter += k
         C[:, active] += E
         Ca = np.ascontiguousarray(C[:, active])
@@ -1379,7 +1396,8 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
               else design._normal_matvec(Ca))
         R[:, active] = B[:, active] - (AC / m + (alpha / m) * Ca)
         new = np.linalg.norm(R[:, active], axis=0)
-        if dtype == np.float32 and np.any(new > _MIXED_MIN_GAIN * norms[active]):
+        if dtype == np.float32 and (k >= _MIXED_MAX_INNER
+                                    or np.any(new > _MIXED_MIN_GAIN * norms[active])):
             dtype = np.float64
         norms[active] = new
         active = active[new >= threshold[active]]
@@ -1450,7 +1468,7 @@ def _solve_cg_one_thread(design, y, alpha, tol, max_iter, precondition, products
     m = design.n_samples
     D = design.n_output_features
     b = design._rmatvec(y) / m
-    if _mixed_applies(design, alpha, products):
+    if _mixed_applies(design, alpha, tol, products):
         coef, n_iter, converged = _solve_mixed(design, b[:, None], alpha, tol, max_iter)
         return coef[:, 0], n_iter, converged
     # scipy's CG on a LinearOperator over the fused product replaced a
@@ -1504,7 +1522,7 @@ def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=
 def _solve_block_cg_one_thread(design, Y, alpha, tol, max_iter, precondition, products):
     m = design.n_samples
     B = design._rmatvec(Y) / m
-    if _mixed_applies(design, alpha, products):
+    if _mixed_applies(design, alpha, tol, products):
         return _solve_mixed(design, B, alpha, tol, max_iter)
     inverse = _jacobi(design, alpha) if precondition else None
     inverse = np.ones(B.shape[0]) if inverse is None else inverse

@@ -511,24 +511,45 @@ def test_mixed_cg_when_underdetermined(seed, monkeypatch):
 
 
 def test_mixed_cg_choice(monkeypatch):
-    """"auto" is mixed on a large enough cube design (m D entries; unless
-    alpha = 0 and m < D); never off the cube, on the popcount route or on
+    """"auto" is mixed on a large enough cube design (m D entries) with a
+    ridge, or with alpha = 0 at m >= D and tol >= _MIXED_MIN_TOL (where the
+    float32 null-space rounding of a rank-deficient design stays within the
+    requested accuracy); never off the cube, on the popcount route or on
     other designs."""
-    from sparselearn.parities import _mixed_applies
+    from sparselearn.parities import _MIXED_MIN_TOL, _mixed_applies
     monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 60 * 56)
     rng = np.random.default_rng(0)
     big = ParityDesign(_random_cube(rng, 60, 10), 2)  # D = 56
-    assert _mixed_applies(big, 0.0) and _mixed_applies(big, 1.0, "mixed")
-    assert not _mixed_applies(big, 1.0, "float64")
+    assert _mixed_applies(big, 0.0, _MIXED_MIN_TOL) and _mixed_applies(big, 1.0, 1e-12)
+    assert not _mixed_applies(big, 0.0, _MIXED_MIN_TOL / 2)
+    assert _mixed_applies(big, 0.0, 1e-12, "mixed")
+    assert not _mixed_applies(big, 1.0, 1e-3, "float64")
     small = ParityDesign(_random_cube(rng, 59, 10), 2)
-    assert not _mixed_applies(small, 1.0) and _mixed_applies(small, 1.0, "mixed")
+    assert not _mixed_applies(small, 1.0, 1e-3)
+    assert _mixed_applies(small, 1.0, 1e-3, "mixed")
     wide = ParityDesign(_random_cube(rng, 20, 6), 3)
-    assert not _mixed_applies(wide, 0.0, "auto")
+    assert not _mixed_applies(wide, 0.0, 1e-3, "auto")
     for other in (ParityDesign(rng.normal(size=(50, 10)), 2, domain="real"),
                   ParityDesign(_random_cube(rng, 50, 10), 2, products="popcount")):
-        assert not _mixed_applies(other, 1.0, "mixed")
+        assert not _mixed_applies(other, 1.0, 1e-3, "mixed")
     with pytest.raises(ValueError, match="products"):
-        _mixed_applies(small, 1.0, "float16")
+        _mixed_applies(small, 1.0, 1e-3, "float16")
+
+
+def test_mixed_cg_on_an_ill_conditioned_system_finishes_in_float64():
+    """m = 1.1 D, alpha = 0, tol = 1e-10 (the review's case): the inner float32
+    CG hits _MIXED_MAX_INNER, the rest runs float64, and the solve converges
+    in at most 1.2 times the float64 CG's iterations (here 424 against 386;
+    without the cap 498, and with max_iter=500 no convergence)."""
+    rng = np.random.default_rng(0)
+    design = ParityDesign(_random_cube(rng, 330, 12), 3)  # D = 299
+    y = rng.normal(size=330)
+    _, plain, converged = _solve_cg(design, y, 0.0, 1e-10, 2000, products="float64")
+    assert converged
+    coef, mixed, converged = _solve_cg(design, y, 0.0, 1e-10, 2 * plain, products="mixed")
+    assert converged and mixed <= 1.2 * plain
+    expected = np.linalg.lstsq(explicit_parity_features(design.X, 3), y, rcond=None)[0]
+    assert np.linalg.norm(coef - expected) < 1e-5 * np.linalg.norm(expected)
 
 
 # ------------------------------------------------- real-valued inputs (issue 16)
