@@ -1526,7 +1526,8 @@ class _MomentPlan:
     def scatter_arrays(self) -> tuple:
         """The arguments of :func:`sparselearn._kernels._moments.scatter_moments`
         that describe the plan: each subset's sorted elements (``D x
-        max(d, 1)`` int32, levels by ``starts``), ``C(n, p)``, the rank
+        max(d, 1)`` int32, levels by ``starts``) and, for ``n <= 64``, its
+        bits (``D`` uint64; empty otherwise), ``C(n, p)``, the rank
         terms ``C(n - 1 - v, p - j)``, the dense levels' offsets and widths,
         ``wk`` and ``where`` of the ordered levels, ``C(v, t)``."""
         n, d, D = self.n, self.d, self.n_features
@@ -1544,7 +1545,13 @@ class _MomentPlan:
         dense = np.array([self.dense[a] for a in range(d + 1)], dtype=np.int64).reshape(-1, 2)
         binom = np.array([[math.comb(v, t) for t in range(d + 1)] for v in range(n)],
                          dtype=np.int64).reshape(n, d + 1)
-        return (elems, np.array(self.starts, dtype=np.int64),
+        masks = np.zeros(D if n <= 64 else 0, dtype=np.uint64)
+        if n <= 64:
+            for p in range(1, d + 1):
+                for j in range(p):
+                    masks[self.starts[p]:self.starts[p + 1]] |= np.left_shift(
+                        np.uint64(1), elems[self.starts[p]:self.starts[p + 1], j].astype(np.uint64))
+        return (elems, masks, np.array(self.starts, dtype=np.int64),
                 np.array(self.sizes, dtype=np.int64), terms,
                 np.ascontiguousarray(dense[:, 0]), np.ascontiguousarray(dense[:, 1]),
                 wk, where, binom)

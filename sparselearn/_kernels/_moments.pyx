@@ -24,6 +24,11 @@ them and where each is stored).  Three kernels serve
 Their NumPy twins are in :mod:`sparselearn._reference.moments`.
 """
 from cython.parallel cimport prange
+from libc.stdint cimport uint64_t
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long) nogil
+    int __builtin_popcountll(unsigned long long) nogil
 from scipy.linalg.cython_blas cimport sgemm
 
 ctypedef fused gram_t:
@@ -231,8 +236,70 @@ cdef void _scatter_column(Py_ssize_t col, const double* table, const int* elems,
         out[i] = <gram_t>(value * scale[i] * scale_col)
 
 
+cdef void _scatter_column_bits(Py_ssize_t col, const double* table, const uint64_t* masks,
+                               const long long* starts, const long long* total,
+                               const long long* terms, const long long* dense_offset,
+                               const long long* dense_width, const long long* wk,
+                               const long long* where, const long long* binom,
+                               const double* scale, double factor, double shift,
+                               Py_ssize_t d, Py_ssize_t dj, Py_ssize_t n,
+                               gram_t* out) noexcept nogil:
+    # _scatter_column for n <= 64, the subsets as one word of bits each:
+    # A and B are an XOR and an AND, their elements in increasing order the
+    # trailing set bits (no merge and its unpredictable branches: half the
+    # time per entry at n = 32, d = 3).
+    cdef uint64_t mT = masks[col], mS, am, bm
+    cdef Py_ssize_t i, a, k, a1, a2, t, j, e
+    cdef long long rB, pos, row, rank
+    cdef double scale_col = scale[col], value
+    for i in range(col + 1):
+        mS = masks[i]
+        am = mS ^ mT
+        bm = mS & mT
+        k = __builtin_popcountll(bm)
+        a = __builtin_popcountll(am)
+        rB = starts[k] + total[k] - 1
+        j = 0
+        while bm:
+            e = __builtin_ctzll(bm)
+            rB -= terms[(k * dj + j) * n + e]
+            j += 1
+            bm &= bm - 1
+        if a <= d:
+            rank = total[a] - 1
+            j = 0
+            while am:
+                e = __builtin_ctzll(am)
+                rank -= terms[(a * dj + j) * n + e]
+                j += 1
+                am &= am - 1
+            pos = dense_offset[a] + rank * dense_width[a] + rB
+        else:
+            a1 = a // 2
+            a2 = a - a1
+            row = 0
+            for j in range(a1):
+                e = __builtin_ctzll(am)
+                row += binom[e * (d + 1) + j + 1]
+                am &= am - 1
+            t = __builtin_ctzll(am)
+            rank = total[a2] - 1
+            j = 0
+            while am:
+                e = __builtin_ctzll(am)
+                rank -= terms[(a2 * dj + j) * n + e]
+                j += 1
+                am &= am - 1
+            pos = (where[a * n + t] + row * where[((2 * d + 1) + a) * n + t]
+                   + (rank - where[(2 * (2 * d + 1) + a) * n + t]) * wk[a] + rB)
+        value = table[pos] * factor
+        if i == col:
+            value = value + shift
+        out[i] = <gram_t>(value * scale[i] * scale_col)
+
+
 def scatter_moments(const double[::1] table, const int[:, ::1] elems,
-                    const long long[::1] starts, const long long[::1] total,
+                    const uint64_t[::1] masks, const long long[::1] starts, const long long[::1] total,
                     const long long[:, :, ::1] terms, const long long[::1] dense_offset,
                     const long long[::1] dense_width, const long long[::1] wk,
                     const long long[:, :, ::1] where, const long long[:, ::1] binom,
@@ -243,7 +310,9 @@ def scatter_moments(const double[::1] table, const int[:, ::1] elems,
     ``GT`` is the transpose (C-ordered view) of a Fortran-ordered ``D x D``
     matrix ``G``: for every ``i <= j``, with ``S``, ``T`` the ``i``-th and
     ``j``-th subsets (``elems`` rows, sorted elements, levels by
-    ``starts``), ``A = S xor T`` and ``B = S and T``,
+    ``starts``; for ``n <= 64`` also ``masks``, one word of bits each, which
+    the kernel then uses instead; empty otherwise), ``A = S xor T`` and
+    ``B = S and T``,
     ``G[i, j] = (factor * table[index(A, B)] + shift [i == j]) scale[i] scale[j]``,
     ``index`` that of :meth:`sparselearn.parities._MomentPlan.index`
     (``total[p] = C(n, p)``, ``terms[p, j, v] = C(n - 1 - v, p - j)``, the
@@ -270,7 +339,13 @@ def scatter_moments(const double[::1] table, const int[:, ::1] elems,
     cdef const long long* wp = &where[0, 0, 0]
     cdef const long long* bp = &binom[0, 0]
     cdef const double* scp = &scale[0]
+    cdef bint bits = masks.shape[0] == D and n <= 64
+    cdef const uint64_t* mp = &masks[0] if bits else NULL
     for j in prange(D, nogil=True, schedule="dynamic", chunksize=16,
                     num_threads=threads):
-        _scatter_column(j, tp, ep, sp, totp, termp, dop, dwp, wkp, wp, bp, scp,
-                        factor, shift, d, dj, n, stride, &GT[j, 0])
+        if bits:
+            _scatter_column_bits(j, tp, mp, sp, totp, termp, dop, dwp, wkp, wp, bp, scp,
+                                 factor, shift, d, dj, n, &GT[j, 0])
+        else:
+            _scatter_column(j, tp, ep, sp, totp, termp, dop, dwp, wkp, wp, bp, scp,
+                            factor, shift, d, dj, n, stride, &GT[j, 0])
