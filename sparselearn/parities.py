@@ -64,7 +64,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-from ._kernels import _moments, _parity
+from ._kernels import _cholesky, _moments, _parity
 from ._validation import (check_float, check_int, check_matrix, check_memory,
                           check_vector)
 from .network import _one_thread_blas
@@ -2069,6 +2069,15 @@ def _solve_wide(design: ParityDesign, y, alpha):
 _SKETCH_ROWS_PER_FEATURE = 4
 
 
+# Columns per block of the sketch's Cholesky factor (_cholesky.cholesky_upper).
+_FACTOR_BLOCK = 384
+
+
+def _factor_threads(n_jobs: int) -> int:
+    """Threads of the sketch's Cholesky factor."""
+    return max(1, n_jobs)
+
+
 def _sketch_rows(m: int, D: int) -> int:
     """Rows ``s = min(m, max(4 D, ceil(sqrt(m D))))`` of the sketch's sample."""
     return int(min(m, max(_SKETCH_ROWS_PER_FEATURE * D, math.ceil(math.sqrt(m * D)))))
@@ -2170,15 +2179,13 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
         if design.domain == "real":
             G *= scale[:, None]
             G *= scale[None, :]
-    # The factor and its triangular solves run on one BLAS thread: on the
-    # shared 2-core machine the pool made potrf of a 2081 x 2081 matrix take
-    # 0.8-7.4 s against 0.23 s on one thread (gemm: 0.92 s against 0.73-0.83 s).
+    # The factor on our threads (_cholesky: blocked, the same factor on any
+    # number of them) and the triangular solves on one BLAS thread: on the
+    # shared 2-core machine OpenBLAS's pool made potrf of a 2081 x 2081
+    # matrix take 0.8-7.4 s against 0.23 s on one thread.
     with _one_thread_blas():
-        try:
-            factor = scipy.linalg.cho_factor(G, lower=False, overwrite_a=True,
-                                             check_finite=False)
-        except np.linalg.LinAlgError:
-            factor = None
+        info = _cholesky.cholesky_upper(G, _FACTOR_BLOCK, _factor_threads(design.n_jobs))
+    factor = (G, False) if info == 0 else None
     if factor is not None:
         pivots = np.abs(np.diag(factor[0])).astype(np.float64) ** 2
         if pivots.min() <= D * np.finfo(G.dtype).eps * pivots.max():
