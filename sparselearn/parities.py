@@ -1311,10 +1311,13 @@ def _upper_norm1(G):
 # 0.8 million against 2.2 million).  Each is computed once by a matrix product
 # and scattered into G (_MomentPlan, _moment_gram).
 _MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
-# The scatter costs about as much as syrk on ~1000 rows whatever m: digits
-# (n = 64, d = 2, m = 1347) took 1.9 s on the moment route against 0.5 s
-# for syrk (loaded machine).
-_MOMENT_MIN_ROWS = 4000
+# Below, syrk: with the compiled scatter the float64 moment route of
+# _normal_equations ties syrk at m = 1000 and is faster from m = 2000 (CPU
+# seconds, two threads, loaded machine: n = 64, d = 2: 0.18 / 0.16 at
+# m = 1000, 0.16 / 0.28 at 2000; n = 32, d = 3: 0.58 / 0.53, 0.80 / 1.05;
+# n = 16, d = 3: 0.044 / 0.037 at 2000, 0.068 / 0.093 at 4000;
+# /tmp scripts, not kept).
+_MOMENT_MIN_ROWS = 2000
 _MOMENT_MAX_SHARE = 0.5  # the moment table at most this share of G's D^2 / 2 entries
 _MOMENT_GROUP_ROWS = 16  # product blocks of fewer rows or ...
 _MOMENT_GROUP_COLS = 64  # ... columns are merged with the next (_MomentPlan)
