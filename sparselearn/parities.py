@@ -1462,12 +1462,13 @@ class _MomentPlan:
     def nbytes(self, rows: int, n_jobs: int) -> float:
         """Bytes :func:`_moment_table` and :func:`_scatter_moments` allocate
         besides ``G`` with ``rows`` rows per chunk on ``n_jobs`` threads, the
-        larger of the two precisions: per thread its float64 table and, with
-        float64 products, the chunk's explicit rows on ``X`` and ``X**2``,
+        larger of the two precisions: with float64 products, per thread its
+        float64 table, the chunk's explicit rows on ``X`` and ``X**2``,
         the gathered left operand, the largest right operand and product
-        (:meth:`accumulate`); with float32 products, the float32 table, the
-        rows in both orders, ``X**2``'s and the largest ``F x W`` piece.  The
-        scatter's subsets and rank tables once."""
+        (:meth:`accumulate`); with float32 products one float64 table, up to
+        two float32 group tables per thread and per thread the rows in both
+        orders, ``X**2``'s and the largest ``F x W`` piece.  The scatter's
+        subsets and rank tables once."""
         D, d, n = self.n_features, self.d, self.n
         largest = max([self.sizes[a] * width for a, (_, width) in self.dense.items()]
                       + [rows_g * cols for (*_, groups, _, _) in self.ordered.values()
@@ -1475,12 +1476,15 @@ class _MomentPlan:
         right = max([0] + [cols for (_, _, wk, groups, _, _) in self.ordered.values()
                            if wk > 1 for (_, _, _, cols, _) in groups])
         left = max([0] + [self.sizes[a1] for (a1, *_) in self.ordered.values()])
-        double = 8.0 * (2 * rows * D + largest + rows * (left + right))
+        jobs = max(1, n_jobs)
+        double = jobs * 8.0 * (self.size + 2 * rows * D + largest + rows * (left + right))
         pieces = self.products32(_MOMENT_PIECE_COLUMNS)
         built = int(pieces[pieces[:, 2] > 1, 5].max(initial=0))
-        single = 4.0 * (self.size + rows * (2 * D + self.starts[d] + built))
+        # One float64 table, at most 2 n_jobs float32 group buffers (_moment_table32).
+        single = (8.0 * self.size + 2 * jobs * 4.0 * self.size
+                  + jobs * 4.0 * rows * (2 * D + self.starts[d] + built))
         scatter = 4.0 * D * max(d, 1) + 8.0 * (2 * D + n * (d + 1) * (2 * d + 8))
-        return max(1, n_jobs) * (8.0 * self.size + max(double, single)) + scatter
+        return max(double, single) + scatter
 
     def accumulate(self, F, W, table):
         """Add the products of one chunk of rows (explicit rows ``F`` on ``X``,
@@ -1613,9 +1617,10 @@ def _moment_table(design, Y=None, products=np.float64):
     ``beta = 1`` (:mod:`sparselearn._kernels._moments`), flushed into the
     float64 one every ``_MOMENT_FLUSH_ROWS`` rows: moments then carry
     relative errors of about ``1e-7`` to ``1e-6`` (a preconditioner's
-    accuracy, :func:`_solve_sketch`).  The rows are split into
-    ``design.n_jobs`` contiguous shares, each on its own thread with its own
-    table (one BLAS thread each), summed at the end.
+    accuracy, :func:`_solve_sketch`), the same on any number of threads
+    (:func:`_moment_table32`).  With float64 products the rows are split
+    into ``design.n_jobs`` contiguous shares, each on its own thread with
+    its own table (one BLAS thread each), summed at the end.
     """
     m, n, d = design.n_samples, design.n_features, design.degree
     plan = _MomentPlan(n, d)
@@ -1624,36 +1629,13 @@ def _moment_table(design, Y=None, products=np.float64):
     if single and Y is not None:
         raise ValueError("P^T Y needs float64 products (products=np.float64)")
     rows = min(m, _moment_rows(D))
-    jobs = max(1, min(design.n_jobs, -(-m // rows)))
-    edges = np.linspace(0, m, jobs + 1).astype(int)
     X = design._X
     if single:
-        counts, binom = plan.counts(), plan.scatter_arrays()[-1]
-        starts = np.array(plan.starts, dtype=np.int64)
-        kernel_products = plan.products32(_MOMENT_PIECE_COLUMNS)
-        built = kernel_products[kernel_products[:, 2] > 1, 5]
-        flush = max(1, _MOMENT_FLUSH_ROWS // rows)
+        return _moment_table32(plan, X, rows, design.n_jobs), None
+    jobs = max(1, min(design.n_jobs, -(-m // rows)))
+    edges = np.linspace(0, m, jobs + 1).astype(int)
 
-    def share32(lo, hi):
-        table = np.zeros(plan.size)
-        partial = np.zeros(plan.size, dtype=np.float32)
-        k = min(rows, hi - lo)
-        F, C = np.empty((k, D), np.float32), np.empty((k, D), np.float32)
-        # X**2's levels below d only: no product reads level d of W.
-        W = np.empty((k, plan.starts[d]), np.float32)
-        R = np.empty(max(1, k * int(built.max(initial=0))), np.float32)
-        for step, start in enumerate(range(lo, hi, rows)):
-            stop = min(start + rows, hi)
-            k = stop - start
-            _moments.moment_rows32(X[start:stop], counts, starts, binom, F[:k], W[:k], C[:k])
-            _moments.moment_products32(F[:k], W[:k], C[:k], R, kernel_products,
-                                       plan.starts[d], partial)
-            if (step + 1) % flush == 0 or stop == hi:
-                table += partial
-                partial[:] = 0.0
-        return table, None
-
-    def share64(lo, hi):
+    def share(lo, hi):
         table = np.zeros(plan.size)
         B = None if Y is None else np.zeros((D, Y.shape[1]))
         F = np.empty((min(rows, hi - lo), D))
@@ -1673,7 +1655,6 @@ def _moment_table(design, Y=None, products=np.float64):
             plan.accumulate(F[:k], W[:k], table)
         return table, B
 
-    share = share32 if single else share64
     with _one_thread_blas():
         if jobs == 1:
             return share(0, m)
@@ -1685,6 +1666,83 @@ def _moment_table(design, Y=None, products=np.float64):
         if B is not None:
             B += other_B
     return table, B
+
+
+def _moment_table32(plan, X, rows, n_jobs):
+    r"""The float64 moment table of ``X`` from float32 products
+    (:func:`_moment_table`), in groups of ``_MOMENT_FLUSH_ROWS`` rows.
+
+    Each group's products are summed over its chunks of ``rows`` rows, in
+    order, into a float32 buffer, and the buffers are added to the float64
+    table in group order: the table is the same bit for bit on any number
+    of threads.  The threads take the groups one at a time (a thread slowed
+    by another process on its core takes fewer, where fixed halves of the
+    rows made the fast thread wait); a finished group waits in its buffer
+    until the groups before it are added, at most ``n_jobs`` of them (then
+    its thread waits too, unless it holds the next group to add).
+    """
+    import threading
+
+    m, d, D = X.shape[0], plan.d, plan.n_features
+    counts, binom = plan.counts(), plan.scatter_arrays()[-1]
+    starts = np.array(plan.starts, dtype=np.int64)
+    kernel_products = plan.products32(_MOMENT_PIECE_COLUMNS)
+    built = int(kernel_products[kernel_products[:, 2] > 1, 5].max(initial=0))
+    size = max(rows, _MOMENT_FLUSH_ROWS // rows * rows)
+    groups = [(lo, min(m, lo + size)) for lo in range(0, m, size)]
+    jobs = max(1, min(n_jobs, len(groups)))
+    table = np.zeros(plan.size)
+    claim = itertools.count()  # next() is atomic under the GIL
+    ready = threading.Condition()
+    state = {"added": 0, "pending": {}, "free": [], "failed": False}
+
+    def guarded():
+        try:
+            work()
+        except BaseException:  # wake the others, which may wait for this group
+            with ready:
+                state["failed"] = True
+                ready.notify_all()
+            raise
+
+    def work():
+        k = min(rows, m)
+        F, C = np.empty((k, D), np.float32), np.empty((k, D), np.float32)
+        # X**2's levels below d only: no product reads level d of W.
+        W = np.empty((k, plan.starts[d]), np.float32)
+        R = np.empty(max(1, k * built), np.float32)
+        while (g := next(claim)) < len(groups) and not state["failed"]:
+            with ready:
+                while (len(state["pending"]) >= jobs and g != state["added"]
+                       and not state["failed"]):
+                    ready.wait()
+                free = state["free"]
+                partial = free.pop() if free else np.zeros(plan.size, dtype=np.float32)
+            for start in range(groups[g][0], groups[g][1], rows):
+                stop = min(start + rows, groups[g][1])
+                k = stop - start
+                _moments.moment_rows32(X[start:stop], counts, starts, binom,
+                                       F[:k], W[:k], C[:k])
+                _moments.moment_products32(F[:k], W[:k], C[:k], R, kernel_products,
+                                           plan.starts[d], partial)
+            with ready:
+                state["pending"][g] = partial
+                while state["added"] in state["pending"]:
+                    done = state["pending"].pop(state["added"])
+                    np.add(table, done, out=table)
+                    done[:] = 0.0
+                    state["free"].append(done)
+                    state["added"] += 1
+                ready.notify_all()
+
+    with _one_thread_blas():
+        if jobs == 1:
+            work()
+        else:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                for future in [pool.submit(guarded) for _ in range(jobs)]:
+                    future.result()
+    return table
 
 
 def _scatter_moments(plan, table, G, n_jobs, factor=1.0, shift=0.0, scale=None):
