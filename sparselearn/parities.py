@@ -2138,8 +2138,12 @@ _FACTOR_BLOCK = 384
 
 
 def _factor_threads(n_jobs: int) -> int:
-    """Threads of the sketch's Cholesky factor."""
-    return max(1, n_jobs)
+    """Threads of the sketch's Cholesky factor: one.  Two never measured
+    faster on the shared 2-core machine (load 3-4 from other jobs, n = 32,
+    d = 3, m = 20,000, D = 5489: whole fits 2.5-3.0 s on one, 2.7-5.1 s on
+    two; the factor alone 0.48-0.75 s against 0.81-1.18 s, and 0.78 CPU s on
+    two against 0.5 on one); the kernel takes more for a quiet machine."""
+    return 1
 
 
 def _sketch_rows(m: int, D: int) -> int:
@@ -2178,9 +2182,9 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     On real data with :func:`_use_moments` the sample's Gram is formed from
     its distinct moments (:func:`_moment_table`) with float32 products,
     scattered already scaled and equilibrated into a float32 matrix
-    (:func:`_scatter_moments`) and factored in float32 (blocked, on
-    ``n_jobs`` threads, :mod:`sparselearn._kernels._cholesky`; half the time
-    and bytes of float64): its relative errors of about ``1e-7`` only
+    (:func:`_scatter_moments`) and factored in float32 (blocked,
+    :mod:`sparselearn._kernels._cholesky`; half the time and bytes of
+    float64): its relative errors of about ``1e-7`` only
     perturb the preconditioner, never the operator or the stopping rule.  When the
     sample is all the rows (``m <= 4D``) that Gram is :math:`P^\top P`
     itself, up to float32 rounding, and CG stops within a few iterations
@@ -2245,10 +2249,10 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
         if design.domain == "real":
             G *= scale[:, None]
             G *= scale[None, :]
-    # The factor on our threads (_cholesky: blocked, the same factor on any
-    # number of them) and the triangular solves on one BLAS thread: on the
-    # shared 2-core machine OpenBLAS's pool made potrf of a 2081 x 2081
-    # matrix take 0.8-7.4 s against 0.23 s on one thread.
+    # The factor by _cholesky (blocked, the same factor on any number of
+    # threads; _factor_threads) and the triangular solves on one BLAS
+    # thread: on the shared 2-core machine OpenBLAS's pool made potrf of a
+    # 2081 x 2081 matrix take 0.8-7.4 s against 0.23 s on one thread.
     with _one_thread_blas():
         info = _cholesky.cholesky_upper(G, _FACTOR_BLOCK, _factor_threads(design.n_jobs))
     factor = (G, False) if info == 0 else None
