@@ -98,7 +98,10 @@ _SKETCH_MIN_FEATURES = 500
 # preconditioner the float32 factor of the whole Gram (2-4 CG iterations).
 # n = 32, d = 3, m = 20,000 (D = 5489, m = 3.6 D), one process on the
 # loaded 2-core machine: 4.2 s against 10.0 s for "cholesky" (float64
-# moments, potrf) and 8.6-13.9 s for "cholesky" by syrk before the moments.
+# moments, potrf) and 8.6-13.9 s for "cholesky" by syrk before the moments;
+# with the compiled float32 products, scatter and factor (parities.
+# _moment_table32, _scatter_moments) the "sketch" fit took 1.8-3.0 s
+# there (load 1-4), its CPU time 3.4 s.
 # Off the cube, fewer samples than features (m < D) take the wide route
 # (solver="exact": the SVD of the explicit m x D rows, parities._solve_wide,
 # O(m^2 D)) whenever its 8 (3 m D + 5 m^2) bytes fit the budget: at m = 300,
