@@ -2138,12 +2138,13 @@ _FACTOR_BLOCK = 384
 
 
 def _factor_threads(n_jobs: int) -> int:
-    """Threads of the sketch's Cholesky factor: one.  Two never measured
-    faster on the shared 2-core machine (load 3-4 from other jobs, n = 32,
-    d = 3, m = 20,000, D = 5489: whole fits 2.5-3.0 s on one, 2.7-5.1 s on
-    two; the factor alone 0.48-0.75 s against 0.81-1.18 s, and 0.78 CPU s on
-    two against 0.5 on one); the kernel takes more for a quiet machine."""
-    return 1
+    """Threads of the sketch's Cholesky factor: ``n_jobs``.  At D = 5489
+    (float32, block 384) two threads took 0.28-0.30 s against 0.49-0.60 s
+    on one when the 2-core machine was nearly quiet (load 1.8; whole fits at
+    n = 32, d = 3, m = 20,000: 1.72-1.77 s against 2.05-2.99 s), but
+    0.81-1.18 s against 0.48-0.75 s at load 3-4 from other jobs (the
+    threads wait for each other at every block step)."""
+    return max(1, n_jobs)
 
 
 def _sketch_rows(m: int, D: int) -> int:
