@@ -1350,39 +1350,6 @@ def _lex_rank(columns, n: int, p: int) -> np.ndarray:
     return rank
 
 
-def _union_rank(B, A, n: int) -> np.ndarray:
-    """Lexicographic rank of ``B + A`` for disjoint sorted element columns
-    ``B`` and ``A`` (lists of arrays): each element's position in the union is
-    its position in its own set plus the elements of the other set below it."""
-    p = len(B) + len(A)
-    terms = _lex_rank_terms(n, p).T.reshape(-1)  # (v, j) at v * p + j
-    rank = np.full(len(B[0]) if B else len(A[0]), math.comb(n, p) - 1, dtype=np.int64)
-    for own, other in ((B, A), (A, B)):
-        for i, e in enumerate(own):
-            position = np.full(e.shape, i, dtype=np.int64)
-            for f in other:
-                position += f < e
-            rank -= terms[e.astype(np.int64) * p + position]
-    return rank
-
-
-def _subsets_by_minimum(n: int, p: int):
-    """The ``p``-subsets of ``range(n)`` in lexicographic order, as int16
-    element columns, one block per minimum (``(first rank, columns)``)."""
-    if p == 0:
-        yield 0, []
-        return
-    lower = _combinations(n, p - 1).astype(np.int16)
-    rank = 0
-    for i in range(n):
-        count = math.comb(n - 1 - i, p - 1)
-        if count == 0:
-            break
-        suffix = lower[lower.shape[0] - count:]
-        yield rank, [np.full(count, i, dtype=np.int16)] + [suffix[:, j] for j in range(p - 1)]
-        rank += count
-
-
 class _MomentPlan:
     r"""The distinct moments of a degree-``d`` design on ``n`` real inputs,
     the products that compute them and where each is stored.
