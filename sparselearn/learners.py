@@ -93,12 +93,15 @@ _CHOLESKY_MAX_FEATURES = 6000
 _SKETCH_MIN_SAMPLES_PER_FEATURE = 8
 _SKETCH_MIN_FEATURES = 500
 # Where the Gram is formed from its distinct moments (parities._MomentPlan:
-# from D = 256 and m = 4000 when the table is at most half of G's entries) "sketch" also
+# from D = 256 and m = 2000 when the table is at most half of G's entries) "sketch" also
 # runs below 8 D samples: its sample is then every row and its
 # preconditioner the float32 factor of the whole Gram (2-4 CG iterations).
 # n = 32, d = 3, m = 20,000 (D = 5489, m = 3.6 D), one process on the
 # loaded 2-core machine: 4.2 s against 10.0 s for "cholesky" (float64
-# moments, potrf) and 8.6-13.9 s for "cholesky" by syrk before the moments.
+# moments, potrf) and 8.6-13.9 s for "cholesky" by syrk before the moments;
+# with the compiled float32 products, scatter and factor (parities.
+# _moment_table32, _scatter_moments) the "sketch" fit took 1.8-3.0 s
+# there (load 1-4), its CPU time 3.4 s.
 # Off the cube, fewer samples than features (m < D) take the wide route
 # (solver="exact": the SVD of the explicit m x D rows, parities._solve_wide,
 # O(m^2 D)) whenever its 8 (3 m D + 5 m^2) bytes fit the budget: at m = 300,
@@ -682,7 +685,7 @@ _PARAMETERS_DOC = r"""
         (its explicit rows) fits ``max_bytes``, else up to 6000 features,
         whose cost then does not depend on the conditioning, ``"sketch"``
         from ``D >= 500`` features when ``m >= 8 D`` or the Gram is formed
-        from its distinct moments (``m >= 4000`` and their table at most
+        from its distinct moments (``m >= 2000`` and their table at most
         half of the Gram's ``D^2 / 2`` entries), and ``"cholesky"``
         otherwise; ``"cg"`` beyond 6000.
     alpha : float, default=0.0

@@ -64,7 +64,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-from ._kernels import _parity
+from ._kernels import _cholesky, _moments, _parity
 from ._validation import (check_float, check_int, check_matrix, check_memory,
                           check_vector)
 from .network import _one_thread_blas
@@ -1571,16 +1571,26 @@ def _upper_norm1(G):
 # a function of the multiset S + T only, so G has far fewer distinct entries
 # than D^2 / 2 (n = 32, d = 3: 2.6 million against 15 million; n = 64, d = 2:
 # 0.8 million against 2.2 million).  Each is computed once by a matrix product
-# and scattered into G (_MomentPlan, _moment_gram).
+# (_MomentPlan, _moment_table) and scattered into G by a compiled kernel
+# (_scatter_moments; 14 ns an entry and thread at n = 32, d = 3).
 _MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
-# The scatter costs about as much as syrk on ~1000 rows whatever m: digits
-# (n = 64, d = 2, m = 1347) took 1.9 s on the moment route against 0.5 s
-# for syrk (loaded machine).
-_MOMENT_MIN_ROWS = 4000
+# Below, syrk: with the compiled scatter the float64 moment route of
+# _normal_equations ties syrk at m = 1000 and is faster from m = 2000 (CPU
+# seconds, two threads, loaded machine: n = 64, d = 2: 0.18 / 0.16 at
+# m = 1000, 0.16 / 0.28 at 2000; n = 32, d = 3: 0.58 / 0.53, 0.80 / 1.05;
+# n = 16, d = 3: 0.044 / 0.037 at 2000, 0.068 / 0.093 at 4000;
+# /tmp scripts, not kept).
+_MOMENT_MIN_ROWS = 2000
 _MOMENT_MAX_SHARE = 0.5  # the moment table at most this share of G's D^2 / 2 entries
 _MOMENT_GROUP_ROWS = 16  # product blocks of fewer rows or ...
 _MOMENT_GROUP_COLS = 64  # ... columns are merged with the next (_MomentPlan)
-_MOMENT_SCATTER = 2**16  # moments scattered into G per step
+# Float32 products (_moment_table): the float32 table is added to the float64
+# one every this many rows (its rounding grows with the rows summed in it), and
+# the F x W operand of a product is built in pieces of this many F columns
+# (16 x 33 at n = 32, d = 3: the piece stays in L2; 8 to 64 measured within
+# the noise of the loaded machine, 1.4-2.0 CPU s per 20,000 rows).
+_MOMENT_FLUSH_ROWS = 2048
+_MOMENT_PIECE_COLUMNS = 16
 
 
 def _lex_rank_terms(n: int, p: int) -> np.ndarray:
@@ -1600,39 +1610,6 @@ def _lex_rank(columns, n: int, p: int) -> np.ndarray:
     for j, column in enumerate(columns):
         rank -= terms[j][column]
     return rank
-
-
-def _union_rank(B, A, n: int) -> np.ndarray:
-    """Lexicographic rank of ``B + A`` for disjoint sorted element columns
-    ``B`` and ``A`` (lists of arrays): each element's position in the union is
-    its position in its own set plus the elements of the other set below it."""
-    p = len(B) + len(A)
-    terms = _lex_rank_terms(n, p).T.reshape(-1)  # (v, j) at v * p + j
-    rank = np.full(len(B[0]) if B else len(A[0]), math.comb(n, p) - 1, dtype=np.int64)
-    for own, other in ((B, A), (A, B)):
-        for i, e in enumerate(own):
-            position = np.full(e.shape, i, dtype=np.int64)
-            for f in other:
-                position += f < e
-            rank -= terms[e.astype(np.int64) * p + position]
-    return rank
-
-
-def _subsets_by_minimum(n: int, p: int):
-    """The ``p``-subsets of ``range(n)`` in lexicographic order, as int16
-    element columns, one block per minimum (``(first rank, columns)``)."""
-    if p == 0:
-        yield 0, []
-        return
-    lower = _combinations(n, p - 1).astype(np.int16)
-    rank = 0
-    for i in range(n):
-        count = math.comb(n - 1 - i, p - 1)
-        if count == 0:
-            break
-        suffix = lower[lower.shape[0] - count:]
-        yield rank, [np.full(count, i, dtype=np.int16)] + [suffix[:, j] for j in range(p - 1)]
-        rank += count
 
 
 class _MomentPlan:
@@ -1711,13 +1688,16 @@ class _MomentPlan:
             self._colex[a1] = np.argsort(rank, kind="stable")
         return self._colex[a1]
 
-    def nbytes(self, rows: int, n_jobs: int, itemsize: int = 8) -> float:
-        """Bytes :func:`_moment_gram` allocates besides ``G`` with ``rows``
-        rows per chunk on ``n_jobs`` threads (``itemsize`` 4: float32 products):
-        per thread its table, the chunk's explicit rows (and their float32
-        copies), the gathered left operand, the largest right operand and
-        product; the scatter's element columns, ranks and indices per work
-        item and thread; the subsets it enumerates."""
+    def nbytes(self, rows: int, n_jobs: int) -> float:
+        """Bytes :func:`_moment_table` and :func:`_scatter_moments` allocate
+        besides ``G`` with ``rows`` rows per chunk on ``n_jobs`` threads, the
+        larger of the two precisions: with float64 products, per thread its
+        float64 table, the chunk's explicit rows on ``X`` and ``X**2``,
+        the gathered left operand, the largest right operand and product
+        (:meth:`accumulate`); with float32 products one float64 table, up to
+        two float32 group tables per thread and per thread the rows in both
+        orders, ``X**2``'s and the largest ``F x W`` piece.  The scatter's
+        subsets and rank tables once."""
         D, d, n = self.n_features, self.d, self.n
         largest = max([self.sizes[a] * width for a, (_, width) in self.dense.items()]
                       + [rows_g * cols for (*_, groups, _, _) in self.ordered.values()
@@ -1725,11 +1705,15 @@ class _MomentPlan:
         right = max([0] + [cols for (_, _, wk, groups, _, _) in self.ordered.values()
                            if wk > 1 for (_, _, _, cols, _) in groups])
         left = max([0] + [self.sizes[a1] for (a1, *_) in self.ordered.values()])
-        per_thread = (8.0 * (self.size + 2 * rows * D + largest)
-                      + itemsize * rows * (left + right + (2 * D if itemsize == 4 else 0)))
-        scatter = 32.0 * (d + 4) * _MOMENT_SCATTER + 8.0 * n * (d + 1)
-        subsets = sum(24.0 * t * math.comb(n, t) for t in range(2 * d)) + 8.0 * D
-        return max(1, n_jobs) * (per_thread + scatter) + subsets
+        jobs = max(1, n_jobs)
+        double = jobs * 8.0 * (self.size + 2 * rows * D + largest + rows * (left + right))
+        pieces = self.products32(_MOMENT_PIECE_COLUMNS)
+        built = int(pieces[pieces[:, 2] > 1, 5].max(initial=0))
+        # One float64 table, at most 2 n_jobs float32 group buffers (_moment_table32).
+        single = (8.0 * self.size + 2 * jobs * 4.0 * self.size
+                  + jobs * 4.0 * rows * (2 * D + self.starts[d] + built))
+        scatter = 4.0 * D * max(d, 1) + 8.0 * (2 * D + n * (d + 1) * (2 * d + 8))
+        return max(double, single) + scatter
 
     def accumulate(self, F, W, table):
         """Add the products of one chunk of rows (explicit rows ``F`` on ``X``,
@@ -1753,6 +1737,69 @@ class _MomentPlan:
                     right = (right[:, :, None] * W[:, None, :wk]).reshape(len(F), cols)
                 out = table[off:off + rows * cols].reshape(rows, cols)
                 out += left[:, :rows].T @ right
+
+    def products32(self, piece_columns: int) -> np.ndarray:
+        """The products of :meth:`accumulate` as rows of
+        :func:`sparselearn._kernels._moments.moment_products32` (``F``: 0,
+        ``W``: 1, the colexicographic ``F``: 2): the dense levels as
+        ``W^T F_a``, each ordered group as (right block)``^T`` left prefix,
+        a right block of ``wk > 1`` split into pieces of at most
+        ``piece_columns`` columns of ``F`` (its ``F x W`` operand is built
+        per piece: a smaller buffer, in cache for the product)."""
+        st, rows_out = self.starts, []
+        for a, (offset, width) in self.dense.items():
+            if a:
+                rows_out.append((1, 0, 1, 0, st[a], width, self.sizes[a], offset, width))
+        for a1, a2, wk, groups, lexstart, _ in self.ordered.values():
+            for lo, hi, rows, cols, off in groups:
+                first, nc = st[a2] + lexstart[lo], int(lexstart[hi + 1] - lexstart[lo])
+                if wk == 1:
+                    rows_out.append((0, first, 1, 2, st[a1], cols, rows, off, cols))
+                    continue
+                for c0 in range(0, nc, max(1, piece_columns)):
+                    c1 = min(nc, c0 + max(1, piece_columns))
+                    rows_out.append((0, first + c0, wk, 2, st[a1], (c1 - c0) * wk, rows,
+                                     off + c0 * wk, cols))
+        return np.array(rows_out, dtype=np.int64).reshape(-1, 9)
+
+    def scatter_arrays(self) -> tuple:
+        """The arguments of :func:`sparselearn._kernels._moments.scatter_moments`
+        that describe the plan: each subset's sorted elements (``D x
+        max(d, 1)`` int32, levels by ``starts``) and, for ``n <= 64``, its
+        bits (``D`` uint64; empty otherwise), ``C(n, p)``, the rank
+        terms ``C(n - 1 - v, p - j)``, the dense levels' offsets and widths,
+        ``wk`` and ``where`` of the ordered levels, ``C(v, t)``."""
+        n, d, D = self.n, self.d, self.n_features
+        width = max(d, 1)
+        elems = np.zeros((D, width), dtype=np.int32)
+        for p in range(1, d + 1):
+            elems[self.starts[p]:self.starts[p + 1], :p] = _combinations(n, p)
+        terms = np.zeros((d + 1, width, n), dtype=np.int64)
+        for p in range(1, d + 1):
+            terms[p, :p] = _lex_rank_terms(n, p)
+        wk = np.zeros(2 * d + 1, dtype=np.int64)
+        where = np.zeros((3, 2 * d + 1, n), dtype=np.int64)
+        for a, (_, _, wk_a, _, _, where_a) in self.ordered.items():
+            wk[a], where[:, a] = wk_a, where_a
+        dense = np.array([self.dense[a] for a in range(d + 1)], dtype=np.int64).reshape(-1, 2)
+        binom = np.array([[math.comb(v, t) for t in range(d + 1)] for v in range(n)],
+                         dtype=np.int64).reshape(n, d + 1)
+        masks = np.zeros(D if n <= 64 else 0, dtype=np.uint64)
+        if n <= 64:
+            for p in range(1, d + 1):
+                for j in range(p):
+                    masks[self.starts[p]:self.starts[p + 1]] |= np.left_shift(
+                        np.uint64(1), elems[self.starts[p]:self.starts[p + 1], j].astype(np.uint64))
+        return (elems, masks, np.array(self.starts, dtype=np.int64),
+                np.array(self.sizes, dtype=np.int64), terms,
+                np.ascontiguousarray(dense[:, 0]), np.ascontiguousarray(dense[:, 1]),
+                wk, where, binom)
+
+    def counts(self) -> np.ndarray:
+        """``counts[t, i] = C(n - 1 - i, t - 1)`` (``t = 1..d``; row 0 unused),
+        the lexicographic recursion of the explicit rows."""
+        return np.array([[math.comb(self.n - 1 - i, t - 1) if t else 0 for i in range(self.n)]
+                         for t in range(self.d + 1)], dtype=np.int64).reshape(self.d + 1, self.n)
 
     def index(self, A, B) -> np.ndarray:
         """Positions in the table of the moments ``M(A, B)`` (sorted element
@@ -1779,29 +1826,45 @@ def _moment_rows(D: int) -> int:
 def _moment_gram(design, G, Y=None, products=np.float64):
     r"""The upper triangle of :math:`P^\top P` written into ``G`` (Fortran-ordered
     ``D x D`` float64 or float32, real domain) from its distinct moments
-    (:class:`_MomentPlan`); returns :math:`P^\top Y` when ``Y`` (``(m, c)``)
-    is given.
+    (:class:`_MomentPlan`); returns :math:`P^\top Y` when ``Y`` (``(m, c)``,
+    float64 products only) is given.  :func:`_moment_table`, then
+    :func:`_scatter_moments` unscaled."""
+    table, B = _moment_table(design, Y, products)
+    _scatter_moments(_MomentPlan(design.n_features, design.degree), table, G, design.n_jobs)
+    return B
 
-    With float64 ``products`` every entry is a sum over the same rows of the
-    same products as the explicit Gram, in another order: equal to rounding.
-    ``products=np.float32`` runs the products in single precision (twice the
-    BLAS rate), each chunk's sums added to a float64 table: entries then
-    carry relative errors of about ``1e-7`` (a preconditioner's accuracy,
-    :func:`_solve_sketch`).  The products run on ``design.n_jobs`` threads,
-    each over a contiguous share of the rows with its own table (one BLAS
-    thread each); the scatter then writes each entry of the upper triangle
-    from the summed table, also on those threads.
+
+def _moment_table(design, Y=None, products=np.float64):
+    r"""The distinct moments of a real design (the table of :class:`_MomentPlan`,
+    float64) and :math:`P^\top Y` when ``Y`` is given (``None`` otherwise).
+
+    With float64 ``products`` every moment is a sum over the same rows of the
+    same products as the explicit Gram, in another order: equal to rounding
+    (:meth:`_MomentPlan.accumulate`).  ``products=np.float32`` builds the
+    chunk's rows in single precision and runs the products as ``sgemm``
+    (twice the BLAS rate) accumulating into a float32 table with
+    ``beta = 1`` (:mod:`sparselearn._kernels._moments`), flushed into the
+    float64 one every ``_MOMENT_FLUSH_ROWS`` rows: moments then carry
+    relative errors of about ``1e-7`` to ``1e-6`` (a preconditioner's
+    accuracy, :func:`_solve_sketch`), the same on any number of threads
+    (:func:`_moment_table32`).  With float64 products the rows are split
+    into ``design.n_jobs`` contiguous shares, each on its own thread with
+    its own table (one BLAS thread each), summed at the end.
     """
     m, n, d = design.n_samples, design.n_features, design.degree
     plan = _MomentPlan(n, d)
     D = plan.n_features
+    single = products == np.float32
+    if single and Y is not None:
+        raise ValueError("P^T Y needs float64 products (products=np.float64)")
     rows = min(m, _moment_rows(D))
+    X = design._X
+    if single:
+        return _moment_table32(plan, X, rows, design.n_jobs), None
     jobs = max(1, min(design.n_jobs, -(-m // rows)))
     edges = np.linspace(0, m, jobs + 1).astype(int)
-    X = design._X
 
-    def share(bounds):
-        lo, hi = bounds
+    def share(lo, hi):
         table = np.zeros(plan.size)
         B = None if Y is None else np.zeros((D, Y.shape[1]))
         F = np.empty((min(rows, hi - lo), D))
@@ -1809,9 +1872,6 @@ def _moment_gram(design, G, Y=None, products=np.float64):
         # column sums are those of F_d ** 2), 4960 of 5489 columns at n = 32,
         # d = 3.
         W = np.empty((F.shape[0], plan.starts[d]))
-        single = products == np.float32
-        F32, W32 = (np.empty(F.shape, np.float32), np.empty(W.shape, np.float32)) if single \
-            else (None, None)
         for start in range(lo, hi, rows):
             stop = min(start + rows, hi)
             k = stop - start
@@ -1821,109 +1881,110 @@ def _moment_gram(design, G, Y=None, products=np.float64):
                                       design._level_starts, W[:k])
             if B is not None:
                 B += F[:k].T @ Y[start:stop]
-            if single:
-                F32[:k], W32[:k] = F[:k], W[:k]
-                plan.accumulate(F32[:k], W32[:k], table)
-            else:
-                plan.accumulate(F[:k], W[:k], table)
+            plan.accumulate(F[:k], W[:k], table)
         return table, B
 
     with _one_thread_blas():
         if jobs == 1:
-            table, B = share((0, m))
+            return share(0, m)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            parts = list(pool.map(share, edges[:-1], edges[1:]))
+    table, B = parts[0]
+    for other, other_B in parts[1:]:
+        table += other
+        if B is not None:
+            B += other_B
+    return table, B
+
+
+def _moment_table32(plan, X, rows, n_jobs):
+    r"""The float64 moment table of ``X`` from float32 products
+    (:func:`_moment_table`), in groups of ``_MOMENT_FLUSH_ROWS`` rows.
+
+    Each group's products are summed over its chunks of ``rows`` rows, in
+    order, into a float32 buffer, and the buffers are added to the float64
+    table in group order: the table is the same bit for bit on any number
+    of threads.  The threads take the groups one at a time (a thread slowed
+    by another process on its core takes fewer, where fixed halves of the
+    rows made the fast thread wait); a finished group waits in its buffer
+    until the groups before it are added, at most ``n_jobs`` of them (then
+    its thread waits too, unless it holds the next group to add).
+    """
+    import threading
+
+    m, d, D = X.shape[0], plan.d, plan.n_features
+    counts, binom = plan.counts(), plan.scatter_arrays()[-1]
+    starts = np.array(plan.starts, dtype=np.int64)
+    kernel_products = plan.products32(_MOMENT_PIECE_COLUMNS)
+    built = int(kernel_products[kernel_products[:, 2] > 1, 5].max(initial=0))
+    size = max(rows, _MOMENT_FLUSH_ROWS // rows * rows)
+    groups = [(lo, min(m, lo + size)) for lo in range(0, m, size)]
+    jobs = max(1, min(n_jobs, len(groups)))
+    table = np.zeros(plan.size)
+    claim = itertools.count()  # next() is atomic under the GIL
+    ready = threading.Condition()
+    state = {"added": 0, "pending": {}, "free": [], "failed": False}
+
+    def guarded():
+        try:
+            work()
+        except BaseException:  # wake the others, which may wait for this group
+            with ready:
+                state["failed"] = True
+                ready.notify_all()
+            raise
+
+    def work():
+        k = min(rows, m)
+        F, C = np.empty((k, D), np.float32), np.empty((k, D), np.float32)
+        # X**2's levels below d only: no product reads level d of W.
+        W = np.empty((k, plan.starts[d]), np.float32)
+        R = np.empty(max(1, k * built), np.float32)
+        while (g := next(claim)) < len(groups) and not state["failed"]:
+            with ready:
+                while (len(state["pending"]) >= jobs and g != state["added"]
+                       and not state["failed"]):
+                    ready.wait()
+                free = state["free"]
+                partial = free.pop() if free else np.zeros(plan.size, dtype=np.float32)
+            for start in range(groups[g][0], groups[g][1], rows):
+                stop = min(start + rows, groups[g][1])
+                k = stop - start
+                _moments.moment_rows32(X[start:stop], counts, starts, binom,
+                                       F[:k], W[:k], C[:k])
+                _moments.moment_products32(F[:k], W[:k], C[:k], R, kernel_products,
+                                           plan.starts[d], partial)
+            with ready:
+                state["pending"][g] = partial
+                while state["added"] in state["pending"]:
+                    done = state["pending"].pop(state["added"])
+                    np.add(table, done, out=table)
+                    done[:] = 0.0
+                    state["free"].append(done)
+                    state["added"] += 1
+                ready.notify_all()
+
+    with _one_thread_blas():
+        if jobs == 1:
+            work()
         else:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                parts = list(pool.map(share, zip(edges[:-1], edges[1:])))
-            table, B = parts[0]
-            for other, other_B in parts[1:]:
-                table += other
-                if B is not None:
-                    B += other_B
-            del parts
-    flat = G.T.reshape(-1)  # a view: (i, j) of the Fortran-ordered G at j * D + i
-
-    terms = [_lex_rank_terms(n, p) for p in range(d + 1)]
-
-    def scatter(work):
-        k, a, A, B_cols = work
-        values = np.atleast_1d(table[plan.index(A, B_cols)]).astype(G.dtype)
-        # Without B, S = A[pattern] in pattern order: the rank terms
-        # terms[p][j][A[c]] recur across patterns, so each is looked up once.
-        looked_up = {}
-
-        def rank(p, pattern):
-            rank = np.full(len(values), math.comb(n, p) - 1 + plan.starts[p], dtype=np.int64)
-            for j, c in enumerate(pattern):
-                if (p, j, c) not in looked_up:
-                    looked_up[p, j, c] = terms[p][j][A[c]]
-                rank -= looked_up[p, j, c]
-            return rank
-
-        for p, q in [(k + i, k + a - i) for i in range(a + 1) if k + i <= k + a - i <= d]:
-            for pattern in itertools.combinations(range(a), p - k):
-                # With p = q, (S, T) and (T, S) are the same upper-triangle
-                # entry: keep S holding min A.  Then S < T (the sorted sets
-                # first differ at min(S xor T) = min A), so rS < rT.
-                if p == q and a and 0 not in pattern:
-                    continue
-                rest = [j for j in range(a) if j not in pattern]
-                if k:
-                    rS = _union_rank(B_cols, [A[j] for j in pattern], n) + plan.starts[p]
-                    rT = _union_rank(B_cols, [A[j] for j in rest], n) + plan.starts[q]
-                else:
-                    rS, rT = rank(p, pattern), rank(q, rest)
-                rT *= D
-                rT += rS
-                flat[rT] = values
-
-    works = ((k, a, A, B_cols) for k in range(d + 1) for a in range(2 * (d - k) + 1)
-             for A, B_cols in _disjoint_pairs(n, a, k))
-    # Each entry of the upper triangle is written by exactly one work item.
-    if jobs == 1:
-        for work in works:
-            scatter(work)
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for _ in pool.map(scatter, works):
-                pass
-    return B
+                for future in [pool.submit(guarded) for _ in range(jobs)]:
+                    future.result()
+    return table
 
 
-def _disjoint_pairs(n: int, a: int, k: int):
-    """The disjoint pairs ``(A, B)`` of an ``a``-subset and a ``k``-subset of
-    ``range(n)``, as sorted int16 element columns, in steps of at most about
-    ``_MOMENT_SCATTER`` pairs."""
-    Bs = list(_subsets_by_minimum(n, k))
-    Bcols = [np.concatenate([block[1][j] for block in Bs]) for j in range(k)]
-    if k:
-        maskB = _bit_masks(Bcols, len(Bcols[0]), n)
-    for _, A in _subsets_by_minimum(n, a):
-        size = len(A[0]) if a else 1
-        for lo in range(0, size, max(1, _MOMENT_SCATTER // max(1, len(Bcols[0]) if k else 1))):
-            hi = min(size, lo + max(1, _MOMENT_SCATTER // max(1, len(Bcols[0]) if k else 1)))
-            part = [column[lo:hi] for column in A]
-            if not k:
-                yield part, []
-                continue
-            maskA = _bit_masks(part, hi - lo, n)
-            iB, iA = np.nonzero(((maskB[:, None, :] & maskA[None, :, :]) == 0).all(axis=2))
-            yield [column[iA] for column in part], [column[iB] for column in Bcols]
-
-
-def _bit_masks(columns, size: int, n: int) -> np.ndarray:
-    """The ``size`` subsets whose ``j``-th elements are ``columns[j]``, as
-    ``ceil(n / 64)`` words of bits each (``(size, words)`` uint64): one word
-    held only 64 elements, and numpy's shift by 64 or more is 0, which made
-    pairs sharing an element >= 64 look disjoint."""
-    masks = np.zeros((size, max(1, -(-n // 64))), dtype=np.uint64)
-    rows = np.arange(size)
-    for column in columns:
-        element = column.astype(np.int64)
-        # One element per row in a column: no (row, word) pair repeats, so
-        # the buffered in-place OR is exact.
-        masks[rows, element // 64] |= np.left_shift(np.uint64(1),
-                                                   (element % 64).astype(np.uint64))
-    return masks
+def _scatter_moments(plan, table, G, n_jobs, factor=1.0, shift=0.0, scale=None):
+    r"""Every upper-triangle entry of ``G`` (Fortran-ordered ``D x D``, float32
+    or float64) from the moment table:
+    :math:`G_{ij} = (\mathrm{factor}\, M(S_i \triangle S_j, S_i \cap S_j)
+    + \mathrm{shift}\,[i = j])\, s_i s_j` (``scale`` ``s``, ones by default),
+    on ``n_jobs`` threads (:func:`sparselearn._kernels._moments.scatter_moments`).
+    The strict lower triangle is left as it was."""
+    D = plan.n_features
+    scale = np.ones(D) if scale is None else np.ascontiguousarray(scale, dtype=np.float64)
+    _moments.scatter_moments(table, *plan.scatter_arrays(), scale, float(factor),
+                             float(shift), G.T, max(1, n_jobs))
 
 
 def _use_moments(design) -> bool:
@@ -2301,6 +2362,20 @@ def _solve_wide(design: ParityDesign, y, alpha):
 _SKETCH_ROWS_PER_FEATURE = 4
 
 
+# Columns per block of the sketch's Cholesky factor (_cholesky.cholesky_upper).
+_FACTOR_BLOCK = 384
+
+
+def _factor_threads(n_jobs: int) -> int:
+    """Threads of the sketch's Cholesky factor: ``n_jobs``.  At D = 5489
+    (float32, block 384) two threads took 0.28-0.30 s against 0.49-0.60 s
+    on one when the 2-core machine was nearly quiet (load 1.8; whole fits at
+    n = 32, d = 3, m = 20,000: 1.72-1.77 s against 2.05-2.99 s), but
+    0.81-1.18 s against 0.48-0.75 s at load 3-4 from other jobs (the
+    threads wait for each other at every block step)."""
+    return max(1, n_jobs)
+
+
 def _sketch_rows(m: int, D: int) -> int:
     """Rows ``s = min(m, max(4 D, ceil(sqrt(m D))))`` of the sketch's sample."""
     return int(min(m, max(_SKETCH_ROWS_PER_FEATURE * D, math.ceil(math.sqrt(m * D)))))
@@ -2335,10 +2410,12 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     rows were sampled (``rng`` changes the iteration count only).
 
     On real data with :func:`_use_moments` the sample's Gram is formed from
-    its distinct moments (:func:`_moment_gram`) with float32 products into a
-    float32 matrix and factored in float32 (``spotrf``, half the time and
-    bytes of float64): its relative errors of about ``1e-7`` only perturb
-    the preconditioner, never the operator or the stopping rule.  When the
+    its distinct moments (:func:`_moment_table`) with float32 products,
+    scattered already scaled and equilibrated into a float32 matrix
+    (:func:`_scatter_moments`) and factored in float32 (blocked,
+    :mod:`sparselearn._kernels._cholesky`; half the time and bytes of
+    float64): its relative errors of about ``1e-7`` only
+    perturb the preconditioner, never the operator or the stopping rule.  When the
     sample is all the rows (``m <= 4D``) that Gram is :math:`P^\top P`
     itself, up to float32 rounding, and CG stops within a few iterations
     (n = 32, d = 3, m = 20,000: 2); without the moment route this is
@@ -2371,8 +2448,15 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
         # below the sample's own, and at s = m (n = 32, d = 3, m = 20,000,
         # kappa(G) = 8e5) the float32 factor of the exact Gram left
         # kappa(R^-T G R^-1) = 1.003, the same as rounding G to float32.
+        # The scatter writes S (G / s + alpha / m I) S directly (see below;
+        # M(empty, S_i), the diagonal, is table[i]): no passes over G after it.
+        plan = _MomentPlan(design.n_features, design.degree)
+        table = _moment_table(sample, products=np.float32)[0]
+        del sample
+        scale = _equilibration(table[:D] / s + alpha / m)
         G = np.zeros((D, D), dtype=np.float32, order="F")
-        _moment_gram(sample, G, products=np.float32)
+        _scatter_moments(plan, table, G, design.n_jobs, 1.0 / s, alpha / m, scale)
+        del table
     else:
         rows = int(max(1, min(s, max(_CHUNK_BYTES // (8 * D), D // 4))))
         G = np.zeros((D, D), order="F")
@@ -2383,29 +2467,25 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
             sample._explicit_rows(start, stop, features[:stop - start])
             G = syrk(1.0, features[:stop - start].T, beta=1.0, c=G, trans=0, lower=0,
                      overwrite_c=1)
-        del features
-    del sample
-    # Scaled by 1/s, the sample's estimate of P^T P / m (CG runs on A / m).
-    G *= 1.0 / s
-    G[np.diag_indices(D)] += alpha / m
-    # Off the cube, equilibrated as in _solve_cholesky: S G S is factored and
-    # S (S G S)^-1 S = G^-1 is the same preconditioner, but the pivot test
-    # below then judges the conditioning, not the columns' scales (X * 1e-6
-    # took the fallback).
-    scale = (_equilibration(np.diag(G).astype(np.float64)) if design.domain == "real"
-             else np.ones(D))
-    if design.domain == "real":
-        G *= scale.astype(G.dtype)[:, None]
-        G *= scale.astype(G.dtype)[None, :]
-    # The factor and its triangular solves run on one BLAS thread: on the
-    # shared 2-core machine the pool made potrf of a 2081 x 2081 matrix take
-    # 0.8-7.4 s against 0.23 s on one thread (gemm: 0.92 s against 0.73-0.83 s).
+        del features, sample
+        # Scaled by 1/s, the sample's estimate of P^T P / m (CG runs on A / m).
+        G *= 1.0 / s
+        G[np.diag_indices(D)] += alpha / m
+        # Off the cube, equilibrated as in _solve_cholesky: S G S is factored and
+        # S (S G S)^-1 S = G^-1 is the same preconditioner, but the pivot test
+        # below then judges the conditioning, not the columns' scales (X * 1e-6
+        # took the fallback).
+        scale = (_equilibration(np.diag(G)) if design.domain == "real" else np.ones(D))
+        if design.domain == "real":
+            G *= scale[:, None]
+            G *= scale[None, :]
+    # The factor by _cholesky (blocked, the same factor on any number of
+    # threads; _factor_threads) and the triangular solves on one BLAS
+    # thread: on the shared 2-core machine OpenBLAS's pool made potrf of a
+    # 2081 x 2081 matrix take 0.8-7.4 s against 0.23 s on one thread.
     with _one_thread_blas():
-        try:
-            factor = scipy.linalg.cho_factor(G, lower=False, overwrite_a=True,
-                                             check_finite=False)
-        except np.linalg.LinAlgError:
-            factor = None
+        info = _cholesky.cholesky_upper(G, _FACTOR_BLOCK, _factor_threads(design.n_jobs))
+    factor = (G, False) if info == 0 else None
     if factor is not None:
         pivots = np.abs(np.diag(factor[0])).astype(np.float64) ** 2
         if pivots.min() <= D * np.finfo(G.dtype).eps * pivots.max():

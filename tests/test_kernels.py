@@ -34,6 +34,7 @@ TWIN_TESTS = " or ".join([
     "activation_histogram_equals_brute", "truth_table_equals_brute",                 # _cube
     "walks_with_many_chunks", "walks_on_general_floats", "certified_sparsity_equals_brute",
     "identical_for_any_thread_count",                                                # _cube threads
+    "moment_kernels_equal_numpy_twins", "cholesky_kernel_equals_numpy_twin",         # _moments, _cholesky
 ])
 TWIN_FILES = ["tests/test_fourier.py", "tests/test_network.py", "tests/test_parities.py",
               "tests/test_erm.py", "tests/test_cube.py"]
@@ -57,8 +58,8 @@ def config_in_subprocess(variant=None):
 
 
 def test_every_kernel_module_is_dispatched():
-    assert set(_kernels.KERNELS) >= {"_cube", "_fwht", "_network", "_parity",
-                                     "_sparse_backprop", "_spectral"}
+    assert set(_kernels.KERNELS) >= {"_cholesky", "_cube", "_fwht", "_moments", "_network",
+                                     "_parity", "_sparse_backprop", "_spectral"}
     suffixes = [suffix for _, suffix, _ in _kernels.VARIANTS]
     chosen = [name for name, _, _ in _kernels.VARIANTS].index(_kernels.variant)
     for name in _kernels.KERNELS:

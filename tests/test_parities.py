@@ -784,14 +784,99 @@ def test_sketch_solver_stays_within_its_memory_estimate():
 def moments_everywhere(monkeypatch):
     """The moment route for every real design, however small (the default
     keeps syrk below D = 256), and chunks of 7 rows: several chunks per
-    thread, a short last one."""
+    thread, a short last one, several flushes and pieces."""
     import sparselearn.parities as parities
     monkeypatch.setattr(parities, "_MOMENT_MIN_FEATURES", 0)
     monkeypatch.setattr(parities, "_MOMENT_MIN_ROWS", 0)
     monkeypatch.setattr(parities, "_MOMENT_MAX_SHARE", np.inf)
     monkeypatch.setattr(parities, "_moment_rows", lambda D: 7)
-    monkeypatch.setattr(parities, "_MOMENT_SCATTER", 50)  # many scatter steps too
+    # Float32 tables flushed every 2 chunks; F x W operands built 2 columns at a time.
+    monkeypatch.setattr(parities, "_MOMENT_FLUSH_ROWS", 14)
+    monkeypatch.setattr(parities, "_MOMENT_PIECE_COLUMNS", 2)
     return parities
+
+
+@pytest.mark.parametrize("D, block", [(1, 1), (7, 3), (50, 64), (130, 16), (131, 32)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cholesky_kernel_equals_numpy_twin(D, block, dtype):
+    """_cholesky.cholesky_upper (blocked, threads over column blocks) against
+    the unblocked recursion: the same factor to rounding (relative 1e-12, or
+    4e-5 in float32, on matrices of condition about 1e3), bit-identical on
+    1 and 2 threads, the strict lower triangle untouched; an indefinite
+    matrix reports LAPACK's info, the order of the first failing minor."""
+    from sparselearn._kernels import _cholesky
+    from sparselearn._reference import cholesky as twin
+    rng = np.random.default_rng(80 + D + block)
+    Q = np.linalg.qr(rng.normal(size=(D, D)))[0]
+    G = (Q * np.geomspace(1.0, 1e3, D)) @ Q.T
+    R_twin, info = twin.cholesky_upper(G)
+    assert info == 0
+    factors = []
+    for threads in (1, 2):
+        A = np.asfortranarray(G, dtype=dtype)
+        A[np.tril_indices(D, -1)] = -7.0
+        assert _cholesky.cholesky_upper(A, block, threads) == 0
+        assert np.all(A[np.tril_indices(D, -1)] == -7.0)
+        factors.append(np.triu(A))
+    np.testing.assert_array_equal(factors[0], factors[1])
+    tolerance = 1e-12 if dtype == np.float64 else 4e-5
+    assert np.abs(factors[0] - R_twin).max() <= tolerance * np.abs(R_twin).max()
+    if D > 1:  # a negative pivot at column j: info j + 1, from the twin and the kernel
+        j = D // 2
+        bad = G.copy()
+        bad[j, j] = -1.0
+        A = np.asfortranarray(bad, dtype=dtype)
+        assert _cholesky.cholesky_upper(A, block, 2) == twin.cholesky_upper(bad)[1] == j + 1
+
+
+@pytest.mark.parametrize("n, degree", [(1, 0), (3, 1), (5, 2), (6, 3), (7, 4), (70, 1)])
+def test_moment_kernels_equal_numpy_twins(n, degree):
+    """The three kernels of _moments against their NumPy twins: the float32
+    rows to float32 rounding (each entry at most degree float32 multiplies),
+    the sgemm products to float32 rounding of sums of |terms| (rows 9, a
+    few products in pieces of 2 columns), the scatter exactly (same
+    operations on the same table; bit masks or merged element lists)."""
+    from sparselearn._kernels import _moments
+    from sparselearn._reference import moments as twin
+    from sparselearn.parities import _MomentPlan
+    rng = np.random.default_rng(70 + n + degree)
+    k = 9
+    X = rng.normal(size=(k, n)) * rng.uniform(0.5, 2.0, size=n)
+    plan = _MomentPlan(n, degree)
+    D = plan.n_features
+    elems, masks, starts, *_, binom = plan.scatter_arrays()
+    F, W, C = (np.empty((k, D), np.float32), np.empty((k, plan.starts[degree]), np.float32),
+               np.empty((k, D), np.float32))
+    _moments.moment_rows32(X, plan.counts(), starts, binom, F, W, C)
+    expected = twin.moment_rows32(X, degree)
+    for got, want in zip((F, W, C), expected):
+        np.testing.assert_allclose(got, want, rtol=degree * 2.0**-23, atol=0)
+    products = plan.products32(2)
+    built = products[products[:, 2] > 1, 5]
+    R = np.empty(max(1, k * int(built.max(initial=0))), np.float32)
+    start = rng.normal(size=plan.size).astype(np.float32)
+    table = start.copy()
+    _moments.moment_products32(F, W, C, R, products, plan.starts[degree], table)
+    want = twin.moment_products32(F, W, C, products, plan.starts[degree], start)
+    size = twin.moment_products32(np.abs(F), np.abs(W), np.abs(C), products,
+                                  plan.starts[degree], np.abs(start))
+    assert np.all(np.abs(table - want) <= 2 * k * 2.0**-24 * size)
+    touched = twin.moment_products32(F, W, C, products, plan.starts[degree],
+                                     np.zeros(plan.size)) != 0
+    assert touched.mean() > 0.5  # the products reach most of the table
+    moments = rng.normal(size=plan.size)
+    scale = rng.uniform(0.5, 2.0, size=D)
+    reference_G = twin.scatter_moments(plan, moments, scale, 0.3, 1.7)
+    assert (masks.size == D) == (n <= 64)
+    arrays = plan.scatter_arrays()
+    # The bit-mask path (n <= 64) and the merge of sorted elements (no masks).
+    for dtype, words in itertools.product((np.float64, np.float32),
+                                          (masks, np.zeros(0, np.uint64))):
+        G = np.full((D, D), -5.0, dtype=dtype, order="F")
+        _moments.scatter_moments(moments, arrays[0], words, *arrays[2:], scale, 0.3, 1.7,
+                                 G.T, 2)
+        np.testing.assert_array_equal(np.triu(G), reference_G.astype(dtype))
+        assert np.all(G[np.tril_indices(D, -1)] == -5.0)  # the strict lower triangle untouched
 
 
 @pytest.mark.parametrize("n, degree", [(1, 0), (4, 0), (1, 1), (5, 1), (2, 2), (6, 2),
@@ -823,12 +908,27 @@ def test_moment_gram_equals_the_explicit_gram(moments_everywhere, n, degree, n_j
     assert not np.tril(G32, -1).any()
 
 
+def test_float32_moment_table_is_the_same_on_any_number_of_threads(moments_everywhere):
+    """The float32 route's groups are summed in group order whatever thread
+    computed them (and a thread may run ahead by a few groups): the table is
+    bit for bit the same on 1, 2 and 3 threads (61 rows: 5 groups of 14)."""
+    from sparselearn.parities import _MomentPlan
+    rng = np.random.default_rng(44)
+    X = rng.normal(size=(61, 6))
+    plan = _MomentPlan(6, 3)
+    tables = [moments_everywhere._moment_table32(plan, X, 7, jobs) for jobs in (1, 2, 3)]
+    np.testing.assert_array_equal(tables[0], tables[1])
+    np.testing.assert_array_equal(tables[0], tables[2])
+    design = ParityDesign(X, 3, domain="real")
+    np.testing.assert_allclose(tables[0], moments_everywhere._moment_table(design)[0],
+                               rtol=1e-5, atol=1e-5 * np.abs(X).max() ** 6 * 61)
+
+
 def test_moment_gram_past_64_features(moments_everywhere, monkeypatch):
     """Subsets as bit masks of several 64-bit words: with one word, pairs
     sharing an element >= 64 passed as disjoint (numpy's shift by 64 is 0)
     and their moments were scattered into wrong entries (n = 66: errors
     of 56 on entries of 3)."""
-    monkeypatch.setattr(moments_everywhere, "_MOMENT_SCATTER", 200_000)
     rng = np.random.default_rng(466)
     X = rng.normal(size=(30, 66))
     P = explicit_parity_features(X, 2)
