@@ -1578,8 +1578,9 @@ _MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
 # _normal_equations ties syrk at m = 1000 and is faster from m = 2000 (CPU
 # seconds, two threads, loaded machine: n = 64, d = 2: 0.18 / 0.16 at
 # m = 1000, 0.16 / 0.28 at 2000; n = 32, d = 3: 0.58 / 0.53, 0.80 / 1.05;
-# n = 16, d = 3: 0.044 / 0.037 at 2000, 0.068 / 0.093 at 4000;
-# /tmp scripts, not kept).
+# n = 16, d = 3: 0.044 / 0.037 at 2000, 0.068 / 0.093 at 4000; timed by
+# a scratch script in session 5, not kept: rerun both routes with
+# _MOMENT_MIN_ROWS patched to re-measure).
 _MOMENT_MIN_ROWS = 2000
 _MOMENT_MAX_SHARE = 0.5  # the moment table at most this share of G's D^2 / 2 entries
 _MOMENT_GROUP_ROWS = 16  # product blocks of fewer rows or ...
@@ -1958,7 +1959,10 @@ def _moment_table32(plan, X, rows, n_jobs):
                 state["pending"][g] = partial
                 while state["added"] in state["pending"]:
                     done = state["pending"].pop(state["added"])
-                    np.add(table, done, out=table)
+                    # Overflowed float32 sums (inf, or inf - inf) are left for
+                    # the caller's finiteness test (_solve_sketch falls back).
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        np.add(table, done, out=table)
                     done[:] = 0.0
                     state["free"].append(done)
                     state["added"] += 1
@@ -2453,6 +2457,11 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
         plan = _MomentPlan(design.n_features, design.degree)
         table = _moment_table(sample, products=np.float32)[0]
         del sample
+        if not np.isfinite(table).all():
+            # A float32 product overflowed (|x|^(2d) beyond 3.4e38: entries
+            # near 2.6e6 at d = 3), which would reach CG as NaN: the float64
+            # normal equations have the range to solve it directly.
+            return _solve_cholesky(design, y, alpha), 1, True
         scale = _equilibration(table[:D] / s + alpha / m)
         G = np.zeros((D, D), dtype=np.float32, order="F")
         _scatter_moments(plan, table, G, design.n_jobs, 1.0 / s, alpha / m, scale)
@@ -2488,7 +2497,9 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     factor = (G, False) if info == 0 else None
     if factor is not None:
         pivots = np.abs(np.diag(factor[0])).astype(np.float64) ** 2
-        if pivots.min() <= D * np.finfo(G.dtype).eps * pivots.max():
+        # Written so that a NaN pivot fails it too (LAPACK's potrf reports
+        # info = 0 on NaN input).
+        if not pivots.min() > D * np.finfo(G.dtype).eps * pivots.max():
             factor = None
     if factor is None:
         del G

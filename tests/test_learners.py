@@ -1347,6 +1347,22 @@ def test_sketch_preconditions_badly_scaled_real_columns():
                                atol=1e-6 * np.abs(direct).max())
 
 
+def test_sketch_falls_back_when_the_float32_moments_overflow():
+    """X * 1e7 at degree 3: the Gram's moments |x|^6 reach 1e44, beyond
+    float32 (3.4e38), so the float32 moment table of "sketch" overflows; the
+    fit must take the float64 normal equations (which hold them) and agree
+    with "cholesky", not return NaN coefficients (it did: potrf reports
+    success on NaN and the pivot test compared NaN)."""
+    X, rng = _correlated_gaussian(2300, 15, seed=7)  # D = 576, the sample is every row
+    y = X[:, 0] * X[:, 1] * X[:, 2] - X[:, 3] + 0.1 * rng.normal(size=2300)
+    X = 1e7 * X
+    direct = LowDegreeRegressor(degree=3, solver="cholesky", alpha=1.0).fit(X, y).predict(X)
+    model = LowDegreeRegressor(degree=3, solver="sketch", alpha=1.0).fit(X, y)
+    assert np.isfinite(model.coef_).all()
+    np.testing.assert_allclose(model.predict(X), direct, rtol=0,
+                               atol=1e-6 * np.abs(direct).max())
+
+
 def test_sketch_solver_multiclass_matches_ridge_classifier():
     from sklearn.linear_model import RidgeClassifier
 
