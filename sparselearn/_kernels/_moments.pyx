@@ -169,6 +169,19 @@ cdef inline long long _lex_rank(const int* e, Py_ssize_t p, const long long* tot
     return rank
 
 
+cdef inline long long _bits_rank(uint64_t bits, Py_ssize_t p, const long long* total,
+                                 const long long* terms, Py_ssize_t dj,
+                                 Py_ssize_t n) noexcept nogil:
+    # _lex_rank of the p set bits of one word, read as its trailing bits in order
+    cdef long long rank = total[p] - 1
+    cdef Py_ssize_t j = 0
+    while bits:
+        rank -= terms[(p * dj + j) * n + __builtin_ctzll(bits)]
+        j += 1
+        bits &= bits - 1
+    return rank
+
+
 cdef void _scatter_column(Py_ssize_t col, const double* table, const int* elems,
                           const long long* starts, const long long* total,
                           const long long* terms, const long long* dense_offset,
@@ -250,7 +263,7 @@ cdef void _scatter_column_bits(Py_ssize_t col, const double* table, const uint64
     # time per entry at n = 32, d = 3).
     cdef uint64_t mT = masks[col], mS, am, bm
     cdef Py_ssize_t i, a, k, a1, a2, t, j, e
-    cdef long long rB, pos, row, rank
+    cdef long long rB, pos, row
     cdef double scale_col = scale[col], value
     for i in range(col + 1):
         mS = masks[i]
@@ -258,22 +271,9 @@ cdef void _scatter_column_bits(Py_ssize_t col, const double* table, const uint64
         bm = mS & mT
         k = __builtin_popcountll(bm)
         a = __builtin_popcountll(am)
-        rB = starts[k] + total[k] - 1
-        j = 0
-        while bm:
-            e = __builtin_ctzll(bm)
-            rB -= terms[(k * dj + j) * n + e]
-            j += 1
-            bm &= bm - 1
+        rB = starts[k] + _bits_rank(bm, k, total, terms, dj, n)
         if a <= d:
-            rank = total[a] - 1
-            j = 0
-            while am:
-                e = __builtin_ctzll(am)
-                rank -= terms[(a * dj + j) * n + e]
-                j += 1
-                am &= am - 1
-            pos = dense_offset[a] + rank * dense_width[a] + rB
+            pos = dense_offset[a] + _bits_rank(am, a, total, terms, dj, n) * dense_width[a] + rB
         else:
             a1 = a // 2
             a2 = a - a1
@@ -283,15 +283,9 @@ cdef void _scatter_column_bits(Py_ssize_t col, const double* table, const uint64
                 row += binom[e * (d + 1) + j + 1]
                 am &= am - 1
             t = __builtin_ctzll(am)
-            rank = total[a2] - 1
-            j = 0
-            while am:
-                e = __builtin_ctzll(am)
-                rank -= terms[(a2 * dj + j) * n + e]
-                j += 1
-                am &= am - 1
             pos = (where[a * n + t] + row * where[((2 * d + 1) + a) * n + t]
-                   + (rank - where[(2 * (2 * d + 1) + a) * n + t]) * wk[a] + rB)
+                   + (_bits_rank(am, a2, total, terms, dj, n)
+                      - where[(2 * (2 * d + 1) + a) * n + t]) * wk[a] + rB)
         value = table[pos] * factor
         if i == col:
             value = value + shift
