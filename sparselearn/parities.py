@@ -951,21 +951,24 @@ class ParityDesign:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 return sum(pool.map(share, zip(edges[:-1], edges[1:])))
 
-    def _rows(self, start, stop, dtype=np.float64):
-        """Rows ``start:stop`` of the sample (expanded from the bits on the
-        cube, in ``dtype``; float32 only there)."""
+    def _lower_block(self, start, stop, dtype=np.float64):
+        """Parities of degree ``< d`` of rows ``start:stop`` in ``dtype``, by
+        degree (``Q``), and those rows in ``dtype`` (``Xc``, the source
+        ``"x"``): ``(Q, Xc)``.  On the cube the rows are expanded from their
+        bits (exact in float32); real rows are rounded to float32 as the
+        block is built.  From degree 2 on the rows are ``Q``'s level 1, a
+        view (no copy)."""
+        n = self._n_features
         if self._X is None:
-            return _unpack(self._xbits[start:stop], self._n_features, dtype)
-        return self._X[start:stop]
-
-    def _lower_block(self, start, stop, Xc=None):
-        """Parities of degree ``< d`` of rows ``start:stop`` (``Xc`` if given,
-        float64 or float32; the block has its dtype), by degree."""
-        Xc = self._rows(start, stop) if Xc is None else Xc
-        Q = np.empty((stop - start, self.n_lower), dtype=Xc.dtype)
+            rows = _unpack(self._xbits[start:stop], n, dtype)
+        else:
+            rows = self._X[start:stop]
+        Q = np.empty((stop - start, self.n_lower), dtype=dtype)
         # Columns [1 + n, _first) are pairs no product reads (degree 3).
-        _parity.parity_levels(Xc, self._level_counts, self._level_starts, Q, self._first)
-        return Q
+        _parity.parity_levels(rows, self._level_counts, self._level_starts, Q, self._first)
+        if self.degree >= 2:
+            return Q, Q[:, 1:1 + n]
+        return Q, rows.astype(dtype, copy=False)
 
     def _sources(self, Xc, Q):
         """The arrays the top-degree blocks read for one chunk: the rows
@@ -1031,6 +1034,13 @@ class ParityDesign:
             top.append(C)
         return top
 
+    def _largest_abs(self) -> float:
+        """``max |x|`` over the sample (1 on the cube), computed once."""
+        if getattr(self, "_largest", None) is None:
+            self._largest = (1.0 if self._X is None or self._X.size == 0
+                             else float(np.abs(self._X).max()))
+        return self._largest
+
     def _use_popcount(self):
         return self._domain == "cube" and (self.products == "popcount" or self.degree == 0)
 
@@ -1044,16 +1054,11 @@ class ParityDesign:
         return check_vector(value, name, length=length)
 
     def _check_dtype(self, dtype):
-        """``np.float64`` or ``np.float32``; float32 needs the cube (where every
-        parity is exactly +-1), and runs in float64 where the products have
-        no float32 route (the popcount kernels, degree 0)."""
+        """``np.float64`` or ``np.float32``; float32 runs in float64 where the
+        products have no float32 route (the popcount kernels, degree 0)."""
         if dtype not in (np.float64, np.float32, "float64", "float32"):
             raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
-        dtype = np.dtype(dtype).type
-        if dtype == np.float32 and self._domain != "cube":
-            raise ValueError("dtype=np.float32 needs points of the cube (domain='cube'), "
-                             "whose parities are exactly +-1; real X uses float64")
-        return dtype
+        return np.dtype(dtype).type
 
     def matvec(self, coef: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """Predictions :math:`P c`.
@@ -1093,9 +1098,8 @@ class ParityDesign:
         out = np.empty(shape)
 
         def work(start, stop, _):
-            Xc = self._rows(start, stop, dtype)
-            out[start:stop] = self._predict_chunk(self._lower_block(start, stop, Xc),
-                                                  Xc, coef, top)
+            Q, Xc = self._lower_block(start, stop, dtype)
+            out[start:stop] = self._predict_chunk(Q, Xc, coef, top)
 
         self._over_rows(work, 0)
         return out
@@ -1130,9 +1134,8 @@ class ParityDesign:
             return r.sum(axis=0, keepdims=True).reshape((1,) + r.shape[1:])
 
         def work(start, stop, grad, dense):
-            Xc = self._rows(start, stop, dtype)
-            self._correlate_chunk(self._lower_block(start, stop, Xc), Xc,
-                                  r[start:stop].astype(dtype, copy=False), grad, dense)
+            Q, Xc = self._lower_block(start, stop, dtype)
+            self._correlate_chunk(Q, Xc, r[start:stop].astype(dtype, copy=False), grad, dense)
 
         return self._over_rows(work, (self.n_output_features,) + r.shape[1:], top=True,
                                dtype=dtype)
@@ -1146,15 +1149,19 @@ class ParityDesign:
         coef : array_like of shape (D,) or (D, c)
             One coefficient per parity (a column per output for a block).
         dtype : {np.float64, np.float32}, default=np.float64
-            Precision of the products.  ``np.float32`` (cube only): the
-            parities, which are exactly +-1, and the coefficients rounded to
-            float32, with ``sgemm`` (up to twice the rate of ``dgemm``); the
-            chunk sums are float32, folded into float64 totals every
-            ``_FOLD_ROWS`` rows, so the result (float64) is within a few
-            ``eps32 = 6e-8`` of the float64 one relative to its largest
-            entry (``4e-7`` to ``5e-7`` measured at ``n = 64`` and ``128``, ``d = 3``,
-            ``m = 20000``).  The
-            popcount route and degree 0 run in float64 either way.
+            Precision of the products.  ``np.float32``: the parities (on
+            the cube exactly +-1; real rows are rounded to float32 first, a
+            relative error of ``eps32 = 6e-8`` in every coordinate) and the
+            coefficients rounded to float32, with ``sgemm`` (up to twice
+            the rate of ``dgemm``); the chunk sums are float32, folded into
+            float64 totals every ``_FOLD_ROWS`` rows, so the result
+            (float64) is within a few ``eps32`` of the float64 one relative
+            to its largest entry (``4e-7`` to ``5e-7`` measured on the cube
+            at ``n = 64`` and ``128``, ``d = 3``, ``m = 20000``).  Real
+            monomials beyond float32's range (``3.4e38``) overflow: the
+            solvers use float32 only on designs whose range is safe
+            (:func:`_float32_safe`).  The popcount route and degree 0 run
+            in float64 either way.
 
         Returns
         -------
@@ -1171,8 +1178,7 @@ class ParityDesign:
         coef = coef.astype(dtype, copy=False)
 
         def work(start, stop, grad, dense):
-            Xc = self._rows(start, stop, dtype)
-            Q = self._lower_block(start, stop, Xc)
+            Q, Xc = self._lower_block(start, stop, dtype)
             arrays = self._sources(Xc, Q)  # built once for both products
             self._correlate_chunk(Q, Xc, self._predict_chunk(Q, Xc, coef, top, arrays), grad,
                                   dense, arrays)
@@ -1290,15 +1296,43 @@ _MIXED_MIN_TOL = 1e-6
 _MIXED_MAX_INNER = 64
 
 
-def _mixed_applies(design, alpha, tol, products="auto"):
+# Float32 products of a real design (_float32_safe) need its largest
+# monomial, max(1, max |x|)^d, and for small X (max |x| < 1) the inverse of
+# its largest degree-d one, max |x|^-d, within 2^this: the normal product
+# squares the monomials and sums m of them, and float32 spans 2^+-126.
+_FLOAT32_MAX_LOG2 = 40
+
+
+def _float32_safe(design) -> bool:
+    """Whether float32 products keep a design's values in float32's range:
+    always on the cube (+-1); on real X when ``d log2(max |x|)`` is within
+    ``+-_FLOAT32_MAX_LOG2`` (monomials of ``X * 1e7`` at ``d = 3`` would
+    overflow a float32 sum of their squares; those of ``X * 1e-12``
+    underflow to zero)."""
+    if design.domain == "cube":
+        return True
+    largest = design._largest_abs()
+    if not largest > 0.0:  # all of X zero: nothing for float32 to speed up
+        return False
+    return abs(design.degree * math.log2(largest)) <= _FLOAT32_MAX_LOG2
+
+
+def _mixed_applies(design, alpha, tol, products="auto", preconditioned=False):
     """Whether CG runs mixed precision (:func:`_solve_mixed`): ``products``
-    is ``"float64"``, ``"mixed"`` or ``"auto"`` (mixed on a cube design of
-    at least ``_MIXED_MIN_ENTRIES`` entries with float32 products, if
-    ``alpha > 0``, or ``m >= D`` and ``tol >= _MIXED_MIN_TOL``)."""
+    is ``"float64"``, ``"mixed"`` or ``"auto"`` (mixed on a design of at
+    least ``_MIXED_MIN_ENTRIES`` entries with float32 products, if
+    ``alpha > 0``, or ``m >= D`` and ``tol >= _MIXED_MIN_TOL``).  Float32
+    products need the cube or, with ``preconditioned`` (the sketch's
+    factor, which keeps each inner solve to a few iterations), a real
+    design whose range :func:`_float32_safe` accepts; the Jacobi CG of real
+    designs keeps float64 (its inner solves would be long, and float32
+    rounding of ``X`` perturbs an ill-conditioned operator by
+    ``kappa * 1e-7``)."""
     if products not in ("auto", "float64", "mixed"):
         raise ValueError(f"products must be 'auto', 'float64' or 'mixed', got {products!r}")
-    supported = (isinstance(design, ParityDesign) and design.domain == "cube"
-                 and not design._use_popcount() and design.degree >= 1)
+    supported = (isinstance(design, ParityDesign) and not design._use_popcount()
+                 and design.degree >= 1
+                 and (design.domain == "cube" or (preconditioned and _float32_safe(design))))
     m, D = design.n_samples, design.n_output_features
     if products == "mixed":
         return supported
@@ -1310,19 +1344,23 @@ def _mixed_applies(design, alpha, tol, products="auto"):
             and (alpha > 0 or (m >= D and tol >= _MIXED_MIN_TOL)))
 
 
-def _cg_columns(design, R0, alpha, rtol, max_iter, dtype):
-    r"""Unpreconditioned CG on :math:`(P^\top P + \alpha I) E / m = R_0`,
-    column by column in lockstep (one pass over the data per iteration for
-    all columns, as :func:`_solve_block_cg`), from ``E = 0``, each column
-    stopping when its recursive residual is below ``rtol[j] * ||R_0[:, j]||``.
-    Products in ``dtype``.  Returns ``(E, iterations)``."""
+def _cg_columns(design, R0, alpha, rtol, max_iter, dtype, precondition=None):
+    r"""CG on :math:`(P^\top P + \alpha I) E / m = R_0`, column by column in
+    lockstep (one pass over the data per iteration for all columns, as
+    :func:`_solve_block_cg`), from ``E = 0``, each column stopping when its
+    recursive residual is below ``rtol[j] * ||R_0[:, j]||``.  Products in
+    ``dtype``; ``precondition`` (``(D, k)`` float64 to the same, the
+    inverse of a matrix close to the operator) makes it preconditioned CG,
+    unpreconditioned without.  Returns ``(E, iterations, converged)``
+    (every column below its threshold)."""
     m = design.n_samples
+    apply = np.array if precondition is None else precondition  # a new array either way
     E = np.zeros_like(R0)
     R = R0.copy()
-    P = R0.copy()
-    rr = np.einsum("ij,ij->j", R, R)
-    threshold = rtol * np.sqrt(rr)
-    active = np.flatnonzero(np.sqrt(rr) > threshold)
+    P = apply(R)
+    rz = np.einsum("ij,ij->j", R, P)
+    threshold = rtol * np.linalg.norm(R0, axis=0)
+    active = np.flatnonzero(np.linalg.norm(R, axis=0) > threshold)
     k = 0
     while active.size and k < max_iter:
         Pa = np.ascontiguousarray(P[:, active])
@@ -1331,18 +1369,19 @@ def _cg_columns(design, R0, alpha, rtol, max_iter, dtype):
         else:
             AP = design._normal_matvec(Pa, dtype)
         AP = AP / m + (alpha / m) * Pa
-        step = rr[active] / np.einsum("ij,ij->j", Pa, AP)
+        step = rz[active] / np.einsum("ij,ij->j", Pa, AP)
         E[:, active] += step * Pa
         R[:, active] -= step * AP
-        rr_new = np.einsum("ij,ij->j", R[:, active], R[:, active])
-        P[:, active] = R[:, active] + (rr_new / rr[active]) * Pa
-        rr[active] = rr_new
+        Z = apply(np.ascontiguousarray(R[:, active]))
+        rz_new = np.einsum("ij,ij->j", R[:, active], Z)
+        P[:, active] = Z + (rz_new / rz[active]) * Pa
+        rz[active] = rz_new
         k += 1
-        active = active[np.sqrt(rr_new) > threshold[active]]
-    return E, k
+        active = active[np.linalg.norm(R[:, active], axis=0) > threshold[active]]
+    return E, k, active.size == 0
 
 
-def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
+def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter, precondition=None):
     r"""Mixed-precision CG on the columns of :math:`A C = B`,
     :math:`A = (P^\top P + \alpha I) / m`, ``B`` ``(D, c)`` (float64, from
     a float64 :math:`P^\top Y / m`): iterative refinement.
@@ -1371,6 +1410,12 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
     ``m = 100, D = 176``; float64 CG ``4e-15`` and ``1e-10``), which is why
     ``products="auto"`` keeps float64 there.
 
+    ``precondition`` (see :func:`_cg_columns`) preconditions every inner
+    CG, float32 and float64 alike (the sketch's factor,
+    :func:`_solve_sketch`); it changes the iterates, never the stopping
+    rule.  An inner solve whose correction is not finite (float32 overflow)
+    is discarded and the rest runs on float64 products.
+
     Returns ``(C, n_iter, converged)``; ``n_iter`` counts the inner
     iterations of all refinements (each refinement adds one float64
     product, not counted).
@@ -1388,8 +1433,13 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
         budget = max_iter - n_iter
         if dtype == np.float32:
             budget = min(budget, _MIXED_MAX_INNER)
-        E, k = _cg_columns(design, R[:, active], alpha, rtol, budget, dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            E, k, _ = _cg_columns(design, R[:, active], alpha, rtol, budget, dtype,
+                                  precondition)
         n_iter += k
+        if not np.isfinite(E).all():  # float32 overflowed: keep C, go on in float64
+            dtype = np.float64
+            continue
         C[:, active] += E
         Ca = np.ascontiguousarray(C[:, active])
         AC = (design._normal_matvec(Ca[:, 0])[:, None] if Ca.shape[1] == 1
@@ -1397,7 +1447,7 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter):
         R[:, active] = B[:, active] - (AC / m + (alpha / m) * Ca)
         new = np.linalg.norm(R[:, active], axis=0)
         if dtype == np.float32 and (k >= _MIXED_MAX_INNER
-                                    or np.any(new > _MIXED_MIN_GAIN * norms[active])):
+                                    or not np.all(new <= _MIXED_MIN_GAIN * norms[active])):
             dtype = np.float64
         norms[active] = new
         active = active[new >= threshold[active]]
@@ -2504,21 +2554,23 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     if factor is None:
         del G
         return _solve_cholesky(design, y, alpha), 1, True
-    operator = scipy.sparse.linalg.LinearOperator(
-        (D, D), dtype=np.float64,
-        matvec=lambda c: design._normal_matvec(c) / m + (alpha / m) * c)
-    M = scipy.sparse.linalg.LinearOperator(
-        (D, D), dtype=np.float64,
-        matvec=lambda v: scale * scipy.linalg.cho_solve(
-            factor, (scale * v.ravel()).astype(G.dtype), check_finite=False).astype(np.float64))
+    def precondition(V):  # (S R^T R S)^-1 V = S (R^T R)^-1 S V, in G's precision
+        solved = scipy.linalg.cho_solve(factor, (scale[:, None] * V).astype(G.dtype),
+                                        check_finite=False)
+        return scale[:, None] * solved.astype(np.float64)
+
     B = (design._rmatvec(y) / m).reshape(D, -1)
-    coef = np.zeros_like(B)
-    n_iter, converged = 1, True
     with _one_thread_blas():
-        for j in range(B.shape[1]):
-            count = [0]
-            coef[:, j], info = scipy.sparse.linalg.cg(
-                operator, B[:, j], rtol=tol, atol=0.0, maxiter=max_iter, M=M,
-                callback=lambda _: count.__setitem__(0, count[0] + 1))
-            n_iter, converged = max(n_iter, count[0]), converged and info == 0
+        # Mixed precision (float32 inner solves, float64 refinement) when the
+        # preconditioner is a sample's: then CG takes 10-30 iterations and
+        # float32 halves their cost.  With every row sampled the factor is
+        # the Gram's own and CG stops within 2 or 3 float64 iterations,
+        # fewer products than one refinement needs.
+        if s < m and _mixed_applies(design, alpha, tol, preconditioned=True):
+            coef, n_iter, converged = _solve_mixed(design, B, alpha, tol, max_iter,
+                                                   precondition)
+        else:
+            coef, n_iter, converged = _cg_columns(design, B, alpha, np.full(B.shape[1], tol),
+                                                  max_iter, np.float64, precondition)
+    n_iter = max(n_iter, 1)
     return coef.reshape((D,) + y.shape[1:]), n_iter, converged

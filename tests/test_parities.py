@@ -16,9 +16,9 @@ from strategies import cube_points, explicit_parity_features
 from sparselearn import MemoryBudgetError
 from sparselearn._kernels import _parity
 from sparselearn._reference import parity as reference
-from sparselearn.parities import (ParityDesign, _solve_block_cg, _solve_cg, _solve_cholesky,
-                                  _solve_exact, n_parity_features, pack_rows,
-                                  parity_subsets)
+from sparselearn.parities import (_FOLD_ROWS, ParityDesign, _solve_block_cg, _solve_cg,
+                                  _solve_cholesky, _solve_exact, n_parity_features,
+                                  pack_rows, parity_subsets)
 
 dyadic = st.integers(-24, 24).map(lambda v: v / 8.0)
 finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
@@ -111,6 +111,30 @@ def test_parity_levels_equals_twin(data, n, degree, dtype):
     written[:max(last, 1)] = True  # the constant column is always written
     np.testing.assert_array_equal(Q[:, written], expected[:, written])
     assert np.isnan(Q[:, ~written]).all()
+
+
+@given(data=st.data(), n=st.integers(1, 9), degree=st.integers(1, 4),
+       in_dtype=st.sampled_from([np.float64, np.float32]),
+       out_dtype=st.sampled_from([np.float64, np.float32]))
+def test_parity_levels_on_real_rows_in_either_precision(data, n, degree, in_dtype, out_dtype):
+    """Real rows, either precision in and out: level 1 is the rows rounded
+    to the output's precision (exactly), and each further level one more
+    product in it, so a level-t monomial is within (t - 1) roundings of the
+    exact product of the rounded coordinates (the twin on them)."""
+    degree = min(degree, n)
+    m = data.draw(st.integers(1, 20))
+    X = data.draw(arrays(np.float64, (m, n), elements=finite)).astype(in_dtype)
+    design = ParityDesign(np.ones((1, n)), degree)
+    Q = np.empty((m, design.n_lower), dtype=out_dtype)
+    _parity.parity_levels(X, design._level_counts, design._level_starts, Q)
+    rounded = X.astype(out_dtype).astype(np.float64)
+    expected = reference.parity_levels(rounded, degree - 1)
+    np.testing.assert_array_equal(Q[:, :1 + n], expected[:, :1 + n])
+    info = np.finfo(out_dtype)
+    # Gradual underflow: a product below tiny is off by at most tiny, then
+    # scaled by at most 4 (|x| <= 4) per later factor.
+    np.testing.assert_allclose(Q, expected, rtol=degree * float(info.eps),
+                               atol=4.0**degree * float(info.tiny))
 
 
 # ----------------------------------------------- matrix-free products vs P
@@ -238,14 +262,39 @@ def test_float32_products_are_float32_and_close_to_float64(n, degree):
         assert 1e-9 < error / np.linalg.norm(exact) < 1e-5
 
 
+@pytest.mark.parametrize("n, degree", [(1, 1), (9, 2), (12, 3), (20, 4)])
+def test_float32_products_on_real_x_round_the_rows_once(n, degree):
+    """Real X: the float32 products are those of X rounded to float32, in
+    float32 arithmetic.  Against float64 products of the rounded rows (which
+    leaves only the float32 arithmetic) the error is within the cube's bound
+    scaled by the monomials' size; against the float64 products of X itself
+    it is of the order of eps32 (above 1e-9: really float32), relative."""
+    rng = np.random.default_rng(3 * n + degree)
+    D = n_parity_features(n, degree)
+    X = rng.normal(size=(4 * D + 50, n))
+    design = ParityDesign(X, degree, domain="real")
+    design._chunk_rows = max(16, design.n_samples // 5)  # several chunks
+    rounded = ParityDesign(X.astype(np.float32).astype(np.float64), degree, domain="real")
+    P = explicit_parity_features(rounded.X, degree)
+    for coef in (rng.normal(size=D), rng.normal(size=(D, 2))):
+        got = design.normal_matvec(coef, dtype=np.float32)
+        exact = design.normal_matvec(coef)
+        error = np.linalg.norm(got - exact) / np.linalg.norm(exact)
+        assert 1e-9 < error < 1e-4
+        # First order: every product of |S| <= d float32 factors and every
+        # float32 sum of at most D (predictions) or rows + 1 terms is off by
+        # that many eps32 of the sum of the terms' magnitudes.
+        terms = np.abs(P).T @ (np.abs(P) @ np.abs(coef))
+        rows = _FOLD_ROWS + 2 * design._chunk_rows
+        bound = 2 * (D + rows + 2 * degree + 2) * _EPS32 * terms
+        assert np.all(np.abs(got - rounded.normal_matvec(coef)) <= bound)
+
+
 def test_float32_products_validate_their_dtype():
     rng = np.random.default_rng(0)
     design = ParityDesign(_random_cube(rng, 10, 4), 2)
     with pytest.raises(ValueError, match="dtype"):
         design.normal_matvec(np.ones(11), dtype=np.float16)
-    real = ParityDesign(rng.normal(size=(10, 4)), 2, domain="real")
-    with pytest.raises(ValueError, match="dtype=np.float32 needs points of the cube"):
-        real.matvec(np.ones(11), dtype=np.float32)
     # Routes without float32 products run in float64 (the same numbers).
     popcount = ParityDesign(_random_cube(rng, 10, 4), 2, products="popcount")
     coef = rng.normal(size=11)

@@ -128,8 +128,13 @@ def parity_rmatvec(const uint64_t[:, ::1] xbits, const uint64_t[:, ::1] masks,
                     out[s] += ri * _chi(xbits, i, masks, s, w)
 
 
+ctypedef fused level_t:
+    float
+    double
+
+
 def parity_levels(const cython.floating[:, ::1] X, const long long[:, ::1] counts,
-                  const long long[::1] starts, cython.floating[:, ::1] out,
+                  const long long[::1] starts, level_t[:, ::1] out,
                   Py_ssize_t first=0):
     """All parities of degree ``< len(starts)`` of each row of ``X``, by degree.
 
@@ -138,25 +143,32 @@ def parity_levels(const cython.floating[:, ::1] X, const long long[:, ::1] count
     where level ``t + 1`` starts) and ``starts[0] == 0``.  ``counts[t, i]``
     is ``C(n - 1 - i, t - 1)``, the number of ``t``-subsets with minimum
     ``i``; they are ``x_i`` times the last ``counts[t, i]`` entries of
-    level ``t - 1``.  Sequential, GIL released.  ``X`` and ``out`` are both
-    float64 or both float32 (on the cube every entry is +-1, so float32 is
-    exact and halves the memory traffic of the products that read ``out``).
+    level ``t - 1``.  Sequential, GIL released.  ``X`` and ``out`` are
+    float64 or float32, not necessarily the same: a float32 ``out`` from
+    float64 ``X`` rounds each coordinate to float32 once, then multiplies
+    in float32 (on the cube every entry is +-1 and float32 is exact; it
+    halves the memory traffic of the products that read ``out``).
     Entries of the last level in columns before ``first`` are not written
     (nothing is built from them; the caller does not read them).
     """
     cdef Py_ssize_t m = X.shape[0], n = X.shape[1], n_levels = starts.shape[0]
     cdef Py_ssize_t r, t, i, j, j0, dst, src, count
-    cdef cython.floating xi
+    cdef level_t xi
     with nogil:
         for r in range(m):
             out[r, 0] = 1
             for t in range(1, n_levels):
                 dst = starts[t]
+                if t == 1 and (n_levels > 2 or first <= dst):
+                    # The coordinates themselves: one copy, not n loops of one.
+                    for i in range(n):
+                        out[r, dst + i] = <level_t>X[r, i]
+                    continue
                 for i in range(n):
                     count = counts[t, i]
                     if count == 0:
                         break
-                    xi = X[r, i]
+                    xi = <level_t>X[r, i]
                     src = starts[t] - count
                     j0 = 0
                     if t == n_levels - 1 and first > dst:
