@@ -47,7 +47,7 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
 from .parities import (PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets,
                        _moments_apply, _solve_block_cg, _solve_cg, _solve_cholesky,
                        _solve_exact, _solve_sketch)
-from .parities import _check_packable, _pack_chunks
+from .parities import _check_packable, _largest_magnitude, _on_cube, _pack_chunks
 from ._validation import DEFAULT_MAX_BYTES
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
@@ -238,7 +238,7 @@ class _LowDegreeModel(BaseEstimator):
             return "real"
         if isinstance(X, PackedCube):
             return "cube"
-        return "cube" if np.all(np.abs(X) == 1.0) else "real"
+        return "cube" if _on_cube(X) else "real"
 
     def _set_standardization(self, X):
         """``mean_`` and ``scale_`` (population standard deviation, 1 for a
@@ -262,7 +262,7 @@ class _LowDegreeModel(BaseEstimator):
                 raise ValueError("X must have entries exactly 0 or 1 with "
                                  "input_encoding='01'")
             return np.ascontiguousarray(1.0 - 2.0 * X)
-        if not np.all(np.abs(X) == 1.0):
+        if not _on_cube(X):
             raise ValueError("X must be a point set of the cube {-1, 1}^n (the model's "
                              "domain_ is 'cube'): every entry must be exactly +1 or -1; "
                              "pass input_encoding='01' for 0/1 data, or fit with "
@@ -986,10 +986,10 @@ def _check_monomial_range(X, degree: int, power: int, log_factor: float, what: s
     # d log max(1, max |x|) bounds every monomial too: when even it passes
     # (standardised data) the per-row bound, a partition of every row (0.1 s
     # at m = 200,000, n = 64), is not needed.
-    coarse = min(degree, X.shape[1]) * math.log(max(1.0, float(np.abs(X).max(initial=0.0))))
+    coarse = min(degree, X.shape[1]) * math.log(max(1.0, _largest_magnitude(X)))
     if overflows(coarse) and overflows(_log_largest_monomial(X, degree)):
         name = "the standardised X" if standardized else "X"
-        raise ValueError(f"{name} has entries up to {float(np.abs(X).max()):.3g}: its "
+        raise ValueError(f"{name} has entries up to {_largest_magnitude(X):.3g}: its "
                          f"degree-{degree} monomials {what} overflow float64 (the largest "
                          f"representable is {np.finfo(np.float64).max:.2g}); rescale X"
                          + ("" if standardized else " or pass standardize=True (CLI: "

@@ -306,6 +306,24 @@ def _masks(combos: np.ndarray, n_words: int) -> np.ndarray:
     return masks
 
 
+def _largest_magnitude(X: np.ndarray) -> float:
+    """``max |x|`` over an array (0 if empty), without the temporary
+    ``np.abs(X)``: two reductions instead of a copy of ``X``, whose first
+    touch of fresh memory cost 0.3-0.5 s for 100 MB on the 2-core VM."""
+    if X.size == 0:
+        return 0.0
+    return float(max(X.max(), -X.min()))
+
+
+def _on_cube(X: np.ndarray) -> bool:
+    """Whether every entry of ``X`` is exactly +-1, a chunk of rows at a time
+    (no ``m x n`` temporaries; real data usually fail in the first chunk)."""
+    for start in range(0, X.shape[0], _PACK_ROWS):
+        if not np.all(np.abs(X[start:start + _PACK_ROWS]) == 1.0):
+            return False
+    return True
+
+
 def pack_rows(X: np.ndarray) -> np.ndarray:
     """Pack a +-1 matrix ``(m, n)`` into ``(m, ceil(n/64))`` uint64 words.
 
@@ -627,7 +645,7 @@ class ParityDesign:
             X, xbits = None, packed._bits
         else:
             X = np.array(X, dtype=np.float64, order="C", copy=True)
-            xbits = pack_rows(X)
+            xbits = None  # the signs, packed only if asked for (xbits): no kernel reads them
         masks = np.vstack([_masks(_combinations(n, t), words) for t in range(d + 1)])
         for array in (X, xbits, masks):
             if array is not None:
@@ -665,6 +683,11 @@ class ParityDesign:
         # (see _direct).  Profiled at n = 64..128 the two gemvs over the
         # whole lower block and its build took a quarter of a float32 call.
         self._direct, self._first = self.n_lower, 0
+        # Degree 2 off the cube: single normal products run as the quadratic
+        # form of (1, x) (_quadratic_normal_matvec), two gemms a chunk at
+        # n = 64 where the staircase ran eight 16-column ones, a lower block
+        # and two gemv (float32: 0.033 against 0.086 CPU s a call, m = 200,000).
+        self._quadratic = d == 2 and domain == "real"
         if d == 3:
             self._blocks = self._top_blocks(2) + self._blocks
             self._direct = 1 + n
@@ -714,7 +737,11 @@ class ParityDesign:
 
     @property
     def xbits(self) -> np.ndarray:
-        """Packed rows, uint64 ``(m, n_words)`` (a fresh read-only view)."""
+        """Packed rows, uint64 ``(m, n_words)`` (a fresh read-only view; off
+        the cube the signs of :attr:`X`, bit ``j`` set where ``x_j < 0``)."""
+        if self._xbits is None:
+            self._xbits = pack_rows(self._X)
+            self._xbits.flags.writeable = False
         return self._readonly_view(self._xbits)
 
     @property
@@ -725,7 +752,8 @@ class ParityDesign:
     def _check_record(self) -> None:
         """Refuse to run a kernel if an array no longer matches the record."""
         m, n, w = self._n_samples, self._n_features, self._n_words
-        if ((self._X is not None and self._X.shape != (m, n)) or self._xbits.shape != (m, w)
+        if ((self._X is not None and self._X.shape != (m, n))
+                or (self._xbits is not None and self._xbits.shape != (m, w))
                 or self._masks.shape != (self._n_output_features, w)):
             raise RuntimeError("ParityDesign's private arrays were modified; build a "
                                "new ParityDesign")
@@ -885,7 +913,7 @@ class ParityDesign:
                 n, degree, domain, _sketch_rows(m, D) if solver == "sketch" else m):
             # The moment route (_moment_gram): its tables and buffers; the
             # sketch's float32 Gram is within the 8 D^2 counted above.
-            nbytes += _MomentPlan(n, degree).nbytes(_moment_rows(D), n_jobs)
+            nbytes += _moment_plan(n, degree).nbytes(_moment_rows(D), n_jobs)
         return nbytes
 
     # Products ------------------------------------------------------------
@@ -1037,8 +1065,7 @@ class ParityDesign:
     def _largest_abs(self) -> float:
         """``max |x|`` over the sample (1 on the cube), computed once."""
         if getattr(self, "_largest", None) is None:
-            self._largest = (1.0 if self._X is None or self._X.size == 0
-                             else float(np.abs(self._X).max()))
+            self._largest = 1.0 if self._X is None else _largest_magnitude(self._X)
         return self._largest
 
     def _use_popcount(self):
@@ -1174,6 +1201,8 @@ class ParityDesign:
         self._check_record()
         if self._use_popcount() or self.degree == 0:
             return self._rmatvec(self._matvec(coef))
+        if self._quadratic and coef.ndim == 1:
+            return self._quadratic_normal_matvec(coef, dtype)
         top = self._top_matrices(coef, dtype)
         coef = coef.astype(dtype, copy=False)
 
@@ -1185,6 +1214,33 @@ class ParityDesign:
 
         return self._over_rows(work, (self.n_output_features,) + coef.shape[1:], top=True,
                                dtype=dtype)
+
+    def _quadratic_normal_matvec(self, coef: np.ndarray, dtype) -> np.ndarray:
+        r""":math:`P^\top P c` of a degree-2 design as a quadratic form:
+        :math:`(Pc)_r = c_\emptyset + c_1 \cdot x_r + x_r^\top U x_r` with
+        the symmetric :math:`U_{ij} = c_{ij} / 2`, and :math:`P^\top P c` read
+        off :math:`\sum_r (Pc)_r (1, x_r)` and :math:`\sum_r (Pc)_r x_r
+        x_r^\top` (:func:`sparselearn._kernels._parity.quadratic_normal`, a
+        chunk of rows at a time; each chunk's sums, float32 or float64 as
+        ``dtype``, added to float64 totals: float32 sums run over at most
+        ``2 * _chunk_rows`` rows, within ``_FOLD_ROWS``)."""
+        n = self._n_features
+        upper = np.triu_indices(n, 1)  # the pairs in lexicographic order
+        U = np.zeros((n, n))
+        U[upper] = 0.5 * coef[n + 1:]
+        U = (U + U.T).astype(dtype)
+        c1 = coef[1:n + 1].astype(dtype)
+
+        def work(start, stop, total):
+            k = stop - start
+            Q, Z = np.empty((k, n), dtype), np.empty((k, n), dtype)
+            g, M = np.empty(n + 1, dtype), np.empty((n, n), dtype)
+            _parity.quadratic_normal(self._X[start:stop], float(coef[0]), c1, U, Q, Z, g, M)
+            total[:n + 1] += g
+            total[n + 1:] += M.ravel()
+
+        total = self._over_rows(work, n + 1 + n * n, dtype=dtype)
+        return np.concatenate([total[:n + 1], total[n + 1:].reshape(n, n)[upper]])
 
     def _explicit_rows(self, start, stop, out):
         """The explicit feature rows ``P[start:stop]`` into ``out`` (``(k, D)``)."""
@@ -1633,8 +1689,16 @@ _MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
 # _MOMENT_MIN_ROWS patched to re-measure).
 _MOMENT_MIN_ROWS = 2000
 _MOMENT_MAX_SHARE = 0.5  # the moment table at most this share of G's D^2 / 2 entries
-_MOMENT_GROUP_ROWS = 16  # product blocks of fewer rows or ...
-_MOMENT_GROUP_COLS = 64  # ... columns are merged with the next (_MomentPlan)
+# Product blocks of fewer rows or columns are merged with the next
+# (_MomentPlan), rows x columns.  Single-thread CPU s of the float32 table,
+# load 2-3 (n = 64, d = 2, 20,400 rows / n = 32, d = 3, 20,000 rows): 16 x 64
+# took 0.80 / 1.65 (44 / 72 GFLOP/s), 32 x 128 0.60 / 1.49 (66 / 88, with
+# 10% more flops on slots never read), 48 x 256 0.58 / 1.68, 8 x 32 0.72 /
+# 1.46.  At small n the merged blocks' unused slots are a larger share
+# (n = 16, d = 3: 0.54 of D^2 / 2 at 32 x 128, 0.41 at 16 x 64), so a plan
+# over _MOMENT_MAX_SHARE is made again with the finer merge (_moment_plan).
+_MOMENT_GROUP = (32, 128)
+_MOMENT_GROUP_FINE = (16, 64)
 # Float32 products (_moment_table): the float32 table is added to the float64
 # one every this many rows (its rounding grows with the rows summed in it), and
 # the F x W operand of a product is built in pieces of this many F columns
@@ -1682,15 +1746,16 @@ class _MomentPlan:
       order) and the right ones the ``A_2`` with minimum ``t`` (a block in
       lexicographic order) times every ``W`` column of level ``<= k_max``:
       one product per ``t`` computes each moment once.  Consecutive ``t``
-      whose product would have fewer than ``_MOMENT_GROUP_ROWS`` rows or
-      ``_MOMENT_GROUP_COLS`` columns share one product (left prefix of the
+      whose product would have fewer than ``group = (rows, columns)``
+      (default ``_MOMENT_GROUP``) share one product (left prefix of the
       largest ``t``, the right blocks side by side; the rows beyond a
       block's own prefix are computed and never read), since BLAS is slow
       on skinny products.
     """
 
-    def __init__(self, n: int, d: int):
+    def __init__(self, n: int, d: int, group=_MOMENT_GROUP):
         self.n, self.d = n, d
+        group_rows, group_cols = group
         self.sizes = [math.comb(n, p) for p in range(d + 1)]
         self.starts = [0]
         for size in self.sizes:
@@ -1712,8 +1777,8 @@ class _MomentPlan:
             groups, i = [], 0
             while i < len(ts):
                 j, width = i, nb[ts[i]]
-                while (j + 1 < len(ts) and (math.comb(ts[j], a1) < _MOMENT_GROUP_ROWS
-                                            or width * wk < _MOMENT_GROUP_COLS)):
+                while (j + 1 < len(ts) and (math.comb(ts[j], a1) < group_rows
+                                            or width * wk < group_cols)):
                     j += 1
                     width += nb[ts[j]]
                 lo, hi = ts[i], ts[j]
@@ -1869,6 +1934,16 @@ class _MomentPlan:
         return where[0][t] + row * where[1][t] + col
 
 
+def _moment_plan(n: int, d: int) -> _MomentPlan:
+    """The plan of the moment route: blocks merged up to ``_MOMENT_GROUP``,
+    or up to ``_MOMENT_GROUP_FINE`` when that table would exceed
+    ``_MOMENT_MAX_SHARE`` of ``D^2 / 2`` (small ``n``)."""
+    plan = _MomentPlan(n, d)
+    if plan.size > _MOMENT_MAX_SHARE * plan.n_features ** 2 / 2:
+        plan = _MomentPlan(n, d, _MOMENT_GROUP_FINE)
+    return plan
+
+
 def _moment_rows(D: int) -> int:
     """Rows per chunk of :func:`_moment_gram`: its products' inner dimension."""
     return int(max(256, 4 * _CHUNK_BYTES // (8 * D)))
@@ -1881,7 +1956,7 @@ def _moment_gram(design, G, Y=None, products=np.float64):
     float64 products only) is given.  :func:`_moment_table`, then
     :func:`_scatter_moments` unscaled."""
     table, B = _moment_table(design, Y, products)
-    _scatter_moments(_MomentPlan(design.n_features, design.degree), table, G, design.n_jobs)
+    _scatter_moments(_moment_plan(design.n_features, design.degree), table, G, design.n_jobs)
     return B
 
 
@@ -1903,7 +1978,7 @@ def _moment_table(design, Y=None, products=np.float64):
     its own table (one BLAS thread each), summed at the end.
     """
     m, n, d = design.n_samples, design.n_features, design.degree
-    plan = _MomentPlan(n, d)
+    plan = _moment_plan(n, d)
     D = plan.n_features
     single = products == np.float32
     if single and Y is not None:
@@ -2056,7 +2131,7 @@ def _moments_apply(n: int, degree: int, domain: str, m: int) -> bool:
         return False
     D = sum(math.comb(n, t) for t in range(degree + 1))
     return (D >= _MOMENT_MIN_FEATURES
-            and _MomentPlan(n, degree).size <= _MOMENT_MAX_SHARE * D * D / 2)
+            and _moment_plan(n, degree).size <= _MOMENT_MAX_SHARE * D * D / 2)
 
 
 def _normal_equations(design: ParityDesign, Y):
@@ -2420,14 +2495,19 @@ _SKETCH_ROWS_PER_FEATURE = 4
 _FACTOR_BLOCK = 384
 
 
-def _factor_threads(n_jobs: int) -> int:
-    """Threads of the sketch's Cholesky factor: ``n_jobs``.  At D = 5489
-    (float32, block 384) two threads took 0.28-0.30 s against 0.49-0.60 s
-    on one when the 2-core machine was nearly quiet (load 1.8; whole fits at
+def _factor_threads(n_jobs: int, D: int) -> int:
+    """Threads of the sketch's Cholesky factor: ``n_jobs`` from
+    ``_FACTOR_MIN_THREADED`` columns on, one below.  At D = 5489 (float32,
+    block 384) two threads took 0.28-0.30 s against 0.49-0.60 s on one
+    when the 2-core machine was nearly quiet (load 1.8; whole fits at
     n = 32, d = 3, m = 20,000: 1.72-1.77 s against 2.05-2.99 s), but
     0.81-1.18 s against 0.48-0.75 s at load 3-4 from other jobs (the
-    threads wait for each other at every block step)."""
-    return max(1, n_jobs)
+    threads wait for each other at every block step).  At D = 2081 (six
+    block steps) one thread took 0.045 s and two 0.16 s at load 2.4."""
+    return max(1, n_jobs) if D >= _FACTOR_MIN_THREADED else 1
+
+
+_FACTOR_MIN_THREADED = 4096
 
 
 def _sketch_rows(m: int, D: int) -> int:
@@ -2504,7 +2584,7 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
         # kappa(R^-T G R^-1) = 1.003, the same as rounding G to float32.
         # The scatter writes S (G / s + alpha / m I) S directly (see below;
         # M(empty, S_i), the diagonal, is table[i]): no passes over G after it.
-        plan = _MomentPlan(design.n_features, design.degree)
+        plan = _moment_plan(design.n_features, design.degree)
         table = _moment_table(sample, products=np.float32)[0]
         del sample
         if not np.isfinite(table).all():
@@ -2543,7 +2623,7 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     # thread: on the shared 2-core machine OpenBLAS's pool made potrf of a
     # 2081 x 2081 matrix take 0.8-7.4 s against 0.23 s on one thread.
     with _one_thread_blas():
-        info = _cholesky.cholesky_upper(G, _FACTOR_BLOCK, _factor_threads(design.n_jobs))
+        info = _cholesky.cholesky_upper(G, _FACTOR_BLOCK, _factor_threads(design.n_jobs, D))
     factor = (G, False) if info == 0 else None
     if factor is not None:
         pivots = np.abs(np.diag(factor[0])).astype(np.float64) ** 2

@@ -29,6 +29,7 @@ TWIN_TESTS = " or ".join([
     "fwht_kernel_equals_numpy_twin", "panel_pass_sizes", "spectral_kernels_equal",  # _fwht, _spectral
     "kernels_equal_numpy_twins",                                                     # _network
     "parity_kernels_equal_numpy_twins", "parity_levels_equals_twin",                 # _parity
+    "quadratic_normal_equals_twin", "parity_levels_on_real_rows",
     "ranked_supports_equal_twin", "capped_output_and_backward_equal",               # _sparse_backprop
     "adam_step_equals_twin", "fused_supports_equal_twin", "backward_touched_equals",
     "activation_histogram_equals_brute", "truth_table_equals_brute",                 # _cube

@@ -1320,6 +1320,72 @@ def test_sketch_solver_gives_the_ridge_solution(n, degree, alpha):
                                atol=1e-6 * np.linalg.norm(expected) / np.sqrt(200))
 
 
+def _count_products(monkeypatch):
+    """Count the normal products by precision (``{np.float32: k, np.float64: k}``)."""
+    from sparselearn.parities import ParityDesign
+
+    calls = {np.float32: 0, np.float64: 0}
+    product = ParityDesign._normal_matvec
+
+    def counted(self, coef, dtype=np.float64):
+        calls[np.dtype(dtype).type] += 1
+        return product(self, coef, dtype)
+
+    monkeypatch.setattr(ParityDesign, "_normal_matvec", counted)
+    return calls
+
+
+@pytest.mark.parametrize("n, degree", [(6, 2), (5, 3)])
+def test_sketch_solver_in_mixed_precision_gives_the_ridge_solution(n, degree, monkeypatch):
+    """With a sampled preconditioner (m > 4 D) and the size rule lowered to
+    every design, "sketch" runs its inner CGs on float32 products of real X
+    and still stops on the float64 residual: the ridge predictions to 1e-6
+    as in float64 (one and three right-hand sides)."""
+    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 1)
+    calls = _count_products(monkeypatch)
+    X, rng = _correlated_gaussian(600, n, seed=n + degree)
+    Y = np.column_stack([X[:, 0] * X[:, 1] - X[:, 2], X[:, 3], X[:, 1] * X[:, 4]])
+    Y = Y + 0.1 * rng.normal(size=Y.shape)
+    P = _poly_features(X, degree)
+    exact = np.linalg.solve(P.T @ P + np.eye(P.shape[1]), P.T @ Y)
+    X_test, _ = _correlated_gaussian(200, n, seed=99)
+    expected = _poly_features(X_test, degree) @ exact
+    model = LowDegreeRegressor(degree=degree, alpha=1.0, solver="sketch", tol=1e-10,
+                               random_state=0).fit(X, Y[:, 0])
+    assert 1 <= calls[np.float32] <= model.n_iter_
+    np.testing.assert_allclose(model.predict(X_test), expected[:, 0], rtol=0,
+                               atol=1e-6 * np.linalg.norm(expected[:, 0]) / np.sqrt(200))
+    # Three columns in lockstep (the solver itself; the regressor takes one).
+    from sparselearn.parities import ParityDesign, _solve_sketch
+    calls[np.float32] = 0
+    coef, n_iter, converged = _solve_sketch(ParityDesign(X, degree, domain="real"), Y, 1.0,
+                                            1e-10, 1000, np.random.default_rng(0))
+    assert converged and 1 <= calls[np.float32] <= n_iter
+    got = _poly_features(X_test, degree) @ coef
+    np.testing.assert_allclose(got, expected, rtol=0,
+                               atol=1e-6 * np.linalg.norm(expected) / np.sqrt(600))
+
+
+def test_sketch_mixed_precision_survives_float32_overflow(monkeypatch):
+    """Monomials of X * 1e12 overflow float32 (squares near 1e48): forced past
+    the range rule, the inner float32 solve returns non-finite corrections,
+    which are dropped for float64 products; the fit equals "cholesky"."""
+    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 1)
+    X, rng = _correlated_gaussian(600, 6, seed=2)
+    y = X[:, 0] * X[:, 1] - X[:, 2] + 0.1 * rng.normal(size=600)
+    X = 1e12 * X
+    direct = LowDegreeRegressor(degree=2, solver="cholesky", alpha=1.0).fit(X, y).predict(X)
+    from sparselearn import parities
+    assert not parities._float32_safe(parities.ParityDesign(X, 2, domain="real"))
+    monkeypatch.setattr("sparselearn.parities._float32_safe", lambda design: True)
+    calls = _count_products(monkeypatch)
+    model = LowDegreeRegressor(degree=2, solver="sketch", alpha=1.0, tol=1e-10,
+                               random_state=0).fit(X, y)
+    assert calls[np.float32] >= 1  # tried, then fell back
+    np.testing.assert_allclose(model.predict(X), direct, rtol=0,
+                               atol=1e-6 * np.abs(direct).max())
+
+
 def test_sketch_solver_rank_deficient_falls_back_to_the_minimum_norm_solution():
     X, rng = _correlated_gaussian(400, 4, seed=3)
     X[:, 3] = X[:, 0]  # x3 = x0: columns x3 and x0 (and x0 x1, x3 x1, ...) coincide

@@ -52,3 +52,12 @@ def parity_levels(X, degree):
         for j in S:
             out[:, column] *= X[:, j]
     return out
+
+
+def quadratic_normal(X, c0, c1, U):
+    """``(g, M)``: ``g = (sum_r p_r, sum_r p_r x_r)`` and ``M = sum_r p_r x_r x_r^T``
+    for ``p_r = c0 + c1 . x_r + x_r^T U x_r``, in float64."""
+    X = np.asarray(X, dtype=np.float64)
+    p = c0 + X @ np.asarray(c1, dtype=np.float64) + np.einsum(
+        "ri,ij,rj->r", X, np.asarray(U, dtype=np.float64), X)
+    return np.concatenate([[p.sum()], p @ X]), (X * p[:, None]).T @ X
