@@ -762,7 +762,8 @@ def test_every_writer_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     """Issue 10: `learn --out model.npz` and `verify --out f.csv` truncated
     the target first.  Each writer of an output (models, networks, sweep
     tables as CSV and JSON, text) now fails with the old file intact and no
-    temporary file, here with the disk failing at the final flush."""
+    temporary file, here with the disk failing at the final flush (a PAC
+    run's trials too, since PACResult writes them)."""
     import functools
     from sparselearn.pac import bump_target, low_degree_learner, verify_sweep
     sweep = verify_sweep(functools.partial(low_degree_learner, degree=1), bump_target,
@@ -772,6 +773,7 @@ def test_every_writer_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     X = rng.choice([-1.0, 1.0], size=(50, 4))
     model = LowDegreeRegressor(degree=1).fit(X, X[:, 0])
     writers = {"sweep.csv": sweep.to_csv, "sweep.json": sweep.to_json,
+               "trials.csv": sweep.results[0].to_csv, "trials.json": sweep.results[0].to_json,
                "model.npz": model.save, "net.npz": random_network(4, 3, random_state=0).save,
                "notes.txt": lambda path: io.save_text(path, "new")}
 
