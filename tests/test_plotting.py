@@ -86,3 +86,54 @@ def test_degree_profile_has_integer_ticks_and_a_title():
         assert fourier.plot_degree_profile(np.ones(8), ax=given).get_title() == "mine"
     finally:
         plt.close("all")
+
+
+def test_plot_sweep_names_an_unknown_keyword_and_lists_the_accepted_ones():
+    """`plot_sweep(result, hue="x")` reached Line2D.set, whose AttributeError
+    named neither plot_sweep nor what it takes; now a TypeError does both,
+    before any figure is made.  A known style keyword still applies."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn.pac import plot_sweep
+
+    plt.close("all")
+    result = _sweep_result()
+    try:
+        with pytest.raises(TypeError, match=r"plot_sweep\(\) got an unexpected keyword "
+                                            r"argument 'hue'; it takes result, x, y, ax, "
+                                            r"the keywords of matplotlib's Axes.errorbar "
+                                            r"\(.*capsize.*\) and Line2D properties "
+                                            r"\(.*color.*linewidth.*\)"):
+            plot_sweep(result, hue="x")
+        with pytest.raises(TypeError, match=r"'colour' \(did you mean 'color'\?\)"):
+            plot_sweep(result, colour="k")
+        for reserved in ("label", "yerr"):  # set per line by plot_sweep itself
+            with pytest.raises(TypeError, match=rf"plot_sweep\(\) sets {reserved}= itself"):
+                plot_sweep(result, **{reserved: None})
+        assert plt.get_fignums() == []  # refused before drawing
+        ax = plot_sweep(result, color="black", lw=2.5, capsize=5)
+        lines = [container.lines[0] for container in ax.containers]
+        assert [line.get_linewidth() for line in lines] == [2.5, 2.5]
+        assert {line.get_color() for line in lines} == {"black"}
+    finally:
+        plt.close("all")
+
+
+def test_plot_sample_complexity_checks_its_keywords_alike():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn.pac import SampleComplexityResult, plot_sample_complexity
+
+    curve = SampleComplexityResult("k", (1, 2), (0.5, 0.5), 0.1, 0.95, "consistent", 0.0,
+                                   3, (40, 80), (20, None), ((), ()))
+    plt.close("all")
+    try:
+        with pytest.raises(TypeError, match=r"plot_sample_complexity\(\) got an unexpected "
+                                            r"keyword argument 'hue'; it takes result, ax, "
+                                            "label, the keywords"):
+            plot_sample_complexity(curve, hue="k")
+        with pytest.raises(TypeError, match=r"plot_sample_complexity\(\) sets yerr= itself"):
+            plot_sample_complexity(curve, yerr=1)
+        assert plt.get_fignums() == []
+        line = plot_sample_complexity(curve, color="red", ms=9).get_lines()[0]
+        assert line.get_color() == "red" and line.get_markersize() == 9
+    finally:
+        plt.close("all")

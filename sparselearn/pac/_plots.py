@@ -30,7 +30,10 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     label : str, optional
         Legend label for the curve.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+        Style keywords passed to :meth:`matplotlib.axes.Axes.errorbar`: its
+        own (``fmt``, ``capsize``...) and :class:`~matplotlib.lines.Line2D`
+        properties (``color``, ``linewidth``...); not ``yerr``, which the
+        bracket sets.
 
     Returns
     -------
@@ -40,10 +43,15 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     ------
     ImportError
         If matplotlib is not installed (``pip install sparselearn[plot]``).
+    TypeError
+        If ``result`` is not a :class:`SampleComplexityResult`, or a keyword
+        is none of the above (the error names it and lists those accepted).
     """
     if not isinstance(result, SampleComplexityResult):
         raise TypeError("result must be a SampleComplexityResult from "
                         f"sample_complexity_curve, got {type(result).__name__}")
+    _plotting.check_style_keywords("plot_sample_complexity", kwargs,
+                                   ("result", "ax", "label"), reserved=("yerr",))
     ax = _plotting.axes("plot_sample_complexity", ax, figsize=(5.0, 3.5))
     found = [i for i, m in enumerate(result.min_samples) if m is not None]
     missing = [i for i, m in enumerate(result.min_samples) if m is None]
@@ -98,7 +106,10 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made if omitted.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+        Style keywords passed to :meth:`matplotlib.axes.Axes.errorbar`: its
+        own (``fmt``, ``capsize``...) and :class:`~matplotlib.lines.Line2D`
+        properties (``color``, ``linewidth``...); not ``label`` (each line
+        is labelled with its parameters) or ``yerr`` (the intervals).
 
     Returns
     -------
@@ -108,6 +119,11 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     ------
     ImportError
         If matplotlib is not installed (``pip install sparselearn[plot]``).
+    TypeError
+        If ``result`` is not a :class:`SweepResult`, or a keyword is none of
+        the above (the error names it and lists those accepted).
+    ValueError
+        If ``x`` or ``y`` is not a column it can plot.
     """
     if not isinstance(result, SweepResult):
         raise TypeError(f"result must be a SweepResult from verify_sweep, got "
@@ -122,6 +138,8 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     errors = ("mean_error", "median_error", "max_error")
     if y not in ("success_fraction",) + errors:
         raise ValueError(f"y must be 'success_fraction' or one of {errors}, got {y!r}")
+    _plotting.check_style_keywords("plot_sweep", kwargs, ("result", "x", "y", "ax"),
+                                   reserved=("label", "yerr"))
     new_figure = ax is None
     ax = _plotting.axes("plot_sweep", ax, figsize=(5.0, 3.5))
     # One line per combination of the parameters that vary besides x; the
