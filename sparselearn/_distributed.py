@@ -119,12 +119,19 @@ def _add(*parts):
     return total
 
 
+# The in-memory predict's message (LowDegreeRegressor._encode), word for word:
+# a lazy prediction is only made for a model with domain_ 'cube'.
+_NOT_CUBE_PREDICT = ("X must be a point set of the cube {-1, 1}^n (the model's domain_ is "
+                     "'cube'): every entry must be exactly +1 or -1; pass "
+                     "input_encoding='01' for 0/1 data, or fit with domain='real' (or "
+                     "'auto') for real-valued data")
+
+
 def _predict_block(block, coef, degree):
     _tune_worker_allocator()
     packed = _pack_chunks(np.asarray(block))
     if packed is None:
-        raise ValueError("X must be a point set of the cube {-1, 1}^n: every entry "
-                         "must be exactly +1 or -1")
+        raise ValueError(_NOT_CUBE_PREDICT)
     return ParityDesign._from_checked(packed, degree)._matvec(coef)
 
 

@@ -5,11 +5,19 @@ A result defines ``to_dict()`` (JSON-serialisable), ``_frame_records()``
 :class:`ResultMixin` derives ``to_frame()`` (a pandas DataFrame of those
 rows, pandas being optional) and ``_repr_html_()`` (the text report for
 notebooks) from them, so each result class writes only what is its own.
+:class:`ResultFilesMixin` adds ``to_csv()`` and ``to_json()`` (the same rows
+and dict, written atomically) for a result that also names its columns.
 """
 from __future__ import annotations
 
+import csv
 import html
+import json
+import math
+import os
 import warnings
+
+from . import io as _io
 
 
 class ResultMixin:
@@ -44,6 +52,91 @@ class ResultMixin:
         """The text report, for notebooks (escaped, in a ``<pre>`` block)."""
         return (f"<div><strong>{html.escape(type(self).__name__)}</strong>"
                 f"<pre>{html.escape(str(self))}</pre></div>")
+
+
+class ResultFilesMixin(ResultMixin):
+    """``to_csv()`` and ``to_json()`` for a result with ``_frame_columns()``.
+
+    ``_frame_columns()`` names the columns of ``_frame_records()``, so that a
+    result without rows (a run whose pre-flight skipped every trial) still
+    writes a CSV header.
+    """
+
+    __slots__ = ()
+
+    def _frame_columns(self) -> list[str]:  # pragma: no cover - every result defines it
+        raise NotImplementedError
+
+    def to_csv(self, path) -> str:
+        """Write the rows of :meth:`to_frame` as CSV (a header row, then one row
+        per record), atomically; needs no pandas.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (replaced atomically: a failed write leaves
+            any previous file as it was).
+
+        Returns
+        -------
+        str
+            The path written (as the library's other writers return it).
+        """
+        path = _check_output_path(path, f"{type(self).__name__}.to_csv")
+        with _io.atomic_write(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(self._frame_columns()))
+            writer.writeheader()
+            writer.writerows(self._frame_records())
+        return path
+
+    def to_json(self, path) -> str:
+        """Write :meth:`to_dict` as strict JSON, atomically.
+
+        A non-finite float (NaN, or the infinite relative error of a zero
+        target) is written as ``null``, as the command line's ``--json`` does:
+        JSON has no NaN or infinity.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (replaced atomically).
+
+        Returns
+        -------
+        str
+            The path written.
+        """
+        path = _check_output_path(path, f"{type(self).__name__}.to_json")
+        payload = _finite_or_none(self.to_dict())
+        with _io.atomic_write(path, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=1, allow_nan=False)
+            handle.write("\n")
+        return path
+
+
+def _check_output_path(path, caller: str) -> str:
+    """``path`` as a ``str``; a ``TypeError``/``ValueError`` naming ``path`` otherwise."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{caller}(): path must be a str or os.PathLike, got "
+                        f"{type(path).__name__}")
+    shown = os.fspath(path)
+    if not isinstance(shown, str):
+        raise TypeError(f"{caller}(): path must be a str or os.PathLike of str, got a "
+                        f"{type(shown).__name__} path")
+    if not shown:
+        raise ValueError(f"{caller}(): path must name a file, got ''")
+    return shown
+
+
+def _finite_or_none(value):
+    """``value`` with every NaN or infinite float replaced by ``None``, recursively."""
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def deprecated_alias(old: str, new: str, since: str = "0.2"):

@@ -412,12 +412,22 @@ def _print_target(report: dict) -> None:
     print(f"  next: sparselearn certify {report['out']}")
 
 
-def _read_data(args, n_features=None):
+def _read_data(args, n_features=None, text_labels=False):
     """``(X, y, names)`` from ``args.data`` (see :func:`sparselearn.io.read_xy`),
     the CSV header read as ``args.header`` says; ``y`` is ``None`` when the
-    file has no labels, ``names`` is ``None`` when it has no header."""
+    file has no labels, ``names`` is ``None`` when it has no header; with
+    ``text_labels`` (class labels) ``y`` may be strings."""
     return _io.read_xy(args.data, n_features=n_features, header=args.header,
-                       return_names=True)
+                       return_names=True, text_labels=text_labels)
+
+
+def _has_text_labels(args) -> bool:
+    """Whether ``args.data`` reads as numbers with text labels (class names)."""
+    try:
+        _, y, _ = _read_data(args, text_labels=True)
+    except _io.UnreadableFileError:
+        return False
+    return y is not None and y.dtype.kind == "U"
 
 
 def _header_report(names) -> dict:
@@ -462,7 +472,13 @@ def _largest_coefficients(subsets, coef, feature_names, count: int) -> list:
 def _cmd_learn(args) -> dict:
     from .learners import LowDegreeClassifier, LowDegreeRegressor
 
-    X, y, names = _read_data(args)
+    try:
+        X, y, names = _read_data(args, text_labels=args.task == "classify")
+    except _io.UnreadableFileError:
+        if args.task == "regress" and _has_text_labels(args):
+            raise CommandError(f"{args.data}: the labels (last column) are not numbers; "
+                               "pass --task classify to learn them as classes") from None
+        raise
     if y is None:
         raise CommandError(f"{args.data}: no labels; learning needs y (array y in an "
                            ".npz, or the last column of a table)")
@@ -496,8 +512,10 @@ def _cmd_learn(args) -> dict:
               "fit_seconds": seconds, **_header_report(names),
               "feature_names": feature_names}
     if args.task == "classify":
-        # Labels read from a table are floats; integral ones are shown as ints.
-        classes = [int(c) if float(c).is_integer() else float(c) for c in model.classes_]
+        # Labels read from a table are floats (integral ones shown as ints) or,
+        # when not all numbers, strings (class names), kept as they are.
+        classes = [str(c) if isinstance(c, str) else
+                   int(c) if float(c).is_integer() else float(c) for c in model.classes_]
         report["classes"] = classes
         report["train_accuracy"] = float(np.mean(model.predict(X) == y))
         coef = model.coef_[None, :] if model.coef_.ndim == 1 else model.coef_
@@ -560,7 +578,7 @@ def _cmd_predict(args) -> dict:
     # A classifier's archive is the one with class labels (learn --task classify).
     classify = "classes" in _io.npz_names(_io.npz_path(args.model))
     model = (LowDegreeClassifier if classify else LowDegreeRegressor).load(args.model)
-    X, y, names = _read_data(args, n_features=model.n_features_in_)
+    X, y, names = _read_data(args, n_features=model.n_features_in_, text_labels=classify)
     predictions = model.predict(X)
     report = {"command": "predict", "model": str(args.model), "data": str(args.data),
               "n_samples": int(X.shape[0]), **_header_report(names)}
@@ -957,7 +975,8 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--task", choices=("regress", "classify"), default="regress",
                        help="regress (default): least squares on the labels; classify: "
                             "one-vs-rest least squares on +-1 class indicators, any "
-                            "number of classes (as scikit-learn's RidgeClassifier)")
+                            "number of classes (as scikit-learn's RidgeClassifier), "
+                            "numbers or names (a CSV's last column may be text)")
     learn.add_argument("--alpha", type=float, default=0.0,
                        help="ridge penalty, in scikit-learn's meaning (default 0)")
     learn.add_argument("--standardize", action="store_true",

@@ -529,24 +529,9 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
     """
     if header not in HEADER_CHOICES:
         raise ValueError(f"header must be one of {HEADER_CHOICES}, got {header!r}")
-    with _open_regular(path) as (handle, size):
-        _budget(path, _CSV_BYTES_PER_BYTE * size, f"parsing a {format_bytes(size)} CSV "
-                "table", max_bytes)
-        data = handle.read(size + 1)
-    if len(data) > size:  # grew while being read
-        raise _fail(path, "changed size while being read")
-    if b"\x00" in data:
-        raise _fail(path, "not a numeric CSV table (binary data)")
-    # A UTF-8 byte-order mark (spreadsheet exports) is not part of the first
-    # field: left in, it made a numeric first row look like a header.
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    names = None
+    data = _csv_bytes(path, max_bytes)
     try:
-        first = data.split(b"\n", 1)[0].decode("utf-8")
-        fields = [field.strip() for field in first.split("#", 1)[0].split(",")]
-        if header == "yes" or (header == "auto" and any(
-                field and not _is_number(field) for field in fields)):
-            names = fields
+        first, names = _csv_header(data, header)
         skip = 0 if names is None else 1
         try:
             table = _parse_csv(data, skip)
@@ -566,6 +551,65 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
     return (table, names) if return_names else table
 
 
+def _csv_bytes(path, max_bytes) -> bytes:
+    """The bytes of a CSV file, size-checked against the budget before reading,
+    without a UTF-8 byte-order mark."""
+    with _open_regular(path) as (handle, size):
+        _budget(path, _CSV_BYTES_PER_BYTE * size, f"parsing a {format_bytes(size)} CSV "
+                "table", max_bytes)
+        data = handle.read(size + 1)
+    if len(data) > size:  # grew while being read
+        raise _fail(path, "changed size while being read")
+    if b"\x00" in data:
+        raise _fail(path, "not a numeric CSV table (binary data)")
+    # A UTF-8 byte-order mark (spreadsheet exports) is not part of the first
+    # field: left in, it made a numeric first row look like a header.
+    return data.removeprefix(b"\xef\xbb\xbf")
+
+
+def _csv_header(data: bytes, header: str, text_last: bool = False):
+    """``(first line, column names or None)`` by the header rule of
+    :func:`read_csv`; with ``text_last`` the last field (a text label) is no
+    sign of a header.  Raises UnicodeError for a first line that is not UTF-8."""
+    first = data.split(b"\n", 1)[0].decode("utf-8")
+    fields = [field.strip() for field in first.split("#", 1)[0].split(",")]
+    telling = fields[:-1] if text_last else fields
+    if header == "yes" or (header == "auto" and any(
+            field and not _is_number(field) for field in telling)):
+        return first, fields
+    return first, None
+
+
+def _read_csv_text_labels(path, max_bytes, header):
+    """``(X, y, names)`` from a CSV table of numbers whose last column may be
+    text (class labels): ``y`` is float64 when every label is a number, else
+    strings (surrounding spaces removed).  Errors name the file line."""
+    what = "not a CSV table of numeric features and a label column"
+    data = _csv_bytes(path, max_bytes)
+    try:
+        first, names = _csv_header(data, header, text_last=True)
+        skip = 0 if names is None else 1
+        problem = _csv_problem(data, skip, text_last=True)
+        if problem is not None:
+            raise _fail(path, f"{what} ({problem})")
+        columns = len(first.split("#", 1)[0].split(","))
+        if columns < 2:
+            raise _fail(path, "needs at least two columns (features, then y)")
+        try:
+            X = _parse_csv(data, skip, usecols=range(columns - 1))
+            labels = _parse_csv(data, skip, usecols=[columns - 1], dtype=str)[:, 0]
+        except _PARSE_ERRORS as exc:
+            raise _fail(path, f"{what} ({_oneline(exc)})") from None
+    except UnicodeError:
+        raise _fail(path, f"{what} (not UTF-8 text)") from None
+    if X.shape[0] == 0:
+        raise _fail(path, f"{what} (no data rows)")
+    labels = np.char.strip(labels)
+    if all(_is_number(label) for label in labels):
+        return X, labels.astype(np.float64), names
+    return X, labels, names
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -574,9 +618,10 @@ def _is_number(text: str) -> bool:
     return "_" not in text
 
 
-def _csv_problem(data: bytes, skip: int):
+def _csv_problem(data: bytes, skip: int, text_last: bool = False):
     """The first bad line of a CSV table, described with its 1-based file line
-    number, or ``None`` if none is found (the parser's message is used then)."""
+    number, or ``None`` if none is found (the parser's message is used then).
+    With ``text_last`` the last field may be any non-empty text."""
     try:
         expected = None
         for number, raw in enumerate(data.decode("utf-8").splitlines(), start=1):
@@ -592,10 +637,12 @@ def _csv_problem(data: bytes, skip: int):
                 return (f"line {number} has {len(fields)} fields, expected {expected}"
                         + (" as on line 1" if skip else ""))
             for column, field in enumerate(fields, start=1):
+                label = text_last and column == expected
                 if not field:
-                    return (f"line {number}, field {column} is empty: a missing value, "
-                            "and every value must be a number")
-                if not _is_number(field):
+                    return (f"line {number}, field {column} is empty: a missing "
+                            + ("label" if label else
+                               "value, and every value must be a number"))
+                if not _is_number(field) and not label:
                     return (f"line {number}, field {column}: {_oneline(field)[:40]!r} is "
                             "not a number")
     except _PARSE_ERRORS:
@@ -603,11 +650,12 @@ def _csv_problem(data: bytes, skip: int):
     return None
 
 
-def _parse_csv(data: bytes, skip: int) -> np.ndarray:
+def _parse_csv(data: bytes, skip: int, usecols=None, dtype=np.float64) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         text = TextIOWrapper(BytesIO(data), encoding="utf-8")
-        return np.loadtxt(text, delimiter=",", ndmin=2, dtype=np.float64, skiprows=skip)
+        return np.loadtxt(text, delimiter=",", ndmin=2, dtype=dtype, skiprows=skip,
+                          usecols=usecols)
 
 
 # ------------------------------------------------------------ CLI tables
@@ -645,14 +693,16 @@ def read_table(path, *, max_bytes=None, extra_per_element: int = 8, header="auto
     return (table, names) if return_names else table
 
 
-def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_names=False):
+def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_names=False,
+            text_labels=False):
     """``(X, y)`` from a data file; ``y`` is ``None`` when the file has no labels.
 
     ``.npz``: arrays ``X`` (2-D) and optionally ``y`` (1-D, one per row of
     ``X``).  CSV or ``.npy``: a 2-D table whose last column is ``y`` -- when
     ``n_features`` is given, only if the table has ``n_features + 1``
-    columns.  Values must be finite numbers.  The budget counts the arrays
-    as stored plus their float64 copies.
+    columns.  Values must be finite numbers, except class labels with
+    ``text_labels=True``.  The budget counts the arrays as stored plus their
+    float64 copies.
 
     Parameters
     ----------
@@ -666,11 +716,17 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
         CSV only: whether the first line holds column names (:func:`read_csv`).
     return_names : bool, default=False
         Also return the CSV header's names: ``(X names, y name)``, or ``None``.
+    text_labels : bool, default=False
+        Labels may be text (class names): a CSV table that is not all
+        numbers is read again with its last column as strings (the header
+        rule then ignores that column: ``1,0,cat`` on line 1 is data), and
+        an ``.npz``'s ``y`` may be a string array.  Labels that are all
+        numbers are float64 either way.
 
     Returns
     -------
     X : ndarray of float64, shape (m, n)
-    y : ndarray of float64, shape (m,), or None
+    y : ndarray of float64 (or str, see ``text_labels``), shape (m,), or None
     names : tuple (list of str, str or None), or None
         Only with ``return_names=True``.
 
@@ -680,7 +736,9 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
         For a missing, malformed or oversize file, or NaN/infinite values.
     """
     if os.fspath(path).endswith(".npz"):
-        arrays = read_npz(path, keys=("X", "y"), max_bytes=max_bytes, extra_per_element=8)
+        kinds = {"y": NUMERIC_KINDS + "U"} if text_labels else None
+        arrays = read_npz(path, keys=("X", "y"), max_bytes=max_bytes, extra_per_element=8,
+                          kinds=kinds)
         if "X" not in arrays:
             raise _fail(path, "the archive needs an array named X (and y for labels)")
         X, y = arrays["X"], arrays.get("y")
@@ -691,6 +749,15 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
         if y is not None and (y.ndim != 1 or y.shape[0] != X.shape[0]):
             raise _fail(path, f"y must be 1-D with one label per row of X ({X.shape[0]}), "
                               f"got shape {y.shape}")
+    elif text_labels and not os.fspath(path).endswith(".npy"):
+        try:
+            return read_xy(path, n_features, max_bytes=max_bytes, header=header,
+                           return_names=return_names)
+        except UnreadableFileError:
+            # Not all numbers: class names in the last column, or a bad value
+            # (then this reader names its line).
+            X, y, columns = _read_csv_text_labels(path, max_bytes, header)
+            names = None if columns is None else (columns[:-1], columns[-1])
     else:
         table, columns = read_table(path, max_bytes=max_bytes, header=header,
                                     return_names=True)

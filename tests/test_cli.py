@@ -1142,6 +1142,69 @@ def test_learn_task_classify_multiclass_matches_ridge_classifier(tmp_path):
     assert np.mean(labels == peer.predict(P)) >= 0.99  # ties of near-equal scores aside
 
 
+def test_learn_task_classify_takes_class_names_from_a_csv_end_to_end(tmp_path, capsys):
+    """`learn --task classify` refused a CSV whose labels are class names
+    ("'cat' is not a number") though LowDegreeClassifier fits them: now it
+    learns, saves and predicts them, as the estimator does in Python."""
+    from sparselearn.learners import LowDegreeClassifier
+
+    rng = np.random.default_rng(4)
+    X = rng.choice([-1, 1], size=(200, 5))
+    names = np.array(["bird", "cat", "dog"])
+    # Classes decided by degree-1 and degree-2 parities, 10% of labels flipped.
+    labels = names[np.where(X[:, 0] * X[:, 1] > 0, 0, np.where(X[:, 2] > 0, 1, 2))]
+    flip = rng.random(200) < 0.1
+    labels[flip] = rng.choice(names, size=int(flip.sum()))
+    data, model = tmp_path / "pets.csv", tmp_path / "pets"
+    data.write_text("a,b,c,d,e,animal\n" + "".join(
+        ",".join(map(str, row)) + f", {label}\n" for row, label in zip(X, labels)))
+    code, out, err = run(capsys, "learn", str(data), "--task", "classify", "--degree", "2",
+                         "--out", str(model), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    peer = LowDegreeClassifier(degree=2).fit(X.astype(float), labels)
+    assert report["classes"] == ["bird", "cat", "dog"] == peer.classes_.tolist()
+    assert report["train_accuracy"] == peer.score(X.astype(float), labels) > 0.8
+    assert set(report["top_coefficients_by_class"]) == {"bird", "cat", "dog"}
+    assert report["header"][-1] == "animal"
+    code, out, err = run(capsys, "predict", report["model"], str(data))  # labels included
+    assert code == 0, err
+    assert out.split() == peer.predict(X.astype(float)).tolist()
+    assert f"accuracy against the labels in {data}: {report['train_accuracy']:.6g}" in err
+    unlabelled = tmp_path / "features.csv"
+    np.savetxt(unlabelled, X, delimiter=",", fmt="%d")
+    code, _, err = run(capsys, "predict", report["model"], str(unlabelled),
+                       "--out", str(tmp_path / "animals.csv"))
+    assert code == 0, err
+    assert (tmp_path / "animals.csv").read_text().split() == out.split()
+    # Numeric class labels keep their meaning (floats shown as ints).
+    numeric = tmp_path / "numeric.csv"
+    numeric.write_text("".join(",".join(map(str, row)) + f",{int(row[0] > 0) + 3}\n"
+                               for row in X))
+    code, out, err = run(capsys, "learn", str(numeric), "--task", "classify", "--degree",
+                         "1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["classes"] == [3, 4]
+
+
+@pytest.mark.parametrize("text, extra, message", [
+    ("a,b,y\n1,-1,cat\n-1,1,\n1,1,dog\n", ["--task", "classify"],
+     "line 3, field 3 is empty: a missing label"),
+    ("a,b,y\n1,-1,cat\n-1,x,dog\n1,1,dog\n", ["--task", "classify"],
+     "line 3, field 2: 'x' is not a number"),
+    ("a,b,y\n1,-1,cat\n-1,1,dog,1\n", ["--task", "classify"],
+     "line 3 has 4 fields, expected 3"),
+    ("1,-1,cat\n-1,1,dog\n", [], "the labels (last column) are not numbers; pass --task "
+                                 "classify"),
+])
+def test_learn_text_labels_bad_input_is_one_line(tmp_path, capsys, text, extra, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    code, _, err = run(capsys, "learn", str(path), "--degree", "1", *extra)
+    assert code == cli.EXIT_USAGE, err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--domain", "real", "--encoding", "01"], "cannot be combined with --domain real"),
     (["--standardize"], "--standardize scales real-valued inputs"),

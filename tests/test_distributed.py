@@ -55,3 +55,28 @@ def test_worker_allocator_is_left_alone_without_the_trim_setting():
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
     _, _, flag, again = _run_child(env)
     assert not flag and not again
+
+
+def test_lazy_predict_refuses_non_cube_blocks_in_the_in_memory_words():
+    """The lazy (dask) predict said only "every entry must be exactly +1 or
+    -1"; a block that is not cube points now gets the in-memory predict's
+    message, word for word.  No cluster: dask's synchronous scheduler."""
+    import numpy as np
+
+    da = pytest.importorskip("dask.array")
+    from sparselearn.learners import LowDegreeRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.choice([-1.0, 1.0], size=(64, 4))
+    model = LowDegreeRegressor(degree=2).fit(X, X[:, 0] * X[:, 1])
+    bad = X.copy()
+    bad[40, 2] = 0.5  # in the second row block
+    with pytest.raises(ValueError) as in_memory:
+        model.predict(bad)
+    lazy = model.predict(da.from_array(bad, chunks=(32, 4)))
+    with pytest.raises(ValueError) as on_blocks:
+        lazy.compute(scheduler="synchronous")
+    assert str(on_blocks.value) == str(in_memory.value)
+    assert "domain='real'" in str(on_blocks.value)
+    np.testing.assert_allclose(model.predict(da.from_array(X, chunks=(32, 4))).compute(
+        scheduler="synchronous"), X[:, 0] * X[:, 1], atol=1e-12)

@@ -691,6 +691,43 @@ def test_atheris_harness_seed_corpus_loads(tmp_path):
             loader(path)  # no error on a valid file
 
 
+def test_read_xy_text_labels(tmp_path):
+    """read_xy(text_labels=True): class names in a CSV's last column (or an
+    .npz's y) are kept as strings, the features still numbers; labels that
+    are all numbers stay float64; the default still refuses text."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,animal\n1,-1, cat\n-1,1,dog\n# a comment\n1,1,cat\n")
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True)
+    np.testing.assert_array_equal(X, [[1, -1], [-1, 1], [1, 1]])
+    assert X.dtype == np.float64 and y.dtype.kind == "U"
+    assert y.tolist() == ["cat", "dog", "cat"] and names == (["a", "b"], "animal")
+    with pytest.raises(io.UnreadableFileError, match="line 2, field 3: 'cat' is not a number"):
+        io.read_xy(path)
+    path.write_text("1,-1,cat\n-1,1,dog\n")  # no header: a text label is no sign of one
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True)
+    assert X.shape == (2, 2) and y.tolist() == ["cat", "dog"] and names is None
+    path.write_text("a,y\n1,2\n-1,3\n")  # numbers: the numeric reading, as before
+    X, y = io.read_xy(path, text_labels=True)
+    assert y.dtype == np.float64 and y.tolist() == [2.0, 3.0]
+    path.write_text("1,-1,1\n-1,1,1\n")  # n_features columns: features only
+    X, y = io.read_xy(path, n_features=3, text_labels=True)
+    assert X.shape == (2, 3) and y is None
+    for text, match in [("a,y\n1,cat\n-1,\n", "line 3, field 2 is empty: a missing label"),
+                        ("a,y\n1,cat\nx,dog\n", "line 3, field 1: 'x' is not a number"),
+                        ("a,y\n1,cat\n1,1,dog\n", "line 3 has 3 fields, expected 2"),
+                        ("a,y\n1,nan\n", "y contains NaN"),
+                        ("y\ncat\n", "needs at least two columns"),
+                        ("a,y\n", "no data rows")]:
+        path.write_text(text)
+        with pytest.raises(io.UnreadableFileError, match=match):
+            io.read_xy(path, text_labels=True)
+    archive = tmp_path / "t.npz"
+    np.savez(archive, X=np.ones((2, 2)), y=np.array(["cat", "dog"]))
+    assert io.read_xy(archive, text_labels=True)[1].tolist() == ["cat", "dog"]
+    with pytest.raises(io.UnreadableFileError, match="string"):
+        io.read_xy(archive)
+
+
 def test_csv_header_rule_names_and_file_lines(tmp_path):
     """Issue 13: a header only for a non-empty non-number on line 1; bad values
     and ragged rows named by their 1-based file line (the header counted)."""
@@ -762,7 +799,8 @@ def test_every_writer_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     """Issue 10: `learn --out model.npz` and `verify --out f.csv` truncated
     the target first.  Each writer of an output (models, networks, sweep
     tables as CSV and JSON, text) now fails with the old file intact and no
-    temporary file, here with the disk failing at the final flush."""
+    temporary file, here with the disk failing at the final flush (a PAC
+    run's trials too, since PACResult writes them)."""
     import functools
     from sparselearn.pac import bump_target, low_degree_learner, verify_sweep
     sweep = verify_sweep(functools.partial(low_degree_learner, degree=1), bump_target,
@@ -772,6 +810,7 @@ def test_every_writer_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     X = rng.choice([-1.0, 1.0], size=(50, 4))
     model = LowDegreeRegressor(degree=1).fit(X, X[:, 0])
     writers = {"sweep.csv": sweep.to_csv, "sweep.json": sweep.to_json,
+               "trials.csv": sweep.results[0].to_csv, "trials.json": sweep.results[0].to_json,
                "model.npz": model.save, "net.npz": random_network(4, 3, random_state=0).save,
                "notes.txt": lambda path: io.save_text(path, "new")}
 

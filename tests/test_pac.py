@@ -778,6 +778,44 @@ def test_pac_results_share_one_interface():
     assert evaluation.to_dict()["interval"] == list(evaluation.interval)
 
 
+def test_pac_result_writes_its_rows_and_dict_as_a_sweep_does(tmp_path):
+    """PACResult.to_csv/to_json: the per-trial rows of to_frame() and the
+    to_dict() payload, written as SweepResult writes its own (path returned,
+    strict JSON).  A zero target makes the relative errors infinite; a run
+    the pre-flight skipped has no rows but still a header."""
+    import csv
+    import dataclasses
+
+    result = verify_pac(MeanPredictor, constant_target(0.0), 5, 0.1, 0.1, trials=3,
+                        noise=1.0, n_features=3, random_state=0, eps_scale="absolute")
+    assert np.all(np.isinf(result.relative_errors))  # errors > 0 over E[f^2] = 0
+    assert result.to_csv(tmp_path / "trials.csv") == str(tmp_path / "trials.csv")
+    with open(tmp_path / "trials.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["trial"]) for row in rows] == [0, 1, 2]
+    assert [float(row["error"]) for row in rows] == result.errors.tolist()
+    assert [row["success"] == "True" for row in rows] == list(result.errors <= 0.1)
+    assert list(rows[0]) == result._frame_columns() == list(result._frame_records()[0])
+    assert result.to_json(tmp_path / "run.json") == str(tmp_path / "run.json")
+    payload = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert payload["errors"] == result.errors.tolist()
+    assert payload["relative_errors"] == [None, None, None]  # JSON has no infinity
+    assert payload["seed"] == result.to_dict()["seed"]
+    skipped = dataclasses.replace(
+        result, errors=np.empty(0), stderr=np.empty(0), target_norms=np.empty(0),
+        fit_seconds=np.empty(0), preflight={"feasible": False, "message": "skipped"})
+    skipped.to_csv(tmp_path / "skipped.csv")
+    assert (tmp_path / "skipped.csv").read_text(encoding="utf-8").splitlines() == [
+        "trial,error,stderr,target_norm,fit_seconds,success"]
+    skipped.to_json(tmp_path / "skipped.json")
+    assert json.loads((tmp_path / "skipped.json").read_text())["infeasible"] is True
+    with pytest.raises(TypeError, match=r"PACResult.to_csv\(\): path must be a str or "
+                                        "os.PathLike, got NoneType"):
+        result.to_csv(None)
+    with pytest.raises(ValueError, match=r"PACResult.to_json\(\): path must name a file"):
+        result.to_json("")
+
+
 def test_to_frame_without_pandas_names_it(monkeypatch):
     import builtins
 

@@ -86,3 +86,104 @@ def test_degree_profile_has_integer_ticks_and_a_title():
         assert fourier.plot_degree_profile(np.ones(8), ax=given).get_title() == "mine"
     finally:
         plt.close("all")
+
+
+def test_plot_sweep_names_an_unknown_keyword_and_lists_the_accepted_ones():
+    """`plot_sweep(result, hue="x")` reached Line2D.set, whose AttributeError
+    named neither plot_sweep nor what it takes; now a TypeError does both,
+    before any figure is made.  A known style keyword still applies."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn.pac import plot_sweep
+
+    plt.close("all")
+    result = _sweep_result()
+    try:
+        with pytest.raises(TypeError, match=r"plot_sweep\(\) got an unexpected keyword "
+                                            r"argument 'hue'; it takes result, x, y, ax, "
+                                            r"the keywords of matplotlib's Axes.errorbar "
+                                            r"\(.*capsize.*\) and Line2D properties "
+                                            r"\(.*color.*linewidth.*\)"):
+            plot_sweep(result, hue="x")
+        with pytest.raises(TypeError, match=r"'colour' \(did you mean 'color'\?\)"):
+            plot_sweep(result, colour="k")
+        for reserved in ("label", "yerr"):  # set per line by plot_sweep itself
+            with pytest.raises(TypeError, match=rf"plot_sweep\(\) sets {reserved}= itself"):
+                plot_sweep(result, **{reserved: None})
+        assert plt.get_fignums() == []  # refused before drawing
+        ax = plot_sweep(result, color="black", lw=2.5, capsize=5)
+        lines = [container.lines[0] for container in ax.containers]
+        assert [line.get_linewidth() for line in lines] == [2.5, 2.5]
+        assert {line.get_color() for line in lines} == {"black"}
+    finally:
+        plt.close("all")
+
+
+def test_plot_sample_complexity_checks_its_keywords_alike():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn.pac import SampleComplexityResult, plot_sample_complexity
+
+    curve = SampleComplexityResult("k", (1, 2), (0.5, 0.5), 0.1, 0.95, "consistent", 0.0,
+                                   3, (40, 80), (20, None), ((), ()))
+    plt.close("all")
+    try:
+        with pytest.raises(TypeError, match=r"plot_sample_complexity\(\) got an unexpected "
+                                            r"keyword argument 'hue'; it takes result, ax, "
+                                            "label, the keywords"):
+            plot_sample_complexity(curve, hue="k")
+        with pytest.raises(TypeError, match=r"plot_sample_complexity\(\) sets yerr= itself"):
+            plot_sample_complexity(curve, yerr=1)
+        assert plt.get_fignums() == []
+        line = plot_sample_complexity(curve, color="red", ms=9).get_lines()[0]
+        assert line.get_color() == "red" and line.get_markersize() == 9
+    finally:
+        plt.close("all")
+
+
+def _shown_x_tick_labels(ax):
+    """The x tick labels drawn (major and minor, non-empty, inside the view),
+    with their boxes on the canvas."""
+    ax.figure.canvas.draw()
+    low, high = ax.get_xlim()
+    shown = []
+    for minor in (False, True):
+        ticks = ax.xaxis.get_minor_ticks() if minor else ax.xaxis.get_major_ticks()
+        for tick in ticks:
+            label = tick.label1
+            if (label.get_visible() and label.get_text() and tick.get_visible()
+                    and low <= tick.get_loc() <= high):
+                shown.append((label.get_text(), label.get_window_extent()))
+    return shown
+
+
+@pytest.mark.parametrize("sizes", [[100, 200, 400, 800],  # the docs' sweep
+                                   [20, 24, 30, 40, 60, 80, 120, 160, 320, 640, 1280, 2560,
+                                    5120, 10240, 20480]])
+def test_plot_sweep_x_tick_labels_keep_apart(sizes):
+    """Over 100..800 matplotlib labelled the minor ticks of the log axis
+    (2x10^2, 3x10^2, 4x10^2 ran into one another); the sample sizes tried are
+    now the labels, plain numbers, thinned where they would crowd."""
+    import functools
+
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn import pac
+
+    plt.close("all")
+    result = pac.verify_sweep(functools.partial(pac.low_degree_learner, degree=1),
+                              pac.junta_sum_target,
+                              {"n_features": [4], "width": [4], "sparsity": [1, 2],
+                               "n_samples": sizes}, 0.5, 0.1, 1, random_state=0,
+                              preflight=False)
+    try:
+        ax = pac.plot_sweep(result)
+        shown = _shown_x_tick_labels(ax)
+        shown.sort(key=lambda item: item[1].x0)
+        texts = [text for text, _ in shown]
+        # Neighbouring labels at least half an em apart (before, 3x10^2 and
+        # 4x10^2 were 0.2 pixels apart: one unreadable run of text).
+        em = ax.xaxis.get_major_ticks()[0].label1.get_fontsize() * ax.figure.dpi / 72
+        gaps = [b.x0 - a.x1 for (_, a), (_, b) in zip(shown, shown[1:])]
+        assert min(gaps, default=em) >= em / 2, list(zip(texts, gaps))
+        assert texts[0] == str(sizes[0]) and set(texts) <= {str(m) for m in sizes}
+        assert len(texts) >= min(len(sizes), 4)  # thinned, not emptied
+    finally:
+        plt.close("all")

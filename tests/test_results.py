@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from sparselearn._results import ResultMixin, deprecated_alias, renamed_argument
+from sparselearn._results import (ResultFilesMixin, ResultMixin, deprecated_alias,
+                                  renamed_argument)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,3 +43,45 @@ def test_renamed_argument():
         assert renamed_argument("f", "old", "new", 7, 1, 1) == 7
     with pytest.raises(TypeError, match="both new= and its deprecated alias old="):
         renamed_argument("f", "old", "new", 7, 5, 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ToyFiles(ResultFilesMixin):
+    values: tuple
+
+    def to_dict(self):
+        return {"values": list(self.values), "nested": {"worst": max(self.values)}}
+
+    def _frame_records(self):
+        return [{"index": i, "value": v} for i, v in enumerate(self.values)]
+
+    def _frame_columns(self):
+        return ["index", "value"]
+
+
+def test_result_files_write_the_rows_and_the_dict(tmp_path):
+    toy = _ToyFiles((1.5, float("nan"), float("inf")))
+    assert toy.to_csv(tmp_path / "toy.csv") == str(tmp_path / "toy.csv")
+    assert (tmp_path / "toy.csv").read_text(encoding="utf-8").splitlines() == [
+        "index,value", "0,1.5", "1,nan", "2,inf"]
+    assert toy.to_json(str(tmp_path / "toy.json")) == str(tmp_path / "toy.json")
+    # Strict JSON, non-finite floats as null at any depth.
+    assert json.loads((tmp_path / "toy.json").read_text(encoding="utf-8")) == {
+        "values": [1.5, None, None], "nested": {"worst": None}}
+    _ToyFiles(()).to_csv(tmp_path / "empty.csv")  # no rows: the header only
+    assert (tmp_path / "empty.csv").read_bytes() == b"index,value\r\n"  # csv module default
+
+
+@pytest.mark.parametrize("path, error, match", [
+    (None, TypeError, r"_ToyFiles.to_csv\(\): path must be a str or os.PathLike, got NoneType"),
+    (3, TypeError, "path must be a str or os.PathLike, got int"),
+    (b"toy.csv", TypeError, "path must be a str or os.PathLike, got bytes"),
+    ("", ValueError, r"_ToyFiles.to_csv\(\): path must name a file, got ''"),
+])
+def test_result_files_name_a_bad_path(path, error, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=match):
+        _ToyFiles((1.0,)).to_csv(path)
+    with pytest.raises(error, match=match.replace("to_csv", "to_json")):
+        _ToyFiles((1.0,)).to_json(path)
+    assert list(tmp_path.iterdir()) == []  # nothing written, no temporary file left

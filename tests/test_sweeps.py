@@ -187,6 +187,7 @@ def test_sweep_result_records_csv_json(tmp_path):
     with open(tmp_path / "sweep.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 2 and rows[1]["n_samples"] == "200"
+    assert list(rows[0]) == list(records[0]) == result._frame_columns()  # the header
     assert float(rows[0]["mean_error"]) == pytest.approx(records[0]["mean_error"])
     assert result.to_json(tmp_path / "sweep.json") == str(tmp_path / "sweep.json")
     payload = json.loads((tmp_path / "sweep.json").read_text())

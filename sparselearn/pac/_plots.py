@@ -12,6 +12,10 @@ from ._results import SampleComplexityResult, SweepResult, _plain
 # One marker per line of plot_sweep, so lines drawn on top of each other
 # stay distinguishable.
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+# Width of a tick label's character, in ems (digits are about 0.6 em wide in
+# matplotlib's default font), and the gap kept between two labels.
+_DIGIT_EMS = 0.6
+_LABEL_GAP_EMS = 1.0
 
 
 def plot_sample_complexity(result, ax=None, label=None, **kwargs):
@@ -30,7 +34,10 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     label : str, optional
         Legend label for the curve.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+        Style keywords passed to :meth:`matplotlib.axes.Axes.errorbar`: its
+        own (``fmt``, ``capsize``...) and :class:`~matplotlib.lines.Line2D`
+        properties (``color``, ``linewidth``...); not ``yerr``, which the
+        bracket sets.
 
     Returns
     -------
@@ -40,10 +47,15 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     ------
     ImportError
         If matplotlib is not installed (``pip install sparselearn[plot]``).
+    TypeError
+        If ``result`` is not a :class:`SampleComplexityResult`, or a keyword
+        is none of the above (the error names it and lists those accepted).
     """
     if not isinstance(result, SampleComplexityResult):
         raise TypeError("result must be a SampleComplexityResult from "
                         f"sample_complexity_curve, got {type(result).__name__}")
+    _plotting.check_style_keywords("plot_sample_complexity", kwargs,
+                                   ("result", "ax", "label"), reserved=("yerr",))
     ax = _plotting.axes("plot_sample_complexity", ax, figsize=(5.0, 3.5))
     found = [i for i, m in enumerate(result.min_samples) if m is not None]
     missing = [i for i, m in enumerate(result.min_samples) if m is None]
@@ -92,13 +104,17 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     result : SweepResult
     x : str, default="n_samples"
         A numeric grid parameter for the horizontal axis (logarithmic for
-        ``n_samples``).
+        ``n_samples``, ticked at the sample sizes of the grid, as many as
+        fit without their labels crowding).
     y : {"success_fraction", "mean_error", "median_error", "max_error"}
         The column to plot.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made if omitted.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+        Style keywords passed to :meth:`matplotlib.axes.Axes.errorbar`: its
+        own (``fmt``, ``capsize``...) and :class:`~matplotlib.lines.Line2D`
+        properties (``color``, ``linewidth``...); not ``label`` (each line
+        is labelled with its parameters) or ``yerr`` (the intervals).
 
     Returns
     -------
@@ -108,6 +124,11 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     ------
     ImportError
         If matplotlib is not installed (``pip install sparselearn[plot]``).
+    TypeError
+        If ``result`` is not a :class:`SweepResult`, or a keyword is none of
+        the above (the error names it and lists those accepted).
+    ValueError
+        If ``x`` or ``y`` is not a column it can plot.
     """
     if not isinstance(result, SweepResult):
         raise TypeError(f"result must be a SweepResult from verify_sweep, got "
@@ -122,6 +143,8 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     errors = ("mean_error", "median_error", "max_error")
     if y not in ("success_fraction",) + errors:
         raise ValueError(f"y must be 'success_fraction' or one of {errors}, got {y!r}")
+    _plotting.check_style_keywords("plot_sweep", kwargs, ("result", "x", "y", "ax"),
+                                   reserved=("label", "yerr"))
     new_figure = ax is None
     ax = _plotting.axes("plot_sweep", ax, figsize=(5.0, 3.5))
     # One line per combination of the parameters that vary besides x; the
@@ -163,6 +186,7 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
         ax.set_ylabel(y.replace("_", " "))
     if x == "n_samples":
         ax.set_xscale("log")
+        _tick_grid_values(ax, sorted({r[x] for r in records}))
     ax.set_xlabel(x)
     ax.set_title(", ".join(fixed + [f"{result.trials} trials per point"]),
                  fontsize="medium")
@@ -170,3 +194,37 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     if new_figure:
         ax.figure.tight_layout()  # the x-label inside the figure
     return ax
+
+
+def _tick_grid_values(ax, values):
+    """Major ticks of a logarithmic x axis at the grid's own ``values``, labelled
+    as plain numbers, minor ticks unlabelled.
+
+    matplotlib labels the minor ticks of a log axis spanning less than about
+    a decade (``2x10^2``, ``3x10^2``, ``4x10^2`` crowd into one another over
+    100..800); the sample sizes tried are the positions worth reading.  They
+    are thinned from the left so that neighbouring labels keep a gap of one
+    em: a value is skipped when its label would come closer than that to
+    the last one kept, at the axes' current width.
+    """
+    import matplotlib.ticker as ticker
+
+    # Integers in full (":g" would print 1000000 as 1e+06).
+    labels = [str(value) if isinstance(value, numbers.Integral) else f"{value:g}"
+              for value in values]
+    logs = np.log10(np.asarray(values, dtype=float))
+    span = float(logs[-1] - logs[0])
+    kept = [0]
+    if span > 0:
+        figure = ax.figure
+        width_points = ax.get_position().width * figure.get_figwidth() * 72.0
+        size = ax.xaxis.get_major_ticks()[0].label1.get_fontsize()  # points
+        for i in range(1, len(values)):
+            last = kept[-1]
+            # Centre-to-centre distance the two labels need, in points.
+            needed = size * (_DIGIT_EMS * (len(labels[last]) + len(labels[i])) / 2
+                             + _LABEL_GAP_EMS)
+            if (logs[i] - logs[last]) / span * width_points >= needed:
+                kept.append(i)
+    ax.set_xticks([values[i] for i in kept], [labels[i] for i in kept])
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())

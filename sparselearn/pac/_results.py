@@ -2,19 +2,17 @@
 :class:`SampleComplexityResult` and :class:`SweepResult`.
 
 Each has the interface of :class:`sparselearn._results.ResultMixin`:
-``to_dict()``, ``to_frame()``, ``_repr_html_()`` and ``__str__``.
+``to_dict()``, ``to_frame()``, ``_repr_html_()`` and ``__str__``;
+:class:`PACResult` and :class:`SweepResult` also write their rows and dict
+to files (``to_csv()``, ``to_json()``, :class:`~sparselearn._results.ResultFilesMixin`).
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
-import json
-import os
 
 import numpy as np
 
-from .. import io as _io
-from .._results import ResultMixin, deprecated_alias
+from .._results import ResultFilesMixin, ResultMixin, deprecated_alias
 from ._stats import clopper_pearson
 
 # Trials listed one per row in the text table up to this many; beyond it the
@@ -28,7 +26,7 @@ def _frozen_array(values, dtype=np.float64) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class PACResult(ResultMixin):
+class PACResult(ResultFilesMixin):
     r"""Outcome of :func:`verify_pac`.
 
     Parameters
@@ -211,6 +209,10 @@ class PACResult(ResultMixin):
                  "fit_seconds": float(self.fit_seconds[i]),
                  "success": bool(self.judged_errors[i] <= self.thresholds[i])}
                 for i in range(self.trials)]
+
+    def _frame_columns(self) -> list[str]:
+        """The columns of the per-trial rows (also the header of an empty CSV)."""
+        return ["trial", "error", "stderr", "target_norm", "fit_seconds", "success"]
 
     def to_table(self, per_trial: bool | None = None) -> str:
         """Readable text report.
@@ -459,7 +461,7 @@ _RECORD_COLUMNS = ("trials", "successes", "success_fraction", "ci_lower", "ci_up
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SweepResult(ResultMixin):
+class SweepResult(ResultFilesMixin):
     r"""Outcome of :func:`verify_sweep`: one :func:`verify_pac` run per grid point.
 
     Parameters
@@ -552,43 +554,9 @@ class SweepResult(ResultMixin):
     def _frame_records(self) -> list[dict]:
         return self.to_records()
 
-    def to_csv(self, path) -> str:
-        """Write :meth:`to_records` as CSV (header row, one row per point), atomically.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write (replaced atomically).
-
-        Returns
-        -------
-        str
-            The path written (as the library's other writers return it).
-        """
-        records = self.to_records()
-        with _io.atomic_write(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(records[0]))
-            writer.writeheader()
-            writer.writerows(records)
-        return os.fspath(path)
-
-    def to_json(self, path) -> str:
-        """Write :meth:`to_dict` as JSON (strict: no NaN or infinity), atomically.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write (replaced atomically).
-
-        Returns
-        -------
-        str
-            The path written.
-        """
-        with _io.atomic_write(path, "w", encoding="utf-8") as handle:
-            json.dump(self.to_dict(), handle, indent=1, allow_nan=False)
-            handle.write("\n")
-        return os.fspath(path)
+    def _frame_columns(self) -> list[str]:
+        """The columns of :meth:`to_records`: the parameters, then the statistics."""
+        return list(self.param_names) + list(_RECORD_COLUMNS)
 
     def to_table(self) -> str:
         """Readable text report: one row per grid point.
