@@ -119,31 +119,39 @@ def _add(*parts):
     return total
 
 
-# The in-memory predict's message (LowDegreeRegressor._encode), word for word:
-# a lazy prediction is only made for a model with domain_ 'cube'.
-_NOT_CUBE_PREDICT = ("X must be a point set of the cube {-1, 1}^n (the model's domain_ is "
-                     "'cube'): every entry must be exactly +1 or -1; pass "
-                     "input_encoding='01' for 0/1 data, or fit with domain='real' (or "
-                     "'auto') for real-valued data")
+# The messages of a cube model's predict on points it cannot encode, in
+# memory (LowDegreeRegressor._encode) and lazily (_predict_block) alike.
+NOT_CUBE_POINTS = ("X must be a point set of the cube {-1, 1}^n (the model's domain_ is "
+                   "'cube'): every entry must be exactly +1 or -1; pass "
+                   "input_encoding='01' for 0/1 data, or fit with domain='real' (or "
+                   "'auto') for real-valued data")
+NOT_01_POINTS = "X must have entries exactly 0 or 1 with input_encoding='01'"
 
 
-def _predict_block(block, coef, degree):
+def _predict_block(block, coef, degree, input_encoding="pm1"):
     _tune_worker_allocator()
-    packed = _pack_chunks(np.asarray(block))
+    block = np.asarray(block)
+    if input_encoding == "01":  # 0/1 points, mapped to +-1 as the in-memory predict does
+        if not np.all((block == 0) | (block == 1)):
+            raise ValueError(NOT_01_POINTS)
+        block = 1.0 - 2.0 * block
+    packed = _pack_chunks(block)
     if packed is None:
-        raise ValueError(_NOT_CUBE_PREDICT)
+        raise ValueError(NOT_CUBE_POINTS)
     return ParityDesign._from_checked(packed, degree)._matvec(coef)
 
 
-def predict(X, coef, degree):
-    """The lazy dask array of predictions of a fitted cube model on dask ``X``:
-    ``(m,)`` for coefficients ``(D,)``, ``(m, c)`` for ``(D, c)`` (a
-    multiclass classifier's scores)."""
+def predict(X, coef, degree, input_encoding="pm1"):
+    """The lazy dask array of predictions of a fitted cube model on dask ``X``
+    (+-1 points, or 0/1 ones with ``input_encoding="01"``): ``(m,)`` for
+    coefficients ``(D,)``, ``(m, c)`` for ``(D, c)`` (a multiclass
+    classifier's scores)."""
     X = X.rechunk({1: -1})
     if coef.ndim == 1:
-        return X.map_blocks(_predict_block, coef, degree, drop_axis=1, dtype=np.float64)
-    return X.map_blocks(_predict_block, coef, degree, chunks=(X.chunks[0], (coef.shape[1],)),
-                        dtype=np.float64)
+        return X.map_blocks(_predict_block, coef, degree, input_encoding, drop_axis=1,
+                            dtype=np.float64)
+    return X.map_blocks(_predict_block, coef, degree, input_encoding,
+                        chunks=(X.chunks[0], (coef.shape[1],)), dtype=np.float64)
 
 
 def get_client():

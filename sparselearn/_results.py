@@ -17,6 +17,8 @@ import math
 import os
 import warnings
 
+import numpy as np
+
 from . import io as _io
 
 
@@ -134,7 +136,7 @@ def _finite_or_none(value):
         return {key: _finite_or_none(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_finite_or_none(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
         return None
     return value
 

@@ -32,6 +32,7 @@ import numpy as np
 from . import __version__, _startup
 from . import io as _io
 from ._plotting import import_pyplot
+from ._results import _finite_or_none
 from ._validation import MemoryBudgetError
 
 # Exit codes: 0 success, 2 bad usage or input (argparse's own convention),
@@ -1112,17 +1113,6 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _strict_json(value):
-    """Replace NaN and infinities (not valid JSON) by ``None``, recursively."""
-    if isinstance(value, dict):
-        return {key: _strict_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict_json(item) for item in value]
-    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
-        return None
-    return value
-
-
 # Where an explicit ``raise`` of ValueError/TypeError means "bad input": the
 # library's own modules (which raise them only from argument checks) and
 # scikit-learn's input validation.
@@ -1354,7 +1344,7 @@ def _print_report(args, report, show) -> int:
     try:
         if args.json:
             public = {key: value for key, value in report.items() if not key.startswith("_")}
-            json.dump(_strict_json(public), sys.stdout, indent=2, default=_json_default,
+            json.dump(_finite_or_none(public), sys.stdout, indent=2, default=_json_default,
                       allow_nan=False)
             print()
         else:

@@ -847,6 +847,8 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
         The open temporary file.
     """
     path = os.fspath(path)
+    if not path:  # realpath("") is the working directory: refuse before touching it
+        raise ValueError("path must name a file, got an empty path")
     descriptor = _descriptor_of(path)
     if descriptor is not None:
         # /dev/stdout and the like name an open descriptor, which may be a

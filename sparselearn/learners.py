@@ -259,14 +259,10 @@ class _LowDegreeModel(BaseEstimator):
             return np.ascontiguousarray(X, dtype=np.float64)
         if self.input_encoding == "01":
             if not np.all((X == 0.0) | (X == 1.0)):
-                raise ValueError("X must have entries exactly 0 or 1 with "
-                                 "input_encoding='01'")
+                raise ValueError(_distributed.NOT_01_POINTS)
             return np.ascontiguousarray(1.0 - 2.0 * X)
         if not _on_cube(X):
-            raise ValueError("X must be a point set of the cube {-1, 1}^n (the model's "
-                             "domain_ is 'cube'): every entry must be exactly +1 or -1; "
-                             "pass input_encoding='01' for 0/1 data, or fit with "
-                             "domain='real' (or 'auto') for real-valued data")
+            raise ValueError(_distributed.NOT_CUBE_POINTS)
         return np.ascontiguousarray(X, dtype=np.float64)
 
     def _threads(self):
@@ -468,7 +464,8 @@ class _LowDegreeModel(BaseEstimator):
                              f"{self.n_features_in_} columns for a model with "
                              f"domain_='cube' (got shape {X.shape}, domain_="
                              f"{self.domain_!r})")
-        return _distributed.predict(X, self._checked_coef(len(self.subsets_)), self.degree_)
+        return _distributed.predict(X, self._checked_coef(len(self.subsets_)), self.degree_,
+                                    self.input_encoding)
 
     def _checked_coef(self, D):
         """``coef_`` checked against ``D`` parities (and ``classes_``), as the

@@ -80,3 +80,29 @@ def test_lazy_predict_refuses_non_cube_blocks_in_the_in_memory_words():
     assert "domain='real'" in str(on_blocks.value)
     np.testing.assert_allclose(model.predict(da.from_array(X, chunks=(32, 4))).compute(
         scheduler="synchronous"), X[:, 0] * X[:, 1], atol=1e-12)
+
+
+def test_lazy_predict_of_a_01_model_encodes_its_points():
+    """A model fit with input_encoding='01' predicted lazily: 0/1 blocks are
+    mapped to +-1 as in memory (the lazy path read them as +-1 points,
+    refusing 0/1 ones and predicting on +-1 ones the in-memory path
+    refuses); an entry other than 0 or 1 gets the in-memory message."""
+    import numpy as np
+
+    da = pytest.importorskip("dask.array")
+    from sparselearn.learners import LowDegreeRegressor
+
+    rng = np.random.default_rng(1)
+    X01 = rng.integers(0, 2, size=(64, 5)).astype(float)
+    y = (1 - 2 * X01[:, 0]) * (1 - 2 * X01[:, 3])
+    model = LowDegreeRegressor(degree=2, input_encoding="01").fit(X01, y)
+    lazy = model.predict(da.from_array(X01, chunks=(32, 5))).compute(scheduler="synchronous")
+    np.testing.assert_allclose(lazy, model.predict(X01), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(lazy, y, atol=1e-9)
+    pm1 = 1.0 - 2.0 * X01  # +-1 points are not this model's encoding
+    with pytest.raises(ValueError) as in_memory:
+        model.predict(pm1)
+    with pytest.raises(ValueError) as on_blocks:
+        model.predict(da.from_array(pm1, chunks=(32, 5))).compute(scheduler="synchronous")
+    assert str(on_blocks.value) == str(in_memory.value)
+    assert "exactly 0 or 1" in str(on_blocks.value)

@@ -488,6 +488,17 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     assert path.read_text() == "new\n" and os.listdir(tmp_path) == ["out.csv"]
 
 
+def test_atomic_write_refuses_an_empty_path(tmp_path, monkeypatch):
+    """An empty path resolved to the working directory: the temporary file
+    was written there and its replace failed with an IsADirectoryError
+    naming the directory.  Now a ValueError, before any file is made."""
+    monkeypatch.chdir(tmp_path)
+    for path in ("", b""):
+        with pytest.raises(ValueError, match="empty path"):
+            io.save_text(path, "text")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_atomic_write_gives_new_files_normal_permissions(tmp_path):
     path = io.save_text(tmp_path / "new.txt", "x")
     umask = os.umask(0)
