@@ -102,6 +102,10 @@ class NormalProductVersusGemm:
     def time_normal_matvec(self, case):
         self.design.normal_matvec(self.coef)
 
+    def time_float32_normal_matvec(self, case):
+        # On real X the rows rounded to float32 (the sketch's inner CG).
+        self.design.normal_matvec(self.coef, dtype=np.float32)
+
     def time_dgemm_same_flops(self, case):
         from sparselearn.network import _one_thread_blas
         with _one_thread_blas():
