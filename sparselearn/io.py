@@ -721,7 +721,9 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
         numbers is read again with its last column as strings (the header
         rule then ignores that column: ``1,0,cat`` on line 1 is data), and
         an ``.npz``'s ``y`` may be a string array.  Labels that are all
-        numbers are float64 either way.
+        numbers are float64 either way.  The numbers' error stands when the
+        re-read does not fit: ``X`` not of ``n_features`` columns, or labels
+        mostly numbers (a stray ``1x`` is a typo, named by its line).
 
     Returns
     -------
@@ -753,11 +755,19 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
         try:
             return read_xy(path, n_features, max_bytes=max_bytes, header=header,
                            return_names=return_names)
-        except UnreadableFileError:
+        except UnreadableFileError as numeric_error:
             # Not all numbers: class names in the last column, or a bad value
             # (then this reader names its line).
             X, y, columns = _read_csv_text_labels(path, max_bytes, header)
             names = None if columns is None else (columns[:-1], columns[-1])
+            numbers = 0 if y.dtype.kind == "f" else sum(map(_is_number, y))
+            if ((n_features is not None and X.shape[1] != n_features)
+                    or 2 * numbers > len(y)):
+                # Not features and class names: a table of another width (it
+                # has no label column for this model), or labels mostly
+                # numbers with a few that are not (a typo, which the numeric
+                # reader names by line).
+                raise numeric_error from None
     else:
         table, columns = read_table(path, max_bytes=max_bytes, header=header,
                                     return_names=True)

@@ -719,7 +719,10 @@ _PARAMETERS_DOC = r"""
         within ``1.5e-5`` (``alpha = 0``) and ``4.3e-5`` (``alpha = 1``) of
         ``Ridge(solver="cholesky")``, relative, and ``2e-8`` and ``4e-8``
         with ``tol=1e-9`` (8 more iterations); pass a smaller ``tol`` (or
-        a direct solver) for closer agreement.  Degree selection also uses
+        a direct solver) for closer agreement.  ``"sketch"`` with a sampled
+        preconditioner (``m > 4D``) runs mixed precision on large designs
+        too (real rows rounded to float32 in the inner solves), under the
+        same rule.  Degree selection also uses
         ``tol``, whatever the solver: validation scores whose
         root-mean-square errors differ by at most ``100 * tol`` times the
         root mean square of the validation targets count as tied, and the

@@ -56,6 +56,7 @@ right-hand sides share each pass over the data.
 """
 from __future__ import annotations
 
+import contextvars
 import itertools
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -976,8 +977,12 @@ class ParityDesign:
         with _one_thread_blas():
             if jobs == 1:
                 return share((0, m))
+            # Each share in a copy of the caller's context: numpy's errstate
+            # lives there (a solver's np.errstate would not reach the pool).
+            contexts = [contextvars.copy_context() for _ in range(jobs)]
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                return sum(pool.map(share, zip(edges[:-1], edges[1:])))
+                return sum(pool.map(lambda context, bounds: context.run(share, bounds),
+                                    contexts, zip(edges[:-1], edges[1:])))
 
     def _lower_block(self, start, stop, dtype=np.float64):
         """Parities of degree ``< d`` of rows ``start:stop`` in ``dtype``, by
@@ -1082,10 +1087,18 @@ class ParityDesign:
 
     def _check_dtype(self, dtype):
         """``np.float64`` or ``np.float32``; float32 runs in float64 where the
-        products have no float32 route (the popcount kernels, degree 0)."""
+        products have no float32 route (the popcount kernels, degree 0), and
+        is refused on real X whose monomials leave float32's range
+        (:func:`_float32_safe`)."""
         if dtype not in (np.float64, np.float32, "float64", "float32"):
             raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
-        return np.dtype(dtype).type
+        dtype = np.dtype(dtype).type
+        if dtype == np.float32 and not _float32_safe(self):
+            raise ValueError(f"dtype=np.float32: the degree-{self.degree} monomials of X "
+                             f"(max |x| = {self._largest_abs():.3g}) leave float32's range "
+                             f"(their log2 beyond +-{_FLOAT32_MAX_LOG2}); use np.float64 or "
+                             "rescale X")
+        return dtype
 
     def matvec(self, coef: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """Predictions :math:`P c`.
@@ -1494,6 +1507,8 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter, precondition=Non
                                   precondition)
         n_iter += k
         if not np.isfinite(E).all():  # float32 overflowed: keep C, go on in float64
+            if dtype == np.float64:  # float64 too: nothing left to try
+                break
             dtype = np.float64
             continue
         C[:, active] += E
@@ -2560,9 +2575,19 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     cube the factor is of the equilibrated :math:`S\tilde G S`,
     :math:`S = \mathrm{diag}(\tilde G)^{-1/2}`, the same preconditioner,
     so badly scaled columns do not fail the test) falls back to :func:`_solve_cholesky`
-    and its minimum-norm rule.  ``y`` of shape ``(m, c)``: one factor, then
-    a CG per column.  Returns ``(coef, n_iter, converged)``, ``n_iter`` the
-    iterations of the slowest column (1 for a direct fallback).
+    and its minimum-norm rule (a factor that passes means the sample, hence
+    ``P``, has full column rank: the solution is unique).  ``y`` of shape
+    ``(m, c)``: one factor, then the columns' CGs in lockstep, one pass
+    over the data an iteration for all of them (:func:`_cg_columns`).
+
+    With a sampled preconditioner (``s < m``; 10-30 iterations) and under
+    the rule of :func:`_mixed_applies` (``preconditioned=True``: on real X
+    when its range suits float32, :func:`_float32_safe`) the CG runs in
+    mixed precision (:func:`_solve_mixed`): inner solves on float32
+    products, refined against the float64 residual, with the same stopping
+    rule and accuracy bound.  Returns ``(coef, n_iter, converged)``:
+    ``n_iter`` the iterations of the slowest column, in mixed precision the
+    inner iterations of all refinements (1 for a direct fallback).
     """
     m, D = design.n_samples, design.n_output_features
     s = _sketch_rows(m, D)

@@ -732,6 +732,16 @@ def test_read_xy_text_labels(tmp_path):
         path.write_text(text)
         with pytest.raises(io.UnreadableFileError, match=match):
             io.read_xy(path, text_labels=True)
+    # The numbers' error stands where the re-read does not fit: labels mostly
+    # numbers with one typo (named by its line, not read as four classes),
+    # and a table that is not this model's features plus labels.
+    path.write_text("a,y\n1,1\n-1,2\n1,1x\n-1,2\n")
+    with pytest.raises(io.UnreadableFileError, match="line 4, field 2: '1x' is not a number"):
+        io.read_xy(path, text_labels=True)
+    path.write_text("1,-1,1,cat\n-1,1,1,dog\n")
+    assert io.read_xy(path, text_labels=True)[0].shape == (2, 3)
+    with pytest.raises(io.UnreadableFileError, match="'dog' is not a number"):
+        io.read_xy(path, n_features=2, text_labels=True)  # (line 1 read as a header)
     archive = tmp_path / "t.npz"
     np.savez(archive, X=np.ones((2, 2)), y=np.array(["cat", "dog"]))
     assert io.read_xy(archive, text_labels=True)[1].tolist() == ["cat", "dog"]

@@ -1367,21 +1367,31 @@ def test_sketch_solver_in_mixed_precision_gives_the_ridge_solution(n, degree, mo
 
 
 def test_sketch_mixed_precision_survives_float32_overflow(monkeypatch):
-    """Monomials of X * 1e12 overflow float32 (squares near 1e48): forced past
-    the range rule, the inner float32 solve returns non-finite corrections,
-    which are dropped for float64 products; the fit equals "cholesky"."""
+    """Monomials of X * 1e18 overflow float32 (squares near 1e72): forced past
+    the range rule, an inner float32 solve returns a non-finite correction,
+    which is dropped for float64 products; the fit equals "cholesky"."""
+    from sparselearn import parities
     monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 1)
     X, rng = _correlated_gaussian(600, 6, seed=2)
     y = X[:, 0] * X[:, 1] - X[:, 2] + 0.1 * rng.normal(size=600)
-    X = 1e12 * X
+    X = 1e18 * X
     direct = LowDegreeRegressor(degree=2, solver="cholesky", alpha=1.0).fit(X, y).predict(X)
-    from sparselearn import parities
     assert not parities._float32_safe(parities.ParityDesign(X, 2, domain="real"))
     monkeypatch.setattr("sparselearn.parities._float32_safe", lambda design: True)
-    calls = _count_products(monkeypatch)
-    model = LowDegreeRegressor(degree=2, solver="sketch", alpha=1.0, tol=1e-10,
-                               random_state=0).fit(X, y)
-    assert calls[np.float32] >= 1  # tried, then fell back
+    solves = []
+    inner = parities._cg_columns
+
+    def recorded(design, R0, alpha, rtol, max_iter, dtype, precondition=None):
+        E, k, converged = inner(design, R0, alpha, rtol, max_iter, dtype, precondition)
+        solves.append((np.dtype(dtype).name, bool(np.isfinite(E).all())))
+        return E, k, converged
+
+    monkeypatch.setattr("sparselearn.parities._cg_columns", recorded)
+    with np.errstate(over="ignore", invalid="ignore"):  # the forced float32 products overflow
+        model = LowDegreeRegressor(degree=2, solver="sketch", alpha=1.0, tol=1e-10,
+                                   random_state=0).fit(X, y)
+    assert solves[0] == ("float32", False)  # overflowed, then float64 only
+    assert solves[1:] and all(solve == ("float64", True) for solve in solves[1:])
     np.testing.assert_allclose(model.predict(X), direct, rtol=0,
                                atol=1e-6 * np.abs(direct).max())
 

@@ -141,6 +141,8 @@ def test_quadratic_normal_equals_twin(data, n, k, dtype):
     bound_M = (n + k + 4) * eps * ((A * p[:, None]).T @ A) + tiny
     assert np.all(np.abs(g - expected_g) <= bound_g)
     assert np.all(np.abs(M - expected_M) <= bound_M)
+    with pytest.raises(ValueError, match="quadratic_normal"):  # a buffer of the wrong shape
+        _parity.quadratic_normal(X, c0, c1.astype(dtype), U.astype(dtype), Q, Z, g[:-1], M)
 
 
 @given(data=st.data(), n=st.integers(1, 9), degree=st.integers(1, 4),
@@ -318,6 +320,52 @@ def test_float32_products_on_real_x_round_the_rows_once(n, degree):
         rows = _FOLD_ROWS + 2 * design._chunk_rows
         bound = 2 * (D + rows + 2 * degree + 2) * _EPS32 * terms
         assert np.all(np.abs(got - rounded.normal_matvec(coef)) <= bound)
+
+
+def test_float32_range_rule_of_real_designs():
+    """_float32_safe: the cube always; real X while d log2(max |x|) is within
+    +-_FLOAT32_MAX_LOG2 (edges included), not an all-zero X; the public
+    float32 products refuse a design outside it (they returned inf)."""
+    from sparselearn.parities import _FLOAT32_MAX_LOG2, _float32_safe
+    assert _FLOAT32_MAX_LOG2 == 40  # the edges below
+    rng = np.random.default_rng(2)
+    assert _float32_safe(ParityDesign(_random_cube(rng, 10, 4), 3))
+    X = rng.uniform(-1.0, 1.0, size=(10, 4))
+    X[0, 0] = 1.0  # max |x| = 1
+    for degree, largest, safe in [(2, 2.0 ** 20, True), (2, 2.0 ** 20.5, False),
+                                  (3, 2.0 ** (-40 / 3), True), (4, 2.0 ** -10.5, False),
+                                  (1, 0.5, True)]:
+        assert _float32_safe(ParityDesign(largest * X, degree, domain="real")) is safe
+    assert not _float32_safe(ParityDesign(np.zeros((10, 4)), 2, domain="real"))
+    unsafe = ParityDesign(1e7 * rng.normal(size=(20, 5)), 3, domain="real")
+    for product, operand in ((unsafe.matvec, np.ones(26)), (unsafe.rmatvec, np.ones(20)),
+                             (unsafe.normal_matvec, np.ones(26))):
+        with pytest.raises(ValueError, match="leave float32's range"):
+            product(operand, dtype=np.float32)
+        assert np.isfinite(product(operand)).all()  # float64 holds them
+
+
+def test_real_designs_pack_their_signs_when_asked():
+    """Off the cube no kernel reads the packed signs: they are packed on the
+    first read of xbits, equal to pack_rows of the signs, read-only."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(70, 67))  # two words a row
+    design = ParityDesign(X, 1, domain="real")
+    assert design._xbits is None
+    bits = design.xbits
+    np.testing.assert_array_equal(bits, pack_rows(np.where(X < 0, -1.0, 1.0)))
+    assert not bits.flags.writeable and design._xbits is not None
+
+
+def test_on_cube_checks_every_chunk_of_rows():
+    """_on_cube: a single bad entry in the last row of the second chunk."""
+    from sparselearn.parities import _PACK_ROWS, _on_cube
+    X = np.ones((_PACK_ROWS + 5, 3))
+    X[::2] = -1.0
+    assert _on_cube(X)
+    X[-1, 2] = 0.5
+    assert not _on_cube(X)
+    assert _on_cube(np.ones((0, 3)))
 
 
 def test_float32_products_validate_their_dtype():
@@ -593,8 +641,9 @@ def test_mixed_cg_choice(monkeypatch):
     """"auto" is mixed on a large enough cube design (m D entries) with a
     ridge, or with alpha = 0 at m >= D and tol >= _MIXED_MIN_TOL (where the
     float32 null-space rounding of a rank-deficient design stays within the
-    requested accuracy); never off the cube, on the popcount route or on
-    other designs."""
+    requested accuracy); off the cube only with a preconditioner
+    (preconditioned=True, the sketch's) and a range float32 holds
+    (_float32_safe); never on the popcount route."""
     from sparselearn.parities import _MIXED_MIN_TOL, _mixed_applies
     monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 60 * 56)
     rng = np.random.default_rng(0)
@@ -608,9 +657,13 @@ def test_mixed_cg_choice(monkeypatch):
     assert _mixed_applies(small, 1.0, 1e-3, "mixed")
     wide = ParityDesign(_random_cube(rng, 20, 6), 3)
     assert not _mixed_applies(wide, 0.0, 1e-3, "auto")
-    for other in (ParityDesign(rng.normal(size=(50, 10)), 2, domain="real"),
-                  ParityDesign(_random_cube(rng, 50, 10), 2, products="popcount")):
-        assert not _mixed_applies(other, 1.0, 1e-3, "mixed")
+    real = ParityDesign(rng.normal(size=(60, 10)), 2, domain="real")
+    assert not _mixed_applies(real, 1.0, 1e-3, "mixed")
+    assert _mixed_applies(real, 1.0, 1e-3, preconditioned=True)
+    huge = ParityDesign(1e25 * rng.normal(size=(60, 10)), 2, domain="real")
+    assert not _mixed_applies(huge, 1.0, 1e-3, "mixed", preconditioned=True)
+    popcount = ParityDesign(_random_cube(rng, 50, 10), 2, products="popcount")
+    assert not _mixed_applies(popcount, 1.0, 1e-3, "mixed", preconditioned=True)
     with pytest.raises(ValueError, match="products"):
         _mixed_applies(small, 1.0, 1e-3, "float16")
 
@@ -1021,8 +1074,8 @@ def test_moment_gram_past_64_features(moments_everywhere, monkeypatch):
 def test_moment_plan_counts_each_distinct_moment():
     """At n = 32, d = 3 the table holds each distinct moment (2.55 million
     multisets of size <= 6 with multiplicities <= 2) plus the unused slots of
-    the dense layout and of the product blocks merged up to
-    _MOMENT_GROUP_ROWS x _MOMENT_GROUP_COLS (BLAS is slow on skinny ones;
+    the dense layout and of the product blocks merged up to _MOMENT_GROUP
+    rows x columns (BLAS is slow on skinny ones;
     3.27 million slots in all at 32 x 128): under a quarter of G's 15
     million upper-triangle entries."""
     import math

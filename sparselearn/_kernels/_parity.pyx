@@ -204,6 +204,12 @@ def quadratic_normal(const double[:, ::1] X, double c0,
     cdef int nn = <int>n, rows = <int>k
     cdef cython.floating one = 1.0, zero = 0.0, total
     cdef char no = b"N", transposed = b"T"
+    # O(1) checks: BLAS below reads these buffers by pointer.
+    if (c1.shape[0] != n or U.shape[0] != n or U.shape[1] != n or M.shape[0] != n
+            or M.shape[1] != n or g.shape[0] != n + 1 or Q.shape[0] != k or Q.shape[1] != n
+            or Z.shape[0] != k or Z.shape[1] != n or n == 0):
+        raise ValueError("quadratic_normal: X (k, n) with n >= 1 needs c1 (n,), U and M "
+                         "(n, n), g (n + 1,), Q and Z (k, n)")
     g[:] = 0
     M[:, :] = 0
     if k == 0:
