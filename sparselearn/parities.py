@@ -1713,7 +1713,7 @@ class _MomentPlan:
         # One float64 table, at most 2 n_jobs float32 group buffers (_moment_table32).
         single = (8.0 * self.size + 2 * jobs * 4.0 * self.size
                   + jobs * 4.0 * rows * (2 * D + self.starts[d] + built))
-        scatter = 4.0 * D * max(d, 1) + 8.0 * (2 * D + n * (d + 1) * (2 * d + 8))
+        scatter = 4.0 * D * max(d, 1) + 8.0 * (D + n * (d + 1) * (2 * d + 8))
         return max(double, single) + scatter
 
     def accumulate(self, F, W, table):
@@ -1766,8 +1766,7 @@ class _MomentPlan:
     def scatter_arrays(self) -> tuple:
         """The arguments of :func:`sparselearn._kernels._moments.scatter_moments`
         that describe the plan: each subset's sorted elements (``D x
-        max(d, 1)`` int32, levels by ``starts``) and, for ``n <= 64``, its
-        bits (``D`` uint64; empty otherwise), ``C(n, p)``, the rank
+        max(d, 1)`` int32, levels by ``starts``), ``C(n, p)``, the rank
         terms ``C(n - 1 - v, p - j)``, the dense levels' offsets and widths,
         ``wk`` and ``where`` of the ordered levels, ``C(v, t)``."""
         n, d, D = self.n, self.d, self.n_features
@@ -1785,13 +1784,7 @@ class _MomentPlan:
         dense = np.array([self.dense[a] for a in range(d + 1)], dtype=np.int64).reshape(-1, 2)
         binom = np.array([[math.comb(v, t) for t in range(d + 1)] for v in range(n)],
                          dtype=np.int64).reshape(n, d + 1)
-        masks = np.zeros(D if n <= 64 else 0, dtype=np.uint64)
-        if n <= 64:
-            for p in range(1, d + 1):
-                for j in range(p):
-                    masks[self.starts[p]:self.starts[p + 1]] |= np.left_shift(
-                        np.uint64(1), elems[self.starts[p]:self.starts[p + 1], j].astype(np.uint64))
-        return (elems, masks, np.array(self.starts, dtype=np.int64),
+        return (elems, np.array(self.starts, dtype=np.int64),
                 np.array(self.sizes, dtype=np.int64), terms,
                 np.ascontiguousarray(dense[:, 0]), np.ascontiguousarray(dense[:, 1]),
                 wk, where, binom)

@@ -835,7 +835,7 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
     rows to float32 rounding (each entry at most degree float32 multiplies),
     the sgemm products to float32 rounding of sums of |terms| (rows 9, a
     few products in pieces of 2 columns), the scatter exactly (same
-    operations on the same table; bit masks or merged element lists)."""
+    operations on the same table, on one or two threads)."""
     from sparselearn._kernels import _moments
     from sparselearn._reference import moments as twin
     from sparselearn.parities import _MomentPlan
@@ -844,7 +844,7 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
     X = rng.normal(size=(k, n)) * rng.uniform(0.5, 2.0, size=n)
     plan = _MomentPlan(n, degree)
     D = plan.n_features
-    elems, masks, starts, *_, binom = plan.scatter_arrays()
+    elems, starts, *_, binom = plan.scatter_arrays()
     F, W, C = (np.empty((k, D), np.float32), np.empty((k, plan.starts[degree]), np.float32),
                np.empty((k, D), np.float32))
     _moments.moment_rows32(X, plan.counts(), starts, binom, F, W, C)
@@ -867,14 +867,10 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
     moments = rng.normal(size=plan.size)
     scale = rng.uniform(0.5, 2.0, size=D)
     reference_G = twin.scatter_moments(plan, moments, scale, 0.3, 1.7)
-    assert (masks.size == D) == (n <= 64)
     arrays = plan.scatter_arrays()
-    # The bit-mask path (n <= 64) and the merge of sorted elements (no masks).
-    for dtype, words in itertools.product((np.float64, np.float32),
-                                          (masks, np.zeros(0, np.uint64))):
+    for dtype, n_jobs in itertools.product((np.float64, np.float32), (1, 2)):
         G = np.full((D, D), -5.0, dtype=dtype, order="F")
-        _moments.scatter_moments(moments, arrays[0], words, *arrays[2:], scale, 0.3, 1.7,
-                                 G.T, 2)
+        _moments.scatter_moments(moments, *arrays, scale, 0.3, 1.7, G.T, n_jobs)
         np.testing.assert_array_equal(np.triu(G), reference_G.astype(dtype))
         assert np.all(G[np.tril_indices(D, -1)] == -5.0)  # the strict lower triangle untouched
 

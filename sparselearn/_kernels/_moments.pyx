@@ -23,12 +23,8 @@ them and where each is stored).  Three kernels serve
 
 Their NumPy twins are in :mod:`sparselearn._reference.moments`.
 """
-from cython.parallel cimport prange
-from libc.stdint cimport uint64_t
-
-cdef extern from *:
-    int __builtin_ctzll(unsigned long long) nogil
-    int __builtin_popcountll(unsigned long long) nogil
+from cython.parallel cimport prange, threadid
+from libc.stdlib cimport free, malloc
 from scipy.linalg.cython_blas cimport sgemm
 
 ctypedef fused gram_t:
@@ -159,141 +155,196 @@ def moment_products32(float[:, ::1] F, float[:, ::1] W, float[:, ::1] C, float[:
                   &table[products[p, 7]], &ldc)
 
 
-cdef inline long long _lex_rank(const int* e, Py_ssize_t p, const long long* total,
-                                const long long* terms, Py_ssize_t dj, Py_ssize_t n) noexcept nogil:
+cdef struct _Layout:
+    # Where the moment M(A, B) is stored (_MomentPlan.index): the arrays of
+    # scatter_moments' docstring as pointers, and the plan's n, d.
+    const long long* starts
+    const long long* total
+    const long long* terms
+    const long long* dense_offset
+    const long long* dense_width
+    const long long* wk
+    const long long* where
+    const long long* binom
+    Py_ssize_t n, d, dj
+
+
+cdef inline long long _lex_rank(const _Layout* L, const int* e, Py_ssize_t p) noexcept nogil:
     # C(n, p) - 1 - sum_j C(n - 1 - e_j, p - j): lexicographic rank of e_0 < ... < e_{p-1}
-    cdef long long rank = total[p] - 1
+    cdef long long rank = L.total[p] - 1
     cdef Py_ssize_t j
     for j in range(p):
-        rank -= terms[(p * dj + j) * n + e[j]]
+        rank -= L.terms[(p * L.dj + j) * L.n + e[j]]
     return rank
 
 
-cdef inline long long _bits_rank(uint64_t bits, Py_ssize_t p, const long long* total,
-                                 const long long* terms, Py_ssize_t dj,
-                                 Py_ssize_t n) noexcept nogil:
-    # _lex_rank of the p set bits of one word, read as its trailing bits in order
-    cdef long long rank = total[p] - 1
-    cdef Py_ssize_t j = 0
-    while bits:
-        rank -= terms[(p * dj + j) * n + __builtin_ctzll(bits)]
-        j += 1
-        bits &= bits - 1
-    return rank
+cdef inline long long _where(const _Layout* L, Py_ssize_t row, Py_ssize_t a,
+                             Py_ssize_t t) noexcept nogil:
+    # where[row, a, t] of the ordered level a: its group's offset (row 0),
+    # width (1) and first right column (2) for min A_2 = t
+    return L.where[(row * (2 * L.d + 1) + a) * L.n + t]
 
 
-cdef void _scatter_column(Py_ssize_t col, const double* table, const int* elems,
-                          const long long* starts, const long long* total,
-                          const long long* terms, const long long* dense_offset,
-                          const long long* dense_width, const long long* wk,
-                          const long long* where, const long long* binom,
-                          const double* scale, double factor, double shift,
-                          Py_ssize_t d, Py_ssize_t dj, Py_ssize_t n, Py_ssize_t stride,
-                          gram_t* out) noexcept nogil:
-    # Column col of the upper triangle: out[i] for i <= col.
+cdef inline long long _position(const _Layout* L, const int* A, Py_ssize_t a,
+                                const int* B, Py_ssize_t k) noexcept nogil:
+    # _MomentPlan.index of one moment M(A, B), A and B sorted
+    cdef long long rB = L.starts[k] + _lex_rank(L, B, k), row = 0
+    cdef Py_ssize_t a1, a2, t, j
+    if a <= L.d:
+        return L.dense_offset[a] + _lex_rank(L, A, a) * L.dense_width[a] + rB
+    a1 = a // 2
+    a2 = a - a1
+    t = A[a1]
+    for j in range(a1):
+        row += L.binom[A[j] * (L.d + 1) + j + 1]
+    return (_where(L, 0, a, t) + row * _where(L, 1, a, t)
+            + (_lex_rank(L, A + a1, a2) - _where(L, 2, a, t)) * L.wk[a] + rB)
+
+
+cdef inline void _run_positions(const _Layout* L, const int* A0, Py_ssize_t a0, const int* B,
+                                Py_ssize_t k, Py_ssize_t js, Py_ssize_t s, Py_ssize_t count,
+                                long long* pos) noexcept nogil:
+    # pos[c] for S = S' + {s + c}, c < count, no s + c in T: A = A0 + {s + c}
+    # with s + c at index js of A (no element of A0 lies in the range), B
+    # unchanged.  Only the index terms of s + c vary, so the position is
+    # affine in one tabulated binomial h of it, except when s + c is
+    # t = min A_2 of an ordered level (its group changes with it).
     cdef int A[2 * MAX_DEGREE]
-    cdef int Bset[MAX_DEGREE]
-    cdef const int* S
-    cdef const int* T = elems + col * stride
-    cdef Py_ssize_t q = 0, p = 0, i, ia, ib, a, k, a1, a2, t, ii
-    cdef long long rB, pos, row
-    cdef double scale_col = scale[col], value
-    while col >= starts[q + 1]:
-        q += 1
-    for i in range(col + 1):
-        while i >= starts[p + 1]:
-            p += 1
-        S = elems + i * stride
-        ia = 0
-        ib = 0
-        a = 0
-        k = 0
-        while ia < p and ib < q:
-            if S[ia] < T[ib]:
-                A[a] = S[ia]
-                a += 1
-                ia += 1
-            elif S[ia] > T[ib]:
-                A[a] = T[ib]
-                a += 1
-                ib += 1
-            else:
-                Bset[k] = S[ia]
-                k += 1
-                ia += 1
-                ib += 1
-        while ia < p:
-            A[a] = S[ia]
-            a += 1
+    cdef Py_ssize_t a = a0 + 1, a1 = a // 2, a2 = a - a1, j, c, v, hstride = 1
+    cdef long long mult, base, row = 0, rB
+    cdef const long long* h
+    cdef const long long* w0
+    cdef const long long* w1
+    cdef const long long* w2
+    for j in range(js):
+        A[j] = A0[j]
+    A[js] = <int>s
+    for j in range(js, a0):
+        A[j + 1] = A0[j]
+    if a <= L.d:  # dense: the lexicographic rank's term C(n - 1 - v, a - js)
+        h = L.terms + (a * L.dj + js) * L.n
+        mult = -L.dense_width[a]
+    elif js < a1:  # v in A_1: its colexicographic term C(v, js + 1), t fixed
+        h = L.binom + js + 1
+        hstride = L.d + 1
+        mult = _where(L, 1, a, A[a1])
+    elif js > a1:  # v in A_2 past its minimum t: a lexicographic term of A_2
+        h = L.terms + (a2 * L.dj + js - a1) * L.n
+        mult = -L.wk[a]
+    else:  # v = t: its group's offset, width and first column per v
+        for j in range(a1):
+            row += L.binom[A[j] * (L.d + 1) + j + 1]
+        base = L.total[a2] - 1  # A_2's rank but for t's own term
+        for j in range(1, a2):
+            base -= L.terms[(a2 * L.dj + j) * L.n + A[a1 + j]]
+        rB = L.starts[k] + _lex_rank(L, B, k)
+        h = L.terms + a2 * L.dj * L.n
+        w0 = L.where + a * L.n
+        w1 = L.where + ((2 * L.d + 1) + a) * L.n
+        w2 = L.where + (2 * (2 * L.d + 1) + a) * L.n
+        for c in range(count):
+            v = s + c
+            pos[c] = w0[v] + row * w1[v] + (base - h[v] - w2[v]) * L.wk[a] + rB
+        return
+    base = _position(L, A, a, B, k) - mult * h[s * hstride]
+    for c in range(count):
+        pos[c] = base + mult * h[(s + c) * hstride]
+
+
+cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
+                                  const int* Sp, Py_ssize_t p, Py_ssize_t rows,
+                                  long long* pos) noexcept nogil:
+    # pos[c] for the first rows (at most) S = S' + {s}, s = max S' + 1 ..
+    # n - 1, in order (S' = Sp, p elements); returns how many.  S' is merged
+    # with T once (A0 = S' xor T, B0 = S' and T); the s not in T are runs
+    # between T's elements (_run_positions), each s in T moves from A0 to B
+    # as its maximum.
+    cdef int A0[2 * MAX_DEGREE]
+    cdef int B0[MAX_DEGREE + 1]
+    cdef int A[2 * MAX_DEGREE]
+    cdef Py_ssize_t n = L.n, s = Sp[p - 1] + 1 if p else 0, ia = 0, ib = 0, a0 = 0, k0 = 0
+    cdef Py_ssize_t j, at, count, done = 0
+    while ia < p and ib < q:
+        if Sp[ia] < T[ib]:
+            A0[a0] = Sp[ia]
+            a0 += 1
             ia += 1
-        while ib < q:
-            A[a] = T[ib]
-            a += 1
+        elif Sp[ia] > T[ib]:
+            A0[a0] = T[ib]
+            a0 += 1
             ib += 1
-        rB = starts[k] + _lex_rank(Bset, k, total, terms, dj, n)
-        if a <= d:
-            pos = dense_offset[a] + _lex_rank(A, a, total, terms, dj, n) * dense_width[a] + rB
         else:
-            a1 = a // 2
-            a2 = a - a1
-            t = A[a1]
-            row = 0
-            for ii in range(a1):
-                row += binom[A[ii] * (d + 1) + ii + 1]
-            pos = (where[a * n + t] + row * where[((2 * d + 1) + a) * n + t]
-                   + (_lex_rank(A + a1, a2, total, terms, dj, n)
-                      - where[(2 * (2 * d + 1) + a) * n + t]) * wk[a] + rB)
-        value = table[pos] * factor
-        if i == col:
-            value = value + shift
-        out[i] = <gram_t>(value * scale[i] * scale_col)
+            B0[k0] = Sp[ia]
+            k0 += 1
+            ia += 1
+            ib += 1
+    while ia < p:
+        A0[a0] = Sp[ia]
+        a0 += 1
+        ia += 1
+    while ib < q:
+        A0[a0] = T[ib]
+        a0 += 1
+        ib += 1
+    ib = 0  # T[ib:] are T's elements >= s, the last q - ib of A0
+    while ib < q and T[ib] < s:
+        ib += 1
+    while s < n and done < rows:
+        count = min((T[ib] if ib < q else n) - s, rows - done)
+        if count > 0:
+            _run_positions(L, A0, a0, B0, k0, a0 - (q - ib), s, count, pos + done)
+        else:
+            at = a0 - (q - ib)  # s = T[ib] = A0[at] joins B0 as its maximum
+            for j in range(at):
+                A[j] = A0[j]
+            for j in range(at + 1, a0):
+                A[j - 1] = A0[j]
+            B0[k0] = <int>s
+            pos[done] = _position(L, A, a0 - 1, B0, k0 + 1)
+            count = 1
+            ib += 1
+        s += count
+        done += count
+    return done
 
 
-cdef void _scatter_column_bits(Py_ssize_t col, const double* table, const uint64_t* masks,
-                               const long long* starts, const long long* total,
-                               const long long* terms, const long long* dense_offset,
-                               const long long* dense_width, const long long* wk,
-                               const long long* where, const long long* binom,
-                               const double* scale, double factor, double shift,
-                               Py_ssize_t d, Py_ssize_t dj, Py_ssize_t n,
-                               gram_t* out) noexcept nogil:
-    # _scatter_column for n <= 64, the subsets as one word of bits each:
-    # A and B are an XOR and an AND, their elements in increasing order the
-    # trailing set bits (no merge and its unpredictable branches: half the
-    # time per entry at n = 32, d = 3).
-    cdef uint64_t mT = masks[col], mS, am, bm
-    cdef Py_ssize_t i, a, k, a1, a2, t, j, e
-    cdef long long rB, pos, row
-    cdef double scale_col = scale[col], value
-    for i in range(col + 1):
-        mS = masks[i]
-        am = mS ^ mT
-        bm = mS & mT
-        k = __builtin_popcountll(bm)
-        a = __builtin_popcountll(am)
-        rB = starts[k] + _bits_rank(bm, k, total, terms, dj, n)
-        if a <= d:
-            pos = dense_offset[a] + _bits_rank(am, a, total, terms, dj, n) * dense_width[a] + rB
-        else:
-            a1 = a // 2
-            a2 = a - a1
-            row = 0
-            for j in range(a1):
-                e = __builtin_ctzll(am)
-                row += binom[e * (d + 1) + j + 1]
-                am &= am - 1
-            t = __builtin_ctzll(am)
-            pos = (where[a * n + t] + row * where[((2 * d + 1) + a) * n + t]
-                   + (_bits_rank(am, a2, total, terms, dj, n)
-                      - where[(2 * (2 * d + 1) + a) * n + t]) * wk[a] + rB)
-        value = table[pos] * factor
-        if i == col:
-            value = value + shift
-        out[i] = <gram_t>(value * scale[i] * scale_col)
+cdef void _column_positions(Py_ssize_t col, const _Layout* L, const int* elems,
+                            Py_ssize_t stride, long long* pos) noexcept nogil:
+    # pos[i], i <= col: where G[i, col]'s moment is, T = subset col.  Row 0
+    # is S = {}; the rows of level p + 1 in lexicographic order are runs
+    # S = S' + {s}, one per prefix S' of level p in order, so the prefixes
+    # r = 0 .. starts[q] - 1 give rows 1 .. col in order.
+    cdef const int* T = elems + col * stride
+    cdef Py_ssize_t q = 0, p = 0, r = 0, i = 1
+    cdef int B0[1]
+    while col >= L.starts[q + 1]:
+        q += 1
+    pos[0] = _position(L, T, q, B0, 0)  # S = {}: A = T
+    while i <= col:
+        while r >= L.starts[p + 1]:
+            p += 1
+        i += _prefix_positions(L, T, q, elems + r * stride, p, col + 1 - i, pos + i)
+        r += 1
+
+
+cdef void _scatter_column(Py_ssize_t col, const _Layout* L, const double* table,
+                          const int* elems, Py_ssize_t stride, const double* scale,
+                          double factor, double shift, long long* pos,
+                          gram_t* out) noexcept nogil:
+    # Column col of the upper triangle, out[i] for i <= col, in two passes:
+    # the positions first (pos, col + 1 entries of scratch), then the reads,
+    # independent of each other so that many of their cache misses overlap
+    # (the table is far larger than L2).
+    cdef Py_ssize_t i
+    cdef double scale_col = scale[col]
+    _column_positions(col, L, elems, stride, pos)
+    for i in range(col):
+        out[i] = <gram_t>(table[pos[i]] * factor * scale[i] * scale_col)
+    out[col] = <gram_t>((table[pos[col]] * factor + shift) * scale[col] * scale_col)
 
 
 def scatter_moments(const double[::1] table, const int[:, ::1] elems,
-                    const uint64_t[::1] masks, const long long[::1] starts, const long long[::1] total,
+                    const long long[::1] starts, const long long[::1] total,
                     const long long[:, :, ::1] terms, const long long[::1] dense_offset,
                     const long long[::1] dense_width, const long long[::1] wk,
                     const long long[:, :, ::1] where, const long long[:, ::1] binom,
@@ -304,42 +355,52 @@ def scatter_moments(const double[::1] table, const int[:, ::1] elems,
     ``GT`` is the transpose (C-ordered view) of a Fortran-ordered ``D x D``
     matrix ``G``: for every ``i <= j``, with ``S``, ``T`` the ``i``-th and
     ``j``-th subsets (``elems`` rows, sorted elements, levels by
-    ``starts``; for ``n <= 64`` also ``masks``, one word of bits each, which
-    the kernel then uses instead; empty otherwise), ``A = S xor T`` and
-    ``B = S and T``,
+    ``starts``), ``A = S xor T`` and ``B = S and T``,
     ``G[i, j] = (factor * table[index(A, B)] + shift [i == j]) scale[i] scale[j]``,
     ``index`` that of :meth:`sparselearn.parities._MomentPlan.index`
     (``total[p] = C(n, p)``, ``terms[p, j, v] = C(n - 1 - v, p - j)``, the
     dense levels' offsets and widths, ``wk`` and ``where[0..2, a, t]`` of
     the ordered levels, ``binom[v, t] = C(v, t)``).  The strict lower
-    triangle is not touched.  Threads over columns (``prange``, dynamic:
-    column ``j`` has ``j + 1`` entries), GIL released.
+    triangle is not touched.
+
+    A column's rows come in runs ``S = S' + {s}`` (``s`` past ``max S'``,
+    not in ``T``) along which ``index`` is affine in one binomial of ``s``:
+    one merge of ``S'`` with ``T`` per prefix ``S'`` and one full ``index``
+    per run, then an add and a multiply per entry; all of a column's
+    positions are found before its reads.  Threads over columns
+    (``prange``, dynamic: column ``j`` has ``j + 1`` entries), each with
+    ``8 D`` bytes of positions, GIL released.
     """
     cdef Py_ssize_t D = GT.shape[0], d = starts.shape[0] - 2, n = terms.shape[2]
-    cdef Py_ssize_t j, stride = elems.shape[1], dj = terms.shape[1]
+    cdef Py_ssize_t j, stride = elems.shape[1]
     cdef int threads = max(1, n_threads)
+    cdef _Layout L
+    cdef long long* pos
     if D == 0:
         return
     if d > MAX_DEGREE:
         raise ValueError(f"scatter_moments handles degrees up to {MAX_DEGREE}, got {d}")
+    L.starts = &starts[0]
+    L.total = &total[0]
+    L.terms = &terms[0, 0, 0]
+    L.dense_offset = &dense_offset[0]
+    L.dense_width = &dense_width[0]
+    L.wk = &wk[0]
+    L.where = &where[0, 0, 0]
+    L.binom = &binom[0, 0]
+    L.n = n
+    L.d = d
+    L.dj = terms.shape[1]
     cdef const double* tp = &table[0]
     cdef const int* ep = &elems[0, 0]
-    cdef const long long* sp = &starts[0]
-    cdef const long long* totp = &total[0]
-    cdef const long long* termp = &terms[0, 0, 0]
-    cdef const long long* dop = &dense_offset[0]
-    cdef const long long* dwp = &dense_width[0]
-    cdef const long long* wkp = &wk[0]
-    cdef const long long* wp = &where[0, 0, 0]
-    cdef const long long* bp = &binom[0, 0]
     cdef const double* scp = &scale[0]
-    cdef bint bits = masks.shape[0] == D and n <= 64
-    cdef const uint64_t* mp = &masks[0] if bits else NULL
-    for j in prange(D, nogil=True, schedule="dynamic", chunksize=16,
-                    num_threads=threads):
-        if bits:
-            _scatter_column_bits(j, tp, mp, sp, totp, termp, dop, dwp, wkp, wp, bp, scp,
-                                 factor, shift, d, dj, n, &GT[j, 0])
-        else:
-            _scatter_column(j, tp, ep, sp, totp, termp, dop, dwp, wkp, wp, bp, scp,
-                            factor, shift, d, dj, n, stride, &GT[j, 0])
+    pos = <long long*>malloc(threads * D * sizeof(long long))
+    if pos == NULL:
+        raise MemoryError(f"scatter_moments: no memory for {threads} x {D} positions")
+    try:
+        for j in prange(D, nogil=True, schedule="dynamic", chunksize=16,
+                        num_threads=threads):
+            _scatter_column(j, &L, tp, ep, stride, scp, factor, shift,
+                            pos + threadid() * D, &GT[j, 0])
+    finally:
+        free(pos)
