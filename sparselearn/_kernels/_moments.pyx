@@ -185,68 +185,79 @@ cdef inline long long _where(const _Layout* L, Py_ssize_t row, Py_ssize_t a,
     return L.where[(row * (2 * L.d + 1) + a) * L.n + t]
 
 
+cdef struct _Sums:
+    # The element terms of a moment's index: row = sum over A_1 of
+    # C(e, i + 1) (ordered levels), rank = sum of the lexicographic rank
+    # terms C(n - 1 - e, p - i) of A (dense) or of A_2 (ordered).
+    long long row
+    long long rank
+
+
+cdef inline void _add_term(const _Layout* L, _Sums* sums, Py_ssize_t a, Py_ssize_t i,
+                           Py_ssize_t e, long long sign) noexcept nogil:
+    # sums += sign * the terms of element e at index i of an A with a elements
+    cdef Py_ssize_t a1 = a // 2
+    if a <= L.d:
+        sums.rank += sign * L.terms[(a * L.dj + i) * L.n + e]
+    elif i < a1:
+        sums.row += sign * L.binom[e * (L.d + 1) + i + 1]
+    else:
+        sums.rank += sign * L.terms[((a - a1) * L.dj + i - a1) * L.n + e]
+
+
+cdef inline long long _index(const _Layout* L, Py_ssize_t a, Py_ssize_t t, _Sums sums,
+                             long long rB) noexcept nogil:
+    # _MomentPlan.index from A's size, t = A[a // 2] (ordered levels), the
+    # element terms and rB = starts[k] + the lexicographic rank of B
+    cdef Py_ssize_t a2 = a - a // 2
+    if a <= L.d:
+        return L.dense_offset[a] + (L.total[a] - 1 - sums.rank) * L.dense_width[a] + rB
+    return (_where(L, 0, a, t) + sums.row * _where(L, 1, a, t)
+            + (L.total[a2] - 1 - sums.rank - _where(L, 2, a, t)) * L.wk[a] + rB)
+
+
 cdef inline long long _position(const _Layout* L, const int* A, Py_ssize_t a,
                                 const int* B, Py_ssize_t k) noexcept nogil:
     # _MomentPlan.index of one moment M(A, B), A and B sorted
-    cdef long long rB = L.starts[k] + _lex_rank(L, B, k), row = 0
-    cdef Py_ssize_t a1, a2, t, j
-    if a <= L.d:
-        return L.dense_offset[a] + _lex_rank(L, A, a) * L.dense_width[a] + rB
-    a1 = a // 2
-    a2 = a - a1
-    t = A[a1]
-    for j in range(a1):
-        row += L.binom[A[j] * (L.d + 1) + j + 1]
-    return (_where(L, 0, a, t) + row * _where(L, 1, a, t)
-            + (_lex_rank(L, A + a1, a2) - _where(L, 2, a, t)) * L.wk[a] + rB)
+    cdef _Sums sums
+    cdef Py_ssize_t j
+    sums.row = 0
+    sums.rank = 0
+    for j in range(a):
+        _add_term(L, &sums, a, j, A[j], 1)
+    return _index(L, a, A[a // 2] if a > L.d else 0, sums, L.starts[k] + _lex_rank(L, B, k))
 
 
-cdef inline void _run_positions(const _Layout* L, const int* A0, Py_ssize_t a0, const int* B,
-                                Py_ssize_t k, Py_ssize_t js, Py_ssize_t s, Py_ssize_t count,
+cdef inline void _run_positions(const _Layout* L, Py_ssize_t a, Py_ssize_t js, Py_ssize_t t,
+                                _Sums sums, long long rB, Py_ssize_t s, Py_ssize_t count,
                                 long long* pos) noexcept nogil:
-    # pos[c] for S = S' + {s + c}, c < count, no s + c in T: A = A0 + {s + c}
-    # with s + c at index js of A (no element of A0 lies in the range), B
-    # unchanged.  Only the index terms of s + c vary, so the position is
-    # affine in one tabulated binomial h of it, except when s + c is
-    # t = min A_2 of an ordered level (its group changes with it).
-    cdef int A[2 * MAX_DEGREE]
-    cdef Py_ssize_t a = a0 + 1, a1 = a // 2, a2 = a - a1, j, c, v, hstride = 1
-    cdef long long mult, base, row = 0, rB
+    # pos[c] = index of A + {v}, v = s + c, c < count: A (a - 1 elements,
+    # terms in sums, t = its element at index a // 2 after v's insertion
+    # unless v is it) with v inserted at index js.  Only v's own term varies,
+    # so the index is affine in one tabulated binomial h of v (consecutive
+    # v: mostly neighbouring table entries), except when v is t itself (its
+    # group changes with it).
+    cdef Py_ssize_t a1 = a // 2, a2 = a - a1, c, hstride = 1
+    cdef long long mult, base
     cdef const long long* h
-    cdef const long long* w0
-    cdef const long long* w1
-    cdef const long long* w2
-    for j in range(js):
-        A[j] = A0[j]
-    A[js] = <int>s
-    for j in range(js, a0):
-        A[j + 1] = A0[j]
     if a <= L.d:  # dense: the lexicographic rank's term C(n - 1 - v, a - js)
         h = L.terms + (a * L.dj + js) * L.n
         mult = -L.dense_width[a]
-    elif js < a1:  # v in A_1: its colexicographic term C(v, js + 1), t fixed
+    elif js < a1:  # v in A_1: its colexicographic term C(v, js + 1)
         h = L.binom + js + 1
         hstride = L.d + 1
-        mult = _where(L, 1, a, A[a1])
+        mult = _where(L, 1, a, t)
     elif js > a1:  # v in A_2 past its minimum t: a lexicographic term of A_2
         h = L.terms + (a2 * L.dj + js - a1) * L.n
         mult = -L.wk[a]
-    else:  # v = t: its group's offset, width and first column per v
-        for j in range(a1):
-            row += L.binom[A[j] * (L.d + 1) + j + 1]
-        base = L.total[a2] - 1  # A_2's rank but for t's own term
-        for j in range(1, a2):
-            base -= L.terms[(a2 * L.dj + j) * L.n + A[a1 + j]]
-        rB = L.starts[k] + _lex_rank(L, B, k)
+    else:  # v = t
         h = L.terms + a2 * L.dj * L.n
-        w0 = L.where + a * L.n
-        w1 = L.where + ((2 * L.d + 1) + a) * L.n
-        w2 = L.where + (2 * (2 * L.d + 1) + a) * L.n
+        base = sums.rank
         for c in range(count):
-            v = s + c
-            pos[c] = w0[v] + row * w1[v] + (base - h[v] - w2[v]) * L.wk[a] + rB
+            sums.rank = base + h[s + c]
+            pos[c] = _index(L, a, s + c, sums, rB)
         return
-    base = _position(L, A, a, B, k) - mult * h[s * hstride]
+    base = _index(L, a, t, sums, rB)
     for c in range(count):
         pos[c] = base + mult * h[(s + c) * hstride]
 
@@ -255,15 +266,19 @@ cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
                                   const int* Sp, Py_ssize_t p, Py_ssize_t rows,
                                   long long* pos) noexcept nogil:
     # pos[c] for the first rows (at most) S = S' + {s}, s = max S' + 1 ..
-    # n - 1, in order (S' = Sp, p elements); returns how many.  S' is merged
-    # with T once (A0 = S' xor T, B0 = S' and T); the s not in T are runs
-    # between T's elements (_run_positions), each s in T moves from A0 to B
-    # as its maximum.
+    # n - 1, in order (S' = Sp, p elements); returns how many.  With
+    # A0 = S' xor T, B0 = S' and T (one merge), and T's m elements >= s
+    # the last m of A0 (from index j0 on): each s not in T is inserted into
+    # A0 at index js (the runs between T's elements, _run_positions), each
+    # s in T leaves A0 from index js and joins B0 as its maximum.  Passing
+    # a T element moves js on by one and changes one or two terms of the
+    # sums, so each run and each s in T costs O(1) besides its entries.
     cdef int A0[2 * MAX_DEGREE]
-    cdef int B0[MAX_DEGREE + 1]
-    cdef int A[2 * MAX_DEGREE]
+    cdef int B0[MAX_DEGREE]
     cdef Py_ssize_t n = L.n, s = Sp[p - 1] + 1 if p else 0, ia = 0, ib = 0, a0 = 0, k0 = 0
-    cdef Py_ssize_t j, at, count, done = 0
+    cdef Py_ssize_t j, j0, js, count, done = 0, ar, al, t
+    cdef long long rB_run, rB_join = 0
+    cdef _Sums run, join  # the terms of A0's elements, v inserted / A0[js] removed
     while ia < p and ib < q:
         if Sp[ia] < T[ib]:
             A0[a0] = Sp[ia]
@@ -286,22 +301,48 @@ cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
         A0[a0] = T[ib]
         a0 += 1
         ib += 1
-    ib = 0  # T[ib:] are T's elements >= s, the last q - ib of A0
+    ib = 0
     while ib < q and T[ib] < s:
         ib += 1
+    j0 = a0 - (q - ib)
+    ar = a0 + 1  # |A| when s is not in T
+    al = a0 - 1  # |A| when s is in T
+    run.row = 0
+    run.rank = 0
+    join.row = 0
+    join.rank = 0
+    for j in range(j0):
+        _add_term(L, &run, ar, j, A0[j], 1)
+    for j in range(j0, a0):
+        _add_term(L, &run, ar, j + 1, A0[j], 1)
+    rB_run = L.starts[k0] + _lex_rank(L, B0, k0)
+    if ib < q:  # some s in T: B = B0 + {s}, rank terms C(n - 1 - e, k0 + 1 - j)
+        for j in range(j0):
+            _add_term(L, &join, al, j, A0[j], 1)
+        for j in range(j0 + 1, a0):
+            _add_term(L, &join, al, j - 1, A0[j], 1)
+        rB_join = L.starts[k0 + 1] + L.total[k0 + 1] - 1
+        for j in range(k0):
+            rB_join -= L.terms[((k0 + 1) * L.dj + j) * n + B0[j]]
+    js = j0
     while s < n and done < rows:
         count = min((T[ib] if ib < q else n) - s, rows - done)
         if count > 0:
-            _run_positions(L, A0, a0, B0, k0, a0 - (q - ib), s, count, pos + done)
-        else:
-            at = a0 - (q - ib)  # s = T[ib] = A0[at] joins B0 as its maximum
-            for j in range(at):
-                A[j] = A0[j]
-            for j in range(at + 1, a0):
-                A[j - 1] = A0[j]
-            B0[k0] = <int>s
-            pos[done] = _position(L, A, a0 - 1, B0, k0 + 1)
+            # t = A[ar // 2] once s is in: A0's element there or the one before
+            t = A0[ar // 2 - (js < ar // 2)] if ar > L.d and js != ar // 2 else 0
+            _run_positions(L, ar, js, t, run, rB_run, s, count, pos + done)
+        else:  # s = T[ib] = A0[js]
+            t = A0[al // 2 + (js <= al // 2)] if al > L.d else 0
+            pos[done] = _index(L, al, t, join,
+                               rB_join - L.terms[((k0 + 1) * L.dj + k0) * n + s])
             count = 1
+            # A0[js] now precedes the inserted v, and A0[js + 1] is the next to leave
+            _add_term(L, &run, ar, js + 1, A0[js], -1)
+            _add_term(L, &run, ar, js, A0[js], 1)
+            if ib + 1 < q:
+                _add_term(L, &join, al, js, A0[js], 1)
+                _add_term(L, &join, al, js, A0[js + 1], -1)
+            js += 1
             ib += 1
         s += count
         done += count
