@@ -155,9 +155,18 @@ def moment_products32(float[:, ::1] F, float[:, ::1] W, float[:, ::1] C, float[:
                   &table[products[p, 7]], &ldc)
 
 
+cdef struct _Sums:
+    # The element terms of a moment's index: row = sum over A_1 of
+    # C(e, i + 1) (ordered levels), rank = sum of the lexicographic rank
+    # terms C(n - 1 - e, p - i) of A (dense) or of A_2 (ordered).
+    long long row
+    long long rank
+
+
 cdef struct _Layout:
     # Where the moment M(A, B) is stored (_MomentPlan.index): the arrays of
-    # scatter_moments' docstring as pointers, and the plan's n, d.
+    # scatter_moments' docstring as pointers, the plan's n, d, and the terms
+    # of element e at index i of an A of a elements, term[(a (2d + 1) + i) n + e].
     const long long* starts
     const long long* total
     const long long* terms
@@ -166,6 +175,7 @@ cdef struct _Layout:
     const long long* wk
     const long long* where
     const long long* binom
+    const _Sums* term
     Py_ssize_t n, d, dj
 
 
@@ -185,24 +195,29 @@ cdef inline long long _where(const _Layout* L, Py_ssize_t row, Py_ssize_t a,
     return L.where[(row * (2 * L.d + 1) + a) * L.n + t]
 
 
-cdef struct _Sums:
-    # The element terms of a moment's index: row = sum over A_1 of
-    # C(e, i + 1) (ordered levels), rank = sum of the lexicographic rank
-    # terms C(n - 1 - e, p - i) of A (dense) or of A_2 (ordered).
-    long long row
-    long long rank
+cdef _Sums _element_terms(const _Layout* L, Py_ssize_t a, Py_ssize_t i,
+                          Py_ssize_t e) noexcept nogil:
+    # The terms of element e at index i of an A with a elements (tabulated
+    # in L.term: the kernel adds them without branches)
+    cdef Py_ssize_t a1 = a // 2
+    cdef _Sums terms
+    terms.row = 0
+    terms.rank = 0
+    if a <= L.d:
+        terms.rank = L.terms[(a * L.dj + i) * L.n + e]
+    elif i < a1:
+        terms.row = L.binom[e * (L.d + 1) + i + 1]
+    else:
+        terms.rank = L.terms[((a - a1) * L.dj + i - a1) * L.n + e]
+    return terms
 
 
 cdef inline void _add_term(const _Layout* L, _Sums* sums, Py_ssize_t a, Py_ssize_t i,
                            Py_ssize_t e, long long sign) noexcept nogil:
     # sums += sign * the terms of element e at index i of an A with a elements
-    cdef Py_ssize_t a1 = a // 2
-    if a <= L.d:
-        sums.rank += sign * L.terms[(a * L.dj + i) * L.n + e]
-    elif i < a1:
-        sums.row += sign * L.binom[e * (L.d + 1) + i + 1]
-    else:
-        sums.rank += sign * L.terms[((a - a1) * L.dj + i - a1) * L.n + e]
+    cdef const _Sums* terms = L.term + (a * (2 * L.d + 1) + i) * L.n + e
+    sums.row += sign * terms.row
+    sums.rank += sign * terms.rank
 
 
 cdef inline long long _index(const _Layout* L, Py_ssize_t a, Py_ssize_t t, _Sums sums,
@@ -266,7 +281,8 @@ cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
                                   const int* Sp, Py_ssize_t p, Py_ssize_t rows,
                                   long long* pos) noexcept nogil:
     # pos[c] for the first rows (at most) S = S' + {s}, s = max S' + 1 ..
-    # n - 1, in order (S' = Sp, p elements); returns how many.  With
+    # n - 1, in order (S' = Sp, p elements; T's q elements followed by n);
+    # returns how many.  With
     # A0 = S' xor T, B0 = S' and T (one merge), and T's m elements >= s
     # the last m of A0 (from index j0 on): each s not in T is inserted into
     # A0 at index js (the runs between T's elements, _run_positions), each
@@ -274,35 +290,27 @@ cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
     # a T element moves js on by one and changes one or two terms of the
     # sums, so each run and each s in T costs O(1) besides its entries.
     cdef int A0[2 * MAX_DEGREE]
-    cdef int B0[MAX_DEGREE]
+    cdef int B0[MAX_DEGREE + 1]
+    cdef int S[MAX_DEGREE + 1]
     cdef Py_ssize_t n = L.n, s = Sp[p - 1] + 1 if p else 0, ia = 0, ib = 0, a0 = 0, k0 = 0
-    cdef Py_ssize_t j, j0, js, count, done = 0, ar, al, t
+    cdef Py_ssize_t j, j0, js, count, done = 0, ar, al, t, x, y, same
     cdef long long rB_run, rB_join = 0
     cdef _Sums run, join  # the terms of A0's elements, v inserted / A0[js] removed
-    while ia < p and ib < q:
-        if Sp[ia] < T[ib]:
-            A0[a0] = Sp[ia]
-            a0 += 1
-            ia += 1
-        elif Sp[ia] > T[ib]:
-            A0[a0] = T[ib]
-            a0 += 1
-            ib += 1
-        else:
-            B0[k0] = Sp[ia]
-            k0 += 1
-            ia += 1
-            ib += 1
-    while ia < p:
-        A0[a0] = Sp[ia]
-        a0 += 1
-        ia += 1
-    while ib < q:
-        A0[a0] = T[ib]
-        a0 += 1
-        ib += 1
+    for j in range(p):
+        S[j] = Sp[j]
+    S[p] = <int>n  # S and T end with the sentinel n: the merge needs no bounds tests
+    while ia < p or ib < q:  # without branches on the elements (unpredictable)
+        x = S[ia]
+        y = T[ib]
+        same = x == y
+        A0[a0] = <int>(x if x < y else y)
+        B0[k0] = <int>x
+        a0 += 1 - same
+        k0 += same
+        ia += x <= y
+        ib += y <= x
     ib = 0
-    while ib < q and T[ib] < s:
+    while T[ib] < s:
         ib += 1
     j0 = a0 - (q - ib)
     ar = a0 + 1  # |A| when s is not in T
@@ -355,11 +363,14 @@ cdef void _column_positions(Py_ssize_t col, const _Layout* L, const int* elems,
     # is S = {}; the rows of level p + 1 in lexicographic order are runs
     # S = S' + {s}, one per prefix S' of level p in order, so the prefixes
     # r = 0 .. starts[q] - 1 give rows 1 .. col in order.
-    cdef const int* T = elems + col * stride
-    cdef Py_ssize_t q = 0, p = 0, r = 0, i = 1
+    cdef int T[MAX_DEGREE + 1]
+    cdef Py_ssize_t q = 0, p = 0, r = 0, i = 1, j
     cdef int B0[1]
     while col >= L.starts[q + 1]:
         q += 1
+    for j in range(q):
+        T[j] = elems[col * stride + j]
+    T[q] = <int>L.n
     pos[0] = _position(L, T, q, B0, 0)  # S = {}: A = T
     while i <= col:
         while r >= L.starts[p + 1]:
@@ -417,6 +428,8 @@ def scatter_moments(const double[::1] table, const int[:, ::1] elems,
     cdef int threads = max(1, n_threads)
     cdef _Layout L
     cdef long long* pos
+    cdef _Sums* term
+    cdef Py_ssize_t a, i, e
     if D == 0:
         return
     if d > MAX_DEGREE:
@@ -432,11 +445,21 @@ def scatter_moments(const double[::1] table, const int[:, ::1] elems,
     L.n = n
     L.d = d
     L.dj = terms.shape[1]
+    term = <_Sums*>malloc((2 * d + 1) * (2 * d + 1) * n * sizeof(_Sums))
+    if term == NULL:
+        raise MemoryError("scatter_moments: no memory for the element terms")
+    for a in range(2 * d + 1):
+        for i in range(2 * d + 1):
+            for e in range(n):
+                term[(a * (2 * d + 1) + i) * n + e] = (
+                    _element_terms(&L, a, i, e) if i < a else _Sums(0, 0))
+    L.term = term
     cdef const double* tp = &table[0]
     cdef const int* ep = &elems[0, 0]
     cdef const double* scp = &scale[0]
     pos = <long long*>malloc(threads * D * sizeof(long long))
     if pos == NULL:
+        free(term)
         raise MemoryError(f"scatter_moments: no memory for {threads} x {D} positions")
     try:
         for j in prange(D, nogil=True, schedule="dynamic", chunksize=16,
@@ -445,3 +468,4 @@ def scatter_moments(const double[::1] table, const int[:, ::1] elems,
                             pos + threadid() * D, &GT[j, 0])
     finally:
         free(pos)
+        free(term)
