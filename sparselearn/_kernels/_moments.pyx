@@ -25,7 +25,12 @@ Their NumPy twins are in :mod:`sparselearn._reference.moments`.
 """
 from cython.parallel cimport prange, threadid
 from libc.stdlib cimport free, malloc
+from libc.stdint cimport uint64_t
 from scipy.linalg.cython_blas cimport sgemm
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long) nogil
+    int __builtin_popcountll(unsigned long long) nogil
 
 ctypedef fused gram_t:
     float
@@ -33,6 +38,9 @@ ctypedef fused gram_t:
 
 cdef enum:
     MAX_DEGREE = 16  # subsets in the scatter hold at most this many elements
+    # A prefix with at most this many rows has them found one by one from bit
+    # words (n <= 64) instead of by its merge and term sums (_prefix_positions)
+    SHORT_PREFIX = 5
 
 
 def moment_rows32(const double[:, ::1] X, const long long[:, ::1] counts,
@@ -243,6 +251,28 @@ cdef inline long long _position(const _Layout* L, const int* A, Py_ssize_t a,
     return _index(L, a, A[a // 2] if a > L.d else 0, sums, L.starts[k] + _lex_rank(L, B, k))
 
 
+cdef inline long long _bits_position(const _Layout* L, uint64_t am, uint64_t bm) noexcept nogil:
+    # _position of A and B given as words of bits (n <= 64): their elements
+    # in increasing order are the trailing set bits
+    cdef Py_ssize_t a = __builtin_popcountll(am), k = __builtin_popcountll(bm), i = 0, e, t = 0
+    cdef long long rB = L.starts[k] + L.total[k] - 1
+    cdef _Sums sums
+    sums.row = 0
+    sums.rank = 0
+    while am:
+        e = __builtin_ctzll(am)
+        _add_term(L, &sums, a, i, e, 1)
+        t = e if i == a // 2 else t
+        i += 1
+        am &= am - 1
+    i = 0
+    while bm:
+        rB -= L.terms[(k * L.dj + i) * L.n + __builtin_ctzll(bm)]
+        i += 1
+        bm &= bm - 1
+    return _index(L, a, t, sums, rB)
+
+
 cdef inline void _run_positions(const _Layout* L, Py_ssize_t a, Py_ssize_t js, Py_ssize_t t,
                                 _Sums sums, long long rB, Py_ssize_t s, Py_ssize_t count,
                                 long long* pos) noexcept nogil:
@@ -296,6 +326,20 @@ cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
     cdef Py_ssize_t j, j0, js, count, done = 0, ar, al, t, x, y, same
     cdef long long rB_run, rB_join = 0
     cdef _Sums run, join  # the terms of A0's elements, v inserted / A0[js] removed
+    cdef uint64_t mT = 0, mS = 0
+    if s >= n:  # S' ends with n - 1: no rows
+        return 0
+    if n <= 64 and n - s <= SHORT_PREFIX:  # too few rows to pay for the merge and sums
+        for j in range(q):
+            mT |= (<uint64_t>1) << T[j]
+        for j in range(p):
+            mS |= (<uint64_t>1) << Sp[j]
+        count = min(n - s, rows)
+        for j in range(count):
+            x = s + j
+            pos[j] = _bits_position(L, (mS ^ mT) ^ ((<uint64_t>1) << x),
+                                    mS & mT | (mT & ((<uint64_t>1) << x)))
+        return count
     for j in range(p):
         S[j] = Sp[j]
     S[p] = <int>n  # S and T end with the sentinel n: the merge needs no bounds tests
@@ -319,19 +363,15 @@ cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
     run.rank = 0
     join.row = 0
     join.rank = 0
-    for j in range(j0):
-        _add_term(L, &run, ar, j, A0[j], 1)
-    for j in range(j0, a0):
-        _add_term(L, &run, ar, j + 1, A0[j], 1)
-    rB_run = L.starts[k0] + _lex_rank(L, B0, k0)
-    if ib < q:  # some s in T: B = B0 + {s}, rank terms C(n - 1 - e, k0 + 1 - j)
-        for j in range(j0):
-            _add_term(L, &join, al, j, A0[j], 1)
-        for j in range(j0 + 1, a0):
-            _add_term(L, &join, al, j - 1, A0[j], 1)
-        rB_join = L.starts[k0 + 1] + L.total[k0 + 1] - 1
-        for j in range(k0):
-            rB_join -= L.terms[((k0 + 1) * L.dj + j) * n + B0[j]]
+    for j in range(a0):  # one pass for both: T's elements from j0 on follow s
+        _add_term(L, &run, ar, j + (j >= j0), A0[j], 1)
+        _add_term(L, &join, al, j - (j > j0), A0[j], j != j0)
+    # B = B0 (s not in T) or B0 + {s}, rank terms C(n - 1 - e, k - j)
+    rB_run = L.starts[k0] + L.total[k0] - 1
+    rB_join = L.starts[k0 + 1] + L.total[k0 + 1] - 1
+    for j in range(k0):
+        rB_run -= L.terms[(k0 * L.dj + j) * n + B0[j]]
+        rB_join -= L.terms[((k0 + 1) * L.dj + j) * n + B0[j]]
     js = j0
     while s < n and done < rows:
         count = min((T[ib] if ib < q else n) - s, rows - done)
