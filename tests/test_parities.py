@@ -875,6 +875,32 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
         assert np.all(G[np.tril_indices(D, -1)] == -5.0)  # the strict lower triangle untouched
 
 
+@pytest.mark.parametrize("n, degree", [(13, 3), (10, 4), (30, 2), (90, 1)])
+def test_scatter_moments_runs_equal_numpy_twin(n, degree):
+    """The scatter on plans whose columns have long runs S' + {s} (rows
+    along which the index is affine in s: up to n - 1 per prefix), short
+    prefixes (found one by one from bit words, n <= 64) and n > 64 (runs
+    only): bit for bit the twin's entries, every kind of run (dense levels,
+    s in A_1, at t = min A_2 and past it) at degrees 3 and 4, float32 and
+    float64, one and two threads, the lower triangle untouched."""
+    from sparselearn._kernels import _moments
+    from sparselearn._reference import moments as twin
+    from sparselearn.parities import _MomentPlan
+    rng = np.random.default_rng(90 + n + degree)
+    plan = _MomentPlan(n, degree)
+    D = plan.n_features
+    moments = rng.normal(size=plan.size)
+    scale = rng.uniform(0.5, 2.0, size=D)
+    factor, shift = rng.normal(), rng.normal()
+    reference_G = twin.scatter_moments(plan, moments, scale, factor, shift)
+    arrays = plan.scatter_arrays()
+    for dtype, n_jobs in itertools.product((np.float64, np.float32), (1, 2)):
+        G = np.full((D, D), -5.0, dtype=dtype, order="F")
+        _moments.scatter_moments(moments, *arrays, scale, factor, shift, G.T, n_jobs)
+        np.testing.assert_array_equal(np.triu(G), reference_G.astype(dtype))
+        assert np.all(G[np.tril_indices(D, -1)] == -5.0)
+
+
 @pytest.mark.parametrize("n, degree", [(1, 0), (4, 0), (1, 1), (5, 1), (2, 2), (6, 2),
                                         (3, 3), (7, 3), (4, 4), (8, 4), (11, 3)])
 @pytest.mark.parametrize("n_jobs", [1, 2])
