@@ -307,39 +307,27 @@ cdef inline void _run_positions(const _Layout* L, Py_ssize_t a, Py_ssize_t js, P
         pos[c] = base + mult * h[(s + c) * hstride]
 
 
-cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
-                                  const int* Sp, Py_ssize_t p, Py_ssize_t rows,
-                                  long long* pos) noexcept nogil:
-    # pos[c] for the first rows (at most) S = S' + {s}, s = max S' + 1 ..
-    # n - 1, in order (S' = Sp, p elements; T's q elements followed by n);
-    # returns how many.  With
-    # A0 = S' xor T, B0 = S' and T (one merge), and T's m elements >= s
-    # the last m of A0 (from index j0 on): each s not in T is inserted into
-    # A0 at index js (the runs between T's elements, _run_positions), each
-    # s in T leaves A0 from index js and joins B0 as its maximum.  Passing
-    # a T element moves js on by one and changes one or two terms of the
-    # sums, so each run and each s in T costs O(1) besides its entries.
-    cdef int A0[2 * MAX_DEGREE]
-    cdef int B0[MAX_DEGREE + 1]
+cdef struct _Prefix:
+    # A prefix S' (p elements) merged with T: A0 = S' xor T, B0 = S' and T,
+    # T's elements >= s (s = max S' + 1, its first row's last element) the
+    # last q - ib of A0, from index j0 on; the terms of A0's elements for
+    # the rows s not in T (run: s inserted at index j0, |A| = a0 + 1) and
+    # for s in T (join: A0[j0] removed, |A| = a0 - 1), and rB = starts[k] +
+    # the rank of B's first k0 elements' terms for both.
+    int A0[2 * MAX_DEGREE]
+    int B0[MAX_DEGREE + 1]
+    Py_ssize_t p, s, a0, k0, j0, ib
+    _Sums run, join
+    long long rB_run, rB_join
+
+
+cdef void _merge_prefix(const _Layout* L, const int* T, Py_ssize_t q, const int* Sp,
+                        Py_ssize_t p, _Prefix* P) noexcept nogil:
+    # P for S' = Sp (T's q elements followed by the sentinel n)
     cdef int S[MAX_DEGREE + 1]
-    cdef Py_ssize_t n = L.n, s = Sp[p - 1] + 1 if p else 0, ia = 0, ib = 0, a0 = 0, k0 = 0
-    cdef Py_ssize_t j, j0, js, count, done = 0, ar, al, t, x, y, same
-    cdef long long rB_run, rB_join = 0
-    cdef _Sums run, join  # the terms of A0's elements, v inserted / A0[js] removed
-    cdef uint64_t mT = 0, mS = 0
-    if s >= n:  # S' ends with n - 1: no rows
-        return 0
-    if n <= 64 and n - s <= SHORT_PREFIX:  # too few rows to pay for the merge and sums
-        for j in range(q):
-            mT |= (<uint64_t>1) << T[j]
-        for j in range(p):
-            mS |= (<uint64_t>1) << Sp[j]
-        count = min(n - s, rows)
-        for j in range(count):
-            x = s + j
-            pos[j] = _bits_position(L, (mS ^ mT) ^ ((<uint64_t>1) << x),
-                                    mS & mT | (mT & ((<uint64_t>1) << x)))
-        return count
+    cdef Py_ssize_t n = L.n, ia = 0, ib = 0, a0 = 0, k0 = 0, j, j0, x, y, same, ar, al
+    P.p = p
+    P.s = Sp[p - 1] + 1 if p else 0
     for j in range(p):
         S[j] = Sp[j]
     S[p] = <int>n  # S and T end with the sentinel n: the merge needs no bounds tests
@@ -347,42 +335,69 @@ cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
         x = S[ia]
         y = T[ib]
         same = x == y
-        A0[a0] = <int>(x if x < y else y)
-        B0[k0] = <int>x
+        P.A0[a0] = <int>(x if x < y else y)
+        P.B0[k0] = <int>x
         a0 += 1 - same
         k0 += same
         ia += x <= y
         ib += y <= x
     ib = 0
-    while T[ib] < s:
+    while T[ib] < P.s:
         ib += 1
     j0 = a0 - (q - ib)
-    ar = a0 + 1  # |A| when s is not in T
-    al = a0 - 1  # |A| when s is in T
-    run.row = 0
-    run.rank = 0
-    join.row = 0
-    join.rank = 0
+    ar = a0 + 1
+    al = a0 - 1
+    P.a0, P.k0, P.j0, P.ib = a0, k0, j0, ib
+    P.run.row = 0
+    P.run.rank = 0
+    P.join.row = 0
+    P.join.rank = 0
     for j in range(a0):  # one pass for both: T's elements from j0 on follow s
-        _add_term(L, &run, ar, j + (j >= j0), A0[j], 1)
-        _add_term(L, &join, al, j - (j > j0), A0[j], j != j0)
+        _add_term(L, &P.run, ar, j + (j >= j0), P.A0[j], 1)
+        _add_term(L, &P.join, al, j - (j > j0), P.A0[j], j != j0)
     # B = B0 (s not in T) or B0 + {s}, rank terms C(n - 1 - e, k - j)
-    rB_run = L.starts[k0] + L.total[k0] - 1
-    rB_join = L.starts[k0 + 1] + L.total[k0 + 1] - 1
+    P.rB_run = L.starts[k0] + L.total[k0] - 1
+    P.rB_join = L.starts[k0 + 1] + L.total[k0 + 1] - 1
     for j in range(k0):
-        rB_run -= L.terms[(k0 * L.dj + j) * n + B0[j]]
-        rB_join -= L.terms[((k0 + 1) * L.dj + j) * n + B0[j]]
-    js = j0
+        P.rB_run -= L.terms[(k0 * L.dj + j) * n + P.B0[j]]
+        P.rB_join -= L.terms[((k0 + 1) * L.dj + j) * n + P.B0[j]]
+
+
+cdef inline void _next_prefix(const _Layout* L, _Prefix* P) noexcept nogil:
+    # P for the next prefix when it only moves max S' = u (not in T) on to
+    # u + 1 (not in T): the same merge but for u's value at index j0 - 1
+    cdef Py_ssize_t u = P.s - 1, ju = P.j0 - 1
+    _add_term(L, &P.run, P.a0 + 1, ju, u + 1, 1)
+    _add_term(L, &P.run, P.a0 + 1, ju, u, -1)
+    _add_term(L, &P.join, P.a0 - 1, ju, u + 1, 1)
+    _add_term(L, &P.join, P.a0 - 1, ju, u, -1)
+    P.A0[ju] = <int>(u + 1)
+    P.s = u + 2
+
+
+cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
+                                  const _Prefix* P, Py_ssize_t rows,
+                                  long long* pos) noexcept nogil:
+    # pos[c] for the first rows (at most) S = S' + {s}, s = P.s .. n - 1, in
+    # order; returns how many.  Each s not in T is inserted into A0 at index
+    # js (the runs between T's elements, _run_positions), each s in T leaves
+    # A0 from index js and joins B0 as its maximum.  Passing a T element
+    # moves js on by one and changes one or two terms of the sums, so each
+    # run and each s in T costs O(1) besides its entries.
+    cdef Py_ssize_t n = L.n, s = P.s, ib = P.ib, js = P.j0, a0 = P.a0, k0 = P.k0
+    cdef Py_ssize_t ar = a0 + 1, al = a0 - 1, count, done = 0, t
+    cdef _Sums run = P.run, join = P.join
+    cdef const int* A0 = P.A0
     while s < n and done < rows:
         count = min((T[ib] if ib < q else n) - s, rows - done)
         if count > 0:
             # t = A[ar // 2] once s is in: A0's element there or the one before
             t = A0[ar // 2 - (js < ar // 2)] if ar > L.d and js != ar // 2 else 0
-            _run_positions(L, ar, js, t, run, rB_run, s, count, pos + done)
+            _run_positions(L, ar, js, t, run, P.rB_run, s, count, pos + done)
         else:  # s = T[ib] = A0[js]
             t = A0[al // 2 + (js <= al // 2)] if al > L.d else 0
             pos[done] = _index(L, al, t, join,
-                               rB_join - L.terms[((k0 + 1) * L.dj + k0) * n + s])
+                               P.rB_join - L.terms[((k0 + 1) * L.dj + k0) * n + s])
             count = 1
             # A0[js] now precedes the inserted v, and A0[js + 1] is the next to leave
             _add_term(L, &run, ar, js + 1, A0[js], -1)
@@ -397,26 +412,71 @@ cdef Py_ssize_t _prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
     return done
 
 
+cdef Py_ssize_t _bits_prefix_positions(const _Layout* L, const int* T, Py_ssize_t q,
+                                       const int* Sp, Py_ssize_t p, Py_ssize_t rows,
+                                       long long* pos) noexcept nogil:
+    # The rows of a short prefix one by one from bit words (n <= 64): fewer
+    # than a merge and its sums pay for
+    cdef uint64_t mT = 0, mS = 0, bit
+    cdef Py_ssize_t j, s = Sp[p - 1] + 1 if p else 0, count = min(L.n - s, rows)
+    for j in range(q):
+        mT |= (<uint64_t>1) << T[j]
+    for j in range(p):
+        mS |= (<uint64_t>1) << Sp[j]
+    for j in range(count):
+        bit = (<uint64_t>1) << (s + j)
+        pos[j] = _bits_position(L, mS ^ mT ^ bit, (mS & mT) | (mT & bit))
+    return count
+
+
+cdef inline bint _contains(const int* T, Py_ssize_t q, Py_ssize_t v) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(q):
+        if T[j] == v:
+            return True
+    return False
+
+
 cdef void _column_positions(Py_ssize_t col, const _Layout* L, const int* elems,
                             Py_ssize_t stride, long long* pos) noexcept nogil:
     # pos[i], i <= col: where G[i, col]'s moment is, T = subset col.  Row 0
     # is S = {}; the rows of level p + 1 in lexicographic order are runs
     # S = S' + {s}, one per prefix S' of level p in order, so the prefixes
-    # r = 0 .. starts[q] - 1 give rows 1 .. col in order.
+    # r = 0 .. starts[q] - 1 give rows 1 .. col in order.  Most prefixes
+    # only move the previous one's maximum on by one (_next_prefix).
     cdef int T[MAX_DEGREE + 1]
-    cdef Py_ssize_t q = 0, p = 0, r = 0, i = 1, j
+    cdef Py_ssize_t n = L.n, q = 0, p = 0, r = 0, i = 1, j, s, u
     cdef int B0[1]
+    cdef const int* Sp
+    cdef _Prefix P
+    cdef bint merged = False  # whether P is the previous prefix's
     while col >= L.starts[q + 1]:
         q += 1
     for j in range(q):
         T[j] = elems[col * stride + j]
-    T[q] = <int>L.n
+    T[q] = <int>n
     pos[0] = _position(L, T, q, B0, 0)  # S = {}: A = T
     while i <= col:
         while r >= L.starts[p + 1]:
             p += 1
-        i += _prefix_positions(L, T, q, elems + r * stride, p, col + 1 - i, pos + i)
+        Sp = elems + r * stride
         r += 1
+        s = Sp[p - 1] + 1 if p else 0
+        if s >= n:  # S' ends with n - 1: no rows
+            merged = False
+            continue
+        u = s - 1
+        if (merged and P.p == p and p and P.s == u and not _contains(T, q, u)
+                and not _contains(T, q, u - 1)):
+            _next_prefix(L, &P)
+        elif n <= 64 and n - s <= SHORT_PREFIX:
+            merged = False
+            i += _bits_prefix_positions(L, T, q, Sp, p, col + 1 - i, pos + i)
+            continue
+        else:
+            _merge_prefix(L, T, q, Sp, p, &P)
+            merged = True
+        i += _prefix_positions(L, T, q, &P, col + 1 - i, pos + i)
 
 
 cdef void _scatter_column(Py_ssize_t col, const _Layout* L, const double* table,
