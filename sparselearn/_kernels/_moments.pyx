@@ -38,8 +38,11 @@ ctypedef fused gram_t:
 
 cdef enum:
     MAX_DEGREE = 16  # subsets in the scatter hold at most this many elements
-    # A prefix with at most this many rows has them found one by one from bit
-    # words (n <= 64) instead of by its merge and term sums (_prefix_positions)
+    # A prefix with at most this many rows that is not an update of the
+    # previous one has them found one by one from bit words (n <= 64,
+    # _bits_prefix_positions): 2 and 5 timed alike, 9 slower at n = 16, d = 4
+    # (a scratch script of session 6, not kept: rerun asv MomentScatter
+    # rebuilt with each value to re-measure)
     SHORT_PREFIX = 5
 
 
@@ -276,12 +279,12 @@ cdef inline long long _bits_position(const _Layout* L, uint64_t am, uint64_t bm)
 cdef inline void _run_positions(const _Layout* L, Py_ssize_t a, Py_ssize_t js, Py_ssize_t t,
                                 _Sums sums, long long rB, Py_ssize_t s, Py_ssize_t count,
                                 long long* pos) noexcept nogil:
-    # pos[c] = index of A + {v}, v = s + c, c < count: A (a - 1 elements,
-    # terms in sums, t = its element at index a // 2 after v's insertion
-    # unless v is it) with v inserted at index js.  Only v's own term varies,
-    # so the index is affine in one tabulated binomial h of v (consecutive
-    # v: mostly neighbouring table entries), except when v is t itself (its
-    # group changes with it).
+    # pos[c], c < count: the index of A + {v}, v = s + c, where A has a - 1
+    # elements (in sums their terms at their indices once v is in), v goes
+    # to index js and t = (A + {v})[a // 2] unless that is v itself.  Only
+    # v's own term varies, so the index is affine in one tabulated binomial
+    # h of v (consecutive v: mostly neighbouring table entries), except when
+    # v is t (its group of the ordered level changes with it).
     cdef Py_ssize_t a1 = a // 2, a2 = a - a1, c, hstride = 1
     cdef long long mult, base
     cdef const long long* h
@@ -517,9 +520,12 @@ def scatter_moments(const double[::1] table, const int[:, ::1] elems,
 
     A column's rows come in runs ``S = S' + {s}`` (``s`` past ``max S'``,
     not in ``T``) along which ``index`` is affine in one binomial of ``s``:
-    one merge of ``S'`` with ``T`` per prefix ``S'`` and one full ``index``
-    per run, then an add and a multiply per entry; all of a column's
-    positions are found before its reads.  Threads over columns
+    per prefix ``S'`` one merge with ``T`` and sums of its elements' index
+    terms (or, when it only moves the previous prefix's maximum on by one,
+    an update of two terms), O(1) per run and per ``s`` in ``T``, then an
+    add and a multiply per entry; a short prefix's rows (``n <= 64``) one by
+    one from bit words.  All of a column's positions are found before its
+    reads, so that their cache misses overlap.  Threads over columns
     (``prange``, dynamic: column ``j`` has ``j + 1`` entries), each with
     ``8 D`` bytes of positions, GIL released.
     """
