@@ -1699,7 +1699,8 @@ class _MomentPlan:
         (:meth:`accumulate`); with float32 products one float64 table, up to
         two float32 group tables per thread and per thread the rows in both
         orders, ``X**2``'s and the largest ``F x W`` piece.  The scatter's
-        subsets and rank tables once."""
+        subsets, rank tables and element terms once, a column of positions
+        per thread."""
         D, d, n = self.n_features, self.d, self.n
         largest = max([self.sizes[a] * width for a, (_, width) in self.dense.items()]
                       + [rows_g * cols for (*_, groups, _, _) in self.ordered.values()
@@ -1714,7 +1715,8 @@ class _MomentPlan:
         # One float64 table, at most 2 n_jobs float32 group buffers (_moment_table32).
         single = (8.0 * self.size + 2 * jobs * 4.0 * self.size
                   + jobs * 4.0 * rows * (2 * D + self.starts[d] + built))
-        scatter = 4.0 * D * max(d, 1) + 8.0 * (D + n * (d + 1) * (2 * d + 8))
+        scatter = (4.0 * D * max(d, 1) + 8.0 * (D + n * (d + 1) * (2 * d + 8))
+                   + 16.0 * (2 * d + 1) ** 2 * n + 8.0 * jobs * D)
         return max(double, single) + scatter
 
     def accumulate(self, F, W, table):
