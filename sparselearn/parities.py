@@ -1693,7 +1693,8 @@ def _upper_norm1(G):
 # than D^2 / 2 (n = 32, d = 3: 2.6 million against 15 million; n = 64, d = 2:
 # 0.8 million against 2.2 million).  Each is computed once by a matrix product
 # (_MomentPlan, _moment_table) and scattered into G by a compiled kernel
-# (_scatter_moments; 14 ns an entry and thread at n = 32, d = 3).
+# (_scatter_moments; 5.5 ns an entry and thread at n = 32, d = 3: asv
+# MomentScatter, 2-core machine at load 1-2).
 _MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
 # Below, syrk: with the compiled scatter the float64 moment route of
 # _normal_equations ties syrk at m = 1000 and is faster from m = 2000 (CPU
@@ -1828,7 +1829,8 @@ class _MomentPlan:
         (:meth:`accumulate`); with float32 products one float64 table, up to
         two float32 group tables per thread and per thread the rows in both
         orders, ``X**2``'s and the largest ``F x W`` piece.  The scatter's
-        subsets and rank tables once."""
+        subsets, rank tables and element terms once, a column of positions
+        per thread."""
         D, d, n = self.n_features, self.d, self.n
         largest = max([self.sizes[a] * width for a, (_, width) in self.dense.items()]
                       + [rows_g * cols for (*_, groups, _, _) in self.ordered.values()
@@ -1843,7 +1845,8 @@ class _MomentPlan:
         # One float64 table, at most 2 n_jobs float32 group buffers (_moment_table32).
         single = (8.0 * self.size + 2 * jobs * 4.0 * self.size
                   + jobs * 4.0 * rows * (2 * D + self.starts[d] + built))
-        scatter = 4.0 * D * max(d, 1) + 8.0 * (2 * D + n * (d + 1) * (2 * d + 8))
+        scatter = (4.0 * D * max(d, 1) + 8.0 * (D + n * (d + 1) * (2 * d + 8))
+                   + 16.0 * (2 * d + 1) ** 2 * n + 8.0 * jobs * D)
         return max(double, single) + scatter
 
     def accumulate(self, F, W, table):
@@ -1896,8 +1899,7 @@ class _MomentPlan:
     def scatter_arrays(self) -> tuple:
         """The arguments of :func:`sparselearn._kernels._moments.scatter_moments`
         that describe the plan: each subset's sorted elements (``D x
-        max(d, 1)`` int32, levels by ``starts``) and, for ``n <= 64``, its
-        bits (``D`` uint64; empty otherwise), ``C(n, p)``, the rank
+        max(d, 1)`` int32, levels by ``starts``), ``C(n, p)``, the rank
         terms ``C(n - 1 - v, p - j)``, the dense levels' offsets and widths,
         ``wk`` and ``where`` of the ordered levels, ``C(v, t)``."""
         n, d, D = self.n, self.d, self.n_features
@@ -1915,13 +1917,7 @@ class _MomentPlan:
         dense = np.array([self.dense[a] for a in range(d + 1)], dtype=np.int64).reshape(-1, 2)
         binom = np.array([[math.comb(v, t) for t in range(d + 1)] for v in range(n)],
                          dtype=np.int64).reshape(n, d + 1)
-        masks = np.zeros(D if n <= 64 else 0, dtype=np.uint64)
-        if n <= 64:
-            for p in range(1, d + 1):
-                for j in range(p):
-                    masks[self.starts[p]:self.starts[p + 1]] |= np.left_shift(
-                        np.uint64(1), elems[self.starts[p]:self.starts[p + 1], j].astype(np.uint64))
-        return (elems, masks, np.array(self.starts, dtype=np.int64),
+        return (elems, np.array(self.starts, dtype=np.int64),
                 np.array(self.sizes, dtype=np.int64), terms,
                 np.ascontiguousarray(dense[:, 0]), np.ascontiguousarray(dense[:, 1]),
                 wk, where, binom)

@@ -36,6 +36,7 @@ TWIN_TESTS = " or ".join([
     "walks_with_many_chunks", "walks_on_general_floats", "certified_sparsity_equals_brute",
     "identical_for_any_thread_count",                                                # _cube threads
     "moment_kernels_equal_numpy_twins", "cholesky_kernel_equals_numpy_twin",         # _moments, _cholesky
+    "scatter_moments_runs_equal_numpy_twin",
 ])
 TWIN_FILES = ["tests/test_fourier.py", "tests/test_network.py", "tests/test_parities.py",
               "tests/test_erm.py", "tests/test_cube.py"]

@@ -967,7 +967,7 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
     rows to float32 rounding (each entry at most degree float32 multiplies),
     the sgemm products to float32 rounding of sums of |terms| (rows 9, a
     few products in pieces of 2 columns), the scatter exactly (same
-    operations on the same table; bit masks or merged element lists)."""
+    operations on the same table, on one or two threads)."""
     from sparselearn._kernels import _moments
     from sparselearn._reference import moments as twin
     from sparselearn.parities import _MomentPlan
@@ -976,7 +976,7 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
     X = rng.normal(size=(k, n)) * rng.uniform(0.5, 2.0, size=n)
     plan = _MomentPlan(n, degree)
     D = plan.n_features
-    elems, masks, starts, *_, binom = plan.scatter_arrays()
+    elems, starts, *_, binom = plan.scatter_arrays()
     F, W, C = (np.empty((k, D), np.float32), np.empty((k, plan.starts[degree]), np.float32),
                np.empty((k, D), np.float32))
     _moments.moment_rows32(X, plan.counts(), starts, binom, F, W, C)
@@ -999,16 +999,38 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
     moments = rng.normal(size=plan.size)
     scale = rng.uniform(0.5, 2.0, size=D)
     reference_G = twin.scatter_moments(plan, moments, scale, 0.3, 1.7)
-    assert (masks.size == D) == (n <= 64)
     arrays = plan.scatter_arrays()
-    # The bit-mask path (n <= 64) and the merge of sorted elements (no masks).
-    for dtype, words in itertools.product((np.float64, np.float32),
-                                          (masks, np.zeros(0, np.uint64))):
+    for dtype, n_jobs in itertools.product((np.float64, np.float32), (1, 2)):
         G = np.full((D, D), -5.0, dtype=dtype, order="F")
-        _moments.scatter_moments(moments, arrays[0], words, *arrays[2:], scale, 0.3, 1.7,
-                                 G.T, 2)
+        _moments.scatter_moments(moments, *arrays, scale, 0.3, 1.7, G.T, n_jobs)
         np.testing.assert_array_equal(np.triu(G), reference_G.astype(dtype))
         assert np.all(G[np.tril_indices(D, -1)] == -5.0)  # the strict lower triangle untouched
+
+
+@pytest.mark.parametrize("n, degree", [(13, 3), (10, 4), (30, 2), (90, 1)])
+def test_scatter_moments_runs_equal_numpy_twin(n, degree):
+    """The scatter on plans whose columns have long runs S' + {s} (rows
+    along which the index is affine in s: up to n - 1 per prefix), short
+    prefixes (found one by one from bit words, n <= 64) and n > 64 (runs
+    only): bit for bit the twin's entries, every kind of run (dense levels,
+    s in A_1, at t = min A_2 and past it) at degrees 3 and 4, float32 and
+    float64, one and two threads, the lower triangle untouched."""
+    from sparselearn._kernels import _moments
+    from sparselearn._reference import moments as twin
+    from sparselearn.parities import _MomentPlan
+    rng = np.random.default_rng(90 + n + degree)
+    plan = _MomentPlan(n, degree)
+    D = plan.n_features
+    moments = rng.normal(size=plan.size)
+    scale = rng.uniform(0.5, 2.0, size=D)
+    factor, shift = rng.normal(), rng.normal()
+    reference_G = twin.scatter_moments(plan, moments, scale, factor, shift)
+    arrays = plan.scatter_arrays()
+    for dtype, n_jobs in itertools.product((np.float64, np.float32), (1, 2)):
+        G = np.full((D, D), -5.0, dtype=dtype, order="F")
+        _moments.scatter_moments(moments, *arrays, scale, factor, shift, G.T, n_jobs)
+        np.testing.assert_array_equal(np.triu(G), reference_G.astype(dtype))
+        assert np.all(G[np.tril_indices(D, -1)] == -5.0)
 
 
 @pytest.mark.parametrize("n, degree", [(1, 0), (4, 0), (1, 1), (5, 1), (2, 2), (6, 2),

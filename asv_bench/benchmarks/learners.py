@@ -157,6 +157,32 @@ class Float32NormalProductVersusGemm:
         self._cg("mixed")
 
 
+class MomentScatter:
+    """The real-domain Gram's scatter (parities._scatter_moments, on the
+    sketch solver's critical path): every upper-triangle entry of the float32
+    D x D matrix read from the moment table, scaled, on one or two threads.
+    G is touched in setup (a fit's freshly allocated G adds its page faults);
+    the table's values do not change the cost, so they are random."""
+
+    params = ([(32, 3), (64, 2), (16, 4), (24, 3)], [1, 2])
+    param_names = ["n_d", "threads"]
+    timeout = 120
+
+    def setup(self, n_d, threads):
+        from sparselearn.parities import _MomentPlan
+        n, d = n_d
+        rng = np.random.default_rng(0)
+        self.plan = _MomentPlan(n, d)
+        D = self.plan.n_features
+        self.table = rng.normal(size=self.plan.size)
+        self.scale = rng.uniform(0.5, 2.0, size=D)
+        self.G = np.ones((D, D), dtype=np.float32, order="F")
+
+    def time_scatter(self, n_d, threads):
+        from sparselearn.parities import _scatter_moments
+        _scatter_moments(self.plan, self.table, self.G, threads, 0.37, 1.25, self.scale)
+
+
 class FitVersusPolynomialRidge:
     """End-to-end degree-3 fit, n = 32: LowDegreeRegressor against
     PolynomialFeatures(interaction_only=True) + Ridge (same alpha)."""
