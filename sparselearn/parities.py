@@ -59,6 +59,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -889,7 +890,8 @@ class ParityDesign:
         nbytes = 8.0 * m * (words + 6 * c) + (8.0 * m * n if domain == "real" else 0.0)
         nbytes += 8.0 * D * (words + 8 * c)
         if domain == "real":
-            nbytes += 8.0 * m * (n + words) + 8.0 * D * words
+            # (and the float32 copy of X that float32 products keep, _rows32)
+            nbytes += 8.0 * m * (n + words) + 8.0 * D * words + 4.0 * m * n
         # Per thread: the chunk's blocks and temporaries, its accumulator, the
         # dense top-degree block products (and one block's temporary); once:
         # the dense coefficient blocks of the top degree.
@@ -988,12 +990,14 @@ class ParityDesign:
         """Parities of degree ``< d`` of rows ``start:stop`` in ``dtype``, by
         degree (``Q``), and those rows in ``dtype`` (``Xc``, the source
         ``"x"``): ``(Q, Xc)``.  On the cube the rows are expanded from their
-        bits (exact in float32); real rows are rounded to float32 as the
-        block is built.  From degree 2 on the rows are ``Q``'s level 1, a
+        bits (exact in float32); real rows in float32 are those of the
+        design's rounded copy (:meth:`_rows32`).  From degree 2 on the rows are ``Q``'s level 1, a
         view (no copy)."""
         n = self._n_features
         if self._X is None:
             rows = _unpack(self._xbits[start:stop], n, dtype)
+        elif dtype == np.float32:
+            rows = self._rows32()[start:stop]
         else:
             rows = self._X[start:stop]
         Q = np.empty((stop - start, self.n_lower), dtype=dtype)
@@ -1066,6 +1070,16 @@ class ParityDesign:
             C.reshape((rows * (x1 - x0),) + coef.shape[1:])[flat] = coef[src]
             top.append(C)
         return top
+
+    def _rows32(self) -> np.ndarray:
+        """Real X rounded to float32, made on the first float32 product and
+        kept (``4 m n`` bytes, counted by :meth:`estimate_bytes`): the
+        products then stream half the bytes and round nothing again."""
+        if getattr(self, "_X32", None) is None:
+            X32 = self._X.astype(np.float32)
+            X32.flags.writeable = False
+            self._X32 = X32
+        return self._X32
 
     def _largest_abs(self) -> float:
         """``max |x|`` over the sample (1 on the cube), computed once."""
@@ -1243,12 +1257,21 @@ class ParityDesign:
         U[upper] = 0.5 * coef[n + 1:]
         U = (U + U.T).astype(dtype)
         c1 = coef[1:n + 1].astype(dtype)
+        X = self._X if dtype == np.float64 else self._rows32()
+        rows = self._chunk_rows if dtype == np.float64 else 2 * self._chunk_rows
+        # Each thread's buffers, made once per call: a fresh ~0.4 MB buffer a
+        # chunk is a fresh mmap (past glibc's threshold), whose page faults
+        # cost a fifth of a float32 call on the 2-core VM.
+        buffers = {}
 
         def work(start, stop, total):
             k = stop - start
-            Q, Z = np.empty((k, n), dtype), np.empty((k, n), dtype)
-            g, M = np.empty(n + 1, dtype), np.empty((n, n), dtype)
-            _parity.quadratic_normal(self._X[start:stop], float(coef[0]), c1, U, Q, Z, g, M)
+            thread = threading.get_ident()
+            if thread not in buffers:
+                buffers[thread] = (np.empty((rows, n), dtype), np.empty(n + 1, dtype),
+                                   np.empty((n, n), dtype))
+            Z, g, M = buffers[thread]
+            _parity.quadratic_normal(X[start:stop], float(coef[0]), c1, U, Z[:k], g, M)
             total[:n + 1] += g
             total[n + 1:] += M.ravel()
 

@@ -116,21 +116,25 @@ def test_parity_levels_equals_twin(data, n, degree, dtype):
 @given(data=st.data(), n=st.integers(1, 40), k=st.integers(0, 60),
        dtype=st.sampled_from([np.float64, np.float32]))
 def test_quadratic_normal_equals_twin(data, n, k, dtype):
-    """The degree-2 normal product of a chunk against its twin: float64 to
-    rounding; float32 (rows and U rounded, float32 sums over k rows) within
-    (n + k + 4) eps32 of the magnitudes summed, plus underflow.  An empty
-    chunk gives zeros."""
-    X = data.draw(arrays(np.float64, (k, n), elements=finite))
+    """The degree-2 normal product of a chunk against its twin on the same
+    rows (in the kernel's precision): float64 to rounding; float32 (float32
+    sums over k rows) within (n + k + 4) eps32 of the magnitudes summed,
+    plus underflow.  An empty chunk gives zeros; a buffer of the wrong shape
+    is refused."""
+    X = data.draw(arrays(np.float64, (k, n), elements=finite)).astype(dtype)
     c0 = data.draw(finite)
     c1 = data.draw(arrays(np.float64, (n,), elements=finite))
     U = data.draw(arrays(np.float64, (n, n), elements=finite))
     U = np.triu(U, 1) + np.triu(U, 1).T  # symmetric, zero diagonal
-    Q, Z = np.empty((k, n), dtype), np.empty((k, n), dtype)
+    Z = np.empty((k, n), dtype)
     g, M = np.full(n + 1, np.nan, dtype), np.full((n, n), np.nan, dtype)
-    _parity.quadratic_normal(X, c0, c1.astype(dtype), U.astype(dtype), Q, Z, g, M)
+    U, c1 = U.astype(dtype), c1.astype(dtype)
+    if dtype == np.float32:
+        c0 = float(np.float32(c0))
+    _parity.quadratic_normal(X, c0, c1, U, Z, g, M)
     expected_g, expected_M = reference.quadratic_normal(X, c0, c1, U)
     # Bound the rounding by the same sums over absolute values.
-    A = np.abs(X)
+    A = np.abs(X.astype(np.float64))
     p = abs(c0) + A @ np.abs(c1) + np.einsum("ri,ij,rj->r", A, np.abs(U), A)
     Q1 = np.hstack([np.ones((k, 1)), A])
     eps = 8 * float(np.finfo(np.float64).eps) if dtype == np.float64 else _EPS32
@@ -142,7 +146,7 @@ def test_quadratic_normal_equals_twin(data, n, k, dtype):
     assert np.all(np.abs(g - expected_g) <= bound_g)
     assert np.all(np.abs(M - expected_M) <= bound_M)
     with pytest.raises(ValueError, match="quadratic_normal"):  # a buffer of the wrong shape
-        _parity.quadratic_normal(X, c0, c1.astype(dtype), U.astype(dtype), Q, Z, g[:-1], M)
+        _parity.quadratic_normal(X, c0, c1, U, Z, g[:-1], M)
 
 
 @given(data=st.data(), n=st.integers(1, 9), degree=st.integers(1, 4),

@@ -184,21 +184,21 @@ def parity_levels(const cython.floating[:, ::1] X, const long long[:, ::1] count
                     dst = dst + count
 
 
-def quadratic_normal(const double[:, ::1] X, double c0,
+def quadratic_normal(const cython.floating[:, ::1] X, double c0,
                      const cython.floating[::1] c1, const cython.floating[:, ::1] U,
-                     cython.floating[:, ::1] Q, cython.floating[:, ::1] Z,
-                     cython.floating[::1] g, cython.floating[:, ::1] M):
+                     cython.floating[:, ::1] Z, cython.floating[::1] g,
+                     cython.floating[:, ::1] M):
     """The normal product of a chunk of real rows at degree 2, as a quadratic
     form: ``p_r = c0 + c1 . x_r + x_r^T U x_r`` (``c0`` rounded to the
-    precision of ``U``, symmetric ``n x n``
-    with zero diagonal: ``U[i, j] = c_ij / 2``) is ``(P c)_r``, and
-    ``g = (sum_r p_r, sum_r p_r x_r)``, ``M = sum_r p_r x_r x_r^T`` (both
-    overwritten) hold ``P^T P c``: its constant and linear entries are ``g``,
-    its pair ``{i, j}`` entry ``M[i, j]``.  In the precision of ``U``:
-    ``Q`` and ``Z`` are ``k x n`` buffers (``k`` the rows of ``X``), ``Q`` the
-    rows rounded once, ``Z = Q U`` then ``p_r Q``.  Two ``gemm`` of ``n``
-    columns (an ``n + 1``-wide form with the constant inside ran 1.4x
-    slower at n = 64: BLAS's edge tiles), GIL released.
+    precision of ``X``, ``U`` symmetric ``n x n`` with zero diagonal:
+    ``U[i, j] = c_ij / 2``) is ``(P c)_r``, and ``g = (sum_r p_r, sum_r p_r
+    x_r)``, ``M = sum_r p_r x_r x_r^T`` (both overwritten) hold ``P^T P c``:
+    its constant and linear entries are ``g``, its pair ``{i, j}`` entry
+    ``M[i, j]``.  All in the precision of ``X`` (float32 rows are the
+    caller's rounded copy); ``Z`` is a ``k x n`` buffer (``k`` the rows of
+    ``X``), ``X U`` then ``p_r X``.  Two ``gemm`` of ``n`` columns (an
+    ``n + 1``-wide form with the constant inside ran 1.4x slower at
+    n = 64: BLAS's edge tiles), GIL released.
     """
     cdef Py_ssize_t k = X.shape[0], n = X.shape[1], r, i
     cdef int nn = <int>n, rows = <int>k
@@ -206,37 +206,34 @@ def quadratic_normal(const double[:, ::1] X, double c0,
     cdef char no = b"N", transposed = b"T"
     # O(1) checks: BLAS below reads these buffers by pointer.
     if (c1.shape[0] != n or U.shape[0] != n or U.shape[1] != n or M.shape[0] != n
-            or M.shape[1] != n or g.shape[0] != n + 1 or Q.shape[0] != k or Q.shape[1] != n
-            or Z.shape[0] != k or Z.shape[1] != n or n == 0):
+            or M.shape[1] != n or g.shape[0] != n + 1 or Z.shape[0] != k or Z.shape[1] != n
+            or n == 0):
         raise ValueError("quadratic_normal: X (k, n) with n >= 1 needs c1 (n,), U and M "
-                         "(n, n), g (n + 1,), Q and Z (k, n)")
+                         "(n, n), g (n + 1,), Z (k, n)")
     g[:] = 0
     M[:, :] = 0
     if k == 0:
         return
     with nogil:
-        for r in range(k):
-            for i in range(n):
-                Q[r, i] = <cython.floating>X[r, i]
         # Row-major k x n arrays are column-major n x k ones to BLAS:
-        # Z^T = U Q^T (U symmetric), then M = (p Q)^T Q, symmetric too.
+        # Z^T = U X^T (U symmetric), then M = (p X)^T X, symmetric too.
         if cython.floating is float:
-            sgemm(&no, &no, &nn, &rows, &nn, &one, &U[0, 0], &nn, &Q[0, 0], &nn, &zero,
-                  &Z[0, 0], &nn)
+            sgemm(&no, &no, &nn, &rows, &nn, &one, <float*>&U[0, 0], &nn,
+                  <float*>&X[0, 0], &nn, &zero, &Z[0, 0], &nn)
         else:
-            dgemm(&no, &no, &nn, &rows, &nn, &one, &U[0, 0], &nn, &Q[0, 0], &nn, &zero,
-                  &Z[0, 0], &nn)
+            dgemm(&no, &no, &nn, &rows, &nn, &one, <double*>&U[0, 0], &nn,
+                  <double*>&X[0, 0], &nn, &zero, &Z[0, 0], &nn)
         for r in range(k):
             total = <cython.floating>c0
             for i in range(n):
-                total = total + Q[r, i] * (c1[i] + Z[r, i])
+                total = total + X[r, i] * (c1[i] + Z[r, i])
             g[0] += total
             for i in range(n):
-                Z[r, i] = total * Q[r, i]
+                Z[r, i] = total * X[r, i]
                 g[1 + i] += Z[r, i]
         if cython.floating is float:
-            sgemm(&no, &transposed, &nn, &nn, &rows, &one, &Z[0, 0], &nn, &Q[0, 0], &nn,
-                  &zero, &M[0, 0], &nn)
+            sgemm(&no, &transposed, &nn, &nn, &rows, &one, &Z[0, 0], &nn,
+                  <float*>&X[0, 0], &nn, &zero, &M[0, 0], &nn)
         else:
-            dgemm(&no, &transposed, &nn, &nn, &rows, &one, &Z[0, 0], &nn, &Q[0, 0], &nn,
-                  &zero, &M[0, 0], &nn)
+            dgemm(&no, &transposed, &nn, &nn, &rows, &one, &Z[0, 0], &nn,
+                  <double*>&X[0, 0], &nn, &zero, &M[0, 0], &nn)

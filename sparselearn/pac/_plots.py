@@ -205,7 +205,7 @@ def _tick_grid_values(ax, values):
     100..800); the sample sizes tried are the positions worth reading.  They
     are thinned from the left so that neighbouring labels keep a gap of one
     em: a value is skipped when its label would come closer than that to
-    the last one kept, at the axes' current width.
+    the last one kept, at the axes' current width and limits.
     """
     import matplotlib.ticker as ticker
 
@@ -213,9 +213,13 @@ def _tick_grid_values(ax, values):
     labels = [str(value) if isinstance(value, numbers.Integral) else f"{value:g}"
               for value in values]
     logs = np.log10(np.asarray(values, dtype=float))
-    span = float(logs[-1] - logs[0])
+    # The axis's own span (margins and any other data on it included), not
+    # the grid's: the points per decade the labels really get.
+    ax.autoscale_view()
+    low, high = ax.get_xlim()
+    span = float(np.log10(high) - np.log10(low)) if low > 0 and high > low else 0.0
     kept = [0]
-    if span > 0:
+    if span > 0 and logs[-1] > logs[0]:
         figure = ax.figure
         width_points = ax.get_position().width * figure.get_figwidth() * 72.0
         size = ax.xaxis.get_major_ticks()[0].label1.get_fontsize()  # points
