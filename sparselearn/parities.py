@@ -685,10 +685,13 @@ class ParityDesign:
         # (see _direct).  Profiled at n = 64..128 the two gemvs over the
         # whole lower block and its build took a quarter of a float32 call.
         self._direct, self._first = self.n_lower, 0
-        # Degree 2 off the cube: single normal products run as the quadratic
-        # form of (1, x) (_quadratic_normal_matvec), two gemms a chunk at
-        # n = 64 where the staircase ran eight 16-column ones, a lower block
-        # and two gemv (float32: 0.033 against 0.086 CPU s a call, m = 200,000).
+        # Degree 2 off the cube: single float32 normal products run as a
+        # quadratic form (_quadratic_normal_matvec), two gemms of n columns a
+        # chunk where the staircase runs eight of 16, a lower block and two
+        # gemv: at n = 64, m = 200,000, 1.07-1.49x faster by CPU time on one
+        # thread and 1.49x on two (compare_parity_products.py --float32,
+        # three runs, quiet machine).  In float64 the staircase's fewer flops
+        # win (0.087 s against 0.097).
         self._quadratic = d == 2 and domain == "real"
         if d == 3:
             self._blocks = self._top_blocks(2) + self._blocks
@@ -1228,7 +1231,7 @@ class ParityDesign:
         self._check_record()
         if self._use_popcount() or self.degree == 0:
             return self._rmatvec(self._matvec(coef))
-        if self._quadratic and coef.ndim == 1:
+        if self._quadratic and coef.ndim == 1 and dtype == np.float32:
             return self._quadratic_normal_matvec(coef, dtype)
         top = self._top_matrices(coef, dtype)
         coef = coef.astype(dtype, copy=False)
