@@ -979,6 +979,8 @@ class ParityDesign:
             return total
 
         edges = np.linspace(0, m, jobs + 1).astype(int)
+        if dtype == np.float32 and self._X is not None:
+            self._rows32()  # made once here, not by two threads at once
         with _one_thread_blas():
             if jobs == 1:
                 return share((0, m))
@@ -994,8 +996,8 @@ class ParityDesign:
         degree (``Q``), and those rows in ``dtype`` (``Xc``, the source
         ``"x"``): ``(Q, Xc)``.  On the cube the rows are expanded from their
         bits (exact in float32); real rows in float32 are those of the
-        design's rounded copy (:meth:`_rows32`).  From degree 2 on the rows are ``Q``'s level 1, a
-        view (no copy)."""
+        design's rounded copy (:meth:`_rows32`).  From degree 2 on the rows
+        are ``Q``'s level 1, a view (no copy)."""
         n = self._n_features
         if self._X is None:
             rows = _unpack(self._xbits[start:stop], n, dtype)
