@@ -470,9 +470,26 @@ def _largest_coefficients(subsets, coef, feature_names, count: int) -> list:
              "coefficient": float(coef[i])} for i in order]
 
 
+def _refuse_overwriting_inputs(out, inputs) -> None:
+    """A ``CommandError`` when ``out`` names one of the ``inputs`` (the same
+    file, through any path or link): writing it would replace what the
+    command reads (``predict m.npz d.csv --out m.npz`` replaced the model by
+    its predictions)."""
+    for what, path in inputs:
+        try:
+            same = os.path.exists(out) and os.path.samefile(out, path)
+        except OSError:
+            same = False
+        if same:
+            raise CommandError(f"--out {out} is the {what} file {path}; write the output "
+                               "to another path")
+
+
 def _cmd_learn(args) -> dict:
     from .learners import LowDegreeClassifier, LowDegreeRegressor
 
+    if args.out:
+        _refuse_overwriting_inputs(_io.npz_path(args.out), [("data", args.data)])
     try:
         X, y, names = _read_data(args, text_labels=args.task == "classify")
     except _io.UnreadableFileError:
@@ -576,6 +593,9 @@ def _print_learn(report: dict) -> None:
 def _cmd_predict(args) -> dict:
     from .learners import LowDegreeClassifier, LowDegreeRegressor
 
+    if args.out:
+        _refuse_overwriting_inputs(args.out, [("model", _io.npz_path(args.model)),
+                                              ("data", args.data)])
     # A classifier's archive is the one with class labels (learn --task classify).
     classify = "classes" in _io.npz_names(_io.npz_path(args.model))
     model = (LowDegreeClassifier if classify else LowDegreeRegressor).load(args.model)

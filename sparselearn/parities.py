@@ -905,13 +905,19 @@ class ParityDesign:
         nbytes += 8.0 * max(1, n_jobs) * per_thread + 8.0 * dense * c
         if solver in ("exact", "cholesky") and m < D:  # the wide route, _solve_wide
             nbytes += _wide_bytes(m, D, c)
-        elif solver == "exact":  # _solve_exact's own chunk: stacked rows and features
+        else:
+            # _solve_exact's own chunk: stacked rows and features (and off the
+            # cube the SVD of the equilibrated R: U and V^T); off the cube
+            # also the fallback of "cholesky" and "sketch", after G is freed.
             rows = max(1, min(m, _CHUNK_BYTES // (16 * (D + c))))
-            nbytes += 8.0 * (2 * (D + c) * (D + c) + 2 * rows * (D + c))
-            if domain == "real":  # the SVD of the equilibrated R: U and V^T
-                nbytes += 8.0 * D * D
-        elif solver in ("cholesky", "sketch"):  # G, its factor, the chunk rows (<= D / 4 + ...)
-            nbytes += 8.0 * (2 * D * D + 2 * D * c) + max(_CHUNK_BYTES, 2.0 * D * D)
+            exact = (8.0 * (2 * (D + c) * (D + c) + 2 * rows * (D + c))
+                     + (8.0 * D * D if domain == "real" else 0.0))
+            # G, its factor, the chunk rows (<= D / 4 + ...)
+            normal = 8.0 * (2 * D * D + 2 * D * c) + max(_CHUNK_BYTES, 2.0 * D * D)
+            if solver == "exact":
+                nbytes += exact
+            elif solver in ("cholesky", "sketch"):
+                nbytes += max(normal, exact) if domain == "real" else normal
         if solver == "sketch":  # the sample's X and its design; CG's vectors
             s = _sketch_rows(m, D)
             nbytes += 8.0 * (s * (2 * n + words) + 6 * D * c)
@@ -1109,15 +1115,31 @@ class ParityDesign:
         products have no float32 route (the popcount kernels, degree 0), and
         is refused on real X whose monomials leave float32's range
         (:func:`_float32_safe`)."""
-        if dtype not in (np.float64, np.float32, "float64", "float32"):
+        try:
+            kind = np.dtype(dtype).type
+        except TypeError:
+            kind = None
+        if kind not in (np.float64, np.float32):
             raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
-        dtype = np.dtype(dtype).type
-        if dtype == np.float32 and not _float32_safe(self):
+        if kind == np.float32 and not _float32_safe(self):
             raise ValueError(f"dtype=np.float32: the degree-{self.degree} monomials of X "
-                             f"(max |x| = {self._largest_abs():.3g}) leave float32's range "
-                             f"(their log2 beyond +-{_FLOAT32_MAX_LOG2}); use np.float64 or "
-                             "rescale X")
-        return dtype
+                             f"(max |x| = {self._largest_abs():.3g}) are beyond 2^+-"
+                             f"{_FLOAT32_MAX_LOG2}, where float32 products overflow or their "
+                             "squares underflow; use np.float64 or rescale X")
+        return kind
+
+    def _checked_result(self, product, what, operand, dtype):
+        """``product(operand, dtype)`` of the public products, refused when it
+        overflows (finite operands, so only the monomials of real X can: the
+        estimators check X's range at fit, a design on its own did not)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = product(operand, dtype)
+        if not np.isfinite(out).all():
+            raise ValueError(f"{what} overflows {np.dtype(dtype).name}: the degree-"
+                             f"{self.degree} monomials of X (max |x| = "
+                             f"{self._largest_abs():.3g}) times the operand leave its "
+                             "range; rescale X or the operand")
+        return out
 
     def matvec(self, coef: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         """Predictions :math:`P c`.
@@ -1134,8 +1156,8 @@ class ParityDesign:
         -------
         ndarray of float64, shape (m,) or (m, c)
         """
-        return self._matvec(self._check_operand(coef, "coef", self.n_output_features),
-                            self._check_dtype(dtype))
+        return self._checked_result(self._matvec, "P c", self._check_operand(
+            coef, "coef", self.n_output_features), self._check_dtype(dtype))
 
     # The public products validate their vector and call these, which trust
     # it (finite float64, C-contiguous, the right length): the solvers call
@@ -1177,8 +1199,8 @@ class ParityDesign:
         -------
         ndarray of float64, shape (D,) or (D, c)
         """
-        return self._rmatvec(self._check_operand(r, "r", self.n_samples),
-                             self._check_dtype(dtype))
+        return self._checked_result(self._rmatvec, "P^T r", self._check_operand(
+            r, "r", self.n_samples), self._check_dtype(dtype))
 
     def _rmatvec(self, r: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
@@ -1215,19 +1237,21 @@ class ParityDesign:
             the rate of ``dgemm``); the chunk sums are float32, folded into
             float64 totals every ``_FOLD_ROWS`` rows, so the result
             (float64) is within a few ``eps32`` of the float64 one relative
-            to its largest entry (``4e-7`` to ``5e-7`` measured on the cube
-            at ``n = 64`` and ``128``, ``d = 3``, ``m = 20000``).  Real
-            monomials beyond float32's range (``3.4e38``) overflow: the
-            solvers use float32 only on designs whose range is safe
-            (:func:`_float32_safe`).  The popcount route and degree 0 run
-            in float64 either way.
+            to the sums of the terms' magnitudes, :math:`|P|^\top |P| |c|`
+            (on the cube relative to its largest entry: ``4e-7`` to
+            ``5e-7`` measured at ``n = 64`` and ``128``, ``d = 3``,
+            ``m = 20000``; real rows far from the origin cancel, so there
+            the error relative to the result is larger: ``3.4e-5`` for
+            ``X + 1e6`` at ``n = 10``, ``d = 2``).  Real X whose monomials
+            leave float32's range (:func:`_float32_safe`) is refused.  The
+            popcount route and degree 0 run in float64 either way.
 
         Returns
         -------
         ndarray of float64, shape (D,) or (D, c)
         """
-        return self._normal_matvec(self._check_operand(coef, "coef", self.n_output_features),
-                                   self._check_dtype(dtype))
+        return self._checked_result(self._normal_matvec, "P^T P c", self._check_operand(
+            coef, "coef", self.n_output_features), self._check_dtype(dtype))
 
     def _normal_matvec(self, coef: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
@@ -2255,16 +2279,21 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     columns, such as monomials of ``X * 1e-6``, no longer look singular).
     On the cube every diagonal entry is :math:`m + \alpha` and nothing is
     scaled.  A matrix that is not numerically positive definite
-    (``alpha = 0`` and a rank-deficient design: LAPACK fails or reports a
-    reciprocal condition number of :math:`SAS` below
-    :math:`\varepsilon_{\mathrm{mach}}`) falls back to the minimum-norm
-    solution of the normal equations: the rank is decided on :math:`SAS`
-    (on the cube on :math:`A`; eigenvalues, resp. singular values of
-    ``gelsd``, at most :math:`D\,\varepsilon_{\mathrm{mach}}` times the
-    largest are dropped), and among the solutions of the system so
-    truncated the one of least Euclidean norm in the original coordinates
-    :math:`c` is returned (:func:`_original_min_norm`), a least-squares
-    solution up to that cutoff.  With ``m < D`` (``G`` singular at
+    (``alpha = 0`` and a rank-deficient or merely ill-conditioned design:
+    LAPACK fails or reports a reciprocal condition number of :math:`SAS`
+    below :math:`\varepsilon_{\mathrm{mach}}`) falls back, off the cube,
+    to :func:`_solve_exact`: the QR of the explicit rows, which never
+    squares the condition number, decides the rank on the unit-norm columns
+    and returns the minimum-norm solution.  (Truncating :math:`SAS`'s
+    eigenvalues at :math:`D\,\varepsilon` instead dropped directions that
+    carry the fit when :math:`\kappa(P)` passes
+    :math:`\varepsilon^{-1/2}`: monomials of ``X + 1000``, ``n = 32``,
+    ``d = 2``, left 160 times the least squared error; the QR costs
+    about twice the normal equations.)  On the cube the rank is decided on
+    :math:`A` (singular values of ``gelsd`` at most
+    :math:`D\,\varepsilon_{\mathrm{mach}}` times the largest are
+    dropped) and the minimum-norm solution of the system so truncated is
+    returned.  With ``m < D`` (``G`` singular at
     ``alpha = 0``) :func:`_solve_wide` solves on the explicit rows instead.
     ``y`` may be ``(m,)`` or ``(m, c)``.  BLAS keeps its thread pool here (large
     products, unlike the chunked CG route).
@@ -2297,28 +2326,18 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
         singular = info != 0 or not rcond >= scipy.linalg.lapack.dlamch("E")
     except np.linalg.LinAlgError:
         singular = True
+    if singular and s is not None:
+        del G  # (8 D^2 bytes, before the QR's own)
+        return _solve_exact(design, y, alpha)
     if singular:
         del G
         factor = None
         G, B = _normal_equations(design, Y)  # the factorisation overwrote G
         G[np.diag_indices(D)] += alpha
-        if s is not None:
-            G *= s[:, None]
-            G *= s[None, :]
-            B = B * s[:, None]
         full = np.triu(G) + np.triu(G, 1).T  # the lower triangle was never written
         del G
-        cutoff = D * np.finfo(np.float64).eps
-        if s is None:
-            coef = scipy.linalg.lstsq(full, B, lapack_driver="gelsd", check_finite=False,
-                                      cond=cutoff)[0]
-        else:
-            w, V = scipy.linalg.eigh(full, overwrite_a=True, check_finite=False)
-            del full
-            first = int(np.searchsorted(w, cutoff * max(w[-1], 0.0), side="right"))
-            kept, null = V[:, first:], V[:, :first]  # w is ascending
-            u = kept @ ((kept.T @ B) / w[first:, None])
-            coef = _original_min_norm(u, s, kept, null)
+        coef = scipy.linalg.lstsq(full, B, lapack_driver="gelsd", check_finite=False,
+                                  cond=D * np.finfo(np.float64).eps)[0]
     else:
         coef = scipy.linalg.cho_solve(factor, B, check_finite=False)
         if s is not None:

@@ -241,6 +241,27 @@ def test_verify_sweep_table_csv_and_plot(tmp_path, capsys):
 
 
 # ------------------------------------------------ hostile files, exit codes
+def test_out_never_replaces_an_input_file(tmp_path, capsys, parity_data):
+    """predict --out naming the model or the data file (directly or by a
+    symbolic link) replaced it by the predictions, exit 0; learn --out naming
+    the data archive would replace it by the model.  Now one line, exit 2,
+    and both files unchanged."""
+    X, y, csv, npz = parity_data
+    model = tmp_path / "model.npz"
+    assert run(capsys, "learn", str(csv), "--out", str(model))[0] == 0
+    link = tmp_path / "link.npz"
+    link.symlink_to(model)
+    before = {path: path.read_bytes() for path in (model, csv, npz)}
+    for argv, what in [(["predict", str(model), str(csv), "--out", str(model)], "model"),
+                       (["predict", str(model), str(csv), "--out", str(link)], "model"),
+                       (["predict", str(model), str(csv), "--out", str(csv)], "data"),
+                       (["learn", str(npz), "--out", str(npz)], "data"),
+                       (["learn", str(npz), "--out", str(tmp_path / "data")], "data")]:
+        err = _one_line_exit_2(capsys, *argv)
+        assert f"is the {what} file" in err, err
+    assert {path: path.read_bytes() for path in before} == before
+
+
 def _one_line_exit_2(capsys, *argv):
     code, _, err = run(capsys, *argv)
     assert code == cli.EXIT_USAGE, (argv, err)

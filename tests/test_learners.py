@@ -1396,6 +1396,26 @@ def test_sketch_mixed_precision_survives_float32_overflow(monkeypatch):
                                atol=1e-6 * np.abs(direct).max())
 
 
+@pytest.mark.parametrize("solver", ["auto", "cholesky", "sketch", "exact"])
+def test_offset_real_x_keeps_the_least_squares_fit(solver):
+    """Monomials of X + 1e4 (n = 6, d = 2, alpha = 0): kappa(P) near 1e9, so
+    the equilibrated normal equations are numerically singular.  Their
+    fallback truncated the eigenvalues at D eps and left 88 times the least
+    squared error (308 against 3.52), silently; it is now the QR of the
+    explicit rows, whose squared error is lstsq's on the unit-norm columns
+    to 1e-6 relative."""
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(400, 6))
+    X = Z + 1e4
+    y = Z[:, 0] * Z[:, 1] - 2 * Z[:, 2] + 0.1 * rng.normal(size=400)
+    P = _poly_features(X, 2)
+    norms = np.linalg.norm(P, axis=0)
+    best = np.sum((y - (P / norms) @ np.linalg.lstsq(P / norms, y, rcond=None)[0]) ** 2)
+    assert best < 0.01 * np.sum(y ** 2)  # a fit worth keeping
+    model = LowDegreeRegressor(degree=2, solver=solver, random_state=0).fit(X, y)
+    assert np.sum((y - model.predict(X)) ** 2) == pytest.approx(best, rel=1e-6)
+
+
 def test_sketch_solver_rank_deficient_falls_back_to_the_minimum_norm_solution():
     X, rng = _correlated_gaussian(400, 4, seed=3)
     X[:, 3] = X[:, 0]  # x3 = x0: columns x3 and x0 (and x0 x1, x3 x1, ...) coincide

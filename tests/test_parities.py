@@ -344,9 +344,23 @@ def test_float32_range_rule_of_real_designs():
     unsafe = ParityDesign(1e7 * rng.normal(size=(20, 5)), 3, domain="real")
     for product, operand in ((unsafe.matvec, np.ones(26)), (unsafe.rmatvec, np.ones(20)),
                              (unsafe.normal_matvec, np.ones(26))):
-        with pytest.raises(ValueError, match="leave float32's range"):
+        with pytest.raises(ValueError, match="float32 products overflow"):
             product(operand, dtype=np.float32)
         assert np.isfinite(product(operand)).all()  # float64 holds them
+
+
+def test_products_that_overflow_float64_are_refused():
+    """Real X near 1e160 at degree 2: the monomials (1e320) overflow float64;
+    the public products returned inf (matvec without even a warning).  A
+    ValueError naming the product, for any precision; in range, finite."""
+    design = ParityDesign(np.full((3, 2), 1e160), 2, domain="real")
+    for product, operand, what in ((design.matvec, np.ones(4), "P c"),
+                                   (design.rmatvec, np.ones(3), "P\\^T r"),
+                                   (design.normal_matvec, np.ones(4), "P\\^T P c")):
+        with pytest.raises(ValueError, match=f"{what} overflows float64"):
+            product(operand)
+    fine = ParityDesign(np.full((3, 2), 1e100), 2, domain="real")
+    assert np.isfinite(fine.matvec(np.ones(4))).all()
 
 
 def test_real_designs_pack_their_signs_when_asked():
