@@ -34,7 +34,8 @@ def axes(caller: str, ax=None, figsize: tuple[float, float] | None = None):
         The public function drawing, named in the ImportError when
         matplotlib is missing.
     ax : matplotlib.axes.Axes, optional
-        Axes given by the caller, returned as is.
+        Axes given by the caller, returned as is (anything else is a
+        ``TypeError`` naming ``ax``).
     figsize : tuple of float, optional
         Size of the new figure, in inches (matplotlib's default if omitted).
 
@@ -45,6 +46,11 @@ def axes(caller: str, ax=None, figsize: tuple[float, float] | None = None):
     plt = import_pyplot(caller)
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
+    else:
+        from matplotlib.axes import Axes
+        if not isinstance(ax, Axes):  # (a string here failed deep inside the drawing)
+            raise TypeError(f"{caller}(): ax must be a matplotlib Axes (or None for a new "
+                            f"figure), got {type(ax).__name__}")
     return ax
 
 

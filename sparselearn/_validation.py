@@ -55,11 +55,15 @@ def check_memory(nbytes: float, what: str, max_bytes: float | None = None) -> No
     """
     budget = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     if nbytes > budget:
-        raise MemoryBudgetError(
+        error = MemoryBudgetError(
             f"{what} needs about {format_bytes(nbytes)}, more than the "
             f"{format_bytes(budget)} allowed; pass a larger max_bytes= if the "
             "machine has the memory, or reduce the problem size."
         )
+        # The parts, for messages where max_bytes= is not the caller's to pass
+        # (the command line).
+        error.what, error.needed, error.budget = what, nbytes, budget
+        raise error
 
 
 def check_int(value, name: str, minimum: int | None = None,

@@ -33,7 +33,7 @@ from . import __version__, _startup
 from . import io as _io
 from ._plotting import import_pyplot
 from ._results import _finite_or_none
-from ._validation import MemoryBudgetError
+from ._validation import MemoryBudgetError, format_bytes
 
 # Exit codes: 0 success, 2 bad usage or input (argparse's own convention),
 # 1 an unexpected error (a bug), 130 interrupted by Ctrl-C (128 + SIGINT).
@@ -1171,6 +1171,11 @@ def _is_input_error(exc: BaseException) -> bool:
 
 def _error_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
+    if isinstance(exc, MemoryBudgetError) and hasattr(exc, "what"):
+        # The command line has no max_bytes=: it keeps the library's budget.
+        text = (f"{exc.what} needs about {format_bytes(exc.needed)}, more than the "
+                f"{format_bytes(exc.budget)} allowed; reduce the problem size (from Python, "
+                "max_bytes= raises the budget)")
     if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
         text = f"{exc.filename}: {exc.strerror}"
     text = text or type(exc).__name__

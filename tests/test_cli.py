@@ -262,6 +262,19 @@ def test_out_never_replaces_an_input_file(tmp_path, capsys, parity_data):
     assert {path: path.read_bytes() for path in before} == before
 
 
+def test_a_memory_budget_error_does_not_name_a_flag_the_cli_lacks(tmp_path, capsys):
+    """The library's budget message says "pass a larger max_bytes=", which
+    the command line has no flag for: its line says to reduce the problem,
+    with the figures, exit 2."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 200))
+    data = tmp_path / "wide.csv"
+    np.savetxt(data, np.c_[X, X[:, 0]], delimiter=",")
+    err = _one_line_exit_2(capsys, "learn", str(data), "--degree", "5", "--domain", "real")
+    assert "GiB, more than the 4.0 GiB allowed; reduce the problem size" in err
+    assert "pass a larger" not in err
+
+
 def _one_line_exit_2(capsys, *argv):
     code, _, err = run(capsys, *argv)
     assert code == cli.EXIT_USAGE, (argv, err)

@@ -118,6 +118,22 @@ def test_plot_sweep_names_an_unknown_keyword_and_lists_the_accepted_ones():
         plt.close("all")
 
 
+def test_plot_sweep_names_an_ax_that_is_not_axes():
+    """ax="notanaxes" failed inside the drawing with an AttributeError; a
+    TypeError names ax and what it takes, before any figure is made."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn.pac import plot_sweep
+
+    plt.close("all")
+    try:
+        with pytest.raises(TypeError, match=r"plot_sweep\(\): ax must be a matplotlib Axes "
+                                            r"\(or None for a new figure\), got str"):
+            plot_sweep(_sweep_result(), ax="notanaxes")
+        assert plt.get_fignums() == []
+    finally:
+        plt.close("all")
+
+
 def test_plot_sample_complexity_checks_its_keywords_alike():
     plt = pytest.importorskip("matplotlib.pyplot")
     from sparselearn.pac import SampleComplexityResult, plot_sample_complexity
