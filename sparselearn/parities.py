@@ -56,6 +56,7 @@ right-hand sides share each pass over the data.
 """
 from __future__ import annotations
 
+import bisect
 import contextvars
 import itertools
 import math
@@ -1758,15 +1759,18 @@ _MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
 _MOMENT_MIN_ROWS = 2000
 _MOMENT_MAX_SHARE = 0.5  # the moment table at most this share of G's D^2 / 2 entries
 # Product blocks of fewer rows or columns are merged with the next
-# (_MomentPlan), rows x columns.  Single-thread CPU s of the float32 table,
-# load 2-3 (n = 64, d = 2, 20,400 rows / n = 32, d = 3, 20,000 rows): 16 x 64
-# took 0.80 / 1.65 (44 / 72 GFLOP/s), 32 x 128 0.60 / 1.49 (66 / 88, with
-# 10% more flops on slots never read), 48 x 256 0.58 / 1.68, 8 x 32 0.72 /
-# 1.46.  At small n the merged blocks' unused slots are a larger share
-# (n = 16, d = 3: 0.54 of D^2 / 2 at 32 x 128, 0.41 at 16 x 64), so a plan
-# over _MOMENT_MAX_SHARE is made again with the finer merge (_moment_plan).
-_MOMENT_GROUP = (32, 128)
-_MOMENT_GROUP_FINE = (16, 64)
+# (_MomentPlan), rows x columns: BLAS is slow on skinny products.  The float32
+# products compute a merged group as a staircase (_MomentPlan.products32), so
+# its unused slots cost table memory, not flops.  Two-thread wall s of the
+# float32 table (best of 4, load 0.6; n = 32, d = 3, 20,000 rows / n = 64,
+# d = 2, 20,400 rows): 8 x 32 0.90 / 0.33, 16 x 64 0.84 / 0.27, 32 x 128
+# 0.93 / 0.27, 64 x 256 1.01 / 0.31 (session 7, a scratch loop over
+# _moment_table32(_MomentPlan(n, d, group), ...), not kept).  At small n the
+# merged blocks' unused slots are a larger share of the table (n = 16, d = 3:
+# 0.54 of D^2 / 2 at 32 x 128, 0.41 at 16 x 64), so a plan over
+# _MOMENT_MAX_SHARE is made again with the finer merge (_moment_plan).
+_MOMENT_GROUP = (16, 64)
+_MOMENT_GROUP_FINE = (8, 32)
 # Float32 products (_moment_table): the float32 table is added to the float64
 # one every this many rows (its rounding grows with the rows summed in it), and
 # the F x W operand of a product is built in pieces of this many F columns
@@ -1815,10 +1819,12 @@ class _MomentPlan:
       lexicographic order) times every ``W`` column of level ``<= k_max``:
       one product per ``t`` computes each moment once.  Consecutive ``t``
       whose product would have fewer than ``group = (rows, columns)``
-      (default ``_MOMENT_GROUP``) share one product (left prefix of the
-      largest ``t``, the right blocks side by side; the rows beyond a
-      block's own prefix are computed and never read), since BLAS is slow
-      on skinny products.
+      (default ``_MOMENT_GROUP``) share one block of the table (left
+      prefix of the largest ``t``, the right blocks side by side; the rows
+      beyond a block's own prefix are never read), since BLAS is slow on
+      skinny products.  The float32 products skip those rows
+      (:meth:`products32`); the float64 ones (:meth:`accumulate`) compute
+      them.
     """
 
     def __init__(self, n: int, d: int, group=_MOMENT_GROUP):
@@ -1931,7 +1937,15 @@ class _MomentPlan:
         ``W^T F_a``, each ordered group as (right block)``^T`` left prefix,
         a right block of ``wk > 1`` split into pieces of at most
         ``piece_columns`` columns of ``F`` (its ``F x W`` operand is built
-        per piece: a smaller buffer, in cache for the product)."""
+        per piece: a smaller buffer, in cache for the product).
+
+        Within a group (or piece) the columns of ``t`` need only the left
+        prefix of ``C(t, a1)`` rows, so the product is a staircase: the
+        first ``t``'s prefix against every column, then for each later
+        ``t`` the ``C(t - 1, a1 - 1)`` rows its prefix adds against the
+        columns from ``t`` on.  No unused slot of the merged group is
+        computed (n = 32, d = 3: 110 against 131 GFLOP per 20,000 rows);
+        those slots stay as they were and no scatter reads them."""
         st, rows_out = self.starts, []
         for a, (offset, width) in self.dense.items():
             if a:
@@ -1939,13 +1953,21 @@ class _MomentPlan:
         for a1, a2, wk, groups, lexstart, _ in self.ordered.values():
             for lo, hi, rows, cols, off in groups:
                 first, nc = st[a2] + lexstart[lo], int(lexstart[hi + 1] - lexstart[lo])
-                if wk == 1:
-                    rows_out.append((0, first, 1, 2, st[a1], cols, rows, off, cols))
-                    continue
-                for c0 in range(0, nc, max(1, piece_columns)):
-                    c1 = min(nc, c0 + max(1, piece_columns))
-                    rows_out.append((0, first + c0, wk, 2, st[a1], (c1 - c0) * wk, rows,
-                                     off + c0 * wk, cols))
+                # t_start[t - lo]: the group's first F column of t (then nc)
+                t_start = [int(lexstart[t] - lexstart[lo]) for t in range(lo, hi + 2)]
+                step = nc if wk == 1 else max(1, piece_columns)
+                for c0 in range(0, nc, step):
+                    c1 = min(nc, c0 + step)
+                    t0 = lo + bisect.bisect_right(t_start, c0) - 1
+                    t1 = lo + bisect.bisect_right(t_start, c1 - 1) - 1
+                    steps = [(0, math.comb(t0, a1), c0)] + [
+                        (math.comb(t - 1, a1), math.comb(t, a1), t_start[t - lo])
+                        for t in range(t0 + 1, t1 + 1)]
+                    for r0, r1, cs in steps:
+                        if r1 > r0:
+                            rows_out.append((0, first + cs, wk, 2, st[a1] + r0,
+                                             (c1 - cs) * wk, r1 - r0,
+                                             off + r0 * cols + cs * wk, cols))
         return np.array(rows_out, dtype=np.int64).reshape(-1, 9)
 
     def scatter_arrays(self) -> tuple:
