@@ -1027,8 +1027,9 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
 
 @pytest.mark.parametrize("n, degree, pieces", [(9, 3, 2), (12, 3, 16), (10, 4, 3), (40, 2, 5)])
 def test_moment_products_compute_each_read_slot_once(n, degree, pieces):
-    """The float32 products form a staircase over each merged group: every
-    table slot the scatter reads is computed by exactly one product, and
+    """The products (float32 and float64) form a staircase over each merged
+    group: every table slot the scatter reads is computed by exactly one
+    product, and
     in the ordered levels only the slots of pairs with max A_1 < min A_2
     are computed (none of the merged groups' unused slots: their count is
     the plan's C(t, a1) C(n - 1 - t, a2 - 1) wk summed over t)."""
@@ -1040,17 +1041,20 @@ def test_moment_products_compute_each_read_slot_once(n, degree, pieces):
     D, k = plan.n_features, 3
     products = plan.products32(pieces)
     ones = [np.ones((k, w), np.float32) for w in (D, plan.starts[degree], D)]
-    counts = twin.moment_products32(*ones, products, plan.starts[degree],
-                                    np.zeros(plan.size)) / k
-    assert set(np.unique(counts)) <= {0.0, 1.0}
+    counts32 = twin.moment_products32(*ones, products, plan.starts[degree],
+                                      np.zeros(plan.size)) / k
+    counts64 = np.zeros(plan.size)  # the float64 products (solver="cholesky")
+    plan.accumulate(np.ones((k, D)), np.ones((k, plan.starts[degree])), counts64)
     read = twin.scatter_moments(plan, np.arange(plan.size, dtype=np.float64), np.ones(D),
                                 1.0, 0.0)
     read = np.unique(read[np.triu_indices(D)]).astype(np.int64)
-    assert np.all(counts[read] == 1.0)
     first_ordered = min(groups[0][4] for (*_, groups, _, _) in plan.ordered.values())
     staircase = sum(math.comb(t, a1) * math.comb(n - 1 - t, a2 - 1) * wk
                     for (a1, a2, wk, *_) in plan.ordered.values() for t in range(n))
-    assert counts[first_ordered:].sum() == staircase
+    for counts in (counts32, counts64 / k):
+        assert set(np.unique(counts)) <= {0.0, 1.0}
+        assert np.all(counts[read] == 1.0)
+        assert counts[first_ordered:].sum() == staircase
 
 
 @pytest.mark.parametrize("n, degree", [(13, 3), (10, 4), (30, 2), (90, 1)])
@@ -1120,15 +1124,8 @@ def test_float32_moment_table_is_the_same_on_any_number_of_threads(moments_every
     np.testing.assert_array_equal(tables[0], tables[1])
     np.testing.assert_array_equal(tables[0], tables[2])
     design = ParityDesign(X, 3, domain="real")
-    # Compared where the scatter reads: the float32 staircase leaves the
-    # merged groups' unused slots unwritten, the float64 products fill them.
-    grams = []
-    for table in (tables[0], moments_everywhere._moment_table(design)[0]):
-        G = np.zeros((plan.n_features,) * 2, order="F")
-        moments_everywhere._scatter_moments(plan, table, G, 1)
-        grams.append(G)
-    np.testing.assert_allclose(grams[0], grams[1], rtol=1e-5,
-                               atol=1e-5 * np.abs(X).max() ** 6 * 61)
+    np.testing.assert_allclose(tables[0], moments_everywhere._moment_table(design)[0],
+                               rtol=1e-5, atol=1e-5 * np.abs(X).max() ** 6 * 61)
 
 
 def test_moment_gram_past_64_features(moments_everywhere, monkeypatch):
