@@ -1029,10 +1029,10 @@ def test_moment_kernels_equal_numpy_twins(n, degree):
 def test_moment_products_compute_each_read_slot_once(n, degree, pieces):
     """The products (float32 and float64) form a staircase over each merged
     group: every table slot the scatter reads is computed by exactly one
-    product, and
-    in the ordered levels only the slots of pairs with max A_1 < min A_2
-    are computed (none of the merged groups' unused slots: their count is
-    the plan's C(t, a1) C(n - 1 - t, a2 - 1) wk summed over t)."""
+    product, and in the ordered levels only the slots of pairs with
+    max A_1 < min A_2 are computed (none of the merged groups' unused
+    slots: their count is the plan's C(t, a1) C(n - 1 - t, a2 - 1) wk
+    summed over t)."""
     import math
 
     from sparselearn._reference import moments as twin
