@@ -926,7 +926,7 @@ class ParityDesign:
                 n, degree, domain, _sketch_rows(m, D) if solver == "sketch" else m):
             # The moment route (_moment_gram): its tables and buffers; the
             # sketch's float32 Gram is within the 8 D^2 counted above.
-            nbytes += _moment_plan(n, degree).nbytes(_moment_rows(D), n_jobs)
+            nbytes += _MomentPlan(n, degree).nbytes(_moment_rows(D), n_jobs)
         return nbytes
 
     # Products ------------------------------------------------------------
@@ -1494,12 +1494,15 @@ def _cg_columns(design, R0, alpha, rtol, max_iter, dtype, precondition=None):
         step = rz[active] / np.einsum("ij,ij->j", Pa, AP)
         E[:, active] += step * Pa
         R[:, active] -= step * AP
+        k += 1
+        going = np.linalg.norm(R[:, active], axis=0) > threshold[active]
+        active, Pa = active[going], Pa[:, going]
+        if not active.size or k == max_iter:
+            break  # no next direction: the last preconditioner solve saved
         Z = apply(np.ascontiguousarray(R[:, active]))
         rz_new = np.einsum("ij,ij->j", R[:, active], Z)
         P[:, active] = Z + (rz_new / rz[active]) * Pa
         rz[active] = rz_new
-        k += 1
-        active = active[np.linalg.norm(R[:, active], axis=0) > threshold[active]]
     return E, k, active.size == 0
 
 
@@ -1759,18 +1762,16 @@ _MOMENT_MIN_FEATURES = 256  # below, syrk on the explicit rows (tiny products)
 _MOMENT_MIN_ROWS = 2000
 _MOMENT_MAX_SHARE = 0.5  # the moment table at most this share of G's D^2 / 2 entries
 # Product blocks of fewer rows or columns are merged with the next
-# (_MomentPlan), rows x columns: BLAS is slow on skinny products.  The float32
-# products compute a merged group as a staircase (_MomentPlan.products32), so
+# (_MomentPlan), rows x columns: BLAS is slow on skinny products.  The
+# products compute a merged group as a staircase (_MomentPlan.staircase), so
 # its unused slots cost table memory, not flops.  Two-thread wall s of the
 # float32 table (best of 4, load 0.6; n = 32, d = 3, 20,000 rows / n = 64,
 # d = 2, 20,400 rows): 8 x 32 0.90 / 0.33, 16 x 64 0.84 / 0.27, 32 x 128
 # 0.93 / 0.27, 64 x 256 1.01 / 0.31 (session 7, a scratch loop over
-# _moment_table32(_MomentPlan(n, d, group), ...), not kept).  At small n the
-# merged blocks' unused slots are a larger share of the table (n = 16, d = 3:
-# 0.54 of D^2 / 2 at 32 x 128, 0.41 at 16 x 64), so a plan over
-# _MOMENT_MAX_SHARE is made again with the finer merge (_moment_plan).
+# _moment_table32(_MomentPlan(n, d, group), ...), not kept).  The unused
+# slots are a larger share at small n (n = 16, d = 3: 0.41 of D^2 / 2 at
+# 16 x 64, 0.54 at 32 x 128), where _MOMENT_MAX_SHARE decides the route.
 _MOMENT_GROUP = (16, 64)
-_MOMENT_GROUP_FINE = (8, 32)
 # Float32 products (_moment_table): the float32 table is added to the float64
 # one every this many rows (its rounding grows with the rows summed in it), and
 # the F x W operand of a product is built in pieces of this many F columns
@@ -2030,16 +2031,6 @@ class _MomentPlan:
         return where[0][t] + row * where[1][t] + col
 
 
-def _moment_plan(n: int, d: int) -> _MomentPlan:
-    """The plan of the moment route: blocks merged up to ``_MOMENT_GROUP``,
-    or up to ``_MOMENT_GROUP_FINE`` when that table would exceed
-    ``_MOMENT_MAX_SHARE`` of ``D^2 / 2`` (small ``n``)."""
-    plan = _MomentPlan(n, d)
-    if plan.size > _MOMENT_MAX_SHARE * plan.n_features ** 2 / 2:
-        plan = _MomentPlan(n, d, _MOMENT_GROUP_FINE)
-    return plan
-
-
 def _moment_rows(D: int) -> int:
     """Rows per chunk of :func:`_moment_gram`: its products' inner dimension."""
     return int(max(256, 4 * _CHUNK_BYTES // (8 * D)))
@@ -2052,7 +2043,7 @@ def _moment_gram(design, G, Y=None, products=np.float64):
     float64 products only) is given.  :func:`_moment_table`, then
     :func:`_scatter_moments` unscaled."""
     table, B = _moment_table(design, Y, products)
-    _scatter_moments(_moment_plan(design.n_features, design.degree), table, G, design.n_jobs)
+    _scatter_moments(_MomentPlan(design.n_features, design.degree), table, G, design.n_jobs)
     return B
 
 
@@ -2074,7 +2065,7 @@ def _moment_table(design, Y=None, products=np.float64):
     its own table (one BLAS thread each), summed at the end.
     """
     m, n, d = design.n_samples, design.n_features, design.degree
-    plan = _moment_plan(n, d)
+    plan = _MomentPlan(n, d)
     D = plan.n_features
     single = products == np.float32
     if single and Y is not None:
@@ -2227,7 +2218,7 @@ def _moments_apply(n: int, degree: int, domain: str, m: int) -> bool:
         return False
     D = sum(math.comb(n, t) for t in range(degree + 1))
     return (D >= _MOMENT_MIN_FEATURES
-            and _moment_plan(n, degree).size <= _MOMENT_MAX_SHARE * D * D / 2)
+            and _MomentPlan(n, degree).size <= _MOMENT_MAX_SHARE * D * D / 2)
 
 
 def _normal_equations(design: ParityDesign, Y):
@@ -2685,7 +2676,7 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
         # kappa(R^-T G R^-1) = 1.003, the same as rounding G to float32.
         # The scatter writes S (G / s + alpha / m I) S directly (see below;
         # M(empty, S_i), the diagonal, is table[i]): no passes over G after it.
-        plan = _moment_plan(design.n_features, design.degree)
+        plan = _MomentPlan(design.n_features, design.degree)
         table = _moment_table(sample, products=np.float32)[0]
         del sample
         if not np.isfinite(table).all():
