@@ -583,6 +583,22 @@ def test_header_flag_yes_and_no(tmp_path):
     assert json.loads(out)["n_samples"] == 301 and json.loads(out)["header"] is None
 
 
+def test_a_label_typo_on_line_1_is_an_error_not_a_header(tmp_path):
+    """Line 1 with numeric features and a non-numeric label, numbers below:
+    one error line naming line 1, field 5 (before, it was taken for a header
+    and the fit ran on one row fewer)."""
+    lines = _csv_lines()
+    lines[0] = ",".join(lines[0].split(",")[:4] + ["abc"])
+    path = tmp_path / "typo.csv"
+    path.write_text("\n".join(lines) + "\n")
+    for task in ("regress", "classify"):
+        code, out, err = _cli("learn", str(path), "--degree", "2", "--task", task,
+                              "--quiet")
+        assert code == cli.EXIT_USAGE, out
+        assert "line 1, field 5: 'abc' is not a number" in err and str(path) in err
+        assert len(err.strip().splitlines()) == 1 and "header row" not in out
+
+
 def test_bad_values_are_reported_by_file_line(tmp_path):
     lines = ["a,b,c,d,target"] + _csv_lines()
     fields = lines[4].split(",")
