@@ -1237,6 +1237,49 @@ def test_learn_task_classify_takes_class_names_from_a_csv_end_to_end(tmp_path, c
     assert json.loads(out)["classes"] == [3, 4]
 
 
+def test_predict_notes_labels_that_are_none_of_the_models_classes(tmp_path, capsys):
+    """A classifier of class names given a file of numeric labels (or the
+    reverse) printed a bare "accuracy 0": a note line now says no label is
+    a class.  A number among class names matches the same number in a file
+    of numeric labels ("1" and 1), so partly numeric classes still score."""
+    rng = np.random.default_rng(5)
+    X = rng.choice([-1, 1], size=(80, 3))
+    names = np.where(X[:, 0] > 0, "cat", "dog")
+    rows = [",".join(map(str, row)) for row in X]
+    pets, numbers = tmp_path / "pets.csv", tmp_path / "numbers.csv"
+    pets.write_text("".join(f"{row},{name}\n" for row, name in zip(rows, names)))
+    numbers.write_text("".join(f"{row},{int(x[0] > 0)}\n" for row, x in zip(rows, X)))
+    for train, other, classes, labels in [(pets, numbers, "[cat, dog]", "[0, 1]"),
+                                          (numbers, pets, "[0, 1]", "[cat, dog]")]:
+        model = tmp_path / f"{train.stem}.npz"
+        code, _, err = run(capsys, "learn", str(train), "--task", "classify", "--degree",
+                           "1", "--out", str(model), "--quiet")
+        assert code == 0, err
+        code, out, err = run(capsys, "predict", str(model), str(other), "--quiet")
+        assert code == 0, err
+        assert len(out.split()) == 80  # the predictions are still printed
+        assert err.strip().splitlines()[-1] == (
+            f"note: none of the file's labels are among the model's classes {classes}; "
+            f"accuracy is 0 by construction (the file's labels: {labels})")
+        code, out, err = run(capsys, "predict", str(model), str(other), "--json")
+        assert json.loads(out)["accuracy"] == 0 and "none of" in json.loads(out)["note"]
+        code, out, err = run(capsys, "predict", str(model), str(train), "--json")
+        assert json.loads(out)["accuracy"] == 1 and "note" not in json.loads(out)
+    # Classes "1", "2" and "cat" (3/4 cat, so read as names); a file of the
+    # rows labelled 1 or 2 reads as numbers and matches them.
+    mixed = np.where((X[:, 0] > 0) | (X[:, 2] > 0), "cat", np.where(X[:, 1] > 0, "1", "2"))
+    both, some = tmp_path / "mixed.csv", tmp_path / "some.csv"
+    both.write_text("".join(f"{row},{name}\n" for row, name in zip(rows, mixed)))
+    some.write_text("".join(f"{row},{name}\n" for row, name in zip(rows, mixed)
+                            if name != "cat"))
+    code, out, err = run(capsys, "learn", str(both), "--task", "classify", "--degree", "2",
+                         "--out", str(tmp_path / "mixed.npz"), "--json")
+    assert code == 0 and json.loads(out)["classes"] == ["1", "2", "cat"], err
+    assert json.loads(out)["train_accuracy"] == 1
+    code, out, err = run(capsys, "predict", str(tmp_path / "mixed.npz"), str(some), "--json")
+    assert code == 0 and json.loads(out)["accuracy"] == 1 and "note" not in json.loads(out)
+
+
 @pytest.mark.parametrize("text, extra, message", [
     ("a,b,y\n1,-1,cat\n-1,1,\n1,1,dog\n", ["--task", "classify"],
      "line 3, field 3 is empty: a missing label"),
