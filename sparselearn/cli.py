@@ -604,7 +604,15 @@ def _cmd_predict(args) -> dict:
     report = {"command": "predict", "model": str(args.model), "data": str(args.data),
               "n_samples": int(X.shape[0]), **_header_report(names)}
     if y is not None and classify:
+        labels, y = np.unique(y), _labels_as_classes(y, model.classes_)
         report["accuracy"] = float(np.mean(predictions == y))
+        if not np.isin(y, model.classes_).any():
+            # Likely the wrong file or label column: say so rather than
+            # leave a bare 0 (the predictions are still written).
+            report["note"] = (
+                f"none of the file's labels are among the model's classes "
+                f"{_shown_labels(model.classes_)}; accuracy is 0 by construction "
+                f"(the file's labels: {_shown_labels(labels)})")
     elif y is not None:
         report["mse"] = float(np.mean((predictions - np.asarray(y, dtype=np.float64))**2))
     if args.out:
@@ -618,6 +626,26 @@ def _cmd_predict(args) -> dict:
     else:
         report["predictions"] = predictions.tolist()
     return report
+
+
+def _labels_as_classes(y, classes):
+    """``y`` in the type of the model's ``classes``: a table's labels are
+    float64 when all are numbers and strings otherwise, whatever the
+    training file held, so a label matches a class of the other type when
+    both are the same number (``1`` and ``"1"``); other labels match none."""
+    if (y.dtype.kind == "U") == (classes.dtype.kind == "U"):
+        return y
+    if classes.dtype.kind == "U":  # numeric labels, classes with names among them
+        spelled = {float(c): c for c in classes if _io._is_number(c)}
+        return np.array([spelled.get(label, f"{label:g}") for label in y.tolist()])
+    return np.array([float(label) if _io._is_number(label) else np.nan for label in y])
+
+
+def _shown_labels(labels, limit: int = 6) -> str:
+    """``[a, b, ...]``: at most ``limit`` labels, integral floats as ints."""
+    shown = [f"{label:g}" if isinstance(label, float) else str(label)
+             for label in labels.tolist()[:limit]]
+    return "[" + ", ".join(shown) + (", ..." if len(labels) > limit else "") + "]"
 
 
 def _print_predict(report: dict) -> None:
@@ -634,6 +662,8 @@ def _print_predict(report: dict) -> None:
     if "accuracy" in report:
         print(f"accuracy against the labels in {report['data']}: "
               f"{report['accuracy']:.6g}", file=sys.stderr)
+    if "note" in report:
+        print(f"note: {report['note']}", file=sys.stderr)
 
 
 def _cmd_verify(args) -> dict:
@@ -853,9 +883,11 @@ def _time_limit(text: str):
 def _add_header_flag(parser) -> None:
     parser.add_argument("--header", choices=_io.HEADER_CHOICES, default="auto",
                         help="does the CSV's first line hold column names? auto "
-                             "(default): yes when one of its fields is a non-empty "
-                             "non-number (an empty field is a missing value, an error); "
-                             "yes; no.  Ignored for .npy and .npz")
+                             "(default): yes when its non-empty fields are all "
+                             "non-numbers; a line with a number in it is data, so a "
+                             "typo there (1,-1,1,abc) is an error naming line 1, and "
+                             "an empty field is a missing value, an error; yes; no.  "
+                             "Ignored for .npy and .npz")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -1012,7 +1044,11 @@ def build_parser() -> argparse.ArgumentParser:
         "predict", parents=[common], help="predict DATA with a model saved by 'learn --out'",
         description="Predict the points of DATA with a model saved by 'sparselearn learn "
                     "--out'; with labels in DATA, also report the mean squared error "
-                    "(a regressor) or the accuracy (a classifier).")
+                    "(a regressor) or the accuracy (a classifier), on stderr.  A "
+                    "number among a classifier's class names matches that number in "
+                    "DATA; when no label of DATA is one of the model's classes (names "
+                    "against numbers: likely the wrong file or column), a note line "
+                    "says so and the predictions are still written.")
     predict.add_argument("model", help="a model saved by 'sparselearn learn --out'")
     predict.add_argument("data", help="CSV/.npy table of points (an extra last column "
                                       "is read as labels) or .npz with X (and y)")

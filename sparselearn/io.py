@@ -493,10 +493,13 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
     """A 2-D float64 table from a comma-separated file (one optional header row).
 
     Header rule (``header="auto"``): the first line is a header exactly when
-    one of its fields is non-empty and not a number; an *empty* field is a
-    missing value, never a sign of a header, so ``1,,0.5`` on line 1 is an
-    error naming line 1 rather than a silently dropped row.  ``"yes"``
-    always reads the first line as column names, ``"no"`` never does.
+    one of its fields is non-empty and not a number and none of them is a
+    number.  A first line with numbers is data: ``1,-1,1,abc`` (a typo in
+    the label) is an error naming line 1, field 4, not a header that drops
+    the row.  An *empty* field is a missing value, never a sign of a
+    header, so ``1,,0.5`` on line 1 is an error naming line 1 too.
+    ``"yes"`` always reads the first line as column names, ``"no"`` never
+    does.
     Errors name the file line (1-based, the header line counted): a value
     that is empty or not a number, or a row whose number of fields differs
     from the first line's ("line 7 has 4 fields, expected 5").
@@ -536,7 +539,7 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
         try:
             table = _parse_csv(data, skip)
         except _PARSE_ERRORS as exc:
-            problem = _csv_problem(data, skip)
+            problem = _first_line_note(_csv_problem(data, skip), header)
             raise _fail(path, "not a numeric CSV table ("
                         + (problem or _oneline(exc)) + ")") from None
     except UnicodeError:
@@ -570,14 +573,27 @@ def _csv_bytes(path, max_bytes) -> bytes:
 def _csv_header(data: bytes, header: str, text_last: bool = False):
     """``(first line, column names or None)`` by the header rule of
     :func:`read_csv`; with ``text_last`` the last field (a text label) is no
-    sign of a header.  Raises UnicodeError for a first line that is not UTF-8."""
+    sign of a header, either way.  Raises UnicodeError for a first line that
+    is not UTF-8."""
     first = data.split(b"\n", 1)[0].decode("utf-8")
     fields = [field.strip() for field in first.split("#", 1)[0].split(",")]
-    telling = fields[:-1] if text_last else fields
-    if header == "yes" or (header == "auto" and any(
-            field and not _is_number(field) for field in telling)):
+    telling = [field for field in (fields[:-1] if text_last else fields) if field]
+    # A number among the names makes the line data: a typo in a numeric row
+    # (1,-1,1,abc) is then named by its line instead of dropping the row.
+    if header == "yes" or (header == "auto" and telling
+                           and not any(map(_is_number, telling))):
         return first, fields
     return first, None
+
+
+def _first_line_note(problem, header: str):
+    """``problem`` (a bad line's description), with a hint when it is line 1
+    read as data by ``header="auto"``: a header of numeric names needs ``yes``."""
+    if (problem is not None and header == "auto" and problem.startswith("line 1, ")
+            and problem.endswith("is not a number")):
+        return problem + ("; a first line with a number in it is data, not a header "
+                          "(header 'yes' reads it as column names)")
+    return problem
 
 
 def _read_csv_text_labels(path, max_bytes, header):
@@ -589,7 +605,7 @@ def _read_csv_text_labels(path, max_bytes, header):
     try:
         first, names = _csv_header(data, header, text_last=True)
         skip = 0 if names is None else 1
-        problem = _csv_problem(data, skip, text_last=True)
+        problem = _first_line_note(_csv_problem(data, skip, text_last=True), header)
         if problem is not None:
             raise _fail(path, f"{what} ({problem})")
         columns = len(first.split("#", 1)[0].split(","))

@@ -583,6 +583,22 @@ def test_header_flag_yes_and_no(tmp_path):
     assert json.loads(out)["n_samples"] == 301 and json.loads(out)["header"] is None
 
 
+def test_a_label_typo_on_line_1_is_an_error_not_a_header(tmp_path):
+    """Line 1 with numeric features and a non-numeric label, numbers below:
+    one error line naming line 1, field 5 (before, it was taken for a header
+    and the fit ran on one row fewer)."""
+    lines = _csv_lines()
+    lines[0] = ",".join(lines[0].split(",")[:4] + ["abc"])
+    path = tmp_path / "typo.csv"
+    path.write_text("\n".join(lines) + "\n")
+    for task in ("regress", "classify"):
+        code, out, err = _cli("learn", str(path), "--degree", "2", "--task", task,
+                              "--quiet")
+        assert code == cli.EXIT_USAGE, out
+        assert "line 1, field 5: 'abc' is not a number" in err and str(path) in err
+        assert len(err.strip().splitlines()) == 1 and "header row" not in out
+
+
 def test_bad_values_are_reported_by_file_line(tmp_path):
     lines = ["a,b,c,d,target"] + _csv_lines()
     fields = lines[4].split(",")
@@ -1219,6 +1235,49 @@ def test_learn_task_classify_takes_class_names_from_a_csv_end_to_end(tmp_path, c
                          "1", "--json")
     assert code == 0, err
     assert json.loads(out)["classes"] == [3, 4]
+
+
+def test_predict_notes_labels_that_are_none_of_the_models_classes(tmp_path, capsys):
+    """A classifier of class names given a file of numeric labels (or the
+    reverse) printed a bare "accuracy 0": a note line now says no label is
+    a class.  A number among class names matches the same number in a file
+    of numeric labels ("1" and 1), so partly numeric classes still score."""
+    rng = np.random.default_rng(5)
+    X = rng.choice([-1, 1], size=(80, 3))
+    names = np.where(X[:, 0] > 0, "cat", "dog")
+    rows = [",".join(map(str, row)) for row in X]
+    pets, numbers = tmp_path / "pets.csv", tmp_path / "numbers.csv"
+    pets.write_text("".join(f"{row},{name}\n" for row, name in zip(rows, names)))
+    numbers.write_text("".join(f"{row},{int(x[0] > 0)}\n" for row, x in zip(rows, X)))
+    for train, other, classes, labels in [(pets, numbers, "[cat, dog]", "[0, 1]"),
+                                          (numbers, pets, "[0, 1]", "[cat, dog]")]:
+        model = tmp_path / f"{train.stem}.npz"
+        code, _, err = run(capsys, "learn", str(train), "--task", "classify", "--degree",
+                           "1", "--out", str(model), "--quiet")
+        assert code == 0, err
+        code, out, err = run(capsys, "predict", str(model), str(other), "--quiet")
+        assert code == 0, err
+        assert len(out.split()) == 80  # the predictions are still printed
+        assert err.strip().splitlines()[-1] == (
+            f"note: none of the file's labels are among the model's classes {classes}; "
+            f"accuracy is 0 by construction (the file's labels: {labels})")
+        code, out, err = run(capsys, "predict", str(model), str(other), "--json")
+        assert json.loads(out)["accuracy"] == 0 and "none of" in json.loads(out)["note"]
+        code, out, err = run(capsys, "predict", str(model), str(train), "--json")
+        assert json.loads(out)["accuracy"] == 1 and "note" not in json.loads(out)
+    # Classes "1", "2" and "cat" (3/4 cat, so read as names); a file of the
+    # rows labelled 1 or 2 reads as numbers and matches them.
+    mixed = np.where((X[:, 0] > 0) | (X[:, 2] > 0), "cat", np.where(X[:, 1] > 0, "1", "2"))
+    both, some = tmp_path / "mixed.csv", tmp_path / "some.csv"
+    both.write_text("".join(f"{row},{name}\n" for row, name in zip(rows, mixed)))
+    some.write_text("".join(f"{row},{name}\n" for row, name in zip(rows, mixed)
+                            if name != "cat"))
+    code, out, err = run(capsys, "learn", str(both), "--task", "classify", "--degree", "2",
+                         "--out", str(tmp_path / "mixed.npz"), "--json")
+    assert code == 0 and json.loads(out)["classes"] == ["1", "2", "cat"], err
+    assert json.loads(out)["train_accuracy"] == 1
+    code, out, err = run(capsys, "predict", str(tmp_path / "mixed.npz"), str(some), "--json")
+    assert code == 0 and json.loads(out)["accuracy"] == 1 and "note" not in json.loads(out)
 
 
 @pytest.mark.parametrize("text, extra, message", [

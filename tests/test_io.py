@@ -740,8 +740,8 @@ def test_read_xy_text_labels(tmp_path):
         io.read_xy(path, text_labels=True)
     path.write_text("1,-1,1,cat\n-1,1,1,dog\n")
     assert io.read_xy(path, text_labels=True)[0].shape == (2, 3)
-    with pytest.raises(io.UnreadableFileError, match="'dog' is not a number"):
-        io.read_xy(path, n_features=2, text_labels=True)  # (line 1 read as a header)
+    with pytest.raises(io.UnreadableFileError, match="line 1, field 4: 'cat' is not a number"):
+        io.read_xy(path, n_features=2, text_labels=True)  # (line 1 is data: it has numbers)
     archive = tmp_path / "t.npz"
     np.savez(archive, X=np.ones((2, 2)), y=np.array(["cat", "dog"]))
     assert io.read_xy(archive, text_labels=True)[1].tolist() == ["cat", "dog"]
@@ -775,6 +775,34 @@ def test_csv_header_rule_names_and_file_lines(tmp_path):
         io.read_table(path)
     with pytest.raises(ValueError, match="header must be one of"):
         io.read_csv(path, header="maybe")
+
+
+def test_a_first_line_with_numbers_is_data_not_a_header(tmp_path):
+    """A typo in line 1's label (numeric features, numeric labels below) is
+    named by its line and field, with or without text labels, instead of
+    line 1 being taken for a header and the row dropped."""
+    path = tmp_path / "t.csv"
+    path.write_text("1,-1,1,abc\n1,1,-1,2\n-1,1,1,3\n-1,-1,-1,1\n")
+    typo = "line 1, field 4: 'abc' is not a number; a first line with a number"
+    for read in (io.read_csv, io.read_table, io.read_xy,
+                 lambda p: io.read_xy(p, text_labels=True),
+                 lambda p: io.read_xy(p, n_features=3, text_labels=True)):
+        with pytest.raises(io.UnreadableFileError, match=typo):
+            read(path)
+    with pytest.raises(io.UnreadableFileError, match="'abc' is not a number[)]$"):
+        io.read_csv(path, header="no")  # no hint about headers when told there is none
+    assert io.read_csv(path, header="yes", return_names=True)[0].shape == (3, 4)
+    # Names with one numeric name: data by the rule; "yes" reads them as names.
+    path.write_text("x1,x2,2020,y\n1,-1,1,2\n")
+    with pytest.raises(io.UnreadableFileError, match="line 1, field 1: 'x1'"):
+        io.read_xy(path)
+    assert io.read_xy(path, header="yes", return_names=True)[2] == (["x1", "x2", "2020"], "y")
+    # Class names on every row stay legitimate, with and without a header.
+    path.write_text("1,-1,cat\n-1,1,dog\n")
+    assert io.read_xy(path, text_labels=True)[1].tolist() == ["cat", "dog"]
+    path.write_text("a,b,animal\n1,-1,cat\n-1,1,dog\n")
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True)
+    assert y.tolist() == ["cat", "dog"] and names == (["a", "b"], "animal")
 
 
 # ------------------------------------------- every write goes through io.py

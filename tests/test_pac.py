@@ -933,7 +933,8 @@ def test_preflight_reports_the_class_floor_exactly_and_skips_infeasible_runs():
                              trials=5, random_state=0)
     report = skipped.preflight
     assert skipped.infeasible and skipped.trials == 0 and skipped.fit_seconds.size == 0
-    assert not skipped.consistent and not skipped.certified and skipped.interval == (0, 0)
+    assert not skipped.consistent and not skipped.certified
+    assert np.isnan(skipped.interval).all() and np.isnan(skipped.success_fraction)
     assert report["exact"] and report["degree"] == 2
     assert report["best_relative_error"] == pytest.approx(tails[2], rel=1e-9)
     assert report["energy"] == pytest.approx(1.0, rel=1e-12)
@@ -1052,6 +1053,59 @@ def test_searches_and_sweeps_do_not_spend_trials_out_of_reach():
     assert records[0]["mean_error"] is None and records[1]["best_relative_error"] == 0.0
     assert "INFEASIBLE" in sweep.to_table()
     json.dumps(sweep.to_dict(), allow_nan=False)
+
+
+def test_a_sweep_point_without_trials_shows_no_estimate(tmp_path):
+    """An infeasible point (the pre-flight skipped its trials) was shown as
+    "0/0 [0.000, 0.000]", a success fraction and interval of 0 in its CSV
+    and JSON, and a point at 0 in plot_sweep: as if measured.  Now it has no
+    estimate anywhere: "n/a" and "(no trials)" in the table, empty CSV
+    cells, JSON null, and a mark on the plot's bottom edge, not a point."""
+    import csv
+    import functools
+    import warnings
+
+    from sparselearn import pac
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pac.InfeasibleWarning)
+        sweep = pac.verify_sweep(functools.partial(pac.low_degree_learner),
+                                 pac.bump_target, {"n_features": [8], "width": [6],
+                                                   "sparsity": [2], "degree": [2, 8],
+                                                   "n_samples": [400]},
+                                 0.1, 0.2, 3, random_state=0)
+    skipped, ran = sweep.to_table().splitlines()[3:5]
+    assert "INFEASIBLE" in skipped and "0/0" not in skipped and "0.000" not in skipped
+    assert skipped.split()[5:8] == ["n/a", "(no", "trials)"]
+    assert "/3" in ran and "(no trials)" not in ran
+    first, second = sweep.to_records()
+    assert first["success_fraction"] is first["ci_lower"] is first["ci_upper"] is None
+    assert not first["consistent"] and not first["certified"]
+    assert second["trials"] == 3 and 0 <= second["ci_lower"] <= second["ci_upper"] <= 1
+    rows = list(csv.DictReader(open(sweep.to_csv(tmp_path / "s.csv"), encoding="utf-8")))
+    assert [rows[0][key] for key in ("success_fraction", "ci_lower", "ci_upper")] == [""] * 3
+    payload = json.loads(open(sweep.to_json(tmp_path / "s.json"), encoding="utf-8").read())
+    assert payload["rows"][0]["ci_lower"] is None and payload["rows"][1]["trials"] == 3
+    point = json.loads(open(sweep.results[0].to_json(tmp_path / "p.json")).read())
+    assert point["interval"] == [None, None] and point["success_fraction"] is None
+
+    plt = pytest.importorskip("matplotlib.pyplot")
+    plt.close("all")
+    try:
+        for y in ("success_fraction", "median_error"):
+            ax = pac.plot_sweep(sweep, x="n_samples", y=y)
+            # One data line, the feasible point's; the skipped one is a mark
+            # on the bottom spine (axes coordinate 0), labelled in the legend.
+            (container,) = ax.containers
+            assert container.lines[0].get_ydata().tolist() == [second[y]]
+            (mark,) = [line for line in ax.lines if line.get_marker() == "x"]
+            assert mark.get_xdata().tolist() == [400] and mark.get_ydata().tolist() == [0]
+            assert mark.get_transform() == ax.get_xaxis_transform()
+            labels = [text.get_text() for text in ax.get_legend().get_texts()]
+            assert "no trials (infeasible): degree=2" in labels
+            plt.close("all")
+    finally:
+        plt.close("all")
 
 
 def test_sweep_preflight_follows_a_degree_chosen_from_n_samples():

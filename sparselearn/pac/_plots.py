@@ -96,8 +96,11 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     as an error bar and a dashed line, in the legend, marks the target
     :math:`1 - \\delta`; with an error column (``"mean_error"``,
     ``"median_error"``, ``"max_error"``) the axis is logarithmic and the
-    dashed line marks ``eps``.  A figure made here (``ax`` omitted) is laid
-    out so that the axis labels fit.
+    dashed line marks ``eps``.  A point without trials (skipped by the
+    pre-flight: ``eps`` out of the class's reach) has no value to plot: it
+    is marked by a gray ``x`` on the bottom edge at its ``x``, in the legend
+    as "no trials (infeasible)" with its line's parameters, never drawn as 0.  A figure made here
+    (``ax`` omitted) is laid out so that the axis labels fit.
 
     Parameters
     ----------
@@ -159,7 +162,9 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     log_x = x == "n_samples"
     span = np.ptp([float(r[x]) for r in records]) or 1.0
     for index, (key, rows) in enumerate(groups.items()):
-        rows.sort(key=lambda r: r[x])
+        rows = sorted((r for r in rows if r["trials"] > 0), key=lambda r: r[x])
+        if not rows:
+            continue
         # Sideways shift of line `index`: 2.5% of a decade (a factor 1.06)
         # on the log axis, 1.5% of the range on a linear one, centred.
         shift = (index - (len(groups) - 1) / 2) if len(groups) > 1 else 0.0
@@ -174,6 +179,15 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
         style = {"marker": _MARKERS[index % len(_MARKERS)], "capsize": 3, "alpha": 0.85,
                  "markersize": 7 - 1.5 * (index % 3)}
         ax.errorbar(xs, ys, yerr=yerr, label=label, **(style | kwargs))
+    skipped = [r for r in records if r["trials"] == 0]
+    if skipped:
+        # On the bottom spine (x in data, y in axes coordinates): an
+        # annotation of the axis, not a value on it.
+        lines = sorted({", ".join(f"{name}={r[name]}" for name in others) for r in skipped})
+        ax.plot(sorted({r[x] for r in skipped}), np.zeros(len({r[x] for r in skipped})),
+                transform=ax.get_xaxis_transform(), linestyle="none", marker="x",
+                markersize=8, color="gray", clip_on=False,
+                label="no trials (infeasible)" + (": " + "; ".join(lines) if others else ""))
     if y == "success_fraction":
         ax.axhline(1 - result.delta, color="gray", linestyle="--", linewidth=1,
                    label=f"target 1 - delta = {1 - result.delta:g}")

@@ -61,7 +61,8 @@ class PACResult(ResultFilesMixin):
         The pre-flight report (the best relative error the learner's class
         can reach on trial 0's target, next to ``eps``; its ``"message"`` is
         one line).  When its ``"feasible"`` is ``False`` no trial was run:
-        ``trials`` is 0 and the interval ``(0, 0)``.
+        ``trials`` is 0, ``success_fraction`` and the interval NaN (``null``
+        in JSON), and the run neither consistent nor certified.
     class_errors : ndarray of shape (trials,), optional
         Agnostic runs (``verify_pac(agnostic=True)``): each trial's best
         error in the learner's class, :math:`W^{>d}[f]` of its target; a
@@ -140,28 +141,29 @@ class PACResult(ResultFilesMixin):
 
     @property
     def success_fraction(self) -> float:
-        """``successes / trials``: the point estimate of Pr[error <= eps] (0
-        when the pre-flight skipped the trials)."""
-        return self.successes / self.trials if self.trials else 0.0
+        """``successes / trials``: the point estimate of Pr[error <= eps]; NaN
+        when the pre-flight skipped the trials (0/0 estimates nothing)."""
+        return self.successes / self.trials if self.trials else float("nan")
 
     @property
     def interval(self) -> tuple[float, float]:
         """Clopper-Pearson interval for Pr[error <= eps] at ``confidence``;
-        ``(0, 0)`` when the pre-flight showed no trial can succeed."""
+        ``(nan, nan)`` when the pre-flight skipped the trials (the
+        pre-flight message says why)."""
         if not self.trials:
-            return (0.0, 0.0) if self.infeasible else (0.0, 1.0)
+            return (float("nan"), float("nan"))
         return clopper_pearson(self.successes, self.trials, self.confidence)
 
     @property
     def consistent(self) -> bool:
         r"""Whether :math:`\Pr[\text{error} \le \varepsilon] \ge 1 - \delta` is
         consistent with the trials: the interval's upper end is at least
-        :math:`1 - \delta`.
+        :math:`1 - \delta` (``False`` without trials).
 
         When the guarantee holds, this is ``False`` with probability at most
         ``(1 - confidence) / 2`` (a one-sided exact binomial test).
         """
-        return self.interval[1] >= 1.0 - self.delta
+        return bool(self.trials) and self.interval[1] >= 1.0 - self.delta
 
     @property
     def certified(self) -> bool:
@@ -172,7 +174,7 @@ class PACResult(ResultFilesMixin):
         ``(1 - confidence) / 2``.  Needs enough trials: with all of ``t``
         trials successful the lower end is :math:`((1-c)/2)^{1/t}`.
         """
-        return self.interval[0] >= 1.0 - self.delta
+        return bool(self.trials) and self.interval[0] >= 1.0 - self.delta
 
     def to_dict(self) -> dict:
         """JSON-serialisable summary (lists, floats, ints, bools, strings).
@@ -502,8 +504,8 @@ class SweepResult(ResultFilesMixin):
         ``n_draws``, ``median_relative_error`` (error over :math:`\\mathbb{E}[f^2]`),
         and from the pre-flight report ``best_relative_error`` (the class's
         floor on the point's first target, ``None`` if unknown) and
-        ``feasible`` (``False``: no trial was run; the error columns are then
-        ``None``).
+        ``feasible`` (``False``: no trial was run; ``success_fraction``, the
+        interval and the error columns are then ``None``, an empty CSV cell).
 
         Returns
         -------
@@ -516,8 +518,8 @@ class SweepResult(ResultFilesMixin):
             preflight = result.preflight or {}
             records.append(dict(point) | {
                 "trials": result.trials, "successes": result.successes,
-                "success_fraction": result.success_fraction,
-                "ci_lower": lower, "ci_upper": upper,
+                "success_fraction": result.success_fraction if ran else None,
+                "ci_lower": lower if ran else None, "ci_upper": upper if ran else None,
                 "consistent": result.consistent, "certified": result.certified,
                 "mean_error": float(np.mean(result.errors)) if ran else None,
                 "median_error": float(np.median(result.errors)) if ran else None,
@@ -587,10 +589,12 @@ class SweepResult(ResultFilesMixin):
                         "consistent" if record["consistent"] else "REJECTED")
             best = record["best_relative_error"]
             ran = result.trials > 0
+            # No trials, no estimate: "0/0 [0.000, 0.000]" read as a measured 0.
             lines.append(
                 "  ".join(f"{str(record[name]):>{w}}" for name, w in zip(names, widths))
-                + f"  {record['successes']:>4}/{record['trials']:<4}"
-                + f"  [{record['ci_lower']:.3f}, {record['ci_upper']:.3f}]".rjust(19)
+                + (f"  {record['successes']:>4}/{record['trials']:<4}"
+                   + f"  [{record['ci_lower']:.3f}, {record['ci_upper']:.3f}]".rjust(19)
+                   if ran else f"  {'n/a':>9}" + "(no trials)".rjust(19))
                 + ("       -" if best is None else f"  {best:>6.3f}")
                 + (f"  {record['median_relative_error']:>8.4f}"
                    f"  {float(np.max(result.relative_errors)):>8.4f}" if ran
