@@ -101,7 +101,9 @@ _SKETCH_MIN_FEATURES = 500
 # moments, potrf) and 8.6-13.9 s for "cholesky" by syrk before the moments;
 # with the compiled float32 products, scatter and factor (parities.
 # _moment_table32, _scatter_moments) the "sketch" fit took 1.8-3.0 s
-# there (load 1-4), its CPU time 3.4 s.
+# there (load 1-4), its CPU time 3.4 s; with the staircase products
+# (session 7) 1.6-2.0 s, CPU time 3.0-3.3 s (a scratch script, not kept:
+# time the fit on benchmarks/compare_learners.py's real_task(32, 20000)).
 # Off the cube, fewer samples than features (m < D) take the wide route
 # (solver="exact": the SVD of the explicit m x D rows, parities._solve_wide,
 # O(m^2 D)) whenever its 8 (3 m D + 5 m^2) bytes fit the budget: at m = 300,
