@@ -884,10 +884,11 @@ def _add_header_flag(parser) -> None:
     parser.add_argument("--header", choices=_io.HEADER_CHOICES, default="auto",
                         help="does the CSV's first line hold column names? auto "
                              "(default): yes when its non-empty fields are all "
-                             "non-numbers; a line with a number in it is data, so a "
-                             "typo there (1,-1,1,abc) is an error naming line 1, and "
-                             "an empty field is a missing value, an error; yes; no.  "
-                             "Ignored for .npy and .npz")
+                             "non-numbers or pandas' default names 0,1,2,...; a line "
+                             "with other numbers is data, so a typo there "
+                             "(1,-1,1,abc) is an error naming line 1, and an empty "
+                             "field is a missing value, an error; yes; no.  Ignored "
+                             "for .npy and .npz")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -493,10 +493,11 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
     """A 2-D float64 table from a comma-separated file (one optional header row).
 
     Header rule (``header="auto"``): the first line is a header exactly when
-    one of its fields is non-empty and not a number and none of them is a
-    number.  A first line with numbers is data: ``1,-1,1,abc`` (a typo in
-    the label) is an error naming line 1, field 4, not a header that drops
-    the row.  An *empty* field is a missing value, never a sign of a
+    it has a non-empty field that is not a number and none of its fields is
+    a number, except that pandas' default names, the column numbers
+    ``0,1,2,...`` at their places (``0,1,2,y``), count as names.  A first
+    line with other numbers is data: ``1,-1,1,abc`` (a typo in the label)
+    is an error naming line 1, field 4, not a header that drops the row.  An *empty* field is a missing value, never a sign of a
     header, so ``1,,0.5`` on line 1 is an error naming line 1 too.
     ``"yes"`` always reads the first line as column names, ``"no"`` never
     does.
@@ -578,10 +579,13 @@ def _csv_header(data: bytes, header: str, text_last: bool = False):
     first = data.split(b"\n", 1)[0].decode("utf-8")
     fields = [field.strip() for field in first.split("#", 1)[0].split(",")]
     telling = [field for field in (fields[:-1] if text_last else fields) if field]
-    # A number among the names makes the line data: a typo in a numeric row
+    # A name that is a number makes the line data: a typo in a numeric row
     # (1,-1,1,abc) is then named by its line instead of dropping the row.
-    if header == "yes" or (header == "auto" and telling
-                           and not any(map(_is_number, telling))):
+    # Except pandas' default names, the column numbers 0, 1, 2, ... (the
+    # header of pd.DataFrame(X).assign(y=y).to_csv(index=False)).
+    numbered = all(not _is_number(field) or field == str(i) for i, field in enumerate(fields))
+    if header == "yes" or (header == "auto" and telling and numbered
+                           and not all(map(_is_number, telling))):
         return first, fields
     return first, None
 
@@ -591,8 +595,8 @@ def _first_line_note(problem, header: str):
     read as data by ``header="auto"``: a header of numeric names needs ``yes``."""
     if (problem is not None and header == "auto" and problem.startswith("line 1, ")
             and problem.endswith("is not a number")):
-        return problem + ("; a first line with a number in it is data, not a header "
-                          "(header 'yes' reads it as column names)")
+        return problem + ("; a first line with a number among its fields is data "
+                          "(if line 1 holds column names, pass header 'yes')")
     return problem
 
 

@@ -783,7 +783,7 @@ def test_a_first_line_with_numbers_is_data_not_a_header(tmp_path):
     line 1 being taken for a header and the row dropped."""
     path = tmp_path / "t.csv"
     path.write_text("1,-1,1,abc\n1,1,-1,2\n-1,1,1,3\n-1,-1,-1,1\n")
-    typo = "line 1, field 4: 'abc' is not a number; a first line with a number"
+    typo = "line 1, field 4: 'abc' is not a number; a first line with a number among"
     for read in (io.read_csv, io.read_table, io.read_xy,
                  lambda p: io.read_xy(p, text_labels=True),
                  lambda p: io.read_xy(p, n_features=3, text_labels=True)):
@@ -797,6 +797,14 @@ def test_a_first_line_with_numbers_is_data_not_a_header(tmp_path):
     with pytest.raises(io.UnreadableFileError, match="line 1, field 1: 'x1'"):
         io.read_xy(path)
     assert io.read_xy(path, header="yes", return_names=True)[2] == (["x1", "x2", "2020"], "y")
+    # pandas' default names, the column numbers in order, are a header:
+    # pd.DataFrame(X).assign(y=y).to_csv(index=False) writes 0,1,2,y.
+    path.write_text("0,1,2,y\n1,-1,1,2\n-1,1,1,3\n")
+    X, y, names = io.read_xy(path, return_names=True)
+    assert X.shape == (2, 3) and y.tolist() == [2.0, 3.0] and names == (["0", "1", "2"], "y")
+    path.write_text("0,2,1,y\n1,-1,1,2\n")  # numbers out of their places: data
+    with pytest.raises(io.UnreadableFileError, match="line 1, field 4: 'y'"):
+        io.read_xy(path)
     # Class names on every row stay legitimate, with and without a header.
     path.write_text("1,-1,cat\n-1,1,dog\n")
     assert io.read_xy(path, text_labels=True)[1].tolist() == ["cat", "dog"]

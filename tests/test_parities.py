@@ -1030,9 +1030,9 @@ def test_moment_products_compute_each_read_slot_once(n, degree, pieces):
     """The products (float32 and float64) form a staircase over each merged
     group: every table slot the scatter reads is computed by exactly one
     product, and in the ordered levels only the slots of pairs with
-    max A_1 < min A_2 are computed (none of the merged groups' unused
-    slots: their count is the plan's C(t, a1) C(n - 1 - t, a2 - 1) wk
-    summed over t)."""
+    max A_1 < min A_2 are computed, none of the merged groups' unused
+    slots: the ordered levels' computed slots number the plan's
+    C(t, a1) C(n - 1 - t, a2 - 1) wk summed over t."""
     import math
 
     from sparselearn._reference import moments as twin
@@ -1226,3 +1226,33 @@ def test_moment_route_stays_within_its_memory_estimate():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak <= ParityDesign.estimate_bytes(m, n, 3, solver, n_jobs=2, domain="real")
+
+
+@pytest.mark.parametrize("max_iter", [0, 1, 2, 50])
+def test_preconditioned_cg_solves_once_per_direction(max_iter):
+    """_cg_columns applies the preconditioner once for the first direction
+    and once per later one: k iterations take k solves (none after the last
+    iteration, whose direction nothing uses), whether it stops on
+    convergence or at max_iter, with columns (one of them zero) stopping at
+    different iterations in lockstep; the result solves the system."""
+    from sparselearn.parities import _cg_columns
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(80, 5))
+    design = ParityDesign(X, 2, domain="real")
+    D = design.n_output_features
+    A = (explicit_parity_features(X, 2).T @ explicit_parity_features(X, 2) + np.eye(D)) / 80
+    R0 = rng.normal(size=(D, 3))
+    R0[:, 1] = 0.0
+    inverse = np.linalg.inv(A + 1e-3 * np.diag(rng.uniform(size=D)))  # close to A^-1
+    calls = []
+
+    def precondition(V):
+        calls.append(V.shape[1])
+        return inverse @ V
+
+    E, k, converged = _cg_columns(design, R0, 1.0, np.full(3, 1e-10), max_iter, np.float64,
+                                  precondition)
+    assert len(calls) == max(k, 1) and k <= max_iter
+    assert converged == (max_iter == 50)
+    if converged:
+        np.testing.assert_allclose(A @ E, R0, atol=1e-8 * np.abs(R0).max())
