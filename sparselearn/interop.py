@@ -117,8 +117,10 @@ def to_sklearn(net: SparseReLUNetwork):
     ``hidden_layer_sizes=(s,)``, ``activation="relu"``, identity output;
     ``predict(X)`` equals ``net(X)`` (to rounding, module notes; shape
     ``(m,)`` when there is one output, as scikit-learn returns).  The
-    estimator holds copies of the parameters and can be refitted or
-    pickled like any other; ``from_sklearn(to_sklearn(net)) == net``.
+    estimator holds copies of the parameters and can be refitted,
+    trained further from them (``partial_fit``, or ``fit`` with
+    ``warm_start=True``) or pickled like any other;
+    ``from_sklearn(to_sklearn(net)) == net``.
 
     Parameters
     ----------
@@ -144,8 +146,16 @@ def to_sklearn(net: SparseReLUNetwork):
     est.n_iter_ = 0
     est.t_ = 0
     est.loss_ = None
-    est.best_loss_ = None
     est.loss_curve_ = []
+    # The state MLPRegressor._initialize leaves for the stochastic solvers
+    # (no early stopping), so partial_fit and a warm-started fit continue
+    # training from these weights.
+    est.best_loss_ = np.inf
+    est._no_improvement_count = 0
+    est.validation_scores_ = None
+    est.best_validation_score_ = None
+    est._best_coefs = [coef.copy() for coef in est.coefs_]
+    est._best_intercepts = [intercept.copy() for intercept in est.intercepts_]
     return est
 
 

@@ -45,6 +45,26 @@ def test_sklearn_round_trip_is_exact(n, s, o):
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("o", [None, 2])
+def test_to_sklearn_trains_on_from_the_network(o):
+    # partial_fit and a warm-started fit continue from the exported weights:
+    # with one batch and no penalty, the first epoch's loss is the exported
+    # network's 0.5 * mean squared error (a re-initialised MLP would differ).
+    rng = np.random.default_rng(3)
+    net = _random_network(rng, 4, 6, o)
+    X = rng.normal(size=(100, 4))
+    y = rng.normal(size=(100,) if o is None else (100, o))
+    start_loss = 0.5 * np.mean((net(X).reshape(y.shape) - y) ** 2)  # sklearn's squared loss
+    est = net.to_sklearn().set_params(alpha=0.0, batch_size=100)
+    est.partial_fit(X, y)
+    assert est.loss_ == pytest.approx(start_loss, rel=1e-10)
+    assert SparseReLUNetwork.from_sklearn(est) != net   # one Adam step moved the weights
+    warm = net.to_sklearn().set_params(alpha=0.0, batch_size=100, warm_start=True, max_iter=2)
+    _fit_quietly(warm, X, y)
+    assert warm.loss_curve_[0] == pytest.approx(start_loss, rel=1e-10)
+    assert warm.n_iter_ == 2
+
+
 @pytest.mark.parametrize("n, s, o", SHAPES)
 def test_sklearn_predict_equals_net_exactly_when_sums_are_exact(n, s, o):
     rng = np.random.default_rng(7 + n + s)
