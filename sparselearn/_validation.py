@@ -152,7 +152,9 @@ def _as_float_array(value, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a numeric array, got dtype=object")
     try:
         array = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged lists and the like
+    except (TypeError, ValueError, RuntimeError) as exc:
+        # Ragged lists and the like; RuntimeError: a torch tensor that
+        # requires grad (its message says to detach it).
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
     _check_real_dtype(array.dtype, name)
     return np.ascontiguousarray(array, dtype=np.float64)

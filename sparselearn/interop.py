@@ -174,6 +174,9 @@ def _as_array(torch, tensor, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
     if tensor.is_complex() or not tensor.is_floating_point():
         raise TypeError(f"{name} must be a real floating tensor, got dtype {tensor.dtype}")
+    if tensor.is_meta:
+        raise ValueError(f"{name} is on the meta device and holds no values: materialise "
+                         "the module first (to_empty, then load_state_dict)")
     # float16/32 -> float64 is exact.
     return tensor.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
 

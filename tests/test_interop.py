@@ -7,6 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sparselearn import SparseReLUNetwork
+from sparselearn.profile import activation_profile
 
 
 def _random_network(rng, n, s, o, dyadic=False):
@@ -172,3 +173,22 @@ def test_from_torch_refuses_other_architectures():
         SparseReLUNetwork.from_torch(deep.state_dict())
     with pytest.raises(TypeError, match="got int"):
         SparseReLUNetwork.from_torch(3)
+
+
+def test_torch_inputs_and_meta_tensors_get_clear_errors():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    net = SparseReLUNetwork.from_torch(module)
+    X = torch.randn(5, 3, requires_grad=True)
+    # A tensor that requires grad, or of a dtype NumPy lacks: a TypeError naming X.
+    for bad in (X, X.detach().to(torch.bfloat16)):
+        with pytest.raises(TypeError, match="^X must be array-like of numbers"):
+            net(bad)
+        with pytest.raises(TypeError, match="^X must be array-like of numbers"):
+            activation_profile(net, bad)
+    np.testing.assert_array_equal(activation_profile(net, X.detach()).histogram,
+                                  activation_profile(net, X.detach().numpy()).histogram)
+    with pytest.raises(ValueError, match="layer 0 weight is on the meta device"):
+        SparseReLUNetwork.from_torch(module.to("meta"))
