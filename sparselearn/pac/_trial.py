@@ -98,6 +98,13 @@ def _draw_target(make_target, rng, n: int | None, output: int | None = None):
                                  f"{target.n_outputs}) to learn one of them")
             target = target.select_output(output)
         return target, target.n_features
+    module = type(target).__module__
+    if module.startswith(("torch.", "sklearn.")):
+        # Computes on tensors, or is an estimator: not a function of +-1 arrays.
+        convert = "from_torch" if module.startswith("torch.") else "from_sklearn"
+        raise TypeError(f"make_target returned {type(target).__name__}, a "
+                        f"{module.split('.')[0]} object; convert it with "
+                        f"SparseReLUNetwork.{convert} and return the network")
     if callable(target):
         if n is None:
             raise TypeError("make_target returned a plain callable; pass n_features= so "
