@@ -78,7 +78,9 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
     -------
     SparseReLUNetwork
         For a regressor, ``net(X)`` is ``estimator.predict(X)`` (to
-        rounding, module notes).  For a classifier it is the vector of
+        rounding, module notes); with ``loss="poisson"`` (output activation
+        ``exp``) it is the output layer before the ``exp``, the log-mean
+        ``log(estimator.predict(X))``.  For a classifier it is the vector of
         *decision scores* (the output layer before the logistic or softmax):
         ``estimator.predict(X)`` is ``classes_[argmax(net(X), axis=1)]``
         (multiclass), ``classes_[(net(X) > 0).astype(int)]`` (binary) and

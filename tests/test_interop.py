@@ -88,6 +88,18 @@ def test_from_sklearn_regressor_reproduces_predict_on_a_square_network():
     assert np.abs(naive(X) - est.predict(X)).max() > 1e-3
 
 
+def test_from_sklearn_poisson_regressor_gives_the_log_of_predict():
+    # The output activation is exp: the network is the layer before it.
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(150, 4))
+    y = np.exp(0.3 * X[:, 0])
+    est = _fit_quietly(MLPRegressor(hidden_layer_sizes=(6,), loss="poisson", max_iter=50,
+                                    random_state=0), X, y)
+    assert est.out_activation_ == "exp"
+    net = SparseReLUNetwork.from_sklearn(est)
+    np.testing.assert_allclose(np.exp(net(X)), est.predict(X), rtol=1e-12)
+
+
 @pytest.mark.parametrize("n_classes", [2, 4])
 def test_from_sklearn_classifier_gives_decision_scores(n_classes):
     rng = np.random.default_rng(n_classes)
