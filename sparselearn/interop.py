@@ -194,7 +194,8 @@ def from_torch(module) -> SparseReLUNetwork:
         order of the layers (``"0.weight"``, ``"0.bias"``, ``"2.weight"``,
         ``"2.bias"`` for the Sequential above).  Layers without bias get
         zeros.  Tensors of any real floating dtype and device; converted
-        to float64 exactly.
+        to float64 exactly.  A state_dict does not record the activation
+        between the layers: it is taken to be ReLU.
 
     Returns
     -------
@@ -209,8 +210,9 @@ def from_torch(module) -> SparseReLUNetwork:
         kinds = [type(layer).__name__ for layer in layers] if layers is not None else None
         if (layers is None or len(layers) != 3 or not isinstance(layers[0], nn.Linear)
                 or not isinstance(layers[1], nn.ReLU) or not isinstance(layers[2], nn.Linear)):
-            found = f"Sequential({', '.join(kinds)})" if kinds is not None \
-                else type(module).__name__
+            found = (f"Sequential({', '.join(kinds)})" if kinds is not None
+                     else f"{type(module).__name__} (pass the Sequential block itself, or "
+                          "the module's state_dict() if it holds just the two Linear layers)")
             raise ValueError("module must be torch.nn.Sequential(Linear, ReLU, Linear), "
                              f"found {found}")
         first, second = layers[0], layers[2]
@@ -239,8 +241,10 @@ def from_torch(module) -> SparseReLUNetwork:
         raise TypeError("module must be a torch.nn.Sequential(Linear, ReLU, Linear) or its "
                         f"state_dict, got {type(module).__name__}")
     if W1.ndim != 2 or W2.ndim != 2 or W2.shape[1] != W1.shape[0]:
+        order = (f"; the state_dict's weights were taken in its key order, {weights}, "
+                 "so the first layer's must come first" if isinstance(module, Mapping) else "")
         raise ValueError(f"the layers do not chain: first weight {W1.shape}, second weight "
-                         f"{W2.shape} (expected (s, n) and (o, s))")
+                         f"{W2.shape} (expected (s, n) and (o, s)){order}")
     if b1.shape != (W1.shape[0],) or b2.shape != (W2.shape[0],):
         raise ValueError(f"bias shapes {b1.shape} and {b2.shape} do not match the weights "
                          f"{W1.shape} and {W2.shape}")

@@ -185,6 +185,19 @@ def test_from_torch_refuses_other_architectures():
         SparseReLUNetwork.from_torch(deep.state_dict())
     with pytest.raises(TypeError, match="got int"):
         SparseReLUNetwork.from_torch(3)
+    reversed_keys = dict(reversed(list(nn.Sequential(
+        nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)).state_dict().items())))
+    with pytest.raises(ValueError, match=r"do not chain.*key order, \['2.weight', '0.weight'\]"):
+        SparseReLUNetwork.from_torch(reversed_keys)
+
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+
+    with pytest.raises(ValueError, match=r"found Wrapper \(pass the Sequential block itself"):
+        SparseReLUNetwork.from_torch(Wrapper())
+    assert SparseReLUNetwork.from_torch(Wrapper().state_dict()).width == 3
 
 
 def test_torch_inputs_and_meta_tensors_get_clear_errors():
