@@ -176,6 +176,8 @@ def _as_array(torch, tensor, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
     if tensor.is_complex() or not tensor.is_floating_point():
         raise TypeError(f"{name} must be a real floating tensor, got dtype {tensor.dtype}")
+    if tensor.layout != torch.strided:
+        tensor = tensor.to_dense()   # sparse layouts: the same values, exactly
     if tensor.is_meta:
         raise ValueError(f"{name} is on the meta device and holds no values: materialise "
                          "the module first (to_empty, then load_state_dict)")
@@ -232,6 +234,9 @@ def from_torch(module) -> SparseReLUNetwork:
         arrays = []
         for key in weights:
             W = _as_array(torch, module[key], f"state_dict[{key!r}]")
+            if W.ndim != 2:
+                raise ValueError(f"state_dict[{key!r}] must be a 2-D Linear weight "
+                                 f"(out_features, in_features), got shape {W.shape}")
             bias_key = str(key)[:-len("weight")] + "bias"
             b = (np.zeros(W.shape[0]) if bias_key not in module
                  else _as_array(torch, module[bias_key], f"state_dict[{bias_key!r}]"))

@@ -217,3 +217,17 @@ def test_torch_inputs_and_meta_tensors_get_clear_errors():
                                   activation_profile(net, X.detach().numpy()).histogram)
     with pytest.raises(ValueError, match="layer 0 weight is on the meta device"):
         SparseReLUNetwork.from_torch(module.to("meta"))
+
+
+def test_from_torch_state_dict_shapes_and_layouts():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(1)
+    module = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    state = module.state_dict()
+    sparse = dict(state, **{"0.weight": state["0.weight"].to_sparse()})
+    assert SparseReLUNetwork.from_torch(sparse) == SparseReLUNetwork.from_torch(module)
+    scalars = {"a.weight": torch.tensor(1.0), "b.weight": torch.tensor(2.0)}
+    with pytest.raises(ValueError, match=r"state_dict\['a.weight'\] must be a 2-D Linear "
+                                         r"weight .*got shape \(\)"):
+        SparseReLUNetwork.from_torch(scalars)
