@@ -468,14 +468,30 @@ def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
     kinds = {key: NUMERIC_KINDS + "U" for key in set(string_keys) | {"format"}}
     names = npz_names(path)
     if names != expected:
-        raise _fail(path, f"not a saved {kind}: it holds {sorted(names)}, expected "
-                          f"{sorted(expected)}")
+        raise _fail(path, f"not a saved {kind}{_saved_kind(path, names)}: it holds "
+                          f"{sorted(names)}, expected {sorted(expected)}")
     arrays = read_npz(path, kinds=kinds)
     tag = arrays.pop("format")
     if tag.shape != () or str(tag) not in accepted:
         raise _fail(path, f"has format tag {_oneline(tag)!r}, expected {format_tag!r} "
                           f"(not a saved {kind})")
     return arrays
+
+
+def _saved_kind(path, names) -> str:
+    """``", but a saved Kind (Kind.load reads it)"`` when the archive's
+    ``format`` tag names another of the library's classes, else ``""``."""
+    if "format" not in names:
+        return ""
+    try:
+        tag = read_npz(path, ["format"], kinds={"format": "U"})["format"]
+    except (UnreadableFileError, KeyError):
+        return ""
+    text = str(tag) if tag.shape == () else ""
+    if not text.startswith("sparselearn.") or "/" not in text:
+        return ""
+    other = text.split("/")[0].rsplit(".", 1)[-1]
+    return f", but a saved {other} ({other}.load reads it)"
 
 
 # ------------------------------------------------------------------- CSV
