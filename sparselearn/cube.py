@@ -84,6 +84,7 @@ from ._kernels import _cube
 from ._validation import (MAX_CUBE_DIM, MemoryBudgetError, check_cube_dimension,
                           check_float, check_int, check_matrix, check_memory,
                           check_random_state)
+from .interop import _conversion_hint
 from .network import SparseReLUNetwork, min_valuation
 
 __all__ = [
@@ -121,9 +122,10 @@ _BATCH_TASKS = 8
 
 def _check_network(net) -> SparseReLUNetwork:
     if not isinstance(net, SparseReLUNetwork):
-        raise TypeError("net must be a sparselearn.SparseReLUNetwork, got "
-                        f"{type(net).__name__}; build one with "
-                        "SparseReLUNetwork(weights, biases, output_weights)")
+        hint = (_conversion_hint(net) or
+                "; build one with SparseReLUNetwork(weights, biases, output_weights)")
+        raise TypeError(f"net must be a sparselearn.SparseReLUNetwork, got "
+                        f"{type(net).__name__}{hint}")
     return net
 
 

@@ -45,6 +45,22 @@ from .network import SparseReLUNetwork
 __all__ = ["from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 
+def _conversion_hint(value) -> str:
+    """``"; convert it with SparseReLUNetwork.from_torch"`` (or ``from_sklearn``)
+    when ``value`` is a PyTorch or scikit-learn object, else ``""``.
+
+    For the errors of functions that take a :class:`SparseReLUNetwork`: an
+    MLP from either library is not one, and building one from its raw
+    arrays computes another function (module notes).
+    """
+    module = type(value).__module__
+    for library, method in (("torch", "from_torch"), ("sklearn", "from_sklearn")):
+        if module == library or module.startswith(library + "."):
+            return (f"; convert it with SparseReLUNetwork.{method} (not by passing its "
+                    "arrays to the constructor)")
+    return ""
+
+
 def _network(W1_rows, bias1, U, bias2) -> SparseReLUNetwork:
     """``relu(W1 x + bias1)`` layer and ``(s, o)`` output layer -> network."""
     W1_rows = np.asarray(W1_rows, dtype=np.float64)

@@ -231,3 +231,22 @@ def test_from_torch_state_dict_shapes_and_layouts():
     with pytest.raises(ValueError, match=r"state_dict\['a.weight'\] must be a 2-D Linear "
                                          r"weight .*got shape \(\)"):
         SparseReLUNetwork.from_torch(scalars)
+
+
+def test_functions_that_take_a_network_name_the_conversion_for_an_mlp():
+    torch = pytest.importorskip("torch")
+    from sparselearn import cube, fourier
+    X = np.random.default_rng(2).normal(size=(40, 3))
+    mlp = _fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=5), X, X[:, 0])
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    calls = [lambda f: cube.certify_sparsity(f), lambda f: cube.truth_table(f),
+             lambda f: fourier.spectrum(f), lambda f: activation_profile(f, X),
+             lambda f: fourier.estimate_influences(f, n_features=3, n_draws=10)]
+    for foreign, method in ((mlp, "from_sklearn"), (module, "from_torch")):
+        for call in calls:
+            with pytest.raises(TypeError, match=f"got {type(foreign).__name__}; convert it "
+                                                f"with SparseReLUNetwork.{method}"):
+                call(foreign)
+    # A plain callable (here the MLP's predict) is still a function to estimate.
+    assert fourier.estimate_influences(mlp.predict, n_features=3, n_draws=10).estimate.shape \
+        == (3,)

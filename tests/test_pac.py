@@ -387,7 +387,8 @@ def _ok_target(rng):
     (dict(make_learner=LowDegreeRegressor(degree=1)), TypeError,
      "make_learner must be callable, got LowDegreeRegressor; pass a function"),
     (dict(make_target=lambda rng: MLPRegressor(), n_features=5), TypeError,
-     "returned MLPRegressor, a sklearn object; convert it with SparseReLUNetwork.from_sklearn"),
+     "returned MLPRegressor, not a SparseReLUNetwork; convert it with "
+     "SparseReLUNetwork.from_sklearn"),
     (dict(make_target=lambda rng: 3), TypeError, "must return a SparseReLUNetwork"),
     (dict(make_target=lambda rng: np.sum), TypeError, "pass n_features="),
     (dict(n_features=6), ValueError, "network on n=5 inputs, expected n=6"),
