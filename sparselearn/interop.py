@@ -61,6 +61,17 @@ def _conversion_hint(value) -> str:
     return ""
 
 
+def _check_finite(array, name: str) -> None:
+    """Refuse NaN or infinite parameters by their name in the source library
+    (a diverged training run), before the network's own check names
+    ``weights`` or ``output_weights``."""
+    array = np.asarray(array)
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(f"{name} has {bad} NaN or infinite entries (did the training "
+                         "diverge?); only finite networks can be imported")
+
+
 def _network(W1_rows, bias1, U, bias2) -> SparseReLUNetwork:
     """``relu(W1 x + bias1)`` layer and ``(s, o)`` output layer -> network."""
     W1_rows = np.asarray(W1_rows, dtype=np.float64)
@@ -126,6 +137,9 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
         raise ValueError(f"only activation='relu' can be converted; this {name} has "
                          f"activation={estimator.activation!r}")
     (W1, W2), (c1, c2) = estimator.coefs_, estimator.intercepts_
+    for index, (W, c) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
+        _check_finite(W, f"this {name}'s coefs_[{index}]")
+        _check_finite(c, f"this {name}'s intercepts_[{index}]")
     return _network(np.asarray(W1).T, c1, W2, c2)
 
 
@@ -198,7 +212,9 @@ def _as_array(torch, tensor, name: str) -> np.ndarray:
         raise ValueError(f"{name} is on the meta device and holds no values: materialise "
                          "the module first (to_empty, then load_state_dict)")
     # float16/32 -> float64 is exact.
-    return tensor.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+    array = tensor.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+    _check_finite(array, name)
+    return array
 
 
 def from_torch(module) -> SparseReLUNetwork:

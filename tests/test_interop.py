@@ -250,3 +250,20 @@ def test_functions_that_take_a_network_name_the_conversion_for_an_mlp():
     # A plain callable (here the MLP's predict) is still a function to estimate.
     assert fourier.estimate_influences(mlp.predict, n_features=3, n_draws=10).estimate.shape \
         == (3,)
+
+
+def test_non_finite_parameters_are_named_as_in_the_source_library():
+    X = np.random.default_rng(4).normal(size=(30, 3))
+    est = _fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=5), X, X[:, 0])
+    est.coefs_[1][2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"this MLPRegressor's coefs_\[1\] has 1 NaN or "
+                                         "infinite entries"):
+        SparseReLUNetwork.from_sklearn(est)
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    with torch.no_grad():
+        module[0].bias[1] = float("inf")
+    with pytest.raises(ValueError, match="layer 0 bias has 1 NaN or infinite entries"):
+        SparseReLUNetwork.from_torch(module)
+    with pytest.raises(ValueError, match=r"state_dict\['0.bias'\] has 1 NaN"):
+        SparseReLUNetwork.from_torch(module.state_dict())
