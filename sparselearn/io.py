@@ -107,6 +107,11 @@ def npz_path(path) -> str:
     return path if path.endswith(".npz") else path + ".npz"
 
 
+#: Suffixes of PyTorch and pickled scikit-learn models, which the loaders
+#: never read (no pickles): their errors say how to convert such a model.
+_FOREIGN_MODEL_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".joblib")
+
+
 # ---------------------------------------------------------------- opening
 @contextlib.contextmanager
 def _open_regular(path):
@@ -123,8 +128,13 @@ def _open_regular(path):
         if shown.endswith(".npz") and os.path.isfile(shown[:-4]):
             # Most likely "model.csv" given where an archive belongs, and the
             # suffix rule (npz_path) looked for model.csv.npz: name the file given.
-            raise _fail(shown[:-4], "not a saved model or network: those are .npz "
-                        f"archives (and there is no {os.path.basename(shown)})") from None
+            given = shown[:-4]
+            hint = ("; convert a PyTorch or scikit-learn MLP in Python, then save it: "
+                    "SparseReLUNetwork.from_torch(module).save(path) or "
+                    "SparseReLUNetwork.from_sklearn(estimator).save(path)"
+                    if given.lower().endswith(_FOREIGN_MODEL_SUFFIXES) else "")
+            raise _fail(given, "not a saved model or network: those are .npz "
+                        f"archives (and there is no {os.path.basename(shown)}){hint}") from None
         raise _fail(path, "no such file") from None
     except OSError as exc:
         raise _fail(path, f"cannot be read ({exc.strerror or exc})") from None

@@ -437,6 +437,17 @@ def test_classifier_save_load_round_trip(tmp_path, labels):
         LowDegreeRegressor.load(path)
 
 
+@pytest.mark.parametrize("name", ["model.pt", "mlp.joblib"])
+def test_a_torch_or_pickled_model_file_gets_the_conversion(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"\x80\x04not an archive")
+    with pytest.raises(io.UnreadableFileError, match=f"{name}: not a saved model or network.*"
+                       r"SparseReLUNetwork.from_torch\(module\).save\(path\)"):
+        SparseReLUNetwork.load(path)
+    with pytest.raises(io.UnreadableFileError, match="from_sklearn"):
+        LowDegreeRegressor.load(path)
+
+
 def test_a_file_of_another_kind_is_named_by_its_format_tag(tmp_path):
     net_path = random_network(4, 3, random_state=0).save(tmp_path / "net")
     with pytest.raises(io.UnreadableFileError, match=r"net.npz: not a saved LowDegreeRegressor, "
