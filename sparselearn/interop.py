@@ -244,9 +244,11 @@ def from_torch(module) -> SparseReLUNetwork:
         kinds = [type(layer).__name__ for layer in layers] if layers is not None else None
         if (layers is None or len(layers) != 3 or not isinstance(layers[0], nn.Linear)
                 or not isinstance(layers[1], nn.ReLU) or not isinstance(layers[2], nn.Linear)):
+            wrapper = next(module.children(), None) is not None   # holds the block?
             found = (f"Sequential({', '.join(kinds)})" if kinds is not None
                      else f"{type(module).__name__} (pass the Sequential block itself, or "
-                          "the module's state_dict() if it holds just the two Linear layers)")
+                          "the module's state_dict() if it holds just the two Linear layers)"
+                     if wrapper else type(module).__name__)
             raise ValueError("module must be torch.nn.Sequential(Linear, ReLU, Linear), "
                              f"found {found}")
         first, second = layers[0], layers[2]
