@@ -483,6 +483,14 @@ def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
     arrays = read_npz(path, kinds=kinds)
     tag = arrays.pop("format")
     if tag.shape != () or str(tag) not in accepted:
+        prefix = format_tag.split("/")[0] + "/"
+        if tag.shape == () and str(tag).startswith(prefix):
+            # The same class in a format version this release does not know.
+            versions = ", ".join(known.split("/", 1)[1] for known in accepted)
+            raise _fail(path, f"has format tag {str(tag)!r}: a {kind} saved in format "
+                              f"{str(tag)[len(prefix):]!r}, which this version of "
+                              f"sparselearn cannot read (it reads format {versions}); load "
+                              "it with the version that saved it")
         raise _fail(path, f"has format tag {_oneline(tag)!r}, expected {format_tag!r} "
                           f"(not a saved {kind})")
     return arrays

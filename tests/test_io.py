@@ -437,6 +437,17 @@ def test_classifier_save_load_round_trip(tmp_path, labels):
         LowDegreeRegressor.load(path)
 
 
+def test_a_network_of_an_unknown_format_version_says_so(tmp_path):
+    path = random_network(4, 3, random_state=0).save(tmp_path / "net")
+    arrays = dict(np.load(path))
+    arrays["format"] = np.array("sparselearn.SparseReLUNetwork/3")
+    np.savez(path, **arrays)
+    # It said "(not a saved SparseReLUNetwork)".
+    with pytest.raises(io.UnreadableFileError, match="a SparseReLUNetwork saved in format "
+                       "'3', which this version of sparselearn cannot read .it reads format 2, 1"):
+        SparseReLUNetwork.load(path)
+
+
 @pytest.mark.parametrize("name", ["model.pt", "mlp.joblib"])
 def test_a_torch_or_pickled_model_file_gets_the_conversion(tmp_path, name):
     path = tmp_path / name
