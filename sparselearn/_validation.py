@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import numbers
+import sys
 
 import numpy as np
 
@@ -150,12 +151,25 @@ def check_float(value, name: str, minimum: float | None = None,
 def _as_float_array(value, name: str) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.dtype == object:
         raise TypeError(f"{name} must be a numeric array, got dtype=object")
+    if _is_scipy_sparse(value):
+        # np.asarray would wrap it in a 0-d object array ("dtype=object").
+        raise TypeError(f"{name} must be a dense array, got a SciPy sparse "
+                        f"{type(value).__name__}; densify it first ({name}.toarray())")
     try:
         array = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged lists and the like
+    except (TypeError, ValueError, RuntimeError) as exc:
+        # Ragged lists and the like; RuntimeError: a torch tensor that
+        # requires grad (its message says to detach it).
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
     _check_real_dtype(array.dtype, name)
     return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _is_scipy_sparse(value) -> bool:
+    """Whether ``value`` is a SciPy sparse matrix or array (SciPy imported only
+    if the caller already did: a sparse value implies it)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(value)
 
 
 def _check_real_dtype(dtype: np.dtype, name: str) -> None:

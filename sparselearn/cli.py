@@ -271,6 +271,7 @@ def _certify_domain(args, net):
             raise CommandError(f"--domain box LO HI needs finite LO <= HI, got {lo:g} {hi:g}")
         return cube.Box(lo, hi), f"the box [{lo:g}, {hi:g}]^{n}"
     X, _, _ = _io.read_xy(rest[0], n_features=n, header=args.header, return_names=True)
+    _check_width(rest[0], X, n, "the network")
     return X, f"the {X.shape[0]} points of {rest[0]}"
 
 
@@ -413,13 +414,30 @@ def _print_target(report: dict) -> None:
     print(f"  next: sparselearn certify {report['out']}")
 
 
-def _read_data(args, n_features=None, text_labels=False):
+def _read_data(args, n_features=None, text_labels=False, reader="the network"):
     """``(X, y, names)`` from ``args.data`` (see :func:`sparselearn.io.read_xy`),
     the CSV header read as ``args.header`` says; ``y`` is ``None`` when the
     file has no labels, ``names`` is ``None`` when it has no header; with
-    ``text_labels`` (class labels) ``y`` may be strings."""
-    return _io.read_xy(args.data, n_features=n_features, header=args.header,
-                       return_names=True, text_labels=text_labels)
+    ``text_labels`` (class labels) ``y`` may be strings.  With
+    ``n_features``, ``X`` of another width is refused naming the file and
+    ``reader`` (what takes ``n_features`` inputs)."""
+    X, y, names = _io.read_xy(args.data, n_features=n_features, header=args.header,
+                              return_names=True, text_labels=text_labels)
+    if n_features is not None:
+        _check_width(args.data, X, n_features, reader)
+    return X, y, names
+
+
+def _check_width(path, X, n_features: int, reader: str) -> None:
+    """The rows of ``X`` (read from ``path``) have ``n_features`` entries, or a
+    one-line error in the command's terms (the library's names ``X``)."""
+    if X.shape[1] != n_features:
+        if os.fspath(path).endswith(".npz"):
+            raise CommandError(f"{path}: its X has {X.shape[1]} columns, but {reader} takes "
+                               f"{n_features} inputs")
+        raise CommandError(f"{path}: {X.shape[1]} columns, but {reader} takes {n_features} "
+                           f"inputs (a table of {n_features + 1} columns has its last read "
+                           "as labels)")
 
 
 def _has_text_labels(args) -> bool:
@@ -599,7 +617,8 @@ def _cmd_predict(args) -> dict:
     # A classifier's archive is the one with class labels (learn --task classify).
     classify = "classes" in _io.npz_names(_io.npz_path(args.model))
     model = (LowDegreeClassifier if classify else LowDegreeRegressor).load(args.model)
-    X, y, names = _read_data(args, n_features=model.n_features_in_, text_labels=classify)
+    X, y, names = _read_data(args, n_features=model.n_features_in_, text_labels=classify,
+                             reader="the model")
     predictions = model.predict(X)
     report = {"command": "predict", "model": str(args.model), "data": str(args.data),
               "n_samples": int(X.shape[0]), **_header_report(names)}

@@ -81,9 +81,10 @@ from fractions import Fraction
 import numpy as np
 
 from ._kernels import _cube
-from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_float, check_int,
-                          check_matrix,
-                          check_memory, check_random_state)
+from ._validation import (MAX_CUBE_DIM, MemoryBudgetError, check_cube_dimension,
+                          check_float, check_int, check_matrix, check_memory,
+                          check_random_state)
+from .interop import _conversion_hint
 from .network import SparseReLUNetwork, min_valuation
 
 __all__ = [
@@ -121,9 +122,10 @@ _BATCH_TASKS = 8
 
 def _check_network(net) -> SparseReLUNetwork:
     if not isinstance(net, SparseReLUNetwork):
-        raise TypeError("net must be a sparselearn.SparseReLUNetwork, got "
-                        f"{type(net).__name__}; build one with "
-                        "SparseReLUNetwork(weights, biases, output_weights)")
+        hint = (_conversion_hint(net) or
+                "; build one with SparseReLUNetwork(weights, biases, output_weights)")
+        raise TypeError(f"net must be a sparselearn.SparseReLUNetwork, got "
+                        f"{type(net).__name__}{hint}")
     return net
 
 
@@ -751,7 +753,8 @@ def _flush_c_stdio() -> None:
         pass
 
 
-def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCertificate:
+def _certify_box_milp(net, box, max_nodes, time_limit, start_time,
+                      max_bytes=None) -> SparsityCertificate:
     """``certify_sparsity(..., method="milp")`` over a :class:`Box` (see its notes)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
@@ -769,7 +772,7 @@ def _certify_box_milp(net, box, max_nodes, time_limit, start_time) -> SparsityCe
     upper, n_nodes = 0, 0
     if m:
         check_memory(8.0 * m * (n + 3 * m),
-                     f"the MILP constraint matrix ({m} units, n={n})")
+                     f"the MILP constraint matrix ({m} units, n={n})", max_bytes)
         Wu, bu = Wn[units], bn[units]
         low = np.minimum(Wu * lo, Wu * hi).sum(axis=1) - bu
         pairs = _box_conflicts(Wu, bu, lo, hi, tau)
@@ -930,8 +933,13 @@ def _zero_one_thresholds(net) -> tuple[np.ndarray, np.ndarray, bool]:
 # every point when n is at most this.
 _ZERO_ONE_EXHAUSTIVE_BITS = 20
 
+# Up to this n, a refused search suggests certifying on the list of all 2^n
+# points (8 n 2^n bytes: 160 MiB at n = 20).
+_HISTOGRAM_HINT_BITS = 20
 
-def _certify_zero_one(net, max_nodes, time_limit, start_time) -> SparsityCertificate:
+
+def _certify_zero_one(net, max_nodes, time_limit, start_time,
+                      max_bytes=None) -> SparsityCertificate:
     r"""``certify_sparsity`` over :math:`\{0,1\}^n` (see its notes)."""
     low, high, exact = _zero_one_thresholds(net)
     weights = -net.weights
@@ -945,7 +953,8 @@ def _certify_zero_one(net, max_nodes, time_limit, start_time) -> SparsityCertifi
     def run(thresholds):
         try:
             return certify_sparsity(SparseReLUNetwork(weights, thresholds, net.output_weights),
-                                    max_nodes=max_nodes, time_limit=time_limit)
+                                    max_nodes=max_nodes, time_limit=time_limit,
+                                    max_bytes=max_bytes)
         except CertificationIncomplete as exc:
             point = to01(exc.witness)
             found = int(net.activation_counts(point[None, :])[0])
@@ -988,7 +997,7 @@ def _certify_zero_one(net, max_nodes, time_limit, start_time) -> SparsityCertifi
 
 
 def certify_sparsity(net, *, max_nodes=None, time_limit=None,
-                     domain="pm1", method="bnb") -> SparsityCertificate:
+                     domain="pm1", method="bnb", max_bytes=None) -> SparsityCertificate:
     r"""Exact sparsity :math:`\max_{x \in \{-1,1\}^n} |A(x)|` by branch and bound.
 
     The search fixes coordinates one at a time, depth first, in order of
@@ -1075,6 +1084,11 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         :class:`Box` (much faster on boxes such as the pixel box
         :math:`[0, 16]^{64}`: ``benchmarks/compare_certify.py``).  The
         other domains take ``"bnb"`` only.
+    max_bytes : float, optional
+        Memory budget (default 4 GiB) of the search on the cubes, whose
+        workspace holds the pairwise compatibility of the units (about
+        :math:`16 s^2` bytes), and of ``method="milp"``'s constraint matrix;
+        a larger need is refused before allocating.
 
     Returns
     -------
@@ -1089,6 +1103,8 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
     CertificationIncomplete
         If a budget ran out first; the exception carries the best lower
         bound and its witness, never a certified value.
+    MemoryBudgetError
+        If the search would need more than ``max_bytes``.
 
     Notes
     -----
@@ -1133,10 +1149,10 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
             raise ValueError(f"domain must be 'pm1', '01', a cube.Box or an (m, n) array of "
                              f"points, got {domain!r}")
         if domain == "01":
-            return _certify_zero_one(net, max_nodes, time_limit, start_time)
+            return _certify_zero_one(net, max_nodes, time_limit, start_time, max_bytes)
     elif isinstance(domain, Box):
         if method == "milp":
-            return _certify_box_milp(net, domain, max_nodes, time_limit, start_time)
+            return _certify_box_milp(net, domain, max_nodes, time_limit, start_time, max_bytes)
         return _certify_box(net, domain, max_nodes, time_limit, start_time)
     else:
         return _certify_points(net, domain, start_time)
@@ -1144,8 +1160,19 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
     leaf_bits = min(n, _LEAF_BITS)
     split_depth = min(n - leaf_bits, _SPLIT_BITS)
     threads = _cube.max_threads()
-    check_memory(threads * (n + 1) * s * 12.0 + 8.0 * (n + 2 * s) * s,
-                 f"the branch-and-bound workspace (n={n}, s={s}, {threads} threads)")
+    try:
+        check_memory(threads * (n + 1) * s * 12.0 + 8.0 * (n + 2 * s) * s,
+                     f"the branch-and-bound workspace (n={n}, s={s}, {threads} threads)",
+                     max_bytes)
+    except MemoryBudgetError as exc:
+        if n > _HISTOGRAM_HINT_BITS:
+            raise
+        # A wide network on few inputs: the points themselves are few.
+        hint = MemoryBudgetError(f"{exc} With n={n}, count the 2^n points exactly instead: "
+                                 "certify_sparsity(net, domain=cube.points(n)) over "
+                                 "{-1,1}^n, domain=(1 - cube.points(n)) / 2 over {0,1}^n.")
+        hint.what, hint.needed, hint.budget = exc.what, exc.needed, exc.budget
+        raise hint from None
 
     tol = _rounding_slack(net.weights, net.biases)
     best, witness = _initial_bound(net)

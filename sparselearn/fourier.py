@@ -60,6 +60,7 @@ from .parities import parity_subsets
 from ._validation import (MAX_CUBE_DIM, check_cube_dimension, check_cube_points,
                           check_float, check_int, check_memory, check_random_state,
                           check_vector)
+from .interop import _conversion_hint
 from .network import SparseReLUNetwork
 
 #: Monte-Carlo size of the estimators when ``n_draws`` is not given.
@@ -382,6 +383,10 @@ def spectrum(f, *, max_bytes=None, output=None) -> np.ndarray:
         if output is not None:
             raise TypeError("output= selects an output of a multi-output network; a truth "
                             "table has one output, omit it")
+        hint = _conversion_hint(f)
+        if hint:
+            raise TypeError(f"f must be a SparseReLUNetwork or a truth table, got "
+                            f"{type(f).__name__}{hint}")
         if callable(f):
             raise TypeError("f must be a SparseReLUNetwork or a truth table; for another "
                             "function pass its table, or use the estimate_* functions")
@@ -733,9 +738,9 @@ def _as_cube_function(f, n_features):
             raise ValueError(f"f has {f.n_outputs} outputs and this estimator needs a "
                              "scalar function: pass f.select_output(t) for output t")
         return f.select_output(None).forward, n
-    if not callable(f):
+    if not callable(f) or _conversion_hint(f):
         raise TypeError("f must be a SparseReLUNetwork or a callable taking an (m, n) "
-                        f"array of +-1 points, got {type(f).__name__}")
+                        f"array of +-1 points, got {type(f).__name__}{_conversion_hint(f)}")
     if n_features is None:
         raise TypeError("n_features is required when f is a callable: the dimension n "
                         "of the cube {-1,1}^n it is defined on")

@@ -45,6 +45,33 @@ from .network import SparseReLUNetwork
 __all__ = ["from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 
+def _conversion_hint(value) -> str:
+    """``"; convert it with SparseReLUNetwork.from_torch"`` (or ``from_sklearn``)
+    when ``value`` is a PyTorch or scikit-learn object, else ``""``.
+
+    For the errors of functions that take a :class:`SparseReLUNetwork`: an
+    MLP from either library is not one, and building one from its raw
+    arrays computes another function (module notes).
+    """
+    module = type(value).__module__
+    for library, method in (("torch", "from_torch"), ("sklearn", "from_sklearn")):
+        if module == library or module.startswith(library + "."):
+            return (f"; convert it with SparseReLUNetwork.{method} (not by passing its "
+                    "arrays to the constructor)")
+    return ""
+
+
+def _check_finite(array, name: str) -> None:
+    """Refuse NaN or infinite parameters by their name in the source library
+    (a diverged training run), before the network's own check names
+    ``weights`` or ``output_weights``."""
+    array = np.asarray(array)
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(f"{name} has {bad} NaN or infinite entries (did the training "
+                         "diverge?); only finite networks can be imported")
+
+
 def _network(W1_rows, bias1, U, bias2) -> SparseReLUNetwork:
     """``relu(W1 x + bias1)`` layer and ``(s, o)`` output layer -> network."""
     W1_rows = np.asarray(W1_rows, dtype=np.float64)
@@ -78,7 +105,9 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
     -------
     SparseReLUNetwork
         For a regressor, ``net(X)`` is ``estimator.predict(X)`` (to
-        rounding, module notes).  For a classifier it is the vector of
+        rounding, module notes); with ``loss="poisson"`` (output activation
+        ``exp``) it is the output layer before the ``exp``, the log-mean
+        ``log(estimator.predict(X))``.  For a classifier it is the vector of
         *decision scores* (the output layer before the logistic or softmax):
         ``estimator.predict(X)`` is ``classes_[argmax(net(X), axis=1)]``
         (multiclass), ``classes_[(net(X) > 0).astype(int)]`` (binary) and
@@ -108,6 +137,9 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
         raise ValueError(f"only activation='relu' can be converted; this {name} has "
                          f"activation={estimator.activation!r}")
     (W1, W2), (c1, c2) = estimator.coefs_, estimator.intercepts_
+    for index, (W, c) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
+        _check_finite(W, f"this {name}'s coefs_[{index}]")
+        _check_finite(c, f"this {name}'s intercepts_[{index}]")
     return _network(np.asarray(W1).T, c1, W2, c2)
 
 
@@ -117,8 +149,10 @@ def to_sklearn(net: SparseReLUNetwork):
     ``hidden_layer_sizes=(s,)``, ``activation="relu"``, identity output;
     ``predict(X)`` equals ``net(X)`` (to rounding, module notes; shape
     ``(m,)`` when there is one output, as scikit-learn returns).  The
-    estimator holds copies of the parameters and can be refitted or
-    pickled like any other; ``from_sklearn(to_sklearn(net)) == net``.
+    estimator holds copies of the parameters and can be refitted,
+    trained further from them (``partial_fit``, or ``fit`` with
+    ``warm_start=True``) or pickled like any other;
+    ``from_sklearn(to_sklearn(net)) == net``.
 
     Parameters
     ----------
@@ -144,8 +178,16 @@ def to_sklearn(net: SparseReLUNetwork):
     est.n_iter_ = 0
     est.t_ = 0
     est.loss_ = None
-    est.best_loss_ = None
     est.loss_curve_ = []
+    # The state MLPRegressor._initialize leaves for the stochastic solvers
+    # (no early stopping), so partial_fit and a warm-started fit continue
+    # training from these weights.
+    est.best_loss_ = np.inf
+    est._no_improvement_count = 0
+    est.validation_scores_ = None
+    est.best_validation_score_ = None
+    est._best_coefs = [coef.copy() for coef in est.coefs_]
+    est._best_intercepts = [intercept.copy() for intercept in est.intercepts_]
     return est
 
 
@@ -164,8 +206,15 @@ def _as_array(torch, tensor, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
     if tensor.is_complex() or not tensor.is_floating_point():
         raise TypeError(f"{name} must be a real floating tensor, got dtype {tensor.dtype}")
+    if tensor.layout != torch.strided:
+        tensor = tensor.to_dense()   # sparse layouts: the same values, exactly
+    if tensor.is_meta:
+        raise ValueError(f"{name} is on the meta device and holds no values: materialise "
+                         "the module first (to_empty, then load_state_dict)")
     # float16/32 -> float64 is exact.
-    return tensor.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+    array = tensor.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+    _check_finite(array, name)
+    return array
 
 
 def from_torch(module) -> SparseReLUNetwork:
@@ -179,7 +228,8 @@ def from_torch(module) -> SparseReLUNetwork:
         order of the layers (``"0.weight"``, ``"0.bias"``, ``"2.weight"``,
         ``"2.bias"`` for the Sequential above).  Layers without bias get
         zeros.  Tensors of any real floating dtype and device; converted
-        to float64 exactly.
+        to float64 exactly.  A state_dict does not record the activation
+        between the layers: it is taken to be ReLU.
 
     Returns
     -------
@@ -194,8 +244,11 @@ def from_torch(module) -> SparseReLUNetwork:
         kinds = [type(layer).__name__ for layer in layers] if layers is not None else None
         if (layers is None or len(layers) != 3 or not isinstance(layers[0], nn.Linear)
                 or not isinstance(layers[1], nn.ReLU) or not isinstance(layers[2], nn.Linear)):
-            found = f"Sequential({', '.join(kinds)})" if kinds is not None \
-                else type(module).__name__
+            wrapper = next(module.children(), None) is not None   # holds the block?
+            found = (f"Sequential({', '.join(kinds)})" if kinds is not None
+                     else f"{type(module).__name__} (pass the Sequential block itself, or "
+                          "the module's state_dict() if it holds just the two Linear layers)"
+                     if wrapper else type(module).__name__)
             raise ValueError("module must be torch.nn.Sequential(Linear, ReLU, Linear), "
                              f"found {found}")
         first, second = layers[0], layers[2]
@@ -215,6 +268,9 @@ def from_torch(module) -> SparseReLUNetwork:
         arrays = []
         for key in weights:
             W = _as_array(torch, module[key], f"state_dict[{key!r}]")
+            if W.ndim != 2:
+                raise ValueError(f"state_dict[{key!r}] must be a 2-D Linear weight "
+                                 f"(out_features, in_features), got shape {W.shape}")
             bias_key = str(key)[:-len("weight")] + "bias"
             b = (np.zeros(W.shape[0]) if bias_key not in module
                  else _as_array(torch, module[bias_key], f"state_dict[{bias_key!r}]"))
@@ -224,8 +280,10 @@ def from_torch(module) -> SparseReLUNetwork:
         raise TypeError("module must be a torch.nn.Sequential(Linear, ReLU, Linear) or its "
                         f"state_dict, got {type(module).__name__}")
     if W1.ndim != 2 or W2.ndim != 2 or W2.shape[1] != W1.shape[0]:
+        order = (f"; the state_dict's weights were taken in its key order, {weights}, "
+                 "so the first layer's must come first" if isinstance(module, Mapping) else "")
         raise ValueError(f"the layers do not chain: first weight {W1.shape}, second weight "
-                         f"{W2.shape} (expected (s, n) and (o, s))")
+                         f"{W2.shape} (expected (s, n) and (o, s)){order}")
     if b1.shape != (W1.shape[0],) or b2.shape != (W2.shape[0],):
         raise ValueError(f"bias shapes {b1.shape} and {b2.shape} do not match the weights "
                          f"{W1.shape} and {W2.shape}")

@@ -107,6 +107,11 @@ def npz_path(path) -> str:
     return path if path.endswith(".npz") else path + ".npz"
 
 
+#: Suffixes of PyTorch and pickled scikit-learn models, which the loaders
+#: never read (no pickles): their errors say how to convert such a model.
+_FOREIGN_MODEL_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".joblib")
+
+
 # ---------------------------------------------------------------- opening
 @contextlib.contextmanager
 def _open_regular(path):
@@ -123,8 +128,13 @@ def _open_regular(path):
         if shown.endswith(".npz") and os.path.isfile(shown[:-4]):
             # Most likely "model.csv" given where an archive belongs, and the
             # suffix rule (npz_path) looked for model.csv.npz: name the file given.
-            raise _fail(shown[:-4], "not a saved model or network: those are .npz "
-                        f"archives (and there is no {os.path.basename(shown)})") from None
+            given = shown[:-4]
+            hint = ("; convert a PyTorch or scikit-learn MLP in Python, then save it: "
+                    "SparseReLUNetwork.from_torch(module).save(path) or "
+                    "SparseReLUNetwork.from_sklearn(estimator).save(path)"
+                    if given.lower().endswith(_FOREIGN_MODEL_SUFFIXES) else "")
+            raise _fail(given, "not a saved model or network: those are .npz "
+                        f"archives (and there is no {os.path.basename(shown)}){hint}") from None
         raise _fail(path, "no such file") from None
     except OSError as exc:
         raise _fail(path, f"cannot be read ({exc.strerror or exc})") from None
@@ -468,14 +478,38 @@ def load_archive(path, format_tag: str, keys, string_keys=()) -> dict:
     kinds = {key: NUMERIC_KINDS + "U" for key in set(string_keys) | {"format"}}
     names = npz_names(path)
     if names != expected:
-        raise _fail(path, f"not a saved {kind}: it holds {sorted(names)}, expected "
-                          f"{sorted(expected)}")
+        raise _fail(path, f"not a saved {kind}{_saved_kind(path, names)}: it holds "
+                          f"{sorted(names)}, expected {sorted(expected)}")
     arrays = read_npz(path, kinds=kinds)
     tag = arrays.pop("format")
     if tag.shape != () or str(tag) not in accepted:
+        prefix = format_tag.split("/")[0] + "/"
+        if tag.shape == () and str(tag).startswith(prefix):
+            # The same class in a format version this release does not know.
+            versions = ", ".join(known.split("/", 1)[1] for known in accepted)
+            raise _fail(path, f"has format tag {str(tag)!r}: a {kind} saved in format "
+                              f"{str(tag)[len(prefix):]!r}, which this version of "
+                              f"sparselearn cannot read (it reads format {versions}); load "
+                              "it with the version that saved it")
         raise _fail(path, f"has format tag {_oneline(tag)!r}, expected {format_tag!r} "
                           f"(not a saved {kind})")
     return arrays
+
+
+def _saved_kind(path, names) -> str:
+    """``", but a saved Kind (Kind.load reads it)"`` when the archive's
+    ``format`` tag names another of the library's classes, else ``""``."""
+    if "format" not in names:
+        return ""
+    try:
+        tag = read_npz(path, ["format"], kinds={"format": "U"})["format"]
+    except (UnreadableFileError, KeyError):
+        return ""
+    text = str(tag) if tag.shape == () else ""
+    if not text.startswith("sparselearn.") or "/" not in text:
+        return ""
+    other = text.split("/")[0].rsplit(".", 1)[-1]
+    return f", but a saved {other} ({other}.load reads it)"
 
 
 # ------------------------------------------------------------------- CSV

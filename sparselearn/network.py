@@ -861,7 +861,9 @@ class SparseReLUNetwork:
     @classmethod
     def from_sklearn(cls, estimator) -> "SparseReLUNetwork":
         """The network of a fitted scikit-learn ``MLPRegressor`` / ``MLPClassifier``
-        (one hidden layer, relu); a classifier gives its decision scores.
+        (one hidden layer, relu); a classifier gives its decision scores, a
+        ``loss="poisson"`` regressor the log of its prediction (the output
+        layer before the output activation).
 
         See :func:`sparselearn.interop.from_sklearn`.
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_int, check_matrix
+from .interop import _conversion_hint
 from .network import SparseReLUNetwork
 
 __all__ = ["ActivationProfile", "activation_profile", "plot_activation_profile"]
@@ -120,7 +121,8 @@ def activation_profile(net, X, *, chunk_rows=None) -> ActivationProfile:
     ([1, 1, 1, 0], 2, [2])
     """
     if not isinstance(net, SparseReLUNetwork):
-        raise TypeError(f"net must be a SparseReLUNetwork, got {type(net).__name__}")
+        raise TypeError(f"net must be a SparseReLUNetwork, got {type(net).__name__}"
+                        f"{_conversion_hint(net)}")
     if not (hasattr(X, "shape") and hasattr(X, "__getitem__")):
         X = np.asarray(X)
     if len(X.shape) != 2 or X.shape[1] != net.n_features:
@@ -136,8 +138,7 @@ def activation_profile(net, X, *, chunk_rows=None) -> ActivationProfile:
     histogram = np.zeros(s + 1, dtype=np.int64)
     unit_counts = np.zeros(s, dtype=np.int64)
     for start in range(0, m, chunk_rows):
-        chunk = check_matrix(np.asarray(X[start:start + chunk_rows]), "X",
-                             n_columns=net.n_features)
+        chunk = check_matrix(X[start:start + chunk_rows], "X", n_columns=net.n_features)
         indptr, indices = net.active_supports(chunk)
         histogram += np.bincount(np.diff(indptr), minlength=s + 1)
         unit_counts += np.bincount(indices, minlength=s)

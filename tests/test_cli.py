@@ -206,12 +206,17 @@ def test_learn_and_predict_bad_input(tmp_path, capsys, parity_data):
     text.write_text("a,b\nc,d\n")
     bad_points = tmp_path / "real.npz"
     np.savez(bad_points, X=X * 0.5, y=y)
+    from sparselearn import LowDegreeRegressor
+    model_path = LowDegreeRegressor(degree=1).fit(X, y).save(tmp_path / "model")
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text("1,-1\n-1,1\n")
     cases = [
         (["learn", str(text)], "not a numeric CSV"),
         (["learn", str(tmp_path / "missing.csv")], "no such file"),
         (["learn", str(bad_points)], "+1 or -1"),
         (["learn", str(csv), "--degree", "11"], "degree=11 exceeds n_features=10"),
         (["predict", str(npz), str(csv)], "not a saved LowDegreeRegressor"),
+        (["predict", model_path, str(narrow)], f"{narrow}: 2 columns, but the model takes 10"),
     ]
     for argv, message in cases:
         code, _, err = run(capsys, *argv)
@@ -511,6 +516,14 @@ def test_profile_command_text_json_and_bad_input(capsys, tmp_path):
     wrong.write_text("1,1,1,1\n")
     code, out, err = run(capsys, "profile", path, str(wrong))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "sparselearn profile" in err
+    # Named by file and in the command's terms (it said "X must have shape (m, 2)").
+    assert f"{wrong}: 4 columns, but the network takes 2 inputs (a table of 3" in err
+    code, out, err = run(capsys, "certify", path, "--domain", "points", str(wrong))
+    assert code == 2 and f"{wrong}: 4 columns, but the network takes 2 inputs" in err
+    wide_npz = tmp_path / "wide.npz"
+    np.savez(wide_npz, X=np.ones((2, 5)))
+    code, out, err = run(capsys, "profile", path, str(wide_npz))
+    assert code == 2 and f"{wide_npz}: its X has 5 columns, but the network takes 2" in err
     code, out, err = run(capsys, "profile", path, str(tmp_path / "missing.csv"))
     assert code == 2 and len(err.strip().splitlines()) == 1
 

@@ -347,6 +347,20 @@ def test_large_cubes_are_refused_with_the_figure():
         cube.activation_histogram(huge)
 
 
+@pytest.mark.parametrize("domain", ["pm1", "01"])
+def test_certify_sparsity_memory_budget_is_the_callers(domain):
+    # The refusal said "pass a larger max_bytes=", which certify_sparsity did
+    # not take; on few inputs it now also names the exhaustive alternative.
+    net = random_network(6, 40, random_state=0)
+    with pytest.raises(MemoryBudgetError, match=r"workspace \(n=6, s=40.*max_bytes=.*"
+                                                r"domain=cube.points\(n\)"):
+        cube.certify_sparsity(net, domain=domain, max_bytes=1024)
+    points = cube.points(6) if domain == "pm1" else (1.0 - cube.points(6)) / 2.0
+    expected = int(net.activation_counts(points).max())
+    assert cube.certify_sparsity(net, domain=domain, max_bytes=2**30).max_active == expected
+    assert cube.certify_sparsity(net, domain=points).max_active == expected
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"max_nodes": 0}, ValueError, "max_nodes"),
     ({"max_nodes": 1.5}, TypeError, "max_nodes"),

@@ -7,6 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sparselearn import SparseReLUNetwork
+from sparselearn.profile import activation_profile
 
 
 def _random_network(rng, n, s, o, dyadic=False):
@@ -45,6 +46,26 @@ def test_sklearn_round_trip_is_exact(n, s, o):
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("o", [None, 2])
+def test_to_sklearn_trains_on_from_the_network(o):
+    # partial_fit and a warm-started fit continue from the exported weights:
+    # with one batch and no penalty, the first epoch's loss is the exported
+    # network's 0.5 * mean squared error (a re-initialised MLP would differ).
+    rng = np.random.default_rng(3)
+    net = _random_network(rng, 4, 6, o)
+    X = rng.normal(size=(100, 4))
+    y = rng.normal(size=(100,) if o is None else (100, o))
+    start_loss = 0.5 * np.mean((net(X).reshape(y.shape) - y) ** 2)  # sklearn's squared loss
+    est = net.to_sklearn().set_params(alpha=0.0, batch_size=100)
+    est.partial_fit(X, y)
+    assert est.loss_ == pytest.approx(start_loss, rel=1e-10)
+    assert SparseReLUNetwork.from_sklearn(est) != net   # one Adam step moved the weights
+    warm = net.to_sklearn().set_params(alpha=0.0, batch_size=100, warm_start=True, max_iter=2)
+    _fit_quietly(warm, X, y)
+    assert warm.loss_curve_[0] == pytest.approx(start_loss, rel=1e-10)
+    assert warm.n_iter_ == 2
+
+
 @pytest.mark.parametrize("n, s, o", SHAPES)
 def test_sklearn_predict_equals_net_exactly_when_sums_are_exact(n, s, o):
     rng = np.random.default_rng(7 + n + s)
@@ -65,6 +86,18 @@ def test_from_sklearn_regressor_reproduces_predict_on_a_square_network():
     naive = SparseReLUNetwork(est.coefs_[0], est.intercepts_[0], est.coefs_[1][:, 0],
                               float(est.intercepts_[1][0]))
     assert np.abs(naive(X) - est.predict(X)).max() > 1e-3
+
+
+def test_from_sklearn_poisson_regressor_gives_the_log_of_predict():
+    # The output activation is exp: the network is the layer before it.
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(150, 4))
+    y = np.exp(0.3 * X[:, 0])
+    est = _fit_quietly(MLPRegressor(hidden_layer_sizes=(6,), loss="poisson", max_iter=50,
+                                    random_state=0), X, y)
+    assert est.out_activation_ == "exp"
+    net = SparseReLUNetwork.from_sklearn(est)
+    np.testing.assert_allclose(np.exp(net(X)), est.predict(X), rtol=1e-12)
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
@@ -145,10 +178,92 @@ def test_from_torch_refuses_other_architectures():
     nn = torch.nn
     with pytest.raises(ValueError, match=r"found Sequential\(Linear, Tanh, Linear\)"):
         SparseReLUNetwork.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)))
-    with pytest.raises(ValueError, match="found Linear"):
+    with pytest.raises(ValueError, match="found Linear$"):
         SparseReLUNetwork.from_torch(nn.Linear(2, 3))
     deep = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1))
     with pytest.raises(ValueError, match="exactly two"):
         SparseReLUNetwork.from_torch(deep.state_dict())
     with pytest.raises(TypeError, match="got int"):
         SparseReLUNetwork.from_torch(3)
+    reversed_keys = dict(reversed(list(nn.Sequential(
+        nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)).state_dict().items())))
+    with pytest.raises(ValueError, match=r"do not chain.*key order, \['2.weight', '0.weight'\]"):
+        SparseReLUNetwork.from_torch(reversed_keys)
+
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+
+    with pytest.raises(ValueError, match=r"found Wrapper \(pass the Sequential block itself"):
+        SparseReLUNetwork.from_torch(Wrapper())
+    assert SparseReLUNetwork.from_torch(Wrapper().state_dict()).width == 3
+
+
+def test_torch_inputs_and_meta_tensors_get_clear_errors():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    net = SparseReLUNetwork.from_torch(module)
+    X = torch.randn(5, 3, requires_grad=True)
+    # A tensor that requires grad, or of a dtype NumPy lacks: a TypeError naming X.
+    for bad in (X, X.detach().to(torch.bfloat16)):
+        with pytest.raises(TypeError, match="^X must be array-like of numbers"):
+            net(bad)
+        with pytest.raises(TypeError, match="^X must be array-like of numbers"):
+            activation_profile(net, bad)
+    np.testing.assert_array_equal(activation_profile(net, X.detach()).histogram,
+                                  activation_profile(net, X.detach().numpy()).histogram)
+    with pytest.raises(ValueError, match="layer 0 weight is on the meta device"):
+        SparseReLUNetwork.from_torch(module.to("meta"))
+
+
+def test_from_torch_state_dict_shapes_and_layouts():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(1)
+    module = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    state = module.state_dict()
+    sparse = dict(state, **{"0.weight": state["0.weight"].to_sparse()})
+    assert SparseReLUNetwork.from_torch(sparse) == SparseReLUNetwork.from_torch(module)
+    scalars = {"a.weight": torch.tensor(1.0), "b.weight": torch.tensor(2.0)}
+    with pytest.raises(ValueError, match=r"state_dict\['a.weight'\] must be a 2-D Linear "
+                                         r"weight .*got shape \(\)"):
+        SparseReLUNetwork.from_torch(scalars)
+
+
+def test_functions_that_take_a_network_name_the_conversion_for_an_mlp():
+    torch = pytest.importorskip("torch")
+    from sparselearn import cube, fourier
+    X = np.random.default_rng(2).normal(size=(40, 3))
+    mlp = _fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=5), X, X[:, 0])
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    calls = [lambda f: cube.certify_sparsity(f), lambda f: cube.truth_table(f),
+             lambda f: fourier.spectrum(f), lambda f: activation_profile(f, X),
+             lambda f: fourier.estimate_influences(f, n_features=3, n_draws=10)]
+    for foreign, method in ((mlp, "from_sklearn"), (module, "from_torch")):
+        for call in calls:
+            with pytest.raises(TypeError, match=f"got {type(foreign).__name__}; convert it "
+                                                f"with SparseReLUNetwork.{method}"):
+                call(foreign)
+    # A plain callable (here the MLP's predict) is still a function to estimate.
+    assert fourier.estimate_influences(mlp.predict, n_features=3, n_draws=10).estimate.shape \
+        == (3,)
+
+
+def test_non_finite_parameters_are_named_as_in_the_source_library():
+    X = np.random.default_rng(4).normal(size=(30, 3))
+    est = _fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=5), X, X[:, 0])
+    est.coefs_[1][2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"this MLPRegressor's coefs_\[1\] has 1 NaN or "
+                                         "infinite entries"):
+        SparseReLUNetwork.from_sklearn(est)
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    with torch.no_grad():
+        module[0].bias[1] = float("inf")
+    with pytest.raises(ValueError, match="layer 0 bias has 1 NaN or infinite entries"):
+        SparseReLUNetwork.from_torch(module)
+    with pytest.raises(ValueError, match=r"state_dict\['0.bias'\] has 1 NaN"):
+        SparseReLUNetwork.from_torch(module.state_dict())

@@ -432,8 +432,46 @@ def test_classifier_save_load_round_trip(tmp_path, labels):
     np.testing.assert_array_equal(loaded.decision_function(X), model.decision_function(X))
     assert loaded.get_params() == {**model.get_params(), "random_state": None}
     # The two kinds of model do not read each other's files.
-    with pytest.raises(ValueError, match="not a saved LowDegreeRegressor"):
+    with pytest.raises(ValueError, match="not a saved LowDegreeRegressor, but a saved "
+                                         r"LowDegreeClassifier \(LowDegreeClassifier.load"):
         LowDegreeRegressor.load(path)
+
+
+def test_a_network_of_an_unknown_format_version_says_so(tmp_path):
+    path = random_network(4, 3, random_state=0).save(tmp_path / "net")
+    arrays = dict(np.load(path))
+    arrays["format"] = np.array("sparselearn.SparseReLUNetwork/3")
+    np.savez(path, **arrays)
+    # It said "(not a saved SparseReLUNetwork)".
+    with pytest.raises(io.UnreadableFileError, match="a SparseReLUNetwork saved in format "
+                       "'3', which this version of sparselearn cannot read .it reads format 2, 1"):
+        SparseReLUNetwork.load(path)
+
+
+@pytest.mark.parametrize("name", ["model.pt", "mlp.joblib"])
+def test_a_torch_or_pickled_model_file_gets_the_conversion(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"\x80\x04not an archive")
+    with pytest.raises(io.UnreadableFileError, match=f"{name}: not a saved model or network.*"
+                       r"SparseReLUNetwork.from_torch\(module\).save\(path\)"):
+        SparseReLUNetwork.load(path)
+    with pytest.raises(io.UnreadableFileError, match="from_sklearn"):
+        LowDegreeRegressor.load(path)
+
+
+def test_a_file_of_another_kind_is_named_by_its_format_tag(tmp_path):
+    net_path = random_network(4, 3, random_state=0).save(tmp_path / "net")
+    with pytest.raises(io.UnreadableFileError, match=r"net.npz: not a saved LowDegreeRegressor, "
+                       r"but a saved SparseReLUNetwork \(SparseReLUNetwork.load reads it\)"):
+        LowDegreeRegressor.load(net_path)
+    model, _ = _fitted(LowDegreeRegressor, None)
+    model_path = model.save(tmp_path / "model")
+    with pytest.raises(io.UnreadableFileError, match="not a saved SparseReLUNetwork, but a "
+                                                     "saved LowDegreeRegressor"):
+        SparseReLUNetwork.load(model_path)
+    np.savez(tmp_path / "foreign.npz", format=np.array("other/1"), weights=np.zeros(2))
+    with pytest.raises(io.UnreadableFileError, match=r"not a saved SparseReLUNetwork: it holds"):
+        SparseReLUNetwork.load(tmp_path / "foreign.npz")
 
 
 def test_classifier_with_object_labels_cannot_be_saved(tmp_path):

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom, norm
+from sklearn.neural_network import MLPRegressor
 from strategies import all_cube_points
 
 from sparselearn import SparseReLUNetwork
@@ -378,6 +379,16 @@ def _ok_target(rng):
     (dict(random_state="seed"), TypeError, "random_state"),
     (dict(make_learner=None), TypeError, "make_learner must be callable"),
     (dict(make_target=3), TypeError, "make_target must be callable"),
+    # A network is callable on points: passed as the factory it must be
+    # refused by name, not called on the generator ("X must be a numeric array").
+    (dict(make_target=bump_network(5, 2, 1, random_state=0)), TypeError,
+     "make_target must be a function that returns the target, got the SparseReLUNetwork "
+     "itself.*make_target=lambda rng: net"),
+    (dict(make_learner=LowDegreeRegressor(degree=1)), TypeError,
+     "make_learner must be callable, got LowDegreeRegressor; pass a function"),
+    (dict(make_target=lambda rng: MLPRegressor(), n_features=5), TypeError,
+     "returned MLPRegressor, not a SparseReLUNetwork; convert it with "
+     "SparseReLUNetwork.from_sklearn"),
     (dict(make_target=lambda rng: 3), TypeError, "must return a SparseReLUNetwork"),
     (dict(make_target=lambda rng: np.sum), TypeError, "pass n_features="),
     (dict(n_features=6), ValueError, "network on n=5 inputs, expected n=6"),
@@ -560,6 +571,8 @@ def test_sample_complexity_of_mean_estimation_matches_the_closed_form():
     # 0.025^(1/35) = 0.89996 < 0.9 <= 0.025^(1/36): 36 trials are the minimum.
     (dict(criterion="certified", trials=10), ValueError, "use trials >= 36"),
     (dict(make_target_for=lambda p: None), TypeError, "make_target_for\\(1\\) must be"),
+    (dict(make_target_for=bump_network(5, 2, 1, random_state=0)), TypeError,
+     r"got the SparseReLUNetwork itself.*make_target_for=lambda p: \(lambda rng: net\)"),
     (dict(param_name=3), TypeError, "param_name must be a string"),
 ])
 def test_sample_complexity_curve_bad_input(kwargs, error, match):
@@ -598,6 +611,14 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(ImportError, match="pip install sparselearn\\[plot\\]"):
         plot_sample_complexity(result)
+
+
+def test_verify_sweep_refuses_a_network_for_its_target_factory():
+    from sparselearn.pac import verify_sweep
+    with pytest.raises(TypeError, match=r"got the SparseReLUNetwork itself.*"
+                                        r"make_target=lambda point, rng: net"):
+        verify_sweep(lambda p: ZeroPredictor(), bump_network(5, 2, 1, random_state=0),
+                     {"n_samples": [10]}, eps=0.1, delta=0.1, trials=2)
 
 
 class _NeverCalled:

@@ -61,6 +61,17 @@ def test_array_checks_refuse_complex_and_non_finite():
         assert check_vector(np.ones(3, dtype=dtype), "v").dtype == np.float64
 
 
+def test_array_checks_refuse_scipy_sparse_by_name():
+    # np.asarray wraps a sparse matrix in a 0-d object array: the message
+    # was "X must be a numeric array, got dtype=object".
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    for sparse in (scipy_sparse.csr_matrix(np.eye(3)), scipy_sparse.csr_array(np.eye(3))):
+        with pytest.raises(TypeError, match=r"X must be a dense array, got a SciPy sparse "
+                                            r"csr_\w+; densify it first \(X.toarray\(\)\)"):
+            check_matrix(sparse, "X")
+        assert check_matrix(sparse.toarray(), "X").shape == (3, 3)
+
+
 @pytest.mark.parametrize("X", [
     np.array([["1", "-1"], ["-1", "1"]]),
     [[1.0, "-1"], [-1.0, 1.0]],

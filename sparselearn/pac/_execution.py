@@ -17,6 +17,7 @@ import uuid
 import numpy as np
 
 from .._validation import check_int
+from ..network import SparseReLUNetwork
 
 # A distributed scheduler address: protocol://location.
 _ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://\S+")
@@ -37,9 +38,22 @@ class _NoBar:
         pass
 
 
-def _check_factory(value, name: str):
+def _check_factory(value, name: str, wrapped: str = "lambda rng: net"):
+    """``value`` if it is a factory (a callable that makes targets or learners).
+
+    A network is callable too (on points), so passing the target itself
+    where its factory is expected would fail later, calling it on a random
+    generator; it is refused here, naming the argument (``wrapped`` shows
+    the factory of one fixed network ``net`` for this argument).
+    """
+    if isinstance(value, SparseReLUNetwork) and name.startswith("make_target"):
+        raise TypeError(f"{name} must be a function that returns the target, got the "
+                        "SparseReLUNetwork itself; for one fixed network wrap it, e.g. "
+                        f"{name}={wrapped}")
     if not callable(value):
-        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+        hint = ("; pass a function that returns a fresh, unfitted one (the class "
+                "itself, a lambda or a functools.partial)" if hasattr(value, "fit") else "")
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}{hint}")
     return value
 
 

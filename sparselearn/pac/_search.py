@@ -163,7 +163,8 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
     n_draws = renamed_argument("sample_complexity_curve", "n_test", "n_draws", n_test,
                                n_draws, 100_000)
     options = Options.from_arguments(locals())
-    make_target_for = _check_factory(make_target_for, "make_target_for")
+    make_target_for = _check_factory(make_target_for, "make_target_for",
+                                     "lambda p: (lambda rng: net)")
     if isinstance(params, (str, bytes)) or not isinstance(params, Sequence | np.ndarray):
         raise TypeError(f"params must be a sequence of parameter values, got "
                         f"{type(params).__name__}")

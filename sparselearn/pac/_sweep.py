@@ -170,7 +170,7 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
     """
     n_draws = renamed_argument("verify_sweep", "n_test", "n_draws", n_test, n_draws, 100_000)
     options = Options.from_arguments(locals())
-    make_target = _check_factory(make_target, "make_target")
+    make_target = _check_factory(make_target, "make_target", "lambda point, rng: net")
     grid = _check_grid(grid)
     eps = _check_eps(eps)
     scale = _check_eps_scale(eps_scale)

@@ -12,6 +12,7 @@ from threadpoolctl import ThreadpoolController
 
 from .. import cube, fourier
 from .._validation import check_memory, check_random_state
+from ..interop import _conversion_hint
 from ..network import SparseReLUNetwork
 from ._results import PACResult, _frozen_array
 
@@ -98,6 +99,11 @@ def _draw_target(make_target, rng, n: int | None, output: int | None = None):
                                  f"{target.n_outputs}) to learn one of them")
             target = target.select_output(output)
         return target, target.n_features
+    hint = _conversion_hint(target)
+    if hint:
+        # Computes on tensors, or is an estimator: not a function of +-1 arrays.
+        raise TypeError(f"make_target returned {type(target).__name__}, not a "
+                        f"SparseReLUNetwork{hint}")
     if callable(target):
         if n is None:
             raise TypeError("make_target returned a plain callable; pass n_features= so "
