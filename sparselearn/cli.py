@@ -690,22 +690,43 @@ def _cmd_verify(args) -> dict:
 
     from . import pac
 
-    grid = {"n_features": args.n, "width": args.width, "sparsity": args.sparsity,
-            "n_samples": args.samples}
-    target = {"bump": pac.bump_target, "juntas": pac.junta_sum_target}[args.target]
     learner = partial(pac.low_degree_learner, max_degree=args.max_degree)
-    tail_degrees = None
-    if args.degree == ["tail"]:
+    if args.degree is not None and "tail" in args.degree and args.degree != ["tail"]:
+        raise CommandError("--degree tail stands alone (one degree per target family, "
+                           "from its spectrum); got --degree "
+                           + " ".join(map(str, args.degree)))
+    tail_degrees = network = None
+    if args.network is not None:
+        # The user's own network is every trial's target: the grid is the
+        # sample sizes (and degrees), its one family the file.
+        given = [flag for flag in ("n", "width", "sparsity", "target")
+                 if getattr(args, flag) is not None]
+        if given:
+            raise CommandError(f"--network is the target itself: drop --{given[0]} (the "
+                               "family flags --n, --width, --sparsity and --target build "
+                               "targets; the network file fixes them)")
+        network = _load_network(args.network)
+        target = partial(_fixed_target, network)
+        grid = {"n_samples": args.samples}
+        families = 1
+    else:
+        args.n, args.width, args.sparsity = (args.n or [10], args.width or [8],
+                                             args.sparsity or [2])
+        target = {"bump": pac.bump_target, "juntas": pac.junta_sum_target}[
+            args.target or "bump"]
+        grid = {"n_features": args.n, "width": args.width, "sparsity": args.sparsity,
+                "n_samples": args.samples}
+        families = len(args.n) * len(args.width) * len(args.sparsity)
+    if args.degree == ["tail"] and network is not None:
+        grid["degree"] = [_network_tail_degree(args, network)]
+        tail_degrees = {(network.n_features, network.width, None): grid["degree"][0]}
+    elif args.degree == ["tail"]:
         tail_degrees = _tail_degrees(args, target)
         learner = partial(_tail_degree_learner, tail_degrees)
     elif args.degree is not None:
-        if "tail" in args.degree:
-            raise CommandError("--degree tail stands alone (one degree per target family, "
-                               "from its spectrum); got --degree "
-                               + " ".join(map(str, args.degree)))
         grid["degree"] = args.degree
-    _say(args, f"verifying {len(args.n) * len(args.width) * len(args.sparsity)} target "
-               f"families x {len(args.samples)} sample sizes x {args.trials} trials ...")
+    _say(args, f"verifying {families} target {'family' if families == 1 else 'families'} x "
+               f"{len(args.samples)} sample sizes x {args.trials} trials ...")
     client, patience = None, contextlib.nullcontext()
     if args.scheduler is not None:
         pac._check_scheduler(args.scheduler, args.jobs)  # the address's form, first
@@ -729,6 +750,8 @@ def _cmd_verify(args) -> dict:
     if any(r.infeasible for r in result.results):
         report["_table"] += ("\n(--degree tail learns each family at the smallest degree "
                              "whose tail leaves room for eps)")
+    if network is not None:
+        report["network"] = str(args.network)
     if tail_degrees is not None:
         report["tail_degrees"] = [
             {"n_features": n, "width": w, "sparsity": k, "degree": d}
@@ -736,7 +759,8 @@ def _cmd_verify(args) -> dict:
         report["_table"] = (
             f"--degree tail: per target family, the smallest d with W^{{>d}} <= "
             f"{args.tail_fraction:g} x eps x E[f^2] on its first target: "
-            + ", ".join(f"n={n} s={w} k={k}: d={d}" for (n, w, k), d in tail_degrees.items())
+            + ", ".join(f"n={n} s={w}" + ("" if k is None else f" k={k}") + f": d={d}"
+                        for (n, w, k), d in tail_degrees.items())
             + "\n" + report["_table"])
     if args.out:
         if str(args.out).endswith(".json"):
@@ -775,6 +799,24 @@ def _tail_degrees(args, target) -> dict:
                 degrees[(n, width, sparsity)] = fourier.degree_for_tail(
                     net, args.eps, args.tail_fraction)
     return degrees
+
+
+def _fixed_target(network, params, rng):
+    """The ``verify --network`` target of every grid point and trial: the
+    file's network (module level, so it pickles for --jobs and --scheduler)."""
+    return network
+
+
+def _network_tail_degree(args, network) -> int:
+    """``verify --network --degree tail``: the smallest ``d`` with
+    :math:`W^{>d} \\le` ``--tail-fraction`` x eps x :math:`E[f^2]` of the
+    network's exact spectrum (:func:`~sparselearn.fourier.degree_for_tail`)."""
+    from . import fourier
+
+    if network.n_features > 24:
+        raise CommandError(f"--degree tail reads the network's exact spectrum (2^n values); "
+                           f"its n = {network.n_features} is beyond the n <= 24 it allows")
+    return fourier.degree_for_tail(network, args.eps, args.tail_fraction)
 
 
 def _tail_degree_learner(degrees, params):
@@ -1084,16 +1126,22 @@ def build_parser() -> argparse.ArgumentParser:
                     "target, learn it, and count the trials whose excess error is at "
                     "most eps; a grid point passes when the Clopper-Pearson bound shows "
                     "success probability at least 1 - delta.")
-    verify.add_argument("--n", type=_positive_int, nargs="+", default=[10],
+    verify.add_argument("--n", type=_positive_int, nargs="+", default=None,
                         help="input dimensions (10)")
-    verify.add_argument("--width", type=_positive_int, nargs="+", default=[8],
+    verify.add_argument("--width", type=_positive_int, nargs="+", default=None,
                         help="widths s (8)")
-    verify.add_argument("--sparsity", type=_positive_int, nargs="+", default=[2],
+    verify.add_argument("--sparsity", type=_positive_int, nargs="+", default=None,
                         help="sparsities k (2)")
     verify.add_argument("--samples", type=_positive_int, nargs="+", default=[500, 2000],
                         help="sample sizes m (500 2000)")
-    verify.add_argument("--target", choices=("bump", "juntas"), default="bump",
+    verify.add_argument("--target", choices=("bump", "juntas"), default=None,
                         help="target family, scaled to E[f^2] = 1 (bump)")
+    verify.add_argument("--network", default=None,
+                        help="verify on your own network instead of a target family: a "
+                             "file saved with SparseReLUNetwork.save or 'sparselearn "
+                             "target' (.npz; a trained one via interop.from_torch / "
+                             "from_sklearn, then save); no --n, --width, --sparsity or "
+                             "--target with it")
     verify.add_argument("--degree", type=_degree_rule(("tail",)), nargs="+", default=None,
                         help="learner degrees, or tail: per target family the smallest d "
                              "with W^{>d} <= --tail-fraction x eps x E[f^2] on its first "

@@ -1408,3 +1408,39 @@ def test_an_empty_output_name_is_a_usage_error(argv, capsys, tmp_path, monkeypat
     assert info.value.code == cli.EXIT_USAGE
     assert "expected a file name, got an empty one" in capsys.readouterr()[1]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_on_a_network_file(capsys, tmp_path):
+    """verify --network: the file's network is every trial's target (the
+    grid is the sample sizes and degrees); --degree tail reads its exact
+    spectrum (a sum of 2 juntas on blocks of 2: degree 2 carries all of
+    it, learned exactly); the same rows on two worker processes; family
+    flags and n > 24 with tail are refused in one line, exit 2."""
+    from sparselearn.targets import junta_sum_network
+
+    path = tmp_path / "junta.npz"
+    net = junta_sum_network(8, 2, 2, random_state=0)  # n = 8, k = 2 blocks of t = 2: width 8
+    net.save(path)
+    code, out, err = run(capsys, "verify", "--network", str(path), "--samples", "60", "400",
+                         "--trials", "3", "--degree", "tail", "--json")
+    assert code == 0 and err == ""
+    report = json.loads(out)
+    assert report["network"] == str(path) and report["param_names"] == ["n_samples", "degree"]
+    assert report["tail_degrees"] == [{"n_features": 8, "width": 8, "sparsity": None,
+                                       "degree": 2}]
+    rows = {row["n_samples"]: row for row in report["rows"]}
+    assert rows[400]["successes"] == rows[400]["trials"] == 3 and rows[400]["consistent"]
+    assert rows[400]["max_error"] < 1e-8  # the degree-2 fit recovers the network (rounding)
+    code, out, _ = run(capsys, "verify", "--network", str(path), "--samples", "60", "400",
+                       "--trials", "3", "--degree", "2", "--jobs", "2", "--json")
+    assert code == 0
+    assert [(r["successes"], r["max_error"]) for r in json.loads(out)["rows"]] == [
+        (rows[m]["successes"], rows[m]["max_error"]) for m in (60, 400)]
+    for extra in (["--n", "8"], ["--target", "juntas"], ["--sparsity", "2"]):
+        code, _, err = run(capsys, "verify", "--network", str(path), *extra)
+        assert code == 2 and "--network is the target itself: drop --" in err
+        assert len(err.strip().splitlines()) == 1
+    wide = tmp_path / "wide.npz"
+    junta_sum_network(30, 1, 2, random_state=0).save(wide)
+    code, _, err = run(capsys, "verify", "--network", str(wide), "--degree", "tail")
+    assert code == 2 and "n = 30 is beyond the n <= 24" in err
