@@ -135,6 +135,10 @@ def _open_regular(path):
                     if given.lower().endswith(_FOREIGN_MODEL_SUFFIXES) else "")
             raise _fail(given, "not a saved model or network: those are .npz "
                         f"archives (and there is no {os.path.basename(shown)}){hint}") from None
+        if shown.endswith(".npz") and os.path.isdir(shown[:-4]):
+            # A folder given where an archive belongs: the suffix rule looked
+            # for FOLDER.npz; name the folder.
+            raise _fail(shown[:-4], "is a directory, not a saved .npz archive") from None
         raise _fail(path, "no such file") from None
     except OSError as exc:
         raise _fail(path, f"cannot be read ({exc.strerror or exc})") from None

@@ -402,6 +402,12 @@ def test_network_save_and_load_share_the_suffix_rule(tmp_path):
                        match=r"data.csv: not a saved model or network: those are .npz "
                              r"archives \(and there is no data.csv.npz\)"):
         SparseReLUNetwork.load(table)
+    # A folder, likewise (it was "FOLDER.npz: no such file").
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(io.UnreadableFileError,
+                       match=r"models: is a directory, not a saved .npz archive"):
+        SparseReLUNetwork.load(folder)
 
 
 def _fitted(cls, labels=None, seed=0):
