@@ -1097,6 +1097,8 @@ def test_a_sweep_point_without_trials_shows_no_estimate(tmp_path):
                                  0.1, 0.2, 3, random_state=0)
     skipped, ran = sweep.to_table().splitlines()[3:5]
     assert "INFEASIBLE" in skipped and "0/0" not in skipped and "0.000" not in skipped
+    verdict = str(sweep.results[0]).splitlines()[-1]  # the skipped point's own report
+    assert "INFEASIBLE (no trial run" in verdict and "REJECTED" not in verdict
     assert skipped.split()[5:8] == ["n/a", "(no", "trials)"]
     assert "/3" in ran and "(no trials)" not in ran
     first, second = sweep.to_records()

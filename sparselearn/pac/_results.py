@@ -247,8 +247,10 @@ class PACResult(ResultFilesMixin):
             lines.append(self.preflight["message"])
         lines.append("")
         if not self.trials:
-            return "\n".join(lines + [f"Pr[error <= eps] >= {1.0 - self.delta:g}: REJECTED "
-                                      "(infeasible: no trial run)"])
+            # The sweep table's word for it: no trial ran, so nothing was
+            # measured, let alone rejected (the pre-flight line says why).
+            return "\n".join(lines + [f"Pr[error <= eps] >= {1.0 - self.delta:g}: INFEASIBLE "
+                                      "(no trial run: see the pre-flight line above)"])
         if per_trial:
             lines.append(f"{'trial':>5}  {'error':>11}  {'stderr':>10}  "
                          f"{'E[f^2]':>10}  {'relative':>9}  {'fit s':>7}  <= eps")
