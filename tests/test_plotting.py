@@ -203,3 +203,34 @@ def test_plot_sweep_x_tick_labels_keep_apart(sizes):
         assert len(texts) >= min(len(sizes), 4)  # thinned, not emptied
     finally:
         plt.close("all")
+
+
+def test_plot_sweep_marks_an_exact_fit_on_the_log_axis_edge():
+    """An error column of exactly 0 (an exact fit) cannot be drawn on the
+    logarithmic axis (matplotlib put it near 1e-32, far below the others):
+    the line has a gap there and a gray triangle on the bottom edge, in the
+    legend; the positive points keep their values."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn.pac import plot_sweep
+
+    plt.close("all")
+    result = _sweep_result()
+    records = result.to_records()
+    records[0]["median_error"] = 0.0  # the first point fitted exactly
+
+    class ExactFirst(type(result)):
+        def to_records(self):
+            return [dict(r) for r in records]
+
+    exact = ExactFirst.__new__(ExactFirst)
+    exact.__dict__.update(result.__dict__)
+    try:
+        ax = plot_sweep(exact, y="median_error")
+        marks = [line for line in ax.get_lines() if line.get_marker() == "v"]
+        assert len(marks) == 1 and marks[0].get_label() == "median error 0 (exact fit)"
+        assert list(marks[0].get_ydata()) == [0.0]  # in axes coordinates: the bottom edge
+        drawn = np.concatenate([c.lines[0].get_ydata() for c in ax.containers])
+        assert np.isnan(drawn).sum() == 1 and np.nanmin(drawn) > 1e-31
+        assert "median error 0 (exact fit)" in [t.get_text() for t in ax.get_legend().texts]
+    finally:
+        plt.close("all")

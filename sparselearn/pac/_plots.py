@@ -96,7 +96,8 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     as an error bar and a dashed line, in the legend, marks the target
     :math:`1 - \\delta`; with an error column (``"mean_error"``,
     ``"median_error"``, ``"max_error"``) the axis is logarithmic and the
-    dashed line marks ``eps``.  A point without trials (skipped by the
+    dashed line marks ``eps``, and a point whose error is exactly 0 (an
+    exact fit) is a gray triangle on the bottom edge.  A point without trials (skipped by the
     pre-flight: ``eps`` out of the class's reach) has no value to plot: it
     is marked by a gray ``x`` on the bottom edge at its ``x``, in the legend
     as "no trials (infeasible)" with its line's parameters, never drawn as 0.  A figure made here
@@ -161,6 +162,7 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
         groups.setdefault(tuple(record[name] for name in others), []).append(record)
     log_x = x == "n_samples"
     span = np.ptp([float(r[x]) for r in records]) or 1.0
+    exact = []  # x of the points whose error column is 0 (off a log axis)
     for index, (key, rows) in enumerate(groups.items()):
         rows = sorted((r for r in rows if r["trials"] > 0), key=lambda r: r[x])
         if not rows:
@@ -176,6 +178,11 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
             yerr = [ys - [r["ci_lower"] for r in rows], [r["ci_upper"] for r in rows] - ys]
         else:
             yerr = None
+            # An error of exactly 0 (an exact fit) has no place on the log
+            # axis (matplotlib drew it near 1e-32): a gap in the line, and
+            # a mark on the bottom edge below.
+            exact.extend(xv for xv, yv in zip(xs, ys) if yv <= 0)
+            ys = np.where(ys > 0, ys, np.nan)
         style = {"marker": _MARKERS[index % len(_MARKERS)], "capsize": 3, "alpha": 0.85,
                  "markersize": 7 - 1.5 * (index % 3)}
         ax.errorbar(xs, ys, yerr=yerr, label=label, **(style | kwargs))
@@ -188,6 +195,10 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
                 transform=ax.get_xaxis_transform(), linestyle="none", marker="x",
                 markersize=8, color="gray", clip_on=False,
                 label="no trials (infeasible)" + (": " + "; ".join(lines) if others else ""))
+    if exact:
+        ax.plot(exact, np.zeros(len(exact)), transform=ax.get_xaxis_transform(),
+                linestyle="none", marker="v", markersize=8, color="gray", clip_on=False,
+                label=f"{y.replace('_', ' ')} 0 (exact fit)")
     if y == "success_fraction":
         ax.axhline(1 - result.delta, color="gray", linestyle="--", linewidth=1,
                    label=f"target 1 - delta = {1 - result.delta:g}")
