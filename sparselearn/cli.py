@@ -718,7 +718,7 @@ def _cmd_verify(args) -> dict:
                 "n_samples": args.samples}
         families = len(args.n) * len(args.width) * len(args.sparsity)
     if args.degree == ["tail"] and network is not None:
-        grid["degree"] = [_network_tail_degree(args, network)]
+        grid["degree"] = [_tail_degree(args, network)]
         tail_degrees = {(network.n_features, network.width, None): grid["degree"][0]}
     elif args.degree == ["tail"]:
         tail_degrees = _tail_degrees(args, target)
@@ -782,22 +782,17 @@ def _tail_degrees(args, target) -> dict:
     """``{(n, s, k): d}``: for each target family of a ``verify --degree tail``
     sweep, :func:`~sparselearn.fourier.degree_for_tail` of its first target
     (the one its first trial draws, and the pre-flight report reads)."""
-    from . import fourier
     from .pac._sweep import _point_seed
     from .pac._trial import _child_seed, _root_seed
 
     root, degrees = _root_seed(args.seed), {}
     for n in args.n:
-        if n > 24:
-            raise CommandError(f"--degree tail reads each target's exact spectrum (2^n "
-                               f"values); --n {n} is beyond the n <= 24 it allows")
         for width in args.width:
             for sparsity in args.sparsity:
                 point = {"n_features": n, "width": width, "sparsity": sparsity}
                 seed = _child_seed(_point_seed(root, point), 0).spawn(1)[0]
                 net = target(point, np.random.default_rng(seed))
-                degrees[(n, width, sparsity)] = fourier.degree_for_tail(
-                    net, args.eps, args.tail_fraction)
+                degrees[(n, width, sparsity)] = _tail_degree(args, net)
     return degrees
 
 
@@ -807,16 +802,16 @@ def _fixed_target(network, params, rng):
     return network
 
 
-def _network_tail_degree(args, network) -> int:
-    """``verify --network --degree tail``: the smallest ``d`` with
-    :math:`W^{>d} \\le` ``--tail-fraction`` x eps x :math:`E[f^2]` of the
-    network's exact spectrum (:func:`~sparselearn.fourier.degree_for_tail`)."""
+def _tail_degree(args, net) -> int:
+    """``verify --degree tail`` for one target ``net``: the smallest ``d`` with
+    :math:`W^{>d} \\le` ``--tail-fraction`` x eps x :math:`E[f^2]` of its
+    exact spectrum (:func:`~sparselearn.fourier.degree_for_tail`)."""
     from . import fourier
 
-    if network.n_features > 24:
-        raise CommandError(f"--degree tail reads the network's exact spectrum (2^n values); "
-                           f"its n = {network.n_features} is beyond the n <= 24 it allows")
-    return fourier.degree_for_tail(network, args.eps, args.tail_fraction)
+    if net.n_features > 24:
+        raise CommandError(f"--degree tail reads the target's exact spectrum (2^n values); "
+                           f"its n = {net.n_features} is beyond the n <= 24 it allows")
+    return fourier.degree_for_tail(net, args.eps, args.tail_fraction)
 
 
 def _tail_degree_learner(degrees, params):
