@@ -535,10 +535,10 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
     a number, except that pandas' default names, the column numbers
     ``0,1,2,...`` at their places (``0,1,2,y``), count as names.  A first
     line with other numbers is data: ``1,-1,1,abc`` (a typo in the label)
-    is an error naming line 1, field 4, not a header that drops the row.  An *empty* field is a missing value, never a sign of a
-    header, so ``1,,0.5`` on line 1 is an error naming line 1 too.
-    ``"yes"`` always reads the first line as column names, ``"no"`` never
-    does.
+    is an error naming line 1, field 4, not a header that drops the row.
+    An *empty* field is a missing value, never a sign of a header, so
+    ``1,,0.5`` on line 1 is an error naming line 1 too.  ``"yes"`` always
+    reads the first line as column names, ``"no"`` never does.
     Errors name the file line (1-based, the header line counted): a value
     that is empty or not a number, or a row whose number of fields differs
     from the first line's ("line 7 has 4 fields, expected 5").
