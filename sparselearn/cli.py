@@ -1301,6 +1301,12 @@ class _InterruptWatchdog:
         self.teardown, self.raised = teardown, False
         self.lock = threading.Lock()
         self._signal = signal
+        self._reader = None
+        # An ignored SIGINT stays ignored, as Python itself leaves it: a
+        # command started in the background by a script (`sparselearn ... &`,
+        # which starts with SIGINT ignored) is not stopped by Ctrl-C.
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            return
         self._reader, self._writer = socket.socketpair()
         self._writer.setblocking(False)
         try:

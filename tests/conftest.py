@@ -5,6 +5,7 @@ so CI is deterministic, and without a per-example deadline, since the
 2-core CI machine's timings are not what the tests are about.
 """
 import os
+import signal
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -22,6 +23,20 @@ settings.register_profile("dev", deadline=None, max_examples=200)
 # tests the main run already made on the default variant; fewer examples.
 settings.register_profile("variant", parent=settings.get_profile("ci"), max_examples=6)
 settings.load_profile(os.environ.get("SPARSELEARN_HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _children_take_ctrl_c():
+    """Child processes start with SIGINT at its default, as from a terminal.
+    A suite started in the background by a script (``pytest &``) inherits
+    SIGINT ignored, and so would every command it starts: the Ctrl-C tests
+    of tests/test_cli.py would then wait on a command that ignores the signal
+    (as it should: tests/test_cli.py checks that too).  A Python handler in
+    this process becomes the default in a child (exec resets handlers, not
+    an ignored disposition)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture(scope="module")

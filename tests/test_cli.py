@@ -883,6 +883,32 @@ def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, entry, marker):
     assert err.strip() == "sparselearn certify: interrupted"
 
 
+def test_a_command_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path):
+    """As Python does: a command whose SIGINT is ignored when it starts (a
+    script's `sparselearn ... &`) is not stopped by the signal; here it runs
+    on to its time limit (exit 2: no certificate), with no 'interrupted'."""
+    import signal
+    import time
+    path = tmp_path / "dense.npz"
+    random_network(48, 64, random_state=0).save(path)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the child
+    try:
+        child = subprocess.Popen([sys.executable, "-c", _INTERRUPT_SCRIPT, "certify", str(path),
+                                  "--time-limit", "4"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(1.0)  # into the branch and bound
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == cli.EXIT_USAGE, err
+    assert "interrupted" not in err and "not certified within --time-limit" in err
+
+
 def test_start_up_guard_leaves_library_users_alone():
     """Only the command gets the start-up guard: a program importing
     sparselearn keeps Python's KeyboardInterrupt."""
