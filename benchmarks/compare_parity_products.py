@@ -39,7 +39,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from sparselearn import parities  # noqa: E402
+from sparselearn import _solvers, parities  # noqa: E402
 from sparselearn.network import _one_thread_blas  # noqa: E402
 from sparselearn.parities import ParityDesign  # noqa: E402
 
@@ -80,7 +80,7 @@ def cg_end_to_end(design, y, tol, products):
     most 100 iterations) with ``products`` ("float64" or "mixed")."""
     alpha = design.n_samples / 4.0
     cpu = time.process_time()
-    c, n_iter, _ = parities._solve_cg(design, y, alpha, tol, 100, products=products)
+    c, n_iter, _ = _solvers._solve_cg(design, y, alpha, tol, 100, products=products)
     cpu = time.process_time() - cpu
     b = design.rmatvec(y)
     exact = design.normal_matvec(c) + alpha * c

@@ -6,7 +6,7 @@ tree reduction: every worker holds a :class:`~sparselearn.parities.ParityDesign`
 of its blocks (packed bits only, built once, on the worker, from the block
 of ``X``), each product sends the current length-``D`` vector to every
 block and sums the length-``D`` results pairwise up a tree; the conjugate
-gradient iteration itself (:func:`sparselearn.parities._solve_cg`, the same
+gradient iteration itself (:func:`sparselearn._solvers._solve_cg`, the same
 code as in memory) runs on the client, which holds ``O(D)`` vectors and the
 targets.  The coefficients equal the in-memory fit up to the rounding of
 the different summation order.

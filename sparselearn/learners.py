@@ -44,10 +44,10 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
                           check_vector, validate_parameters)
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
-from .parities import (PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets,
-                       _moments_apply, _solve_block_cg, _solve_cg, _solve_cholesky,
-                       _solve_exact, _solve_sketch)
+from .parities import PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets
 from .parities import _check_packable, _largest_magnitude, _on_cube, _pack_chunks
+from ._gram import _moments_apply
+from ._solvers import _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact, _solve_sketch
 from ._validation import DEFAULT_MAX_BYTES
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
@@ -92,20 +92,20 @@ _CHOLESKY_MAX_FEATURES = 6000
 # minimum D between the two measured.
 _SKETCH_MIN_SAMPLES_PER_FEATURE = 8
 _SKETCH_MIN_FEATURES = 500
-# Where the Gram is formed from its distinct moments (parities._MomentPlan:
+# Where the Gram is formed from its distinct moments (_gram._MomentPlan:
 # from D = 256 and m = 2000 when the table is at most half of G's entries) "sketch" also
 # runs below 8 D samples: its sample is then every row and its
 # preconditioner the float32 factor of the whole Gram (2-4 CG iterations).
 # n = 32, d = 3, m = 20,000 (D = 5489, m = 3.6 D), one process on the
 # loaded 2-core machine: 4.2 s against 10.0 s for "cholesky" (float64
 # moments, potrf) and 8.6-13.9 s for "cholesky" by syrk before the moments;
-# with the compiled float32 products, scatter and factor (parities.
+# with the compiled float32 products, scatter and factor (_gram.
 # _moment_table32, _scatter_moments) the "sketch" fit took 1.8-3.0 s
 # there (load 1-4), its CPU time 3.4 s; with the staircase products
 # (session 7) 1.6-2.0 s, CPU time 3.0-3.3 s (a scratch script, not kept:
 # time the fit on benchmarks/compare_learners.py's real_task(32, 20000)).
 # Off the cube, fewer samples than features (m < D) take the wide route
-# (solver="exact": the SVD of the explicit m x D rows, parities._solve_wide,
+# (solver="exact": the SVD of the explicit m x D rows, _solvers._solve_wide,
 # O(m^2 D)) whenever its 8 (3 m D + 5 m^2) bytes fit the budget: at m = 300,
 # n = 30, d = 3 (D = 4526, singular normal equations) "cholesky" took 158 s
 # in a tester's run (its fallback's eigendecomposition of the D x D Gram),

@@ -39,6 +39,11 @@ def cube_points(draw, n, m=st.integers(1, 40)):
     return 1.0 - 2.0 * bits.astype(np.float64)
 
 
+def random_cube(rng, m, n):
+    """``m`` uniform points of ``{-1,1}^n`` (float64) from ``rng``."""
+    return rng.choice(np.array([-1.0, 1.0]), size=(m, n))
+
+
 def explicit_parity_features(X, degree):
     """P[i, s] = prod_{j in S_s} X[i, j] over itertools' subsets, by size."""
     n = X.shape[1]

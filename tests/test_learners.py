@@ -751,7 +751,7 @@ def test_auto_takes_the_wide_route_only_when_its_whole_fit_fits_the_budget():
     """A budget between the wide route's explicit rows and its whole fit (rows,
     design and buffers, fit's own check): "auto" then takes CG, which fits,
     instead of choosing the wide route and being refused by fit's check."""
-    from sparselearn.parities import _wide_bytes
+    from sparselearn._solvers import _wide_bytes
     rng = np.random.default_rng(12)
     m, n, d = 300, 40, 3
     D = n_parity_features(n, d)
@@ -1341,7 +1341,7 @@ def test_sketch_solver_in_mixed_precision_gives_the_ridge_solution(n, degree, mo
     every design, "sketch" runs its inner CGs on float32 products of real X
     and still stops on the float64 residual: the ridge predictions to 1e-6
     as in float64 (one and three right-hand sides)."""
-    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 1)
+    monkeypatch.setattr("sparselearn._solvers._MIXED_MIN_ENTRIES", 1)
     calls = _count_products(monkeypatch)
     X, rng = _correlated_gaussian(600, n, seed=n + degree)
     Y = np.column_stack([X[:, 0] * X[:, 1] - X[:, 2], X[:, 3], X[:, 1] * X[:, 4]])
@@ -1356,7 +1356,8 @@ def test_sketch_solver_in_mixed_precision_gives_the_ridge_solution(n, degree, mo
     np.testing.assert_allclose(model.predict(X_test), expected[:, 0], rtol=0,
                                atol=1e-6 * np.linalg.norm(expected[:, 0]) / np.sqrt(200))
     # Three columns in lockstep (the solver itself; the regressor takes one).
-    from sparselearn.parities import ParityDesign, _solve_sketch
+    from sparselearn._solvers import _solve_sketch
+    from sparselearn.parities import ParityDesign
     calls[np.float32] = 0
     coef, n_iter, converged = _solve_sketch(ParityDesign(X, degree, domain="real"), Y, 1.0,
                                             1e-10, 1000, np.random.default_rng(0))
@@ -1370,23 +1371,25 @@ def test_sketch_mixed_precision_survives_float32_overflow(monkeypatch):
     """Monomials of X * 1e18 overflow float32 (squares near 1e72): forced past
     the range rule, an inner float32 solve returns a non-finite correction,
     which is dropped for float64 products; the fit equals "cholesky"."""
-    from sparselearn import parities
-    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 1)
+    from sparselearn import _solvers, parities
+    monkeypatch.setattr("sparselearn._solvers._MIXED_MIN_ENTRIES", 1)
     X, rng = _correlated_gaussian(600, 6, seed=2)
     y = X[:, 0] * X[:, 1] - X[:, 2] + 0.1 * rng.normal(size=600)
     X = 1e18 * X
     direct = LowDegreeRegressor(degree=2, solver="cholesky", alpha=1.0).fit(X, y).predict(X)
     assert not parities._float32_safe(parities.ParityDesign(X, 2, domain="real"))
+    # Both the design's dtype check and the solver's choice read the rule.
     monkeypatch.setattr("sparselearn.parities._float32_safe", lambda design: True)
+    monkeypatch.setattr("sparselearn._solvers._float32_safe", lambda design: True)
     solves = []
-    inner = parities._cg_columns
+    inner = _solvers._cg_columns
 
     def recorded(design, R0, alpha, rtol, max_iter, dtype, precondition=None):
         E, k, converged = inner(design, R0, alpha, rtol, max_iter, dtype, precondition)
         solves.append((np.dtype(dtype).name, bool(np.isfinite(E).all())))
         return E, k, converged
 
-    monkeypatch.setattr("sparselearn.parities._cg_columns", recorded)
+    monkeypatch.setattr("sparselearn._solvers._cg_columns", recorded)
     with np.errstate(over="ignore", invalid="ignore"):  # the forced float32 products overflow
         model = LowDegreeRegressor(degree=2, solver="sketch", alpha=1.0, tol=1e-10,
                                    random_state=0).fit(X, y)

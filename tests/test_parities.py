@@ -1,7 +1,8 @@
 """Tests for sparselearn.parities: subset order and count, bit packing, the
 parity kernels against their NumPy twins, the matrix-free products of
 ParityDesign against the explicit feature matrix, its validation, views,
-copies and memory budgets, and the solvers against numpy.linalg.lstsq."""
+copies and memory budgets (the solvers: tests/test_solvers.py; the Gram
+from moments: tests/test_gram.py)."""
 import itertools
 import subprocess
 import sys
@@ -11,21 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from strategies import cube_points, explicit_parity_features
+from strategies import cube_points, explicit_parity_features, random_cube
 
 from sparselearn import MemoryBudgetError
 from sparselearn._kernels import _parity
 from sparselearn._reference import parity as reference
-from sparselearn.parities import (_FOLD_ROWS, ParityDesign, _solve_block_cg, _solve_cg,
-                                  _solve_cholesky, _solve_exact, n_parity_features,
-                                  pack_rows, parity_subsets)
+from sparselearn.parities import (_FOLD_ROWS, ParityDesign, n_parity_features, pack_rows,
+                                  parity_subsets)
 
 dyadic = st.integers(-24, 24).map(lambda v: v / 8.0)
 finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False, width=64)
-
-
-def _random_cube(rng, m, n):
-    return rng.choice(np.array([-1.0, 1.0]), size=(m, n))
 
 
 # ------------------------------------------------------------------ subsets
@@ -213,7 +209,7 @@ def test_blocked_products_equal_the_explicit_features_across_block_layouts(
     monkeypatch.setattr("sparselearn.parities._SPLIT_MIN_N", split_min_n)
     rng = np.random.default_rng(n * 10 + degree)
     m = 90
-    X = _random_cube(rng, m, n) if domain == "cube" else rng.normal(size=(m, n))
+    X = random_cube(rng, m, n) if domain == "cube" else rng.normal(size=(m, n))
     P = explicit_parity_features(X, degree)
     D = P.shape[1]
     coef, r = rng.normal(size=(D, 3)), rng.normal(size=(m, 3))
@@ -262,7 +258,7 @@ def _check_float32_products(data, n, degree, c, n_jobs, chunk, fold):
     degree = min(degree, n, 2 if n > 12 else 4)
     m = data.draw(st.integers(1, 120))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    X = _random_cube(rng, m, n)
+    X = random_cube(rng, m, n)
     design = ParityDesign(X, degree, n_jobs=n_jobs)
     if chunk is not None:
         design._chunk_rows = chunk
@@ -290,7 +286,7 @@ def test_float32_products_are_float32_and_close_to_float64(n, degree):
     above 1e-9: float64 would be near 1e-16)."""
     rng = np.random.default_rng(n + 7 * degree)
     D = n_parity_features(n, degree)
-    design = ParityDesign(_random_cube(rng, 4 * D + 50, n), degree)
+    design = ParityDesign(random_cube(rng, 4 * D + 50, n), degree)
     design._chunk_rows = max(16, design.n_samples // 5)  # several chunks
     for coef in (rng.normal(size=D), rng.normal(size=(D, 2))):
         exact = design.normal_matvec(coef)
@@ -333,7 +329,7 @@ def test_float32_range_rule_of_real_designs():
     from sparselearn.parities import _FLOAT32_MAX_LOG2, _float32_safe
     assert _FLOAT32_MAX_LOG2 == 40  # the edges below
     rng = np.random.default_rng(2)
-    assert _float32_safe(ParityDesign(_random_cube(rng, 10, 4), 3))
+    assert _float32_safe(ParityDesign(random_cube(rng, 10, 4), 3))
     X = rng.uniform(-1.0, 1.0, size=(10, 4))
     X[0, 0] = 1.0  # max |x| = 1
     for degree, largest, safe in [(2, 2.0 ** 20, True), (2, 2.0 ** 20.5, False),
@@ -388,11 +384,11 @@ def test_on_cube_checks_every_chunk_of_rows():
 
 def test_float32_products_validate_their_dtype():
     rng = np.random.default_rng(0)
-    design = ParityDesign(_random_cube(rng, 10, 4), 2)
+    design = ParityDesign(random_cube(rng, 10, 4), 2)
     with pytest.raises(ValueError, match="dtype"):
         design.normal_matvec(np.ones(11), dtype=np.float16)
     # Routes without float32 products run in float64 (the same numbers).
-    popcount = ParityDesign(_random_cube(rng, 10, 4), 2, products="popcount")
+    popcount = ParityDesign(random_cube(rng, 10, 4), 2, products="popcount")
     coef = rng.normal(size=11)
     np.testing.assert_array_equal(popcount.normal_matvec(coef, dtype=np.float32),
                                   popcount.normal_matvec(coef))
@@ -410,7 +406,7 @@ def test_estimate_bytes_bounds_the_products_dense_block_buffers():
 
     rng = np.random.default_rng(3)
     for n, degree in [(40, 3), (70, 2)]:
-        X = _random_cube(rng, 3000, n)
+        X = random_cube(rng, 3000, n)
         for n_jobs in (1, 2):
             design = ParityDesign(X, degree, n_jobs=n_jobs)
             for c in (1, 4):
@@ -493,7 +489,7 @@ def test_parity_design_copies_the_callers_X():
     """ParityDesign kept the caller's X: editing it afterwards changed the BLAS
     route but not the packed popcount route (they disagreed by 74)."""
     rng = np.random.default_rng(1)
-    X = _random_cube(rng, 120, 9)
+    X = random_cube(rng, 120, 9)
     X.flags.writeable = False
     blas, popcount = ParityDesign(X, 3), ParityDesign(X, 3, products="popcount")
     assert not np.shares_memory(blas.X, X) and not np.shares_memory(popcount.X, X)
@@ -514,7 +510,7 @@ def test_parity_design_copies_the_callers_X():
 def test_parity_design_memory_budgets():
     """gram tried 14.3 GiB at n=64, d=3; the constructor at n=200, d=4 and
     parity_subsets(20000, 2) allocated without a budget."""
-    X = _random_cube(np.random.default_rng(2), 10, 64)
+    X = random_cube(np.random.default_rng(2), 10, 64)
     design = ParityDesign(X, 3)
     with pytest.raises(MemoryBudgetError, match=r"1351 x 1351 .* needs about 14\.0 MiB"):
         ParityDesign(X[:, :20], 3).gram(np.ones(10), max_bytes=2**20)
@@ -532,174 +528,6 @@ def test_parity_design_memory_budgets():
     with pytest.raises(MemoryBudgetError, match=r"200010001 tuples needs about .* GiB"):
         parity_subsets(20000, 2)
     assert len(parity_subsets(64, 3, max_bytes=2**30)) == 43745
-
-
-# ------------------------------------------------------------------ solvers
-@settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**16), n=st.integers(2, 8), degree=st.integers(1, 3),
-       alpha=st.sampled_from([0.0, 0.5]))
-def test_solvers_equal_least_squares_on_the_explicit_matrix(seed, n, degree, alpha):
-    degree = min(degree, n)
-    rng = np.random.default_rng(seed)
-    D = n_parity_features(n, degree)
-    m = 4 * D + 10  # full column rank with overwhelming probability
-    X = _random_cube(rng, m, n)
-    y = rng.normal(size=m)
-    P = explicit_parity_features(X, degree)
-    if alpha == 0.0:
-        expected = np.linalg.lstsq(P, y, rcond=None)[0]
-    else:
-        expected = np.linalg.solve(P.T @ P + alpha * np.eye(D), P.T @ y)
-    design = ParityDesign(X, degree)
-    np.testing.assert_allclose(_solve_exact(design, y, alpha), expected, rtol=1e-7, atol=1e-9)
-    coef, n_iter, _ = _solve_cg(design, y, alpha, 1e-13, 10 * D)
-    np.testing.assert_allclose(coef, expected, rtol=1e-7, atol=1e-9)
-    assert 1 <= n_iter <= 10 * D
-
-
-@pytest.mark.parametrize("seed", [3, 4, 5])
-def test_solvers_give_the_minimum_norm_solution_when_underdetermined(seed):
-    """m = 20 < D = 42: _solve_exact by construction (an SVD cutoff) and CG
-    because, started at 0, its iterates stay in the row space of P."""
-    rng = np.random.default_rng(seed)
-    X = _random_cube(rng, 20, 6)
-    y = rng.normal(size=20)
-    P = explicit_parity_features(X, 3)
-    expected = np.linalg.lstsq(P, y, rcond=None)[0]
-    design = ParityDesign(X, 3)
-    np.testing.assert_allclose(_solve_exact(design, y, 0.0), expected, atol=1e-8)
-    coef, n_iter, converged = _solve_cg(design, y, 0.0, 1e-12, 1000)
-    assert converged and n_iter <= 1000
-    np.testing.assert_allclose(coef, expected, atol=1e-8)
-
-
-@pytest.mark.parametrize("alpha", [0.0, 3.0])
-@pytest.mark.parametrize("n, degree", [(8, 3), (12, 2), (6, 4)])
-def test_mixed_cg_meets_the_float64_stopping_rule_and_solution(n, degree, alpha):
-    """Mixed precision (float32 inner CG, float64 refinement) on m = 4 D + 10
-    points: the float64 residual meets ||r|| < tol ||P^T y|| / m, and the
-    coefficients are the exact (ridge) least-squares ones to kappa * tol
-    (kappa <= 9 at m = 4 D, plus rounding), like float64 CG's; the same for
-    three right-hand sides through _solve_block_cg."""
-    rng = np.random.default_rng(n * 31 + degree)
-    D = n_parity_features(n, degree)
-    m = 4 * D + 10
-    X = _random_cube(rng, m, n)
-    Y = rng.normal(size=(m, 3))
-    P = explicit_parity_features(X, degree)
-    A = P.T @ P + alpha * np.eye(D)
-    expected = np.linalg.solve(A, P.T @ Y)
-    design = ParityDesign(X, degree)
-    for tol in (1e-6, 1e-10):
-        coef, n_iter, converged = _solve_cg(design, Y[:, 0], alpha, tol, 10 * D,
-                                            products="mixed")
-        assert converged and 1 <= n_iter <= 10 * D
-        b = P.T @ Y[:, 0]
-        assert np.linalg.norm(A @ coef - b) < tol * np.linalg.norm(b)
-        error = np.linalg.norm(coef - expected[:, 0]) / np.linalg.norm(expected[:, 0])
-        assert error < 20 * tol + 1e-13
-        block, _, converged = _solve_block_cg(design, Y, alpha, tol, 10 * D, products="mixed")
-        assert converged
-        error = np.linalg.norm(block - expected, axis=0) / np.linalg.norm(expected, axis=0)
-        assert np.all(error < 20 * tol + 1e-13)
-
-
-def test_mixed_cg_counts_its_float32_products_and_falls_back_to_float64(monkeypatch):
-    """n_iter is the number of float32 products (the inner iterations); a
-    refinement that gains too little (forced: _MIXED_MIN_GAIN = 0) hands the
-    rest to float64 products, which still meet the tolerance."""
-    rng = np.random.default_rng(5)
-    X = _random_cube(rng, 400, 8)
-    y = rng.normal(size=400)
-    design = ParityDesign(X, 3)
-    calls = {np.float32: 0, np.float64: 0}
-    product = ParityDesign._normal_matvec
-
-    def counted(self, coef, dtype=np.float64):
-        calls[dtype] += 1
-        return product(self, coef, dtype)
-
-    monkeypatch.setattr(ParityDesign, "_normal_matvec", counted)
-    reference_coef, _, _ = _solve_cg(design, y, 1.0, 1e-11, 1000, products="float64")
-    assert calls[np.float32] == 0
-    calls[np.float64] = 0
-    coef, n_iter, converged = _solve_cg(design, y, 1.0, 1e-11, 1000, products="mixed")
-    assert converged and n_iter == calls[np.float32]
-    assert calls[np.float64] >= 2  # a refinement needs more than one
-    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_GAIN", 0.0)
-    calls[np.float32] = calls[np.float64] = 0
-    fallback, n_iter, converged = _solve_cg(design, y, 1.0, 1e-11, 1000, products="mixed")
-    assert converged and calls[np.float32] < n_iter  # float64 inner iterations too
-    for solution in (coef, fallback):
-        np.testing.assert_allclose(solution, reference_coef, rtol=0,
-                                   atol=1e-9 * np.abs(reference_coef).max())
-
-
-@pytest.mark.parametrize("seed", [3, 4])
-def test_mixed_cg_when_underdetermined(seed, monkeypatch):
-    """m = 20 < D = 42, alpha = 0: "auto" keeps float64 products (the
-    minimum-norm solution to 1e-8, as float64 CG) even when the design is
-    large enough for mixed precision; forced "mixed" stays within the
-    documented float32-rounding null-space component (1e-5 here, relative)."""
-    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 1)
-    rng = np.random.default_rng(seed)
-    X = _random_cube(rng, 20, 6)
-    y = rng.normal(size=20)
-    expected = np.linalg.lstsq(explicit_parity_features(X, 3), y, rcond=None)[0]
-    design = ParityDesign(X, 3)
-    coef, _, converged = _solve_cg(design, y, 0.0, 1e-12, 1000)
-    assert converged
-    np.testing.assert_allclose(coef, expected, atol=1e-8)
-    coef, _, converged = _solve_cg(design, y, 0.0, 1e-12, 1000, products="mixed")
-    assert converged
-    assert np.linalg.norm(coef - expected) < 1e-5 * np.linalg.norm(expected)
-
-
-def test_mixed_cg_choice(monkeypatch):
-    """"auto" is mixed on a large enough cube design (m D entries) with a
-    ridge, or with alpha = 0 at m >= D and tol >= _MIXED_MIN_TOL (where the
-    float32 null-space rounding of a rank-deficient design stays within the
-    requested accuracy); off the cube only with a preconditioner
-    (preconditioned=True, the sketch's) and a range float32 holds
-    (_float32_safe); never on the popcount route."""
-    from sparselearn.parities import _MIXED_MIN_TOL, _mixed_applies
-    monkeypatch.setattr("sparselearn.parities._MIXED_MIN_ENTRIES", 60 * 56)
-    rng = np.random.default_rng(0)
-    big = ParityDesign(_random_cube(rng, 60, 10), 2)  # D = 56
-    assert _mixed_applies(big, 0.0, _MIXED_MIN_TOL) and _mixed_applies(big, 1.0, 1e-12)
-    assert not _mixed_applies(big, 0.0, _MIXED_MIN_TOL / 2)
-    assert _mixed_applies(big, 0.0, 1e-12, "mixed")
-    assert not _mixed_applies(big, 1.0, 1e-3, "float64")
-    small = ParityDesign(_random_cube(rng, 59, 10), 2)
-    assert not _mixed_applies(small, 1.0, 1e-3)
-    assert _mixed_applies(small, 1.0, 1e-3, "mixed")
-    wide = ParityDesign(_random_cube(rng, 20, 6), 3)
-    assert not _mixed_applies(wide, 0.0, 1e-3, "auto")
-    real = ParityDesign(rng.normal(size=(60, 10)), 2, domain="real")
-    assert not _mixed_applies(real, 1.0, 1e-3, "mixed")
-    assert _mixed_applies(real, 1.0, 1e-3, preconditioned=True)
-    huge = ParityDesign(1e25 * rng.normal(size=(60, 10)), 2, domain="real")
-    assert not _mixed_applies(huge, 1.0, 1e-3, "mixed", preconditioned=True)
-    popcount = ParityDesign(_random_cube(rng, 50, 10), 2, products="popcount")
-    assert not _mixed_applies(popcount, 1.0, 1e-3, "mixed", preconditioned=True)
-    with pytest.raises(ValueError, match="products"):
-        _mixed_applies(small, 1.0, 1e-3, "float16")
-
-
-def test_mixed_cg_on_an_ill_conditioned_system_finishes_in_float64():
-    """m = 1.1 D, alpha = 0, tol = 1e-10 (the review's case): the inner float32
-    CG hits _MIXED_MAX_INNER, the rest runs float64, and the solve converges
-    in at most 1.2 times the float64 CG's iterations (here 424 against 386;
-    without the cap 498, and with max_iter=500 no convergence)."""
-    rng = np.random.default_rng(0)
-    design = ParityDesign(_random_cube(rng, 330, 12), 3)  # D = 299
-    y = rng.normal(size=330)
-    _, plain, converged = _solve_cg(design, y, 0.0, 1e-10, 2000, products="float64")
-    assert converged
-    coef, mixed, converged = _solve_cg(design, y, 0.0, 1e-10, 2 * plain, products="mixed")
-    assert converged and mixed <= 1.2 * plain
-    expected = np.linalg.lstsq(explicit_parity_features(design.X, 3), y, rcond=None)[0]
-    assert np.linalg.norm(coef - expected) < 1e-5 * np.linalg.norm(expected)
 
 
 # ------------------------------------------------- real-valued inputs (issue 16)
@@ -752,7 +580,7 @@ def test_real_domain_refuses_popcount_and_the_cube_refuses_real_points():
 @pytest.mark.parametrize("products", ["blas", "popcount"])
 def test_cube_block_products_are_the_columns_products(products):
     rng = np.random.default_rng(21)
-    X = _random_cube(rng, 70, 9)
+    X = random_cube(rng, 70, 9)
     design = ParityDesign(X, 3, products=products)
     C = rng.normal(size=(design.n_output_features, 4))
     R = rng.normal(size=(70, 4))
@@ -762,59 +590,6 @@ def test_cube_block_products_are_the_columns_products(products):
         np.testing.assert_allclose(design.rmatvec(R)[:, k], design.rmatvec(R[:, k]),
                                    rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(design.diagonal(), np.full(design.n_output_features, 70.0))
-
-
-@pytest.mark.parametrize("domain", ["cube", "real"])
-@pytest.mark.parametrize("alpha", [0.0, 2.0])
-def test_block_cg_and_exact_solve_every_column(domain, alpha):
-    """c right-hand sides at once: each column is the (ridge) least-squares
-    solution on the explicit matrix, from _solve_block_cg, _solve_exact and
-    _solve_cholesky."""
-    rng = np.random.default_rng(22)
-    n, degree, m = 6, 2, 150
-    X = _random_cube(rng, m, n) if domain == "cube" else rng.normal(size=(m, n)) + 1.0
-    Y = rng.normal(size=(m, 5))
-    Y[:, 3] = 0.0  # a zero right-hand side is solved by 0 at once
-    P = explicit_parity_features(X, degree)
-    D = P.shape[1]
-    expected = np.linalg.solve(P.T @ P + alpha * np.eye(D), P.T @ Y)
-    design = ParityDesign(X, degree, domain=domain)
-    np.testing.assert_allclose(_solve_exact(design, Y, alpha), expected, rtol=1e-9,
-                               atol=1e-11)
-    np.testing.assert_allclose(_solve_cholesky(design, Y, alpha), expected, rtol=1e-9,
-                               atol=1e-11)
-    coef, n_iter, converged = _solve_block_cg(design, Y, alpha, 1e-12, 500)
-    assert converged and 1 <= n_iter <= 500
-    np.testing.assert_allclose(coef, expected, rtol=1e-7, atol=1e-9)
-    assert not coef[:, 3].any()
-    # Column by column, scipy's CG (the single-output solver) agrees too.
-    for k in (0, 4):
-        single, _, _ = _solve_cg(design, np.ascontiguousarray(Y[:, k]), alpha, 1e-12, 500)
-        np.testing.assert_allclose(single, expected[:, k], rtol=1e-7, atol=1e-9)
-
-
-def test_jacobi_preconditioner_cuts_iterations_on_correlated_features():
-    """Correlated Gaussian X (covariance condition number 100) whose columns
-    have unequal scales (0.1 to 10): the monomials' norms then differ by
-    orders of magnitude, and the diagonal preconditioner lowers the
-    (deterministic) iteration count to the same tolerance (168 -> 57 with
-    this seed; measured 58 -> 53 at equal scales, where it can do little
-    against the correlation itself), reaching the same fit."""
-    rng = np.random.default_rng(23)
-    n, degree, m = 8, 2, 2000
-    Q = np.linalg.qr(rng.normal(size=(n, n)))[0]
-    cov = Q @ np.diag(np.geomspace(1.0, 100.0, n)) @ Q.T
-    X = rng.multivariate_normal(np.zeros(n), cov / 10.0, size=m) * np.geomspace(0.1, 10, n)
-    y = X[:, 0] * X[:, 1] - X[:, 2] + rng.normal(size=m)
-    design = ParityDesign(X, degree, domain="real")
-    plain, plain_iter, plain_ok = _solve_cg(design, y, 0.0, 1e-8, 5000, precondition=False)
-    jacobi, jacobi_iter, jacobi_ok = _solve_cg(design, y, 0.0, 1e-8, 5000)
-    assert plain_ok and jacobi_ok
-    assert jacobi_iter < plain_iter / 2, (jacobi_iter, plain_iter)
-    fit = design.matvec(_solve_exact(design, y, 0.0))
-    for coef in (plain, jacobi):
-        np.testing.assert_allclose(design.matvec(coef), fit, rtol=0,
-                                   atol=1e-5 * np.abs(fit).max())
 
 
 # --------------------------------------------- compact and out-of-core samples (issue 15)
@@ -903,356 +678,3 @@ def test_compact_designs_keep_only_bits_and_give_the_float_products(tmp_path):
 def n_parity_features_of(n, d):
     import math
     return sum(math.comb(n, t) for t in range(d + 1))
-
-
-def test_sketch_solver_stays_within_its_memory_estimate():
-    """solver="sketch" (issue 16): what a fit allocates (tracemalloc peak,
-    inputs excluded) is within ParityDesign.estimate_bytes for it, on real
-    data where the sample is a true subset (m = 6000 > max(4 D, sqrt(m D)))."""
-    import tracemalloc
-
-    from sparselearn.learners import LowDegreeRegressor
-
-    rng = np.random.default_rng(16)
-    X = rng.normal(size=(6000, 12)) @ rng.normal(size=(12, 12))
-    y = X[:, 0] * X[:, 1] + rng.normal(size=6000)
-    D = n_parity_features_of(12, 2)
-    assert max(4 * D, np.sqrt(6000 * D)) < 6000
-    model = LowDegreeRegressor(degree=2, solver="sketch", alpha=1.0, n_jobs=1,
-                               random_state=0)
-    tracemalloc.start()
-    model.fit(X, y)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert model.n_iter_ > 1
-    assert peak <= ParityDesign.estimate_bytes(6000, 12, 2, "sketch", n_jobs=1,
-                                               domain="real")
-
-
-# --------------------------------- the Gram from its distinct moments (issue 16)
-@pytest.fixture
-def moments_everywhere(monkeypatch):
-    """The moment route for every real design, however small (the default
-    keeps syrk below D = 256), and chunks of 7 rows: several chunks per
-    thread, a short last one, several flushes and pieces."""
-    import sparselearn.parities as parities
-    monkeypatch.setattr(parities, "_MOMENT_MIN_FEATURES", 0)
-    monkeypatch.setattr(parities, "_MOMENT_MIN_ROWS", 0)
-    monkeypatch.setattr(parities, "_MOMENT_MAX_SHARE", np.inf)
-    monkeypatch.setattr(parities, "_moment_rows", lambda D: 7)
-    # Float32 tables flushed every 2 chunks; F x W operands built 2 columns at a time.
-    monkeypatch.setattr(parities, "_MOMENT_FLUSH_ROWS", 14)
-    monkeypatch.setattr(parities, "_MOMENT_PIECE_COLUMNS", 2)
-    return parities
-
-
-@pytest.mark.parametrize("D, block", [(1, 1), (7, 3), (50, 64), (130, 16), (131, 32)])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_cholesky_kernel_equals_numpy_twin(D, block, dtype):
-    """_cholesky.cholesky_upper (blocked, threads over column blocks) against
-    the unblocked recursion: the same factor to rounding (relative 1e-12, or
-    4e-5 in float32, on matrices of condition about 1e3), bit-identical on
-    1 and 2 threads, the strict lower triangle untouched; an indefinite
-    matrix reports LAPACK's info, the order of the first failing minor."""
-    from sparselearn._kernels import _cholesky
-    from sparselearn._reference import cholesky as twin
-    rng = np.random.default_rng(80 + D + block)
-    Q = np.linalg.qr(rng.normal(size=(D, D)))[0]
-    G = (Q * np.geomspace(1.0, 1e3, D)) @ Q.T
-    R_twin, info = twin.cholesky_upper(G)
-    assert info == 0
-    factors = []
-    for threads in (1, 2):
-        A = np.asfortranarray(G, dtype=dtype)
-        A[np.tril_indices(D, -1)] = -7.0
-        assert _cholesky.cholesky_upper(A, block, threads) == 0
-        assert np.all(A[np.tril_indices(D, -1)] == -7.0)
-        factors.append(np.triu(A))
-    np.testing.assert_array_equal(factors[0], factors[1])
-    tolerance = 1e-12 if dtype == np.float64 else 4e-5
-    assert np.abs(factors[0] - R_twin).max() <= tolerance * np.abs(R_twin).max()
-    if D > 1:  # a negative pivot at column j: info j + 1, from the twin and the kernel
-        j = D // 2
-        bad = G.copy()
-        bad[j, j] = -1.0
-        A = np.asfortranarray(bad, dtype=dtype)
-        assert _cholesky.cholesky_upper(A, block, 2) == twin.cholesky_upper(bad)[1] == j + 1
-
-
-@pytest.mark.parametrize("n, degree", [(1, 0), (3, 1), (5, 2), (6, 3), (7, 4), (70, 1)])
-def test_moment_kernels_equal_numpy_twins(n, degree):
-    """The three kernels of _moments against their NumPy twins: the float32
-    rows to float32 rounding (each entry at most degree float32 multiplies),
-    the sgemm products to float32 rounding of sums of |terms| (rows 9, a
-    few products in pieces of 2 columns), the scatter exactly (same
-    operations on the same table, on one or two threads)."""
-    from sparselearn._kernels import _moments
-    from sparselearn._reference import moments as twin
-    from sparselearn.parities import _MomentPlan
-    rng = np.random.default_rng(70 + n + degree)
-    k = 9
-    X = rng.normal(size=(k, n)) * rng.uniform(0.5, 2.0, size=n)
-    plan = _MomentPlan(n, degree)
-    D = plan.n_features
-    elems, starts, *_, binom = plan.scatter_arrays()
-    F, W, C = (np.empty((k, D), np.float32), np.empty((k, plan.starts[degree]), np.float32),
-               np.empty((k, D), np.float32))
-    _moments.moment_rows32(X, plan.counts(), starts, binom, F, W, C)
-    expected = twin.moment_rows32(X, degree)
-    for got, want in zip((F, W, C), expected):
-        np.testing.assert_allclose(got, want, rtol=degree * 2.0**-23, atol=0)
-    products = plan.products32(2)
-    built = products[products[:, 2] > 1, 5]
-    R = np.empty(max(1, k * int(built.max(initial=0))), np.float32)
-    start = rng.normal(size=plan.size).astype(np.float32)
-    table = start.copy()
-    _moments.moment_products32(F, W, C, R, products, plan.starts[degree], table)
-    want = twin.moment_products32(F, W, C, products, plan.starts[degree], start)
-    size = twin.moment_products32(np.abs(F), np.abs(W), np.abs(C), products,
-                                  plan.starts[degree], np.abs(start))
-    assert np.all(np.abs(table - want) <= 2 * k * 2.0**-24 * size)
-    touched = twin.moment_products32(F, W, C, products, plan.starts[degree],
-                                     np.zeros(plan.size)) != 0
-    assert touched.mean() > 0.5  # the products reach most of the table
-    moments = rng.normal(size=plan.size)
-    scale = rng.uniform(0.5, 2.0, size=D)
-    reference_G = twin.scatter_moments(plan, moments, scale, 0.3, 1.7)
-    arrays = plan.scatter_arrays()
-    for dtype, n_jobs in itertools.product((np.float64, np.float32), (1, 2)):
-        G = np.full((D, D), -5.0, dtype=dtype, order="F")
-        _moments.scatter_moments(moments, *arrays, scale, 0.3, 1.7, G.T, n_jobs)
-        np.testing.assert_array_equal(np.triu(G), reference_G.astype(dtype))
-        assert np.all(G[np.tril_indices(D, -1)] == -5.0)  # the strict lower triangle untouched
-
-
-@pytest.mark.parametrize("n, degree, pieces", [(9, 3, 2), (12, 3, 16), (10, 4, 3), (40, 2, 5)])
-def test_moment_products_compute_each_read_slot_once(n, degree, pieces):
-    """The products (float32 and float64) form a staircase over each merged
-    group: every table slot the scatter reads is computed by exactly one
-    product, and in the ordered levels only the slots of pairs with
-    max A_1 < min A_2 are computed, none of the merged groups' unused
-    slots: the ordered levels' computed slots number the plan's
-    C(t, a1) C(n - 1 - t, a2 - 1) wk summed over t."""
-    import math
-
-    from sparselearn._reference import moments as twin
-    from sparselearn.parities import _MomentPlan
-    plan = _MomentPlan(n, degree, (4, 16))  # small groups: many merges at these n
-    D, k = plan.n_features, 3
-    products = plan.products32(pieces)
-    ones = [np.ones((k, w), np.float32) for w in (D, plan.starts[degree], D)]
-    counts32 = twin.moment_products32(*ones, products, plan.starts[degree],
-                                      np.zeros(plan.size)) / k
-    counts64 = np.zeros(plan.size)  # the float64 products (solver="cholesky")
-    plan.accumulate(np.ones((k, D)), np.ones((k, plan.starts[degree])), counts64)
-    read = twin.scatter_moments(plan, np.arange(plan.size, dtype=np.float64), np.ones(D),
-                                1.0, 0.0)
-    read = np.unique(read[np.triu_indices(D)]).astype(np.int64)
-    first_ordered = min(groups[0][4] for (*_, groups, _, _) in plan.ordered.values())
-    staircase = sum(math.comb(t, a1) * math.comb(n - 1 - t, a2 - 1) * wk
-                    for (a1, a2, wk, *_) in plan.ordered.values() for t in range(n))
-    for counts in (counts32, counts64 / k):
-        assert set(np.unique(counts)) <= {0.0, 1.0}
-        assert np.all(counts[read] == 1.0)
-        assert counts[first_ordered:].sum() == staircase
-
-
-@pytest.mark.parametrize("n, degree", [(13, 3), (10, 4), (30, 2), (90, 1)])
-def test_scatter_moments_runs_equal_numpy_twin(n, degree):
-    """The scatter on plans whose columns have long runs S' + {s} (rows
-    along which the index is affine in s: up to n - 1 per prefix), short
-    prefixes (found one by one from bit words, n <= 64) and n > 64 (runs
-    only): bit for bit the twin's entries, every kind of run (dense levels,
-    s in A_1, at t = min A_2 and past it) at degrees 3 and 4, float32 and
-    float64, one and two threads, the lower triangle untouched."""
-    from sparselearn._kernels import _moments
-    from sparselearn._reference import moments as twin
-    from sparselearn.parities import _MomentPlan
-    rng = np.random.default_rng(90 + n + degree)
-    plan = _MomentPlan(n, degree)
-    D = plan.n_features
-    moments = rng.normal(size=plan.size)
-    scale = rng.uniform(0.5, 2.0, size=D)
-    factor, shift = rng.normal(), rng.normal()
-    reference_G = twin.scatter_moments(plan, moments, scale, factor, shift)
-    arrays = plan.scatter_arrays()
-    for dtype, n_jobs in itertools.product((np.float64, np.float32), (1, 2)):
-        G = np.full((D, D), -5.0, dtype=dtype, order="F")
-        _moments.scatter_moments(moments, *arrays, scale, factor, shift, G.T, n_jobs)
-        np.testing.assert_array_equal(np.triu(G), reference_G.astype(dtype))
-        assert np.all(G[np.tril_indices(D, -1)] == -5.0)
-
-
-@pytest.mark.parametrize("n, degree", [(1, 0), (4, 0), (1, 1), (5, 1), (2, 2), (6, 2),
-                                        (3, 3), (7, 3), (4, 4), (8, 4), (11, 3)])
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_moment_gram_equals_the_explicit_gram(moments_everywhere, n, degree, n_jobs):
-    """_moment_gram writes the upper triangle of P^T P (each distinct moment
-    computed once, then scattered) and P^T Y: equal to the brute-force Gram
-    of the explicit monomials to rounding, at every degree 0..4, on one or
-    two threads; float32 products to single-precision accuracy."""
-    rng = np.random.default_rng(40 + 10 * n + degree)
-    m = 61
-    X = rng.normal(size=(m, n)) * rng.uniform(0.3, 3.0, size=n) + rng.normal(size=n)
-    Y = rng.normal(size=(m, 3))
-    P = explicit_parity_features(X, degree)
-    design = ParityDesign(X, degree, domain="real", n_jobs=n_jobs)
-    D = P.shape[1]
-    expected = np.triu(P.T @ P)
-    G = np.zeros((D, D), order="F")
-    B = moments_everywhere._moment_gram(design, G, Y)
-    scale = np.abs(P).sum(axis=0)
-    bound = 1e-13 * np.outer(scale, scale)  # rounding of sums of m products
-    assert np.all(np.abs(G - expected) <= bound)
-    assert not np.tril(G, -1).any()
-    np.testing.assert_allclose(B, P.T @ Y, rtol=1e-12, atol=1e-12 * np.abs(Y).sum())
-    G32 = np.zeros((D, D), dtype=np.float32, order="F")
-    assert moments_everywhere._moment_gram(design, G32, products=np.float32) is None
-    assert np.all(np.abs(G32 - expected) <= 1e-5 * np.outer(scale, scale))
-    assert not np.tril(G32, -1).any()
-
-
-def test_float32_moment_table_is_the_same_on_any_number_of_threads(moments_everywhere):
-    """The float32 route's groups are summed in group order whatever thread
-    computed them (and a thread may run ahead by a few groups): the table is
-    bit for bit the same on 1, 2 and 3 threads (61 rows: 5 groups of 14)."""
-    from sparselearn.parities import _MomentPlan
-    rng = np.random.default_rng(44)
-    X = rng.normal(size=(61, 6))
-    plan = _MomentPlan(6, 3)
-    tables = [moments_everywhere._moment_table32(plan, X, 7, jobs) for jobs in (1, 2, 3)]
-    np.testing.assert_array_equal(tables[0], tables[1])
-    np.testing.assert_array_equal(tables[0], tables[2])
-    design = ParityDesign(X, 3, domain="real")
-    np.testing.assert_allclose(tables[0], moments_everywhere._moment_table(design)[0],
-                               rtol=1e-5, atol=1e-5 * np.abs(X).max() ** 6 * 61)
-
-
-def test_moment_gram_past_64_features(moments_everywhere, monkeypatch):
-    """Subsets as bit masks of several 64-bit words: with one word, pairs
-    sharing an element >= 64 passed as disjoint (numpy's shift by 64 is 0)
-    and their moments were scattered into wrong entries (n = 66: errors
-    of 56 on entries of 3)."""
-    rng = np.random.default_rng(466)
-    X = rng.normal(size=(30, 66))
-    P = explicit_parity_features(X, 2)
-    design = ParityDesign(X, 2, domain="real")
-    G = np.zeros((P.shape[1], P.shape[1]), order="F")
-    moments_everywhere._moment_gram(design, G)
-    scale = np.abs(P).sum(axis=0)
-    assert np.all(np.abs(G - np.triu(P.T @ P)) <= 1e-13 * np.outer(scale, scale))
-
-
-def test_moment_plan_counts_each_distinct_moment():
-    """At n = 32, d = 3 the table holds each distinct moment (2.55 million
-    multisets of size <= 6 with multiplicities <= 2) plus the unused slots of
-    the dense layout and of the product blocks merged up to _MOMENT_GROUP
-    rows x columns (BLAS is slow on skinny ones;
-    2.94 million slots in all at 16 x 64): under a quarter of G's 15
-    million upper-triangle entries."""
-    import math
-
-    from sparselearn.parities import _MomentPlan
-    n, d = 32, 3
-    distinct = sum(math.comb(n, k) * math.comb(n - k, a) for k in range(d + 1)
-                   for a in range(2 * (d - k) + 1))
-    D = n_parity_features_of(n, d)
-    size = _MomentPlan(n, d).size
-    assert distinct <= size <= 1.3 * distinct
-    assert size < 0.25 * D * D / 2
-
-
-@pytest.mark.parametrize("alpha", [0.0, 1.5])
-def test_solvers_on_the_moment_route(moments_everywhere, alpha):
-    """_solve_cholesky (float64 moments) and _solve_sketch with every row as
-    its sample (the float32 Gram as preconditioner) give the ridge solution
-    of the explicit matrix for a block of 3 right-hand sides."""
-    rng = np.random.default_rng(41)
-    n, degree, m = 7, 3, 300  # D = 64, m <= 4 D: the sketch samples every row
-    X = rng.normal(size=(m, n)) @ rng.normal(size=(n, n))
-    Y = rng.normal(size=(m, 3))
-    P = explicit_parity_features(X, degree)
-    D = P.shape[1]
-    expected = np.linalg.solve(P.T @ P + alpha * np.eye(D), P.T @ Y)
-    design = ParityDesign(X, degree, domain="real", n_jobs=2)
-    np.testing.assert_allclose(_solve_cholesky(design, Y, alpha), expected, rtol=1e-8,
-                               atol=1e-10 * np.abs(expected).max())
-    coef, n_iter, converged = moments_everywhere._solve_sketch(design, Y, alpha, 1e-12, 200,
-                                                               np.random.default_rng(0))
-    assert converged and 1 <= n_iter <= 200
-    np.testing.assert_allclose(P @ coef, P @ expected, rtol=0,
-                               atol=1e-8 * np.abs(P @ expected).max())
-
-
-def test_moment_route_rank_deficient_takes_the_minimum_norm_fallback(moments_everywhere):
-    """A repeated input column (x_1 = x_0) makes the monomials x_0 x_j and
-    x_1 x_j equal: with alpha = 0 the normal equations are singular, and
-    both solvers fall back to the minimum-norm least-squares fit."""
-    rng = np.random.default_rng(42)
-    m, degree = 200, 2
-    X = rng.normal(size=(m, 5))
-    X[:, 1] = X[:, 0]
-    y = X[:, 0] * X[:, 2] + rng.normal(size=m)
-    P = explicit_parity_features(X, degree)
-    expected = np.linalg.lstsq(P, y, rcond=None)[0]
-    design = ParityDesign(X, degree, domain="real")
-    chol = _solve_cholesky(design, y, 0.0)
-    sketch, n_iter, converged = moments_everywhere._solve_sketch(design, y, 0.0, 1e-10, 100,
-                                                                 np.random.default_rng(0))
-    for coef in (chol, sketch):
-        np.testing.assert_allclose(P @ coef, P @ expected, rtol=0, atol=1e-6)
-        assert np.linalg.norm(coef) <= 1.01 * np.linalg.norm(expected)
-
-
-def test_moment_route_stays_within_its_memory_estimate():
-    """solver="cholesky" and "sketch" on the moment route (n = 16, d = 3:
-    D = 697, the table 0.41 of D^2 / 2; the sketch's sample of 4090 rows is
-    on it too): the fit's allocations (tracemalloc peak) are within
-    ParityDesign.estimate_bytes, on two threads."""
-    import tracemalloc
-
-    from sparselearn.learners import LowDegreeRegressor
-    from sparselearn.parities import _moments_apply, _sketch_rows
-    rng = np.random.default_rng(43)
-    m, n = 24000, 16
-    s = _sketch_rows(m, n_parity_features_of(n, 3))  # the sketch's sample
-    assert _moments_apply(n, 3, "real", m) and _moments_apply(n, 3, "real", s) and s < m
-    X = rng.normal(size=(m, n))
-    y = X[:, 0] * X[:, 1] + rng.normal(size=m)
-    for solver in ("cholesky", "sketch"):
-        model = LowDegreeRegressor(degree=3, solver=solver, alpha=1.0, n_jobs=2, random_state=0)
-        tracemalloc.start()
-        model.fit(X, y)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert peak <= ParityDesign.estimate_bytes(m, n, 3, solver, n_jobs=2, domain="real")
-
-
-@pytest.mark.parametrize("max_iter", [0, 1, 2, 50])
-def test_preconditioned_cg_solves_once_per_direction(max_iter):
-    """_cg_columns applies the preconditioner once for the first direction
-    and once per later one: k iterations take k solves (none after the last
-    iteration, whose direction nothing uses), whether it stops on
-    convergence or at max_iter, with columns (one of them zero) stopping at
-    different iterations in lockstep; the result solves the system."""
-    from sparselearn.parities import _cg_columns
-    rng = np.random.default_rng(12)
-    X = rng.normal(size=(80, 5))
-    design = ParityDesign(X, 2, domain="real")
-    D = design.n_output_features
-    A = (explicit_parity_features(X, 2).T @ explicit_parity_features(X, 2) + np.eye(D)) / 80
-    R0 = rng.normal(size=(D, 3))
-    R0[:, 1] = 0.0
-    inverse = np.linalg.inv(A + 1e-3 * np.diag(rng.uniform(size=D)))  # close to A^-1
-    calls = []
-
-    def precondition(V):
-        calls.append(V.shape[1])
-        return inverse @ V
-
-    E, k, converged = _cg_columns(design, R0, 1.0, np.full(3, 1e-10), max_iter, np.float64,
-                                  precondition)
-    assert len(calls) == max(k, 1) and k <= max_iter
-    assert converged == (max_iter == 50)
-    if converged:
-        np.testing.assert_allclose(A @ E, R0, atol=1e-8 * np.abs(R0).max())

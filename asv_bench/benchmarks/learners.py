@@ -146,7 +146,7 @@ class Float32NormalProductVersusGemm:
             self.A @ self.B
 
     def _cg(self, products):
-        from sparselearn.parities import _solve_cg
+        from sparselearn._solvers import _solve_cg
         _solve_cg(self.design, self.y, self.design.n_samples / 4.0, 1e-10, 100,
                   products=products)
 
@@ -158,7 +158,7 @@ class Float32NormalProductVersusGemm:
 
 
 class MomentScatter:
-    """The real-domain Gram's scatter (parities._scatter_moments, on the
+    """The real-domain Gram's scatter (_gram._scatter_moments, on the
     sketch solver's critical path): every upper-triangle entry of the float32
     D x D matrix read from the moment table, scaled, on one or two threads.
     G is touched in setup (a fit's freshly allocated G adds its page faults);
@@ -169,7 +169,7 @@ class MomentScatter:
     timeout = 120
 
     def setup(self, n_d, threads):
-        from sparselearn.parities import _MomentPlan
+        from sparselearn._gram import _MomentPlan
         n, d = n_d
         rng = np.random.default_rng(0)
         self.plan = _MomentPlan(n, d)
@@ -179,7 +179,7 @@ class MomentScatter:
         self.G = np.ones((D, D), dtype=np.float32, order="F")
 
     def time_scatter(self, n_d, threads):
-        from sparselearn.parities import _scatter_moments
+        from sparselearn._gram import _scatter_moments
         _scatter_moments(self.plan, self.table, self.G, threads, 0.37, 1.25, self.scale)
 
 

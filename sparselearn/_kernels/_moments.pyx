@@ -6,9 +6,9 @@
 On real ``X`` an entry of :math:`P^\\top P` is a moment
 :math:`M(A, B) = \\sum_r \\prod_{i \\in A} x_{ri} \\prod_{i \\in B} x_{ri}^2`
 with :math:`A = S \\triangle T`, :math:`B = S \\cap T`
-(:class:`sparselearn.parities._MomentPlan` says which products compute
+(:class:`sparselearn._gram._MomentPlan` says which products compute
 them and where each is stored).  Three kernels serve
-:func:`sparselearn.parities._moment_gram`:
+:func:`sparselearn._gram._moment_gram`:
 
 - :func:`moment_rows32`: a chunk's explicit rows in single precision, on
   ``X`` (lexicographic and colexicographic order) and on ``X**2``, the
@@ -512,7 +512,7 @@ def scatter_moments(const double[::1] table, const int[:, ::1] elems,
     ``j``-th subsets (``elems`` rows, sorted elements, levels by
     ``starts``), ``A = S xor T`` and ``B = S and T``,
     ``G[i, j] = (factor * table[index(A, B)] + shift [i == j]) scale[i] scale[j]``,
-    ``index`` that of :meth:`sparselearn.parities._MomentPlan.index`
+    ``index`` that of :meth:`sparselearn._gram._MomentPlan.index`
     (``total[p] = C(n, p)``, ``terms[p, j, v] = C(n - 1 - v, p - j)``, the
     dense levels' offsets and widths, ``wk`` and ``where[0..2, a, t]`` of
     the ordered levels, ``binom[v, t] = C(v, t)``).  The strict lower

@@ -2,7 +2,7 @@
 
 The explicit rows from itertools' subsets (then rounded to float32), the
 products as one ``numpy`` product each, and the scatter as
-:meth:`sparselearn.parities._MomentPlan.index` of every pair of subsets
+:meth:`sparselearn._gram._MomentPlan.index` of every pair of subsets
 found with Python sets.  Tests only: memory and time are ``O(D^2)``.
 """
 from itertools import combinations
