@@ -217,6 +217,8 @@ def check_numeric_input(value, name: str) -> None:
         array = np.asarray(value) if dtype is None else np.asarray(value, dtype=object)
     except (TypeError, ValueError):
         return  # ragged and the like: left to the caller's own validation
+    except RuntimeError as exc:  # a torch tensor that requires grad (its message: detach it)
+        raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
     if array.dtype.kind != "O":
         if array.dtype.kind != "c":
             _check_real_dtype(array.dtype, name)

@@ -97,6 +97,25 @@ def test_check_numeric_input_passes_numbers_unchanged():
         check_numeric_input(pd.DataFrame({"a": [1.0], "b": ["x"]}), "X")
 
 
+def test_a_torch_tensor_that_requires_grad_is_a_type_error_naming_the_argument():
+    """NumPy cannot read a tensor that requires grad: torch's RuntimeError
+    came out of the estimators' fit; now a TypeError names X or y and keeps
+    torch's advice to detach."""
+    torch = pytest.importorskip("torch")
+    from sparselearn import LowDegreeRegressor
+    from sparselearn.erm import SparseReLURegressor
+    X = torch.ones((8, 3), dtype=torch.float64, requires_grad=True)
+    with pytest.raises(TypeError, match=r"^X must be array-like of numbers: .*detach"):
+        check_numeric_input(X, "X")
+    check_numeric_input(X.detach(), "X")  # a plain tensor converts
+    y = torch.linspace(-1.0, 1.0, 8, requires_grad=True)
+    for estimator in (LowDegreeRegressor(degree=1), SparseReLURegressor(width=2, sparsity=1)):
+        with pytest.raises(TypeError, match=r"^X must be array-like of numbers"):
+            estimator.fit(X, y.detach().numpy())
+        with pytest.raises(TypeError, match=r"^y must be array-like of numbers"):
+            estimator.fit(X.detach().numpy(), y)
+
+
 # ------------------------------------------------------ parameter constraints
 _CONSTRAINTS = {
     "count": [None, -1, Interval(numbers.Integral, 1)],
