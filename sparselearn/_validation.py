@@ -229,6 +229,18 @@ def check_numeric_input(value, name: str) -> None:
                             f"{item!r}; convert it to numbers first")
 
 
+def check_labels(value, name: str) -> None:
+    """Refuse class labels NumPy cannot read as an array (a torch tensor that
+    requires grad: torch's RuntimeError says to detach it); strings and any
+    other labels are left to scikit-learn's own checks."""
+    try:
+        np.asarray(value)
+    except RuntimeError as exc:
+        raise TypeError(f"{name} must be array-like: {exc}") from None
+    except (TypeError, ValueError):
+        return
+
+
 def check_vector(value, name: str, length: int | None = None) -> np.ndarray:
     """A finite 1-D float64 C-contiguous array, optionally of a given length."""
     array = _as_float_array(value, name)

@@ -62,8 +62,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 
 from . import io as _io
 from ._kernels import _network, _sparse_backprop
-from ._validation import (BOOLEAN, Interval, StrOptions, check_memory, check_numeric_input,
-                          check_random_state, check_width_and_sparsity, validate_parameters)
+from ._validation import (BOOLEAN, Interval, StrOptions, check_labels, check_memory,
+                          check_numeric_input, check_random_state, check_width_and_sparsity,
+                          validate_parameters)
 from .network import _PARALLEL_WORK, SparseReLUNetwork, _one_thread_all
 
 __all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
@@ -624,6 +625,7 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None")
         check_numeric_input(X, "X")
+        check_labels(y, "y")
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=1,
                              y_numeric=False)
         check_classification_targets(y)

@@ -39,7 +39,7 @@ from sklearn.utils.validation import (_check_feature_names_in, check_array, chec
 
 from . import _distributed
 from . import io as _io
-from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int,
+from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int, check_labels,
                           check_matrix, check_memory, check_numeric_input, check_random_state,
                           check_vector, validate_parameters)
 # The design and its helpers stay importable from here, where they lived
@@ -1267,6 +1267,7 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         """
         if _distributed.is_dask_array(X):
             return self._fit_dask(X, y)
+        check_labels(y, "y")
         packed = self._compact_input(X, reset=True)
         if packed is not None:
             return self._fit_pm1(packed, self._targets(y, packed.shape[0]))

@@ -114,6 +114,12 @@ def test_a_torch_tensor_that_requires_grad_is_a_type_error_naming_the_argument()
             estimator.fit(X, y.detach().numpy())
         with pytest.raises(TypeError, match=r"^y must be array-like of numbers"):
             estimator.fit(X.detach().numpy(), y)
+    from sparselearn import LowDegreeClassifier
+    from sparselearn.erm import SparseReLUClassifier
+    labels = torch.tensor([0.0, 1.0] * 4, requires_grad=True)
+    for classifier in (LowDegreeClassifier(degree=1), SparseReLUClassifier(width=2, sparsity=1)):
+        with pytest.raises(TypeError, match=r"^y must be array-like: .*detach"):
+            classifier.fit(X.detach().numpy(), labels)
 
 
 # ------------------------------------------------------ parameter constraints
