@@ -249,7 +249,11 @@ class DaskParityDesign:
         return self._reduce(self._client.map(_block_rmatvec, self._designs, pieces,
                                              pure=False))
 
-    def _normal_matvec(self, coef):
+    def _normal_matvec(self, coef, dtype=np.float64):
+        # Float64 only: the solvers' mixed precision is for in-memory designs
+        # (_solvers._mixed_applies), but the CG loop passes its dtype.
+        if dtype != np.float64:
+            raise ValueError(f"a distributed design has float64 products only, got {dtype}")
         # A task result, not scattered data: the scheduler keeps its input and
         # can recompute it if the worker holding it dies.
         shared = self._client.submit(_identity, np.array(coef), pure=False)

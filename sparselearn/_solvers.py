@@ -19,6 +19,8 @@ Inputs are trusted: the estimators validate them.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import numpy as np
@@ -99,7 +101,32 @@ def _mixed_applies(design, alpha, tol, products="auto", preconditioned=False):
             and (alpha > 0 or (m >= D and tol >= _MIXED_MIN_TOL)))
 
 
-def _cg_columns(design, R0, alpha, rtol, max_iter, dtype, precondition=None):
+# A fit's verbose output (the estimators' verbose=True) follows the solve
+# through this callback, set around it by _iteration_log: every CG
+# iteration calls it with count=1 and the relative residual where the loop
+# knows it (None otherwise), a refinement of _solve_mixed with count=0 and
+# its float64 residual.  A context variable, not a parameter of every solver.
+_ITERATION_LOG = contextvars.ContextVar("sparselearn_iteration_log", default=None)
+
+
+@contextlib.contextmanager
+def _iteration_log(callback):
+    """Call ``callback(residual, count)`` for the iterations of the solves inside."""
+    token = _ITERATION_LOG.set(callback)
+    try:
+        yield
+    finally:
+        _ITERATION_LOG.reset(token)
+
+
+def _log_iteration(residual=None, count=1):
+    callback = _ITERATION_LOG.get()
+    if callback is not None:
+        callback(residual, count)
+
+
+def _cg_columns(design, R0, alpha, rtol, max_iter, dtype, precondition=None,
+                log_residual=True):
     r"""CG on :math:`(P^\top P + \alpha I) E / m = R_0`, column by column in
     lockstep (one pass over the data per iteration for all columns, as
     :func:`_solve_block_cg`), from ``E = 0``, each column stopping when its
@@ -107,14 +134,17 @@ def _cg_columns(design, R0, alpha, rtol, max_iter, dtype, precondition=None):
     ``dtype``; ``precondition`` (``(D, k)`` float64 to the same, the
     inverse of a matrix close to the operator) makes it preconditioned CG,
     unpreconditioned without.  Returns ``(E, iterations, converged)``
-    (every column below its threshold)."""
+    (every column below its threshold).  Each iteration is logged
+    (:func:`_log_iteration`), with the largest relative residual
+    ``||R_j|| / ||R_0[:, j]||`` if ``log_residual``."""
     m = design.n_samples
     apply = np.array if precondition is None else precondition  # a new array either way
     E = np.zeros_like(R0)
     R = R0.copy()
     P = apply(R)
     rz = np.einsum("ij,ij->j", R, P)
-    threshold = rtol * np.linalg.norm(R0, axis=0)
+    R0_norms = np.linalg.norm(R0, axis=0)
+    threshold = rtol * R0_norms
     active = np.flatnonzero(np.linalg.norm(R, axis=0) > threshold)
     k = 0
     while active.size and k < max_iter:
@@ -128,7 +158,9 @@ def _cg_columns(design, R0, alpha, rtol, max_iter, dtype, precondition=None):
         E[:, active] += step * Pa
         R[:, active] -= step * AP
         k += 1
-        going = np.linalg.norm(R[:, active], axis=0) > threshold[active]
+        norms = np.linalg.norm(R[:, active], axis=0)
+        _log_iteration(float(np.max(norms / R0_norms[active])) if log_residual else None)
+        going = norms > threshold[active]
         active, Pa = active[going], Pa[:, going]
         if not active.size or k == max_iter:
             break  # no next direction: the last preconditioner solve saved
@@ -178,7 +210,8 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter, precondition=Non
     iterations of all refinements (each refinement adds one float64
     product, not counted).
     """
-    threshold = tol * np.linalg.norm(B, axis=0)
+    B_norms = np.linalg.norm(B, axis=0)
+    threshold = tol * B_norms
     C = np.zeros_like(B)
     R = B.copy()
     norms = np.linalg.norm(R, axis=0)
@@ -192,8 +225,9 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter, precondition=Non
         if dtype == np.float32:
             budget = min(budget, _MIXED_MAX_INNER)
         with np.errstate(over="ignore", invalid="ignore"):
+            # (inner residuals are relative to R_k: the log gets B's below)
             E, k, _ = _cg_columns(design, R[:, active], alpha, rtol, budget, dtype,
-                                  precondition)
+                                  precondition, log_residual=False)
         n_iter += k
         if not np.isfinite(E).all():  # float32 overflowed: keep C, go on in float64
             if dtype == np.float64:  # float64 too: nothing left to try
@@ -206,6 +240,7 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter, precondition=Non
               else design._normal_matvec(Ca))
         R[:, active] = B[:, active] - (AC / m + (alpha / m) * Ca)
         new = np.linalg.norm(R[:, active], axis=0)
+        _log_iteration(float(np.max(new / B_norms[active])), count=0)
         if dtype == np.float32 and (k >= _MIXED_MAX_INNER
                                     or not np.all(new <= _MIXED_MIN_GAIN * norms[active])):
             dtype = np.float64
@@ -293,8 +328,9 @@ def _solve_cg_one_thread(design, y, alpha, tol, max_iter, precondition, products
         matvec=lambda c: design._normal_matvec(c) / m + (alpha / m) * c)
     n_iter = [0]
 
-    def count(_):
+    def count(_):  # (scipy's callback gets the iterate, not its residual)
         n_iter[0] += 1
+        _log_iteration()
 
     inverse = _jacobi(design, alpha) if precondition else None
     M = None if inverse is None else scipy.sparse.linalg.LinearOperator(
@@ -335,30 +371,12 @@ def _solve_block_cg_one_thread(design, Y, alpha, tol, max_iter, precondition, pr
     if _mixed_applies(design, alpha, tol, products):
         return _solve_mixed(design, B, alpha, tol, max_iter)
     inverse = _jacobi(design, alpha) if precondition else None
-    inverse = np.ones(B.shape[0]) if inverse is None else inverse
-    C = np.zeros_like(B)
-    R = B.copy()
-    Z = inverse[:, None] * R
-    P = Z.copy()
-    rz = np.einsum("ij,ij->j", R, Z)
-    threshold = tol * np.linalg.norm(B, axis=0)
-    # A zero right-hand side is solved by C = 0 at once (scipy's rule too).
-    norms = np.linalg.norm(R, axis=0)
-    active = np.flatnonzero((norms >= threshold) & (norms > 0.0))
-    n_iter = 0
-    while active.size and n_iter < max_iter:
-        Pa = np.ascontiguousarray(P[:, active])
-        AP = design._normal_matvec(Pa) / m + (alpha / m) * Pa
-        step = rz[active] / np.einsum("ij,ij->j", Pa, AP)
-        C[:, active] += step * Pa
-        R[:, active] -= step * AP
-        Z[:, active] = inverse[:, None] * R[:, active]
-        rz_new = np.einsum("ij,ij->j", R[:, active], Z[:, active])
-        P[:, active] = Z[:, active] + (rz_new / rz[active]) * Pa
-        rz[active] = rz_new
-        n_iter += 1
-        active = active[np.linalg.norm(R[:, active], axis=0) >= threshold[active]]
-    return C, max(n_iter, 1), active.size == 0
+    # (the Jacobi-preconditioned columns in lockstep; a zero right-hand side
+    # is solved by C = 0 at once, scipy's rule too)
+    jacobi = None if inverse is None else (lambda R: inverse[:, None] * R)
+    C, n_iter, converged = _cg_columns(design, B, alpha, np.full(B.shape[1], tol), max_iter,
+                                       np.float64, jacobi)
+    return C, max(n_iter, 1), converged
 
 
 def _upper_norm1(G):

@@ -1384,8 +1384,9 @@ def test_sketch_mixed_precision_survives_float32_overflow(monkeypatch):
     solves = []
     inner = _solvers._cg_columns
 
-    def recorded(design, R0, alpha, rtol, max_iter, dtype, precondition=None):
-        E, k, converged = inner(design, R0, alpha, rtol, max_iter, dtype, precondition)
+    def recorded(design, R0, alpha, rtol, max_iter, dtype, precondition=None, **options):
+        E, k, converged = inner(design, R0, alpha, rtol, max_iter, dtype, precondition,
+                                **options)
         solves.append((np.dtype(dtype).name, bool(np.isfinite(E).all())))
         return E, k, converged
 
