@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse.linalg
 
 from ._kernels import _moments, _parity
 from .network import _one_thread_blas

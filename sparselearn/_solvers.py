@@ -25,7 +25,6 @@ import math
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse.linalg
 
 from ._gram import (_MomentPlan, _moment_rows, _moment_table, _moments_apply, _normal_equations,
                     _scatter_moments)
@@ -257,9 +256,8 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True,
     ``alpha = 0`` the limit is the minimum-norm least-squares solution, the
     one :func:`numpy.linalg.lstsq` returns.  Both sides are divided by
     ``m`` so that under the uniform distribution the matrix is close to the
-    identity.  Stops when :math:`\|r_k\| < \mathrm{tol}\,\|P^\top y\|`
-    (:func:`scipy.sparse.linalg.cg` on a
-    :class:`~scipy.sparse.linalg.LinearOperator` of the fused product).
+    identity.  Stops when :math:`\|r_k\| \le \mathrm{tol}\,\|P^\top y\|`
+    (:func:`_cg_columns` on one column, the fused product's vector path).
     Returns ``(coef, n_iter, converged)``.
 
     Accuracy.  With :math:`A = P^\top P + \alpha I`, :math:`c^*` the
@@ -286,7 +284,7 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True,
 
     Off the cube (``design.domain == "real"``) the matrix is far from a
     multiple of the identity (correlated features, monomials of unequal
-    scale) and, with ``precondition``, scipy's ``cg`` gets ``M =
+    scale) and, with ``precondition``, CG is preconditioned by ``M =
     diag(P^T P + alpha I)^{-1}`` (Jacobi; :meth:`ParityDesign.diagonal`,
     one pass).  Its stopping rule stays the unpreconditioned residual
     above, so the accuracy bound is unchanged; only the iteration count
@@ -311,33 +309,23 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True,
 
 def _solve_cg_one_thread(design, y, alpha, tol, max_iter, precondition, products):
     m = design.n_samples
-    D = design.n_output_features
     b = design._rmatvec(y) / m
     if _mixed_applies(design, alpha, tol, products):
         coef, n_iter, converged = _solve_mixed(design, b[:, None], alpha, tol, max_iter)
         return coef[:, 0], n_iter, converged
-    # scipy's CG on a LinearOperator over the fused product replaced a
-    # hand-written loop (issue 11) at no cost: timed against it on the junta
-    # task of benchmarks/compare_learners.py (d = 3, alpha = 1, tol = 1e-6;
-    # n = 16, 20, 24 with m = 4000, 8000, 12,000), both took the same 16-17
-    # iterations to the same coefficients (relative error to an exact solve
-    # 1.6e-6, 8.9e-7, 1.2e-6) in the same time (ratio 0.96-1.00).  Its rule
-    # ||r|| < max(rtol ||b||, atol) is the one documented above.
-    operator = scipy.sparse.linalg.LinearOperator(
-        (D, D), dtype=np.float64,
-        matvec=lambda c: design._normal_matvec(c) / m + (alpha / m) * c)
-    n_iter = [0]
-
-    def count(_):  # (scipy's callback gets the iterate, not its residual)
-        n_iter[0] += 1
-        _log_iteration()
-
+    # The lockstep loop of block CG on one column (_cg_columns: the fused
+    # product's vector path).  It replaced scipy.sparse.linalg.cg, which
+    # had replaced a hand-written loop at no cost (issue 11: the same
+    # iterations to the same coefficients in the same time on the junta task
+    # of benchmarks/compare_learners.py); one loop now serves every CG and
+    # reports its residuals to a verbose fit, which scipy's callback cannot
+    # (it gets the iterate, not the residual).  Its rule ||r|| <= tol ||b||
+    # is the one documented above.
     inverse = _jacobi(design, alpha) if precondition else None
-    M = None if inverse is None else scipy.sparse.linalg.LinearOperator(
-        (D, D), dtype=np.float64, matvec=lambda v: inverse * v.ravel())
-    coef, info = scipy.sparse.linalg.cg(operator, b, rtol=tol, atol=0.0, maxiter=max_iter,
-                                        M=M, callback=count)
-    return coef, n_iter[0], info == 0
+    jacobi = None if inverse is None else (lambda R: inverse[:, None] * R)
+    coef, n_iter, converged = _cg_columns(design, b[:, None], alpha, np.array([tol]), max_iter,
+                                          np.float64, jacobi)
+    return coef[:, 0], max(n_iter, 1), converged
 
 
 def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=True,

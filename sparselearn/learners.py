@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import time
 import warnings
 
 import joblib
@@ -47,7 +48,8 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
 from .parities import PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets
 from .parities import _check_packable, _largest_magnitude, _on_cube, _pack_chunks
 from ._gram import _moments_apply
-from ._solvers import _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact, _solve_sketch
+from ._solvers import (_iteration_log, _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact,
+                       _solve_sketch)
 from ._validation import DEFAULT_MAX_BYTES
 
 __all__ = ["LowDegreeClassifier", "LowDegreeRegressor", "ParityDesign",
@@ -141,12 +143,13 @@ class _LowDegreeModel(BaseEstimator):
         "max_bytes": [None, Interval(numbers.Real, 0.0, closed="neither")],
         "n_jobs": [None, -1, Interval(numbers.Integral, 1)],
         "random_state": [RANDOM_STATE],
+        "verbose": [BOOLEAN],
     }
 
     def __init__(self, degree=None, *, max_degree=4, solver="auto", alpha=0.0,
                  tol=1e-6, max_iter=1000, input_encoding="pm1", domain="auto",
                  standardize=False, cv=5, max_bytes=None, n_jobs=None,
-                 random_state=None):
+                 random_state=None, verbose=False):
         self.degree = degree
         self.max_degree = max_degree
         self.solver = solver
@@ -160,6 +163,7 @@ class _LowDegreeModel(BaseEstimator):
         self.max_bytes = max_bytes
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     # Validation ------------------------------------------------------------
     def _check_params(self, n_features):
@@ -302,13 +306,28 @@ class _LowDegreeModel(BaseEstimator):
                       "raise max_iter, add a ridge alpha, or use more samples",
                       ConvergenceWarning, stacklevel=stacklevel)
 
-    def _fit_once(self, X, y, degree):
+    def _fit_once(self, X, y, degree, label=None):
         """Fit one degree on targets ``y`` (``(m,)``, or ``(m, c)`` solved
-        together); returns ``(coef, n_iter)``, ``coef`` ``(D,)`` or ``(D, c)``."""
+        together); returns ``(coef, n_iter)``, ``coef`` ``(D,)`` or ``(D, c)``.
+        With ``verbose``, the solve's lines start with ``label``."""
         design = self._design(X, degree)
         solver = self._resolve_solver(design.n_output_features, design.n_samples,
                                       design.n_features, degree,
                                       1 if y.ndim == 1 else y.shape[1])
+        if not self.verbose:
+            return self._solve(design, y, degree, solver)
+        log = _SolveLog(label or self._fit_label(design), self.tol, self.max_iter)
+        with _iteration_log(log):
+            coef, n_iter = self._solve(design, y, degree, solver)
+        log.done(solver, n_iter)
+        return coef, n_iter
+
+    def _fit_label(self, design):
+        return (f"{type(self).__name__} degree {design.degree} "
+                f"(D={design.n_output_features}, m={design.n_samples})")
+
+    def _solve(self, design, y, degree, solver):
+        """:meth:`_fit_once` on the design, by ``solver``."""
         # A direct solver counts as one iteration (scikit-learn's n_iter_ >= 1).
         if solver == "lmn":
             return design._rmatvec(y) / design.n_samples, 1
@@ -326,7 +345,7 @@ class _LowDegreeModel(BaseEstimator):
                 warnings.warn(f"the sketch-preconditioned conjugate gradient did not reach "
                               f"tol={self.tol} in max_iter={self.max_iter} iterations at "
                               f"degree {degree}; raise max_iter or use solver='cholesky'",
-                              ConvergenceWarning, stacklevel=3)
+                              ConvergenceWarning, stacklevel=4)
             return coef, n_iter
         solve = _solve_cg if y.ndim == 1 else _solve_block_cg
         # Jacobi-preconditioned CG converges to the least-squares solution of
@@ -338,7 +357,7 @@ class _LowDegreeModel(BaseEstimator):
         coef, n_iter, converged = solve(design, y, float(self.alpha),
                                         float(self.tol), int(self.max_iter), precondition)
         if not converged:
-            self._warn_cg(degree, stacklevel=4)
+            self._warn_cg(degree, stacklevel=5)
         return coef, n_iter
 
     def _fit_pm1(self, X, y):
@@ -393,6 +412,11 @@ class _LowDegreeModel(BaseEstimator):
             with np.errstate(over="ignore"):
                 for key in ("mean_test_mse", "std_test_mse", "split_test_mse"):
                     self.cv_results_[key] = self.cv_results_[key] * y_scale * y_scale
+            if self.verbose:
+                scores = ", ".join(f"{d}: {mse:.4g}" for d, mse in zip(
+                    self.cv_results_["degree"], self.cv_results_["mean_test_mse"]))
+                print(f"{type(self).__name__} degree selection, mean validation MSE by "
+                      f"degree ({scores}): degree {self.degree_}", flush=True)
         coef, self.n_iter_ = self._fit_once(X, y, self.degree_)
         coef = coef * y_scale
         # One row of coefficients per output, as scikit-learn's linear models.
@@ -440,8 +464,14 @@ class _LowDegreeModel(BaseEstimator):
                 coef, n_iter = design._rmatvec(y) / m, 1
             else:
                 solve = _solve_cg if y.ndim == 1 else _solve_block_cg
-                coef, n_iter, converged = solve(design, y, float(self.alpha),
-                                                float(self.tol), int(self.max_iter))
+                log = (_SolveLog(f"{type(self).__name__} degree {degree} (D={D}, m={m}, "
+                                 "on the dask cluster)", self.tol, self.max_iter)
+                       if self.verbose else None)
+                with _iteration_log(log):
+                    coef, n_iter, converged = solve(design, y, float(self.alpha),
+                                                    float(self.tol), int(self.max_iter))
+                if log is not None:
+                    log.done("cg", n_iter)
                 if not converged:
                     self._warn_cg(degree, stacklevel=3)
         finally:
@@ -588,11 +618,16 @@ class _LowDegreeModel(BaseEstimator):
                 X_train = np.ascontiguousarray((raw[train] - mean) / scale)
                 X_val = np.ascontiguousarray((raw[held_out] - mean) / scale)
             for k, degree in enumerate(degrees):
+                label = (f"{type(self).__name__} degree {degree}, fold {f + 1}/{len(folds)} "
+                         f"(D={n_parity_features(n, degree)}, m={train.size})")
                 # More features than training samples: least squares is
                 # underdetermined and its validation error meaningless.
                 if n_parity_features(n, degree) > train.size:
+                    if self.verbose:
+                        print(f"{label}: skipped, more parities than training rows",
+                              flush=True)
                     continue
-                coef, _ = self._fit_once(X_train, y[train], degree)
+                coef, _ = self._fit_once(X_train, y[train], degree, label)
                 prediction = self._design(X_val, degree)._matvec(coef)
                 errors[k, f] = np.mean((prediction - y[held_out]) ** 2)
         mean = errors.mean(axis=1)  # NaN for the skipped degrees
@@ -771,7 +806,12 @@ _PARAMETERS_DOC = r"""
         Threads for the feature products (rows are split between them).
         ``None`` or ``-1``: every core available to the process.
     random_state : None, int or numpy.random.Generator
-        Shuffles the validation folds."""
+        Shuffles the validation folds.
+    verbose : bool, default=False
+        Print a line on stdout for every fit of a degree (the final one and,
+        with ``degree=None``, each fold's): its solver, iterations, relative
+        residual and time; while a conjugate gradient runs, a line every 10 s
+        (iteration, residual); and the validation error of each degree."""
 
 _ATTRIBUTES_DOC = r"""
     coef_ : ndarray of shape (D,) or (n_classes, D)
@@ -941,6 +981,44 @@ class LowDegreeRegressor(RegressorMixin, _LowDegreeModel):
 
 
 _LOG_FLOAT_MAX = math.log(np.finfo(np.float64).max)
+
+
+# verbose=True: while a solve iterates, a line at most this often (seconds).
+_VERBOSE_INTERVAL = 10.0
+
+
+class _SolveLog:
+    """What ``verbose=True`` prints for one solve: while CG runs, at most
+    every ``_VERBOSE_INTERVAL`` seconds, ``LABEL: iteration K (max_iter=N),
+    relative residual R (tol=T), S s`` (the residual
+    :math:`\|P^\top (y - P c)\| / \|P^\top y\|` where the solver
+    tracks it), and at the end ``LABEL: solver 'NAME', K iterations, S s``.
+    Called by the solvers' iteration log (:func:`sparselearn._solvers.
+    _iteration_log`)."""
+
+    def __init__(self, label: str, tol: float, max_iter: int):
+        self.label, self.tol, self.max_iter = label, tol, max_iter
+        self.iterations, self.residual = 0, None
+        self.start = self.last = time.monotonic()
+
+    def __call__(self, residual, count):
+        self.iterations += count
+        if residual is not None:
+            self.residual = residual
+        now = time.monotonic()
+        if now - self.last >= _VERBOSE_INTERVAL:
+            self.last = now
+            print(f"{self.label}: iteration {self.iterations} (max_iter={self.max_iter})"
+                  f"{self._residual()}, {now - self.start:.0f} s", flush=True)
+
+    def _residual(self) -> str:
+        if self.residual is None:
+            return ""
+        return f", relative residual {self.residual:.2e} (tol={self.tol:g})"
+
+    def done(self, solver: str, n_iter: int):
+        print(f"{self.label}: solver {solver!r}, {n_iter} iteration{'s' if n_iter != 1 else ''}"
+              f"{self._residual()}, {time.monotonic() - self.start:.2f} s", flush=True)
 
 
 def _target_scale(y) -> float:

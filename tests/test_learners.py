@@ -168,6 +168,44 @@ def test_cg_reports_non_convergence():
     assert model.n_iter_ == 1
 
 
+def test_verbose_fits_print_their_solves_and_true_residuals(monkeypatch, capsys):
+    """verbose=True: a line per fold fit and per final fit (solver, iterations,
+    residual), periodic lines while CG runs (every iteration here, the
+    interval patched to 0), the selection's line; the residual printed at
+    the end is the true relative residual of the coefficients, recomputed
+    here from the explicit features.  verbose=False prints nothing."""
+    from sparselearn import learners
+    rng = np.random.default_rng(8)
+    X = _random_cube(rng, 600, 7)
+    y = X[:, 0] * X[:, 1] - X[:, 2] + 0.3 * rng.normal(size=600)
+    LowDegreeRegressor(max_degree=2, solver="cg", cv=2, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(learners, "_VERBOSE_INTERVAL", 0.0)
+    alpha, tol = 3.0, 1e-9
+    for real in (False, True):  # scipy-free CG on the cube, Jacobi CG off it
+        data = X + 0.25 * rng.normal(size=X.shape) if real else X
+        model = LowDegreeRegressor(max_degree=2, solver="cg", alpha=alpha, tol=tol, cv=2,
+                                   random_state=0, verbose=True).fit(data, y)
+        out = capsys.readouterr().out.splitlines()
+        assert sum("fold 1/2" in line and "solver 'cg'" in line for line in out) == 3
+        assert sum("fold 2/2" in line and "solver 'cg'" in line for line in out) == 3
+        assert any(line.startswith("LowDegreeRegressor degree selection, mean validation "
+                                   "MSE by degree (0: ") and line.endswith("degree 2")
+                   for line in out)
+        final = [line for line in out if line.startswith("LowDegreeRegressor degree 2 (D=29, "
+                                                         "m=600): ")]
+        iterations = [line for line in final if ": iteration " in line]
+        assert len(iterations) == model.n_iter_ and final[-1] is not iterations[-1]
+        residuals = [float(re.search(r"relative residual (\S+) \(tol=1e-09\)", line)[1])
+                     for line in final]
+        assert residuals[-1] <= tol < residuals[0]
+        assert f"solver 'cg', {model.n_iter_} iterations" in final[-1]
+        P = explicit_parity_features(data, 2)
+        b = P.T @ y
+        true = np.linalg.norm(b - (P.T @ (P @ model.coef_) + alpha * model.coef_))
+        assert true / np.linalg.norm(b) == pytest.approx(residuals[-1], rel=0.02)
+
+
 def test_fit_validates_once_not_per_cg_iteration(monkeypatch):
     # Arrays are validated at fit's boundary; the design and the CG loop
     # below it trust them (no check_vector per iteration or per validation
@@ -1187,12 +1225,12 @@ def test_dask_fit_recovers_from_a_worker_killed_mid_fit(dask_cluster, monkeypatc
     original = _distributed.DaskParityDesign._normal_matvec
     calls = []
 
-    def killing(self, coef):
+    def killing(self, coef, *dtype):
         calls.append(1)
         if len(calls) == 3:
             pid = next(iter(client.run(os.getpid).values()))
             os.kill(pid, signal.SIGKILL)
-        return original(self, coef)
+        return original(self, coef, *dtype)
 
     monkeypatch.setattr(_distributed.DaskParityDesign, "_normal_matvec", killing)
     with client.as_current():
