@@ -433,6 +433,45 @@ def test_bad_parameters_raise(call, error, match):
         call()
 
 
+HUGE = 10**400  # beyond float64: int-to-float conversion raised OverflowError
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: bounds(5, 4, 2, 1.0, 1.0, 1.0, HUGE), "m"),
+    (lambda: bounds(HUGE, 4, 2, 1.0, 1.0, 1.0, 10), "n"),
+    (lambda: bounds(5, HUGE, 2, 1.0, 1.0, 1.0, 10), "s"),
+    (lambda: rho(HUGE), "m"),
+    (lambda: rho(2**53 + 1), "m"),
+    (lambda: d_q(HUGE), "q"),
+    (lambda: separated_directions(HUGE, 3), "q"),
+    (lambda: cluster_construction(4, HUGE, 1, 1.0, 1.0, m=2), "s"),
+    (lambda: cluster_construction(HUGE, 4, 1, 1.0, 1.0), "n"),
+    (lambda: constant_construction(HUGE, 4, 1, 1.0), "n"),
+    (lambda: empirical_rademacher(constant_construction(3, 4, 1, 1.0), HUGE, 2), "sample"),
+    (lambda: empirical_rademacher(constant_construction(3, 4, 1, 1.0), 5, HUGE), "n_draws"),
+])
+def test_counts_beyond_float64_are_refused_naming_the_argument(call, name):
+    """Counts above 2**53 used to end in OverflowError (int too large to convert to
+    float) or numpy's 'Maximum allowed dimension exceeded', naming nothing."""
+    with pytest.raises(ValueError, match=rf"^{name} must be at most 2\*\*53"):
+        call()
+
+
+def test_count_limit_is_inclusive():
+    assert rho(2**53) == pytest.approx(math.sqrt(2.0 / (math.pi * 2**53)), rel=1e-12)
+    assert bounds(5, 4, 2, 1.0, 1.0, 1.0, 2**53).m == 2**53
+
+
+def test_a_float_sample_size_is_not_read_as_one_point():
+    """empirical_rademacher(family, 12.0) said 'sample must be 2-D ... got shape (1,)'."""
+    family = constant_construction(3, 4, 1, 1.0)
+    for sample in (12.0, True, np.float64(3.0)):
+        with pytest.raises(TypeError, match="sample must be a sample size m .an integer. or "
+                                            "an .m, n. array"):
+            empirical_rademacher(family, sample, 10)
+    assert empirical_rademacher(family, np.int64(12), 10, random_state=0).m == 12
+
+
 def test_bad_samples_raise():
     family = cluster_construction(3, 6, 2, 1.0, 1.0)
     with pytest.raises(ValueError, match="sample must be 2-D"):

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import (check_int, check_matrix, check_memory, check_random_state,
+from .._validation import (check_matrix, check_memory, check_random_state,
                            check_vector)
 from ..network import SparseReLUNetwork
-from ._bounds import TAU, _check_class, _cluster_count, d_q
+from ._bounds import TAU, _check_class, _check_count, _cluster_count, d_q
 
 # Redraws of random sign directions before separated_directions gives up.
 # With n >= 16 log(2q) one draw fails with probability <= 1/8 (union bound
@@ -129,7 +129,7 @@ class SignFamily:
         -------
         ndarray of shape (m, n)
         """
-        m = check_int(m, "m", minimum=1)
+        m = _check_count(m, "m")
         check_memory(8.0 * m * self.n, f"a sample of {m} points in dimension {self.n}")
         rng = check_random_state(random_state)
         return self.support[rng.integers(0, self.support.shape[0], size=m)]
@@ -314,8 +314,8 @@ def separated_directions(q, n, random_state=None) -> np.ndarray:
         If ``n < d_q``, or (probability at most :math:`8^{-32}`) no draw is
         separated.
     """
-    q = check_int(q, "q", minimum=1)
-    n = check_int(n, "n", minimum=1)
+    q = _check_count(q, "q")
+    n = _check_count(n, "n")
     if n >= q:
         return np.eye(q, n)
     needed = d_q(q)
