@@ -399,9 +399,19 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         # (Computed on the (m, o) view for both shapes, so that a 1-D y and
         # its one-column 2-D form train to the same bits.)
         columns = y.reshape(m, -1)
-        offset = (np.mean(columns, axis=0) if p["fit_intercept"]
-                  else np.zeros(columns.shape[1]))
-        centred = columns - offset
+        with np.errstate(over="ignore", invalid="ignore"):
+            offset = (np.mean(columns, axis=0) if p["fit_intercept"]
+                      else np.zeros(columns.shape[1]))
+            centred = columns - offset
+            sum_squares = float(np.sum(centred * centred))
+        if not math.isfinite(sum_squares):
+            # Caught here, the overflow ended as "weights contains NaN or
+            # infinite values" from the network built after training.
+            raise ValueError(
+                f"y is too large for float64 training: the sum of its squared deviations "
+                f"overflows (largest |y| = {float(np.max(np.abs(y))):.3g}); rescale y, for "
+                "instance divide it by its standard deviation and multiply the predictions "
+                "back (sklearn.compose.TransformedTargetRegressor does both)")
         w, b, u = _initial_parameters(X, centred[:, 0] if y.ndim == 1 else centred, s, k,
                                       p["W"], p["B"], rng)
         c = offset.reshape(1, -1)

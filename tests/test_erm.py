@@ -451,6 +451,19 @@ def test_bad_data_raise_naming_the_argument(X, y, match):
         SparseReLURegressor(width=4, sparsity=2).fit(X, y)
 
 
+@pytest.mark.parametrize("loss", ["squared", "correlation"])
+def test_targets_whose_squares_overflow_are_refused_naming_y(loss):
+    """y of order 1e200 ended in "weights contains NaN or infinite values", raised by
+    the network built after training, which named neither y nor a fix."""
+    params = dict(width=4, sparsity=2, W=1.0, B=1.0, loss=loss, tol=1e300,
+                  n_iter_no_change=1, random_state=0)
+    with pytest.raises(ValueError, match=r"^y is too large for float64 training.*rescale y"):
+        SparseReLURegressor(**params).fit(X_OK, Y_OK * 1e200 + 1e200)
+    # Large targets whose squares still sum to a finite number train as before.
+    est = SparseReLURegressor(**params).fit(X_OK, Y_OK * 1e150 + 1e150)
+    assert math.isfinite(est.train_objective_) and est.in_class_
+
+
 def test_predict_checks_the_number_of_features():
     est = SparseReLURegressor(width=4, sparsity=2, tol=1.0, n_iter_no_change=1).fit(X_OK, Y_OK)
     with pytest.raises(ValueError, match="X has 2 features"):
