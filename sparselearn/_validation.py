@@ -287,15 +287,22 @@ def check_random_state(random_state) -> np.random.Generator:
     """Turn ``random_state`` into a :class:`numpy.random.Generator`.
 
     Accepts ``None`` (fresh entropy), an int seed, a
-    :class:`numpy.random.SeedSequence`, or a ``Generator`` (used as is).
+    :class:`numpy.random.SeedSequence`, a ``Generator`` (used as is), or a
+    legacy :class:`numpy.random.RandomState`, scikit-learn's convention: a
+    seed is drawn from it, so it advances as scikit-learn's estimators
+    advance it (the same instance gives another stream on each call; the
+    same seed behind it, the same stream).
     """
     if isinstance(random_state, np.random.Generator):
         return random_state
     if random_state is None or isinstance(random_state, np.random.SeedSequence):
         return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(0, 2**63 - 1, dtype=np.int64)))
     if isinstance(random_state, (bool, np.bool_)) or not isinstance(random_state, numbers.Integral):
-        raise TypeError("random_state must be None, an int, a SeedSequence or a "
-                        f"numpy.random.Generator, got {type(random_state).__name__}")
+        raise TypeError("random_state must be None, an int, a SeedSequence, a "
+                        "numpy.random.Generator or a numpy.random.RandomState, got "
+                        f"{type(random_state).__name__}")
     if random_state < 0:
         raise ValueError(f"random_state must be non-negative, got {random_state}")
     return np.random.default_rng(int(random_state))

@@ -155,9 +155,10 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         active units; the network is then in the class on the training set
         by construction.  With ``False`` the trained network is reported
         as is and ``in_class_`` may be ``False``.
-    random_state : None, int or numpy.random.Generator, default=None
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
         Seed of the initialisation and of the minibatch order.  The same
-        seed gives the same fit.
+        seed gives the same fit; a ``RandomState`` (scikit-learn's
+        convention) gives a seed drawn from it, so it advances with each fit.
     verbose : bool, default=False
         Print the objective and mean active count after each epoch.
     max_bytes : float or None, default=None

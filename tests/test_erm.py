@@ -464,6 +464,19 @@ def test_targets_whose_squares_overflow_are_refused_naming_y(loss):
     assert math.isfinite(est.train_objective_) and est.in_class_
 
 
+def test_random_state_accepts_a_legacy_random_state():
+    """scikit-learn's convention (int, RandomState or None) was refused with a
+    TypeError: random_state=np.random.RandomState(0) failed in fit."""
+    params = dict(width=4, sparsity=2, tol=1.0, n_iter_no_change=1)
+    fit = SparseReLURegressor(**params, random_state=np.random.RandomState(0)).fit(X_OK, Y_OK)
+    again = SparseReLURegressor(**params, random_state=np.random.RandomState(0)).fit(X_OK, Y_OK)
+    assert fit.network_ == again.network_   # the same seed behind it: the same fit
+    shared = np.random.RandomState(0)
+    first = SparseReLURegressor(**params, random_state=shared).fit(X_OK, Y_OK)
+    second = SparseReLURegressor(**params, random_state=shared).fit(X_OK, Y_OK)
+    assert first.network_ == fit.network_ and second.network_ != first.network_  # it advances
+
+
 def test_predict_checks_the_number_of_features():
     est = SparseReLURegressor(width=4, sparsity=2, tol=1.0, n_iter_no_change=1).fit(X_OK, Y_OK)
     with pytest.raises(ValueError, match="X has 2 features"):
