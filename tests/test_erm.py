@@ -477,6 +477,20 @@ def test_random_state_accepts_a_legacy_random_state():
     assert first.network_ == fit.network_ and second.network_ != first.network_  # it advances
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e160, 1e200])
+def test_repair_certifies_inputs_of_extreme_scale(scale):
+    """Squares of entries beyond ~1e154 overflow: with inputs of scale 1e-160 the
+    initial weights (~1e160) had infinite np.linalg.norm, the repair's margin was
+    infinite and the repaired network kept up to 6 > k = 2 active units
+    (in_class_ False with repair=True); inputs of scale 1e200 had an infinite RMS
+    norm, so every initial weight was 0 and the fit had no active unit at all."""
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    est = SparseReLURegressor(width=8, sparsity=2, tol=1e300, n_iter_no_change=1,
+                              random_state=0).fit(X * scale, np.maximum(X[:, 0], 0.0))
+    assert est.in_class_ and 1 <= est.max_active_ <= 2
+    assert est.network_.max_active(X * scale) == est.max_active_
+
+
 def test_predict_checks_the_number_of_features():
     est = SparseReLURegressor(width=4, sparsity=2, tol=1.0, n_iter_no_change=1).fit(X_OK, Y_OK)
     with pytest.raises(ValueError, match="X has 2 features"):
