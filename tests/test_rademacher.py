@@ -472,6 +472,16 @@ def test_a_float_sample_size_is_not_read_as_one_point():
     assert empirical_rademacher(family, np.int64(12), 10, random_state=0).m == 12
 
 
+def test_stderr_of_huge_values_is_finite():
+    """Constants kB = 2e300: the squared deviations overflowed and stderr was inf
+    (with an overflow RuntimeWarning)."""
+    big = empirical_rademacher(constant_construction(3, 4, 2, 1e300), 10, 50, random_state=0)
+    unit = empirical_rademacher(constant_construction(3, 4, 2, 1.0), 10, 50, random_state=0)
+    np.testing.assert_allclose(big.values, 1e300 * unit.values, rtol=1e-15)
+    assert big.stderr == pytest.approx(1e300 * unit.stderr, rel=1e-12)
+    assert big.estimate == pytest.approx(1e300 * unit.estimate, rel=1e-12)
+
+
 def test_bad_samples_raise():
     family = cluster_construction(3, 6, 2, 1.0, 1.0)
     with pytest.raises(ValueError, match="sample must be 2-D"):

@@ -77,8 +77,15 @@ class RademacherEstimate(ResultMixin):
 
 def _estimate(values: np.ndarray, m: int, method: str) -> RademacherEstimate:
     values.flags.writeable = False
+    largest = float(np.max(np.abs(values)))
+    if largest > 2.0**500:
+        # Squared deviations of values this large overflow (a stderr of inf
+        # for kB near 1e300): the same standard deviation of the scaled values.
+        std = largest * float((values / largest).std(ddof=1))
+    else:
+        std = float(values.std(ddof=1))
     return RademacherEstimate(estimate=float(values.mean()),
-                              stderr=float(values.std(ddof=1) / math.sqrt(values.size)),
+                              stderr=std / math.sqrt(values.size),
                               n_draws=int(values.size), m=m, method=method, values=values)
 
 
