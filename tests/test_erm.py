@@ -491,6 +491,27 @@ def test_repair_certifies_inputs_of_extreme_scale(scale):
     assert est.network_.max_active(X * scale) == est.max_active_
 
 
+def test_standardised_targets_make_the_fit_independent_of_their_scale():
+    """docs/erm.rst: TransformedTargetRegressor with StandardScaler fits targets of
+    any scale alike (raw targets far from unit scale train poorly)."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = np.maximum(X[:, 0], 0.0) - 0.5 * np.maximum(X[:, 1] - 0.5, 0.0)
+    fits = {}
+    for scale in (1e-3, 1.0, 1e3):
+        model = TransformedTargetRegressor(
+            regressor=SparseReLURegressor(width=8, sparsity=2, tol=1e300, n_iter_no_change=1,
+                                          random_state=0),
+            transformer=StandardScaler()).fit(X, scale * y)
+        assert model.regressor_.in_class_
+        fits[scale] = model.predict(X) / scale
+    np.testing.assert_allclose(fits[1e-3], fits[1.0], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(fits[1e3], fits[1.0], rtol=1e-6, atol=1e-9)
+
+
 def test_predict_checks_the_number_of_features():
     est = SparseReLURegressor(width=4, sparsity=2, tol=1.0, n_iter_no_change=1).fit(X_OK, Y_OK)
     with pytest.raises(ValueError, match="X has 2 features"):
