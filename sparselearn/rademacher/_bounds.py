@@ -116,7 +116,7 @@ def rho(m) -> float:
     Parameters
     ----------
     m : int
-        Number of signs, ``>= 1``.
+        Number of signs, ``1 <= m <= MAX_COUNT`` (:math:`2^{53}`).
 
     Returns
     -------
@@ -366,7 +366,8 @@ def bounds(n, s, k, W, B, R, m) -> RademacherBounds:
     R : float
         Radius of the input domain, ``> 0`` (``sqrt(n)`` on the cube).
     m : int
-        Sample size, ``>= 1``.
+        Sample size, ``>= 1``.  ``n``, ``s`` and ``m`` are at most
+        :data:`MAX_COUNT` (:math:`2^{53}`).
 
     Returns
     -------
