@@ -482,6 +482,14 @@ def test_stderr_of_huge_values_is_finite():
     assert big.estimate == pytest.approx(1e300 * unit.estimate, rel=1e-12)
 
 
+def test_a_network_in_place_of_a_construction_is_pointed_to_the_class_tools():
+    """A user passing their own network got only 'must be a SignFamily'."""
+    net = SparseReLUNetwork([[1.0, 0.0]], [0.0], [1.0])
+    with pytest.raises(TypeError, match=r"got SparseReLUNetwork; for the class of a network "
+                                        r"of yours .* rademacher_lower_estimate\(X, s, k, W, B\)"):
+        empirical_rademacher(net, np.ones((3, 2)), 10)
+
+
 def test_bad_samples_raise():
     family = cluster_construction(3, 6, 2, 1.0, 1.0)
     with pytest.raises(ValueError, match="sample must be 2-D"):

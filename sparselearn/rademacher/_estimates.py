@@ -135,7 +135,9 @@ def empirical_rademacher(construction, sample, n_draws=1000,
     if not isinstance(construction, SignFamily):
         raise TypeError("construction must be a SignFamily from cluster_construction, "
                         "constant_construction or cap_construction, got "
-                        f"{type(construction).__name__}")
+                        f"{type(construction).__name__}; for the class of a network of "
+                        "yours on your sample X, rademacher_lower_estimate(X, s, k, W, B) "
+                        "estimates its complexity from below and bounds() bounds it")
     n_draws = _check_count(n_draws, "n_draws", minimum=2)
     if max_bytes is not None:
         max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
