@@ -420,6 +420,10 @@ def test_lower_bound_below_estimates_below_upper_bound(params, seed):
      r"A = W R = inf\) overflow float64 in envelope"),
     (lambda: bounds(5.0, 4, 2, 1.0, 1.0, 1.0, 10), TypeError, "n must be an integer"),
     (lambda: rho(0), ValueError, "m must be >= 1"),
+    # k = 0 is what max_active reads off a network with no active unit.
+    (lambda: bounds(5, 4, 0, 1.0, 1.0, 1.0, 10), ValueError,
+     "k must be >= 1, got 0: with no active unit .* complexity is 0"),
+    (lambda: bounds(5, 4, -1, 1.0, 1.0, 1.0, 10), ValueError, "k must be >= 1, got -1"),
     (lambda: cluster_construction(3, 8, 2, 1.0, 1.0), ValueError, "n=3 < q=4"),
     (lambda: cluster_construction(3, 8, 9, 1.0, 1.0), ValueError, "k=9 exceeds"),
     (lambda: cluster_construction(3, 8, 2, 1.0, 1.0, m=0), ValueError, "m must be >= 1"),

@@ -55,6 +55,10 @@ def _check_count(value, name: str, minimum: int = 1) -> int:
 def _check_class(n, s, k, W=None, B=None, R=None):
     """Validate the class parameters shared by every entry point."""
     n = _check_count(n, "n")
+    if check_int(k, "k") == 0:
+        # k read off a network with no active unit on the sample (max_active 0).
+        raise ValueError("k must be >= 1, got 0: with no active unit every member is the "
+                         "zero function on the sample, whose Rademacher complexity is 0")
     s, k = check_width_and_sparsity(s, k)
     _check_count(s, "s")
     out = [n, s, k]
