@@ -134,7 +134,8 @@ def check_float(value, name: str, minimum: float | None = None,
     # np.timedelta64 registers as numbers.Integral, but a duration is no number.
     if (isinstance(value, (bool, np.bool_, np.timedelta64))
             or not isinstance(value, numbers.Real)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} "
+                        f"{value!r}{_float_hint(value, name)}")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
@@ -146,6 +147,18 @@ def check_float(value, name: str, minimum: float | None = None,
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def _float_hint(value, name: str) -> str:
+    """``"; pass float(name)"`` for a 0-d real array or tensor (a number in the
+    caller's eyes, such as ``np.array(1.0)`` or ``torch.tensor(1.0)``), else ``""``."""
+    if np.ndim(value) != 0 or not hasattr(value, "item"):
+        return ""
+    try:
+        kind = np.asarray(value).dtype.kind
+    except (TypeError, ValueError, RuntimeError):
+        return ""
+    return f"; pass float({name})" if kind in "iuf" else ""
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
