@@ -17,7 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom
 
-from sparselearn import SparseReLUNetwork
+from sparselearn import MemoryBudgetError, SparseReLUNetwork
 from sparselearn.rademacher import (C0, C_SPARSE, TAU, Bound, RademacherBounds,
                                     RademacherEstimate, SignFamily, bounds,
                                     cap_construction, cluster_construction,
@@ -492,6 +492,23 @@ def test_a_network_in_place_of_a_construction_is_pointed_to_the_class_tools():
     with pytest.raises(TypeError, match=r"got SparseReLUNetwork; for the class of a network "
                                         r"of yours .* rademacher_lower_estimate\(X, s, k, W, B\)"):
         empirical_rademacher(net, np.ones((3, 2)), 10)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: cluster_construction(10**9, 4, 1, 1.0, 1.0),
+    lambda: constant_construction(10**9, 4, 1, 1.0),
+    lambda: cap_construction(10**9, 4, 1, 1.0, 1.0, 1.0),
+    lambda: separated_directions(4, 10**9),
+])
+def test_constructions_check_the_budget_before_building_arrays(build, monkeypatch):
+    """n = 10**9 built np.eye(q, n) or np.zeros((1, n)) (8 to 30 GB) before the budget
+    check: a MemoryError from numpy, or the whole allocation with overcommit."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("an array of the construction was built before the check")
+    monkeypatch.setattr(np, "eye", refuse)
+    monkeypatch.setattr(np, "zeros", refuse)
+    with pytest.raises(MemoryBudgetError, match=r"R\^1000000000"):
+        build()
 
 
 def test_bad_samples_raise():

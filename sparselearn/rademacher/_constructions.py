@@ -193,10 +193,18 @@ def _check_signs(zeta, m: int) -> np.ndarray:
     return zeta
 
 
+def _check_family_memory(name: str, s: int, n: int, q: int) -> None:
+    """Refuse, before any array is built, a family whose arrays exceed the budget:
+    the ``(q, n)`` directions, support and block weights, and the ``(s, n)``
+    network (built, then copied by the network's constructor)."""
+    check_memory(8.0 * (3 * q + 2 * s) * (n + 2),
+                 f"the {name} construction's arrays ({s} units and {q} support points "
+                 f"in R^{n})")
+
+
 def _block_family(name, s, k, block_weights, block_bias, support, peak) -> SignFamily:
     """Lay out ``q`` blocks of ``k`` identical units, pad to width ``s`` with zero units."""
     q, n = block_weights.shape
-    check_memory(8.0 * s * (n + 2), f"network weights ({s} x {n})")
     weights = np.zeros((s, n))
     biases = np.zeros(s)
     output_weights = np.zeros(s)
@@ -250,6 +258,7 @@ def cluster_construction(n, s, k, W, R, m=None) -> SignFamily:
         raise ValueError(f"n={n} < q={q}: the orthogonal-cluster construction needs q "
                          "orthonormal directions in R^n (Thm 3 requires n >= q); raise n, "
                          "pass a smaller m, or use cap_construction")
+    _check_family_memory("clusters", s, n, q)
     directions = np.eye(q, n)
     return _block_family("clusters", s, k, W * directions, np.zeros(q), R * directions,
                          k * W * R)
@@ -278,6 +287,7 @@ def constant_construction(n, s, k, B) -> SignFamily:
     SignFamily
     """
     n, s, k, B = _check_class(n, s, k, B=B)
+    _check_family_memory("constants", s, n, 1)
     return _block_family("constants", s, k, np.zeros((1, n)), np.array([-B]),
                          np.zeros((1, n)), k * B)
 
@@ -317,6 +327,7 @@ def separated_directions(q, n, random_state=None) -> np.ndarray:
     q = _check_count(q, "q")
     n = _check_count(n, "n")
     if n >= q:
+        check_memory(8.0 * q * n, f"{q} orthonormal directions in R^{n}")
         return np.eye(q, n)
     needed = d_q(q)
     if n < needed:
@@ -381,6 +392,7 @@ def cap_construction(n, s, k, W, B, R, m=None, random_state=None) -> SignFamily:
     """
     n, s, k, W, B, R = _check_class(n, s, k, W, B, R)
     q = _cluster_count(s, k, m)
+    _check_family_memory("caps", s, n, q)
     directions = separated_directions(q, n, random_state)
     a = min(W * R, B / TAU)
     return _block_family("caps", s, k, (a / R) * directions, np.full(q, TAU * a),
