@@ -511,6 +511,14 @@ def test_constructions_check_the_budget_before_building_arrays(build, monkeypatc
         build()
 
 
+def test_negative_zero_norms_print_as_zero():
+    """bounds(W=-0.0, B=-0.0) printed "W=-0" and an envelope of "-0"."""
+    result = bounds(4, 4, 2, -0.0, -0.0, 1.0, 10)
+    assert math.copysign(1.0, result.W) == math.copysign(1.0, result.B) == 1.0
+    assert math.copysign(1.0, result["envelope"].value) == 1.0
+    assert "-0" not in str(result)
+
+
 def test_bad_samples_raise():
     family = cluster_construction(3, 6, 2, 1.0, 1.0)
     with pytest.raises(ValueError, match="sample must be 2-D"):

@@ -62,10 +62,11 @@ def _check_class(n, s, k, W=None, B=None, R=None):
     s, k = check_width_and_sparsity(s, k)
     _check_count(s, "s")
     out = [n, s, k]
+    # "+ 0.0" turns -0.0 into 0.0 (the table printed "W=-0" and bounds of "-0").
     if W is not None:
-        out.append(check_float(W, "W", minimum=0.0))
+        out.append(check_float(W, "W", minimum=0.0) + 0.0)
     if B is not None:
-        out.append(check_float(B, "B", minimum=0.0))
+        out.append(check_float(B, "B", minimum=0.0) + 0.0)
     if R is not None:
         out.append(check_float(R, "R", minimum=0.0, strict_minimum=True))
     return out
