@@ -42,7 +42,8 @@ def format_bytes(nbytes: float) -> str:
     raise AssertionError("unreachable")
 
 
-def check_memory(nbytes: float, what: str, max_bytes: float | None = None) -> None:
+def check_memory(nbytes: float, what: str, max_bytes: float | None = None, *,
+                 remedy: str | None = None) -> None:
     """Refuse, before allocating, a request estimated to need ``nbytes``.
 
     Parameters
@@ -53,13 +54,18 @@ def check_memory(nbytes: float, what: str, max_bytes: float | None = None) -> No
         Description of the allocation, used in the message.
     max_bytes : float, optional
         Budget; defaults to :data:`DEFAULT_MAX_BYTES`.
+    remedy : str, optional
+        What the caller can do, for functions that take no ``max_bytes=``
+        (the default advice names it).
     """
     budget = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     if nbytes > budget:
+        if remedy is None:
+            remedy = ("pass a larger max_bytes= if the machine has the memory, or reduce "
+                      "the problem size.")
         error = MemoryBudgetError(
             f"{what} needs about {format_bytes(nbytes)}, more than the "
-            f"{format_bytes(budget)} allowed; pass a larger max_bytes= if the "
-            "machine has the memory, or reduce the problem size."
+            f"{format_bytes(budget)} allowed; {remedy}"
         )
         # The parts, for messages where max_bytes= is not the caller's to pass
         # (the command line).

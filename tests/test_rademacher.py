@@ -507,8 +507,11 @@ def test_constructions_check_the_budget_before_building_arrays(build, monkeypatc
         raise AssertionError("an array of the construction was built before the check")
     monkeypatch.setattr(np, "eye", refuse)
     monkeypatch.setattr(np, "zeros", refuse)
-    with pytest.raises(MemoryBudgetError, match=r"R\^1000000000"):
+    with pytest.raises(MemoryBudgetError, match=r"R\^1000000000") as error:
         build()
+    # None of them takes max_bytes=: the message must not ask for it.
+    assert "pass a larger max_bytes" not in str(error.value)
+    assert str(error.value).endswith("(this function takes no max_bytes=)")
 
 
 def test_negative_zero_norms_print_as_zero():

@@ -17,6 +17,9 @@ from ._bounds import TAU, _check_class, _check_count, _cluster_count, d_q
 # over pairs of Hoeffding's inequality), so all fail with probability <= 8^-32.
 _MAX_DIRECTION_DRAWS = 32
 
+# The memory refusals of functions that take no max_bytes= say so.
+_NO_BUDGET = " (this function takes no max_bytes=)"
+
 # ----------------------------------------------------------- constructions
 @dataclass(frozen=True, eq=False, repr=False)
 class SignFamily:
@@ -111,7 +114,8 @@ class SignFamily:
         ndarray of shape (m, q)
         """
         X = check_matrix(X, "X", n_columns=self.n)
-        check_memory(8.0 * X.shape[0] * self.s, f"pre-activations ({X.shape[0]} x {self.s})")
+        check_memory(8.0 * X.shape[0] * self.s, f"pre-activations ({X.shape[0]} x {self.s})",
+                     remedy=f"pass fewer rows at a time{_NO_BUDGET}")
         width = self.q * self.k
         relu = np.maximum(self.base_network.pre_activations(X)[:, :width], 0.0)
         return relu.reshape(X.shape[0], self.q, self.k).sum(axis=2)
@@ -130,7 +134,8 @@ class SignFamily:
         ndarray of shape (m, n)
         """
         m = _check_count(m, "m")
-        check_memory(8.0 * m * self.n, f"a sample of {m} points in dimension {self.n}")
+        check_memory(8.0 * m * self.n, f"a sample of {m} points in dimension {self.n}",
+                     remedy=f"draw a smaller m{_NO_BUDGET}")
         rng = check_random_state(random_state)
         return self.support[rng.integers(0, self.support.shape[0], size=m)]
 
@@ -199,7 +204,7 @@ def _check_family_memory(name: str, s: int, n: int, q: int) -> None:
     network (built, then copied by the network's constructor)."""
     check_memory(8.0 * (3 * q + 2 * s) * (n + 2),
                  f"the {name} construction's arrays ({s} units and {q} support points "
-                 f"in R^{n})")
+                 f"in R^{n})", remedy=f"reduce n, s or m{_NO_BUDGET}")
 
 
 def _block_family(name, s, k, block_weights, block_bias, support, peak) -> SignFamily:
@@ -327,14 +332,16 @@ def separated_directions(q, n, random_state=None) -> np.ndarray:
     q = _check_count(q, "q")
     n = _check_count(n, "n")
     if n >= q:
-        check_memory(8.0 * q * n, f"{q} orthonormal directions in R^{n}")
+        check_memory(8.0 * q * n, f"{q} orthonormal directions in R^{n}",
+                     remedy=f"reduce q or n{_NO_BUDGET}")
         return np.eye(q, n)
     needed = d_q(q)
     if n < needed:
         raise ValueError(f"n={n} < d_q={needed} = min(q, ceil(16 log(2q))) for q={q}: "
                          "random sign directions are not reliably separated in so few "
                          "dimensions (Thm 12 needs n >= d_q); raise n or lower q")
-    check_memory(8.0 * q * (n + q), f"{q} directions in R^{n} and their Gram matrix")
+    check_memory(8.0 * q * (n + q), f"{q} directions in R^{n} and their Gram matrix",
+                 remedy=f"reduce q or n{_NO_BUDGET}")
     rng = check_random_state(random_state)
     for _ in range(_MAX_DIRECTION_DRAWS):
         signs = 1 - 2 * rng.integers(0, 2, size=(q, n), dtype=np.int64)
