@@ -417,11 +417,15 @@ class _RandomState:
         return True
 
     def check(self, value, name: str):
-        check_random_state(value)  # names random_state itself
+        # A RandomState is only checked for its type: check_random_state
+        # draws a seed from it, which validation must not do.
+        if not isinstance(value, np.random.RandomState):
+            check_random_state(value)  # names random_state itself
         return value
 
     def __str__(self) -> str:
-        return "None, an int, a SeedSequence or a numpy.random.Generator"
+        return ("None, an int, a SeedSequence, a numpy.random.Generator or a "
+                "numpy.random.RandomState")
 
 
 #: Constraint for a flag (``True``/``False``, NumPy bools included).
