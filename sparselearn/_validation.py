@@ -42,7 +42,8 @@ def format_bytes(nbytes: float) -> str:
     raise AssertionError("unreachable")
 
 
-def check_memory(nbytes: float, what: str, max_bytes: float | None = None) -> None:
+def check_memory(nbytes: float, what: str, max_bytes: float | None = None, *,
+                 remedy: str | None = None) -> None:
     """Refuse, before allocating, a request estimated to need ``nbytes``.
 
     Parameters
@@ -53,13 +54,18 @@ def check_memory(nbytes: float, what: str, max_bytes: float | None = None) -> No
         Description of the allocation, used in the message.
     max_bytes : float, optional
         Budget; defaults to :data:`DEFAULT_MAX_BYTES`.
+    remedy : str, optional
+        What the caller can do, for functions that take no ``max_bytes=``
+        (the default advice names it).
     """
     budget = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     if nbytes > budget:
+        if remedy is None:
+            remedy = ("pass a larger max_bytes= if the machine has the memory, or reduce "
+                      "the problem size.")
         error = MemoryBudgetError(
             f"{what} needs about {format_bytes(nbytes)}, more than the "
-            f"{format_bytes(budget)} allowed; pass a larger max_bytes= if the "
-            "machine has the memory, or reduce the problem size."
+            f"{format_bytes(budget)} allowed; {remedy}"
         )
         # The parts, for messages where max_bytes= is not the caller's to pass
         # (the command line).
@@ -134,7 +140,8 @@ def check_float(value, name: str, minimum: float | None = None,
     # np.timedelta64 registers as numbers.Integral, but a duration is no number.
     if (isinstance(value, (bool, np.bool_, np.timedelta64))
             or not isinstance(value, numbers.Real)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} "
+                        f"{value!r}{_float_hint(value, name)}")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
@@ -146,6 +153,18 @@ def check_float(value, name: str, minimum: float | None = None,
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def _float_hint(value, name: str) -> str:
+    """``"; pass float(name)"`` for a 0-d real array or tensor (a number in the
+    caller's eyes, such as ``np.array(1.0)`` or ``torch.tensor(1.0)``), else ``""``."""
+    if np.ndim(value) != 0 or not hasattr(value, "item"):
+        return ""
+    try:
+        kind = np.asarray(value).dtype.kind
+    except (TypeError, ValueError, RuntimeError):
+        return ""
+    return f"; pass float({name})" if kind in "iuf" else ""
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
@@ -301,15 +320,22 @@ def check_random_state(random_state) -> np.random.Generator:
     """Turn ``random_state`` into a :class:`numpy.random.Generator`.
 
     Accepts ``None`` (fresh entropy), an int seed, a
-    :class:`numpy.random.SeedSequence`, or a ``Generator`` (used as is).
+    :class:`numpy.random.SeedSequence`, a ``Generator`` (used as is), or a
+    legacy :class:`numpy.random.RandomState`, scikit-learn's convention: a
+    seed is drawn from it, so it advances as scikit-learn's estimators
+    advance it (the same instance gives another stream on each call; the
+    same seed behind it, the same stream).
     """
     if isinstance(random_state, np.random.Generator):
         return random_state
     if random_state is None or isinstance(random_state, np.random.SeedSequence):
         return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(0, 2**63 - 1, dtype=np.int64)))
     if isinstance(random_state, (bool, np.bool_)) or not isinstance(random_state, numbers.Integral):
-        raise TypeError("random_state must be None, an int, a SeedSequence or a "
-                        f"numpy.random.Generator, got {type(random_state).__name__}")
+        raise TypeError("random_state must be None, an int, a SeedSequence, a "
+                        "numpy.random.Generator or a numpy.random.RandomState, got "
+                        f"{type(random_state).__name__}")
     if random_state < 0:
         raise ValueError(f"random_state must be non-negative, got {random_state}")
     return np.random.default_rng(int(random_state))
@@ -405,11 +431,15 @@ class _RandomState:
         return True
 
     def check(self, value, name: str):
-        check_random_state(value)  # names random_state itself
+        # A RandomState is only checked for its type: check_random_state
+        # draws a seed from it, which validation must not do.
+        if not isinstance(value, np.random.RandomState):
+            check_random_state(value)  # names random_state itself
         return value
 
     def __str__(self) -> str:
-        return "None, an int, a SeedSequence or a numpy.random.Generator"
+        return ("None, an int, a SeedSequence, a numpy.random.Generator or a "
+                "numpy.random.RandomState")
 
 
 #: Constraint for a flag (``True``/``False``, NumPy bools included).

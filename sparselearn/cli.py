@@ -364,7 +364,9 @@ def _cmd_bounds(args) -> dict:
 
     from . import rademacher
 
-    radius = math.sqrt(args.n) if args.R is None else args.R
+    # sqrt of an int beyond float64 overflows; bounds() refuses n > MAX_COUNT itself,
+    # naming it, so the default radius is only needed up to there.
+    radius = math.sqrt(min(args.n, rademacher.MAX_COUNT)) if args.R is None else args.R
     result = rademacher.bounds(n=args.n, s=args.width, k=args.sparsity, W=args.W,
                                B=args.B, R=radius, m=args.samples)
     report = {"command": "bounds", **dataclasses.asdict(result),

@@ -156,9 +156,10 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         active units; the network is then in the class on the training set
         by construction.  With ``False`` the trained network is reported
         as is and ``in_class_`` may be ``False``.
-    random_state : None, int or numpy.random.Generator, default=None
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
         Seed of the initialisation and of the minibatch order.  The same
-        seed gives the same fit.
+        seed gives the same fit; a ``RandomState`` (scikit-learn's
+        convention) gives a seed drawn from it, so it advances with each fit.
     verbose : bool, default=False
         Print the objective and mean active count after each epoch.
     max_bytes : float or None, default=None
@@ -400,9 +401,19 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         # (Computed on the (m, o) view for both shapes, so that a 1-D y and
         # its one-column 2-D form train to the same bits.)
         columns = y.reshape(m, -1)
-        offset = (np.mean(columns, axis=0) if p["fit_intercept"]
-                  else np.zeros(columns.shape[1]))
-        centred = columns - offset
+        with np.errstate(over="ignore", invalid="ignore"):
+            offset = (np.mean(columns, axis=0) if p["fit_intercept"]
+                      else np.zeros(columns.shape[1]))
+            centred = columns - offset
+            sum_squares = float(np.sum(centred * centred))
+        if not math.isfinite(sum_squares):
+            # Caught here, the overflow ended as "weights contains NaN or
+            # infinite values" from the network built after training.
+            raise ValueError(
+                f"y is too large for float64 training: the sum of its squared deviations "
+                f"overflows (largest |y| = {float(np.max(np.abs(y))):.3g}); rescale y, for "
+                "instance divide it by its standard deviation and multiply the predictions "
+                "back (sklearn.compose.TransformedTargetRegressor does both)")
         w, b, u = _initial_parameters(X, centred[:, 0] if y.ndim == 1 else centred, s, k,
                                       p["W"], p["B"], rng)
         c = offset.reshape(1, -1)
@@ -771,7 +782,15 @@ def _initial_parameters(X, y, s, k, W, B, rng):
     """
     m, n = X.shape
     rows = X if m <= _INIT_ROWS else X[rng.choice(m, size=_INIT_ROWS, replace=False)]
-    scale = math.sqrt(float(np.mean(np.einsum("ij,ij->i", rows, rows))))
+    with np.errstate(over="ignore", under="ignore"):
+        scale = math.sqrt(float(np.mean(np.einsum("ij,ij->i", rows, rows))))
+    largest = float(np.max(np.abs(rows)))
+    if not math.isfinite(scale) or (scale == 0.0 and largest > 0.0):
+        # The squares overflowed (|x| beyond ~1e154) or underflowed: the same
+        # RMS norm, computed on rows scaled by their largest entry.  (An
+        # infinite scale made every weight 0: a network with no active unit.)
+        scaled = rows / largest
+        scale = largest * math.sqrt(float(np.mean(np.einsum("ij,ij->i", scaled, scaled))))
     w = rng.standard_normal((s, n)) / (scale if scale > 0.0 else 1.0)
     if W is not None:
         _project_rows(w, W)
@@ -795,7 +814,7 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     if p["W"] is not None:
         # The kernel's projection sums squares in its own order; make the
         # bound hold for the norm the certificate computes.
-        while np.linalg.norm(w, axis=1).max() > p["W"]:
+        while _row_norms(w).max() > p["W"]:
             _project_rows(w, p["W"])
     est.n_units_repaired_ = 0
     if p["repair"]:
@@ -812,9 +831,31 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     return network
 
 
+def _row_norms(P) -> np.ndarray:
+    """Euclidean norms of the rows of ``P``, without overflow or underflow.
+
+    ``np.linalg.norm`` sums squares, which overflow for entries beyond about
+    ``1e154`` (an infinite norm: the repair's margin became infinite and the
+    repaired network was not k-sparse) and lose precision or vanish below
+    about ``1e-154``.  Rows whose plain norm leaves ``[2^-500, 2^500]`` are
+    recomputed scaled by their largest entry; the others keep the plain
+    value, bit for bit.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.linalg.norm(P, axis=1)
+    redo = ~((norms >= 2.0**-500) & (norms <= 2.0**500))
+    if redo.any():
+        rows = P[redo]
+        largest = np.abs(rows).max(axis=1)
+        safe = np.where(largest > 0.0, largest, 1.0)
+        with np.errstate(under="ignore"):
+            norms[redo] = largest * np.linalg.norm(rows / safe[:, None], axis=1)
+    return norms
+
+
 def _project_rows(P, radius):
     """Rescale rows of ``P`` with norm above ``radius`` to just inside the ball."""
-    norms = np.linalg.norm(P, axis=1)
+    norms = _row_norms(P)
     over = norms > radius
     P[over] *= (radius / norms[over] * (1.0 - 4 * np.finfo(float).eps))[:, None]
 
@@ -1035,7 +1076,7 @@ def _repair_rounds(X, w, b, k, B, max_bytes) -> int:
     s = w.shape[0]
     rows_per_chunk = max(1, _CHUNK_BYTES // (8 * s))
     check_memory(8.0 * min(m, rows_per_chunk) * 3 * s, "the repair's row chunks", max_bytes)
-    x_norm = float(np.max(np.linalg.norm(X, axis=1)))
+    x_norm = float(np.max(_row_norms(X)))
     eps = np.finfo(float).eps
     changed = np.zeros(s, dtype=bool)
     for _ in range(_MAX_REPAIR_ROUNDS):
@@ -1044,7 +1085,8 @@ def _repair_rounds(X, w, b, k, B, max_bytes) -> int:
         # exceeds -margin, the rounding bound: every exactly active unit
         # (the certificate's definition) is then counted, so a repaired
         # network is certified, near-ties included.
-        margin = 4.0 * (n + 2) * eps * (np.linalg.norm(w, axis=1) * x_norm + np.abs(b))
+        with np.errstate(over="ignore"):
+            margin = 4.0 * (n + 2) * eps * (_row_norms(w) * x_norm + np.abs(b))
         b_test = b - margin
         for start in range(0, m, rows_per_chunk):
             G = np.ascontiguousarray(X[start:start + rows_per_chunk] @ w.T)
@@ -1072,7 +1114,7 @@ def _repair_rounds(X, w, b, k, B, max_bytes) -> int:
         # Rounding of <w_j, x> is at most about n eps ||w_j|| ||x||; twice
         # the margin puts the new pre-activation below -margin, so the unit
         # is surely (exactly) inactive there and the next round agrees.
-        w_norm = np.linalg.norm(w[to_fix], axis=1)
+        w_norm = _row_norms(w[to_fix])
         new_b = target[to_fix]
         new_b = new_b + 8.0 * (n + 2) * eps * (w_norm * x_norm + np.abs(new_b))
         if B is not None and np.any(new_b > B):

@@ -837,6 +837,11 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
         else:
             X, y = table, None
             names = None if columns is None else (columns, None)
+    # float64, as documented (and budgeted): an int8, bool or uint8 array as
+    # stored wrapped around under the caller's arithmetic (1 - 2 * X).
+    X = X.astype(np.float64, copy=False)
+    if y is not None and y.dtype.kind != "U":
+        y = y.astype(np.float64, copy=False)
     for name, array in (("X", X), ("y", y)):
         if array is not None and array.dtype.kind == "f" and not np.isfinite(array).all():
             raise _fail(path, f"{name} contains NaN or infinite values")

@@ -1,5 +1,6 @@
 """Tests for the command line: every command, its JSON output, and its
 handling of bad input (one line on stderr, non-zero exit, no traceback)."""
+import itertools
 import json
 import re
 import subprocess
@@ -163,6 +164,17 @@ def test_bounds_bad_parameters(capsys):
     code, _, err = run(capsys, "bounds", "--n", "10", "--width", "2", "--sparsity", "1",
                        "--samples", "10", "--B", "-1")
     assert code == cli.EXIT_USAGE and "B must be >= 0" in err
+
+
+def test_bounds_huge_counts_are_usage_errors(capsys):
+    """--samples or --n beyond float64 ended in an internal error (exit 1,
+    OverflowError: int too large to convert to float)."""
+    huge = "1" + "0" * 400
+    for flag in ("--samples", "--n"):
+        argv = {"--n": "10", "--width": "4", "--sparsity": "2", "--samples": "10", flag: huge}
+        code, _, err = run(capsys, "bounds", *itertools.chain(*argv.items()))
+        assert code == cli.EXIT_USAGE and "must be at most 2**53" in err
+        assert len(err.strip().splitlines()) == 1
 
 
 @pytest.fixture

@@ -451,6 +451,67 @@ def test_bad_data_raise_naming_the_argument(X, y, match):
         SparseReLURegressor(width=4, sparsity=2).fit(X, y)
 
 
+@pytest.mark.parametrize("loss", ["squared", "correlation"])
+def test_targets_whose_squares_overflow_are_refused_naming_y(loss):
+    """y of order 1e200 ended in "weights contains NaN or infinite values", raised by
+    the network built after training, which named neither y nor a fix."""
+    params = dict(width=4, sparsity=2, W=1.0, B=1.0, loss=loss, tol=1e300,
+                  n_iter_no_change=1, random_state=0)
+    with pytest.raises(ValueError, match=r"^y is too large for float64 training.*rescale y"):
+        SparseReLURegressor(**params).fit(X_OK, Y_OK * 1e200 + 1e200)
+    # Large targets whose squares still sum to a finite number train as before.
+    est = SparseReLURegressor(**params).fit(X_OK, Y_OK * 1e150 + 1e150)
+    assert math.isfinite(est.train_objective_) and est.in_class_
+
+
+def test_random_state_accepts_a_legacy_random_state():
+    """scikit-learn's convention (int, RandomState or None) was refused with a
+    TypeError: random_state=np.random.RandomState(0) failed in fit."""
+    params = dict(width=4, sparsity=2, tol=1.0, n_iter_no_change=1)
+    fit = SparseReLURegressor(**params, random_state=np.random.RandomState(0)).fit(X_OK, Y_OK)
+    again = SparseReLURegressor(**params, random_state=np.random.RandomState(0)).fit(X_OK, Y_OK)
+    assert fit.network_ == again.network_   # the same seed behind it: the same fit
+    shared = np.random.RandomState(0)
+    first = SparseReLURegressor(**params, random_state=shared).fit(X_OK, Y_OK)
+    second = SparseReLURegressor(**params, random_state=shared).fit(X_OK, Y_OK)
+    assert first.network_ == fit.network_ and second.network_ != first.network_  # it advances
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e160, 1e200])
+def test_repair_certifies_inputs_of_extreme_scale(scale):
+    """Squares of entries beyond ~1e154 overflow: with inputs of scale 1e-160 the
+    initial weights (~1e160) had infinite np.linalg.norm, the repair's margin was
+    infinite and the repaired network kept up to 6 > k = 2 active units
+    (in_class_ False with repair=True); inputs of scale 1e200 had an infinite RMS
+    norm, so every initial weight was 0 and the fit had no active unit at all."""
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    est = SparseReLURegressor(width=8, sparsity=2, tol=1e300, n_iter_no_change=1,
+                              random_state=0).fit(X * scale, np.maximum(X[:, 0], 0.0))
+    assert est.in_class_ and 1 <= est.max_active_ <= 2
+    assert est.network_.max_active(X * scale) == est.max_active_
+
+
+def test_standardised_targets_make_the_fit_independent_of_their_scale():
+    """docs/erm.rst: TransformedTargetRegressor with StandardScaler fits targets of
+    any scale alike (raw targets far from unit scale train poorly)."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = np.maximum(X[:, 0], 0.0) - 0.5 * np.maximum(X[:, 1] - 0.5, 0.0)
+    fits = {}
+    for scale in (1e-3, 1.0, 1e3):
+        model = TransformedTargetRegressor(
+            regressor=SparseReLURegressor(width=8, sparsity=2, tol=1e300, n_iter_no_change=1,
+                                          random_state=0),
+            transformer=StandardScaler()).fit(X, scale * y)
+        assert model.regressor_.in_class_
+        fits[scale] = model.predict(X) / scale
+    np.testing.assert_allclose(fits[1e-3], fits[1.0], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(fits[1e3], fits[1.0], rtol=1e-6, atol=1e-9)
+
+
 def test_predict_checks_the_number_of_features():
     est = SparseReLURegressor(width=4, sparsity=2, tol=1.0, n_iter_no_change=1).fit(X_OK, Y_OK)
     with pytest.raises(ValueError, match="X has 2 features"):

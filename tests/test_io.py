@@ -308,6 +308,22 @@ def test_npz_pickled_member_is_refused(tmp_path):
         io.read_npz(path)
 
 
+def test_read_xy_returns_float64_as_documented(tmp_path):
+    """X and numeric y came back as stored (int8, bool, float32, int64), not the
+    documented float64: 1 - 2 * X wrapped around on a uint8 0/1 table."""
+    bits = np.array([[0, 1, 1], [1, 0, 0]], dtype=np.uint8)
+    np.savez(tmp_path / "xy.npz", X=bits, y=np.array([3, 4]))
+    np.savez(tmp_path / "flags.npz", X=bits.astype(bool))
+    np.save(tmp_path / "t.npy", np.column_stack([bits, [7, 8]]).astype(np.float32))
+    for name in ("xy.npz", "flags.npz", "t.npy"):
+        X, y = io.read_xy(tmp_path / name)
+        assert X.dtype == np.float64 and (y is None or y.dtype == np.float64)
+        np.testing.assert_array_equal(1 - 2 * X, 1.0 - 2.0 * bits)
+    assert io.read_xy(tmp_path / "xy.npz")[1].tolist() == [3.0, 4.0]
+    np.savez(tmp_path / "names.npz", X=bits, y=np.array(["cat", "dog"]))
+    assert io.read_xy(tmp_path / "names.npz", text_labels=True)[1].dtype.kind == "U"
+
+
 def test_read_xy_refuses_nan_in_one_line(tmp_path):
     X = np.ones((200, 30))
     X[5, 5] = np.nan

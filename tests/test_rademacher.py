@@ -17,7 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom
 
-from sparselearn import SparseReLUNetwork
+from sparselearn import MemoryBudgetError, SparseReLUNetwork
 from sparselearn.rademacher import (C0, C_SPARSE, TAU, Bound, RademacherBounds,
                                     RademacherEstimate, SignFamily, bounds,
                                     cap_construction, cluster_construction,
@@ -420,6 +420,10 @@ def test_lower_bound_below_estimates_below_upper_bound(params, seed):
      r"A = W R = inf\) overflow float64 in envelope"),
     (lambda: bounds(5.0, 4, 2, 1.0, 1.0, 1.0, 10), TypeError, "n must be an integer"),
     (lambda: rho(0), ValueError, "m must be >= 1"),
+    # k = 0 is what max_active reads off a network with no active unit.
+    (lambda: bounds(5, 4, 0, 1.0, 1.0, 1.0, 10), ValueError,
+     "k must be >= 1, got 0: with no active unit .* complexity is 0"),
+    (lambda: bounds(5, 4, -1, 1.0, 1.0, 1.0, 10), ValueError, "k must be >= 1, got -1"),
     (lambda: cluster_construction(3, 8, 2, 1.0, 1.0), ValueError, "n=3 < q=4"),
     (lambda: cluster_construction(3, 8, 9, 1.0, 1.0), ValueError, "k=9 exceeds"),
     (lambda: cluster_construction(3, 8, 2, 1.0, 1.0, m=0), ValueError, "m must be >= 1"),
@@ -431,6 +435,91 @@ def test_lower_bound_below_estimates_below_upper_bound(params, seed):
 def test_bad_parameters_raise(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+HUGE = 10**400  # beyond float64: int-to-float conversion raised OverflowError
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: bounds(5, 4, 2, 1.0, 1.0, 1.0, HUGE), "m"),
+    (lambda: bounds(HUGE, 4, 2, 1.0, 1.0, 1.0, 10), "n"),
+    (lambda: bounds(5, HUGE, 2, 1.0, 1.0, 1.0, 10), "s"),
+    (lambda: rho(HUGE), "m"),
+    (lambda: rho(2**53 + 1), "m"),
+    (lambda: d_q(HUGE), "q"),
+    (lambda: separated_directions(HUGE, 3), "q"),
+    (lambda: cluster_construction(4, HUGE, 1, 1.0, 1.0, m=2), "s"),
+    (lambda: cluster_construction(HUGE, 4, 1, 1.0, 1.0), "n"),
+    (lambda: constant_construction(HUGE, 4, 1, 1.0), "n"),
+    (lambda: empirical_rademacher(constant_construction(3, 4, 1, 1.0), HUGE, 2), "sample"),
+    (lambda: empirical_rademacher(constant_construction(3, 4, 1, 1.0), 5, HUGE), "n_draws"),
+])
+def test_counts_beyond_float64_are_refused_naming_the_argument(call, name):
+    """Counts above 2**53 used to end in OverflowError (int too large to convert to
+    float) or numpy's 'Maximum allowed dimension exceeded', naming nothing."""
+    with pytest.raises(ValueError, match=rf"^{name} must be at most 2\*\*53"):
+        call()
+
+
+def test_count_limit_is_inclusive():
+    assert rho(2**53) == pytest.approx(math.sqrt(2.0 / (math.pi * 2**53)), rel=1e-12)
+    assert bounds(5, 4, 2, 1.0, 1.0, 1.0, 2**53).m == 2**53
+
+
+def test_a_float_sample_size_is_not_read_as_one_point():
+    """empirical_rademacher(family, 12.0) said 'sample must be 2-D ... got shape (1,)'."""
+    family = constant_construction(3, 4, 1, 1.0)
+    for sample in (12.0, True, np.float64(3.0)):
+        with pytest.raises(TypeError, match="sample must be a sample size m .an integer. or "
+                                            "an .m, n. array"):
+            empirical_rademacher(family, sample, 10)
+    assert empirical_rademacher(family, np.int64(12), 10, random_state=0).m == 12
+
+
+def test_stderr_of_huge_values_is_finite():
+    """Constants kB = 2e300: the squared deviations overflowed and stderr was inf
+    (with an overflow RuntimeWarning)."""
+    big = empirical_rademacher(constant_construction(3, 4, 2, 1e300), 10, 50, random_state=0)
+    unit = empirical_rademacher(constant_construction(3, 4, 2, 1.0), 10, 50, random_state=0)
+    np.testing.assert_allclose(big.values, 1e300 * unit.values, rtol=1e-15)
+    assert big.stderr == pytest.approx(1e300 * unit.stderr, rel=1e-12)
+    assert big.estimate == pytest.approx(1e300 * unit.estimate, rel=1e-12)
+
+
+def test_a_network_in_place_of_a_construction_is_pointed_to_the_class_tools():
+    """A user passing their own network got only 'must be a SignFamily'."""
+    net = SparseReLUNetwork([[1.0, 0.0]], [0.0], [1.0])
+    with pytest.raises(TypeError, match=r"got SparseReLUNetwork; for the class of a network "
+                                        r"of yours .* rademacher_lower_estimate\(X, s, k, W, B\)"):
+        empirical_rademacher(net, np.ones((3, 2)), 10)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: cluster_construction(10**9, 4, 1, 1.0, 1.0),
+    lambda: constant_construction(10**9, 4, 1, 1.0),
+    lambda: cap_construction(10**9, 4, 1, 1.0, 1.0, 1.0),
+    lambda: separated_directions(4, 10**9),
+])
+def test_constructions_check_the_budget_before_building_arrays(build, monkeypatch):
+    """n = 10**9 built np.eye(q, n) or np.zeros((1, n)) (8 to 30 GB) before the budget
+    check: a MemoryError from numpy, or the whole allocation with overcommit."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("an array of the construction was built before the check")
+    monkeypatch.setattr(np, "eye", refuse)
+    monkeypatch.setattr(np, "zeros", refuse)
+    with pytest.raises(MemoryBudgetError, match=r"R\^1000000000") as error:
+        build()
+    # None of them takes max_bytes=: the message must not ask for it.
+    assert "pass a larger max_bytes" not in str(error.value)
+    assert str(error.value).endswith("(this function takes no max_bytes=)")
+
+
+def test_negative_zero_norms_print_as_zero():
+    """bounds(W=-0.0, B=-0.0) printed "W=-0" and an envelope of "-0"."""
+    result = bounds(4, 4, 2, -0.0, -0.0, 1.0, 10)
+    assert math.copysign(1.0, result.W) == math.copysign(1.0, result.B) == 1.0
+    assert math.copysign(1.0, result["envelope"].value) == 1.0
+    assert "-0" not in str(result)
 
 
 def test_bad_samples_raise():

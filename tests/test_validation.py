@@ -30,6 +30,26 @@ def test_check_float_refuses_non_numbers(value):
         check_float(value, "output_bias")
 
 
+def test_random_state_constraint_takes_a_random_state_without_drawing_from_it():
+    state = np.random.RandomState(0)
+    expected = np.random.RandomState(0).randint(0, 2**63 - 1, dtype=np.int64)
+    assert validate_parameters({"random_state": [RANDOM_STATE]},
+                               {"random_state": state})["random_state"] is state
+    assert state.randint(0, 2**63 - 1, dtype=np.int64) == expected   # not advanced
+
+
+def test_check_float_says_how_to_pass_a_zero_dimensional_array():
+    """bounds(W=np.array(1.0), ...) said only 'must be a real number'."""
+    torch = pytest.importorskip("torch")
+    for value in (np.array(1.0), np.array(3, dtype=np.int8), torch.tensor(1.0)):
+        with pytest.raises(TypeError, match=r"W must be a real number, .*; pass float\(W\)$"):
+            check_float(value, "W")
+    for value in (np.array("1.5"), np.array(True), np.array([1.0]), np.array(1j)):
+        with pytest.raises(TypeError, match="W must be a real number") as error:
+            check_float(value, "W")
+        assert "pass float" not in str(error.value)
+
+
 @pytest.mark.parametrize("values", [
     np.array([3, 4], dtype="m8[s]"),
     np.array(["2020-01-01", "2020-01-02"], dtype="M8[D]"),

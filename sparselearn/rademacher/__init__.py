@@ -41,8 +41,8 @@ suprema, ``_estimates`` the Monte-Carlo estimates.
 """
 from __future__ import annotations
 
-from ._bounds import (C0, C_CAP, C_LOWER, C_SPARSE, TAU, Bound, RademacherBounds, bounds, d_q,
-                      excess_risk_bound, rho)
+from ._bounds import (C0, C_CAP, C_LOWER, C_SPARSE, MAX_COUNT, TAU, Bound, RademacherBounds,
+                      bounds, d_q, excess_risk_bound, rho)
 from ._constructions import (SignFamily, cap_construction, cluster_construction,
                              constant_construction, separated_directions)
 from ._estimates import (RademacherEstimate, _certify, empirical_rademacher,  # noqa: F401
@@ -53,6 +53,7 @@ __all__ = [
     "C_CAP",
     "C_LOWER",
     "C_SPARSE",
+    "MAX_COUNT",
     "TAU",
     "Bound",
     "RademacherBounds",

@@ -34,16 +34,39 @@ _RHO_EXACT_MAX_M = 4097
 _SOURCE_LI = "Li et al. 2026"
 _SOURCE_ADKM = "ADKM 2024"
 
+#: Largest ``n``, ``s``, ``k``, ``m`` (and counts such as ``q`` or ``n_draws``)
+#: accepted: the formulas are evaluated in float64, which represents every
+#: integer up to :math:`2^{53}` exactly (and none beyond about
+#: :math:`1.8 \cdot 10^{308}`, where Python's int-to-float conversion fails).
+MAX_COUNT = 2**53
+
 # --------------------------------------------------------------------- checks
+def _check_count(value, name: str, minimum: int = 1) -> int:
+    """``value`` as a Python int in ``[minimum, MAX_COUNT]``."""
+    value = check_int(value, name, minimum=minimum)
+    if value > MAX_COUNT:
+        digits = str(value)
+        shown = digits if len(digits) <= 24 else f"an integer of {len(digits)} digits"
+        raise ValueError(f"{name} must be at most 2**53 = {MAX_COUNT} (it enters float64 "
+                         f"arithmetic, exact for integers up to 2**53), got {shown}")
+    return value
+
+
 def _check_class(n, s, k, W=None, B=None, R=None):
     """Validate the class parameters shared by every entry point."""
-    n = check_int(n, "n", minimum=1)
+    n = _check_count(n, "n")
+    if check_int(k, "k") == 0:
+        # k read off a network with no active unit on the sample (max_active 0).
+        raise ValueError("k must be >= 1, got 0: with no active unit every member is the "
+                         "zero function on the sample, whose Rademacher complexity is 0")
     s, k = check_width_and_sparsity(s, k)
+    _check_count(s, "s")
     out = [n, s, k]
+    # "+ 0.0" turns -0.0 into 0.0 (the table printed "W=-0" and bounds of "-0").
     if W is not None:
-        out.append(check_float(W, "W", minimum=0.0))
+        out.append(check_float(W, "W", minimum=0.0) + 0.0)
     if B is not None:
-        out.append(check_float(B, "B", minimum=0.0))
+        out.append(check_float(B, "B", minimum=0.0) + 0.0)
     if R is not None:
         out.append(check_float(R, "R", minimum=0.0, strict_minimum=True))
     return out
@@ -53,7 +76,7 @@ def _cluster_count(s: int, k: int, m) -> int:
     """``q = floor(s/k)``, or ``min(floor(s/k), m)`` for a sample size ``m``."""
     if m is None:
         return s // k
-    return min(s // k, check_int(m, "m", minimum=1))
+    return min(s // k, _check_count(m, "m"))
 
 
 def d_q(q) -> int:
@@ -72,7 +95,7 @@ def d_q(q) -> int:
     -------
     int
     """
-    q = check_int(q, "q", minimum=1)
+    q = _check_count(q, "q")
     return min(q, math.ceil(16.0 * math.log(2.0 * q)))
 
 
@@ -98,13 +121,13 @@ def rho(m) -> float:
     Parameters
     ----------
     m : int
-        Number of signs, ``>= 1``.
+        Number of signs, ``1 <= m <= MAX_COUNT`` (:math:`2^{53}`).
 
     Returns
     -------
     float
     """
-    m = check_int(m, "m", minimum=1)
+    m = _check_count(m, "m")
     if m <= _RHO_EXACT_MAX_M:
         half = (m - 1) // 2
         value = math.comb(m - 1, half) / 2 ** (m - 1)  # int / int: correctly rounded
@@ -348,7 +371,8 @@ def bounds(n, s, k, W, B, R, m) -> RademacherBounds:
     R : float
         Radius of the input domain, ``> 0`` (``sqrt(n)`` on the cube).
     m : int
-        Sample size, ``>= 1``.
+        Sample size, ``>= 1``.  ``n``, ``s`` and ``m`` are at most
+        :data:`MAX_COUNT` (:math:`2^{53}`).
 
     Returns
     -------
@@ -369,7 +393,7 @@ def bounds(n, s, k, W, B, R, m) -> RademacherBounds:
     0.2012
     """
     n, s, k, W, B, R = _check_class(n, s, k, W, B, R)
-    m = check_int(m, "m", minimum=1)
+    m = _check_count(m, "m")
     A = W * R
     q = _cluster_count(s, k, m)
     dq = d_q(q)

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import (check_int, check_matrix, check_memory, check_random_state,
+from .._validation import (check_matrix, check_memory, check_random_state,
                            check_vector)
 from ..network import SparseReLUNetwork
-from ._bounds import TAU, _check_class, _cluster_count, d_q
+from ._bounds import TAU, _check_class, _check_count, _cluster_count, d_q
 
 # Redraws of random sign directions before separated_directions gives up.
 # With n >= 16 log(2q) one draw fails with probability <= 1/8 (union bound
 # over pairs of Hoeffding's inequality), so all fail with probability <= 8^-32.
 _MAX_DIRECTION_DRAWS = 32
+
+# The memory refusals of functions that take no max_bytes= say so.
+_NO_BUDGET = " (this function takes no max_bytes=)"
 
 # ----------------------------------------------------------- constructions
 @dataclass(frozen=True, eq=False, repr=False)
@@ -111,7 +114,8 @@ class SignFamily:
         ndarray of shape (m, q)
         """
         X = check_matrix(X, "X", n_columns=self.n)
-        check_memory(8.0 * X.shape[0] * self.s, f"pre-activations ({X.shape[0]} x {self.s})")
+        check_memory(8.0 * X.shape[0] * self.s, f"pre-activations ({X.shape[0]} x {self.s})",
+                     remedy=f"pass fewer rows at a time{_NO_BUDGET}")
         width = self.q * self.k
         relu = np.maximum(self.base_network.pre_activations(X)[:, :width], 0.0)
         return relu.reshape(X.shape[0], self.q, self.k).sum(axis=2)
@@ -129,8 +133,9 @@ class SignFamily:
         -------
         ndarray of shape (m, n)
         """
-        m = check_int(m, "m", minimum=1)
-        check_memory(8.0 * m * self.n, f"a sample of {m} points in dimension {self.n}")
+        m = _check_count(m, "m")
+        check_memory(8.0 * m * self.n, f"a sample of {m} points in dimension {self.n}",
+                     remedy=f"draw a smaller m{_NO_BUDGET}")
         rng = check_random_state(random_state)
         return self.support[rng.integers(0, self.support.shape[0], size=m)]
 
@@ -193,10 +198,18 @@ def _check_signs(zeta, m: int) -> np.ndarray:
     return zeta
 
 
+def _check_family_memory(name: str, s: int, n: int, q: int) -> None:
+    """Refuse, before any array is built, a family whose arrays exceed the budget:
+    the ``(q, n)`` directions, support and block weights, and the ``(s, n)``
+    network (built, then copied by the network's constructor)."""
+    check_memory(8.0 * (3 * q + 2 * s) * (n + 2),
+                 f"the {name} construction's arrays ({s} units and {q} support points "
+                 f"in R^{n})", remedy=f"reduce n, s or m{_NO_BUDGET}")
+
+
 def _block_family(name, s, k, block_weights, block_bias, support, peak) -> SignFamily:
     """Lay out ``q`` blocks of ``k`` identical units, pad to width ``s`` with zero units."""
     q, n = block_weights.shape
-    check_memory(8.0 * s * (n + 2), f"network weights ({s} x {n})")
     weights = np.zeros((s, n))
     biases = np.zeros(s)
     output_weights = np.zeros(s)
@@ -250,6 +263,7 @@ def cluster_construction(n, s, k, W, R, m=None) -> SignFamily:
         raise ValueError(f"n={n} < q={q}: the orthogonal-cluster construction needs q "
                          "orthonormal directions in R^n (Thm 3 requires n >= q); raise n, "
                          "pass a smaller m, or use cap_construction")
+    _check_family_memory("clusters", s, n, q)
     directions = np.eye(q, n)
     return _block_family("clusters", s, k, W * directions, np.zeros(q), R * directions,
                          k * W * R)
@@ -278,6 +292,7 @@ def constant_construction(n, s, k, B) -> SignFamily:
     SignFamily
     """
     n, s, k, B = _check_class(n, s, k, B=B)
+    _check_family_memory("constants", s, n, 1)
     return _block_family("constants", s, k, np.zeros((1, n)), np.array([-B]),
                          np.zeros((1, n)), k * B)
 
@@ -314,16 +329,19 @@ def separated_directions(q, n, random_state=None) -> np.ndarray:
         If ``n < d_q``, or (probability at most :math:`8^{-32}`) no draw is
         separated.
     """
-    q = check_int(q, "q", minimum=1)
-    n = check_int(n, "n", minimum=1)
+    q = _check_count(q, "q")
+    n = _check_count(n, "n")
     if n >= q:
+        check_memory(8.0 * q * n, f"{q} orthonormal directions in R^{n}",
+                     remedy=f"reduce q or n{_NO_BUDGET}")
         return np.eye(q, n)
     needed = d_q(q)
     if n < needed:
         raise ValueError(f"n={n} < d_q={needed} = min(q, ceil(16 log(2q))) for q={q}: "
                          "random sign directions are not reliably separated in so few "
                          "dimensions (Thm 12 needs n >= d_q); raise n or lower q")
-    check_memory(8.0 * q * (n + q), f"{q} directions in R^{n} and their Gram matrix")
+    check_memory(8.0 * q * (n + q), f"{q} directions in R^{n} and their Gram matrix",
+                 remedy=f"reduce q or n{_NO_BUDGET}")
     rng = check_random_state(random_state)
     for _ in range(_MAX_DIRECTION_DRAWS):
         signs = 1 - 2 * rng.integers(0, 2, size=(q, n), dtype=np.int64)
@@ -381,6 +399,7 @@ def cap_construction(n, s, k, W, B, R, m=None, random_state=None) -> SignFamily:
     """
     n, s, k, W, B, R = _check_class(n, s, k, W, B, R)
     q = _cluster_count(s, k, m)
+    _check_family_memory("caps", s, n, q)
     directions = separated_directions(q, n, random_state)
     a = min(W * R, B / TAU)
     return _block_family("caps", s, k, (a / R) * directions, np.full(q, TAU * a),

@@ -12,10 +12,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import cube
 from .._results import ResultMixin, deprecated_alias
-from .._validation import (check_float, check_int, check_matrix, check_memory,
-                           check_random_state)
+from .._validation import (check_float, check_matrix, check_memory, check_random_state)
 from ..network import SparseReLUNetwork
-from ._bounds import _check_class
+from ._bounds import _check_class, _check_count
 from ._constructions import SignFamily
 
 # Rademacher signs are drawn in chunks of about this many bytes.
@@ -78,8 +77,15 @@ class RademacherEstimate(ResultMixin):
 
 def _estimate(values: np.ndarray, m: int, method: str) -> RademacherEstimate:
     values.flags.writeable = False
+    largest = float(np.max(np.abs(values)))
+    if largest > 2.0**500:
+        # Squared deviations of values this large overflow (a stderr of inf
+        # for kB near 1e300): the same standard deviation of the scaled values.
+        std = largest * float((values / largest).std(ddof=1))
+    else:
+        std = float(values.std(ddof=1))
     return RademacherEstimate(estimate=float(values.mean()),
-                              stderr=float(values.std(ddof=1) / math.sqrt(values.size)),
+                              stderr=std / math.sqrt(values.size),
                               n_draws=int(values.size), m=m, method=method, values=values)
 
 
@@ -129,15 +135,22 @@ def empirical_rademacher(construction, sample, n_draws=1000,
     if not isinstance(construction, SignFamily):
         raise TypeError("construction must be a SignFamily from cluster_construction, "
                         "constant_construction or cap_construction, got "
-                        f"{type(construction).__name__}")
-    n_draws = check_int(n_draws, "n_draws", minimum=2)
+                        f"{type(construction).__name__}; for the class of a network of "
+                        "yours on your sample X, rademacher_lower_estimate(X, s, k, W, B) "
+                        "estimates its complexity from below and bounds() bounds it")
+    n_draws = _check_count(n_draws, "n_draws", minimum=2)
     if max_bytes is not None:
         max_bytes = check_float(max_bytes, "max_bytes", minimum=0.0, strict_minimum=True)
     check_memory(8.0 * n_draws, f"the values of n_draws={n_draws} sign draws", max_bytes)
     rng = check_random_state(random_state)
-    fresh = isinstance(sample, numbers.Integral) and not isinstance(sample, (bool, np.bool_))
+    fresh = np.ndim(sample) == 0
     if fresh:
-        m = check_int(sample, "sample", minimum=1)
+        if (isinstance(sample, (bool, np.bool_))
+                or not isinstance(sample, numbers.Integral)):
+            # A float m such as 1e3 used to be read as a one-point sample.
+            raise TypeError("sample must be a sample size m (an integer) or an (m, n) "
+                            f"array of points, got {type(sample).__name__} {sample!r}")
+        m = _check_count(sample, "sample")
         points = construction.check_sparse_on(construction.support, "construction.support")
     else:
         points = construction.check_sparse_on(sample, "sample")
@@ -224,8 +237,8 @@ def rademacher_lower_estimate(X, s, k, W, B, n_draws=20, random_state=None, n_re
     X = check_matrix(X, "X")
     m, n = X.shape
     n, s, k, W, B = _check_class(n, s, k, W=W, B=B)
-    n_draws = check_int(n_draws, "n_draws", minimum=2)
-    n_restarts = check_int(n_restarts, "n_restarts", minimum=1)
+    n_draws = _check_count(n_draws, "n_draws", minimum=2)
+    n_restarts = _check_count(n_restarts, "n_restarts")
     for name in ("width", "sparsity", "W", "B", "loss", "random_state"):
         if name in trainer_params:
             raise TypeError(f"rademacher_lower_estimate sets the trainer's {name!r} itself; "
