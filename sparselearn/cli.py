@@ -536,10 +536,12 @@ def _cmd_learn(args) -> dict:
     model = estimator(degree=args.degree, max_degree=args.max_degree,
                       solver=args.solver, alpha=args.alpha, input_encoding=args.encoding,
                       domain=args.domain, standardize=args.standardize,
-                      random_state=args.seed)
+                      random_state=args.seed, verbose=args.verbose)
     _say(args, f"fitting a low-degree model on {X.shape[0]} samples, n={X.shape[1]} ...")
     start = time.perf_counter()
-    model.fit(X, y)
+    # The estimator's verbose lines go to stdout; stdout here is the report.
+    with contextlib.redirect_stdout(sys.stderr):
+        model.fit(X, y)
     seconds = time.perf_counter() - start
     feature_names = (list(names[0]) if names is not None
                      else [f"x{i}" for i in range(X.shape[1])])
@@ -1094,6 +1096,10 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--standardize", action="store_true",
                        help="with --domain real: centre and scale every input column first")
     learn.add_argument("--seed", type=_seed, default=0, help="seed of the validation folds")
+    learn.add_argument("--verbose", action="store_true",
+                       help="a line on stderr for every solve (the estimators' verbose=True: "
+                            "solver, iterations, relative residual, time; every 10 s while a "
+                            "conjugate gradient runs)")
     learn.add_argument("--out", type=_output_path,
                        help="save the model here (.npz is appended unless the name ends "
                             "with it)")

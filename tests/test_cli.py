@@ -589,6 +589,20 @@ def test_learn_reports_the_header_and_prints_its_names(tmp_path):
     assert report["feature_names"] == ["x0", "x1", "x2", "x3"]
 
 
+def test_learn_verbose_prints_the_solves_on_stderr_and_keeps_stdout_the_report(tmp_path,
+                                                                              capsys):
+    path = tmp_path / "plain.csv"
+    path.write_text("\n".join(_csv_lines()) + "\n")
+    code, out, err = run(capsys, "learn", str(path), "--degree", "2", "--solver", "cg",
+                         "--verbose", "--json")
+    assert code == 0, err
+    assert json.loads(out)["degree"] == 2  # stdout is the JSON report alone
+    assert re.search(r"^LowDegreeRegressor degree 2 \(D=11, m=300\): solver 'cg', \d+ "
+                     r"iterations, relative residual \S+ \(tol=1e-06\), \S+ s$", err, re.M), err
+    code, _, err = run(capsys, "learn", str(path), "--degree", "2", "--json")
+    assert code == 0 and "solver 'cg'" not in err
+
+
 def test_header_flag_yes_and_no(tmp_path):
     named = tmp_path / "named.csv"
     named.write_text("\n".join(["a,b,c,d,target"] + _csv_lines()) + "\n")
