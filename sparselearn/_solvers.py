@@ -35,7 +35,7 @@ from .parities import _CHUNK_BYTES, ParityDesign, _float32_safe
 
 # ---------------------------------------------------------------- solvers
 def _jacobi(design: ParityDesign, alpha):
-    """The inverse diagonal of :math:`(P^\top P + \alpha I) / m`, or ``None`` on
+    r"""The inverse diagonal of :math:`(P^\top P + \alpha I) / m`, or ``None`` on
     the cube, where that diagonal is constant and changes no CG iterate."""
     if design.domain == "cube":
         return None

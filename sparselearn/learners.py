@@ -988,13 +988,13 @@ _VERBOSE_INTERVAL = 10.0
 
 
 class _SolveLog:
-    """What ``verbose=True`` prints for one solve: while CG runs, at most
+    r"""What ``verbose=True`` prints for one solve: while CG runs, at most
     every ``_VERBOSE_INTERVAL`` seconds, ``LABEL: iteration K (max_iter=N),
-    relative residual R (tol=T), S s`` (the residual
-    :math:`\|P^\top (y - P c)\| / \|P^\top y\|` where the solver
-    tracks it), and at the end ``LABEL: solver 'NAME', K iterations, S s``.
-    Called by the solvers' iteration log (:func:`sparselearn._solvers.
-    _iteration_log`)."""
+    relative residual R (tol=T), S s``, and at the end ``LABEL: solver
+    'NAME', K iterations, relative residual R (tol=T), S s``.  ``R`` is
+    :math:`\|P^\top y - (P^\top P + \alpha I) c\| / \|P^\top y\|`, where
+    the solver tracks it (CG; not the direct solvers).  The solvers call it
+    through their iteration log (``_solvers._iteration_log``)."""
 
     def __init__(self, label: str, tol: float, max_iter: int):
         self.label, self.tol, self.max_iter = label, tol, max_iter
