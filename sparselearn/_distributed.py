@@ -8,12 +8,8 @@ of ``X``), each product sends the current length-``D`` vector to every
 block and sums the length-``D`` results pairwise up a tree; the conjugate
 gradient iteration itself (:func:`sparselearn._solvers._solve_cg`, the same
 code as in memory) runs on the client, which holds ``O(D)`` vectors and the
-targets.  Where the in-memory fit runs mixed precision
-(:func:`sparselearn._solvers._mixed_applies`), so does this one, with
-float32 products on the workers; the coefficients then agree with the
-in-memory fit to the solver's accuracy (both meet the same float64
-stopping rule), and with float64 products to the rounding of the
-different summation order.
+targets.  The coefficients equal the in-memory fit up to the rounding of
+the different summation order.
 
 Failures.  The block designs and the broadcast vectors are results of tasks
 whose inputs the scheduler keeps (the graph of ``X``), so when a worker dies
@@ -112,10 +108,8 @@ def _block_rmatvec(design, r):
     return design._rmatvec(r)
 
 
-def _block_normal_matvec(design, coef, dtype=np.float64):
-    # float32 products are summed in float64 from here on (the tree's sums
-    # add one rounding per level otherwise).
-    return design._normal_matvec(coef, dtype).astype(np.float64, copy=False)
+def _block_normal_matvec(design, coef):
+    return design._normal_matvec(coef)
 
 
 def _add(*parts):
@@ -209,7 +203,6 @@ class DaskParityDesign:
             self.close()
             raise
         self.n_output_features = sum(math.comb(X.shape[1], t) for t in range(degree + 1))
-        self.degree = degree
 
     def _result(self, future):
         """``future``'s value within the timeout, or a clear error."""
@@ -257,17 +250,15 @@ class DaskParityDesign:
                                              pure=False))
 
     def _normal_matvec(self, coef, dtype=np.float64):
-        """:math:`P^\\top P c` over the blocks, each in ``dtype`` (float64 or
-        float32: the mixed-precision CG of :func:`sparselearn._solvers._solve_mixed`)."""
+        # Float64 only: the solvers' mixed precision is for in-memory designs
+        # (_solvers._mixed_applies), but the CG loop passes its dtype.
+        if dtype != np.float64:
+            raise ValueError(f"a distributed design has float64 products only, got {dtype}")
         # A task result, not scattered data: the scheduler keeps its input and
         # can recompute it if the worker holding it dies.
         shared = self._client.submit(_identity, np.array(coef), pure=False)
-        n = len(self._designs)
         return self._reduce(self._client.map(_block_normal_matvec, self._designs,
-                                             [shared] * n, [dtype] * n, pure=False))
-
-    def _use_popcount(self) -> bool:  # the blocks' products are the BLAS route's
-        return False
+                                             [shared] * len(self._designs), pure=False))
 
     def close(self):
         """Release the block designs on the workers: the futures are dropped,

@@ -28,7 +28,6 @@ import scipy.linalg
 
 from ._gram import (_MomentPlan, _moment_rows, _moment_table, _moments_apply, _normal_equations,
                     _scatter_moments)
-from ._distributed import DaskParityDesign
 from ._kernels import _cholesky
 from .network import _one_thread_blas
 from .parities import _CHUNK_BYTES, ParityDesign, _float32_safe
@@ -87,9 +86,7 @@ def _mixed_applies(design, alpha, tol, products="auto", preconditioned=False):
     ``kappa * 1e-7``)."""
     if products not in ("auto", "float64", "mixed"):
         raise ValueError(f"products must be 'auto', 'float64' or 'mixed', got {products!r}")
-    # (a DaskParityDesign's blocks are ParityDesigns: float32 on the workers)
-    supported = (isinstance(design, (ParityDesign, DaskParityDesign))
-                 and not design._use_popcount()
+    supported = (isinstance(design, ParityDesign) and not design._use_popcount()
                  and design.degree >= 1
                  and (design.domain == "cube" or (preconditioned and _float32_safe(design))))
     m, D = design.n_samples, design.n_output_features

@@ -1209,35 +1209,6 @@ def test_dask_fit_equals_the_in_memory_fit_and_predicts_lazily(dask_cluster):
         LowDegreeRegressor().fit(dX, y)
 
 
-def test_dask_fit_runs_mixed_precision_on_float32_block_products(dask_cluster, monkeypatch):
-    """Where the in-memory fit takes mixed precision (forced here by
-    _MIXED_MIN_ENTRIES = 1), so does the fit on a dask array: its products
-    are float32 on the workers (within float32's accuracy of the float64
-    ones, and not equal to them), and both fits meet the same float64
-    stopping rule, so their coefficients agree to the solver's accuracy."""
-    from sparselearn import _distributed, _solvers
-    _, client = dask_cluster
-    dX, Xf, y = _dask_problem()
-    monkeypatch.setattr(_solvers, "_MIXED_MIN_ENTRIES", 1)
-    params = dict(degree=3, solver="cg", alpha=1.0, tol=1e-10)
-    reference = LowDegreeRegressor(**params).fit(Xf, y)
-    with client.as_current():
-        design = _distributed.DaskParityDesign(client, dX, 3, None)
-        try:
-            assert _solvers._mixed_applies(design, 1.0, 1e-10)
-            coef = np.random.default_rng(0).normal(size=design.n_output_features)
-            exact = design._normal_matvec(coef)
-            error = (np.linalg.norm(design._normal_matvec(coef, np.float32) - exact)
-                     / np.linalg.norm(exact))
-            assert 1e-9 < error < 1e-5
-        finally:
-            design.close()
-        model = LowDegreeRegressor(**params).fit(dX, y)
-    # kappa * tol: the stopping rule's bound (docs of _solve_cg), kappa < 10 here
-    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0,
-                               atol=1e-8 * np.linalg.norm(reference.coef_))
-
-
 def test_dask_fit_recovers_from_a_worker_killed_mid_fit(dask_cluster, monkeypatch):
     """The block designs have lineage, so the scheduler rebuilds what the
     killed worker held (its nanny restarts it) and the fit ends with the
