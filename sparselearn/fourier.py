@@ -399,8 +399,15 @@ def spectrum(f, *, max_bytes=None, output=None) -> np.ndarray:
                                       f"{array.shape[0].bit_length() - 1}")
         _check_finite_rows(array, "f", np.float64)
         table = np.array(array, dtype=np.float64, copy=True)
-    _fwht.fwht_rows(table.reshape(1, -1))
-    table *= 2.0 ** -n  # a power of two: exact
+    # The sum check above misses a transform that overflows in another
+    # coefficient ([b, -b] with b near the float64 limit: coefficient 1 is
+    # 2b); the kernel's own finiteness flag catches every case.
+    if not _fwht.fwht_rows(table.reshape(1, -1)):
+        what = "the truth table of f" if isinstance(f, SparseReLUNetwork) else "f"
+        raise ValueError(f"{what} has entries so large that its transform overflows "
+                         "float64 (some sum of them with signs exceeds the largest "
+                         "float); rescale it first")
+    table *= 2.0 ** -n  # a power of two: exact (except where it underflows)
     return table
 
 

@@ -824,3 +824,21 @@ def test_degree_for_tail_is_the_smallest_degree_within_the_budget():
         F.degree_for_tail(spec, 0.0)
     with pytest.raises(ValueError, match="fraction"):
         F.degree_for_tail(spec, 0.1, fraction=0.0)
+
+
+@pytest.mark.parametrize("table", [[1e308, -1e308], [1e308, -1e308, 1e308, -1e308]])
+def test_spectrum_refuses_a_transform_that_overflows_with_a_finite_sum(table):
+    """The entries sum to 0, so the sum check passed, but coefficient 1 is
+    2e308: spectrum returned [0, inf] (and [0, inf, 0, nan]) where fwht
+    raises."""
+    with pytest.raises(ValueError, match="f has entries so large that its transform "
+                                         "overflows float64"):
+        F.spectrum(np.array(table))
+
+
+def test_spectrum_refuses_a_network_whose_transform_overflows():
+    """Finite outputs of alternating sign, +-1.5e308, sum to 0 over the cube
+    but their transform does not fit float64."""
+    net = SparseReLUNetwork([[1.0, 0.0], [-1.0, 0.0]], [0.0, 0.0], [1.5e308, -1.5e308])
+    with pytest.raises(ValueError, match="truth table of f has entries so large"):
+        F.spectrum(net)
