@@ -630,7 +630,15 @@ def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:
                            strict_minimum=True)
     if isinstance(f, SparseReLUNetwork):
         f = spectrum(f, max_bytes=max_bytes)
-    weights = degree_weights(f)
+    spec, _ = _check_spectrum(f)
+    # The answer is scale-invariant, but the squares are not: beyond about
+    # 1e154 they overflow (a budget of inf admits d = 0), below about 1e-162
+    # they all underflow to 0.  Scaling by a power of two (exact) brings the
+    # largest coefficient into [1/2, 1) first.
+    peak = float(np.max(np.abs(spec)))
+    if peak > 0.0:
+        spec = np.ldexp(spec, -math.frexp(peak)[1])
+    weights = degree_weights(spec)
     budget = fraction * eps * float(weights.sum())
     tails = np.concatenate([np.cumsum(weights[::-1])[::-1][1:], [0.0]])  # W^{>d}, d = 0..n
     return int(np.flatnonzero(tails <= budget)[0])

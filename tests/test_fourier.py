@@ -842,3 +842,21 @@ def test_spectrum_refuses_a_network_whose_transform_overflows():
     net = SparseReLUNetwork([[1.0, 0.0], [-1.0, 0.0]], [0.0, 0.0], [1.5e308, -1.5e308])
     with pytest.raises(ValueError, match="truth table of f has entries so large"):
         F.spectrum(net)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200, 2.0**1000, 2.0**-1000])
+def test_degree_for_tail_does_not_depend_on_the_scale(scale):
+    """f = x_0 x_1 needs degree 2 at any scale; the squared coefficients
+    overflowed to inf beyond ~1e154 (a budget of inf admits d = 0) and
+    underflowed to 0 below ~1e-162 (every tail 0 <= 0): both gave 0."""
+    spec = np.array([0.0, 0.0, 0.0, 1.0])
+    assert F.degree_for_tail(spec * scale, eps=0.1) == 2
+    # x_0 + 0.1 x_0 x_1 (the docstring's example), scaled: 1 at eps=0.1, 2 at 0.01.
+    spec = np.array([0.0, 1.0, 0.0, 0.1]) * scale
+    assert (F.degree_for_tail(spec, eps=0.1), F.degree_for_tail(spec, eps=0.01)) == (1, 2)
+
+
+def test_degree_for_tail_of_a_network_with_huge_outputs():
+    net = SparseReLUNetwork([[1.0, 1.0]], [1.0], [1e200])   # 1e200 relu(x_0 + x_1 - 1)
+    assert F.degree_for_tail(net, eps=0.01) == F.degree_for_tail(
+        SparseReLUNetwork([[1.0, 1.0]], [1.0], [1.0]), eps=0.01) == 2
