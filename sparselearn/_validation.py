@@ -55,6 +55,15 @@ def check_memory(nbytes: float, what: str, max_bytes: float | None = None) -> No
         Budget; defaults to :data:`DEFAULT_MAX_BYTES`.
     """
     budget = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    # A NaN budget compares false with every need (it allowed anything), a
+    # negative one refused everything with a MemoryBudgetError: both are a
+    # wrong argument, not a budget (inf is a budget: no limit).
+    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, numbers.Real):
+        raise TypeError(f"max_bytes must be a number of bytes (or None for the default), "
+                        f"got {type(budget).__name__} {budget!r}")
+    if not budget >= 0:
+        raise ValueError(f"max_bytes must be a non-negative number of bytes (or None for "
+                         f"the default), got {budget!r}")
     if nbytes > budget:
         error = MemoryBudgetError(
             f"{what} needs about {format_bytes(nbytes)}, more than the "
