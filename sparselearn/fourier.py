@@ -981,7 +981,8 @@ def _parse_subsets(subsets, n: int) -> list[np.ndarray]:
                                  f"n={n} coordinates (need 0 <= mask < 2^{n})")
             coords = [j for j in range(n) if mask >> j & 1]
         elif hasattr(subset, "__iter__") and not isinstance(subset, (str, bytes)):
-            coords = [check_int(c, f"{name}[]", minimum=0, maximum=n - 1) for c in subset]
+            coords = [check_int(c, f"{name}[{i}]", minimum=0, maximum=n - 1)
+                      for i, c in enumerate(subset)]
             if len(set(coords)) != len(coords):
                 raise ValueError(f"{name} has repeated coordinates: {list(subset)}")
         else:

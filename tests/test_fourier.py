@@ -860,3 +860,10 @@ def test_degree_for_tail_of_a_network_with_huge_outputs():
     net = SparseReLUNetwork([[1.0, 1.0]], [1.0], [1e200])   # 1e200 relu(x_0 + x_1 - 1)
     assert F.degree_for_tail(net, eps=0.01) == F.degree_for_tail(
         SparseReLUNetwork([[1.0, 1.0]], [1.0], [1.0]), eps=0.01) == 2
+
+
+def test_estimate_coefficients_names_the_bad_coordinate():
+    """The message read "subsets[0][] must be <= 2"."""
+    X = 1.0 - 2.0 * ((np.arange(8)[:, None] >> np.arange(3)) & 1)
+    with pytest.raises(ValueError, match=r"subsets\[1\]\[2\] must be <= 2, got 5"):
+        F.estimate_coefficients(X, X[:, 0], [(0,), (0, 1, 5)])
