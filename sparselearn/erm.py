@@ -64,7 +64,7 @@ from . import io as _io
 from ._kernels import _network, _sparse_backprop
 from ._validation import (BOOLEAN, Interval, StrOptions, check_memory, check_numeric_input,
                           check_random_state, check_width_and_sparsity, validate_parameters)
-from .network import _PARALLEL_WORK, SparseReLUNetwork, _one_thread_all
+from .network import _PARALLEL_WORK, SparseReLUNetwork, _one_thread_all, _round_up_scaled_norm
 
 __all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
 
@@ -792,8 +792,9 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     ``mean_active_``, ``norm_bounds_`` and ``in_class_`` of ``est``."""
     if p["W"] is not None:
         # The kernel's projection sums squares in its own order; make the
-        # bound hold for the norm the certificate computes.
-        while np.linalg.norm(w, axis=1).max() > p["W"]:
+        # bound hold for the exact norm, which the certificate checks
+        # (norm_bounds rounds it up).
+        while _round_up_scaled_norm(1.0, w) > p["W"]:
             _project_rows(w, p["W"])
     est.n_units_repaired_ = 0
     if p["repair"]:
