@@ -583,7 +583,7 @@ def _excess_error(spec: np.ndarray, subsets, coef: np.ndarray) -> float:
     return float(difference @ difference)
 
 
-def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:
+def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None, output=None) -> int:
     r"""The degree the low-degree algorithm needs: the smallest ``d`` with
     :math:`W^{>d}[f] \le \text{fraction} \cdot \varepsilon \cdot \mathbb{E}[f^2]`.
 
@@ -609,6 +609,10 @@ def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:
         Share of ``eps`` the approximation error may use, in ``(0, 1]``.
     max_bytes : float, optional
         Memory budget of the spectrum of a network (``8 * 2**n`` bytes).
+    output : int, optional
+        For a multi-output network, the output analysed (required when
+        ``f.n_outputs > 1``, as in :func:`spectrum`); not allowed with a
+        spectrum.
 
     Returns
     -------
@@ -629,7 +633,10 @@ def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:
     fraction = check_float(fraction, "fraction", minimum=0.0, maximum=1.0,
                            strict_minimum=True)
     if isinstance(f, SparseReLUNetwork):
-        f = spectrum(f, max_bytes=max_bytes)
+        f = spectrum(f, max_bytes=max_bytes, output=output)
+    elif output is not None:
+        raise TypeError("output= selects an output of a multi-output network; a spectrum "
+                        "has one output, omit it")
     spec, _ = _check_spectrum(f)
     # The answer is scale-invariant, but the squares are not: beyond about
     # 1e154 they overflow (a budget of inf admits d = 0), below about 1e-162

@@ -867,3 +867,16 @@ def test_estimate_coefficients_names_the_bad_coordinate():
     X = 1.0 - 2.0 * ((np.arange(8)[:, None] >> np.arange(3)) & 1)
     with pytest.raises(ValueError, match=r"subsets\[1\]\[2\] must be <= 2, got 5"):
         F.estimate_coefficients(X, X[:, 0], [(0,), (0, 1, 5)])
+
+
+def test_degree_for_tail_takes_the_output_of_a_multi_output_network():
+    """Its error said "pass output=t", which degree_for_tail did not accept."""
+    # Output 0: x_0 (degree 1); output 1: relu(x_0 + x_1 - 1) = (1 + x_0 + x_1 + x_0 x_1) / 2.
+    net = SparseReLUNetwork([[1.0, 0.0], [-1.0, 0.0], [1.0, 1.0]], [0.0, 0.0, 1.0],
+                            [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], np.zeros(2))
+    with pytest.raises(ValueError, match="pass output=t"):
+        F.degree_for_tail(net, eps=0.01)
+    assert F.degree_for_tail(net, eps=0.01, output=0) == 1
+    assert F.degree_for_tail(net, eps=0.01, output=1) == 2
+    with pytest.raises(TypeError, match="a spectrum has one output"):
+        F.degree_for_tail(np.array([0.0, 1.0]), eps=0.1, output=0)
