@@ -723,7 +723,7 @@ def test_estimator_validation():
         F.estimate_coefficients(X[:1], np.ones(1), [0])
     with pytest.raises(ValueError, match="subsets\\[1\\]=8 is not a bitmask"):
         F.estimate_coefficients(X, np.ones(4), [1, 8])
-    with pytest.raises(ValueError, match="subsets\\[0\\]\\[\\] must be <= 2"):
+    with pytest.raises(ValueError, match="subsets\\[0\\]\\[1\\] must be <= 2"):
         F.estimate_coefficients(X, np.ones(4), [(0, 3)])
     with pytest.raises(ValueError, match="repeated coordinates"):
         F.estimate_coefficients(X, np.ones(4), [(1, 1)])
