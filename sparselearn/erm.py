@@ -791,11 +791,7 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     attributes ``n_units_repaired_``, ``network_``, ``max_active_``,
     ``mean_active_``, ``norm_bounds_`` and ``in_class_`` of ``est``."""
     if p["W"] is not None:
-        # The kernel's projection sums squares in its own order; make the
-        # bound hold for the exact norm, which the certificate checks
-        # (norm_bounds rounds it up).
-        while _round_up_scaled_norm(1.0, w) > p["W"]:
-            _project_rows(w, p["W"])
+        _enforce_weight_bound(w, p["W"])
     est.n_units_repaired_ = 0
     if p["repair"]:
         est.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
@@ -809,6 +805,19 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     est.norm_bounds_ = network.norm_bounds()
     est.in_class_ = network._in_class(counts, k, p["W"], p["B"])
     return network
+
+
+def _enforce_weight_bound(w, radius):
+    """Rescale the rows of ``w`` in place until every exact norm is at most ``radius``.
+
+    The kernel's projection sums squares in its own order, and a float norm
+    can round below ``radius`` while the exact norm exceeds it; the
+    certificate checks the exact norm (``norm_bounds`` rounds it up), so the
+    rows are projected onto a ball ``2^-40`` inside ``radius`` until it
+    holds, which moves only rows whose norm is that close to the bound.
+    """
+    while _round_up_scaled_norm(1.0, w) > radius:
+        _project_rows(w, radius * (1.0 - 2.0**-40))
 
 
 def _project_rows(P, radius):

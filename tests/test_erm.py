@@ -858,3 +858,22 @@ def test_lazy_adam_fit_equals_a_slow_reference_and_is_seeded():
 def test_solver_is_checked():
     with pytest.raises(ValueError, match="solver must be one of"):
         SparseReLURegressor(solver="sgd").fit(np.zeros((4, 2)), np.zeros(4))
+
+
+def test_weight_bound_is_enforced_on_the_exact_norm():
+    """||(0.7, 0.3, 0)|| rounds to a float below the exact norm: with that
+    float as W, a projection that tests float norms leaves the row as it is
+    and the certificate (the exact norm, rounded up) would reject it."""
+    from fractions import Fraction
+
+    from sparselearn.erm import _enforce_weight_bound
+
+    w = np.array([[0.7, 0.3, 0.0], [0.1, 0.0, 0.0]])
+    radius = float(np.linalg.norm(w[0]))
+    assert Fraction(radius) ** 2 < Fraction(0.7) ** 2 + Fraction(0.3) ** 2
+    _enforce_weight_bound(w, radius)
+    assert sum(Fraction(float(v)) ** 2 for v in w[0]) <= Fraction(radius) ** 2
+    np.testing.assert_allclose(w[0], [0.7, 0.3, 0.0], rtol=1e-11)
+    np.testing.assert_array_equal(w[1], [0.1, 0.0, 0.0])   # inside: untouched
+    net = SparseReLUNetwork(w, np.zeros(2), np.ones(2))
+    assert net.norm_bounds()[0] <= radius
