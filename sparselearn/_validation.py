@@ -157,7 +157,13 @@ def check_float(value, name: str, minimum: float | None = None,
     return value
 
 
-def _as_float_array(value, name: str) -> np.ndarray:
+def _as_float_array(value, name: str, exact: bool = False) -> np.ndarray:
+    """``value`` as a C-contiguous float64 array (real dtypes only).
+
+    ``exact``: refuse entries the conversion would round (64-bit integers
+    beyond 2^53, long doubles), for inputs whose float64 values the caller
+    computes with exactly (networks and their points).
+    """
     if isinstance(value, np.ndarray) and value.dtype == object:
         raise TypeError(f"{name} must be a numeric array, got dtype=object")
     if _is_scipy_sparse(value):
@@ -171,7 +177,22 @@ def _as_float_array(value, name: str) -> np.ndarray:
         # requires grad (its message says to detach it).
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
     _check_real_dtype(array.dtype, name)
-    return np.ascontiguousarray(array, dtype=np.float64)
+    converted = np.ascontiguousarray(array, dtype=np.float64)
+    # The exact computations work on the float64 values: a 64-bit integer
+    # beyond 2^53 (2**60 + 1) or a long double that float64 rounds would
+    # silently be another number, so such input is refused.
+    if exact and converted.size and array.dtype.itemsize > 4 and (
+            array.dtype.kind in "iu" or array.dtype.itemsize > 8):
+        with np.errstate(invalid="ignore", over="ignore"):
+            inexact = converted.astype(array.dtype) != array
+        if inexact.any():
+            example = array[inexact].flat[0]
+            raise ValueError(
+                f"{name} has entries that float64 cannot hold exactly (e.g. {example!r} "
+                f"of dtype {array.dtype}, which would become {float(example)!r}); the "
+                f"library computes with the float64 values, so convert {name} to "
+                "float64 yourself if that rounding is intended")
+    return converted
 
 
 def _is_scipy_sparse(value) -> bool:
@@ -236,9 +257,11 @@ def check_numeric_input(value, name: str) -> None:
                             f"{item!r}; convert it to numbers first")
 
 
-def check_vector(value, name: str, length: int | None = None) -> np.ndarray:
-    """A finite 1-D float64 C-contiguous array, optionally of a given length."""
-    array = _as_float_array(value, name)
+def check_vector(value, name: str, length: int | None = None,
+                 exact: bool = False) -> np.ndarray:
+    """A finite 1-D float64 C-contiguous array, optionally of a given length
+    (``exact``: see :func:`_as_float_array`)."""
+    array = _as_float_array(value, name, exact)
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
     if length is not None and array.shape[0] != length:
@@ -250,10 +273,12 @@ def check_vector(value, name: str, length: int | None = None) -> np.ndarray:
 
 def check_matrix(value, name: str, n_columns: int | None = None,
                  allow_empty_rows: bool = False,
-                 layout: str = "of shape (n_samples, n_features)") -> np.ndarray:
+                 layout: str = "of shape (n_samples, n_features)",
+                 exact: bool = False) -> np.ndarray:
     """A finite 2-D float64 C-contiguous array, optionally with ``n_columns``;
-    ``layout`` says in errors what its rows and columns are (points by default)."""
-    array = _as_float_array(value, name)
+    ``layout`` says in errors what its rows and columns are (points by default);
+    ``exact``: see :func:`_as_float_array`."""
+    array = _as_float_array(value, name, exact)
     if array.ndim != 2:
         hint = (" (use X.reshape(1, -1) for a single point)"
                 if array.ndim == 1 and "n_samples" in layout else "")

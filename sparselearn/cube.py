@@ -894,7 +894,7 @@ def _certify_box(net, box, max_nodes, time_limit, start_time) -> SparsityCertifi
 
 def _certify_points(net, points_, start_time) -> SparsityCertificate:
     """Exact maximum of ``|A(x)|`` over the rows of ``points_`` (exact counts)."""
-    P = check_matrix(points_, "domain", n_columns=net.n_features)
+    P = check_matrix(points_, "domain", n_columns=net.n_features, exact=True)
     counts = net.activation_counts(P)
     i = int(np.argmax(counts))
     witness = P[i].copy()

@@ -297,7 +297,10 @@ class SparseReLUNetwork:
     Notes
     -----
     Arrays are copied into C-contiguous float64 storage and made read-only,
-    so a network is immutable once built.  All methods that take ``X``
+    so a network is immutable once built.  Entries that float64 cannot hold
+    exactly (64-bit integers beyond :math:`2^{53}`, such as ``2**60 + 1``)
+    are refused rather than rounded, here and in the points ``X`` of every
+    method: exactness is about the float64 values.  All methods that take ``X``
     accept any real ``(m, n)`` input; the cube-specific tools live in
     :mod:`sparselearn.cube`.
 
@@ -315,13 +318,13 @@ class SparseReLUNetwork:
 
     def __init__(self, weights, biases, output_weights, output_bias=0.0):
         weights = check_matrix(weights, "weights",
-                               layout="of shape (s, n), a row w_j per hidden unit")
+                               layout="of shape (s, n), a row w_j per hidden unit", exact=True)
         s, n = weights.shape
         if n == 0:
             raise ValueError("weights must have at least one column (n_features >= 1)")
-        biases = check_vector(biases, "biases", length=s)
+        biases = check_vector(biases, "biases", length=s, exact=True)
         if np.ndim(output_weights) == 2:
-            output_weights = check_matrix(output_weights, "output_weights")
+            output_weights = check_matrix(output_weights, "output_weights", exact=True)
             if output_weights.shape[0] != s or output_weights.shape[1] == 0:
                 raise ValueError(
                     f"output_weights must have shape (s,) or (s, o) with s={s} (one row "
@@ -334,7 +337,8 @@ class SparseReLUNetwork:
             output_bias = np.array(output_bias, dtype=np.float64, copy=True)
             output_bias.flags.writeable = False
         else:
-            output_weights = check_vector(output_weights, "output_weights", length=s)
+            output_weights = check_vector(output_weights, "output_weights", length=s,
+                                          exact=True)
             if np.ndim(output_bias) != 0:
                 raise ValueError(
                     "output_bias must be a float for a single-output network (1-D "
@@ -476,7 +480,8 @@ class SparseReLUNetwork:
     def _check_X(self, X) -> np.ndarray:
         """``X`` validated for this network: the public boundary of every
         method that takes points (the private ``_`` methods trust it)."""
-        X = check_matrix(X, "X", n_columns=self.n_features, allow_empty_rows=True)
+        X = check_matrix(X, "X", n_columns=self.n_features, allow_empty_rows=True,
+                         exact=True)
         self._check_magnitude(X)
         return X
 

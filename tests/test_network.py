@@ -853,3 +853,27 @@ def test_norm_bounds_round_up_on_random_decimal_networks(seed):
     bias = u * max(abs(Fraction(float(v))) for v in net.biases)
     assert Fraction(W_h) ** 2 >= norm2 > Fraction(np.nextafter(W_h, 0.0)) ** 2
     assert Fraction(B_h) >= bias > Fraction(np.nextafter(B_h, 0.0))
+
+
+@pytest.mark.parametrize("big", [np.array([2**60 + 1, -(2**60)], dtype=np.int64),
+                                 np.array([2**64 - 1, 0], dtype=np.uint64)])
+def test_integers_that_float64_would_round_are_refused(big):
+    """int64 2**60 + 1 became the float 2**60: the unit relu(x_0 - 2**60 x_1)
+    with those weights is active at (1, 1), the rounded one is not, and
+    every exact count and certificate was silently about another network."""
+    from sparselearn import cube
+
+    with pytest.raises(ValueError, match="weights has entries that float64 cannot hold"):
+        SparseReLUNetwork(big[None, :], [0.0], [1.0])
+    with pytest.raises(ValueError, match="biases has entries that float64 cannot hold"):
+        SparseReLUNetwork([[1.0]], big[:1], [1.0])
+    net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
+    with pytest.raises(ValueError, match="X has entries that float64 cannot hold"):
+        net.activation_counts(big[None, :])
+    with pytest.raises(ValueError, match="domain has entries that float64 cannot hold"):
+        cube.certify_sparsity(net, domain=big[None, :])
+    # Integers float64 holds exactly are taken as they are.
+    exact = np.array([[2**60, -(2**60)], [3, 1]], dtype=np.int64)
+    np.testing.assert_array_equal(SparseReLUNetwork(exact, [0, 0], [1, 1]).weights,
+                                  exact.astype(float))
+    assert net.activation_counts(exact).tolist() == [0, 1]
