@@ -877,3 +877,23 @@ def test_weight_bound_is_enforced_on_the_exact_norm():
     np.testing.assert_array_equal(w[1], [0.1, 0.0, 0.0])   # inside: untouched
     net = SparseReLUNetwork(w, np.zeros(2), np.ones(2))
     assert net.norm_bounds()[0] <= radius
+
+
+def test_erm_load_reads_norm_bounds_saved_rounded_to_nearest(tmp_path):
+    """Files saved before norm_bounds rounded up hold bounds an ulp or so
+    below the exact ones; they load (with the exact bounds), while a
+    changed network is still refused."""
+    from sparselearn import io
+    _, est = next(_fitted_estimators())
+    good = est.save(tmp_path / "good.npz")
+    arrays = dict(np.load(good, allow_pickle=False))
+    fitted = json.loads(str(arrays["fitted"]))
+    legacy = [float(np.nextafter(v, 0.0)) for v in fitted["norm_bounds_"]]
+    io.save_npz(tmp_path / "legacy.npz",
+                **{**arrays, "fitted": np.array(json.dumps({**fitted, "norm_bounds_": legacy}))})
+    loaded = SparseReLURegressor.load(tmp_path / "legacy.npz")
+    assert loaded.norm_bounds_ == est.norm_bounds_ == est.network_.norm_bounds()
+    with pytest.raises(io.UnreadableFileError, match="norm_bounds_"):
+        io.save_npz(tmp_path / "three.npz", **{**arrays, "fitted": np.array(
+            json.dumps({**fitted, "norm_bounds_": fitted["norm_bounds_"] + [1.0]}))})
+        SparseReLURegressor.load(tmp_path / "three.npz")
