@@ -268,7 +268,8 @@ def test_fit_validates_X_once_and_sparsity_is_deprecated(monkeypatch):
     checked = []
     original = _validation._as_float_array
     monkeypatch.setattr(_validation, "_as_float_array",
-                        lambda value, name: checked.append(name) or original(value, name))
+                        lambda value, name, *rest: checked.append(name)
+                        or original(value, name, *rest))
     calls = []
     monkeypatch.setattr(erm, "validate_data",
                         lambda *a, **kw: calls.append(1) or validate_data(*a, **kw))
