@@ -59,6 +59,15 @@ def check_memory(nbytes: float, what: str, max_bytes: float | None = None, *,
         (the default advice names it).
     """
     budget = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    # A NaN budget compares false with every need (it allowed anything), a
+    # negative one refused everything with a MemoryBudgetError: both are a
+    # wrong argument, not a budget (inf is a budget: no limit).
+    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, numbers.Real):
+        raise TypeError(f"max_bytes must be a number of bytes (or None for the default), "
+                        f"got {type(budget).__name__} {budget!r}")
+    if not budget >= 0:
+        raise ValueError(f"max_bytes must be a non-negative number of bytes (or None for "
+                         f"the default), got {budget!r}")
     if nbytes > budget:
         if remedy is None:
             remedy = ("pass a larger max_bytes= if the machine has the memory, or reduce "
@@ -167,7 +176,13 @@ def _float_hint(value, name: str) -> str:
     return f"; pass float({name})" if kind in "iuf" else ""
 
 
-def _as_float_array(value, name: str) -> np.ndarray:
+def _as_float_array(value, name: str, exact: bool = False) -> np.ndarray:
+    """``value`` as a C-contiguous float64 array (real dtypes only).
+
+    ``exact``: refuse entries the conversion would round (64-bit integers
+    beyond 2^53, long doubles), for inputs whose float64 values the caller
+    computes with exactly (networks and their points).
+    """
     if isinstance(value, np.ndarray) and value.dtype == object:
         raise TypeError(f"{name} must be a numeric array, got dtype=object")
     if _is_scipy_sparse(value):
@@ -181,7 +196,22 @@ def _as_float_array(value, name: str) -> np.ndarray:
         # requires grad (its message says to detach it).
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
     _check_real_dtype(array.dtype, name)
-    return np.ascontiguousarray(array, dtype=np.float64)
+    converted = np.ascontiguousarray(array, dtype=np.float64)
+    # The exact computations work on the float64 values: a 64-bit integer
+    # beyond 2^53 (2**60 + 1) or a long double that float64 rounds would
+    # silently be another number, so such input is refused.
+    if exact and converted.size and array.dtype.itemsize > 4 and (
+            array.dtype.kind in "iu" or array.dtype.itemsize > 8):
+        with np.errstate(invalid="ignore", over="ignore"):
+            inexact = converted.astype(array.dtype) != array
+        if inexact.any():
+            example = array[inexact].flat[0]
+            raise ValueError(
+                f"{name} has entries that float64 cannot hold exactly (e.g. {example!r} "
+                f"of dtype {array.dtype}, which would become {float(example)!r}); the "
+                f"library computes with the float64 values, so convert {name} to "
+                "float64 yourself if that rounding is intended")
+    return converted
 
 
 def _is_scipy_sparse(value) -> bool:
@@ -260,9 +290,11 @@ def check_labels(value, name: str) -> None:
         return
 
 
-def check_vector(value, name: str, length: int | None = None) -> np.ndarray:
-    """A finite 1-D float64 C-contiguous array, optionally of a given length."""
-    array = _as_float_array(value, name)
+def check_vector(value, name: str, length: int | None = None,
+                 exact: bool = False) -> np.ndarray:
+    """A finite 1-D float64 C-contiguous array, optionally of a given length
+    (``exact``: see :func:`_as_float_array`)."""
+    array = _as_float_array(value, name, exact)
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
     if length is not None and array.shape[0] != length:
@@ -274,10 +306,12 @@ def check_vector(value, name: str, length: int | None = None) -> np.ndarray:
 
 def check_matrix(value, name: str, n_columns: int | None = None,
                  allow_empty_rows: bool = False,
-                 layout: str = "of shape (n_samples, n_features)") -> np.ndarray:
+                 layout: str = "of shape (n_samples, n_features)",
+                 exact: bool = False) -> np.ndarray:
     """A finite 2-D float64 C-contiguous array, optionally with ``n_columns``;
-    ``layout`` says in errors what its rows and columns are (points by default)."""
-    array = _as_float_array(value, name)
+    ``layout`` says in errors what its rows and columns are (points by default);
+    ``exact``: see :func:`_as_float_array`."""
+    array = _as_float_array(value, name, exact)
     if array.ndim != 2:
         hint = (" (use X.reshape(1, -1) for a single point)"
                 if array.ndim == 1 and "n_samples" in layout else "")

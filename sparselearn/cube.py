@@ -478,7 +478,8 @@ class CertificationIncomplete(RuntimeError):
     upper_bound : int or None
         A proven upper bound when the search has one (a box with
         ``method="milp"``: HiGHS's dual bound, under the tolerances of
-        :class:`Box`), else ``None``.
+        :class:`Box`; on ``domain="01"``, the count of the search with the
+        thresholds rounded down when rounding left a gap), else ``None``.
     """
 
     def __init__(self, message, lower_bound, witness, n_nodes, elapsed, upper_bound=None):
@@ -893,7 +894,7 @@ def _certify_box(net, box, max_nodes, time_limit, start_time) -> SparsityCertifi
 
 def _certify_points(net, points_, start_time) -> SparsityCertificate:
     """Exact maximum of ``|A(x)|`` over the rows of ``points_`` (exact counts)."""
-    P = check_matrix(points_, "domain", n_columns=net.n_features)
+    P = check_matrix(points_, "domain", n_columns=net.n_features, exact=True)
     counts = net.activation_counts(P)
     i = int(np.argmax(counts))
     witness = P[i].copy()
@@ -987,7 +988,7 @@ def _certify_zero_one(net, max_nodes, time_limit, start_time,
         raise CertificationIncomplete(
             f"on {{0,1}}^n the rounding of the transformed thresholds leaves the sparsity "
             f"between {best} and {upper.max_active}; no certified value", best, witness,
-            nodes, time.monotonic() - start_time)
+            nodes, time.monotonic() - start_time, upper_bound=upper.max_active)
     witness.flags.writeable = False
     return SparsityCertificate(max_active=best, witness=witness,
                                initial_bound=upper.initial_bound,

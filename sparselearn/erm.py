@@ -65,7 +65,7 @@ from ._kernels import _network, _sparse_backprop
 from ._validation import (BOOLEAN, Interval, StrOptions, check_labels, check_memory,
                           check_numeric_input, check_random_state, check_width_and_sparsity,
                           validate_parameters)
-from .network import _PARALLEL_WORK, SparseReLUNetwork, _one_thread_all
+from .network import _PARALLEL_WORK, SparseReLUNetwork, _one_thread_all, _round_up_scaled_norm
 
 __all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
 
@@ -812,10 +812,7 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     attributes ``n_units_repaired_``, ``network_``, ``max_active_``,
     ``mean_active_``, ``norm_bounds_`` and ``in_class_`` of ``est``."""
     if p["W"] is not None:
-        # The kernel's projection sums squares in its own order; make the
-        # bound hold for the norm the certificate computes.
-        while _row_norms(w).max() > p["W"]:
-            _project_rows(w, p["W"])
+        _enforce_weight_bound(w, p["W"])
     est.n_units_repaired_ = 0
     if p["repair"]:
         est.n_units_repaired_ = _repair(X, w, b, k, p["B"], p["max_bytes"])
@@ -851,6 +848,19 @@ def _row_norms(P) -> np.ndarray:
         with np.errstate(under="ignore"):
             norms[redo] = largest * np.linalg.norm(rows / safe[:, None], axis=1)
     return norms
+
+
+def _enforce_weight_bound(w, radius):
+    """Rescale the rows of ``w`` in place until every exact norm is at most ``radius``.
+
+    The kernel's projection sums squares in its own order, and a float norm
+    can round below ``radius`` while the exact norm exceeds it; the
+    certificate checks the exact norm (``norm_bounds`` rounds it up), so the
+    rows are projected onto a ball ``2^-40`` inside ``radius`` until it
+    holds, which moves only rows whose norm is that close to the bound.
+    """
+    while _round_up_scaled_norm(1.0, w) > radius:
+        _project_rows(w, radius * (1.0 - 2.0**-40))
 
 
 def _project_rows(P, radius):
@@ -1217,7 +1227,12 @@ def _load_estimator(cls, path, format_tag, extra_keys=()):
         if fitted["n_features_in_"] != network.n_features:
             raise ValueError(f"n_features_in_={fitted['n_features_in_']} but the network "
                              f"has {network.n_features} features")
-        if list(network.norm_bounds()) != fitted["norm_bounds_"]:
+        # Files saved before norm_bounds rounded up hold the bounds rounded
+        # to nearest, a few ulps below: they are read (and the exact bounds
+        # used); any other difference means the file was edited.
+        if len(fitted["norm_bounds_"]) != 2 or not all(
+                stored == bound or math.isclose(stored, bound, rel_tol=2.0**-40, abs_tol=0.0)
+                for stored, bound in zip(fitted["norm_bounds_"], network.norm_bounds())):
             raise ValueError("the stored norm_bounds_ differ from the network's")
         if not 0 <= fitted["max_active_"] <= network.width:
             raise ValueError("max_active_ must lie in [0, width]")

@@ -399,8 +399,15 @@ def spectrum(f, *, max_bytes=None, output=None) -> np.ndarray:
                                       f"{array.shape[0].bit_length() - 1}")
         _check_finite_rows(array, "f", np.float64)
         table = np.array(array, dtype=np.float64, copy=True)
-    _fwht.fwht_rows(table.reshape(1, -1))
-    table *= 2.0 ** -n  # a power of two: exact
+    # The sum check above misses a transform that overflows in another
+    # coefficient ([b, -b] with b near the float64 limit: coefficient 1 is
+    # 2b); the kernel's own finiteness flag catches every case.
+    if not _fwht.fwht_rows(table.reshape(1, -1)):
+        what = "the truth table of f" if isinstance(f, SparseReLUNetwork) else "f"
+        raise ValueError(f"{what} has entries so large that its transform overflows "
+                         "float64 (some sum of them with signs exceeds the largest "
+                         "float); rescale it first")
+    table *= 2.0 ** -n  # a power of two: exact (except where it underflows)
     return table
 
 
@@ -576,7 +583,7 @@ def _excess_error(spec: np.ndarray, subsets, coef: np.ndarray) -> float:
     return float(difference @ difference)
 
 
-def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:
+def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None, output=None) -> int:
     r"""The degree the low-degree algorithm needs: the smallest ``d`` with
     :math:`W^{>d}[f] \le \text{fraction} \cdot \varepsilon \cdot \mathbb{E}[f^2]`.
 
@@ -602,6 +609,10 @@ def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:
         Share of ``eps`` the approximation error may use, in ``(0, 1]``.
     max_bytes : float, optional
         Memory budget of the spectrum of a network (``8 * 2**n`` bytes).
+    output : int, optional
+        For a multi-output network, the output analysed (required when
+        ``f.n_outputs > 1``, as in :func:`spectrum`); not allowed with a
+        spectrum.
 
     Returns
     -------
@@ -622,8 +633,19 @@ def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None) -> int:
     fraction = check_float(fraction, "fraction", minimum=0.0, maximum=1.0,
                            strict_minimum=True)
     if isinstance(f, SparseReLUNetwork):
-        f = spectrum(f, max_bytes=max_bytes)
-    weights = degree_weights(f)
+        f = spectrum(f, max_bytes=max_bytes, output=output)
+    elif output is not None:
+        raise TypeError("output= selects an output of a multi-output network; a spectrum "
+                        "has one output, omit it")
+    spec, _ = _check_spectrum(f)
+    # The answer is scale-invariant, but the squares are not: beyond about
+    # 1e154 they overflow (a budget of inf admits d = 0), below about 1e-162
+    # they all underflow to 0.  Scaling by a power of two (exact) brings the
+    # largest coefficient into [1/2, 1) first.
+    peak = float(np.max(np.abs(spec)))
+    if peak > 0.0:
+        spec = np.ldexp(spec, -math.frexp(peak)[1])
+    weights = degree_weights(spec)
     budget = fraction * eps * float(weights.sum())
     tails = np.concatenate([np.cumsum(weights[::-1])[::-1][1:], [0.0]])  # W^{>d}, d = 0..n
     return int(np.flatnonzero(tails <= budget)[0])
@@ -966,7 +988,8 @@ def _parse_subsets(subsets, n: int) -> list[np.ndarray]:
                                  f"n={n} coordinates (need 0 <= mask < 2^{n})")
             coords = [j for j in range(n) if mask >> j & 1]
         elif hasattr(subset, "__iter__") and not isinstance(subset, (str, bytes)):
-            coords = [check_int(c, f"{name}[]", minimum=0, maximum=n - 1) for c in subset]
+            coords = [check_int(c, f"{name}[{i}]", minimum=0, maximum=n - 1)
+                      for i, c in enumerate(subset)]
             if len(set(coords)) != len(coords):
                 raise ValueError(f"{name} has repeated coordinates: {list(subset)}")
         else:

@@ -86,8 +86,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import threading
 import warnings
+from fractions import Fraction
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -228,6 +230,52 @@ def min_valuation(*arrays) -> int:
     return int(np.min(exponent.astype(np.int64) - 53 + lowest_bit))
 
 
+def _round_up_product(a: float, c: float) -> float:
+    """The smallest float64 ``>= a * c`` (real product) for ``a, c >= 0``."""
+    with np.errstate(over="ignore"):
+        p = float(np.float64(a) * np.float64(c))
+    if math.isfinite(p) and Fraction(p) < Fraction(a) * Fraction(c):
+        p = math.nextafter(p, math.inf)
+    return p
+
+
+def _round_up_scaled_norm(a: float, rows: np.ndarray) -> float:
+    r"""The smallest float64 ``>= a * max_j ||rows_j||_2`` (real), ``a >= 0``.
+
+    The float estimate (scaled so the squares cannot overflow) has a
+    relative error of a few :math:`(n + 2) 2^{-53}`; the rows within a
+    margin far above that of the largest estimate get their exact squared
+    norm :math:`\sum_d r_{jd}^2` (Fractions), and the estimate is moved by
+    ulps until it is the smallest float whose square is at least
+    :math:`a^2 \max_j \sum_d r_{jd}^2`.
+    """
+    if rows.size == 0 or a == 0.0:
+        return 0.0
+    scale = np.abs(rows).max(axis=1)
+    safe = np.where(scale > 0.0, scale, 1.0)
+    norms = scale * np.linalg.norm(rows / safe[:, None], axis=1)
+    top = float(norms.max())
+    if top == 0.0:
+        return 0.0
+    with np.errstate(over="ignore"):
+        estimate = float(np.float64(a) * np.float64(top))
+    if not math.isfinite(estimate):
+        return math.inf
+    candidates = rows[norms >= top * (1.0 - 2.0**-30)]
+    # Rows with the same multiset of |entries| (sign patterns, permutations:
+    # every row of a +-1 network) have the same norm: each is summed once.
+    distinct = np.unique(np.sort(np.abs(candidates), axis=1), axis=0)
+    target = Fraction(a) ** 2 * max(sum(Fraction(float(v)) ** 2 for v in row)
+                                   for row in distinct)
+    while Fraction(estimate) ** 2 < target:
+        estimate = math.nextafter(estimate, math.inf)
+        if not math.isfinite(estimate):
+            return math.inf
+    while estimate > 0.0 and Fraction(math.nextafter(estimate, 0.0)) ** 2 >= target:
+        estimate = math.nextafter(estimate, 0.0)
+    return estimate
+
+
 class SparseReLUNetwork:
     r"""One-hidden-layer ReLU network :math:`h(x)=\sum_j u_j\,\mathrm{relu}(\langle w_j,x\rangle-b_j)+c`.
 
@@ -249,7 +297,10 @@ class SparseReLUNetwork:
     Notes
     -----
     Arrays are copied into C-contiguous float64 storage and made read-only,
-    so a network is immutable once built.  All methods that take ``X``
+    so a network is immutable once built.  Entries that float64 cannot hold
+    exactly (64-bit integers beyond :math:`2^{53}`, such as ``2**60 + 1``)
+    are refused rather than rounded, here and in the points ``X`` of every
+    method: exactness is about the float64 values.  All methods that take ``X``
     accept any real ``(m, n)`` input; the cube-specific tools live in
     :mod:`sparselearn.cube`.
 
@@ -267,13 +318,13 @@ class SparseReLUNetwork:
 
     def __init__(self, weights, biases, output_weights, output_bias=0.0):
         weights = check_matrix(weights, "weights",
-                               layout="of shape (s, n), a row w_j per hidden unit")
+                               layout="of shape (s, n), a row w_j per hidden unit", exact=True)
         s, n = weights.shape
         if n == 0:
             raise ValueError("weights must have at least one column (n_features >= 1)")
-        biases = check_vector(biases, "biases", length=s)
+        biases = check_vector(biases, "biases", length=s, exact=True)
         if np.ndim(output_weights) == 2:
-            output_weights = check_matrix(output_weights, "output_weights")
+            output_weights = check_matrix(output_weights, "output_weights", exact=True)
             if output_weights.shape[0] != s or output_weights.shape[1] == 0:
                 raise ValueError(
                     f"output_weights must have shape (s,) or (s, o) with s={s} (one row "
@@ -286,7 +337,8 @@ class SparseReLUNetwork:
             output_bias = np.array(output_bias, dtype=np.float64, copy=True)
             output_bias.flags.writeable = False
         else:
-            output_weights = check_vector(output_weights, "output_weights", length=s)
+            output_weights = check_vector(output_weights, "output_weights", length=s,
+                                          exact=True)
             if np.ndim(output_bias) != 0:
                 raise ValueError(
                     "output_bias must be a float for a single-output network (1-D "
@@ -428,7 +480,8 @@ class SparseReLUNetwork:
     def _check_X(self, X) -> np.ndarray:
         """``X`` validated for this network: the public boundary of every
         method that takes points (the private ``_`` methods trust it)."""
-        X = check_matrix(X, "X", n_columns=self.n_features, allow_empty_rows=True)
+        X = check_matrix(X, "X", n_columns=self.n_features, allow_empty_rows=True,
+                         exact=True)
         self._check_magnitude(X)
         return X
 
@@ -807,18 +860,21 @@ class SparseReLUNetwork:
         :math:`|u_{jt}|` over all units and outputs, so every output
         ``select_output(t)`` lies in the class with these bounds.
 
+        Both are the real numbers of the stored float64 values rounded
+        *up*: the smallest float64 at least the exact bound (``inf`` beyond
+        the float64 range), so ``W_h <= W`` holds exactly when the network
+        meets the bound ``W`` in exact arithmetic (a float rounded to
+        nearest could fall an ulp below it: :math:`3 \cdot 0.3` rounds to
+        0.8999999999999999, below the exact product).
+
         Returns
         -------
         W, B : float
         """
         u_max = float(np.max(np.abs(self._output_weights)))
-        # ||w||_2 = a ||w / a|| with a = max |w_d|: no overflow in the squares.
-        scale = np.abs(self._weights).max(axis=1)
-        safe = np.where(scale > 0.0, scale, 1.0)
-        w_max = float(np.max(scale * np.linalg.norm(self._weights / safe[:, None], axis=1)))
         b_max = float(np.max(np.abs(self._biases)))
-        with np.errstate(over="ignore"):  # a bound beyond float64 is reported as inf
-            return float(u_max * w_max), float(u_max * b_max)
+        return (_round_up_scaled_norm(u_max, self._weights),
+                _round_up_product(u_max, b_max))
 
     def reduced(self) -> "SparseReLUNetwork":
         r"""Positive-homogeneous normal form with outer weights in :math:`\{-1, 0, +1\}`.

@@ -138,7 +138,8 @@ def activation_profile(net, X, *, chunk_rows=None) -> ActivationProfile:
     histogram = np.zeros(s + 1, dtype=np.int64)
     unit_counts = np.zeros(s, dtype=np.int64)
     for start in range(0, m, chunk_rows):
-        chunk = check_matrix(X[start:start + chunk_rows], "X", n_columns=net.n_features)
+        chunk = check_matrix(X[start:start + chunk_rows], "X", n_columns=net.n_features,
+                             exact=True)
         indptr, indices = net.active_supports(chunk)
         histogram += np.bincount(np.diff(indptr), minlength=s + 1)
         unit_counts += np.bincount(indices, minlength=s)

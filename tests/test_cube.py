@@ -880,3 +880,16 @@ def test_box_bound_errors_name_the_bounds_plainly():
         cube.Box([0.0, 0.0], [1.0, 1.0, 1.0])
     box = cube.Box(0.0, [1.0, 2.0, 3.0])  # a scalar applies to every coordinate
     assert box.lo.tolist() == [0.0, 0.0, 0.0] and box.hi.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_zero_one_gap_reports_both_bounds():
+    """On {0,1}^n, n > 20, a threshold 2b - sum(w) that is not a float64 can
+    leave a gap; the error said "between 1 and 2" but its upper_bound was
+    None (the class documents the bounds the search has)."""
+    W = np.zeros((2, 21))
+    W[:, :3] = [[-0.1, 0.0, -0.4], [-0.7, -0.1, 0.2]]
+    net = SparseReLUNetwork(W, [0.0, -0.6], [1.0, 1.0])
+    with pytest.raises(cube.CertificationIncomplete, match="between 1 and 2") as info:
+        cube.certify_sparsity(net, domain="01")
+    assert (info.value.lower_bound, info.value.upper_bound) == (1, 2)
+    assert net.activation_counts(info.value.witness[None, :])[0] == 1

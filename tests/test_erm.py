@@ -268,7 +268,8 @@ def test_fit_validates_X_once_and_sparsity_is_deprecated(monkeypatch):
     checked = []
     original = _validation._as_float_array
     monkeypatch.setattr(_validation, "_as_float_array",
-                        lambda value, name: checked.append(name) or original(value, name))
+                        lambda value, name, *rest: checked.append(name)
+                        or original(value, name, *rest))
     calls = []
     monkeypatch.setattr(erm, "validate_data",
                         lambda *a, **kw: calls.append(1) or validate_data(*a, **kw))
@@ -919,3 +920,42 @@ def test_lazy_adam_fit_equals_a_slow_reference_and_is_seeded():
 def test_solver_is_checked():
     with pytest.raises(ValueError, match="solver must be one of"):
         SparseReLURegressor(solver="sgd").fit(np.zeros((4, 2)), np.zeros(4))
+
+
+def test_weight_bound_is_enforced_on_the_exact_norm():
+    """||(0.7, 0.3, 0)|| rounds to a float below the exact norm: with that
+    float as W, a projection that tests float norms leaves the row as it is
+    and the certificate (the exact norm, rounded up) would reject it."""
+    from fractions import Fraction
+
+    from sparselearn.erm import _enforce_weight_bound
+
+    w = np.array([[0.7, 0.3, 0.0], [0.1, 0.0, 0.0]])
+    radius = float(np.linalg.norm(w[0]))
+    assert Fraction(radius) ** 2 < Fraction(0.7) ** 2 + Fraction(0.3) ** 2
+    _enforce_weight_bound(w, radius)
+    assert sum(Fraction(float(v)) ** 2 for v in w[0]) <= Fraction(radius) ** 2
+    np.testing.assert_allclose(w[0], [0.7, 0.3, 0.0], rtol=1e-11)
+    np.testing.assert_array_equal(w[1], [0.1, 0.0, 0.0])   # inside: untouched
+    net = SparseReLUNetwork(w, np.zeros(2), np.ones(2))
+    assert net.norm_bounds()[0] <= radius
+
+
+def test_erm_load_reads_norm_bounds_saved_rounded_to_nearest(tmp_path):
+    """Files saved before norm_bounds rounded up hold bounds an ulp or so
+    below the exact ones; they load (with the exact bounds), while a
+    changed network is still refused."""
+    from sparselearn import io
+    _, est = next(_fitted_estimators())
+    good = est.save(tmp_path / "good.npz")
+    arrays = dict(np.load(good, allow_pickle=False))
+    fitted = json.loads(str(arrays["fitted"]))
+    legacy = [float(np.nextafter(v, 0.0)) for v in fitted["norm_bounds_"]]
+    io.save_npz(tmp_path / "legacy.npz",
+                **{**arrays, "fitted": np.array(json.dumps({**fitted, "norm_bounds_": legacy}))})
+    loaded = SparseReLURegressor.load(tmp_path / "legacy.npz")
+    assert loaded.norm_bounds_ == est.norm_bounds_ == est.network_.norm_bounds()
+    with pytest.raises(io.UnreadableFileError, match="norm_bounds_"):
+        io.save_npz(tmp_path / "three.npz", **{**arrays, "fitted": np.array(
+            json.dumps({**fitted, "norm_bounds_": fitted["norm_bounds_"] + [1.0]}))})
+        SparseReLURegressor.load(tmp_path / "three.npz")

@@ -723,7 +723,7 @@ def test_estimator_validation():
         F.estimate_coefficients(X[:1], np.ones(1), [0])
     with pytest.raises(ValueError, match="subsets\\[1\\]=8 is not a bitmask"):
         F.estimate_coefficients(X, np.ones(4), [1, 8])
-    with pytest.raises(ValueError, match="subsets\\[0\\]\\[\\] must be <= 2"):
+    with pytest.raises(ValueError, match="subsets\\[0\\]\\[1\\] must be <= 2"):
         F.estimate_coefficients(X, np.ones(4), [(0, 3)])
     with pytest.raises(ValueError, match="repeated coordinates"):
         F.estimate_coefficients(X, np.ones(4), [(1, 1)])
@@ -824,3 +824,59 @@ def test_degree_for_tail_is_the_smallest_degree_within_the_budget():
         F.degree_for_tail(spec, 0.0)
     with pytest.raises(ValueError, match="fraction"):
         F.degree_for_tail(spec, 0.1, fraction=0.0)
+
+
+@pytest.mark.parametrize("table", [[1e308, -1e308], [1e308, -1e308, 1e308, -1e308]])
+def test_spectrum_refuses_a_transform_that_overflows_with_a_finite_sum(table):
+    """The entries sum to 0, so the sum check passed, but coefficient 1 is
+    2e308: spectrum returned [0, inf] (and [0, inf, 0, nan]) where fwht
+    raises."""
+    with pytest.raises(ValueError, match="f has entries so large that its transform "
+                                         "overflows float64"):
+        F.spectrum(np.array(table))
+
+
+def test_spectrum_refuses_a_network_whose_transform_overflows():
+    """Finite outputs of alternating sign, +-1.5e308, sum to 0 over the cube
+    but their transform does not fit float64."""
+    net = SparseReLUNetwork([[1.0, 0.0], [-1.0, 0.0]], [0.0, 0.0], [1.5e308, -1.5e308])
+    with pytest.raises(ValueError, match="truth table of f has entries so large"):
+        F.spectrum(net)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200, 2.0**1000, 2.0**-1000])
+def test_degree_for_tail_does_not_depend_on_the_scale(scale):
+    """f = x_0 x_1 needs degree 2 at any scale; the squared coefficients
+    overflowed to inf beyond ~1e154 (a budget of inf admits d = 0) and
+    underflowed to 0 below ~1e-162 (every tail 0 <= 0): both gave 0."""
+    spec = np.array([0.0, 0.0, 0.0, 1.0])
+    assert F.degree_for_tail(spec * scale, eps=0.1) == 2
+    # x_0 + 0.1 x_0 x_1 (the docstring's example), scaled: 1 at eps=0.1, 2 at 0.01.
+    spec = np.array([0.0, 1.0, 0.0, 0.1]) * scale
+    assert (F.degree_for_tail(spec, eps=0.1), F.degree_for_tail(spec, eps=0.01)) == (1, 2)
+
+
+def test_degree_for_tail_of_a_network_with_huge_outputs():
+    net = SparseReLUNetwork([[1.0, 1.0]], [1.0], [1e200])   # 1e200 relu(x_0 + x_1 - 1)
+    assert F.degree_for_tail(net, eps=0.01) == F.degree_for_tail(
+        SparseReLUNetwork([[1.0, 1.0]], [1.0], [1.0]), eps=0.01) == 2
+
+
+def test_estimate_coefficients_names_the_bad_coordinate():
+    """The message read "subsets[0][] must be <= 2"."""
+    X = 1.0 - 2.0 * ((np.arange(8)[:, None] >> np.arange(3)) & 1)
+    with pytest.raises(ValueError, match=r"subsets\[1\]\[2\] must be <= 2, got 5"):
+        F.estimate_coefficients(X, X[:, 0], [(0,), (0, 1, 5)])
+
+
+def test_degree_for_tail_takes_the_output_of_a_multi_output_network():
+    """Its error said "pass output=t", which degree_for_tail did not accept."""
+    # Output 0: x_0 (degree 1); output 1: relu(x_0 + x_1 - 1) = (1 + x_0 + x_1 + x_0 x_1) / 2.
+    net = SparseReLUNetwork([[1.0, 0.0], [-1.0, 0.0], [1.0, 1.0]], [0.0, 0.0, 1.0],
+                            [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], np.zeros(2))
+    with pytest.raises(ValueError, match="pass output=t"):
+        F.degree_for_tail(net, eps=0.01)
+    assert F.degree_for_tail(net, eps=0.01, output=0) == 1
+    assert F.degree_for_tail(net, eps=0.01, output=1) == 2
+    with pytest.raises(TypeError, match="a spectrum has one output"):
+        F.degree_for_tail(np.array([0.0, 1.0]), eps=0.1, output=0)

@@ -818,3 +818,62 @@ def test_float32_thresholds_are_rounded_outwards_and_refused_out_of_range():
     big_X = np.array([[2.0**120, -2.0**120 + 2.0**68]])
     assert net._screen_args(net._decision_args(big_X)) is None
     np.testing.assert_array_equal(net.activation_counts(big_X), [1])
+
+
+def test_norm_bounds_are_the_exact_bounds_rounded_up():
+    """|u| max|b| = 3 * 0.3 is 0.899999999999999966..., which float64
+    multiplication rounds to 0.8999999999999999, below it: in_class(B=that)
+    said True although the network exceeds that bound in exact arithmetic.
+    The bounds are now the smallest floats at least the real values."""
+    from fractions import Fraction
+
+    net = SparseReLUNetwork([[0.1, 0.2]], [0.3], [3.0])
+    W_h, B_h = net.norm_bounds()
+    exact_B = Fraction(3.0) * Fraction(0.3)
+    exact_W2 = Fraction(3.0) ** 2 * (Fraction(0.1) ** 2 + Fraction(0.2) ** 2)
+    assert Fraction(B_h) >= exact_B > Fraction(np.nextafter(B_h, 0.0))
+    assert Fraction(W_h) ** 2 >= exact_W2 > Fraction(np.nextafter(W_h, 0.0)) ** 2
+    X = [[1.0, 1.0]]
+    assert not net.in_class(X, 1, B=float(3.0 * 0.3))
+    assert net.in_class(X, 1, W=W_h, B=B_h)
+    assert not net.in_class(X, 1, W=np.nextafter(W_h, 0.0))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_norm_bounds_round_up_on_random_decimal_networks(seed):
+    from fractions import Fraction
+
+    rng = np.random.default_rng(seed)
+    W = rng.integers(-9, 10, size=(6, 5)) / 10
+    net = SparseReLUNetwork(W, rng.integers(-9, 10, size=6) / 10,
+                            rng.integers(1, 30, size=6) / 10)
+    W_h, B_h = net.norm_bounds()
+    u = max(abs(Fraction(float(v))) for v in net.output_weights)
+    norm2 = u ** 2 * max(sum(Fraction(float(v)) ** 2 for v in row) for row in W)
+    bias = u * max(abs(Fraction(float(v))) for v in net.biases)
+    assert Fraction(W_h) ** 2 >= norm2 > Fraction(np.nextafter(W_h, 0.0)) ** 2
+    assert Fraction(B_h) >= bias > Fraction(np.nextafter(B_h, 0.0))
+
+
+@pytest.mark.parametrize("big", [np.array([2**60 + 1, -(2**60)], dtype=np.int64),
+                                 np.array([2**64 - 1, 0], dtype=np.uint64)])
+def test_integers_that_float64_would_round_are_refused(big):
+    """int64 2**60 + 1 became the float 2**60: the unit relu(x_0 - 2**60 x_1)
+    with those weights is active at (1, 1), the rounded one is not, and
+    every exact count and certificate was silently about another network."""
+    from sparselearn import cube
+
+    with pytest.raises(ValueError, match="weights has entries that float64 cannot hold"):
+        SparseReLUNetwork(big[None, :], [0.0], [1.0])
+    with pytest.raises(ValueError, match="biases has entries that float64 cannot hold"):
+        SparseReLUNetwork([[1.0]], big[:1], [1.0])
+    net = SparseReLUNetwork([[1.0, 1.0]], [0.0], [1.0])
+    with pytest.raises(ValueError, match="X has entries that float64 cannot hold"):
+        net.activation_counts(big[None, :])
+    with pytest.raises(ValueError, match="domain has entries that float64 cannot hold"):
+        cube.certify_sparsity(net, domain=big[None, :])
+    # Integers float64 holds exactly are taken as they are.
+    exact = np.array([[2**60, -(2**60)], [3, 1]], dtype=np.int64)
+    np.testing.assert_array_equal(SparseReLUNetwork(exact, [0, 0], [1, 1]).weights,
+                                  exact.astype(float))
+    assert net.activation_counts(exact).tolist() == [0, 1]

@@ -196,3 +196,22 @@ def test_integer_interval_open_at_the_left_refuses_its_end():
         with pytest.raises(ValueError, match=match):
             validate_parameters(positive, {"count": value})
 
+
+
+@pytest.mark.parametrize("max_bytes, error", [(float("nan"), ValueError), (-1, ValueError),
+                                              ("1e9", TypeError), (True, TypeError)])
+def test_check_memory_refuses_a_budget_that_is_not_one(max_bytes, error):
+    """A NaN budget compared false with every need and allowed any
+    allocation; a negative one raised MemoryBudgetError ("more than the -1 B
+    allowed"), as if the request were too large."""
+    from sparselearn import SparseReLUNetwork, cube
+    from sparselearn._validation import MemoryBudgetError, check_memory
+
+    with pytest.raises(error, match="max_bytes must be"):
+        check_memory(64.0, "a table", max_bytes)
+    with pytest.raises(error, match="max_bytes must be"):
+        cube.truth_table(SparseReLUNetwork(np.ones((1, 3)), [0.0], [1.0]), max_bytes=max_bytes)
+    check_memory(64.0, "a table", float("inf"))   # no limit
+    check_memory(64.0, "a table", np.int64(64))
+    with pytest.raises(MemoryBudgetError):
+        check_memory(64.0, "a table", 0)
