@@ -234,3 +234,34 @@ def test_plot_sweep_marks_an_exact_fit_on_the_log_axis_edge():
         assert "median error 0 (exact fit)" in [t.get_text() for t in ax.get_legend().texts]
     finally:
         plt.close("all")
+
+
+def test_plot_sample_complexity_marks_a_value_the_preflight_skipped():
+    """A parameter value whose eps is out of its class's reach is not
+    searched (no evaluations): the plot raised IndexError looking for its
+    largest m; it is a gray x on the bottom edge, in the legend, and the
+    other values keep their m*."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn.pac import Evaluation, SampleComplexityResult, plot_sample_complexity
+
+    runs = (Evaluation(40, 1, 3, (0.0, 0.9), False, 0.6),
+            Evaluation(80, 3, 3, (0.3, 1.0), True, 0.2))
+    curve = SampleComplexityResult("k", (1, 2, 3), (0.5,) * 3, 0.1, 0.95, "consistent", 0.0,
+                                   3, (80, None, None), (40, None, None),
+                                   (runs, (), runs[:1]), ({}, {"feasible": False}, {}))
+    plt.close("all")
+    try:
+        ax = plot_sample_complexity(curve)
+        skipped = [line for line in ax.get_lines() if line.get_marker() == "x"]
+        assert len(skipped) == 1 and skipped[0].get_label() == "not searched (infeasible)"
+        assert list(skipped[0].get_xdata()) == [2] and list(skipped[0].get_ydata()) == [0.0]
+        reached = [line for line in ax.get_lines() if line.get_marker() == "^"]
+        assert list(reached[0].get_xdata()) == [3] and list(reached[0].get_ydata()) == [40]
+        assert list(ax.containers[0].lines[0].get_ydata()) == [80]
+        legend = [t.get_text() for t in ax.get_legend().texts]
+        assert "not searched (infeasible)" in legend
+        alone = SampleComplexityResult("k", (1,), (0.5,), 0.1, 0.95, "consistent", 0.0, 3,
+                                       (None,), (None,), ((),), ({"feasible": False},))
+        assert len(plot_sample_complexity(alone).get_lines()) == 1
+    finally:
+        plt.close("all")

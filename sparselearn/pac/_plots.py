@@ -24,7 +24,9 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     Each found ``m*`` is a marker with an error bar down to the bracket's
     lower end (the largest failing ``m`` tried), on a logarithmic ``m``
     axis.  A parameter value whose search never passed is drawn as an upward
-    triangle at the largest ``m`` tried.
+    triangle at the largest ``m`` tried; one the pre-flight skipped (``eps``
+    out of the class's reach, no ``m`` tried) as a gray ``x`` on the bottom
+    edge, "not searched (infeasible)" in the legend.
 
     Parameters
     ----------
@@ -58,7 +60,13 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
                                    ("result", "ax", "label"), reserved=("yerr",))
     ax = _plotting.axes("plot_sample_complexity", ax, figsize=(5.0, 3.5))
     found = [i for i, m in enumerate(result.min_samples) if m is not None]
-    missing = [i for i, m in enumerate(result.min_samples) if m is None]
+    # Not reached: searched up to its largest m without passing.  Not
+    # searched: the pre-flight found eps out of the class's reach, so there
+    # is no m to draw (it has no evaluations).
+    missing = [i for i, m in enumerate(result.min_samples)
+               if m is None and result.evaluations[i]]
+    skipped = [i for i, m in enumerate(result.min_samples)
+               if m is None and not result.evaluations[i]]
     numeric = all(isinstance(_plain(p), numbers.Real) for p in result.params)
     xs = ([_plain(p) for p in result.params] if numeric
           else list(range(len(result.params))))
@@ -73,6 +81,13 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
         top = [result.evaluations[i][-1].n_samples for i in missing]
         ax.plot([xs[i] for i in missing], top, linestyle="none", marker="^",
                 color="gray", label="not reached (largest m tried)")
+    if skipped:
+        # On the bottom spine (x in data, y in axes coordinates), as
+        # plot_sweep marks a point without trials: an annotation, not an m.
+        ax.plot([xs[i] for i in skipped], np.zeros(len(skipped)),
+                transform=ax.get_xaxis_transform(), linestyle="none", marker="x",
+                markersize=8, color="gray", clip_on=False,
+                label="not searched (infeasible)")
     if not numeric:
         ax.set_xticks(xs, [str(p) for p in result.params])
     ax.set_yscale("log")
@@ -80,7 +95,7 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     ax.set_ylabel("smallest m")
     ax.set_title(f"Pr[error <= eps] >= {1 - result.delta:g} ({result.criterion}, "
                  f"{result.trials} trials)", fontsize="medium")
-    if label is not None or missing:
+    if label is not None or missing or skipped:
         ax.legend(fontsize="small")
     return ax
 
