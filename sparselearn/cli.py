@@ -488,7 +488,7 @@ def _largest_coefficients(subsets, coef, feature_names, count: int) -> list:
              "coefficient": float(coef[i])} for i in order]
 
 
-def _refuse_overwriting_inputs(out, inputs) -> None:
+def _refuse_overwriting_inputs(out, inputs, flag: str = "--out") -> None:
     """A ``CommandError`` when ``out`` names one of the ``inputs`` (the same
     file, through any path or link): writing it would replace what the
     command reads (``predict m.npz d.csv --out m.npz`` replaced the model by
@@ -499,8 +499,18 @@ def _refuse_overwriting_inputs(out, inputs) -> None:
         except OSError:
             same = False
         if same:
-            raise CommandError(f"--out {out} is the {what} file {path}; write the output "
+            raise CommandError(f"{flag} {out} is the {what} file {path}; write the output "
                                "to another path")
+
+
+def _check_destination(path, flag: str) -> None:
+    """A ``CommandError`` before any work when ``path`` could not be written
+    at the end (a long ``verify`` sweep wrote nothing after all its trials
+    when ``--out``'s directory did not exist)."""
+    if os.path.isdir(path):
+        raise CommandError(f"{flag} {path}: is a directory, not a file to write")
+    if not os.path.isdir(os.path.dirname(os.path.realpath(path))):
+        raise CommandError(f"{flag} {path}: its directory does not exist")
 
 
 def _cmd_learn(args) -> dict:
@@ -691,6 +701,22 @@ def _cmd_verify(args) -> dict:
     from . import pac
 
     learner = partial(pac.low_degree_learner, max_degree=args.max_degree)
+    # The files written at the end are checked now, before the trials.
+    for flag, path in (("--out", args.out), ("--plot", args.plot)):
+        if path:
+            _check_destination(path, flag)
+            if args.network is not None:
+                _refuse_overwriting_inputs(path, [("--network", args.network),
+                                                  ("--network", _io.npz_path(args.network))],
+                                           flag)
+    if args.out and args.plot and os.path.realpath(args.out) == os.path.realpath(args.plot):
+        raise CommandError(f"--out and --plot name the same file {args.out}; the figure "
+                           "would replace the table")
+    if args.plot:
+        import_pyplot("--plot", backend="Agg")
+    if args.output is not None and args.network is None:
+        raise CommandError("--output picks one output of a multi-output --network; the "
+                           "target families have one output")
     if args.degree is not None and "tail" in args.degree and args.degree != ["tail"]:
         raise CommandError("--degree tail stands alone (one degree per target family, "
                            "from its spectrum); got --degree "
@@ -705,7 +731,7 @@ def _cmd_verify(args) -> dict:
             raise CommandError(f"--network is the target itself: drop --{given[0]} (the "
                                "family flags --n, --width, --sparsity and --target build "
                                "targets; the network file fixes them)")
-        network = _load_network(args.network)
+        network = _select_output(_load_network(args.network), args)
         target = partial(_fixed_target, network)
         grid = {"n_samples": args.samples}
         families = 1
@@ -752,6 +778,8 @@ def _cmd_verify(args) -> dict:
                              "whose tail leaves room for eps)")
     if network is not None:
         report["network"] = str(args.network)
+        if args.output is not None:
+            report["output"] = args.output
     if tail_degrees is not None:
         report["tail_degrees"] = [
             {"n_features": n, "width": w, "sparsity": k, "degree": d}
@@ -794,6 +822,23 @@ def _tail_degrees(args, target) -> dict:
                 net = target(point, np.random.default_rng(seed))
                 degrees[(n, width, sparsity)] = _tail_degree(args, net)
     return degrees
+
+
+def _select_output(network, args):
+    """``verify --network``'s scalar target: the file's network, or its output
+    ``--output`` (required for a multi-output network, e.g. an imported
+    classifier's decision scores)."""
+    if args.output is None:
+        if network.n_outputs > 1:
+            raise CommandError(f"{args.network} has {network.n_outputs} outputs; pass "
+                               f"--output T (0 <= T < {network.n_outputs}) to verify "
+                               "learning one of them")
+        return network
+    if args.output >= network.n_outputs:
+        raise CommandError(f"--output {args.output}, but {args.network} has "
+                           f"{network.n_outputs} output(s); pass 0 <= T < "
+                           f"{network.n_outputs}")
+    return network.select_output(args.output)
 
 
 def _fixed_target(network, params, rng):
@@ -884,6 +929,7 @@ def _integer_at_least(minimum: int, kind: str):
 
 _positive_int = _integer_at_least(1, "a positive integer")
 _seed = _integer_at_least(0, "a non-negative integer")  # numpy's generators' seeds
+_nonnegative_int = _integer_at_least(0, "a non-negative integer")
 
 
 def _positive_float(text: str) -> float:
@@ -1137,6 +1183,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "target' (.npz; a trained one via interop.from_torch / "
                              "from_sklearn, then save); no --n, --width, --sparsity or "
                              "--target with it")
+    verify.add_argument("--output", type=_nonnegative_int, default=None, metavar="T",
+                        help="with a multi-output --network (an imported classifier's "
+                             "decision scores, say): the output to learn, 0-based")
     verify.add_argument("--degree", type=_degree_rule(("tail",)), nargs="+", default=None,
                         help="learner degrees, or tail: per target family the smallest d "
                              "with W^{>d} <= --tail-fraction x eps x E[f^2] on its first "
