@@ -397,6 +397,17 @@ def _ok_target(rng):
     (dict(make_target=lambda rng: (lambda X: X), n_features=5), ValueError,
      "the target returned shape"),
     (dict(make_learner=lambda: "learner"), TypeError, "fit\\(X, y\\) and predict\\(X\\)"),
+    # A verify_sweep factory (make_learner(point), make_target(point, rng))
+    # failed in the first trial with Python's bare "missing 1 required
+    # positional argument", naming neither the argument nor its call.
+    (dict(make_learner=lambda point: ZeroPredictor()), TypeError,
+     r"make_learner is called as make_learner\(\), but .* cannot be called that way "
+     r"\(missing a required argument: 'point'\); wrap it, e.g. make_learner=lambda:"),
+    (dict(make_target=lambda point, rng: _ok_target(rng)), TypeError,
+     r"make_target is called as make_target\(rng\), but .*missing a required argument: "
+     r"'rng'.*make_target=lambda rng:"),
+    (dict(make_target=lambda: _ok_target(0)), TypeError,
+     r"make_target is called as make_target\(rng\).*too many positional arguments"),
     (dict(make_learner=lambda: type("Bad", (ZeroPredictor,), {
         "predict": lambda self, X: np.zeros((X.shape[0], 1))})()),
      ValueError, "predict returned shape"),
@@ -574,6 +585,12 @@ def test_sample_complexity_of_mean_estimation_matches_the_closed_form():
     (dict(make_target_for=bump_network(5, 2, 1, random_state=0)), TypeError,
      r"got the SparseReLUNetwork itself.*make_target_for=lambda p: \(lambda rng: net\)"),
     (dict(param_name=3), TypeError, "param_name must be a string"),
+    (dict(make_learner=lambda point: ZeroPredictor()), TypeError,
+     r"make_learner is called as make_learner\(\), but"),
+    (dict(make_target_for=lambda: _ok_target), TypeError,
+     r"make_target_for is called as make_target_for\(p\), but .*too many positional"),
+    (dict(make_target_for=lambda p: (lambda: _ok_target(0))), TypeError,
+     r"make_target_for\(1\) is called as make_target\(rng\), but"),
 ])
 def test_sample_complexity_curve_bad_input(kwargs, error, match):
     args = dict(make_learner=ZeroPredictor, make_target_for=lambda p: _ok_target, params=[1],
@@ -621,10 +638,30 @@ def test_verify_sweep_refuses_a_network_for_its_target_factory():
                      {"n_samples": [10]}, eps=0.1, delta=0.1, trials=2)
 
 
-class _NeverCalled:
-    """A learner factory that must not be reached (the call is refused first)."""
+@pytest.mark.parametrize("make_learner, make_target, match", [
+    # verify_pac's factories in a sweep: Python's bare "takes 0 positional
+    # arguments but 1 was given" before, from inside the first trial.
+    (lambda: ZeroPredictor(), lambda point, rng: _ok_target(rng),
+     r"make_learner is called as make_learner\(point\) with the grid point, a dict, but "
+     r".* \(too many positional arguments\); wrap it, e.g. make_learner=lambda point:"),
+    (ZeroPredictor, lambda point, rng: _ok_target(rng),
+     r"make_learner is called as make_learner\(point\).* but ZeroPredictor cannot"),
+    (lambda point: ZeroPredictor(), _ok_target,
+     r"make_target is called as make_target\(point, rng\), but .*too many positional.*"
+     r"make_target=lambda point, rng:"),
+])
+def test_verify_sweep_names_a_factory_of_the_wrong_arity(make_learner, make_target, match):
+    from sparselearn.pac import verify_sweep
+    with pytest.raises(TypeError, match=match):
+        verify_sweep(make_learner, make_target, {"n_samples": [10]}, eps=0.1, delta=0.1,
+                     trials=2, random_state=0)
 
-    def __call__(self):
+
+class _NeverCalled:
+    """A learner factory that must not be reached (the call is refused first);
+    ``verify_sweep`` calls it with the grid point."""
+
+    def __call__(self, point=None):
         raise AssertionError("a trial ran: the exact evaluation was not refused")
 
 
