@@ -265,3 +265,45 @@ def test_plot_sample_complexity_marks_a_value_the_preflight_skipped():
         assert len(plot_sample_complexity(alone).get_lines()) == 1
     finally:
         plt.close("all")
+
+
+def test_plot_sweep_draws_the_relative_tolerance_on_an_error_axis():
+    """The error columns are absolute errors, while eps is relative to
+    E[f^2]: for a network with E[f^2] = 4 the dashed line said "eps = 0.1"
+    at 0.1, a quarter of the tolerance the trials were judged by.  It is at
+    eps x E[f^2], so labelled; an absolute sweep keeps eps; an agnostic one
+    (tolerance above each trial's own best) draws none."""
+    import functools
+
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn import pac
+    from sparselearn.network import SparseReLUNetwork
+    from sparselearn.targets import junta_sum_network
+
+    one = junta_sum_network(6, 2, 2, random_state=0)  # E[f^2] = 1
+    net = SparseReLUNetwork(one.weights, one.biases, 2.0 * one.output_weights,
+                            2.0 * one.output_bias)    # E[f^2] = 4
+
+    def sweep(**kwargs):
+        return pac.verify_sweep(functools.partial(pac.low_degree_learner, degree=2),
+                                lambda point, rng: net, {"n_samples": [20, 80]}, 0.1, 0.1,
+                                2, noise=0.5, random_state=0, **kwargs)
+
+    def dashed(ax):
+        return [(line.get_ydata()[0], line.get_label()) for line in ax.get_lines()
+                if line.get_linestyle() == "--"]
+
+    plt.close("all")
+    try:
+        relative = sweep(eps_scale="relative")
+        norms = [r["mean_target_norm"] for r in relative.to_records()]
+        np.testing.assert_allclose(norms, 4.0, rtol=1e-12)
+        (level, label), = dashed(pac.plot_sweep(relative, y="median_error"))
+        assert level == pytest.approx(0.4) and label == "eps x E[f^2] = 0.4"
+        assert pac.plot_sweep(relative).get_ylabel() == "Pr[error <= 0.1 E[f^2]]"
+        (level, label), = dashed(pac.plot_sweep(sweep(eps_scale="absolute"), y="max_error"))
+        assert level == 0.1 and label == "eps = 0.1"
+        assert dashed(pac.plot_sweep(sweep(eps_scale="relative", agnostic=True),
+                                     y="median_error")) == []
+    finally:
+        plt.close("all")

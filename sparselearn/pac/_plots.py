@@ -110,9 +110,13 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     ``y="success_fraction"`` each point carries its Clopper-Pearson interval
     as an error bar and a dashed line, in the legend, marks the target
     :math:`1 - \\delta`; with an error column (``"mean_error"``,
-    ``"median_error"``, ``"max_error"``) the axis is logarithmic and the
-    dashed line marks ``eps``, and a point whose error is exactly 0 (an
-    exact fit) is a gray triangle on the bottom edge.  A point without trials (skipped by the
+    ``"median_error"``, ``"max_error"``, absolute errors) the axis is
+    logarithmic and the dashed line marks the tolerance: ``eps`` times the
+    points' :math:`\\mathbb{E}[f^2]` (their median, so labelled, when they
+    differ) for ``eps`` relative to it, ``eps`` itself for
+    ``eps_scale="absolute"``, none for an agnostic sweep (each trial's
+    tolerance sits above its own target's best error); and a point whose
+    error is exactly 0 (an exact fit) is a gray triangle on the bottom edge.  A point without trials (skipped by the
     pre-flight: ``eps`` out of the class's reach) has no value to plot: it
     is marked by a gray ``x`` on the bottom edge at its ``x``, in the legend
     as "no trials (infeasible)" with its line's parameters, never drawn as 0.  A figure made here
@@ -218,10 +222,11 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
         ax.axhline(1 - result.delta, color="gray", linestyle="--", linewidth=1,
                    label=f"target 1 - delta = {1 - result.delta:g}")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_ylabel(f"Pr[error <= {result.eps:g}]")
+        ax.set_ylabel(f"Pr[error <= {result.eps:g}{' E[f^2]' if _relative(result) else ''}]")
     else:
-        ax.axhline(result.eps, color="gray", linestyle="--", linewidth=1,
-                   label=f"eps = {result.eps:g}")
+        level, text = _error_threshold(result, records)
+        if level is not None:
+            ax.axhline(level, color="gray", linestyle="--", linewidth=1, label=text)
         ax.set_yscale("log")
         ax.set_ylabel(y.replace("_", " "))
     if x == "n_samples":
@@ -230,10 +235,41 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     ax.set_xlabel(x)
     ax.set_title(", ".join(fixed + [f"{result.trials} trials per point"]),
                  fontsize="medium")
-    ax.legend(fontsize="small")
+    if ax.get_legend_handles_labels()[0]:  # one unlabelled line and no threshold: none
+        ax.legend(fontsize="small")
     if new_figure:
         ax.figure.tight_layout()  # the x-label inside the figure
     return ax
+
+
+def _relative(result) -> bool:
+    """Whether the sweep read ``eps`` relative to each target's E[f^2]."""
+    return all(r.eps_scale == "relative" for r in result.results)
+
+
+def _error_threshold(result, records):
+    """The dashed line of an error column: ``(level, legend text)``, or
+    ``(None, None)`` where no one level is the tolerance.
+
+    The columns are absolute errors; a relative sweep's tolerance is
+    ``eps`` times each target's E[f^2], so the line is drawn at ``eps`` only
+    for an absolute sweep, at ``eps x E[f^2]`` when the points share one
+    E[f^2] (a scaled target family, a fixed network) and at ``eps`` times
+    their median E[f^2] otherwise, labelled as such.  An agnostic sweep's
+    tolerance is above each trial's own best error in the class: no line.
+    """
+    if any(r.agnostic for r in result.results):
+        return None, None
+    if not _relative(result):
+        return result.eps, f"eps = {result.eps:g}"
+    norms = np.array([r["mean_target_norm"] for r in records if r["trials"] > 0])
+    if not norms.size:
+        return None, None
+    median = float(np.median(norms))
+    shared = np.allclose(norms, median, rtol=1e-6, atol=0.0)
+    level = result.eps * median
+    return level, (f"eps x E[f^2] = {level:.3g}" if shared
+                   else f"eps x median E[f^2] = {level:.3g}")
 
 
 def _tick_grid_values(ax, values):
