@@ -10,6 +10,7 @@ Gaussian noise) has a closed-form sample complexity.
 import itertools
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -1305,3 +1306,38 @@ def test_trials_run_with_single_threaded_pools_and_restore_them():
     sys.modules.pop("json.tool", None)
     importlib.import_module("json.tool")
     assert _trial._thread_pools() is not first
+
+
+class _FailsOnSomeSamples:
+    """A learner that raises when its sample's first coordinate is +1 (about
+    half the trials), as a solver that breaks down on some samples does."""
+
+    def fit(self, X, y):
+        if X[0, 0] > 0:
+            raise np.linalg.LinAlgError("singular design")
+        return self
+
+    def predict(self, X):
+        return np.zeros(X.shape[0])
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
+def test_a_failing_trial_aborts_the_run_and_is_named():
+    """A trial whose learner raises is never counted (the run stops with the
+    learner's own exception); the exception names the trial and the root
+    seed, which replays it.  The first failing trial is computed here from
+    the documented seeding (child i of the root, spawn(3)[1] draws the
+    sample), independently of the harness."""
+    from sparselearn import cube
+
+    root = np.random.SeedSequence(12)  # trials 0 to 3 pass their fit: trial 4 fails first
+    first = next(i for i in range(50) if cube.uniform_points(
+        5, 10, np.random.default_rng(np.random.SeedSequence(
+            root.entropy, spawn_key=(i,)).spawn(3)[1]))[0, 0] > 0)
+    with pytest.raises(np.linalg.LinAlgError, match="singular design") as info:
+        verify_pac(_FailsOnSomeSamples, _ok_target, n_samples=10, eps=0.1, delta=0.1,
+                   trials=50, random_state=12)
+    (note,) = info.value.__notes__
+    assert first == 4 and note.startswith(
+        f"raised in PAC trial {first} (n_samples=10) of the run with root seed "
+        "SeedSequence(entropy=12, spawn_key=())")

@@ -125,7 +125,18 @@ def _run_trial(make_learner, make_target, spec: dict, index: int):
     not threads inside a fit, are the unit of parallelism here.
     """
     with _thread_pools().limit(limits=1):
-        return _trial(make_learner, make_target, spec, index)
+        try:
+            return _trial(make_learner, make_target, spec, index)
+        except Exception as exc:
+            # A learner that fails on some samples aborts the run (no trial is
+            # counted either way); say which trial, so it can be replayed.
+            if hasattr(exc, "add_note"):  # Python >= 3.11; survives pickling
+                root = spec["root"]
+                exc.add_note(f"raised in PAC trial {index} (n_samples={spec['n_samples']}) "
+                             f"of the run with root seed SeedSequence(entropy="
+                             f"{root.entropy}, spawn_key={root.spawn_key}); verify_pac's "
+                             "Notes say how to replay it")
+            raise
 
 
 _POOLS: tuple[int, ThreadpoolController] | None = None

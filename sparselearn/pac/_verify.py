@@ -193,7 +193,10 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     uses ``child = SeedSequence(seed.entropy, spawn_key=seed.spawn_key +
     (i,))`` with ``seed = result.seed``, and ``child.spawn(3)`` seeds, in
     order, the generator passed to ``make_target``, the training sample (points,
-    then noise) and the test points.
+    then noise) and the test points.  A trial whose learner or target raises
+    (a failed fit, NaN or infinite predictions) stops the run with that
+    exception, so no failure is ever counted as a success; on Python 3.11+
+    a note on it names the trial and the root seed to replay it with.
 
     Other processes (``n_jobs > 1`` or ``scheduler=``): the factories are
     pickled (with cloudpickle) and sent to the workers, so they must be
