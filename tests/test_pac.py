@@ -411,7 +411,16 @@ def _ok_target(rng):
      r"make_target is called as make_target\(rng\).*too many positional arguments"),
     (dict(make_learner=lambda: type("Bad", (ZeroPredictor,), {
         "predict": lambda self, X: np.zeros((X.shape[0], 1))})()),
-     ValueError, "predict returned shape"),
+     ValueError, r"predict returned shape \(32, 1\) for 32 points; .*ravel its \(32, 1\) "
+                 "column"),
+    # NumPy's bare "could not convert string to float" named nobody.
+    (dict(make_learner=lambda: type("Labels", (ZeroPredictor,), {
+        "predict": lambda self, X: np.array(["a"] * X.shape[0])})()),
+     TypeError, "the learner's predict must return real numbers, one per point; its ndarray "
+                "does not convert to float64: could not convert string"),
+    (dict(make_learner=lambda: type("Complex", (ZeroPredictor,), {
+        "predict": lambda self, X: np.zeros(X.shape[0]) + 1j})()),
+     TypeError, "the learner's predict must return real numbers.*complex values"),
     (dict(n_samples=10**9, max_bytes=2**20), ValueError, "needs about"),
 ])
 def test_verify_pac_bad_input(kwargs, error, match):
@@ -1341,3 +1350,20 @@ def test_a_failing_trial_aborts_the_run_and_is_named():
     assert first == 4 and note.startswith(
         f"raised in PAC trial {first} (n_samples=10) of the run with root seed "
         "SeedSequence(entropy=12, spawn_key=())")
+
+
+def test_a_torch_prediction_that_requires_grad_names_the_learners_predict():
+    """A torch-based learner returning its output tensor undetached: torch's
+    RuntimeError ("Can't call numpy() on Tensor that requires grad") did not
+    say it came from the learner; a TypeError names its predict, keeping
+    torch's advice to detach."""
+    torch = pytest.importorskip("torch")
+
+    class Undetached(ZeroPredictor):
+        def predict(self, X):
+            return torch.zeros(X.shape[0], requires_grad=True) * 1.0
+
+    with pytest.raises(TypeError, match=r"the learner's predict must return real numbers, "
+                                        r"one per point; its Tensor does not convert.*detach"):
+        verify_pac(Undetached, _ok_target, n_samples=10, eps=0.1, delta=0.1, trials=1,
+                   random_state=0)

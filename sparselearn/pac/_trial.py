@@ -50,10 +50,22 @@ def _child_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSeque
 
 
 def _evaluate(function, X: np.ndarray, what: str) -> np.ndarray:
-    values = np.asarray(function(X), dtype=np.float64)
+    raw = function(X)
+    try:
+        if np.iscomplexobj(raw):  # the cast would drop the imaginary part, with a warning
+            raise TypeError("complex values")
+        values = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        # Strings, or a torch tensor that requires grad (RuntimeError: detach
+        # it): torch's or NumPy's message alone did not say whose output it was.
+        raise TypeError(f"{what} must return real numbers, one per point; its "
+                        f"{type(raw).__name__} does not convert to float64: {exc}") from None
     if values.shape != (X.shape[0],):
+        column = (f"; ravel its ({X.shape[0]}, 1) column" if values.shape == (X.shape[0], 1)
+                  else "")
         raise ValueError(f"{what} returned shape {values.shape} for {X.shape[0]} points; "
-                         f"it must return one value per point, shape ({X.shape[0]},)")
+                         f"it must return one value per point, shape ({X.shape[0]},)"
+                         f"{column}")
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{what} returned NaN or infinite values")
     return values
