@@ -942,6 +942,40 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1 (a failure probability)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, "
+                                         f"got {text!r}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    """An argparse type: a positive number of worker processes, or -1 (every CPU)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1 (every CPU), "
+                                         f"got {text!r}")
+    return value
+
+
 def _output_path(text: str) -> str:
     """An argparse type: a non-empty output path (an empty one used to save
     nothing for learn, or a hidden ``.npz`` for target)."""
@@ -1039,15 +1073,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "cv (validation up to --max-degree) or an integer")
     demo.add_argument("--tail-fraction", type=_fraction, default=0.5,
                       help="share of eps the degree's tail may use, in (0, 1] (0.5)")
-    demo.add_argument("--max-degree", type=int, default=3,
+    demo.add_argument("--max-degree", type=_nonnegative_int, default=3,
                       help="largest degree tried by validation with --degree cv (3)")
-    demo.add_argument("--noise", type=float, default=0.1,
+    demo.add_argument("--noise", type=_nonnegative_float, default=0.1,
                       help="standard deviation of Gaussian label noise (0.1)")
     demo.add_argument("--trials", type=_positive_int, default=20, help="PAC trials (20)")
     demo.add_argument("--eps", type=_positive_float, default=0.1,
                       help="PAC accuracy: excess squared error, as a fraction of E[f^2] "
                            "(0.1)")
-    demo.add_argument("--delta", type=_positive_float, default=0.2,
+    demo.add_argument("--delta", type=_probability, default=0.2,
                       help="PAC failure probability (0.2)")
     demo.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
     demo.add_argument("--plot", type=_output_path,
@@ -1193,15 +1227,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--tail-fraction", type=_fraction, default=0.5,
                         help="with --degree tail: share of eps the tail may use, in (0, 1] "
                              "(0.5)")
-    verify.add_argument("--max-degree", type=int, default=3,
+    verify.add_argument("--max-degree", type=_nonnegative_int, default=3,
                         help="largest degree tried by validation (3)")
     verify.add_argument("--trials", type=_positive_int, default=10,
                         help="trials per grid point (10)")
     verify.add_argument("--eps", type=_positive_float, default=0.1,
                         help="accuracy: excess squared error, as a fraction of E[f^2] (0.1)")
-    verify.add_argument("--delta", type=_positive_float, default=0.1,
+    verify.add_argument("--delta", type=_probability, default=0.1,
                         help="failure probability (0.1)")
-    verify.add_argument("--noise", type=float, default=0.0,
+    verify.add_argument("--noise", type=_nonnegative_float, default=0.0,
                         help="standard deviation of Gaussian label noise (0)")
     verify.add_argument("--seed", type=_seed, default=0, help="root seed of the sweep (0)")
     verify.add_argument("--scheduler", default=None,
@@ -1211,7 +1245,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds to wait for the --scheduler, then again for its "
                              "first worker, and for a new one if all die mid-run "
                              f"({DEFAULT_CONNECT_TIMEOUT:g})")
-    verify.add_argument("--jobs", type=int, default=1,
+    verify.add_argument("--jobs", type=_jobs, default=1,
                         help="local worker processes when no --scheduler is given (1)")
     verify.add_argument("--out", type=_output_path, help="write the table (.csv, or .json)")
     verify.add_argument("--plot", type=_output_path,

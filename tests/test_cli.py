@@ -134,6 +134,24 @@ def test_a_negative_seed_is_refused_naming_the_flag(capsys, command):
     assert "argument --seed: expected a non-negative integer, got -1" in capsys.readouterr()[1]
 
 
+@pytest.mark.parametrize("argv, message", [
+    # The library's messages named n_jobs, delta, noise and max_degree, not the flags.
+    (["verify", "--jobs", "0"], "argument --jobs: expected a positive integer or -1"),
+    (["verify", "--jobs", "-2"], "argument --jobs: expected a positive integer or -1"),
+    (["verify", "--delta", "1.5"], "argument --delta: expected a number strictly between"),
+    (["demo", "--delta", "1"], "argument --delta: expected a number strictly between"),
+    (["verify", "--noise", "-1"], "argument --noise: expected a number >= 0, got '-1'"),
+    (["demo", "--noise", "nan"], "argument --noise: expected a number >= 0, got 'nan'"),
+    (["verify", "--max-degree", "-1"], "argument --max-degree: expected a non-negative"),
+    (["demo", "--max-degree", "-1"], "argument --max-degree: expected a non-negative"),
+])
+def test_pac_flags_out_of_range_are_refused_naming_the_flag(capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == cli.EXIT_USAGE
+    assert message in capsys.readouterr()[1]
+
+
 def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "sparselearn", "--version"],
                             capture_output=True, text=True, check=True)
