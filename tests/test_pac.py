@@ -1367,3 +1367,23 @@ def test_a_torch_prediction_that_requires_grad_names_the_learners_predict():
                                         r"one per point; its Tensor does not convert.*detach"):
         verify_pac(Undetached, _ok_target, n_samples=10, eps=0.1, delta=0.1, trials=1,
                    random_state=0)
+
+
+def test_sample_complexity_frame_keeps_a_value_the_preflight_skipped():
+    """A parameter value whose eps is out of its class's reach has no run:
+    to_frame() dropped it (an all-skipped curve gave a frame without
+    columns), so a table of m* per value silently lost it.  It keeps one
+    row, trials 0, m* None."""
+    pd = pytest.importorskip("pandas")
+    from sparselearn.pac import Evaluation
+
+    runs = (Evaluation(40, 3, 3, (0.3, 1.0), True, 0.2),)
+    curve = SampleComplexityResult("k", (1, 2), (0.5, 0.5), 0.1, 0.95, "consistent", 0.0,
+                                   3, (40, None), (None, None), (runs, ()),
+                                   ({"feasible": True}, {"feasible": False}))
+    frame = curve.to_frame()
+    assert frame["k"].tolist() == [1, 2] and frame["trials"].tolist() == [3, 0]
+    assert frame["min_samples"].tolist()[0] == 40 and pd.isna(frame["min_samples"][1])
+    assert pd.isna(frame.loc[1, "n_samples"]) and not frame.loc[1, "passed"]
+    assert set(frame.columns) == {"k", "eps", "n_samples", "successes", "trials", "passed",
+                                  "median_error", "ci_lower", "ci_upper", "min_samples"}
