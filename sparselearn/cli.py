@@ -490,7 +490,7 @@ def _largest_coefficients(subsets, coef, feature_names, count: int) -> list:
              "coefficient": float(coef[i])} for i in order]
 
 
-def _refuse_overwriting_inputs(out, inputs) -> None:
+def _refuse_overwriting_inputs(out, inputs, flag: str = "--out") -> None:
     """A ``CommandError`` when ``out`` names one of the ``inputs`` (the same
     file, through any path or link): writing it would replace what the
     command reads (``predict m.npz d.csv --out m.npz`` replaced the model by
@@ -501,8 +501,18 @@ def _refuse_overwriting_inputs(out, inputs) -> None:
         except OSError:
             same = False
         if same:
-            raise CommandError(f"--out {out} is the {what} file {path}; write the output "
+            raise CommandError(f"{flag} {out} is the {what} file {path}; write the output "
                                "to another path")
+
+
+def _check_destination(path, flag: str) -> None:
+    """A ``CommandError`` before any work when ``path`` could not be written
+    at the end (a long ``verify`` sweep wrote nothing after all its trials
+    when ``--out``'s directory did not exist)."""
+    if os.path.isdir(path):
+        raise CommandError(f"{flag} {path}: is a directory, not a file to write")
+    if not os.path.isdir(os.path.dirname(os.path.realpath(path))):
+        raise CommandError(f"{flag} {path}: its directory does not exist")
 
 
 def _cmd_learn(args) -> dict:
@@ -695,6 +705,22 @@ def _cmd_verify(args) -> dict:
     from . import pac
 
     learner = partial(pac.low_degree_learner, max_degree=args.max_degree)
+    # The files written at the end are checked now, before the trials.
+    for flag, path in (("--out", args.out), ("--plot", args.plot)):
+        if path:
+            _check_destination(path, flag)
+            if args.network is not None:
+                _refuse_overwriting_inputs(path, [("--network", args.network),
+                                                  ("--network", _io.npz_path(args.network))],
+                                           flag)
+    if args.out and args.plot and os.path.realpath(args.out) == os.path.realpath(args.plot):
+        raise CommandError(f"--out and --plot name the same file {args.out}; the figure "
+                           "would replace the table")
+    if args.plot:
+        import_pyplot("--plot", backend="Agg")
+    if args.output is not None and args.network is None:
+        raise CommandError("--output picks one output of a multi-output --network; the "
+                           "target families have one output")
     if args.degree is not None and "tail" in args.degree and args.degree != ["tail"]:
         raise CommandError("--degree tail stands alone (one degree per target family, "
                            "from its spectrum); got --degree "
@@ -709,7 +735,7 @@ def _cmd_verify(args) -> dict:
             raise CommandError(f"--network is the target itself: drop --{given[0]} (the "
                                "family flags --n, --width, --sparsity and --target build "
                                "targets; the network file fixes them)")
-        network = _load_network(args.network)
+        network = _select_output(_load_network(args.network), args)
         target = partial(_fixed_target, network)
         grid = {"n_samples": args.samples}
         families = 1
@@ -756,6 +782,8 @@ def _cmd_verify(args) -> dict:
                              "whose tail leaves room for eps)")
     if network is not None:
         report["network"] = str(args.network)
+        if args.output is not None:
+            report["output"] = args.output
     if tail_degrees is not None:
         report["tail_degrees"] = [
             {"n_features": n, "width": w, "sparsity": k, "degree": d}
@@ -798,6 +826,23 @@ def _tail_degrees(args, target) -> dict:
                 net = target(point, np.random.default_rng(seed))
                 degrees[(n, width, sparsity)] = _tail_degree(args, net)
     return degrees
+
+
+def _select_output(network, args):
+    """``verify --network``'s scalar target: the file's network, or its output
+    ``--output`` (required for a multi-output network, e.g. an imported
+    classifier's decision scores)."""
+    if args.output is None:
+        if network.n_outputs > 1:
+            raise CommandError(f"{args.network} has {network.n_outputs} outputs; pass "
+                               f"--output T (0 <= T < {network.n_outputs}) to verify "
+                               "learning one of them")
+        return network
+    if args.output >= network.n_outputs:
+        raise CommandError(f"--output {args.output}, but {args.network} has "
+                           f"{network.n_outputs} output(s); pass 0 <= T < "
+                           f"{network.n_outputs}")
+    return network.select_output(args.output)
 
 
 def _fixed_target(network, params, rng):
@@ -888,6 +933,7 @@ def _integer_at_least(minimum: int, kind: str):
 
 _positive_int = _integer_at_least(1, "a positive integer")
 _seed = _integer_at_least(0, "a non-negative integer")  # numpy's generators' seeds
+_nonnegative_int = _integer_at_least(0, "a non-negative integer")
 
 
 def _positive_float(text: str) -> float:
@@ -897,6 +943,40 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not value > 0 or not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1 (a failure probability)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, "
+                                         f"got {text!r}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    """An argparse type: a positive number of worker processes, or -1 (every CPU)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1 (every CPU), "
+                                         f"got {text!r}")
     return value
 
 
@@ -997,15 +1077,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "cv (validation up to --max-degree) or an integer")
     demo.add_argument("--tail-fraction", type=_fraction, default=0.5,
                       help="share of eps the degree's tail may use, in (0, 1] (0.5)")
-    demo.add_argument("--max-degree", type=int, default=3,
+    demo.add_argument("--max-degree", type=_nonnegative_int, default=3,
                       help="largest degree tried by validation with --degree cv (3)")
-    demo.add_argument("--noise", type=float, default=0.1,
+    demo.add_argument("--noise", type=_nonnegative_float, default=0.1,
                       help="standard deviation of Gaussian label noise (0.1)")
     demo.add_argument("--trials", type=_positive_int, default=20, help="PAC trials (20)")
     demo.add_argument("--eps", type=_positive_float, default=0.1,
                       help="PAC accuracy: excess squared error, as a fraction of E[f^2] "
                            "(0.1)")
-    demo.add_argument("--delta", type=_positive_float, default=0.2,
+    demo.add_argument("--delta", type=_probability, default=0.2,
                       help="PAC failure probability (0.2)")
     demo.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
     demo.add_argument("--plot", type=_output_path,
@@ -1145,6 +1225,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "target' (.npz; a trained one via interop.from_torch / "
                              "from_sklearn, then save); no --n, --width, --sparsity or "
                              "--target with it")
+    verify.add_argument("--output", type=_nonnegative_int, default=None, metavar="T",
+                        help="with a multi-output --network (an imported classifier's "
+                             "decision scores, say): the output to learn, 0-based")
     verify.add_argument("--degree", type=_degree_rule(("tail",)), nargs="+", default=None,
                         help="learner degrees, or tail: per target family the smallest d "
                              "with W^{>d} <= --tail-fraction x eps x E[f^2] on its first "
@@ -1152,15 +1235,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--tail-fraction", type=_fraction, default=0.5,
                         help="with --degree tail: share of eps the tail may use, in (0, 1] "
                              "(0.5)")
-    verify.add_argument("--max-degree", type=int, default=3,
+    verify.add_argument("--max-degree", type=_nonnegative_int, default=3,
                         help="largest degree tried by validation (3)")
     verify.add_argument("--trials", type=_positive_int, default=10,
                         help="trials per grid point (10)")
     verify.add_argument("--eps", type=_positive_float, default=0.1,
                         help="accuracy: excess squared error, as a fraction of E[f^2] (0.1)")
-    verify.add_argument("--delta", type=_positive_float, default=0.1,
+    verify.add_argument("--delta", type=_probability, default=0.1,
                         help="failure probability (0.1)")
-    verify.add_argument("--noise", type=float, default=0.0,
+    verify.add_argument("--noise", type=_nonnegative_float, default=0.0,
                         help="standard deviation of Gaussian label noise (0)")
     verify.add_argument("--seed", type=_seed, default=0, help="root seed of the sweep (0)")
     verify.add_argument("--scheduler", default=None,
@@ -1170,7 +1253,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds to wait for the --scheduler, then again for its "
                              "first worker, and for a new one if all die mid-run "
                              f"({DEFAULT_CONNECT_TIMEOUT:g})")
-    verify.add_argument("--jobs", type=int, default=1,
+    verify.add_argument("--jobs", type=_jobs, default=1,
                         help="local worker processes when no --scheduler is given (1)")
     verify.add_argument("--out", type=_output_path, help="write the table (.csv, or .json)")
     verify.add_argument("--plot", type=_output_path,

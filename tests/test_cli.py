@@ -135,6 +135,24 @@ def test_a_negative_seed_is_refused_naming_the_flag(capsys, command):
     assert "argument --seed: expected a non-negative integer, got -1" in capsys.readouterr()[1]
 
 
+@pytest.mark.parametrize("argv, message", [
+    # The library's messages named n_jobs, delta, noise and max_degree, not the flags.
+    (["verify", "--jobs", "0"], "argument --jobs: expected a positive integer or -1"),
+    (["verify", "--jobs", "-2"], "argument --jobs: expected a positive integer or -1"),
+    (["verify", "--delta", "1.5"], "argument --delta: expected a number strictly between"),
+    (["demo", "--delta", "1"], "argument --delta: expected a number strictly between"),
+    (["verify", "--noise", "-1"], "argument --noise: expected a number >= 0, got '-1'"),
+    (["demo", "--noise", "nan"], "argument --noise: expected a number >= 0, got 'nan'"),
+    (["verify", "--max-degree", "-1"], "argument --max-degree: expected a non-negative"),
+    (["demo", "--max-degree", "-1"], "argument --max-degree: expected a non-negative"),
+])
+def test_pac_flags_out_of_range_are_refused_naming_the_flag(capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == cli.EXIT_USAGE
+    assert message in capsys.readouterr()[1]
+
+
 def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "sparselearn", "--version"],
                             capture_output=True, text=True, check=True)
@@ -1496,3 +1514,73 @@ def test_verify_on_a_network_file(capsys, tmp_path):
     junta_sum_network(30, 1, 2, random_state=0).save(wide)
     code, _, err = run(capsys, "verify", "--network", str(wide), "--degree", "tail")
     assert code == 2 and "n = 30 is beyond the n <= 24" in err
+
+
+def test_verify_checks_its_output_files_before_any_trial(capsys, tmp_path, monkeypatch):
+    """verify --out/--plot naming the --network file replaced the network by
+    the table (or the figure); an --out in a missing directory was found only
+    after every trial had run, and --out equal to --plot let the figure
+    replace the table.  Each is now one line, exit 2, before the sweep, and
+    the network file is left as it was."""
+    from sparselearn import pac
+    from sparselearn.targets import junta_sum_network
+
+    path = tmp_path / "net.npz"
+    junta_sum_network(8, 2, 2, random_state=0).save(path)
+    saved = path.read_bytes()
+
+    def no_sweep(*args, **kwargs):
+        raise AssertionError("the sweep ran before the output files were checked")
+
+    monkeypatch.setattr(pac, "verify_sweep", no_sweep)
+    base = ["verify", "--network", str(path), "--samples", "60", "--trials", "2",
+            "--degree", "2"]
+    for extra, message in [
+            (["--out", str(path)], f"--out {path} is the --network file"),
+            (["--plot", str(path)], f"--plot {path} is the --network file"),
+            (["--out", str(tmp_path / "missing" / "sweep.csv")],
+             "its directory does not exist"),
+            (["--plot", str(tmp_path)], "is a directory, not a file to write"),
+            (["--out", str(tmp_path / "a.csv"), "--plot", str(tmp_path / "." / "a.csv")],
+             "--out and --plot name the same file")]:
+        code, _, err = run(capsys, *base, *extra)
+        assert code == 2 and message in err, (extra, err)
+        assert len(err.strip().splitlines()) == 1
+    # The network given without its suffix is the same file.
+    code, _, err = run(capsys, *base[:2], str(tmp_path / "net"), *base[3:], "--out",
+                       str(path))
+    assert code == 2 and "is the --network file" in err
+    assert path.read_bytes() == saved
+
+
+def test_verify_learns_one_output_of_a_multi_output_network(capsys, tmp_path):
+    """An imported classifier is a multi-output network: verify --network
+    said to pass output=t, a keyword the command line does not have.
+    --output T picks the output (the same rows as a network saved with that
+    output alone); without it, or out of range, one line names --output."""
+    from sparselearn.targets import junta_sum_network
+
+    one = junta_sum_network(8, 2, 2, random_state=0)
+    two = SparseReLUNetwork(one.weights, one.biases,
+                            np.stack([one.output_weights, -2.0 * one.output_weights], 1),
+                            [one.output_bias, 0.5])
+    both, alone = tmp_path / "two.npz", tmp_path / "alone.npz"
+    two.save(both)
+    two.select_output(1).save(alone)
+    flags = ["--samples", "60", "400", "--trials", "3", "--degree", "2", "--json"]
+    code, out, err = run(capsys, "verify", "--network", str(both), "--output", "1", *flags)
+    assert code == 0 and err == ""
+    report = json.loads(out)
+    assert report["output"] == 1
+    code, out, _ = run(capsys, "verify", "--network", str(alone), *flags)
+    assert code == 0
+    assert ([(r["successes"], r["max_error"], r["mean_target_norm"]) for r in report["rows"]]
+            == [(r["successes"], r["max_error"], r["mean_target_norm"])
+                for r in json.loads(out)["rows"]])
+    for extra, message in [([], "has 2 outputs; pass --output T (0 <= T < 2)"),
+                           (["--output", "2"], "--output 2, but"),
+                           ]:
+        code, _, err = run(capsys, "verify", "--network", str(both), *extra, *flags)
+        assert code == 2 and message in err and "output=" not in err, err
+    code, _, err = run(capsys, "verify", "--output", "0", "--samples", "60")
+    assert code == 2 and "--output picks one output of a multi-output --network" in err

@@ -10,6 +10,7 @@ Gaussian noise) has a closed-form sample complexity.
 import itertools
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -397,9 +398,29 @@ def _ok_target(rng):
     (dict(make_target=lambda rng: (lambda X: X), n_features=5), ValueError,
      "the target returned shape"),
     (dict(make_learner=lambda: "learner"), TypeError, "fit\\(X, y\\) and predict\\(X\\)"),
+    # A verify_sweep factory (make_learner(point), make_target(point, rng))
+    # failed in the first trial with Python's bare "missing 1 required
+    # positional argument", naming neither the argument nor its call.
+    (dict(make_learner=lambda point: ZeroPredictor()), TypeError,
+     r"make_learner is called as make_learner\(\), but .* cannot be called that way "
+     r"\(missing a required argument: 'point'\); wrap it, e.g. make_learner=lambda:"),
+    (dict(make_target=lambda point, rng: _ok_target(rng)), TypeError,
+     r"make_target is called as make_target\(rng\), but .*missing a required argument: "
+     r"'rng'.*make_target=lambda rng:"),
+    (dict(make_target=lambda: _ok_target(0)), TypeError,
+     r"make_target is called as make_target\(rng\).*too many positional arguments"),
     (dict(make_learner=lambda: type("Bad", (ZeroPredictor,), {
         "predict": lambda self, X: np.zeros((X.shape[0], 1))})()),
-     ValueError, "predict returned shape"),
+     ValueError, r"predict returned shape \(32, 1\) for 32 points; .*ravel its \(32, 1\) "
+                 "column"),
+    # NumPy's bare "could not convert string to float" named nobody.
+    (dict(make_learner=lambda: type("Labels", (ZeroPredictor,), {
+        "predict": lambda self, X: np.array(["a"] * X.shape[0])})()),
+     TypeError, "the learner's predict must return real numbers, one per point; its ndarray "
+                "does not convert to float64: could not convert string"),
+    (dict(make_learner=lambda: type("Complex", (ZeroPredictor,), {
+        "predict": lambda self, X: np.zeros(X.shape[0]) + 1j})()),
+     TypeError, "the learner's predict must return real numbers.*complex values"),
     (dict(n_samples=10**9, max_bytes=2**20), ValueError, "needs about"),
 ])
 def test_verify_pac_bad_input(kwargs, error, match):
@@ -574,6 +595,12 @@ def test_sample_complexity_of_mean_estimation_matches_the_closed_form():
     (dict(make_target_for=bump_network(5, 2, 1, random_state=0)), TypeError,
      r"got the SparseReLUNetwork itself.*make_target_for=lambda p: \(lambda rng: net\)"),
     (dict(param_name=3), TypeError, "param_name must be a string"),
+    (dict(make_learner=lambda point: ZeroPredictor()), TypeError,
+     r"make_learner is called as make_learner\(\), but"),
+    (dict(make_target_for=lambda: _ok_target), TypeError,
+     r"make_target_for is called as make_target_for\(p\), but .*too many positional"),
+    (dict(make_target_for=lambda p: (lambda: _ok_target(0))), TypeError,
+     r"make_target_for\(1\) is called as make_target\(rng\), but"),
 ])
 def test_sample_complexity_curve_bad_input(kwargs, error, match):
     args = dict(make_learner=ZeroPredictor, make_target_for=lambda p: _ok_target, params=[1],
@@ -621,10 +648,30 @@ def test_verify_sweep_refuses_a_network_for_its_target_factory():
                      {"n_samples": [10]}, eps=0.1, delta=0.1, trials=2)
 
 
-class _NeverCalled:
-    """A learner factory that must not be reached (the call is refused first)."""
+@pytest.mark.parametrize("make_learner, make_target, match", [
+    # verify_pac's factories in a sweep: Python's bare "takes 0 positional
+    # arguments but 1 was given" before, from inside the first trial.
+    (lambda: ZeroPredictor(), lambda point, rng: _ok_target(rng),
+     r"make_learner is called as make_learner\(point\) with the grid point, a dict, but "
+     r".* \(too many positional arguments\); wrap it, e.g. make_learner=lambda point:"),
+    (ZeroPredictor, lambda point, rng: _ok_target(rng),
+     r"make_learner is called as make_learner\(point\).* but ZeroPredictor cannot"),
+    (lambda point: ZeroPredictor(), _ok_target,
+     r"make_target is called as make_target\(point, rng\), but .*too many positional.*"
+     r"make_target=lambda point, rng:"),
+])
+def test_verify_sweep_names_a_factory_of_the_wrong_arity(make_learner, make_target, match):
+    from sparselearn.pac import verify_sweep
+    with pytest.raises(TypeError, match=match):
+        verify_sweep(make_learner, make_target, {"n_samples": [10]}, eps=0.1, delta=0.1,
+                     trials=2, random_state=0)
 
-    def __call__(self):
+
+class _NeverCalled:
+    """A learner factory that must not be reached (the call is refused first);
+    ``verify_sweep`` calls it with the grid point."""
+
+    def __call__(self, point=None):
         raise AssertionError("a trial ran: the exact evaluation was not refused")
 
 
@@ -1268,3 +1315,75 @@ def test_trials_run_with_single_threaded_pools_and_restore_them():
     sys.modules.pop("json.tool", None)
     importlib.import_module("json.tool")
     assert _trial._thread_pools() is not first
+
+
+class _FailsOnSomeSamples:
+    """A learner that raises when its sample's first coordinate is +1 (about
+    half the trials), as a solver that breaks down on some samples does."""
+
+    def fit(self, X, y):
+        if X[0, 0] > 0:
+            raise np.linalg.LinAlgError("singular design")
+        return self
+
+    def predict(self, X):
+        return np.zeros(X.shape[0])
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
+def test_a_failing_trial_aborts_the_run_and_is_named():
+    """A trial whose learner raises is never counted (the run stops with the
+    learner's own exception); the exception names the trial and the root
+    seed, which replays it.  The first failing trial is computed here from
+    the documented seeding (child i of the root, spawn(3)[1] draws the
+    sample), independently of the harness."""
+    from sparselearn import cube
+
+    root = np.random.SeedSequence(12)  # trials 0 to 3 pass their fit: trial 4 fails first
+    first = next(i for i in range(50) if cube.uniform_points(
+        5, 10, np.random.default_rng(np.random.SeedSequence(
+            root.entropy, spawn_key=(i,)).spawn(3)[1]))[0, 0] > 0)
+    with pytest.raises(np.linalg.LinAlgError, match="singular design") as info:
+        verify_pac(_FailsOnSomeSamples, _ok_target, n_samples=10, eps=0.1, delta=0.1,
+                   trials=50, random_state=12)
+    (note,) = info.value.__notes__
+    assert first == 4 and note.startswith(
+        f"raised in PAC trial {first} (n_samples=10) of the run with root seed "
+        "SeedSequence(entropy=12, spawn_key=())")
+
+
+def test_a_torch_prediction_that_requires_grad_names_the_learners_predict():
+    """A torch-based learner returning its output tensor undetached: torch's
+    RuntimeError ("Can't call numpy() on Tensor that requires grad") did not
+    say it came from the learner; a TypeError names its predict, keeping
+    torch's advice to detach."""
+    torch = pytest.importorskip("torch")
+
+    class Undetached(ZeroPredictor):
+        def predict(self, X):
+            return torch.zeros(X.shape[0], requires_grad=True) * 1.0
+
+    with pytest.raises(TypeError, match=r"the learner's predict must return real numbers, "
+                                        r"one per point; its Tensor does not convert.*detach"):
+        verify_pac(Undetached, _ok_target, n_samples=10, eps=0.1, delta=0.1, trials=1,
+                   random_state=0)
+
+
+def test_sample_complexity_frame_keeps_a_value_the_preflight_skipped():
+    """A parameter value whose eps is out of its class's reach has no run:
+    to_frame() dropped it (an all-skipped curve gave a frame without
+    columns), so a table of m* per value silently lost it.  It keeps one
+    row, trials 0, m* None."""
+    pd = pytest.importorskip("pandas")
+    from sparselearn.pac import Evaluation
+
+    runs = (Evaluation(40, 3, 3, (0.3, 1.0), True, 0.2),)
+    curve = SampleComplexityResult("k", (1, 2), (0.5, 0.5), 0.1, 0.95, "consistent", 0.0,
+                                   3, (40, None), (None, None), (runs, ()),
+                                   ({"feasible": True}, {"feasible": False}))
+    frame = curve.to_frame()
+    assert frame["k"].tolist() == [1, 2] and frame["trials"].tolist() == [3, 0]
+    assert frame["min_samples"].tolist()[0] == 40 and pd.isna(frame["min_samples"][1])
+    assert pd.isna(frame.loc[1, "n_samples"]) and not frame.loc[1, "passed"]
+    assert set(frame.columns) == {"k", "eps", "n_samples", "successes", "trials", "passed",
+                                  "median_error", "ci_lower", "ci_upper", "min_samples"}

@@ -234,3 +234,76 @@ def test_plot_sweep_marks_an_exact_fit_on_the_log_axis_edge():
         assert "median error 0 (exact fit)" in [t.get_text() for t in ax.get_legend().texts]
     finally:
         plt.close("all")
+
+
+def test_plot_sample_complexity_marks_a_value_the_preflight_skipped():
+    """A parameter value whose eps is out of its class's reach is not
+    searched (no evaluations): the plot raised IndexError looking for its
+    largest m; it is a gray x on the bottom edge, in the legend, and the
+    other values keep their m*."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn.pac import Evaluation, SampleComplexityResult, plot_sample_complexity
+
+    runs = (Evaluation(40, 1, 3, (0.0, 0.9), False, 0.6),
+            Evaluation(80, 3, 3, (0.3, 1.0), True, 0.2))
+    curve = SampleComplexityResult("k", (1, 2, 3), (0.5,) * 3, 0.1, 0.95, "consistent", 0.0,
+                                   3, (80, None, None), (40, None, None),
+                                   (runs, (), runs[:1]), ({}, {"feasible": False}, {}))
+    plt.close("all")
+    try:
+        ax = plot_sample_complexity(curve)
+        skipped = [line for line in ax.get_lines() if line.get_marker() == "x"]
+        assert len(skipped) == 1 and skipped[0].get_label() == "not searched (infeasible)"
+        assert list(skipped[0].get_xdata()) == [2] and list(skipped[0].get_ydata()) == [0.0]
+        reached = [line for line in ax.get_lines() if line.get_marker() == "^"]
+        assert list(reached[0].get_xdata()) == [3] and list(reached[0].get_ydata()) == [40]
+        assert list(ax.containers[0].lines[0].get_ydata()) == [80]
+        legend = [t.get_text() for t in ax.get_legend().texts]
+        assert "not searched (infeasible)" in legend
+        alone = SampleComplexityResult("k", (1,), (0.5,), 0.1, 0.95, "consistent", 0.0, 3,
+                                       (None,), (None,), ((),), ({"feasible": False},))
+        assert len(plot_sample_complexity(alone).get_lines()) == 1
+    finally:
+        plt.close("all")
+
+
+def test_plot_sweep_draws_the_relative_tolerance_on_an_error_axis():
+    """The error columns are absolute errors, while eps is relative to
+    E[f^2]: for a network with E[f^2] = 4 the dashed line said "eps = 0.1"
+    at 0.1, a quarter of the tolerance the trials were judged by.  It is at
+    eps x E[f^2], so labelled; an absolute sweep keeps eps; an agnostic one
+    (tolerance above each trial's own best) draws none."""
+    import functools
+
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from sparselearn import pac
+    from sparselearn.network import SparseReLUNetwork
+    from sparselearn.targets import junta_sum_network
+
+    one = junta_sum_network(6, 2, 2, random_state=0)  # E[f^2] = 1
+    net = SparseReLUNetwork(one.weights, one.biases, 2.0 * one.output_weights,
+                            2.0 * one.output_bias)    # E[f^2] = 4
+
+    def sweep(**kwargs):
+        return pac.verify_sweep(functools.partial(pac.low_degree_learner, degree=2),
+                                lambda point, rng: net, {"n_samples": [20, 80]}, 0.1, 0.1,
+                                2, noise=0.5, random_state=0, **kwargs)
+
+    def dashed(ax):
+        return [(line.get_ydata()[0], line.get_label()) for line in ax.get_lines()
+                if line.get_linestyle() == "--"]
+
+    plt.close("all")
+    try:
+        relative = sweep(eps_scale="relative")
+        norms = [r["mean_target_norm"] for r in relative.to_records()]
+        np.testing.assert_allclose(norms, 4.0, rtol=1e-12)
+        (level, label), = dashed(pac.plot_sweep(relative, y="median_error"))
+        assert level == pytest.approx(0.4) and label == "eps x E[f^2] = 0.4"
+        assert pac.plot_sweep(relative).get_ylabel() == "Pr[error <= 0.1 E[f^2]]"
+        (level, label), = dashed(pac.plot_sweep(sweep(eps_scale="absolute"), y="max_error"))
+        assert level == 0.1 and label == "eps = 0.1"
+        assert dashed(pac.plot_sweep(sweep(eps_scale="relative", agnostic=True),
+                                     y="median_error")) == []
+    finally:
+        plt.close("all")

@@ -57,6 +57,32 @@ def _check_factory(value, name: str, wrapped: str = "lambda rng: net"):
     return value
 
 
+def _check_call(value, name: str, call: str, count: int, example: str) -> None:
+    """A ``TypeError`` naming ``name`` when the factory ``value`` cannot take the
+    ``count`` positional arguments it is called with (``call`` shows them).
+
+    The entry points call their factories differently (``verify_pac``'s
+    ``make_learner()`` and ``make_target(rng)``, ``verify_sweep``'s
+    ``make_learner(point)`` and ``make_target(point, rng)``); one written for
+    the other failed inside the first trial with Python's bare "takes 0
+    positional arguments but 1 was given", naming neither the argument nor
+    the expected call.  A callable without a readable signature (a builtin,
+    some C extensions) is let through.
+    """
+    import inspect
+
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*range(count))
+    except TypeError as exc:
+        shown = getattr(value, "__qualname__", None) or type(value).__name__
+        raise TypeError(f"{name} is called as {call}, but {shown} cannot be called that "
+                        f"way ({exc}); wrap it, e.g. {name}={example}") from None
+
+
 def _check_n_jobs(n_jobs) -> int:
     n_jobs = check_int(n_jobs, "n_jobs")
     if n_jobs == 0 or n_jobs < -1:

@@ -24,7 +24,9 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     Each found ``m*`` is a marker with an error bar down to the bracket's
     lower end (the largest failing ``m`` tried), on a logarithmic ``m``
     axis.  A parameter value whose search never passed is drawn as an upward
-    triangle at the largest ``m`` tried.
+    triangle at the largest ``m`` tried; one the pre-flight skipped (``eps``
+    out of the class's reach, no ``m`` tried) as a gray ``x`` on the bottom
+    edge, "not searched (infeasible)" in the legend.
 
     Parameters
     ----------
@@ -58,7 +60,13 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
                                    ("result", "ax", "label"), reserved=("yerr",))
     ax = _plotting.axes("plot_sample_complexity", ax, figsize=(5.0, 3.5))
     found = [i for i, m in enumerate(result.min_samples) if m is not None]
-    missing = [i for i, m in enumerate(result.min_samples) if m is None]
+    # Not reached: searched up to its largest m without passing.  Not
+    # searched: the pre-flight found eps out of the class's reach, so there
+    # is no m to draw (it has no evaluations).
+    missing = [i for i, m in enumerate(result.min_samples)
+               if m is None and result.evaluations[i]]
+    skipped = [i for i, m in enumerate(result.min_samples)
+               if m is None and not result.evaluations[i]]
     numeric = all(isinstance(_plain(p), numbers.Real) for p in result.params)
     xs = ([_plain(p) for p in result.params] if numeric
           else list(range(len(result.params))))
@@ -73,6 +81,13 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
         top = [result.evaluations[i][-1].n_samples for i in missing]
         ax.plot([xs[i] for i in missing], top, linestyle="none", marker="^",
                 color="gray", label="not reached (largest m tried)")
+    if skipped:
+        # On the bottom spine (x in data, y in axes coordinates), as
+        # plot_sweep marks a point without trials: an annotation, not an m.
+        ax.plot([xs[i] for i in skipped], np.zeros(len(skipped)),
+                transform=ax.get_xaxis_transform(), linestyle="none", marker="x",
+                markersize=8, color="gray", clip_on=False,
+                label="not searched (infeasible)")
     if not numeric:
         ax.set_xticks(xs, [str(p) for p in result.params])
     ax.set_yscale("log")
@@ -80,7 +95,7 @@ def plot_sample_complexity(result, ax=None, label=None, **kwargs):
     ax.set_ylabel("smallest m")
     ax.set_title(f"Pr[error <= eps] >= {1 - result.delta:g} ({result.criterion}, "
                  f"{result.trials} trials)", fontsize="medium")
-    if label is not None or missing:
+    if label is not None or missing or skipped:
         ax.legend(fontsize="small")
     return ax
 
@@ -95,9 +110,13 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     ``y="success_fraction"`` each point carries its Clopper-Pearson interval
     as an error bar and a dashed line, in the legend, marks the target
     :math:`1 - \\delta`; with an error column (``"mean_error"``,
-    ``"median_error"``, ``"max_error"``) the axis is logarithmic and the
-    dashed line marks ``eps``, and a point whose error is exactly 0 (an
-    exact fit) is a gray triangle on the bottom edge.  A point without trials (skipped by the
+    ``"median_error"``, ``"max_error"``, absolute errors) the axis is
+    logarithmic and the dashed line marks the tolerance: ``eps`` times the
+    points' :math:`\\mathbb{E}[f^2]` (their median, so labelled, when they
+    differ) for ``eps`` relative to it, ``eps`` itself for
+    ``eps_scale="absolute"``, none for an agnostic sweep (each trial's
+    tolerance sits above its own target's best error); and a point whose
+    error is exactly 0 (an exact fit) is a gray triangle on the bottom edge.  A point without trials (skipped by the
     pre-flight: ``eps`` out of the class's reach) has no value to plot: it
     is marked by a gray ``x`` on the bottom edge at its ``x``, in the legend
     as "no trials (infeasible)" with its line's parameters, never drawn as 0.  A figure made here
@@ -203,10 +222,11 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
         ax.axhline(1 - result.delta, color="gray", linestyle="--", linewidth=1,
                    label=f"target 1 - delta = {1 - result.delta:g}")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_ylabel(f"Pr[error <= {result.eps:g}]")
+        ax.set_ylabel(f"Pr[error <= {result.eps:g}{' E[f^2]' if _relative(result) else ''}]")
     else:
-        ax.axhline(result.eps, color="gray", linestyle="--", linewidth=1,
-                   label=f"eps = {result.eps:g}")
+        level, text = _error_threshold(result, records)
+        if level is not None:
+            ax.axhline(level, color="gray", linestyle="--", linewidth=1, label=text)
         ax.set_yscale("log")
         ax.set_ylabel(y.replace("_", " "))
     if x == "n_samples":
@@ -215,10 +235,41 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     ax.set_xlabel(x)
     ax.set_title(", ".join(fixed + [f"{result.trials} trials per point"]),
                  fontsize="medium")
-    ax.legend(fontsize="small")
+    if ax.get_legend_handles_labels()[0]:  # one unlabelled line and no threshold: none
+        ax.legend(fontsize="small")
     if new_figure:
         ax.figure.tight_layout()  # the x-label inside the figure
     return ax
+
+
+def _relative(result) -> bool:
+    """Whether the sweep read ``eps`` relative to each target's E[f^2]."""
+    return all(r.eps_scale == "relative" for r in result.results)
+
+
+def _error_threshold(result, records):
+    """The dashed line of an error column: ``(level, legend text)``, or
+    ``(None, None)`` where no one level is the tolerance.
+
+    The columns are absolute errors; a relative sweep's tolerance is
+    ``eps`` times each target's E[f^2], so the line is drawn at ``eps`` only
+    for an absolute sweep, at ``eps x E[f^2]`` when the points share one
+    E[f^2] (a scaled target family, a fixed network) and at ``eps`` times
+    their median E[f^2] otherwise, labelled as such.  An agnostic sweep's
+    tolerance is above each trial's own best error in the class: no line.
+    """
+    if any(r.agnostic for r in result.results):
+        return None, None
+    if not _relative(result):
+        return result.eps, f"eps = {result.eps:g}"
+    norms = np.array([r["mean_target_norm"] for r in records if r["trials"] > 0])
+    if not norms.size:
+        return None, None
+    median = float(np.median(norms))
+    shared = np.allclose(norms, median, rtol=1e-6, atol=0.0)
+    level = result.eps * median
+    return level, (f"eps x E[f^2] = {level:.3g}" if shared
+                   else f"eps x median E[f^2] = {level:.3g}")
 
 
 def _tick_grid_values(ax, values):

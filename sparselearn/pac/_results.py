@@ -406,10 +406,18 @@ class SampleComplexityResult(ResultMixin):
     def _frame_records(self) -> list[dict]:
         """One row per :func:`verify_pac` run of the search: the parameter
         (column ``param_name``), its ``eps``, the run's :class:`Evaluation`
-        fields, and ``min_samples`` (the answer for that parameter)."""
-        return [{self.param_name: _plain(param), "eps": self.eps[i]}
-                | e._frame_records()[0] | {"min_samples": self.min_samples[i]}
-                for i, param in enumerate(self.params) for e in self.evaluations[i]]
+        fields, and ``min_samples`` (the answer for that parameter).  A
+        parameter value the pre-flight skipped (no run) keeps one row, with
+        ``trials`` 0 and ``None`` for ``n_samples``, the interval and the
+        error: without it the frame lost the value altogether."""
+        rows = []
+        for i, param in enumerate(self.params):
+            head = {self.param_name: _plain(param), "eps": self.eps[i]}
+            runs = [e._frame_records()[0] for e in self.evaluations[i]] or [
+                {"n_samples": None, "successes": 0, "trials": 0, "passed": False,
+                 "median_error": None, "ci_lower": None, "ci_upper": None}]
+            rows += [head | run | {"min_samples": self.min_samples[i]} for run in runs]
+        return rows
 
     def to_table(self) -> str:
         """Readable text report: one row per parameter value.

@@ -10,7 +10,8 @@ import numpy as np
 
 from .._results import renamed_argument
 from .._validation import check_float, check_int
-from ._execution import _check_factory, _check_picklable, _NoBar, _progress_bar
+from ._execution import (_check_call, _check_factory, _check_picklable, _NoBar,
+                         _progress_bar)
 from ._options import Options, _check_eps
 from ._preflight import (_check_eps_scale, _check_preflight, _class_errors, _preflight,
                          _warn_eps_scale, _warn_infeasible)
@@ -165,6 +166,10 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
     options = Options.from_arguments(locals())
     make_target_for = _check_factory(make_target_for, "make_target_for",
                                      "lambda p: (lambda rng: net)")
+    _check_call(options.make_learner, "make_learner", "make_learner()", 0,
+                "lambda: YourLearner(...)")
+    _check_call(make_target_for, "make_target_for", "make_target_for(p)", 1,
+                "lambda p: (lambda rng: your_network(p, random_state=rng))")
     if isinstance(params, (str, bytes)) or not isinstance(params, Sequence | np.ndarray):
         raise TypeError(f"params must be a sequence of parameter values, got "
                         f"{type(params).__name__}")
@@ -208,6 +213,8 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
     for param in params:
         make_target = make_target_for(param)
         _check_factory(make_target, f"make_target_for({param!r})")
+        _check_call(make_target, f"make_target_for({param!r})", "make_target(rng)", 1,
+                    "lambda p: (lambda rng: your_network(p, random_state=rng))")
         if runner.remote:
             _check_picklable(**{f"make_target_for({param!r})": make_target})
         targets.append(make_target)

@@ -50,10 +50,22 @@ def _child_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSeque
 
 
 def _evaluate(function, X: np.ndarray, what: str) -> np.ndarray:
-    values = np.asarray(function(X), dtype=np.float64)
+    raw = function(X)
+    try:
+        if np.iscomplexobj(raw):  # the cast would drop the imaginary part, with a warning
+            raise TypeError("complex values")
+        values = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        # Strings, or a torch tensor that requires grad (RuntimeError: detach
+        # it): torch's or NumPy's message alone did not say whose output it was.
+        raise TypeError(f"{what} must return real numbers, one per point; its "
+                        f"{type(raw).__name__} does not convert to float64: {exc}") from None
     if values.shape != (X.shape[0],):
+        column = (f"; ravel its ({X.shape[0]}, 1) column" if values.shape == (X.shape[0], 1)
+                  else "")
         raise ValueError(f"{what} returned shape {values.shape} for {X.shape[0]} points; "
-                         f"it must return one value per point, shape ({X.shape[0]},)")
+                         f"it must return one value per point, shape ({X.shape[0]},)"
+                         f"{column}")
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{what} returned NaN or infinite values")
     return values
@@ -125,7 +137,18 @@ def _run_trial(make_learner, make_target, spec: dict, index: int):
     not threads inside a fit, are the unit of parallelism here.
     """
     with _thread_pools().limit(limits=1):
-        return _trial(make_learner, make_target, spec, index)
+        try:
+            return _trial(make_learner, make_target, spec, index)
+        except Exception as exc:
+            # A learner that fails on some samples aborts the run (no trial is
+            # counted either way); say which trial, so it can be replayed.
+            if hasattr(exc, "add_note"):  # Python >= 3.11; survives pickling
+                root = spec["root"]
+                exc.add_note(f"raised in PAC trial {index} (n_samples={spec['n_samples']}) "
+                             f"of the run with root seed SeedSequence(entropy="
+                             f"{root.entropy}, spawn_key={root.spawn_key}); verify_pac's "
+                             "Notes say how to replay it")
+            raise
 
 
 _POOLS: tuple[int, ThreadpoolController] | None = None

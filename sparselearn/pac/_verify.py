@@ -5,7 +5,7 @@ import dataclasses
 
 from .._results import renamed_argument
 from .._validation import check_int
-from ._execution import _check_factory, _progress_bar
+from ._execution import _check_call, _check_factory, _progress_bar
 from ._options import Options, _check_eps
 from ._preflight import (_check_eps_scale, _check_preflight, _class_errors, _preflight,
                          _skipped_result, _warn_eps_scale, _warn_infeasible)
@@ -193,7 +193,10 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     uses ``child = SeedSequence(seed.entropy, spawn_key=seed.spawn_key +
     (i,))`` with ``seed = result.seed``, and ``child.spawn(3)`` seeds, in
     order, the generator passed to ``make_target``, the training sample (points,
-    then noise) and the test points.
+    then noise) and the test points.  A trial whose learner or target raises
+    (a failed fit, NaN or infinite predictions) stops the run with that
+    exception, so no failure is ever counted as a success; on Python 3.11+
+    a note on it names the trial and the root seed to replay it with.
 
     Other processes (``n_jobs > 1`` or ``scheduler=``): the factories are
     pickled (with cloudpickle) and sent to the workers, so they must be
@@ -225,6 +228,10 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     n_draws = renamed_argument("verify_pac", "n_test", "n_draws", n_test, n_draws, 100_000)
     options = Options.from_arguments(locals())
     make_target = _check_factory(make_target, "make_target")
+    _check_call(options.make_learner, "make_learner", "make_learner()", 0,
+                "lambda: YourLearner(...)")
+    _check_call(make_target, "make_target", "make_target(rng)", 1,
+                "lambda rng: your_network(..., random_state=rng)")
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     eps = _check_eps(eps)
     scale = _check_eps_scale(eps_scale)
