@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import linecache
+import math
 import os
 import sys
 import time
@@ -936,36 +937,24 @@ _seed = _integer_at_least(0, "a non-negative integer")  # numpy's generators' se
 _nonnegative_int = _integer_at_least(0, "a non-negative integer")
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+def _number_where(accept, kind: str):
+    """An argparse type: a float for which ``accept`` holds, else an error
+    saying what was expected (``kind``)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")  # refused below, with the same message
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}")
+        return value
+    return parse
 
 
-def _nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (value >= 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _probability(text: str) -> float:
-    """An argparse type: a number strictly between 0 and 1 (a failure probability)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, "
-                                         f"got {text!r}")
-    return value
+_positive_float = _number_where(lambda v: v > 0 and math.isfinite(v), "a positive number")
+_nonnegative_float = _number_where(lambda v: v >= 0 and math.isfinite(v), "a number >= 0")
+_probability = _number_where(lambda v: 0.0 < v < 1.0,  # a failure probability
+                             "a number strictly between 0 and 1")
 
 
 def _jobs(text: str) -> int:
