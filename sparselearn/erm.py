@@ -858,9 +858,14 @@ def _enforce_weight_bound(w, radius):
     certificate checks the exact norm (``norm_bounds`` rounds it up), so the
     rows are projected onto a ball ``2^-40`` inside ``radius`` until it
     holds, which moves only rows whose norm is that close to the bound.
+    Each further round doubles that gap, so the loop ends (within 41 rounds,
+    the last projecting onto 0) even where scaling cannot move a row: a
+    subnormal ``radius`` times ``1 - 2^-40`` rounds back to ``radius``.
     """
+    gap = 2.0**-40
     while _round_up_scaled_norm(1.0, w) > radius:
-        _project_rows(w, radius * (1.0 - 2.0**-40))
+        _project_rows(w, radius * (1.0 - gap))
+        gap = min(1.0, 2.0 * gap)
 
 
 def _project_rows(P, radius):

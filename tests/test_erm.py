@@ -941,6 +941,23 @@ def test_weight_bound_is_enforced_on_the_exact_norm():
     assert net.norm_bounds()[0] <= radius
 
 
+def test_weight_bound_enforcement_ends_for_a_subnormal_bound():
+    """W = 5e-324 (the smallest subnormal): scaling a row by 1 - 2^-40 rounds
+    back to the same row, and the projection loop never ended (a fit with
+    that W hung).  The gap doubles each round, so it ends, in class."""
+    from fractions import Fraction
+
+    from sparselearn.erm import _enforce_weight_bound
+
+    w = np.array([[5e-324, 5e-324], [0.0, 5e-324]])
+    _enforce_weight_bound(w, 5e-324)
+    assert all(sum(Fraction(float(v)) ** 2 for v in row) <= Fraction(5e-324) ** 2 for row in w)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    model = SparseReLURegressor(width=4, sparsity=2, W=5e-324, random_state=0).fit(X, X[:, 0])
+    assert model.in_class_ and model.norm_bounds_[0] <= 5e-324
+
+
 def test_erm_load_reads_norm_bounds_saved_rounded_to_nearest(tmp_path):
     """Files saved before norm_bounds rounded up hold bounds an ulp or so
     below the exact ones; they load (with the exact bounds), while a

@@ -855,6 +855,24 @@ def test_norm_bounds_round_up_on_random_decimal_networks(seed):
     assert Fraction(B_h) >= bias > Fraction(np.nextafter(B_h, 0.0))
 
 
+@pytest.mark.parametrize("rows", [
+    np.full((64, 40), 0.1),                                   # every row ties
+    np.array([[1e300, 1e-300], [3.0, 4.0]]),                  # mixed magnitudes
+    np.array([[5e-324, 5e-324], [0.0, 0.0]]),                 # subnormal
+    np.random.default_rng(1).integers(-9, 10, size=(30, 7)) / 10 * 1e-160,
+])
+@pytest.mark.parametrize("a", [1.0, 0.3, 7.0, 1e-200])
+def test_round_up_scaled_norm_is_the_smallest_float_above_the_exact_value(rows, a):
+    """The integer-arithmetic exact sums of squares against Fractions."""
+    from fractions import Fraction
+
+    from sparselearn.network import _round_up_scaled_norm
+    got = _round_up_scaled_norm(a, rows)
+    target = Fraction(a) ** 2 * max(sum(Fraction(float(v)) ** 2 for v in row) for row in rows)
+    assert Fraction(got) ** 2 >= target
+    assert got == 0.0 or Fraction(np.nextafter(got, 0.0)) ** 2 < target
+
+
 @pytest.mark.parametrize("big", [np.array([2**60 + 1, -(2**60)], dtype=np.int64),
                                  np.array([2**64 - 1, 0], dtype=np.uint64)])
 def test_integers_that_float64_would_round_are_refused(big):
