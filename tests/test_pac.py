@@ -417,7 +417,11 @@ def _ok_target(rng):
     (dict(make_learner=lambda: type("Labels", (ZeroPredictor,), {
         "predict": lambda self, X: np.array(["a"] * X.shape[0])})()),
      TypeError, "the learner's predict must return real numbers, one per point; its ndarray "
-                "does not convert to float64: could not convert string"),
+                "does not convert to float64: strings"),
+    # Numeric strings (a classifier's labels "0"/"1") parsed as numbers before.
+    (dict(make_learner=lambda: type("NumericLabels", (ZeroPredictor,), {
+        "predict": lambda self, X: np.array(["0"] * X.shape[0])})()),
+     TypeError, "the learner's predict must return real numbers.*: strings"),
     (dict(make_learner=lambda: type("Complex", (ZeroPredictor,), {
         "predict": lambda self, X: np.zeros(X.shape[0]) + 1j})()),
      TypeError, "the learner's predict must return real numbers.*complex values"),

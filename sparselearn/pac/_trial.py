@@ -49,11 +49,23 @@ def _child_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSeque
                                   pool_size=root.pool_size)
 
 
+def _holds_strings(raw) -> bool:
+    """Whether ``raw`` (a learner's or target's output) is or holds strings."""
+    dtype = getattr(raw, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind != "O":
+        return dtype.kind in "US"
+    if hasattr(raw, "__array__") and not isinstance(raw, np.ndarray):
+        return False  # a tensor or array-like of its own dtype: numbers or its own error
+    return any(isinstance(v, (str, bytes)) for v in np.ravel(np.asarray(raw, dtype=object)))
+
+
 def _evaluate(function, X: np.ndarray, what: str) -> np.ndarray:
     raw = function(X)
     try:
         if np.iscomplexobj(raw):  # the cast would drop the imaginary part, with a warning
             raise TypeError("complex values")
+        if _holds_strings(raw):  # the cast would parse "1", "0" (class labels)
+            raise TypeError("strings")
         values = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError, RuntimeError) as exc:
         # Strings, or a torch tensor that requires grad (RuntimeError: detach
