@@ -35,7 +35,8 @@ from .parities import _CHUNK_BYTES, ParityDesign, _float32_safe
 
 # ---------------------------------------------------------------- solvers
 def _jacobi(design: ParityDesign, alpha):
-    r"""The inverse diagonal of :math:`(P^\top P + \alpha I) / m`, or ``None`` on
+    r"""The Jacobi preconditioner of :math:`(P^\top P + \alpha I) / m` for
+    :func:`_cg_columns` (``R`` ``(D, k)`` to ``diag^{-1} R``), or ``None`` on
     the cube, where that diagonal is constant and changes no CG iterate."""
     if design.domain == "cube":
         return None
@@ -43,7 +44,8 @@ def _jacobi(design: ParityDesign, alpha):
     # A zero column (all its rows 0) has a zero diagonal and, unpenalised, no
     # effect on the solution: any positive scale keeps CG in the row space.
     diagonal[diagonal <= 0.0] = 1.0
-    return 1.0 / diagonal
+    inverse = 1.0 / diagonal
+    return lambda R: inverse[:, None] * R
 
 
 # Mixed-precision CG (_solve_mixed).  Each inner CG, on float32 products,
@@ -127,9 +129,9 @@ def _log_iteration(residual=None, count=1):
 def _cg_columns(design, R0, alpha, rtol, max_iter, dtype, precondition=None,
                 log_residual=True):
     r"""CG on :math:`(P^\top P + \alpha I) E / m = R_0`, column by column in
-    lockstep (one pass over the data per iteration for all columns, as
-    :func:`_solve_block_cg`), from ``E = 0``, each column stopping when its
-    recursive residual is below ``rtol[j] * ||R_0[:, j]||``.  Products in
+    lockstep (one pass over the data per iteration for all columns), from
+    ``E = 0``, each column stopping when its recursive residual is at most
+    ``rtol[j] * ||R_0[:, j]||``: the loop of every CG here.  Products in
     ``dtype``; ``precondition`` (``(D, k)`` float64 to the same, the
     inverse of a matrix close to the operator) makes it preconditioned CG,
     unpreconditioned without.  Returns ``(E, iterations, converged)``
@@ -181,7 +183,7 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter, precondition=Non
     stopped at a relative residual of ``max(_MIXED_INNER_TOL, tol ||B|| /
     (2 ||R_k||))``, then :math:`C_{k+1} = C_k + E` and :math:`R_{k+1}`
     from one float64 product.  A column stops when
-    :math:`\|R_k\| < \mathrm{tol}\,\|B\|` in float64: the stopping rule
+    :math:`\|R_k\| \le \mathrm{tol}\,\|B\|` in float64: the stopping rule
     of :func:`_solve_cg`, so its accuracy bound holds as stated there.
     Each refinement cuts :math:`\|R\|` by about ``_MIXED_INNER_TOL``
     (the float32 error of :math:`A E` is about ``1e-6`` of
@@ -308,24 +310,26 @@ def _solve_cg(design: ParityDesign, y, alpha, tol, max_iter, precondition=True,
 
 
 def _solve_cg_one_thread(design, y, alpha, tol, max_iter, precondition, products):
-    m = design.n_samples
-    b = design._rmatvec(y) / m
+    b = design._rmatvec(y) / design.n_samples
+    coef, n_iter, converged = _cg_normal_equations(design, b[:, None], alpha, tol, max_iter,
+                                                   precondition, products)
+    return coef[:, 0], n_iter, converged
+
+
+def _cg_normal_equations(design, B, alpha, tol, max_iter, precondition, products):
+    """The CG of :func:`_solve_cg` and :func:`_solve_block_cg` on
+    :math:`(P^\top P + \alpha I) C / m = B` (``B`` ``(D, c)``, from ``C = 0``)."""
     if _mixed_applies(design, alpha, tol, products):
-        coef, n_iter, converged = _solve_mixed(design, b[:, None], alpha, tol, max_iter)
-        return coef[:, 0], n_iter, converged
-    # The lockstep loop of block CG on one column (_cg_columns: the fused
-    # product's vector path).  It replaced scipy.sparse.linalg.cg, which
-    # had replaced a hand-written loop at no cost (issue 11: the same
-    # iterations to the same coefficients in the same time on the junta task
-    # of benchmarks/compare_learners.py); one loop now serves every CG and
-    # reports its residuals to a verbose fit, which scipy's callback cannot
-    # (it gets the iterate, not the residual).  Its rule ||r|| <= tol ||b||
-    # is the one documented above.
-    inverse = _jacobi(design, alpha) if precondition else None
-    jacobi = None if inverse is None else (lambda R: inverse[:, None] * R)
-    coef, n_iter, converged = _cg_columns(design, b[:, None], alpha, np.array([tol]), max_iter,
-                                          np.float64, jacobi)
-    return coef[:, 0], max(n_iter, 1), converged
+        return _solve_mixed(design, B, alpha, tol, max_iter)
+    # One loop, _cg_columns, for every CG: it replaced scipy.sparse.linalg.cg
+    # on the single-vector path (the same iterations and coefficients to
+    # 2e-16 in a paired run; scipy's callback gets the iterate, not the
+    # residual a verbose fit reports), which had replaced a hand-written
+    # loop at no cost (issue 11).  A zero right-hand side is solved by C = 0
+    # at once (scipy's rule too).
+    C, n_iter, converged = _cg_columns(design, B, alpha, np.full(B.shape[1], tol), max_iter,
+                                       np.float64, _jacobi(design, alpha) if precondition else None)
+    return C, max(n_iter, 1), converged
 
 
 def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=True,
@@ -333,8 +337,8 @@ def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=
     r"""Conjugate gradient for ``c`` right-hand sides at once: the columns of
     :math:`(P^\top P + \alpha I) C = P^\top Y`, ``Y`` of shape ``(m, c)``.
 
-    scipy has no block CG, so this is written here: ``c`` (Jacobi-
-    preconditioned, as :func:`_solve_cg`) CG recurrences run in lockstep,
+    ``c`` (Jacobi-preconditioned, as :func:`_solve_cg`) CG recurrences run
+    in lockstep (:func:`_cg_columns`, the loop of every CG here),
     each with its own step sizes, and every iteration computes the ``c``
     products :math:`P^\top P p_k` in one pass over the data
     (:meth:`ParityDesign._normal_matvec` on a ``(D, c)`` block).  It is not
@@ -342,7 +346,7 @@ def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=
     space but need rank-revealing deflation when columns converge or
     become dependent; here each column is exactly the CG of
     :func:`_solve_cg` (same iterates in exact arithmetic, same stopping rule
-    :math:`\|r\| < \mathrm{tol}\,\|P^\top y\|` per column), and a
+    :math:`\|r\| \le \mathrm{tol}\,\|P^\top y\|` per column), and a
     converged column is frozen and dropped from later passes.  Returns
     ``(coef (D, c), n_iter, converged)``: ``n_iter`` is the number of passes,
     the iterations of the slowest column.  ``products`` as in
@@ -354,17 +358,8 @@ def _solve_block_cg(design: ParityDesign, Y, alpha, tol, max_iter, precondition=
 
 
 def _solve_block_cg_one_thread(design, Y, alpha, tol, max_iter, precondition, products):
-    m = design.n_samples
-    B = design._rmatvec(Y) / m
-    if _mixed_applies(design, alpha, tol, products):
-        return _solve_mixed(design, B, alpha, tol, max_iter)
-    inverse = _jacobi(design, alpha) if precondition else None
-    # (the Jacobi-preconditioned columns in lockstep; a zero right-hand side
-    # is solved by C = 0 at once, scipy's rule too)
-    jacobi = None if inverse is None else (lambda R: inverse[:, None] * R)
-    C, n_iter, converged = _cg_columns(design, B, alpha, np.full(B.shape[1], tol), max_iter,
-                                       np.float64, jacobi)
-    return C, max(n_iter, 1), converged
+    return _cg_normal_equations(design, design._rmatvec(Y) / design.n_samples, alpha, tol,
+                                max_iter, precondition, products)
 
 
 def _upper_norm1(G):
@@ -420,7 +415,7 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     :math:`G = P^\top P` and :math:`B = P^\top Y` are accumulated from
     explicit rows (``8 D^2`` bytes, never the ``m x D`` matrix; on real data
     from :func:`_normal_equations`' distinct moments when
-    :func:`_use_moments`), then
+    ``_gram._use_moments``), then
     :math:`(G + \alpha I) c = B` is solved by Cholesky (LAPACK ``posv``):
     the solution scikit-learn's ``Ridge(solver="cholesky")`` computes on the
     materialised features, at ``m D^2 + D^3 / 3`` flops whatever the
@@ -752,13 +747,13 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
     :math:`\tilde G` too.  Every iteration is one matrix-free
     :meth:`ParityDesign._normal_matvec` (one pass over the data, never the
     ``m x D`` matrix).  The stopping rule is the unpreconditioned residual
-    of :func:`_solve_cg`, :math:`\|r_k\| < \mathrm{tol}\,\|P^\top y\|`, so
+    of :func:`_solve_cg`, :math:`\|r_k\| \le \mathrm{tol}\,\|P^\top y\|`, so
     its accuracy bound :math:`\kappa(A)\,\mathrm{tol}` holds unchanged; the
     result equals the ridge solution of :func:`_solve_cholesky` (and of
     scikit-learn's ``Ridge(solver="cholesky")``) to that accuracy whatever
     rows were sampled (``rng`` changes the iteration count only).
 
-    On real data with :func:`_use_moments` the sample's Gram is formed from
+    On real data with ``_gram._use_moments`` the sample's Gram is formed from
     its distinct moments (:func:`_moment_table`) with float32 products,
     scattered already scaled and equilibrated into a float32 matrix
     (:func:`_scatter_moments`) and factored in float32 (blocked,

@@ -805,7 +805,7 @@ _PARAMETERS_DOC = r"""
     n_jobs : int or None, default=None
         Threads for the feature products (rows are split between them).
         ``None`` or ``-1``: every core available to the process.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
         Shuffles the validation folds.
     verbose : bool, default=False
         Print a line on stdout for every fit of a degree (the final one and,
@@ -992,8 +992,11 @@ class _SolveLog:
     every ``_VERBOSE_INTERVAL`` seconds, ``LABEL: iteration K (max_iter=N),
     relative residual R (tol=T), S s``, and at the end ``LABEL: solver
     'NAME', K iterations, relative residual R (tol=T), S s``.  ``R`` is
-    :math:`\|P^\top y - (P^\top P + \alpha I) c\| / \|P^\top y\|`, where
-    the solver tracks it (CG; not the direct solvers).  The solvers call it
+    :math:`\|P^\top y - (P^\top P + \alpha I) c\| / \|P^\top y\|`, the
+    largest over the columns still iterating, where the solver tracks it
+    (CG; not the direct solvers); in mixed precision it is the float64
+    residual of the last refinement (the inner float32 iterations between
+    refinements are counted but report none).  The solvers call it
     through their iteration log (``_solvers._iteration_log``)."""
 
     def __init__(self, label: str, tol: float, max_iter: int):

@@ -316,3 +316,31 @@ def test_preconditioned_cg_solves_once_per_direction(max_iter):
     assert converged == (max_iter == 50)
     if converged:
         np.testing.assert_allclose(A @ E, R0, atol=1e-8 * np.abs(R0).max())
+
+
+@pytest.mark.parametrize("domain, alpha", [("cube", 1.0), ("cube", 0.0), ("real", 1.0)])
+def test_single_vector_cg_takes_scipys_iterates(domain, alpha):
+    """_solve_cg runs the shared loop _cg_columns where it called
+    scipy.sparse.linalg.cg: against scipy on the same operator (Jacobi
+    preconditioner off the cube), the same iterations and coefficients."""
+    import scipy.sparse.linalg
+    from sparselearn._solvers import _jacobi
+
+    rng = np.random.default_rng(4)
+    X = random_cube(rng, 900, 8) if domain == "cube" else rng.normal(size=(900, 8))
+    y = X[:, 0] * X[:, 1] - X[:, 2] + 0.2 * rng.normal(size=900)
+    design = ParityDesign(X, 3, domain=domain)
+    D, m = design.n_output_features, design.n_samples
+    operator = scipy.sparse.linalg.LinearOperator(
+        (D, D), matvec=lambda c: design._normal_matvec(c) / m + (alpha / m) * c, dtype=float)
+    jacobi = _jacobi(design, alpha)
+    M = None if jacobi is None else scipy.sparse.linalg.LinearOperator(
+        (D, D), matvec=lambda v: jacobi(v.reshape(D, 1))[:, 0], dtype=float)
+    steps = []
+    expected, info = scipy.sparse.linalg.cg(operator, design._rmatvec(y) / m, rtol=1e-10,
+                                            atol=0.0, maxiter=500, M=M,
+                                            callback=lambda _: steps.append(1))
+    coef, n_iter, converged = _solve_cg(design, y, alpha, 1e-10, 500)
+    assert info == 0 and converged
+    assert abs(n_iter - len(steps)) <= 1
+    np.testing.assert_allclose(coef, expected, rtol=0, atol=1e-9 * np.linalg.norm(expected))
