@@ -1232,9 +1232,10 @@ def _load_estimator(cls, path, format_tag, extra_keys=()):
         if fitted["n_features_in_"] != network.n_features:
             raise ValueError(f"n_features_in_={fitted['n_features_in_']} but the network "
                              f"has {network.n_features} features")
-        # Files saved before norm_bounds rounded up hold the bounds rounded
-        # to nearest, a few ulps below: they are read (and the exact bounds
-        # used); any other difference means the file was edited.
+        # Files saved before norm_bounds rounded up hold the float bounds,
+        # off by the rounding of a float norm (up to about (n + 2) ulps, far
+        # inside 2^-40 relative): they are read (and the exact bounds used);
+        # a larger difference means the file was edited.
         if len(fitted["norm_bounds_"]) != 2 or not all(
                 stored == bound or math.isclose(stored, bound, rel_tol=2.0**-40, abs_tol=0.0)
                 for stored, bound in zip(fitted["norm_bounds_"], network.norm_bounds())):

@@ -34,9 +34,12 @@ def _children_take_ctrl_c():
     (as it should: tests/test_cli.py checks that too).  A Python handler in
     this process becomes the default in a child (exec resets handlers, not
     an ignored disposition)."""
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @pytest.fixture(scope="module")

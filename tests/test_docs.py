@@ -236,10 +236,14 @@ def test_readme_performance_rows_name_scripts_and_flags_that_exist():
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for script in dict.fromkeys(script for script, _ in commands)}
     helps = {}
-    for script, process in running.items():
-        out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, (script, err[-500:])
-        helps[script] = out
+    try:
+        for script, process in running.items():
+            out, err = process.communicate(timeout=300)
+            assert process.returncode == 0, (script, err[-500:])
+            helps[script] = out
+    finally:  # none left running after a failure
+        for process in running.values():
+            process.kill()
     for script, arguments in commands:
         for flag in re.findall(r"--[\w-]+", arguments):
             assert flag in helps[script], (script, flag)
