@@ -316,15 +316,16 @@ class _LowDegreeModel(BaseEstimator):
                                       1 if y.ndim == 1 else y.shape[1])
         if not self.verbose:
             return self._solve(design, y, degree, solver)
-        log = _SolveLog(label or self._fit_label(design), self.tol, self.max_iter)
+        log = _SolveLog(label or self._fit_label(degree, design.n_output_features,
+                                                 design.n_samples), self.tol, self.max_iter)
         with _iteration_log(log):
             coef, n_iter = self._solve(design, y, degree, solver)
         log.done(solver, n_iter)
         return coef, n_iter
 
-    def _fit_label(self, design):
-        return (f"{type(self).__name__} degree {design.degree} "
-                f"(D={design.n_output_features}, m={design.n_samples})")
+    def _fit_label(self, degree, D, m, where=""):
+        """The start of a verbose line: ``LowDegreeRegressor degree 2[, fold 1/5] (D=.., m=..)``."""
+        return f"{type(self).__name__} degree {degree}{where} (D={D}, m={m})"
 
     def _solve(self, design, y, degree, solver):
         """:meth:`_fit_once` on the design, by ``solver``."""
@@ -464,9 +465,8 @@ class _LowDegreeModel(BaseEstimator):
                 coef, n_iter = design._rmatvec(y) / m, 1
             else:
                 solve = _solve_cg if y.ndim == 1 else _solve_block_cg
-                log = (_SolveLog(f"{type(self).__name__} degree {degree} (D={D}, m={m}, "
-                                 "on the dask cluster)", self.tol, self.max_iter)
-                       if self.verbose else None)
+                log = (_SolveLog(self._fit_label(degree, D, m, " on the dask cluster"),
+                                 self.tol, self.max_iter) if self.verbose else None)
                 with _iteration_log(log):
                     coef, n_iter, converged = solve(design, y, float(self.alpha),
                                                     float(self.tol), int(self.max_iter))
@@ -618,8 +618,8 @@ class _LowDegreeModel(BaseEstimator):
                 X_train = np.ascontiguousarray((raw[train] - mean) / scale)
                 X_val = np.ascontiguousarray((raw[held_out] - mean) / scale)
             for k, degree in enumerate(degrees):
-                label = (f"{type(self).__name__} degree {degree}, fold {f + 1}/{len(folds)} "
-                         f"(D={n_parity_features(n, degree)}, m={train.size})")
+                label = self._fit_label(degree, n_parity_features(n, degree), train.size,
+                                        f", fold {f + 1}/{len(folds)}")
                 # More features than training samples: least squares is
                 # underdetermined and its validation error meaningless.
                 if n_parity_features(n, degree) > train.size:
