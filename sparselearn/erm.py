@@ -65,7 +65,8 @@ from ._kernels import _network, _sparse_backprop
 from ._validation import (BOOLEAN, Interval, StrOptions, check_labels, check_memory,
                           check_numeric_input, check_random_state, check_width_and_sparsity,
                           validate_parameters)
-from .network import _PARALLEL_WORK, SparseReLUNetwork, _one_thread_all, _round_up_scaled_norm
+from .network import (_PARALLEL_WORK, SparseReLUNetwork, _one_thread_all, _round_up_scaled_norm,
+                      _row_norms)
 
 __all__ = ["SparseReLUClassifier", "SparseReLURegressor"]
 
@@ -826,28 +827,6 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     est.norm_bounds_ = network.norm_bounds()
     est.in_class_ = network._in_class(counts, k, p["W"], p["B"])
     return network
-
-
-def _row_norms(P) -> np.ndarray:
-    """Euclidean norms of the rows of ``P``, without overflow or underflow.
-
-    ``np.linalg.norm`` sums squares, which overflow for entries beyond about
-    ``1e154`` (an infinite norm: the repair's margin became infinite and the
-    repaired network was not k-sparse) and lose precision or vanish below
-    about ``1e-154``.  Rows whose plain norm leaves ``[2^-500, 2^500]`` are
-    recomputed scaled by their largest entry; the others keep the plain
-    value, bit for bit.
-    """
-    with np.errstate(over="ignore", under="ignore"):
-        norms = np.linalg.norm(P, axis=1)
-    redo = ~((norms >= 2.0**-500) & (norms <= 2.0**500))
-    if redo.any():
-        rows = P[redo]
-        largest = np.abs(rows).max(axis=1)
-        safe = np.where(largest > 0.0, largest, 1.0)
-        with np.errstate(under="ignore"):
-            norms[redo] = largest * np.linalg.norm(rows / safe[:, None], axis=1)
-    return norms
 
 
 def _enforce_weight_bound(w, radius):

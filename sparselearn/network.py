@@ -239,6 +239,28 @@ def _round_up_product(a: float, c: float) -> float:
     return p
 
 
+def _row_norms(P) -> np.ndarray:
+    """Euclidean norms of the rows of ``P``, without overflow or underflow.
+
+    ``np.linalg.norm`` sums squares, which overflow for entries beyond about
+    ``1e154`` (an infinite norm: the repair's margin became infinite and the
+    repaired network was not k-sparse) and lose precision or vanish below
+    about ``1e-154``.  Rows whose plain norm leaves ``[2^-500, 2^500]`` are
+    recomputed scaled by their largest entry; the others keep the plain
+    value, bit for bit.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.linalg.norm(P, axis=1)
+    redo = ~((norms >= 2.0**-500) & (norms <= 2.0**500))
+    if redo.any():
+        rows = P[redo]
+        largest = np.abs(rows).max(axis=1)
+        safe = np.where(largest > 0.0, largest, 1.0)
+        with np.errstate(under="ignore"):
+            norms[redo] = largest * np.linalg.norm(rows / safe[:, None], axis=1)
+    return norms
+
+
 def _exact_binary(value: float) -> tuple[int, int]:
     """Integers ``(M, E)`` with ``value == M * 2**E`` exactly (finite ``value``)."""
     mantissa, exponent = math.frexp(value)
@@ -290,9 +312,7 @@ def _round_up_scaled_norm(a: float, rows: np.ndarray) -> float:
     """
     if rows.size == 0 or a == 0.0:
         return 0.0
-    scale = np.abs(rows).max(axis=1)
-    safe = np.where(scale > 0.0, scale, 1.0)
-    norms = scale * np.linalg.norm(rows / safe[:, None], axis=1)
+    norms = _row_norms(rows)
     top = float(norms.max())
     if top == 0.0:
         return 0.0
