@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime
 import numbers
+import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -276,6 +278,18 @@ def check_numeric_input(value, name: str) -> None:
         if isinstance(item, _NON_NUMBER_TYPES):
             raise TypeError(f"{name} must hold numbers, found {type(item).__name__} "
                             f"{item!r}; convert it to numbers first")
+
+
+def warn_at_caller(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` attributed to the first caller outside the package:
+    the line of the user's code that called into sparselearn, however deep
+    the library's own frames go (a fixed ``stacklevel`` pointed into
+    sparselearn/learners.py, and moved with every refactoring)."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def check_labels(value, name: str) -> None:

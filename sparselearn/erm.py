@@ -64,7 +64,7 @@ from . import io as _io
 from ._kernels import _network, _sparse_backprop
 from ._validation import (BOOLEAN, Interval, StrOptions, check_labels, check_memory,
                           check_numeric_input, check_random_state, check_width_and_sparsity,
-                          validate_parameters)
+                          validate_parameters, warn_at_caller)
 from .network import (_PARALLEL_WORK, SparseReLUNetwork, _one_thread_all, _round_up_scaled_norm,
                       _row_norms)
 
@@ -1043,9 +1043,9 @@ def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
         if stalled >= p["n_iter_no_change"]:
             break
     else:
-        warnings.warn(f"{name}: max_epochs={p['max_epochs']} reached before "
-                      f"the objective stopped improving by tol={p['tol']}; raise "
-                      "max_epochs or tol", ConvergenceWarning, stacklevel=3)
+        warn_at_caller(f"{name}: max_epochs={p['max_epochs']} reached before "
+                       f"the objective stopped improving by tol={p['tol']}; raise "
+                       "max_epochs or tol", ConvergenceWarning)
     return curve
 
 

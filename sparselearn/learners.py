@@ -28,7 +28,6 @@ import json
 import math
 import numbers
 import time
-import warnings
 
 import joblib
 import numpy as np
@@ -42,7 +41,7 @@ from . import _distributed
 from . import io as _io
 from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int, check_labels,
                           check_matrix, check_memory, check_numeric_input, check_random_state,
-                          check_vector, validate_parameters)
+                          check_vector, validate_parameters, warn_at_caller)
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
 from .parities import PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets
@@ -300,11 +299,11 @@ class _LowDegreeModel(BaseEstimator):
         return ParityDesign._from_checked(X, degree, self._threads(), self.max_bytes,
                                           domain=self.domain_)
 
-    def _warn_cg(self, degree, stacklevel):
-        warnings.warn(f"conjugate gradient did not reach tol={self.tol} in "
-                      f"max_iter={self.max_iter} iterations at degree {degree}; "
-                      "raise max_iter, add a ridge alpha, or use more samples",
-                      ConvergenceWarning, stacklevel=stacklevel)
+    def _warn_cg(self, degree):
+        warn_at_caller(f"conjugate gradient did not reach tol={self.tol} in "
+                       f"max_iter={self.max_iter} iterations at degree {degree}; "
+                       "raise max_iter, add a ridge alpha, or use more samples",
+                       ConvergenceWarning)
 
     def _fit_once(self, X, y, degree, label=None):
         """Fit one degree on targets ``y`` (``(m,)``, or ``(m, c)`` solved
@@ -343,10 +342,10 @@ class _LowDegreeModel(BaseEstimator):
                 np.random.default_rng(0) if self.random_state is None
                 else check_random_state(self.random_state))
             if not converged:
-                warnings.warn(f"the sketch-preconditioned conjugate gradient did not reach "
-                              f"tol={self.tol} in max_iter={self.max_iter} iterations at "
-                              f"degree {degree}; raise max_iter or use solver='cholesky'",
-                              ConvergenceWarning, stacklevel=4)
+                warn_at_caller(f"the sketch-preconditioned conjugate gradient did not reach "
+                               f"tol={self.tol} in max_iter={self.max_iter} iterations at "
+                               f"degree {degree}; raise max_iter or use solver='cholesky'",
+                               ConvergenceWarning)
             return coef, n_iter
         solve = _solve_cg if y.ndim == 1 else _solve_block_cg
         # Jacobi-preconditioned CG converges to the least-squares solution of
@@ -358,7 +357,7 @@ class _LowDegreeModel(BaseEstimator):
         coef, n_iter, converged = solve(design, y, float(self.alpha),
                                         float(self.tol), int(self.max_iter), precondition)
         if not converged:
-            self._warn_cg(degree, stacklevel=5)
+            self._warn_cg(degree)
         return coef, n_iter
 
     def _fit_pm1(self, X, y):
@@ -473,7 +472,7 @@ class _LowDegreeModel(BaseEstimator):
                 if log is not None:
                     log.done("cg", n_iter)
                 if not converged:
-                    self._warn_cg(degree, stacklevel=3)
+                    self._warn_cg(degree)
         finally:
             design.close()
         coef = coef * y_scale

@@ -976,3 +976,12 @@ def test_erm_load_reads_norm_bounds_saved_rounded_to_nearest(tmp_path):
         io.save_npz(tmp_path / "three.npz", **{**arrays, "fitted": np.array(
             json.dumps({**fitted, "norm_bounds_": fitted["norm_bounds_"] + [1.0]}))})
         SparseReLURegressor.load(tmp_path / "three.npz")
+
+
+def test_convergence_warning_points_at_the_callers_line():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    with pytest.warns(ConvergenceWarning, match="max_epochs=1 reached") as caught:
+        SparseReLURegressor(width=4, sparsity=2, max_epochs=1, tol=0.0,
+                            random_state=0).fit(X, X[:, 0])
+    assert {record.filename for record in caught} == {__file__}

@@ -168,6 +168,20 @@ def test_cg_reports_non_convergence():
     assert model.n_iter_ == 1
 
 
+@pytest.mark.parametrize("params", [dict(degree=2, solver="cg"), dict(solver="cg", cv=2),
+                                    dict(degree=2, solver="cg", verbose=True),
+                                    dict(degree=2, solver="sketch", domain="real")])
+def test_convergence_warnings_point_at_the_callers_line(params, capsys):
+    """Through any depth of the library's frames (plain, selection, verbose,
+    sketch fits) the warning names the line that called fit."""
+    rng = np.random.default_rng(5)
+    X = _random_cube(rng, 200, 6)
+    y = rng.normal(size=200)
+    with pytest.warns(ConvergenceWarning) as caught:
+        LowDegreeRegressor(max_iter=1, tol=1e-14, **params).fit(X, y)
+    assert {record.filename for record in caught} == {__file__}
+
+
 def test_verbose_fits_print_their_solves_and_true_residuals(monkeypatch, capsys):
     """verbose=True: a line per fold fit and per final fit (solver, iterations,
     residual), periodic lines while CG runs (every iteration here, the
