@@ -78,9 +78,10 @@ def _network(W1_rows, bias1, U, bias2) -> SparseReLUNetwork:
     bias1 = np.asarray(bias1, dtype=np.float64)
     U = np.asarray(U, dtype=np.float64)
     bias2 = np.asarray(bias2, dtype=np.float64).reshape(-1)
+    thresholds = 0.0 - bias1  # (not -bias1: a zero bias would become -0.0)
     if U.shape[1] == 1:
-        return SparseReLUNetwork(W1_rows, -bias1, U[:, 0], float(bias2[0]))
-    return SparseReLUNetwork(W1_rows, -bias1, U, bias2)
+        return SparseReLUNetwork(W1_rows, thresholds, U[:, 0], float(bias2[0]))
+    return SparseReLUNetwork(W1_rows, thresholds, U, bias2)
 
 
 def _output_matrix(net: SparseReLUNetwork) -> tuple[np.ndarray, np.ndarray]:

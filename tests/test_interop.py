@@ -173,6 +173,18 @@ def test_from_torch_on_a_float32_module_and_no_bias():
     np.testing.assert_allclose(net(X), out, rtol=1e-12, atol=1e-12)
 
 
+def test_imported_zero_biases_are_positive_zeros():
+    """A layer without bias (torch's bias=False, or a zero intercept) gives
+    thresholds +0.0, not -0.0 (the negated bias), which printed and saved
+    as -0."""
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False), torch.nn.ReLU(),
+                                 torch.nn.Linear(2, 1))
+    net = SparseReLUNetwork.from_torch(module)
+    np.testing.assert_array_equal(net.biases, [0.0, 0.0])
+    assert not np.signbit(net.biases).any()
+
+
 def test_from_torch_refuses_other_architectures():
     torch = pytest.importorskip("torch")
     nn = torch.nn
