@@ -4,7 +4,8 @@ For points :math:`x \in \{-1,1\}^n` the parities
 :math:`\chi_S(x) = \prod_{i \in S} x_i`, :math:`|S| \le d`, are the
 :math:`D = \sum_{j \le d} \binom{n}{j}` features of the low-degree
 algorithm (docs/theory.rst, section 3; the estimators are in
-:mod:`sparselearn.learners`).
+:mod:`sparselearn.learners`, their solvers in ``sparselearn/_solvers.py``
+and the normal equations in ``sparselearn/_gram.py``).
 
 The ``m x D`` feature matrix :math:`P` is never stored.  Solvers only need
 :math:`P c` and :math:`P^\top r`, computed chunk by chunk in one of two ways:
