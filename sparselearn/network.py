@@ -289,15 +289,9 @@ def _exact_square_sums(rows: np.ndarray) -> list[tuple[int, int]]:
 def _square_at_least(x: float, a: float, square_sum: tuple[int, int]) -> bool:
     """Whether ``x**2 >= a**2 * S * 2**E`` exactly (``x, a >= 0`` finite)."""
     S, E = square_sum
-    if S == 0 or a == 0.0:
-        return True
-    if x == 0.0:
-        return False
     Mx, Ex = _exact_binary(x)
     Ma, Ea = _exact_binary(a)
-    left, right = Mx * Mx, Ma * Ma * S
-    shift = 2 * Ex - (2 * Ea + E)  # left * 2^shift against right
-    return (left << shift) >= right if shift >= 0 else left >= (right << -shift)
+    return _compare_square_sums((Mx * Mx, 2 * Ex), (Ma * Ma * S, 2 * Ea + E)) >= 0
 
 
 def _round_up_scaled_norm(a: float, rows: np.ndarray) -> float:
