@@ -104,6 +104,11 @@ _CHUNK_BITS = 12
 # Points per kernel call; the kernel holds the GIL-free thread team for one
 # call, so Ctrl-C is honoured between calls.
 _BATCH_POINTS = 2**22
+# activation_histogram's default limit on its walk, in unit evaluations 2^n s:
+# at 0.7 ns each on the 2-core machine (n = 20-24, s = 64-4096, load 0.3),
+# about 13 minutes; larger walks are refused before they start.
+MAX_HISTOGRAM_EVALUATIONS = 2.0**40
+_SECONDS_PER_EVALUATION = 0.7e-9
 # Walks of fewer than this many point-units (2^n s) run on one thread:
 # waking a second costs up to milliseconds on a loaded machine (measured
 # with benchmarks/compare_threads.py on the project's shared 2-core machine).
@@ -153,12 +158,23 @@ def _walk_tolerance(weights, biases, steps: int) -> np.ndarray:
     return np.ascontiguousarray(tol)
 
 
+def _rough_duration(seconds: float) -> str:
+    """``seconds`` in the largest unit that keeps the figure at least 1."""
+    for unit, length in (("years", 3.15e7), ("days", 86400.0), ("hours", 3600.0),
+                         ("minutes", 60.0)):
+        if seconds >= length:
+            return f"{seconds / length:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
 def _chunk_batches(n: int):
-    """``(L, [(start, stop), ...])``: Gray chunks of ``2^L`` points, grouped per call."""
+    """``(L, batches)``: Gray chunks of ``2^L`` points and an iterator over
+    ``(start, stop)`` chunk ranges, one per kernel call (lazy: at ``n = 62``
+    a list would hold 2^40 pairs)."""
     bits = min(n, _CHUNK_BITS)
     n_chunks = 1 << (n - bits)
     step = max(1, _BATCH_POINTS >> bits)
-    return bits, [(q, min(q + step, n_chunks)) for q in range(0, n_chunks, step)]
+    return bits, ((q, min(q + step, n_chunks)) for q in range(0, n_chunks, step))
 
 
 def points(n, start=0, stop=None, *, max_bytes=None) -> np.ndarray:
@@ -327,18 +343,27 @@ def truth_table(net, max_bytes=None, *, output=None) -> np.ndarray:
     return out
 
 
-def activation_histogram(net) -> np.ndarray:
+def activation_histogram(net, *, max_evaluations=MAX_HISTOGRAM_EVALUATIONS) -> np.ndarray:
     r"""How many points of the cube have each number of active units.
 
     Entry ``c`` is :math:`\#\{x \in \{-1,1\}^n : |A(x)| = c\}`, where unit
     ``j`` is active at ``x`` when :math:`\langle w_j, x\rangle - b_j > 0`.
     Computed by a parallel Gray-code walk in :math:`O(s)` per point and
-    :math:`O(s)` memory per thread; the running time is :math:`2^n s`, so
-    for large ``n`` use :func:`certify_sparsity` for the maximum or sample.
+    :math:`O(s)` memory per thread; the running time is :math:`2^n s` unit
+    evaluations (about 0.7 ns each on two cores), so for large ``n`` use
+    :func:`certify_sparsity` for the maximum, or count the active units of
+    sampled points (:func:`uniform_points`,
+    :meth:`~sparselearn.SparseReLUNetwork.activation_counts`) for the
+    distribution.
 
     Parameters
     ----------
     net : SparseReLUNetwork
+    max_evaluations : float, default=MAX_HISTOGRAM_EVALUATIONS
+        Largest walk accepted, in unit evaluations :math:`2^n s` (the
+        default, :math:`2^{40}`, is about 13 minutes on two cores); a larger
+        one is refused before it starts rather than running for hours.
+        ``None`` accepts any.
 
     Returns
     -------
@@ -352,6 +377,8 @@ def activation_histogram(net) -> np.ndarray:
         If ``net`` is not a :class:`~sparselearn.SparseReLUNetwork`.
     MemoryBudgetError
         If ``n > 62`` (the counts would overflow int64).
+    ValueError
+        If :math:`2^n s` exceeds ``max_evaluations``.
 
     Examples
     --------
@@ -362,6 +389,16 @@ def activation_histogram(net) -> np.ndarray:
     """
     net = _check_network(net)
     n = check_cube_dimension(net.n_features, "net.n_features", bytes_per_point=0)
+    evaluations = 2.0**n * max(net.width, 1)
+    if max_evaluations is not None and evaluations > (
+            limit := check_float(max_evaluations, "max_evaluations", minimum=0.0)):
+        raise ValueError(
+            f"activation_histogram walks 2^{n} points x {net.width} units = "
+            f"{evaluations:.3g} unit evaluations (about "
+            f"{_rough_duration(evaluations * _SECONDS_PER_EVALUATION)} on two cores), beyond "
+            f"max_evaluations={limit:.3g}; for the maximum use certify_sparsity(net), for "
+            "the distribution count net.activation_counts(uniform_points(n, m)) on a "
+            "sample, or pass a larger max_evaluations")
     weights_t = np.ascontiguousarray(net.weights.T)
     hist = np.zeros(net.width + 1, dtype=np.int64)
     bits, batches = _chunk_batches(n)

@@ -115,6 +115,31 @@ def test_activation_histogram_equals_brute_force(net):
     np.testing.assert_array_equal(hist, np.bincount(counts, minlength=net.width + 1))
 
 
+@pytest.mark.parametrize("n", [40, 62])
+def test_activation_histogram_refuses_walks_of_hours_before_starting(n):
+    # 2^40 points x 16 units is about 3 hours on two cores; at n = 62 the
+    # batches were built as a list of 2^40 pairs before the first call.
+    rng = np.random.default_rng(0)
+    net = SparseReLUNetwork(rng.normal(size=(16, n)), rng.normal(size=16), np.ones(16))
+    with pytest.raises(ValueError, match=r"2\^%d points x 16 units.*hours|years" % n) as info:
+        cube.activation_histogram(net)
+    assert "max_evaluations" in str(info.value) and "certify_sparsity" in str(info.value)
+    bits, batches = cube._chunk_batches(n)
+    first = next(batches)  # lazy: no list of every batch
+    assert first == (0, cube._BATCH_POINTS >> bits)
+
+
+def test_activation_histogram_max_evaluations():
+    net = random_network(8, 4, random_state=0)
+    full = ref.activation_histogram(net.weights, net.biases)
+    np.testing.assert_array_equal(cube.activation_histogram(net, max_evaluations=2**8 * 4), full)
+    np.testing.assert_array_equal(cube.activation_histogram(net, max_evaluations=None), full)
+    with pytest.raises(ValueError, match="max_evaluations=1.02e"):
+        cube.activation_histogram(net, max_evaluations=2**8 * 4 - 1)
+    with pytest.raises(TypeError, match="max_evaluations"):
+        cube.activation_histogram(net, max_evaluations="all")
+
+
 @settings(max_examples=15)
 @given(net=dyadic_networks(n=st.integers(4, 9), s=st.integers(1, 6)))
 def test_walks_with_many_chunks_and_calls(net):
