@@ -1,0 +1,50 @@
+"""The package's top level (sparselearn/__init__.py): what it exports, and
+that the estimators and submodules load on first use."""
+import subprocess
+import sys
+
+import sparselearn
+
+
+def test_import_and_command_help_do_not_load_scikit_learn():
+    # The estimators import scikit-learn (about 2 CPU seconds): `import
+    # sparselearn` and `sparselearn --help` must not pay for them.
+    code = "\n".join([
+        "import sys",
+        "import sparselearn",
+        "assert 'sklearn' not in sys.modules, 'import sparselearn loaded sklearn'",
+        "from sparselearn.cli import main",
+        "try:",
+        "    main(['--help'])",
+        "except SystemExit as exc:",
+        "    assert exc.code == 0, exc.code",
+        "assert 'sklearn' not in sys.modules, '--help loaded sklearn'",
+        "assert sparselearn.LowDegreeRegressor.__module__ == 'sparselearn.learners'",
+        "assert 'sklearn' in sys.modules",
+    ])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "usage: sparselearn" in result.stdout
+
+
+def test_every_exported_name_and_public_submodule_resolves():
+    namespace = {}
+    exec("from sparselearn import *", namespace)
+    assert set(sparselearn.__all__) <= set(namespace)
+    for name in sparselearn.__all__:
+        assert getattr(sparselearn, name) is namespace[name]
+        assert name in dir(sparselearn)
+    from sparselearn import cube, learners, pac
+    assert sparselearn.cube is cube and sparselearn.pac is pac
+    assert sparselearn.LowDegreeClassifier is learners.LowDegreeClassifier
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    try:
+        sparselearn.LowDegreeRegresor
+    except AttributeError as exc:
+        assert "LowDegreeRegresor" in str(exc)
+    else:
+        raise AssertionError("no AttributeError")
+    assert not hasattr(sparselearn, "no_such_module")
