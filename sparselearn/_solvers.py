@@ -150,11 +150,7 @@ def _cg_columns(design, R0, alpha, rtol, max_iter, dtype, precondition=None,
     k = 0
     while active.size and k < max_iter:
         Pa = np.ascontiguousarray(P[:, active])
-        if Pa.shape[1] == 1:  # the vector path of the products is faster
-            AP = design._normal_matvec(Pa[:, 0], dtype)[:, None]
-        else:
-            AP = design._normal_matvec(Pa, dtype)
-        AP = AP / m + (alpha / m) * Pa
+        AP = design._normal_matvec(Pa, dtype) / m + (alpha / m) * Pa
         step = rz[active] / np.einsum("ij,ij->j", Pa, AP)
         E[:, active] += step * Pa
         R[:, active] -= step * AP
@@ -237,8 +233,7 @@ def _solve_mixed(design: ParityDesign, B, alpha, tol, max_iter, precondition=Non
             continue
         C[:, active] += E
         Ca = np.ascontiguousarray(C[:, active])
-        AC = (design._normal_matvec(Ca[:, 0])[:, None] if Ca.shape[1] == 1
-              else design._normal_matvec(Ca))
+        AC = design._normal_matvec(Ca)
         R[:, active] = B[:, active] - (AC / m + (alpha / m) * Ca)
         new = np.linalg.norm(R[:, active], axis=0)
         _log_iteration(float(np.max(new / B_norms[active])), count=0)

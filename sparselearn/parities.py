@@ -1255,6 +1255,11 @@ class ParityDesign:
 
     def _normal_matvec(self, coef: np.ndarray, dtype=np.float64) -> np.ndarray:
         self._check_record()
+        if coef.ndim == 2 and coef.shape[1] == 1:  # one column: the vector path is faster
+            return self._normal_product(coef[:, 0], dtype)[:, None]
+        return self._normal_product(coef, dtype)
+
+    def _normal_product(self, coef: np.ndarray, dtype) -> np.ndarray:
         if self._use_popcount() or self.degree == 0:
             return self._rmatvec(self._matvec(coef))
         if self._quadratic and coef.ndim == 1 and dtype == np.float32:
