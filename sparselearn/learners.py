@@ -1286,8 +1286,13 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
     (``classes_[1]``), the polynomial is fitted by least squares exactly as
     :class:`LowDegreeRegressor` does, and the prediction is the sign of the
     fit (a score of exactly 0 goes to ``classes_[0]``, as in scikit-learn's
-    linear classifiers).  This is the L2-regression route to agnostic
-    learning of Boolean labels (docs/theory.rst, section 3).
+    linear classifiers).  This is the L2-regression route for Boolean
+    labels: docs/theory.rst, section 3's agnostic guarantee bounds
+    :math:`\mathbb E[(h - g)^2]` for the regression function
+    :math:`g = \mathbb E[y \mid x]`, and a wrong sign costs at least 1 in
+    :math:`(h - y)^2`, so :math:`\Pr[\mathrm{sign}\,h \ne y] \le
+    \mathbb E[(h - y)^2] = \mathbb E[(h - g)^2] + \mathbb E[(y - g)^2]`
+    (elementary; not a statement of the theory page).
 
     With ``K > 2`` classes it is one-vs-rest, as scikit-learn's
     :class:`~sklearn.linear_model.RidgeClassifier`: class ``k`` gets the

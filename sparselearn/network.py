@@ -871,7 +871,9 @@ class SparseReLUNetwork:
         network this is the class membership of every output.  Sparsity is
         certified on the rows of ``X`` only (an empty ``X`` makes it
         vacuous); for the whole cube use
-        :func:`sparselearn.cube.certify_sparsity`.
+        :func:`sparselearn.cube.certify_sparsity`.  The class has no output
+        bias (docs/theory.rst, section 2): the output bias :math:`c` is
+        ignored, so this is the membership of :math:`h - c`.
 
         Parameters
         ----------
@@ -897,6 +899,9 @@ class SparseReLUNetwork:
         >>> X = [[1.0, 1.0], [1.0, -1.0]]
         >>> net.in_class(X, k=1), net.in_class(X, k=1, W=2.0)
         (True, False)
+        >>> shifted = SparseReLUNetwork(net.weights, net.biases, net.output_weights, 5.0)
+        >>> shifted.in_class(X, k=1)                 # h - c is what is checked
+        True
         """
         X = self._check_X(X)
         k = check_int(k, "k", minimum=0)
