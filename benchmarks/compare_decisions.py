@@ -41,8 +41,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import sparselearn.network as network_module
-from sparselearn import SparseReLUNetwork
+# sparselearn is imported where it is used, after the arguments are parsed:
+# --help answers without loading it (3-4 s).
 
 
 def numpy_counts(X, W, b, rows):
@@ -63,6 +63,8 @@ def numpy_supports(X, W, b, rows):
 
 def cases(m, n, widths, tie_width, rng):
     """(name, network, X) for every timed case."""
+    from sparselearn import SparseReLUNetwork
+
     out = []
     X = rng.normal(size=(m, n))
     for s in widths:
@@ -118,6 +120,8 @@ def main():
     parser.add_argument("--threads", choices=["1", "default"], default="1",
                         help="every thread pool at one thread, or the libraries' defaults")
     args = parser.parse_args()
+    import sparselearn.network as network_module
+
     limit = 1 if args.threads == "1" else None
     print(f"{os.cpu_count()} CPUs, threads: {args.threads}; best of {args.repeat} "
           "alternating rounds; load average "

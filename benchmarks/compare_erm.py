@@ -45,15 +45,10 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPRegressor
 from threadpoolctl import threadpool_limits
 
-from sparselearn import SparseReLUNetwork
-from sparselearn._kernels import _network, _sparse_backprop
-from sparselearn._reference import sparse_backprop as reference
-from sparselearn.erm import SparseReLURegressor
-from sparselearn.targets import bump_network, random_network
+# scikit-learn and sparselearn are imported where they are used, after the
+# arguments are parsed: --help answers without loading them (3-4 s).
 
 TRAIN, TEST = 2000, 5000
 NOISE = 0.1  # label noise standard deviation, relative to the target's
@@ -61,6 +56,8 @@ NOISE = 0.1  # label noise standard deviation, relative to the target's
 
 def make_task(kind, n, k, seed):
     """(X, y, X_test, y_test, target) for a k-sparse target with label noise."""
+    from sparselearn.targets import bump_network, random_network
+
     rng = np.random.default_rng(seed)
     if kind == "cube":
         target = bump_network(n, 4 * k, k, radius=2, random_state=seed)
@@ -76,11 +73,18 @@ def make_task(kind, n, k, seed):
 
 def mlp_as_network(mlp):
     """The fitted MLPRegressor as a SparseReLUNetwork, to count its active units."""
+    from sparselearn import SparseReLUNetwork
+
     return SparseReLUNetwork(mlp.coefs_[0].T, -mlp.intercepts_[0], mlp.coefs_[1][:, 0],
                              float(mlp.intercepts_[1][0]))
 
 
 def compare_estimators(seeds, widths=(64, 256)):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+
+    from sparselearn.erm import SparseReLURegressor
+
     budget = dict(learning_rate=1e-2, batch_size=64, max_epochs=100, tol=1e-5,
                   n_iter_no_change=10)
     print(f"Part 1. Held-out error (MSE / Var y_test) and fit time, medians over "
@@ -150,6 +154,9 @@ def print_verdict(medians):
 
 
 def compare_backward(repeat):
+    from sparselearn._kernels import _network, _sparse_backprop
+    from sparselearn._reference import sparse_backprop as reference
+
     mb, n, k = 256, 100, 8
     rng = np.random.default_rng(0)
     print(f"\nPart 2. One minibatch gradient, m_b={mb}, n={n}, k={k} (about k units "
@@ -219,6 +226,9 @@ def main():
     parser.add_argument("--skip-backward", action="store_true",
                         help="part 1 only (no kernel timings)")
     args = parser.parse_args()
+    # threadpoolctl limits only the libraries already loaded: load them
+    # (sparselearn's OpenMP kernels, NumPy's and SciPy's BLAS) first.
+    import sparselearn  # noqa: F401
     with threadpool_limits(limits=args.threads or None):
         compare_estimators(range(args.seeds), args.widths)
         if not args.skip_backward:

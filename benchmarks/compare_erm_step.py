@@ -33,17 +33,19 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from sparselearn.erm import SparseReLURegressor, _initial_parameters, _squared_loss, _train
-from sparselearn.targets import random_network
+# scikit-learn and sparselearn are imported where they are used, after the
+# arguments are parsed: --help answers without loading them (3-4 s).
 
 PATHS = (("former", "adam", True), ("adam", "adam", False), ("lazy_adam", "lazy_adam", False))
 
 
 def make_problem(n, s, k, m, batch, epochs, seed=0):
     """Data, the estimator's checked parameters and its initial network."""
+    from sparselearn.erm import SparseReLURegressor, _initial_parameters
+    from sparselearn.targets import random_network
+
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(m, n))
     y = random_network(n, 2 * k, random_state=seed, bias_quantile=0.95)(X)
@@ -56,6 +58,10 @@ def make_problem(n, s, k, m, batch, epochs, seed=0):
 
 def run(X, y, p, start, solver, two_scans, seed=1):
     """One training loop from a copy of ``start``; (seconds, steps, final w)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sparselearn.erm import _squared_loss, _train
+
     m, s = X.shape[0], start[0].shape[0]
     w, b, u = (np.array(a) for a in start)
     c = np.zeros((1, 1))
@@ -107,6 +113,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1,
                         help="thread limit for BLAS and OpenMP (0: library defaults)")
     args = parser.parse_args()
+    # threadpoolctl limits only the libraries already loaded: load them
+    # (sparselearn's OpenMP kernels, NumPy's and SciPy's BLAS) first.
+    import sparselearn  # noqa: F401
     with threadpool_limits(limits=args.threads or None):
         with threadpool_limits(limits=1, user_api="openmp"):
             compare(args.n, args.s, args.k, args.m, args.batch_size, args.epochs,

@@ -34,11 +34,13 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from compare_foundation import best_time  # noqa: E402  (this script's folder)
 
-from sparselearn import SparseReLUNetwork, cube  # noqa: E402
-from sparselearn._kernels import _cube, _network  # noqa: E402
+# sparselearn is imported where it is used, after the arguments are parsed:
+# --help answers without loading it (3-4 s).
 
 
 def make_network(kind, n, s, rng):
+    from sparselearn import SparseReLUNetwork
+
     if kind == "gaussian":
         W = rng.normal(size=(s, n)) / np.sqrt(n)
     elif kind == "decimal":
@@ -54,6 +56,8 @@ def make_network(kind, n, s, rng):
 
 def float_counts(net, X):
     """``activation_counts`` with the plain float decision (the old code path)."""
+    from sparselearn._kernels import _network
+
     counts = np.empty(X.shape[0], dtype=np.int64)
     for start, stop, G in net._inner_product_chunks(X):
         _network.count_positive(G, net.biases, counts[start:stop])
@@ -62,6 +66,9 @@ def float_counts(net, X):
 
 def float_histogram(net):
     """``activation_histogram`` through the same walk with a zero rounding bound."""
+    from sparselearn import cube
+    from sparselearn._kernels import _cube
+
     n = net.n_features
     weights_t = np.ascontiguousarray(net.weights.T)
     hist = np.zeros(net.width + 1, dtype=np.int64)
@@ -90,6 +97,8 @@ def main():
     parser.add_argument("--cube-s", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    from sparselearn import cube
+
     if args.quick:
         args.m, args.cube_n, args.repeats = 10_000, 14, 2
 

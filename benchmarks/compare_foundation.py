@@ -32,10 +32,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from sparselearn import cube  # noqa: E402
-from sparselearn._reference import cube as cube_twin  # noqa: E402
-from sparselearn._reference import network as network_twin  # noqa: E402
-from sparselearn.targets import bump_network, random_network  # noqa: E402
+# sparselearn is imported where it is used, after the arguments are parsed:
+# --help answers without loading it (3-4 s), and the scripts that import
+# best_time from here do not load it either.
 
 
 def best_time(run, repeats):
@@ -49,6 +48,9 @@ def best_time(run, repeats):
 
 
 def network_rows(m, n, s, repeats):
+    from sparselearn._reference import network as network_twin
+    from sparselearn.targets import random_network
+
     net = random_network(n, s, random_state=0, bias_quantile=0.9)
     X = np.random.default_rng(1).choice(np.array([-1.0, 1.0]), size=(m, n))
     W, b, u = net.weights, net.biases, net.output_weights
@@ -71,6 +73,10 @@ def network_rows(m, n, s, repeats):
 
 
 def cube_rows(n, s, repeats):
+    from sparselearn import cube
+    from sparselearn._reference import cube as cube_twin
+    from sparselearn.targets import random_network
+
     net = random_network(n, s, random_state=0, bias_quantile=0.9)
     W, b, u = net.weights, net.biases, net.output_weights
     twin_repeats = max(1, min(repeats, 2))  # the twins take seconds at n = 20
@@ -90,6 +96,10 @@ def cube_rows(n, s, repeats):
 
 
 def certify_rows(n, s, k, repeats):
+    from sparselearn import cube
+    from sparselearn._reference import cube as cube_twin
+    from sparselearn.targets import bump_network, random_network
+
     # A bump network (settled by the pairwise reduction) and a random one
     # with high thresholds (the subcube search does the work).
     bump = bump_network(n, s, k, random_state=0)

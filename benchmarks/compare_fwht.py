@@ -48,7 +48,8 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from sparselearn.fourier import degree_weights, fwht, influences  # noqa: E402
+# sparselearn is imported where it is used, after the arguments are parsed:
+# --help answers without loading it (3-4 s).
 
 
 def best_times(candidates, prepare, repeats):
@@ -95,8 +96,14 @@ def silenced_stderr():
             os.close(saved)
 
 
-def ours(a):
-    fwht(a, out=a)
+def in_place_fwht():
+    """sparselearn's transform of its argument in place, the call each row
+    times (imported here, once, rather than inside the timed call)."""
+    from sparselearn.fourier import fwht
+
+    def ours(a):
+        fwht(a, out=a)
+    return ours
 
 
 def compare_pyfwht(rows, repeats):
@@ -105,6 +112,8 @@ def compare_pyfwht(rows, repeats):
     except ImportError:
         print("pyfwht not installed (pip install pyfwht): skipping its rows")
         return
+    from sparselearn.fourier import fwht
+    ours = in_place_fwht()
     for n in (20, 24):
         a = np.random.default_rng(n).standard_normal(2**n)
         check = a.copy()
@@ -141,6 +150,8 @@ def compare_fht_cpu(rows, repeats, limits):
     except ImportError:
         print("fht-cpu not installed (pip install fht-cpu): skipping its rows")
         return
+    from sparselearn.fourier import fwht
+    ours = in_place_fwht()
     for dtype in ("float64", "float32"):
         for n in (16, 20, 22, 24):
             a = np.random.default_rng(n).standard_normal(2**n).astype(dtype)
@@ -170,6 +181,8 @@ def compare_boofun(rows, repeats):
     except ImportError:
         print("boofun not installed (pip install boofun): skipping its rows")
         return
+    from sparselearn.fourier import fwht
+    ours = in_place_fwht()
     for n in (16, 20):
         table = np.random.default_rng(n).integers(0, 2, size=2**n)
         signs = 1.0 - 2.0 * table  # boofun's {0,1} -> {+1,-1} convention
@@ -220,6 +233,8 @@ def main():
             limit = passes * t_pass
             print(f"{dtype:<8} {n:>3} {passes:>6} {1e3 * t_pass:>8.3f} {1e3 * limit:>9.3f} "
                   f"{t_one / limit:>17.2f} {t_all / limit:>17.2f}")
+
+    from sparselearn.fourier import degree_weights, influences
 
     spec = np.random.default_rng(0).standard_normal(2**24)
     t = best_times({"deg": (degree_weights, None), "inf": (influences, None)},

@@ -34,8 +34,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from compare_foundation import best_time  # noqa: E402  (this script's folder)
 
-from sparselearn import SparseReLUNetwork  # noqa: E402
-from sparselearn.targets import random_network  # noqa: E402
+# sparselearn is imported where it is used, after the arguments are parsed:
+# --help answers without loading it (3-4 s).
 
 
 def former_forward(net, X):
@@ -58,6 +58,9 @@ def main(argv=None):
                         help="output counts (1 10)")
     parser.add_argument("--repeats", type=int, default=5, help="timing repeats (5)")
     args = parser.parse_args(argv)
+    from sparselearn import SparseReLUNetwork
+    from sparselearn.targets import random_network
+
     rng = np.random.default_rng(0)
     hidden = random_network(args.n, args.s, random_state=0, bias_quantile=0.9)
     X = rng.choice(np.array([-1.0, 1.0]), size=(args.m, args.n))

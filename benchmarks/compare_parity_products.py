@@ -38,10 +38,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-
-from sparselearn import _solvers, parities  # noqa: E402
-from sparselearn.network import _one_thread_blas  # noqa: E402
-from sparselearn.parities import ParityDesign  # noqa: E402
+# sparselearn is imported where it is used, after the arguments are parsed:
+# --help answers without loading it (3-4 s).
 
 
 def _best_of(repeat, work):
@@ -57,6 +55,8 @@ def _best_of(repeat, work):
 def dgemm_rate(size, repeat):
     """GFLOP/s of one-thread dgemm on ``size x size`` matrices, by wall
     clock and by process CPU time."""
+    from sparselearn.network import _one_thread_blas
+
     rng = np.random.default_rng(1)
     A, B = rng.normal(size=(size, size)), rng.normal(size=(size, size))
     with _one_thread_blas():
@@ -67,6 +67,8 @@ def dgemm_rate(size, repeat):
 def sgemm_rate(size, repeat):
     """GFLOP/s of one-thread sgemm on ``size x size`` matrices by CPU time
     (the float32 products' own ceiling, for reference)."""
+    from sparselearn.network import _one_thread_blas
+
     rng = np.random.default_rng(1)
     A = rng.normal(size=(size, size)).astype(np.float32)
     with _one_thread_blas():
@@ -78,6 +80,8 @@ def cg_end_to_end(design, y, tol, products):
     """CPU seconds, iterations and the relative float64 residual of
     ``(P^T P + (m / 4) I) c = P^T y`` after the library's CG to ``tol`` (at
     most 100 iterations) with ``products`` ("float64" or "mixed")."""
+    from sparselearn import _solvers
+
     alpha = design.n_samples / 4.0
     cpu = time.process_time()
     c, n_iter, _ = _solvers._solve_cg(design, y, alpha, tol, 100, products=products)
@@ -90,6 +94,9 @@ def cg_end_to_end(design, y, tol, products):
 def full_width_design(X, d, domain, n_jobs):
     """The same design with one block of ``n`` columns (the peer of the
     16-column blocks at ``d <= 2`` on the cube)."""
+    from sparselearn import parities
+    from sparselearn.parities import ParityDesign
+
     saved = parities._block_width
     parities._block_width = lambda n, degree: max(1, n)
     try:
@@ -101,6 +108,8 @@ def full_width_design(X, d, domain, n_jobs):
 def staircase_design(X, d, n_jobs):
     """A real degree-2 design whose float32 products keep the 16-column
     staircase (the peer of the quadratic form)."""
+    from sparselearn.parities import ParityDesign
+
     design = ParityDesign(X, d, n_jobs=n_jobs, domain="real")
     design._quadratic = False
     return design
@@ -130,6 +139,7 @@ def main():
             cases.append((int(parts[0]), int(parts[1]), int(parts[2]), parts[3]))
         except ValueError:
             parser.error(f"--sizes takes integers N,D,M, got {size!r}")
+    from sparselearn.parities import ParityDesign
 
     peak, peak_cpu = dgemm_rate(options.gemm_size, options.repeat)
     print(f"one-thread dgemm ({options.gemm_size} x {options.gemm_size}): "

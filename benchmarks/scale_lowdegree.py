@@ -58,8 +58,8 @@ import time
 import numpy as np
 from numpy.lib.format import open_memmap
 
-from sparselearn.learners import LowDegreeRegressor
-from sparselearn.parities import ParityDesign, n_parity_features
+# sparselearn is imported in main, after the arguments are parsed: --help
+# answers without loading it (3-4 s).
 
 _WRITE_ROWS = 2**16
 
@@ -177,6 +177,9 @@ def main(argv=None):
                         help="also print each fit's time per CG iteration scaled linearly "
                              "to this many samples (same n, d; the products are linear in m)")
     args = parser.parse_args(argv)
+    from sparselearn.learners import LowDegreeRegressor
+    from sparselearn.parities import ParityDesign, n_parity_features
+
     n, d = args.n, args.degree
     D = n_parity_features(n, d)
     print(f"n={n} d={d} D={D} sigma={args.sigma} terms={args.terms} tol={args.tol} "

@@ -178,6 +178,25 @@ def _float_hint(value, name: str) -> str:
     return f"; pass float({name})" if kind in "iuf" else ""
 
 
+def _read_array(value, name: str, what: str = "array-like of numbers", dtype=None,
+                strict: bool = True) -> np.ndarray | None:
+    """``np.asarray(value, dtype)``, or a ``TypeError`` "``name`` must be ``what``".
+
+    A torch tensor that requires grad makes NumPy raise torch's
+    ``RuntimeError`` (its message says to detach it), which named no
+    argument: it is always this ``TypeError``, keeping torch's advice.
+    NumPy's own ``TypeError``/``ValueError`` (ragged lists and the like) is
+    too when ``strict``; otherwise ``None`` is returned, leaving such input
+    to the caller's later validation.
+    """
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        if strict or isinstance(exc, RuntimeError):
+            raise TypeError(f"{name} must be {what}: {exc}") from None
+        return None
+
+
 def _as_float_array(value, name: str, exact: bool = False) -> np.ndarray:
     """``value`` as a C-contiguous float64 array (real dtypes only).
 
@@ -191,12 +210,7 @@ def _as_float_array(value, name: str, exact: bool = False) -> np.ndarray:
         # np.asarray would wrap it in a 0-d object array ("dtype=object").
         raise TypeError(f"{name} must be a dense array, got a SciPy sparse "
                         f"{type(value).__name__}; densify it first ({name}.toarray())")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        # Ragged lists and the like; RuntimeError: a torch tensor that
-        # requires grad (its message says to detach it).
-        raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
+    array = _read_array(value, name)  # ragged lists and the like refused here
     _check_real_dtype(array.dtype, name)
     converted = np.ascontiguousarray(array, dtype=np.float64)
     # The exact computations work on the float64 values: a 64-bit integer
@@ -264,12 +278,9 @@ def check_numeric_input(value, name: str) -> None:
         if dtype.kind != "c":
             _check_real_dtype(dtype, name)
         return
-    try:
-        array = np.asarray(value) if dtype is None else np.asarray(value, dtype=object)
-    except (TypeError, ValueError):
+    array = _read_array(value, name, dtype=None if dtype is None else object, strict=False)
+    if array is None:
         return  # ragged and the like: left to the caller's own validation
-    except RuntimeError as exc:  # a torch tensor that requires grad (its message: detach it)
-        raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
     if array.dtype.kind != "O":
         if array.dtype.kind != "c":
             _check_real_dtype(array.dtype, name)
@@ -296,12 +307,7 @@ def check_labels(value, name: str) -> None:
     """Refuse class labels NumPy cannot read as an array (a torch tensor that
     requires grad: torch's RuntimeError says to detach it); strings and any
     other labels are left to scikit-learn's own checks."""
-    try:
-        np.asarray(value)
-    except RuntimeError as exc:
-        raise TypeError(f"{name} must be array-like: {exc}") from None
-    except (TypeError, ValueError):
-        return
+    _read_array(value, name, what="array-like", strict=False)
 
 
 def check_vector(value, name: str, length: int | None = None,

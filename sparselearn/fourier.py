@@ -439,6 +439,13 @@ def degree_weights(spec) -> np.ndarray:
     array([0.25, 0.5 , 0.25])
     """
     spec, n = _check_spectrum(spec)
+    return _degree_weights(spec, n)
+
+
+def _degree_weights(spec: np.ndarray, n: int) -> np.ndarray:
+    """:func:`degree_weights` of a spectrum already checked by
+    :func:`_check_spectrum` (``n`` its dimension), for the callers that
+    validated it themselves (scikit-learn's ``check_input=False`` path)."""
     out = np.empty(n + 1, dtype=np.float64)
     _spectral.degree_weights(spec, out)
     return out
@@ -464,7 +471,7 @@ def tail_weight(spec, d) -> float:
     """
     spec, n = _check_spectrum(spec)
     d = _check_degree(d, n)
-    weights = degree_weights(spec)
+    weights = _degree_weights(spec, n)
     return float(weights[d + 1:].sum())
 
 
@@ -637,7 +644,7 @@ def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None, output=None) -> int
     elif output is not None:
         raise TypeError("output= selects an output of a multi-output network; a spectrum "
                         "has one output, omit it")
-    spec, _ = _check_spectrum(f)
+    spec, n = _check_spectrum(f)
     # The answer is scale-invariant, but the squares are not: beyond about
     # 1e154 they overflow (a budget of inf admits d = 0), below about 1e-162
     # they all underflow to 0.  Scaling by a power of two (exact) brings the
@@ -645,7 +652,7 @@ def degree_for_tail(f, eps, fraction=0.5, *, max_bytes=None, output=None) -> int
     peak = float(np.max(np.abs(spec)))
     if peak > 0.0:
         spec = np.ldexp(spec, -math.frexp(peak)[1])
-    weights = degree_weights(spec)
+    weights = _degree_weights(spec, n)
     budget = fraction * eps * float(weights.sum())
     tails = np.concatenate([np.cumsum(weights[::-1])[::-1][1:], [0.0]])  # W^{>d}, d = 0..n
     return int(np.flatnonzero(tails <= budget)[0])
@@ -741,7 +748,7 @@ def noise_sensitivity(spec, flip_rate=None, *, delta=None) -> float:
     flip_rate = _check_flip_rate(
         renamed_argument("noise_sensitivity", "delta", "flip_rate", delta, flip_rate, None),
         "noise_sensitivity")
-    return float(_noise_factors(n, flip_rate) @ degree_weights(spec))
+    return float(_noise_factors(n, flip_rate) @ _degree_weights(spec, n))
 
 
 # --------------------------------------------------------------- estimators
@@ -1094,7 +1101,7 @@ def plot_degree_profile(spectra, labels=None, *, kind="weights", normalize=True,
                          "spectrum")
     ax = _plotting.axes("plot_degree_profile", ax)
     for position, (spec, label) in enumerate(zip(spectra, labels)):
-        weights = degree_weights(_check_spectrum(spec, f"spectra[{position}]")[0])
+        weights = _degree_weights(*_check_spectrum(spec, f"spectra[{position}]"))
         total = weights.sum()
         if normalize and total > 0:
             weights = weights / total

@@ -167,3 +167,27 @@ def test_compare_decisions_runs_and_the_float32_screening_keeps_the_results(tmp_
             if line.startswith(("activation_counts", "active_supports"))]
     assert len(rows) == 6
     assert result.stdout.splitlines()[-1] == "new and old results identical in every case"
+
+
+_SCRIPTS = sorted(name for name in os.listdir(os.path.join(ROOT, "benchmarks"))
+                  if name.endswith(".py") and name != "fuzz_loaders.py")  # no argparse
+
+
+@pytest.mark.parametrize("script", _SCRIPTS)
+def test_help_answers_before_the_stack_is_imported(script):
+    # --help loaded sparselearn, SciPy and scikit-learn first (3-4 s a script,
+    # for the docs test that runs every --help); they belong after parsing.
+    probe = ("import os, runpy, sys\n"
+             "sys.argv = [sys.argv[1], '--help']\n"
+             "sys.path[0] = os.path.dirname(sys.argv[0])  # as `python script` does\n"
+             "try:\n"
+             "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+             "except SystemExit as exit:\n"
+             "    assert exit.code == 0, exit.code\n"
+             "print(sorted({'sparselearn', 'scipy', 'sklearn'} & set(sys.modules)))")
+    path = os.path.join(ROOT, "benchmarks", script)
+    result = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout, result.stdout
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from sparselearn._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions,
-                                     check_cube_points, check_float, check_int, check_matrix,
-                                     check_numeric_input, check_vector, validate_parameters)
+                                     check_cube_points, check_float, check_int, check_labels,
+                                     check_matrix, check_numeric_input, check_vector,
+                                     validate_parameters)
 
 
 @pytest.mark.parametrize("value", [np.timedelta64(3), np.timedelta64(3, "s"),
@@ -128,6 +129,16 @@ def test_a_torch_tensor_that_requires_grad_is_a_type_error_naming_the_argument()
     with pytest.raises(TypeError, match=r"^X must be array-like of numbers: .*detach"):
         check_numeric_input(X, "X")
     check_numeric_input(X.detach(), "X")  # a plain tensor converts
+    # The same conversion in the float-array checks and the label check.
+    with pytest.raises(TypeError, match=r"^X must be array-like of numbers: .*detach"):
+        check_matrix(X, "X")
+    with pytest.raises(TypeError, match=r"^w must be array-like of numbers: .*detach"):
+        check_vector(X[0], "w")
+    assert check_matrix(X.detach(), "X").shape == (8, 3)
+    with pytest.raises(TypeError, match=r"^y must be array-like: .*detach"):
+        check_labels(X[:, 0], "y")
+    check_labels(X[:, 0].detach(), "y")
+    check_labels([[0], [1, 2]], "y")  # ragged labels: left to scikit-learn's checks
     y = torch.linspace(-1.0, 1.0, 8, requires_grad=True)
     for estimator in (LowDegreeRegressor(degree=1), SparseReLURegressor(width=2, sparsity=1)):
         with pytest.raises(TypeError, match=r"^X must be array-like of numbers"):

@@ -7,6 +7,7 @@ when a scheduler is asked for.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -38,28 +39,26 @@ class _NoBar:
         pass
 
 
-def _check_factory(value, name: str, wrapped: str = "lambda rng: net"):
-    """``value`` if it is a factory (a callable that makes targets or learners).
+@dataclasses.dataclass(frozen=True)
+class _FactoryCall:
+    """How an entry point calls one of its factories: ``shown`` as the error
+    writes it (``"make_target(rng)"``), with ``n_args`` positional arguments;
+    ``example`` is a factory of the right shape and ``wrapped`` the factory of
+    one fixed network ``net`` (shown when the network itself is passed)."""
+
+    shown: str
+    n_args: int
+    example: str
+    wrapped: str = "lambda rng: net"
+
+
+def _check_factory(value, name: str, call: _FactoryCall):
+    """``value`` if it is a factory (a callable that makes targets or learners)
+    that takes the ``call.n_args`` positional arguments it will be called with.
 
     A network is callable too (on points), so passing the target itself
     where its factory is expected would fail later, calling it on a random
-    generator; it is refused here, naming the argument (``wrapped`` shows
-    the factory of one fixed network ``net`` for this argument).
-    """
-    if isinstance(value, SparseReLUNetwork) and name.startswith("make_target"):
-        raise TypeError(f"{name} must be a function that returns the target, got the "
-                        "SparseReLUNetwork itself; for one fixed network wrap it, e.g. "
-                        f"{name}={wrapped}")
-    if not callable(value):
-        hint = ("; pass a function that returns a fresh, unfitted one (the class "
-                "itself, a lambda or a functools.partial)" if hasattr(value, "fit") else "")
-        raise TypeError(f"{name} must be callable, got {type(value).__name__}{hint}")
-    return value
-
-
-def _check_call(value, name: str, call: str, count: int, example: str) -> None:
-    """A ``TypeError`` naming ``name`` when the factory ``value`` cannot take the
-    ``count`` positional arguments it is called with (``call`` shows them).
+    generator; it is refused here, naming the argument.
 
     The entry points call their factories differently (``verify_pac``'s
     ``make_learner()`` and ``make_target(rng)``, ``verify_sweep``'s
@@ -71,16 +70,25 @@ def _check_call(value, name: str, call: str, count: int, example: str) -> None:
     """
     import inspect
 
+    if isinstance(value, SparseReLUNetwork) and name.startswith("make_target"):
+        raise TypeError(f"{name} must be a function that returns the target, got the "
+                        "SparseReLUNetwork itself; for one fixed network wrap it, e.g. "
+                        f"{name}={call.wrapped}")
+    if not callable(value):
+        hint = ("; pass a function that returns a fresh, unfitted one (the class "
+                "itself, a lambda or a functools.partial)" if hasattr(value, "fit") else "")
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}{hint}")
     try:
         signature = inspect.signature(value)
     except (TypeError, ValueError):
-        return
+        return value
     try:
-        signature.bind(*range(count))
+        signature.bind(*range(call.n_args))
     except TypeError as exc:
         shown = getattr(value, "__qualname__", None) or type(value).__name__
-        raise TypeError(f"{name} is called as {call}, but {shown} cannot be called that "
-                        f"way ({exc}); wrap it, e.g. {name}={example}") from None
+        raise TypeError(f"{name} is called as {call.shown}, but {shown} cannot be called "
+                        f"that way ({exc}); wrap it, e.g. {name}={call.example}") from None
+    return value
 
 
 def _check_n_jobs(n_jobs) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import MAX_CUBE_DIM, check_float, check_int, check_open_unit
 from ._execution import (_check_factory, _check_n_jobs, _check_picklable, _check_progress,
-                         _check_scheduler, _TrialRunner)
+                         _check_scheduler, _FactoryCall, _TrialRunner)
 from ._trial import _root_seed
 
 
@@ -16,6 +16,10 @@ from ._trial import _root_seed
 _SHARED = ("delta", "trials", "noise", "confidence", "random_state", "scheduler", "n_jobs",
            "exact_max_n", "n_draws", "progress", "max_bytes", "n_features", "output",
            "agnostic")
+
+# How verify_pac and sample_complexity_curve call make_learner (verify_sweep
+# passes its own make_learner(point)).
+_LEARNER_CALL = _FactoryCall("make_learner()", 0, "lambda: YourLearner(...)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +47,11 @@ class Options:
     @classmethod
     def validate(cls, make_learner, *, delta, trials, noise, confidence, random_state,
                  scheduler, n_jobs, exact_max_n, n_draws, progress, max_bytes,
-                 n_features=None, output=None, agnostic=False) -> Options:
-        """Check every shared argument (naming it in the error) and derive the root seed."""
-        make_learner = _check_factory(make_learner, "make_learner")
+                 n_features=None, output=None, agnostic=False,
+                 learner_call=_LEARNER_CALL) -> Options:
+        """Check every shared argument (naming it in the error) and derive the
+        root seed; ``learner_call`` is how the entry point calls ``make_learner``."""
+        make_learner = _check_factory(make_learner, "make_learner", learner_call)
         delta = check_open_unit(delta, "delta")
         trials = check_int(trials, "trials", minimum=1)
         noise = check_float(noise, "noise", minimum=0.0)
@@ -69,13 +75,13 @@ class Options:
                    progress=progress, max_bytes=max_bytes, root=_root_seed(random_state))
 
     @classmethod
-    def from_arguments(cls, arguments: dict) -> Options:
+    def from_arguments(cls, arguments: dict, learner_call=_LEARNER_CALL) -> Options:
         """:meth:`validate` on the shared arguments of an entry point, picked by
         name from its ``locals()`` (its parameters; ``n_draws`` with the
         ``n_test`` alias already resolved), so that every entry point forwards
         the same ones the same way."""
         shared = {name: arguments[name] for name in _SHARED if name in arguments}
-        return cls.validate(arguments["make_learner"], **shared)
+        return cls.validate(arguments["make_learner"], learner_call=learner_call, **shared)
 
     def runner(self, **factories) -> _TrialRunner:
         """The trial runner; when trials leave this process, ``make_learner``

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._results import renamed_argument
 from .._validation import check_float, check_int
-from ._execution import (_check_call, _check_factory, _check_picklable, _NoBar,
+from ._execution import (_check_factory, _check_picklable, _FactoryCall, _NoBar,
                          _progress_bar)
 from ._options import Options, _check_eps
 from ._preflight import (_check_eps_scale, _check_preflight, _class_errors, _preflight,
@@ -19,6 +19,9 @@ from ._results import Evaluation, SampleComplexityResult, _frozen_array, _plain
 from ._trial import _child_seed, _pac_result, _run_trial, _trial_calls, _trial_spec
 
 _CRITERIA = ("consistent", "certified")
+
+# A make_target_for of the right shape, shown when one is called wrongly.
+_TARGET_EXAMPLE = "lambda p: (lambda rng: your_network(p, random_state=rng))"
 
 
 def _check_m_grid(m_grid) -> list[int]:
@@ -164,12 +167,8 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
     n_draws = renamed_argument("sample_complexity_curve", "n_test", "n_draws", n_test,
                                n_draws, 100_000)
     options = Options.from_arguments(locals())
-    make_target_for = _check_factory(make_target_for, "make_target_for",
-                                     "lambda p: (lambda rng: net)")
-    _check_call(options.make_learner, "make_learner", "make_learner()", 0,
-                "lambda: YourLearner(...)")
-    _check_call(make_target_for, "make_target_for", "make_target_for(p)", 1,
-                "lambda p: (lambda rng: your_network(p, random_state=rng))")
+    make_target_for = _check_factory(make_target_for, "make_target_for", _FactoryCall(
+        "make_target_for(p)", 1, _TARGET_EXAMPLE, wrapped="lambda p: (lambda rng: net)"))
     if isinstance(params, (str, bytes)) or not isinstance(params, Sequence | np.ndarray):
         raise TypeError(f"params must be a sequence of parameter values, got "
                         f"{type(params).__name__}")
@@ -212,9 +211,8 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
     targets = []
     for param in params:
         make_target = make_target_for(param)
-        _check_factory(make_target, f"make_target_for({param!r})")
-        _check_call(make_target, f"make_target_for({param!r})", "make_target(rng)", 1,
-                    "lambda p: (lambda rng: your_network(p, random_state=rng))")
+        _check_factory(make_target, f"make_target_for({param!r})",
+                       _FactoryCall("make_target(rng)", 1, _TARGET_EXAMPLE))
         if runner.remote:
             _check_picklable(**{f"make_target_for({param!r})": make_target})
         targets.append(make_target)

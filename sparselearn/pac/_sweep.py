@@ -13,7 +13,7 @@ import numpy as np
 
 from .._results import renamed_argument
 from .._validation import check_int
-from ._execution import _check_call, _check_factory, _progress_bar
+from ._execution import _check_factory, _FactoryCall, _progress_bar
 from ._options import Options, _check_eps
 from ._preflight import (_check_eps_scale, _check_preflight, _class_degree, _class_errors,
                          _preflight, _skipped_result, _warn_eps_scale, _warn_infeasible)
@@ -169,12 +169,12 @@ def verify_sweep(make_learner, make_target, grid, eps, delta, trials, noise=0.0,
     [(1, 0, False), (2, 4, True)]
     """
     n_draws = renamed_argument("verify_sweep", "n_test", "n_draws", n_test, n_draws, 100_000)
-    options = Options.from_arguments(locals())
-    make_target = _check_factory(make_target, "make_target", "lambda point, rng: net")
-    _check_call(options.make_learner, "make_learner", "make_learner(point) with the grid "
-                "point, a dict", 1, "lambda point: YourLearner(...)")
-    _check_call(make_target, "make_target", "make_target(point, rng)", 2,
-                "lambda point, rng: your_network(..., random_state=rng)")
+    options = Options.from_arguments(locals(), learner_call=_FactoryCall(
+        "make_learner(point) with the grid point, a dict", 1,
+        "lambda point: YourLearner(...)"))
+    make_target = _check_factory(make_target, "make_target", _FactoryCall(
+        "make_target(point, rng)", 2, "lambda point, rng: your_network(..., random_state=rng)",
+        wrapped="lambda point, rng: net"))
     grid = _check_grid(grid)
     eps = _check_eps(eps)
     scale = _check_eps_scale(eps_scale)

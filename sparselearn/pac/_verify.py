@@ -5,7 +5,7 @@ import dataclasses
 
 from .._results import renamed_argument
 from .._validation import check_int
-from ._execution import _check_call, _check_factory, _progress_bar
+from ._execution import _check_factory, _FactoryCall, _progress_bar
 from ._options import Options, _check_eps
 from ._preflight import (_check_eps_scale, _check_preflight, _class_errors, _preflight,
                          _skipped_result, _warn_eps_scale, _warn_infeasible)
@@ -227,11 +227,8 @@ def verify_pac(make_learner, make_target, n_samples, eps, delta, trials, noise=0
     """
     n_draws = renamed_argument("verify_pac", "n_test", "n_draws", n_test, n_draws, 100_000)
     options = Options.from_arguments(locals())
-    make_target = _check_factory(make_target, "make_target")
-    _check_call(options.make_learner, "make_learner", "make_learner()", 0,
-                "lambda: YourLearner(...)")
-    _check_call(make_target, "make_target", "make_target(rng)", 1,
-                "lambda rng: your_network(..., random_state=rng)")
+    make_target = _check_factory(make_target, "make_target", _FactoryCall(
+        "make_target(rng)", 1, "lambda rng: your_network(..., random_state=rng)"))
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     eps = _check_eps(eps)
     scale = _check_eps_scale(eps_scale)
