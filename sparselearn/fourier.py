@@ -426,6 +426,11 @@ def degree_weights(spec) -> np.ndarray:
         ``W[j]`` for ``j = 0 .. n``; they sum to :math:`\mathbb{E}[f^2]`
         (Parseval, docs/theory.rst, section 3).
 
+    Raises
+    ------
+    ValueError
+        If a weight overflows float64 (coefficients beyond about 1.3e154).
+
     Notes
     -----
     A Cython reduction bucketed by :math:`\mathrm{popcount}(S)`, one pass
@@ -448,7 +453,20 @@ def _degree_weights(spec: np.ndarray, n: int) -> np.ndarray:
     validated it themselves (scikit-learn's ``check_input=False`` path)."""
     out = np.empty(n + 1, dtype=np.float64)
     _spectral.degree_weights(spec, out)
+    _check_finite_squares(out, spec)
     return out
+
+
+def _check_finite_squares(sums: np.ndarray, spec: np.ndarray) -> None:
+    """A ``ValueError`` when sums of squared coefficients overflowed float64
+    (coefficients beyond about 1.3e154): an infinite weight made ratios NaN
+    downstream (the PAC pre-flight called such a target infeasible)."""
+    if not np.all(np.isfinite(sums)):
+        peak = float(np.max(np.abs(spec)))
+        raise ValueError(
+            f"spec has coefficients up to {peak:.3g}, whose squares overflow float64 "
+            "(beyond about 1.3e154); rescale f by a power of two first (weights scale by "
+            "its square, ratios of them not at all), e.g. spec * 2.0**-600")
 
 
 def tail_weight(spec, d) -> float:
@@ -685,6 +703,7 @@ def influences(spec) -> np.ndarray:
     spec, n = _check_spectrum(spec)
     out = np.empty(n, dtype=np.float64)
     _spectral.influences(spec, out)
+    _check_finite_squares(out, spec)
     return out
 
 

@@ -844,6 +844,20 @@ def test_spectrum_refuses_a_network_whose_transform_overflows():
         F.spectrum(net)
 
 
+@pytest.mark.parametrize("function", [F.degree_weights, F.influences, F.total_influence,
+                                      lambda spec: F.tail_weight(spec, 1),
+                                      lambda spec: F.noise_sensitivity(spec, 0.1)])
+def test_sums_of_squares_that_overflow_are_an_error_not_inf(function):
+    """Coefficients of 1e160 have squares beyond float64: the weights were
+    inf (and ratios of them NaN downstream); at 1e150 they are exact enough
+    to equal the unit spectrum's times 1e300 to rounding."""
+    unit = np.array([0.5, 0.5, -0.5, 0.5])
+    with pytest.raises(ValueError, match=r"coefficients up to 1e\+160.*overflow float64"):
+        function(unit * 2e160)
+    np.testing.assert_allclose(np.asarray(function(unit * 1e150)),
+                               np.asarray(function(unit)) * 1e300, rtol=1e-14)
+
+
 @pytest.mark.parametrize("scale", [1e200, 1e-200, 2.0**1000, 2.0**-1000])
 def test_degree_for_tail_does_not_depend_on_the_scale(scale):
     """f = x_0 x_1 needs degree 2 at any scale; the squared coefficients

@@ -679,6 +679,28 @@ class _NeverCalled:
         raise AssertionError("a trial ran: the exact evaluation was not refused")
 
 
+@pytest.mark.parametrize("preflight", [True, False])
+@pytest.mark.parametrize("exact_max_n", [16, 4])
+def test_targets_whose_squares_overflow_are_refused_and_scale_free_below(preflight,
+                                                                         exact_max_n):
+    """Outputs near 1e160 made E[f^2] inf: every relative error NaN, trials
+    counted as successes (preflight=False) or the target called infeasible.
+    Below the limit a power-of-two scale (exact) leaves the relative errors
+    as they are."""
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(4, 6)), rng.normal(size=4)
+
+    def run(scale):
+        net = SparseReLUNetwork(W, b, np.full(4, scale))
+        return verify_pac(lambda: LowDegreeRegressor(degree=2), lambda rng: net, 200, 0.5,
+                          0.1, 2, random_state=0, eps_scale="relative", preflight=preflight,
+                          exact_max_n=exact_max_n, n_draws=2000)
+
+    with pytest.raises(ValueError, match=r"target takes values up to 8.57e\+160.*rescale"):
+        run(1e160)
+    np.testing.assert_array_equal(run(2.0**230).relative_errors, run(1.0).relative_errors)
+
+
 def test_exact_evaluation_over_a_huge_cube_is_refused(monkeypatch):
     """verify_pac(exact_max_n=40) silently walked 2^40 points per trial."""
     from sparselearn import cube

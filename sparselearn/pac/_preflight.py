@@ -25,7 +25,8 @@ import numpy as np
 from .. import cube
 from .._validation import MemoryBudgetError, check_memory, check_random_state
 from ..network import SparseReLUNetwork
-from ._trial import _EVAL_CHUNK_ROWS, _child_seed, _draw_target, _evaluate
+from ._trial import (_EVAL_CHUNK_ROWS, _check_target_scale, _child_seed, _draw_target,
+                     _evaluate_target)
 
 # Batches of the Monte-Carlo estimate (a jackknife over them gives its stderr).
 _BATCHES = 10
@@ -75,12 +76,12 @@ def _exact_weights(target, n: int, max_bytes) -> np.ndarray | None:
     except MemoryBudgetError:
         return None
     if isinstance(target, SparseReLUNetwork):
-        table = cube.truth_table(target, max_bytes=max_bytes)
+        table = _check_target_scale(cube.truth_table(target, max_bytes=max_bytes))
     else:
         table = np.empty(2**n)
         for start in range(0, 2**n, _EVAL_CHUNK_ROWS):
             stop = min(start + _EVAL_CHUNK_ROWS, 2**n)
-            table[start:stop] = _evaluate(target, cube.points(n, start, stop), "the target")
+            table[start:stop] = _evaluate_target(target, cube.points(n, start, stop))
     return fourier.degree_weights(fourier.spectrum(table))
 
 
@@ -104,7 +105,7 @@ def _estimate(target, n: int, d: int, n_draws: int, rng, max_bytes):
     try:
         for b in range(_BATCHES):
             X = cube._uniform_points(rng, per_batch, n)
-            y = _evaluate(target, X, "the target")
+            y = _evaluate_target(target, X)
             sums[b] = ParityDesign._from_checked(X, d, 1, max_bytes)._rmatvec(y) / per_batch
             squares[b] = float(np.mean(y * y))
     except MemoryBudgetError:

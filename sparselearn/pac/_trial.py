@@ -83,6 +83,30 @@ def _evaluate(function, X: np.ndarray, what: str) -> np.ndarray:
     return values
 
 
+# Largest target magnitude accepted: E[f^2], the errors (h - f)^2 and the
+# standard error of their mean (fourth powers) summed over up to 2^30 points
+# stay finite in float64 below it (4 x 241 + 30 < 1024, with |h - f| up to
+# twice it); relative errors do not depend on the scale.  Beyond about 1e154
+# E[f^2] was inf and every relative error NaN (trials counted as successes,
+# or the pre-flight called the target infeasible).
+_MAX_TARGET = 2.0**240
+
+
+def _check_target_scale(values: np.ndarray) -> np.ndarray:
+    """``values`` of the target, or a ``ValueError`` saying how to rescale it."""
+    peak = float(np.max(np.abs(values), initial=0.0))
+    if peak > _MAX_TARGET:
+        raise ValueError(f"the target takes values up to {peak:.3g}, beyond {_MAX_TARGET:.3g}, "
+                         "where squared errors overflow float64; rescale it (e.g. divide a "
+                         "network's output weights by a power of two): relative errors do not change")
+    return values
+
+
+def _evaluate_target(target, X: np.ndarray) -> np.ndarray:
+    """The target's values at ``X`` (:func:`_evaluate`), within ``_MAX_TARGET``."""
+    return _check_target_scale(_evaluate(target, X, "the target"))
+
+
 class _OutputColumn:
     """Column ``output`` of a plain callable target returning ``(m, o)`` values."""
 
@@ -189,7 +213,7 @@ def _trial(make_learner, make_target, spec: dict, index: int):
 
     rng = check_random_state(sample_seed)
     X = cube._uniform_points(rng, m, n)  # sizes checked by _trial_spec
-    y = _evaluate(target, X, "the target")
+    y = _evaluate_target(target, X)
     if spec["noise"] > 0.0:
         y = y + spec["noise"] * rng.standard_normal(m)
 
@@ -226,7 +250,7 @@ def _trial(make_learner, make_target, spec: dict, index: int):
             X = cube.points(n, start, stop)
         else:
             X = cube._uniform_points(test_rng, stop - start, n)
-        f = _evaluate(target, X, "the target")
+        f = _evaluate_target(target, X)
         norm_sum += math.fsum(f * f)
         if table is not None:
             table[start:stop] = f
