@@ -28,6 +28,22 @@ def test_import_and_command_help_do_not_load_scikit_learn():
     assert "usage: sparselearn" in result.stdout
 
 
+def test_commands_without_an_estimator_do_not_load_scikit_learn(tmp_path):
+    net = str(tmp_path / "net.npz")
+    code = "\n".join([
+        "import sys",
+        "from sparselearn.cli import main",
+        f"assert main(['target', 'junta', '--n', '8', '--width', '8', '--sparsity', '2', '--out', {net!r}, '--quiet']) == 0",
+        f"assert main(['certify', {net!r}, '--quiet']) == 0",
+        "assert main(['bounds', '--n', '8', '--width', '4', '--sparsity', '2', "
+        "'--samples', '100', '--quiet']) == 0",
+        "assert 'sklearn' not in sys.modules, 'a command loaded sklearn'",
+    ])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
 def test_every_exported_name_and_public_submodule_resolves():
     namespace = {}
     exec("from sparselearn import *", namespace)

@@ -8,7 +8,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from .. import cube
 from .._results import ResultMixin, deprecated_alias
@@ -243,7 +242,11 @@ def rademacher_lower_estimate(X, s, k, W, B, n_draws=20, random_state=None, n_re
         if name in trainer_params:
             raise TypeError(f"rademacher_lower_estimate sets the trainer's {name!r} itself; "
                             "do not pass it in trainer_params")
-    from ..erm import SparseReLURegressor  # late import: erm is a heavier module
+    # Late imports: erm and scikit-learn take about 2 s, which `sparselearn bounds`
+    # (the upper and lower bounds, no estimate) should not pay.
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ..erm import SparseReLURegressor
 
     rng = check_random_state(random_state)
     budget = trainer_params.get("max_bytes")  # the trainer's budget serves here too
