@@ -107,7 +107,7 @@ _BATCH_POINTS = 2**22
 # activation_histogram's default limit on its walk, in unit evaluations 2^n s:
 # at 0.7 ns each on the 2-core machine (n = 20-24, s = 64-4096, load 0.3),
 # about 13 minutes; larger walks are refused before they start.
-MAX_HISTOGRAM_EVALUATIONS = 2.0**40
+_MAX_HISTOGRAM_EVALUATIONS = 2**40
 _SECONDS_PER_EVALUATION = 0.7e-9
 # Walks of fewer than this many point-units (2^n s) run on one thread:
 # waking a second costs up to milliseconds on a loaded machine (measured
@@ -343,7 +343,7 @@ def truth_table(net, max_bytes=None, *, output=None) -> np.ndarray:
     return out
 
 
-def activation_histogram(net, *, max_evaluations=MAX_HISTOGRAM_EVALUATIONS) -> np.ndarray:
+def activation_histogram(net, *, max_evaluations=_MAX_HISTOGRAM_EVALUATIONS) -> np.ndarray:
     r"""How many points of the cube have each number of active units.
 
     Entry ``c`` is :math:`\#\{x \in \{-1,1\}^n : |A(x)| = c\}`, where unit
@@ -359,7 +359,7 @@ def activation_histogram(net, *, max_evaluations=MAX_HISTOGRAM_EVALUATIONS) -> n
     Parameters
     ----------
     net : SparseReLUNetwork
-    max_evaluations : float, default=MAX_HISTOGRAM_EVALUATIONS
+    max_evaluations : float or None, default=2**40
         Largest walk accepted, in unit evaluations :math:`2^n s` (the
         default, :math:`2^{40}`, is about 13 minutes on two cores); a larger
         one is refused before it starts rather than running for hours.

@@ -449,24 +449,25 @@ def degree_weights(spec) -> np.ndarray:
 
 def _degree_weights(spec: np.ndarray, n: int) -> np.ndarray:
     """:func:`degree_weights` of a spectrum already checked by
-    :func:`_check_spectrum` (``n`` its dimension), for the callers that
-    validated it themselves (scikit-learn's ``check_input=False`` path)."""
+    :func:`_check_spectrum` (``n`` its dimension), for the functions of this
+    module that validated it themselves."""
     out = np.empty(n + 1, dtype=np.float64)
     _spectral.degree_weights(spec, out)
     _check_finite_squares(out, spec)
     return out
 
 
-def _check_finite_squares(sums: np.ndarray, spec: np.ndarray) -> None:
-    """A ``ValueError`` when sums of squared coefficients overflowed float64
-    (coefficients beyond about 1.3e154): an infinite weight made ratios NaN
-    downstream (the PAC pre-flight called such a target infeasible)."""
-    if not np.all(np.isfinite(sums)):
+def _check_finite_squares(sums, spec: np.ndarray) -> None:
+    """A ``ValueError`` when sums of squared coefficients (``sums``, or their
+    total) overflowed float64, coefficients near 1.3e154 or beyond: an
+    infinite weight made ratios NaN downstream (the PAC pre-flight called
+    such a target infeasible)."""
+    if not np.isfinite(np.sum(sums)):
         peak = float(np.max(np.abs(spec)))
         raise ValueError(
-            f"spec has coefficients up to {peak:.3g}, whose squares overflow float64 "
-            "(beyond about 1.3e154); rescale f by a power of two first (weights scale by "
-            "its square, ratios of them not at all), e.g. spec * 2.0**-600")
+            f"spec has coefficients up to {peak:.3g}, whose sums of squares overflow "
+            "float64; rescale f by a power of two first (weights scale by its square, "
+            f"ratios of them not at all), e.g. spec * 2.0**-{math.frexp(peak)[1]}")
 
 
 def tail_weight(spec, d) -> float:
@@ -703,7 +704,7 @@ def influences(spec) -> np.ndarray:
     spec, n = _check_spectrum(spec)
     out = np.empty(n, dtype=np.float64)
     _spectral.influences(spec, out)
-    _check_finite_squares(out, spec)
+    _check_finite_squares(np.max(out, initial=0.0), spec)  # each, not their sum
     return out
 
 
@@ -722,8 +723,11 @@ def total_influence(spec) -> float:
     -------
     float
     """
-    weights = degree_weights(spec)
-    return float(np.arange(weights.shape[0]) @ weights)
+    spec, n = _check_spectrum(spec)
+    weights = _degree_weights(spec, n)
+    total = float(np.arange(n + 1) @ weights)
+    _check_finite_squares(total, spec)
+    return total
 
 
 def _noise_factors(n: int, delta: float) -> np.ndarray:

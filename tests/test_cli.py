@@ -75,6 +75,20 @@ def test_certify_saved_network(tmp_path, capsys):
     assert report["activation_histogram"] == [0, 2**9] + [0] * 7
 
 
+def test_certify_histogram_is_bounded_by_its_flag_not_the_library_guard(tmp_path, capsys,
+                                                                        monkeypatch):
+    """--histogram-max-n is the user's limit: a wide network under it failed
+    with exit 2 after certifying (the library's 2^40-evaluation guard, here
+    shrunk to 10 so that a small walk trips it)."""
+    from sparselearn import cube
+    monkeypatch.setattr(cube.activation_histogram, "__kwdefaults__", {"max_evaluations": 10})
+    path = tmp_path / "junta.npz"
+    junta_network(lambda z: z.prod(axis=1), [0, 2, 4], 9).save(path)
+    code, out, err = run(capsys, "certify", str(path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["activation_histogram"] == [0, 2**9] + [0] * 7
+
+
 def test_certify_reports_time_limit_without_claiming_a_value(tmp_path, capsys):
     # A dense random network on 2^48 points: far beyond any budget.
     path = tmp_path / "dense.npz"

@@ -854,6 +854,9 @@ def test_sums_of_squares_that_overflow_are_an_error_not_inf(function):
     unit = np.array([0.5, 0.5, -0.5, 0.5])
     with pytest.raises(ValueError, match=r"coefficients up to 1e\+160.*overflow float64"):
         function(unit * 2e160)
+    # Every square finite (1.69e308), their sums not.
+    with pytest.raises(ValueError, match=r"sums of squares overflow.*2.0\*\*-512"):
+        function(np.array([0.0, 1.3e154, 1.3e154, 1.3e154]))
     np.testing.assert_allclose(np.asarray(function(unit * 1e150)),
                                np.asarray(function(unit)) * 1e300, rtol=1e-14)
 

@@ -1314,6 +1314,35 @@ def test_agnostic_mode_needs_a_learner_that_states_its_degree_and_exact_spectra(
                    agnostic="yes")
 
 
+def test_a_pool_the_learner_factory_loads_is_held_to_one_thread_too():
+    """scikit-learn (and its OpenMP) loads on first use of sparselearn's
+    estimators: a make_learner() that imports it inside the first trial ran
+    that trial's OpenMP on every core (the limit predates the import)."""
+    import subprocess
+    import sys
+    code = "\n".join([
+        "import threadpoolctl",
+        "from sparselearn.pac import verify_pac",
+        "from sparselearn.targets import random_network",
+        "seen = []",
+        "def make_learner():",
+        "    from sklearn.linear_model import LinearRegression",
+        "    class Spy(LinearRegression):",
+        "        def fit(self, X, y):",
+        "            seen.append(sorted({p['num_threads'] for p in",
+        "                                threadpoolctl.threadpool_info()}))",
+        "            return super().fit(X, y)",
+        "    return Spy()",
+        "net = random_network(4, 2, random_state=0)",
+        "verify_pac(make_learner, lambda rng: net, 20, 0.5, 0.1, 2, random_state=0,",
+        "           eps_scale='relative', preflight=False)",
+        "assert seen == [[1], [1]], seen",
+    ])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=dict(__import__("os").environ, OMP_NUM_THREADS="2"))
+    assert result.returncode == 0, result.stderr
+
+
 def test_trials_run_with_single_threaded_pools_and_restore_them():
     """Each trial holds BLAS and OpenMP at one thread (per-trial results do
     not depend on the worker's thread count) and gives the count back; the

@@ -51,8 +51,14 @@ def test_every_exported_name_and_public_submodule_resolves():
     for name in sparselearn.__all__:
         assert getattr(sparselearn, name) is namespace[name]
         assert name in dir(sparselearn)
-    from sparselearn import cube, learners, pac
-    assert sparselearn.cube is cube and sparselearn.pac is pac
+    import importlib
+    import pkgutil
+    public = {info.name for info in pkgutil.iter_modules(sparselearn.__path__)
+              if not info.name.startswith("_")}
+    assert public == set(sparselearn._LAZY_SUBMODULES)  # the list cannot drift
+    for name in public:
+        assert getattr(sparselearn, name) is importlib.import_module(f"sparselearn.{name}")
+    from sparselearn import learners
     assert sparselearn.LowDegreeClassifier is learners.LowDegreeClassifier
 
 

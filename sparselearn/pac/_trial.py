@@ -2,6 +2,7 @@
 exactly over the cube or on fresh uniform points."""
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import sys
@@ -172,9 +173,9 @@ def _run_trial(make_learner, make_target, spec: dict, index: int):
     differently (Dask's workers already run single-threaded), and trials,
     not threads inside a fit, are the unit of parallelism here.
     """
-    with _thread_pools().limit(limits=1):
+    with _thread_pools().limit(limits=1), contextlib.ExitStack() as later_pools:
         try:
-            return _trial(make_learner, make_target, spec, index)
+            return _trial(make_learner, make_target, spec, index, later_pools)
         except Exception as exc:
             # A learner that fails on some samples aborts the run (no trial is
             # counted either way); say which trial, so it can be replayed.
@@ -204,7 +205,7 @@ def _thread_pools() -> ThreadpoolController:
     return _POOLS[1]
 
 
-def _trial(make_learner, make_target, spec: dict, index: int):
+def _trial(make_learner, make_target, spec: dict, index: int, later_pools):
     n = spec["n_features"]
     m = spec["n_samples"]
     target_seed, sample_seed, test_seed = _child_seed(spec["root"], index).spawn(3)
@@ -217,7 +218,13 @@ def _trial(make_learner, make_target, spec: dict, index: int):
     if spec["noise"] > 0.0:
         y = y + spec["noise"] * rng.standard_normal(m)
 
+    imported = len(sys.modules)
     learner = make_learner()
+    if len(sys.modules) != imported:
+        # The factory imported a library that may bring its own thread pool
+        # (scikit-learn's OpenMP, loaded on first use of sparselearn's
+        # estimators): held to one thread as well, until the trial ends.
+        later_pools.enter_context(_thread_pools().limit(limits=1))
     if not (callable(getattr(learner, "fit", None))
             and callable(getattr(learner, "predict", None))):
         raise TypeError("make_learner() must return an object with fit(X, y) and "
