@@ -6,7 +6,8 @@ A result defines ``to_dict()`` (JSON-serialisable), ``_frame_records()``
 rows, pandas being optional) and ``_repr_html_()`` (the text report for
 notebooks) from them, so each result class writes only what is its own.
 :class:`ResultFilesMixin` adds ``to_csv()`` and ``to_json()`` (the same rows
-and dict, written atomically) for a result that also names its columns.
+and dict, written atomically, with optional ``metadata`` about the whole
+run) for a result that also names its columns.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class ResultFilesMixin(ResultMixin):
     def _frame_columns(self) -> list[str]:  # pragma: no cover - every result defines it
         raise NotImplementedError
 
-    def to_csv(self, path) -> str:
+    def to_csv(self, path, *, metadata=None) -> str:
         """Write the rows of :meth:`to_frame` as CSV (a header row, then one row
         per record), atomically; needs no pandas.
 
@@ -78,20 +79,28 @@ class ResultFilesMixin(ResultMixin):
         path : str or os.PathLike
             The file to write (replaced atomically: a failed write leaves
             any previous file as it was).
+        metadata : dict, optional
+            Fields describing the whole run (``sparselearn verify --out``
+            records its ``--network`` file and ``--output``).  CSV has no
+            place for metadata, so each is a leading column holding its
+            value on every row.
 
         Returns
         -------
         str
             The path written (as the library's other writers return it).
         """
-        path = _check_output_path(path, f"{type(self).__name__}.to_csv")
+        caller = f"{type(self).__name__}.to_csv"
+        path = _check_output_path(path, caller)
+        columns = list(self._frame_columns())
+        metadata = _check_metadata(metadata, columns, caller)
         with _io.atomic_write(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(self._frame_columns()))
+            writer = csv.DictWriter(handle, fieldnames=list(metadata) + columns)
             writer.writeheader()
-            writer.writerows(self._frame_records())
+            writer.writerows(metadata | record for record in self._frame_records())
         return path
 
-    def to_json(self, path) -> str:
+    def to_json(self, path, *, metadata=None) -> str:
         """Write :meth:`to_dict` as strict JSON, atomically.
 
         A non-finite float (NaN, or the infinite relative error of a zero
@@ -102,14 +111,19 @@ class ResultFilesMixin(ResultMixin):
         ----------
         path : str or os.PathLike
             The file to write (replaced atomically).
+        metadata : dict, optional
+            Fields describing the whole run, written as top-level keys
+            before those of :meth:`to_dict`.
 
         Returns
         -------
         str
             The path written.
         """
-        path = _check_output_path(path, f"{type(self).__name__}.to_json")
-        payload = _finite_or_none(self.to_dict())
+        caller = f"{type(self).__name__}.to_json"
+        path = _check_output_path(path, caller)
+        content = self.to_dict()
+        payload = _finite_or_none(_check_metadata(metadata, content, caller) | content)
         with _io.atomic_write(path, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, indent=1, allow_nan=False)
             handle.write("\n")
@@ -128,6 +142,21 @@ def _check_output_path(path, caller: str) -> str:
     if not shown:
         raise ValueError(f"{caller}(): path must name a file, got ''")
     return shown
+
+
+def _check_metadata(metadata, names, caller: str) -> dict:
+    """``metadata`` as a dict of string keys none of which is in ``names``
+    (the result's own columns or keys, which it would silently replace)."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict) or not all(isinstance(key, str) for key in metadata):
+        raise TypeError(f"{caller}(): metadata must be a dict with string keys, got "
+                        f"{type(metadata).__name__}")
+    taken = [key for key in metadata if key in names]
+    if taken:
+        raise ValueError(f"{caller}(): metadata key {taken[0]!r} is already a field of "
+                         "the result; rename it")
+    return dict(metadata)
 
 
 def _finite_or_none(value):

@@ -784,10 +784,14 @@ def _cmd_verify(args) -> dict:
     if any(r.infeasible for r in result.results):
         report["_table"] += ("\n(--degree tail learns each family at the smallest degree "
                              "whose tail leaves room for eps)")
+    # The sweep records its own arguments, not where its target came from:
+    # the report and the --out file both name the --network file (--output).
+    target_file = {}
     if network is not None:
-        report["network"] = str(args.network)
+        target_file["network"] = str(args.network)
         if args.output is not None:
-            report["output"] = args.output
+            target_file["output"] = args.output
+    report |= target_file
     if tail_degrees is not None:
         report["tail_degrees"] = [
             {"n_features": n, "width": w, "sparsity": k, "degree": d}
@@ -800,9 +804,9 @@ def _cmd_verify(args) -> dict:
             + "\n" + report["_table"])
     if args.out:
         if str(args.out).endswith(".json"):
-            result.to_json(args.out)
+            result.to_json(args.out, metadata=target_file)
         else:
-            result.to_csv(args.out)
+            result.to_csv(args.out, metadata=target_file)
         report["out"] = str(args.out)
     if args.plot:
         plt = import_pyplot("--plot", backend="Agg")

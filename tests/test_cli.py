@@ -1,5 +1,6 @@
 """Tests for the command line: every command, its JSON output, and its
 handling of bad input (one line on stderr, non-zero exit, no traceback)."""
+import csv
 import itertools
 import json
 import re
@@ -280,6 +281,7 @@ def test_verify_sweep_table_csv_and_plot(tmp_path, capsys):
     assert "written to" in out and figure.stat().st_size > 0
     rows = table.read_text().strip().splitlines()
     assert len(rows) == 1 + 4  # header + (2 sparsities x 2 sample sizes)
+    assert rows[0].startswith("n_features,width,sparsity,n_samples,")  # no target file
     code, out, _ = run(capsys, *argv[:-4], "--json")
     report = json.loads(out)
     assert len(report["rows"]) == 4
@@ -1592,6 +1594,19 @@ def test_verify_learns_one_output_of_a_multi_output_network(capsys, tmp_path):
     assert ([(r["successes"], r["max_error"], r["mean_target_norm"]) for r in report["rows"]]
             == [(r["successes"], r["max_error"], r["mean_target_norm"])
                 for r in json.loads(out)["rows"]])
+    # The --out files record the target file and the output, as the report does.
+    flags_out = flags[:-1]
+    for name in ("sweep.json", "sweep.csv"):
+        code, _, _ = run(capsys, "verify", "--network", str(both), "--output", "1",
+                         *flags_out, "--out", str(tmp_path / name))
+        assert code == 0
+    saved = json.loads((tmp_path / "sweep.json").read_text(encoding="utf-8"))
+    assert (saved["network"], saved["output"]) == (str(both), 1)
+    assert saved["rows"] == report["rows"]
+    with open(tmp_path / "sweep.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert [(r["network"], r["output"], r["n_samples"], r["successes"]) for r in table] == [
+        (str(both), "1", str(r["n_samples"]), str(r["successes"])) for r in report["rows"]]
     for extra, message in [([], "has 2 outputs; pass --output T (0 <= T < 2)"),
                            (["--output", "2"], "--output 2, but"),
                            ]:

@@ -910,6 +910,44 @@ def test_pac_result_writes_its_rows_and_dict_as_a_sweep_does(tmp_path):
         result.to_json("")
 
 
+def test_sample_complexity_result_keeps_its_seed_and_writes_its_rows(tmp_path):
+    """SampleComplexityResult had no seed (a search from a Generator could not
+    be repeated) and no to_csv.  Its seed replays the search; to_csv writes
+    the rows of to_frame(), which read back equal (a value the pre-flight
+    skipped: empty cells)."""
+    import dataclasses
+
+    pd = pytest.importorskip("pandas")
+    args = (MeanPredictor, lambda p: constant_target(p), [1.0, 2.0], 0.1, 0.1, 3)
+    kwargs = dict(m_grid=[4, 16], noise=0.5, n_features=3, param_name="level",
+                  eps_scale="absolute")
+    curve = sample_complexity_curve(*args, random_state=np.random.default_rng(5), **kwargs)
+    assert isinstance(curve.seed, np.random.SeedSequence)
+    assert "seed=SeedSequence(" in repr(curve)
+    again = sample_complexity_curve(*args, random_state=curve.seed, **kwargs)
+    assert again.to_dict() == curve.to_dict()
+    # The seed matters: label noise makes another seed's median errors differ
+    # (equal with probability 0, continuous noise).
+    other = sample_complexity_curve(*args, random_state=1, **kwargs)
+    assert [e.median_error for e in other.evaluations[0]] != [
+        e.median_error for e in curve.evaluations[0]]
+    assert curve.to_dict()["seed"] == {"entropy": str(curve.seed.entropy), "spawn_key": []}
+    path = tmp_path / "curve.csv"
+    assert curve.to_csv(path) == str(path)
+    pd.testing.assert_frame_equal(pd.read_csv(path), curve.to_frame())
+    skipped = dataclasses.replace(curve, evaluations=(curve.evaluations[0], ()),
+                                  min_samples=(curve.min_samples[0], None),
+                                  preflight=(None, {"feasible": False, "message": "out"}))
+    skipped.to_csv(path)  # replaces the file
+    read = pd.read_csv(path)
+    assert list(read.columns) == skipped._frame_columns()
+    assert read["trials"].tolist()[-1] == 0 and read.iloc[-1].isna()["n_samples"]
+    pd.testing.assert_frame_equal(read, skipped.to_frame(), check_dtype=False)
+    skipped.to_json(tmp_path / "curve.json")
+    saved = json.loads((tmp_path / "curve.json").read_text(encoding="utf-8"))
+    assert saved["seed"] == curve.to_dict()["seed"]
+
+
 def test_to_frame_without_pandas_names_it(monkeypatch):
     import builtins
 

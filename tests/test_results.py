@@ -72,6 +72,24 @@ def test_result_files_write_the_rows_and_the_dict(tmp_path):
     assert (tmp_path / "empty.csv").read_bytes() == b"index,value\r\n"  # csv module default
 
 
+def test_result_files_record_metadata_as_leading_columns_and_top_level_keys(tmp_path):
+    toy = _ToyFiles((1.5, 2.0))
+    toy.to_csv(tmp_path / "toy.csv", metadata={"network": "net.npz", "output": 1})
+    assert (tmp_path / "toy.csv").read_text(encoding="utf-8").splitlines() == [
+        "network,output,index,value", "net.npz,1,0,1.5", "net.npz,1,1,2.0"]
+    toy.to_json(tmp_path / "toy.json", metadata={"network": "net.npz"})
+    assert list(json.loads((tmp_path / "toy.json").read_text(encoding="utf-8"))) == [
+        "network", "values", "nested"]
+    # A key of the result's own would be silently replaced: refused, nothing written.
+    with pytest.raises(ValueError, match=r"_ToyFiles.to_csv\(\): metadata key 'value' is"):
+        toy.to_csv(tmp_path / "bad.csv", metadata={"value": 0})
+    with pytest.raises(ValueError, match=r"_ToyFiles.to_json\(\): metadata key 'values'"):
+        toy.to_json(tmp_path / "bad.json", metadata={"values": 0})
+    with pytest.raises(TypeError, match="metadata must be a dict with string keys, got list"):
+        toy.to_csv(tmp_path / "bad.csv", metadata=[("network", "net.npz")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["toy.csv", "toy.json"]
+
+
 @pytest.mark.parametrize("path, error, match", [
     (None, TypeError, r"_ToyFiles.to_csv\(\): path must be a str or os.PathLike, got NoneType"),
     (3, TypeError, "path must be a str or os.PathLike, got int"),

@@ -198,9 +198,7 @@ class PACResult(ResultFilesMixin):
             "infeasible": self.infeasible, "preflight": self.preflight,
             "agnostic": self.agnostic,
             "class_errors": None if self.class_errors is None else self.class_errors.tolist(),
-            # Entropy may exceed 64 bits: a string survives every JSON parser.
-            "seed": {"entropy": str(self.seed.entropy),
-                     "spawn_key": list(self.seed.spawn_key)},
+            "seed": _seed_record(self.seed),
         }
 
     def _frame_records(self) -> list[dict]:
@@ -343,7 +341,7 @@ class Evaluation(ResultMixin):
 
 
 @dataclasses.dataclass(frozen=True)
-class SampleComplexityResult(ResultMixin):
+class SampleComplexityResult(ResultFilesMixin):
     r"""Outcome of :func:`sample_complexity_curve`.
 
     Parameters
@@ -371,6 +369,10 @@ class SampleComplexityResult(ResultMixin):
         The pre-flight report of each parameter value (see
         :func:`verify_pac`); a value whose report has ``"feasible"`` ``False``
         was not searched (no evaluations).
+    seed : numpy.random.SeedSequence, optional
+        The search's root seed: ``sample_complexity_curve(...,
+        random_state=result.seed)`` repeats it (``None`` for a result built
+        by hand).
     """
 
     param_name: str
@@ -385,6 +387,7 @@ class SampleComplexityResult(ResultMixin):
     lower_brackets: tuple
     evaluations: tuple
     preflight: tuple = ()
+    seed: np.random.SeedSequence | None = None
 
     def to_dict(self) -> dict:
         """JSON-serialisable summary.
@@ -401,6 +404,7 @@ class SampleComplexityResult(ResultMixin):
             "lower_brackets": list(self.lower_brackets),
             "evaluations": [[e.to_dict() for e in runs] for runs in self.evaluations],
             "preflight": list(self.preflight),
+            "seed": None if self.seed is None else _seed_record(self.seed),
         }
 
     def _frame_records(self) -> list[dict]:
@@ -418,6 +422,11 @@ class SampleComplexityResult(ResultMixin):
                  "median_error": None, "ci_lower": None, "ci_upper": None}]
             rows += [head | run | {"min_samples": self.min_samples[i]} for run in runs]
         return rows
+
+    def _frame_columns(self) -> list[str]:
+        """The columns of :meth:`_frame_records` (also the header of an empty CSV)."""
+        run = [f.name for f in dataclasses.fields(Evaluation) if f.name != "interval"]
+        return [self.param_name, "eps", *run, "ci_lower", "ci_upper", "min_samples"]
 
     def to_table(self) -> str:
         """Readable text report: one row per parameter value.
@@ -458,6 +467,12 @@ class SampleComplexityResult(ResultMixin):
 
     def __str__(self) -> str:
         return self.to_table()
+
+
+def _seed_record(seed: np.random.SeedSequence) -> dict:
+    """A root seed as JSON: its entropy as a string (it may exceed 64 bits,
+    which not every JSON parser keeps exactly) and its spawn key."""
+    return {"entropy": str(seed.entropy), "spawn_key": list(seed.spawn_key)}
 
 
 def _plain(value):
@@ -556,8 +571,7 @@ class SweepResult(ResultFilesMixin):
             "eps": self.eps, "delta": self.delta, "noise": self.noise,
             "confidence": self.confidence, "trials": self.trials,
             "param_names": list(self.param_names),
-            "seed": {"entropy": str(self.seed.entropy),
-                     "spawn_key": list(self.seed.spawn_key)},
+            "seed": _seed_record(self.seed),
             "rows": [record | {"errors": result.errors.tolist(),
                                "stderr": result.stderr.tolist()}
                      for record, result in zip(self.to_records(), self.results)],

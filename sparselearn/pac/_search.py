@@ -267,4 +267,4 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
         param_name=param_name, params=params, eps=eps_values, delta=delta,
         confidence=confidence, criterion=criterion, noise=options.noise, trials=trials,
         min_samples=tuple(min_samples), lower_brackets=tuple(lower_brackets),
-        evaluations=tuple(evaluations), preflight=tuple(reports))
+        evaluations=tuple(evaluations), preflight=tuple(reports), seed=options.root)
