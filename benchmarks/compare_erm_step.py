@@ -114,7 +114,10 @@ def main():
                         help="thread limit for BLAS and OpenMP (0: library defaults)")
     args = parser.parse_args()
     # threadpoolctl limits only the libraries already loaded: load them
-    # (sparselearn's OpenMP kernels, NumPy's and SciPy's BLAS) first.
+    # (sparselearn's OpenMP kernels, NumPy's and SciPy's BLAS, and
+    # scikit-learn's OpenMP, which sparselearn loads only with its
+    # estimators) first.
+    import sklearn.utils  # noqa: F401
     import sparselearn  # noqa: F401
     with threadpool_limits(limits=args.threads or None):
         with threadpool_limits(limits=1, user_api="openmp"):

@@ -155,7 +155,10 @@ def main():
                         help="small sizes for the calls other than the activation kernels")
     args = parser.parse_args()
     # threadpoolctl sees only the libraries already loaded: load them
-    # (sparselearn's OpenMP kernels, NumPy's and SciPy's BLAS) first.
+    # (sparselearn's OpenMP kernels, NumPy's and SciPy's BLAS, and
+    # scikit-learn's OpenMP, which sparselearn loads only with its
+    # estimators) first.
+    import sklearn.utils  # noqa: F401
     import sparselearn  # noqa: F401
 
     pools = sorted({(p["user_api"], p["internal_api"], p["num_threads"])

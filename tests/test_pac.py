@@ -671,6 +671,16 @@ def test_verify_sweep_names_a_factory_of_the_wrong_arity(make_learner, make_targ
                      trials=2, random_state=0)
 
 
+def test_sample_complexity_names_an_inner_factory_of_the_wrong_arity():
+    """make_target_for(p) must return make_target(rng): the hint showed the
+    outer factory's example (lambda p: (lambda rng: ...)) for the inner one."""
+    with pytest.raises(TypeError, match=r"make_target_for\(1\) is called as make_target"
+                                        r"\(rng\).*e\.g\. make_target_for\(1\)=lambda rng: "
+                                        r"your_network\(p, random_state=rng\)$"):
+        sample_complexity_curve(_NeverCalled(), lambda p: (lambda: _ok_target(None)), [1],
+                                eps=0.1, delta=0.1, trials=2, m_grid=[20])
+
+
 class _NeverCalled:
     """A learner factory that must not be reached (the call is refused first);
     ``verify_sweep`` calls it with the grid point."""

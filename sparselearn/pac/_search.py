@@ -212,7 +212,8 @@ def sample_complexity_curve(make_learner, make_target_for, params, eps, delta, t
     for param in params:
         make_target = make_target_for(param)
         _check_factory(make_target, f"make_target_for({param!r})",
-                       _FactoryCall("make_target(rng)", 1, _TARGET_EXAMPLE))
+                       _FactoryCall("make_target(rng)", 1,
+                                    "lambda rng: your_network(p, random_state=rng)"))
         if runner.remote:
             _check_picklable(**{f"make_target_for({param!r})": make_target})
         targets.append(make_target)
