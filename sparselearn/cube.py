@@ -924,8 +924,8 @@ def _zero_one_thresholds(net) -> tuple[np.ndarray, np.ndarray, bool]:
     low = np.empty(net.width)
     high = np.empty(net.width)
     exact = True
-    for j, (w, b) in enumerate(zip(net.weights, net.biases)):
-        terms = [2.0 * float(b)] + [-float(v) for v in w]
+    for j, (w, b) in enumerate(zip((-net.weights).tolist(), net.biases.tolist())):
+        terms = [2.0 * b] + w
         near = math.fsum(terms)           # correctly rounded
         # The exact sum minus near is a multiple of 2^-1074, so its correctly
         # rounded value is 0 only when it is 0: an exact test without
