@@ -47,13 +47,17 @@ __all__ = ["from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 def _conversion_hint(value) -> str:
     """``"; convert it with SparseReLUNetwork.from_torch"`` (or ``from_sklearn``)
-    when ``value`` is a PyTorch or scikit-learn object, else ``""``.
+    when ``value`` is a PyTorch or scikit-learn object or a ``state_dict``
+    (a mapping holding tensors), else ``""``.
 
     For the errors of functions that take a :class:`SparseReLUNetwork`: an
     MLP from either library is not one, and building one from its raw
     arrays computes another function (module notes).
     """
     module = type(value).__module__
+    if isinstance(value, Mapping) and any(type(item).__module__.startswith("torch")
+                                          for item in value.values()):
+        module = "torch"    # a state_dict, which from_torch reads too
     for library, method in (("torch", "from_torch"), ("sklearn", "from_sklearn")):
         if module == library or module.startswith(library + "."):
             return (f"; convert it with SparseReLUNetwork.{method} (not by passing its "

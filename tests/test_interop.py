@@ -254,7 +254,9 @@ def test_functions_that_take_a_network_name_the_conversion_for_an_mlp():
     calls = [lambda f: cube.certify_sparsity(f), lambda f: cube.truth_table(f),
              lambda f: fourier.spectrum(f), lambda f: activation_profile(f, X),
              lambda f: fourier.estimate_influences(f, n_features=3, n_draws=10)]
-    for foreign, method in ((mlp, "from_sklearn"), (module, "from_torch")):
+    # A state_dict too: the hint named the constructor, which the docs warn against.
+    for foreign, method in ((mlp, "from_sklearn"), (module, "from_torch"),
+                            (module.state_dict(), "from_torch")):
         for call in calls:
             with pytest.raises(TypeError, match=f"got {type(foreign).__name__}; convert it "
                                                 f"with SparseReLUNetwork.{method}"):
