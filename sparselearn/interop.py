@@ -121,7 +121,9 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
     Raises
     ------
     TypeError
-        If ``estimator`` is not an MLP of scikit-learn.
+        If ``estimator`` is not an MLP of scikit-learn.  For a ``Pipeline``
+        ending in one, convert ``pipeline[-1]`` and evaluate the network on
+        ``pipeline[:-1].transform(X)`` (the message says so).
     ValueError
         If it is not fitted, has another number of hidden layers, or
         another activation; the message names what was found.
@@ -129,8 +131,15 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     if not isinstance(estimator, (MLPRegressor, MLPClassifier)):
+        steps = getattr(estimator, "steps", None)
+        # An MLP is usually the last step after a scaler: the network sees
+        # the scaled inputs, so the user must transform X, not just unwrap.
+        hint = ("; convert its last step, SparseReLUNetwork.from_sklearn(pipeline[-1]), and "
+                "give the network pipeline[:-1].transform(X)"
+                if isinstance(steps, list) and steps
+                and isinstance(steps[-1][1], (MLPRegressor, MLPClassifier)) else "")
         raise TypeError("estimator must be a fitted sklearn.neural_network.MLPRegressor or "
-                        f"MLPClassifier, got {type(estimator).__name__}")
+                        f"MLPClassifier, got {type(estimator).__name__}{hint}")
     name = type(estimator).__name__
     if not hasattr(estimator, "coefs_"):
         raise ValueError(f"this {name} is not fitted yet: call fit first")

@@ -335,3 +335,20 @@ def test_from_torch_names_an_uninitialized_lazy_layer():
         SparseReLUNetwork.from_torch(module)
     module(torch.zeros(1, 2))   # the first forward pass fixes n = 2
     assert SparseReLUNetwork.from_torch(module).n_features == 2
+
+
+def test_from_sklearn_on_a_pipeline_names_its_last_step_and_the_transform():
+    # The MLP sees scaled inputs: unwrapping it alone would give a network
+    # of the scaled X, so the message says both.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    X = 10.0 * np.random.default_rng(8).normal(size=(60, 3))
+    pipeline = _fit_quietly(make_pipeline(StandardScaler(), MLPRegressor(
+        hidden_layer_sizes=(4,), max_iter=20, random_state=0)), X, X[:, 0])
+    with pytest.raises(TypeError, match=r"got Pipeline; convert its last step, .*"
+                                        r"from_sklearn\(pipeline\[-1\]\), and give the network "
+                                        r"pipeline\[:-1\]\.transform\(X\)"):
+        SparseReLUNetwork.from_sklearn(pipeline)
+    net = SparseReLUNetwork.from_sklearn(pipeline[-1])
+    np.testing.assert_allclose(net(pipeline[:-1].transform(X)), pipeline.predict(X),
+                               rtol=1e-12, atol=1e-12)
