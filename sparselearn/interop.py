@@ -47,13 +47,17 @@ __all__ = ["from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 def _conversion_hint(value) -> str:
     """``"; convert it with SparseReLUNetwork.from_torch"`` (or ``from_sklearn``)
-    when ``value`` is a PyTorch or scikit-learn object, else ``""``.
+    when ``value`` is a PyTorch or scikit-learn object or a ``state_dict``
+    (a mapping holding tensors), else ``""``.
 
     For the errors of functions that take a :class:`SparseReLUNetwork`: an
     MLP from either library is not one, and building one from its raw
     arrays computes another function (module notes).
     """
     module = type(value).__module__
+    if isinstance(value, Mapping) and any(type(item).__module__.startswith("torch")
+                                          for item in value.values()):
+        module = "torch"    # a state_dict, which from_torch reads too
     for library, method in (("torch", "from_torch"), ("sklearn", "from_sklearn")):
         if module == library or module.startswith(library + "."):
             return (f"; convert it with SparseReLUNetwork.{method} (not by passing its "
@@ -117,7 +121,9 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
     Raises
     ------
     TypeError
-        If ``estimator`` is not an MLP of scikit-learn.
+        If ``estimator`` is not an MLP of scikit-learn.  For a ``Pipeline``
+        ending in one, convert ``pipeline[-1]`` and evaluate the network on
+        ``pipeline[:-1].transform(X)`` (the message says so).
     ValueError
         If it is not fitted, has another number of hidden layers, or
         another activation; the message names what was found.
@@ -125,8 +131,15 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     if not isinstance(estimator, (MLPRegressor, MLPClassifier)):
+        steps = getattr(estimator, "steps", None)
+        # An MLP is usually the last step after a scaler: the network sees
+        # the scaled inputs, so the user must transform X, not just unwrap.
+        hint = ("; convert its last step, SparseReLUNetwork.from_sklearn(pipeline[-1]), and "
+                "give the network pipeline[:-1].transform(X)"
+                if isinstance(steps, list) and steps
+                and isinstance(steps[-1][1], (MLPRegressor, MLPClassifier)) else "")
         raise TypeError("estimator must be a fitted sklearn.neural_network.MLPRegressor or "
-                        f"MLPClassifier, got {type(estimator).__name__}")
+                        f"MLPClassifier, got {type(estimator).__name__}{hint}")
     name = type(estimator).__name__
     if not hasattr(estimator, "coefs_"):
         raise ValueError(f"this {name} is not fitted yet: call fit first")
@@ -141,6 +154,17 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
     for index, (W, c) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
         _check_finite(W, f"this {name}'s coefs_[{index}]")
         _check_finite(c, f"this {name}'s intercepts_[{index}]")
+    # Edited arrays (units pruned by hand, say) must still chain, or a
+    # one-output bias of the wrong length would be read as its first entry.
+    shapes = [np.shape(W1), np.shape(c1), np.shape(W2), np.shape(c2)]
+    if (len(shapes[0]) != 2 or len(shapes[2]) != 2
+            or shapes[1] != (shapes[0][1],) or shapes[2][0] != shapes[0][1]
+            or shapes[3] != (shapes[2][1],)
+            or getattr(estimator, "n_features_in_", shapes[0][0]) != shapes[0][0]):
+        raise ValueError(f"this {name}'s layers do not chain: coefs_ shapes {shapes[0]} and "
+                         f"{shapes[2]}, intercepts_ shapes {shapes[1]} and {shapes[3]} "
+                         "(expected (n, s), (s, o), (s,) and (o,) with n = n_features_in_ "
+                         f"= {getattr(estimator, 'n_features_in_', None)})")
     return _network(np.asarray(W1).T, c1, W2, c2)
 
 
@@ -205,6 +229,9 @@ def _torch():
 def _as_array(torch, tensor, name: str) -> np.ndarray:
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if isinstance(tensor, torch.nn.parameter.UninitializedParameter):
+        raise ValueError(f"{name} is not initialized yet (a LazyLinear): run one forward "
+                         "pass of the module first")
     if tensor.is_complex() or not tensor.is_floating_point():
         raise TypeError(f"{name} must be a real floating tensor, got dtype {tensor.dtype}")
     if tensor.layout != torch.strided:
@@ -227,22 +254,31 @@ def from_torch(module) -> SparseReLUNetwork:
         The module, or its ``state_dict``: a mapping holding exactly two
         Linear layers' ``weight`` (and optional ``bias``) tensors, in the
         order of the layers (``"0.weight"``, ``"0.bias"``, ``"2.weight"``,
-        ``"2.bias"`` for the Sequential above).  Layers without bias get
-        zeros.  Tensors of any real floating dtype and device; converted
-        to float64 exactly.  A state_dict does not record the activation
-        between the layers: it is taken to be ReLU.
+        ``"2.bias"`` for the Sequential above), and no other tensors.
+        Layers without bias get zeros.  Tensors of any real floating dtype
+        and device; converted to float64 exactly.  A state_dict does not
+        record the activation between the layers: it is taken to be ReLU.
+        In a Sequential, ``Dropout`` layers (any kind) and ``Identity``
+        may stand anywhere: they are the identity at inference, so the
+        network is the module in ``eval()`` mode.
 
     Returns
     -------
     SparseReLUNetwork
-        ``net(X)`` equals ``module(torch.as_tensor(X))`` to rounding
-        (module notes), squeezed to ``(m,)`` when ``o == 1``.
+        ``net(X)`` equals ``module.eval()(torch.as_tensor(X, dtype=dtype))``
+        to rounding (module notes; ``dtype`` the module's, float32 for a
+        default ``nn.Linear``), squeezed to ``(m,)`` when ``o == 1``.
     """
     torch = _torch()
     nn = torch.nn
     if isinstance(module, nn.Module):
         layers = list(module.children()) if isinstance(module, nn.Sequential) else None
         kinds = [type(layer).__name__ for layer in layers] if layers is not None else None
+        if layers is not None:
+            # Dropout (of any kind) and Identity are the identity at inference.
+            inert = (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d,
+                     nn.AlphaDropout, nn.FeatureAlphaDropout)
+            layers = [layer for layer in layers if not isinstance(layer, inert)]
         if (layers is None or len(layers) != 3 or not isinstance(layers[0], nn.Linear)
                 or not isinstance(layers[1], nn.ReLU) or not isinstance(layers[2], nn.Linear)):
             wrapper = next(module.children(), None) is not None   # holds the block?
@@ -250,8 +286,8 @@ def from_torch(module) -> SparseReLUNetwork:
                      else f"{type(module).__name__} (pass the Sequential block itself, or "
                           "the module's state_dict() if it holds just the two Linear layers)"
                      if wrapper else type(module).__name__)
-            raise ValueError("module must be torch.nn.Sequential(Linear, ReLU, Linear), "
-                             f"found {found}")
+            raise ValueError("module must be torch.nn.Sequential(Linear, ReLU, Linear) "
+                             f"(Dropout and Identity layers aside), found {found}")
         first, second = layers[0], layers[2]
         W1 = _as_array(torch, first.weight, "layer 0 weight")
         W2 = _as_array(torch, second.weight, "layer 2 weight")
@@ -266,6 +302,14 @@ def from_torch(module) -> SparseReLUNetwork:
         if len(weights) != 2 or others:
             raise ValueError("a state_dict must hold the weight (and bias) of exactly two "
                              f"Linear layers, found keys {list(module)}")
+        layer_biases = {str(key)[:-len("weight")] + "bias" for key in weights}
+        stray = [key for key in module if str(key).endswith("bias") and key not in layer_biases]
+        if stray:
+            # A bias of no Linear layer (a custom module's output offset, say)
+            # would be dropped silently: the network would compute another function.
+            raise ValueError(f"state_dict keys {stray} are biases of neither Linear layer "
+                             f"(whose weights are {weights}); only the two layers' weight "
+                             "and bias can be imported")
         arrays = []
         for key in weights:
             W = _as_array(torch, module[key], f"state_dict[{key!r}]")

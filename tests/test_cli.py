@@ -1018,6 +1018,12 @@ def test_certify_domains_on_the_command_line(tmp_path, capsys):
     assert code == 0 and "MILP (HiGHS)        upper bound proven under mip_rel_gap 0" in out
     assert "--method milp applies to --domain box only" in _one_line_exit_2(
         capsys, "certify", path, "--method", "milp")
+    # A box search out of time points at the MILP (on a trained 32-unit
+    # network the branch and bound ran past 2 minutes, the MILP took 0.5 s).
+    err = _one_line_exit_2(capsys, "certify", path, "--domain", "box", "0", "16",
+                           "--time-limit", "1e-9")
+    assert "not certified within --time-limit" in err and err.strip().endswith(
+        "or try --method milp")
 
 
 @pytest.mark.parametrize("domain, message", [

@@ -227,7 +227,8 @@ def test_branch_and_bound_alone_certifies_bump_n40(seed):
     # Without the pairwise reduction (which settles bump networks before any
     # branching), the subcube search itself must exhaust the n = 40 tree.
     net = bump_network(40, 64, 2, random_state=seed)
-    everything = lambda weights, biases, tol, best: np.arange(weights.shape[0])  # noqa: E731
+    everything = lambda weights, biases, tol, best, deadline=None: (  # noqa: E731
+        np.arange(weights.shape[0]))
     with mock.patch.object(cube, "_pairwise_core", everything):
         cert = cube.certify_sparsity(net)
     assert cert.max_active == 2 and _count_at(net, cert.witness) == 2
@@ -327,6 +328,37 @@ def test_budgets_raise_instead_of_certifying():
     with pytest.raises(cube.CertificationIncomplete, match="time_limit"):
         cube.certify_sparsity(net, time_limit=0.05)
     assert issubclass(cube.CertificationIncomplete, RuntimeError)
+
+
+def _wide_trained_like_layer(s=1024, n=256):
+    # Gaussian rows, zero biases: about s/2 units active at once, so the
+    # O(s^2 n) pairing and every search node are expensive (as on a trained
+    # s = 4096, n = 784 layer, where they took minutes).
+    rng = np.random.default_rng(0)
+    return SparseReLUNetwork(rng.normal(size=(s, n)), np.zeros(s), np.ones(s))
+
+
+@pytest.mark.parametrize("domain", ["pm1", "01"])
+def test_time_limit_holds_while_pairing_a_wide_layer(domain):
+    # The pairing alone takes over a second here; time_limit=0.05 must stop
+    # it (it used to run to completion, then the search, 4-7 s in all).
+    net = _wide_trained_like_layer()
+    with pytest.raises(cube.CertificationIncomplete, match="time_limit") as info:
+        cube.certify_sparsity(net, time_limit=0.05, domain=domain)
+    assert info.value.elapsed < 1.0 and info.value.n_nodes == 0
+    assert info.value.lower_bound == _count_at(net, info.value.witness) > 0
+
+
+def test_time_limit_stops_the_search_at_its_first_node():
+    # With the deadline already past when the search starts, each task reads
+    # the clock at its first node and stops there (it used to read it every
+    # 1024 nodes: seconds of overrun on a wide layer).
+    net = _wide_trained_like_layer(s=256, n=64)
+    everything = lambda weights, biases, tol, best, deadline=None: np.arange(256)  # noqa: E731
+    with mock.patch.object(cube, "_pairwise_core", everything), \
+            pytest.raises(cube.CertificationIncomplete, match="time_limit") as info:
+        cube.certify_sparsity(net, time_limit=1e-9)
+    assert info.value.n_nodes == cube._BATCH_TASKS
 
 
 def test_unit_that_can_never_be_active_is_pruned():
@@ -504,6 +536,24 @@ def test_certify_on_the_zero_one_cube_equals_brute_force(net):
     assert set(np.unique(cert.witness)) <= {0.0, 1.0}
     assert int(exact_active(cert.witness[None, :], net.weights, net.biases).sum()) == truth
     np.testing.assert_array_equal(P[cert.witness_index], cert.witness)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.one_of(tie_networks(n=st.integers(1, 7)), dyadic_networks(n=st.integers(1, 7))))
+def test_zero_one_thresholds_bracket_the_exact_threshold(net):
+    # tau_j = 2 b_j - sum_d w_jd exactly (Fractions); low = high = tau_j
+    # exactly when tau_j is a float64, else floats strictly around it.
+    from fractions import Fraction
+    low, high, exact = cube._zero_one_thresholds(net)
+    all_exact = True
+    for j in range(net.width):
+        tau = 2 * Fraction(float(net.biases[j])) - sum(map(Fraction, net.weights[j].tolist()))
+        if Fraction(float(tau)) == tau:
+            assert low[j] == high[j] == float(tau)
+        else:
+            all_exact = False
+            assert Fraction(low[j]) < tau < Fraction(high[j])
+    assert exact == all_exact
 
 
 def test_zero_one_cube_differs_from_the_pm1_cube():

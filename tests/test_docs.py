@@ -169,6 +169,8 @@ def test_quickstart_target_and_certify_commands_run_as_written(tmp_path):
     """The quickstart's shell lines that make oracle networks and certify one
     run as written (in a fresh folder) and print what their comments say."""
     lines = _shell_lines("docs/quickstart.rst", ("sparselearn target", "sparselearn certify"))
+    # The PyTorch section's lines need its Python block's files (tested below).
+    lines = [line for line in lines if "torch_net.npz" not in line]
     assert len(lines) >= 3
     for line in lines:
         result = subprocess.run(line, shell=True, cwd=tmp_path, capture_output=True,
@@ -176,6 +178,57 @@ def test_quickstart_target_and_certify_commands_run_as_written(tmp_path):
         assert result.returncode == 0, (line, result.stderr)
         if line.startswith("sparselearn certify") and "sparsity: 2" in line:
             assert "certified sparsity  2" in result.stdout
+
+
+def test_quickstart_pytorch_section_runs_and_says_what_it_shows(tmp_path, monkeypatch,
+                                                                capsys):
+    """The quickstart's PyTorch section runs as written (training, torch.save,
+    import, save, then its shell lines, through ``cli.main`` in process), and
+    what its comments state holds when checked against torch's own
+    pre-activations."""
+    import json
+    import shlex
+
+    import numpy as np
+
+    from sparselearn import cli
+
+    torch = pytest.importorskip("torch")
+    text = (ROOT / "docs" / "quickstart.rst").read_text()
+    section = text.split("From a PyTorch training script", 1)[1]
+    block = section.split(".. code-block:: python\n\n", 1)[1].split("\n.. code-block::", 1)[0]
+    code = "\n".join(line[3:] for line in block.splitlines())
+    monkeypatch.chdir(tmp_path)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # 300 tiny steps: 1 s on one thread, 15 s with two on a busy machine
+    try:
+        namespace = {}
+        exec(compile(code, "quickstart.rst", "exec"), namespace)
+    finally:
+        torch.set_num_threads(threads)
+    net, X64, module = namespace["net"], namespace["X64"], namespace["module"]
+    assert np.abs(net(X64) - namespace["reference"][:, 0]).max() < 1e-5
+    cube_points = 1.0 - 2.0 * ((np.arange(2**10)[:, None] >> np.arange(10)) & 1)
+    with torch.no_grad():
+        layer = module[0].double()
+        on_cube = (layer(torch.from_numpy(cube_points)) > 0).sum(dim=1).numpy()
+        on_data = (layer(torch.from_numpy(X64)) > 0).sum(dim=1).numpy()
+    certified = namespace["cube"].certify_sparsity(net).max_active
+    assert certified == on_cube.max()
+    lines = _shell_lines("docs/quickstart.rst", "sparselearn")
+    lines = [line for line in lines if "torch_net.npz" in line]
+    assert len(lines) == 3
+    outputs = []
+    capsys.readouterr()
+    for line in lines:
+        argv = shlex.split(line, comments=True)
+        assert argv[0] == "sparselearn"
+        assert cli.main(argv[1:]) == 0, (line, capsys.readouterr().err)
+        outputs.append(capsys.readouterr().out)
+    assert f"certified sparsity  {certified} " in outputs[0]
+    assert f"certified sparsity  {on_data.max()} " in outputs[1]
+    profile = json.loads(outputs[2])
+    assert profile["histogram"] == np.bincount(on_data, minlength=33).tolist()
 
 
 def test_readme_target_and_certify_commands_run_as_written(tmp_path):

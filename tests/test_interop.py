@@ -254,7 +254,9 @@ def test_functions_that_take_a_network_name_the_conversion_for_an_mlp():
     calls = [lambda f: cube.certify_sparsity(f), lambda f: cube.truth_table(f),
              lambda f: fourier.spectrum(f), lambda f: activation_profile(f, X),
              lambda f: fourier.estimate_influences(f, n_features=3, n_draws=10)]
-    for foreign, method in ((mlp, "from_sklearn"), (module, "from_torch")):
+    # A state_dict too: the hint named the constructor, which the docs warn against.
+    for foreign, method in ((mlp, "from_sklearn"), (module, "from_torch"),
+                            (module.state_dict(), "from_torch")):
         for call in calls:
             with pytest.raises(TypeError, match=f"got {type(foreign).__name__}; convert it "
                                                 f"with SparseReLUNetwork.{method}"):
@@ -279,3 +281,74 @@ def test_non_finite_parameters_are_named_as_in_the_source_library():
         SparseReLUNetwork.from_torch(module)
     with pytest.raises(ValueError, match=r"state_dict\['0.bias'\] has 1 NaN"):
         SparseReLUNetwork.from_torch(module.state_dict())
+
+
+def test_from_sklearn_refuses_edited_arrays_that_do_not_chain():
+    # Units pruned by hand with one array forgotten: a one-output bias of
+    # the wrong length was read as its first entry, a short coefs_[0] as
+    # another input dimension.
+    X = np.random.default_rng(6).normal(size=(40, 3))
+    edits = {"intercepts_": (1, np.zeros(2)), "coefs_": (0, np.zeros((2, 4)))}
+    for attribute, (index, value) in edits.items():
+        est = _fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=5), X, X[:, 0])
+        getattr(est, attribute)[index] = value
+        with pytest.raises(ValueError, match=r"this MLPRegressor's layers do not chain: "
+                                             r"coefs_ shapes .*intercepts_ shapes"):
+            SparseReLUNetwork.from_sklearn(est)
+
+
+def test_from_torch_skips_dropout_and_identity():
+    # Both are the identity at inference: the network is the module in eval mode.
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(3)
+    block = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    module = nn.Sequential(nn.Dropout(0.2), block[0], nn.ReLU(), nn.Dropout(0.5),
+                           nn.Identity(), block[2], nn.AlphaDropout(0.1))
+    net = SparseReLUNetwork.from_torch(module)
+    assert net == SparseReLUNetwork.from_torch(block)
+    X = np.random.default_rng(3).normal(size=(30, 4)).astype(np.float32)
+    with torch.no_grad():
+        out = module.eval()(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(net(X.astype(np.float64)), out, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"found Sequential\(Linear, BatchNorm1d, ReLU, "):
+        SparseReLUNetwork.from_torch(nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6),
+                                                   nn.ReLU(), nn.Linear(6, 2)))
+
+
+def test_from_torch_refuses_a_bias_of_no_linear_layer():
+    # A custom module's own output offset (a parameter named "bias") was
+    # dropped silently: the network computed another function.
+    torch = pytest.importorskip("torch")
+    state = {"fc1.weight": torch.ones(3, 2), "fc1.bias": torch.zeros(3),
+             "fc2.weight": torch.ones(1, 3), "bias": torch.ones(1)}
+    with pytest.raises(ValueError, match=r"state_dict keys \['bias'\] are biases of neither "
+                                         r"Linear layer"):
+        SparseReLUNetwork.from_torch(state)
+
+
+def test_from_torch_names_an_uninitialized_lazy_layer():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    module = nn.Sequential(nn.LazyLinear(3), nn.ReLU(), nn.Linear(3, 1))
+    with pytest.raises(ValueError, match="layer 0 weight is not initialized yet"):
+        SparseReLUNetwork.from_torch(module)
+    module(torch.zeros(1, 2))   # the first forward pass fixes n = 2
+    assert SparseReLUNetwork.from_torch(module).n_features == 2
+
+
+def test_from_sklearn_on_a_pipeline_names_its_last_step_and_the_transform():
+    # The MLP sees scaled inputs: unwrapping it alone would give a network
+    # of the scaled X, so the message says both.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    X = 10.0 * np.random.default_rng(8).normal(size=(60, 3))
+    pipeline = _fit_quietly(make_pipeline(StandardScaler(), MLPRegressor(
+        hidden_layer_sizes=(4,), max_iter=20, random_state=0)), X, X[:, 0])
+    with pytest.raises(TypeError, match=r"got Pipeline; convert its last step, .*"
+                                        r"from_sklearn\(pipeline\[-1\]\), and give the network "
+                                        r"pipeline\[:-1\]\.transform\(X\)"):
+        SparseReLUNetwork.from_sklearn(pipeline)
+    net = SparseReLUNetwork.from_sklearn(pipeline[-1])
+    np.testing.assert_allclose(net(pipeline[:-1].transform(X)), pipeline.predict(X),
+                               rtol=1e-12, atol=1e-12)
