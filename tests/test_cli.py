@@ -1320,6 +1320,40 @@ def test_learn_task_classify_takes_class_names_from_a_csv_end_to_end(tmp_path, c
     assert json.loads(out)["classes"] == [3, 4]
 
 
+def test_learn_reads_quoted_csv_fields_and_refuses_an_unnamed_index(tmp_path, capsys):
+    """R's write.csv quotes the header and the text ("big, cat" holds a comma):
+    '"0.5"' was "not a number" and the comma split the label.  Its row names
+    (pandas' to_csv index too) sit under an empty name, and were fitted as
+    a feature: one line, exit 2."""
+    from sparselearn.learners import LowDegreeClassifier
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(60, 2))
+    labels = np.where(X[:, 0] * X[:, 1] > 0, "big, cat", "dog")
+    rows = [f'"{float(a)!r}",{float(b)!r},"{label}"' for (a, b), label in zip(X, labels)]
+    data = tmp_path / "r.csv"
+    data.write_text('"a","b","animal"\n' + "\n".join(rows) + "\n")
+    code, out, err = run(capsys, "learn", str(data), "--domain", "real", "--task",
+                         "classify", "--degree", "2", "--out", str(tmp_path / "m"), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    peer = LowDegreeClassifier(degree=2).fit(X, labels)
+    assert report["classes"] == ["big, cat", "dog"] and report["header"] == ["a", "b", "animal"]
+    assert report["train_accuracy"] == peer.score(X, labels)
+    code, out, err = run(capsys, "predict", report["model"], str(data))
+    assert code == 0, err
+    assert out.splitlines() == peer.predict(X).tolist()
+    indexed = tmp_path / "indexed.csv"
+    indexed.write_text('"","a","b","animal"\n' + "".join(
+        f'"{i}",{row}\n' for i, row in enumerate(rows, start=1)))
+    for task in ("regress", "classify"):
+        code, out, err = run(capsys, "learn", str(indexed), "--domain", "real", "--task",
+                             task, "--quiet")
+        assert code == cli.EXIT_USAGE and out == ""
+        assert "column 1 of the header, line 1, has no name" in err
+        assert len(err.strip().splitlines()) == 1
+
+
 def test_predict_notes_labels_that_are_none_of_the_models_classes(tmp_path, capsys):
     """A classifier of class names given a file of numeric labels (or the
     reverse) printed a bare "accuracy 0": a note line now says no label is
