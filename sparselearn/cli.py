@@ -653,10 +653,13 @@ def _cmd_predict(args) -> dict:
         if str(args.out).endswith(".npy"):
             report["out"] = _io.save_npy(args.out, predictions)
         else:
-            # A classifier saved from Python may have string labels.
-            report["out"] = _io.save_txt_array(args.out, predictions, delimiter=",",
-                                               fmt="%s" if predictions.dtype.kind == "U"
-                                               else "%.17g")
+            # A classifier saved from Python may have string labels; a name
+            # with a comma is quoted, or the file would not be one column.
+            text = predictions.dtype.kind == "U"
+            rows = np.array([_io._csv_field(label) for label in predictions.tolist()],
+                            dtype=str) if text else predictions
+            report["out"] = _io.save_txt_array(args.out, rows, delimiter=",",
+                                               fmt="%s" if text else "%.17g")
     else:
         report["predictions"] = predictions.tolist()
     return report

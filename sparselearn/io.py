@@ -668,6 +668,15 @@ def _scan_fields(line: str):
     return fields, len(fields) if quoted else 0
 
 
+def _csv_field(text: str) -> str:
+    """``text`` as one CSV field that :func:`_scan_fields` (and any CSV
+    reader) gives back: double-quoted, quotes doubled, when it holds a comma,
+    a quote, ``#`` or a line break; as it is otherwise."""
+    if any(char in text for char in ',"#\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def _check_names(path, names, what: str) -> None:
     """An ``UnreadableFileError`` for a header with an empty column name:
     pandas' ``to_csv()`` (without ``index=False``) writes its row index there,

@@ -1343,6 +1343,14 @@ def test_learn_reads_quoted_csv_fields_and_refuses_an_unnamed_index(tmp_path, ca
     code, out, err = run(capsys, "predict", report["model"], str(data))
     assert code == 0, err
     assert out.splitlines() == peer.predict(X).tolist()
+    # Written to a CSV, a name with a comma is quoted: one field a line, which
+    # this reader (and any CSV reader) gives back as the class names.
+    written = tmp_path / "animals.csv"
+    code, _, err = run(capsys, "predict", report["model"], str(data), "--out", str(written))
+    assert code == 0, err
+    assert '"big, cat"' in written.read_text()
+    np.testing.assert_array_equal(np.loadtxt(written, dtype=str, delimiter=",", quotechar='"',
+                                             ndmin=1), peer.predict(X))
     indexed = tmp_path / "indexed.csv"
     indexed.write_text('"","a","b","animal"\n' + "".join(
         f'"{i}",{row}\n' for i, row in enumerate(rows, start=1)))
