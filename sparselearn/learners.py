@@ -1363,8 +1363,12 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         if y.shape[0] != m:
             raise ValueError(f"y has {y.shape[0]} labels, but X has {m} rows")
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        try:
+            check_classification_targets(y)
+            y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        except TypeError as exc:  # sorting the distinct labels (None among strings)
+            raise TypeError(f"y must hold labels of one type (all numbers, or all "
+                            f"strings): {exc}") from None
         if y_type not in ("binary", "multiclass"):
             raise ValueError(f"{type(self).__name__} needs one label per sample (binary "
                              f"or multiclass); the type of the target is {y_type}.")

@@ -469,6 +469,11 @@ def test_bad_y_and_predict_inputs_raise(small_data):
         LowDegreeClassifier(degree=1).fit(X, np.eye(4)[np.arange(40) % 4][:, :3])
     with pytest.raises(ValueError, match="two classes"):
         LowDegreeClassifier(degree=1).fit(X, np.ones(40))
+    # Labels of two types cannot be sorted into classes_: a TypeError naming
+    # y (it was NumPy's "'<' not supported between 'NoneType' and 'str'").
+    for mixed in (["cat", None] * 20, ["cat", 1] * 20):
+        with pytest.raises(TypeError, match="y must hold labels of one type"):
+            LowDegreeClassifier(degree=1).fit(X, np.array(mixed, dtype=object))
     with pytest.raises(ValueError, match="n_samples=3"):
         LowDegreeRegressor(cv=5).fit(X[:3], y[:3])
 
