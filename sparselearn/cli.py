@@ -591,6 +591,10 @@ def _cmd_learn(args) -> dict:
                                 for d, D, e in zip(cv["degree"], cv["n_features"],
                                                    cv["mean_test_mse"]) if np.isnan(e)}
     if args.out:
+        if names is not None:
+            # Kept in the file, so that predict can check a header against
+            # them (and from Python, get_feature_names_out names them).
+            model.feature_names_in_ = np.asarray(names[0], dtype=object)
         report["model"] = model.save(args.out)  # the path written (.npz appended)
     return report
 
@@ -634,6 +638,14 @@ def _cmd_predict(args) -> dict:
     model = (LowDegreeClassifier if classify else LowDegreeRegressor).load(args.model)
     X, y, names = _read_data(args, n_features=model.n_features_in_, text_labels=classify,
                              reader="the model")
+    learned = getattr(model, "feature_names_in_", None)
+    if learned is not None:
+        if names is not None and list(names[0]) != learned.tolist():
+            raise CommandError(f"{args.data}: its header names the columns "
+                               f"{', '.join(names[0])}, but the model was learned on "
+                               f"{', '.join(learned)} (in that order); reorder the columns")
+        # Checked here; X is an array, which the estimator would warn has no names.
+        del model.feature_names_in_
     predictions = model.predict(X)
     report = {"command": "predict", "model": str(args.model), "data": str(args.data),
               "n_samples": int(X.shape[0]), **_header_report(names)}

@@ -709,6 +709,38 @@ def test_predict_and_profile_report_the_header(tmp_path):
     assert "header row: a, b, c, d, target" in out
 
 
+def test_predict_refuses_a_header_whose_columns_differ_from_the_learned_ones(tmp_path,
+                                                                            capsys):
+    """A model learned on a CSV with a header keeps its column names
+    (``feature_names_in_``); predicting a file whose header orders them
+    otherwise silently scored the columns as the wrong features."""
+    from sparselearn import LowDegreeRegressor
+
+    lines = _csv_lines()
+    named = tmp_path / "named.csv"
+    named.write_text("\n".join(["a,b,c,d,target"] + lines) + "\n")
+    code, out, err = run(capsys, "learn", str(named), "--degree", "2", "--out",
+                         str(tmp_path / "m"), "--json")
+    assert code == 0, err
+    model = LowDegreeRegressor.load(json.loads(out)["model"])
+    assert model.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    X = np.loadtxt(named, delimiter=",", skiprows=1)[:, :4]
+    code, out, err = run(capsys, "predict", str(tmp_path / "m.npz"), str(named))
+    assert code == 0 and err.count("\n") == 2, err  # the header and MSE lines, no warning
+    np.testing.assert_allclose(np.array(out.split(), dtype=float), model.predict(X))
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("\n".join(["b,a,c,d"] + [",".join(line.split(",")[:4])
+                                                 for line in lines]) + "\n")
+    code, out, err = run(capsys, "predict", str(tmp_path / "m.npz"), str(swapped))
+    assert code == cli.EXIT_USAGE and out == ""
+    assert "columns b, a, c, d" in err and "learned on a, b, c, d" in err
+    assert len(err.strip().splitlines()) == 1
+    plain = tmp_path / "plain.csv"  # no header: the columns are taken in order
+    plain.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "predict", str(tmp_path / "m.npz"), str(plain))
+    assert code == 0 and len(out.split()) == 300, err
+
+
 # ------------------------------------------- messages in the CLI's terms (issue 13)
 def test_encoding_error_names_the_flag_not_the_python_argument(tmp_path):
     zero_one = tmp_path / "01.csv"
