@@ -1379,6 +1379,11 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         if self.classes_.size == 2:
             return np.where(y == self.classes_[1], 1.0, -1.0)
         # One-vs-rest: a +-1 column per class, all solved on the one design.
+        # Budgeted before it exists (a bool and a float64 entry each): an
+        # integer target taken for labels has a class per few rows.
+        K = self.classes_.size
+        check_memory(9.0 * m * K, f"{type(self).__name__}: the one-vs-rest targets of "
+                                  f"{K} classes ({m} x {K})", self.max_bytes)
         return np.ascontiguousarray(np.where(y[:, None] == self.classes_[None, :], 1.0, -1.0))
 
     def decision_function(self, X):
