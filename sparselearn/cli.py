@@ -548,6 +548,9 @@ def _cmd_learn(args) -> dict:
                       solver=args.solver, alpha=args.alpha, input_encoding=args.encoding,
                       domain=args.domain, standardize=args.standardize,
                       random_state=args.seed, verbose=args.verbose)
+    if args.degree is None and X.shape[0] < model.cv:
+        raise CommandError(f"{args.data}: {X.shape[0]} samples are too few to choose the "
+                           f"degree by {model.cv}-fold validation; pass --degree")
     _say(args, f"fitting a low-degree model on {X.shape[0]} samples, n={X.shape[1]} ...")
     start = time.perf_counter()
     # The estimator's verbose lines go to stdout; stdout here is the report.

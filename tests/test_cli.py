@@ -742,6 +742,19 @@ def test_predict_refuses_a_header_whose_columns_differ_from_the_learned_ones(tmp
 
 
 # ------------------------------------------- messages in the CLI's terms (issue 13)
+def test_learn_with_too_few_rows_to_choose_the_degree_names_the_flag(tmp_path, capsys):
+    """Three rows and no --degree: the library's "lower cv or pass degree="
+    names arguments the command does not have."""
+    path = tmp_path / "three.csv"
+    path.write_text("a,b,y\n1,2,3\n2,1,4\n3,3,1\n")
+    code, out, err = run(capsys, "learn", str(path), "--domain", "real")
+    assert code == cli.EXIT_USAGE and out == ""
+    assert "3 samples" in err and "pass --degree" in err and "cv=" not in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, err = run(capsys, "learn", str(path), "--domain", "real", "--degree", "1")
+    assert code == 0, err
+
+
 def test_encoding_error_names_the_flag_not_the_python_argument(tmp_path):
     zero_one = tmp_path / "01.csv"
     zero_one.write_text("\n".join(line.replace("-1", "0") for line in _csv_lines()) + "\n")
