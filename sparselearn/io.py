@@ -584,7 +584,7 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
         except _PARSE_ERRORS as exc:
             problem = _first_line_note(_csv_problem(data, skip), header)
             raise _fail(path, "not a numeric CSV table ("
-                        + (problem or _oneline(exc)) + ")") from None
+                        + (problem or _oneline(exc)) + _separator_note(first) + ")") from None
     except UnicodeError:
         raise _fail(path, "not a numeric CSV table (not UTF-8 text)") from None
     if names is not None and table.size == 0:
@@ -689,6 +689,16 @@ def _check_names(path, names, what: str) -> None:
                    if column == 1 else "") + ")")
 
 
+def _separator_note(first: str) -> str:
+    """A hint for a line 1 without a comma but with semicolons or tabs (a
+    European spreadsheet export, a TSV file): fields split at commas only."""
+    if "," not in first:
+        for char, name in ((";", "semicolons"), ("\t", "tabs")):
+            if char in first:
+                return f"; line 1 has {name} but no comma: fields must be separated by commas"
+    return ""
+
+
 def _first_line_note(problem, header: str):
     """``problem`` (a bad line's description), with a hint when it is line 1
     read as data by ``header="auto"``: a header of numeric names needs ``yes``."""
@@ -710,11 +720,12 @@ def _read_csv_text_labels(path, max_bytes, header):
         skip = 0 if names is None else 1
         problem = _first_line_note(_csv_problem(data, skip, text_last=True), header)
         if problem is not None:
-            raise _fail(path, f"{what} ({problem})")
+            raise _fail(path, f"{what} ({problem}{_separator_note(first)})")
         _check_names(path, names, what)
         columns = len(_scan_fields(first)[0])
         if columns < 2:
-            raise _fail(path, "needs at least two columns (features, then y)")
+            raise _fail(path, "needs at least two columns (features, then y"
+                        + _separator_note(first) + ")")
         try:
             X = _parse_csv(data, skip, usecols=range(columns - 1))
             labels = _parse_csv(data, skip, usecols=[columns - 1], dtype=str)[:, 0]

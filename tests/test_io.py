@@ -909,6 +909,20 @@ def test_a_csv_header_with_an_empty_name_is_refused(tmp_path):
         io.read_csv(path, header="yes")
 
 
+def test_a_csv_separated_by_semicolons_or_tabs_says_so(tmp_path):
+    """European spreadsheet exports (;) and TSV files: the error said "not a
+    number" or "needs at least two columns" without naming the separator."""
+    path = tmp_path / "t.csv"
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        for head in ("a,b,y".replace(",", separator) + "\n", ""):
+            path.write_text(head + "0.5,1,2\n1.5,2,cat\n".replace(",", separator))
+            for read in (io.read_csv, io.read_xy, lambda p: io.read_xy(p, text_labels=True)):
+                with pytest.raises(io.UnreadableFileError,
+                                   match=f"line 1 has {name} but no comma: fields must be "
+                                         "separated by commas"):
+                    read(path)
+
+
 # ------------------------------------------- every write goes through io.py
 _WRITING_METHODS = {"savefig", "save", "savez", "savez_compressed", "savetxt", "tofile",
                     "write_text", "write_bytes"}
