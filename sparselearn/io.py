@@ -38,6 +38,7 @@ reads it back; the save functions return the path actually written.
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import math
 import os
@@ -641,6 +642,12 @@ def _scan_fields(line: str):
     field whose quote the line leaves open (a field across lines), else 0."""
     if '"' not in line:  # the common case, at str.split's speed
         return [field.strip() for field in line.split("#", 1)[0].split(",")], 0
+    if "#" not in line:  # quoted fields without comments: the csv module's C parser
+        try:
+            return [field.strip() for field in
+                    next(csv.reader([line.rstrip("\r\n")], strict=True))], 0
+        except csv.Error:
+            pass  # a quote left open, or text after a closing one: the loop below
     fields, field, quoted, start = [], [], False, True
     i = 0
     while i < len(line):
