@@ -555,6 +555,9 @@ def _cmd_learn(args) -> dict:
                       solver=args.solver, alpha=args.alpha, input_encoding=args.encoding,
                       domain=args.domain, standardize=args.standardize,
                       random_state=args.seed, verbose=args.verbose)
+    if args.degree is None and X.shape[0] < model.cv:
+        raise CommandError(f"{args.data}: {X.shape[0]} samples are too few to choose the "
+                           f"degree by {model.cv}-fold validation; pass --degree")
     _say(args, f"fitting a low-degree model on {X.shape[0]} samples, n={X.shape[1]} ...")
     start = time.perf_counter()
     # The estimator's verbose lines go to stdout; stdout here is the report.
@@ -598,6 +601,10 @@ def _cmd_learn(args) -> dict:
                                 for d, D, e in zip(cv["degree"], cv["n_features"],
                                                    cv["mean_test_mse"]) if np.isnan(e)}
     if args.out:
+        if names is not None:
+            # Kept in the file, so that predict can check a header against
+            # them (and from Python, get_feature_names_out names them).
+            model.feature_names_in_ = np.asarray(names[0], dtype=object)
         report["model"] = model.save(args.out)  # the path written (.npz appended)
     return report
 
@@ -641,6 +648,14 @@ def _cmd_predict(args) -> dict:
     model = (LowDegreeClassifier if classify else LowDegreeRegressor).load(args.model)
     X, y, names = _read_data(args, n_features=model.n_features_in_, text_labels=classify,
                              reader="the model")
+    learned = getattr(model, "feature_names_in_", None)
+    if learned is not None:
+        if names is not None and list(names[0]) != learned.tolist():
+            raise CommandError(f"{args.data}: its header names the columns "
+                               f"{', '.join(names[0])}, but the model was learned on "
+                               f"{', '.join(learned)} (in that order); reorder the columns")
+        # Checked here; X is an array, which the estimator would warn has no names.
+        del model.feature_names_in_
     predictions = model.predict(X)
     report = {"command": "predict", "model": str(args.model), "data": str(args.data),
               "n_samples": int(X.shape[0]), **_header_report(names)}
@@ -660,10 +675,13 @@ def _cmd_predict(args) -> dict:
         if str(args.out).endswith(".npy"):
             report["out"] = _io.save_npy(args.out, predictions)
         else:
-            # A classifier saved from Python may have string labels.
-            report["out"] = _io.save_txt_array(args.out, predictions, delimiter=",",
-                                               fmt="%s" if predictions.dtype.kind == "U"
-                                               else "%.17g")
+            # A classifier saved from Python may have string labels; a name
+            # with a comma is quoted, or the file would not be one column.
+            text = predictions.dtype.kind == "U"
+            rows = np.array([_io._csv_field(label) for label in predictions.tolist()],
+                            dtype=str) if text else predictions
+            report["out"] = _io.save_txt_array(args.out, rows, delimiter=",",
+                                               fmt="%s" if text else "%.17g")
     else:
         report["predictions"] = predictions.tolist()
     return report

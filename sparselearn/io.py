@@ -38,6 +38,7 @@ reads it back; the save functions return the path actually written.
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import math
 import os
@@ -538,7 +539,10 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
     is an error naming line 1, field 4, not a header that drops the row.
     An *empty* field is a missing value, never a sign of a header, so
     ``1,,0.5`` on line 1 is an error naming line 1 too.  ``"yes"`` always
-    reads the first line as column names, ``"no"`` never does.
+    reads the first line as column names, ``"no"`` never does.  A header
+    with an empty name (the row index of pandas' ``to_csv()``) is an error.
+    Double-quoted fields (``"0.5"``, ``"a, b"``; ``""`` is a quote) read as
+    the text between the quotes.
     Errors name the file line (1-based, the header line counted): a value
     that is empty or not a number, or a row whose number of fields differs
     from the first line's ("line 7 has 4 fields, expected 5").
@@ -574,13 +578,14 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
     data = _csv_bytes(path, max_bytes)
     try:
         first, names = _csv_header(data, header)
+        _check_names(path, names, "not a numeric CSV table")
         skip = 0 if names is None else 1
         try:
             table = _parse_csv(data, skip)
         except _PARSE_ERRORS as exc:
             problem = _first_line_note(_csv_problem(data, skip), header)
             raise _fail(path, "not a numeric CSV table ("
-                        + (problem or _oneline(exc)) + ")") from None
+                        + (problem or _oneline(exc)) + _separator_note(first) + ")") from None
     except UnicodeError:
         raise _fail(path, "not a numeric CSV table (not UTF-8 text)") from None
     if names is not None and table.size == 0:
@@ -615,7 +620,7 @@ def _csv_header(data: bytes, header: str, text_last: bool = False):
     sign of a header, either way.  Raises UnicodeError for a first line that
     is not UTF-8."""
     first = data.split(b"\n", 1)[0].decode("utf-8")
-    fields = [field.strip() for field in first.split("#", 1)[0].split(",")]
+    fields = _scan_fields(first)[0]  # an open quote is named by _csv_problem
     telling = [field for field in (fields[:-1] if text_last else fields) if field]
     # A name that is a number makes the line data: a typo in a numeric row
     # (1,-1,1,abc) is then named by its line instead of dropping the row.
@@ -626,6 +631,79 @@ def _csv_header(data: bytes, header: str, text_last: bool = False):
                            and not all(map(_is_number, telling))):
         return first, fields
     return first, None
+
+
+def _scan_fields(line: str):
+    """``(fields, open_field)``: the fields of one CSV line as
+    ``np.loadtxt(delimiter=",", quotechar='"')`` reads them, stripped of
+    surrounding spaces -- a field that starts with a double quote runs to the
+    next lone quote (``""`` is one quote) and may hold commas and ``#``;
+    outside quotes ``#`` starts a comment -- and the 1-based number of a
+    field whose quote the line leaves open (a field across lines), else 0."""
+    if '"' not in line:  # the common case, at str.split's speed
+        return [field.strip() for field in line.split("#", 1)[0].split(",")], 0
+    if "#" not in line:  # quoted fields without comments: the csv module's C parser
+        try:
+            return [field.strip() for field in
+                    next(csv.reader([line.rstrip("\r\n")], strict=True))], 0
+        except csv.Error:
+            pass  # a quote left open, or text after a closing one: the loop below
+    fields, field, quoted, start = [], [], False, True
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quoted:
+            if char == '"' and line[i + 1:i + 2] == '"':
+                field.append(char)
+                i += 1
+            elif char == '"':
+                quoted = False
+            else:
+                field.append(char)
+        elif char == '"' and start:
+            quoted, start = True, False
+        elif char == ",":
+            fields.append("".join(field).strip())
+            field, start = [], True
+        elif char == "#":
+            break
+        else:
+            field.append(char)
+            start = False
+        i += 1
+    fields.append("".join(field).strip())
+    return fields, len(fields) if quoted else 0
+
+
+def _csv_field(text: str) -> str:
+    """``text`` as one CSV field that :func:`_scan_fields` (and any CSV
+    reader) gives back: double-quoted, quotes doubled, when it holds a comma,
+    a quote, ``#`` or a line break; as it is otherwise."""
+    if any(char in text for char in ',"#\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _check_names(path, names, what: str) -> None:
+    """An ``UnreadableFileError`` for a header with an empty column name:
+    pandas' ``to_csv()`` (without ``index=False``) writes its row index there,
+    which would silently become a feature."""
+    if names is None or all(names):
+        return
+    column = names.index("") + 1
+    raise _fail(path, f"{what} (column {column} of the header, line 1, has no name"
+                + ("; pandas' to_csv writes its index there: save with index=False"
+                   if column == 1 else "") + ")")
+
+
+def _separator_note(first: str) -> str:
+    """A hint for a line 1 without a comma but with semicolons or tabs (a
+    European spreadsheet export, a TSV file): fields split at commas only."""
+    if "," not in first:
+        for char, name in ((";", "semicolons"), ("\t", "tabs")):
+            if char in first:
+                return f"; line 1 has {name} but no comma: fields must be separated by commas"
+    return ""
 
 
 def _first_line_note(problem, header: str):
@@ -649,10 +727,12 @@ def _read_csv_text_labels(path, max_bytes, header):
         skip = 0 if names is None else 1
         problem = _first_line_note(_csv_problem(data, skip, text_last=True), header)
         if problem is not None:
-            raise _fail(path, f"{what} ({problem})")
-        columns = len(first.split("#", 1)[0].split(","))
+            raise _fail(path, f"{what} ({problem}{_separator_note(first)})")
+        _check_names(path, names, what)
+        columns = len(_scan_fields(first)[0])
         if columns < 2:
-            raise _fail(path, "needs at least two columns (features, then y)")
+            raise _fail(path, "needs at least two columns (features, then y"
+                        + _separator_note(first) + ")")
         try:
             X = _parse_csv(data, skip, usecols=range(columns - 1))
             labels = _parse_csv(data, skip, usecols=[columns - 1], dtype=str)[:, 0]
@@ -683,10 +763,12 @@ def _csv_problem(data: bytes, skip: int, text_last: bool = False):
     try:
         expected = None
         for number, raw in enumerate(data.decode("utf-8").splitlines(), start=1):
-            line = raw.split("#", 1)[0]
-            if not line.strip():
+            if not raw.split("#", 1)[0].strip():
                 continue
-            fields = [field.strip() for field in line.split(",")]
+            fields, open_field = _scan_fields(raw)
+            if open_field:
+                return (f"line {number}, field {open_field}: a quoted field is not closed "
+                        "on its line")
             if expected is None:
                 expected = len(fields)
             if number <= skip:
@@ -712,8 +794,8 @@ def _parse_csv(data: bytes, skip: int, usecols=None, dtype=np.float64) -> np.nda
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         text = TextIOWrapper(BytesIO(data), encoding="utf-8")
-        return np.loadtxt(text, delimiter=",", ndmin=2, dtype=dtype, skiprows=skip,
-                          usecols=usecols)
+        return np.loadtxt(text, delimiter=",", quotechar='"', ndmin=2, dtype=dtype,
+                          skiprows=skip, usecols=usecols)
 
 
 # ------------------------------------------------------------ CLI tables

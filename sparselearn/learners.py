@@ -1368,8 +1368,12 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         if y.shape[0] != m:
             raise ValueError(f"y has {y.shape[0]} labels, but X has {m} rows")
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        try:
+            check_classification_targets(y)
+            y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        except TypeError as exc:  # sorting the distinct labels (None among strings)
+            raise TypeError(f"y must hold labels of one type (all numbers, or all "
+                            f"strings): {exc}") from None
         if y_type not in ("binary", "multiclass"):
             raise ValueError(f"{type(self).__name__} needs one label per sample (binary "
                              f"or multiclass); the type of the target is {y_type}.")
@@ -1380,6 +1384,11 @@ class LowDegreeClassifier(ClassifierMixin, _LowDegreeModel):
         if self.classes_.size == 2:
             return np.where(y == self.classes_[1], 1.0, -1.0)
         # One-vs-rest: a +-1 column per class, all solved on the one design.
+        # Budgeted before it exists (a bool and a float64 entry each): an
+        # integer target taken for labels has a class per few rows.
+        K = self.classes_.size
+        check_memory(9.0 * m * K, f"{type(self).__name__}: the one-vs-rest targets of "
+                                  f"{K} classes ({m} x {K})", self.max_bytes)
         return np.ascontiguousarray(np.where(y[:, None] == self.classes_[None, :], 1.0, -1.0))
 
     def decision_function(self, X):

@@ -238,7 +238,11 @@ def test_learn_then_predict(tmp_path, capsys, parity_data):
     code, _, err = run(capsys, "predict", str(model), str(npz), "--out", str(predictions))
     assert code == 0
     from sparselearn import LowDegreeRegressor
-    np.testing.assert_array_equal(np.load(predictions), LowDegreeRegressor.load(model).predict(X))
+    loaded = LowDegreeRegressor.load(model)
+    # The CSV's header names the columns of the model: an array has no names,
+    # which scikit-learn's check says.
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        np.testing.assert_array_equal(np.load(predictions), loaded.predict(X))
     # The .npz carries labels, so the error is reported: about the noise level.
     assert "mean squared error" in err
     code, out, _ = run(capsys, "predict", str(model), str(csv), "--json")
@@ -725,7 +729,54 @@ def test_predict_and_profile_report_the_header(tmp_path):
     assert "header row: a, b, c, d, target" in out
 
 
+def test_predict_refuses_a_header_whose_columns_differ_from_the_learned_ones(tmp_path,
+                                                                            capsys):
+    """A model learned on a CSV with a header keeps its column names
+    (``feature_names_in_``); predicting a file whose header orders them
+    otherwise silently scored the columns as the wrong features."""
+    from sparselearn import LowDegreeRegressor
+
+    lines = _csv_lines()
+    named = tmp_path / "named.csv"
+    named.write_text("\n".join(["a,b,c,d,target"] + lines) + "\n")
+    code, out, err = run(capsys, "learn", str(named), "--degree", "2", "--out",
+                         str(tmp_path / "m"), "--json")
+    assert code == 0, err
+    model = LowDegreeRegressor.load(json.loads(out)["model"])
+    assert model.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    X = np.loadtxt(named, delimiter=",", skiprows=1)[:, :4]
+    code, out, err = run(capsys, "predict", str(tmp_path / "m.npz"), str(named))
+    assert code == 0 and err.count("\n") == 2, err  # the header and MSE lines, no warning
+    expected = LowDegreeRegressor(degree=2).fit(X, np.loadtxt(named, delimiter=",",
+                                                              skiprows=1)[:, 4]).predict(X)
+    np.testing.assert_allclose(np.array(out.split(), dtype=float), expected, rtol=1e-12)
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("\n".join(["b,a,c,d"] + [",".join(line.split(",")[:4])
+                                                 for line in lines]) + "\n")
+    code, out, err = run(capsys, "predict", str(tmp_path / "m.npz"), str(swapped))
+    assert code == cli.EXIT_USAGE and out == ""
+    assert "columns b, a, c, d" in err and "learned on a, b, c, d" in err
+    assert len(err.strip().splitlines()) == 1
+    plain = tmp_path / "plain.csv"  # no header: the columns are taken in order
+    plain.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "predict", str(tmp_path / "m.npz"), str(plain))
+    assert code == 0 and len(out.split()) == 300, err
+
+
 # ------------------------------------------- messages in the CLI's terms (issue 13)
+def test_learn_with_too_few_rows_to_choose_the_degree_names_the_flag(tmp_path, capsys):
+    """Three rows and no --degree: the library's "lower cv or pass degree="
+    names arguments the command does not have."""
+    path = tmp_path / "three.csv"
+    path.write_text("a,b,y\n1,2,3\n2,1,4\n3,3,1\n")
+    code, out, err = run(capsys, "learn", str(path), "--domain", "real")
+    assert code == cli.EXIT_USAGE and out == ""
+    assert "3 samples" in err and "pass --degree" in err and "cv=" not in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, err = run(capsys, "learn", str(path), "--domain", "real", "--degree", "1")
+    assert code == 0, err
+
+
 def test_encoding_error_names_the_flag_not_the_python_argument(tmp_path):
     zero_one = tmp_path / "01.csv"
     zero_one.write_text("\n".join(line.replace("-1", "0") for line in _csv_lines()) + "\n")
@@ -1341,6 +1392,48 @@ def test_learn_task_classify_takes_class_names_from_a_csv_end_to_end(tmp_path, c
                          "1", "--json")
     assert code == 0, err
     assert json.loads(out)["classes"] == [3, 4]
+
+
+def test_learn_reads_quoted_csv_fields_and_refuses_an_unnamed_index(tmp_path, capsys):
+    """R's write.csv quotes the header and the text ("big, cat" holds a comma):
+    '"0.5"' was "not a number" and the comma split the label.  Its row names
+    (pandas' to_csv index too) sit under an empty name, and were fitted as
+    a feature: one line, exit 2."""
+    from sparselearn.learners import LowDegreeClassifier
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(60, 2))
+    labels = np.where(X[:, 0] * X[:, 1] > 0, "big, cat", "dog")
+    rows = [f'"{float(a)!r}",{float(b)!r},"{label}"' for (a, b), label in zip(X, labels)]
+    data = tmp_path / "r.csv"
+    data.write_text('"a","b","animal"\n' + "\n".join(rows) + "\n")
+    code, out, err = run(capsys, "learn", str(data), "--domain", "real", "--task",
+                         "classify", "--degree", "2", "--out", str(tmp_path / "m"), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    peer = LowDegreeClassifier(degree=2).fit(X, labels)
+    assert report["classes"] == ["big, cat", "dog"] and report["header"] == ["a", "b", "animal"]
+    assert report["train_accuracy"] == peer.score(X, labels)
+    code, out, err = run(capsys, "predict", report["model"], str(data))
+    assert code == 0, err
+    assert out.splitlines() == peer.predict(X).tolist()
+    # Written to a CSV, a name with a comma is quoted: one field a line, which
+    # this reader (and any CSV reader) gives back as the class names.
+    written = tmp_path / "animals.csv"
+    code, _, err = run(capsys, "predict", report["model"], str(data), "--out", str(written))
+    assert code == 0, err
+    assert '"big, cat"' in written.read_text()
+    np.testing.assert_array_equal(np.loadtxt(written, dtype=str, delimiter=",", quotechar='"',
+                                             ndmin=1), peer.predict(X))
+    indexed = tmp_path / "indexed.csv"
+    indexed.write_text('"","a","b","animal"\n' + "".join(
+        f'"{i}",{row}\n' for i, row in enumerate(rows, start=1)))
+    for task in ("regress", "classify"):
+        code, out, err = run(capsys, "learn", str(indexed), "--domain", "real", "--task",
+                             task, "--quiet")
+        assert code == cli.EXIT_USAGE and out == ""
+        assert "column 1 of the header, line 1, has no name" in err
+        assert len(err.strip().splitlines()) == 1
 
 
 def test_predict_notes_labels_that_are_none_of_the_models_classes(tmp_path, capsys):

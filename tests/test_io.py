@@ -873,6 +873,56 @@ def test_a_first_line_with_numbers_is_data_not_a_header(tmp_path):
     assert y.tolist() == ["cat", "dog"] and names == (["a", "b"], "animal")
 
 
+def test_quoted_csv_fields_read_as_their_values(tmp_path):
+    """Double-quoted fields (R's write.csv, pandas' quoting=QUOTE_ALL, a
+    class name with a comma) read as the text between the quotes, with
+    "" for a quote; commas and # inside quotes are part of the field."""
+    path = tmp_path / "t.csv"
+    path.write_text('"a","b","y"\n"0.5","-1","1.5"\n"2",1,"3"\n')
+    table, names = io.read_csv(path, return_names=True)
+    assert names == ["a", "b", "y"] and table.tolist() == [[0.5, -1, 1.5], [2, 1, 3]]
+    path.write_text('a,b,animal\n1,-1,"big, ""fat"" #1 cat"\n-1,1,dog\n')
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True)
+    assert y.tolist() == ['big, "fat" #1 cat', "dog"] and X.tolist() == [[1, -1], [-1, 1]]
+    assert names == (["a", "b"], "animal")
+    # A quote left open on its line is named, not read across lines.
+    path.write_text('a,b,animal\n1,-1,"cat\n-1,1,dog"\n1,1,eel\n')
+    with pytest.raises(io.UnreadableFileError, match="line 2, field 3: a quoted field"):
+        io.read_xy(path, text_labels=True)
+
+
+def test_a_csv_header_with_an_empty_name_is_refused(tmp_path):
+    """pandas' df.to_csv() without index=False writes its index under an
+    empty name: read as a feature it silently changed the model."""
+    path = tmp_path / "t.csv"
+    path.write_text(",a,b,y\n0,1,-1,0.5\n1,-1,1,2\n")
+    for read in (io.read_csv, io.read_xy, lambda p: io.read_xy(p, text_labels=True)):
+        with pytest.raises(io.UnreadableFileError,
+                           match="column 1 of the header, line 1, has no name.*index=False"):
+            read(path)
+    path.write_text(",a,b,y\n0,1,-1,cat\n1,-1,1,dog\n")
+    with pytest.raises(io.UnreadableFileError, match="column 1 of the header"):
+        io.read_xy(path, text_labels=True)
+    path.write_text("a,,y\n1,-1,0.5\n")
+    with pytest.raises(io.UnreadableFileError, match="column 2 of the header, line 1, has "
+                                                     "no name[)]"):
+        io.read_csv(path, header="yes")
+
+
+def test_a_csv_separated_by_semicolons_or_tabs_says_so(tmp_path):
+    """European spreadsheet exports (;) and TSV files: the error said "not a
+    number" or "needs at least two columns" without naming the separator."""
+    path = tmp_path / "t.csv"
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        for head in ("a,b,y".replace(",", separator) + "\n", ""):
+            path.write_text(head + "0.5,1,2\n1.5,2,cat\n".replace(",", separator))
+            for read in (io.read_csv, io.read_xy, lambda p: io.read_xy(p, text_labels=True)):
+                with pytest.raises(io.UnreadableFileError,
+                                   match=f"line 1 has {name} but no comma: fields must be "
+                                         "separated by commas"):
+                    read(path)
+
+
 # ------------------------------------------- every write goes through io.py
 _WRITING_METHODS = {"savefig", "save", "savez", "savez_compressed", "savetxt", "tofile",
                     "write_text", "write_bytes"}

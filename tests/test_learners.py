@@ -469,6 +469,11 @@ def test_bad_y_and_predict_inputs_raise(small_data):
         LowDegreeClassifier(degree=1).fit(X, np.eye(4)[np.arange(40) % 4][:, :3])
     with pytest.raises(ValueError, match="two classes"):
         LowDegreeClassifier(degree=1).fit(X, np.ones(40))
+    # Labels of two types cannot be sorted into classes_: a TypeError naming
+    # y (it was NumPy's "'<' not supported between 'NoneType' and 'str'").
+    for mixed in (["cat", None] * 20, ["cat", 1] * 20):
+        with pytest.raises(TypeError, match="y must hold labels of one type"):
+            LowDegreeClassifier(degree=1).fit(X, np.array(mixed, dtype=object))
     with pytest.raises(ValueError, match="n_samples=3"):
         LowDegreeRegressor(cv=5).fit(X[:3], y[:3])
 
@@ -1647,3 +1652,25 @@ def test_fits_are_scale_equivariant_in_y_for_tiny_and_huge_targets():
     assert selected.degree_ == unscaled.degree_ == 2
     np.testing.assert_allclose(selected.cv_results_["mean_test_mse"] * 2.0**1000,
                                unscaled.cv_results_["mean_test_mse"], rtol=1e-9)
+
+
+def test_classifier_budgets_its_one_vs_rest_targets_before_building_them():
+    """An integer target given to the classifier (counts, ids: one class per
+    few rows) makes an m x K block of +-1 targets: at m = 10^5 and K = 5 * 10^4
+    40 GB, built before the fit's budget check (out of memory, not a
+    MemoryBudgetError)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(40)
+    X, y = rng.normal(size=(2000, 3)), np.arange(2000) % 1000
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryBudgetError, match=r"one-vs-rest targets of 1000 classes "
+                                                    r"\(2000 x 1000\).*more than the 976.6 KiB"):
+            LowDegreeClassifier(degree=1, max_bytes=1e6).fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1e6  # refused before the 18 MB of targets
+    model = LowDegreeClassifier(degree=1, max_bytes=1e10).fit(X, y)
+    assert model.coef_.shape == (1000, 4)
