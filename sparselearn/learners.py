@@ -497,7 +497,11 @@ class _LowDegreeModel(BaseEstimator):
     def _decision_dask(self, X):
         """The lazy decision values of a fitted cube model on a dask array ``X``."""
         check_is_fitted(self, "coef_")
-        if self.domain_ != "cube" or X.ndim != 2 or X.shape[1] != self.n_features_in_:
+        if self.domain_ != "cube":
+            raise ValueError(f"a dask X needs a model fit on cube points (domain_='cube'); "
+                             f"this one has domain_={self.domain_!r}: pass X.compute() "
+                             "(predictions in memory), or fit on cube points")
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must be a dask array of cube points with "
                              f"{self.n_features_in_} columns for a model with "
                              f"domain_='cube' (got shape {X.shape}, domain_="
