@@ -212,9 +212,13 @@ def _identify(address: str, timeout: float) -> dict:
     import asyncio
 
     from distributed.comm import connect
+    from distributed.security import Security
+
+    # The TLS settings of dask's config, as Client(address) reads them.
+    connection_args = Security().get_connection_args("client")
 
     async def ask():
-        comm = await connect(address, timeout=timeout)
+        comm = await connect(address, timeout=timeout, **connection_args)
         try:
             await comm.write({"op": "identity", "reply": True})
             return await comm.read()
