@@ -907,14 +907,12 @@ def _connect(address: str, timeout: float):
     """A ``distributed.Client`` on ``address`` with at least one worker, or a
     CommandError after ``timeout`` seconds (for the connection, then again
     for the first worker)."""
-    from distributed import Client
+    from .pac._execution import _connect_client
 
-    try:
-        client = Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise CommandError(f"could not connect to the Dask scheduler at {address} within "
-                           f"--connect-timeout {timeout:g} s ({_io._oneline(exc)}); is it "
-                           "running?") from None
+    try:  # bounded, a server that never answers included
+        client = _connect_client(address, timeout)
+    except ConnectionError as exc:
+        raise CommandError(f"{_io._oneline(exc)} (--connect-timeout {timeout:g} s)") from None
     try:
         client.wait_for_workers(1, timeout=timeout)
     except (OSError, TimeoutError):

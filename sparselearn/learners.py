@@ -431,6 +431,13 @@ class _LowDegreeModel(BaseEstimator):
         on the client (:mod:`sparselearn._distributed`); ``y`` (a dask array
         too, or not) becomes the float targets of :meth:`_targets`."""
         validate_parameters(self._parameter_constraints, self.get_params(deep=False))
+        if X.ndim == 2 and any(math.isnan(size) for size in X.shape):
+            # Boolean indexing and DataFrame.to_dask_array() leave the block
+            # sizes unknown; the fit splits y by them.
+            raise ValueError(f"X is a dask array of unknown shape {X.shape} (chunk sizes "
+                             "not known, e.g. after boolean indexing or "
+                             "DataFrame.to_dask_array()); call X.compute_chunk_sizes() "
+                             "(or to_dask_array(lengths=True)) before fit")
         if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
             raise ValueError(f"X must be a non-empty 2-D array (m, n), got shape {X.shape}")
         if X.dtype.kind not in "if":
@@ -490,7 +497,11 @@ class _LowDegreeModel(BaseEstimator):
     def _decision_dask(self, X):
         """The lazy decision values of a fitted cube model on a dask array ``X``."""
         check_is_fitted(self, "coef_")
-        if self.domain_ != "cube" or X.ndim != 2 or X.shape[1] != self.n_features_in_:
+        if self.domain_ != "cube":
+            raise ValueError(f"a dask X needs a model fit on cube points (domain_='cube'); "
+                             f"this one has domain_={self.domain_!r}: pass X.compute() "
+                             "(predictions in memory), or fit on cube points")
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must be a dask array of cube points with "
                              f"{self.n_features_in_} columns for a model with "
                              f"domain_='cube' (got shape {X.shape}, domain_="

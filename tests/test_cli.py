@@ -453,6 +453,30 @@ def test_verify_scheduler_nobody_listening_times_out(capsys):
     assert "could not connect" in err and "--connect-timeout 1 s" in err
 
 
+def test_verify_scheduler_silent_port_is_one_line_within_the_timeout(capsys):
+    """A port that accepts connections and never answers held
+    --connect-timeout's Client in dask's handshake for ever."""
+    import socket
+    import threading
+
+    pytest.importorskip("distributed")
+    outcome = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)  # the kernel completes the connections; nobody speaks
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        thread = threading.Thread(target=lambda: outcome.append(run(
+            capsys, "verify", "--scheduler", address, "--connect-timeout", "0.5",
+            "--trials", "1", "--samples", "50")), daemon=True)
+        thread.start()
+        thread.join(20)
+    assert outcome, "verify --scheduler still waiting on a silent port after 20 s"
+    code, _, err = outcome[0]
+    assert code == cli.EXIT_USAGE and len(err.strip().splitlines()) == 1, err
+    assert f"{address} did not answer as a Dask scheduler" in err
+    assert "--connect-timeout 0.5 s" in err
+
+
 def test_verify_scheduler_without_workers_times_out(capsys):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=0, processes=False,

@@ -106,3 +106,19 @@ def test_lazy_predict_of_a_01_model_encodes_its_points():
         model.predict(da.from_array(pm1, chunks=(32, 5))).compute(scheduler="synchronous")
     assert str(on_blocks.value) == str(in_memory.value)
     assert "exactly 0 or 1" in str(on_blocks.value)
+
+
+def test_lazy_predict_of_a_real_domain_model_says_what_it_needs():
+    """A model fit on real data was told its X must be cube points "for a
+    model with domain_='cube'", quoting a domain it does not have."""
+    import numpy as np
+
+    da = pytest.importorskip("dask.array")
+    from sparselearn.learners import LowDegreeRegressor
+
+    X = np.random.default_rng(2).normal(size=(64, 3))
+    model = LowDegreeRegressor(degree=2).fit(X, X[:, 0] * X[:, 1])
+    assert model.domain_ == "real"
+    with pytest.raises(ValueError, match=r"a dask X needs a model fit on cube points "
+                                         r"\(domain_='cube'\); this one has domain_='real'"):
+        model.predict(da.from_array(X, chunks=(32, 3)))

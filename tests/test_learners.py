@@ -1329,6 +1329,18 @@ def test_dask_fit_on_non_cube_blocks_raises_and_leaves_the_client_usable(dask_cl
                                        atol=1e-10 * np.linalg.norm(reference.coef_))
 
 
+def test_dask_fit_on_unknown_chunk_sizes_says_how_to_know_them():
+    """Rows picked by a boolean mask have unknown (nan) block sizes: the fit
+    raised "cannot convert float NaN to integer".  Refused before any client
+    is needed."""
+    dX, Xf, y = _dask_problem()
+    keep = dX[:, 0] > 0
+    for estimator, labels in ((LowDegreeRegressor, y), (LowDegreeClassifier, np.sign(y))):
+        with pytest.raises(ValueError, match=r"X is a dask array of unknown shape "
+                                             r"\(nan, 10\).*X\.compute_chunk_sizes\(\)"):
+            estimator(degree=2).fit(dX[keep], labels[Xf[:, 0] > 0])
+
+
 def test_dask_fit_without_workers_fails_with_a_timeout(dask_cluster, monkeypatch):
     """Last of the dask tests: it retires every worker of the shared cluster."""
     from sparselearn import _distributed

@@ -313,6 +313,63 @@ def test_unreachable_address_is_one_clear_error():
             verify_pac(LEARNER, TARGET, 20, 0.1, 0.1, 2, scheduler="tcp://127.0.0.1:1")
 
 
+def _verify_within(seconds, **kwargs):
+    """verify_pac(..., **kwargs) in a thread: its exception, or a failure if
+    it has not returned within ``seconds`` (it used to hang for ever)."""
+    outcome = []
+
+    def run():
+        try:
+            verify_pac(LEARNER, TARGET, 20, 0.1, 0.1, 2, **kwargs)
+            outcome.append(None)
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"verify_pac({kwargs}) still waiting after {seconds} s"
+    return outcome[0]
+
+
+def test_a_server_that_never_answers_is_a_connection_error_within_the_timeout():
+    """A listening socket nobody reads: the TCP connect succeeds and dask's
+    handshake waited for ever (Client(address) bounds only the connect)."""
+    import socket
+
+    with socket.socket() as server, \
+            dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)  # the kernel completes the connections; nobody speaks
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        error = _verify_within(15, scheduler=address)
+    assert isinstance(error, ConnectionError), repr(error)
+    assert f"{address} did not answer as a Dask scheduler (connected, but no Dask " \
+           "handshake within 1 s)" in str(error)
+
+
+def test_a_server_that_is_not_a_scheduler_is_named(dask_cluster):
+    """An HTTP server (the dashboard's port) raised MemoryError from dask's
+    frame reader, a worker's address a TypeError from Worker.identity."""
+    import http.server
+
+    _, client = dask_cluster
+    web = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    worker = next(iter(client.scheduler_info()["workers"]))
+    try:
+        with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+            not_dask = _verify_within(15, scheduler=f"tcp://127.0.0.1:{web.server_port}")
+            a_worker = _verify_within(15, scheduler=worker)
+    finally:
+        web.shutdown()
+        web.server_close()
+    assert isinstance(not_dask, ConnectionError), repr(not_dask)
+    assert "did not answer as a Dask scheduler" in str(not_dask)
+    assert isinstance(a_worker, ConnectionError), repr(a_worker)
+    assert f"{worker} is a Dask Worker, not a scheduler" in str(a_worker)
+
+
 def test_closed_client_and_cluster_objects_are_refused(dask_cluster):
     local, _ = dask_cluster
     with pytest.raises(TypeError, match="dask.distributed.Client"):

@@ -214,6 +214,87 @@ def _import_distributed():
     return distributed
 
 
+def _identify(address: str, timeout: float) -> dict:
+    """The ``identity`` reply of the Dask server at ``address``, all of it
+    (TCP connect, handshake, reply) within ``timeout`` seconds."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    # The TLS settings of dask's config, as Client(address) reads them.
+    connection_args = Security().get_connection_args("client")
+
+    async def ask():
+        comm = await connect(address, timeout=timeout, **connection_args)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    outcome = {}
+
+    def run():  # its own event loop: the caller may be inside one (Jupyter)
+        try:
+            # dask's connect gives up on the TCP connect after `timeout`; only
+            # a connection made but never answered reaches the margin.
+            outcome["reply"] = asyncio.run(asyncio.wait_for(ask(), timeout + 1.0))
+        except asyncio.TimeoutError:
+            outcome["error"] = _NoHandshake(f"connected, but no Dask handshake within "
+                                            f"{timeout:g} s")
+        except BaseException as exc:  # re-raised, with the address, by the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True, name="sparselearn-identify")
+    thread.start()
+    thread.join(timeout + 10.0)  # wait_for ends it; the margin only guards that
+    if "error" in outcome:
+        raise outcome["error"]
+    if "reply" not in outcome:
+        raise _NoHandshake(f"no answer within {timeout:g} s")
+    return outcome["reply"]
+
+
+class _NoHandshake(Exception):
+    """A server accepted the connection but did not speak Dask's protocol."""
+
+
+def _connect_client(address: str, timeout: float):
+    """A ``distributed.Client`` on the scheduler at ``address``, or a
+    ``ConnectionError`` naming it within about ``timeout`` seconds.
+
+    ``Client(address)`` bounds only the TCP connect: a server that accepts
+    and never speaks (a firewall, a stopped process's port in a proxy) held
+    it forever in dask's handshake, and a server that is not Dask (the
+    dashboard's HTTP port, 8787) or a worker's address raised ``MemoryError``
+    or ``TypeError`` from dask's internals.  So the address is first asked
+    who it is, within ``timeout``.
+    """
+    from distributed import Client
+
+    try:
+        reply = _identify(address, timeout)
+    except (OSError, TimeoutError) as exc:
+        raise ConnectionError(f"could not connect to the Dask scheduler at {address} "
+                              f"within {timeout:g} s ({exc}); is it running?") from exc
+    except Exception as exc:  # a garbled handshake raises anything from MemoryError on
+        what = str(exc) if isinstance(exc, _NoHandshake) else f"{type(exc).__name__}: {exc}"
+        raise ConnectionError(f"{address} did not answer as a Dask scheduler ({what}); "
+                              "is it the scheduler's "
+                              "address (port 8786 by default, not the dashboard's "
+                              "8787)?") from exc
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise ConnectionError(f"{address} is a Dask {kind or 'server'}, not a scheduler; "
+                              "pass the scheduler's address (tcp://HOST:8786 by default)")
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ConnectionError(f"could not connect to the Dask scheduler at {address} "
+                              f"within {timeout:g} s: {exc}") from exc
+
+
 def _check_scheduler(scheduler, n_jobs: int):
     """Validate ``scheduler`` (None, a ``distributed.Client`` or an address)."""
     if scheduler is None:
@@ -292,16 +373,15 @@ class _TrialRunner:
         if isinstance(self._scheduler, str):
             _import_distributed()
             import dask
-            from distributed import Client
+            from dask.utils import parse_timedelta
 
-            timeout = dask.config.get("distributed.comm.timeouts.connect")
+            timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"),
+                                      default="seconds")
             try:
-                self._client = Client(self._scheduler, set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise ConnectionError(
-                    f"could not connect to the Dask scheduler at {self._scheduler} within "
-                    f"{timeout} (dask config 'distributed.comm.timeouts.connect'): "
-                    f"{exc}") from exc
+                self._client = _connect_client(self._scheduler, timeout)
+            except ConnectionError as exc:
+                raise ConnectionError(f"{exc} (dask config "
+                                      "'distributed.comm.timeouts.connect')") from exc.__cause__
             self._owned.append(self._client.close)
         elif self._scheduler is not None:
             self._client = self._scheduler
