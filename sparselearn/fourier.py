@@ -429,7 +429,8 @@ def degree_weights(spec) -> np.ndarray:
     Raises
     ------
     ValueError
-        If a weight overflows float64 (coefficients beyond about 1.3e154).
+        If the weights or their sum :math:`\mathbb{E}[f^2]` overflow float64
+        (coefficients near 1.3e154 or beyond).
 
     Notes
     -----

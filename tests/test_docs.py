@@ -322,7 +322,7 @@ def _theory_text() -> str:
 
 
 @pytest.mark.parametrize("statement, snippet", [
-    # The project's sheet (THEORY.md) states these; the code and the other
+    # The theory the library follows states these; the code and the other
     # pages rely on them, so the page they cite must state them too.
     ("ADKM's cost, exponent k log(ns)", r"n^{\mathrm{poly}(k\log(ns))}"),
     ("agnostic guarantee over the best degree-d approximation", r"W^{>d}[g]+O(\varepsilon)"),

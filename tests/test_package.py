@@ -33,7 +33,8 @@ def test_commands_without_an_estimator_do_not_load_scikit_learn(tmp_path):
     code = "\n".join([
         "import sys",
         "from sparselearn.cli import main",
-        f"assert main(['target', 'junta', '--n', '8', '--width', '8', '--sparsity', '2', '--out', {net!r}, '--quiet']) == 0",
+        "assert main(['target', 'junta', '--n', '8', '--width', '8', '--sparsity', '2', "
+        f"'--out', {net!r}, '--quiet']) == 0",
         f"assert main(['certify', {net!r}, '--quiet']) == 0",
         "assert main(['bounds', '--n', '8', '--width', '4', '--sparsity', '2', "
         "'--samples', '100', '--quiet']) == 0",

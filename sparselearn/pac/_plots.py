@@ -116,11 +116,12 @@ def plot_sweep(result, x="n_samples", y="success_fraction", ax=None, **kwargs):
     differ) for ``eps`` relative to it, ``eps`` itself for
     ``eps_scale="absolute"``, none for an agnostic sweep (each trial's
     tolerance sits above its own target's best error); and a point whose
-    error is exactly 0 (an exact fit) is a gray triangle on the bottom edge.  A point without trials (skipped by the
-    pre-flight: ``eps`` out of the class's reach) has no value to plot: it
-    is marked by a gray ``x`` on the bottom edge at its ``x``, in the legend
-    as "no trials (infeasible)" with its line's parameters, never drawn as 0.  A figure made here
-    (``ax`` omitted) is laid out so that the axis labels fit.
+    error is exactly 0 (an exact fit) is a gray triangle on the bottom edge.
+    A point without trials (skipped by the pre-flight: ``eps`` out of the
+    class's reach) has no value to plot: it is marked by a gray ``x`` on the
+    bottom edge at its ``x``, in the legend as "no trials (infeasible)" with
+    its line's parameters, never drawn as 0.  A figure made here (``ax``
+    omitted) is laid out so that the axis labels fit.
 
     Parameters
     ----------

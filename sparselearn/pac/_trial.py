@@ -99,7 +99,8 @@ def _check_target_scale(values: np.ndarray) -> np.ndarray:
     if peak > _MAX_TARGET:
         raise ValueError(f"the target takes values up to {peak:.3g}, beyond {_MAX_TARGET:.3g}, "
                          "where squared errors overflow float64; rescale it (e.g. divide a "
-                         "network's output weights by a power of two): relative errors do not change")
+                         "network's output weights by a power of two): relative errors do "
+                         "not change")
     return values
 
 
