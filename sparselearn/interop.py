@@ -37,12 +37,13 @@ it is imported only by the torch functions.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 
 import numpy as np
 
 from .network import SparseReLUNetwork
 
-__all__ = ["from_sklearn", "from_torch", "to_sklearn", "to_torch"]
+__all__ = ["from_onnx", "from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 
 def _conversion_hint(value) -> str:
@@ -365,3 +366,404 @@ def to_torch(net: SparseReLUNetwork):
         module[2].weight.copy_(torch.from_numpy(np.ascontiguousarray(U.T)))
         module[2].bias.copy_(torch.from_numpy(c))
     return module
+
+
+# --------------------------------------------------------------------- ONNX
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("the onnx package is needed to read ONNX models: pip install "
+                          "'sparselearn[onnx]' (or pip install onnx)") from None
+    return onnx
+
+
+#: Element types of the tensors a network is read from; widening any of
+#: them to float64 is exact.
+_ONNX_FLOATS = ("float16", "bfloat16", "float32", "float64")
+
+_ONNX_SUPPORTED = ("Gemm, or MatMul followed by Add, then Relu, then Gemm or MatMul + Add; "
+                   "Flatten, Identity, Dropout (inference) and Reshape to (batch, n) may "
+                   "stand between them; weights from initializers or Constant nodes")
+
+
+class _Data:
+    """The value computed from the graph input so far: the input itself
+    (``stage="input"``), the first affine map (``"hidden"``), its ReLU
+    (``"relu"``) or the output layer (``"output"``); ``W`` are ``(in, out)``."""
+
+    def __init__(self, stage, rank, features, layers=()):
+        self.stage, self.rank, self.features, self.layers = stage, rank, features, layers
+
+    def then(self, stage, rank=2, features=None, layers=None):
+        return _Data(stage, rank, self.features if features is None else features,
+                     self.layers if layers is None else layers)
+
+
+class _Runtime:
+    """A value only known when the model runs (an extra graph input, a Dropout mask)."""
+
+    def __init__(self, what):
+        self.what = what
+
+
+def _exactly_scaled(scale: float, array: np.ndarray, what: str) -> np.ndarray:
+    """``scale * array`` in float64 when every product is exact, else ValueError.
+
+    A product of a float32 attribute (24-bit significand) and a float32
+    weight is always exact; float64 weights need checking.  Entries whose
+    significands are short enough, with a normal result, are exact; the
+    rest are compared with exact rational arithmetic (stopping at the first
+    inexact one).
+    """
+    if scale == 1.0:
+        return array
+    with np.errstate(over="ignore", under="ignore"):   # both are checked below
+        product = scale * array
+    mantissa, _ = np.frexp(array)
+    significand = np.abs(mantissa * 2.0**53).astype(np.int64)   # < 2**53, exact
+    lowest = np.where(significand != 0, significand & -significand, 1)
+    bits = 53 - np.round(np.log2(lowest.astype(np.float64))).astype(np.int64)
+    scale_significand = Fraction(abs(scale)).numerator    # odd (or 0)
+    scale_bits = max(1, scale_significand.bit_length())
+    normal = np.isfinite(product) & (np.abs(product) >= np.finfo(np.float64).tiny)
+    # A product of significands of a and b bits has a + b - 1 or a + b bits.
+    sure = normal & ((bits + scale_bits <= 53) | (scale_bits == 1))
+    exact_scale = Fraction(scale)
+    for index in np.flatnonzero(~sure.reshape(-1)):
+        value = product.reshape(-1)[index]
+        if not np.isfinite(value) or Fraction(value) != exact_scale * Fraction(
+                array.reshape(-1)[index]):
+            raise ValueError(f"{what} times {scale!r} is not exact in float64 (entry "
+                             f"{np.unravel_index(index, array.shape)}): rounding it would "
+                             "change the network; scale the weights in the source model "
+                             "and export it with alpha = beta = 1")
+    return product
+
+
+def _onnx_model(model, max_bytes):
+    """A ``ModelProto`` from a path (size-checked, parsed, no external data
+    loaded) or a ``ModelProto`` given."""
+    import os
+
+    onnx = _onnx()
+    if isinstance(model, onnx.ModelProto):
+        return model
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError("model must be a path to an .onnx file or an onnx.ModelProto, got "
+                        f"{type(model).__name__}" + ("; parse serialized bytes with "
+                                                     "onnx.load_model_from_string(data)"
+                                                     if isinstance(model, bytes) else ""))
+    from . import io as _io
+    from google.protobuf.message import DecodeError
+
+    # The bytes and the parsed message: about twice the file.
+    data = _io.read_bytes(model, max_bytes=max_bytes, bytes_per_byte=2, what="ONNX model")
+    try:
+        proto = onnx.load_model_from_string(data)
+    except (DecodeError, ValueError, RuntimeError, TypeError) as exc:
+        raise _io.UnreadableFileError(f"{os.fspath(model)}: not an ONNX model "
+                                      f"({_io._oneline(exc)})") from None
+    if not proto.HasField("graph"):
+        raise _io.UnreadableFileError(f"{os.fspath(model)}: not an ONNX model (no graph)")
+    return proto
+
+
+def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
+    """The network of an ONNX model of a one-hidden-layer ReLU MLP.
+
+    The graph is read, never run: nodes ``Gemm`` (any ``transA=0``,
+    ``transB``, ``alpha``, ``beta``) or ``MatMul`` followed by ``Add``,
+    then ``Relu``, then ``Gemm`` or ``MatMul`` (+ ``Add``), with
+    ``Flatten``, ``Identity``, ``Dropout`` (inference) and ``Reshape`` to
+    ``(batch, n)`` anywhere between them -- what ``torch.onnx.export``,
+    tf2onnx and jax2onnx write for such an MLP.  Weights come from
+    initializers (also those older exporters list as graph inputs: their
+    stored values are used) or ``Constant`` nodes, in float16, bfloat16,
+    float32 or float64; widening them to float64 is exact.  A Gemm's
+    ``alpha`` and ``beta`` are multiplied into the weights and bias when
+    every product is exact in float64 (always for float32 weights, whose
+    products with the float32 attribute have at most 48 significant bits),
+    and refused otherwise: a rounded product would be another network.
+
+    Parameters
+    ----------
+    model : str, os.PathLike or onnx.ModelProto
+        An ``.onnx`` file (read through :func:`sparselearn.io.read_bytes`:
+        a regular file, its size checked against the budget before
+        reading) or a loaded model.  Tensors stored as external data are
+        refused, not read (their location could name any file): load the
+        model with ``onnx.load(path)`` yourself and pass the ``ModelProto``.
+    max_bytes : float, optional
+        Memory budget for the file and the float64 weights; default
+        :data:`~sparselearn._validation.DEFAULT_MAX_BYTES`.
+
+    Returns
+    -------
+    SparseReLUNetwork
+        ``net(X)`` equals the model's output on ``X`` (rows of ``n``
+        features, flattened as the graph's ``Flatten``/``Reshape`` does) to
+        the rounding of the model's dtype; a model with one output gives a
+        single-output network.
+
+    Raises
+    ------
+    ImportError
+        If the ``onnx`` package is not installed.
+    TypeError
+        If ``model`` is neither a path nor a ``ModelProto``.
+    sparselearn.io.UnreadableFileError
+        If the file is missing, over the budget or not an ONNX model.
+    ValueError
+        If the graph is anything else (two hidden layers, another
+        activation, batch norm, a weight given at run time, external
+        data); the message names the node and its op type.
+    """
+    onnx = _onnx()
+    from onnx import numpy_helper
+
+    from ._validation import check_memory
+
+    proto = _onnx_model(model, max_bytes)
+    graph = proto.graph
+    if len(graph.sparse_initializer):
+        raise ValueError("the graph has sparse initializers, which are not read; store the "
+                         "weights as dense initializers")
+    tensors = list(graph.initializer) + [
+        attribute.t for node in graph.node if node.op_type == "Constant"
+        for attribute in node.attribute if attribute.name == "value"]
+    for tensor in tensors:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            location = {entry.key: entry.value for entry in tensor.external_data}
+            raise ValueError(f"tensor {tensor.name!r} keeps its data in an external file "
+                             f"({location.get('location', '?')!r}), which is not read: load "
+                             "the model with onnx.load(path) and pass the ModelProto")
+    check_memory(sum(8.0 * float(np.prod(tensor.dims, dtype=np.float64))
+                     for tensor in tensors), "the ONNX model's tensors in float64",
+                 max_bytes)
+
+    def tensor_array(tensor, where):
+        try:
+            return numpy_helper.to_array(tensor)
+        except Exception as exc:   # a malformed tensor: wrong data length, unknown type
+            raise ValueError(f"{where}: tensor {tensor.name!r} cannot be read "
+                             f"({' '.join(str(exc).split())[:200]})") from None
+
+    values = {}
+    for tensor in graph.initializer:
+        values[tensor.name] = tensor_array(tensor, "initializer")
+    inputs = [value for value in graph.input if value.name not in values]
+    if not inputs:
+        raise ValueError("the graph has no input that is not an initializer")
+    for extra in inputs[1:]:
+        values[extra.name] = _Runtime(f"graph input {extra.name!r}, given at run time")
+    data_input = inputs[0]
+    tensor_type = data_input.type.tensor_type
+    try:
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor_type.elem_type).name
+    except (KeyError, ValueError, TypeError):
+        dtype = f"code {tensor_type.elem_type}"
+    if dtype not in _ONNX_FLOATS:
+        raise ValueError(f"the graph input {data_input.name!r} has element type {dtype}; "
+                         f"only {', '.join(_ONNX_FLOATS)} inputs are supported")
+    if tensor_type.HasField("shape"):
+        dims = [dim.dim_value if dim.HasField("dim_value") else None
+                for dim in tensor_type.shape.dim]
+        features = (None if len(dims) < 2 or None in dims[1:]
+                    else int(np.prod(dims[1:], dtype=np.int64)))
+        values[data_input.name] = _Data("input", len(dims), features)
+    else:
+        values[data_input.name] = _Data("input", None, None)
+
+    for position, node in enumerate(graph.node):
+        values.update(_onnx_node(onnx, node, position, values, tensor_array))
+
+    if len(graph.output) != 1:
+        raise ValueError(f"the graph has {len(graph.output)} outputs; a network has one "
+                         "(of shape (batch, o))")
+    result = values.get(graph.output[0].name)
+    if not isinstance(result, _Data) or result.stage != "output":
+        stage = getattr(result, "stage", None)
+        found = {"input": "no layer", "hidden": "one linear layer",
+                 "relu": "a linear layer and a Relu"}.get(stage, "no value computed from "
+                                                                 "the graph input")
+        raise ValueError(f"the graph output {graph.output[0].name!r} is {found}; expected "
+                         f"Linear(n, s), Relu, Linear(s, o): {_ONNX_SUPPORTED}")
+    (W1, b1), (W2, b2) = result.layers
+    b1 = np.zeros(W1.shape[1]) if b1 is None else b1
+    b2 = np.zeros(W2.shape[1]) if b2 is None else b2
+    return _network(W1.T, b1, W2, b2)
+
+
+def _onnx_node(onnx, node, position, values, tensor_array) -> dict:
+    """The values a node defines, as ``{name: array, _Data or _Runtime}``."""
+    label = f"node {node.name or '#' + str(position)!r} ({node.op_type})"
+    if node.domain not in ("", "ai.onnx"):
+        raise ValueError(f"{label} is of domain {node.domain!r}, not a standard ONNX "
+                         f"operator; supported: {_ONNX_SUPPORTED}")
+    attributes = {attribute.name: onnx.helper.get_attribute_value(attribute)
+                  for attribute in node.attribute}
+    allowed = {"Gemm": {"alpha", "beta", "transA", "transB"}, "MatMul": set(), "Add": set(),
+               "Relu": set(), "Identity": set(), "Flatten": {"axis"},
+               "Dropout": {"ratio", "seed", "is_test"}, "Reshape": {"allowzero"},
+               "Constant": {"value", "value_float", "value_floats", "value_int",
+                            "value_ints"}}
+    if node.op_type not in allowed:
+        raise ValueError(f"{label} is not supported (a one-hidden-layer ReLU network is "
+                         f"read from {_ONNX_SUPPORTED})")
+    unknown = sorted(set(attributes) - allowed[node.op_type])
+    if unknown:
+        raise ValueError(f"{label} has attributes {unknown}, which are not supported")
+    if node.op_type == "Constant":
+        name, value = next(iter(attributes.items()))
+        if name == "value":
+            array = tensor_array(node.attribute[0].t, label)
+        else:
+            array = np.array(value, dtype=np.float32 if "float" in name else np.int64)
+        return {node.output[0]: array}
+
+    operands = []
+    for name in node.input:
+        if name == "":
+            operands.append(None)        # an optional input left out
+        elif name not in values:
+            raise ValueError(f"{label} reads {name!r}, which no earlier node, initializer "
+                             "or graph input defines (nodes must be in topological order)")
+        else:
+            operands.append(values[name])
+    for operand in operands:
+        if isinstance(operand, _Runtime):
+            raise ValueError(f"{label} reads the {operand.what}; only weights stored in the "
+                             "model (initializers or Constant nodes) can be imported")
+    data = [operand for operand in operands if isinstance(operand, _Data)]
+    if not data:
+        if node.op_type == "Identity":
+            return {node.output[0]: operands[0]}
+        raise ValueError(f"{label} computes on stored tensors only; fold such computations "
+                         "into the weights before exporting (constant folding)")
+    if len(data) > 1:
+        raise ValueError(f"{label} combines two values computed from the input; a "
+                         f"one-hidden-layer network is a chain: {_ONNX_SUPPORTED}")
+    if node.op_type == "Add" and not isinstance(operands[0], _Data):
+        operands = operands[::-1]          # c + x = x + c
+    x = operands[0]
+    if not isinstance(x, _Data):
+        raise ValueError(f"{label} takes the input as its second operand (a weight on the "
+                         "left); only x @ W with the weight on the right is supported")
+    for name in node.output:
+        if name in values:
+            raise ValueError(f"{label} defines {name!r} again (each value is defined once)")
+    out = {node.output[0]: _onnx_step(node, label, attributes, x, operands[1:])}
+    if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
+        out[node.output[1]] = _Runtime(f"mask of {label}")
+    return out
+
+
+def _onnx_weight(array, label: str, role: str) -> np.ndarray:
+    name = array.dtype.name
+    if name not in _ONNX_FLOATS:
+        raise ValueError(f"{label}: its {role} has element type {name}; only "
+                         f"{', '.join(_ONNX_FLOATS)} weights are supported")
+    array = np.asarray(array).astype(np.float64)   # exact widening
+    _check_finite(array, f"{label}: its {role}")
+    return array
+
+
+def _onnx_bias(array, label: str, role: str, width: int) -> np.ndarray:
+    array = _onnx_weight(array, label, role)
+    if array.ndim > 2 or np.broadcast_shapes(array.shape, (1, width)) != (1, width):
+        raise ValueError(f"{label}: its {role} has shape {array.shape}, which does not "
+                         f"broadcast to one bias per unit, (1, {width})")
+    return np.broadcast_to(array, (1, width))[0].copy()
+
+
+def _onnx_step(node, label, attributes, x, constants) -> "_Data":
+    """What ``node`` makes of the data value ``x`` (``constants`` its other operands)."""
+    op = node.op_type
+    if op in ("Identity", "Dropout"):
+        if op == "Dropout":
+            if attributes.get("is_test", 1) == 0:
+                raise ValueError(f"{label} has is_test=0 (training mode); export the model "
+                                 "in inference (eval) mode")
+            training = constants[1] if len(constants) > 1 else None
+            if training is not None and bool(np.any(training)):
+                raise ValueError(f"{label} has training_mode=True; export the model in "
+                                 "inference (eval) mode")
+        return x
+    if op == "Relu":
+        if x.stage == "relu":
+            return x             # relu(relu(z)) = relu(z)
+        if x.stage != "hidden":
+            where = ("on the input" if x.stage == "input"
+                     else "after the output layer (a second hidden layer?)")
+            raise ValueError(f"{label} stands {where}; only one hidden layer can be "
+                             f"imported: {_ONNX_SUPPORTED}")
+        return x.then("relu")
+    if op in ("Flatten", "Reshape"):
+        return _onnx_reshape(op, label, attributes, x, constants)
+    if x.rank not in (None, 2):
+        raise ValueError(f"{label} is applied to an input of rank {x.rank}; flatten it to "
+                         "(batch, n) first (Flatten or Reshape)")
+    if op == "Add":
+        if x.stage not in ("hidden", "output"):
+            where = "to the input" if x.stage == "input" else "after the Relu"
+            raise ValueError(f"{label} adds a constant {where}; only a bias after a linear "
+                             "layer is supported")
+        (W, b) = x.layers[-1]
+        if b is not None:
+            raise ValueError(f"{label} adds a second bias to a layer that has one")
+        bias = _onnx_bias(constants[0], label, "bias", W.shape[1])
+        return x.then(x.stage, layers=x.layers[:-1] + ((W, bias),))
+    # Gemm or MatMul: a linear layer x @ W (+ bias).
+    if x.stage in ("hidden", "output"):
+        raise ValueError(f"{label} is a linear layer after "
+                         + ("another without a Relu between" if x.stage == "hidden"
+                            else "the output layer (two hidden layers?)")
+                         + f"; only one hidden layer can be imported: {_ONNX_SUPPORTED}")
+    W = _onnx_weight(constants[0], label, "weight")
+    if W.ndim != 2:
+        raise ValueError(f"{label}: its weight has shape {W.shape}; a linear layer's is 2-D")
+    bias = None
+    if op == "Gemm":
+        if attributes.get("transA", 0):
+            raise ValueError(f"{label} has transA=1, which transposes the batch; only "
+                             "transA=0 is supported")
+        W = W.T if attributes.get("transB", 0) else W
+        W = _exactly_scaled(float(attributes.get("alpha", 1.0)), W, f"{label}: its weight")
+        if len(constants) > 1 and constants[1] is not None:
+            bias = _onnx_bias(constants[1], label, "bias C", W.shape[1])
+            bias = _exactly_scaled(float(attributes.get("beta", 1.0)), bias,
+                                   f"{label}: its bias C")
+    if x.features is not None and x.features != W.shape[0]:
+        raise ValueError(f"{label}: its weight takes {W.shape[0]} features, the value it "
+                         f"is applied to has {x.features}")
+    stage = "hidden" if x.stage == "input" else "output"
+    return x.then(stage, features=W.shape[1], layers=x.layers + ((W, bias),))
+
+
+def _onnx_reshape(op, label, attributes, x, constants) -> "_Data":
+    """Flatten, or Reshape to ``(batch, features)``: the batch axis must stay first."""
+    if op == "Flatten":
+        axis = int(attributes.get("axis", 1))
+        if x.rank is not None and axis < 0:
+            axis += x.rank
+        if axis != 1:
+            raise ValueError(f"{label} has axis={attributes.get('axis')}, which mixes the "
+                             "batch into the features; only axis=1 (to (batch, n)) is "
+                             "supported")
+        return x.then(x.stage, rank=2)
+    shape = np.asarray(constants[0]) if constants and constants[0] is not None else None
+    if shape is None or shape.dtype.kind not in "iu" or shape.shape != (2,):
+        raise ValueError(f"{label} reshapes to {None if shape is None else shape.tolist()}; "
+                         "only a constant shape (batch, n), such as [-1, n] or [0, -1], is "
+                         "supported")
+    batch, features = (int(value) for value in shape)
+    allowzero = attributes.get("allowzero", 0)
+    keeps_batch = batch == -1 and features > 0 or batch == 0 and not allowzero and (
+        features == -1 or features > 0)
+    if not keeps_batch:
+        raise ValueError(f"{label} reshapes to {shape.tolist()}; only shapes that keep the "
+                         "batch first, [-1, n], [0, n] or [0, -1], are supported")
+    if features > 0 and x.features is not None and features != x.features:
+        raise ValueError(f"{label} reshapes {x.features} features to {features}")
+    return x.then(x.stage, rank=2, features=features if features > 0 else None)

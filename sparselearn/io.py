@@ -1,6 +1,6 @@
 """Every file sparselearn reads or writes goes through this module.
 
-Reading (``.npy``, ``.npz``, CSV) promises:
+Reading (``.npy``, ``.npz``, CSV, ONNX models) promises:
 
 - **Only regular files.**  The path is resolved (symlinks followed) and
   checked with :func:`os.stat`/:func:`os.fstat`; a directory, FIFO, socket
@@ -57,8 +57,8 @@ import numpy as np
 from ._validation import MemoryBudgetError, check_memory, format_bytes
 
 __all__ = ["UnreadableFileError", "atomic_write", "load_archive", "npz_names", "npz_path",
-           "read_csv", "read_npy", "read_npz", "read_table", "read_xy", "save_figure",
-           "save_npy", "save_npz", "save_text", "save_txt_array"]
+           "read_bytes", "read_csv", "read_npy", "read_npz", "read_table", "read_xy",
+           "save_figure", "save_npy", "save_npz", "save_text", "save_txt_array"]
 
 #: dtype kinds a numeric array may have: bool, signed and unsigned integers, floats.
 NUMERIC_KINDS = "biuf"
@@ -313,6 +313,44 @@ def read_npy(path, *, max_bytes=None, kinds: str = NUMERIC_KINDS,
             raise
         except _PARSE_ERRORS as exc:
             raise _fail(path, f"not a readable .npy array ({_oneline(exc)})") from None
+
+
+# ---------------------------------------------------------- whole files
+def read_bytes(path, *, max_bytes=None, bytes_per_byte: float = 1, what: str = "file") -> bytes:
+    """The bytes of a regular file, its size checked against the budget first.
+
+    For formats parsed whole by another library (an ONNX model): the
+    caller says how much memory parsing takes per byte of file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A regular file.
+    max_bytes : float, optional
+        Memory budget; default :data:`~sparselearn._validation.DEFAULT_MAX_BYTES`.
+    bytes_per_byte : float, default=1
+        Memory needed per byte of the file (the bytes and what is parsed
+        from them), counted against ``max_bytes`` before reading.
+    what : str, default="file"
+        What the file is, for the budget's message (``"ONNX model"``).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    UnreadableFileError
+        For a missing or irregular file, one over the budget, or one that
+        changed size while being read, with the file's name.
+    """
+    with _open_regular(path) as (handle, size):
+        _budget(path, bytes_per_byte * size, f"reading a {format_bytes(size)} {what}",
+                max_bytes)
+        data = handle.read(size + 1)
+    if len(data) != size:  # grew or shrank while being read
+        raise _fail(path, "changed size while being read")
+    return data
 
 
 # ------------------------------------------------------------------ .npz

@@ -1029,6 +1029,26 @@ class SparseReLUNetwork:
         from . import interop
         return interop.from_torch(module)
 
+    @classmethod
+    def from_onnx(cls, model, *, max_bytes=None) -> "SparseReLUNetwork":
+        """The network of an ONNX model of a one-hidden-layer ReLU MLP (from
+        ``torch.onnx.export``, tf2onnx, jax2onnx), read without running it
+        (:func:`sparselearn.interop.from_onnx`).
+
+        Parameters
+        ----------
+        model : str, os.PathLike or onnx.ModelProto
+            An ``.onnx`` file or a loaded model.
+        max_bytes : float, optional
+            Memory budget for the file and the float64 weights.
+
+        Returns
+        -------
+        SparseReLUNetwork
+        """
+        from . import interop
+        return interop.from_onnx(model, max_bytes=max_bytes)
+
     def to_torch(self):
         """A float64 ``torch.nn.Sequential(Linear, ReLU, Linear)`` computing this
         network (:func:`sparselearn.interop.to_torch`).

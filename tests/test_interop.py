@@ -352,3 +352,396 @@ def test_from_sklearn_on_a_pipeline_names_its_last_step_and_the_transform():
     net = SparseReLUNetwork.from_sklearn(pipeline[-1])
     np.testing.assert_allclose(net(pipeline[:-1].transform(X)), pipeline.predict(X),
                                rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------- ONNX
+# Test models are built with onnx.helper (no exporter involved); the
+# reference is onnx's own ReferenceEvaluator running the graph.
+def _onnx():
+    return pytest.importorskip("onnx", reason="install the onnx extra: pip install onnx")
+
+
+def _onnx_model(nodes, initializers, dtype=np.float64, n="n", extra_inputs=(),
+                input_name="x", output="y", input_shape=None):
+    onnx = _onnx()
+    from onnx import helper, numpy_helper
+    elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    inputs = [helper.make_tensor_value_info(input_name, elem, input_shape or ["batch", n])]
+    inputs += [helper.make_tensor_value_info(name, elem, ["rows", "columns"])
+               for name in extra_inputs]
+    graph = helper.make_graph(
+        nodes, "mlp", inputs, [helper.make_tensor_value_info(output, elem, ["batch", "o"])],
+        [numpy_helper.from_array(np.asarray(array, dtype=dtype), name)
+         for name, array in initializers.items()])
+    domains = sorted({node.domain for node in nodes} - {""})
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)] + [
+        helper.make_opsetid(domain, 1) for domain in domains])
+    onnx.checker.check_model(model)
+    return model
+
+
+def _run_onnx(model, X):
+    from onnx.reference import ReferenceEvaluator
+    name = model.graph.input[0].name
+    return ReferenceEvaluator(model).run(None, {name: X})[0]
+
+
+def _mlp_arrays(rng, n, s, o, dyadic=False):
+    draw = ((lambda *shape: rng.integers(-16, 17, size=shape) / 8.0) if dyadic
+            else (lambda *shape: rng.normal(size=shape)))
+    return draw(s, n), draw(s), draw(o, s), draw(o)   # torch layout: (out, in)
+
+
+def _gemm_mlp(W1, b1, W2, b2, dtype=np.float64, transB=1):
+    from onnx import helper
+    first, second = (W1, W2) if transB else (W1.T, W2.T)
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=transB, name="fc1"),
+             helper.make_node("Relu", ["h"], ["r"], name="act"),
+             helper.make_node("Gemm", ["r", "W2", "b2"], ["y"], transB=transB, name="fc2")]
+    return _onnx_model(nodes, {"W1": first, "b1": b1, "W2": second, "b2": b2}, dtype,
+                       n=W1.shape[1])
+
+
+def _matmul_mlp(W1, b1, W2, b2, dtype=np.float64, flip_add=False):
+    from onnx import helper
+    add = (lambda a, c, out, name: helper.make_node("Add", [c, a] if flip_add else [a, c],
+                                                    [out], name=name))
+    nodes = [helper.make_node("MatMul", ["x", "W1t"], ["z"], name="mm1"),
+             add("z", "b1", "h", "add1"),
+             helper.make_node("Relu", ["h"], ["r"], name="act"),
+             helper.make_node("Dropout", ["r"], ["d"], name="drop"),
+             helper.make_node("MatMul", ["d", "W2t"], ["z2"], name="mm2"),
+             add("z2", "b2", "y", "add2")]
+    return _onnx_model(nodes, {"W1t": W1.T, "b1": b1, "W2t": W2.T, "b2": b2}, dtype)
+
+
+def _expected_network(W1, b1, W2, b2):
+    """The network by the documented mapping: thresholds are minus the biases."""
+    o = W2.shape[0]
+    if o == 1:
+        return SparseReLUNetwork(W1, 0.0 - b1, W2[0], float(b2[0]))
+    return SparseReLUNetwork(W1, 0.0 - b1, W2.T, b2)
+
+
+def _output_scale(X, W1, b1, W2, b2):
+    hidden = np.abs(X) @ np.abs(W1).T + np.abs(b1)
+    return hidden @ np.abs(W2).T + np.abs(b2)
+
+
+@pytest.mark.parametrize("build", ["gemm", "gemm_transB0", "matmul", "matmul_add_flipped"])
+@pytest.mark.parametrize("n, s, o", SHAPES[:4])
+def test_from_onnx_reads_helper_built_float64_graphs(build, n, s, o):
+    o = 1 if o is None else o
+    rng = np.random.default_rng(n * 31 + s)
+    arrays = _mlp_arrays(rng, n, s, o)
+    model = {"gemm": lambda: _gemm_mlp(*arrays), "gemm_transB0": lambda: _gemm_mlp(
+        *arrays, transB=0), "matmul": lambda: _matmul_mlp(*arrays),
+        "matmul_add_flipped": lambda: _matmul_mlp(*arrays, flip_add=True)}[build]()
+    net = SparseReLUNetwork.from_onnx(model)
+    assert net == _expected_network(*arrays)      # transposes and negations are exact
+    X = rng.normal(size=(100, n))
+    reference = _run_onnx(model, X)
+    out = net(X)
+    out = out[:, None] if out.ndim == 1 else out
+    assert reference.shape == out.shape
+    assert np.all(np.abs(out - reference) <= 1e-13 * _output_scale(X, *arrays))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32"])
+def test_from_onnx_widens_narrow_weights_exactly(dtype):
+    ml_dtypes = pytest.importorskip("ml_dtypes")   # an onnx dependency
+    np_dtype = ml_dtypes.bfloat16 if dtype == "bfloat16" else np.dtype(dtype)
+    rng = np.random.default_rng(5)
+    arrays = [np.asarray(array, dtype=np_dtype) for array in _mlp_arrays(rng, 5, 7, 2)]
+    model = _gemm_mlp(*arrays, dtype=np_dtype)
+    net = SparseReLUNetwork.from_onnx(model)
+    assert net == _expected_network(*[array.astype(np.float64) for array in arrays])
+    # The graph computes in its own dtype, the network in float64 on the
+    # same weights: they agree to the graph's rounding.
+    X = rng.normal(size=(60, 5)).astype(np_dtype)
+    reference = _run_onnx(model, X).astype(np.float64)
+    X64 = X.astype(np.float64)
+    eps = float(np.finfo(np_dtype).eps) if dtype != "bfloat16" else 2.0**-7
+    scale = _output_scale(X64, *[array.astype(np.float64) for array in arrays])
+    assert np.all(np.abs(net(X64) - reference) <= 4 * 10 * eps * scale)
+
+
+def test_from_onnx_reads_constant_nodes_flatten_reshape_identity_and_old_style_inputs():
+    onnx = _onnx()
+    from onnx import helper, numpy_helper
+    rng = np.random.default_rng(7)
+    W1, b1, W2, b2 = _mlp_arrays(rng, 6, 4, 3)
+    nodes = [helper.make_node("Constant", [], ["W1"], name="const_w1",
+                              value=numpy_helper.from_array(W1, "W1")),
+             helper.make_node("Constant", [], ["shape"], name="shape",
+                              value_ints=[-1, 6]),
+             helper.make_node("Flatten", ["x"], ["flat"], axis=1, name="flatten"),
+             helper.make_node("Reshape", ["flat", "shape"], ["x2"], name="reshape"),
+             helper.make_node("Identity", ["W2"], ["W2b"], name="weight_identity"),
+             helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"], transB=1, name="fc1"),
+             helper.make_node("Identity", ["h"], ["h2"], name="identity"),
+             helper.make_node("Relu", ["h2"], ["r"], name="act"),
+             helper.make_node("Gemm", ["r", "W2b", "b2"], ["y"], transB=1, name="fc2")]
+    model = _onnx_model(nodes, {"W2": W2, "b1": b1, "b2": b2},
+                        input_shape=["batch", 2, 3])
+    # IR 3 style: initializers also listed as graph inputs (their stored values count).
+    model.graph.input.extend([helper.make_tensor_value_info(name, onnx.TensorProto.DOUBLE,
+                                                            shape)
+                              for name, shape in (("W2", [3, 4]), ("b1", [4]))])
+    net = SparseReLUNetwork.from_onnx(model)
+    assert net == _expected_network(W1, b1, W2, b2)
+    X = rng.normal(size=(20, 2, 3))
+    np.testing.assert_allclose(net(X.reshape(20, 6)), _run_onnx(model, X),
+                               rtol=1e-12, atol=1e-12)
+
+
+def _exact_product_is_float(scale, value):
+    from fractions import Fraction
+    product = scale * value
+    return bool(np.isfinite(product)) and Fraction(product) == Fraction(scale) * Fraction(value)
+
+
+def test_exactly_scaled_decides_exactness_as_rational_arithmetic():
+    # Against Fraction on float64 and float32 values, powers of two,
+    # subnormal and huge products.
+    from sparselearn.interop import _exactly_scaled
+    rng = np.random.default_rng(11)
+    samples = [rng.normal(size=50), rng.normal(size=50).astype(np.float32).astype(np.float64),
+               rng.integers(-2**20, 2**20, size=50) / 2.0**10, np.array([5e-324, 1e-310, 0.0,
+                                                                          -0.0, 1e308, 3.0])]
+    scales = [0.5, 2.0, float(np.float32(0.1)), 0.1, 3.0, 1e-300, 1e300, 0.0, -1.5]
+    for scale in scales:
+        for values in samples:
+            exact = all(_exact_product_is_float(scale, value) for value in values)
+            if exact:
+                np.testing.assert_array_equal(_exactly_scaled(scale, values, "w"),
+                                              scale * values)
+            else:
+                with pytest.raises(ValueError, match="w times .* is not exact in float64"):
+                    _exactly_scaled(scale, values, "w")
+            for value in values:    # one entry at a time too
+                one = np.array([value])
+                if _exact_product_is_float(scale, value):
+                    _exactly_scaled(scale, one, "w")
+                else:
+                    with pytest.raises(ValueError):
+                        _exactly_scaled(scale, one, "w")
+
+
+def test_from_onnx_applies_gemm_alpha_and_beta_exactly_or_refuses():
+    from fractions import Fraction
+
+    from onnx import helper
+    rng = np.random.default_rng(12)
+    W1, b1, W2, b2 = _mlp_arrays(rng, 3, 4, 1)
+
+    def model(alpha, beta, dtype):
+        nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1, alpha=alpha,
+                                  beta=beta, name="fc1"),
+                 helper.make_node("Relu", ["h"], ["r"]),
+                 helper.make_node("Gemm", ["r", "W2", "b2"], ["y"], transB=1, name="fc2")]
+        return _onnx_model(nodes, {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, dtype, n=3)
+
+    # Powers of two scale float64 exactly.
+    net = SparseReLUNetwork.from_onnx(model(0.5, 4.0, np.float64))
+    assert net == _expected_network(W1 / 2, 4 * b1, W2, b2)
+    X = rng.normal(size=(40, 3))
+    np.testing.assert_allclose(net(X), _run_onnx(model(0.5, 4.0, np.float64), X)[:, 0],
+                               rtol=1e-12, atol=1e-12)
+    # A float32 alpha times float32 weights: exact in float64 (48 bits).
+    m32 = model(0.1, 0.3, np.float32)
+    net = SparseReLUNetwork.from_onnx(m32)
+    alpha = Fraction(float(np.float32(0.1)))
+    expected = [[Fraction(float(np.float32(w))) * alpha for w in row] for row in W1]
+    assert [[Fraction(w) for w in row] for row in net.weights] == expected
+    X32 = X.astype(np.float32)
+    np.testing.assert_allclose(net(X32.astype(np.float64)), _run_onnx(m32, X32)[:, 0],
+                               rtol=1e-5, atol=1e-5)
+    # float64 weights times 0.1 round: refused, naming the node.
+    with pytest.raises(ValueError, match=r"node 'fc1' \(Gemm\): its weight times "
+                                         r"0\.100000001.* is not exact"):
+        SparseReLUNetwork.from_onnx(model(0.1, 1.0, np.float64))
+
+
+def _two_layer_nodes():
+    from onnx import helper
+    return [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1, name="fc1"),
+            helper.make_node("Relu", ["h"], ["r"], name="act1"),
+            helper.make_node("Gemm", ["r", "W2", "b2"], ["h2"], transB=1, name="fc2"),
+            helper.make_node("Relu", ["h2"], ["r2"], name="act2"),
+            helper.make_node("Gemm", ["r2", "W3", "b3"], ["y"], transB=1, name="fc3")]
+
+
+def test_from_onnx_refuses_other_graphs_naming_the_node_and_op():
+    from onnx import helper
+    rng = np.random.default_rng(13)
+    W1, b1, W2, b2 = _mlp_arrays(rng, 3, 4, 2)
+    init = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+    def refused(nodes, pattern, initializers=init, **kwargs):
+        model = _onnx_model(nodes, initializers, n=3, **kwargs)
+        with pytest.raises(ValueError, match=pattern):
+            SparseReLUNetwork.from_onnx(model)
+
+    gemm = lambda a, w, b, out, name, **kw: helper.make_node(  # noqa: E731
+        "Gemm", [a, w, b], [out], transB=1, name=name, **kw)
+    refused(_two_layer_nodes(), r"node 'act2' \(Relu\) stands after the output layer",
+            {**init, "W3": np.ones((1, 2)), "b3": np.zeros(1)})
+    refused([gemm("x", "W1", "b1", "h", "fc1"), helper.make_node("Sigmoid", ["h"], ["r"],
+                                                                 name="sig"),
+             gemm("r", "W2", "b2", "y", "fc2")],
+            r"node 'sig' \(Sigmoid\) is not supported .*Relu")
+    bn = {"scale": np.ones(4), "bias": np.zeros(4), "mean": np.zeros(4), "var": np.ones(4)}
+    refused([gemm("x", "W1", "b1", "h", "fc1"),
+             helper.make_node("BatchNormalization", ["h", "scale", "bias", "mean", "var"],
+                              ["hn"], name="bn"),
+             helper.make_node("Relu", ["hn"], ["r"]), gemm("r", "W2", "b2", "y", "fc2")],
+            r"node 'bn' \(BatchNormalization\) is not supported", {**init, **bn})
+    # A weight given at run time.
+    refused([gemm("x", "Wrun", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             gemm("r", "W2", "b2", "y", "fc2")],
+            r"node 'fc1' \(Gemm\) reads the graph input 'Wrun', given at run time",
+            extra_inputs=["Wrun"])
+    refused([gemm("x", "W1", "b1", "h", "fc1"), gemm("h", "W2", "b2", "y", "fc2")],
+            r"the graph output 'y' is one linear layer|node 'fc2' \(Gemm\) is a linear layer "
+            r"after another without a Relu")
+    refused([gemm("x", "W1", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["y"])],
+            r"the graph output 'y' is a linear layer and a Relu; expected Linear")
+    refused([helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transA=1, transB=1,
+                              name="fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             gemm("r", "W2", "b2", "y", "fc2")], r"node 'fc1' \(Gemm\) has transA=1")
+    refused([gemm("x", "W1", "b1", "h", "fc1"),
+             helper.make_node("Relu", ["h"], ["r"], name="custom", domain="com.example"),
+             gemm("r", "W2", "b2", "y", "fc2")],
+            r"node 'custom' \(Relu\) is of domain 'com.example'")
+    refused([gemm("x", "W1", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Dropout", ["r", "", "train"], ["d"], name="drop"),
+             gemm("d", "W2", "b2", "y", "fc2")],
+            r"node 'drop' \(Dropout\) has training_mode=True",
+            {**init, "train": np.array(True)})
+    refused([gemm("x", "W1", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("MatMul", ["W2", "r"], ["y"], name="left")],
+            r"node 'left' \(MatMul\) takes the input as its second operand")
+    refused([helper.make_node("Constant", [], ["shape"], value_ints=[3, -1]),
+             helper.make_node("Reshape", ["x", "shape"], ["x2"], name="rs"),
+             gemm("x2", "W1", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             gemm("r", "W2", "b2", "y", "fc2")],
+            r"node 'rs' \(Reshape\) reshapes to \[3, -1\]; only shapes that keep the batch")
+    refused([gemm("x", "W1", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             gemm("r", "W2", "b2", "h2", "fc2"),
+             helper.make_node("Add", ["h2", "b2"], ["y"], name="again")],
+            r"node 'again' \(Add\) adds a second bias")
+    refused([gemm("x", "W1", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Add", ["r", "h"], ["y"], name="skip")],
+            r"node 'skip' \(Add\) combines two values computed from the input")
+    # n of the input against the weight.
+    with pytest.raises(ValueError, match=r"node 'fc1' \(Gemm\): its weight takes 3 features, "
+                                         r"the value it is applied to has 5"):
+        SparseReLUNetwork.from_onnx(_onnx_model(
+            [gemm("x", "W1", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             gemm("r", "W2", "b2", "y", "fc2")], init, n=5))
+
+
+def test_from_onnx_reads_files_through_the_size_checked_loader(tmp_path):
+    onnx = _onnx()
+    from sparselearn.io import UnreadableFileError
+    rng = np.random.default_rng(14)
+    arrays = _mlp_arrays(rng, 4, 5, 1)
+    model = _gemm_mlp(*arrays)
+    path = tmp_path / "mlp.onnx"
+    onnx.save_model(model, str(path))
+    assert SparseReLUNetwork.from_onnx(path) == _expected_network(*arrays)
+    assert SparseReLUNetwork.from_onnx(str(path)) == _expected_network(*arrays)
+    size = path.stat().st_size
+    with pytest.raises(UnreadableFileError, match=r"mlp\.onnx: .*reading a .* ONNX model"):
+        SparseReLUNetwork.from_onnx(path, max_bytes=size)   # needs about twice the file
+    garbage = tmp_path / "model.pt"
+    garbage.write_bytes(b"PK\x03\x04 not a protobuf \xff\xff\xff\xff")
+    with pytest.raises(UnreadableFileError, match=r"model\.pt: not an ONNX model"):
+        SparseReLUNetwork.from_onnx(garbage)
+    with pytest.raises(UnreadableFileError, match="is a directory"):
+        SparseReLUNetwork.from_onnx(tmp_path)
+    with pytest.raises(UnreadableFileError, match="no such file"):
+        SparseReLUNetwork.from_onnx(tmp_path / "missing.onnx")
+    with pytest.raises(TypeError, match=r"model must be a path to an \.onnx file or an "
+                                        r"onnx\.ModelProto, got bytes; parse serialized"):
+        SparseReLUNetwork.from_onnx(path.read_bytes())
+    # The float64 weights are budgeted too, for a model given in memory.
+    with pytest.raises(ValueError, match="the ONNX model's tensors in float64"):
+        SparseReLUNetwork.from_onnx(model, max_bytes=64)
+
+
+def test_from_onnx_refuses_external_data_files_and_reads_a_model_loaded_by_onnx(tmp_path):
+    onnx = _onnx()
+    rng = np.random.default_rng(15)
+    arrays = _mlp_arrays(rng, 4, 5, 2)
+    path = tmp_path / "mlp.onnx"
+    onnx.save_model(_gemm_mlp(*arrays), str(path), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="weights.bin",
+                    size_threshold=0)
+    assert (tmp_path / "weights.bin").is_file()
+    with pytest.raises(ValueError, match=r"tensor 'W1' keeps its data in an external file "
+                                         r"\('weights\.bin'\), which is not read"):
+        SparseReLUNetwork.from_onnx(path)
+    # onnx.load reads the external data (the caller's choice to trust it).
+    assert SparseReLUNetwork.from_onnx(onnx.load(str(path))) == _expected_network(*arrays)
+
+
+def test_from_onnx_without_onnx_says_how_to_install_it(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r"pip install 'sparselearn\[onnx\]'"):
+        SparseReLUNetwork.from_onnx("model.onnx")
+
+
+def _torch_export(torch, module, n, dtype):
+    """The legacy (TorchScript) exporter: torch.onnx.export's default since
+    2.9, the dynamo exporter, needs onnxscript."""
+    import io
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the legacy exporter's deprecation notice
+        torch.onnx.export(module, (torch.zeros(2, n, dtype=dtype),), buffer, dynamo=False,
+                          input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    return _onnx().load_model_from_string(buffer.getvalue())
+
+
+@pytest.mark.parametrize("n, s, o", SHAPES[:5])
+def test_to_torch_then_torch_onnx_export_then_from_onnx_is_exact(n, s, o):
+    torch = pytest.importorskip("torch")
+    _onnx()
+    rng = np.random.default_rng(n * 7 + s)
+    net = _random_network(rng, n, s, o)
+    model = _torch_export(torch, net.to_torch().eval(), n, torch.float64)
+    back = SparseReLUNetwork.from_onnx(model)
+    assert back == (net.select_output(0) if o == 1 else net)
+    X = rng.normal(size=(50, n))
+    out = back(X)
+    np.testing.assert_allclose(out[:, None] if out.ndim == 1 else out, _run_onnx(model, X),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_torch_onnx_export_of_a_float32_module_with_flatten_and_dropout():
+    torch = pytest.importorskip("torch")
+    _onnx()
+    nn = torch.nn
+    torch.manual_seed(16)
+    block = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+    module = nn.Sequential(nn.Flatten(), block[0], nn.ReLU(), nn.Dropout(0.3),
+                           block[2]).eval()
+    import io
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (torch.zeros(2, 2, 3),), buffer, dynamo=False,
+                          input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    model = _onnx().load_model_from_string(buffer.getvalue())
+    net = SparseReLUNetwork.from_onnx(model)
+    assert net == SparseReLUNetwork.from_torch(block)
+    X = np.random.default_rng(16).normal(size=(40, 2, 3)).astype(np.float32)
+    with torch.no_grad():
+        reference = module(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(net(X.reshape(40, 6).astype(np.float64)), reference,
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_run_onnx(model, X), reference, rtol=1e-5, atol=1e-5)
