@@ -396,6 +396,27 @@ def test_fifo_and_directory_are_refused_without_blocking(tmp_path):
         SparseReLUNetwork.load(folder)
 
 
+def test_read_bytes_checks_the_file_and_its_budget_before_reading(tmp_path):
+    path = tmp_path / "model.onnx"
+    data = bytes(range(256)) * 4
+    path.write_bytes(data)
+    assert io.read_bytes(path) == data
+    assert io.read_bytes(path, max_bytes=3 * len(data), bytes_per_byte=3) == data
+    with pytest.raises(io.UnreadableFileError, match=r"model\.onnx: .*reading a 1\.0 KiB "
+                                                     r"ONNX model"):
+        io.read_bytes(path, max_bytes=3 * len(data) - 1, bytes_per_byte=3, what="ONNX model")
+    fifo = tmp_path / "pipe.onnx"
+    os.mkfifo(fifo)   # would block a plain open()
+    with pytest.raises(io.UnreadableFileError, match="is a FIFO"):
+        io.read_bytes(fifo)
+    if os.path.exists("/dev/zero"):
+        (tmp_path / "zero.onnx").symlink_to("/dev/zero")
+        with pytest.raises(io.UnreadableFileError, match="is a device"):
+            io.read_bytes(tmp_path / "zero.onnx")
+    with pytest.raises(io.UnreadableFileError, match="missing.onnx: no such file"):
+        io.read_bytes(tmp_path / "missing.onnx")
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(io.UnreadableFileError, match="missing.npy: no such file"):
         io.read_npy(tmp_path / "missing.npy")
