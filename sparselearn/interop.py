@@ -47,8 +47,8 @@ __all__ = ["from_onnx", "from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 
 def _conversion_hint(value) -> str:
-    """``"; convert it with SparseReLUNetwork.from_torch"`` (or ``from_sklearn``)
-    when ``value`` is a PyTorch or scikit-learn object or a ``state_dict``
+    """``"; convert it with SparseReLUNetwork.from_torch"`` (or ``from_sklearn``,
+    ``from_onnx``) when ``value`` is a PyTorch, scikit-learn or ONNX object or a ``state_dict``
     (a mapping holding tensors), else ``""``.
 
     For the errors of functions that take a :class:`SparseReLUNetwork`: an
@@ -59,7 +59,8 @@ def _conversion_hint(value) -> str:
     if isinstance(value, Mapping) and any(type(item).__module__.startswith("torch")
                                           for item in value.values()):
         module = "torch"    # a state_dict, which from_torch reads too
-    for library, method in (("torch", "from_torch"), ("sklearn", "from_sklearn")):
+    for library, method in (("torch", "from_torch"), ("sklearn", "from_sklearn"),
+                            ("onnx", "from_onnx")):
         if module == library or module.startswith(library + "."):
             return (f"; convert it with SparseReLUNetwork.{method} (not by passing its "
                     "arrays to the constructor)")

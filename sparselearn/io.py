@@ -133,7 +133,10 @@ def _open_regular(path):
             hint = ("; convert a PyTorch or scikit-learn MLP in Python, then save it: "
                     "SparseReLUNetwork.from_torch(module).save(path) or "
                     "SparseReLUNetwork.from_sklearn(estimator).save(path)"
-                    if given.lower().endswith(_FOREIGN_MODEL_SUFFIXES) else "")
+                    if given.lower().endswith(_FOREIGN_MODEL_SUFFIXES)
+                    else "; convert the ONNX model in Python, then save it: "
+                    f"SparseReLUNetwork.from_onnx({given!r}).save(path)"
+                    if given.lower().endswith(".onnx") else "")
             raise _fail(given, "not a saved model or network: those are .npz "
                         f"archives (and there is no {os.path.basename(shown)}){hint}") from None
         if shown.endswith(".npz") and os.path.isdir(shown[:-4]):

@@ -267,6 +267,16 @@ def test_functions_that_take_a_network_name_the_conversion_for_an_mlp():
         == (3,)
 
 
+def test_functions_that_take_a_network_name_from_onnx_for_an_onnx_model():
+    _onnx()
+    from sparselearn import cube
+    model = _gemm_mlp(*_mlp_arrays(np.random.default_rng(2), 3, 4, 1))
+    for call in (cube.certify_sparsity, lambda f: activation_profile(f, np.zeros((2, 3)))):
+        with pytest.raises(TypeError, match="got ModelProto; convert it with "
+                                            "SparseReLUNetwork.from_onnx"):
+            call(model)
+
+
 def test_non_finite_parameters_are_named_as_in_the_source_library():
     X = np.random.default_rng(4).normal(size=(30, 3))
     est = _fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=5), X, X[:, 0])

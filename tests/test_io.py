@@ -502,6 +502,14 @@ def test_a_torch_or_pickled_model_file_gets_the_conversion(tmp_path, name):
         LowDegreeRegressor.load(path)
 
 
+def test_an_onnx_file_gets_the_conversion(tmp_path):
+    path = tmp_path / "mlp.onnx"
+    path.write_bytes(b"\x08\x09not an archive")
+    with pytest.raises(io.UnreadableFileError, match=r"mlp.onnx: not a saved model or network.*"
+                       r"SparseReLUNetwork.from_onnx\('.*mlp.onnx'\).save\(path\)"):
+        SparseReLUNetwork.load(path)
+
+
 def test_a_file_of_another_kind_is_named_by_its_format_tag(tmp_path):
     net_path = random_network(4, 3, random_state=0).save(tmp_path / "net")
     with pytest.raises(io.UnreadableFileError, match=r"net.npz: not a saved LowDegreeRegressor, "
