@@ -1,20 +1,27 @@
-r"""Import and export of one-hidden-layer ReLU networks (scikit-learn, PyTorch).
+r"""Import and export of one-hidden-layer ReLU networks (scikit-learn, PyTorch, ONNX).
 
 The library's network computes
 :math:`h(x) = U^\top \mathrm{relu}(Wx - b) + c` with *thresholds* :math:`b`
 (unit :math:`j` active when :math:`\langle w_j, x\rangle > b_j`).  The MLP
-block of scikit-learn and PyTorch computes
+block of scikit-learn, PyTorch, Keras and Flax computes
 :math:`W_2\,\mathrm{relu}(W_1 x + c_1) + c_2` with a bias *added*, and
 stores the weights transposed in one library or the other:
 
-=============================  ==========================  ==========================
-this library                   scikit-learn                PyTorch
-=============================  ==========================  ==========================
-``weights`` (s, n)             ``coefs_[0].T``             ``layer1.weight``
-``biases`` (s,)                ``-intercepts_[0]``         ``-layer1.bias``
-``output_weights`` (s, o)      ``coefs_[1]``               ``layer2.weight.T``
-``output_bias`` (o,)           ``intercepts_[1]``          ``layer2.bias``
-=============================  ==========================  ==========================
+===========================  ====================  ====================  ======================
+this library                 scikit-learn          PyTorch               Keras, Flax
+===========================  ====================  ====================  ======================
+``weights`` (s, n)           ``coefs_[0].T``       ``layer1.weight``     ``kernel1.T``
+``biases`` (s,)              ``-intercepts_[0]``   ``-layer1.bias``      ``-bias1``
+``output_weights`` (s, o)    ``coefs_[1]``         ``layer2.weight.T``   ``kernel2``
+``output_bias`` (o,)         ``intercepts_[1]``    ``layer2.bias``       ``bias2``
+===========================  ====================  ====================  ======================
+
+An ONNX graph holds either layout: ``Gemm`` with ``transB=1`` (PyTorch's
+export) or ``MatMul`` + ``Add`` (tf2onnx, jax2onnx); :func:`from_onnx`
+reads both, from the graph's structure, without running it.  Keras's
+``model.get_weights()`` and Flax's ``params["Dense_0"]["kernel"]`` have no
+import function: the recipe is in the quickstart ("Bring your own
+network").
 
 Transposing and negating are exact, so a conversion and its inverse give
 back the same float64 parameters bit for bit.  A last layer with one output
@@ -26,13 +33,15 @@ within rounding of 0 can be decided differently by a float ReLU); they agree
 bit for bit when every sum is exact (for instance dyadic weights on
 integer inputs).
 
-Do **not** build a network from the raw arrays: ``SparseReLUNetwork(coefs_[0],
-intercepts_[0], ...)`` is silently accepted when ``n == s`` and computes
-another function.  Use :meth:`SparseReLUNetwork.from_sklearn` and
-:meth:`SparseReLUNetwork.from_torch`.
+Do **not** build a network from the raw arrays of an MLP without the
+transposes above: ``SparseReLUNetwork(coefs_[0], intercepts_[0], ...)`` is
+silently accepted when ``n == s`` and computes another function.  Use
+:meth:`SparseReLUNetwork.from_sklearn`, :meth:`SparseReLUNetwork.from_torch`
+and :meth:`SparseReLUNetwork.from_onnx`.
 
-PyTorch is an optional dependency (``pip install "sparselearn[torch]"``);
-it is imported only by the torch functions.
+PyTorch and onnx are optional dependencies (``pip install
+"sparselearn[torch]"``, ``"sparselearn[onnx]"``); each is imported only by
+the functions that need it.
 """
 from __future__ import annotations
 

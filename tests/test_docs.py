@@ -231,6 +231,40 @@ def test_quickstart_pytorch_section_runs_and_says_what_it_shows(tmp_path, monkey
     assert profile["histogram"] == np.bincount(on_data, minlength=33).tolist()
 
 
+def test_quickstart_onnx_export_block_runs_and_imports_the_module(tmp_path, monkeypatch):
+    """The quickstart's ``torch.onnx.export`` block runs as written on the
+    PyTorch section's module (untrained here) and gives that module's network."""
+    import warnings
+
+    import numpy as np
+
+    from sparselearn import SparseReLUNetwork
+
+    torch = pytest.importorskip("torch")
+    onnx = pytest.importorskip("onnx")
+    from onnx.reference import ReferenceEvaluator
+
+    text = (ROOT / "docs" / "quickstart.rst").read_text()
+    block = text.split("From PyTorch, the TorchScript exporter", 1)[1]
+    block = block.split(".. code-block:: python\n\n", 1)[1].split("\n\n", 1)[0]
+    code = "\n".join(line[3:] for line in block.splitlines())
+    assert "torch.onnx.export" in code
+    nn = torch.nn
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 1))
+    namespace = {"torch": torch, "module": module, "SparseReLUNetwork": SparseReLUNetwork}
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # the TorchScript exporter's
+        exec(compile(code, "quickstart.rst", "exec"), namespace)
+    assert namespace["net"] == SparseReLUNetwork.from_torch(module)
+    X = np.random.default_rng(0).normal(size=(7, 10)).astype(np.float32)   # 7 rows: dynamic
+    reference = ReferenceEvaluator(onnx.load(str(tmp_path / "model.onnx"))).run(
+        None, {"x": X})[0]
+    np.testing.assert_allclose(namespace["net"](X.astype(np.float64)), reference[:, 0],
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_readme_target_and_certify_commands_run_as_written(tmp_path):
     """The README's command-line lines that make an oracle network and
     certify it run as written, in a fresh folder, within a minute each, and
