@@ -624,6 +624,18 @@ def _onnx_node(onnx, node, position, values, tensor_array) -> dict:
     unknown = sorted(set(attributes) - allowed[node.op_type])
     if unknown:
         raise ValueError(f"{label} has attributes {unknown}, which are not supported")
+    # (required, optional) inputs, outputs: a malformed node is refused by name.
+    inputs, outputs = {"Gemm": ((2, 1), 1), "MatMul": ((2, 0), 1), "Add": ((2, 0), 1),
+                       "Dropout": ((1, 2), 2), "Reshape": ((2, 0), 1),
+                       "Constant": ((0, 0), 1)}.get(node.op_type, ((1, 0), 1))
+    if (not inputs[0] <= len(node.input) <= sum(inputs)
+            or "" in node.input[:inputs[0]] or not 1 <= len(node.output) <= outputs
+            or not node.output[0]
+            or node.op_type == "Constant" and len(attributes) != 1):
+        raise ValueError(f"{label} is malformed: {len(node.input)} inputs "
+                         f"{list(node.input)}, {len(node.output)} outputs"
+                         + (f", attributes {sorted(attributes)}" if node.op_type == "Constant"
+                            else ""))
     if node.op_type == "Constant":
         name, value = next(iter(attributes.items()))
         if name == "value":
@@ -695,6 +707,11 @@ def _onnx_step(node, label, attributes, x, constants) -> "_Data":
             if attributes.get("is_test", 1) == 0:
                 raise ValueError(f"{label} has is_test=0 (training mode); export the model "
                                  "in inference (eval) mode")
+            for operand, kind in zip(constants, ("f", "b")):    # ratio, training_mode
+                if operand is not None and (np.size(operand) != 1
+                                            or np.asarray(operand).dtype.kind != kind):
+                    raise ValueError(f"{label} has a non-scalar or mistyped ratio or "
+                                     "training_mode input")
             training = constants[1] if len(constants) > 1 else None
             if training is not None and bool(np.any(training)):
                 raise ValueError(f"{label} has training_mode=True; export the model in "

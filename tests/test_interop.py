@@ -756,3 +756,88 @@ def test_torch_onnx_export_of_a_float32_module_with_flatten_and_dropout():
     np.testing.assert_allclose(net(X.reshape(40, 6).astype(np.float64)), reference,
                                rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(_run_onnx(model, X), reference, rtol=1e-5, atol=1e-5)
+
+
+def test_from_onnx_refuses_malformed_nodes_by_name():
+    from onnx import helper
+    rng = np.random.default_rng(17)
+    model = _matmul_mlp(*_mlp_arrays(rng, 3, 4, 2))
+    nodes = model.graph.node
+    cases = [(lambda: nodes[0].ClearField("output"), r"node 'mm1' \(MatMul\) is malformed: "
+                                                     r"2 inputs \['x', 'W1t'\], 0 outputs"),
+             (lambda: nodes[0].input.pop(), r"node 'mm1' \(MatMul\) is malformed: 1 inputs"),
+             (lambda: nodes.insert(0, helper.make_node("Constant", [], ["c"], name="empty")),
+              r"node 'empty' \(Constant\) is malformed: 0 inputs \[\], 1 outputs, "
+              r"attributes \[\]"),
+             (lambda: nodes[3].input.append("b1"), r"node 'drop' \(Dropout\) has a non-scalar "
+                                                   "or mistyped ratio")]
+    for mutate, pattern in cases:
+        broken = type(model)()
+        broken.CopyFrom(model)
+        nodes = broken.graph.node
+        mutate()
+        with pytest.raises(ValueError, match=pattern):
+            SparseReLUNetwork.from_onnx(broken)
+
+
+def test_from_onnx_on_mutated_models_refuses_or_agrees_with_the_reference():
+    # Fixed-seed mutations of valid graphs (op types swapped, inputs dropped or
+    # renamed, dims, element types and attributes changed, nodes reordered,
+    # serialized bytes flipped): every model is refused with a ValueError or
+    # TypeError, or imported as the function the reference evaluator computes.
+    onnx = _onnx()
+    from onnx import helper
+    rng = np.random.default_rng(18)
+    arrays = _mlp_arrays(rng, 3, 4, 2)
+    seeds = [_gemm_mlp(*arrays), _matmul_mlp(*arrays)]
+    ops = ["Gemm", "MatMul", "Add", "Relu", "Identity", "Flatten", "Dropout", "Reshape",
+           "Constant"]
+    accepted = 0
+    for trial in range(300):
+        model = type(seeds[0])()
+        model.CopyFrom(seeds[trial % 2])
+        graph = model.graph
+        for _ in range(rng.integers(1, 4)):
+            kind = int(rng.integers(8))
+            node = graph.node[int(rng.integers(len(graph.node)))] if graph.node else None
+            tensors = graph.initializer
+            tensor = tensors[int(rng.integers(len(tensors)))] if tensors else None
+            if kind == 0 and node is not None:
+                node.op_type = ops[rng.integers(len(ops))]
+            elif kind == 1 and node is not None and node.input:
+                del node.input[int(rng.integers(len(node.input)))]
+            elif kind == 2 and node is not None and node.input:
+                names = [name for each in graph.node for name in each.output] + [
+                    t.name for t in tensors] + ["x", "", "undefined"]
+                node.input[int(rng.integers(len(node.input)))] = names[rng.integers(len(names))]
+            elif kind == 3 and tensor is not None and tensor.dims:
+                tensor.dims[int(rng.integers(len(tensor.dims)))] = int(rng.integers(0, 6))
+            elif kind == 4 and tensor is not None:
+                tensor.data_type = int(rng.integers(0, 25))
+            elif kind == 5 and node is not None:
+                name = ["alpha", "beta", "transA", "transB", "axis", "allowzero"][rng.integers(6)]
+                node.attribute.append(helper.make_attribute(name, int(rng.integers(-2, 3))))
+            elif kind == 6 and tensor is not None:
+                tensors.remove(tensor)
+            elif kind == 7 and node is not None:
+                graph.node.remove(node)
+                graph.node.insert(int(rng.integers(len(graph.node) + 1)), node)
+        data = bytearray(model.SerializeToString())
+        if trial % 3 == 0:       # and a byte flipped
+            data[int(rng.integers(len(data)))] = int(rng.integers(256))
+        try:
+            model = onnx.load_model_from_string(bytes(data))
+        except Exception:        # not even protobuf: the file loader's error (tested above)
+            continue
+        try:
+            net = SparseReLUNetwork.from_onnx(model)
+        except (ValueError, TypeError):
+            continue
+        accepted += 1
+        X = rng.normal(size=(6, 3))
+        reference = _run_onnx(model, X)
+        out = net(X)
+        out = out[:, None] if out.ndim == 1 else out
+        assert out.shape == reference.shape
+        np.testing.assert_allclose(out, reference, rtol=1e-10, atol=1e-10)
+    assert accepted > 0     # some mutations (alpha=1, an Identity, ...) keep a valid MLP
