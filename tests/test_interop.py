@@ -382,7 +382,8 @@ def _onnx_model(nodes, initializers, dtype=np.float64, n="n", extra_inputs=(),
                for name in extra_inputs]
     graph = helper.make_graph(
         nodes, "mlp", inputs, [helper.make_tensor_value_info(output, elem, ["batch", "o"])],
-        [numpy_helper.from_array(np.asarray(array, dtype=dtype), name)
+        [numpy_helper.from_array(np.asarray(array, dtype=None if np.asarray(array).dtype == bool
+                                            else dtype), name)
          for name, array in initializers.items()])
     domains = sorted({node.domain for node in nodes} - {""})
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)] + [
