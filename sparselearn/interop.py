@@ -434,7 +434,9 @@ def _exactly_scaled(scale: float, array: np.ndarray, what: str) -> np.ndarray:
     significand = np.abs(mantissa * 2.0**53).astype(np.int64)   # < 2**53, exact
     lowest = np.where(significand != 0, significand & -significand, 1)
     bits = 53 - np.round(np.log2(lowest.astype(np.float64))).astype(np.int64)
-    scale_significand = Fraction(abs(scale)).numerator    # odd (or 0)
+    scale_significand = Fraction(abs(scale)).numerator
+    if scale_significand:
+        scale_significand //= scale_significand & -scale_significand   # odd: 4.0 -> 1
     scale_bits = max(1, scale_significand.bit_length())
     normal = np.isfinite(product) & (np.abs(product) >= np.finfo(np.float64).tiny)
     # A product of significands of a and b bits has a + b - 1 or a + b bits.
@@ -445,7 +447,7 @@ def _exactly_scaled(scale: float, array: np.ndarray, what: str) -> np.ndarray:
         if not np.isfinite(value) or Fraction(value) != exact_scale * Fraction(
                 array.reshape(-1)[index]):
             raise ValueError(f"{what} times {scale!r} is not exact in float64 (entry "
-                             f"{np.unravel_index(index, array.shape)}): rounding it would "
+                             f"{tuple(int(i) for i in np.unravel_index(index, array.shape))}): rounding it would "
                              "change the network; scale the weights in the source model "
                              "and export it with alpha = beta = 1")
     return product
@@ -482,7 +484,7 @@ def _onnx_model(model, max_bytes):
 def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
     """The network of an ONNX model of a one-hidden-layer ReLU MLP.
 
-    The graph is read, never run: nodes ``Gemm`` (any ``transA=0``,
+    The graph is read, never run: nodes ``Gemm`` (``transA=0``, any
     ``transB``, ``alpha``, ``beta``) or ``MatMul`` followed by ``Add``,
     then ``Relu``, then ``Gemm`` or ``MatMul`` (+ ``Add``), with
     ``Flatten``, ``Identity``, ``Dropout`` (inference) and ``Reshape`` to

@@ -571,7 +571,8 @@ def test_from_onnx_applies_gemm_alpha_and_beta_exactly_or_refuses():
                                rtol=1e-5, atol=1e-5)
     # float64 weights times 0.1 round: refused, naming the node.
     with pytest.raises(ValueError, match=r"node 'fc1' \(Gemm\): its weight times "
-                                         r"0\.100000001.* is not exact"):
+                                         r"0\.100000001.* is not exact in float64 \(entry "
+                                         r"\(0, 0\)\)"):
         SparseReLUNetwork.from_onnx(model(0.1, 1.0, np.float64))
 
 
