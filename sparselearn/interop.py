@@ -529,7 +529,9 @@ def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
     ValueError
         If the graph is anything else (two hidden layers, another
         activation, batch norm, a weight given at run time, external
-        data); the message names the node and its op type.
+        data); the message names the node and its op type.  A classifier's
+        final ``Softmax`` or ``Sigmoid`` is refused too: export its scores
+        (the logits), which the network then computes.
     """
     onnx = _onnx()
     from onnx import numpy_helper
@@ -621,8 +623,14 @@ def _onnx_node(onnx, node, position, values, tensor_array) -> dict:
                "Constant": {"value", "value_float", "value_floats", "value_int",
                             "value_ints"}}
     if node.op_type not in allowed:
+        after_output = any(isinstance(values.get(name), _Data)
+                           and values[name].stage == "output" for name in node.input)
+        # A classifier's softmax or sigmoid: its scores are the layer before,
+        # as from_sklearn gives a classifier's decision scores.
+        hint = ("; it is applied to the output layer: export the model without it (the "
+                "network is then its scores, the layer before)" if after_output else "")
         raise ValueError(f"{label} is not supported (a one-hidden-layer ReLU network is "
-                         f"read from {_ONNX_SUPPORTED})")
+                         f"read from {_ONNX_SUPPORTED}){hint}")
     unknown = sorted(set(attributes) - allowed[node.op_type])
     if unknown:
         raise ValueError(f"{label} has attributes {unknown}, which are not supported")

@@ -604,6 +604,11 @@ def test_from_onnx_refuses_other_graphs_naming_the_node_and_op():
                                                                  name="sig"),
              gemm("r", "W2", "b2", "y", "fc2")],
             r"node 'sig' \(Sigmoid\) is not supported .*Relu")
+    refused([gemm("x", "W1", "b1", "h", "fc1"), helper.make_node("Relu", ["h"], ["r"]),
+             gemm("r", "W2", "b2", "z", "fc2"),
+             helper.make_node("Softmax", ["z"], ["y"], name="probabilities")],
+            r"node 'probabilities' \(Softmax\) is not supported .*; it is applied to the "
+            r"output layer: export the model without it")
     bn = {"scale": np.ones(4), "bias": np.zeros(4), "mean": np.zeros(4), "var": np.ones(4)}
     refused([gemm("x", "W1", "b1", "h", "fc1"),
              helper.make_node("BatchNormalization", ["h", "scale", "bias", "mean", "var"],
