@@ -394,7 +394,8 @@ _ONNX_FLOATS = ("float16", "bfloat16", "float32", "float64")
 
 _ONNX_SUPPORTED = ("Gemm, or MatMul followed by Add, then Relu, then Gemm or MatMul + Add; "
                    "Flatten, Identity, Dropout (inference) and Reshape to (batch, n) may "
-                   "stand between them; weights from initializers or Constant nodes")
+                   "stand between them; weights from initializers or Constant nodes, "
+                   "possibly through Identity or Transpose")
 
 
 class _Data:
@@ -491,7 +492,8 @@ def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
     ``(batch, n)`` anywhere between them -- what ``torch.onnx.export``,
     tf2onnx and jax2onnx write for such an MLP.  Weights come from
     initializers (also those older exporters list as graph inputs: their
-    stored values are used) or ``Constant`` nodes, in float16, bfloat16,
+    stored values are used) or ``Constant`` nodes, possibly through
+    ``Identity`` or ``Transpose`` nodes, in float16, bfloat16,
     float32 or float64; widening them to float64 is exact.  A Gemm's
     ``alpha`` and ``beta`` are multiplied into the weights and bias when
     every product is exact in float64 (always for float32 weights, whose
@@ -589,7 +591,14 @@ def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
     else:
         values[data_input.name] = _Data("input", None, None)
 
+    functions = {(function.domain, function.name) for function in proto.functions}
     for position, node in enumerate(graph.node):
+        if (node.domain, node.op_type) in functions:
+            # jax2onnx's @onnx_function, for one: a subgraph stored once, by name.
+            raise ValueError(f"node {node.name or '#' + str(position)!r} ({node.op_type}) "
+                             "calls a function of the model; inline it first: import "
+                             "onnx.inliner, then "
+                             "from_onnx(onnx.inliner.inline_local_functions(model))")
         values.update(_onnx_node(onnx, node, position, values, tensor_array))
 
     if len(graph.output) != 1:
@@ -618,7 +627,7 @@ def _onnx_node(onnx, node, position, values, tensor_array) -> dict:
     attributes = {attribute.name: onnx.helper.get_attribute_value(attribute)
                   for attribute in node.attribute}
     allowed = {"Gemm": {"alpha", "beta", "transA", "transB"}, "MatMul": set(), "Add": set(),
-               "Relu": set(), "Identity": set(), "Flatten": {"axis"},
+               "Relu": set(), "Identity": set(), "Transpose": {"perm"}, "Flatten": {"axis"},
                "Dropout": {"ratio", "seed", "is_test"}, "Reshape": {"allowzero"},
                "Constant": {"value", "value_float", "value_floats", "value_int",
                             "value_ints"}}
@@ -671,6 +680,14 @@ def _onnx_node(onnx, node, position, values, tensor_array) -> dict:
     if not data:
         if node.op_type == "Identity":
             return {node.output[0]: operands[0]}
+        if node.op_type == "Transpose":     # of a stored weight (older exporters): exact
+            perm = attributes.get("perm")
+            try:
+                return {node.output[0]: np.transpose(operands[0], None if perm is None
+                                                     else list(perm))}
+            except (ValueError, IndexError) as exc:
+                raise ValueError(f"{label} has perm={perm} for a tensor of shape "
+                                 f"{np.shape(operands[0])} ({exc})") from None
         raise ValueError(f"{label} computes on stored tensors only; fold such computations "
                          "into the weights before exporting (constant folding)")
     if len(data) > 1:
@@ -738,6 +755,9 @@ def _onnx_step(node, label, attributes, x, constants) -> "_Data":
         return x.then("relu")
     if op in ("Flatten", "Reshape"):
         return _onnx_reshape(op, label, attributes, x, constants)
+    if op == "Transpose":
+        raise ValueError(f"{label} transposes a value computed from the input; only stored "
+                         "weights may be transposed (the batch axis stays first)")
     if x.rank not in (None, 2):
         raise ValueError(f"{label} is applied to an input of rank {x.rank}; flatten it to "
                          "(batch, n) first (Flatten or Reshape)")

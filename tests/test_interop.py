@@ -798,7 +798,7 @@ def test_from_onnx_on_mutated_models_refuses_or_agrees_with_the_reference():
     arrays = _mlp_arrays(rng, 3, 4, 2)
     seeds = [_gemm_mlp(*arrays), _matmul_mlp(*arrays)]
     ops = ["Gemm", "MatMul", "Add", "Relu", "Identity", "Flatten", "Dropout", "Reshape",
-           "Constant"]
+           "Constant", "Transpose"]
     accepted = 0
     for trial in range(300):
         model = type(seeds[0])()
@@ -848,3 +848,48 @@ def test_from_onnx_on_mutated_models_refuses_or_agrees_with_the_reference():
         assert out.shape == reference.shape
         np.testing.assert_allclose(out, reference, rtol=1e-10, atol=1e-10)
     assert accepted > 0     # some mutations (alpha=1, an Identity, ...) keep a valid MLP
+
+
+def test_from_onnx_reads_transposed_weights_and_points_at_inlining_functions():
+    onnx = _onnx()
+    from onnx import helper
+    rng = np.random.default_rng(19)
+    W1, b1, W2, b2 = _mlp_arrays(rng, 3, 5, 2)
+    # Older torch exports: Transpose of the stored weight, then Gemm.
+    nodes = [helper.make_node("Transpose", ["W1"], ["W1t"], perm=[1, 0], name="t1"),
+             helper.make_node("Gemm", ["x", "W1t", "b1"], ["h"], name="fc1"),
+             helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Transpose", ["W2"], ["W2t"], name="t2"),   # default: reversed
+             helper.make_node("Gemm", ["r", "W2t", "b2"], ["y"], name="fc2")]
+    model = _onnx_model(nodes, {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, n=3)
+    net = SparseReLUNetwork.from_onnx(model)
+    assert net == _expected_network(W1, b1, W2, b2)
+    X = rng.normal(size=(30, 3))
+    np.testing.assert_allclose(net(X), _run_onnx(model, X), rtol=1e-12, atol=1e-12)
+    # The input itself transposed mixes the batch in.
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], name="tx")] + nodes
+    nodes[2].input[0] = "xt"
+    with pytest.raises(ValueError, match=r"node 'tx' \(Transpose\) transposes a value computed "
+                                         r"from the input"):
+        SparseReLUNetwork.from_onnx(_onnx_model(nodes, {"W1": W1, "b1": b1, "W2": W2,
+                                                        "b2": b2}, n=3))
+    # A layer stored as a model-local function (jax2onnx's @onnx_function).
+    layer = helper.make_function(
+        "local", "Layer", ["a", "w", "c"], ["out"],
+        [helper.make_node("Gemm", ["a", "w", "c"], ["g"], transB=1),
+         helper.make_node("Relu", ["g"], ["out"])],
+        [helper.make_opsetid("", 18)])
+    nodes = [helper.make_node("Layer", ["x", "W1", "b1"], ["r"], domain="local",
+                              name="hidden"),
+             helper.make_node("Gemm", ["r", "W2", "b2"], ["y"], transB=1, name="fc2")]
+    model = _onnx_model(nodes, {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, n=3)
+    model.functions.append(layer)
+    with pytest.raises(ValueError, match=r"node 'hidden' \(Layer\) calls a function of the "
+                                         r"model; inline it first: import onnx.inliner, then "
+                                         r"from_onnx\(onnx.inliner.inline_local_functions"):
+        SparseReLUNetwork.from_onnx(model)
+    import onnx.inliner
+    inlined = onnx.inliner.inline_local_functions(model)
+    assert SparseReLUNetwork.from_onnx(inlined) == _expected_network(W1, b1, W2, b2)
+    np.testing.assert_allclose(SparseReLUNetwork.from_onnx(inlined)(X), _run_onnx(model, X),
+                               rtol=1e-12, atol=1e-12)
