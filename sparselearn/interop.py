@@ -447,10 +447,11 @@ def _exactly_scaled(scale: float, array: np.ndarray, what: str) -> np.ndarray:
         value = product.reshape(-1)[index]
         if not np.isfinite(value) or Fraction(value) != exact_scale * Fraction(
                 array.reshape(-1)[index]):
+            entry = tuple(int(i) for i in np.unravel_index(index, array.shape))
             raise ValueError(f"{what} times {scale!r} is not exact in float64 (entry "
-                             f"{tuple(int(i) for i in np.unravel_index(index, array.shape))}): rounding it would "
-                             "change the network; scale the weights in the source model "
-                             "and export it with alpha = beta = 1")
+                             f"{entry}): rounding it would change the network; scale the "
+                             "weights in the source model and export it with "
+                             "alpha = beta = 1")
     return product
 
 
