@@ -638,7 +638,10 @@ def _onnx_node(onnx, node, position, values, tensor_array) -> dict:
         # A classifier's softmax or sigmoid: its scores are the layer before,
         # as from_sklearn gives a classifier's decision scores.
         hint = ("; it is applied to the output layer: export the model without it (the "
-                "network is then its scores, the layer before)" if after_output else "")
+                "network is then its scores, the layer before)" if after_output
+                else "; the shape is computed at run time (x.view(x.size(0), -1) in PyTorch):"
+                " flatten with torch.flatten(x, 1) or nn.Flatten() instead, which export as "
+                "Flatten" if node.op_type == "Shape" else "")
         raise ValueError(f"{label} is not supported (a one-hidden-layer ReLU network is "
                          f"read from {_ONNX_SUPPORTED}){hint}")
     unknown = sorted(set(attributes) - allowed[node.op_type])

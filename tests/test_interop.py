@@ -893,3 +893,31 @@ def test_from_onnx_reads_transposed_weights_and_points_at_inlining_functions():
     assert SparseReLUNetwork.from_onnx(inlined) == _expected_network(W1, b1, W2, b2)
     np.testing.assert_allclose(SparseReLUNetwork.from_onnx(inlined)(X), _run_onnx(model, X),
                                rtol=1e-12, atol=1e-12)
+
+
+def test_torch_view_by_batch_size_is_refused_with_the_flatten_that_exports():
+    torch = pytest.importorskip("torch")
+    _onnx()
+    nn = torch.nn
+
+    class Viewed(nn.Module):
+        def __init__(self, flatten):
+            super().__init__()
+            self.flatten = flatten
+            self.fc1, self.fc2 = nn.Linear(6, 4, bias=False), nn.Linear(4, 1)
+
+        def forward(self, x):
+            x = torch.flatten(x, 1) if self.flatten else x.view(x.size(0), -1)
+            return self.fc2(torch.relu(self.fc1(x)))
+
+    torch.manual_seed(20)
+    with pytest.raises(ValueError, match=r"\(Shape\) is not supported .*x\.view\(x\.size\(0\), "
+                                         r"-1\) in PyTorch\): flatten with torch\.flatten\(x, 1\)"):
+        SparseReLUNetwork.from_onnx(_torch_export(torch, Viewed(False).eval(),
+                                                  torch.zeros(2, 2, 3)))
+    module = Viewed(True).eval()
+    net = SparseReLUNetwork.from_onnx(_torch_export(torch, module, torch.zeros(2, 2, 3)))
+    # A Linear without bias: zero thresholds.
+    assert net == SparseReLUNetwork.from_torch({"0.weight": module.fc1.weight,
+                                                "2.weight": module.fc2.weight,
+                                                "2.bias": module.fc2.bias})
