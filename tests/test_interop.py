@@ -705,6 +705,16 @@ def test_from_onnx_refuses_external_data_files_and_reads_a_model_loaded_by_onnx(
     assert SparseReLUNetwork.from_onnx(onnx.load(str(path))) == _expected_network(*arrays)
 
 
+def test_onnx_is_imported_only_by_from_onnx():
+    import subprocess
+    import sys
+    code = ("import sys, sparselearn.interop, sparselearn.network\n"
+            "assert 'onnx' not in sys.modules and 'torch' not in sys.modules, 'loaded'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
 def test_from_onnx_without_onnx_says_how_to_install_it(monkeypatch):
     import sys
     monkeypatch.setitem(sys.modules, "onnx", None)
