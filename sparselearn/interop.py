@@ -45,6 +45,7 @@ the functions that need it.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from fractions import Fraction
 
@@ -458,8 +459,6 @@ def _exactly_scaled(scale: float, array: np.ndarray, what: str) -> np.ndarray:
 def _onnx_model(model, max_bytes):
     """A ``ModelProto`` from a path (size-checked, parsed, no external data
     loaded) or a ``ModelProto`` given."""
-    import os
-
     onnx = _onnx()
     if isinstance(model, onnx.ModelProto):
         return model
