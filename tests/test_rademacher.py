@@ -121,7 +121,9 @@ def test_bounds_rows_follow_the_theory_table(n, s, k, W, B, R, m):
     for name, value in expected.items():
         assert result[name].value == pytest.approx(value, rel=1e-12, abs=1e-300)
     argument = k * m * (R + B)
-    if argument > 1:
+    if A + B == 0:
+        assert result["ADKM eq. (15)"].value == 0.0
+    elif argument >= 1:
         assert result["ADKM eq. (15)"].value == pytest.approx(
             (A + B) * math.sqrt(s * n * k * math.log(argument)) / math.sqrt(m), rel=1e-12)
     else:
@@ -687,6 +689,18 @@ def test_sign_family_feeds_kernels_only_validated_copies():
 
 
 # ------------------------------------------------------- result interface
+@pytest.mark.parametrize("W, B, R", [(1.0, 0.0, 1.0), (0.5, 0.5, 0.5), (0.0, 0.0, 0.1),
+                                     (0.0, 0.0, 3.0)])
+def test_adkm_rate_is_zero_where_its_expression_is(W, B, R):
+    """(A + B) sqrt(snk log(km(R + B))) / sqrt(m) is 0 at k m (R + B) = 1 (log 1 = 0)
+    and wherever A + B = 0 (the class is the zero function); it printed "undefined"
+    (NaN, null in JSON) at the first and at the second when k m R < 1."""
+    result = bounds(n=3, s=1, k=1, W=W, B=B, R=R, m=1)
+    row = result["ADKM eq. (15)"]
+    assert row.value == 0.0 and row.to_dict()["value"] == 0.0
+    assert "ADKM eq. (15)        const x 0 " in str(result)
+
+
 def test_rademacher_results_share_one_interface():
     import json
 
@@ -704,9 +718,10 @@ def test_rademacher_results_share_one_interface():
     row = result["envelope"]
     assert row.to_dict()["value"] == row.value == 8.0
     assert len(row.to_frame()) == 1 and "envelope = 8" in str(row)
-    # An undefined rate (nan) is None in JSON.
-    undefined = bounds(n=1, s=1, k=1, W=0.0, B=0.0, R=0.1, m=1)["ADKM eq. (15)"]
+    # An undefined rate (nan: the logarithm of k m (R + B) = 0.5) is None in JSON.
+    undefined = bounds(n=1, s=1, k=1, W=1.0, B=0.0, R=0.5, m=1)["ADKM eq. (15)"]
     assert math.isnan(undefined.value) and undefined.to_dict()["value"] is None
+    assert str(undefined).startswith("ADKM eq. (15) = undefined (rate;")
 
     family = cluster_construction(n=4, s=8, k=2, W=1.0, R=1.0)
     estimate = empirical_rademacher(family, 16, n_draws=50, random_state=0)
