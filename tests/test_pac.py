@@ -1472,6 +1472,27 @@ def test_a_torch_prediction_that_requires_grad_names_the_learners_predict():
                    random_state=0)
 
 
+def test_sample_complexity_repr_is_one_line_of_key_figures():
+    """The dataclass repr listed every Evaluation (and a multi-line
+    SeedSequence): thousands of characters for a modest search."""
+    from sparselearn.pac import Evaluation
+
+    runs = tuple(Evaluation(m, 3, 3, (0.3, 1.0), True, 0.2) for m in range(4, 400, 4))
+    curve = SampleComplexityResult(
+        "k", tuple(np.arange(1, 9)), (0.5,) * 8, 0.1, 0.95, "consistent", 0.0, 3,
+        (40, None, 8, 8, 8, 8, 8, 8), (None,) * 8, (runs,) * 8, (),
+        np.random.SeedSequence(7).spawn(2)[1])
+    assert repr(curve) == (
+        "SampleComplexityResult(param_name='k', params=(1, 2, 3, 4, 5, 6, ... 2 more), "
+        "min_samples=(40, None, 8, 8, 8, 8, ... 2 more), trials=3, delta=0.1, "
+        "criterion='consistent', seed=SeedSequence(entropy=7, spawn_key=(1,)))")
+    small = SampleComplexityResult("level", (1.0, 2.0), (0.1, 0.1), 0.2, 0.95, "certified",
+                                   0.0, 5, (16, None), (4, 16), ((), ()))
+    assert repr(small) == ("SampleComplexityResult(param_name='level', params=(1.0, 2.0), "
+                           "min_samples=(16, None), trials=5, delta=0.2, "
+                           "criterion='certified', seed=None)")
+
+
 def test_sample_complexity_frame_keeps_a_value_the_preflight_skipped():
     """A parameter value whose eps is out of its class's reach has no run:
     to_frame() dropped it (an all-skipped curve gave a frame without
