@@ -813,11 +813,14 @@ def _cmd_verify(args) -> dict:
         target_file["network"] = str(args.network)
         if args.output is not None:
             target_file["output"] = args.output
-    report |= target_file
     if tail_degrees is not None:
-        report["tail_degrees"] = [
+        # Nor the degree --degree tail chose per family (not a grid column
+        # for target families): the --out file records it too.
+        target_file["tail_degrees"] = [
             {"n_features": n, "width": w, "sparsity": k, "degree": d}
             for (n, w, k), d in tail_degrees.items()]
+    report |= target_file
+    if tail_degrees is not None:
         report["_table"] = (
             f"--degree tail: per target family, the smallest d with W^{{>d}} <= "
             f"{args.tail_fraction:g} x eps x E[f^2] on its first target: "
@@ -828,7 +831,10 @@ def _cmd_verify(args) -> dict:
         if str(args.out).endswith(".json"):
             result.to_json(args.out, metadata=target_file)
         else:
-            result.to_csv(args.out, metadata=target_file)
+            # A CSV cell holds text: the list as JSON, which json.loads reads back.
+            result.to_csv(args.out, metadata={
+                key: json.dumps(value, separators=(",", ":")) if key == "tail_degrees"
+                else value for key, value in target_file.items()})
         report["out"] = str(args.out)
     if args.plot:
         plt = import_pyplot("--plot", backend="Agg")
@@ -1271,7 +1277,9 @@ def build_parser() -> argparse.ArgumentParser:
                              f"({DEFAULT_CONNECT_TIMEOUT:g})")
     verify.add_argument("--jobs", type=_jobs, default=1,
                         help="local worker processes when no --scheduler is given (1)")
-    verify.add_argument("--out", type=_output_path, help="write the table (.csv, or .json)")
+    verify.add_argument("--out", type=_output_path,
+                        help="write the table (.csv, or .json), with the --network file, "
+                             "--output and the --degree tail degrees")
     verify.add_argument("--plot", type=_output_path,
                         help="save a figure of success against samples (PNG)")
 

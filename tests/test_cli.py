@@ -1737,3 +1737,36 @@ def test_verify_learns_one_output_of_a_multi_output_network(capsys, tmp_path):
         assert code == 2 and message in err and "output=" not in err, err
     code, _, err = run(capsys, "verify", "--output", "0", "--samples", "60")
     assert code == 2 and "--output picks one output of a multi-output --network" in err
+
+
+def test_verify_out_files_record_the_tail_degrees(capsys, tmp_path):
+    """verify --degree tail --out recorded the --network file (metadata) but
+    not the degree the tail rule chose, which is no grid column for target
+    families: the JSON file has the report's tail_degrees list, the CSV a
+    tail_degrees column holding it as JSON on every row.  A sum of two
+    juntas on blocks of 2 bits has all its Fourier weight at degree <= 2 and
+    some at 2, so the rule picks d = 2 (by construction)."""
+    from sparselearn.targets import junta_sum_network
+
+    path = tmp_path / "junta.npz"
+    junta_sum_network(8, 2, 2, random_state=0).save(path)
+    runs = {"network": ["--network", str(path)],
+            "families": ["--n", "6", "--width", "4", "--sparsity", "1", "2"]}
+    for case, flags in runs.items():
+        base = ["verify", *flags, "--samples", "60", "--trials", "2", "--degree", "tail"]
+        code, out, _ = run(capsys, *base, "--json")
+        assert code == 0
+        recorded = json.loads(out)["tail_degrees"]
+        for name in ("sweep.json", "sweep.csv"):
+            assert run(capsys, *base, "--out", str(tmp_path / f"{case}-{name}"))[0] == 0
+        saved = json.loads((tmp_path / f"{case}-sweep.json").read_text(encoding="utf-8"))
+        assert saved["tail_degrees"] == recorded
+        with open(tmp_path / f"{case}-sweep.csv", newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == len(saved["rows"]) > 0
+        assert all(json.loads(row["tail_degrees"]) == recorded for row in rows)
+        if case == "network":
+            assert recorded == [{"n_features": 8, "width": 8, "sparsity": None, "degree": 2}]
+            assert all(row["network"] == str(path) for row in rows)
+        else:
+            assert [(d["width"], d["sparsity"]) for d in recorded] == [(4, 1), (4, 2)]
