@@ -210,6 +210,119 @@ def test_bounds_huge_counts_are_usage_errors(capsys):
         assert len(err.strip().splitlines()) == 1
 
 
+def _docs_network():
+    """The network of docs/rademacher.rst's recipe: max|u| = 2, max||w|| = sqrt(2),
+    max|b| = 1, so W = 2 sqrt(2) and B = 2 by hand.  On {-1,1}^3 units 0 to 2
+    (x_j - 1 > 0) are never active and unit 3 (-x_0 - x_1 - 0.5 > 0) is at
+    x_0 = x_1 = -1: its certified sparsity is 1."""
+    return SparseReLUNetwork([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0],
+                              [-1.0, -1.0, 0.0]], [1.0, 1.0, 1.0, 0.5], [0.5, -1.0, 2.0, 1.0])
+
+
+def test_bounds_on_a_network_and_its_sample_is_the_library_recipe(capsys, tmp_path):
+    """bounds --network --data reads k (most active units on a row), W and B
+    (norm_bounds), R (largest row norm) and m (rows) off the network and the
+    sample, as docs/rademacher.rst's recipe does for bounds(); the same
+    table from a .npy, a .npz and a CSV with a header."""
+    from sparselearn.rademacher import bounds
+
+    net = _docs_network()
+    path = tmp_path / "net.npz"
+    net.save(path)
+    X = np.random.default_rng(0).normal(size=(500, 3))
+    R = float(np.linalg.norm(X, axis=1).max())
+    expected = bounds(n=3, s=4, k=3, W=2 * np.sqrt(2), B=2.0, R=R, m=500)
+    assert net.max_active(X) == 3  # the docs' value, at this seed
+    np.save(tmp_path / "X.npy", X)
+    np.savez(tmp_path / "X.npz", X=X)
+    np.savetxt(tmp_path / "X.csv", X, delimiter=",", header="a,b,c", comments="",
+               fmt="%.17g")
+    for data in ("X.npy", "X.npz", "X.csv"):
+        code, out, err = run(capsys, "bounds", "--network", str(path), "--data",
+                             str(tmp_path / data), "--json")
+        assert code == 0 and err == ""
+        report = json.loads(out)
+        assert (report["k"], report["m"], report["R"], report["in_class"]) == (3, 500, R, True)
+        assert report["W"] == pytest.approx(2 * np.sqrt(2), rel=1e-15) and report["B"] == 2.0
+        assert [row["value"] for row in report["rows"]] == pytest.approx(
+            [row.value for row in expected.rows], rel=1e-14)
+        assert report["best_upper"] == pytest.approx(expected.best_upper, rel=1e-14)
+        assert report["read_off"]["k"] == f"most active units on a row of {tmp_path / data}"
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--data",
+                       str(tmp_path / "X.npy"))
+    assert code == 0 and "the network is in this class on the sample" in out
+    assert str(expected) in out
+    # Explicit flags override what is read off; the report says the network
+    # is then not in the class (k = 1 < 3, W = 1 < 2 sqrt 2).
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--data",
+                       str(tmp_path / "X.npy"), "--sparsity", "1", "--W", "1", "--R", "5",
+                       "--samples", "10", "--json")
+    report = json.loads(out)
+    assert (report["k"], report["W"], report["B"], report["R"], report["m"]) == (
+        1, 1.0, 2.0, 5.0, 10)
+    assert report["in_class"] is False
+    assert report["best_upper"] == bounds(3, 4, 1, 1.0, 2.0, 5.0, 10).best_upper
+
+
+def test_bounds_on_a_network_certified_over_the_cube(capsys, tmp_path):
+    """--domain cube: k is certified over {-1,1}^n (1 for the docs' network,
+    by hand), R is the cube's sqrt(n) or the sample's radius, m from
+    --samples or the rows of --data (which must then be cube points)."""
+    from sparselearn.rademacher import bounds
+
+    path = tmp_path / "net.npz"
+    _docs_network().save(path)
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--domain", "cube",
+                       "--samples", "100", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["k"], report["R"], report["m"]) == (1, pytest.approx(np.sqrt(3)), 100)
+    assert "in_class" not in report
+    assert report["best_upper"] == pytest.approx(
+        bounds(3, 4, 1, 2 * np.sqrt(2), 2.0, np.sqrt(3), 100).best_upper, rel=1e-14)
+    points = np.array([[1.0, 1.0, 1.0], [-1.0, -1.0, 1.0], [1.0, -1.0, -1.0]])
+    np.save(tmp_path / "P.npy", points)
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--domain", "cube",
+                       "--data", str(tmp_path / "P.npy"), "--json")
+    report = json.loads(out)
+    assert (report["k"], report["m"], report["in_class"]) == (1, 3, True)
+    assert report["R"] == pytest.approx(np.sqrt(3), rel=1e-15)
+
+
+def test_bounds_network_flags_refused_in_one_line(capsys, tmp_path):
+    path, quiet = tmp_path / "net.npz", tmp_path / "quiet.npz"
+    _docs_network().save(path)
+    # Biases 10: no unit is active anywhere in the sample below.
+    SparseReLUNetwork(np.eye(3), [10.0] * 3, [1.0] * 3).save(quiet)
+    X = tmp_path / "X.npy"
+    np.save(X, np.random.default_rng(1).normal(size=(20, 3)))
+    wide = tmp_path / "wide.npy"
+    np.save(wide, np.ones((5, 5)))
+    net, data = ["--network", str(path)], ["--data", str(X)]
+    for argv, message in [
+            (data, "--data reads the class off a network's activity: pass --network FILE"),
+            (["--domain", "cube", "--n", "3"], "--domain reads the class off a network's"),
+            (["--n", "3", "--width", "4", "--samples", "10"], "missing --sparsity"),
+            ([*net, *data, "--n", "3"], "--network fixes the input dimension and the width: "
+                                        "drop --n"),
+            ([*net, *data, "--width", "4"], "drop --width"),
+            ([*net, "--domain", "cube", "--sparsity", "2", "--samples", "9"],
+             "--domain cube certifies k and --sparsity gives it: drop one"),
+            ([*net, "--domain", "data", "--samples", "9"], "--domain data reads k on the "
+                                                           "rows of --data: pass --data X"),
+            ([*net, "--sparsity", "2"], "pass --data X (m = its rows) or --samples M"),
+            ([*net, "--samples", "9"], "pass --data X (k = the most active units on a row), "
+                                       "--domain cube"),
+            ([*net, *data, "--domain", "cube"], "but " + str(X) + " has entries other than"),
+            ([*net, "--data", str(wide)], "5 columns, but the network takes 3 inputs"),
+            (["--network", str(quiet), *data], "no unit of " + str(quiet) + " is active on "
+                                               "any row"),
+            ([*net, "--data", str(tmp_path / "none.npy")], "no such file")]:
+        code, _, err = run(capsys, "bounds", *argv)
+        assert code == cli.EXIT_USAGE and message in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1
+
+
 @pytest.fixture
 def parity_data(tmp_path):
     """A noisy degree-2 target on {-1,1}^10, as CSV (with header) and .npz."""
