@@ -1382,10 +1382,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bounds = sub.add_parser(
         "bounds", parents=[common],
-        help="docs/theory.rst's Rademacher bounds for given parameters",
+        help="docs/theory.rst's Rademacher bounds for given parameters, or a network's",
         description="The Rademacher complexity bounds of docs/theory.rst (upper and lower, "
                     "with their conditions) for sparsely activated networks with the "
-                    "given n, width, sparsity, sample size and norm bounds.")
+                    "given n, width, sparsity, sample size and norm bounds, or those of "
+                    "the smallest class holding a --network on its sample --data.")
     bounds.add_argument("--network", default=None,
                         help="a network saved with SparseReLUNetwork.save (.npz): n and the "
                              "width are its own, W and B its norm_bounds(), and k, R, m are "

@@ -289,6 +289,26 @@ def test_bounds_on_a_network_certified_over_the_cube(capsys, tmp_path):
     assert report["R"] == pytest.approx(np.sqrt(3), rel=1e-15)
 
 
+def test_bounds_domain_cube_not_certified_in_time_is_one_line(capsys, tmp_path,
+                                                              monkeypatch):
+    """A certification that runs out of --time-limit gives no k: one line
+    with the lower bound found and both ways out, exit 2."""
+    from sparselearn import cube
+
+    def out_of_time(net, *, time_limit, **kwargs):
+        assert time_limit == 0.5
+        raise cube.CertificationIncomplete("out of time", 3, np.ones(3), 10, 0.5)
+
+    monkeypatch.setattr(cube, "certify_sparsity", out_of_time)
+    path = tmp_path / "net.npz"
+    _docs_network().save(path)
+    code, _, err = run(capsys, "bounds", "--network", str(path), "--domain", "cube",
+                       "--samples", "10", "--time-limit", "0.5")
+    assert code == cli.EXIT_USAGE and len(err.strip().splitlines()) == 1
+    assert ("--domain cube: not certified within --time-limit 0.5 s (the sparsity is at "
+            "least 3); raise --time-limit, or pass --sparsity K") in err
+
+
 def test_bounds_network_flags_refused_in_one_line(capsys, tmp_path):
     path, quiet = tmp_path / "net.npz", tmp_path / "quiet.npz"
     _docs_network().save(path)
