@@ -1,7 +1,9 @@
 """The interface every result object shares (PAC and Rademacher results).
 
 A result defines ``to_dict()`` (JSON-serialisable), ``_frame_records()``
-(its tidy rows, one dict each) and ``__str__`` (a readable text report);
+(its tidy rows, one dict each), ``__str__`` (a readable text report) and,
+where a dataclass's own would list whole arrays, a one-line ``__repr__`` of
+its key figures;
 :class:`ResultMixin` derives ``to_frame()`` (a pandas DataFrame of those
 rows, pandas being optional) and ``_repr_html_()`` (the text report for
 notebooks) from them, so each result class writes only what is its own.

@@ -179,8 +179,9 @@ def _float_hint(value, name: str) -> str:
 
 
 def _read_array(value, name: str, what: str = "array-like of numbers", dtype=None,
-                strict: bool = True) -> np.ndarray | None:
-    """``np.asarray(value, dtype)``, or a ``TypeError`` "``name`` must be ``what``".
+                strict: bool = True, verb: str = "be") -> np.ndarray | None:
+    """``np.asarray(value, dtype)``, or a ``TypeError`` "``name`` must ``verb`` ``what``"
+    (``verb="return"`` for a callable's output).
 
     A torch tensor that requires grad makes NumPy raise torch's
     ``RuntimeError`` (its message says to detach it), which named no
@@ -193,7 +194,7 @@ def _read_array(value, name: str, what: str = "array-like of numbers", dtype=Non
         return np.asarray(value, dtype=dtype)
     except (TypeError, ValueError, RuntimeError) as exc:
         if strict or isinstance(exc, RuntimeError):
-            raise TypeError(f"{name} must be {what}: {exc}") from None
+            raise TypeError(f"{name} must {verb} {what}: {exc}") from None
         return None
 
 

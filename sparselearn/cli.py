@@ -372,20 +372,117 @@ def _cmd_bounds(args) -> dict:
 
     from . import rademacher
 
-    # sqrt of an int beyond float64 overflows; bounds() refuses n > MAX_COUNT itself,
-    # naming it, so the default radius is only needed up to there.
-    radius = math.sqrt(min(args.n, rademacher.MAX_COUNT)) if args.R is None else args.R
-    result = rademacher.bounds(n=args.n, s=args.width, k=args.sparsity, W=args.W,
-                               B=args.B, R=radius, m=args.samples)
-    report = {"command": "bounds", **dataclasses.asdict(result),
-              "conditions": result.conditions, "best_upper": result.best_upper,
-              "best_lower": result.best_lower}
+    if args.network is None:
+        for flag in ("data", "domain"):
+            if getattr(args, flag) is not None:
+                raise CommandError(f"--{flag} reads the class off a network's activity: pass "
+                                   "--network FILE too (or give --sparsity, --samples and "
+                                   "--R yourself)")
+        missing = [flag for flag in ("n", "width", "sparsity", "samples")
+                   if getattr(args, flag) is None]
+        if missing:
+            raise CommandError(f"bounds needs --n, --width, --sparsity and --samples (or "
+                               f"--network FILE --data X to read the class off a network "
+                               f"and its sample); missing --{missing[0]}")
+        n, width, k, m = args.n, args.width, args.sparsity, args.samples
+        W = 1.0 if args.W is None else args.W
+        B = 1.0 if args.B is None else args.B
+        radius, report = args.R, {"command": "bounds"}
+    else:
+        n, width, k, W, B, radius, m, report = _class_of_network(args)
+    if radius is None:
+        # sqrt of an int beyond float64 overflows; bounds() refuses n > MAX_COUNT
+        # itself, naming it, so the default radius is only needed up to there.
+        radius = math.sqrt(min(n, rademacher.MAX_COUNT))
+    result = rademacher.bounds(n=n, s=width, k=k, W=W, B=B, R=radius, m=m)
+    report |= {**dataclasses.asdict(result),
+               "conditions": result.conditions, "best_upper": result.best_upper,
+               "best_lower": result.best_lower}
     report["rows"] = [dataclasses.asdict(row) for row in result.rows]
     report["_table"] = str(result)
     return report
 
 
+def _class_of_network(args):
+    """``(n, s, k, W, B, R, m, report)`` of ``bounds --network``: the smallest
+    class containing the network on ``--data`` (docs/rademacher.rst, "Your own
+    network and sample"), each value replaced by its flag when given; ``R`` is
+    ``None`` (the cube's) without ``--data`` or ``--R``."""
+    from . import cube
+
+    given = [flag for flag in ("n", "width") if getattr(args, flag) is not None]
+    if given:
+        raise CommandError(f"--network fixes the input dimension and the width: drop "
+                           f"--{given[0]}")
+    if args.domain == "cube" and args.sparsity is not None:
+        raise CommandError("--domain cube certifies k and --sparsity gives it: drop one")
+    if args.domain == "data" and args.data is None:
+        raise CommandError("--domain data reads k on the rows of --data: pass --data X")
+    if args.data is None and args.samples is None:
+        raise CommandError("--network: pass --data X (m = its rows) or --samples M")
+    if args.data is None and args.sparsity is None and args.domain is None:
+        raise CommandError("--network: pass --data X (k = the most active units on a row), "
+                           "--domain cube (k certified over {-1,1}^n) or --sparsity K")
+    net = _load_network(args.network)
+    n = net.n_features
+    X = None
+    if args.data is not None:
+        X, _, _ = _read_data(args, n_features=n)
+        if args.domain == "cube" and not np.all(np.abs(X) == 1.0):
+            raise CommandError(f"--domain cube certifies k over {{-1,1}}^{n}, but "
+                               f"{args.data} has entries other than +1 and -1; drop "
+                               "--domain cube to read k on its rows")
+    read = {}  # where each parameter came from, in the table's order
+    k, read["k"] = args.sparsity, "--sparsity"
+    if k is None and args.domain == "cube":
+        try:
+            k = cube.certify_sparsity(net, time_limit=args.time_limit).max_active
+        except cube.CertificationIncomplete as exc:
+            raise CommandError(f"--domain cube: not certified within --time-limit "
+                               f"{args.time_limit:g} s (the sparsity is at least "
+                               f"{exc.lower_bound}); raise --time-limit, or pass --sparsity K"
+                               ) from None
+        read["k"] = f"certified over {{-1,1}}^{n}"
+    elif k is None:
+        k, read["k"] = net.max_active(X), f"most active units on a row of {args.data}"
+        if k == 0:
+            raise CommandError(f"no unit of {args.network} is active on any row of "
+                               f"{args.data}: every member of the class is the zero "
+                               "function there (Rademacher complexity 0); pass "
+                               "--sparsity K for the class with K active units")
+    W, B = net.norm_bounds()
+    read["W"] = read["B"] = "norm_bounds"
+    if args.W is not None:
+        W, read["W"] = args.W, "--W"
+    if args.B is not None:
+        B, read["B"] = args.B, "--B"
+    R, read["R"] = args.R, "--R"
+    if R is None and X is not None:
+        R, read["R"] = float(np.linalg.norm(X, axis=1).max()), f"largest row norm of {args.data}"
+    elif R is None:
+        read["R"] = "sqrt(n), the cube's radius"
+    m, read["m"] = args.samples, "--samples"
+    if m is None:
+        m, read["m"] = X.shape[0], f"rows of {args.data}"
+    report = {"command": "bounds", "network": str(args.network),
+              "data": None if args.data is None else str(args.data),
+              "domain": args.domain or ("data" if X is not None else None), "read_off": read}
+    if X is not None:
+        # Whether the network itself lies in the class the bounds are about
+        # (flags may have set k, W or B below the network's own values).
+        report["in_class"] = net.in_class(X, k, W, B)
+    return n, net.width, k, W, B, R, m, report
+
+
 def _print_bounds(report: dict) -> None:
+    if report.get("network") is not None:
+        where = (f" on {report['data']}" if report["data"] is not None
+                 else " on {-1,1}^n" if report["domain"] == "cube" else "")
+        print(f"{report['network']}{where}: "
+              + ", ".join(f"{name} from {how}" for name, how in report["read_off"].items()))
+        if "in_class" in report:
+            print("the network is in this class on the sample" if report["in_class"] else
+                  "the network is NOT in this class on the sample (k, W or B below its own)")
     print(report["_table"])
 
 
@@ -813,11 +910,14 @@ def _cmd_verify(args) -> dict:
         target_file["network"] = str(args.network)
         if args.output is not None:
             target_file["output"] = args.output
-    report |= target_file
     if tail_degrees is not None:
-        report["tail_degrees"] = [
+        # Nor the degree --degree tail chose per family (not a grid column
+        # for target families): the --out file records it too.
+        target_file["tail_degrees"] = [
             {"n_features": n, "width": w, "sparsity": k, "degree": d}
             for (n, w, k), d in tail_degrees.items()]
+    report |= target_file
+    if tail_degrees is not None:
         report["_table"] = (
             f"--degree tail: per target family, the smallest d with W^{{>d}} <= "
             f"{args.tail_fraction:g} x eps x E[f^2] on its first target: "
@@ -828,7 +928,10 @@ def _cmd_verify(args) -> dict:
         if str(args.out).endswith(".json"):
             result.to_json(args.out, metadata=target_file)
         else:
-            result.to_csv(args.out, metadata=target_file)
+            # A CSV cell holds text: the list as JSON, which json.loads reads back.
+            result.to_csv(args.out, metadata={
+                key: json.dumps(value, separators=(",", ":")) if key == "tail_degrees"
+                else value for key, value in target_file.items()})
         report["out"] = str(args.out)
     if args.plot:
         plt = import_pyplot("--plot", backend="Agg")
@@ -1271,24 +1374,44 @@ def build_parser() -> argparse.ArgumentParser:
                              f"({DEFAULT_CONNECT_TIMEOUT:g})")
     verify.add_argument("--jobs", type=_jobs, default=1,
                         help="local worker processes when no --scheduler is given (1)")
-    verify.add_argument("--out", type=_output_path, help="write the table (.csv, or .json)")
+    verify.add_argument("--out", type=_output_path,
+                        help="write the table (.csv, or .json), with the --network file, "
+                             "--output and the --degree tail degrees")
     verify.add_argument("--plot", type=_output_path,
                         help="save a figure of success against samples (PNG)")
 
     bounds = sub.add_parser(
         "bounds", parents=[common],
-        help="docs/theory.rst's Rademacher bounds for given parameters",
+        help="docs/theory.rst's Rademacher bounds for given parameters, or a network's",
         description="The Rademacher complexity bounds of docs/theory.rst (upper and lower, "
                     "with their conditions) for sparsely activated networks with the "
-                    "given n, width, sparsity, sample size and norm bounds.")
-    bounds.add_argument("--n", type=_positive_int, required=True, help="input dimension")
-    bounds.add_argument("--width", type=_positive_int, required=True, help="width s")
-    bounds.add_argument("--sparsity", type=_positive_int, required=True, help="sparsity k")
-    bounds.add_argument("--samples", type=_positive_int, required=True, help="sample size m")
-    bounds.add_argument("--W", type=float, default=1.0, help="weight bound W (1)")
-    bounds.add_argument("--B", type=float, default=1.0, help="bias bound B (1)")
+                    "given n, width, sparsity, sample size and norm bounds, or those of "
+                    "the smallest class holding a --network on its sample --data.")
+    bounds.add_argument("--network", default=None,
+                        help="a network saved with SparseReLUNetwork.save (.npz): n and the "
+                             "width are its own, W and B its norm_bounds(), and k, R, m are "
+                             "read on --data; the flags below override")
+    bounds.add_argument("--data", default=None,
+                        help="with --network, the sample (CSV, .npy or .npz X): k = the most "
+                             "active units on a row, R = the largest row norm, m = its rows")
+    bounds.add_argument("--domain", choices=("data", "cube"), default=None,
+                        help="with --network, where k is read: on the rows of --data "
+                             "(default), or certified over all of {-1,1}^n (cube)")
+    bounds.add_argument("--time-limit", type=_time_limit, default=DEFAULT_CERTIFY_TIME_LIMIT,
+                        help="seconds --domain cube may certify for "
+                             f"({DEFAULT_CERTIFY_TIME_LIMIT:g}; 'none': no limit)")
+    bounds.add_argument("--n", type=_positive_int, default=None, help="input dimension")
+    bounds.add_argument("--width", type=_positive_int, default=None, help="width s")
+    bounds.add_argument("--sparsity", type=_positive_int, default=None, help="sparsity k")
+    bounds.add_argument("--samples", type=_positive_int, default=None, help="sample size m")
+    bounds.add_argument("--W", type=float, default=None,
+                        help="weight bound W (1, or the --network's)")
+    bounds.add_argument("--B", type=float, default=None,
+                        help="bias bound B (1, or the --network's)")
     bounds.add_argument("--R", type=float, default=None,
-                        help="input radius R (default sqrt(n), the cube's)")
+                        help="input radius R (the largest row norm of --data, else "
+                             "sqrt(n), the cube's)")
+    _add_header_flag(bounds)
     target = sub.add_parser(
         "target", help="make an oracle network (bump, junta, random) and save it (.npz)",
         description="Make a network with known structure (sparselearn.targets) and save it "

@@ -210,6 +210,139 @@ def test_bounds_huge_counts_are_usage_errors(capsys):
         assert len(err.strip().splitlines()) == 1
 
 
+def _docs_network():
+    """The network of docs/rademacher.rst's recipe: max|u| = 2, max||w|| = sqrt(2),
+    max|b| = 1, so W = 2 sqrt(2) and B = 2 by hand.  On {-1,1}^3 units 0 to 2
+    (x_j - 1 > 0) are never active and unit 3 (-x_0 - x_1 - 0.5 > 0) is at
+    x_0 = x_1 = -1: its certified sparsity is 1."""
+    return SparseReLUNetwork([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0],
+                              [-1.0, -1.0, 0.0]], [1.0, 1.0, 1.0, 0.5], [0.5, -1.0, 2.0, 1.0])
+
+
+def test_bounds_on_a_network_and_its_sample_is_the_library_recipe(capsys, tmp_path):
+    """bounds --network --data reads k (most active units on a row), W and B
+    (norm_bounds), R (largest row norm) and m (rows) off the network and the
+    sample, as docs/rademacher.rst's recipe does for bounds(); the same
+    table from a .npy, a .npz and a CSV with a header."""
+    from sparselearn.rademacher import bounds
+
+    net = _docs_network()
+    path = tmp_path / "net.npz"
+    net.save(path)
+    X = np.random.default_rng(0).normal(size=(500, 3))
+    R = float(np.linalg.norm(X, axis=1).max())
+    expected = bounds(n=3, s=4, k=3, W=2 * np.sqrt(2), B=2.0, R=R, m=500)
+    assert net.max_active(X) == 3  # the docs' value, at this seed
+    np.save(tmp_path / "X.npy", X)
+    np.savez(tmp_path / "X.npz", X=X)
+    np.savetxt(tmp_path / "X.csv", X, delimiter=",", header="a,b,c", comments="",
+               fmt="%.17g")
+    for data in ("X.npy", "X.npz", "X.csv"):
+        code, out, err = run(capsys, "bounds", "--network", str(path), "--data",
+                             str(tmp_path / data), "--json")
+        assert code == 0 and err == ""
+        report = json.loads(out)
+        assert (report["k"], report["m"], report["R"], report["in_class"]) == (3, 500, R, True)
+        assert report["W"] == pytest.approx(2 * np.sqrt(2), rel=1e-15) and report["B"] == 2.0
+        assert [row["value"] for row in report["rows"]] == pytest.approx(
+            [row.value for row in expected.rows], rel=1e-14)
+        assert report["best_upper"] == pytest.approx(expected.best_upper, rel=1e-14)
+        assert report["read_off"]["k"] == f"most active units on a row of {tmp_path / data}"
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--data",
+                       str(tmp_path / "X.npy"))
+    assert code == 0 and "the network is in this class on the sample" in out
+    assert str(expected) in out
+    # Explicit flags override what is read off; the report says the network
+    # is then not in the class (k = 1 < 3, W = 1 < 2 sqrt 2).
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--data",
+                       str(tmp_path / "X.npy"), "--sparsity", "1", "--W", "1", "--R", "5",
+                       "--samples", "10", "--json")
+    report = json.loads(out)
+    assert (report["k"], report["W"], report["B"], report["R"], report["m"]) == (
+        1, 1.0, 2.0, 5.0, 10)
+    assert report["in_class"] is False
+    assert report["best_upper"] == bounds(3, 4, 1, 1.0, 2.0, 5.0, 10).best_upper
+
+
+def test_bounds_on_a_network_certified_over_the_cube(capsys, tmp_path):
+    """--domain cube: k is certified over {-1,1}^n (1 for the docs' network,
+    by hand), R is the cube's sqrt(n) or the sample's radius, m from
+    --samples or the rows of --data (which must then be cube points)."""
+    from sparselearn.rademacher import bounds
+
+    path = tmp_path / "net.npz"
+    _docs_network().save(path)
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--domain", "cube",
+                       "--samples", "100", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["k"], report["R"], report["m"]) == (1, pytest.approx(np.sqrt(3)), 100)
+    assert "in_class" not in report
+    assert report["best_upper"] == pytest.approx(
+        bounds(3, 4, 1, 2 * np.sqrt(2), 2.0, np.sqrt(3), 100).best_upper, rel=1e-14)
+    points = np.array([[1.0, 1.0, 1.0], [-1.0, -1.0, 1.0], [1.0, -1.0, -1.0]])
+    np.save(tmp_path / "P.npy", points)
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--domain", "cube",
+                       "--data", str(tmp_path / "P.npy"), "--json")
+    report = json.loads(out)
+    assert (report["k"], report["m"], report["in_class"]) == (1, 3, True)
+    assert report["R"] == pytest.approx(np.sqrt(3), rel=1e-15)
+
+
+def test_bounds_domain_cube_not_certified_in_time_is_one_line(capsys, tmp_path,
+                                                              monkeypatch):
+    """A certification that runs out of --time-limit gives no k: one line
+    with the lower bound found and both ways out, exit 2."""
+    from sparselearn import cube
+
+    def out_of_time(net, *, time_limit, **kwargs):
+        assert time_limit == 0.5
+        raise cube.CertificationIncomplete("out of time", 3, np.ones(3), 10, 0.5)
+
+    monkeypatch.setattr(cube, "certify_sparsity", out_of_time)
+    path = tmp_path / "net.npz"
+    _docs_network().save(path)
+    code, _, err = run(capsys, "bounds", "--network", str(path), "--domain", "cube",
+                       "--samples", "10", "--time-limit", "0.5")
+    assert code == cli.EXIT_USAGE and len(err.strip().splitlines()) == 1
+    assert ("--domain cube: not certified within --time-limit 0.5 s (the sparsity is at "
+            "least 3); raise --time-limit, or pass --sparsity K") in err
+
+
+def test_bounds_network_flags_refused_in_one_line(capsys, tmp_path):
+    path, quiet = tmp_path / "net.npz", tmp_path / "quiet.npz"
+    _docs_network().save(path)
+    # Biases 10: no unit is active anywhere in the sample below.
+    SparseReLUNetwork(np.eye(3), [10.0] * 3, [1.0] * 3).save(quiet)
+    X = tmp_path / "X.npy"
+    np.save(X, np.random.default_rng(1).normal(size=(20, 3)))
+    wide = tmp_path / "wide.npy"
+    np.save(wide, np.ones((5, 5)))
+    net, data = ["--network", str(path)], ["--data", str(X)]
+    for argv, message in [
+            (data, "--data reads the class off a network's activity: pass --network FILE"),
+            (["--domain", "cube", "--n", "3"], "--domain reads the class off a network's"),
+            (["--n", "3", "--width", "4", "--samples", "10"], "missing --sparsity"),
+            ([*net, *data, "--n", "3"], "--network fixes the input dimension and the width: "
+                                        "drop --n"),
+            ([*net, *data, "--width", "4"], "drop --width"),
+            ([*net, "--domain", "cube", "--sparsity", "2", "--samples", "9"],
+             "--domain cube certifies k and --sparsity gives it: drop one"),
+            ([*net, "--domain", "data", "--samples", "9"], "--domain data reads k on the "
+                                                           "rows of --data: pass --data X"),
+            ([*net, "--sparsity", "2"], "pass --data X (m = its rows) or --samples M"),
+            ([*net, "--samples", "9"], "pass --data X (k = the most active units on a row), "
+                                       "--domain cube"),
+            ([*net, *data, "--domain", "cube"], "but " + str(X) + " has entries other than"),
+            ([*net, "--data", str(wide)], "5 columns, but the network takes 3 inputs"),
+            (["--network", str(quiet), *data], "no unit of " + str(quiet) + " is active on "
+                                               "any row"),
+            ([*net, "--data", str(tmp_path / "none.npy")], "no such file")]:
+        code, _, err = run(capsys, "bounds", *argv)
+        assert code == cli.EXIT_USAGE and message in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1
+
+
 @pytest.fixture
 def parity_data(tmp_path):
     """A noisy degree-2 target on {-1,1}^10, as CSV (with header) and .npz."""
@@ -1737,3 +1870,36 @@ def test_verify_learns_one_output_of_a_multi_output_network(capsys, tmp_path):
         assert code == 2 and message in err and "output=" not in err, err
     code, _, err = run(capsys, "verify", "--output", "0", "--samples", "60")
     assert code == 2 and "--output picks one output of a multi-output --network" in err
+
+
+def test_verify_out_files_record_the_tail_degrees(capsys, tmp_path):
+    """verify --degree tail --out recorded the --network file (metadata) but
+    not the degree the tail rule chose, which is no grid column for target
+    families: the JSON file has the report's tail_degrees list, the CSV a
+    tail_degrees column holding it as JSON on every row.  A sum of two
+    juntas on blocks of 2 bits has all its Fourier weight at degree <= 2 and
+    some at 2, so the rule picks d = 2 (by construction)."""
+    from sparselearn.targets import junta_sum_network
+
+    path = tmp_path / "junta.npz"
+    junta_sum_network(8, 2, 2, random_state=0).save(path)
+    runs = {"network": ["--network", str(path)],
+            "families": ["--n", "6", "--width", "4", "--sparsity", "1", "2"]}
+    for case, flags in runs.items():
+        base = ["verify", *flags, "--samples", "60", "--trials", "2", "--degree", "tail"]
+        code, out, _ = run(capsys, *base, "--json")
+        assert code == 0
+        recorded = json.loads(out)["tail_degrees"]
+        for name in ("sweep.json", "sweep.csv"):
+            assert run(capsys, *base, "--out", str(tmp_path / f"{case}-{name}"))[0] == 0
+        saved = json.loads((tmp_path / f"{case}-sweep.json").read_text(encoding="utf-8"))
+        assert saved["tail_degrees"] == recorded
+        with open(tmp_path / f"{case}-sweep.csv", newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == len(saved["rows"]) > 0
+        assert all(json.loads(row["tail_degrees"]) == recorded for row in rows)
+        if case == "network":
+            assert recorded == [{"n_features": 8, "width": 8, "sparsity": None, "degree": 2}]
+            assert all(row["network"] == str(path) for row in rows)
+        else:
+            assert [(d["width"], d["sparsity"]) for d in recorded] == [(4, 1), (4, 2)]

@@ -265,6 +265,21 @@ def test_quickstart_onnx_export_block_runs_and_imports_the_module(tmp_path, monk
                                rtol=1e-5, atol=1e-5)
 
 
+def test_rademacher_page_bounds_commands_run_as_written(tmp_path):
+    """docs/rademacher.rst's shell lines (an oracle network, then the bounds of
+    the class it is certified in over the cube) run as written, in a fresh
+    folder, and the certified k is the one the comment states (by construction)."""
+    lines = _shell_lines("docs/rademacher.rst", "sparselearn")
+    assert [line.split()[1] for line in lines] == ["target", "bounds"]
+    for line in lines:
+        result = subprocess.run(line, shell=True, cwd=tmp_path, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, (line, result.stderr)
+    stated = re.search(r"# k = (\d+), certified", lines[1]).group(1)
+    assert f"k from certified over {{-1,1}}^12" in result.stdout
+    assert f"H(n=12, s=16, k={stated}," in result.stdout
+
+
 def test_readme_target_and_certify_commands_run_as_written(tmp_path):
     """The README's command-line lines that make an oracle network and
     certify it run as written, in a fresh folder, within a minute each, and

@@ -425,6 +425,11 @@ def _ok_target(rng):
     (dict(make_learner=lambda: type("Complex", (ZeroPredictor,), {
         "predict": lambda self, X: np.zeros(X.shape[0]) + 1j})()),
      TypeError, "the learner's predict must return real numbers.*complex values"),
+    # Ragged output: NumPy's ValueError, named as the learner's predict's.
+    (dict(make_learner=lambda: type("Ragged", (ZeroPredictor,), {
+        "predict": lambda self, X: [[0.0]] + [[0.0, 1.0]] * (X.shape[0] - 1)})()),
+     TypeError, "the learner's predict must return real numbers, one per point; its list "
+                "does not convert to float64: setting an array element with a sequence"),
     (dict(n_samples=10**9, max_bytes=2**20), ValueError, "needs about"),
 ])
 def test_verify_pac_bad_input(kwargs, error, match):
@@ -1455,6 +1460,44 @@ def test_a_failing_trial_aborts_the_run_and_is_named():
         "SeedSequence(entropy=12, spawn_key=())")
 
 
+class _NaNOnSomeSamples(ZeroPredictor):
+    """Predicts NaN everywhere after a fit on a sample whose first point has
+    x_0 = +1 (as a solver that diverges on some samples does)."""
+
+    def fit(self, X, y):
+        self.diverged = X[0, 0] > 0
+        return self
+
+    def predict(self, X):
+        return np.full(X.shape[0], np.nan) if self.diverged else np.zeros(X.shape[0])
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_nan_prediction_stops_the_run_naming_the_trial_and_seed(n_jobs):
+    """A NaN error counted as a failure (or, compared relatively, a success)
+    would be a result that never happened: the run stops with a ValueError
+    naming the learner's predict, the number of NaN points, and (a note that
+    survives the worker processes) the trial and root seed.  The first such
+    trial is found from the documented seeding, independently of the harness
+    (serially the first; with two processes trials run in order in chunks,
+    and joblib re-raises the first failure in trial order)."""
+    from sparselearn import cube
+
+    root = np.random.SeedSequence(8)  # trials 0 to 3 predict zeros: trial 4 is the first
+    first = next(i for i in range(50) if cube.uniform_points(
+        5, 10, np.random.default_rng(np.random.SeedSequence(
+            root.entropy, spawn_key=(i,)).spawn(3)[1]))[0, 0] > 0)
+    with pytest.raises(ValueError, match=r"^the learner's predict returned NaN or infinite "
+                                         r"values \(32 of 32 points, e.g. nan\)") as info:
+        verify_pac(_NaNOnSomeSamples, _ok_target, n_samples=10, eps=0.1, delta=0.1,
+                   trials=12, random_state=8, n_jobs=n_jobs, preflight=False)
+    (note,) = info.value.__notes__
+    assert first == 4 and note.startswith(
+        f"raised in PAC trial {first} (n_samples=10) of the run with root seed "
+        "SeedSequence(entropy=8, spawn_key=())")
+
+
 def test_a_torch_prediction_that_requires_grad_names_the_learners_predict():
     """A torch-based learner returning its output tensor undetached: torch's
     RuntimeError ("Can't call numpy() on Tensor that requires grad") did not
@@ -1470,6 +1513,27 @@ def test_a_torch_prediction_that_requires_grad_names_the_learners_predict():
                                         r"one per point; its Tensor does not convert.*detach"):
         verify_pac(Undetached, _ok_target, n_samples=10, eps=0.1, delta=0.1, trials=1,
                    random_state=0)
+
+
+def test_sample_complexity_repr_is_one_line_of_key_figures():
+    """The dataclass repr listed every Evaluation (and a multi-line
+    SeedSequence): thousands of characters for a modest search."""
+    from sparselearn.pac import Evaluation
+
+    runs = tuple(Evaluation(m, 3, 3, (0.3, 1.0), True, 0.2) for m in range(4, 400, 4))
+    curve = SampleComplexityResult(
+        "k", tuple(np.arange(1, 9)), (0.5,) * 8, 0.1, 0.95, "consistent", 0.0, 3,
+        (40, None, 8, 8, 8, 8, 8, 8), (None,) * 8, (runs,) * 8, (),
+        np.random.SeedSequence(7).spawn(2)[1])
+    assert repr(curve) == (
+        "SampleComplexityResult(param_name='k', params=(1, 2, 3, 4, 5, 6, ... 2 more), "
+        "min_samples=(40, None, 8, 8, 8, 8, ... 2 more), trials=3, delta=0.1, "
+        "criterion='consistent', seed=SeedSequence(entropy=7, spawn_key=(1,)))")
+    small = SampleComplexityResult("level", (1.0, 2.0), (0.1, 0.1), 0.2, 0.95, "certified",
+                                   0.0, 5, (16, None), (4, 16), ((), ()))
+    assert repr(small) == ("SampleComplexityResult(param_name='level', params=(1.0, 2.0), "
+                           "min_samples=(16, None), trials=5, delta=0.2, "
+                           "criterion='certified', seed=None)")
 
 
 def test_sample_complexity_frame_keeps_a_value_the_preflight_skipped():

@@ -9,6 +9,8 @@ probability about 3e-5 per assertion, and the seeds make CI deterministic.
 """
 import itertools
 import math
+import pathlib
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -121,7 +123,9 @@ def test_bounds_rows_follow_the_theory_table(n, s, k, W, B, R, m):
     for name, value in expected.items():
         assert result[name].value == pytest.approx(value, rel=1e-12, abs=1e-300)
     argument = k * m * (R + B)
-    if argument > 1:
+    if A + B == 0:
+        assert result["ADKM eq. (15)"].value == 0.0
+    elif argument >= 1:
         assert result["ADKM eq. (15)"].value == pytest.approx(
             (A + B) * math.sqrt(s * n * k * math.log(argument)) / math.sqrt(m), rel=1e-12)
     else:
@@ -686,7 +690,182 @@ def test_sign_family_feeds_kernels_only_validated_copies():
         construction.supremum(zeta, X)
 
 
+# ------------------------------------- docs/theory.rst, section 4, as the page states it
+# The page's statements were only checked to be present (tests/test_docs.py).  Here the
+# page's own text is read, each formula is implemented again from that text, and the
+# library must agree: changing the page or the code alone fails.
+THEORY_PAGE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "theory.rst"
+
+
+def _theory_section_4() -> str:
+    text = THEORY_PAGE.read_text(encoding="utf-8")
+    return text.split(".. _theory-4:", 1)[1].split(".. _theory-5:", 1)[0]
+
+
+def _theory_table() -> dict:
+    """``{bound name: formula}`` of the page's section-4 table, as written."""
+    lines = _theory_section_4().split("=" * 32 + "  ", 1)[1].splitlines()
+    rows = [line for line in lines[3:] if line and not line.startswith("=")]
+    return {name: formula for name, formula, _ in
+            (re.split(r"\s{2,}", row.strip()) for row in rows[:8])}
+
+
+# The page's formulas (left) and this file's reading of them (right), with
+# A = W R, q = min(floor(s/k), m), tau = sqrt(3)/2, a = min(A, B/tau),
+# d_q = min(q, ceil(16 log(2q))) and rho_m from its definition (below).
+THEORY_FORMULAS = {
+    "envelope": (r":math:`k(A+B)`", lambda p: p.k * (p.A + p.B)),
+    "dense (neuron-wise)": (r":math:`2s(A+B)/\sqrt m`",
+                            lambda p: 2 * p.s * (p.A + p.B) / math.sqrt(p.m)),
+    "sparse upper": (r":math:`CA\min\{k,\sqrt{sk/m}\log(2m)^{3/2}\}+kB\rho_m`",
+                     lambda p: p.C * p.A * min(p.k, math.sqrt(p.s * p.k / p.m)
+                                               * math.log(2 * p.m) ** 1.5)
+                     + p.k * p.B * p.rho),
+    "lower (i.i.d. marginal)": (
+        r":math:`\frac1{4\sqrt2}(A\min\{k,\sqrt{sk/m}\}+kB/\sqrt m)`, needs "
+        r":math:`n\ge q`",
+        lambda p: (p.A * min(p.k, math.sqrt(p.s * p.k / p.m)) + p.k * p.B / math.sqrt(p.m))
+        / (4 * math.sqrt(2))),
+    "zero bias, whole ball": (r"at most :math:`\min(s,2k)` non-zero units; "
+                              r":math:`4kA/\sqrt m`", lambda p: 4 * p.k * p.A / math.sqrt(p.m)),
+    "caps on the whole ball": (
+        r":math:`c_{cap}(a\min\{k,\sqrt{sk/m}\}+kB/\sqrt m)`, needs :math:`n\ge d_q`",
+        lambda p: (1 - p.tau) / (4 * math.sqrt(2))
+        * (p.a * min(p.k, math.sqrt(p.s * p.k / p.m)) + p.k * p.B / math.sqrt(p.m))),
+    "ADKM Conjecture 20": (r"rate :math:`(A+B)\sqrt{sk/m}`",
+                           lambda p: (p.A + p.B) * math.sqrt(p.s * p.k / p.m)),
+}
+# The page's row names and the library's.
+LIBRARY_NAMES = {"dense (neuron-wise)": "dense", "lower (i.i.d. marginal)": "lower (Thm 3)",
+                 "zero bias, whole ball": "zero-bias ball",
+                 "caps on the whole ball": "caps lower (Thm 12)"}
+
+
+def _rho_from_definition(m: int) -> Fraction:
+    """rho_m = E|sum_i zeta_i| / m over the 2^m equally likely sign vectors, exactly."""
+    return sum(Fraction(math.comb(m, x) * abs(2 * x - m)) for x in range(m + 1)) / (m * 2**m)
+
+
+def test_theory_page_table_is_what_this_file_implements():
+    table = _theory_table()
+    assert {name: formula for name, (formula, _) in THEORY_FORMULAS.items()} == {
+        name: table[name] for name in THEORY_FORMULAS}
+    assert table["ADKM eq. (15)"] == (r"rate :math:`(A+B)\sqrt{snk\log(km(R+B))}/\sqrt m`, "
+                                      "constant unknown")
+    section = _theory_section_4()
+    for definition in (r":math:`C=2C_0`",
+                       r":math:`C_0=(6\sqrt{320}+6)/\log2+(1+36\sqrt{\log 2})/(\log2)^{3/2}`",
+                       r":math:`q=\min(\lfloor s/k\rfloor, m)`",
+                       r":math:`c_{cap}=(1-\tau)/(4\sqrt2)`", r":math:`\tau=\sqrt3/2`",
+                       r":math:`a=\min(A,B/\tau)`",
+                       r":math:`d_q=\min(q,\lceil16\log(2q)\rceil)`",
+                       r":math:`1/\sqrt{3m}\le\rho_m\le1/\sqrt m`",
+                       r"where :math:`U_m` is the smallest of the three" "\nupper bounds of Thm 2 "
+                       "(envelope, dense and sparse upper"):
+        assert definition in section, definition
+
+
+def test_theory_page_bounds_on_a_grid():
+    """Every row of bounds() against the page's formula implemented here, and
+    U_m, best_lower and the conditions as the page defines them, on a grid
+    of 1260 parameter sets; rho_m exact from its definition, which also lies
+    between the page's 1/sqrt(3m) and 1/sqrt(m) (compared exactly, squared)."""
+    import types
+
+    C = 2 * ((6 * math.sqrt(320) + 6) / math.log(2)
+             + (1 + 36 * math.sqrt(math.log(2))) / math.log(2) ** 1.5)
+    tau = math.sqrt(3) / 2
+    rhos = {m: _rho_from_definition(m) for m in (1, 2, 7, 64, 301)}
+    for m, value in rhos.items():
+        assert Fraction(1, 3 * m) <= value**2 <= Fraction(1, m)
+    grid = itertools.product((1, 5, 40), (1, 6, 64), (1, 3, 6), (0.0, 0.5, 2.0),
+                             (0.0, 1.0), (0.25, 3.0), rhos)
+    checked = 0
+    for n, s, k, W, B, R, m in grid:
+        if k > s:
+            continue
+        q = min(s // k, m)
+        p = types.SimpleNamespace(n=n, s=s, k=k, W=W, B=B, R=R, m=m, A=W * R, C=C, tau=tau,
+                                  a=min(W * R, B / tau), rho=float(rhos[m]))
+        result = bounds(n, s, k, W, B, R, m)
+        for name, (_, formula) in THEORY_FORMULAS.items():
+            assert result[LIBRARY_NAMES.get(name, name)].value == pytest.approx(
+                formula(p), rel=1e-12, abs=1e-300), (name, n, s, k, W, B, R, m)
+        d = min(q, math.ceil(16 * math.log(2 * q)))
+        assert result.best_upper == pytest.approx(min(THEORY_FORMULAS[name][1](p) for name in (
+            "envelope", "dense (neuron-wise)", "sparse upper")), rel=1e-12, abs=1e-300)
+        lowers = [THEORY_FORMULAS[name][1](p) for name, ok in (
+            ("lower (i.i.d. marginal)", n >= q), ("caps on the whole ball", n >= d)) if ok]
+        assert result.best_lower == (pytest.approx(max(lowers), rel=1e-12, abs=1e-300)
+                                     if lowers else None)
+        checked += 1
+    assert checked == 3 * 7 * 3 * 2 * 2 * 5  # n x (s, k <= s) x W x B x R x m
+
+
+def test_theory_page_double_count_on_sparse_networks():
+    """The page's key step: if unit j is active on t_j of the m sample points and
+    at most k units on any point, then sum_j t_j <= k m and sum_j sqrt(t_j) <=
+    sqrt(s k m).  Activity decided here in integer arithmetic (integer weights
+    and biases, +-1 points), k the largest count, which max_active must match."""
+    rng = np.random.default_rng(20261202)
+    for _ in range(30):
+        n, s, m = rng.integers(2, 9), rng.integers(1, 30), rng.integers(1, 60)
+        weights = rng.integers(-3, 4, size=(s, n))
+        biases = rng.integers(-2, 2 * n, size=s)
+        X = 1 - 2 * rng.integers(0, 2, size=(m, n))
+        active = (X @ weights.T - biases) > 0  # exact: small integers
+        k = int(active.sum(axis=1).max())
+        net = SparseReLUNetwork(weights.astype(float), biases.astype(float), np.ones(s))
+        assert net.max_active(X.astype(float)) == k
+        t = active.sum(axis=0)
+        assert t.sum() <= k * m
+        assert np.sqrt(t).sum() <= math.sqrt(s * k * m) * (1 + 1e-12)
+
+
+def test_theory_page_cluster_closed_form_lies_between_lower_and_upper_bounds():
+    """The page's orthogonal clusters: inputs uniform on q = min(s/k, m) points,
+    sup over the signs = (kA/m) sum_b |sum_i zeta_i 1{J_i = b}|, simulated here
+    from that formula alone.  Its mean over fresh samples, E_S Rad_S, lies
+    between the Thm 3 lower bound and U_m (Thm 2), and agrees with the
+    library's estimate of the same family.  Each draw is in [0, kA], so by
+    Hoeffding a mean of N draws misses its expectation by t = kA sqrt(log(2 /
+    1e-6) / (2N)) with probability below 1e-6 per comparison (seeds fixed)."""
+    n, s, k, W, R, B = 256, 256, 4, 1.0, 1.0, 0.0
+    draws = 4000
+    rng = np.random.default_rng(5)
+    A = W * R
+    t = k * A * math.sqrt(math.log(2 / 1e-6) / (2 * draws))
+    for m in (1, 3, 16, 64, 256):
+        q = min(s // k, m)
+        J = rng.integers(0, q, size=(draws, m))
+        zeta = 1 - 2 * rng.integers(0, 2, size=(draws, m))
+        per_cluster = np.zeros((draws, q))
+        np.add.at(per_cluster, (np.arange(draws)[:, None], J), zeta)
+        values = k * A / m * np.abs(per_cluster).sum(axis=1)
+        assert values.max() <= k * A
+        result = bounds(n, s, k, W, B, R, m)
+        assert result.conditions["n >= q"]
+        assert result["lower (Thm 3)"].value - t <= values.mean() <= result.best_upper + t
+        library = empirical_rademacher(cluster_construction(n, s, k, W, R, m=m), m,
+                                       n_draws=draws, random_state=m)
+        assert abs(library.estimate - values.mean()) <= 2 * t
+    # At m = 1 one point, one cluster: the supremum is kA, the envelope, exactly.
+    assert bounds(n, s, k, W, B, R, 1).best_upper == k * A
+
+
 # ------------------------------------------------------- result interface
+@pytest.mark.parametrize("W, B, R", [(1.0, 0.0, 1.0), (0.5, 0.5, 0.5), (0.0, 0.0, 0.1),
+                                     (0.0, 0.0, 3.0)])
+def test_adkm_rate_is_zero_where_its_expression_is(W, B, R):
+    """(A + B) sqrt(snk log(km(R + B))) / sqrt(m) is 0 at k m (R + B) = 1 (log 1 = 0)
+    and wherever A + B = 0 (the class is the zero function); it printed "undefined"
+    (NaN, null in JSON) at the first and at the second when k m R < 1."""
+    result = bounds(n=3, s=1, k=1, W=W, B=B, R=R, m=1)
+    row = result["ADKM eq. (15)"]
+    assert row.value == 0.0 and row.to_dict()["value"] == 0.0
+    assert "ADKM eq. (15)        const x 0 " in str(result)
+
+
 def test_rademacher_results_share_one_interface():
     import json
 
@@ -704,9 +883,10 @@ def test_rademacher_results_share_one_interface():
     row = result["envelope"]
     assert row.to_dict()["value"] == row.value == 8.0
     assert len(row.to_frame()) == 1 and "envelope = 8" in str(row)
-    # An undefined rate (nan) is None in JSON.
-    undefined = bounds(n=1, s=1, k=1, W=0.0, B=0.0, R=0.1, m=1)["ADKM eq. (15)"]
+    # An undefined rate (nan: the logarithm of k m (R + B) = 0.5) is None in JSON.
+    undefined = bounds(n=1, s=1, k=1, W=1.0, B=0.0, R=0.5, m=1)["ADKM eq. (15)"]
     assert math.isnan(undefined.value) and undefined.to_dict()["value"] is None
+    assert str(undefined).startswith("ADKM eq. (15) = undefined (rate;")
 
     family = cluster_construction(n=4, s=8, k=2, W=1.0, R=1.0)
     estimate = empirical_rademacher(family, 16, n_draws=50, random_state=0)

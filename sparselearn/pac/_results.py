@@ -468,6 +468,28 @@ class SampleComplexityResult(ResultFilesMixin):
     def __str__(self) -> str:
         return self.to_table()
 
+    def __repr__(self) -> str:
+        # The dataclass's own repr listed every evaluation (hundreds of lines).
+        return (f"SampleComplexityResult(param_name={self.param_name!r}, "
+                f"params={_shown(self.params)}, min_samples={_shown(self.min_samples)}, "
+                f"trials={self.trials}, delta={self.delta!r}, criterion={self.criterion!r}, "
+                f"seed={_seed_repr(self.seed)})")
+
+
+def _shown(values, limit: int = 6) -> str:
+    """A tuple for a one-line repr: its first ``limit`` values, then how many more."""
+    values = [_plain(value) for value in values]
+    if len(values) <= limit:
+        return repr(tuple(values))
+    return f"({', '.join(map(repr, values[:limit]))}, ... {len(values) - limit} more)"
+
+
+def _seed_repr(seed) -> str:
+    """A root seed on one line (``repr(SeedSequence)`` takes several)."""
+    if seed is None:
+        return "None"
+    return f"SeedSequence(entropy={seed.entropy}, spawn_key={seed.spawn_key})"
+
 
 def _seed_record(seed: np.random.SeedSequence) -> dict:
     """A root seed as JSON: its entropy as a string (it may exceed 64 bits,

@@ -12,7 +12,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from .. import cube, fourier
-from .._validation import check_memory, check_random_state
+from .._validation import _read_array, check_memory, check_random_state
 from ..interop import _conversion_hint
 from ..network import SparseReLUNetwork
 from ._results import PACResult, _frozen_array
@@ -62,25 +62,28 @@ def _holds_strings(raw) -> bool:
 
 def _evaluate(function, X: np.ndarray, what: str) -> np.ndarray:
     raw = function(X)
-    try:
-        if np.iscomplexobj(raw):  # the cast would drop the imaginary part, with a warning
-            raise TypeError("complex values")
-        if _holds_strings(raw):  # the cast would parse "1", "0" (class labels)
-            raise TypeError("strings")
-        values = np.asarray(raw, dtype=np.float64)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        # Strings, or a torch tensor that requires grad (RuntimeError: detach
-        # it): torch's or NumPy's message alone did not say whose output it was.
-        raise TypeError(f"{what} must return real numbers, one per point; its "
-                        f"{type(raw).__name__} does not convert to float64: {exc}") from None
+    # A torch tensor that requires grad is _read_array's TypeError (keeping
+    # torch's advice to detach): torch's message alone did not say whose output it was.
+    expected = (f"real numbers, one per point; its {type(raw).__name__} does not convert "
+                "to float64")
+    array = _read_array(raw, what, expected, verb="return")
+    if array.dtype.kind == "c":  # the cast would drop the imaginary part, with a warning
+        raise TypeError(f"{what} must return {expected}: complex values")
+    if _holds_strings(array):  # the cast would parse "1", "0" (class labels)
+        raise TypeError(f"{what} must return {expected}: strings")
+    values = _read_array(array, what, expected, dtype=np.float64, verb="return")
     if values.shape != (X.shape[0],):
         column = (f"; ravel its ({X.shape[0]}, 1) column" if values.shape == (X.shape[0], 1)
                   else "")
         raise ValueError(f"{what} returned shape {values.shape} for {X.shape[0]} points; "
                          f"it must return one value per point, shape ({X.shape[0]},)"
                          f"{column}")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{what} returned NaN or infinite values")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        # The run stops here (_run_trial's note names the trial and seed): a NaN
+        # counted as an error would be a failure, or a success, that never happened.
+        raise ValueError(f"{what} returned NaN or infinite values ({int(bad.sum())} of "
+                         f"{X.shape[0]} points, e.g. {float(values[bad][0])})")
     return values
 
 

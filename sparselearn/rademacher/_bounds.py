@@ -154,8 +154,9 @@ class Bound(ResultMixin):
     name : str
     value : float
         The bound's value; for ``kind == "rate"`` the displayed expression
-        *without its unknown constant* (``nan`` where the expression is
-        undefined), which is not a bound.
+        *without its unknown constant*, which is not a bound (``nan`` where
+        the expression is undefined: ADKM eq. (15)'s logarithm of
+        :math:`km(R+B) < 1` with :math:`A + B > 0`).
     kind : {"upper", "lower", "rate"}
         ``"upper"``: holds for :math:`\\widehat{\\mathfrak R}_S(H)` on every
         sample of size ``m`` in the ball of radius ``R``.  ``"lower"``: there
@@ -195,7 +196,8 @@ class Bound(ResultMixin):
 
     def __str__(self) -> str:
         holds = "n/a" if self.holds is None else ("yes" if self.holds else "no")
-        return (f"{self.name} = {self.value:.4g} ({self.kind}; {self.source}; condition "
+        value = "undefined" if math.isnan(self.value) else f"{self.value:.4g}"
+        return (f"{self.name} = {value} ({self.kind}; {self.source}; condition "
                 f"{self.condition}: {holds})")
 
 
@@ -402,9 +404,15 @@ def bounds(n, s, k, W, B, R, m) -> RademacherBounds:
     sqrt_m = math.sqrt(m)
     sparse_rate = math.sqrt(s * k / m)
 
+    # Defined where the logarithm is >= 0 (it is 0 at k m (R + B) = 1, so is the
+    # rate), and 0 where its factor A + B is: that class is the zero function.
     log_argument = k * m * (R + B)
-    adkm = ((A + B) * math.sqrt(s * n * k * math.log(log_argument)) / sqrt_m
-            if log_argument > 1.0 else math.nan)
+    if A + B == 0.0:
+        adkm = 0.0
+    elif log_argument >= 1.0:
+        adkm = (A + B) * math.sqrt(s * n * k * math.log(log_argument)) / sqrt_m
+    else:
+        adkm = math.nan
 
     rows = (
         Bound("envelope", k * (A + B), "upper", f"{_SOURCE_LI}, Thm 2", "always", True),
