@@ -409,6 +409,7 @@ def _class_of_network(args):
     network and sample"), each value replaced by its flag when given; ``R`` is
     ``None`` (the cube's) without ``--data`` or ``--R``."""
     from . import cube
+    from .network import _round_up_scaled_norm
 
     given = [flag for flag in ("n", "width") if getattr(args, flag) is not None]
     if given:
@@ -458,7 +459,10 @@ def _class_of_network(args):
         B, read["B"] = args.B, "--B"
     R, read["R"] = args.R, "--R"
     if R is None and X is not None:
-        R, read["R"] = float(np.linalg.norm(X, axis=1).max()), f"largest row norm of {args.data}"
+        # Rounded up (exactly): the bounds need R >= every row's norm, which
+        # the float norm can miss by an ulp.
+        R = _round_up_scaled_norm(1.0, X)
+        read["R"] = f"largest row norm of {args.data}"
     elif R is None:
         read["R"] = "sqrt(n), the cube's radius"
     m, read["m"] = args.samples, "--samples"
