@@ -378,7 +378,21 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         self : SparseReLURegressor
+
+        Notes
+        -----
+        A fit that raises (a bad argument, :class:`MemoryBudgetError`,
+        Ctrl-C) leaves the estimator unfitted: the fitted attributes of an
+        earlier fit are removed too, so no mix of two fits remains.
         """
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            _forget_fit(self)
+            raise
+
+    def _fit(self, X, y):
+        """:meth:`fit`, which may leave fitted attributes behind when it raises."""
         p = self._validated_params()
         X, y = self._validated_data(X, y)
         m, n = X.shape
@@ -627,7 +641,20 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : SparseReLUClassifier
+
+        Notes
+        -----
+        As :meth:`SparseReLURegressor.fit`, a fit that raises leaves the
+        classifier unfitted.
         """
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            _forget_fit(self)
+            raise
+
+    def _fit(self, X, y):
+        """:meth:`fit`, which may leave fitted attributes behind when it raises."""
         params = self.get_params()
         multi_class = validate_parameters(self._parameter_constraints, params)["multi_class"]
         del params["multi_class"]
@@ -805,6 +832,16 @@ def _initial_parameters(X, y, s, k, W, B, rng):
     y_rms = math.sqrt(float(np.mean(y * y)))
     magnitude = 0.5 if output_rms == 0.0 or y_rms == 0.0 else min(1.0, y_rms / output_rms)
     return np.ascontiguousarray(w), b, magnitude * signs
+
+
+def _forget_fit(est) -> None:
+    """Remove every fitted attribute of ``est`` (the names ``check_is_fitted``
+    looks for: ending in ``_``), after a fit that raised: validate_data sets
+    ``n_features_in_`` first, so an interrupted fit otherwise passed
+    ``check_is_fitted`` and ``predict`` failed on the missing ``network_``
+    (or, after a refit, used the old network with the new feature count)."""
+    for name in [name for name in vars(est) if name.endswith("_") and not name.startswith("__")]:
+        delattr(est, name)
 
 
 def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:

@@ -985,3 +985,82 @@ def test_convergence_warning_points_at_the_callers_line():
         SparseReLURegressor(width=4, sparsity=2, max_epochs=1, tol=0.0,
                             random_state=0).fit(X, X[:, 0])
     assert {record.filename for record in caught} == {__file__}
+
+
+# ------------------------------------------ a fit that raises leaves no fit
+def _fitted_names(est):
+    """The attributes check_is_fitted looks for (names ending in ``_``)."""
+    return sorted(name for name in vars(est) if name.endswith("_") and not name.startswith("__"))
+
+
+@pytest.mark.parametrize("cls", [SparseReLURegressor, SparseReLUClassifier])
+def test_a_fit_refused_after_reading_X_leaves_the_estimator_unfitted(cls):
+    """validate_data sets n_features_in_ (and the classifier classes_) before the
+    memory check: the refused fit passed check_is_fitted, and predict raised
+    AttributeError on network_ instead of NotFittedError."""
+    from sklearn.exceptions import NotFittedError
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    y = X[:, 0] if cls is SparseReLURegressor else X[:, 0] > 0
+    est = cls(width=4096, sparsity=2, max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError):
+        est.fit(X, y)
+    assert _fitted_names(est) == []
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
+@pytest.mark.parametrize("cls", [SparseReLURegressor, SparseReLUClassifier])
+def test_a_refit_that_raises_does_not_mix_two_fits(cls):
+    """A refit on 3 features refused by the memory budget kept the old 4-feature
+    network_ with the new n_features_in_ = 3: predict refused both widths."""
+    from sklearn.exceptions import NotFittedError
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    y = X[:, 0] if cls is SparseReLURegressor else X[:, 0] > 0
+    est = cls(width=4, sparsity=2, max_epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    est.set_params(width=4096, max_bytes=2**20)
+    with pytest.raises(MemoryBudgetError):
+        est.fit(X[:, :3], y)
+    assert _fitted_names(est) == []
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
+@pytest.mark.parametrize("cls", [SparseReLURegressor, SparseReLUClassifier])
+@pytest.mark.parametrize("where", ["training", "repair"])
+def test_ctrl_c_during_a_fit_leaves_the_estimator_unfitted(cls, where, monkeypatch):
+    """A KeyboardInterrupt in the 5th minibatch (or in the repair) left
+    n_features_in_ (and loss_curve_, n_iter_ from a finished training): a
+    half-fitted estimator.  The interrupt itself still reaches the caller."""
+    from sklearn.exceptions import NotFittedError
+
+    from sparselearn import erm
+    X = np.random.default_rng(0).normal(size=(400, 4))
+    y = X[:, 0] if cls is SparseReLURegressor else X[:, 0] > 0
+    calls = []
+    if where == "training":
+        supports = erm._sparse_backprop.fused_supports
+
+        def interrupted(*args):
+            calls.append(1)
+            if len(calls) == 5:
+                raise KeyboardInterrupt
+            return supports(*args)
+
+        monkeypatch.setattr(erm._sparse_backprop, "fused_supports", interrupted)
+    else:
+        def interrupted(*args):
+            calls.append(1)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(erm, "_repair", interrupted)
+    est = cls(width=8, sparsity=2, max_epochs=3, batch_size=32, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(X, y)
+    assert calls and _fitted_names(est) == []
+    with pytest.raises(NotFittedError):
+        est.predict(X)
