@@ -987,6 +987,29 @@ def test_convergence_warning_points_at_the_callers_line():
     assert {record.filename for record in caught} == {__file__}
 
 
+
+def test_convergence_warning_inside_scikit_learn_names_the_callers_line():
+    """Fitted by a Pipeline, GridSearchCV or cross_val_score, the warning named
+    sklearn/pipeline.py (or joblib's and sklearn's model_selection frames): the
+    line to change is the caller's."""
+    import inspect
+
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    est = SparseReLURegressor(width=4, sparsity=2, max_epochs=1, tol=0.0, random_state=0)
+    calls = {"pipeline": lambda: make_pipeline(StandardScaler(), est).fit(X, X[:, 0]),
+             "grid": lambda: GridSearchCV(est, {"sparsity": [1, 2]}, cv=2).fit(X, X[:, 0]),
+             "cross_val_score": lambda: cross_val_score(est, X, X[:, 0], cv=2)}
+    for name, call in calls.items():
+        with pytest.warns(ConvergenceWarning, match="max_epochs=1 reached") as caught:
+            call()
+        lines = inspect.getsourcelines(call)[1]
+        assert {(record.filename, record.lineno) for record in caught} == {(__file__, lines)}, name
+
+
 # ------------------------------------------ a fit that raises leaves no fit
 def _fitted_names(est):
     """The attributes check_is_fitted looks for (names ending in ``_``)."""
