@@ -161,8 +161,11 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         Seed of the initialisation and of the minibatch order.  The same
         seed gives the same fit; a ``RandomState`` (scikit-learn's
         convention) gives a seed drawn from it, so it advances with each fit.
-    verbose : bool, default=False
-        Print the objective and mean active count after each epoch.
+    verbose : bool or int, default=False
+        Print (on stdout) the objective and mean active count after each
+        epoch, and a last line with the repair and the certificate (units
+        repaired, ``max_active_``, ``norm_bounds_``, ``in_class_``).  An int
+        is scikit-learn's convention: any value above 0 prints.
     max_bytes : float or None, default=None
         Memory budget of a fit (parameters, optimiser state, minibatch
         buffers); a larger request raises :class:`MemoryBudgetError` before
@@ -313,7 +316,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         "sparsity_penalty": [Interval(numbers.Real, 0.0)],
         "cap_activations": [BOOLEAN],
         "repair": [BOOLEAN],
-        "verbose": [BOOLEAN],
+        "verbose": [Interval(numbers.Integral, 0), BOOLEAN],
     }
 
     def _validated_params(self) -> dict:
@@ -330,7 +333,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             learning_rate=c["learning_rate"], batch_size=c["batch_size"],
             max_epochs=c["max_epochs"], tol=c["tol"], n_iter_no_change=c["n_iter_no_change"],
             penalty=c["sparsity_penalty"], cap=c["cap_activations"], repair=c["repair"],
-            verbose=c["verbose"], max_bytes=c["max_bytes"], solver=c["solver"],
+            verbose=bool(c["verbose"]), max_bytes=c["max_bytes"], solver=c["solver"],
         )
 
     def _validated_data(self, X, y):
@@ -863,6 +866,11 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     est.mean_active_ = float(counts.mean())
     est.norm_bounds_ = network.norm_bounds()
     est.in_class_ = network._in_class(counts, k, p["W"], p["B"])
+    if p["verbose"]:
+        print(f"{type(est).__name__}: {est.n_units_repaired_} units repaired; on the "
+              f"training set max active {est.max_active_} (k = {k}), norm bounds "
+              f"W = {est.norm_bounds_[0]:.6g}, B = {est.norm_bounds_[1]:.6g}; "
+              f"in class: {est.in_class_}")
     return network
 
 

@@ -1010,6 +1010,31 @@ def test_convergence_warning_inside_scikit_learn_names_the_callers_line():
         assert {(record.filename, record.lineno) for record in caught} == {(__file__, lines)}, name
 
 
+
+@pytest.mark.parametrize("verbose", [True, 1, 2])
+def test_verbose_prints_each_epoch_and_the_certificate(verbose, capsys):
+    """verbose=1 (scikit-learn's int convention) was refused with a TypeError;
+    the lines printed are the epochs' objectives and the certified fit's."""
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SparseReLURegressor(width=6, sparsity=2, W=4.0, B=4.0, max_epochs=3,
+                                  tol=0.0, verbose=verbose, random_state=0).fit(X, X[:, 0])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 == est.n_iter_ + 1
+    for epoch, (line, objective) in enumerate(zip(lines, est.loss_curve_), 1):
+        assert line.startswith(f"epoch {epoch}: objective {objective:.6g}, mean active units ")
+    W, B = est.network_.norm_bounds()
+    assert lines[-1] == (f"SparseReLURegressor: {est.n_units_repaired_} units repaired; on "
+                         f"the training set max active {est.network_.max_active(X)} (k = 2), "
+                         f"norm bounds W = {W:.6g}, B = {B:.6g}; in class: {est.in_class_}")
+    SparseReLURegressor(width=6, sparsity=2, max_epochs=2, verbose=0, tol=1e300,
+                        n_iter_no_change=1, random_state=0).fit(X, X[:, 0])
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="verbose must be >= 0"):
+        SparseReLURegressor(width=6, sparsity=2, verbose=-1).fit(X, X[:, 0])
+
+
 # ------------------------------------------ a fit that raises leaves no fit
 def _fitted_names(est):
     """The attributes check_is_fitted looks for (names ending in ``_``)."""
