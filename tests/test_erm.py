@@ -1035,6 +1035,112 @@ def test_verbose_prints_each_epoch_and_the_certificate(verbose, capsys):
         SparseReLURegressor(width=6, sparsity=2, verbose=-1).fit(X, X[:, 0])
 
 
+
+# ------------------------------------------- in a researcher's sklearn code
+def test_cross_validation_in_two_processes_equals_one_to_the_bit():
+    """GridSearchCV over a StandardScaler pipeline and cross_val_score with
+    n_jobs=2 (loky worker processes) score exactly as with n_jobs=1, for an
+    int, a Generator and a RandomState as random_state (clone copies each)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4)) * [1.0, 10.0, 100.0, 0.1]
+    y = np.maximum(X[:, 0], 0.0) - X[:, 1] / 10.0
+    labels = np.where(y > 0, "up", "down")
+    cv = KFold(3, shuffle=True, random_state=0)
+    for state in (0, np.random.default_rng(1), np.random.RandomState(2)):
+        params = dict(width=6, sparsity=2, max_epochs=8, random_state=state)
+        grid = GridSearchCV(make_pipeline(StandardScaler(), SparseReLURegressor(**params)),
+                            {"sparsereluregressor__sparsity": [1, 2]}, cv=cv)
+        classifier = make_pipeline(StandardScaler(), SparseReLUClassifier(**params))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            one, two = ([search.cv_results_[f"split{i}_test_score"] for i in range(3)]
+                        for search in (clone(grid).fit(X, y),
+                                       clone(grid).set_params(n_jobs=2).fit(X, y)))
+            if state == 0:
+                accuracy = [cross_val_score(clone(classifier), X, labels, cv=cv, n_jobs=jobs)
+                            for jobs in (1, 2)]
+                np.testing.assert_array_equal(*accuracy)
+        np.testing.assert_array_equal(one, two)
+
+
+
+def test_a_pickled_fit_predicts_the_same_bits_in_a_fresh_process():
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 3))
+    labels = np.where(X[:, 0] > 0, "pos", "neg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fits = [SparseReLURegressor(width=6, sparsity=2, max_epochs=5, random_state=0)
+                .fit(X, X[:, 1]),
+                SparseReLUClassifier(width=6, sparsity=2, max_epochs=5, random_state=0)
+                .fit(X, labels)]
+    code = ("import pickle, sys; fits, X = pickle.load(sys.stdin.buffer); "
+            "pickle.dump([fits[0].predict(X), fits[1].predict_proba(X), fits[1].predict(X)], "
+            "sys.stdout.buffer)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", code], input=pickle.dumps((fits, X)),
+                          capture_output=True, env=env, timeout=300, check=True)
+    values, proba, predicted = pickle.loads(done.stdout)
+    np.testing.assert_array_equal(values, fits[0].predict(X))
+    np.testing.assert_array_equal(proba, fits[1].predict_proba(X))
+    np.testing.assert_array_equal(predicted, fits[1].predict(X))
+
+
+@pytest.mark.parametrize("kind", ["str", "bool", "int", "category", "list"])
+def test_classifier_labels_of_every_kind_come_back_as_given(kind):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(120, 2))
+    positive = X[:, 0] + 0.2 * X[:, 1] > 0
+    y = {"str": np.where(positive, "yes", "no"), "bool": positive,
+         "int": np.where(positive, 7, -3),
+         "category": pd.Series(np.where(positive, "yes", "no"), dtype="category"),
+         "list": [("yes" if p else "no") for p in positive]}[kind]
+    expected_classes = {"bool": [False, True], "int": [-3, 7]}.get(kind, ["no", "yes"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = SparseReLUClassifier(width=6, sparsity=2, max_epochs=30, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, expected_classes)
+    predicted = clf.predict(X)
+    # Accuracy from the predictions, independently of ClassifierMixin.score.
+    truth = np.asarray(y)
+    assert clf.score(X, y) == np.mean(predicted == truth)
+    assert set(predicted.tolist()) <= set(expected_classes)
+    assert predicted.dtype.kind == np.asarray(expected_classes).dtype.kind or kind == "category"
+    assert clf.score(X, y) > 0.8        # fixed seed: a linear boundary through the origin
+
+
+def test_predict_reads_float32_lists_and_frames_as_their_float64_values():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SparseReLURegressor(width=6, sparsity=2, max_epochs=5, random_state=0)
+        named = SparseReLURegressor(**est.get_params())
+        est.fit(X, X[:, 0])
+        named.fit(pd.DataFrame(X, columns=["a", "b", "c"]), X[:, 0])
+    exact = est.predict(X.astype(np.float64))   # float32 -> float64 is exact
+    np.testing.assert_array_equal(est.predict(X), exact)
+    np.testing.assert_array_equal(est.predict(X.tolist()), exact)
+    np.testing.assert_array_equal(named.predict(pd.DataFrame(X, columns=["a", "b", "c"])),
+                                  exact)
+    np.testing.assert_array_equal(named.feature_names_in_, ["a", "b", "c"])
+    with pytest.raises(ValueError, match="feature names"):
+        named.predict(pd.DataFrame(X, columns=["a", "c", "b"]))
+
+
 # ------------------------------------------ a fit that raises leaves no fit
 def _fitted_names(est):
     """The attributes check_is_fitted looks for (names ending in ``_``)."""
