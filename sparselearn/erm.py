@@ -160,7 +160,11 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
         Seed of the initialisation and of the minibatch order.  The same
         seed gives the same fit; a ``RandomState`` (scikit-learn's
-        convention) gives a seed drawn from it, so it advances with each fit.
+        convention) gives a seed drawn from it, so it advances with each fit,
+        and a ``Generator`` is drawn from directly, so it advances too:
+        refitting the same estimator gives another fit.  ``clone`` (and so
+        ``cross_val_score`` and ``GridSearchCV``) copies either, so every
+        clone starts from the same state and fits alike.
     verbose : bool or int, default=False
         Print (on stdout) the objective and mean active count after each
         epoch, and a last line with the repair and the certificate (units

@@ -1069,6 +1069,26 @@ def test_cross_validation_in_two_processes_equals_one_to_the_bit():
 
 
 
+def test_a_generator_random_state_advances_and_clones_copy_it():
+    """The random_state docs: a Generator is drawn from, so a refit differs;
+    clones copy its state, so they fit alike (and like a fresh Generator of
+    the same seed)."""
+    from sklearn.base import clone
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    est = SparseReLURegressor(width=6, sparsity=2, max_epochs=3,
+                              random_state=np.random.default_rng(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clones = [clone(est).fit(X, X[:, 0]).network_ for _ in range(2)]
+        fresh = SparseReLURegressor(**dict(est.get_params(),
+                                           random_state=np.random.default_rng(4)))
+        first = est.fit(X, X[:, 0]).network_
+        second = est.fit(X, X[:, 0]).network_
+        expected = fresh.fit(X, X[:, 0]).network_
+    assert clones[0] == clones[1] == first == expected
+    assert second != first
+
+
 def test_a_pickled_fit_predicts_the_same_bits_in_a_fresh_process():
     import os
     import pickle
