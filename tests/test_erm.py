@@ -1089,6 +1089,55 @@ def test_a_generator_random_state_advances_and_clones_copy_it():
     assert second != first
 
 
+def test_fitted_attributes_are_what_the_docs_say_against_independent_references():
+    """train_objective_ against scikit-learn's log_loss and mean_squared_error,
+    norm_bounds_ and max_active_ against exact rational arithmetic, score
+    against accuracy_score and r2_score."""
+    from fractions import Fraction
+
+    from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(150, 3))
+    y = np.array(["a", "b", "c"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        softmax = SparseReLUClassifier(width=8, sparsity=2, W=3.0, B=2.0, max_epochs=15,
+                                       random_state=0).fit(X, y)
+        ovr = SparseReLUClassifier(**dict(softmax.get_params(), multi_class="ovr")).fit(X, y)
+        reg = SparseReLURegressor(width=8, sparsity=2, W=3.0, B=2.0, max_epochs=15,
+                                  random_state=0).fit(X, X[:, 0] - X[:, 1])
+    assert softmax.train_objective_ == pytest.approx(log_loss(y, softmax.predict_proba(X)),
+                                                     rel=1e-12)
+    onehot = (y[:, None] == ovr.classes_).astype(float)
+    p = 1.0 / (1.0 + np.exp(-ovr.network_(X)))
+    assert ovr.train_objective_ == pytest.approx(
+        -np.mean(np.sum(onehot * np.log(p) + (1 - onehot) * np.log(1 - p), axis=1)), rel=1e-12)
+    assert reg.train_objective_ == pytest.approx(
+        0.5 * mean_squared_error(X[:, 0] - X[:, 1], reg.predict(X)), rel=1e-12)
+    assert reg.score(X, X[:, 0] - X[:, 1]) == pytest.approx(
+        r2_score(X[:, 0] - X[:, 1], reg.predict(X)), rel=1e-12)
+    assert softmax.score(X, y) == accuracy_score(y, softmax.predict(X))
+    for est in (softmax, ovr, reg):
+        net = est.network_
+        q = [[Fraction(float(v)) for v in row] for row in X]
+        counts = [sum(sum(a * Fraction(float(w)) for a, w in zip(row, unit))
+                      > Fraction(float(bias)) for unit, bias in zip(net.weights, net.biases))
+                  for row in q]
+        u = max(abs(Fraction(float(v))) for v in np.ravel(net.output_weights))
+        w2 = max(sum(Fraction(float(v)) ** 2 for v in unit) for unit in net.weights)
+        b = max(abs(Fraction(float(v))) for v in net.biases)
+        W, B = est.norm_bounds_
+        # norm_bounds_ are the attained bounds rounded up: at or just above the exact ones.
+        assert u * u * w2 <= Fraction(W) ** 2 and u * b <= Fraction(B)
+        assert Fraction(W) ** 2 <= u * u * w2 * (1 + Fraction(1, 2**40))
+        assert Fraction(B) <= u * b * (1 + Fraction(1, 2**40))
+        assert est.max_active_ == max(counts) <= 2
+        assert est.mean_active_ == pytest.approx(sum(counts) / len(counts), rel=1e-15)
+        assert est.in_class_ == (max(counts) <= 2 and u * u * w2 <= 9 and u * b <= 2)
+        assert est.in_class_   # repaired, bounds projected: in the class by construction
+
+
 def test_a_pickled_fit_predicts_the_same_bits_in_a_fresh_process():
     import os
     import pickle
