@@ -465,6 +465,8 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             self.train_objective_ = float(0.5 * scale * np.mean((prediction - y) ** 2))
         else:
             self.train_objective_ = float(-scale * np.mean(y * prediction))
+        if not math.isfinite(self.train_objective_):
+            raise _divergence_error(type(self).__name__, p, "non-finite training loss")
         return self
 
     def __sklearn_tags__(self):
@@ -701,6 +703,8 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = len(self.loss_curve_)
         network = _finish_fit(self, X, w, b, np.ascontiguousarray(u_t.T), c[0], k, p)
         self.train_objective_ = loss_fn(network._forward(X), Y)[0]
+        if not math.isfinite(self.train_objective_):
+            raise _divergence_error(type(self).__name__, p, "non-finite training loss")
         return self
 
     def _logits(self, X):
@@ -947,6 +951,14 @@ def _ovr_loss(h, target):
     return float(np.sum(softplus - target * h)) / mb, (sigmoid - target) / mb
 
 
+def _divergence_error(name, p, what) -> ValueError:
+    """The error of a fit whose iterates left float64 (a learning rate far
+    too large for the data's scale)."""
+    return ValueError(f"{name}: training diverged ({what}); lower learning_rate (now "
+                      f"{p['learning_rate']:g}), or standardise X and y (StandardScaler, "
+                      "TransformedTargetRegressor)")
+
+
 def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
     r"""Projected minibatch Adam on ``(w, b, u, c)`` in place; returns the loss curve.
 
@@ -1081,6 +1093,10 @@ def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
             total += loss * mb
             active_total += int(indptr[mb])
         curve.append(total / m)
+        if not all(np.isfinite(P).all() for P, _ in blocks):
+            # Caught here, a diverged fit ended as "weights contains NaN or
+            # infinite values" from the network built after training.
+            raise _divergence_error(name, p, f"non-finite parameters after epoch {epoch + 1}")
         if p["verbose"]:
             print(f"epoch {epoch + 1}: objective {curve[-1]:.6g}, "
                   f"mean active units {active_total / m:.3g}")

@@ -4,6 +4,7 @@ reproducibility, learning a sparse target, scikit-learn conventions and
 argument validation."""
 import json
 import math
+import re
 import warnings
 
 import numpy as np
@@ -1211,6 +1212,29 @@ def test_predict_reads_float32_lists_and_frames_as_their_float64_values():
     np.testing.assert_array_equal(named.feature_names_in_, ["a", "b", "c"])
     with pytest.raises(ValueError, match="feature names"):
         named.predict(pd.DataFrame(X, columns=["a", "c", "b"]))
+
+
+
+@pytest.mark.parametrize("cls, learning_rate, bounds", [
+    (SparseReLURegressor, 1e300, {}), (SparseReLUClassifier, 1e300, {}),
+    (SparseReLURegressor, 1e154, dict(W=1.0, B=1.0))])
+def test_a_diverged_fit_names_learning_rate(cls, learning_rate, bounds):
+    """Steps of 1e300 made the parameters NaN, and the fit ended in "weights
+    contains NaN or infinite values" from the network's constructor; with
+    bounded hidden weights, 1e154 sent the output bias to ~1e160 and the fit
+    "succeeded" with an infinite training loss (score -inf, in_class_ True)."""
+    from sklearn.exceptions import NotFittedError
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    y = X[:, 0] if cls is SparseReLURegressor else X[:, 0] > 0
+    est = cls(width=6, sparsity=2, max_epochs=5, learning_rate=learning_rate, random_state=0,
+              **bounds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError, match="training diverged .*lower learning_rate "
+                                             + re.escape(f"(now {learning_rate:g})")):
+            est.fit(X, y)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
 
 
 # ------------------------------------------ a fit that raises leaves no fit
