@@ -1122,6 +1122,12 @@ def test_fitted_attributes_are_what_the_docs_say_against_independent_references(
     assert reg.score(X, X[:, 0] - X[:, 1]) == pytest.approx(
         r2_score(X[:, 0] - X[:, 1], reg.predict(X)), rel=1e-12)
     assert softmax.score(X, y) == accuracy_score(y, softmax.predict(X))
+    # Two outputs: the mean of the two columns' R^2 (scikit-learn's default).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        two = SparseReLURegressor(**reg.get_params()).fit(X, X[:, :2])
+    columns = [r2_score(X[:, t], two.predict(X)[:, t]) for t in range(2)]
+    assert two.score(X, X[:, :2]) == pytest.approx(np.mean(columns), rel=1e-12)
     for est in (softmax, ovr, reg):
         net = est.network_
         q = [[Fraction(float(v)) for v in row] for row in X]
