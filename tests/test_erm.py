@@ -1221,6 +1221,41 @@ def test_predict_reads_float32_lists_and_frames_as_their_float64_values():
 
 
 
+def test_a_real_ctrl_c_stops_a_long_fit_and_leaves_it_unfitted():
+    """SIGINT sent to a fit with no end in sight (tol=0, a million epochs) once
+    its first epoch line is out: the fit stops with KeyboardInterrupt and the
+    estimator holds no fitted attribute (it kept n_features_in_)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    code = """if True:
+        import numpy as np
+        from sparselearn.erm import SparseReLURegressor
+        X = np.random.default_rng(0).normal(size=(5000, 8))
+        est = SparseReLURegressor(width=64, sparsity=4, max_epochs=10**6, tol=0.0,
+                                  n_iter_no_change=10**6, verbose=True, random_state=0)
+        try:
+            est.fit(X, np.sin(X[:, 0]))
+        except KeyboardInterrupt:
+            print("interrupted", sorted(v for v in vars(est) if v.endswith("_")))
+        """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONUNBUFFERED="1",
+               PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                             env=env)
+    try:
+        first = child.stdout.readline()
+        assert first.startswith("epoch 1: objective "), first
+        child.send_signal(signal.SIGINT)
+        rest, _ = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert rest.splitlines()[-1] == "interrupted []"
+
+
 @pytest.mark.parametrize("cls, learning_rate, bounds", [
     (SparseReLURegressor, 1e300, {}), (SparseReLUClassifier, 1e300, {}),
     (SparseReLURegressor, 1e154, dict(W=1.0, B=1.0))])
