@@ -683,16 +683,20 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} needs samples of at least two classes; "
                              f"got only 1 class, {self.classes_[0]!r}")
         X = np.ascontiguousarray(X, dtype=np.float64)
-        Y = np.zeros((X.shape[0], n_classes))
-        Y[np.arange(X.shape[0]), labels] = 1.0
         m, n = X.shape
         s, k = p["s"], p["k"]
         batch = min(p["batch_size"], m)
+        # Besides the regressor's terms: the (m, C) one-hot targets and the
+        # final loss's (m, C) temporaries, six such arrays at the peak
+        # (measured: 5.0 for softmax, 6.0 for ovr).  Integer ids passed as
+        # labels (30000 rows, 30000 classes) went on to allocate 40 GB.
         check_memory(8.0 * 4 * s * (n + 2 + n_classes) + 8.0 * batch * (n + 3 * s + 4
                                                                         + 3 * n_classes)
-                     + 8.0 * 2 * min(m, _INIT_ROWS) * s,
-                     f"a fit of width {s} on {n} features and {n_classes} classes with "
-                     f"batch_size {batch}", p["max_bytes"])
+                     + 8.0 * 2 * min(m, _INIT_ROWS) * s + 8.0 * 6 * m * n_classes,
+                     f"a fit of width {s} on {m} rows of {n} features and {n_classes} classes "
+                     f"with batch_size {batch}", p["max_bytes"])
+        Y = np.zeros((m, n_classes))
+        Y[np.arange(m), labels] = 1.0
         rng = check_random_state(self.random_state)
         w, b, u = _initial_parameters(X, Y, s, k, p["W"], p["B"], rng)
         u_t = np.ascontiguousarray(u.T)

@@ -1221,6 +1221,31 @@ def test_predict_reads_float32_lists_and_frames_as_their_float64_values():
 
 
 
+@pytest.mark.parametrize("multi_class", ["softmax", "ovr"])
+def test_classifier_memory_estimate_counts_the_one_hot_targets(multi_class):
+    """Integer ids passed as labels (one class per row) made (m, C) one-hot
+    targets and loss temporaries the estimate did not count: 30000 rows went
+    on to allocate about 40 GB under the 4 GiB default.  Now refused first;
+    and the peak a fit traces stays within the estimate it passes."""
+    import tracemalloc
+    m = 300
+    X = np.random.default_rng(0).normal(size=(m, 3))
+    ids = np.arange(m)
+    params = dict(width=4, sparsity=2, max_epochs=1, random_state=0, multi_class=multi_class)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # ConvergenceWarning; "y could represent a regression"
+        with pytest.raises(MemoryBudgetError, match=f"{m} rows of 3 features and {m} classes"):
+            SparseReLUClassifier(**params, max_bytes=8.0 * 5 * m * m).fit(X, ids)
+        needed = 8.0 * 6 * m * m + 4 * 2**20   # the (m, C) terms plus 4 MiB for the rest
+        tracemalloc.start()
+        try:
+            SparseReLUClassifier(**params, max_bytes=needed).fit(X, ids)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert 8.0 * 4 * m * m < peak <= needed
+
+
 def test_a_real_ctrl_c_stops_a_long_fit_and_leaves_it_unfitted():
     """SIGINT sent to a fit with no end in sight (tol=0, a million epochs) once
     its first epoch line is out: the fit stops with KeyboardInterrupt and the
