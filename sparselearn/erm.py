@@ -388,9 +388,12 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
 
         Notes
         -----
-        A fit that raises (a bad argument, :class:`MemoryBudgetError`,
-        Ctrl-C) leaves the estimator unfitted: the fitted attributes of an
-        earlier fit are removed too, so no mix of two fits remains.
+        A fit that raises (a bad argument, :class:`MemoryBudgetError`, a
+        training that diverged, Ctrl-C) leaves the estimator unfitted: the
+        fitted attributes of an earlier fit are removed too, so no mix of
+        two fits remains.  A training diverged when its parameters or its
+        final loss are not finite (a ``learning_rate`` far too large for the
+        scale of the data): the ``ValueError`` says so.
         """
         try:
             return self._fit(X, y)
@@ -959,8 +962,8 @@ def _divergence_error(name, p, what) -> ValueError:
     """The error of a fit whose iterates left float64 (a learning rate far
     too large for the data's scale)."""
     return ValueError(f"{name}: training diverged ({what}); lower learning_rate (now "
-                      f"{p['learning_rate']:g}), or standardise X and y (StandardScaler, "
-                      "TransformedTargetRegressor)")
+                      f"{p['learning_rate']:g}), or standardise the features (StandardScaler) "
+                      "and, for a regressor, the targets (TransformedTargetRegressor)")
 
 
 def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
