@@ -1350,6 +1350,7 @@ def test_ctrl_c_during_a_fit_leaves_the_estimator_unfitted(cls, where, monkeypat
     """A KeyboardInterrupt in the 5th minibatch (or in the repair) left
     n_features_in_ (and loss_curve_, n_iter_ from a finished training): a
     half-fitted estimator.  The interrupt itself still reaches the caller."""
+    from sklearn.base import clone
     from sklearn.exceptions import NotFittedError
 
     from sparselearn import erm
@@ -1380,3 +1381,9 @@ def test_ctrl_c_during_a_fit_leaves_the_estimator_unfitted(cls, where, monkeypat
     assert calls and _fitted_names(est) == []
     with pytest.raises(NotFittedError):
         est.predict(X)
+    # Fitted again, it is the fit of a fresh estimator: nothing of the
+    # interrupted one is left.
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert est.fit(X, y).network_ == clone(est).fit(X, y).network_
