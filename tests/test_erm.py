@@ -1296,6 +1296,7 @@ def test_a_diverged_fit_names_learning_rate(cls, learning_rate, bounds):
               **bounds)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)     # NumPy's overflow, on the way
         with pytest.raises(ValueError, match="training diverged .*lower learning_rate "
                                              + re.escape(f"(now {learning_rate:g})")):
             est.fit(X, y)
