@@ -296,11 +296,27 @@ def warn_at_caller(message: str, category: type[Warning]) -> None:
     """``warnings.warn`` attributed to the first caller outside the package:
     the line of the user's code that called into sparselearn, however deep
     the library's own frames go (a fixed ``stacklevel`` pointed into
-    sparselearn/learners.py, and moved with every refactoring)."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame, level = sys._getframe(1), 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+    sparselearn/learners.py, and moved with every refactoring).  Frames of
+    scikit-learn and joblib are passed over too, so a fit inside a
+    ``Pipeline`` or ``GridSearchCV`` names the line that fitted it, not
+    sklearn/pipeline.py; with no such line (a joblib worker process) the
+    warning names the first frame outside sparselearn."""
+    import joblib
+    import sklearn
+
+    own = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    passed_over = (own,) + tuple(os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+                                 for module in (sklearn, joblib))
+    frame, level, outside_own = sys._getframe(1), 2, None
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if outside_own is None and not filename.startswith(own):
+            outside_own = level
+        if not filename.startswith(passed_over):
+            break
         frame, level = frame.f_back, level + 1
+    if frame is None and outside_own is not None:
+        level = outside_own
     warnings.warn(message, category, stacklevel=level)
 
 

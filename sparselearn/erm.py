@@ -160,9 +160,16 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
         Seed of the initialisation and of the minibatch order.  The same
         seed gives the same fit; a ``RandomState`` (scikit-learn's
-        convention) gives a seed drawn from it, so it advances with each fit.
-    verbose : bool, default=False
-        Print the objective and mean active count after each epoch.
+        convention) gives a seed drawn from it, so it advances with each fit,
+        and a ``Generator`` is drawn from directly, so it advances too:
+        refitting the same estimator gives another fit.  ``clone`` (and so
+        ``cross_val_score`` and ``GridSearchCV``) copies either, so every
+        clone starts from the same state and fits alike.
+    verbose : bool or int, default=False
+        Print (on stdout) the objective and mean active count after each
+        epoch, and a last line with the repair and the certificate (units
+        repaired, ``max_active_``, ``norm_bounds_``, ``in_class_``).  An int
+        is scikit-learn's convention: any value above 0 prints.
     max_bytes : float or None, default=None
         Memory budget of a fit (parameters, optimiser state, minibatch
         buffers); a larger request raises :class:`MemoryBudgetError` before
@@ -313,7 +320,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         "sparsity_penalty": [Interval(numbers.Real, 0.0)],
         "cap_activations": [BOOLEAN],
         "repair": [BOOLEAN],
-        "verbose": [BOOLEAN],
+        "verbose": [Interval(numbers.Integral, 0), BOOLEAN],
     }
 
     def _validated_params(self) -> dict:
@@ -330,7 +337,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             learning_rate=c["learning_rate"], batch_size=c["batch_size"],
             max_epochs=c["max_epochs"], tol=c["tol"], n_iter_no_change=c["n_iter_no_change"],
             penalty=c["sparsity_penalty"], cap=c["cap_activations"], repair=c["repair"],
-            verbose=c["verbose"], max_bytes=c["max_bytes"], solver=c["solver"],
+            verbose=bool(c["verbose"]), max_bytes=c["max_bytes"], solver=c["solver"],
         )
 
     def _validated_data(self, X, y):
@@ -378,7 +385,24 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         self : SparseReLURegressor
+
+        Notes
+        -----
+        A fit that raises (a bad argument, :class:`MemoryBudgetError`, a
+        training that diverged, Ctrl-C) leaves the estimator unfitted: the
+        fitted attributes of an earlier fit are removed too, so no mix of
+        two fits remains.  A training diverged when its parameters or its
+        final loss are not finite (a ``learning_rate`` far too large for the
+        scale of the data): the ``ValueError`` says so.
         """
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            _forget_fit(self)
+            raise
+
+    def _fit(self, X, y):
+        """:meth:`fit`, which may leave fitted attributes behind when it raises."""
         p = self._validated_params()
         X, y = self._validated_data(X, y)
         m, n = X.shape
@@ -444,6 +468,8 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
             self.train_objective_ = float(0.5 * scale * np.mean((prediction - y) ** 2))
         else:
             self.train_objective_ = float(-scale * np.mean(y * prediction))
+        if not math.isfinite(self.train_objective_):
+            raise _divergence_error(type(self).__name__, p, "non-finite training loss")
         return self
 
     def __sklearn_tags__(self):
@@ -627,7 +653,20 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : SparseReLUClassifier
+
+        Notes
+        -----
+        As :meth:`SparseReLURegressor.fit`, a fit that raises leaves the
+        classifier unfitted.
         """
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            _forget_fit(self)
+            raise
+
+    def _fit(self, X, y):
+        """:meth:`fit`, which may leave fitted attributes behind when it raises."""
         params = self.get_params()
         multi_class = validate_parameters(self._parameter_constraints, params)["multi_class"]
         del params["multi_class"]
@@ -647,16 +686,20 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} needs samples of at least two classes; "
                              f"got only 1 class, {self.classes_[0]!r}")
         X = np.ascontiguousarray(X, dtype=np.float64)
-        Y = np.zeros((X.shape[0], n_classes))
-        Y[np.arange(X.shape[0]), labels] = 1.0
         m, n = X.shape
         s, k = p["s"], p["k"]
         batch = min(p["batch_size"], m)
+        # Besides the regressor's terms: the (m, C) one-hot targets and the
+        # final loss's (m, C) temporaries, six such arrays at the peak
+        # (measured: 5.0 for softmax, 6.0 for ovr).  Integer ids passed as
+        # labels (30000 rows, 30000 classes) went on to allocate 40 GB.
         check_memory(8.0 * 4 * s * (n + 2 + n_classes) + 8.0 * batch * (n + 3 * s + 4
                                                                         + 3 * n_classes)
-                     + 8.0 * 2 * min(m, _INIT_ROWS) * s,
-                     f"a fit of width {s} on {n} features and {n_classes} classes with "
-                     f"batch_size {batch}", p["max_bytes"])
+                     + 8.0 * 2 * min(m, _INIT_ROWS) * s + 8.0 * 6 * m * n_classes,
+                     f"a fit of width {s} on {m} rows of {n} features and {n_classes} classes "
+                     f"with batch_size {batch}", p["max_bytes"])
+        Y = np.zeros((m, n_classes))
+        Y[np.arange(m), labels] = 1.0
         rng = check_random_state(self.random_state)
         w, b, u = _initial_parameters(X, Y, s, k, p["W"], p["B"], rng)
         u_t = np.ascontiguousarray(u.T)
@@ -667,6 +710,8 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = len(self.loss_curve_)
         network = _finish_fit(self, X, w, b, np.ascontiguousarray(u_t.T), c[0], k, p)
         self.train_objective_ = loss_fn(network._forward(X), Y)[0]
+        if not math.isfinite(self.train_objective_):
+            raise _divergence_error(type(self).__name__, p, "non-finite training loss")
         return self
 
     def _logits(self, X):
@@ -807,6 +852,16 @@ def _initial_parameters(X, y, s, k, W, B, rng):
     return np.ascontiguousarray(w), b, magnitude * signs
 
 
+def _forget_fit(est) -> None:
+    """Remove every fitted attribute of ``est`` (the names ``check_is_fitted``
+    looks for: ending in ``_``), after a fit that raised: validate_data sets
+    ``n_features_in_`` first, so an interrupted fit otherwise passed
+    ``check_is_fitted`` and ``predict`` failed on the missing ``network_``
+    (or, after a refit, used the old network with the new feature count)."""
+    for name in [name for name in vars(est) if name.endswith("_") and not name.startswith("__")]:
+        delattr(est, name)
+
+
 def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     """After training: enforce the weight bound exactly, repair, build the
     network and certify it on the training set ``X``; sets the fitted
@@ -826,6 +881,11 @@ def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
     est.mean_active_ = float(counts.mean())
     est.norm_bounds_ = network.norm_bounds()
     est.in_class_ = network._in_class(counts, k, p["W"], p["B"])
+    if p["verbose"]:
+        print(f"{type(est).__name__}: {est.n_units_repaired_} units repaired; on the "
+              f"training set max active {est.max_active_} (k = {k}), norm bounds "
+              f"W = {est.norm_bounds_[0]:.6g}, B = {est.norm_bounds_[1]:.6g}; "
+              f"in class: {est.in_class_}")
     return network
 
 
@@ -896,6 +956,14 @@ def _ovr_loss(h, target):
     softplus = np.logaddexp(0.0, h)
     sigmoid = 0.5 * (1.0 + np.tanh(0.5 * h))
     return float(np.sum(softplus - target * h)) / mb, (sigmoid - target) / mb
+
+
+def _divergence_error(name, p, what) -> ValueError:
+    """The error of a fit whose iterates left float64 (a learning rate far
+    too large for the data's scale)."""
+    return ValueError(f"{name}: training diverged ({what}); lower learning_rate (now "
+                      f"{p['learning_rate']:g}), or standardise the features (StandardScaler) "
+                      "and, for a regressor, the targets (TransformedTargetRegressor)")
 
 
 def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
@@ -1032,6 +1100,10 @@ def _train(X, Y, w, b, u_t, c, p, batch, rng, loss_fn, penalty_scale, name):
             total += loss * mb
             active_total += int(indptr[mb])
         curve.append(total / m)
+        if not all(np.isfinite(P).all() for P, _ in blocks):
+            # Caught here, a diverged fit ended as "weights contains NaN or
+            # infinite values" from the network built after training.
+            raise _divergence_error(name, p, f"non-finite parameters after epoch {epoch + 1}")
         if p["verbose"]:
             print(f"epoch {epoch + 1}: objective {curve[-1]:.6g}, "
                   f"mean active units {active_total / m:.3g}")
