@@ -24,6 +24,7 @@ call those.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
@@ -473,7 +474,9 @@ class _LowDegreeModel(BaseEstimator):
                 solve = _solve_cg if y.ndim == 1 else _solve_block_cg
                 log = (_SolveLog(self._fit_label(degree, D, m, " on the dask cluster"),
                                  self.tol, self.max_iter) if self.verbose else None)
-                with _iteration_log(log):
+                # Without verbose, an iteration log set by the caller stays
+                # (benchmarks/scale_lowdegree.py times the iterations by it).
+                with _iteration_log(log) if log is not None else contextlib.nullcontext():
                     coef, n_iter, converged = solve(design, y, float(self.alpha),
                                                     float(self.tol), int(self.max_iter))
                 if log is not None:
