@@ -311,7 +311,7 @@ def check_labels(value, name: str) -> None:
     NA is ambiguous"); strings and any other labels are left to
     scikit-learn's own checks."""
     array = _read_array(value, name, what="array-like", strict=False)
-    if array is None or array.dtype.kind not in "fOmM":
+    if array is None or array.ndim == 0 or array.dtype.kind not in "fOmM":
         return
     if array.dtype.kind != "O":
         missing = np.isnan(array)

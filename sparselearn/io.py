@@ -52,6 +52,7 @@ import warnings
 import zipfile
 import zlib
 from io import BytesIO, TextIOWrapper
+from numbers import Integral
 
 import numpy as np
 
@@ -950,9 +951,12 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
     UnreadableFileError
         For a missing, malformed or oversize file, or NaN/infinite values.
     """
-    if label is not None and not isinstance(label, (str, int)):
+    if label is not None and (isinstance(label, bool)
+                              or not isinstance(label, (str, Integral))):
         raise TypeError(f"label must be a column name (str) or number (int), got "
                         f"{type(label).__name__}")
+    if isinstance(label, Integral):
+        label = int(label)
     if os.fspath(path).endswith(".npz"):
         if label is not None:
             raise _fail(path, "an .npz archive holds its labels as the array y: it has no "

@@ -1088,8 +1088,11 @@ def test_read_xy_label_column_by_name_or_number(tmp_path):
     np.savez(tmp_path / "t.npz", X=np.ones((2, 2)), y=np.ones(2))
     with pytest.raises(io.UnreadableFileError, match="holds its labels as the array y"):
         io.read_xy(tmp_path / "t.npz", label=0)
-    with pytest.raises(TypeError, match="label must be a column name"):
-        io.read_xy(path, label=1.0)
+    for wrong in (1.0, True):
+        with pytest.raises(TypeError, match="label must be a column name"):
+            io.read_xy(path, label=wrong)
+    path.write_text("a,y,b\n1,5,-1\n")
+    assert io.read_xy(path, label=np.int64(1))[1].tolist() == [5.0]
 
 
 def test_read_xy_spreadsheet_na_in_the_first_column_is_not_a_comment(tmp_path):
