@@ -890,7 +890,9 @@ class ParityDesign:
         for ``"exact"`` and ``"cholesky"`` with ``m < D``, instead, the
         explicit ``m x D`` rows and their SVD (the wide route).
         With ``n_outputs = c`` right-hand sides the vectors and blocks are
-        ``c`` columns wide; off the cube the preconditioner's design on
+        ``c`` columns wide (for ``"exact"`` and ``"cholesky"``, which read
+        explicit rows, only the targets); threads are counted as the
+        products run them, at most one per chunk of rows; off the cube the preconditioner's design on
         ``X**2`` is one more copy of the data.
 
         Parameters
