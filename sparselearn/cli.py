@@ -452,7 +452,7 @@ def _check_width(path, X, n_features: int, reader: str) -> None:
                                f"{n_features} inputs")
         raise CommandError(f"{path}: {X.shape[1]} columns, but {reader} takes {n_features} "
                            f"inputs (a table of {n_features + 1} columns has its last read "
-                           "as labels)")
+                           "as labels, or the column --label names)")
 
 
 def _has_text_labels(args) -> bool:
