@@ -404,6 +404,17 @@ def _original_min_norm(u, s, kept, null):
     return Q @ (Q.T @ c)
 
 
+def _lapack_threads(D: int):
+    """LAPACK on one BLAS thread for a system of order ``D`` below
+    ``_FACTOR_MIN_THREADED`` (as the sketch's own factorisation,
+    :func:`_factor_threads`), the pool as it is from there.  Under load
+    OpenBLAS's pool spins for cores other jobs hold: potrf + pocon + potrs
+    on the shared 2-core machine (load average 5.9-6.5, median of 15) took
+    344 ms at D = 137, 93 ms at D = 400, 2.07 s at D = 800 and 2.35 s at
+    D = 1600 against 0.27, 15.6, 74 and 315 ms on one thread."""
+    return _one_thread_blas() if D < _FACTOR_MIN_THREADED else contextlib.nullcontext()
+
+
 def _solve_cholesky(design: ParityDesign, y, alpha):
     r"""Ridge least squares from the normal equations, formed chunk by chunk.
 
@@ -442,8 +453,10 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     dropped) and the minimum-norm solution of the system so truncated is
     returned.  With ``m < D`` (``G`` singular at
     ``alpha = 0``) :func:`_solve_wide` solves on the explicit rows instead.
-    ``y`` may be ``(m,)`` or ``(m, c)``.  BLAS keeps its thread pool here (large
-    products, unlike the chunked CG route).
+    ``y`` may be ``(m,)`` or ``(m, c)``.  BLAS keeps its thread pool for the
+    normal equations (large products, unlike the chunked CG route) and for
+    the factorisation from ``D = _FACTOR_MIN_THREADED`` on; smaller ones run
+    LAPACK on one thread (:func:`_lapack_threads`).
     """
     D = design.n_output_features
     if design.n_samples < D:  # wide: G is singular at alpha = 0; the SVD of P
@@ -465,9 +478,10 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
     # (D = 5489) that call took 3.1 s against 0.9 s for potrf + pocon + potrs.
     anorm = _upper_norm1(G)
     try:
-        factor = scipy.linalg.cho_factor(G, lower=False, overwrite_a=True,
-                                         check_finite=False)
-        rcond, info = scipy.linalg.lapack.dpocon(factor[0], anorm)
+        with _lapack_threads(D):
+            factor = scipy.linalg.cho_factor(G, lower=False, overwrite_a=True,
+                                             check_finite=False)
+            rcond, info = scipy.linalg.lapack.dpocon(factor[0], anorm)
         # An ill-conditioned factor (rcond below eps) would give a
         # rounding-dominated solution: take the fallback instead.
         singular = info != 0 or not rcond >= scipy.linalg.lapack.dlamch("E")
@@ -483,13 +497,45 @@ def _solve_cholesky(design: ParityDesign, y, alpha):
         G[np.diag_indices(D)] += alpha
         full = np.triu(G) + np.triu(G, 1).T  # the lower triangle was never written
         del G
-        coef = scipy.linalg.lstsq(full, B, lapack_driver="gelsd", check_finite=False,
-                                  cond=D * np.finfo(np.float64).eps)[0]
+        with _lapack_threads(D):
+            coef = scipy.linalg.lstsq(full, B, lapack_driver="gelsd", check_finite=False,
+                                      cond=D * np.finfo(np.float64).eps)[0]
     else:
-        coef = scipy.linalg.cho_solve(factor, B, check_finite=False)
+        with _lapack_threads(D):
+            coef = scipy.linalg.cho_solve(factor, B, check_finite=False)
         if s is not None:
             coef *= s[:, None]
     return coef.reshape((D,) + y.shape[1:])
+
+
+def _exact_chunk_rows(m: int, D: int, c: int) -> int:
+    """Rows per chunk of :func:`_solve_exact`: the chunk's features and its
+    rows in the stacked matrix take about ``_CHUNK_BYTES`` together, but at
+    least ``D + c``: every chunk refactors the ``(D + c)``-row triangle too
+    (``4/3 (D + c)^3`` flops), so chunks of fewer rows made that refactoring
+    the cost (``D = 529``: 247-row chunks, 21 of them, about 3x the
+    ``2 m D^2`` flops of the rows themselves)."""
+    return int(max(1, min(m, max(_CHUNK_BYTES // (16 * (D + c)), D + c))))
+
+
+# Up to this order the SVD of _solve_exact is LAPACK's divide and conquer
+# gesdd: 0.46-0.51 s against 1.5-3.3 s for gesvd at D = 530 on one loaded
+# thread, but 6 D^2 float64 of factors and workspace against gesvd's 3 D^2
+# (tracemalloc), counted by _solver_bytes.
+_SVD_DC_MAX = 2048
+
+
+def _svd(R):
+    """``(U, sigma, Vt)`` of the square ``R`` (overwritten): ``gesdd`` up to
+    order ``_SVD_DC_MAX`` (``gesvd`` should it not converge), ``gesvd`` beyond."""
+    if R.shape[0] <= _SVD_DC_MAX:
+        try:
+            return scipy.linalg.svd(R, full_matrices=False, check_finite=False,
+                                    lapack_driver="gesdd")
+        except np.linalg.LinAlgError:  # pragma: no cover - gesdd's rare non-convergence
+            pass
+    return scipy.linalg.svd(R, full_matrices=False, overwrite_a=True,
+                            check_finite=False, lapack_driver="gesvd")
 
 
 def _solve_exact(design: ParityDesign, y, alpha):
@@ -555,9 +601,7 @@ def _solve_exact(design: ParityDesign, y, alpha):
         return _solve_wide(design, y, alpha)
     Y = y.reshape(m, -1)
     c = Y.shape[1]
-    # Rows per chunk: the chunk's features and its rows in the stacked
-    # matrix take about _CHUNK_BYTES together.
-    rows = int(max(1, min(m, _CHUNK_BYTES // (16 * (D + c)))))
+    rows = _exact_chunk_rows(m, D, c)
     stacked = np.zeros((D + c + rows, D + c), order="F")
     stacked[np.arange(D), np.arange(D)] = math.sqrt(alpha)  # the ridge rows
     features = np.empty((rows, D))
@@ -597,8 +641,7 @@ def _solve_exact(design: ParityDesign, y, alpha):
         u, _, rank, _ = scipy.linalg.lstsq(R, z, cond=cutoff, lapack_driver="gelsd",
                                            check_finite=False)
         if rank < D:  # the dropped directions, from an SVD of R S
-            U, sigma, Vt = scipy.linalg.svd(R, full_matrices=False, overwrite_a=True,
-                                            check_finite=False, lapack_driver="gesvd")
+            U, sigma, Vt = _svd(R)
             del R
             rank = int(np.count_nonzero(sigma > cutoff * sigma[0])) if sigma[0] > 0 else 0
             u = Vt[:rank].T @ ((U[:, :rank].T @ z) / sigma[:rank, None])
@@ -847,7 +890,15 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
         if not pivots.min() > D * np.finfo(G.dtype).eps * pivots.max():
             factor = None
     if factor is None:
+        singular64 = G.dtype == np.float64
         del G
+        if singular64 and design.domain == "real":
+            # The sample's float64 Gram is numerically singular: so is the
+            # whole design's, whose Cholesky would fail the same way and
+            # fall back to the QR; go there first (the Gram of all m rows
+            # and its factor cost 0.7-0.9 s of a 3.6 s fit at m = 5000,
+            # D = 529).  A float32 one may be merely ill-conditioned.
+            return _solve_exact(design, y, alpha), 1, True
         return _solve_cholesky(design, y, alpha), 1, True
     def precondition(V):  # (S R^T R S)^-1 V = S (R^T R)^-1 S V, in G's precision
         solved = scipy.linalg.cho_solve(factor, (scale[:, None] * V).astype(G.dtype),
@@ -884,9 +935,10 @@ def _solver_bytes(m: int, n: int, degree: int, solver: str, n_jobs: int, c: int,
         # _solve_exact's own chunk: stacked rows and features (and off the
         # cube the SVD of the equilibrated R: U and V^T); off the cube
         # also the fallback of "cholesky" and "sketch", after G is freed.
-        rows = max(1, min(m, _CHUNK_BYTES // (16 * (D + c))))
+        rows = _exact_chunk_rows(m, D, c)
         exact = (8.0 * (2 * (D + c) * (D + c) + 2 * rows * (D + c))
-                 + (8.0 * D * D if domain == "real" else 0.0))
+                 + (8.0 * D * D * (4 if D <= _SVD_DC_MAX else 1) if domain == "real"
+                    else 0.0))
         # G, its factor, the chunk rows (<= D / 4 + ...)
         normal = 8.0 * (2 * D * D + 2 * D * c) + max(_CHUNK_BYTES, 2.0 * D * D)
         if solver == "exact":

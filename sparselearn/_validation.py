@@ -322,9 +322,37 @@ def warn_at_caller(message: str, category: type[Warning]) -> None:
 
 def check_labels(value, name: str) -> None:
     """Refuse class labels NumPy cannot read as an array (a torch tensor that
-    requires grad: torch's RuntimeError says to detach it); strings and any
-    other labels are left to scikit-learn's own checks."""
-    _read_array(value, name, what="array-like", strict=False)
+    requires grad: torch's RuntimeError says to detach it) and missing labels
+    (NaN, ``None``, ``pd.NA``, ``NaT``: scikit-learn's "Input contains NaN"
+    named no argument, and pandas' ``string`` dtype raised "boolean value of
+    NA is ambiguous"); strings and any other labels are left to
+    scikit-learn's own checks."""
+    array = _read_array(value, name, what="array-like", strict=False)
+    if array is None or array.ndim == 0 or array.dtype.kind not in "fOmM":
+        return
+    if array.dtype.kind != "O":
+        missing = np.isnan(array)
+    else:
+        missing = np.fromiter((_is_missing(item) for item in array.flat), bool,
+                              array.size).reshape(array.shape)
+    if missing.any():
+        where = tuple(int(i) for i in np.argwhere(missing)[0])
+        raise ValueError(f"{name} has a missing label at position "
+                         f"{where[0] if len(where) == 1 else where} "
+                         f"({array[where]}); drop those samples or fill in "
+                         "their labels first")
+
+
+def _is_missing(item) -> bool:
+    """Whether an object entry is a missing value: None, a float NaN, pandas'
+    ``NA`` and ``NaT`` (pandas is not imported: a pandas value implies it)."""
+    if item is None or type(item).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return isinstance(item, (float, np.floating, np.datetime64, np.timedelta64)) \
+            and bool(np.isnan(item))
+    except TypeError:
+        return False
 
 
 def check_vector(value, name: str, length: int | None = None,

@@ -353,7 +353,7 @@ def _cmd_profile(args) -> dict:
     X, _, names = _read_data(args, n_features=net.n_features)
     profile = activation_profile(net, X)
     report = {"command": "profile", "network": str(args.network), "data": str(args.data),
-              **_header_report(names)}
+              **_header_report(names, args)}
     report.update(profile.to_dict())
     report["_text"] = str(profile)
     return report
@@ -533,8 +533,13 @@ def _read_data(args, n_features=None, text_labels=False, reader="the network"):
     ``n_features``, ``X`` of another width is refused naming the file and
     ``reader`` (what takes ``n_features`` inputs)."""
     X, y, names = _io.read_xy(args.data, n_features=n_features, header=args.header,
-                              return_names=True, text_labels=text_labels)
+                              return_names=True, text_labels=text_labels,
+                              label=getattr(args, "label", None))
     if n_features is not None:
+        if getattr(args, "label", None) is not None and X.shape[1] != n_features:
+            raise CommandError(f"{args.data}: {X.shape[1]} columns besides the labels "
+                               f"(--label {args.label}), but {reader} takes {n_features} "
+                               "inputs")
         _check_width(args.data, X, n_features, reader)
     return X, y, names
 
@@ -548,7 +553,7 @@ def _check_width(path, X, n_features: int, reader: str) -> None:
                                f"{n_features} inputs")
         raise CommandError(f"{path}: {X.shape[1]} columns, but {reader} takes {n_features} "
                            f"inputs (a table of {n_features + 1} columns has its last read "
-                           "as labels)")
+                           "as labels, or the column --label names)")
 
 
 def _has_text_labels(args) -> bool:
@@ -560,20 +565,25 @@ def _has_text_labels(args) -> bool:
     return y is not None and y.dtype.kind == "U"
 
 
-def _header_report(names) -> dict:
-    """The ``header`` entry of a report: the CSV header's column names, or None."""
+def _header_report(names, args) -> dict:
+    """The ``header`` entry of a report: the CSV header's column names, or
+    None; with ``--label`` the inputs' names, and ``label_column`` the
+    labels' (their place in the file is the user's choice, not the last)."""
     if names is None:
         return {"header": None}
     features, label = names
+    if getattr(args, "label", None) is not None and label is not None:
+        return {"header": list(features), "label_column": label}
     return {"header": list(features) + ([] if label is None else [label])}
 
 
 def _header_line(report: dict):
     """``header row: a, b, y`` when the data had a header (detected or
-    ``--header yes``), else None."""
+    ``--header yes``; ``header row: a, b; labels: y`` with ``--label``), else None."""
     if report.get("header") is None:
         return None
-    return "header row: " + ", ".join(report["header"])
+    labels = f"; labels: {report['label_column']}" if "label_column" in report else ""
+    return "header row: " + ", ".join(report["header"]) + labels
 
 
 def _check_encoding(args, X) -> None:
@@ -590,6 +600,26 @@ def _check_encoding(args, X) -> None:
                            f"column {j + 1} is {X[i, j]:g}; pass --encoding {other} for "
                            f"{what[other].replace(' or ', '/')} data, or --domain real "
                            "for real-valued data")
+
+
+#: Header names pandas gives a row index written as a column:
+#: ``df.reset_index().to_csv(index=False)`` ("index", "level_0" when "index"
+#: is taken) and a re-read ``to_csv()`` file saved again ("Unnamed: 0").
+_INDEX_NAMES = ("index", "level_0", "Unnamed: 0")
+
+
+def _index_column_note(names, X):
+    """A note when the first input column is a pandas row index: named as
+    pandas names one *and* holding exactly the row numbers 0, 1, ..., m - 1
+    (both, so no real feature is ever suspected); the data is still used."""
+    if names is None or not names[0] or names[0][0] not in _INDEX_NAMES or len(X) < 2:
+        return None
+    if not np.array_equal(X[:, 0], np.arange(len(X))):
+        return None
+    return (f"the first column, {names[0][0]!r}, holds the row numbers 0 to {len(X) - 1}: "
+            "likely a pandas index written as a column, learned here as a feature; "
+            "drop it (df.drop(columns=...), or to_csv(index=False) without "
+            "reset_index()) if it is not one")
 
 
 def _largest_coefficients(subsets, coef, feature_names, count: int) -> list:
@@ -633,7 +663,9 @@ def _cmd_learn(args) -> dict:
         X, y, names = _read_data(args, text_labels=args.task == "classify")
     except _io.UnreadableFileError:
         if args.task == "regress" and _has_text_labels(args):
-            raise CommandError(f"{args.data}: the labels (last column) are not numbers; "
+            raise CommandError(f"{args.data}: the labels ("
+                               + ("last column" if args.label is None else
+                                  f"column {args.label}") + ") are not numbers; "
                                "pass --task classify to learn them as classes") from None
         raise
     if y is None:
@@ -671,12 +703,15 @@ def _cmd_learn(args) -> dict:
               "data": str(args.data), "n_samples": int(X.shape[0]),
               "n_features": int(X.shape[1]), "degree": int(model.degree_),
               "n_parities": int(model.coef_.shape[-1]), "n_iter": int(model.n_iter_),
-              "fit_seconds": seconds, **_header_report(names),
+              "fit_seconds": seconds, **_header_report(names, args),
               "feature_names": feature_names}
+    note = _index_column_note(names, X)
+    if note is not None:
+        report["note"] = note
     if args.task == "classify":
         # Labels read from a table are floats (integral ones shown as ints) or,
         # when not all numbers, strings (class names), kept as they are.
-        classes = [str(c) if isinstance(c, str) else
+        classes = [str(c) if isinstance(c, str) else bool(c) if isinstance(c, np.bool_) else
                    int(c) if float(c).is_integer() else float(c) for c in model.classes_]
         report["classes"] = classes
         report["train_accuracy"] = float(np.mean(model.predict(X) == y))
@@ -736,6 +771,8 @@ def _print_learn(report: dict) -> None:
             print(f"    {subset:<20} {row['coefficient']:+.6g}")
     if "model" in report:
         print(f"  saved to {report['model']}")
+    if "note" in report:
+        print(f"{report['data']}: note: {report['note']}", file=sys.stderr)
 
 
 def _cmd_predict(args) -> dict:
@@ -752,14 +789,21 @@ def _cmd_predict(args) -> dict:
     learned = getattr(model, "feature_names_in_", None)
     if learned is not None:
         if names is not None and list(names[0]) != learned.tolist():
+            # The learned inputs and one more column (labels learned with
+            # --label, not last here): name the flag that reads the file.
+            header = list(names[0]) + ([] if names[1] is None else [names[1]])
+            others = [name for name in header if name not in learned.tolist()]
+            hint = (f"; if {others[0]} holds the labels, pass --label {others[0]}"
+                    if len(others) == 1 and args.label is None else "")
             raise CommandError(f"{args.data}: its header names the columns "
                                f"{', '.join(names[0])}, but the model was learned on "
-                               f"{', '.join(learned)} (in that order); reorder the columns")
+                               f"{', '.join(learned)} (in that order); reorder the columns"
+                               + hint)
         # Checked here; X is an array, which the estimator would warn has no names.
         del model.feature_names_in_
     predictions = model.predict(X)
     report = {"command": "predict", "model": str(args.model), "data": str(args.data),
-              "n_samples": int(X.shape[0]), **_header_report(names)}
+              "n_samples": int(X.shape[0]), **_header_report(names, args)}
     if y is not None and classify:
         labels, y = np.unique(y), _labels_as_classes(y, model.classes_)
         report["accuracy"] = float(np.mean(predictions == y))
@@ -778,8 +822,8 @@ def _cmd_predict(args) -> dict:
         else:
             # A classifier saved from Python may have string labels; a name
             # with a comma is quoted, or the file would not be one column.
-            text = predictions.dtype.kind == "U"
-            rows = np.array([_io._csv_field(label) for label in predictions.tolist()],
+            text = predictions.dtype.kind in "Ub"  # class names, or False/True
+            rows = np.array([_io._csv_field(str(label)) for label in predictions.tolist()],
                             dtype=str) if text else predictions
             report["out"] = _io.save_txt_array(args.out, rows, delimiter=",",
                                                fmt="%s" if text else "%.17g")
@@ -813,7 +857,7 @@ def _print_predict(report: dict) -> None:
         print(f"{report['data']}: {_header_line(report)}", file=sys.stderr)
     if "predictions" in report:
         for value in report["predictions"]:
-            print(value if isinstance(value, str) else f"{value:.17g}")
+            print(value if isinstance(value, (str, bool)) else f"{value:.17g}")
     else:
         print(f"wrote {report['n_samples']} predictions to {report['out']}")
     if "mse" in report:
@@ -1154,6 +1198,24 @@ def _add_header_flag(parser) -> None:
                              "for .npy and .npz")
 
 
+def _column(text: str):
+    """A ``--label`` value: a column number (an integer, ``-1`` the last) or a name."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _add_label_flag(parser, predict: bool) -> None:
+    parser.add_argument(
+        "--label", type=_column, default=None, metavar="NAME|INDEX",
+        help="the CSV/.npy column of the labels: its header name, or its number counted "
+             "from 0 (0 the first column, -1 the last: the default); every other column "
+             "is an input" + ("; as for learn, so that a table laid out like the "
+             "training file is read the same way" if predict else "")
+             + ".  Not for .npz (its y is the labels)")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with the command's error convention: a usage error is ONE
     line on stderr (``sparselearn verify: error: ...; see sparselearn verify
@@ -1257,8 +1319,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "chosen by cross-validation unless --degree is given.  Prints the "
                     "largest coefficients; --out saves the model for 'sparselearn "
                     "predict'.")
-    learn.add_argument("data", help="CSV or .npy table with y in the last column, or "
-                                    ".npz with arrays X and y")
+    learn.add_argument("data", help="CSV or .npy table with y in the last column (or "
+                                    "--label), or .npz with arrays X and y")
     learn.add_argument("--degree", type=int, default=None,
                        help="degree d (default: chosen by validation)")
     learn.add_argument("--max-degree", type=int, default=4,
@@ -1293,7 +1355,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="regress (default): least squares on the labels; classify: "
                             "one-vs-rest least squares on +-1 class indicators, any "
                             "number of classes (as scikit-learn's RidgeClassifier), "
-                            "numbers or names (a CSV's last column may be text)")
+                            "numbers or names (a CSV's label column may be text)")
     learn.add_argument("--alpha", type=float, default=0.0,
                        help="ridge penalty, in scikit-learn's meaning (default 0)")
     learn.add_argument("--standardize", action="store_true",
@@ -1307,6 +1369,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="save the model here (.npz is appended unless the name ends "
                             "with it)")
     _add_header_flag(learn)
+    _add_label_flag(learn, predict=False)
 
     predict = sub.add_parser(
         "predict", parents=[common], help="predict DATA with a model saved by 'learn --out'",
@@ -1318,12 +1381,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "against numbers: likely the wrong file or column), a note line "
                     "says so and the predictions are still written.")
     predict.add_argument("model", help="a model saved by 'sparselearn learn --out'")
-    predict.add_argument("data", help="CSV/.npy table of points (an extra last column "
+    predict.add_argument("data", help="CSV/.npy table of points (an extra last column, "
+                                      "or the --label column, "
                                       "is read as labels) or .npz with X (and y)")
     predict.add_argument("--out", type=_output_path,
                          help="write predictions here (.csv or .npy) instead of printing "
                               "them")
     _add_header_flag(predict)
+    _add_label_flag(predict, predict=True)
 
     verify = sub.add_parser(
         "verify", parents=[common], help="PAC verification sweep over a parameter grid",

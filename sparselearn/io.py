@@ -42,6 +42,7 @@ import csv
 import errno
 import math
 import os
+import re
 import stat
 import struct
 import sys
@@ -51,6 +52,7 @@ import warnings
 import zipfile
 import zlib
 from io import BytesIO, TextIOWrapper
+from numbers import Integral
 
 import numpy as np
 
@@ -627,6 +629,10 @@ def read_csv(path, *, max_bytes=None, header="auto", return_names=False):
             problem = _first_line_note(_csv_problem(data, skip), header)
             raise _fail(path, "not a numeric CSV table ("
                         + (problem or _oneline(exc)) + _separator_note(first) + ")") from None
+        # A #N/A in column 1 makes its whole row a comment, parsed without error.
+        problem = _NA_COMMENT.search(data) and _csv_problem(data, skip)
+        if problem:
+            raise _fail(path, f"not a numeric CSV table ({problem})")
     except UnicodeError:
         raise _fail(path, "not a numeric CSV table (not UTF-8 text)") from None
     if names is not None and table.size == 0:
@@ -655,14 +661,14 @@ def _csv_bytes(path, max_bytes) -> bytes:
     return data.removeprefix(b"\xef\xbb\xbf")
 
 
-def _csv_header(data: bytes, header: str, text_last: bool = False):
+def _csv_header(data: bytes, header: str, text_column=None):
     """``(first line, column names or None)`` by the header rule of
-    :func:`read_csv`; with ``text_last`` the last field (a text label) is no
+    :func:`read_csv`; field ``text_column`` (0-based, a text label) is no
     sign of a header, either way.  Raises UnicodeError for a first line that
     is not UTF-8."""
     first = data.split(b"\n", 1)[0].decode("utf-8")
     fields = _scan_fields(first)[0]  # an open quote is named by _csv_problem
-    telling = [field for field in (fields[:-1] if text_last else fields) if field]
+    telling = [field for j, field in enumerate(fields) if field and j != text_column]
     # A name that is a number makes the line data: a typo in a numeric row
     # (1,-1,1,abc) is then named by its line instead of dropping the row.
     # Except pandas' default names, the column numbers 0, 1, 2, ... (the
@@ -757,26 +763,34 @@ def _first_line_note(problem, header: str):
     return problem
 
 
-def _read_csv_text_labels(path, max_bytes, header):
-    """``(X, y, names)`` from a CSV table of numbers whose last column may be
-    text (class labels): ``y`` is float64 when every label is a number, else
-    strings (surrounding spaces removed).  Errors name the file line."""
+def _read_csv_text_labels(path, max_bytes, header, label=None):
+    """``(X, y, names)`` from a CSV table of numbers whose label column
+    (``label``, see :func:`read_xy`; the last by default) may be text (class
+    labels): ``y`` is float64 when every label is a number, else strings
+    (surrounding spaces removed).  Errors name the file line."""
     what = "not a CSV table of numeric features and a label column"
     data = _csv_bytes(path, max_bytes)
     try:
-        first, names = _csv_header(data, header, text_last=True)
-        skip = 0 if names is None else 1
-        problem = _first_line_note(_csv_problem(data, skip, text_last=True), header)
-        if problem is not None:
-            raise _fail(path, f"{what} ({problem}{_separator_note(first)})")
-        _check_names(path, names, what)
-        columns = len(_scan_fields(first)[0])
+        first = data.split(b"\n", 1)[0].decode("utf-8")
+        first_fields = _scan_fields(first)[0]
+        columns = len(first_fields)
         if columns < 2:
             raise _fail(path, "needs at least two columns (features, then y"
                         + _separator_note(first) + ")")
+        if isinstance(label, str):  # a name: the header read by the plain rule
+            names = _csv_header(data, header)[1]
+            j = _label_column(path, label, names, first_fields, columns)
+        else:
+            j = _label_column(path, label, None, first_fields, columns)
+            names = _csv_header(data, header, text_column=j)[1]
+        skip = 0 if names is None else 1
+        problem = _first_line_note(_csv_problem(data, skip, text_column=j), header)
+        if problem is not None:
+            raise _fail(path, f"{what} ({problem}{_separator_note(first)})")
+        _check_names(path, names, what)
         try:
-            X = _parse_csv(data, skip, usecols=range(columns - 1))
-            labels = _parse_csv(data, skip, usecols=[columns - 1], dtype=str)[:, 0]
+            X = _parse_csv(data, skip, usecols=[i for i in range(columns) if i != j])
+            labels = _parse_csv(data, skip, usecols=[j], dtype=str)[:, 0]
         except _PARSE_ERRORS as exc:
             raise _fail(path, f"{what} ({_oneline(exc)})") from None
     except UnicodeError:
@@ -784,6 +798,8 @@ def _read_csv_text_labels(path, max_bytes, header):
     if X.shape[0] == 0:
         raise _fail(path, f"{what} (no data rows)")
     labels = np.char.strip(labels)
+    if names is not None:
+        names = (names[:j] + names[j + 1:], names[j])
     if all(_is_number(label) for label in labels):
         return X, labels.astype(np.float64), names
     return X, labels, names
@@ -797,13 +813,62 @@ def _is_number(text: str) -> bool:
     return "_" not in text
 
 
-def _csv_problem(data: bytes, skip: int, text_last: bool = False):
+def _label_column(path, label, names, first_fields, columns: int) -> int:
+    """The 0-based column of ``label`` (:func:`read_xy`) in a table of
+    ``columns`` columns with header ``names`` (or ``None``): the last for
+    ``None``, a header name, or a column number (0 the first, -1 the last)."""
+    if label is None:
+        return columns - 1
+    if isinstance(label, str):
+        if names is None:
+            raise _fail(path, f"no header row to find the label column {label!r} by name "
+                        + ("(an .npy table has none)" if first_fields is None else
+                           f"(line 1 is {', '.join(first_fields)[:60]!r})")
+                        + "; pass its number (0 the first column, -1 the last)"
+                        + ("" if first_fields is None else ", or add a header"))
+        if names.count(label) != 1:
+            raise _fail(path, f"{'no' if label not in names else 'more than one'} column "
+                              f"named {label!r} for the labels; the header has "
+                              f"{', '.join(names)[:200]}")
+        return names.index(label)
+    if not -columns <= label < columns:
+        raise _fail(path, f"no label column {label}: the table has {columns} columns, "
+                          f"numbered 0 to {columns - 1} (or -1 for the last)")
+    return label % columns
+
+
+#: Fields that are a missing value, whatever the case: R's ``NA``, pandas'
+#: ``<NA>`` and ``NaN``, spreadsheets' ``#N/A``, SQL's ``NULL`` (an empty
+#: field is one too).  Only named in errors: a table never holds them.
+_MISSING = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "-nan", "+nan", "null"})
+_MISSING_FIX = "drop or impute the rows with missing values first"
+# A spreadsheet's unquoted #N/A starts a comment for NumPy's reader: the rest
+# of its row, or the whole row in column 1, would silently vanish.
+_NA_COMMENT = re.compile(rb"#\s*n/a", re.IGNORECASE)
+
+
+def _na_comment_column(raw: str):
+    """The 1-based field of a spreadsheet's ``#N/A`` on a line (outside
+    quotes, where ``#`` would start a comment), else ``None``."""
+    code, hashed, rest = raw.partition("#")
+    if (hashed and '"' not in code and not code.split(",")[-1].strip()
+            and re.match(r"\s*n/a\s*(,|$)", rest, re.IGNORECASE)):
+        return code.count(",") + 1
+    return None
+
+
+def _csv_problem(data: bytes, skip: int, text_column=None):
     """The first bad line of a CSV table, described with its 1-based file line
     number, or ``None`` if none is found (the parser's message is used then).
-    With ``text_last`` the last field may be any non-empty text."""
+    Field ``text_column`` (0-based) may be any text but a missing value."""
     try:
         expected = None
         for number, raw in enumerate(data.decode("utf-8").splitlines(), start=1):
+            na_column = _na_comment_column(raw) if number > skip else None
+            if na_column is not None:
+                label = text_column is not None and na_column == text_column + 1
+                return (f"line {number}, field {na_column} is '#N/A': a missing "
+                        f"{'label' if label else 'value'}; {_MISSING_FIX}")
             if not raw.split("#", 1)[0].strip():
                 continue
             fields, open_field = _scan_fields(raw)
@@ -818,14 +883,17 @@ def _csv_problem(data: bytes, skip: int, text_last: bool = False):
                 return (f"line {number} has {len(fields)} fields, expected {expected}"
                         + (" as on line 1" if skip else ""))
             for column, field in enumerate(fields, start=1):
-                label = text_last and column == expected
-                if not field:
-                    return (f"line {number}, field {column} is empty: a missing "
-                            + ("label" if label else
-                               "value, and every value must be a number"))
+                label = text_column is not None and column == text_column + 1
+                if not field or field.lower() in _MISSING:
+                    shown = "empty" if not field else repr(field)
+                    return (f"line {number}, field {column} is {shown}: a missing "
+                            f"{'label' if label else 'value'}; {_MISSING_FIX}")
                 if not _is_number(field) and not label:
                     return (f"line {number}, field {column}: {_oneline(field)[:40]!r} is "
                             "not a number")
+                if not label and not math.isfinite(float(field)):
+                    return (f"line {number}, field {column}: {field!r} is not a finite "
+                            "number")
     except _PARSE_ERRORS:
         return None
     return None
@@ -875,15 +943,17 @@ def read_table(path, *, max_bytes=None, extra_per_element: int = 8, header="auto
 
 
 def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_names=False,
-            text_labels=False):
+            text_labels=False, label=None):
     """``(X, y)`` from a data file; ``y`` is ``None`` when the file has no labels.
 
     ``.npz``: arrays ``X`` (2-D) and optionally ``y`` (1-D, one per row of
-    ``X``).  CSV or ``.npy``: a 2-D table whose last column is ``y`` -- when
-    ``n_features`` is given, only if the table has ``n_features + 1``
-    columns.  Values must be finite numbers, except class labels with
-    ``text_labels=True``.  The budget counts the arrays as stored plus their
-    float64 copies.
+    ``X``).  CSV or ``.npy``: a 2-D table whose last column (or column
+    ``label``) is ``y`` -- when ``n_features`` is given and ``label`` is not,
+    only if the table has ``n_features + 1`` columns.  Values must be finite
+    numbers, except class labels with ``text_labels=True``; a missing value
+    (an empty field, ``NA``, ``NaN``, ``null``, ``#N/A``, any case) is an
+    error naming its line and field, as is a NaN of an array, by row and
+    column.  The budget counts the arrays as stored plus their float64 copies.
 
     Parameters
     ----------
@@ -901,10 +971,14 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
         Labels may be text (class names): a CSV table that is not all
         numbers is read again with its last column as strings (the header
         rule then ignores that column: ``1,0,cat`` on line 1 is data), and
-        an ``.npz``'s ``y`` may be a string array.  Labels that are all
-        numbers are float64 either way.  The numbers' error stands when the
+        an ``.npz``'s ``y`` may be a string array (or bool, kept as bool).
+        Labels that are all numbers are float64 either way.  The numbers' error stands when the
         re-read does not fit: ``X`` not of ``n_features`` columns, or labels
         mostly numbers (a stray ``1x`` is a typo, named by its line).
+    label : str or int, optional
+        CSV or ``.npy`` only: the label column, by its header name or its
+        number (0 the first column, -1 the last: the default); that column
+        is then always read as ``y``, the others as ``X``.
 
     Returns
     -------
@@ -918,7 +992,16 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
     UnreadableFileError
         For a missing, malformed or oversize file, or NaN/infinite values.
     """
+    if label is not None and (isinstance(label, bool)
+                              or not isinstance(label, (str, Integral))):
+        raise TypeError(f"label must be a column name (str) or number (int), got "
+                        f"{type(label).__name__}")
+    if isinstance(label, Integral):
+        label = int(label)
     if os.fspath(path).endswith(".npz"):
+        if label is not None:
+            raise _fail(path, "an .npz archive holds its labels as the array y: it has no "
+                              "label column to choose; leave out the label option")
         kinds = {"y": NUMERIC_KINDS + "U"} if text_labels else None
         arrays = read_npz(path, keys=("X", "y"), max_bytes=max_bytes, extra_per_element=8,
                           kinds=kinds)
@@ -935,12 +1018,11 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
     elif text_labels and not os.fspath(path).endswith(".npy"):
         try:
             return read_xy(path, n_features, max_bytes=max_bytes, header=header,
-                           return_names=return_names)
+                           return_names=return_names, label=label)
         except UnreadableFileError as numeric_error:
-            # Not all numbers: class names in the last column, or a bad value
+            # Not all numbers: class names in the label column, or a bad value
             # (then this reader names its line).
-            X, y, columns = _read_csv_text_labels(path, max_bytes, header)
-            names = None if columns is None else (columns[:-1], columns[-1])
+            X, y, names = _read_csv_text_labels(path, max_bytes, header, label)
             numbers = 0 if y.dtype.kind == "f" else sum(map(_is_number, y))
             if ((n_features is not None and X.shape[1] != n_features)
                     or 2 * numbers > len(y)):
@@ -952,23 +1034,45 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
     else:
         table, columns = read_table(path, max_bytes=max_bytes, header=header,
                                     return_names=True)
-        if n_features is None or table.shape[1] == n_features + 1:
+        if label is not None or n_features is None or table.shape[1] == n_features + 1:
             if table.shape[1] < 2:
                 raise _fail(path, "needs at least two columns (features, then y)")
-            X, y = table[:, :-1], table[:, -1]
-            names = None if columns is None else (columns[:-1], columns[-1])
+            first = (None if os.fspath(path).endswith(".npy") else
+                     [f"{v:g}" for v in table[0]] if columns is None else columns)
+            j = _label_column(path, label, columns, first, table.shape[1])
+            X, y = np.delete(table, j, axis=1), table[:, j]
+            names = None if columns is None else (columns[:j] + columns[j + 1:], columns[j])
         else:
             X, y = table, None
             names = None if columns is None else (columns, None)
     # float64, as documented (and budgeted): an int8, bool or uint8 array as
     # stored wrapped around under the caller's arithmetic (1 - 2 * X).
     X = X.astype(np.float64, copy=False)
-    if y is not None and y.dtype.kind != "U":
+    # Class labels stored as bool stay bool: classes False/True, as a fit on
+    # the same arrays in memory has (float64 made them 0/1).
+    if y is not None and y.dtype.kind != "U" and not (text_labels and y.dtype.kind == "b"):
         y = y.astype(np.float64, copy=False)
     for name, array in (("X", X), ("y", y)):
         if array is not None and array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise _fail(path, f"{name} contains NaN or infinite values")
+            raise _fail(path, _nonfinite_problem(path, name, array, max_bytes, header,
+                                                 names is not None))
     return (X, y, names) if return_names else (X, y)
+
+
+def _nonfinite_problem(path, name, array, max_bytes, header, named) -> str:
+    """Where the first NaN or infinity of ``array`` (``X`` or ``y`` of ``path``)
+    is: its CSV line and field (a ``nan`` field, read as a number), or its
+    row and column, with the fix for a missing value."""
+    if not os.fspath(path).endswith((".npz", ".npy")):
+        problem = _csv_problem(_csv_bytes(path, max_bytes), int(named))
+        if problem is not None:
+            return problem
+    where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+    value = array[where]
+    at = f"row {where[0]}" + (f", column {where[1]}" if len(where) > 1 else "")
+    if np.isnan(value):
+        return f"{name} {at} (0-based) is NaN: a missing value; {_MISSING_FIX}"
+    return f"{name} {at} (0-based) is {value}: values must be finite"
 
 
 # ---------------------------------------------------------------- writing

@@ -24,6 +24,7 @@ call those.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
@@ -45,7 +46,8 @@ from ._validation import (BOOLEAN, RANDOM_STATE, Interval, StrOptions, check_int
 # The design and its helpers stay importable from here, where they lived
 # before sparselearn.parities existed.
 from .parities import PackedCube, ParityDesign, n_parity_features, pack_rows, parity_subsets
-from .parities import _check_packable, _largest_magnitude, _on_cube, _pack_chunks
+from .parities import (_block_product_bytes, _check_packable, _largest_magnitude, _on_cube,
+                        _pack_chunks)
 from ._gram import _moments_apply
 from ._solvers import (_iteration_log, _solve_block_cg, _solve_cg, _solve_cholesky, _solve_exact,
                        _solve_sketch)
@@ -383,6 +385,11 @@ class _LowDegreeModel(BaseEstimator):
                                              n_outputs=n_outputs, domain=self.domain_)
         if len(degrees) > 1:  # training and validation copies of X (or its bits)
             nbytes += 8.0 * m * (-(-n // 64) if isinstance(X, PackedCube) else n)
+            if n_outputs > 1 and solver in ("exact", "cholesky"):
+                # The validation predictions, the direct solvers' only
+                # c-wide product (estimate_bytes counts the others').
+                held_out = m - self._largest_training_split(m) + 1
+                nbytes += _block_product_bytes(held_out, n, top, self._threads(), n_outputs)
         check_memory(nbytes,
                      f"{type(self).__name__} fit (m={m}, n={n}, degree={top}, "
                      f"D={n_parity_features(n, top)}, solver={solver!r})",
@@ -441,7 +448,13 @@ class _LowDegreeModel(BaseEstimator):
         if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
             raise ValueError(f"X must be a non-empty 2-D array (m, n), got shape {X.shape}")
         if X.dtype.kind not in "if":
-            raise TypeError(f"X must hold real or integer +-1 entries, got dtype {X.dtype}")
+            # In memory such X is real data (domain="auto"), which a dask fit
+            # does not take: say so, and how to make cube points of 0/1 data.
+            raise TypeError(f"X must hold real or integer +-1 entries, got dtype {X.dtype}, "
+                            "which cannot hold -1: a dask fit takes cube points only; for "
+                            "0/1 data pass 1 - 2 * X.astype('int8') (0 -> +1, 1 -> -1, "
+                            "the cube index convention), or fit X.compute() in memory with "
+                            "domain='real'")
         m, n = (int(size) for size in X.shape)
         if self.degree is None:
             raise ValueError("fitting on a dask array needs an explicit degree= (degree "
@@ -473,7 +486,9 @@ class _LowDegreeModel(BaseEstimator):
                 solve = _solve_cg if y.ndim == 1 else _solve_block_cg
                 log = (_SolveLog(self._fit_label(degree, D, m, " on the dask cluster"),
                                  self.tol, self.max_iter) if self.verbose else None)
-                with _iteration_log(log):
+                # Without verbose, an iteration log set by the caller stays
+                # (benchmarks/scale_lowdegree.py times the iterations by it).
+                with _iteration_log(log) if log is not None else contextlib.nullcontext():
                     coef, n_iter, converged = solve(design, y, float(self.alpha),
                                                     float(self.tol), int(self.max_iter))
                 if log is not None:
@@ -501,6 +516,11 @@ class _LowDegreeModel(BaseEstimator):
             raise ValueError(f"a dask X needs a model fit on cube points (domain_='cube'); "
                              f"this one has domain_={self.domain_!r}: pass X.compute() "
                              "(predictions in memory), or fit on cube points")
+        if X.ndim == 2 and X.shape[0] == 0:
+            # In memory validate_data refuses no rows; a lazy (0,) array was
+            # a silent difference.
+            raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                             f"minimum of 1 is required by {type(self).__name__}.")
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must be a dask array of cube points with "
                              f"{self.n_features_in_} columns for a model with "

@@ -208,6 +208,18 @@ def _chunk_rows(m: int, n_lower: int, n: int) -> int:
     return int(max(_MIN_CHUNK_ROWS, min(m, rows)))
 
 
+def _block_product_bytes(m: int, n: int, degree: int, n_jobs: int, c: int) -> float:
+    """Bytes of one ``(chunk, widest * c)`` top-degree block product per
+    thread: a product of ``c`` columns holds one and a temporary of that size
+    (two, by tracemalloc at ``c = 30-200``; three of the nominal width 16,
+    even where the blocks are narrower, overstated a fit of 100 classes
+    four- to fifty-fold)."""
+    D = sum(math.comb(n, j) for j in range(degree + 1))
+    chunk = _chunk_rows(m, D - math.comb(n, degree), n)
+    threads = max(1, min(n_jobs, m // chunk))
+    return 8.0 * threads * chunk * _top_dense_size(n, degree)[2] * c
+
+
 # --------------------------------------------------------------- subsets
 def n_parity_features(n, degree) -> int:
     r"""Number of parities of degree at most ``degree`` on ``n`` bits.
@@ -878,7 +890,9 @@ class ParityDesign:
         for ``"exact"`` and ``"cholesky"`` with ``m < D``, instead, the
         explicit ``m x D`` rows and their SVD (the wide route).
         With ``n_outputs = c`` right-hand sides the vectors and blocks are
-        ``c`` columns wide; off the cube the preconditioner's design on
+        ``c`` columns wide (for ``"exact"`` and ``"cholesky"``, which read
+        explicit rows, only the targets); threads are counted as the
+        products run them, at most one per chunk of rows; off the cube the preconditioner's design on
         ``X**2`` is one more copy of the data.
 
         Parameters
@@ -910,7 +924,12 @@ class ParityDesign:
         chunk = _chunk_rows(m, n_lower, n)
         width = _block_width(n, degree)
         c = max(1, n_outputs)
-        nbytes = 8.0 * m * (words + 6 * c) + (8.0 * m * n if domain == "real" else 0.0)
+        # Length-m vectors: six per column for the matrix-free products'
+        # predictions and residuals; the direct solvers (explicit rows) hold
+        # only the targets and their scaled copy per extra column.
+        direct = solver in ("exact", "cholesky")
+        columns = 6 + 2 * (c - 1) if direct else 6 * c
+        nbytes = 8.0 * m * (words + columns) + (8.0 * m * n if domain == "real" else 0.0)
         nbytes += 8.0 * D * (words + 8 * c)
         if domain == "real":
             # (and the float32 copy of X that float32 products keep, _rows32)
@@ -920,9 +939,16 @@ class ParityDesign:
         # the dense coefficient blocks of the top degree.
         # (and the left blocks of a split layout, and their contiguous rows).
         dense, largest, widest, left = _top_dense_size(n, degree)
-        per_thread = (chunk * (n_lower + 2 * n + left + (3 * max(width, widest) + 2) * c)
+        per_thread = (chunk * (n_lower + 2 * n + left + (2 if direct else 2 * c))
                       + D * c + dense * c + 2 * largest * c)
-        nbytes += 8.0 * max(1, n_jobs) * per_thread + 8.0 * dense * c
+        if c == 1:
+            per_thread += chunk * 3 * max(width, widest)
+        # As many threads as _over_rows runs: one per chunk of rows at most.
+        threads = max(1, min(n_jobs, m // chunk))
+        nbytes += 8.0 * threads * per_thread + 8.0 * dense * c
+        if c > 1 and not direct:
+            # The direct solvers never run c-wide products (explicit rows).
+            nbytes += 2 * _block_product_bytes(m, n, degree, n_jobs, c)
         # The solver's own buffers (sparselearn._solvers builds on this module,
         # so it is imported here, not at the top).
         from ._solvers import _solver_bytes

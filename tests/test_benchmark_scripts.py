@@ -1,6 +1,7 @@
 """The comparison scripts under benchmarks/ that the docs tell users to run
 work as written (small sizes here; the figures themselves are not asserted:
 tests never assert wall-clock time)."""
+import math
 import os
 import subprocess
 import sys
@@ -191,3 +192,22 @@ def test_help_answers_before_the_stack_is_imported(script):
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout, result.stdout
     assert result.stdout.splitlines()[-1] == "[]", result.stdout
+
+
+def test_scale_lowdegree_time_per_iteration_leaves_set_up_out(monkeypatch):
+    """scale_lowdegree.py's s/iter is the interval between the first and the
+    last iteration the solver reports, over the iterations between: a fit of
+    100 s of set-up and 3 iterations of 1 s each (reported at 101, 102, 103
+    s, a count=0 refinement in between) is 1 s per iteration, not 103 / 3."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "scale_lowdegree", os.path.join(ROOT, "benchmarks", "scale_lowdegree.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    clock = script.IterationClock()
+    now = iter([101.0, 102.0, 103.0])
+    monkeypatch.setattr(script.time, "perf_counter", lambda: next(now))
+    for count in (1, 1, 0, 1):
+        clock(None, count)
+    assert clock.per_iteration() == 1.0 and clock.counts[-1] == 3
+    assert math.isnan(script.IterationClock().per_iteration())

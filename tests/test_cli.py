@@ -1924,3 +1924,108 @@ def test_verify_out_files_record_the_tail_degrees(capsys, tmp_path):
             assert all(row["network"] == str(path) for row in rows)
         else:
             assert [(d["width"], d["sparsity"]) for d in recorded] == [(4, 1), (4, 2)]
+
+
+def test_learn_and_predict_take_the_label_column_by_name_or_number(capsys, tmp_path):
+    """--label NAME|INDEX: a table whose labels are not last (R's and many
+    exports put them first) was fitted on the wrong target without a word.
+    With --label the fit is the one of the arrays themselves (a direct
+    LowDegreeRegressor fit as reference), predict reads the same layout, and
+    predict without it refuses, naming the flag."""
+    from sparselearn.learners import LowDegreeRegressor
+    rng = np.random.default_rng(3)
+    X = rng.choice([-1.0, 1.0], size=(200, 3))
+    y = X[:, 0] * X[:, 2] + 0.5 * X[:, 1] + 0.1 * rng.normal(size=200)
+    path = tmp_path / "first.csv"
+    path.write_text("y,a,b,c\n" + "".join(f"{t:.17g},{r[0]:g},{r[1]:g},{r[2]:g}\n"
+                                        for t, r in zip(y, X)))
+    reference = LowDegreeRegressor(degree=2).fit(X, y)
+    for label in ("y", "0", "-4"):
+        model = tmp_path / f"m{label}.npz"
+        code, out, err = run(capsys, "learn", str(path), "--degree", "2", "--label", label,
+                             "--out", str(model), "--json")
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["n_features"] == 3 and report["feature_names"] == ["a", "b", "c"]
+        assert report["header"] == ["a", "b", "c"] and report["label_column"] == "y"
+        fitted = LowDegreeRegressor.load(model)
+        np.testing.assert_allclose(fitted.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+        code, out, err = run(capsys, "predict", str(model), str(path), "--label", label)
+        assert code == 0, err
+        np.testing.assert_allclose([float(v) for v in out.split()], reference.predict(X),
+                                   rtol=1e-9, atol=1e-12)
+        assert "header row: a, b, c; labels: y" in err
+    code, out, err = run(capsys, "predict", str(model), str(path))
+    assert code == cli.EXIT_USAGE and "pass --label y" in err
+    assert len(err.strip().splitlines()) == 1
+    for label, message in [("z", "no column named 'z' for the labels; the header has "
+                                 "y, a, b, c"),
+                           ("4", "no label column 4: the table has 4 columns")]:
+        code, out, err = run(capsys, "learn", str(path), "--degree", "2", "--label", label)
+        assert code == cli.EXIT_USAGE and message in err, err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_learn_refuses_missing_values_naming_line_and_field(capsys, tmp_path):
+    """R's write.csv writes a missing value as an unquoted NA: as a class
+    label it became a class "NA"; in a feature, "nan" said only "X contains
+    NaN".  Now one line naming the file, line, field and the fix."""
+    lines = ["a,b,y", "1,-1,cat", "-1,1,dog", "1,1,NA", "-1,-1,dog"]
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "learn", str(path), "--degree", "1", "--task", "classify")
+    assert code == cli.EXIT_USAGE
+    assert str(path) in err and "line 4, field 3 is 'NA': a missing label" in err
+    assert "drop or impute" in err and len(err.strip().splitlines()) == 1
+    path.write_text("a,b,y\n1,-1,1\n-1,nan,2\n1,1,1\n-1,-1,2\n")
+    code, out, err = run(capsys, "learn", str(path), "--degree", "1")
+    assert code == cli.EXIT_USAGE and "line 3, field 2 is 'nan': a missing value" in err
+
+
+def test_learn_notes_a_pandas_index_column_but_still_uses_it(capsys, tmp_path):
+    """df.reset_index().to_csv(index=False) writes the row index as a column
+    named "index" (a re-read to_csv() file, "Unnamed: 0"): a note on stderr
+    when the first column has such a name *and* holds exactly 0..m-1; the
+    column is still a feature (valid data is never refused), and a column
+    with only one of the two signs gets no note."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 2))
+    y = X[:, 0] - X[:, 1]
+    rows = np.arange(30.0)
+    for name, first, noted in [("index", rows, True), ("Unnamed: 0", rows, True),
+                               ("index", rows + 1, False), ("t", rows, False)]:
+        path = tmp_path / "d.csv"
+        path.write_text(f"{name},a,b,y\n" + "".join(
+            f"{f:g},{r[0]:.17g},{r[1]:.17g},{t:.17g}\n" for f, r, t in zip(first, X, y)))
+        code, out, err = run(capsys, "learn", str(path), "--domain", "real", "--degree", "1",
+                             "--json")
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["n_features"] == 3
+        assert ("note" in report) == noted, report.get("note")
+        code, out, err = run(capsys, "learn", str(path), "--domain", "real", "--degree", "1")
+        assert (f"note: the first column, {name!r}, holds the row numbers 0 to 29" in err) \
+            == noted
+
+
+def test_learn_keeps_bool_labels_of_an_npz_as_false_and_true(capsys, tmp_path):
+    """An .npz's bool y is read as the classes False/True, as
+    LowDegreeClassifier has them in memory (the reference fit here); they
+    were 0/1 (float64) before.  predict prints and writes True/False."""
+    from sparselearn.learners import LowDegreeClassifier
+    rng = np.random.default_rng(2)
+    X = rng.choice([-1.0, 1.0], size=(120, 3))
+    y = X[:, 0] * X[:, 1] > 0
+    data, model = tmp_path / "b.npz", tmp_path / "m.npz"
+    np.savez(data, X=X, y=y)
+    code, out, err = run(capsys, "learn", str(data), "--task", "classify", "--degree", "2",
+                         "--out", str(model), "--json")
+    assert code == 0, err
+    reference = LowDegreeClassifier(degree=2).fit(X, y)
+    assert json.loads(out)["classes"] == reference.classes_.tolist() == [False, True]
+    assert LowDegreeClassifier.load(model).classes_.dtype == bool
+    code, out, err = run(capsys, "predict", str(model), str(data))
+    assert code == 0 and out.split() == [str(v) for v in reference.predict(X)]
+    code, out, err = run(capsys, "predict", str(model), str(data), "--out",
+                         str(tmp_path / "p.csv"))
+    assert (tmp_path / "p.csv").read_text().split() == [str(v) for v in reference.predict(X)]

@@ -815,7 +815,7 @@ def test_read_xy_text_labels(tmp_path):
     for text, match in [("a,y\n1,cat\n-1,\n", "line 3, field 2 is empty: a missing label"),
                         ("a,y\n1,cat\nx,dog\n", "line 3, field 1: 'x' is not a number"),
                         ("a,y\n1,cat\n1,1,dog\n", "line 3 has 3 fields, expected 2"),
-                        ("a,y\n1,nan\n", "y contains NaN"),
+                        ("a,y\n1,nan\n", "line 2, field 2 is .nan.: a missing label"),
                         ("y\ncat\n", "needs at least two columns"),
                         ("a,y\n", "no data rows")]:
         path.write_text(text)
@@ -1021,3 +1021,118 @@ def test_every_writer_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
                 write(path)
         assert path.read_bytes() == b"the previous contents", name
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(writers)
+
+
+@pytest.mark.parametrize("token", ["", "NA", "na", "N/A", "#N/A", "<NA>", "nan", "NaN",
+                                   "-nan", "NULL", "null"])
+@pytest.mark.parametrize("text_labels", [False, True])
+def test_read_xy_missing_values_named_by_line_and_field(tmp_path, token, text_labels):
+    """A missing value -- R's unquoted NA, pandas' NaN / <NA> / empty field,
+    a spreadsheet's #N/A, SQL's NULL -- in X or in y is an error naming the
+    file, its line and field, and the fix, never a class "NA" or a NaN in
+    the fit (before: "NA" labels became a class, a "nan" feature only "X
+    contains NaN", without the line)."""
+    path = tmp_path / "t.csv"
+    rows = ["a,b,y", "1,-1,cat", "-1,1,dog", "1,1,cat"]
+    for line, field, label in [(3, 2, False), (4, 3, True)]:
+        cells = [r.split(",") for r in rows]
+        cells[line - 1][field - 1] = token
+        if not text_labels:
+            for r in cells[1:]:
+                r[2] = {"cat": "1", "dog": "2"}.get(r[2], r[2])
+        path.write_text("\n".join(",".join(r) for r in cells) + "\n")
+        shown = "empty" if not token else repr(token)
+        what = "label" if (label and text_labels) else "value"
+        with pytest.raises(io.UnreadableFileError) as info:
+            io.read_xy(path, text_labels=text_labels)
+        message = str(info.value)
+        assert str(path) in message
+        assert f"line {line}, field {field} is {shown}: a missing {what}" in message
+        assert "drop or impute the rows with missing values first" in message
+
+
+def test_read_xy_nan_in_arrays_named_by_row_and_column(tmp_path):
+    """NaN in an .npz's X or y (or an .npy table) names the array, row and
+    column (0-based, as NumPy indexes) and the fix; infinity is not called
+    missing."""
+    X = np.ones((3, 2))
+    X[2, 1] = np.nan
+    np.savez(tmp_path / "a.npz", X=X, y=np.ones(3))
+    with pytest.raises(io.UnreadableFileError,
+                       match=r"X row 2, column 1 \(0-based\) is NaN: a missing value; drop"):
+        io.read_xy(tmp_path / "a.npz")
+    np.savez(tmp_path / "b.npz", X=np.ones((3, 2)), y=np.array([1.0, np.nan, 2.0]))
+    with pytest.raises(io.UnreadableFileError, match=r"y row 1 \(0-based\) is NaN"):
+        io.read_xy(tmp_path / "b.npz")
+    np.save(tmp_path / "c.npy", np.array([[1.0, 1.0], [1.0, np.inf]]))
+    with pytest.raises(io.UnreadableFileError,
+                       match=r"y row 1 \(0-based\) is inf: values must be finite"):
+        io.read_xy(tmp_path / "c.npy")
+    (tmp_path / "d.csv").write_text("a,b,y\n1,1,1\n1,-inf,1\n")
+    with pytest.raises(io.UnreadableFileError,
+                       match="line 3, field 2: '-inf' is not a finite number"):
+        io.read_xy(tmp_path / "d.csv")
+
+
+def test_read_xy_label_column_by_name_or_number(tmp_path):
+    """label= picks y's column by header name or 0-based number (-1 the
+    last); the other columns are X, in their order, with their names."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,y,b\n1,5,-1\n-1,6,1\n")
+    for label in ("y", 1, -2):
+        X, y, names = io.read_xy(path, return_names=True, label=label)
+        assert X.tolist() == [[1.0, -1.0], [-1.0, 1.0]] and y.tolist() == [5.0, 6.0]
+        assert names == (["a", "b"], "y")
+    # The label column is y even at the model's width (no column is dropped
+    # as "features only"), and text labels may stand there too.
+    X, y = io.read_xy(path, n_features=2, label="y")
+    assert X.shape == (2, 2) and y.tolist() == [5.0, 6.0]
+    path.write_text("a,y,b\n1,cat,-1\n-1,dog,1\n")
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True, label="y")
+    assert X.tolist() == [[1.0, -1.0], [-1.0, 1.0]] and y.tolist() == ["cat", "dog"]
+    assert names == (["a", "b"], "y")
+    X, y = io.read_xy(path, text_labels=True, label=1)
+    assert y.tolist() == ["cat", "dog"]
+    path.write_text("1,cat,-1\n-1,dog,1\n")  # no header: a number still works
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True, label=1)
+    assert X.tolist() == [[1.0, -1.0], [-1.0, 1.0]] and names is None
+    np.save(tmp_path / "t.npy", np.array([[7.0, 1.0, -1.0], [8.0, -1.0, 1.0]]))
+    X, y = io.read_xy(tmp_path / "t.npy", label=0)
+    assert X.tolist() == [[1.0, -1.0], [-1.0, 1.0]] and y.tolist() == [7.0, 8.0]
+    for target, label, match in [
+            (path, "y", "no header row to find the label column 'y' by name"),
+            (tmp_path / "t.npy", "y", r"an \.npy table has none"),
+            (tmp_path / "t.npy", 3, "no label column 3: the table has 3 columns"),
+            (tmp_path / "t.npy", -4, "no label column -4"),
+            (tmp_path / "t.csv", 3, "no label column 3")]:
+        with pytest.raises(io.UnreadableFileError, match=match):
+            io.read_xy(target, label=label, text_labels=True)
+    path.write_text("a,y,b\n1,5,-1\n")
+    with pytest.raises(io.UnreadableFileError,
+                       match="no column named 'z' for the labels; the header has a, y, b"):
+        io.read_xy(path, label="z")
+    path.write_text("y,y,b\n1,5,-1\n")
+    with pytest.raises(io.UnreadableFileError, match="more than one column named 'y'"):
+        io.read_xy(path, label="y")
+    np.savez(tmp_path / "t.npz", X=np.ones((2, 2)), y=np.ones(2))
+    with pytest.raises(io.UnreadableFileError, match="holds its labels as the array y"):
+        io.read_xy(tmp_path / "t.npz", label=0)
+    for wrong in (1.0, True):
+        with pytest.raises(TypeError, match="label must be a column name"):
+            io.read_xy(path, label=wrong)
+    path.write_text("a,y,b\n1,5,-1\n")
+    assert io.read_xy(path, label=np.int64(1))[1].tolist() == [5.0]
+
+
+def test_read_xy_spreadsheet_na_in_the_first_column_is_not_a_comment(tmp_path):
+    """An unquoted #N/A starts a comment for NumPy: in column 1 the whole row
+    was dropped without a word (3 rows read from 4); it is a missing value,
+    named by its line.  A real comment mentioning it still reads."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,y\n1,-1,1\n#N/A,1,2\n-1,1,2\n1,1,1\n")
+    for text_labels in (False, True):
+        with pytest.raises(io.UnreadableFileError,
+                           match="line 3, field 1 is '#N/A': a missing value"):
+            io.read_xy(path, text_labels=text_labels)
+    path.write_text("a,b,y\n# #N/A rows were dropped\n1,-1,1\n-1,1,2\n")
+    assert io.read_xy(path)[0].shape == (2, 2)

@@ -344,3 +344,64 @@ def test_single_vector_cg_takes_scipys_iterates(domain, alpha):
     assert info == 0 and converged
     assert abs(n_iter - len(steps)) <= 1
     np.testing.assert_allclose(coef, expected, rtol=0, atol=1e-9 * np.linalg.norm(expected))
+
+
+@pytest.mark.parametrize("domain", ["cube", "real"])
+def test_cholesky_factors_small_systems_on_one_blas_thread(monkeypatch, domain):
+    """D below _FACTOR_MIN_THREADED is factored with BLAS held to one thread
+    (OpenBLAS's pool spun for busy cores: 0.3-2 s against milliseconds on
+    one thread under load); the solution is unchanged (against lstsq on the
+    explicit features)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import scipy.linalg
+
+    import sparselearn._solvers as solvers
+    if max((pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+            if pool["user_api"] == "blas"), default=1) < 2:
+        pytest.skip("BLAS runs one thread here anyway")
+    seen = []
+    original = scipy.linalg.cho_factor
+
+    def spy(*args, **kwargs):
+        seen.append(max(pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                        if pool["user_api"] == "blas"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(solvers.scipy.linalg, "cho_factor", spy)
+    rng = np.random.default_rng(4)
+    X = (rng.choice([-1.0, 1.0], size=(600, 8)) if domain == "cube"
+         else rng.normal(size=(600, 8)))
+    y = rng.normal(size=600)
+    design = ParityDesign(X, 2, domain=domain)
+    coef = _solve_cholesky(design, y, 0.0)
+    assert seen == [1]
+    P = explicit_parity_features(X, 2)
+    np.testing.assert_allclose(coef, np.linalg.lstsq(P, y, rcond=None)[0], rtol=1e-8,
+                               atol=1e-10)
+
+
+def test_sketch_on_a_rank_deficient_real_design_is_the_exact_minimum_norm_fit(monkeypatch):
+    """Duplicated real columns make every Gram singular: the sketch's own
+    factor fails and the fit goes straight to the QR of _solve_exact (no
+    longer through the Gram of all rows and its failed Cholesky first); the
+    result is the minimum-norm least-squares solution, compared with
+    numpy.linalg.lstsq on the explicit monomials."""
+    import sparselearn._solvers as solvers
+    from sparselearn._solvers import _solve_sketch
+
+    def no_gram(*args):
+        raise AssertionError("the Cholesky of all rows ran")
+
+    monkeypatch.setattr(solvers, "_solve_cholesky", no_gram)
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(900, 12))
+    X[:, 5] = X[:, 3]
+    X[:, 7] = X[:, 3]
+    y = X[:, 0] * X[:, 1] + X[:, 3] + 0.1 * rng.normal(size=900)
+    design = ParityDesign(X, 2, domain="real")
+    coef, n_iter, converged = _solve_sketch(design, y, 0.0, 1e-10, 100,
+                                            np.random.default_rng(0))
+    assert converged
+    reference = np.linalg.lstsq(explicit_parity_features(X, 2), y, rcond=None)[0]
+    np.testing.assert_allclose(coef, _solve_exact(design, y, 0.0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(coef, reference, rtol=1e-8, atol=1e-9)
