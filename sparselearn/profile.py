@@ -30,6 +30,8 @@ __all__ = ["ActivationProfile", "activation_profile", "plot_activation_profile"]
 
 _CHUNK_BYTES = 16 * 2**20
 _QUANTILES = (0.5, 0.9, 0.99)
+# __str__ shows this many nonzero histogram bins at each end.
+_SHOWN_BINS = 6
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class ActivationProfile:
         Units that never / always fire on the sample.
     touched_fraction : float
         ``mean_active / width``.
+
+    ``str()`` shows at most the first and last 6 nonzero histogram bins;
+    :meth:`to_dict` keeps every one.
     """
 
     n_samples: int
@@ -83,7 +88,13 @@ class ActivationProfile:
     def __str__(self) -> str:
         quantiles = ", ".join(f"q{100 * q:g} {c}" for q, c in self.quantiles.items())
         nonzero = np.flatnonzero(self.histogram)
-        histogram = ", ".join(f"{c}: {int(self.histogram[c])}" for c in nonzero)
+        entries = [f"{c}: {int(self.histogram[c])}" for c in nonzero]
+        if len(entries) > 2 * _SHOWN_BINS:
+            # A wide layer has hundreds of counts: the ends, and the full data in to_dict.
+            entries = (entries[:_SHOWN_BINS]
+                       + [f"... {len(entries) - 2 * _SHOWN_BINS} more counts ..."]
+                       + entries[-_SHOWN_BINS:])
+        histogram = ", ".join(entries)
         return "\n".join([
             f"activation profile of a width-{self.width} network on {self.n_samples} rows",
             f"  active units   mean {self.mean_active:.4g}, {quantiles}, max {self.max_active}",
