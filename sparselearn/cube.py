@@ -103,11 +103,15 @@ _CHUNK_BITS = 12
 # Points per kernel call; the kernel holds the GIL-free thread team for one
 # call, so Ctrl-C is honoured between calls.
 _BATCH_POINTS = 2**22
-# activation_histogram's default limit on its walk, in unit evaluations 2^n s:
-# at 0.7 ns each on the 2-core machine (n = 20-24, s = 64-4096, load 0.3),
-# about 13 minutes; larger walks are refused before they start.
+# activation_histogram's default limit on its walk, in unit evaluations 2^n s;
+# larger walks are refused before they start.  A unit evaluation costs about
+# 1.2 ns of CPU time: process time over 2^n s, Gaussian weights, n = 16-24,
+# s = 64-4096, 1.0-1.7 ns on one thread and 1.0-1.2 ns summed over two
+# (2026-12, the project's 2-core machine, under load 5.7-6.5, where the wall
+# times were 1-3.4 ns per evaluation, as in the older asv record's 2.3-3.8).
+# So 2^40 is about 22 minutes of CPU time, 11 on two idle cores.
 _MAX_HISTOGRAM_EVALUATIONS = 2**40
-_SECONDS_PER_EVALUATION = 0.7e-9
+_CPU_SECONDS_PER_EVALUATION = 1.2e-9
 # Walks of fewer than this many point-units (2^n s) run on one thread:
 # waking a second costs up to milliseconds on a loaded machine (measured
 # with benchmarks/compare_threads.py on the project's shared 2-core machine).
@@ -354,7 +358,8 @@ def activation_histogram(net, *, max_evaluations=_MAX_HISTOGRAM_EVALUATIONS) -> 
     ``j`` is active at ``x`` when :math:`\langle w_j, x\rangle - b_j > 0`.
     Computed by a parallel Gray-code walk in :math:`O(s)` per point and
     :math:`O(s)` memory per thread; the running time is :math:`2^n s` unit
-    evaluations (about 0.7 ns each on two cores), so for large ``n`` use
+    evaluations (about 1.2 ns of CPU time each: 0.6 ns on two idle cores,
+    several on a shared machine), so for large ``n`` use
     :func:`certify_sparsity` for the maximum, or count the active units of
     sampled points (:func:`uniform_points`,
     :meth:`~sparselearn.SparseReLUNetwork.activation_counts`) for the
@@ -365,7 +370,8 @@ def activation_histogram(net, *, max_evaluations=_MAX_HISTOGRAM_EVALUATIONS) -> 
     net : SparseReLUNetwork
     max_evaluations : float or None, default=2**40
         Largest walk accepted, in unit evaluations :math:`2^n s` (the
-        default, :math:`2^{40}`, is about 13 minutes on two cores); a larger
+        default, :math:`2^{40}`, is about 22 minutes of CPU time, 11 minutes
+        on two idle cores); a larger
         one is refused before it starts rather than running for hours.
         ``None`` accepts any.
 
@@ -399,7 +405,8 @@ def activation_histogram(net, *, max_evaluations=_MAX_HISTOGRAM_EVALUATIONS) -> 
         raise ValueError(
             f"activation_histogram walks 2^{n} points x {net.width} units = "
             f"{evaluations:.3g} unit evaluations (about "
-            f"{_rough_duration(evaluations * _SECONDS_PER_EVALUATION)} on two cores), beyond "
+            f"{_rough_duration(evaluations * _CPU_SECONDS_PER_EVALUATION)} of CPU time, half "
+            "that on two idle cores), beyond "
             f"max_evaluations={limit:.3g}; for the maximum use certify_sparsity(net), for "
             "the distribution count net.activation_counts(uniform_points(n, m)) on a "
             "sample, or pass a larger max_evaluations")

@@ -10,6 +10,7 @@ integer arithmetic (``strategies.exact_active``).
 import contextlib
 import dataclasses
 import os
+import re
 from unittest import mock
 
 import numpy as np
@@ -117,11 +118,16 @@ def test_activation_histogram_equals_brute_force(net):
 
 @pytest.mark.parametrize("n", [40, 62])
 def test_activation_histogram_refuses_walks_of_hours_before_starting(n):
-    # 2^40 points x 16 units is about 3 hours on two cores; at n = 62 the
-    # batches were built as a list of 2^40 pairs before the first call.
+    # 2^40 points x 16 units at the measured 1.2 ns of CPU time per unit
+    # evaluation (cube._CPU_SECONDS_PER_EVALUATION's comment) is 2^44 x 1.2e-9
+    # s = 5.86 hours of CPU time; at n = 62 the batches were built as a list
+    # of 2^40 pairs before the first call.
     rng = np.random.default_rng(0)
     net = SparseReLUNetwork(rng.normal(size=(16, n)), rng.normal(size=16), np.ones(16))
-    with pytest.raises(ValueError, match=r"2\^%d points x 16 units.*(hours|years)" % n) as info:
+    expected = {40: "5.86 hours", 62: f"{2.0**66 * 1.2e-9 / 3.15e7:.3g} years"}[n]
+    with pytest.raises(ValueError, match=r"2\^%d points x 16 units = .* unit evaluations "
+                       r"\(about %s of CPU time, half that on two idle cores\)"
+                       % (n, re.escape(expected))) as info:
         cube.activation_histogram(net)
     assert "max_evaluations" in str(info.value) and "certify_sparsity" in str(info.value)
     bits, batches = cube._chunk_batches(n)
