@@ -911,6 +911,7 @@ def _flips_of_rows(net, band, max_abs, exact, X):
     W, b, u, c = net._weights, net._biases, net._output_weights, net._output_bias
     out = np.empty((m, n))
     rows = max(1, _CHUNK_BYTES // (8 * max(1, net.width)))
+    units = max(1, _CHUNK_BYTES // (8 * n))   # sensitive units handled at a time
     near_rows, near_cols = [], []
     for start in range(0, m, rows):
         Z = X[start:start + rows] @ W.T - b
@@ -919,13 +920,17 @@ def _flips_of_rows(net, band, max_abs, exact, X):
             always = z - 2.0 * max_abs > band
             sensitive = np.flatnonzero(~always & (z + 2.0 * max_abs >= -band))
             values = (c + u[always] @ z[always]) - 2.0 * x * (u[always] @ W[always])
-            Zs = z[sensitive, None] - 2.0 * x * W[sensitive]   # (unit, flip)
-            values += u[sensitive] @ np.where(Zs > 0.0, Zs, 0.0)
+            near = np.zeros(n, dtype=bool)
+            for first in range(0, sensitive.size, units):
+                part = sensitive[first:first + units]
+                Zs = z[part, None] - 2.0 * x * W[part]   # (unit, flip)
+                values += u[part] @ np.where(Zs > 0.0, Zs, 0.0)
+                if not exact:
+                    near |= (np.abs(Zs) <= band[part, None]).any(axis=0)
             out[a] = values
-            if not exact:
-                near = np.flatnonzero((np.abs(Zs) <= band[sensitive, None]).any(axis=0))
-                near_rows.append(np.full(near.size, a))
-                near_cols.append(near)
+            near = np.flatnonzero(near)
+            near_rows.append(np.full(near.size, a))
+            near_cols.append(near)
     if near_rows:
         near_rows, near_cols = np.concatenate(near_rows), np.concatenate(near_cols)
         for start in range(0, near_rows.size, rows):

@@ -750,13 +750,16 @@ def test_flipped_outputs_re_decide_planted_near_ties():
     assert np.all(np.abs(out - net(points)) <= _value_bound(net))
 
 
+@pytest.mark.parametrize("chunk_bytes", [2000, 20_000])
 @pytest.mark.parametrize("weights", ["gaussian", "decimal", "dyadic"])
-def test_estimate_influences_of_a_network_is_the_old_estimate(weights, monkeypatch):
+def test_estimate_influences_of_a_network_is_the_old_estimate(weights, chunk_bytes,
+                                                              monkeypatch):
     # The network path reuses each draw's pre-activations; the callable path
     # is the former implementation (n + 1 forward passes per draw) and draws
     # the same points, so the two differ by rounding only (none on dyadic
-    # weights).  Chunks of a few draws: the draws carry over between chunks.
-    monkeypatch.setattr(F, "_CHUNK_BYTES", 20_000)
+    # weights).  Chunks of a few draws: the draws carry over between chunks
+    # (and at 2000 bytes the flips' units are taken 20 at a time).
+    monkeypatch.setattr(F, "_CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(3)
     n, s = 12, 40
     W = {"gaussian": rng.normal(size=(s, n)) / np.sqrt(n),
