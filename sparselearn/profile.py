@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._results import histogram_text
 from ._validation import check_int, check_matrix
 from .interop import _conversion_hint
 from .network import SparseReLUNetwork
@@ -30,8 +31,6 @@ __all__ = ["ActivationProfile", "activation_profile", "plot_activation_profile"]
 
 _CHUNK_BYTES = 16 * 2**20
 _QUANTILES = (0.5, 0.9, 0.99)
-# __str__ shows this many nonzero histogram bins at each end.
-_SHOWN_BINS = 6
 
 
 @dataclass(frozen=True)
@@ -87,14 +86,7 @@ class ActivationProfile:
 
     def __str__(self) -> str:
         quantiles = ", ".join(f"q{100 * q:g} {c}" for q, c in self.quantiles.items())
-        nonzero = np.flatnonzero(self.histogram)
-        entries = [f"{c}: {int(self.histogram[c])}" for c in nonzero]
-        if len(entries) > 2 * _SHOWN_BINS:
-            # A wide layer has hundreds of counts: the ends, and the full data in to_dict.
-            entries = (entries[:_SHOWN_BINS]
-                       + [f"... {len(entries) - 2 * _SHOWN_BINS} more counts ..."]
-                       + entries[-_SHOWN_BINS:])
-        histogram = ", ".join(entries)
+        histogram = histogram_text(self.histogram)
         return "\n".join([
             f"activation profile of a width-{self.width} network on {self.n_samples} rows",
             f"  active units   mean {self.mean_active:.4g}, {quantiles}, max {self.max_active}",
