@@ -161,6 +161,22 @@ def _check_metadata(metadata, names, caller: str) -> dict:
     return dict(metadata)
 
 
+# histogram_text shows this many nonzero bins at each end.
+_SHOWN_BINS = 6
+
+
+def histogram_text(histogram) -> str:
+    """``"c: count, ..."`` over the nonzero bins of a histogram of active counts;
+    past ``2 * _SHOWN_BINS`` of them, the first and last few and how many are left
+    out (a wide layer has hundreds; the reports' dicts and JSON keep them all)."""
+    histogram = np.asarray(histogram)
+    entries = [f"{c}: {int(histogram[c])}" for c in np.flatnonzero(histogram)]
+    if len(entries) > 2 * _SHOWN_BINS:
+        entries = (entries[:_SHOWN_BINS] + [f"... {len(entries) - 2 * _SHOWN_BINS} more counts ..."]
+                   + entries[-_SHOWN_BINS:])
+    return ", ".join(entries)
+
+
 def _finite_or_none(value):
     """``value`` with every NaN or infinite float replaced by ``None``, recursively."""
     if isinstance(value, dict):

@@ -33,7 +33,7 @@ import numpy as np
 from . import __version__, _startup
 from . import io as _io
 from ._plotting import import_pyplot
-from ._results import _finite_or_none
+from ._results import _finite_or_none, histogram_text
 from ._validation import MemoryBudgetError, format_bytes
 
 # Exit codes: 0 success, 2 bad usage or input (argparse's own convention),
@@ -66,11 +66,6 @@ def _say(args, message: str) -> None:
 def _load_network(path):
     from .network import SparseReLUNetwork
     return SparseReLUNetwork.load(path)
-
-
-def _format_histogram(histogram: np.ndarray) -> str:
-    nonzero = np.flatnonzero(histogram)
-    return ", ".join(f"{c}: {int(histogram[c])}" for c in nonzero)
 
 
 # ---------------------------------------------------------------- commands
@@ -220,7 +215,7 @@ def _print_demo(report: dict) -> None:
           f"{report['certified_sparsity']} (witness index {report['witness_index']}, "
           f"{seconds['certify']:.2f} s); mean active {report['mean_active']:.4f}")
     histogram = np.asarray(report["activation_histogram"])
-    print(f"  histogram   points by active count {{{_format_histogram(histogram)}}}")
+    print(f"  histogram   points by active count {{{histogram_text(histogram)}}}")
     weights = ", ".join(f"{w:.3g}" for w in report["degree_weights"][:6])
     print(f"  spectrum    W^=j for j = 0..5: {weights}")
     print(f"  learned     degree {report['degree']} "
@@ -343,7 +338,7 @@ def _print_certify(report: dict) -> None:
         print(f"  MILP (HiGHS)        upper bound proven under {settings}")
     if "activation_histogram" in report:
         histogram = np.asarray(report["activation_histogram"])
-        print(f"  histogram           {{{_format_histogram(histogram)}}}")
+        print(f"  histogram           {{{histogram_text(histogram)}}}")
 
 
 def _cmd_profile(args) -> dict:

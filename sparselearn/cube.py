@@ -84,7 +84,7 @@ from ._validation import (MAX_CUBE_DIM, MemoryBudgetError, check_cube_dimension,
                           check_float, check_int, check_matrix, check_memory,
                           check_random_state)
 from .interop import _conversion_hint
-from .network import SparseReLUNetwork, min_valuation
+from .network import _NO_VALUATION, SparseReLUNetwork, min_valuation
 
 __all__ = [
     "Box",
@@ -103,11 +103,15 @@ _CHUNK_BITS = 12
 # Points per kernel call; the kernel holds the GIL-free thread team for one
 # call, so Ctrl-C is honoured between calls.
 _BATCH_POINTS = 2**22
-# activation_histogram's default limit on its walk, in unit evaluations 2^n s:
-# at 0.7 ns each on the 2-core machine (n = 20-24, s = 64-4096, load 0.3),
-# about 13 minutes; larger walks are refused before they start.
+# activation_histogram's default limit on its walk, in unit evaluations 2^n s;
+# larger walks are refused before they start.  A unit evaluation costs about
+# 1.2 ns of CPU time: process time over 2^n s, Gaussian weights, n = 16-24,
+# s = 64-4096, 1.0-1.7 ns on one thread and 1.0-1.2 ns summed over two
+# (2026-12, the project's 2-core machine, under load 5.7-6.5, where the wall
+# times were 1-3.4 ns per evaluation, as in the older asv record's 2.3-3.8).
+# So 2^40 is about 22 minutes of CPU time, 11 on two idle cores.
 _MAX_HISTOGRAM_EVALUATIONS = 2**40
-_SECONDS_PER_EVALUATION = 0.7e-9
+_CPU_SECONDS_PER_EVALUATION = 1.2e-9
 # Walks of fewer than this many point-units (2^n s) run on one thread:
 # waking a second costs up to milliseconds on a loaded machine (measured
 # with benchmarks/compare_threads.py on the project's shared 2-core machine).
@@ -122,6 +126,11 @@ _PARALLEL_SECONDS = 0.1
 _LEAF_BITS = 6
 _SPLIT_BITS = 8
 _BATCH_TASKS = 8
+
+# certify_sparsity counts its starting points in doubling blocks, the first
+# of about this many multiply-adds (tens of milliseconds), checking
+# time_limit between blocks.
+_INITIAL_WORK = 2**26
 
 
 def _check_network(net) -> SparseReLUNetwork:
@@ -349,7 +358,8 @@ def activation_histogram(net, *, max_evaluations=_MAX_HISTOGRAM_EVALUATIONS) -> 
     ``j`` is active at ``x`` when :math:`\langle w_j, x\rangle - b_j > 0`.
     Computed by a parallel Gray-code walk in :math:`O(s)` per point and
     :math:`O(s)` memory per thread; the running time is :math:`2^n s` unit
-    evaluations (about 0.7 ns each on two cores), so for large ``n`` use
+    evaluations (about 1.2 ns of CPU time each: 0.6 ns on two idle cores,
+    several on a shared machine), so for large ``n`` use
     :func:`certify_sparsity` for the maximum, or count the active units of
     sampled points (:func:`uniform_points`,
     :meth:`~sparselearn.SparseReLUNetwork.activation_counts`) for the
@@ -360,7 +370,8 @@ def activation_histogram(net, *, max_evaluations=_MAX_HISTOGRAM_EVALUATIONS) -> 
     net : SparseReLUNetwork
     max_evaluations : float or None, default=2**40
         Largest walk accepted, in unit evaluations :math:`2^n s` (the
-        default, :math:`2^{40}`, is about 13 minutes on two cores); a larger
+        default, :math:`2^{40}`, is about 22 minutes of CPU time, 11 minutes
+        on two idle cores); a larger
         one is refused before it starts rather than running for hours.
         ``None`` accepts any.
 
@@ -394,7 +405,8 @@ def activation_histogram(net, *, max_evaluations=_MAX_HISTOGRAM_EVALUATIONS) -> 
         raise ValueError(
             f"activation_histogram walks 2^{n} points x {net.width} units = "
             f"{evaluations:.3g} unit evaluations (about "
-            f"{_rough_duration(evaluations * _SECONDS_PER_EVALUATION)} on two cores), beyond "
+            f"{_rough_duration(evaluations * _CPU_SECONDS_PER_EVALUATION)} of CPU time, half "
+            "that on two idle cores), beyond "
             f"max_evaluations={limit:.3g}; for the maximum use certify_sparsity(net), for "
             "the distribution count net.activation_counts(uniform_points(n, m)) on a "
             "sample, or pass a larger max_evaluations")
@@ -527,19 +539,35 @@ class CertificationIncomplete(RuntimeError):
         self.elapsed = elapsed
 
 
-def _initial_bound(net: SparseReLUNetwork) -> tuple[int, np.ndarray]:
-    """Best count among the points ``sign(w_j)`` (ties to +1), and that point.
+def _initial_bound(net: SparseReLUNetwork, deadline=None) -> tuple[int, np.ndarray, bool]:
+    """Best count among the points ``sign(w_j)`` (ties to +1), that point, and
+    whether all ``s`` points were counted.
 
     At ``x = sign(w_j)`` unit ``j`` reaches its largest pre-activation, so
     every unit that can be active somewhere is active at one of these points.
+    The points are counted in blocks, the first of about ``_INITIAL_WORK``
+    multiply-adds, each next one as large as all before it (every call reads
+    all of ``W``, so blocks stay few); past ``deadline`` (``time.monotonic()``)
+    the count stops after the current block, within about twice the time
+    spent so far (``s = 4096, n = 784``: under a second in all).
     """
-    candidates = np.where(net.weights >= 0.0, 1.0, -1.0)
-    counts = net.activation_counts(candidates)
-    best = int(np.argmax(counts))
-    return int(counts[best]), candidates[best].copy()
+    s, n = net.weights.shape
+    start, rows = 0, max(1, _INITIAL_WORK // max(1, s * n))
+    best, witness = -1, None
+    while start < s:
+        candidates = np.where(net.weights[start:start + rows] >= 0.0, 1.0, -1.0)
+        counts = net._activation_counts(candidates)
+        top = int(np.argmax(counts))
+        if counts[top] > best:  # the first maximum, as one argmax over all points
+            best, witness = int(counts[top]), candidates[top].copy()
+        start += rows
+        rows = start
+        if deadline is not None and start < s and time.monotonic() > deadline:
+            return best, witness, False
+    return best, witness, True
 
 
-def _rounding_slack(weights, biases) -> np.ndarray:
+def _rounding_slack(weights, biases, valuation=None) -> np.ndarray:
     r"""Per-unit slack ``tol_j`` that makes every pruning test conservative.
 
     The search's bounds are sums of at most ``n + 1`` terms per unit, for up
@@ -549,21 +577,18 @@ def _rounding_slack(weights, biases) -> np.ndarray:
     ``tol_j = 2 (n + m + 1) eps M_j`` (``eps = 2 u``) covers it four times.
     When every weight and bias is a multiple of :math:`2^{-p}` and
     :math:`(m + 1) 2^p \max_j M_j \le 2^{53}`, all those sums are exact and
-    the slack is 0, so even ties at exactly 0 are pruned.
+    the slack is 0, so even ties at exactly 0 are pruned.  ``valuation``:
+    :func:`~sparselearn.network.min_valuation` of the parameters, if known
+    (a network keeps it; a third of a second at ``s = 4096, n = 784``).
     """
     n = weights.shape[1]
     joint = _cube.JOINT_MAX_UNITS
     magnitude = np.abs(weights).sum(axis=1) + np.abs(biases)
-    values = np.concatenate([weights.ravel(), biases])
-    values = values[values != 0.0]
-    if values.size == 0:
+    if valuation is None:
+        valuation = min_valuation(weights, biases)
+    if valuation == _NO_VALUATION:  # all zero
         return np.zeros_like(magnitude)
-    # v = mantissa * 2^exponent with an integer 53-bit mantissa; the lowest
-    # set bit of the mantissa gives the finest power of two v needs.
-    mantissa, exponent = np.frexp(np.abs(values))
-    integer = (mantissa * 2.0**53).astype(np.int64)
-    lowest_bit = np.log2(integer & -integer).astype(np.int64)
-    p = int(max(0, np.max(53 - exponent - lowest_bit)))
+    p = max(0, -valuation)
     if p <= 53 and (joint + 1) * float(magnitude.max()) * 2.0**p <= 2.0**53:
         return np.zeros_like(magnitude)
     return 2.0 * (n + joint + 1) * np.finfo(np.float64).eps * magnitude
@@ -1120,7 +1145,8 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         Stop after visiting about this many subcubes (checked per task and
         between batches of tasks).
     time_limit : float, optional
-        Stop after about this many seconds (checked inside the search every
+        Stop after about this many seconds (checked while counting the
+        starting points, while pairing the units, and inside the search every
         1024 subcubes).  Ctrl-C is honoured between batches of tasks; use
         ``time_limit`` to bound a search that may be long.
     domain : {"pm1", "01"}, Box or array_like of shape (m, n), default="pm1"
@@ -1240,10 +1266,17 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         hint.what, hint.needed, hint.budget = exc.what, exc.needed, exc.budget
         raise hint from None
 
-    tol = _rounding_slack(net.weights, net.biases)
-    best, witness = _initial_bound(net)
-    initial = best
+    tol = _rounding_slack(net.weights, net.biases, net._valuation)
     deadline = 0.0 if time_limit is None else start_time + time_limit
+    best, witness, complete = _initial_bound(net, None if time_limit is None else deadline)
+    if not complete:
+        elapsed = time.monotonic() - start_time
+        raise CertificationIncomplete(
+            f"certify_sparsity stopped after {elapsed:.3g} s (the time_limit of {time_limit} "
+            f"s), while counting the starting points sign(w_j) of the {s} units: the sparsity "
+            f"is at least {best} (see .witness) but the maximum is NOT certified; raise "
+            "time_limit=.", best, witness, 0, elapsed)
+    initial = best
     units = _pairwise_core(net.weights, net.biases, tol, best,
                            deadline=None if time_limit is None else deadline)
     if units is None:

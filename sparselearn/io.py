@@ -58,9 +58,10 @@ import numpy as np
 
 from ._validation import MemoryBudgetError, check_memory, format_bytes
 
-__all__ = ["UnreadableFileError", "atomic_write", "load_archive", "npz_names", "npz_path",
-           "read_bytes", "read_csv", "read_npy", "read_npz", "read_table", "read_xy",
-           "save_figure", "save_npy", "save_npz", "save_text", "save_txt_array"]
+__all__ = ["DirectoryNotFileError", "MissingDirectoryError", "UnreadableFileError",
+           "atomic_write", "load_archive", "npz_names", "npz_path", "read_bytes",
+           "read_csv", "read_npy", "read_npz", "read_table", "read_xy", "save_figure",
+           "save_npy", "save_npz", "save_text", "save_txt_array"]
 
 #: dtype kinds a numeric array may have: bool, signed and unsigned integers, floats.
 NUMERIC_KINDS = "biuf"
@@ -79,6 +80,26 @@ _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, EO
 class UnreadableFileError(ValueError):
     """A file could not be read: missing, not a regular file, malformed, of the
     wrong kind, or over the memory budget.  The message names the file."""
+
+
+class MissingDirectoryError(FileNotFoundError, ValueError):
+    """A file was to be written in a folder that does not exist.
+
+    A :class:`FileNotFoundError` (``filename`` is the path asked for) and a
+    :class:`ValueError`, like every error a bad argument raises; the message
+    names ``path`` and says what to do.
+    """
+
+    def __str__(self) -> str:
+        return f"path={self.filename!r}: {self.strerror}"
+
+
+class DirectoryNotFileError(IsADirectoryError, ValueError):
+    """A file was to be written at a path that is a directory: an
+    :class:`IsADirectoryError` and a :class:`ValueError` naming ``path``."""
+
+    def __str__(self) -> str:
+        return f"path={self.filename!r}: {self.strerror}"
 
 
 def _fail(path, problem: str):
@@ -1130,7 +1151,9 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     keeps what was written before); any other path that is not a regular
     file -- a FIFO, a device -- cannot be replaced and is written through
     (no atomicity in either case: nothing to keep); a directory, or a
-    directory that does not exist, is an :class:`OSError` naming it.
+    directory that does not exist, is a :class:`DirectoryNotFileError` or
+    :class:`MissingDirectoryError` naming it (each an :class:`OSError` and a
+    :class:`ValueError`).
 
     Parameters
     ----------
@@ -1166,7 +1189,8 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     except FileNotFoundError:
         info = None
     if info is not None and stat.S_ISDIR(info.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file to write", path)
+        raise DirectoryNotFileError(errno.EISDIR, "is a directory, not a file to write; "
+                                    "add a file name", path)
     if info is not None and not stat.S_ISREG(info.st_mode):
         # A FIFO or device (/dev/full, a named pipe): os.replace would put a
         # regular file in its place and its reader would get nothing.  Write
@@ -1179,7 +1203,8 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     target = os.path.realpath(path)
     directory, name = os.path.split(target)
     if not os.path.isdir(directory):
-        raise FileNotFoundError(errno.ENOENT, "its directory does not exist", path)
+        raise MissingDirectoryError(errno.ENOENT, f"its directory does not exist ({directory}); "
+                                    "create it first or write into an existing folder", path)
     file_mode = _new_file_mode() if info is None else stat.S_IMODE(info.st_mode)
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)

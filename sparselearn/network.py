@@ -1083,6 +1083,12 @@ class SparseReLUNetwork:
         -------
         str
             The path written.
+
+        Raises
+        ------
+        sparselearn.io.MissingDirectoryError
+            If the folder of ``path`` does not exist (a :class:`ValueError`
+            and a :class:`FileNotFoundError`).
         """
         return _io.save_npz(path, format=np.array(_SAVE_FORMAT), weights=self._weights,
                             biases=self._biases, output_weights=self._output_weights,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._results import histogram_text
 from ._validation import check_int, check_matrix
 from .interop import _conversion_hint
 from .network import SparseReLUNetwork
@@ -52,6 +53,9 @@ class ActivationProfile:
         Units that never / always fire on the sample.
     touched_fraction : float
         ``mean_active / width``.
+
+    ``str()`` shows at most the first and last 6 nonzero histogram bins;
+    :meth:`to_dict` keeps every one.
     """
 
     n_samples: int
@@ -82,8 +86,7 @@ class ActivationProfile:
 
     def __str__(self) -> str:
         quantiles = ", ".join(f"q{100 * q:g} {c}" for q, c in self.quantiles.items())
-        nonzero = np.flatnonzero(self.histogram)
-        histogram = ", ".join(f"{c}: {int(self.histogram[c])}" for c in nonzero)
+        histogram = histogram_text(self.histogram)
         return "\n".join([
             f"activation profile of a width-{self.width} network on {self.n_samples} rows",
             f"  active units   mean {self.mean_active:.4g}, {quantiles}, max {self.max_active}",

@@ -76,6 +76,25 @@ def test_certify_saved_network(tmp_path, capsys):
     assert report["activation_histogram"] == [0, 2**9] + [0] * 7
 
 
+def test_certify_text_shows_the_ends_of_a_long_histogram(tmp_path, capsys):
+    # <w, x> with w = (1, 2, 4, 8) takes the 16 odd values -15..15, one point
+    # each; unit j is active where it exceeds 2j - 16, so the 16 points have
+    # 1..16 active units: 16 nonzero bins, of which the text shows 6 + 6 and
+    # the JSON all.
+    s = 16
+    net = SparseReLUNetwork(np.tile([1.0, 2.0, 4.0, 8.0], (s, 1)),
+                            2.0 * np.arange(s) - 16.0, np.ones(s))
+    path = tmp_path / "ladder.npz"
+    net.save(path)
+    code, out, _ = run(capsys, "certify", str(path))
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.strip().startswith("histogram"))
+    assert line.split(None, 1)[1] == ("{1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, ... 4 more counts "
+                                      "..., 11: 1, 12: 1, 13: 1, 14: 1, 15: 1, 16: 1}")
+    code, out, _ = run(capsys, "certify", str(path), "--json")
+    assert json.loads(out)["activation_histogram"] == [0] + [1] * s
+
+
 def test_certify_histogram_is_bounded_by_its_flag_not_the_library_guard(tmp_path, capsys,
                                                                         monkeypatch):
     """--histogram-max-n is the user's limit: a wide network under it failed

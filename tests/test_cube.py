@@ -10,6 +10,7 @@ integer arithmetic (``strategies.exact_active``).
 import contextlib
 import dataclasses
 import os
+import re
 from unittest import mock
 
 import numpy as np
@@ -117,11 +118,16 @@ def test_activation_histogram_equals_brute_force(net):
 
 @pytest.mark.parametrize("n", [40, 62])
 def test_activation_histogram_refuses_walks_of_hours_before_starting(n):
-    # 2^40 points x 16 units is about 3 hours on two cores; at n = 62 the
-    # batches were built as a list of 2^40 pairs before the first call.
+    # 2^40 points x 16 units at the measured 1.2 ns of CPU time per unit
+    # evaluation (cube._CPU_SECONDS_PER_EVALUATION's comment) is 2^44 x 1.2e-9
+    # s = 5.86 hours of CPU time; at n = 62 the batches were built as a list
+    # of 2^40 pairs before the first call.
     rng = np.random.default_rng(0)
     net = SparseReLUNetwork(rng.normal(size=(16, n)), rng.normal(size=16), np.ones(16))
-    with pytest.raises(ValueError, match=r"2\^%d points x 16 units.*(hours|years)" % n) as info:
+    expected = {40: "5.86 hours", 62: f"{2.0**66 * 1.2e-9 / 3.15e7:.3g} years"}[n]
+    with pytest.raises(ValueError, match=r"2\^%d points x 16 units = .* unit evaluations "
+                       r"\(about %s of CPU time, half that on two idle cores\)"
+                       % (n, re.escape(expected))) as info:
         cube.activation_histogram(net)
     assert "max_evaluations" in str(info.value) and "certify_sparsity" in str(info.value)
     bits, batches = cube._chunk_batches(n)
@@ -359,6 +365,44 @@ def test_time_limit_stops_the_search_at_its_first_node():
             pytest.raises(cube.CertificationIncomplete, match="time_limit") as info:
         cube.certify_sparsity(net, time_limit=1e-9)
     assert info.value.n_nodes == cube._BATCH_TASKS
+
+
+def test_time_limit_holds_while_counting_the_starting_points():
+    # The starting points sign(w_j) are counted in doubling blocks with the
+    # clock read between them (on an s = 4096, n = 784 layer their one count
+    # took a second before the first check).  Blocks of one point here: with
+    # the deadline past, only sign(w_0) is counted.
+    rng = np.random.default_rng(1)
+    W, b = rng.integers(-9, 10, size=(40, 12)) * 0.1, rng.integers(-5, 10, size=40) * 0.1
+    net = SparseReLUNetwork(W, b, np.ones(40))
+    calls = []
+    counts = SparseReLUNetwork._activation_counts
+    with mock.patch.object(cube, "_INITIAL_WORK", 1), \
+            mock.patch.object(SparseReLUNetwork, "_activation_counts",
+                              lambda self, X: calls.append(len(X)) or counts(self, X)), \
+            pytest.raises(cube.CertificationIncomplete, match="starting points") as info:
+        cube.certify_sparsity(net, time_limit=1e-9)
+    first = np.where(W[0] >= 0.0, 1.0, -1.0)
+    assert calls == [1] and info.value.n_nodes == 0
+    np.testing.assert_array_equal(info.value.witness, first)
+    assert info.value.lower_bound == int(exact_active(first[None, :], W, b).sum())
+
+
+@settings(max_examples=40, deadline=None)
+@given(tie_networks(n=st.integers(1, 8), s=st.integers(1, 12)),
+       st.sampled_from([1, 20, 2**40]))
+def test_starting_points_in_blocks_are_the_best_sign_row(net, work):
+    # Any block sizes give the best exact count among the rows sign(w_j) and
+    # its first row, as one count of all of them; the slack from the
+    # network's valuation equals the one computed from the parameters.
+    signs = np.where(net.weights >= 0.0, 1.0, -1.0)
+    exact = exact_active(signs, net.weights, net.biases).sum(axis=1)
+    with mock.patch.object(cube, "_INITIAL_WORK", work):
+        best, witness, complete = cube._initial_bound(net)
+    assert complete and best == exact.max()
+    np.testing.assert_array_equal(witness, signs[np.argmax(exact)])
+    np.testing.assert_array_equal(cube._rounding_slack(net.weights, net.biases, net._valuation),
+                                  cube._rounding_slack(net.weights, net.biases))
 
 
 def test_unit_that_can_never_be_active_is_pruned():

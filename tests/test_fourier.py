@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from strategies import all_cube_points, dyadic, dyadic_networks
+from strategies import (all_cube_points, cube_points, dyadic, dyadic_networks, exact_active,
+                        tie_networks)
 
 from sparselearn import MemoryBudgetError, SparseReLUNetwork
 from sparselearn import fourier as F
@@ -689,6 +690,98 @@ def test_estimators_in_many_chunks(monkeypatch):
                    F.influences(spec))
     _assert_within(F.estimate_noise_sensitivity(net, 0.3, n_draws=1000, random_state=2),
                    F.noise_sensitivity(spec, 0.3))
+
+
+def _flipped_points(X):
+    """Row (a, i): X[a] with coordinate i flipped, the old estimator's n points per draw."""
+    m, n = X.shape
+    return (X[:, None, :] * (1.0 - 2.0 * np.eye(n))).reshape(m * n, n)
+
+
+def _value_bound(net):
+    """A bound on the rounding of one network value on a +-1 point, whatever the
+    summation order: 4 (n + 4) 2^-53 sum_j |u_j| (||w_j||_1 + |b_j|) + 2^-52 |c|."""
+    n = net.n_features
+    magnitude = np.abs(net.weights).sum(axis=1) + np.abs(net.biases)
+    return (4 * (n + 4) * 2.0**-53 * float(np.abs(net.output_weights) @ magnitude)
+            + 2.0**-52 * abs(net.output_bias))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_flipped_outputs_decide_activity_exactly(data):
+    # The flip update decides activity as the forward pass does (exactly): at a
+    # flipped point where no unit is exactly active (integer arithmetic) the
+    # value is exactly the output bias, and every value agrees with a forward
+    # pass on the explicit flipped points within rounding.
+    net = data.draw(st.one_of(tie_networks(), dyadic_networks()))
+    X = data.draw(cube_points(net.n_features, m=st.integers(1, 12)))
+    out = F._flipped_outputs(net)(X).ravel()
+    points = _flipped_points(X)
+    none_active = ~exact_active(points, net.weights, net.biases).any(axis=1)
+    assert np.all(out[none_active] == net.output_bias)
+    assert np.all(np.abs(out - net(points)) <= _value_bound(net))
+
+
+@settings(max_examples=30, deadline=None)
+@given(dyadic_networks(), st.data())
+def test_flipped_outputs_are_bitwise_the_forward_pass_on_dyadic_networks(net, data):
+    # Multiples of 1/8 below 2^10: every sum is exact, in any order.
+    X = data.draw(cube_points(net.n_features, m=st.integers(1, 12)))
+    np.testing.assert_array_equal(F._flipped_outputs(net)(X).ravel(), net(_flipped_points(X)))
+
+
+def test_flipped_outputs_re_decide_planted_near_ties():
+    # Unit j's bias is the float value of <w_j, x0 with coordinate j flipped>:
+    # there the exact pre-activation is within rounding of 0 (and not 0), so
+    # only the exact re-evaluation decides it.
+    rng = np.random.default_rng(5)
+    n = 6
+    W = rng.integers(-9, 10, size=(n, n)) * 0.1
+    x0 = 1.0 - 2.0 * rng.integers(0, 2, size=n)
+    b = np.array([float(W[j] @ (x0 * np.where(np.arange(n) == j, -1.0, 1.0)))
+                  for j in range(n)])
+    net = SparseReLUNetwork(W, b, np.ones(n) / 3, 0.25)
+    X = np.vstack([x0, -x0])
+    points = _flipped_points(X)
+    active = exact_active(points, W, b)
+    out = F._flipped_outputs(net)(X).ravel()
+    assert np.all(out[~active.any(axis=1)] == 0.25)
+    assert np.all(np.abs(out - net(points)) <= _value_bound(net))
+
+
+@pytest.mark.parametrize("chunk_bytes", [2000, 20_000])
+@pytest.mark.parametrize("weights", ["gaussian", "decimal", "dyadic"])
+def test_estimate_influences_of_a_network_is_the_old_estimate(weights, chunk_bytes,
+                                                              monkeypatch):
+    # The network path reuses each draw's pre-activations; the callable path
+    # is the former implementation (n + 1 forward passes per draw) and draws
+    # the same points, so the two differ by rounding only (none on dyadic
+    # weights).  Chunks of a few draws: the draws carry over between chunks
+    # (and at 2000 bytes the flips' units are taken 20 at a time).
+    monkeypatch.setattr(F, "_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(3)
+    n, s = 12, 40
+    W = {"gaussian": rng.normal(size=(s, n)) / np.sqrt(n),
+         "decimal": rng.integers(-5, 6, size=(s, n)) * 0.1,
+         "dyadic": rng.integers(-5, 6, size=(s, n)) / 4.0}[weights]
+    b = {"gaussian": np.full(s, 0.8), "decimal": rng.integers(-5, 15, size=s) * 0.1,
+         "dyadic": rng.integers(-5, 15, size=s) / 4.0}[weights]
+    u = rng.integers(-8, 9, size=s) / 8.0 if weights == "dyadic" else rng.normal(size=s)
+    net = SparseReLUNetwork(W, b, u, 0.5)
+    new = F.estimate_influences(net, n_draws=500, random_state=9)
+    old = F.estimate_influences(lambda X: net(X), n_features=n, n_draws=500, random_state=9)
+    if weights == "dyadic":  # every sum exact: the same numbers
+        np.testing.assert_array_equal(new.estimate, old.estimate)
+        np.testing.assert_array_equal(new.stderr, old.stderr)
+    # |D_new - D_old| <= delta for D = (f(x) - f(y)) / 2, so the squares differ
+    # by <= delta (2 max|D| + delta) and so do their mean and stderr.
+    delta = _value_bound(net)
+    bound = delta * (2 * (float(np.abs(net.output_weights) @ (np.abs(W).sum(axis=1)
+                                                               + np.abs(b)))) + delta)
+    assert np.all(np.abs(new.estimate - old.estimate) <= bound)
+    assert np.all(np.abs(new.stderr - old.stderr) <= bound)
+    assert np.any(new.estimate > 0)
 
 
 def test_estimator_validation():

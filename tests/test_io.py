@@ -639,6 +639,32 @@ def test_atomic_write_follows_symlinks_and_writes_through_fifos(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["l.csv", "pipe", "t.csv"]
 
 
+def test_every_writer_refuses_a_missing_folder_with_a_value_error_naming_path(tmp_path):
+    # A path in a folder that does not exist, or a directory given as the
+    # file: an OSError as before (FileNotFoundError, IsADirectoryError) and a
+    # ValueError, as the guide asks of bad arguments, naming path; nothing is
+    # created.
+    net = random_network(3, 2, random_state=0)
+    folder = tmp_path / "d.npz"
+    folder.mkdir()
+    missing = tmp_path / "no-such-folder" / "net.npz"
+    writers = [lambda path: net.save(path), lambda path: io.save_npz(path, a=np.zeros(1)),
+               lambda path: io.save_npy(path, np.zeros(2)),
+               lambda path: io.save_txt_array(path, np.zeros(2)),
+               lambda path: io.save_text(path, "x")]
+    for write in writers:
+        with pytest.raises(ValueError, match=r"path=.*no-such-folder.*: its directory does "
+                           r"not exist .*create it first") as caught:
+            write(missing)
+        assert isinstance(caught.value, FileNotFoundError)
+        assert isinstance(caught.value, io.MissingDirectoryError)
+        assert caught.value.filename == str(missing)
+        with pytest.raises(ValueError, match="is a directory, not a file") as caught:
+            write(folder)
+        assert isinstance(caught.value, IsADirectoryError)
+    assert os.listdir(tmp_path) == ["d.npz"] and os.listdir(folder) == []
+
+
 def test_figure_write_is_atomic(tmp_path):
     plt = pytest.importorskip("matplotlib.pyplot")
     figure = plt.figure()

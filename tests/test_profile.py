@@ -65,6 +65,23 @@ def test_profile_result_text_dict_and_plot(tmp_path):
     assert (tmp_path / "profile.png").stat().st_size > 0
 
 
+def test_profile_text_of_a_wide_layer_shows_the_ends_of_the_histogram():
+    # s = 400 units, rows with 0..399 active (unit j active at row i iff
+    # j < i): 400 nonzero counts.  The text keeps the first and last six and
+    # says how many it left out; to_dict keeps all of them.
+    s = 400
+    net = SparseReLUNetwork(np.ones((s, 1)), np.arange(s) + 0.5, np.ones(s))
+    p = activation_profile(net, np.arange(s, dtype=float)[:, None])
+    np.testing.assert_array_equal(p.histogram, np.r_[np.ones(s, dtype=int), 0])
+    line = next(line for line in str(p).splitlines() if "histogram" in line)
+    assert line.strip() == ("histogram      {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, "
+                            "... 388 more counts ..., 394: 1, 395: 1, 396: 1, 397: 1, "
+                            "398: 1, 399: 1}")
+    assert p.to_dict()["histogram"] == [1] * s + [0]
+    small = activation_profile(net, np.array([[0.0], [3.0], [3.0]]))
+    assert "histogram      {0: 1, 3: 2}" in str(small)
+
+
 def test_profile_validates_its_arguments():
     net = _network(np.random.default_rng(3))
     with pytest.raises(ValueError, match=r"shape \(m, 6\)"):
