@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._results import histogram_text
+from ._results import ResultMixin, histogram_text
 from ._validation import check_int, check_matrix
 from .interop import _conversion_hint
 from .network import SparseReLUNetwork
@@ -33,8 +33,8 @@ _CHUNK_BYTES = 16 * 2**20
 _QUANTILES = (0.5, 0.9, 0.99)
 
 
-@dataclass(frozen=True)
-class ActivationProfile:
+@dataclass(frozen=True, repr=False)
+class ActivationProfile(ResultMixin):
     """Result of :func:`activation_profile` (see the module notes for the definitions).
 
     Attributes
@@ -55,7 +55,9 @@ class ActivationProfile:
         ``mean_active / width``.
 
     ``str()`` shows at most the first and last 6 nonzero histogram bins;
-    :meth:`to_dict` keeps every one.
+    :meth:`to_dict` keeps every one, and ``to_frame()`` is the histogram as
+    a table (``active_units``, ``rows``, ``fraction``; one row per count
+    ``0..width``).
     """
 
     n_samples: int
@@ -83,6 +85,17 @@ class ActivationProfile:
                 "dead_units": self.dead_units.tolist(),
                 "always_on_units": self.always_on_units.tolist(),
                 "touched_fraction": self.touched_fraction}
+
+    def _frame_records(self) -> list[dict]:
+        return [{"active_units": c, "rows": int(rows), "fraction": int(rows) / self.n_samples}
+                for c, rows in enumerate(self.histogram.tolist())]
+
+    def __repr__(self) -> str:
+        # The dataclass's own listed the histogram and every firing rate.
+        return (f"ActivationProfile(n_samples={self.n_samples}, width={self.width}, "
+                f"mean_active={self.mean_active:.4g}, max_active={self.max_active}, "
+                f"dead_units={self.dead_units.size}, "
+                f"always_on_units={self.always_on_units.size})")
 
     def __str__(self) -> str:
         quantiles = ", ".join(f"q{100 * q:g} {c}" for q, c in self.quantiles.items())

@@ -95,3 +95,22 @@ def test_profile_validates_its_arguments():
     with pytest.raises(TypeError, match="ActivationProfile"):
         plot_activation_profile({})
     assert isinstance(activation_profile(net, np.zeros((1, 6))), ActivationProfile)
+
+
+def test_profile_has_the_result_interface_and_a_short_repr():
+    """Like the library's other results: to_frame() is the histogram as a
+    table and the repr is one line of key figures (the dataclass's listed
+    every firing rate: thousands of numbers at s = 4096)."""
+    pd = pytest.importorskip("pandas")
+    net = SparseReLUNetwork([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]], [0.0, 0.0, 5.0],
+                            [1.0, 1.0, 1.0])
+    p = activation_profile(net, [[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0], [2.0, 1.0]])
+    frame = p.to_frame()
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.to_dict("list") == {"active_units": [0, 1, 2, 3], "rows": [1, 1, 2, 0],
+                                     "fraction": [0.25, 0.25, 0.5, 0.0]}
+    assert repr(p) == ("ActivationProfile(n_samples=4, width=3, mean_active=1.25, "
+                       "max_active=2, dead_units=1, always_on_units=0)")
+    assert "<pre>" in p._repr_html_()
+    wide = SparseReLUNetwork(np.eye(4096, 8), np.zeros(4096), np.ones(4096))
+    assert len(repr(activation_profile(wide, np.ones((3, 8))))) < 200
