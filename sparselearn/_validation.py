@@ -188,10 +188,13 @@ def _read_array(value, name: str, what: str = "array-like of numbers", dtype=Non
     argument: it is always this ``TypeError``, keeping torch's advice.
     NumPy's own ``TypeError``/``ValueError`` (ragged lists and the like) is
     too when ``strict``; otherwise ``None`` is returned, leaving such input
-    to the caller's later validation.
+    to the caller's later validation.  A Python integer beyond float64's
+    range (``OverflowError``) is a ``ValueError`` naming ``name``.
     """
     try:
         return np.asarray(value, dtype=dtype)
+    except OverflowError as exc:   # a Python int beyond float64 ([10**400, 1])
+        raise ValueError(f"{name} must {verb} {what} within float64's range: {exc}") from None
     except (TypeError, ValueError, RuntimeError) as exc:
         if strict or isinstance(exc, RuntimeError):
             raise TypeError(f"{name} must {verb} {what}: {exc}") from None

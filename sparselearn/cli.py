@@ -438,7 +438,7 @@ def _class_of_network(args):
                                f"{args.time_limit:g} s (the sparsity is at least "
                                f"{exc.lower_bound}); raise --time-limit, or pass --sparsity K"
                                ) from None
-        read["k"] = f"certified over {{-1,1}}^{n}"
+        read["k"] = f"a certificate over {{-1,1}}^{n}"
     elif k is None:
         k, read["k"] = net.max_active(X), f"most active units on a row of {args.data}"
         if k == 0:
@@ -453,11 +453,11 @@ def _class_of_network(args):
     if args.B is not None:
         B, read["B"] = args.B, "--B"
     R, read["R"] = args.R, "--R"
+    # Rounded up (exactly): the bounds need R >= every row's norm, which the
+    # float norm can miss by an ulp.
+    radius = None if X is None else _round_up_scaled_norm(1.0, X)
     if R is None and X is not None:
-        # Rounded up (exactly): the bounds need R >= every row's norm, which
-        # the float norm can miss by an ulp.
-        R = _round_up_scaled_norm(1.0, X)
-        read["R"] = f"largest row norm of {args.data}"
+        R, read["R"] = radius, f"largest row norm of {args.data}"
     elif R is None:
         read["R"] = "sqrt(n), the cube's radius"
     m, read["m"] = args.samples, "--samples"
@@ -470,6 +470,10 @@ def _class_of_network(args):
         # Whether the network itself lies in the class the bounds are about
         # (flags may have set k, W or B below the network's own values).
         report["in_class"] = net.in_class(X, k, W, B)
+        # ... and whether the sample lies in the ball the bounds assume (--R
+        # may be below its radius).
+        report["sample_radius"] = radius
+        report["within_R"] = radius <= R
     return n, net.width, k, W, B, R, m, report
 
 
@@ -482,6 +486,10 @@ def _print_bounds(report: dict) -> None:
         if "in_class" in report:
             print("the network is in this class on the sample" if report["in_class"] else
                   "the network is NOT in this class on the sample (k, W or B below its own)")
+        if not report.get("within_R", True):
+            print(f"the sample is NOT within radius R: its largest row norm is "
+                  f"{report['sample_radius']:.6g} > R = {report['R']:.6g}, so the bounds "
+                  "below are not about this sample")
     print(report["_table"])
 
 

@@ -45,12 +45,14 @@ the functions that need it.
 """
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from fractions import Fraction
 
 import numpy as np
 
+from . import io as _io
 from .network import SparseReLUNetwork
 
 __all__ = ["from_onnx", "from_sklearn", "from_torch", "to_sklearn", "to_torch"]
@@ -399,6 +401,17 @@ _ONNX_SUPPORTED = ("Gemm, or MatMul followed by Add, then Relu, then Gemm or Mat
                    "possibly through Identity or Transpose")
 
 
+#: The operators read, with the type of each attribute they may carry (an
+#: ``onnx.AttributeProto`` type name).
+_ONNX_ATTRIBUTES = {
+    "Gemm": {"alpha": "FLOAT", "beta": "FLOAT", "transA": "INT", "transB": "INT"},
+    "MatMul": {}, "Add": {}, "Relu": {}, "Identity": {}, "Transpose": {"perm": "INTS"},
+    "Flatten": {"axis": "INT"}, "Dropout": {"ratio": "FLOAT", "seed": "INT", "is_test": "INT"},
+    "Reshape": {"allowzero": "INT"},
+    "Constant": {"value": "TENSOR", "value_float": "FLOAT", "value_floats": "FLOATS",
+                 "value_int": "INT", "value_ints": "INTS"}}
+
+
 class _Data:
     """The value computed from the graph input so far: the input itself
     (``stage="input"``), the first affine map (``"hidden"``), its ReLU
@@ -430,6 +443,8 @@ def _exactly_scaled(scale: float, array: np.ndarray, what: str) -> np.ndarray:
     """
     if scale == 1.0:
         return array
+    if not math.isfinite(scale):
+        raise ValueError(f"{what} is scaled by {scale!r}: alpha and beta must be finite")
     with np.errstate(over="ignore", under="ignore"):   # both are checked below
         product = scale * array
     mantissa, _ = np.frexp(array)
@@ -467,11 +482,10 @@ def _onnx_model(model, max_bytes):
                         f"{type(model).__name__}" + ("; parse serialized bytes with "
                                                      "onnx.load_model_from_string(data)"
                                                      if isinstance(model, bytes) else ""))
-    from . import io as _io
     from google.protobuf.message import DecodeError
 
     # The bytes and the parsed message: about twice the file.
-    data = _io.read_bytes(model, max_bytes=max_bytes, bytes_per_byte=2, what="ONNX model")
+    data = _io.read_bytes(model, max_bytes=max_bytes, memory_per_byte=2, what="ONNX model")
     try:
         proto = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError, TypeError) as exc:
@@ -554,6 +568,10 @@ def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
             raise ValueError(f"tensor {tensor.name!r} keeps its data in an external file "
                              f"({location.get('location', '?')!r}), which is not read: load "
                              "the model with onnx.load(path) and pass the ModelProto")
+    for tensor in tensors:
+        if any(dim < 0 for dim in tensor.dims):
+            raise ValueError(f"tensor {tensor.name!r} has dims {list(tensor.dims)}; a stored "
+                             "tensor's dims are >= 0")
     check_memory(sum(8.0 * float(np.prod(tensor.dims, dtype=np.float64))
                      for tensor in tensors), "the ONNX model's tensors in float64",
                  max_bytes)
@@ -563,7 +581,7 @@ def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
             return numpy_helper.to_array(tensor)
         except Exception as exc:   # a malformed tensor: wrong data length, unknown type
             raise ValueError(f"{where}: tensor {tensor.name!r} cannot be read "
-                             f"({' '.join(str(exc).split())[:200]})") from None
+                             f"({_io._oneline(exc)})") from None
 
     values = {}
     for tensor in graph.initializer:
@@ -624,13 +642,7 @@ def _onnx_node(onnx, node, position, values, tensor_array) -> dict:
     if node.domain not in ("", "ai.onnx"):
         raise ValueError(f"{label} is of domain {node.domain!r}, not a standard ONNX "
                          f"operator; supported: {_ONNX_SUPPORTED}")
-    attributes = {attribute.name: onnx.helper.get_attribute_value(attribute)
-                  for attribute in node.attribute}
-    allowed = {"Gemm": {"alpha", "beta", "transA", "transB"}, "MatMul": set(), "Add": set(),
-               "Relu": set(), "Identity": set(), "Transpose": {"perm"}, "Flatten": {"axis"},
-               "Dropout": {"ratio", "seed", "is_test"}, "Reshape": {"allowzero"},
-               "Constant": {"value", "value_float", "value_floats", "value_int",
-                            "value_ints"}}
+    allowed = _ONNX_ATTRIBUTES
     if node.op_type not in allowed:
         after_output = any(isinstance(values.get(name), _Data)
                            and values[name].stage == "output" for name in node.input)
@@ -643,9 +655,19 @@ def _onnx_node(onnx, node, position, values, tensor_array) -> dict:
                 "Flatten" if node.op_type == "Shape" else "")
         raise ValueError(f"{label} is not supported (a one-hidden-layer ReLU network is "
                          f"read from {_ONNX_SUPPORTED}){hint}")
-    unknown = sorted(set(attributes) - allowed[node.op_type])
+    expected = allowed[node.op_type]
+    unknown = sorted({attribute.name for attribute in node.attribute} - set(expected))
     if unknown:
         raise ValueError(f"{label} has attributes {unknown}, which are not supported")
+    for attribute in node.attribute:
+        # A mistyped attribute (transA as a string, alpha as ints) would be
+        # read as something else, or fail deep in a conversion.
+        kind = onnx.AttributeProto.AttributeType.Name(attribute.type)
+        if kind != expected[attribute.name]:
+            raise ValueError(f"{label} has attribute {attribute.name} of type {kind}; ONNX "
+                             f"defines it as {expected[attribute.name]}")
+    attributes = {attribute.name: onnx.helper.get_attribute_value(attribute)
+                  for attribute in node.attribute}
     # (required, optional) inputs, outputs: a malformed node is refused by name.
     inputs, outputs = {"Gemm": ((2, 1), 1), "MatMul": ((2, 0), 1), "Add": ((2, 0), 1),
                        "Dropout": ((1, 2), 2), "Reshape": ((2, 0), 1),

@@ -342,7 +342,8 @@ def read_npy(path, *, max_bytes=None, kinds: str = NUMERIC_KINDS,
 
 
 # ---------------------------------------------------------- whole files
-def read_bytes(path, *, max_bytes=None, bytes_per_byte: float = 1, what: str = "file") -> bytes:
+def read_bytes(path, *, max_bytes=None, memory_per_byte: float = 1,
+               what: str = "file") -> bytes:
     """The bytes of a regular file, its size checked against the budget first.
 
     For formats parsed whole by another library (an ONNX model): the
@@ -354,7 +355,7 @@ def read_bytes(path, *, max_bytes=None, bytes_per_byte: float = 1, what: str = "
         A regular file.
     max_bytes : float, optional
         Memory budget; default :data:`~sparselearn._validation.DEFAULT_MAX_BYTES`.
-    bytes_per_byte : float, default=1
+    memory_per_byte : float, default=1
         Memory needed per byte of the file (the bytes and what is parsed
         from them), counted against ``max_bytes`` before reading.
     what : str, default="file"
@@ -371,7 +372,7 @@ def read_bytes(path, *, max_bytes=None, bytes_per_byte: float = 1, what: str = "
         changed size while being read, with the file's name.
     """
     with _open_regular(path) as (handle, size):
-        _budget(path, bytes_per_byte * size, f"reading a {format_bytes(size)} {what}",
+        _budget(path, memory_per_byte * size, f"reading a {format_bytes(size)} {what}",
                 max_bytes)
         data = handle.read(size + 1)
     if len(data) != size:  # grew or shrank while being read

@@ -249,7 +249,7 @@ def test_bounds_on_a_network_and_its_sample_is_the_library_recipe(capsys, tmp_pa
     path = tmp_path / "net.npz"
     net.save(path)
     X = np.random.default_rng(0).normal(size=(500, 3))
-    R = float(np.linalg.norm(X, axis=1).max())
+    R = _smallest_float_radius(X)
     expected = bounds(n=3, s=4, k=3, W=2 * np.sqrt(2), B=2.0, R=R, m=500)
     assert net.max_active(X) == 3  # the docs' value, at this seed
     np.save(tmp_path / "X.npy", X)
@@ -279,8 +279,27 @@ def test_bounds_on_a_network_and_its_sample_is_the_library_recipe(capsys, tmp_pa
     report = json.loads(out)
     assert (report["k"], report["W"], report["B"], report["R"], report["m"]) == (
         1, 1.0, 2.0, 5.0, 10)
-    assert report["in_class"] is False
+    assert report["in_class"] is False and report["within_R"] is True
     assert report["best_upper"] == bounds(3, 4, 1, 1.0, 2.0, 5.0, 10).best_upper
+    # An --R below the sample's radius: the bounds are not about this sample.
+    code, out, _ = run(capsys, "bounds", "--network", str(path), "--data",
+                       str(tmp_path / "X.npy"), "--R", "0.1")
+    assert code == 0 and "the network is in this class on the sample" in out
+    assert (f"the sample is NOT within radius R: its largest row norm is {R:.6g} > R = 0.1"
+            in out)
+
+
+def _smallest_float_radius(X):
+    """The smallest float64 at or above every row norm, by exact arithmetic."""
+    from fractions import Fraction
+
+    square = max(sum(Fraction(v) ** 2 for v in row) for row in X.tolist())
+    R = float(np.linalg.norm(X, axis=1).max())
+    while Fraction(R) ** 2 < square:
+        R = np.nextafter(R, np.inf)
+    while Fraction(np.nextafter(R, 0.0)) ** 2 >= square:
+        R = np.nextafter(R, 0.0)
+    return float(R)
 
 
 def test_bounds_radius_read_off_the_data_is_never_below_a_row_norm(capsys, tmp_path):

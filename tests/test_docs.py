@@ -276,7 +276,7 @@ def test_rademacher_page_bounds_commands_run_as_written(tmp_path):
                                 text=True, timeout=120)
         assert result.returncode == 0, (line, result.stderr)
     stated = re.search(r"# k = (\d+), certified", lines[1]).group(1)
-    assert f"k from certified over {{-1,1}}^12" in result.stdout
+    assert "k from a certificate over {-1,1}^12" in result.stdout
     assert f"H(n=12, s=16, k={stated}," in result.stdout
 
 

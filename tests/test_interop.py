@@ -931,3 +931,49 @@ def test_torch_view_by_batch_size_is_refused_with_the_flatten_that_exports():
     assert net == SparseReLUNetwork.from_torch({"0.weight": module.fc1.weight,
                                                 "2.weight": module.fc2.weight,
                                                 "2.bias": module.fc2.bias})
+
+
+def test_from_onnx_refuses_mistyped_or_non_finite_attributes_naming_the_node():
+    """A string transA was read as transA=1, a string is_test as inference
+    mode, a float axis accepted; alpha = inf or NaN raised a bare
+    OverflowError / "cannot convert NaN to integer ratio"."""
+    from onnx import AttributeProto, helper
+    W1, b1, W2, b2 = _mlp_arrays(np.random.default_rng(2), 3, 4, 1)
+
+    def gemm_model(**attributes):
+        # Built valid (the helper runs onnx's checker), then given the attributes.
+        model = _gemm_mlp(W1, b1, W2, b2)
+        for name, value in attributes.items():
+            model.graph.node[0].attribute.append(helper.make_attribute(name, value))
+        return model
+
+    for name, value, kind in [("transA", "0", "STRING"), ("alpha", "x", "STRING"),
+                              ("alpha", [1, 2], "INTS")]:
+        with pytest.raises(ValueError, match=rf"^node 'fc1' \(Gemm\) has attribute {name} "
+                                             rf"of type {kind}; ONNX defines it as "):
+            SparseReLUNetwork.from_onnx(gemm_model(**{name: value}))
+    for value in (math.inf, -math.inf, math.nan):
+        for name in ("alpha", "beta"):
+            with pytest.raises(ValueError, match=r"^node 'fc1' \(Gemm\): its .* is scaled by "
+                                                 r".*: alpha and beta must be finite"):
+                SparseReLUNetwork.from_onnx(gemm_model(**{name: value}))
+    model = gemm_model()
+    flatten = helper.make_node("Flatten", ["x"], ["xf"], name="flat")
+    flatten.attribute.append(helper.make_attribute("axis", 1.5))
+    assert flatten.attribute[0].type == AttributeProto.FLOAT
+    model.graph.node[0].input[0] = "xf"
+    model.graph.node.insert(0, flatten)
+    with pytest.raises(ValueError, match=r"node 'flat' \(Flatten\) has attribute axis of type "
+                                         r"FLOAT; ONNX defines it as INT"):
+        SparseReLUNetwork.from_onnx(model)
+
+
+def test_from_onnx_refuses_a_tensor_of_negative_dims():
+    """dims [-1, 3] made the tensor count negatively against the memory budget."""
+    W1, b1, W2, b2 = _mlp_arrays(np.random.default_rng(4), 3, 4, 1)
+    model = _gemm_mlp(W1, b1, W2, b2)
+    tensor = next(t for t in model.graph.initializer if t.name == "W1")
+    tensor.dims[0] = -1
+    with pytest.raises(ValueError, match=r"tensor 'W1' has dims \[-1, 3\]; a stored tensor's "
+                                         r"dims are >= 0"):
+        SparseReLUNetwork.from_onnx(model)

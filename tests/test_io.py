@@ -401,10 +401,10 @@ def test_read_bytes_checks_the_file_and_its_budget_before_reading(tmp_path):
     data = bytes(range(256)) * 4
     path.write_bytes(data)
     assert io.read_bytes(path) == data
-    assert io.read_bytes(path, max_bytes=3 * len(data), bytes_per_byte=3) == data
+    assert io.read_bytes(path, max_bytes=3 * len(data), memory_per_byte=3) == data
     with pytest.raises(io.UnreadableFileError, match=r"model\.onnx: .*reading a 1\.0 KiB "
                                                      r"ONNX model"):
-        io.read_bytes(path, max_bytes=3 * len(data) - 1, bytes_per_byte=3, what="ONNX model")
+        io.read_bytes(path, max_bytes=3 * len(data) - 1, memory_per_byte=3, what="ONNX model")
     fifo = tmp_path / "pipe.onnx"
     os.mkfifo(fifo)   # would block a plain open()
     with pytest.raises(io.UnreadableFileError, match="is a FIFO"):

@@ -1556,3 +1556,15 @@ def test_sample_complexity_frame_keeps_a_value_the_preflight_skipped():
     assert pd.isna(frame.loc[1, "n_samples"]) and not frame.loc[1, "passed"]
     assert set(frame.columns) == {"k", "eps", "n_samples", "successes", "trials", "passed",
                                   "median_error", "ci_lower", "ci_upper", "min_samples"}
+
+
+def test_a_target_value_beyond_float64_is_a_value_error_naming_the_target():
+    """A callable target returning a Python int beyond float64 (10**400) raised
+    a bare OverflowError from NumPy's conversion."""
+    def make_target(rng):
+        return lambda X: [10**400] + [1] * (len(X) - 1)
+
+    with pytest.raises(ValueError, match=r"^the target must return real numbers.*within "
+                                         r"float64's range"):
+        verify_pac(ZeroPredictor, make_target, n_samples=10, eps=0.1, delta=0.1, trials=2,
+                   n_features=4, random_state=0, preflight=False)
