@@ -548,6 +548,8 @@ def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
         data); the message names the node and its op type.  A classifier's
         final ``Softmax`` or ``Sigmoid`` is refused too: export its scores
         (the logits), which the network then computes.
+    sparselearn.MemoryBudgetError
+        If the weights in float64 would exceed ``max_bytes``.
     """
     onnx = _onnx()
     from onnx import numpy_helper

@@ -806,7 +806,9 @@ def test_theory_page_double_count_on_sparse_networks():
     """The page's key step: if unit j is active on t_j of the m sample points and
     at most k units on any point, then sum_j t_j <= k m and sum_j sqrt(t_j) <=
     sqrt(s k m).  Activity decided here in integer arithmetic (integer weights
-    and biases, +-1 points), k the largest count, which max_active must match."""
+    and biases, +-1 points), k the largest count: the library's max_active and
+    per-unit counts t_j (from active_supports) must match, and the page's two
+    inequalities then hold for them."""
     rng = np.random.default_rng(20261202)
     for _ in range(30):
         n, s, m = rng.integers(2, 9), rng.integers(1, 30), rng.integers(1, 60)
@@ -817,7 +819,9 @@ def test_theory_page_double_count_on_sparse_networks():
         k = int(active.sum(axis=1).max())
         net = SparseReLUNetwork(weights.astype(float), biases.astype(float), np.ones(s))
         assert net.max_active(X.astype(float)) == k
-        t = active.sum(axis=0)
+        _, indices = net.active_supports(X.astype(float))
+        t = np.bincount(indices, minlength=s)
+        np.testing.assert_array_equal(t, active.sum(axis=0))
         assert t.sum() <= k * m
         assert np.sqrt(t).sum() <= math.sqrt(s * k * m) * (1 + 1e-12)
 
