@@ -742,7 +742,8 @@ cdef void _dfs(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
 
 
 cdef int _run_task(const double* wt, const double* b, const double* tol,
-                   const double* walk_tol, const double* b01, Py_ssize_t n, Py_ssize_t s, int split_depth, int leaf_bits,
+                   const double* walk_tol, const double* b01, Py_ssize_t n, Py_ssize_t s,
+                   int split_depth, int leaf_bits,
                    unsigned long long prefix, long long lower_bound,
                    long long node_limit, double deadline, long long* best,
                    signed char* witness, long long* nodes,
