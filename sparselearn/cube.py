@@ -526,8 +526,7 @@ class CertificationIncomplete(RuntimeError):
     upper_bound : int or None
         A proven upper bound when the search has one (a box with
         ``method="milp"``: HiGHS's dual bound, under the tolerances of
-        :class:`Box`; on ``domain="01"``, the count of the search with the
-        thresholds rounded down when rounding left a gap), else ``None``.
+        :class:`Box`), else ``None``.
     """
 
     def __init__(self, message, lower_bound, witness, n_nodes, elapsed, upper_bound=None):
@@ -539,9 +538,15 @@ class CertificationIncomplete(RuntimeError):
         self.elapsed = elapsed
 
 
-def _initial_bound(net: SparseReLUNetwork, deadline=None) -> tuple[int, np.ndarray, bool]:
-    """Best count among the points ``sign(w_j)`` (ties to +1), that point, and
+def _initial_bound(net: SparseReLUNetwork, deadline=None,
+                   zero_one=None) -> tuple[int, np.ndarray, bool]:
+    r"""Best count among the points ``sign(w_j)`` (ties to +1), that point, and
     whether all ``s`` points were counted.
+
+    ``zero_one``: the network on :math:`\{0,1\}^n` whose image on
+    :math:`\{-1,1\}^n` ``net`` is (:func:`_certify_zero_one`); the points
+    are then counted exactly on it at :math:`(1 - x)/2`, since ``net``'s
+    rounded thresholds may count units that are not active.
 
     At ``x = sign(w_j)`` unit ``j`` reaches its largest pre-activation, so
     every unit that can be active somewhere is active at one of these points.
@@ -556,7 +561,8 @@ def _initial_bound(net: SparseReLUNetwork, deadline=None) -> tuple[int, np.ndarr
     best, witness = -1, None
     while start < s:
         candidates = np.where(net.weights[start:start + rows] >= 0.0, 1.0, -1.0)
-        counts = net._activation_counts(candidates)
+        counts = (net._activation_counts(candidates) if zero_one is None
+                  else zero_one._activation_counts((1.0 - candidates) / 2.0))
         top = int(np.argmax(counts))
         if counts[top] > best:  # the first maximum, as one argmax over all points
             best, witness = int(counts[top]), candidates[top].copy()
@@ -1001,10 +1007,6 @@ def _zero_one_thresholds(net) -> tuple[np.ndarray, np.ndarray, bool]:
     return low, high, exact
 
 
-# On {0,1}^n, a gap left by rounded thresholds is closed by exact counts at
-# every point when n is at most this.
-_ZERO_ONE_EXHAUSTIVE_BITS = 20
-
 # Up to this n, a refused search suggests certifying on the list of all 2^n
 # points (8 n 2^n bytes: 160 MiB at n = 20).
 _HISTOGRAM_HINT_BITS = 20
@@ -1013,78 +1015,29 @@ _HISTOGRAM_HINT_BITS = 20
 def _certify_zero_one(net, max_nodes, time_limit, start_time,
                       max_bytes=None) -> SparsityCertificate:
     r"""``certify_sparsity`` over :math:`\{0,1\}^n` (see its notes)."""
-    low, high, exact = _zero_one_thresholds(net)
-    weights = -net.weights
+    low, high, _ = _zero_one_thresholds(net)
     if not np.all(np.isfinite(2.0 * net.biases)):
         raise ValueError("biases beyond float64's max / 2 cannot be certified on {0,1}^n; "
                          "rescale the network (u relu(<w, x> - b) = (c u) relu(<w/c, x> - b/c))")
-
-    def to01(x):
-        return (1.0 - x) / 2.0     # exact on +-1
-
-    def remaining():
-        return None if time_limit is None else start_time + time_limit - time.monotonic()
-
-    def stopped(found, nodes):
-        # The inner search saw only the time left, not time_limit: say it here.
+    # Thresholds low <= tau keep every truly active unit possible (the
+    # search's pruning stays conservative); counts are exact on net itself.
+    image = SparseReLUNetwork(-net.weights, low, net.output_weights)
+    try:
+        cert = _certify_cube(image, max_nodes, time_limit, start_time, max_bytes,
+                             zero_one=net, spread=high - low)
+    except CertificationIncomplete as exc:
         elapsed = time.monotonic() - start_time
-        return (f"certify_sparsity on {{0,1}}^n stopped after {nodes} subcubes and "
-                f"{elapsed:.3g} s (max_nodes={max_nodes}, time_limit={time_limit}): the "
-                f"sparsity is at least {found} (see .witness) but the maximum is NOT "
-                "certified; raise max_nodes= or time_limit=."), elapsed
-
-    def run(thresholds):
-        # One time_limit for both searches: the second gets what the first left.
-        left = remaining()
-        try:
-            return certify_sparsity(SparseReLUNetwork(weights, thresholds, net.output_weights),
-                                    max_nodes=max_nodes,
-                                    time_limit=None if left is None else max(left, 1e-9),
-                                    max_bytes=max_bytes)
-        except CertificationIncomplete as exc:
-            point = to01(exc.witness)
-            found = int(net.activation_counts(point[None, :])[0])
-            message, elapsed = stopped(found, exc.n_nodes)
-            raise CertificationIncomplete(message, found, point, exc.n_nodes,
-                                          elapsed) from None
-
-    upper = run(low)        # thresholds <= tau: a superset of the active units
-    witness = to01(upper.witness)
-    best = int(net.activation_counts(witness[None, :])[0])
-    nodes = upper.n_nodes
-    if best != upper.max_active and not exact:
-        left = remaining()
-        if left is not None and left <= 0.0:
-            message, elapsed = stopped(best, nodes)
-            raise CertificationIncomplete(message, best, witness, nodes, elapsed,
-                                          upper_bound=upper.max_active)
-        lower = run(high)   # thresholds >= tau: a subset of the active units
-        nodes += lower.n_nodes
-        other = to01(lower.witness)
-        count = int(net.activation_counts(other[None, :])[0])
-        if count > best:
-            best, witness = count, other
-    if best != upper.max_active and net.n_features <= _ZERO_ONE_EXHAUSTIVE_BITS:
-        # Exact counts at every point of {0,1}^n settle it (2^n <= 2^20 rows).
-        for start in range(0, 2**net.n_features, 2**16):
-            chunk = to01(points(net.n_features, start,
-                                min(start + 2**16, 2**net.n_features)))
-            counts = net.activation_counts(chunk)
-            i = int(np.argmax(counts))
-            if counts[i] > best:
-                best, witness = int(counts[i]), chunk[i].copy()
-        upper = dataclasses.replace(upper, max_active=best)
-    if best != upper.max_active:
+        point = (1.0 - exc.witness) / 2.0
         raise CertificationIncomplete(
-            f"on {{0,1}}^n the rounding of the transformed thresholds leaves the sparsity "
-            f"between {best} and {upper.max_active}; no certified value", best, witness,
-            nodes, time.monotonic() - start_time, upper_bound=upper.max_active)
+            f"certify_sparsity on {{0,1}}^n stopped after {exc.n_nodes} subcubes and "
+            f"{elapsed:.3g} s (max_nodes={max_nodes}, time_limit={time_limit}): the "
+            f"sparsity is at least {exc.lower_bound} (see .witness) but the maximum is NOT "
+            "certified; raise max_nodes= or time_limit=.", exc.lower_bound, point,
+            exc.n_nodes, elapsed) from None
+    witness = (1.0 - cert.witness) / 2.0    # exact on +-1
     witness.flags.writeable = False
-    return SparsityCertificate(max_active=best, witness=witness,
-                               initial_bound=upper.initial_bound,
-                               n_candidate_units=upper.n_candidate_units, n_nodes=nodes,
-                               n_leaf_points=upper.n_leaf_points,
-                               elapsed=time.monotonic() - start_time, domain="01")
+    return dataclasses.replace(cert, witness=witness, elapsed=time.monotonic() - start_time,
+                               domain="01")
 
 
 def certify_sparsity(net, *, max_nodes=None, time_limit=None,
@@ -1159,15 +1112,13 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         into one on :math:`\{-1,1\}^n` with weights :math:`-w_j` and
         thresholds :math:`\tau_j = 2b_j - \sum_d w_{jd}` (twice the
         pre-activation, same sign).  :math:`\tau_j` is a sum of floats:
-        where it is not a float64, the search runs with the float just
-        below it (every truly active unit stays active: an upper bound) and
-        the witness is counted exactly with the original network on
-        :math:`\{0,1\}^n`; if that count is below the bound, a second
-        search with the float just above gives a lower bound; if the two
-        still differ, exact counts at all :math:`2^n` points decide when
-        :math:`n \le 20`, and otherwise :class:`CertificationIncomplete` is
-        raised with both bounds.  A returned value is therefore the exact
-        maximum under the exact activity rule.
+        where it is not a float64, the search prunes with the float just
+        below it (every truly active unit stays possible), while every
+        count it makes (the starting points and the leaf walks, whose
+        rounding band is widened by that float's distance to
+        :math:`\tau_j`) is exact on the original network at
+        :math:`x_{01}`.  A returned value is therefore the exact maximum
+        under the exact activity rule, for any ``n``.
     method : {"bnb", "milp"}, default="bnb"
         On a :class:`Box` only: ``"bnb"``, the branch and bound over units
         with one LP per node, or ``"milp"``, one mixed-integer program
@@ -1248,6 +1199,18 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         return _certify_box(net, domain, max_nodes, time_limit, start_time)
     else:
         return _certify_points(net, domain, start_time)
+    return _certify_cube(net, max_nodes, time_limit, start_time, max_bytes)
+
+
+def _certify_cube(net, max_nodes, time_limit, start_time, max_bytes,
+                  zero_one=None, spread=None) -> SparsityCertificate:
+    r"""``certify_sparsity`` over :math:`\{-1,1\}^n`.
+
+    ``zero_one``, ``spread``: ``net`` is the image of the network
+    ``zero_one`` on :math:`\{0,1\}^n` with thresholds at most ``spread``
+    below the exact :math:`\tau_j` (:func:`_certify_zero_one`); every count
+    (starting points, leaf walks) is then exact for ``zero_one``.
+    """
     s, n = net.width, net.n_features
     leaf_bits = min(n, _LEAF_BITS)
     split_depth = min(n - leaf_bits, _SPLIT_BITS)
@@ -1268,7 +1231,8 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
 
     tol = _rounding_slack(net.weights, net.biases, net._valuation)
     deadline = 0.0 if time_limit is None else start_time + time_limit
-    best, witness, complete = _initial_bound(net, None if time_limit is None else deadline)
+    best, witness, complete = _initial_bound(net, None if time_limit is None else deadline,
+                                             zero_one)
     if not complete:
         elapsed = time.monotonic() - start_time
         raise CertificationIncomplete(
@@ -1295,6 +1259,12 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
 
     weights, biases, tol = net.weights[units], net.biases[units], tol[units]
     walk_tol = _walk_tolerance(weights, biases, 2**leaf_bits)
+    zero_one_biases = np.empty(0)
+    if zero_one is not None:
+        # The walk computes z for the rounded thresholds: widen its band by
+        # their distance to tau (at most spread), and decide on zero_one.
+        walk_tol = np.ascontiguousarray(walk_tol + 2.0 * spread[units])
+        zero_one_biases = np.ascontiguousarray(zero_one.biases[units])
     order = np.argsort(-np.abs(weights).sum(axis=0), kind="stable")
     weights_t = np.ascontiguousarray(weights[:, order].T)
 
@@ -1324,8 +1294,8 @@ def certify_sparsity(net, *, max_nodes=None, time_limit=None,
         leaf_points = np.empty(size, dtype=np.int64)
         status = np.empty(size, dtype=np.int32)
         node_limit = 2**62 if max_nodes is None else max(1, max_nodes - n_nodes)
-        _cube.max_active(weights_t, biases, tol, walk_tol, batch, split_depth, leaf_bits,
-                         best, node_limit, deadline, found, found_x, nodes,
+        _cube.max_active(weights_t, biases, tol, walk_tol, zero_one_biases, batch,
+                         split_depth, leaf_bits, best, node_limit, deadline, found, found_x, nodes,
                          leaf_points, status, batch_threads)
         if batch_threads == 1 and (time.monotonic() - batch_start) * 2 >= _PARALLEL_SECONDS:
             batch_threads = 0

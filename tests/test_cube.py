@@ -1001,14 +1001,77 @@ def test_box_bound_errors_name_the_bounds_plainly():
     assert box.lo.tolist() == [0.0, 0.0, 0.0] and box.hi.tolist() == [1.0, 2.0, 3.0]
 
 
-def test_zero_one_gap_reports_both_bounds():
-    """On {0,1}^n, n > 20, a threshold 2b - sum(w) that is not a float64 can
-    leave a gap; the error said "between 1 and 2" but its upper_bound was
-    None (the class documents the bounds the search has)."""
+def _zero_one_brute_max(net):
+    """Exact maximum over {0,1}^n by integer arithmetic on the coordinates
+    where some weight is nonzero (the others cannot change any count)."""
+    used = np.flatnonzero(np.any(net.weights != 0.0, axis=0))
+    used = used if used.size else np.arange(1)    # all zero: any one coordinate
+    P = _zero_one_points(used.size)
+    return int(exact_active(P, net.weights[:, used], net.biases).sum(axis=1).max())
+
+
+def test_zero_one_rounded_thresholds_leave_no_gap():
+    """On {0,1}^n, n > 20, a threshold 2b - sum(w) that is not a float64 left
+    the search between 1 and 2 (CertificationIncomplete); the leaf walks now
+    decide activity on the original network, so the maximum is certified."""
     W = np.zeros((2, 21))
     W[:, :3] = [[-0.1, 0.0, -0.4], [-0.7, -0.1, 0.2]]
     net = SparseReLUNetwork(W, [0.0, -0.6], [1.0, 1.0])
-    with pytest.raises(cube.CertificationIncomplete, match="between 1 and 2") as info:
-        cube.certify_sparsity(net, domain="01")
-    assert (info.value.lower_bound, info.value.upper_bound) == (1, 2)
-    assert net.activation_counts(info.value.witness[None, :])[0] == 1
+    assert not cube._zero_one_thresholds(net)[2]   # some tau_j is not a float64
+    cert = cube.certify_sparsity(net, domain="01")
+    assert cert.max_active == _zero_one_brute_max(net) == 1
+    assert int(exact_active(cert.witness[None, :], W, net.biases).sum()) == 1
+
+
+def _decimal_network_n22(seed=6):
+    # Weights in 0.1 steps, thresholds at 0.1-rounded sums of the positive
+    # weights of a random half: many pre-activations on {0,1}^22 within
+    # rounding of 0.  At seed 6 the search ended "between 6 and 7".
+    n, s = 22, 12
+    rng = np.random.default_rng(seed)
+    W = rng.integers(-9, 10, size=(s, n)) / 10
+    b = np.round([W[j, rng.random(n) < 0.5].clip(0).sum() for j in range(s)], 1)
+    return SparseReLUNetwork(W, b, np.ones(s))
+
+
+def test_zero_one_decimal_network_past_20_bits_is_certified():
+    net = _decimal_network_n22()
+    assert not cube._zero_one_thresholds(net)[2]
+    cert = cube.certify_sparsity(net, domain="01")
+    # Brute force: the library's exact counts at all 2^22 points of {0,1}^22.
+    best = 0
+    for start in range(0, 2**22, 2**18):
+        X = (1.0 - cube.points(22, start, start + 2**18)) / 2.0
+        best = max(best, int(net.activation_counts(X).max()))
+    assert cert.max_active == best == 6
+    assert int(exact_active(cert.witness[None, :], net.weights, net.biases).sum()) == best
+
+
+@st.composite
+def zero_one_tie_networks(draw, n=st.integers(1, 12), s=st.integers(1, 8)):
+    """Decimal weights with biases decimal or planted at the float value of
+    <w, x0> for a point x0 of {0,1}^n (an exact pre-activation within rounding
+    of 0 there), so the transformed thresholds 2b - sum(w) round."""
+    n, s = draw(n), draw(s)
+    decimal = st.integers(-30, 30).map(lambda k: k / 10)
+    W = np.array(draw(st.lists(st.lists(decimal, min_size=n, max_size=n),
+                               min_size=s, max_size=s)), dtype=np.float64)
+    b = np.empty(s)
+    for j in range(s):
+        if draw(st.booleans()):
+            x0 = np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)), float)
+            b[j] = float(W[j] @ x0)
+        else:
+            b[j] = draw(decimal)
+    return SparseReLUNetwork(W, b, np.ones(s))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(zero_one_tie_networks(), tie_networks(n=st.integers(8, 12))))
+def test_zero_one_certified_sparsity_equals_brute_force(net):
+    # The search on the {-1,1}^n image against exact integer counts at every
+    # point of {0,1}^n, and against the NumPy twin.
+    truth = _zero_one_brute_max(net)
+    cert = cube.certify_sparsity(net, domain="01")
+    assert cert.max_active == truth == ref.max_active(net.weights, net.biases, True)[0]
+    assert int(exact_active(cert.witness[None, :], net.weights, net.biases).sum()) == truth

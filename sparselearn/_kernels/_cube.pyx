@@ -45,7 +45,10 @@ skipped; a subcube with at most ``SMALL`` possible units also keeps only
 units in some clique of more than ``best`` pairwise compatible units (see
 :func:`_joint_reduce`); a subcube with at most ``leaf_bits`` free
 coordinates is finished by a Gray-code walk restricted to its possible
-units.
+units.  On ``{0,1}^n`` (``zero_one_biases``) the search runs on the
+``{-1,1}^n`` image of the network with rounded thresholds, and the walk's
+doubtful points are re-decided on the original network at ``(1 - x) / 2``
+by :func:`sparselearn._kernels._exact.exact_dot_sign`.
 
 NumPy twins: :mod:`sparselearn._reference.cube`.
 """
@@ -56,7 +59,7 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 cimport openmp
 
-from ._exact cimport exact_cube_sign
+from ._exact cimport exact_cube_sign, exact_dot_sign
 
 
 cdef extern from *:
@@ -420,6 +423,8 @@ cdef struct Search:
     const double* walk_tol  # (s,) rounding bound of the leaf walk's pre-activations
     double* ztol            # (s,) walk_tol of the leaf walk's units, aligned with z
     signed char* point      # (n,) a leaf point, for exact re-decisions
+    const double* b01       # (s,) NULL, or the biases of the {0,1}^n network (notes below)
+    double* x01             # (n,) -x_01 = (x - 1) / 2 of a leaf point, when b01 is set
     int* alive              # (n + 1, s): possible units at each depth
     double* ub              # (n + 1, s): their bounds, aligned with alive
     double* z               # (s,) walk pre-activations
@@ -447,14 +452,33 @@ cdef inline double _now() noexcept nogil:
 cdef int _leaf_count_exact(Search* S, Py_ssize_t depth, Py_ssize_t p,
                            unsigned long long g) noexcept nogil:
     """Exact number of active units among the leaf walk's ``p`` units at the
-    point with prefix ``S.x[:depth]`` and free coordinates spelled by ``g``."""
-    cdef Py_ssize_t d
+    point with prefix ``S.x[:depth]`` and free coordinates spelled by ``g``.
+
+    With ``S.b01`` set, the search runs on the ``{-1,1}^n`` image of a
+    network ``(w, b)`` on ``{0,1}^n`` (rows of ``S.wt`` are ``-w``, ``S.b``
+    the rounded thresholds ``2 b - sum_d w_d``) and activity is decided on
+    the original: ``<w, x_01> - b = <-w, -x_01> - b``, exactly.
+    """
+    cdef Py_ssize_t d, t, j
+    cdef long long count = 0
+    cdef double v
+    cdef int* units = S.alive + depth * S.s
     for d in range(depth):
         S.point[d] = S.x[d]
     for d in range(depth, S.n):
         S.point[d] = -1 if (g >> (d - depth)) & 1 else 1
-    return _count_exact(S.z, S.ztol, p, S.wt, S.s, S.alive + depth * S.s, S.b, S.n, 0,
-                        S.point)
+    if S.b01 == NULL:
+        return _count_exact(S.z, S.ztol, p, S.wt, S.s, units, S.b, S.n, 0, S.point)
+    for d in range(S.n):
+        S.x01[d] = -1.0 if S.point[d] < 0 else 0.0
+    for t in range(p):
+        v = S.z[t]
+        if v > S.ztol[t]:
+            count = count + 1
+        elif not (v <= -S.ztol[t]):
+            j = units[t]
+            count = count + (exact_dot_sign(S.wt + j, S.s, S.x01, 1, S.n, S.b01[j]) > 0)
+    return <int> count
 
 
 cdef void _leaf_walk(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
@@ -718,7 +742,8 @@ cdef void _dfs(Search* S, Py_ssize_t depth, Py_ssize_t p) noexcept nogil:
 
 
 cdef int _run_task(const double* wt, const double* b, const double* tol,
-                   const double* walk_tol, Py_ssize_t n, Py_ssize_t s, int split_depth, int leaf_bits,
+                   const double* walk_tol, const double* b01, Py_ssize_t n, Py_ssize_t s,
+                   int split_depth, int leaf_bits,
                    unsigned long long prefix, long long lower_bound,
                    long long node_limit, double deadline, long long* best,
                    signed char* witness, long long* nodes,
@@ -734,6 +759,8 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     S.b = b
     S.tol = tol
     S.walk_tol = walk_tol
+    S.b01 = b01
+    S.x01 = <double*> malloc(n * sizeof(double))
     S.ztol = <double*> malloc(s * sizeof(double))
     S.point = <signed char*> malloc(n)
     S.alive = <int*> malloc((n + 1) * s * sizeof(int))
@@ -753,7 +780,8 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     S.next_check = 0
     S.status = DONE
     if (S.alive == NULL or S.ub == NULL or S.z == NULL or S.cols == NULL or S.x == NULL
-            or S.pair == NULL or S.has_pair == NULL or S.ztol == NULL or S.point == NULL):
+            or S.pair == NULL or S.has_pair == NULL or S.ztol == NULL or S.point == NULL
+            or S.x01 == NULL):
         S.status = NO_MEMORY
     else:
         for d in range(split_depth):
@@ -779,6 +807,7 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
     free(S.has_pair)
     free(S.ztol)
     free(S.point)
+    free(S.x01)
     best[0] = S.best
     nodes[0] = S.nodes
     leaf_points[0] = S.leaf_points
@@ -787,6 +816,7 @@ cdef int _run_task(const double* wt, const double* b, const double* tol,
 
 def max_active(const double[:, ::1] weights_t, const double[::1] biases,
                const double[::1] tol, const double[::1] walk_tol,
+               const double[::1] zero_one_biases,
                const unsigned long long[::1] prefixes,
                int split_depth, int leaf_bits, long long lower_bound,
                long long node_limit, double deadline, long long[::1] best,
@@ -803,6 +833,11 @@ def max_active(const double[:, ::1] weights_t, const double[::1] biases,
     ``tol`` is the slack of the pruning bounds and ``walk_tol`` the
     rounding bound of the leaf walks' pre-activations (shape ``(s,)`` each;
     see :func:`truth_table`); counts at leaf points are exact.
+    ``zero_one_biases``: empty, or (shape ``(s,)``) the biases ``b`` of a
+    network on ``{0,1}^n`` whose ``{-1,1}^n`` image is being searched
+    (``weights_t`` holds ``-w``, ``biases`` thresholds at most ``2 b -
+    sum_d w_d``, ``walk_tol`` also covering their rounding): leaf counts are
+    then exact for ``(w, b)`` at ``x_01 = (1 - x) / 2``.
     ``status[q]`` is 0 when the task finished, 1 when it visited more than
     ``node_limit`` nodes, 2 when ``deadline`` (``CLOCK_MONOTONIC`` seconds,
     ignored if ``<= 0``) passed, 3 when out of memory; only a finished task
@@ -812,8 +847,9 @@ def max_active(const double[:, ::1] weights_t, const double[::1] biases,
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1]
     cdef Py_ssize_t n_tasks = prefixes.shape[0], q
     cdef int nthreads = _team_size(n_threads, n_tasks)
+    cdef const double* b01 = &zero_one_biases[0] if zero_one_biases.shape[0] > 0 else NULL
     for q in prange(n_tasks, nogil=True, schedule="dynamic", num_threads=nthreads):
-        status[q] = _run_task(&weights_t[0, 0], &biases[0], &tol[0], &walk_tol[0], n, s,
+        status[q] = _run_task(&weights_t[0, 0], &biases[0], &tol[0], &walk_tol[0], b01, n, s,
                               split_depth, leaf_bits, prefixes[q], lower_bound,
                               node_limit, deadline, &best[q], &witness[q, 0],
                               &nodes[q], &leaf_points[q])

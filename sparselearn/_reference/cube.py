@@ -22,13 +22,17 @@ def points(n, start=0, stop=None):
     return 1.0 - 2.0 * ((index[:, None] >> np.arange(n, dtype=np.int64)) & 1)
 
 
-def _pre_activation_chunks(weights, biases):
+def _pre_activation_chunks(weights, biases, zero_one=False):
     """``(start, stop, Z, active)``: computed pre-activations and the exact
-    activity mask (:func:`sparselearn._reference.network.active_mask`)."""
+    activity mask (:func:`sparselearn._reference.network.active_mask`), at
+    the points of ``{-1,1}^n``, or at their images ``(1 - x) / 2`` in
+    ``{0,1}^n`` when ``zero_one``."""
     n = weights.shape[1]
     for start in range(0, 2**n, _CHUNK):
         stop = min(start + _CHUNK, 2**n)
         X = points(n, start, stop)
+        if zero_one:
+            X = (1.0 - X) / 2.0
         G = X @ weights.T
         yield start, stop, G - biases, active_mask(G, X, weights, biases)
 
@@ -51,10 +55,12 @@ def activation_histogram(weights, biases):
     return hist
 
 
-def max_active(weights, biases):
-    """Exhaustive ``(max_x |A(x)|, smallest index attaining it)``."""
+def max_active(weights, biases, zero_one=False):
+    """Exhaustive ``(max_x |A(x)|, smallest index attaining it)`` over
+    ``{-1,1}^n``, or over ``{0,1}^n`` (the points ``(1 - x(i)) / 2``) when
+    ``zero_one``."""
     best, best_index = -1, -1
-    for start, _, _, active in _pre_activation_chunks(weights, biases):
+    for start, _, _, active in _pre_activation_chunks(weights, biases, zero_one):
         counts = np.count_nonzero(active, axis=1)
         top = int(np.argmax(counts))
         if counts[top] > best:
