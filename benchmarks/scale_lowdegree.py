@@ -207,8 +207,8 @@ def main(argv=None):
     D = n_parity_features(n, d)
     print(f"n={n} d={d} D={D} sigma={args.sigma} terms={args.terms} tol={args.tol} "
           f"alpha={args.alpha}")
-    print(f"{'m':>9} {'write s':>8} {'fit s':>8} {'cpu s':>8} {'iters':>5} {'s/iter':>7} {'setup s':>7} "
-          f"{'VmHWM MB':>9} {'maxrss MB':>9} {'wkr MB':>7} {'bits MB':>8} {'f64/bits':>8} "
+    print(f"{'m':>9} {'write s':>8} {'fit s':>8} {'cpu s':>8} {'iters':>5} {'s/iter':>7} "
+          f"{'setup s':>7} {'VmHWM MB':>9} {'maxrss MB':>9} {'wkr MB':>7} {'bits MB':>8} {'f64/bits':>8} "
           f"{'excess':>10} {'sig2 D/(m-D)':>12}")
     client = cluster = None
     if args.dask_workers:

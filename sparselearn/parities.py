@@ -892,8 +892,8 @@ class ParityDesign:
         With ``n_outputs = c`` right-hand sides the vectors and blocks are
         ``c`` columns wide (for ``"exact"`` and ``"cholesky"``, which read
         explicit rows, only the targets); threads are counted as the
-        products run them, at most one per chunk of rows; off the cube the preconditioner's design on
-        ``X**2`` is one more copy of the data.
+        products run them, at most one per chunk of rows; off the cube the
+        preconditioner's design on ``X**2`` is one more copy of the data.
 
         Parameters
         ----------
