@@ -395,11 +395,7 @@ class SparseReLURegressor(RegressorMixin, BaseEstimator):
         final loss are not finite (a ``learning_rate`` far too large for the
         scale of the data): the ``ValueError`` says so.
         """
-        try:
-            return self._fit(X, y)
-        except BaseException:
-            _forget_fit(self)
-            raise
+        return _fit_or_forget(self, X, y)
 
     def _fit(self, X, y):
         """:meth:`fit`, which may leave fitted attributes behind when it raises."""
@@ -659,11 +655,7 @@ class SparseReLUClassifier(ClassifierMixin, BaseEstimator):
         As :meth:`SparseReLURegressor.fit`, a fit that raises leaves the
         classifier unfitted.
         """
-        try:
-            return self._fit(X, y)
-        except BaseException:
-            _forget_fit(self)
-            raise
+        return _fit_or_forget(self, X, y)
 
     def _fit(self, X, y):
         """:meth:`fit`, which may leave fitted attributes behind when it raises."""
@@ -852,14 +844,20 @@ def _initial_parameters(X, y, s, k, W, B, rng):
     return np.ascontiguousarray(w), b, magnitude * signs
 
 
-def _forget_fit(est) -> None:
-    """Remove every fitted attribute of ``est`` (the names ``check_is_fitted``
-    looks for: ending in ``_``), after a fit that raised: validate_data sets
-    ``n_features_in_`` first, so an interrupted fit otherwise passed
-    ``check_is_fitted`` and ``predict`` failed on the missing ``network_``
-    (or, after a refit, used the old network with the new feature count)."""
-    for name in [name for name in vars(est) if name.endswith("_") and not name.startswith("__")]:
-        delattr(est, name)
+def _fit_or_forget(est, X, y):
+    """``est._fit(X, y)``; if it raises, every fitted attribute of ``est`` (the
+    names ``check_is_fitted`` looks for: ending in ``_``) is removed before
+    the exception goes on: validate_data sets ``n_features_in_`` first, so an
+    interrupted fit otherwise passed ``check_is_fitted`` and ``predict`` failed
+    on the missing ``network_`` (or, after a refit, used the old network with
+    the new feature count)."""
+    try:
+        return est._fit(X, y)
+    except BaseException:
+        for name in [name for name in vars(est)
+                     if name.endswith("_") and not name.startswith("__")]:
+            delattr(est, name)
+        raise
 
 
 def _finish_fit(est, X, w, b, u, c, k, p) -> SparseReLUNetwork:
