@@ -799,7 +799,8 @@ def _cli(*argv):
 
     In-process because a child interpreter costs about 1.5 s before any work
     and these tests run ``_cli`` some forty times; argparse's ``--help`` and
-    usage errors end in ``SystemExit``, whose code is the exit status.  The
+    usage errors end in ``SystemExit``, mapped to the status the interpreter
+    would exit with (``None`` 0, an int itself, anything else 1).  The
     fresh-interpreter path itself is tested by
     ``test_fuzzed_files_through_the_cli`` and the README tests."""
     out, err = StringIO(), StringIO()
@@ -807,7 +808,8 @@ def _cli(*argv):
         try:
             code = cli.main(list(argv))
         except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 2
+            code = exit_.code
+            code = 0 if code is None else code if isinstance(code, int) else 1
     return code, out.getvalue(), err.getvalue()
 
 
