@@ -116,6 +116,27 @@ def test_activation_histogram_equals_brute_force(net):
     np.testing.assert_array_equal(hist, np.bincount(counts, minlength=net.width + 1))
 
 
+def test_weights_beyond_2_1000_are_decided_exactly_on_the_cube():
+    """Weights and biases above 2^1000 (the range of the walks' float
+    expansion sums) with exact cancellations down to a 2^-1000 term: the
+    walks' near-ties go to the long accumulator of _exact.pxd (formerly
+    Fractions).  Histogram, truth-table gating and certificate against exact
+    integer arithmetic."""
+    big = 2.0**1010
+    W = np.array([[big, -big, big / 2, big / 2, 2.0**-1000],
+                  [big, big, -big / 2, 0.0, 0.0],
+                  [-big, big, big / 2, -big / 2, -2.0**-1000]])
+    X = all_cube_points(5)
+    for b in (np.zeros(3), np.array([big / 2, big * 1.5, -big]),
+              np.array([2.0**-1000, -2.0**-1000, 5e-324])):
+        net = SparseReLUNetwork(W, b, [1.0, 1.0, 1.0])
+        counts = exact_active(X, W, b).sum(axis=1)
+        np.testing.assert_array_equal(cube.activation_histogram(net),
+                                      np.bincount(counts, minlength=4))
+        np.testing.assert_array_equal(cube.truth_table(net)[counts == 0], 0.0)
+        assert cube.certify_sparsity(net).max_active == counts.max()
+
+
 @pytest.mark.parametrize("n", [40, 62])
 def test_activation_histogram_refuses_walks_of_hours_before_starting(n):
     # 2^40 points x 16 units at the measured 1.2 ns of CPU time per unit

@@ -302,7 +302,7 @@ def test_every_decision_path_agrees_with_exact_arithmetic(net, data):
 @pytest.mark.parametrize("magnitude", [1e300, 1e-300])
 def test_extreme_magnitudes_are_decided_exactly(magnitude):
     """Near the float64 limits the products leave the range of the fast
-    exact sum; the Fraction fallback must still decide."""
+    exact sum; the long-accumulator fallback must still decide."""
     W = np.array([[magnitude, magnitude, -magnitude], [0.1 * magnitude, 0.2 * magnitude,
                                                       -0.3 * magnitude]])
     b = np.array([magnitude * 0.5, 0.0])
@@ -310,6 +310,131 @@ def test_extreme_magnitudes_are_decided_exactly(magnitude):
     X = np.vstack([all_cube_points(3), 0.7 * all_cube_points(3)])
     np.testing.assert_array_equal(net.activation_counts(X),
                                   exact_active(X, W, b).sum(axis=1))
+
+
+def _tiny_product_cases():
+    """(weights, biases, X) whose products fall below 2^-960 (where the
+    error-free product of the exact sum no longer holds), with exact ties."""
+    t = 2.0**-1000
+    cases = []
+    # Products ~1e-320 (subnormal): w_1 x_1 + w_2 x_2 == 0 or == b exactly.
+    W = np.array([[3 * t, -t], [t, t], [t, 0.0], [-t, 0.0]])
+    X = np.array([[2.0**-60, 3 * 2.0**-60], [2.0**-70, 2.0**-70], [-2.0**-70, 0.0],
+                  [2.0**-70, -2.0**-70], [2.0**-74, 2.0**-75]])
+    for b in (0.0, 2.0**-1070, 2.0**-1069, np.nextafter(2.0**-1070, 0.0), -5e-324):
+        cases.append((W, np.full(4, b), X))
+    # Products below the smallest subnormal (they round to 0 in float64):
+    # four 2^-1076 make the bias 2^-1074 exactly.
+    W = np.array([[5e-324] * 4, [5e-324, 5e-324, -5e-324, 0.0]])
+    X = np.array([[0.25] * 4, [0.25, 0.25, 0.25, 0.0], [0.25, -0.25, 0.25, 0.25],
+                  [2.0**-1074, 1.0, 0.0, 0.0]])
+    for b in (5e-324, 0.0, -5e-324):
+        cases.append((W, np.array([b, b]), X))
+    # Huge terms cancelling exactly, a tiny one deciding (mixed magnitudes).
+    W = np.array([[1e300, -1e300, 1e-300], [2.0**900, 2.0**-1074, -2.0**900],
+                  [0.1, 0.7, -0.8]])
+    X = np.array([[1.0, 1.0, 1e-20], [1.0, 1.0, -1e-20], [1.0, 2.0**-60, 1.0],
+                  [1.0, 1.0, 1.0], [1e-310, 1.0, 1.0]])
+    cases.append((W, np.array([0.0, 5e-324, 0.0]), X))
+    cases.append((W, np.array([1e-320, 0.0, float(W[2] @ [1.0, 1.0, 1.0])]), X))
+    # 106-bit products (carries through every limb they touch): four a x
+    # against one a (4 x), equal exactly, or off by a x ulp.
+    a, v = (2.0**53 - 1) * 2.0**-1000, (2.0**53 - 1) * 2.0**-80
+    W = np.array([[a, a, a, a, -a], [-a, -a, -a, -a, a]])
+    X = np.array([[v, v, v, v, 4 * v], [v, v, v, np.nextafter(v, 1.0), 4 * v],
+                  [v, v, v, np.nextafter(v, 0.0), 4 * v]])
+    for b in (0.0, 5e-324, -5e-324):
+        cases.append((W, np.array([b, b]), X))
+    # Decimal weights on cube points with one subnormal coordinate.
+    X = all_cube_points(4)
+    X[:, 0] *= 1e-310
+    W = np.array([[0.1, 0.7, -0.7, -0.1], [-0.3, -0.7, 0.7, 0.3], [1e-300, 0.1, 0.2, -0.3]])
+    cases.append((W, np.array([0.0, 1e-311, 0.0]), X))
+    return cases
+
+
+@pytest.mark.parametrize("W, b, X", _tiny_product_cases())
+def test_tiny_products_are_decided_exactly(W, b, X, monkeypatch):
+    """Subnormal products, products that round to 0, exact ties among them
+    and huge terms cancelling around a tiny one: every decision path
+    (float64 kernels, float32 screening where float32 holds the values, the
+    forward pass's gating) against :class:`fractions.Fraction` arithmetic."""
+    from sparselearn import network
+
+    net = SparseReLUNetwork(W, b, np.ones(len(W)))
+    active = _fraction_active(X, W, b)
+    np.testing.assert_array_equal(active, exact_active(X, W, b))
+    for screening in (True, False):
+        monkeypatch.setattr(network, "_FLOAT32_SCREENING", screening)
+        np.testing.assert_array_equal(net.activation_counts(X), active.sum(axis=1))
+        np.testing.assert_array_equal(net.active_supports(X)[1], np.nonzero(active)[1])
+    if net._screen_args(net._decision_args(X)) is not None:
+        _assert_screened_exact(net, X, active)
+    np.testing.assert_array_equal(net(X)[~active.any(axis=1)], 0.0)
+
+
+tiny_magnitude = st.one_of(st.just(1.0), st.integers(-1074, -900).map(lambda k: 2.0**k))
+
+
+@st.composite
+def tiny_product_networks(draw, n=st.integers(1, 6), s=st.integers(1, 6)):
+    """Decimal weights and rows scaled by powers of two down to 2^-1074 (so
+    many products are far below 2^-960), biases planted at the float value
+    of ``<w_j, x>`` for a row ``x`` (a near-tie or an exact tie there), with
+    the rows ``X``."""
+    n, s = draw(n), draw(s)
+    scale = draw(arrays(np.float64, (s, 1), elements=tiny_magnitude))
+    column_scale = draw(arrays(np.float64, (n,), elements=tiny_magnitude))
+    W = draw(arrays(np.float64, (s, n), elements=decimal, fill=st.nothing())) * scale
+    W = W * np.where(column_scale < 1.0, 1.0, draw(st.sampled_from([1.0, 2.0**-500])))
+    X = draw(arrays(np.float64, (6, n), elements=decimal, fill=st.nothing())) * column_scale
+    rows = draw(arrays(np.int64, (s,), elements=st.integers(0, 5)))
+    b = np.array([float(W[j] @ X[rows[j]]) for j in range(s)])
+    return W, b, X
+
+
+@settings(max_examples=60, deadline=None)
+@given(tiny_product_networks())
+def test_tiny_products_agree_with_exact_arithmetic(case):
+    W, b, X = case
+    net = SparseReLUNetwork(W, b, np.ones(len(W)))
+    active = exact_active(X, W, b)
+    np.testing.assert_array_equal(net.activation_counts(X), active.sum(axis=1))
+    np.testing.assert_array_equal(net.active_supports(X)[1], np.nonzero(active)[1])
+    np.testing.assert_array_equal(net(X)[~active.any(axis=1)], 0.0)
+
+
+def test_tiny_products_are_decided_without_python_fractions():
+    """Near-ties among products below 2^-960 (here every pair of a 1e-300
+    network on 1e-20 inputs) used to be re-decided with Python Fractions,
+    under the GIL (minutes at 300,000 rows x 64 inputs); the kernels now sum
+    them in a C long accumulator.  Counts every Fraction made meanwhile."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((4, 8)) * 1e-300
+    b = rng.standard_normal(4) * 1e-320
+    X = rng.standard_normal((50, 8)) * 1e-20
+    net = SparseReLUNetwork(W, b, np.ones(4))
+    made = []
+    original = Fraction.__dict__["__new__"]
+
+    def counting_new(cls, *args, **kwargs):
+        made.append(args)
+        return original.__func__(cls, *args, **kwargs)
+
+    Fraction.__new__ = staticmethod(counting_new)
+    try:
+        counts = net.activation_counts(X)
+        indptr, _ = net.active_supports(X)
+        out = net(X)
+    finally:
+        Fraction.__new__ = original
+    assert made == []
+    active = _fraction_active(X, W, b)
+    np.testing.assert_array_equal(counts, active.sum(axis=1))
+    np.testing.assert_array_equal(indptr[1:], np.cumsum(active.sum(axis=1)))
+    np.testing.assert_array_equal(out[~active.any(axis=1)], 0.0)
 
 
 def test_parameters_whose_sums_overflow_are_refused():
