@@ -90,6 +90,16 @@ def _check_finite(array, name: str) -> None:
                          "diverge?); only finite networks can be imported")
 
 
+def _check_width(shape, axes, name: str) -> None:
+    """Refuse a layer weight of shape ``shape`` with an axis of length 0
+    (``axes`` says what each axis counts) by its ``name`` in the source, before
+    the network's own check names ``weights`` or ``output_weights``."""
+    for length, axis in zip(shape, axes):
+        if length == 0:
+            raise ValueError(f"{name} has shape {tuple(shape)}: 0 {axis}; a network needs "
+                             "at least one input feature, hidden unit and output")
+
+
 def _network(W1_rows, bias1, U, bias2) -> SparseReLUNetwork:
     """``relu(W1 x + bias1)`` layer and ``(s, o)`` output layer -> network."""
     W1_rows = np.asarray(W1_rows, dtype=np.float64)
@@ -139,8 +149,9 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
         ending in one, convert ``pipeline[-1]`` and evaluate the network on
         ``pipeline[:-1].transform(X)`` (the message says so).
     ValueError
-        If it is not fitted, has another number of hidden layers, or
-        another activation; the message names what was found.
+        If it is not fitted, has another number of hidden layers, another
+        activation, or (edited arrays) a layer of 0 units; the message names
+        what was found.
     """
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -179,6 +190,8 @@ def from_sklearn(estimator) -> SparseReLUNetwork:
                          f"{shapes[2]}, intercepts_ shapes {shapes[1]} and {shapes[3]} "
                          "(expected (n, s), (s, o), (s,) and (o,) with n = n_features_in_ "
                          f"= {getattr(estimator, 'n_features_in_', None)})")
+    _check_width(shapes[0], ("input features", "hidden units"), f"this {name}'s coefs_[0]")
+    _check_width(shapes[2], ("hidden units", "outputs"), f"this {name}'s coefs_[1]")
     return _network(np.asarray(W1).T, c1, W2, c2)
 
 
@@ -303,8 +316,9 @@ def from_torch(module) -> SparseReLUNetwork:
             raise ValueError("module must be torch.nn.Sequential(Linear, ReLU, Linear) "
                              f"(Dropout and Identity layers aside), found {found}")
         first, second = layers[0], layers[2]
-        W1 = _as_array(torch, first.weight, "layer 0 weight")
-        W2 = _as_array(torch, second.weight, "layer 2 weight")
+        names = ("layer 0 weight", "layer 2 weight")
+        W1 = _as_array(torch, first.weight, names[0])
+        W2 = _as_array(torch, second.weight, names[1])
         b1 = (np.zeros(W1.shape[0]) if first.bias is None
               else _as_array(torch, first.bias, "layer 0 bias"))
         b2 = (np.zeros(W2.shape[0]) if second.bias is None
@@ -335,6 +349,7 @@ def from_torch(module) -> SparseReLUNetwork:
                  else _as_array(torch, module[bias_key], f"state_dict[{bias_key!r}]"))
             arrays.append((W, b))
         (W1, b1), (W2, b2) = arrays
+        names = tuple(f"state_dict[{key!r}]" for key in weights)
     else:
         raise TypeError("module must be a torch.nn.Sequential(Linear, ReLU, Linear) or its "
                         f"state_dict, got {type(module).__name__}")
@@ -346,6 +361,9 @@ def from_torch(module) -> SparseReLUNetwork:
     if b1.shape != (W1.shape[0],) or b2.shape != (W2.shape[0],):
         raise ValueError(f"bias shapes {b1.shape} and {b2.shape} do not match the weights "
                          f"{W1.shape} and {W2.shape}")
+    _check_width(W1.shape, ("hidden units (out_features)", "input features (in_features)"),
+                 names[0])
+    _check_width(W2.shape, ("outputs (out_features)", "hidden units (in_features)"), names[1])
     return _network(W1, b1, W2.T, b2)
 
 
@@ -545,7 +563,8 @@ def from_onnx(model, *, max_bytes=None) -> SparseReLUNetwork:
     ValueError
         If the graph is anything else (two hidden layers, another
         activation, batch norm, a weight given at run time, external
-        data); the message names the node and its op type.  A classifier's
+        data, a layer of 0 units); the message names the node and its op
+        type (and a weight's shape).  A classifier's
         final ``Softmax`` or ``Sigmoid`` is refused too: export its scores
         (the logits), which the network then computes.
     sparselearn.MemoryBudgetError
@@ -821,6 +840,11 @@ def _onnx_step(node, label, attributes, x, constants) -> "_Data":
     if x.features is not None and x.features != W.shape[0]:
         raise ValueError(f"{label}: its weight takes {W.shape[0]} features, the value it "
                          f"is applied to has {x.features}")
+    axes = (("input features", "hidden units") if x.stage == "input"
+            else ("hidden units", "outputs"))
+    stored = np.shape(constants[0])     # (out, in) with transB=1
+    _check_width(stored, axes[::-1] if op == "Gemm" and attributes.get("transB", 0) else axes,
+                 f"{label}: its weight")
     stage = "hidden" if x.stage == "input" else "output"
     return x.then(stage, features=W.shape[1], layers=x.layers + ((W, bias),))
 

@@ -686,8 +686,9 @@ def _csv_bytes(path, max_bytes) -> bytes:
 def _csv_header(data: bytes, header: str, text_column=None):
     """``(first line, column names or None)`` by the header rule of
     :func:`read_csv`; field ``text_column`` (0-based, a text label) is no
-    sign of a header, either way.  Raises UnicodeError for a first line that
-    is not UTF-8."""
+    sign of a header, either way, except in pandas' names (``0,1,y``: the
+    other fields the column numbers at their places, the label on no other
+    line).  Raises UnicodeError for text that is not UTF-8."""
     first = data.split(b"\n", 1)[0].decode("utf-8")
     fields = _scan_fields(first)[0]  # an open quote is named by _csv_problem
     telling = [field for j, field in enumerate(fields) if field and j != text_column]
@@ -699,7 +700,22 @@ def _csv_header(data: bytes, header: str, text_column=None):
     if header == "yes" or (header == "auto" and telling and numbered
                            and not all(map(_is_number, telling))):
         return first, fields
+    # With a text label the numbers decide nothing in pandas' 0,1,y: the
+    # label, a class name on any other line (0,1,cat), tells data from names.
+    if (header == "auto" and text_column is not None and fields[text_column]
+            and all(field == str(i) for i, field in enumerate(fields) if i != text_column)
+            and fields[text_column] not in _fields_below(data, text_column)):
+        return first, fields
     return first, None
+
+
+def _fields_below(data: bytes, column: int):
+    """The fields ``column`` (0-based) of the lines after the first, lazily
+    (a line without that field gives none)."""
+    for raw in data.decode("utf-8").splitlines()[1:]:
+        fields = _scan_fields(raw)[0]
+        if column < len(fields):
+            yield fields[column]
 
 
 def _scan_fields(line: str):
@@ -992,9 +1008,12 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
     text_labels : bool, default=False
         Labels may be text (class names): a CSV table that is not all
         numbers is read again with its last column as strings (the header
-        rule then ignores that column: ``1,0,cat`` on line 1 is data), and
-        an ``.npz``'s ``y`` may be a string array (or bool, kept as bool).
-        Labels that are all numbers are float64 either way.  The numbers' error stands when the
+        rule then ignores that column: ``1,0,cat`` on line 1 is data; but
+        pandas' names, the other fields the column numbers at their places
+        and a label that no other line has, as ``0,1,y``, are a header:
+        ``header="no"`` reads such a line as data), and an ``.npz``'s ``y``
+        may be a string array (or bool, kept as bool).  Labels that are all
+        numbers are float64 either way.  The numbers' error stands when the
         re-read does not fit: ``X`` not of ``n_features`` columns, or labels
         mostly numbers (a stray ``1x`` is a typo, named by its line).
     label : str or int, optional

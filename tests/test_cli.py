@@ -874,6 +874,20 @@ def test_header_flag_yes_and_no(tmp_path):
     assert json.loads(out)["n_samples"] == 301 and json.loads(out)["header"] is None
 
 
+def test_learn_classify_reads_pandas_default_names_above_class_names_as_a_header(tmp_path):
+    """pd.DataFrame(X).assign(y=labels).to_csv(index=False): 0,1,2,3,y, then
+    class names; "y" was a class of one row (and the row a sample)."""
+    lines = [",".join(line.split(",")[:4]) + (",cat" if line.startswith("1") else ",dog")
+             for line in _csv_lines()]
+    path = tmp_path / "pandas.csv"
+    path.write_text("\n".join(["0,1,2,3,y"] + lines) + "\n")
+    code, out, err = _cli("learn", str(path), "--task", "classify", "--degree", "1", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["classes"] == ["cat", "dog"] and report["n_samples"] == 300
+    assert report["header"] == ["0", "1", "2", "3", "y"]
+
+
 def test_a_label_typo_on_line_1_is_an_error_not_a_header(tmp_path):
     """Line 1 with numeric features and a non-numeric label, numbers below:
     one error line naming line 1, field 5 (before, it was taken for a header

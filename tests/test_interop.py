@@ -1,5 +1,6 @@
 """Tests for sparselearn.interop: scikit-learn and PyTorch round trips."""
 import math
+import re
 import warnings
 
 import numpy as np
@@ -977,3 +978,46 @@ def test_from_onnx_refuses_a_tensor_of_negative_dims():
     with pytest.raises(ValueError, match=r"tensor 'W1' has dims \[-1, 3\]; a stored tensor's "
                                          r"dims are >= 0"):
         SparseReLUNetwork.from_onnx(model)
+
+
+def test_zero_width_layers_are_refused_naming_the_node_or_layer_and_shape():
+    """A layer of 0 units (a Gemm weight of shape (0, n)) got the network
+    constructor's "weights has no rows"; each converter names its node or
+    layer, the weight's shape as stored and the axis that is empty."""
+    _onnx()
+    zeros = np.zeros
+    fix = "; a network needs at least one input feature, hidden unit and output"
+    for model, message in [
+            (_gemm_mlp(zeros((0, 3)), zeros(0), zeros((1, 0)), zeros(1)),
+             "node 'fc1' (Gemm): its weight has shape (0, 3): 0 hidden units"),
+            (_gemm_mlp(zeros((0, 3)), zeros(0), zeros((1, 0)), zeros(1), transB=0),
+             "node 'fc1' (Gemm): its weight has shape (3, 0): 0 hidden units"),
+            (_gemm_mlp(zeros((2, 0)), zeros(2), zeros((1, 2)), zeros(1)),
+             "node 'fc1' (Gemm): its weight has shape (2, 0): 0 input features"),
+            (_gemm_mlp(zeros((2, 3)), zeros(2), zeros((0, 2)), zeros(0)),
+             "node 'fc2' (Gemm): its weight has shape (0, 2): 0 outputs"),
+            (_matmul_mlp(zeros((0, 3)), zeros(0), zeros((1, 0)), zeros(1)),
+             "node 'mm1' (MatMul): its weight has shape (3, 0): 0 hidden units")]:
+        with pytest.raises(ValueError, match=re.escape(message + fix)):
+            SparseReLUNetwork.from_onnx(model)
+    X = np.random.default_rng(7).normal(size=(20, 3))
+    for s, o, message in [(0, 1, "coefs_[0] has shape (3, 0): 0 hidden units"),
+                          (2, 0, "coefs_[1] has shape (2, 0): 0 outputs")]:
+        est = _fit_quietly(MLPRegressor(hidden_layer_sizes=(2,), max_iter=5), X, X[:, 0])
+        est.coefs_, est.intercepts_ = [zeros((3, s)), zeros((s, o))], [zeros(s), zeros(o)]
+        with pytest.raises(ValueError, match=re.escape(f"this MLPRegressor's {message}{fix}")):
+            SparseReLUNetwork.from_sklearn(est)
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    for (n, s, o), axis in [((3, 0, 1), "(0, 3): 0 hidden units (out_features)"),
+                            ((0, 2, 1), "(2, 0): 0 input features (in_features)"),
+                            ((3, 2, 0), "(0, 2): 0 outputs (out_features)")]:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Initializing zero-element tensors")
+            module = nn.Sequential(nn.Linear(n, s), nn.ReLU(), nn.Linear(s, o))
+        layer = 2 if o == 0 else 0
+        with pytest.raises(ValueError, match=re.escape(f"layer {layer} weight has shape {axis}")):
+            SparseReLUNetwork.from_torch(module)
+        with pytest.raises(ValueError, match=re.escape(f"state_dict['{layer}.weight'] has "
+                                                       f"shape {axis}{fix}")):
+            SparseReLUNetwork.from_torch(module.state_dict())

@@ -928,6 +928,31 @@ def test_a_first_line_with_numbers_is_data_not_a_header(tmp_path):
     assert y.tolist() == ["cat", "dog"] and names == (["a", "b"], "animal")
 
 
+def test_pandas_default_names_before_text_labels_are_a_header(tmp_path):
+    """pd.DataFrame(X).assign(y=labels).to_csv(index=False) writes 0,1,y
+    above rows of class names: with text labels the line is a header when
+    its other fields are the column numbers at their places and its label
+    is on no other line ("y" was read as a class of one row, (0, 1) as a
+    point).  A label that other lines have makes it data."""
+    path = tmp_path / "t.csv"
+    path.write_text("0,1,y\n0.5,1.2,cat\n-0.3,0.1,dog\n# a comment\n0.2,0.4,cat\n")
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True)
+    assert X.tolist() == [[0.5, 1.2], [-0.3, 0.1], [0.2, 0.4]]
+    assert y.tolist() == ["cat", "dog", "cat"] and names == (["0", "1"], "y")
+    X, y = io.read_xy(path, n_features=2, text_labels=True)
+    assert X.shape == (3, 2) and "y" not in y.tolist()
+    X, y = io.read_xy(path, text_labels=True, header="no")  # told: line 1 is data
+    assert X[0].tolist() == [0, 1] and y.tolist() == ["y", "cat", "dog", "cat"]
+    path.write_text("y,1,2\ncat,0.5,1.2\ndog,-0.3,0.1\n")  # label first: 1, 2 the places
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True, label=0)
+    assert X[0].tolist() == [0.5, 1.2] and y.tolist() == ["cat", "dog"]
+    path.write_text("0,1,cat\n0.5,1.2,cat\n-0.3,0.1,dog\n")  # "cat" is a class: data
+    X, y, names = io.read_xy(path, return_names=True, text_labels=True)
+    assert X[0].tolist() == [0, 1] and y.tolist() == ["cat", "cat", "dog"] and names is None
+    path.write_text("0,2,y\n0.5,1.2,cat\n-0.3,0.1,dog\n")  # numbers out of place: data
+    assert io.read_xy(path, text_labels=True)[1].tolist() == ["y", "cat", "dog"]
+
+
 def test_quoted_csv_fields_read_as_their_values(tmp_path):
     """Double-quoted fields (R's write.csv, pandas' quoting=QUOTE_ALL, a
     class name with a comma) read as the text between the quotes, with

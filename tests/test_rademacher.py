@@ -7,6 +7,7 @@ expectations.  Statistical assertions use fixed seeds and allow 4 standard
 errors: under the normal approximation a one-sided 4-sigma miss has
 probability about 3e-5 per assertion, and the seeds make CI deterministic.
 """
+import dataclasses
 import itertools
 import math
 import pathlib
@@ -898,6 +899,32 @@ def test_rademacher_results_share_one_interface():
     assert data["stderr"] == estimate.stderr and data["values"] == estimate.values.tolist()
     assert estimate.to_frame()["value"].tolist() == estimate.values.tolist()
     assert "standard error" in estimate._repr_html_() and "+-" in str(estimate)
+
+
+def test_rademacher_results_have_a_one_line_repr_of_key_figures():
+    """The dataclass reprs listed every row with its source and condition
+    (bounds) and every per-draw value (estimates, pages for 10^4 draws)."""
+    result = bounds(n=2**53, s=2**53, k=3, W=0.1234567890123456, B=1e-300, R=1.0 / 3,
+                    m=2**53)
+    text = repr(result)
+    assert "\n" not in text and len(text) < 200 and "source" not in text
+    assert text.startswith("RademacherBounds(n=9007199254740992, s=9007199254740992, k=3, "
+                           "W=0.1234567890123456, B=1e-300, R=0.3333333333333333, ")
+    assert text.endswith(f"best_upper={result.best_upper:.4g}, "
+                         f"best_lower={result.best_lower:.4g})")
+    assert repr(bounds(n=1, s=256, k=4, W=1.0, B=1.0, R=1.0, m=1000)).endswith(
+        "best_upper=8, best_lower=None)")
+    assert str(result).count("\n") > 8   # the table stays the str()
+    family = cluster_construction(n=4, s=8, k=2, W=1.0, R=1.0)
+    estimate = empirical_rademacher(family, 16, n_draws=10_000, random_state=0)
+    text = repr(estimate)
+    assert "\n" not in text and len(text) < 200
+    assert text == (f"RademacherEstimate(estimate={estimate.estimate:.6g}, "
+                    f"stderr={estimate.stderr:.2g}, n_draws=10000, m=16, method='exact "
+                    "supremum over the clusters sign family, fresh sample per draw')")
+    long = dataclasses.replace(estimate, method="lower estimate: " + "x" * 300)
+    assert len(repr(long)) < 200 and repr(long).endswith("xxx...')")
+    assert str(long).endswith("x" * 300)   # str() keeps the whole method
 
 
 def test_standard_error_is_stderr_with_a_deprecated_alias():

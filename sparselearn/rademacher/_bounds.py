@@ -201,13 +201,14 @@ class Bound(ResultMixin):
                 f"{self.condition}: {holds})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RademacherBounds(ResultMixin):
     r"""Every bound of docs/theory.rst, section 4 for one parameter set (see :func:`bounds`).
 
     Printing it gives the table.  ``str(result)`` lists every row with its
     kind, source and condition; the conditions are also available as
-    :attr:`conditions`.
+    :attr:`conditions`.  ``repr()`` is one line: the parameters and the best
+    bounds; ``to_frame()`` has one row per bound.
 
     Parameters
     ----------
@@ -297,6 +298,13 @@ class RademacherBounds(ResultMixin):
     def _frame_records(self) -> list[dict]:
         """One row per bound (:attr:`rows`)."""
         return [row._frame_records()[0] for row in self.rows]
+
+    def __repr__(self) -> str:
+        # The dataclass's own listed every row with its source and condition.
+        best_lower = "None" if self.best_lower is None else f"{self.best_lower:.4g}"
+        return (f"RademacherBounds(n={self.n}, s={self.s}, k={self.k}, W={self.W!r}, "
+                f"B={self.B!r}, R={self.R!r}, m={self.m}, "
+                f"best_upper={self.best_upper:.4g}, best_lower={best_lower})")
 
     def __str__(self) -> str:
         header = ("name", "value", "kind", "source", "condition", "holds")

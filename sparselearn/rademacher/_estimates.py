@@ -20,9 +20,13 @@ from ._constructions import SignFamily
 _CHUNK_BYTES = 16 * 2**20
 
 # ------------------------------------------------------------- estimates
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RademacherEstimate(ResultMixin):
     r"""Monte-Carlo estimate of an empirical Rademacher complexity.
+
+    ``str()`` is the estimate, its standard error and the method;
+    ``repr()`` is one line of the key figures (the method cut at 70
+    characters); ``to_frame()`` has one row per draw (``draw``, ``value``).
 
     Parameters
     ----------
@@ -68,6 +72,12 @@ class RademacherEstimate(ResultMixin):
     def _frame_records(self) -> list[dict]:
         """One row per draw: ``draw`` and its ``value``."""
         return [{"draw": i, "value": float(v)} for i, v in enumerate(self.values)]
+
+    def __repr__(self) -> str:
+        # The dataclass's own listed every per-draw value.
+        method = self.method if len(self.method) <= 70 else self.method[:67] + "..."
+        return (f"RademacherEstimate(estimate={self.estimate:.6g}, stderr={self.stderr:.2g}, "
+                f"n_draws={self.n_draws}, m={self.m}, method={method!r})")
 
     def __str__(self) -> str:
         return (f"{self.estimate:.6g} +- {self.stderr:.2g} (standard error; "
