@@ -881,7 +881,7 @@ def test_learn_classify_reads_pandas_default_names_above_class_names_as_a_header
              for line in _csv_lines()]
     path = tmp_path / "pandas.csv"
     path.write_text("\n".join(["0,1,2,3,y"] + lines) + "\n")
-    code, out, err = _cli("learn", str(path), "--task", "classify", "--degree", "1", "--json")
+    code, out, err = run("learn", str(path), "--task", "classify", "--degree", "1", "--json")
     assert code == 0, err
     report = json.loads(out)
     assert report["classes"] == ["cat", "dog"] and report["n_samples"] == 300
