@@ -299,13 +299,15 @@ def from_torch(module) -> SparseReLUNetwork:
     torch = _torch()
     nn = torch.nn
     if isinstance(module, nn.Module):
-        layers = list(module.children()) if isinstance(module, nn.Sequential) else None
-        kinds = [type(layer).__name__ for layer in layers] if layers is not None else None
-        if layers is not None:
+        named = list(module.named_children()) if isinstance(module, nn.Sequential) else None
+        kinds = [type(layer).__name__ for _, layer in named] if named is not None else None
+        layers = None
+        if named is not None:
             # Dropout (of any kind) and Identity are the identity at inference.
             inert = (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d,
                      nn.AlphaDropout, nn.FeatureAlphaDropout)
-            layers = [layer for layer in layers if not isinstance(layer, inert)]
+            named = [(key, layer) for key, layer in named if not isinstance(layer, inert)]
+            layers = [layer for _, layer in named]
         if (layers is None or len(layers) != 3 or not isinstance(layers[0], nn.Linear)
                 or not isinstance(layers[1], nn.ReLU) or not isinstance(layers[2], nn.Linear)):
             wrapper = next(module.children(), None) is not None   # holds the block?
@@ -316,13 +318,16 @@ def from_torch(module) -> SparseReLUNetwork:
             raise ValueError("module must be torch.nn.Sequential(Linear, ReLU, Linear) "
                              f"(Dropout and Identity layers aside), found {found}")
         first, second = layers[0], layers[2]
-        names = ("layer 0 weight", "layer 2 weight")
+        # The Sequential's own keys ("0" and "3" with a Dropout between), as
+        # in its state_dict, so a message points at the layer printed there.
+        first_key, second_key = named[0][0], named[2][0]
+        names = (f"layer {first_key} weight", f"layer {second_key} weight")
         W1 = _as_array(torch, first.weight, names[0])
         W2 = _as_array(torch, second.weight, names[1])
         b1 = (np.zeros(W1.shape[0]) if first.bias is None
-              else _as_array(torch, first.bias, "layer 0 bias"))
+              else _as_array(torch, first.bias, f"layer {first_key} bias"))
         b2 = (np.zeros(W2.shape[0]) if second.bias is None
-              else _as_array(torch, second.bias, "layer 2 bias"))
+              else _as_array(torch, second.bias, f"layer {second_key} bias"))
     elif isinstance(module, Mapping):
         weights = [key for key in module if str(key).endswith("weight")]
         others = [key for key in module

@@ -295,6 +295,23 @@ def test_non_finite_parameters_are_named_as_in_the_source_library():
         SparseReLUNetwork.from_torch(module.state_dict())
 
 
+def test_torch_layers_are_named_by_their_sequential_keys_past_a_dropout():
+    # With Dropout/Identity between, the second Linear is module[4], not
+    # "layer 2" (which is the ReLU): the message names the key print(module) shows.
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    module = nn.Sequential(nn.Identity(), nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.1),
+                           nn.Linear(4, 1))
+    with torch.no_grad():
+        module[4].bias[0] = float("nan")
+    with pytest.raises(ValueError, match="layer 4 bias has 1 NaN or infinite entries"):
+        SparseReLUNetwork.from_torch(module)
+    with torch.no_grad():
+        module[4].bias[0] = 0.0
+        module[1].weight[0, 0] = float("inf")
+    with pytest.raises(ValueError, match="layer 1 weight has 1 NaN or infinite entries"):
+        SparseReLUNetwork.from_torch(module)
+
 def test_from_sklearn_refuses_edited_arrays_that_do_not_chain():
     # Units pruned by hand with one array forgotten: a one-output bias of
     # the wrong length was read as its first entry, a short coefs_[0] as
