@@ -765,7 +765,9 @@ def _print_learn(report: dict) -> None:
         skipped = report.get("cv_skipped", {})
         curve = ", ".join(f"d={d}: skipped ({skipped[d]})" if d in skipped else
                           f"d={d}: {e:.4g}" for d, e in report["cv_mean_test_mse"].items())
-        print(f"  validation    {curve}")
+        # A classifier's curve is the error of its +-1 one-vs-rest scores, not an accuracy.
+        what = "MSE of the one-vs-rest scores" if report["task"] == "classify" else "MSE"
+        print(f"  validation {what}  {curve}")
     groups = report.get("top_coefficients_by_class") or {"": report["top_coefficients"]}
     for label, rows in groups.items():
         print("  largest coefficients" + (f" of class {label}:" if label else ":"))
