@@ -380,7 +380,8 @@ class _LowDegreeModel(BaseEstimator):
         if solver == "lmn" and self.domain_ == "real":
             raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
                              "uniform points of the cube; on real-valued X (domain_="
-                             "'real') use solver='auto', 'cholesky', 'cg' or 'exact'")
+                             "'real') use solver='auto', 'cholesky', 'cg', 'exact' or "
+                             "'sketch'")
         nbytes = ParityDesign.estimate_bytes(m, n, top, solver, self._threads(),
                                              n_outputs=n_outputs, domain=self.domain_)
         if len(degrees) > 1:  # training and validation copies of X (or its bits)
