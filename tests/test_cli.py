@@ -1597,6 +1597,32 @@ def test_learn_task_classify_multiclass_matches_ridge_classifier(tmp_path):
     assert np.mean(labels == peer.predict(P)) >= 0.99  # ties of near-equal scores aside
 
 
+
+def test_predict_names_the_width_of_a_class_name_table_of_other_inputs(tmp_path):
+    # A model of 3 inputs, then a table of 4 inputs and class names (another
+    # data set, iris against a model of 3 columns): the error said that the
+    # class name on line 2 "is not a number", as if predict could not read
+    # class names, instead of counting the columns.
+    rng = np.random.default_rng(8)
+    names = np.array(["cat", "dog", "emu"])
+
+    def table(path, n):
+        X = rng.normal(size=(60, n))
+        path.write_text("".join(",".join(f"{v:.6g}" for v in row) + f",{label}\n"
+                                for row, label in zip(X, names[rng.integers(0, 3, 60)])))
+        return path
+
+    three, four, model = table(tmp_path / "three.csv", 3), table(tmp_path / "four.csv", 4), \
+        tmp_path / "pets.npz"
+    code, _, err = _cli("learn", str(three), "--task", "classify", "--domain", "real",
+                        "--degree", "1", "--out", str(model), "--quiet")
+    assert code == 0, err
+    code, out, err = _cli("predict", str(model), str(four))
+    assert code == cli.EXIT_USAGE and out == "", out
+    assert len(err.splitlines()) == 1, err
+    assert "4 input columns besides the class names" in err and "3" in err, err
+    assert "not a number" not in err, err
+
 def test_learn_task_classify_takes_class_names_from_a_csv_end_to_end(tmp_path, capsys):
     """`learn --task classify` refused a CSV whose labels are class names
     ("'cat' is not a number") though LowDegreeClassifier fits them: now it

@@ -855,8 +855,15 @@ def test_read_xy_text_labels(tmp_path):
         io.read_xy(path, text_labels=True)
     path.write_text("1,-1,1,cat\n-1,1,1,dog\n")
     assert io.read_xy(path, text_labels=True)[0].shape == (2, 3)
-    with pytest.raises(io.UnreadableFileError, match="line 1, field 4: 'cat' is not a number"):
+    # Features and class names of another width: the columns are counted (the
+    # class name "is not a number" read as if class names could not be read).
+    with pytest.raises(io.UnreadableFileError,
+                       match="3 input columns besides the class names in the last column, "
+                             "but 2 are expected"):
         io.read_xy(path, n_features=2, text_labels=True)  # (line 1 is data: it has numbers)
+    path.write_text("1,-1,1\n-1,1,1x\n1,1,-1\n")  # features only, one typo: named
+    with pytest.raises(io.UnreadableFileError, match="line 2, field 3: '1x' is not a number"):
+        io.read_xy(path, n_features=3, text_labels=True)
     archive = tmp_path / "t.npz"
     np.savez(archive, X=np.ones((2, 2)), y=np.array(["cat", "dog"]))
     assert io.read_xy(archive, text_labels=True)[1].tolist() == ["cat", "dog"]
