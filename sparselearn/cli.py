@@ -735,7 +735,8 @@ def _cmd_learn(args) -> dict:
                                       zip(cv["degree"], cv["mean_test_mse"])}
         # NaN marks a degree validation skipped: more parities than samples
         # in a training split, so least squares would be underdetermined.
-        report["cv_skipped"] = {int(d): f"{int(D)} parities, more than the "
+        features = "parities" if report["domain"] == "cube" else "monomials"
+        report["cv_skipped"] = {int(d): f"{int(D)} {features}, more than the "
                                         "samples of a training split"
                                 for d, D, e in zip(cv["degree"], cv["n_features"],
                                                    cv["mean_test_mse"]) if np.isnan(e)}

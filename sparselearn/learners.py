@@ -655,7 +655,8 @@ class _LowDegreeModel(BaseEstimator):
                 # underdetermined and its validation error meaningless.
                 if n_parity_features(n, degree) > train.size:
                     if self.verbose:
-                        print(f"{label}: skipped, more parities than training rows",
+                        features = "parities" if self.domain_ == "cube" else "monomials"
+                        print(f"{label}: skipped, more {features} than training rows",
                               flush=True)
                     continue
                 coef, _ = self._fit_once(X_train, y[train], degree, label)

@@ -1047,6 +1047,20 @@ def test_validation_line_names_its_error_for_a_classifier(tmp_path):
     assert code == 0, err
     line = next(line for line in out.splitlines() if "validation" in line)
     assert "validation MSE of the one-vs-rest scores" in line, line
+    # Off the cube the features are monomials, and a skipped degree says so
+    # (it counted "parities"); 200 samples, 3 inputs: no degree is skipped.
+    code, out, err = _cli("learn", str(path), "--task", "classify", "--domain", "real",
+                          "--max-degree", "3", "--json")
+    assert code == 0, err
+    assert json.loads(out)["cv_skipped"] == {}
+    few = tmp_path / "few.csv"
+    few.write_text("".join(",".join(f"{v:.6g}" for v in row) + ",1.5\n"
+                           for row in rng.normal(size=(10, 6))))
+    code, out, err = _cli("learn", str(few), "--domain", "real", "--max-degree", "2",
+                          "--json")
+    assert code == 0, err
+    assert json.loads(out)["cv_skipped"] == {
+        "2": "22 monomials, more than the samples of a training split"}
 
 @pytest.mark.parametrize("argv", [["verify", "--n", "x"], ["nonsense"], [],
                                   ["demo", "--bogus"], ["learn"]])

@@ -182,6 +182,17 @@ def test_convergence_warnings_point_at_the_callers_line(params, capsys):
     assert {record.filename for record in caught} == {__file__}
 
 
+
+def test_verbose_names_a_skipped_degree_by_its_features(capsys):
+    # 10 samples, cv=5: training splits of 8 rows; degree 2 has 1 + 6 + 15 =
+    # 22 features and is skipped, counted as parities on the cube only.
+    rng = np.random.default_rng(9)
+    for X, word in [(_random_cube(rng, 10, 6), "parities"), (rng.normal(size=(10, 6)),
+                                                             "monomials")]:
+        LowDegreeRegressor(max_degree=2, verbose=True).fit(X, rng.normal(size=10))
+        out = capsys.readouterr().out
+        assert f"skipped, more {word} than training rows" in out, out
+
 def test_verbose_fits_print_their_solves_and_true_residuals(monkeypatch, capsys):
     """verbose=True: a line per fold fit and per final fit (solver, iterations,
     residual), periodic lines while CG runs (every iteration here, the
