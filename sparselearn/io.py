@@ -781,7 +781,7 @@ def _first_line_note(problem, header: str):
     if (problem is not None and header == "auto" and problem.startswith("line 1, ")
             and problem.endswith("is not a number")):
         return problem + ("; a first line with a number among its fields is data "
-                          "(if line 1 holds column names, pass header 'yes')")
+                          "(if line 1 holds column names, pass header='yes' (CLI: --header yes))")
     return problem
 
 

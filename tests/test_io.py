@@ -911,6 +911,11 @@ def test_a_first_line_with_numbers_is_data_not_a_header(tmp_path):
                  lambda p: io.read_xy(p, n_features=3, text_labels=True)):
         with pytest.raises(io.UnreadableFileError, match=typo):
             read(path)
+    # The hint names the argument and the command line's flag (a CLI user read
+    # "pass header 'yes'" and had no such argument to pass).
+    with pytest.raises(io.UnreadableFileError,
+                       match=r"pass header='yes' \(CLI: --header yes\)"):
+        io.read_xy(path)
     with pytest.raises(io.UnreadableFileError, match="'abc' is not a number[)]$"):
         io.read_csv(path, header="no")  # no hint about headers when told there is none
     assert io.read_csv(path, header="yes", return_names=True)[0].shape == (3, 4)
