@@ -735,7 +735,8 @@ def _cmd_learn(args) -> dict:
                                       zip(cv["degree"], cv["mean_test_mse"])}
         # NaN marks a degree validation skipped: more parities than samples
         # in a training split, so least squares would be underdetermined.
-        report["cv_skipped"] = {int(d): f"{int(D)} parities, more than the "
+        features = "parities" if report["domain"] == "cube" else "monomials"
+        report["cv_skipped"] = {int(d): f"{int(D)} {features}, more than the "
                                         "samples of a training split"
                                 for d, D, e in zip(cv["degree"], cv["n_features"],
                                                    cv["mean_test_mse"]) if np.isnan(e)}
@@ -765,7 +766,9 @@ def _print_learn(report: dict) -> None:
         skipped = report.get("cv_skipped", {})
         curve = ", ".join(f"d={d}: skipped ({skipped[d]})" if d in skipped else
                           f"d={d}: {e:.4g}" for d, e in report["cv_mean_test_mse"].items())
-        print(f"  validation    {curve}")
+        # A classifier's curve is the error of its +-1 one-vs-rest scores, not an accuracy.
+        what = "MSE of the one-vs-rest scores" if report["task"] == "classify" else "MSE"
+        print(f"  validation {what}  {curve}")
     groups = report.get("top_coefficients_by_class") or {"": report["top_coefficients"]}
     for label, rows in groups.items():
         print("  largest coefficients" + (f" of class {label}:" if label else ":"))

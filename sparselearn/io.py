@@ -797,7 +797,7 @@ def _first_line_note(problem, header: str):
     if (problem is not None and header == "auto" and problem.startswith("line 1, ")
             and problem.endswith("is not a number")):
         return problem + ("; a first line with a number among its fields is data "
-                          "(if line 1 holds column names, pass header 'yes')")
+                          "(if line 1 holds column names, pass header='yes' (CLI: --header yes))")
     return problem
 
 
@@ -1014,8 +1014,9 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
         ``header="no"`` reads such a line as data), and an ``.npz``'s ``y``
         may be a string array (or bool, kept as bool).  Labels that are all
         numbers are float64 either way.  The numbers' error stands when the
-        re-read does not fit: ``X`` not of ``n_features`` columns, or labels
-        mostly numbers (a stray ``1x`` is a typo, named by its line).
+        labels are mostly numbers (a stray ``1x`` is a typo, named by its
+        line); class names next to other than ``n_features`` inputs are
+        refused counting the columns.
     label : str or int, optional
         CSV or ``.npy`` only: the label column, by its header name or its
         number (0 the first column, -1 the last: the default); that column
@@ -1065,13 +1066,16 @@ def read_xy(path, n_features=None, *, max_bytes=None, header="auto", return_name
             # (then this reader names its line).
             X, y, names = _read_csv_text_labels(path, max_bytes, header, label)
             numbers = 0 if y.dtype.kind == "f" else sum(map(_is_number, y))
-            if ((n_features is not None and X.shape[1] != n_features)
-                    or 2 * numbers > len(y)):
-                # Not features and class names: a table of another width (it
-                # has no label column for this model), or labels mostly
-                # numbers with a few that are not (a typo, which the numeric
-                # reader names by line).
+            if 2 * numbers > len(y):
+                # Labels mostly numbers with a few that are not: a typo, which
+                # the numeric reader names by line.
                 raise numeric_error from None
+            if n_features is not None and X.shape[1] != n_features:
+                # Features and class names, but of another width (another
+                # data set): count the columns, as for a numeric table.
+                where = "the last column" if label is None else f"column {label}"
+                raise _fail(path, f"{X.shape[1]} input columns besides the class names in "
+                                  f"{where}, but {n_features} are expected") from None
     else:
         table, columns = read_table(path, max_bytes=max_bytes, header=header,
                                     return_names=True)

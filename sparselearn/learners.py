@@ -380,7 +380,8 @@ class _LowDegreeModel(BaseEstimator):
         if solver == "lmn" and self.domain_ == "real":
             raise ValueError("solver='lmn' estimates Fourier coefficients, which needs "
                              "uniform points of the cube; on real-valued X (domain_="
-                             "'real') use solver='auto', 'cholesky', 'cg' or 'exact'")
+                             "'real') use solver='auto', 'cholesky', 'cg', 'exact' or "
+                             "'sketch'")
         nbytes = ParityDesign.estimate_bytes(m, n, top, solver, self._threads(),
                                              n_outputs=n_outputs, domain=self.domain_)
         if len(degrees) > 1:  # training and validation copies of X (or its bits)
@@ -654,7 +655,8 @@ class _LowDegreeModel(BaseEstimator):
                 # underdetermined and its validation error meaningless.
                 if n_parity_features(n, degree) > train.size:
                     if self.verbose:
-                        print(f"{label}: skipped, more parities than training rows",
+                        features = "parities" if self.domain_ == "cube" else "monomials"
+                        print(f"{label}: skipped, more {features} than training rows",
                               flush=True)
                     continue
                 coef, _ = self._fit_once(X_train, y[train], degree, label)

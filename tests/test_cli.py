@@ -762,7 +762,7 @@ def test_fuzzed_files_through_therun(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("cli-fuzz") / name
     path.write_bytes(data.draw(mutations(sources[name])))
     result = subprocess.run([sys.executable, "-m", "sparselearn", "learn", str(path),
-                             "--degree", "1", "--quiet"], capture_output=True, text=True,
+                            "--degree", "1", "--quiet"], capture_output=True, text=True,
                             timeout=120, preexec_fn=_limit_memory)
     assert result.returncode in (0, cli.EXIT_USAGE), result.stderr
     if result.returncode == cli.EXIT_USAGE:
@@ -865,12 +865,12 @@ def test_header_flag_yes_and_no(tmp_path):
     numbered = tmp_path / "numbered.csv"
     numbered.write_text("\n".join(["1,-1,1,-1,1"] + _csv_lines()) + "\n")
     code, out, err = run("learn", str(numbered), "--header", "yes", "--degree", "1",
-                          "--json")
+                         "--json")
     assert code == 0, err
     report = json.loads(out)
     assert report["n_samples"] == 300 and report["header"] == ["1", "-1", "1", "-1", "1"]
     code, out, err = run("learn", str(numbered), "--header", "auto", "--degree", "1",
-                          "--json")
+                         "--json")
     assert json.loads(out)["n_samples"] == 301 and json.loads(out)["header"] is None
 
 
@@ -898,7 +898,7 @@ def test_a_label_typo_on_line_1_is_an_error_not_a_header(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     for task in ("regress", "classify"):
         code, out, err = run("learn", str(path), "--degree", "2", "--task", task,
-                              "--quiet")
+                             "--quiet")
         assert code == cli.EXIT_USAGE, out
         assert "line 1, field 5: 'abc' is not a number" in err and str(path) in err
         assert len(err.strip().splitlines()) == 1 and "header row" not in out
@@ -1030,6 +1030,38 @@ def test_validation_line_says_why_a_degree_was_skipped(tmp_path):
     assert "d=3: skipped (93 parities, more than the samples of a training split)" in line
 
 
+
+def test_validation_line_names_its_error_for_a_classifier(tmp_path):
+    # The curve of a classifier is the mean squared error of its one-vs-rest
+    # scores (lower is better), not an accuracy: the line says so (it printed
+    # bare numbers, 0.82 at d=0 falling to 0.57 at the chosen d=3, read as
+    # accuracies by a user).
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 3))
+    y = np.array(["cat", "dog", "emu"])[(X[:, 0] > 0).astype(int) + (X[:, 1] * X[:, 2] > 0.3)]
+    path = tmp_path / "pets.csv"
+    path.write_text("".join(",".join(f"{v:.6g}" for v in row) + f",{label}\n"
+                            for row, label in zip(X, y)))
+    code, out, err = run("learn", str(path), "--task", "classify", "--domain", "real",
+                         "--max-degree", "2")
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if "validation" in line)
+    assert "validation MSE of the one-vs-rest scores" in line, line
+    # Off the cube the features are monomials, and a skipped degree says so
+    # (it counted "parities"); 200 samples, 3 inputs: no degree is skipped.
+    code, out, err = run("learn", str(path), "--task", "classify", "--domain", "real",
+                         "--max-degree", "3", "--json")
+    assert code == 0, err
+    assert json.loads(out)["cv_skipped"] == {}
+    few = tmp_path / "few.csv"
+    few.write_text("".join(",".join(f"{v:.6g}" for v in row) + ",1.5\n"
+                           for row in rng.normal(size=(10, 6))))
+    code, out, err = run("learn", str(few), "--domain", "real", "--max-degree", "2",
+                         "--json")
+    assert code == 0, err
+    assert json.loads(out)["cv_skipped"] == {
+        "2": "22 monomials, more than the samples of a training split"}
+
 @pytest.mark.parametrize("argv", [["verify", "--n", "x"], ["nonsense"], [],
                                   ["demo", "--bogus"], ["learn"]])
 def test_argparse_errors_are_one_stderr_line_with_exit_2(argv):
@@ -1062,7 +1094,7 @@ def test_target_command_makes_networks_that_certify_needs_no_python_for(tmp_path
 
     bump = tmp_path / "bump"
     code, out, err = run("target", "bump", "--n", "14", "--width", "12", "--sparsity", "3",
-                          "--seed", "5", "--out", str(bump))
+                         "--seed", "5", "--out", str(bump))
     assert code == 0, err
     assert f"to {bump}.npz" in out  # the .npz suffix rule, the path actually written
     code, out, err = run("certify", f"{bump}.npz", "--json")
@@ -1075,7 +1107,7 @@ def test_target_command_makes_networks_that_certify_needs_no_python_for(tmp_path
 
     junta = tmp_path / "junta.npz"
     code, _, err = run("target", "junta", "--n", "9", "--width", "8", "--sparsity", "2",
-                        "--out", str(junta), "--quiet")
+                       "--out", str(junta), "--quiet")
     assert code == 0, err
     code, out, _ = run("certify", str(junta), "--json")
     # Exactly 2 active units at every one of the 2^9 points.
@@ -1083,7 +1115,7 @@ def test_target_command_makes_networks_that_certify_needs_no_python_for(tmp_path
 
     rand = tmp_path / "random.npz"
     code, out, err = run("target", "random", "--n", "6", "--width", "5", "--seed", "2",
-                          "--bias-quantile", "0.8", "--out", str(rand), "--json")
+                         "--bias-quantile", "0.8", "--out", str(rand), "--json")
     assert code == 0, err
     assert json.loads(out)["out"] == str(rand)
     expected = targets.random_network(6, 5, random_state=2, bias_quantile=0.8)
@@ -1344,7 +1376,7 @@ def test_verify_prints_periodic_progress_lines_when_stderr_is_not_a_terminal():
 
 def test_short_verify_runs_print_no_progress_when_not_a_terminal():
     code, out, err = run("verify", "--n", "6", "--width", "4", "--sparsity", "2",
-                          "--samples", "100", "--target", "juntas", "--degree", "2",
+                         "--samples", "100", "--target", "juntas", "--degree", "2",
                           "--trials", "3")
     assert code == 0, err
     assert "PAC sweep (1 points)" not in err and "trials" not in err
@@ -1522,7 +1554,7 @@ def test_learn_real_valued_csv_matches_the_least_squares_pipeline(tmp_path):
     data, model = tmp_path / "real.csv", tmp_path / "model.npz"
     np.savetxt(data, np.c_[X, y], delimiter=",", fmt="%.17g")
     code, out, err = run("learn", str(data), "--domain", "real", "--degree", "2",
-                          "--out", str(model), "--json")
+                         "--out", str(model), "--json")
     assert code == 0, err
     report = json.loads(out)
     assert report["domain"] == "real" and report["n_parities"] == 11
@@ -1558,7 +1590,7 @@ def test_learn_task_classify_multiclass_matches_ridge_classifier(tmp_path):
     data, model = tmp_path / "classes.csv", tmp_path / "classifier"
     np.savetxt(data, np.c_[X, y], delimiter=",", fmt="%.17g")
     code, out, err = run("learn", str(data), "--task", "classify", "--domain", "auto",
-                          "--degree", "2", "--alpha", "1.0", "--out", str(model), "--json")
+                         "--degree", "2", "--alpha", "1.0", "--out", str(model), "--json")
     assert code == 0, err
     report = json.loads(out)
     assert report["classes"] == [2, 5, 9] and report["domain"] == "real"
@@ -1574,6 +1606,32 @@ def test_learn_task_classify_multiclass_matches_ridge_classifier(tmp_path):
     labels = np.loadtxt(predictions)
     assert set(np.unique(labels)) <= {2.0, 5.0, 9.0}
     assert np.mean(labels == peer.predict(P)) >= 0.99  # ties of near-equal scores aside
+
+
+def test_predict_names_the_width_of_a_class_name_table_of_other_inputs(tmp_path):
+    # A model of 3 inputs, then a table of 4 inputs and class names (another
+    # data set, iris against a model of 3 columns): the error said that the
+    # class name on line 2 "is not a number", as if predict could not read
+    # class names, instead of counting the columns.
+    rng = np.random.default_rng(8)
+    names = np.array(["cat", "dog", "emu"])
+
+    def table(path, n):
+        X = rng.normal(size=(60, n))
+        path.write_text("".join(",".join(f"{v:.6g}" for v in row) + f",{label}\n"
+                                for row, label in zip(X, names[rng.integers(0, 3, 60)])))
+        return path
+
+    three, four, model = table(tmp_path / "three.csv", 3), table(tmp_path / "four.csv", 4), \
+        tmp_path / "pets.npz"
+    code, _, err = run("learn", str(three), "--task", "classify", "--domain", "real",
+                       "--degree", "1", "--out", str(model), "--quiet")
+    assert code == 0, err
+    code, out, err = run("predict", str(model), str(four))
+    assert code == cli.EXIT_USAGE and out == "", out
+    assert len(err.splitlines()) == 1, err
+    assert "4 input columns besides the class names" in err and "3" in err, err
+    assert "not a number" not in err, err
 
 
 def test_learn_task_classify_takes_class_names_from_a_csv_end_to_end(tmp_path):

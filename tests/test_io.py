@@ -855,8 +855,15 @@ def test_read_xy_text_labels(tmp_path):
         io.read_xy(path, text_labels=True)
     path.write_text("1,-1,1,cat\n-1,1,1,dog\n")
     assert io.read_xy(path, text_labels=True)[0].shape == (2, 3)
-    with pytest.raises(io.UnreadableFileError, match="line 1, field 4: 'cat' is not a number"):
+    # Features and class names of another width: the columns are counted (the
+    # class name "is not a number" read as if class names could not be read).
+    with pytest.raises(io.UnreadableFileError,
+                       match="3 input columns besides the class names in the last column, "
+                             "but 2 are expected"):
         io.read_xy(path, n_features=2, text_labels=True)  # (line 1 is data: it has numbers)
+    path.write_text("1,-1,1\n-1,1,1x\n1,1,-1\n")  # features only, one typo: named
+    with pytest.raises(io.UnreadableFileError, match="line 2, field 3: '1x' is not a number"):
+        io.read_xy(path, n_features=3, text_labels=True)
     archive = tmp_path / "t.npz"
     np.savez(archive, X=np.ones((2, 2)), y=np.array(["cat", "dog"]))
     assert io.read_xy(archive, text_labels=True)[1].tolist() == ["cat", "dog"]
@@ -904,6 +911,11 @@ def test_a_first_line_with_numbers_is_data_not_a_header(tmp_path):
                  lambda p: io.read_xy(p, n_features=3, text_labels=True)):
         with pytest.raises(io.UnreadableFileError, match=typo):
             read(path)
+    # The hint names the argument and the command line's flag (a CLI user read
+    # "pass header 'yes'" and had no such argument to pass).
+    with pytest.raises(io.UnreadableFileError,
+                       match=r"pass header='yes' \(CLI: --header yes\)"):
+        io.read_xy(path)
     with pytest.raises(io.UnreadableFileError, match="'abc' is not a number[)]$"):
         io.read_csv(path, header="no")  # no hint about headers when told there is none
     assert io.read_csv(path, header="yes", return_names=True)[0].shape == (3, 4)

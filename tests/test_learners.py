@@ -18,7 +18,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from strategies import explicit_parity_features
 
 from sparselearn import MemoryBudgetError
-from sparselearn.learners import LowDegreeClassifier, LowDegreeRegressor
+from sparselearn.learners import _SOLVERS, LowDegreeClassifier, LowDegreeRegressor
 from sparselearn.parities import ParityDesign, n_parity_features, parity_subsets
 from sparselearn.targets import junta_network
 
@@ -181,6 +181,17 @@ def test_convergence_warnings_point_at_the_callers_line(params, capsys):
         LowDegreeRegressor(max_iter=1, tol=1e-14, **params).fit(X, y)
     assert {record.filename for record in caught} == {__file__}
 
+
+
+def test_verbose_names_a_skipped_degree_by_its_features(capsys):
+    # 10 samples, cv=5: training splits of 8 rows; degree 2 has 1 + 6 + 15 =
+    # 22 features and is skipped, counted as parities on the cube only.
+    rng = np.random.default_rng(9)
+    for X, word in [(_random_cube(rng, 10, 6), "parities"), (rng.normal(size=(10, 6)),
+                                                             "monomials")]:
+        LowDegreeRegressor(max_degree=2, verbose=True).fit(X, rng.normal(size=10))
+        out = capsys.readouterr().out
+        assert f"skipped, more {word} than training rows" in out, out
 
 def test_verbose_fits_print_their_solves_and_true_residuals(monkeypatch, capsys):
     """verbose=True: a line per fold fit and per final fit (solver, iterations,
@@ -959,8 +970,10 @@ def test_domain_rules():
     forced = LowDegreeRegressor(degree=2, domain="real", solver="exact").fit(cube, y)
     np.testing.assert_allclose(forced.coef_, LowDegreeRegressor(
         degree=2, solver="exact").fit(cube, y).coef_, atol=1e-10)
-    with pytest.raises(ValueError, match="solver='lmn' estimates Fourier coefficients"):
+    # The refusal lists every least-squares solver that runs off the cube.
+    with pytest.raises(ValueError, match="solver='lmn' estimates Fourier coefficients") as info:
         LowDegreeRegressor(degree=2, solver="lmn").fit(real, y)
+    assert all(f"'{name}'" in str(info.value) for name in _SOLVERS if name != "lmn")
     with pytest.raises(ValueError, match=r"exactly \+1 or -1"):
         LowDegreeRegressor(degree=2, domain="cube").fit(real, y)
     with pytest.raises(ValueError, match=r"domain_ is 'cube'"):
