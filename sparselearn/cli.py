@@ -734,10 +734,12 @@ def _cmd_learn(args) -> dict:
         report["cv_mean_test_mse"] = {int(d): float(e) for d, e in
                                       zip(cv["degree"], cv["mean_test_mse"])}
         # NaN marks a degree validation skipped: more parities than samples
-        # in a training split, so least squares would be underdetermined.
+        # in a training split (and, with a ridge, than 6,000): the learner's
+        # _tried_in_selection.
         features = "parities" if report["domain"] == "cube" else "monomials"
+        beyond = " and than 6000 (the ridge's limit)" if model.alpha > 0 else ""
         report["cv_skipped"] = {int(d): f"{int(D)} {features}, more than the "
-                                        "samples of a training split"
+                                        f"samples of a training split{beyond}"
                                 for d, D, e in zip(cv["degree"], cv["n_features"],
                                                    cv["mean_test_mse"]) if np.isnan(e)}
     if args.out:

@@ -1062,6 +1062,7 @@ def test_validation_line_names_its_error_for_a_classifier(tmp_path):
     assert json.loads(out)["cv_skipped"] == {
         "2": "22 monomials, more than the samples of a training split"}
 
+
 @pytest.mark.parametrize("argv", [["verify", "--n", "x"], ["nonsense"], [],
                                   ["demo", "--bogus"], ["learn"]])
 def test_argparse_errors_are_one_stderr_line_with_exit_2(argv):

@@ -182,7 +182,6 @@ def test_convergence_warnings_point_at_the_callers_line(params, capsys):
     assert {record.filename for record in caught} == {__file__}
 
 
-
 def test_verbose_names_a_skipped_degree_by_its_features(capsys):
     # 10 samples, cv=5: training splits of 8 rows; degree 2 has 1 + 6 + 15 =
     # 22 features and is skipped, counted as parities on the cube only.
@@ -192,6 +191,28 @@ def test_verbose_names_a_skipped_degree_by_its_features(capsys):
         LowDegreeRegressor(max_degree=2, verbose=True).fit(X, rng.normal(size=10))
         out = capsys.readouterr().out
         assert f"skipped, more {word} than training rows" in out, out
+
+
+def test_selection_tries_degrees_wider_than_a_split_when_a_ridge_makes_them_well_posed():
+    # 60 samples, cv=5: training splits of 48 rows; degree 2 on 12 inputs has
+    # 79 features.  Without alpha it is skipped (underdetermined); with alpha
+    # it was skipped too, and the degree-2 target got degree 1.
+    rng = np.random.default_rng(3)
+    X = _random_cube(rng, 60, 12)
+    y = X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3] + 0.01 * rng.normal(size=60)
+    plain = LowDegreeRegressor(max_degree=2).fit(X, y)
+    assert np.isnan(plain.cv_results_["mean_test_mse"][2]) and plain.degree_ <= 1
+    ridge = LowDegreeRegressor(max_degree=2, alpha=0.1).fit(X, y)
+    errors = ridge.cv_results_["mean_test_mse"]
+    assert np.all(np.isfinite(errors)) and ridge.degree_ == 2
+    # Degrees 0 and 1 cannot see X0 X1 or X2 X3: their error is at least
+    # Var(y) = 2; degree 2 on 48 rows recovers part of both terms.
+    assert errors[2] < 0.5 * min(errors[0], errors[1]) and min(errors[0], errors[1]) > 2
+    # Beyond 6,000 features a ridge does not make a degree tried either.
+    wide = LowDegreeRegressor(max_degree=3, alpha=0.1, verbose=True)
+    wide._check_params(40)
+    assert not wide._tried_in_selection(40, 3, 48) and wide._tried_in_selection(40, 2, 48)
+
 
 def test_verbose_fits_print_their_solves_and_true_residuals(monkeypatch, capsys):
     """verbose=True: a line per fold fit and per final fit (solver, iterations,
