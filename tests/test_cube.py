@@ -344,14 +344,34 @@ def _wide_trained_like_layer(s=1024, n=256):
     return SparseReLUNetwork(rng.normal(size=(s, n)), np.zeros(s), np.ones(s))
 
 
+class _SteppingClock:
+    """A stand-in for ``time.monotonic`` that advances one second per read
+    and counts its reads (the search kernel keeps the real CLOCK_MONOTONIC,
+    long past this clock's small deadlines)."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def monotonic(self):
+        self.reads += 1
+        return float(self.reads)
+
+
 @pytest.mark.parametrize("domain", ["pm1", "01"])
 def test_time_limit_holds_while_pairing_a_wide_layer(domain):
-    # The pairing alone takes over a second here; time_limit=0.05 must stop
-    # it (it used to run to completion, then the search, 4-7 s in all).
-    net = _wide_trained_like_layer()
-    with pytest.raises(cube.CertificationIncomplete, match="time_limit") as info:
-        cube.certify_sparsity(net, time_limit=0.05, domain=domain)
-    assert info.value.elapsed < 1.0 and info.value.n_nodes == 0
+    # The pairing used to ignore time_limit (4-7 s in all on an s = 1024,
+    # n = 256 layer with time_limit=0.05).  On a clock past the deadline from
+    # its third read on, the starting points are counted in one block (no
+    # read) and the pairing, which reads the clock before each of its s = 256
+    # rows, stops at its second row: no subcube is searched, and the clock
+    # is read at most 5 times in all (a full pairing: over 256).
+    net = _wide_trained_like_layer(s=256, n=64)
+    clock = _SteppingClock()
+    with mock.patch.object(cube, "time", clock), mock.patch.object(cube, "_INITIAL_WORK", 2**40), \
+            pytest.raises(cube.CertificationIncomplete, match="time_limit") as info:
+        cube.certify_sparsity(net, time_limit=1.5, domain=domain)
+    assert info.value.n_nodes == 0 and clock.reads <= 5
+    assert domain == "01" or "while pairing" in str(info.value)
     assert info.value.lower_bound == _count_at(net, info.value.witness) > 0
 
 
