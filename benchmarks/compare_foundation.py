@@ -12,7 +12,7 @@ Rows:
   on ``m`` random points of ``{-1,1}^n`` against the twins in
   :mod:`sparselearn._reference.network` (the same BLAS product ``X W^T``,
   then NumPy instead of the Cython row loops);
-- the cube's Gray-code walks (``truth_table``, ``activation_histogram``)
+- the cube's walks (``truth_table``, ``activation_histogram``)
   against the brute-force twins in :mod:`sparselearn._reference.cube`
   (all points by bit arithmetic, dense products in chunks);
 - ``certify_sparsity`` on a bump network and on a sparse random network

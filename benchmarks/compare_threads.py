@@ -21,7 +21,7 @@ the rounds.  Run from the repository root::
     python benchmarks/compare_threads.py --m 2000 --s 256 --quick --repeat 1   # seconds
 
 Also timed: the multi-output forward pass (``o = 10`` outputs, against
-NumPy's ``relu(X W^T - b) @ U``), the Gray-code walks of
+NumPy's ``relu(X W^T - b) @ U``), the walks of
 :mod:`sparselearn.cube` at a size on each side of their one-thread
 threshold, and :func:`sparselearn.cube.certify_sparsity` (its leaf walks).
 

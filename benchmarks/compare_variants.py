@@ -9,7 +9,7 @@ Each usable variant (``sparselearn.show_config()``: baseline, x86-64-v3,
 x86-64-v4) is loaded in its own subprocess (``SPARSELEARN_CPU_VARIANT``),
 which times the public calls, best of several repeats in three rounds
 that alternate between the variants, with every OpenMP
-thread: the Gray-code walks ``cube.activation_histogram`` and
+thread: the walks ``cube.activation_histogram`` (Gray code) and
 ``cube.truth_table`` of a random network (``n = 20, 22``, ``s = 256``) and
 ``fourier.fwht`` in place (float64, ``n = 20, 24``).  The ratio is the
 baseline time / the variant's time (> 1: the variant is faster); the

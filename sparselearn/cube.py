@@ -29,12 +29,20 @@ Gray-code walks
 ---------------
 :func:`truth_table` and :func:`activation_histogram` visit the cube in
 chunks of :math:`2^L` consecutive indices (:math:`L = \min(n, 12)`; the top
-:math:`n - L` bits fixed), the chunks in parallel.  Inside a chunk the low
-bits follow the reflected Gray code :math:`g(t) = t \oplus (t \gg 1)`, which
-changes one coordinate per step, so every pre-activation
-:math:`z_j = \langle w_j, x\rangle - b_j` is updated by :math:`\mp 2 w_{jd}`
-in :math:`O(s)` instead of recomputed in :math:`O(ns)`.  Values are stored
-at the natural index, never at the Gray rank.
+:math:`n - L` bits fixed), the chunks in parallel.  Inside a chunk of
+:func:`activation_histogram` the low bits follow the reflected Gray code
+:math:`g(t) = t \oplus (t \gg 1)`, which changes one coordinate per step, so
+every pre-activation :math:`z_j = \langle w_j, x\rangle - b_j` is updated by
+:math:`\mp 2 w_{jd}` in :math:`O(s)` instead of recomputed in :math:`O(ns)`.
+:func:`truth_table` walks a chunk in index order, in blocks of :math:`2^6`
+points, as :math:`z_j = (t_j + c_j) + \ell_j`: :math:`t_j` is :math:`-b_j`
+plus the :math:`n - L` terms :math:`w_{jd} x_d` above the chunk's bits (once
+per chunk), :math:`c_j` the block's other :math:`L - 6` terms (once per
+block), :math:`\ell_j` the 6 low ones (a table of :math:`2^6` rows shared by
+all chunks): also :math:`O(s)` per point, and no update is ever applied, so
+no rounding error accumulates along the walk (a Gray walk's values drifted
+by up to a hundred times a direct evaluation's error once weights spanned
+:math:`2^{60}` to :math:`0.1`).  Values are stored at the natural index.
 
 Threads.  Each kernel call opens one OpenMP parallel region whose threads
 take whole chunks one at a time (a thread slowed down by other processes
@@ -51,11 +59,13 @@ real :math:`\langle w_j, x\rangle - b_j` is strictly positive (the
 definition of :mod:`sparselearn.network`); the histogram, the truth table's
 gating and the certificate all follow it on every finite float64 input.
 Let :math:`M_j = \sum_d |w_{jd}| + |b_j|`, which bounds every partial sum the
-walk forms for unit :math:`j`.  Each chunk recomputes its first
-pre-activations from scratch (:math:`n` additions), then applies at most
-:math:`2^L - 1` updates, each adding one rounding error of at most
+walk forms for unit :math:`j`.  Each chunk of the histogram recomputes its
+first pre-activations from scratch (:math:`n` additions), then applies at
+most :math:`2^L - 1` updates, each adding one rounding error of at most
 :math:`2 u M_j` (:math:`u = 2^{-53}`); so the computed :math:`z_j` is within
-:math:`\mathrm{tol}_j = 2 (n + 2 + 2^{L+1})\,u\,M_j` of the exact value.
+:math:`\mathrm{tol}_j = 2 (n + 2 + 2^{L+1})\,u\,M_j` of the exact value (the
+truth table's :math:`z_j`, whose every term passes through at most
+:math:`n + 1` roundings, within :math:`\mathrm{tol}_j = 2 (n + 2)\,u\,M_j`).
 A computed value in :math:`(-\mathrm{tol}_j, \mathrm{tol}_j]` is re-decided
 exactly at that point (an error-free sum of the :math:`\pm w_{jd}` and
 :math:`-b_j`); elsewhere the float sign is the exact sign.  When the
@@ -65,7 +75,7 @@ partial sum is representable, the walk is exact, :math:`\mathrm{tol}_j = 0`
 and nothing is re-decided: this fast path is the walk without any exactness
 overhead.  Truth-table values are sums of float ReLU values over the
 exactly active units (rounding only in the values, never in which units
-count).
+count), as accurate as a direct evaluation (:func:`truth_table`).
 """
 from __future__ import annotations
 
@@ -97,7 +107,7 @@ __all__ = [
     "uniform_points",
 ]
 
-# Gray-code chunk length 2^12: the drift bound above, and per-chunk setup
+# Chunk length 2^12: the histogram's drift bound above, and per-chunk setup
 # (O(n s)) amortized over 4096 points.
 _CHUNK_BITS = 12
 # Points per kernel call; the kernel holds the GIL-free thread team for one
@@ -149,8 +159,12 @@ def _walk_tolerance(weights, biases, steps: int) -> np.ndarray:
     most :math:`(n + 1) u M_j`) and then applies at most ``steps`` updates
     :math:`\pm 2 w_{jd}`, each rounding once, at most :math:`2 u M_j`
     (:math:`|z_j| \le M_j`, :math:`u = 2^{-53}`); twice the total is
-    returned.  A unit whose weights and bias are multiples of :math:`2^v`
-    with :math:`3 M_j \le 2^{52 + v}` has every partial sum representable
+    returned.  ``steps=0`` covers :func:`truth_table`'s pre-activations,
+    sums in which every term passes through at most :math:`n + 1`
+    roundings (error at most :math:`\gamma_{n+1} M_j`,
+    :math:`\gamma_k = k u / (1 - k u)`).  A unit whose weights and bias are
+    multiples of :math:`2^v` with :math:`3 M_j \le 2^{52 + v}` has every
+    partial sum representable
     (all are multiples of :math:`2^v` below :math:`3 M_j`): its walk is
     exact and its bound 0.
     """
@@ -293,7 +307,7 @@ def _uniform_points(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
 
 
 def _walk_threads(n: int, s: int) -> int:
-    """Team size of a Gray-code walk: 1 below ``_PARALLEL_WALK``, else 0
+    """Team size of a walk over the cube: 1 below ``_PARALLEL_WALK``, else 0
     (OpenMP's default)."""
     return 1 if 2.0**n * max(s, 1) < _PARALLEL_WALK else 0
 
@@ -301,9 +315,24 @@ def _walk_threads(n: int, s: int) -> int:
 def truth_table(net, max_bytes=None, *, output=None) -> np.ndarray:
     r"""The values :math:`h(x)` of a network at every point of the cube.
 
-    Computed by a parallel Gray-code walk, :math:`O(s)` per point (see the
-    module notes for the order of the walk and its rounding bound).  Units
-    that are exactly inactive at a point contribute exactly nothing there.
+    Computed by a parallel walk, :math:`O(s)` per point (see the module
+    notes for its order).  Units that are exactly inactive at a point
+    contribute exactly nothing there, and the values are as accurate as a
+    direct evaluation's: with :math:`M_j = \sum_d |w_{jd}| + |b_j|`, each
+    entry is within
+
+    .. math:: (n + s + 3)\, 2^{-53} \Big(\sum_j |u_j| M_j + |c|\Big)
+
+    of the exact real :math:`h(x)` of the float64 parameters (apart from
+    underflow in the products :math:`u_j\,\mathrm{relu}(z_j)`): the computed
+    :math:`z_j` is within :math:`\gamma_{n+1} M_j` of the exact one
+    (:math:`\gamma_k = k 2^{-53} / (1 - k 2^{-53})`), which bounds the error
+    of its ReLU value too (the exact decisions make a unit in doubt count as
+    in exact arithmetic), and the sum over the units and :math:`c` adds at most
+    :math:`\gamma_{s+1}` relative to :math:`\sum_j |u_j| M_j + |c|`.  The
+    bound is absolute: under cancellation (:math:`|h(x)|` far below it) no
+    float64 evaluation that rounds the :math:`z_j` is within a few ulps of
+    :math:`h(x)`.
 
     Parameters
     ----------
@@ -343,7 +372,7 @@ def truth_table(net, max_bytes=None, *, output=None) -> np.ndarray:
     weights_t = np.ascontiguousarray(net.weights.T)
     out = np.empty(2**n, dtype=np.float64)
     bits, batches = _chunk_batches(n)
-    tol = _walk_tolerance(net.weights, net.biases, 2**bits)
+    tol = _walk_tolerance(net.weights, net.biases, 0)  # no updates (module notes)
     threads = _walk_threads(n, net.width)
     for start, stop in batches:
         _cube.truth_table(weights_t, net.biases, net.output_weights,

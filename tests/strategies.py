@@ -5,7 +5,8 @@
 exactly in float64 and plain float code must agree bit for bit.
 ``tie_networks`` draws the opposite: decimals, thirds, huge integers and
 planted ties, where float sums round and only exact decisions agree with
-``exact_active``, the integer-arithmetic reference.
+``exact_active``, the integer-arithmetic reference (``exact_values``: the
+network's exact values).
 """
 import itertools
 from fractions import Fraction
@@ -99,22 +100,42 @@ def tie_networks(draw, n=st.integers(1, 10), s=st.integers(1, 8)):
     return SparseReLUNetwork(weights, biases, output_weights, draw(decimal))
 
 
-def exact_active(X, weights, biases) -> np.ndarray:
-    """Boolean ``(m, s)`` mask of ``<w_j, x_i> - b_j > 0`` in exact integer arithmetic.
+def _scale_bits(a) -> int:
+    """The largest ``K`` with ``2^K`` a denominator of an entry of ``a``."""
+    return max(Fraction(float(v)).denominator.bit_length() - 1 for v in np.ravel(a))
+
+
+def _to_int(a, bits) -> np.ndarray:
+    """``a * 2^bits`` as Python integers (exact when ``bits >= _scale_bits(a)``)."""
+    return np.array([int(Fraction(float(v)) * 2**bits) for v in np.ravel(a)],
+                    dtype=object).reshape(np.shape(a))
+
+
+def _exact_preactivations(X, weights, biases) -> tuple[np.ndarray, int]:
+    """``(Z, bits)``: ``<w_j, x_i> - b_j`` exactly, as the integers ``Z * 2^-bits``.
 
     Every finite float64 is an integer over a power of two, so scaling by the
     largest denominator ``2^K`` among the weights and biases and ``2^L``
-    among the points makes every value an integer, and the test becomes an
-    integer comparison done exactly by Python's integers.  Independent of
-    the library's code.
+    among the points makes every value an integer, and the sums are done
+    exactly by Python's integers.  Independent of the library's code.
     """
-    def scale_bits(a):
-        return max(Fraction(float(v)).denominator.bit_length() - 1 for v in np.ravel(a))
+    K = max(_scale_bits(weights), _scale_bits(biases))
+    L = _scale_bits(X)
+    return _to_int(X, L).dot(_to_int(weights, K).T) - _to_int(biases, K) * 2**L, K + L
 
-    def to_int(a, bits):
-        return np.array([int(Fraction(float(v)) * 2**bits) for v in np.ravel(a)],
-                        dtype=object).reshape(np.shape(a))
-    K = max(scale_bits(weights), scale_bits(biases))
-    L = scale_bits(X)
-    Z = to_int(X, L).dot(to_int(weights, K).T) - to_int(biases, K) * 2**L
+
+def exact_active(X, weights, biases) -> np.ndarray:
+    """Boolean ``(m, s)`` mask of ``<w_j, x_i> - b_j > 0`` in exact integer arithmetic."""
+    Z, _ = _exact_preactivations(X, weights, biases)
     return np.vectorize(lambda z: z > 0, otypes=[bool])(Z)
+
+
+def exact_values(X, net) -> list:
+    """``h(x_i)`` of a single-output network as exact :class:`~fractions.Fraction`
+    values of its float64 parameters (integer arithmetic, as
+    :func:`exact_active`)."""
+    Z, bits = _exact_preactivations(X, net.weights, net.biases)
+    relu = np.where(Z > 0, Z, 0)
+    V = max(_scale_bits(net.output_weights), _scale_bits([net.output_bias]))
+    H = relu.dot(_to_int(net.output_weights, V)) + _to_int([net.output_bias], V)[0] * 2**bits
+    return [Fraction(int(h), 2**(bits + V)) for h in H]

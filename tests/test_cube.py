@@ -11,13 +11,15 @@ import contextlib
 import dataclasses
 import os
 import re
+from fractions import Fraction
 from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from strategies import all_cube_points, dyadic_networks, exact_active, tie_networks
+from strategies import (all_cube_points, dyadic_networks, exact_active, exact_values,
+                        tie_networks)
 
 from sparselearn import MemoryBudgetError, SparseReLUNetwork, cube
 from sparselearn._reference import cube as ref
@@ -174,6 +176,57 @@ def test_walks_with_many_chunks_and_calls(net):
         table, hist = cube.truth_table(net), cube.activation_histogram(net)
     np.testing.assert_array_equal(table, net(all_cube_points(net.n_features)))
     np.testing.assert_array_equal(hist, ref.activation_histogram(net.weights, net.biases))
+
+
+def _mixed_magnitude_network(seed):
+    # Weights from 2^60 down to 1e-3, scaled decimals: pre-activations cross
+    # binades all along a walk, so a Gray walk's roundings do not cancel.
+    rng = np.random.default_rng(seed)
+    n, s = int(rng.integers(12, 15)), int(rng.integers(2, 8))
+    magnitudes = np.array([2.0**60, 1e18, 3e17, 2.0**53 * 1.5, 1e15, 12345.6, 3.7, 0.1, 1e-3])
+    W = rng.choice(magnitudes, size=(s, n)) * rng.choice([-1, 1], size=(s, n))
+    W *= rng.integers(1, 10, size=(s, n)) / 10 * 3
+    b = rng.choice(magnitudes, size=s) * rng.choice([-1, 1], size=s) * 0.1
+    return SparseReLUNetwork(W, b, rng.integers(-99, 100, size=s) / 10.0, output_bias=0.3)
+
+
+def _planted_huge_weight_networks():
+    # One unit: decimal weights and 2^60 on the chunk's top bit (n = 12, one
+    # chunk); the Gray walk drifted 167 u S (the bound below: 16 u S).
+    w = [-165.1, 160.0, -1.4, -194.5, -111.8, 165.4, 135.1, 175.6, 3.8, 85.1, -116.8, 2.0**60]
+    yield SparseReLUNetwork([w], [-115.2], [1.0])
+    # Decimals with 2^60 and 1e18 planted, two units sharing 2^60 with
+    # opposite output weights (h cancels: an absolute bound only).
+    rng = np.random.default_rng(0)
+    W = rng.integers(-999, 1000, size=(6, 14)) / 10.0
+    W[0, 0] = W[1, 0] = 2.0**60
+    W[2, 5], W[3, 13] = 1e18, -3.0 * 2**59
+    u = rng.integers(-99, 100, size=6) / 10.0
+    u[1] = -u[0]
+    yield SparseReLUNetwork(W, rng.integers(-999, 1000, size=6) / 10.0, u, output_bias=0.3)
+    yield _mixed_magnitude_network(2)   # n = 14, s = 3: the Gray walk drifted 54 u S
+    yield _mixed_magnitude_network(10)
+
+
+@pytest.mark.parametrize("net", list(_planted_huge_weight_networks()))
+def test_truth_table_values_are_as_accurate_as_a_direct_evaluation(net):
+    # truth_table's bound (n + s + 3) u S against the exact values of the
+    # float64 parameters (u = 2^-53, S = sum_j |u_j| M_j + |c|), which a
+    # direct evaluation (net.forward) meets in any summation order.  The
+    # Gray walk truth_table used broke it by up to 10x (its roundings
+    # accumulated over 4096 steps: 7.5-167 u S here); the table is within
+    # 2.1 u S, as net.forward (1.4-1.9 u S).  No randomness: the table is
+    # the same on every machine and kernel variant.
+    n, s = net.n_features, net.width
+    X = all_cube_points(n)
+    exact = exact_values(X, net)
+    M = np.abs(net.weights).sum(axis=1) + np.abs(net.biases)
+    unit = 2.0**-53 * float(np.abs(net.output_weights) @ M + abs(net.output_bias))
+    table = cube.truth_table(net)
+    for values in (table, net.forward(X)):
+        error = max(abs(Fraction(float(v)) - e) for v, e in zip(values, exact))
+        assert error <= (n + s + 3) * unit
+    assert max(abs(Fraction(float(v)) - e) for v, e in zip(table, exact)) <= 3 * unit
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -365,14 +418,34 @@ def _wide_trained_like_layer(s=1024, n=256):
     return SparseReLUNetwork(rng.normal(size=(s, n)), np.zeros(s), np.ones(s))
 
 
+class _SteppingClock:
+    """A stand-in for ``time.monotonic`` that advances one second per read
+    and counts its reads (the search kernel keeps the real CLOCK_MONOTONIC,
+    long past this clock's small deadlines)."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def monotonic(self):
+        self.reads += 1
+        return float(self.reads)
+
+
 @pytest.mark.parametrize("domain", ["pm1", "01"])
 def test_time_limit_holds_while_pairing_a_wide_layer(domain):
-    # The pairing alone takes over a second here; time_limit=0.05 must stop
-    # it (it used to run to completion, then the search, 4-7 s in all).
-    net = _wide_trained_like_layer()
-    with pytest.raises(cube.CertificationIncomplete, match="time_limit") as info:
-        cube.certify_sparsity(net, time_limit=0.05, domain=domain)
-    assert info.value.elapsed < 1.0 and info.value.n_nodes == 0
+    # The pairing used to ignore time_limit (4-7 s in all on an s = 1024,
+    # n = 256 layer with time_limit=0.05).  On a clock past the deadline from
+    # its third read on, the starting points are counted in one block (no
+    # read) and the pairing, which reads the clock before each of its s = 256
+    # rows, stops at its second row: no subcube is searched, and the clock
+    # is read at most 5 times in all (a full pairing: over 256).
+    net = _wide_trained_like_layer(s=256, n=64)
+    clock = _SteppingClock()
+    with mock.patch.object(cube, "time", clock), mock.patch.object(cube, "_INITIAL_WORK", 2**40), \
+            pytest.raises(cube.CertificationIncomplete, match="time_limit") as info:
+        cube.certify_sparsity(net, time_limit=1.5, domain=domain)
+    assert info.value.n_nodes == 0 and clock.reads <= 5
+    assert domain == "01" or "while pairing" in str(info.value)
     assert info.value.lower_bound == _count_at(net, info.value.witness) > 0
 
 

@@ -1,4 +1,4 @@
-"""Benchmarks for sparselearn.cube: the Gray-code walks (truth table,
+"""Benchmarks for sparselearn.cube: the walks over the cube (truth table,
 activation histogram) next to their brute-force NumPy twins, and certified
 sparsity next to exhaustive enumeration where that is still feasible, on
 bump networks (settled by the pairwise reduction) and on sparse random

@@ -1,13 +1,14 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 # distutils: extra_compile_args = -O3 -fopenmp
 # distutils: extra_link_args = -fopenmp
-"""Exact walks over the cube ``{-1,1}^n``: Gray-code scans and branch and bound.
+"""Exact walks over the cube ``{-1,1}^n``: Gray-code scans, truth tables, branch and bound.
 
 Index convention (CONTRIBUTING.md): index ``i`` is the point with
 ``x_d = +1`` if bit ``d`` of ``i`` is 0 and ``x_d = -1`` if it is 1.
 
-Gray-code walk.  The cube is cut into chunks of ``2^L`` consecutive indices
-(the top ``n - L`` bits fixed).  Inside a chunk the low bits follow the
+Gray-code walk (:func:`activation_histogram`, the search's leaves).  The
+cube is cut into chunks of ``2^L`` consecutive indices (the top ``n - L``
+bits fixed).  Inside a chunk the low bits follow the
 reflected Gray code ``g(t) = t ^ (t >> 1)``: step ``t`` flips only bit
 ``ctz(t)``, so the pre-activation ``z_j = <w_j, x> - b_j`` of every unit
 changes by ``-2 w_jd`` (bit ``d`` set, ``x_d: +1 -> -1``) or ``+2 w_jd``
@@ -15,6 +16,15 @@ changes by ``-2 w_jd`` (bit ``d`` set, ``x_d: +1 -> -1``) or ``+2 w_jd``
 starts from pre-activations recomputed from scratch, so rounding drift is
 bounded by the chunk length (see :mod:`sparselearn.cube`).  Values are
 written at the natural index ``base | g(t)``, never at the Gray rank.
+
+Truth-table walk (:func:`truth_table`).  The same chunks in index order, with
+no update ever applied: ``z = (top + high) + low[r]``, the ``n - L`` terms
+above the chunk once per chunk, the next ``L - LOW_BITS`` once per block of
+``2^LOW_BITS`` points, the low ones from a shared table; the same ``O(s)``
+additions per point, and the rounding of a direct evaluation, where a Gray
+walk's rounding errors accumulate over the ``2^L`` steps (up to a hundred
+times a direct evaluation's once weights span ``2^60`` to ``0.1``).
+
 Chunks are independent: each call opens one parallel region whose threads
 take chunks (contiguous ranges of ``2^L`` indices) one at a time from a
 shared counter (``schedule="dynamic"``), so a thread slowed down by other
@@ -79,6 +89,12 @@ cdef enum:
 cdef enum:
     CLOCK_WORK = 65536
 
+# truth_table: the low LOW_BITS bits of a chunk are served by a table of
+# 2^LOW_BITS partial sums (s doubles each, shared by the threads); the rest
+# of a pre-activation is summed once per block of 2^LOW_BITS points.
+cdef enum:
+    LOW_BITS = 6
+
 # Search statuses reported per task by max_active.
 cdef enum:
     DONE = 0
@@ -102,16 +118,14 @@ def max_threads():
 # Gray-code walks
 # --------------------------------------------------------------------------
 
-cdef inline void _start_preactivations(const double* wt, const double* b,
-                                       Py_ssize_t n, Py_ssize_t s,
-                                       unsigned long long index,
-                                       double* z) noexcept nogil:
-    """``z_j = <w_j, x(index)> - b_j``, summed from scratch over ``d``."""
+cdef inline void _add_coordinates(const double* wt, Py_ssize_t s, Py_ssize_t first,
+                                  Py_ssize_t stop, unsigned long long index,
+                                  double* z) noexcept nogil:
+    """``z_j += sum_{first <= d < stop} w_jd x_d(index)``, one term at a time
+    in increasing ``d``."""
     cdef Py_ssize_t d, j
     cdef const double* col
-    for j in range(s):
-        z[j] = -b[j]
-    for d in range(n):
+    for d in range(first, stop):
         col = wt + d * s
         if (index >> d) & 1:
             for j in range(s):
@@ -119,6 +133,17 @@ cdef inline void _start_preactivations(const double* wt, const double* b,
         else:
             for j in range(s):
                 z[j] = z[j] + col[j]
+
+
+cdef inline void _start_preactivations(const double* wt, const double* b,
+                                       Py_ssize_t n, Py_ssize_t s,
+                                       unsigned long long index,
+                                       double* z) noexcept nogil:
+    """``z_j = <w_j, x(index)> - b_j``, summed from scratch over ``d``."""
+    cdef Py_ssize_t j
+    for j in range(s):
+        z[j] = -b[j]
+    _add_coordinates(wt, s, 0, n, index, z)
 
 
 cdef inline double _relu_dot(const double* z, const double* u,
@@ -138,18 +163,6 @@ cdef inline double _relu_dot(const double* z, const double* u,
     return (a0 + a1) + (a2 + a3)
 
 
-cdef inline void _step(double* z, const double* col, Py_ssize_t s,
-                       bint minus) noexcept nogil:
-    """Flip one coordinate: ``z -= 2 col`` (``x_d: +1 -> -1``) or ``z += 2 col``."""
-    cdef Py_ssize_t j
-    if minus:
-        for j in range(s):
-            z[j] = z[j] - 2.0 * col[j]
-    else:
-        for j in range(s):
-            z[j] = z[j] + 2.0 * col[j]
-
-
 # Counts below accumulate in doubles (exact: they stay far below 2^53):
 # with the portable SSE2 build GCC vectorizes a double sum of 0.0/1.0
 # selections but not an integer sum of comparisons, and the double form
@@ -157,7 +170,8 @@ cdef inline void _step(double* z, const double* col, Py_ssize_t s,
 
 cdef inline int _step_count(double* z, const double* col, Py_ssize_t s,
                             bint minus) noexcept nogil:
-    """:func:`_step` fused with counting the strictly positive entries."""
+    """Flip one coordinate, ``z -= 2 col`` (``x_d: +1 -> -1``) or ``z += 2 col``,
+    and count the strictly positive entries."""
     cdef Py_ssize_t j
     cdef double count = 0.0
     cdef double v
@@ -205,7 +219,7 @@ cdef inline double _max_entry(const double* a, Py_ssize_t s) noexcept nogil:
 
 cdef inline int _step_count_certain(double* z, const double* col, double tol_max,
                                     Py_ssize_t s, bint minus, bint* uncertain) noexcept nogil:
-    """:func:`_step` fused with :func:`_count_certain`."""
+    """The flip of :func:`_step_count` fused with :func:`_count_certain`."""
     cdef Py_ssize_t j
     cdef double above = 0.0, above_minus = 0.0
     cdef double v
@@ -268,27 +282,57 @@ cdef inline double _relu_dot_exact(const double* z, const double* u, const doubl
     return acc
 
 
+cdef void _low_sums(const double* wt, Py_ssize_t s, int bits,
+                    double* table) noexcept nogil:
+    """Row ``r`` of ``table`` (shape ``(2^bits, s)``) is
+    ``sum_{d < bits} w_jd x_d(r)``, summed in increasing ``d``."""
+    cdef unsigned long long r
+    cdef Py_ssize_t j
+    cdef double* row
+    for r in range(1ULL << bits):
+        row = table + r * s
+        for j in range(s):
+            row[j] = 0.0
+        _add_coordinates(wt, s, 0, bits, r, row)
+
+
 cdef void _truth_table_chunk(const double* wt, const double* b, const double* u,
                              double c, const double* tol, bint exact_walk,
+                             const double* low, int low_bits,
                              Py_ssize_t n, Py_ssize_t s, int L,
-                             unsigned long long base, double* z,
-                             double* out) noexcept nogil:
-    cdef unsigned long long t, g
-    cdef int bit
+                             unsigned long long base, double* top, double* block_z,
+                             double* z, double* out) noexcept nogil:
+    """``out[i] = h(x(i))`` on the chunk of indices ``base + [0, 2^L)``, in
+    index order: blocks of ``2^low_bits`` points sharing their high bits.
+
+    ``z = block_z + low[r]``: ``top`` is ``-b`` plus the ``n - L`` terms
+    above the chunk's bits (once per chunk), ``block_z`` adds the block's
+    ``L - low_bits`` terms (once per block), ``low[r]`` (:func:`_low_sums`)
+    holds the ``low_bits`` low terms of point ``r`` of the block.  Every
+    term passes through at most ``n + 1`` roundings, and no update is ever
+    applied: the values have the accuracy of a direct evaluation
+    (:func:`sparselearn.cube.truth_table`).
+    """
+    cdef unsigned long long block, index, r
+    cdef Py_ssize_t j
+    cdef const double* row
     cdef double tol_max = _max_entry(tol, s)
-    _start_preactivations(wt, b, n, s, base, z)
-    if exact_walk:
-        out[base] = _relu_dot(z, u, s) + c
-    else:
-        out[base] = _relu_dot_exact(z, u, tol, tol_max, s, wt, b, n, base) + c
-    for t in range(1, 1ULL << L):
-        bit = __builtin_ctzll(t)
-        g = t ^ (t >> 1)
-        _step(z, wt + bit * s, s, (g >> bit) & 1)
-        if exact_walk:
-            out[base | g] = _relu_dot(z, u, s) + c
-        else:
-            out[base | g] = _relu_dot_exact(z, u, tol, tol_max, s, wt, b, n, base | g) + c
+    for j in range(s):
+        top[j] = -b[j]
+    _add_coordinates(wt, s, L, n, base, top)
+    for block in range(1ULL << (L - low_bits)):
+        index = base | (block << low_bits)
+        for j in range(s):
+            block_z[j] = top[j]
+        _add_coordinates(wt, s, low_bits, L, index, block_z)
+        for r in range(1ULL << low_bits):
+            row = low + r * s
+            for j in range(s):
+                z[j] = block_z[j] + row[j]
+            if exact_walk:
+                out[index | r] = _relu_dot(z, u, s) + c
+            else:
+                out[index | r] = _relu_dot_exact(z, u, tol, tol_max, s, wt, b, n, index | r) + c
 
 
 cdef void _histogram_chunk(const double* wt, const double* b, const double* tol,
@@ -344,32 +388,43 @@ def truth_table(const double[:, ::1] weights_t, const double[::1] biases,
 
     ``weights_t`` is ``W.T`` (shape ``(n, s)``); chunk ``q`` covers indices
     ``[q 2^L, (q + 1) 2^L)`` with ``L = chunk_bits``; ``out`` has length
-    ``2^n``; ``tol`` (shape ``(s,)``) bounds the walk's rounding error per
-    unit (all zeros: the walk is exact).  Exactly inactive units contribute
-    exactly nothing.  ``n_threads``: the team size (module notes).
+    ``2^n``; ``tol`` (shape ``(s,)``) bounds the rounding error of the
+    pre-activations per unit (all zeros: they are exact).  Exactly inactive
+    units contribute exactly nothing.  ``n_threads``: the team size (module
+    notes).  Unlike the other walks, no Gray code: each pre-activation is a
+    sum of three partial sums, none updated (:func:`_truth_table_chunk`).
     """
     cdef Py_ssize_t n = weights_t.shape[0], s = weights_t.shape[1], j
     cdef Py_ssize_t stride = _padded(s)
     cdef int nthreads = _team_size(n_threads, chunk_stop - chunk_start)
+    cdef int low_bits = chunk_bits if chunk_bits < LOW_BITS else LOW_BITS
     cdef long long q
     cdef int tid
     cdef bint exact_walk = True
     for j in range(s):
         if tol[j] != 0.0:
             exact_walk = False
-    cdef double* z = <double*> malloc(nthreads * stride * sizeof(double))
-    if z == NULL:
+    # Per thread: top, block_z and z, one padded row each.
+    cdef double* work = <double*> malloc(nthreads * 3 * stride * sizeof(double))
+    cdef double* low = <double*> malloc(((1 << low_bits) * s + 1) * sizeof(double))
+    if work == NULL or low == NULL:
+        free(work)
+        free(low)
         raise MemoryError("truth_table: cannot allocate the per-thread buffers")
     try:
+        with nogil:
+            _low_sums(&weights_t[0, 0], s, low_bits, low)
         for q in prange(chunk_start, chunk_stop, nogil=True, schedule="dynamic",
                         num_threads=nthreads):
             tid = threadid()
             _truth_table_chunk(&weights_t[0, 0], &biases[0], &output_weights[0],
-                               output_bias, &tol[0], exact_walk, n, s, chunk_bits,
-                               (<unsigned long long> q) << chunk_bits,
-                               z + tid * stride, &out[0])
+                               output_bias, &tol[0], exact_walk, low, low_bits, n, s,
+                               chunk_bits, (<unsigned long long> q) << chunk_bits,
+                               work + 3 * tid * stride, work + (3 * tid + 1) * stride,
+                               work + (3 * tid + 2) * stride, &out[0])
     finally:
-        free(z)
+        free(work)
+        free(low)
 
 
 def activation_histogram(const double[:, ::1] weights_t, const double[::1] biases,
