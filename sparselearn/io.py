@@ -704,18 +704,28 @@ def _csv_header(data: bytes, header: str, text_column=None):
     # label, a class name on any other line (0,1,cat), tells data from names.
     if (header == "auto" and text_column is not None and fields[text_column]
             and all(field == str(i) for i, field in enumerate(fields) if i != text_column)
-            and fields[text_column] not in _fields_below(data, text_column)):
+            and not _is_field_below(data, text_column, fields[text_column])):
         return first, fields
     return first, None
 
 
-def _fields_below(data: bytes, column: int):
-    """The fields ``column`` (0-based) of the lines after the first, lazily
-    (a line without that field gives none)."""
-    for raw in data.decode("utf-8").splitlines()[1:]:
-        fields = _scan_fields(raw)[0]
-        if column < len(fields):
-            yield fields[column]
+def _is_field_below(data: bytes, column: int, value: str) -> bool:
+    """Whether field ``column`` (0-based) of a line after the first is ``value``.
+
+    Only the lines holding ``value``'s bytes are split (found by
+    ``bytes.find``): decoding and splitting every line of a large table in
+    Python took memory several times the file's and seconds a megabyte."""
+    needle = value.encode("utf-8")
+    at = data.find(needle, data.find(b"\n") + 1) if b"\n" in data else -1
+    while at != -1:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        end = len(data) if end == -1 else end
+        fields = _scan_fields(data[start:end].decode("utf-8").rstrip("\r"))[0]
+        if column < len(fields) and fields[column] == value:
+            return True
+        at = data.find(needle, end)
+    return False
 
 
 def _scan_fields(line: str):

@@ -963,6 +963,12 @@ def test_pandas_default_names_before_text_labels_are_a_header(tmp_path):
     assert X[0].tolist() == [0, 1] and y.tolist() == ["cat", "cat", "dog"] and names is None
     path.write_text("0,2,y\n0.5,1.2,cat\n-0.3,0.1,dog\n")  # numbers out of place: data
     assert io.read_xy(path, text_labels=True)[1].tolist() == ["y", "cat", "dog"]
+    # Only whole fields count: "y" inside "yak" or in a feature column is no
+    # class named y; with CRLF endings and quotes a class "y" still is one.
+    path.write_bytes(b"0,1,y\r\n0.5,1.2,yak\r\n-0.3,0.1,dog\r\n")
+    assert io.read_xy(path, text_labels=True)[1].tolist() == ["yak", "dog"]
+    path.write_bytes(b'0,1,y\r\n0.5,1.2,yak\r\n-0.3,0.1,"y"\r\n')
+    assert io.read_xy(path, text_labels=True)[1].tolist() == ["y", "yak", "y"]
 
 
 def test_quoted_csv_fields_read_as_their_values(tmp_path):
