@@ -415,28 +415,33 @@ def _lapack_threads(D: int):
     return _one_thread_blas() if D < _FACTOR_MIN_THREADED else contextlib.nullcontext()
 
 
-# Right-hand sides up to this many are solved one column at a time by two
-# trsv (_cho_solve_upper), more at once by LAPACK's potrs.  potrs runs trsm,
-# for which OpenBLAS packs the triangle at every call: on one column at
-# D = 5489 (float32, one thread, 2-core machine at load 2-5) potrs took
-# 27-50 ms and the two trsv 7-10 ms (memory-bound, a read of the triangle
-# each); 2 columns 37 / 15 ms, 3 34 / 28, 4 32 / 36, 8 33 / 61.
-_TRSV_MAX_COLUMNS = 3
+# Right-hand sides up to this many are solved one column at a time by
+# _cholesky.cho_solve_upper (_cho_solve_upper), more at once by LAPACK's
+# potrs.  potrs runs trsm, for which OpenBLAS packs the triangle at every
+# call: at D = 5489 (float32 factor, one thread, 2-core machine at load 2-5)
+# one column took 27-50 ms (2 columns 37 ms, 8 33 ms), the kernel 20-21 ms a
+# column (two reads of the triangle, float64 arithmetic) and two float32
+# trsv 7-10 ms.  The float32 trsv's rounding (relative 3.5e-4 of the
+# solution, the kernel's 1e-12) moved the benchmark's CG (n = 32, d = 3,
+# m = 20,000, tol = 1e-9) from 2 iterations to 3 (relative residual after
+# the second 1.16e-9; potrs 6.2e-10, the kernel 6.5e-10).
+_SOLVE_MAX_COLUMNS = 2
 
 
 def _cho_solve_upper(R, B):
-    r""":math:`(R^\top R)^{-1} B` for the upper triangular ``R`` (Fortran-ordered
-    ``D x D``, its strict lower triangle never read) and ``B`` ``(D, k)`` of
-    ``R``'s dtype: ``scipy.linalg.cho_solve((R, False), B)``, by two
-    triangular matrix-vector solves a column up to ``_TRSV_MAX_COLUMNS``
-    columns."""
-    if B.shape[1] > _TRSV_MAX_COLUMNS:
-        return scipy.linalg.cho_solve((R, False), B, check_finite=False)
-    trsv = scipy.linalg.get_blas_funcs("trsv", (R,))
-    X = np.empty(B.shape, dtype=R.dtype, order="F")
+    r""":math:`(R^\top R)^{-1} B` (float64 ``(D, k)``) for the upper triangular
+    ``R`` (Fortran-ordered ``D x D``, float32 or float64, its strict lower
+    triangle never read) and ``B`` ``(D, k)``: in float64 arithmetic by
+    :func:`sparselearn._kernels._cholesky.cho_solve_upper` a column up to
+    ``_SOLVE_MAX_COLUMNS`` columns, by ``scipy.linalg.cho_solve`` in
+    ``R``'s precision beyond."""
+    if B.shape[1] > _SOLVE_MAX_COLUMNS:
+        solved = scipy.linalg.cho_solve((R, False), B.astype(R.dtype), check_finite=False)
+        return solved.astype(np.float64)
+    X = np.empty(B.shape, order="F")
     for j in range(B.shape[1]):
-        # R^T z = b, then R x = z (overwrite_x: the column copy is trsv's own)
-        X[:, j] = trsv(R, trsv(R, B[:, j], trans=1), trans=0, overwrite_x=1)
+        X[:, j] = B[:, j]
+        _cholesky.cho_solve_upper(R, X[:, j])
     return X
 
 
@@ -925,9 +930,8 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
             # D = 529).  A float32 one may be merely ill-conditioned.
             return _solve_exact(design, y, alpha), 1, True
         return _solve_cholesky(design, y, alpha), 1, True
-    def precondition(V):  # (S R^T R S)^-1 V = S (R^T R)^-1 S V, in G's precision
-        solved = _cho_solve_upper(factor[0], (scale[:, None] * V).astype(G.dtype))
-        return scale[:, None] * solved.astype(np.float64)
+    def precondition(V):  # (S R^T R S)^-1 V = S (R^T R)^-1 S V
+        return scale[:, None] * _cho_solve_upper(factor[0], scale[:, None] * V)
 
     B = (design._rmatvec(y) / m).reshape(D, -1)
     with _one_thread_blas():

@@ -37,6 +37,7 @@ TWIN_KEYWORDS = [
     "walks_with_many_chunks", "walks_on_general_floats", "certified_sparsity_equals_brute",
     "identical_for_any_thread_count",                                                # _cube threads
     "moment_kernels_equal_numpy_twins", "cholesky_kernel_equals_numpy_twin",         # _moments, _cholesky
+    "cho_solve_kernel_equals_numpy_twin",
     "scatter_moments_runs_equal_numpy_twin",
 ]
 TWIN_TESTS = " or ".join(TWIN_KEYWORDS)
