@@ -415,6 +415,36 @@ def _lapack_threads(D: int):
     return _one_thread_blas() if D < _FACTOR_MIN_THREADED else contextlib.nullcontext()
 
 
+# Right-hand sides up to this many are solved one column at a time by
+# _cholesky.cho_solve_upper (_cho_solve_upper), more at once by LAPACK's
+# potrs.  potrs runs trsm, for which OpenBLAS packs the triangle at every
+# call: at D = 5489 (float32 factor, one thread, 2-core machine at load 2-5)
+# one column took 27-50 ms (2 columns 37 ms, 8 33 ms), the kernel 20-21 ms a
+# column (two reads of the triangle, float64 arithmetic) and two float32
+# trsv 7-10 ms.  The float32 trsv's rounding (relative 3.5e-4 of the
+# solution, the kernel's 1e-12) moved the benchmark's CG (n = 32, d = 3,
+# m = 20,000, tol = 1e-9) from 2 iterations to 3 (relative residual after
+# the second 1.16e-9; potrs 6.2e-10, the kernel 6.5e-10).
+_SOLVE_MAX_COLUMNS = 2
+
+
+def _cho_solve_upper(R, B):
+    r""":math:`(R^\top R)^{-1} B` (float64 ``(D, k)``) for the upper triangular
+    ``R`` (Fortran-ordered ``D x D``, float32 or float64, its strict lower
+    triangle never read) and ``B`` ``(D, k)``: in float64 arithmetic by
+    :func:`sparselearn._kernels._cholesky.cho_solve_upper` a column up to
+    ``_SOLVE_MAX_COLUMNS`` columns, by ``scipy.linalg.cho_solve`` in
+    ``R``'s precision beyond."""
+    if B.shape[1] > _SOLVE_MAX_COLUMNS:
+        solved = scipy.linalg.cho_solve((R, False), B.astype(R.dtype), check_finite=False)
+        return solved.astype(np.float64)
+    X = np.empty(B.shape, order="F")
+    for j in range(B.shape[1]):
+        X[:, j] = B[:, j]
+        _cholesky.cho_solve_upper(R, X[:, j])
+    return X
+
+
 def _solve_cholesky(design: ParityDesign, y, alpha):
     r"""Ridge least squares from the normal equations, formed chunk by chunk.
 
@@ -900,10 +930,8 @@ def _solve_sketch(design: ParityDesign, y, alpha, tol, max_iter, rng):
             # D = 529).  A float32 one may be merely ill-conditioned.
             return _solve_exact(design, y, alpha), 1, True
         return _solve_cholesky(design, y, alpha), 1, True
-    def precondition(V):  # (S R^T R S)^-1 V = S (R^T R)^-1 S V, in G's precision
-        solved = scipy.linalg.cho_solve(factor, (scale[:, None] * V).astype(G.dtype),
-                                        check_finite=False)
-        return scale[:, None] * solved.astype(np.float64)
+    def precondition(V):  # (S R^T R S)^-1 V = S (R^T R)^-1 S V
+        return scale[:, None] * _cho_solve_upper(factor[0], scale[:, None] * V)
 
     B = (design._rmatvec(y) / m).reshape(D, -1)
     with _one_thread_blas():

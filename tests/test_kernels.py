@@ -38,6 +38,7 @@ TWIN_KEYWORDS = [
     "truth_table_values_are_as_accurate",
     "identical_for_any_thread_count",                                                # _cube threads
     "moment_kernels_equal_numpy_twins", "cholesky_kernel_equals_numpy_twin",         # _moments, _cholesky
+    "cho_solve_kernel_equals_numpy_twin",
     "scatter_moments_runs_equal_numpy_twin",
 ]
 TWIN_TESTS = " or ".join(TWIN_KEYWORDS)

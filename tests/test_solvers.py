@@ -405,3 +405,70 @@ def test_sketch_on_a_rank_deficient_real_design_is_the_exact_minimum_norm_fit(mo
     reference = np.linalg.lstsq(explicit_parity_features(X, 2), y, rcond=None)[0]
     np.testing.assert_allclose(coef, _solve_exact(design, y, 0.0), rtol=0, atol=1e-12)
     np.testing.assert_allclose(coef, reference, rtol=1e-8, atol=1e-9)
+
+
+@pytest.mark.parametrize("D", [0, 1, 2, 7, 8, 9, 40])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cho_solve_kernel_equals_numpy_twin(D, dtype):
+    """_cholesky.cho_solve_upper (in place, float64 arithmetic on a float32 or
+    float64 factor, eight partial sums in its dot products) against the
+    twin's substitutions: equal to 1e-12 relative on a factor of condition
+    about 10, NaN in the strict lower triangle never read; a column of the
+    wrong length is a ValueError naming the shapes."""
+    from sparselearn._kernels import _cholesky
+    from sparselearn._reference import cholesky as twin
+    rng = np.random.default_rng(90 + D)
+    R = np.asfortranarray(np.triu(rng.normal(size=(D, D))) + 4.0 * np.eye(D), dtype=dtype)
+    b = rng.normal(size=D)
+    expected = twin.cho_solve_upper(R, b)
+    R[np.tril_indices(D, -1)] = np.nan
+    x = b.copy()
+    _cholesky.cho_solve_upper(R, x)
+    np.testing.assert_allclose(x, expected, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="x of its order"):
+        _cholesky.cho_solve_upper(R, np.zeros(D + 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 2, 3, 6])
+def test_cho_solve_upper_equals_the_solve_and_reads_only_the_upper_triangle(dtype, k):
+    """_cho_solve_upper (the kernel a column up to _SOLVE_MAX_COLUMNS columns,
+    potrs in R's precision beyond) solves R^T R X = B in float64 output, with
+    NaN in the strict lower triangle of R (the sketch's factor leaves the
+    Gram's entries there): to 1e-12 by the kernel, 1e-5 by a float32 potrs."""
+    from sparselearn._solvers import _SOLVE_MAX_COLUMNS, _cho_solve_upper
+    rng = np.random.default_rng(k)
+    D = 40
+    R = np.asfortranarray(np.triu(rng.normal(size=(D, D))) + 8.0 * np.eye(D), dtype=dtype)
+    B = rng.normal(size=(D, k))
+    R64 = R.astype(np.float64)
+    expected = np.linalg.solve(R64.T @ R64, B)
+    R[np.tril_indices(D, -1)] = np.nan
+    X = _cho_solve_upper(R, B)
+    assert X.dtype == np.float64 and X.shape == (D, k)
+    exact = k <= _SOLVE_MAX_COLUMNS or dtype == np.float64
+    np.testing.assert_allclose(X, expected, rtol=0, atol=1e-12 if exact else 1e-5)
+
+
+def test_sketch_preconditions_one_column_without_potrs(monkeypatch):
+    """One right-hand side: the sketch's preconditioner solves by the float64
+    kernel (_cho_solve_upper), never scipy's cho_solve (potrs runs trsm, for
+    which OpenBLAS packs the triangle every call: 1.5-2.5x slower at
+    D = 5489); the fit equals the exact one."""
+    import scipy.linalg
+
+    from sparselearn._solvers import _solve_sketch
+
+    def no_potrs(*args, **kwargs):
+        raise AssertionError("cho_solve ran")
+
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(900, 12))
+    y = X[:, 0] * X[:, 1] + X[:, 3] + 0.1 * rng.normal(size=900)
+    design = ParityDesign(X, 2, domain="real")
+    monkeypatch.setattr(scipy.linalg, "cho_solve", no_potrs)
+    coef, n_iter, converged = _solve_sketch(design, y, 1.0, 1e-10, 100,
+                                            np.random.default_rng(0))
+    monkeypatch.undo()
+    assert converged
+    np.testing.assert_allclose(coef, _solve_exact(design, y, 1.0), rtol=1e-7, atol=1e-9)

@@ -14,8 +14,15 @@ single-threaded BLAS, so every block is computed by the same call whatever
 the thread count (the factor does not depend on it), and no BLAS thread
 pool is involved: on the shared 2-core machine OpenBLAS's pool made
 ``potrf`` of a 2081 x 2081 matrix take 0.8-7.4 s against 0.23 s on one
-thread.  The caller holds BLAS to one thread.  NumPy twin:
-:func:`sparselearn._reference.cholesky.cholesky_upper`.
+thread.  The caller holds BLAS to one thread.
+
+:func:`cho_solve_upper` solves :math:`R^\\top R x = b` with such a factor
+(float32 or float64) in float64 arithmetic: the preconditioner of the
+sketch's CG (:func:`sparselearn._solvers._solve_sketch`), as fast as two
+BLAS ``trsv`` of the factor's precision (both read the triangle twice) but
+without their float32 rounding.  NumPy twins:
+:func:`sparselearn._reference.cholesky.cholesky_upper` and
+:func:`sparselearn._reference.cholesky.cho_solve_upper`.
 """
 from cython.parallel cimport prange
 from scipy.linalg.cython_blas cimport dgemm, dsyrk, dtrsm, sgemm, ssyrk, strsm
@@ -97,3 +104,44 @@ def cholesky_upper(real_t[::1, :] G, int block, int n_threads):
                 _update_block(A, ld, k0, kb, k1, c0, nc)
             k0 = k1
     return info
+
+
+def cho_solve_upper(const real_t[::1, :] R, double[::1] x):
+    """Overwrite ``x`` with :math:`(R^\\top R)^{-1} x` for the upper triangular
+    ``R`` (Fortran-ordered, its strict lower triangle not read), in float64
+    whatever ``R``'s precision: :math:`R^\\top z = x` by forward substitution
+    (a dot product with column ``j`` of ``R`` per entry, summed in eight
+    interleaved partial sums in a fixed order), then :math:`R x = z`
+    backwards (column ``j`` times ``x_j`` subtracted).  GIL released, one
+    thread."""
+    cdef Py_ssize_t D = R.shape[0], i, j, end
+    cdef double s0, s1, s2, s3, s4, s5, s6, s7, xj
+    cdef const real_t* c
+    if x.shape[0] != D or R.shape[1] != D:
+        raise ValueError(f"R must be square and x of its order; got R {R.shape[0]} x "
+                         f"{R.shape[1]}, x of {x.shape[0]}")
+    if D == 0:
+        return
+    with nogil:
+        for j in range(D):
+            c = &R[0, j]
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+            end = j - j % 8
+            for i in range(0, end, 8):
+                s0 += c[i] * x[i]
+                s1 += c[i + 1] * x[i + 1]
+                s2 += c[i + 2] * x[i + 2]
+                s3 += c[i + 3] * x[i + 3]
+                s4 += c[i + 4] * x[i + 4]
+                s5 += c[i + 5] * x[i + 5]
+                s6 += c[i + 6] * x[i + 6]
+                s7 += c[i + 7] * x[i + 7]
+            for i in range(end, j):
+                s0 += c[i] * x[i]
+            x[j] = (x[j] - (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)))) / c[j]
+        for j in range(D - 1, -1, -1):
+            c = &R[0, j]
+            xj = x[j] / c[j]
+            x[j] = xj
+            for i in range(j):
+                x[i] -= c[i] * xj

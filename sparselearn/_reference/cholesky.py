@@ -22,3 +22,17 @@ def cholesky_upper(G):
             return R, j + 1
         R[j, j] = np.sqrt(pivot)
     return R, 0
+
+
+def cho_solve_upper(R, b):
+    """:math:`(R^T R)^{-1} b` for the upper triangle of ``R`` (float64
+    arithmetic): forward substitution on :math:`R^T z = b`, then back
+    substitution on :math:`R x = z`, one entry at a time."""
+    R = np.triu(np.asarray(R, dtype=np.float64))
+    z = np.array(b, dtype=np.float64)
+    D = len(z)
+    for j in range(D):
+        z[j] = (z[j] - R[:j, j] @ z[:j]) / R[j, j]
+    for j in range(D - 1, -1, -1):
+        z[j] = (z[j] - R[j, j + 1:] @ z[j + 1:]) / R[j, j]
+    return z
