@@ -1055,14 +1055,13 @@ def _certify_zero_one(net, max_nodes, time_limit, start_time,
         cert = _certify_cube(image, max_nodes, time_limit, start_time, max_bytes,
                              zero_one=net, spread=high - low)
     except CertificationIncomplete as exc:
-        elapsed = time.monotonic() - start_time
+        # The search's own message (where it stopped: starting points,
+        # pairing or subcubes), its witness mapped to {0,1}^n.
         point = (1.0 - exc.witness) / 2.0
-        raise CertificationIncomplete(
-            f"certify_sparsity on {{0,1}}^n stopped after {exc.n_nodes} subcubes and "
-            f"{elapsed:.3g} s (max_nodes={max_nodes}, time_limit={time_limit}): the "
-            f"sparsity is at least {exc.lower_bound} (see .witness) but the maximum is NOT "
-            "certified; raise max_nodes= or time_limit=.", exc.lower_bound, point,
-            exc.n_nodes, elapsed) from None
+        message = str(exc).replace("certify_sparsity stopped",
+                                   "certify_sparsity on {0,1}^n stopped", 1)
+        raise CertificationIncomplete(message, exc.lower_bound, point, exc.n_nodes,
+                                      exc.elapsed) from None
     witness = (1.0 - cert.witness) / 2.0    # exact on +-1
     witness.flags.writeable = False
     return dataclasses.replace(cert, witness=witness, elapsed=time.monotonic() - start_time,
