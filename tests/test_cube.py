@@ -229,6 +229,34 @@ def test_truth_table_values_are_as_accurate_as_a_direct_evaluation(net):
     assert max(abs(Fraction(float(v)) - e) for v, e in zip(table, exact)) <= 3 * unit
 
 
+@pytest.mark.parametrize("seed", [2, 21, 58])
+def test_truth_table_gating_on_near_ties_of_mixed_magnitudes(seed):
+    # Weights from 2^60 to 1e-3 and biases planted at the float nearest
+    # <w_j, x> at one point each (n = 13, 5, 7: several chunks, one chunk
+    # shorter than the 2^6-row low table's block, one between): at some
+    # planted point of each seed the table's float z_j is positive though
+    # the exact one is not (checked with tol = 0 when this test was
+    # written), so only the re-decision within truth_table's tolerance
+    # (_walk_tolerance(..., 0)) gates it.  Every unit on its own (output
+    # weight 1): zero exactly where exact_active says inactive.
+    magnitudes = np.array([2.0**60, 1e18, 3e17, 2.0**53 * 1.5, 1e15, 12345.6, 3.7, 0.1,
+                           1e-3, 0.3, 0.7])
+    rng = np.random.default_rng(seed)
+    n, s = int(rng.choice([5, 7, 13])), 4
+    W = (rng.choice(magnitudes, (s, n)) * rng.choice([-1, 1], (s, n))
+         * rng.integers(1, 10, (s, n)) / 10 * 3)
+    X = all_cube_points(n)
+    rows = rng.integers(0, 2**n, s)
+    b = np.array([float(sum((Fraction(a) * Fraction(c) for a, c in zip(W[j], X[rows[j]])),
+                            Fraction(0))) for j in range(s)])
+    active = exact_active(X, W, b)
+    for j in range(s):
+        table = cube.truth_table(SparseReLUNetwork(W[j:j + 1], b[j:j + 1], [1.0]))
+        np.testing.assert_array_equal(table[~active[:, j]], 0.0)
+    table = cube.truth_table(SparseReLUNetwork(W, b, np.ones(s)))
+    np.testing.assert_array_equal(table[~active.any(axis=1)], 0.0)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_walks_on_general_floats_agree_to_tolerance(seed):
     # Gaussian parameters: drift is bounded by (n + 2^12) u M_j (module notes).

@@ -35,7 +35,8 @@ TWIN_KEYWORDS = [
     "adam_step_equals_twin", "fused_supports_equal_twin", "backward_touched_equals",
     "activation_histogram_equals_brute", "truth_table_equals_brute",                 # _cube
     "walks_with_many_chunks", "walks_on_general_floats", "certified_sparsity_equals_brute",
-    "truth_table_values_are_as_accurate",
+    "truth_table_values_are_as_accurate", "truth_table_gating_on_near_ties",
+    "long_accumulator_carries",
     "identical_for_any_thread_count",                                                # _cube threads
     "moment_kernels_equal_numpy_twins", "cholesky_kernel_equals_numpy_twin",         # _moments, _cholesky
     "cho_solve_kernel_equals_numpy_twin",

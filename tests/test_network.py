@@ -404,6 +404,25 @@ def test_tiny_products_agree_with_exact_arithmetic(case):
     np.testing.assert_array_equal(net(X)[~active.any(axis=1)], 0.0)
 
 
+@pytest.mark.parametrize("K", [1, 20, 39])
+def test_long_accumulator_carries_across_many_limbs(K):
+    """Products (2^53 - 1) 2^(53 k - 1074) (k < K; below 2^-960 for k = 0,
+    so the long accumulator decides) sum to a run of 53 K one bits; the last
+    coordinate adds t 2^-1074 (t = 0, 1, 2): a carry through up to 33 limbs
+    for t >= 1.  Against the bias 2^(53 K - 1074) that is below, an exact
+    tie, and one unit above; the negated unit sees the opposite signs."""
+    w = np.array([(2.0**53 - 1) * 2.0**(53 * k - 1074) for k in range(K)] + [2.0**-1074])
+    W = np.array([w, -w])
+    top = 2.0**(53 * K - 1074)
+    b = np.array([top, -top])
+    X = np.array([np.r_[np.ones(K), t] for t in (0.0, 1.0, 2.0)])
+    active = _fraction_active(X, W, b)
+    np.testing.assert_array_equal(active, [[False, True], [False, False], [True, False]])
+    net = SparseReLUNetwork(W, b, np.ones(2))
+    np.testing.assert_array_equal(net.activation_counts(X), active.sum(axis=1))
+    np.testing.assert_array_equal(net.active_supports(X)[1], np.nonzero(active)[1])
+
+
 def test_tiny_products_are_decided_without_python_fractions():
     """Near-ties among products below 2^-960 (here every pair of a 1e-300
     network on 1e-20 inputs) used to be re-decided with Python Fractions,
